@@ -1,0 +1,304 @@
+package io.github.qemucpr.qmp;
+
+import io.github.qemucpr.qmp.event.QmpEvent;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A connection to one QEMU's QMP monitor. Thread-safe: many threads may have commands in flight at
+ * once, and replies are matched to their callers by id. Immutable once connected, and {@link
+ * AutoCloseable}.
+ *
+ * <pre>{@code
+ * try (QmpClient qmp = QmpClient.connect(Path.of("/run/vm1/qmp.sock"))) {
+ *   System.out.println(qmp.greeting().version());          // 10.0.2
+ *   RunStatus status = qmp.execute(new QueryStatus());
+ *   qmp.executeAsync(new QueryMigrate()).thenAccept(m -> System.out.println(m.status()));
+ * }
+ * }</pre>
+ *
+ * <p>Every call has a timeout: the one given, or the client's default (30 s unless set in the
+ * {@link Builder}). A timed-out command may still take effect in QEMU; its late reply is dropped.
+ * When the connection closes, or QEMU dies, every pending call fails at once with {@link
+ * QmpConnectionClosedException}.
+ *
+ * <p>Futures returned by the async methods are completed on the client's reader thread: a
+ * dependent stage attached without an executor runs there too, and a slow one delays every other
+ * reply. Use the {@code *Async(..., executor)} stages of {@link CompletableFuture} for slow work.
+ */
+public interface QmpClient extends AutoCloseable {
+
+  /** The default timeout for a command, and for connecting including the greeting. */
+  Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
+  /** The default limit on one message from QEMU: 16 MiB. */
+  int DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+  /**
+   * Connects to the Unix socket of a QEMU started with {@code -qmp unix:PATH,server=on,wait=off},
+   * reads the greeting and negotiates capabilities, all within {@link #DEFAULT_TIMEOUT}.
+   *
+   * @throws QmpConnectException if the socket cannot be opened
+   * @throws QmpTimeoutException if no greeting arrives in time (another client may hold the socket)
+   * @throws QmpProtocolException if the peer does not speak QMP
+   */
+  static QmpClient connect(Path socket) {
+    return builder().unixSocket(socket).connect();
+  }
+
+  /** A builder for other transports (TCP) and settings. */
+  static Builder builder() {
+    return new Builder();
+  }
+
+  /** The greeting QEMU sent: its version and capabilities. */
+  QmpGreeting greeting();
+
+  /**
+   * Runs a command and waits for its reply, within the default timeout.
+   *
+   * @throws QmpCommandException if QEMU answers with an error
+   * @throws QmpTimeoutException if no reply comes in time; the command may still take effect
+   * @throws QmpConnectionClosedException if the connection is or becomes closed
+   * @throws QmpProtocolException if the reply does not decode to the command's reply type
+   * @throws QmpInterruptedException if the thread is interrupted while waiting
+   */
+  <R extends @Nullable Object> R execute(QmpCommand<R> command);
+
+  /**
+   * Runs a command and waits at most {@code timeout} for its reply.
+   *
+   * @throws QmpCommandException if QEMU answers with an error
+   * @throws QmpTimeoutException if no reply comes in time; the command may still take effect
+   * @throws QmpConnectionClosedException if the connection is or becomes closed
+   * @throws QmpProtocolException if the reply does not decode to the command's reply type
+   * @throws QmpInterruptedException if the thread is interrupted while waiting
+   */
+  <R extends @Nullable Object> R execute(QmpCommand<R> command, Duration timeout);
+
+  /**
+   * Sends a command and returns at once. The future fails with the exceptions {@link
+   * #execute(QmpCommand)} throws (never an {@code ExecutionException} wrapper of its own).
+   * Cancelling the future stops the wait, not the command.
+   */
+  <R extends @Nullable Object> CompletableFuture<R> executeAsync(QmpCommand<R> command);
+
+  /** As {@link #executeAsync(QmpCommand)}, with its own timeout. */
+  <R extends @Nullable Object> CompletableFuture<R> executeAsync(
+      QmpCommand<R> command, Duration timeout);
+
+  /**
+   * The untyped escape hatch: runs any command by name and returns the {@code return} member as
+   * JSON. {@code arguments} is a JSON object, or {@code null} for none.
+   *
+   * @throws QmpCommandException if QEMU answers with an error
+   * @throws QmpTimeoutException if no reply comes within the default timeout
+   * @throws QmpConnectionClosedException if the connection is or becomes closed
+   * @throws IllegalArgumentException if {@code arguments} is not a JSON object
+   */
+  JsonNode execute(String command, @Nullable JsonNode arguments);
+
+  /** As {@link #execute(String, JsonNode)}, asynchronously and with its own timeout. */
+  CompletableFuture<JsonNode> executeAsync(
+      String command, @Nullable JsonNode arguments, Duration timeout);
+
+  /**
+   * Registers a listener for every event from now on.
+   *
+   * @return a handle whose {@code close()} unsubscribes
+   */
+  Subscription subscribe(QmpEventListener listener);
+
+  /**
+   * Registers a wait for the first event of {@code type} that matches {@code predicate} and
+   * arrives after this call. Register it <em>before</em> sending the command that causes the
+   * event. The predicate runs on the event thread and should be quick.
+   */
+  <E extends QmpEvent> EventWait<E> expectEvent(Class<E> type, Predicate<? super E> predicate);
+
+  /**
+   * Waits for the first event of {@code type} that matches {@code predicate} and arrives after
+   * this call. Events from before the call never match.
+   *
+   * @throws QmpTimeoutException if none arrives within {@code timeout}
+   * @throws QmpConnectionClosedException if the connection closes first
+   */
+  default <E extends QmpEvent> E awaitEvent(
+      Class<E> type, Predicate<? super E> predicate, Duration timeout) {
+    try (EventWait<E> wait = expectEvent(type, predicate)) {
+      return wait.await(timeout);
+    }
+  }
+
+  /** As {@link #awaitEvent(Class, Predicate, Duration)} for any event type. */
+  default QmpEvent awaitEvent(Predicate<? super QmpEvent> predicate, Duration timeout) {
+    return awaitEvent(QmpEvent.class, predicate, timeout);
+  }
+
+  /** Whether the connection is still open. */
+  boolean isOpen();
+
+  /**
+   * A future that completes when the connection closes, for whatever reason: with {@code null}
+   * after {@link #close()}, or with the exception that explains a broken connection.
+   */
+  CompletableFuture<@Nullable Throwable> closeFuture();
+
+  /** The peer, such as the socket path, for messages. */
+  String describePeer();
+
+  /**
+   * Closes the connection. Pending calls fail with {@link QmpConnectionClosedException}; the
+   * client's threads end. Idempotent.
+   */
+  @Override
+  void close();
+
+  /**
+   * Settings for a connection. Each option may be set once; each argument is checked as it is
+   * set. Not thread-safe; the client it builds is.
+   *
+   * <pre>{@code
+   * QmpClient qmp = QmpClient.builder()
+   *     .tcp("127.0.0.1", 4444)
+   *     .connectTimeout(Duration.ofSeconds(5))
+   *     .commandTimeout(Duration.ofSeconds(10))
+   *     .eventListener(e -> log.info(e.toString()))
+   *     .connect();
+   * }</pre>
+   */
+  final class Builder {
+    private @Nullable Path unixSocket;
+    private @Nullable String tcpHost;
+    private int tcpPort;
+    private @Nullable Duration connectTimeout;
+    private @Nullable Duration commandTimeout;
+    private int maxMessageBytes;
+    private @Nullable Boolean enableOob;
+    private @Nullable QmpEventListener eventListener;
+    private @Nullable String name;
+
+    Builder() {}
+
+    /** Connects to a Unix socket. */
+    public Builder unixSocket(Path socket) {
+      requireNoAddress();
+      this.unixSocket = java.util.Objects.requireNonNull(socket, "socket");
+      return this;
+    }
+
+    /** Connects over TCP, for {@code -qmp tcp:HOST:PORT,server=on,wait=off}. */
+    public Builder tcp(String host, int port) {
+      requireNoAddress();
+      java.util.Objects.requireNonNull(host, "host");
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("port must be 1..65535: " + port);
+      }
+      this.tcpHost = host;
+      this.tcpPort = port;
+      return this;
+    }
+
+    /** How long connecting may take, including the greeting and the negotiation. Default 30 s. */
+    public Builder connectTimeout(Duration timeout) {
+      requireUnset(connectTimeout, "connectTimeout");
+      this.connectTimeout = checkDuration("connectTimeout", timeout);
+      return this;
+    }
+
+    /** The timeout of calls that do not give their own. Default 30 s. */
+    public Builder commandTimeout(Duration timeout) {
+      requireUnset(commandTimeout, "commandTimeout");
+      this.commandTimeout = checkDuration("commandTimeout", timeout);
+      return this;
+    }
+
+    /** The largest message accepted from QEMU; a larger one closes the connection. Default 16 MiB. */
+    public Builder maxMessageBytes(int bytes) {
+      if (maxMessageBytes != 0) {
+        throw new IllegalStateException("maxMessageBytes was already set to " + maxMessageBytes);
+      }
+      if (bytes < 1024) {
+        throw new IllegalArgumentException("maxMessageBytes must be at least 1024: " + bytes);
+      }
+      this.maxMessageBytes = bytes;
+      return this;
+    }
+
+    /** Whether to enable out-of-band execution when QEMU offers it. Default true. */
+    public Builder enableOob(boolean enable) {
+      requireUnset(enableOob, "enableOob");
+      this.enableOob = enable;
+      return this;
+    }
+
+    /**
+     * A listener registered before the connection opens, so that it sees every event, including
+     * those that arrive during the negotiation.
+     */
+    public Builder eventListener(QmpEventListener listener) {
+      requireUnset(eventListener, "eventListener");
+      this.eventListener = java.util.Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** A name for the client's threads and log lines, such as the VM's name. */
+    public Builder name(String name) {
+      requireUnset(this.name, "name");
+      this.name = java.util.Objects.requireNonNull(name, "name");
+      return this;
+    }
+
+    /**
+     * Opens the connection, reads the greeting and negotiates capabilities.
+     *
+     * @throws IllegalStateException if no address was set
+     * @throws QmpConnectException if the socket cannot be opened
+     * @throws QmpTimeoutException if the greeting or the negotiation does not finish in time
+     * @throws QmpProtocolException if the peer does not speak QMP
+     */
+    public QmpClient connect() {
+      if (unixSocket == null && tcpHost == null) {
+        throw new IllegalStateException("set unixSocket(path) or tcp(host, port) before connect()");
+      }
+      var settings =
+          new io.github.qemucpr.qmp.internal.protocol.QmpSettings(
+              unixSocket,
+              tcpHost,
+              tcpPort,
+              connectTimeout != null ? connectTimeout : DEFAULT_TIMEOUT,
+              commandTimeout != null ? commandTimeout : DEFAULT_TIMEOUT,
+              maxMessageBytes != 0 ? maxMessageBytes : DEFAULT_MAX_MESSAGE_BYTES,
+              enableOob == null || enableOob,
+              eventListener,
+              name);
+      return io.github.qemucpr.qmp.internal.protocol.QmpConnection.open(settings);
+    }
+
+    private void requireNoAddress() {
+      if (unixSocket != null || tcpHost != null) {
+        throw new IllegalStateException(
+            "the address was already set to "
+                + (unixSocket != null ? unixSocket : tcpHost + ":" + tcpPort));
+      }
+    }
+
+    private static void requireUnset(@Nullable Object current, String option) {
+      if (current != null) {
+        throw new IllegalStateException(option + " was already set to " + current);
+      }
+    }
+
+    private static Duration checkDuration(String option, Duration value) {
+      java.util.Objects.requireNonNull(value, option);
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(option + " must be positive: " + value);
+      }
+      return value;
+    }
+  }
+}

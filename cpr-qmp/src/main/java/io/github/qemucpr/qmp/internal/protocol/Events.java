@@ -1,0 +1,57 @@
+package io.github.qemucpr.qmp.internal.protocol;
+
+import io.github.qemucpr.qmp.command.MigrationStatus;
+import io.github.qemucpr.qmp.event.GenericEvent;
+import io.github.qemucpr.qmp.event.MigrationEvent;
+import io.github.qemucpr.qmp.event.MigrationPassEvent;
+import io.github.qemucpr.qmp.event.PowerdownEvent;
+import io.github.qemucpr.qmp.event.QmpEvent;
+import io.github.qemucpr.qmp.event.ResetEvent;
+import io.github.qemucpr.qmp.event.ResumeEvent;
+import io.github.qemucpr.qmp.event.ShutdownEvent;
+import io.github.qemucpr.qmp.event.StopEvent;
+import io.github.qemucpr.qmp.event.SuspendEvent;
+import io.github.qemucpr.qmp.event.WakeupEvent;
+import io.github.qemucpr.qmp.internal.wire.JsonCodec;
+import java.time.Instant;
+import tools.jackson.databind.JsonNode;
+
+/** Turns an event message into its typed record, or a {@link GenericEvent}. */
+final class Events {
+  private Events() {}
+
+  static QmpEvent decode(JsonNode message, JsonCodec codec) {
+    String name = message.path("event").asString("");
+    JsonNode ts = message.path("timestamp");
+    Instant timestamp =
+        Instant.ofEpochSecond(ts.path("seconds").asLong(0), ts.path("microseconds").asLong(0) * 1000);
+    JsonNode data = message.get("data");
+    if (data == null || !data.isObject()) {
+      data = codec.objectNode();
+    }
+    switch (name) {
+      case StopEvent.NAME:
+        return new StopEvent(timestamp);
+      case ResumeEvent.NAME:
+        return new ResumeEvent(timestamp);
+      case SuspendEvent.NAME:
+        return new SuspendEvent(timestamp);
+      case WakeupEvent.NAME:
+        return new WakeupEvent(timestamp);
+      case PowerdownEvent.NAME:
+        return new PowerdownEvent(timestamp);
+      case ShutdownEvent.NAME:
+        return new ShutdownEvent(
+            timestamp, data.path("guest").asBoolean(false), data.path("reason").asString(""));
+      case ResetEvent.NAME:
+        return new ResetEvent(
+            timestamp, data.path("guest").asBoolean(false), data.path("reason").asString(""));
+      case MigrationEvent.NAME:
+        return new MigrationEvent(timestamp, MigrationStatus.of(data.path("status").asString("")));
+      case MigrationPassEvent.NAME:
+        return new MigrationPassEvent(timestamp, data.path("pass").asLong(0));
+      default:
+        return new GenericEvent(name, timestamp, data);
+    }
+  }
+}

@@ -1,0 +1,684 @@
+package io.github.qemucpr.qmp.internal.protocol;
+
+import io.github.qemucpr.qmp.EventWait;
+import io.github.qemucpr.qmp.QmpClient;
+import io.github.qemucpr.qmp.QmpCommand;
+import io.github.qemucpr.qmp.QmpCommandException;
+import io.github.qemucpr.qmp.QmpCommandNotFoundException;
+import io.github.qemucpr.qmp.QmpConnectException;
+import io.github.qemucpr.qmp.QmpConnectionClosedException;
+import io.github.qemucpr.qmp.QmpEventListener;
+import io.github.qemucpr.qmp.QmpException;
+import io.github.qemucpr.qmp.QmpGreeting;
+import io.github.qemucpr.qmp.QmpInterruptedException;
+import io.github.qemucpr.qmp.QmpProtocolException;
+import io.github.qemucpr.qmp.QmpTimeoutException;
+import io.github.qemucpr.qmp.Subscription;
+import io.github.qemucpr.qmp.event.QmpEvent;
+import io.github.qemucpr.qmp.internal.wire.FrameTooLargeException;
+import io.github.qemucpr.qmp.internal.wire.JsonCodec;
+import io.github.qemucpr.qmp.internal.wire.LineReader;
+import io.github.qemucpr.qmp.internal.wire.TcpTransport;
+import io.github.qemucpr.qmp.internal.wire.Transport;
+import io.github.qemucpr.qmp.internal.wire.UnixSocketTransport;
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.lang.reflect.Type;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The QMP protocol engine behind {@link QmpClient}. Three threads per connection: the reader
+ * (matches replies to pending calls by id), the event thread (runs waits and listeners in arrival
+ * order, so neither can block replies) and the timer (expires calls). All three end when the
+ * connection closes.
+ */
+public final class QmpConnection implements QmpClient {
+
+  private static final System.Logger LOG = System.getLogger(QmpConnection.class.getName());
+  private static final JsonCodec CODEC = new JsonCodec(new QmpJsonModule());
+  private static final AtomicLong CONNECTIONS = new AtomicLong();
+
+  private final QmpSettings settings;
+  private final Transport transport;
+  private final String peer;
+  private final String threadPrefix;
+  private final LineReader lines;
+  private final AtomicLong ids = new AtomicLong();
+  private final ConcurrentHashMap<Long, PendingCall<?>> pending = new ConcurrentHashMap<>();
+  private final CopyOnWriteArrayList<QmpEventListener> listeners = new CopyOnWriteArrayList<>();
+  private final CopyOnWriteArrayList<Waiter<?>> waiters = new CopyOnWriteArrayList<>();
+  private final AtomicLong eventsReceived = new AtomicLong();
+  private final CompletableFuture<QmpGreeting> greetingFuture = new CompletableFuture<>();
+  private final CompletableFuture<@Nullable Throwable> closeFuture = new CompletableFuture<>();
+  private final AtomicReference<@Nullable QmpConnectionClosedException> closed =
+      new AtomicReference<>();
+  private final ExecutorService eventThread;
+  private final ScheduledThreadPoolExecutor timer;
+  private final Thread reader;
+  private volatile @Nullable QmpGreeting greeting;
+
+  private QmpConnection(QmpSettings settings, Transport transport) {
+    this.settings = settings;
+    this.transport = transport;
+    this.peer = transport.describe();
+    this.threadPrefix =
+        "qmp-" + (settings.name() != null ? settings.name() : CONNECTIONS.incrementAndGet()) + "-";
+    this.lines = new LineReader(transport.input(), settings.maxMessageBytes());
+    this.eventThread =
+        new ThreadPoolExecutor(
+            1,
+            1,
+            0,
+            TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(),
+            r -> daemon(r, threadPrefix + "events"));
+    this.timer = new ScheduledThreadPoolExecutor(1, r -> daemon(r, threadPrefix + "timer"));
+    this.timer.setRemoveOnCancelPolicy(true);
+    if (settings.eventListener() != null) {
+      listeners.add(settings.eventListener());
+    }
+    this.reader = daemon(this::readLoop, threadPrefix + "reader");
+  }
+
+  /** Connects, reads the greeting and negotiates capabilities within the connect timeout. */
+  public static QmpConnection open(QmpSettings settings) {
+    long deadline = System.nanoTime() + settings.connectTimeout().toNanos();
+    Transport transport;
+    try {
+      transport =
+          settings.unixSocket() != null
+              ? UnixSocketTransport.connect(settings.unixSocket())
+              : TcpTransport.connect(
+                  Objects.requireNonNull(settings.tcpHost()),
+                  settings.tcpPort(),
+                  settings.connectTimeout());
+    } catch (IOException e) {
+      throw new QmpConnectException(
+          "cannot connect to the QMP socket "
+              + settings.peer()
+              + ": "
+              + e.getMessage()
+              + ". Is QEMU running with -qmp "
+              + (settings.unixSocket() != null ? "unix:PATH" : "tcp:HOST:PORT")
+              + ",server=on,wait=off?",
+          e);
+    }
+    QmpConnection connection = new QmpConnection(settings, transport);
+    connection.reader.start();
+    try {
+      connection.negotiate(deadline);
+      return connection;
+    } catch (RuntimeException e) {
+      connection.close();
+      throw e;
+    }
+  }
+
+  private void negotiate(long deadline) {
+    QmpGreeting hello;
+    try {
+      hello = greetingFuture.get(remaining(deadline), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw new QmpTimeoutException(
+          "no QMP greeting from "
+              + peer
+              + " within "
+              + settings.connectTimeout().toMillis()
+              + " ms: another client may hold the socket (QEMU serves one client per monitor),"
+              + " or this is not a QMP socket",
+          settings.connectTimeout());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new QmpInterruptedException("interrupted while waiting for the QMP greeting", e);
+    } catch (ExecutionException e) {
+      throw rethrow(e.getCause());
+    }
+    this.greeting = hello;
+    ObjectNode arguments = CODEC.objectNode();
+    if (settings.enableOob() && hello.offersOob()) {
+      arguments.putArray("enable").add("oob");
+    }
+    Duration left = Duration.ofNanos(Math.max(1, remaining(deadline)));
+    try {
+      submit("qmp_capabilities", arguments, List.of(), Void.class, left).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new QmpInterruptedException("interrupted during QMP capability negotiation", e);
+    } catch (ExecutionException e) {
+      throw rethrow(e.getCause());
+    }
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  @Override
+  public QmpGreeting greeting() {
+    QmpGreeting g = greeting;
+    if (g == null) {
+      throw new IllegalStateException("not connected yet");
+    }
+    return g;
+  }
+
+  @Override
+  public <R extends @Nullable Object> R execute(QmpCommand<R> command) {
+    return execute(command, settings.commandTimeout());
+  }
+
+  @Override
+  public <R extends @Nullable Object> R execute(QmpCommand<R> command, Duration timeout) {
+    return await(executeAsync(command, timeout), command.name());
+  }
+
+  @Override
+  public <R extends @Nullable Object> CompletableFuture<R> executeAsync(QmpCommand<R> command) {
+    return executeAsync(command, settings.commandTimeout());
+  }
+
+  @Override
+  public <R extends @Nullable Object> CompletableFuture<R> executeAsync(
+      QmpCommand<R> command, Duration timeout) {
+    Objects.requireNonNull(command, "command");
+    checkTimeout(timeout);
+    Map<String, ?> args = command.arguments();
+    JsonNode arguments;
+    try {
+      arguments = args.isEmpty() ? null : CODEC.toTree(args);
+    } catch (JacksonException e) {
+      throw new IllegalArgumentException(
+          "the arguments of " + command.name() + " cannot be encoded as JSON: " + e.getMessage(),
+          e);
+    }
+    return submit(command.name(), arguments, command.fileDescriptors(), command.replyType(), timeout);
+  }
+
+  @Override
+  public JsonNode execute(String command, @Nullable JsonNode arguments) {
+    return await(executeAsync(command, arguments, settings.commandTimeout()), command);
+  }
+
+  @Override
+  public CompletableFuture<JsonNode> executeAsync(
+      String command, @Nullable JsonNode arguments, Duration timeout) {
+    Objects.requireNonNull(command, "command");
+    checkTimeout(timeout);
+    if (arguments != null && !arguments.isObject()) {
+      throw new IllegalArgumentException(
+          "the arguments of " + command + " must be a JSON object, not " + arguments.getNodeType());
+    }
+    return submit(command, arguments, List.of(), JsonNode.class, timeout);
+  }
+
+  private <R> CompletableFuture<R> submit(
+      String name,
+      @Nullable JsonNode arguments,
+      List<FileDescriptor> fds,
+      Type replyType,
+      Duration timeout) {
+    CompletableFuture<R> future = new CompletableFuture<>();
+    QmpConnectionClosedException gone = closed.get();
+    if (gone != null) {
+      future.completeExceptionally(closedFor(name, gone));
+      return future;
+    }
+    if (!fds.isEmpty() && !transport.canPassFileDescriptors()) {
+      throw new IllegalArgumentException(
+          name + " passes file descriptors, which needs a Unix socket, not " + peer);
+    }
+    long id = ids.incrementAndGet();
+    ObjectNode request = CODEC.objectNode();
+    request.put("execute", name);
+    if (arguments != null && !arguments.isEmpty()) {
+      request.set("arguments", arguments);
+    }
+    request.put("id", id);
+    byte[] bytes = encodeLine(request);
+
+    PendingCall<R> call = new PendingCall<>(name, replyType, future);
+    pending.put(id, call);
+    // A cancelled or otherwise completed future frees its slot; a late reply is then dropped.
+    future.whenComplete((r, t) -> pending.remove(id, call));
+    call.timeout =
+        timer.schedule(
+            () ->
+                future.completeExceptionally(
+                    new QmpTimeoutException(
+                        name
+                            + " got no reply from "
+                            + peer
+                            + " within "
+                            + timeout.toMillis()
+                            + " ms; QEMU may still carry it out, and its late reply will be"
+                            + " dropped",
+                        timeout)),
+            timeout.toNanos(),
+            TimeUnit.NANOSECONDS);
+    if (closed.get() != null) {
+      // close() may have swept the table before we added to it.
+      future.completeExceptionally(closedFor(name, Objects.requireNonNull(closed.get())));
+      return future;
+    }
+    try {
+      transport.write(bytes, fds);
+    } catch (IOException e) {
+      QmpConnectionClosedException broken =
+          new QmpConnectionClosedException(
+              "the connection to " + peer + " broke while sending " + name + ": " + e.getMessage(),
+              e);
+      shutdown(broken);
+      future.completeExceptionally(closedFor(name, broken));
+    }
+    return future;
+  }
+
+  private static byte[] encodeLine(ObjectNode request) {
+    byte[] json = CODEC.encode(request);
+    byte[] line = new byte[json.length + 1];
+    System.arraycopy(json, 0, line, 0, json.length);
+    line[json.length] = '\n';
+    return line;
+  }
+
+  private <T> T await(CompletableFuture<T> future, String what) {
+    try {
+      return future.get();
+    } catch (InterruptedException e) {
+      future.cancel(false);
+      Thread.currentThread().interrupt();
+      throw new QmpInterruptedException(
+          "interrupted while waiting for " + what + "; QEMU may still carry it out", e);
+    } catch (ExecutionException e) {
+      throw rethrow(e.getCause());
+    } catch (CancellationException e) {
+      throw new QmpException(what + " was cancelled", e);
+    }
+  }
+
+  private static RuntimeException rethrow(@Nullable Throwable cause) {
+    if (cause instanceof RuntimeException re) {
+      return re;
+    }
+    if (cause instanceof Error err) {
+      throw err;
+    }
+    return new QmpException("unexpected failure: " + cause, cause);
+  }
+
+  // ---------------------------------------------------------------- events
+
+  @Override
+  public Subscription subscribe(QmpEventListener listener) {
+    Objects.requireNonNull(listener, "listener");
+    listeners.add(listener);
+    AtomicBoolean done = new AtomicBoolean();
+    return () -> {
+      if (done.compareAndSet(false, true)) {
+        listeners.remove(listener);
+      }
+    };
+  }
+
+  @Override
+  public <E extends QmpEvent> EventWait<E> expectEvent(
+      Class<E> type, Predicate<? super E> predicate) {
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(predicate, "predicate");
+    Waiter<E> waiter = new Waiter<>(type, predicate, eventsReceived.get());
+    waiters.add(waiter);
+    waiter.future.whenComplete((e, t) -> waiters.remove(waiter));
+    QmpConnectionClosedException gone = closed.get();
+    if (gone != null) {
+      waiter.future.completeExceptionally(gone);
+    }
+    return waiter;
+  }
+
+  private void dispatchEvent(long sequence, QmpEvent event) {
+    for (Waiter<?> waiter : waiters) {
+      waiter.offer(sequence, event);
+    }
+    for (QmpEventListener listener : listeners) {
+      try {
+        listener.onEvent(event);
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "event listener failed on " + event.name(), e);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  private void readLoop() {
+    QmpConnectionClosedException reason;
+    try {
+      while (true) {
+        byte[] line = lines.readLine();
+        if (line == null) {
+          reason =
+              new QmpConnectionClosedException(
+                  "QEMU closed the QMP connection " + peer + " (did it exit?)", null);
+          break;
+        }
+        handle(line);
+      }
+    } catch (FrameTooLargeException e) {
+      reason =
+          closedBy(
+              new QmpProtocolException(
+                  "QEMU sent a message larger than " + settings.maxMessageBytes() + " bytes on "
+                      + peer + "; the connection was closed to protect memory (raise"
+                      + " maxMessageBytes if this is legitimate)",
+                  e));
+    } catch (QmpProtocolException e) {
+      reason = closedBy(e);
+    } catch (IOException e) {
+      reason =
+          new QmpConnectionClosedException(
+              "the QMP connection " + peer + " broke: " + e.getMessage(), e);
+    } catch (RuntimeException | Error e) {
+      reason =
+          new QmpConnectionClosedException(
+              "the QMP reader for " + peer + " failed unexpectedly: " + e, e);
+    }
+    shutdown(reason);
+  }
+
+  private QmpConnectionClosedException closedBy(QmpProtocolException e) {
+    return new QmpConnectionClosedException(
+        "the QMP connection " + peer + " was closed after a protocol error: " + e.getMessage(), e);
+  }
+
+  private void handle(byte[] line) {
+    JsonNode message;
+    try {
+      message = CODEC.parse(line);
+    } catch (JacksonException e) {
+      throw new QmpProtocolException(
+          "QEMU sent malformed JSON on " + peer + ": " + preview(line) + " (" + e.getOriginalMessage()
+              + ")",
+          e);
+    }
+    if (!message.isObject()) {
+      LOG.log(System.Logger.Level.WARNING, "dropping a QMP message that is not an object: {0}",
+          preview(line));
+      return;
+    }
+    if (message.has("return") || message.has("error")) {
+      handleReply(message, line);
+    } else if (message.has("event")) {
+      handleEvent(message, line);
+    } else if (message.has("QMP")) {
+      handleGreeting(message);
+    } else {
+      LOG.log(System.Logger.Level.WARNING, "dropping an unexpected QMP message: {0}",
+          preview(line));
+    }
+  }
+
+  private void handleGreeting(JsonNode message) {
+    if (greetingFuture.isDone()) {
+      LOG.log(System.Logger.Level.WARNING, "dropping a second QMP greeting from {0}", peer);
+      return;
+    }
+    try {
+      greetingFuture.complete(Replies.greeting(message));
+    } catch (QmpProtocolException e) {
+      greetingFuture.completeExceptionally(e);
+      throw e;
+    }
+  }
+
+  private void handleEvent(JsonNode message, byte[] line) {
+    QmpEvent event;
+    try {
+      event = Events.decode(message, CODEC);
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "dropping an event that does not decode: " + preview(line), e);
+      return;
+    }
+    long sequence = eventsReceived.incrementAndGet();
+    try {
+      eventThread.execute(() -> dispatchEvent(sequence, event));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      LOG.log(System.Logger.Level.DEBUG, "event {0} arrived after close", event.name());
+    }
+  }
+
+  private void handleReply(JsonNode message, byte[] line) {
+    JsonNode idNode = message.get("id");
+    if (idNode == null || !idNode.canConvertToLong()) {
+      LOG.log(System.Logger.Level.WARNING, "dropping a QMP reply without an id we sent: {0}",
+          preview(line));
+      return;
+    }
+    PendingCall<?> call = pending.remove(idNode.asLong());
+    if (call == null) {
+      LOG.log(System.Logger.Level.DEBUG,
+          "dropping a reply nobody waits for (it timed out, or was never sent): {0}", preview(line));
+      return;
+    }
+    call.complete(message);
+  }
+
+  private static String preview(byte[] line) {
+    int n = Math.min(line.length, 200);
+    String s = new String(line, 0, n, StandardCharsets.UTF_8);
+    return n < line.length ? s + "... (" + line.length + " bytes)" : s;
+  }
+
+  // ---------------------------------------------------------------- closing
+
+  @Override
+  public boolean isOpen() {
+    return closed.get() == null;
+  }
+
+  @Override
+  public CompletableFuture<@Nullable Throwable> closeFuture() {
+    return closeFuture.copy();
+  }
+
+  @Override
+  public String describePeer() {
+    return peer;
+  }
+
+  @Override
+  public void close() {
+    shutdown(
+        new QmpConnectionClosedException("the QMP client for " + peer + " was closed", null), true);
+    joinThreads();
+  }
+
+  private void shutdown(QmpConnectionClosedException reason) {
+    shutdown(reason, false);
+  }
+
+  private void shutdown(QmpConnectionClosedException reason, boolean byUser) {
+    if (!closed.compareAndSet(null, reason)) {
+      return;
+    }
+    transport.close();
+    greetingFuture.completeExceptionally(reason.getCause() instanceof QmpProtocolException p
+        ? p : reason);
+    List<PendingCall<?>> calls = new ArrayList<>(pending.values());
+    pending.clear();
+    for (PendingCall<?> call : calls) {
+      call.future.completeExceptionally(closedFor(call.name, reason));
+    }
+    // Queued events are still delivered; waiters still open after them fail.
+    try {
+      eventThread.execute(() -> failWaiters(reason));
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      failWaiters(reason);
+    }
+    eventThread.shutdown();
+    timer.shutdownNow();
+    closeFuture.complete(byUser ? null : reason);
+  }
+
+  private void failWaiters(QmpConnectionClosedException reason) {
+    for (Waiter<?> waiter : waiters) {
+      waiter.future.completeExceptionally(reason);
+    }
+  }
+
+  private void joinThreads() {
+    Thread me = Thread.currentThread();
+    try {
+      if (me != reader) {
+        reader.join(2000);
+      }
+      if (!me.getName().equals(threadPrefix + "events")) {
+        eventThread.awaitTermination(2, TimeUnit.SECONDS);
+      }
+      timer.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      me.interrupt();
+    }
+  }
+
+  private static QmpConnectionClosedException closedFor(
+      String command, QmpConnectionClosedException reason) {
+    return new QmpConnectionClosedException(
+        command + " failed: " + reason.getMessage(),
+        reason.getCause() != null ? reason.getCause() : reason);
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private static void checkTimeout(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("timeout must be positive: " + timeout);
+    }
+  }
+
+  private static long remaining(long deadline) {
+    return Math.max(0, deadline - System.nanoTime());
+  }
+
+  private static Thread daemon(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
+  }
+
+  /** A sent command waiting for its reply. */
+  private static final class PendingCall<R> {
+    final String name;
+    final Type replyType;
+    final CompletableFuture<R> future;
+    volatile @Nullable ScheduledFuture<?> timeout;
+
+    PendingCall(String name, Type replyType, CompletableFuture<R> future) {
+      this.name = name;
+      this.replyType = replyType;
+      this.future = future;
+      future.whenComplete((r, t) -> {
+        ScheduledFuture<?> s = timeout;
+        if (s != null) {
+          s.cancel(false);
+        }
+      });
+    }
+
+    void complete(JsonNode message) {
+      JsonNode error = message.get("error");
+      if (error != null) {
+        future.completeExceptionally(Replies.error(name, error));
+        return;
+      }
+      try {
+        future.complete(Replies.decode(message.get("return"), replyType, name, CODEC));
+      } catch (QmpException e) {
+        future.completeExceptionally(e);
+      }
+    }
+  }
+
+  /** A registered {@link EventWait}. */
+  private final class Waiter<E extends QmpEvent> implements EventWait<E> {
+    final Class<E> type;
+    final Predicate<? super E> predicate;
+    final long registeredAfter;
+    final CompletableFuture<E> future = new CompletableFuture<>();
+
+    Waiter(Class<E> type, Predicate<? super E> predicate, long registeredAfter) {
+      this.type = type;
+      this.predicate = predicate;
+      this.registeredAfter = registeredAfter;
+    }
+
+    void offer(long sequence, QmpEvent event) {
+      if (sequence <= registeredAfter || future.isDone() || !type.isInstance(event)) {
+        return;
+      }
+      E typed = type.cast(event);
+      try {
+        if (predicate.test(typed)) {
+          future.complete(typed);
+        }
+      } catch (RuntimeException e) {
+        future.completeExceptionally(e);
+      }
+    }
+
+    @Override
+    public E await(Duration timeout) {
+      checkTimeout(timeout);
+      try {
+        return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        throw new QmpTimeoutException(
+            "no matching " + type.getSimpleName() + " from " + peer + " within "
+                + timeout.toMillis() + " ms",
+            timeout);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new QmpInterruptedException(
+            "interrupted while waiting for " + type.getSimpleName(), e);
+      } catch (ExecutionException e) {
+        throw rethrow(e.getCause());
+      } catch (CancellationException e) {
+        throw new QmpException("the wait for " + type.getSimpleName() + " was closed", e);
+      }
+    }
+
+    @Override
+    public CompletableFuture<E> future() {
+      return future.copy();
+    }
+
+    @Override
+    public void close() {
+      future.cancel(false);
+      waiters.remove(this);
+    }
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * The QMP protocol engine: greeting and capability negotiation, request ids, the pending-request
+ * table, the reader thread, event dispatch and timeouts. Not exported.
+ */
+@NullMarked
+package io.github.qemucpr.qmp.internal.protocol;
+
+import org.jspecify.annotations.NullMarked;
