@@ -428,6 +428,11 @@ public final class QmpConnection implements QmpClient {
           preview(line));
       return;
     }
+    if (!greetingFuture.isDone() && !message.has("QMP") && !message.has("event")) {
+      throw new QmpProtocolException(
+          peer + " is not a QMP monitor: its first message is not a greeting: " + preview(line),
+          null);
+    }
     if (message.has("return") || message.has("error")) {
       handleReply(message, line);
     } else if (message.has("event")) {

@@ -1,0 +1,408 @@
+package io.github.qemucpr.qmp.testing;
+
+import io.github.qemucpr.qmp.internal.wire.JsonCodec;
+import io.github.qemucpr.qmp.internal.wire.LineReader;
+import java.io.FileDescriptor;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.newsclub.net.unix.AFUNIXServerSocket;
+import org.newsclub.net.unix.AFUNIXSocket;
+import org.newsclub.net.unix.AFUNIXSocketAddress;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A scripted, in-process QMP server on a Unix socket, in the manner of OkHttp's MockWebServer:
+ * tests script replies per command, run the real client against it, then assert on what it
+ * recorded.
+ *
+ * <pre>{@code
+ * try (FakeQmpServer server = FakeQmpServer.start()) {
+ *   server.on("query-status", Responders.returns("{\"running\":true,\"status\":\"running\"}"));
+ *   try (QmpClient qmp = QmpClient.connect(server.socketPath())) { ... }
+ *   assertThat(server.takeRequest().command()).isEqualTo("qmp_capabilities");
+ * }
+ * }</pre>
+ *
+ * <p>By default it greets as QEMU 10.0.2 offering {@code oob}, answers {@code qmp_capabilities}
+ * with {@code {}}, and answers unscripted commands with a {@code CommandNotFound} error. Scripted
+ * one-shot responders ({@link #enqueue}) take precedence over persistent ones ({@link #on}).
+ * Connections are served one at a time, as QEMU does.
+ */
+public final class FakeQmpServer implements AutoCloseable {
+
+  /** The greeting of a QEMU 10.0.2 that offers out-of-band execution. */
+  public static final String QEMU_10_GREETING =
+      "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 2, \"minor\": 0, \"major\": 10},"
+          + " \"package\": \"fake\"}, \"capabilities\": [\"oob\"]}}";
+
+  private static final JsonCodec CODEC = new JsonCodec();
+  private static final AtomicInteger THREADS = new AtomicInteger();
+
+  private final Path dir;
+  private final Path socketPath;
+  private final AFUNIXServerSocket serverSocket;
+  private final Thread acceptor;
+  private final ScheduledExecutorService scheduler;
+  private final Map<String, Responder> persistent = new HashMap<>();
+  private final Map<String, Deque<Responder>> oneShot = new HashMap<>();
+  private final BlockingQueue<Request> requests = new LinkedBlockingQueue<>();
+  private final List<Request> allRequests = new CopyOnWriteArrayList<>();
+  private final AtomicInteger connections = new AtomicInteger();
+  private volatile @Nullable String greeting = QEMU_10_GREETING;
+  private volatile @Nullable Connection current;
+  private volatile boolean closed;
+
+  private FakeQmpServer() throws IOException {
+    dir = Files.createTempDirectory("fake-qmp");
+    socketPath = dir.resolve("qmp.sock");
+    serverSocket = AFUNIXServerSocket.newInstance();
+    serverSocket.bind(AFUNIXSocketAddress.of(socketPath));
+    int n = THREADS.incrementAndGet();
+    scheduler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "fake-qmp-" + n + "-delay");
+              t.setDaemon(true);
+              return t;
+            });
+    on("qmp_capabilities", Responders.returns("{}"));
+    acceptor = new Thread(this::acceptLoop, "fake-qmp-" + n + "-server");
+    acceptor.setDaemon(true);
+  }
+
+  /** Starts a server on a fresh socket in a temporary directory. */
+  public static FakeQmpServer start() {
+    try {
+      FakeQmpServer server = new FakeQmpServer();
+      server.acceptor.start();
+      return server;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The socket to connect to. */
+  public Path socketPath() {
+    return socketPath;
+  }
+
+  /** Replaces the greeting line; {@code null} means never greet (a stuck or foreign server). */
+  public FakeQmpServer greeting(@Nullable String rawJson) {
+    this.greeting = rawJson;
+    return this;
+  }
+
+  /** Answers every {@code command} with {@code responder}, unless a one-shot one is queued. */
+  public synchronized FakeQmpServer on(String command, Responder responder) {
+    persistent.put(command, responder);
+    return this;
+  }
+
+  /** Answers the next {@code command} with {@code responder}, once. */
+  public synchronized FakeQmpServer enqueue(String command, Responder responder) {
+    oneShot.computeIfAbsent(command, k -> new ArrayDeque<>()).add(responder);
+    return this;
+  }
+
+  /** Takes the oldest request not yet taken, waiting up to 5 s. */
+  public Request takeRequest() {
+    try {
+      Request r = requests.poll(5, TimeUnit.SECONDS);
+      if (r == null) {
+        throw new AssertionError("no request arrived within 5 s");
+      }
+      return r;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /** Every request received so far, in order. */
+  public List<Request> requests() {
+    return List.copyOf(allRequests);
+  }
+
+  /** The names of every command received so far, in order, without {@code qmp_capabilities}. */
+  public List<String> commandNames() {
+    List<String> names = new ArrayList<>();
+    for (Request r : allRequests) {
+      if (!r.command().equals("qmp_capabilities")) {
+        names.add(r.command());
+      }
+    }
+    return names;
+  }
+
+  /** How many clients have connected. */
+  public int connections() {
+    return connections.get();
+  }
+
+  /** Sends a raw line (a newline is added) to the connected client. */
+  public void send(String rawLine) {
+    requireConnection().write(rawLine + "\n");
+  }
+
+  /** Sends raw bytes as they are, with no newline. */
+  public void sendBytes(byte[] bytes) {
+    requireConnection().write(bytes);
+  }
+
+  /** Sends an event with the given data object (JSON, or {@code null} for none). */
+  public void sendEvent(String name, @Nullable String dataJson) {
+    requireConnection().write(eventLine(name, dataJson));
+  }
+
+  /** Closes the current connection, as a dying QEMU would. */
+  public void disconnect() {
+    Connection c = current;
+    if (c != null) {
+      c.close();
+    }
+  }
+
+  /** Waits until a client is connected (and greeted, if greeting is set). */
+  public void awaitConnection() {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (current == null) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("no client connected within 5 s");
+      }
+      sleep(5);
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    disconnect();
+    try {
+      serverSocket.close();
+    } catch (IOException ignored) {
+      // closing
+    }
+    scheduler.shutdownNow();
+    try {
+      acceptor.join(2000);
+      Files.deleteIfExists(socketPath);
+      Files.deleteIfExists(dir);
+    } catch (IOException | InterruptedException ignored) {
+      // best effort
+    }
+  }
+
+  static String eventLine(String name, @Nullable String dataJson) {
+    long micros = System.currentTimeMillis() * 1000;
+    return "{\"event\": \"" + name + "\", \"data\": " + (dataJson == null ? "{}" : dataJson)
+        + ", \"timestamp\": {\"seconds\": " + micros / 1_000_000 + ", \"microseconds\": "
+        + micros % 1_000_000 + "}}\n";
+  }
+
+  private Connection requireConnection() {
+    awaitConnection();
+    return java.util.Objects.requireNonNull(current);
+  }
+
+  private void acceptLoop() {
+    while (!closed) {
+      AFUNIXSocket socket;
+      try {
+        socket = serverSocket.accept();
+      } catch (IOException e) {
+        return;
+      }
+      connections.incrementAndGet();
+      Connection c;
+      try {
+        c = new Connection(socket);
+      } catch (IOException e) {
+        continue;
+      }
+      current = c;
+      c.serve();
+      current = null;
+    }
+  }
+
+  private synchronized Responder responderFor(String command) {
+    Deque<Responder> queue = oneShot.get(command);
+    if (queue != null && !queue.isEmpty()) {
+      return queue.poll();
+    }
+    Responder r = persistent.get(command);
+    return r != null ? r : Responders.error("CommandNotFound", "The command " + command + " has not been found");
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** A received command. */
+  public record Request(String command, JsonNode arguments, JsonNode id, int fileDescriptors) {
+    /** An argument as text, or {@code null} when absent. */
+    public @Nullable String argument(String name) {
+      JsonNode n = arguments.get(name);
+      return n == null ? null : n.isString() ? n.stringValue() : n.toString();
+    }
+  }
+
+  /** Decides what the server sends for one request. */
+  @FunctionalInterface
+  public interface Responder {
+    /** Acts on {@code request} through {@code exchange}. */
+    void respond(Request request, Exchange exchange);
+  }
+
+  /** What a responder can do with the connection. */
+  public final class Exchange {
+    private final Connection connection;
+    private final Request request;
+
+    Exchange(Connection connection, Request request) {
+      this.connection = connection;
+      this.request = request;
+    }
+
+    /** Replies with {@code {"return": JSON, "id": ...}}. */
+    public void returns(String json) {
+      connection.write("{\"return\": " + json + ", \"id\": " + request.id() + "}\n");
+    }
+
+    /** Replies with an error of the given class. */
+    public void error(String errorClass, String desc) {
+      connection.write(
+          "{\"error\": {\"class\": " + CODEC.toTree(errorClass) + ", \"desc\": "
+              + CODEC.toTree(desc) + "}, \"id\": " + request.id() + "}\n");
+    }
+
+    /** Sends an event now. */
+    public void event(String name, @Nullable String dataJson) {
+      connection.write(eventLine(name, dataJson));
+    }
+
+    /** Sends raw text as it is. */
+    public void raw(String text) {
+      connection.write(text);
+    }
+
+    /** Runs {@code action} after {@code delay}, off the server thread. */
+    public void later(Duration delay, Runnable action) {
+      scheduler.schedule(action, delay.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Closes the connection, as a QEMU that dies mid-command would. */
+    public void disconnect() {
+      connection.close();
+    }
+
+    /** The request's id as sent. */
+    public JsonNode id() {
+      return request.id();
+    }
+  }
+
+  private final class Connection {
+    private final AFUNIXSocket socket;
+    private final OutputStream out;
+    private final LineReader lines;
+
+    Connection(AFUNIXSocket socket) throws IOException {
+      this.socket = socket;
+      this.socket.setAncillaryReceiveBufferSize(1024);
+      this.out = socket.getOutputStream();
+      this.lines = new LineReader(socket.getInputStream(), 64 * 1024 * 1024);
+    }
+
+    void serve() {
+      String hello = greeting;
+      if (hello != null) {
+        write(hello + "\n");
+      }
+      try {
+        while (true) {
+          byte[] line = lines.readLine();
+          if (line == null) {
+            return;
+          }
+          FileDescriptor[] fds = socket.getReceivedFileDescriptors();
+          int fdCount = fds == null ? 0 : fds.length;
+          if (fds != null) {
+            for (FileDescriptor fd : fds) {
+              closeDescriptor(fd);
+            }
+          }
+          JsonNode message = CODEC.parse(line);
+          String command = message.path("execute").asString(message.path("exec-oob").asString(""));
+          JsonNode args = message.get("arguments");
+          JsonNode id = message.get("id");
+          Request request =
+              new Request(
+                  command,
+                  args == null ? CODEC.objectNode() : args,
+                  id == null ? CODEC.toTree("none") : id,
+                  fdCount);
+          allRequests.add(request);
+          requests.add(request);
+          responderFor(command).respond(request, new Exchange(this, request));
+        }
+      } catch (IOException | RuntimeException e) {
+        // the client went away or the test closed us
+      } finally {
+        close();
+      }
+    }
+
+    void write(String text) {
+      write(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    synchronized void write(byte[] bytes) {
+      try {
+        out.write(bytes);
+        out.flush();
+      } catch (IOException e) {
+        // the client is gone; a test asserting on the client sees that
+      }
+    }
+
+    void close() {
+      try {
+        socket.close();
+      } catch (IOException ignored) {
+        // already closed
+      }
+    }
+
+    private void closeDescriptor(FileDescriptor fd) {
+      try (var in = new java.io.FileInputStream(fd)) {
+        // closing the stream closes the received descriptor
+      } catch (IOException ignored) {
+        // best effort
+      }
+    }
+  }
+}
