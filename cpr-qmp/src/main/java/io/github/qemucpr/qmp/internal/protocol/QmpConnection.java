@@ -80,6 +80,7 @@ public final class QmpConnection implements QmpClient {
   private final ExecutorService eventThread;
   private final ScheduledThreadPoolExecutor timer;
   private final Thread reader;
+  private final List<Thread> poolThreads = new CopyOnWriteArrayList<>();
   private volatile @Nullable QmpGreeting greeting;
 
   private QmpConnection(QmpSettings settings, Transport transport) {
@@ -96,8 +97,8 @@ public final class QmpConnection implements QmpClient {
             0,
             TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(),
-            r -> daemon(r, threadPrefix + "events"));
-    this.timer = new ScheduledThreadPoolExecutor(1, r -> daemon(r, threadPrefix + "timer"));
+            r -> pooled(r, threadPrefix + "events"));
+    this.timer = new ScheduledThreadPoolExecutor(1, r -> pooled(r, threadPrefix + "timer"));
     this.timer.setRemoveOnCancelPolicy(true);
     if (settings.eventListener() != null) {
       listeners.add(settings.eventListener());
@@ -554,15 +555,19 @@ public final class QmpConnection implements QmpClient {
   }
 
   private void joinThreads() {
+    // Wait for the threads themselves, not just the pools: awaitTermination returns before a
+    // pool's worker has exited, and a caller may check that no thread outlives the client.
     Thread me = Thread.currentThread();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+    List<Thread> threads = new ArrayList<>(poolThreads);
+    threads.add(reader);
     try {
-      if (me != reader) {
-        reader.join(2000);
+      for (Thread t : threads) {
+        long left = TimeUnit.NANOSECONDS.toMillis(remaining(deadline));
+        if (t != me && left > 0) {
+          t.join(left);
+        }
       }
-      if (!me.getName().equals(threadPrefix + "events")) {
-        eventThread.awaitTermination(2, TimeUnit.SECONDS);
-      }
-      timer.awaitTermination(2, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       me.interrupt();
     }
@@ -586,6 +591,12 @@ public final class QmpConnection implements QmpClient {
 
   private static long remaining(long deadline) {
     return Math.max(0, deadline - System.nanoTime());
+  }
+
+  private Thread pooled(Runnable r, String name) {
+    Thread t = daemon(r, name);
+    poolThreads.add(t);
+    return t;
   }
 
   private static Thread daemon(Runnable r, String name) {
