@@ -3,6 +3,7 @@ package io.github.qemucpr.qmp.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.github.qemucpr.launcher.QemuLaunchException;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.command.MemoryBackend;
 import io.github.qemucpr.qmp.command.QueryMemdev;
@@ -72,7 +73,7 @@ class QemuProcessIT {
                     .extraArgs("--no-such-option")
                     .startTimeout(Duration.ofSeconds(5))
                     .start())
-        .isInstanceOf(IllegalStateException.class)
+        .isInstanceOf(QemuLaunchException.class)
         .hasMessageContaining("exited")
         .hasMessageContaining("no-such-option");
   }
