@@ -1,0 +1,879 @@
+package io.github.qemucpr.qga.internal;
+
+import io.github.qemucpr.qga.GuestAgentClient;
+import io.github.qemucpr.qga.GuestAgentCommand;
+import io.github.qemucpr.qga.GuestAgentCommandException;
+import io.github.qemucpr.qga.GuestAgentCommandUnavailableException;
+import io.github.qemucpr.qga.GuestAgentConnectException;
+import io.github.qemucpr.qga.GuestAgentConnectionClosedException;
+import io.github.qemucpr.qga.GuestAgentInterruptedException;
+import io.github.qemucpr.qga.GuestAgentProtocolException;
+import io.github.qemucpr.qga.GuestAgentTimeoutException;
+import io.github.qemucpr.qga.command.ExecResult;
+import io.github.qemucpr.qga.command.ExecStarted;
+import io.github.qemucpr.qga.command.ExecStatus;
+import io.github.qemucpr.qga.command.GuestExec;
+import io.github.qemucpr.qga.command.GuestExecStatus;
+import io.github.qemucpr.qmp.internal.wire.FrameTooLargeException;
+import io.github.qemucpr.qmp.internal.wire.JsonCodec;
+import io.github.qemucpr.qmp.internal.wire.LineReader;
+import io.github.qemucpr.qmp.internal.wire.Transport;
+import io.github.qemucpr.qmp.internal.wire.UnixSocketTransport;
+import java.io.IOException;
+import java.lang.reflect.Type;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingDeque;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * The guest agent protocol engine behind {@link GuestAgentClient}.
+ *
+ * <p>One reader thread consumes the socket all the time and turns it into {@link Frame}s: whole
+ * lines, 0xFF delimiters, oversized messages and the end of the stream. Reading ahead like this
+ * (instead of reading on the caller's thread) is what lets a call end at its timeout while the
+ * socket stays blocking, and it leaves a late reply in the queue, where the next resynchronization
+ * throws it away. Commands are serialized by a fair lock, because the agent runs one at a time and
+ * answers without ids that could be relied on (qemu-ga echoes {@code id}, but its parse errors
+ * carry none).
+ */
+public final class GuestAgentConnection implements GuestAgentClient {
+
+  private static final System.Logger LOG = System.getLogger(GuestAgentConnection.class.getName());
+  private static final JsonCodec CODEC = new JsonCodec(new QgaJsonModule());
+  private static final AtomicLong CONNECTIONS = new AtomicLong();
+  private static final byte DELIMITER = (byte) 0xFF;
+  private static final String SYNC = "guest-sync-delimited";
+
+  /** Replies are read by one caller at a time, so only a flood of stale lines can fill this. */
+  private static final int MAX_QUEUED_FRAMES = 4096;
+
+  private static final Duration MIN_POLL = Duration.ofMillis(10);
+  private static final Duration MAX_POLL = Duration.ofMillis(200);
+  private static final Duration MIN_STATUS_TIMEOUT = Duration.ofMillis(500);
+  private static final Duration THREAD_JOIN = Duration.ofSeconds(5);
+
+  private final GuestAgentSettings settings;
+  private final Transport transport;
+  private final String peer;
+  private final LineReader lines;
+  private final LinkedBlockingDeque<Frame> frames = new LinkedBlockingDeque<>(MAX_QUEUED_FRAMES);
+  private final ReentrantLock turn = new ReentrantLock(true);
+  private final AtomicLong ids = new AtomicLong(ThreadLocalRandom.current().nextLong(1, 1L << 40));
+  private final AtomicReference<@Nullable GuestAgentConnectionClosedException> closed =
+      new AtomicReference<>();
+  private final Thread reader;
+  private final ThreadPoolExecutor async;
+  private volatile @Nullable Thread asyncThread;
+  private volatile boolean closedByClient;
+
+  /** The command that holds the turn, for messages. */
+  private volatile @Nullable String current;
+
+  /**
+   * Guarded by {@link #turn}: whether the stream must be resynchronized before the next command.
+   */
+  private boolean needsSync = true;
+
+  private GuestAgentConnection(GuestAgentSettings settings, Transport transport) {
+    this.settings = settings;
+    this.transport = transport;
+    this.peer = transport.describe();
+    String prefix =
+        "qga-" + (settings.name() != null ? settings.name() : CONNECTIONS.incrementAndGet()) + "-";
+    this.lines = new LineReader(transport.input(), settings.maxMessageBytes());
+    this.reader = new Thread(this::readLoop, prefix + "reader");
+    this.reader.setDaemon(true);
+    // No thread until the first async call, and none once idle for a second.
+    this.async =
+        new ThreadPoolExecutor(
+            0,
+            1,
+            1,
+            TimeUnit.SECONDS,
+            new LinkedBlockingQueue<>(),
+            r -> {
+              Thread t = new Thread(r, prefix + "async");
+              t.setDaemon(true);
+              asyncThread = t;
+              return t;
+            });
+  }
+
+  /** Opens the socket (retrying within the connect timeout) and starts the reader thread. */
+  public static GuestAgentConnection open(GuestAgentSettings settings) {
+    GuestAgentConnection connection = new GuestAgentConnection(settings, connect(settings));
+    connection.reader.start();
+    return connection;
+  }
+
+  private static Transport connect(GuestAgentSettings settings) {
+    long deadline = System.nanoTime() + settings.connectTimeout().toNanos();
+    while (true) {
+      try {
+        return UnixSocketTransport.connect(settings.unixSocket());
+      } catch (IOException e) {
+        if (System.nanoTime() - deadline >= 0) {
+          throw new GuestAgentConnectException(
+              "cannot connect to the guest agent socket "
+                  + settings.unixSocket()
+                  + ": "
+                  + e.getMessage()
+                  + ". Is QEMU running with -chardev socket,path=PATH,server=on,wait=off and"
+                  + " -device virtserialport,name=org.qemu.guest_agent.0 on that chardev?",
+              e);
+        }
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new GuestAgentInterruptedException(
+            "interrupted while connecting to " + settings.unixSocket(), e);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- public surface
+
+  @Override
+  public <R extends @Nullable Object> R execute(GuestAgentCommand<R> command) {
+    return execute(command, settings.commandTimeout());
+  }
+
+  @Override
+  public <R extends @Nullable Object> R execute(GuestAgentCommand<R> command, Duration timeout) {
+    Objects.requireNonNull(command, "command");
+    checkTimeout(timeout);
+    return call(
+        command.name(),
+        encodeArguments(command),
+        command.replyType(),
+        command.sendsReply(),
+        timeout,
+        System.nanoTime() + timeout.toNanos());
+  }
+
+  @Override
+  public <R extends @Nullable Object> CompletableFuture<R> executeAsync(
+      GuestAgentCommand<R> command) {
+    return executeAsync(command, settings.commandTimeout());
+  }
+
+  @Override
+  public <R extends @Nullable Object> CompletableFuture<R> executeAsync(
+      GuestAgentCommand<R> command, Duration timeout) {
+    Objects.requireNonNull(command, "command");
+    checkTimeout(timeout);
+    JsonNode arguments = encodeArguments(command);
+    return submit(
+        command.name(),
+        timeout,
+        deadline ->
+            call(
+                command.name(),
+                arguments,
+                command.replyType(),
+                command.sendsReply(),
+                timeout,
+                deadline));
+  }
+
+  @Override
+  public JsonNode execute(String command, @Nullable JsonNode arguments) {
+    Objects.requireNonNull(command, "command");
+    checkArguments(command, arguments);
+    Duration timeout = settings.commandTimeout();
+    return call(
+        command, arguments, JsonNode.class, true, timeout, System.nanoTime() + timeout.toNanos());
+  }
+
+  @Override
+  public CompletableFuture<JsonNode> executeAsync(
+      String command, @Nullable JsonNode arguments, Duration timeout) {
+    Objects.requireNonNull(command, "command");
+    checkArguments(command, arguments);
+    checkTimeout(timeout);
+    return submit(
+        command,
+        timeout,
+        deadline -> call(command, arguments, JsonNode.class, true, timeout, deadline));
+  }
+
+  @Override
+  public void executeWithoutReply(String command, @Nullable JsonNode arguments) {
+    Objects.requireNonNull(command, "command");
+    checkArguments(command, arguments);
+    Duration timeout = settings.commandTimeout();
+    call(command, arguments, Void.class, false, timeout, System.nanoTime() + timeout.toNanos());
+  }
+
+  @Override
+  public void sync() {
+    Duration timeout = settings.commandTimeout();
+    acquireTurn(SYNC, timeout, System.nanoTime() + timeout.toNanos());
+    try {
+      syncLocked();
+    } catch (InterruptedException e) {
+      throw interrupted(SYNC, e);
+    } finally {
+      release();
+    }
+  }
+
+  @Override
+  public ExecResult run(GuestExec command, Duration timeout) {
+    Objects.requireNonNull(command, "command");
+    checkTimeout(timeout);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    ExecStarted started = execute(command, timeout);
+    long pollNanos = MIN_POLL.toNanos();
+    while (true) {
+      long left = deadline - System.nanoTime();
+      Duration statusTimeout =
+          Duration.ofNanos(
+              Math.min(
+                  settings.commandTimeout().toNanos(),
+                  Math.max(left, MIN_STATUS_TIMEOUT.toNanos())));
+      ExecStatus status = execute(new GuestExecStatus(started.pid()), statusTimeout);
+      if (status.exited()) {
+        return ExecResult.of(started.pid(), status);
+      }
+      left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new GuestAgentTimeoutException(
+            "process "
+                + started.pid()
+                + " ("
+                + command.path()
+                + ") did not exit within "
+                + format(timeout)
+                + "; it may still run in the guest",
+            timeout);
+      }
+      try {
+        TimeUnit.NANOSECONDS.sleep(Math.min(pollNanos, left));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new GuestAgentInterruptedException(
+            "interrupted while waiting for process " + started.pid() + " in the guest to exit", e);
+      }
+      pollNanos = Math.min(pollNanos * 2, MAX_POLL.toNanos());
+    }
+  }
+
+  @Override
+  public boolean isOpen() {
+    return closed.get() == null;
+  }
+
+  @Override
+  public String describePeer() {
+    return peer;
+  }
+
+  @Override
+  public void close() {
+    closedByClient = true;
+    closed.compareAndSet(
+        null,
+        new GuestAgentConnectionClosedException(
+            "the guest agent client for " + peer + " was closed", null));
+    transport.close();
+    push(End.INSTANCE);
+    async.shutdown();
+    List<Runnable> queued = new ArrayList<>();
+    async.getQueue().drainTo(queued);
+    for (Runnable r : queued) {
+      if (r instanceof AsyncCall<?> call) {
+        call.future.completeExceptionally(closedFor(call.name));
+      }
+    }
+    Thread self = Thread.currentThread();
+    try {
+      if (self != reader) {
+        reader.join(THREAD_JOIN.toMillis());
+      }
+      Thread worker = asyncThread;
+      if (worker != null && self != worker) {
+        async.awaitTermination(THREAD_JOIN.toMillis(), TimeUnit.MILLISECONDS);
+        worker.join(THREAD_JOIN.toMillis());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "GuestAgentClient[" + peer + (isOpen() ? "" : ", closed") + "]";
+  }
+
+  // ---------------------------------------------------------------- one command
+
+  private <R> R call(
+      String name,
+      @Nullable JsonNode arguments,
+      Type replyType,
+      boolean sendsReply,
+      Duration timeout,
+      long turnDeadline) {
+    ensureOpen(name);
+    acquireTurn(name, timeout, turnDeadline);
+    try {
+      ensureOpen(name);
+      if (needsSync) {
+        syncLocked();
+      }
+      long id = ids.incrementAndGet();
+      send(name, encodeRequest(name, arguments, id, false));
+      if (!sendsReply) {
+        awaitAcceptance(name, id);
+        return null;
+      }
+      return awaitReply(name, id, replyType, timeout);
+    } catch (InterruptedException e) {
+      needsSync = true;
+      throw interrupted(name, e);
+    } finally {
+      release();
+    }
+  }
+
+  private void acquireTurn(String name, Duration timeout, long deadline) {
+    try {
+      if (!turn.tryLock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+        String holder = current;
+        throw new GuestAgentTimeoutException(
+            name
+                + " did not get its turn within "
+                + format(timeout)
+                + ": the guest agent at "
+                + peer
+                + " runs one command at a time, and "
+                + (holder != null ? holder : "another command")
+                + " held it all that time",
+            timeout);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new GuestAgentInterruptedException(
+          "interrupted while " + name + " waited for its turn", e);
+    }
+    current = name;
+  }
+
+  private void release() {
+    current = null;
+    turn.unlock();
+  }
+
+  /** Waits for the reply to request {@code id}; a timeout or a broken reply forces a resync. */
+  private <R> R awaitReply(String name, long id, Type replyType, Duration timeout)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      Frame frame = next(deadline);
+      if (frame == null) {
+        needsSync = true;
+        throw new GuestAgentTimeoutException(
+            name
+                + " got no reply from the guest agent at "
+                + peer
+                + " within "
+                + format(timeout)
+                + "; the guest may still carry it out, and the client resynchronizes before its"
+                + " next command",
+            timeout);
+      }
+      if (frame instanceof End) {
+        throw closedFor(name);
+      }
+      if (frame instanceof Oversized oversized) {
+        needsSync = true;
+        throw tooLarge(name, oversized);
+      }
+      if (!(frame instanceof Line line)) {
+        continue; // a delimiter without a line: nothing to hand out
+      }
+      JsonNode message = parse(line.bytes);
+      if (message == null || !message.isObject()) {
+        needsSync = true;
+        throw new GuestAgentProtocolException(
+            "the guest agent at "
+                + peer
+                + " answered "
+                + name
+                + " with something that is not a JSON object: "
+                + preview(line.bytes),
+            null);
+      }
+      if (!hasId(message, id)) {
+        LOG.log(System.Logger.Level.DEBUG, "dropping a stale reply from {0}: {1}", peer, message);
+        continue;
+      }
+      JsonNode error = message.get("error");
+      if (error != null) {
+        throw error(name, error);
+      }
+      if (!message.has("return")) {
+        needsSync = true;
+        throw new GuestAgentProtocolException(
+            "the guest agent at "
+                + peer
+                + " answered "
+                + name
+                + " with neither return nor error: "
+                + preview(line.bytes),
+            null);
+      }
+      return decode(message.get("return"), replyType, name);
+    }
+  }
+
+  /**
+   * For a command that sends no reply on success: sends a plain {@code guest-sync-delimited} behind
+   * it (no 0xFF first: the stream is in sync, and a 0xFF would only add an error reply) and waits
+   * up to the no-reply window for an error, the sync's answer, or nothing.
+   */
+  private void awaitAcceptance(String name, long id) throws InterruptedException {
+    long probe = randomId();
+    try {
+      send(name, encodeRequest(SYNC, syncArguments(probe), null, false));
+    } catch (GuestAgentConnectionClosedException e) {
+      if (closedByClient) {
+        throw e;
+      }
+      return; // the VM went away right after the command, as after guest-shutdown
+    }
+    long deadline = System.nanoTime() + settings.noReplyWindow().toNanos();
+    boolean delimited = false;
+    while (true) {
+      Frame frame = next(deadline);
+      if (frame == null) {
+        needsSync = true; // under way (the guest is suspending): the sync's answer comes later
+        return;
+      }
+      if (frame instanceof End) {
+        if (closedByClient) {
+          throw closedFor(name);
+        }
+        return; // the VM went away, as after guest-shutdown: no error was reported
+      }
+      if (frame instanceof Oversized oversized) {
+        needsSync = true;
+        throw tooLarge(name, oversized);
+      }
+      if (frame instanceof Delimiter) {
+        delimited = true;
+        continue;
+      }
+      JsonNode message = parse(((Line) frame).bytes);
+      if (message == null || !message.isObject()) {
+        needsSync = true;
+        throw new GuestAgentProtocolException(
+            "the guest agent at "
+                + peer
+                + " answered "
+                + name
+                + " with something that is not a"
+                + " JSON object: "
+                + preview(((Line) frame).bytes),
+            null);
+      }
+      if (delimited && isSyncAnswer(message, probe)) {
+        return; // the agent finished the command without an error and went on to the sync
+      }
+      JsonNode error = message.get("error");
+      if (error != null && hasId(message, id)) {
+        needsSync = true; // the sync's answer is still on its way
+        throw error(name, error);
+      }
+    }
+  }
+
+  /**
+   * Sends 0xFF and {@code guest-sync-delimited} with a random id, then discards everything up to a
+   * 0xFF delimiter and every answer without that id.
+   */
+  private void syncLocked() throws InterruptedException {
+    long id = randomId();
+    frames.clear(); // whatever is queued now predates the sync, so it is stale
+    ensureOpen(SYNC);
+    send(SYNC, encodeRequest(SYNC, syncArguments(id), null, true));
+    Duration timeout = settings.syncTimeout();
+    long deadline = System.nanoTime() + timeout.toNanos();
+    boolean delimited = false;
+    while (true) {
+      Frame frame = next(deadline);
+      if (frame == null) {
+        throw new GuestAgentTimeoutException(
+            "the guest agent did not answer guest-sync-delimited within "
+                + format(timeout)
+                + ": is qemu-ga running in the guest?",
+            timeout);
+      }
+      if (frame instanceof End) {
+        throw closedFor(SYNC);
+      }
+      if (frame instanceof Oversized) {
+        delimited = false; // the reader skips to the next delimiter
+      } else if (frame instanceof Delimiter) {
+        delimited = true;
+      } else if (delimited) {
+        JsonNode message = parse(((Line) frame).bytes);
+        if (message != null && isSyncAnswer(message, id)) {
+          needsSync = false;
+          return;
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- asynchronous calls
+
+  private <T> CompletableFuture<T> submit(String name, Duration timeout, Function<Long, T> work) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    AsyncCall<T> task = new AsyncCall<>(name, deadline, work);
+    if (closed.get() != null) {
+      task.future.completeExceptionally(closedFor(name));
+      return task.future;
+    }
+    try {
+      async.execute(task);
+    } catch (RejectedExecutionException e) {
+      task.future.completeExceptionally(closedFor(name));
+    }
+    return task.future;
+  }
+
+  /** A command queued for the async thread. */
+  private static final class AsyncCall<T> implements Runnable {
+    final String name;
+    final long deadline;
+    final Function<Long, T> work;
+    final CompletableFuture<T> future = new CompletableFuture<>();
+
+    AsyncCall(String name, long deadline, Function<Long, T> work) {
+      this.name = name;
+      this.deadline = deadline;
+      this.work = work;
+    }
+
+    @Override
+    public void run() {
+      if (future.isDone()) {
+        return; // cancelled before its turn
+      }
+      try {
+        future.complete(work.apply(deadline));
+      } catch (RuntimeException | Error e) {
+        future.completeExceptionally(e);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** A unit of the agent's stream, as the reader thread hands it to callers. */
+  private sealed interface Frame permits Line, Delimiter, Oversized, End {}
+
+  /** One whole line (never containing 0xFF). */
+  private record Line(byte[] bytes) implements Frame {}
+
+  /** A 0xFF byte: what follows starts a fresh message. */
+  private enum Delimiter implements Frame {
+    INSTANCE
+  }
+
+  /** A message over the limit; the reader then skips to the next delimiter. */
+  private record Oversized(FrameTooLargeException cause) implements Frame {}
+
+  /** The stream ended; stays at the head of the queue. */
+  private enum End implements Frame {
+    INSTANCE
+  }
+
+  private void readLoop() {
+    GuestAgentConnectionClosedException reason;
+    try {
+      while (true) {
+        byte[] line;
+        try {
+          line = lines.readLine();
+        } catch (FrameTooLargeException e) {
+          push(new Oversized(e));
+          if (!lines.skipPast(DELIMITER)) {
+            line = null;
+          } else {
+            push(Delimiter.INSTANCE);
+            continue;
+          }
+        }
+        if (line == null) {
+          reason =
+              new GuestAgentConnectionClosedException(
+                  "QEMU closed the guest agent socket " + peer + " (did it exit?)", null);
+          break;
+        }
+        split(line);
+      }
+    } catch (IOException e) {
+      reason =
+          new GuestAgentConnectionClosedException(
+              "the connection to the guest agent at " + peer + " broke: " + e.getMessage(), e);
+    }
+    if (closed.compareAndSet(null, reason)) {
+      transport.close();
+    }
+    push(End.INSTANCE);
+  }
+
+  /** Splits a line at 0xFF bytes: what precedes the last one is an interrupted message. */
+  private void split(byte[] line) {
+    int last = -1;
+    for (int i = 0; i < line.length; i++) {
+      if (line[i] == DELIMITER) {
+        last = i;
+      }
+    }
+    if (last < 0) {
+      push(new Line(line));
+      return;
+    }
+    push(Delimiter.INSTANCE);
+    if (last + 1 < line.length) {
+      push(new Line(Arrays.copyOfRange(line, last + 1, line.length)));
+    }
+  }
+
+  private void push(Frame frame) {
+    while (!frames.offerLast(frame)) {
+      Frame dropped = frames.pollFirst();
+      if (dropped != null) {
+        LOG.log(
+            System.Logger.Level.WARNING,
+            "the guest agent at {0} floods the client: dropping" + " an unread message",
+            peer);
+      }
+    }
+  }
+
+  /** The next frame before {@code deadline}, or {@code null}; an {@link End} stays queued. */
+  private @Nullable Frame next(long deadline) throws InterruptedException {
+    long left = deadline - System.nanoTime();
+    Frame frame = left > 0 ? frames.pollFirst(left, TimeUnit.NANOSECONDS) : frames.pollFirst();
+    if (frame == End.INSTANCE) {
+      frames.offerFirst(frame);
+    }
+    return frame;
+  }
+
+  // ---------------------------------------------------------------- encoding and decoding
+
+  private static JsonNode encodeArguments(GuestAgentCommand<?> command) {
+    Map<String, ?> arguments = command.arguments();
+    if (arguments.isEmpty()) {
+      return CODEC.objectNode();
+    }
+    try {
+      return CODEC.toTree(arguments);
+    } catch (JacksonException e) {
+      throw new IllegalArgumentException(
+          "the arguments of " + command.name() + " cannot be encoded as JSON: " + e.getMessage(),
+          e);
+    }
+  }
+
+  private static ObjectNode syncArguments(long id) {
+    ObjectNode arguments = CODEC.objectNode();
+    arguments.put("id", id);
+    return arguments;
+  }
+
+  private static byte[] encodeRequest(
+      String name, @Nullable JsonNode arguments, @Nullable Long id, boolean delimiterFirst) {
+    ObjectNode request = CODEC.objectNode();
+    request.put("execute", name);
+    if (arguments != null && !arguments.isEmpty()) {
+      request.set("arguments", arguments);
+    }
+    if (id != null) {
+      request.put("id", id);
+    }
+    byte[] json = CODEC.encode(request);
+    int offset = delimiterFirst ? 1 : 0;
+    byte[] bytes = new byte[offset + json.length + 1];
+    if (delimiterFirst) {
+      bytes[0] = DELIMITER;
+    }
+    System.arraycopy(json, 0, bytes, offset, json.length);
+    bytes[bytes.length - 1] = '\n';
+    return bytes;
+  }
+
+  private void send(String name, byte[] bytes) {
+    try {
+      transport.write(bytes, List.of());
+    } catch (IOException e) {
+      if (closed.compareAndSet(
+          null,
+          new GuestAgentConnectionClosedException(
+              "the connection to the guest agent at "
+                  + peer
+                  + " broke while sending "
+                  + name
+                  + ": "
+                  + e.getMessage(),
+              e))) {
+        transport.close();
+      }
+      throw closedFor(name);
+    }
+  }
+
+  private static @Nullable JsonNode parse(byte[] line) {
+    try {
+      return CODEC.parse(line);
+    } catch (JacksonException e) {
+      return null;
+    }
+  }
+
+  /** Whether {@code message} answers request {@code id}; an answer without an id counts. */
+  private static boolean hasId(JsonNode message, long id) {
+    JsonNode replyId = message.get("id");
+    return replyId == null || (replyId.isIntegralNumber() && replyId.longValue() == id);
+  }
+
+  private static boolean isSyncAnswer(JsonNode message, long id) {
+    JsonNode value = message.get("return");
+    return value != null && value.isIntegralNumber() && value.longValue() == id;
+  }
+
+  @SuppressWarnings("unchecked")
+  private <R> R decode(@Nullable JsonNode value, Type type, String name) {
+    if (type == Void.class) {
+      return null;
+    }
+    if (value == null || value.isNull()) {
+      throw new GuestAgentProtocolException(
+          "the guest agent at " + peer + " answered " + name + " without a return value", null);
+    }
+    if (type == JsonNode.class) {
+      return (R) value;
+    }
+    try {
+      R decoded = CODEC.decode(value, type);
+      if (decoded == null) {
+        throw new GuestAgentProtocolException(
+            "the reply to " + name + " decoded to nothing: " + value, null);
+      }
+      return decoded;
+    } catch (JacksonException e) {
+      throw new GuestAgentProtocolException(
+          "the reply to "
+              + name
+              + " does not have the expected shape ("
+              + type.getTypeName()
+              + "): "
+              + e.getOriginalMessage(),
+          e);
+    }
+  }
+
+  /** The one place that maps the agent's error classes. */
+  static GuestAgentCommandException error(String command, JsonNode error) {
+    String errorClass = error.path("class").asString("");
+    String description = error.path("desc").asString("(no description)");
+    if (errorClass.equals("CommandNotFound") || description.contains("has been disabled")) {
+      return new GuestAgentCommandUnavailableException(command, errorClass, description);
+    }
+    return new GuestAgentCommandException(command, errorClass, description);
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private void ensureOpen(String name) {
+    if (closed.get() != null) {
+      throw closedFor(name);
+    }
+  }
+
+  private GuestAgentConnectionClosedException closedFor(String name) {
+    GuestAgentConnectionClosedException reason =
+        Objects.requireNonNullElseGet(
+            closed.get(),
+            () -> new GuestAgentConnectionClosedException("the connection is closed", null));
+    return new GuestAgentConnectionClosedException(
+        name + " failed: " + reason.getMessage(),
+        reason.getCause() != null ? reason.getCause() : reason);
+  }
+
+  private GuestAgentProtocolException tooLarge(String name, Oversized oversized) {
+    return new GuestAgentProtocolException(
+        "the guest agent at "
+            + peer
+            + " sent a message larger than "
+            + settings.maxMessageBytes()
+            + " bytes while "
+            + name
+            + " waited for its reply (raise maxMessageBytes if that is"
+            + " legitimate); the client resynchronizes before its next command",
+        oversized.cause());
+  }
+
+  private static GuestAgentInterruptedException interrupted(String name, InterruptedException e) {
+    Thread.currentThread().interrupt();
+    return new GuestAgentInterruptedException(
+        "interrupted while waiting for " + name + "; the guest agent may still carry it out", e);
+  }
+
+  private static void checkTimeout(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("timeout must be positive: " + timeout);
+    }
+  }
+
+  private static void checkArguments(String command, @Nullable JsonNode arguments) {
+    if (arguments != null && !arguments.isObject()) {
+      throw new IllegalArgumentException(
+          "the arguments of " + command + " must be a JSON object, not " + arguments.getNodeType());
+    }
+  }
+
+  private static long randomId() {
+    // Positive and below 2^53, so that any JSON implementation keeps it exact.
+    return ThreadLocalRandom.current().nextLong(1, 1L << 53);
+  }
+
+  /** "5 s" for whole seconds, "250 ms" otherwise. */
+  static String format(Duration duration) {
+    long millis = duration.toMillis();
+    return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
+  }
+
+  private static String preview(byte[] line) {
+    String text = new String(line, 0, Math.min(line.length, 200), StandardCharsets.UTF_8);
+    return line.length > 200 ? text + "..." : text;
+  }
+}
