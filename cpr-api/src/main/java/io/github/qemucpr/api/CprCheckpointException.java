@@ -1,0 +1,51 @@
+package io.github.qemucpr.api;
+
+import java.nio.file.Path;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A restore refused a checkpoint before it touched QEMU: the state file is missing, its manifest
+ * does not match it, or the checkpoint was already restored.
+ */
+public final class CprCheckpointException extends CprException {
+  private static final long serialVersionUID = 1L;
+
+  private final Reason reason;
+  private final transient Path stateFile;
+
+  /** Creates the exception. */
+  public CprCheckpointException(
+      String message, Reason reason, Path stateFile, @Nullable Throwable cause) {
+    super(message, CprPhase.VERIFY, null, null, VmRecovery.UNTOUCHED, cause);
+    this.reason = Objects.requireNonNull(reason, "reason");
+    this.stateFile = Objects.requireNonNull(stateFile, "stateFile");
+  }
+
+  /** Why the checkpoint was refused. */
+  public Reason reason() {
+    return reason;
+  }
+
+  /** The state file of the checkpoint. */
+  public Path stateFile() {
+    return stateFile;
+  }
+
+  /** Why a checkpoint was refused. */
+  public enum Reason {
+    /** The state file does not exist or is not a readable regular file. */
+    MISSING,
+    /** The manifest cannot be read, or has a format this version does not know. */
+    MANIFEST_UNREADABLE,
+    /** The state file's size or SHA-256 differs from the manifest's: truncated or changed. */
+    TAMPERED,
+    /** The manifest says the checkpoint was restored already; {@code force(true)} allows it. */
+    ALREADY_RESTORED,
+    /**
+     * The manifest says a restore started and never finished; the VM may have run from it. Only
+     * {@code force(true)} allows it.
+     */
+    RESTORE_INTERRUPTED
+  }
+}

@@ -1,0 +1,88 @@
+package io.github.qemucpr.api.internal;
+
+import io.github.qemucpr.api.CprManifest;
+import io.github.qemucpr.qmp.QmpClient;
+import io.github.qemucpr.qmp.QmpException;
+import io.github.qemucpr.qmp.command.MemoryBackend;
+import io.github.qemucpr.qmp.command.QomGet;
+import io.github.qemucpr.qmp.command.QueryMemdev;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Finds the guest RAM backends ({@code query-memdev}) and reads through QOM what {@code
+ * query-memdev} does not say: the backend's type, its {@code mem-path} and {@code discard-data}.
+ */
+final class MemoryInspector {
+  static final String FILE_BACKEND = "memory-backend-file";
+
+  private MemoryInspector() {}
+
+  /**
+   * A RAM backend as QEMU reports it.
+   *
+   * @param id the id, or {@code null} when QEMU gave none (then nothing else could be read)
+   * @param type the QOM type, or {@code null} if it could not be read
+   * @param size the size in bytes
+   * @param memPath the {@code mem-path} of a file backend
+   * @param share whether it is mapped shared
+   * @param discardData {@code discard-data} of a file backend, or {@code null}
+   * @param qomError why QOM could not be read, or {@code null}
+   */
+  record Backend(
+      @Nullable String id,
+      @Nullable String type,
+      long size,
+      @Nullable String memPath,
+      boolean share,
+      @Nullable Boolean discardData,
+      @Nullable String qomError) {
+
+    /** Whether {@code x-ignore-shared} leaves it in place: a shared, named file. */
+    boolean savedInPlace() {
+      return FILE_BACKEND.equals(type) && share && memPath != null;
+    }
+
+    String subject() {
+      return id != null ? id : "(backend without id)";
+    }
+
+    CprManifest.RamBackend toManifest() {
+      return new CprManifest.RamBackend(
+          subject(), type != null ? type : "unknown", size, memPath, share, savedInPlace());
+    }
+  }
+
+  /**
+   * Lists the backends; a QOM read that fails is recorded in the backend, a failing {@code
+   * query-memdev} is thrown.
+   */
+  static List<Backend> inspect(QmpClient qmp, Supplier<Duration> timeout) {
+    List<MemoryBackend> memdevs = qmp.execute(new QueryMemdev(), timeout.get());
+    List<Backend> result = new ArrayList<>();
+    for (MemoryBackend m : memdevs) {
+      String id = m.id();
+      if (id == null) {
+        result.add(new Backend(null, null, m.size(), null, m.share(), null, "QEMU gave no id"));
+        continue;
+      }
+      String path = "/objects/" + id;
+      try {
+        String type = qmp.execute(new QomGet(path, "type").as(String.class), timeout.get());
+        String memPath = null;
+        Boolean discard = null;
+        if (FILE_BACKEND.equals(type)) {
+          memPath = qmp.execute(new QomGet(path, "mem-path").as(String.class), timeout.get());
+          discard = qmp.execute(new QomGet(path, "discard-data").as(Boolean.class), timeout.get());
+        }
+        result.add(new Backend(id, type, m.size(), memPath, m.share(), discard, null));
+      } catch (QmpException e) {
+        result.add(new Backend(id, null, m.size(), null, m.share(), null, e.getMessage()));
+      }
+    }
+    return result;
+  }
+}

@@ -1,0 +1,506 @@
+package io.github.qemucpr.api.internal;
+
+import io.github.qemucpr.api.PreflightCode;
+import io.github.qemucpr.api.PreflightItem;
+import io.github.qemucpr.api.PreflightItem.Severity;
+import io.github.qemucpr.api.PreflightReport;
+import io.github.qemucpr.api.SuspendPolicy;
+import io.github.qemucpr.qga.GuestAgentClient;
+import io.github.qemucpr.qga.GuestAgentException;
+import io.github.qemucpr.qga.command.AgentInfo;
+import io.github.qemucpr.qga.command.GuestInfo;
+import io.github.qemucpr.qga.command.GuestPing;
+import io.github.qemucpr.qga.command.GuestSuspendRam;
+import io.github.qemucpr.qmp.QemuVersion;
+import io.github.qemucpr.qmp.QmpClient;
+import io.github.qemucpr.qmp.QmpException;
+import io.github.qemucpr.qmp.command.MigrateSetParameters;
+import io.github.qemucpr.qmp.command.MigrationCapability;
+import io.github.qemucpr.qmp.command.MigrationCapabilityStatus;
+import io.github.qemucpr.qmp.command.MigrationInfo;
+import io.github.qemucpr.qmp.command.MigrationMode;
+import io.github.qemucpr.qmp.command.MigrationParameters;
+import io.github.qemucpr.qmp.command.ObjectPropertyInfo;
+import io.github.qemucpr.qmp.command.QomList;
+import io.github.qemucpr.qmp.command.QueryCurrentMachine;
+import io.github.qemucpr.qmp.command.QueryMigrate;
+import io.github.qemucpr.qmp.command.QueryMigrateCapabilities;
+import io.github.qemucpr.qmp.command.QueryMigrateParameters;
+import io.github.qemucpr.qmp.command.QueryQmpSchema;
+import io.github.qemucpr.qmp.command.QueryStatus;
+import io.github.qemucpr.qmp.command.QueryVersion;
+import io.github.qemucpr.qmp.command.RunState;
+import io.github.qemucpr.qmp.command.VersionInfo;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The save preflight: reads everything it needs from QEMU, the guest agent and the file system,
+ * and reports every problem at once. It changes nothing, except that it sets the migration mode
+ * to {@code cpr-reboot} for the moment of one {@code query-migrate} (QEMU lists the blockers of
+ * the mode that is set) and sets it back.
+ */
+final class Preflight {
+  /** Room for the device state, ROMs and video RAM, which are always in the state file. */
+  static final long DEVICE_STATE_ALLOWANCE = 32L << 20;
+
+  /** The capabilities cpr-reboot refuses, with what QEMU says when it does. */
+  static final Map<MigrationCapability, String> INCOMPATIBLE_CAPABILITIES = new LinkedHashMap<>();
+
+  static {
+    INCOMPATIBLE_CAPABILITIES.put(MigrationCapability.POSTCOPY_RAM, "Cannot use postcopy with CPR");
+    INCOMPATIBLE_CAPABILITIES.put(
+        MigrationCapability.DIRTY_BITMAPS,
+        "dirty-bitmaps counts as postcopy: Cannot use postcopy with CPR");
+    INCOMPATIBLE_CAPABILITIES.put(
+        MigrationCapability.POSTCOPY_PREEMPT, "postcopy-preempt needs postcopy, which CPR refuses");
+    INCOMPATIBLE_CAPABILITIES.put(
+        MigrationCapability.BACKGROUND_SNAPSHOT, "Cannot use background-snapshot with CPR");
+    INCOMPATIBLE_CAPABILITIES.put(MigrationCapability.X_COLO, "Cannot use COLO with CPR");
+  }
+
+  private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
+  private static final Set<RunState> SAVABLE =
+      Set.of(RunState.RUNNING, RunState.PAUSED, RunState.SUSPENDED);
+
+  private final QmpClient qmp;
+  private final SaveOptions options;
+  private final Deadline deadline;
+  private final List<PreflightItem> items = new ArrayList<>();
+
+  private Preflight(QmpClient qmp, SaveOptions options, Deadline deadline) {
+    this.qmp = qmp;
+    this.options = options;
+    this.deadline = deadline;
+  }
+
+  /** Runs the preflight. Never throws for what it finds; the report holds it. */
+  static SaveFacts run(QmpClient qmp, SaveOptions options, Deadline deadline) {
+    return new Preflight(qmp, options, deadline).run();
+  }
+
+  private Duration timeout() {
+    return deadline.remaining(COMMAND_TIMEOUT);
+  }
+
+  private void error(PreflightCode code, String subject, String message, String fix) {
+    items.add(new PreflightItem(code, Severity.ERROR, subject, message, fix));
+  }
+
+  private void warning(PreflightCode code, String subject, String message, String fix) {
+    items.add(new PreflightItem(code, Severity.WARNING, subject, message, fix));
+  }
+
+  private void queryFailed(String what, QmpException e) {
+    error(PreflightCode.QUERY_FAILED, what, what + " failed: " + e.getMessage(),
+        "Check that QEMU is alive and answers QMP, then run the check again.");
+  }
+
+  private SaveFacts run() {
+    QemuVersion version = qmp.greeting().version();
+    String packageName = qmp.greeting().packageName();
+    try {
+      VersionInfo v = qmp.execute(new QueryVersion(), timeout());
+      version = v.qemu();
+      packageName = v.packageName();
+    } catch (QmpException e) {
+      // the greeting's version serves as well
+    }
+
+    boolean cprSupported = checkCprSupport(version);
+
+    RunState runState = null;
+    try {
+      runState = qmp.execute(new QueryStatus(), timeout()).status();
+      if (!SAVABLE.contains(runState)) {
+        error(PreflightCode.RUNSTATE_NOT_SAVABLE, runState.wireName(),
+            "The VM is " + runState + "; a save starts from running, paused or suspended.",
+            runState.equals(RunState.POSTMIGRATE)
+                ? "This QEMU was saved already: quit it, or 'cont' it if that state is not needed."
+                : runState.equals(RunState.INMIGRATE)
+                    ? "This QEMU waits for an incoming migration: restore into it first."
+                    : "Bring the VM to running or paused first.");
+      }
+    } catch (QmpException e) {
+      queryFailed("query-status", e);
+    }
+
+    boolean migrationActive = false;
+    try {
+      MigrationInfo info = qmp.execute(new QueryMigrate(), timeout());
+      if (info.status().isActive()) {
+        migrationActive = true;
+        error(PreflightCode.MIGRATION_ACTIVE, "migration",
+            "A migration is under way (status " + info.status() + ").",
+            "Wait for it to end, or cancel it with migrate_cancel.");
+      }
+    } catch (QmpException e) {
+      queryFailed("query-migrate", e);
+    }
+
+    Map<MigrationCapability, Boolean> capabilities = new LinkedHashMap<>();
+    try {
+      for (MigrationCapabilityStatus c : qmp.execute(new QueryMigrateCapabilities(), timeout())) {
+        capabilities.put(c.capability(), c.state());
+      }
+      INCOMPATIBLE_CAPABILITIES.forEach(
+          (cap, why) -> {
+            if (Boolean.TRUE.equals(capabilities.get(cap))) {
+              error(PreflightCode.CAPABILITY_INCOMPATIBLE, cap.wireName(),
+                  "cpr-reboot refuses " + cap + " (\"" + why + "\").",
+                  "Turn it off: migrate-set-capabilities " + cap + " off.");
+            }
+          });
+    } catch (QmpException e) {
+      queryFailed("query-migrate-capabilities", e);
+    }
+
+    MigrationMode modeBefore = null;
+    try {
+      MigrationParameters p = qmp.execute(new QueryMigrateParameters(), timeout());
+      modeBefore = p.mode();
+    } catch (QmpException e) {
+      queryFailed("query-migrate-parameters", e);
+    }
+    if (cprSupported && !migrationActive) {
+      probeBlockers(modeBefore);
+    }
+
+    List<MemoryInspector.Backend> backends = List.of();
+    try {
+      backends = MemoryInspector.inspect(qmp, this::timeout);
+    } catch (QmpException e) {
+      queryFailed("query-memdev", e);
+    }
+    long copiedBytes = checkMemory(backends);
+    boolean inPlace = !backends.isEmpty() && backends.stream().allMatch(b -> b.savedInPlace());
+    boolean ignoreShared = backends.stream().anyMatch(b -> b.savedInPlace());
+
+    List<String> vfio = findVfio();
+    boolean suspend = checkSuspend(runState, vfio);
+
+    long expected = copiedBytes + DEVICE_STATE_ALLOWANCE;
+    checkStatePath(expected, backends);
+
+    PreflightReport report =
+        new PreflightReport(
+            "QEMU " + version + " (" + qmp.describePeer() + ")", items, expected, inPlace, vfio,
+            suspend);
+    return new SaveFacts(
+        report, version, packageName, runState, modeBefore, capabilities, backends, ignoreShared,
+        suspend);
+  }
+
+  private boolean checkCprSupport(QemuVersion version) {
+    Optional<List<String>> modes = Optional.empty();
+    try {
+      modes = qmp.execute(new QueryQmpSchema(), timeout())
+          .enumValuesOfArgument("migrate-set-parameters", "mode");
+    } catch (QmpException e) {
+      // fall back to the version
+    }
+    boolean supported =
+        modes.map(m -> m.contains(MigrationMode.CPR_REBOOT.wireName()))
+            .orElse(version.isAtLeast(9, 0));
+    if (!supported) {
+      error(PreflightCode.CPR_REBOOT_UNSUPPORTED, "QEMU " + version,
+          "This QEMU has no cpr-reboot migration mode"
+              + (modes.isPresent() ? " (its modes are " + modes.get() + ")." : "."),
+          "Use QEMU 9.0 or newer (Debian 12: qemu-system-x86 from bookworm-backports).");
+    }
+    return supported;
+  }
+
+  private void probeBlockers(@Nullable MigrationMode modeBefore) {
+    boolean changed = modeBefore == null || !modeBefore.equals(MigrationMode.CPR_REBOOT);
+    try {
+      if (changed) {
+        qmp.execute(MigrateSetParameters.ofMode(MigrationMode.CPR_REBOOT), timeout());
+      }
+      MigrationInfo info = qmp.execute(new QueryMigrate(), timeout());
+      for (String reason : info.blockedReasons()) {
+        error(PreflightCode.MIGRATION_BLOCKED, "migration",
+            "QEMU blocks a cpr-reboot migration: " + reason,
+            "Remove or reconfigure what QEMU names (a device, an option) before saving.");
+      }
+    } catch (QmpException e) {
+      queryFailed("the cpr-reboot blocker probe", e);
+    } finally {
+      if (changed) {
+        MigrationMode back = modeBefore != null ? modeBefore : MigrationMode.NORMAL;
+        try {
+          qmp.execute(MigrateSetParameters.ofMode(back), timeout());
+        } catch (QmpException e) {
+          error(PreflightCode.QUERY_FAILED, "mode",
+              "The preflight set the migration mode to cpr-reboot to probe for blockers and could"
+                  + " not set it back to " + back + ": " + e.getMessage(),
+              "Set it back by hand: migrate-set-parameters mode " + back + ".");
+        }
+      }
+    }
+  }
+
+  /** Reports the memory items; returns the bytes of RAM that will be copied. */
+  private long checkMemory(List<MemoryInspector.Backend> backends) {
+    long copied = 0;
+    Severity copiedSeverity =
+        options.requireMemorySavedInPlace() ? Severity.ERROR : Severity.WARNING;
+    for (MemoryInspector.Backend b : backends) {
+      if (b.qomError() != null) {
+        warning(PreflightCode.MEMORY_UNKNOWN, b.subject(),
+            "Backend " + b.subject() + " could not be inspected through QOM: " + b.qomError()
+                + ". It is counted as copied into the state file.",
+            "Give every memory backend an id (-object memory-backend-file,id=...).");
+      }
+      if (MemoryInspector.FILE_BACKEND.equals(b.type()) && b.memPath() != null) {
+        checkMemPath(b);
+        if (Boolean.TRUE.equals(b.discardData())) {
+          error(PreflightCode.MEMORY_DISCARD_DATA, b.subject(),
+              "Backend " + b.subject() + " has discard-data=on: QEMU may discard the contents of "
+                  + b.memPath() + " when it quits, and the guest's RAM with them.",
+              "Start QEMU with discard-data=off on this backend.");
+        }
+      }
+      if (!b.savedInPlace()) {
+        copied += b.size();
+        String kind =
+            b.type() == null
+                ? "Backend " + b.subject()
+                : MemoryInspector.FILE_BACKEND.equals(b.type())
+                    ? "Backend " + b.subject() + " is a private (share=off) file mapping and"
+                    : "Backend " + b.subject() + " is " + b.type() + " and";
+        items.add(new PreflightItem(PreflightCode.MEMORY_COPIED, copiedSeverity, b.subject(),
+            kind + " will be copied into the state file (" + b.size() + " bytes at most)"
+                + (options.requireMemorySavedInPlace()
+                    ? ", but saving in place was required."
+                    : "; the save and the restore take longer."),
+            "To keep RAM in place, back it with -object memory-backend-file,share=on,"
+                + "mem-path=FILE (a regular file or a DAX device) and"
+                + " -machine memory-backend=ID."));
+      }
+    }
+    return copied;
+  }
+
+  private void checkMemPath(MemoryInspector.Backend b) {
+    String memPath = java.util.Objects.requireNonNull(b.memPath());
+    Path path = Path.of(memPath);
+    BasicFileAttributes attrs;
+    try {
+      attrs = Files.readAttributes(path, BasicFileAttributes.class);
+    } catch (IOException e) {
+      error(PreflightCode.MEMORY_PATH_UNUSABLE, b.subject(),
+          "The mem-path " + memPath + " of backend " + b.subject() + " cannot be seen from here ("
+              + e + "): if it was deleted, the guest's RAM is lost when QEMU quits.",
+          "Make sure the file exists and this process sees the same file system as QEMU.");
+      return;
+    }
+    if (attrs.isDirectory()) {
+      error(PreflightCode.MEMORY_PATH_DIRECTORY, b.subject(),
+          "The mem-path " + memPath + " of backend " + b.subject() + " is a directory: QEMU"
+              + " created and unlinked a temporary file there, so the RAM is gone when QEMU quits.",
+          "Point mem-path at a regular file (or a DAX device), not a directory.");
+      return;
+    }
+    if (attrs.isRegularFile() || isCharacterDevice(path)) {
+      return;
+    }
+    error(PreflightCode.MEMORY_PATH_UNUSABLE, b.subject(),
+        "The mem-path " + memPath + " of backend " + b.subject()
+            + " is neither a regular file nor a DAX character device.",
+        "Point mem-path at a regular file or a DAX device such as /dev/dax0.0.");
+  }
+
+  private static boolean isCharacterDevice(Path path) {
+    try {
+      Object mode = Files.getAttribute(path, "unix:mode");
+      return mode instanceof Integer && (((Integer) mode) & 0170000) == 0020000;
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  private List<String> findVfio() {
+    List<String> found = new ArrayList<>();
+    for (String container : List.of("/machine/peripheral", "/machine/peripheral-anon")) {
+      try {
+        for (ObjectPropertyInfo p : qmp.execute(new QomList(container), timeout())) {
+          if (p.type().startsWith("child<vfio-")) {
+            found.add(container + "/" + p.name());
+          }
+        }
+      } catch (QmpException e) {
+        warning(PreflightCode.QUERY_FAILED, container,
+            "qom-list " + container + " failed, so VFIO devices there are not known: "
+                + e.getMessage(),
+            "If the VM has VFIO devices, use SuspendPolicy.ALWAYS with a guest agent.");
+      }
+    }
+    return found;
+  }
+
+  /** Decides whether the save suspends the guest, and reports what stands in the way. */
+  private boolean checkSuspend(@Nullable RunState runState, List<String> vfio) {
+    SuspendPolicy policy = options.suspendPolicy();
+    boolean wanted =
+        policy == SuspendPolicy.ALWAYS || (policy == SuspendPolicy.AUTO && !vfio.isEmpty());
+    String subject = vfio.isEmpty() ? "guest" : String.join(", ", vfio);
+    if (runState == null || runState.equals(RunState.SUSPENDED)) {
+      return false; // already suspended, or unknown (reported already)
+    }
+    if (!wanted) {
+      if (!vfio.isEmpty()) {
+        error(PreflightCode.VFIO_NEEDS_SUSPEND, subject,
+            "VFIO devices are present, and QEMU saves them in cpr-reboot mode only from a"
+                + " suspended guest (\"VFIO device only supports cpr-reboot for runstate"
+                + " suspended\"); the suspend policy is NEVER.",
+            "Use SuspendPolicy.AUTO with a guest agent, or suspend the guest yourself first.");
+      }
+      return false;
+    }
+    String why = vfio.isEmpty()
+        ? "The suspend policy is ALWAYS"
+        : "VFIO devices are present (QEMU saves them only from a suspended guest)";
+    if (!runState.equals(RunState.RUNNING)) {
+      error(PreflightCode.GUEST_NOT_SUSPENDABLE, subject,
+          why + ", but the VM is " + runState + ": a guest that does not run cannot suspend.",
+          "Resume the VM with 'cont' first, or suspend the guest yourself.");
+      return true;
+    }
+    GuestAgentClient agent = options.agent();
+    if (agent == null) {
+      error(
+          vfio.isEmpty() ? PreflightCode.GUEST_AGENT_UNREACHABLE : PreflightCode.VFIO_NEEDS_SUSPEND,
+          subject, why + ", and no guest agent was given to suspend the guest.",
+          "Pass guestAgent(GuestAgentClient.connect(qgaSocket)), or suspend the guest yourself.");
+      return true;
+    }
+    try {
+      agent.execute(new GuestPing(), timeout());
+    } catch (GuestAgentException e) {
+      error(PreflightCode.GUEST_AGENT_UNREACHABLE, subject,
+          why + ", and the guest agent does not answer: " + e.getMessage(),
+          "Check that qemu-ga runs in the guest and that the agent socket is right.");
+      return true;
+    }
+    try {
+      AgentInfo info = agent.execute(new GuestInfo(), timeout());
+      if (info.command(GuestSuspendRam.NAME).isPresent()
+          && !info.isEnabled(GuestSuspendRam.NAME)) {
+        error(PreflightCode.GUEST_NOT_SUSPENDABLE, subject,
+            why + ", and the guest agent has " + GuestSuspendRam.NAME + " disabled.",
+            "Enable it in the guest (qemu-ga without --block-rpcs=" + GuestSuspendRam.NAME + ").");
+      }
+    } catch (GuestAgentException e) {
+      // an agent without guest-info: the suspend itself will tell
+    }
+    try {
+      if (!qmp.execute(new QueryCurrentMachine(), timeout()).wakeupSuspendSupport()) {
+        error(PreflightCode.GUEST_NOT_SUSPENDABLE, subject,
+            why + ", but this machine cannot wake a suspended guest (no wakeup-suspend-support).",
+            "Use a machine type with S3 wakeup support (q35 with -global ICH9-LPC.disable_s3=0).");
+      }
+    } catch (QmpException e) {
+      // older QEMU: nothing to add
+    }
+    return true;
+  }
+
+  private void checkStatePath(long expected, List<MemoryInspector.Backend> backends) {
+    Path target = options.target();
+    String subject = target.toString();
+    if (!target.isAbsolute()) {
+      error(PreflightCode.STATE_PATH_NOT_ABSOLUTE, subject,
+          "The state path " + target + " is not absolute.",
+          "Give an absolute path, such as " + target.toAbsolutePath() + ".");
+      return;
+    }
+    Path dir = target.getParent();
+    if (dir == null || !Files.isDirectory(dir)) {
+      error(PreflightCode.STATE_DIRECTORY_MISSING, String.valueOf(dir),
+          "The state file's directory " + dir + " does not exist.",
+          "Create it, on a file system that survives what comes next (not tmpfs for a host"
+              + " reboot).");
+      return;
+    }
+    if (!Files.isWritable(dir)) {
+      error(PreflightCode.STATE_DIRECTORY_NOT_WRITABLE, dir.toString(),
+          "The state file's directory " + dir + " is not writable by this process.",
+          "Give this process write permission on " + dir + ".");
+    }
+    checkDirectoryNotShared(dir);
+    Path partial = StateFiles.partialPath(target);
+    Path manifest = io.github.qemucpr.api.CprManifest.pathFor(target);
+    for (Path p : List.of(target, manifest)) {
+      if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)
+          && !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+        error(PreflightCode.STATE_PATH_NOT_A_FILE, p.toString(),
+            p + " exists and is not a regular file (a directory or a symlink).",
+            "Remove it, or choose another state path.");
+      }
+    }
+    if (Files.exists(partial, LinkOption.NOFOLLOW_LINKS)) {
+      error(PreflightCode.STATE_PARTIAL_FILE_EXISTS, partial.toString(),
+          partial + " exists: an earlier save did not finish, or another one is running.",
+          "Make sure no save is running, then delete " + partial + ".");
+    }
+    for (MemoryInspector.Backend b : backends) {
+      String memPath = b.memPath();
+      if (memPath != null) {
+        Path m = Path.of(memPath).toAbsolutePath().normalize();
+        if (m.equals(target.normalize()) || m.equals(partial.normalize())
+            || m.equals(manifest.normalize())) {
+          error(PreflightCode.STATE_PATH_IS_GUEST_MEMORY, b.subject(),
+              "The state path " + target + " is the RAM file of backend " + b.subject() + ".",
+              "Choose another state path.");
+        }
+      }
+    }
+    try {
+      long usable = Files.getFileStore(dir).getUsableSpace();
+      if (usable < expected) {
+        warning(PreflightCode.STATE_FREE_SPACE_LOW, dir.toString(),
+            "The state file may need up to " + expected + " bytes and " + dir + " has " + usable
+                + " free. It may still fit (zero pages take little room); if not, the save fails"
+                + " and is rolled back.",
+            "Free space in " + dir + ", or keep RAM in place (memory-backend-file,share=on).");
+      }
+    } catch (IOException e) {
+      warning(PreflightCode.STATE_FREE_SPACE_LOW, dir.toString(),
+          "The free space in " + dir + " could not be read: " + e.getMessage(),
+          "Check the file system of " + dir + ".");
+    }
+  }
+
+  private void checkDirectoryNotShared(Path dir) {
+    try {
+      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
+      boolean othersWrite =
+          perms.contains(PosixFilePermission.GROUP_WRITE)
+              || perms.contains(PosixFilePermission.OTHERS_WRITE);
+      Object mode = Files.getAttribute(dir, "unix:mode");
+      boolean sticky = mode instanceof Integer && (((Integer) mode) & 01000) != 0;
+      if (othersWrite && !sticky) {
+        warning(PreflightCode.STATE_DIRECTORY_SHARED, dir.toString(),
+            "Others may write to " + dir + " (" + PosixFilePermissions.toString(perms)
+                + ", no sticky bit) and could swap the state file while it is written.",
+            "Keep checkpoints in a directory only the VM's owner can write (chmod 700).");
+      }
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+      // not a POSIX file system: nothing to say
+    }
+  }
+}

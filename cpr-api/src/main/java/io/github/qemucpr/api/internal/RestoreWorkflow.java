@@ -1,0 +1,455 @@
+package io.github.qemucpr.api.internal;
+
+import io.github.qemucpr.api.CprCheckpointException;
+import io.github.qemucpr.api.CprCheckpointException.Reason;
+import io.github.qemucpr.api.CprManifest;
+import io.github.qemucpr.api.CprPhase;
+import io.github.qemucpr.api.CprRestoreException;
+import io.github.qemucpr.api.CprRestoreResult;
+import io.github.qemucpr.api.VmRecovery;
+import io.github.qemucpr.qmp.EventWait;
+import io.github.qemucpr.qmp.QemuVersion;
+import io.github.qemucpr.qmp.QmpClient;
+import io.github.qemucpr.qmp.QmpCommandException;
+import io.github.qemucpr.qmp.QmpException;
+import io.github.qemucpr.qmp.QmpTimeoutException;
+import io.github.qemucpr.qmp.command.AddFd;
+import io.github.qemucpr.qmp.command.MigrateIncoming;
+import io.github.qemucpr.qmp.command.MigrateSetCapabilities;
+import io.github.qemucpr.qmp.command.MigrateSetParameters;
+import io.github.qemucpr.qmp.command.MigrationCapability;
+import io.github.qemucpr.qmp.command.MigrationCapabilityStatus;
+import io.github.qemucpr.qmp.command.MigrationInfo;
+import io.github.qemucpr.qmp.command.MigrationMode;
+import io.github.qemucpr.qmp.command.MigrationStatus;
+import io.github.qemucpr.qmp.command.QueryMigrate;
+import io.github.qemucpr.qmp.command.QueryMigrateCapabilities;
+import io.github.qemucpr.qmp.command.QueryMigrateParameters;
+import io.github.qemucpr.qmp.command.QueryQmpSchema;
+import io.github.qemucpr.qmp.command.QueryVersion;
+import io.github.qemucpr.qmp.command.RemoveFd;
+import io.github.qemucpr.qmp.command.RunState;
+import io.github.qemucpr.qmp.command.SystemWakeup;
+import io.github.qemucpr.qmp.event.WakeupEvent;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The restore state machine: verify, prepare, load, wake up, mark restored. Nothing is sent to
+ * QEMU before the checkpoint is verified. Not thread-safe; one instance runs once.
+ */
+public final class RestoreWorkflow {
+  private static final Duration COMMAND_TIMEOUT = SaveWorkflow.COMMAND_TIMEOUT;
+
+  private final QmpClient qmp;
+  private final RestoreOptions options;
+  private final Deadline deadline;
+  private final Progress progress;
+  private final Path source;
+  private final Path manifestPath;
+
+  private @Nullable CprManifest manifest;
+  private @Nullable FileInputStream stateIn;
+  private boolean qemuChanged;
+  private boolean restoreMarked;
+
+  private RestoreWorkflow(QmpClient qmp, RestoreOptions options) {
+    this.qmp = qmp;
+    this.options = options;
+    this.deadline = new Deadline(options.timeout(), options.phaseTimeout());
+    this.progress = new Progress(options.listener());
+    this.source = options.source().toAbsolutePath();
+    this.manifestPath = CprManifest.pathFor(source);
+  }
+
+  /** The whole restore. */
+  public static CprRestoreResult run(QmpClient qmp, RestoreOptions options) {
+    ClientGuard guard = ClientGuard.acquire(qmp, "restore");
+    RestoreWorkflow w = new RestoreWorkflow(qmp, options);
+    try {
+      return w.run();
+    } finally {
+      w.closeStateFile();
+      guard.close();
+    }
+  }
+
+  private Duration commandTimeout() {
+    return deadline.remaining(COMMAND_TIMEOUT);
+  }
+
+  private void startPhase(CprPhase phase, String message) {
+    deadline.startPhase();
+    progress.start(phase, message);
+  }
+
+  private CprRestoreResult run() {
+    startPhase(CprPhase.VERIFY, "checking " + source);
+    verify();
+
+    RunState state;
+    boolean woken = false;
+    Instant runningSince = null;
+    try {
+      startPhase(CprPhase.PREPARE, "preparing " + qmp.describePeer());
+      PreparedLoad load = prepare();
+      startPhase(CprPhase.LOAD, "migrate-incoming from " + source);
+      state = load(load);
+      runningSince = load.watcher.firstResume();
+      CprManifest m = manifest;
+      boolean suspendedBySave = m == null || m.suspendedByUs();
+      if (state.equals(RunState.SUSPENDED) && options.wakeUpAfterRestore() && suspendedBySave) {
+        startPhase(CprPhase.WAKE_UP, "system_wakeup");
+        runningSince = wakeUp();
+        woken = true;
+        state = VmStatus.query(qmp, commandTimeout());
+        progress.finish("the guest runs");
+      }
+    } catch (CprRestoreException e) {
+      throw e;
+    } catch (RuntimeException | IOException e) {
+      throw failure(e);
+    }
+
+    Path marked = null;
+    CprManifest m = manifest;
+    if (m != null) {
+      startPhase(CprPhase.MARK_RESTORED, "marking " + manifestPath);
+      try {
+        ManifestCodec.write(manifestPath, ManifestCodec.withRestored(m, Instant.now()));
+        marked = manifestPath;
+        progress.finish("restored");
+      } catch (IOException | RuntimeException e) {
+        // The VM runs; the "restore started" mark already keeps the checkpoint from a second use.
+        progress.failed("could not mark " + manifestPath + " restored: " + e);
+        marked = manifestPath;
+      }
+    }
+    Duration outage = null;
+    if (m != null && m.blackoutStartedAt() != null && runningSince != null
+        && state.equals(RunState.RUNNING)) {
+      outage = Duration.between(Objects.requireNonNull(m.blackoutStartedAt()), runningSince);
+    }
+    return new CprRestoreResult(
+        source, marked, state, woken, progress.durations(), progress.elapsed(), outage);
+  }
+
+  // ------------------------------------------------------------------ verify
+
+  private void verify() {
+    if (!Files.isRegularFile(source)) {
+      throw checkpoint("The state file " + source + " does not exist or is not a regular file.",
+          Reason.MISSING, null);
+    }
+    FileInputStream in;
+    try {
+      in = StateFiles.openForRestore(source);
+    } catch (IOException e) {
+      throw checkpoint("The state file " + source + " cannot be opened: " + e.getMessage(),
+          Reason.MISSING, e);
+    }
+    stateIn = in;
+    CprManifest m;
+    try {
+      m = ManifestCodec.read(manifestPath).orElse(null);
+    } catch (IllegalArgumentException | UncheckedIOException e) {
+      throw checkpoint("The manifest " + manifestPath + " cannot be used: " + e.getMessage()
+          + ". Move it away to restore without verification.", Reason.MANIFEST_UNREADABLE, e);
+    }
+    if (m == null) {
+      progress.finish("no manifest " + manifestPath + ": the state file cannot be verified");
+      return;
+    }
+    if (!MigrationMode.CPR_REBOOT.wireName().equals(m.mode())) {
+      throw checkpoint("The manifest says mode " + m.mode() + "; only cpr-reboot is supported.",
+          Reason.MANIFEST_UNREADABLE, null);
+    }
+    // Hash the very descriptor that QEMU will read, so that nothing can change in between.
+    FileChannel channel = in.getChannel();
+    try {
+      long size = channel.size();
+      if (size != m.stateFileSize()) {
+        throw checkpoint("The state file " + source + " has " + size + " bytes; its manifest says "
+            + m.stateFileSize() + (size < m.stateFileSize() ? " (truncated)." : "."),
+            Reason.TAMPERED, null);
+      }
+      String sha = StateFiles.sha256(channel);
+      if (!sha.equals(m.stateFileSha256())) {
+        throw checkpoint("The state file " + source + " has SHA-256 " + sha
+            + "; its manifest says " + m.stateFileSha256() + ".", Reason.TAMPERED, null);
+      }
+    } catch (IOException e) {
+      throw checkpoint("The state file " + source + " cannot be read: " + e.getMessage(),
+          Reason.MISSING, e);
+    }
+    if (m.restored() && !options.force()) {
+      throw checkpoint("The checkpoint " + source + " was restored already at " + m.restoredAt()
+          + "; restoring it again would pair its device state with RAM and disks that have moved"
+          + " on. Use force(true) only if the VM never ran from that restore.",
+          Reason.ALREADY_RESTORED, null);
+    }
+    if (m.restoreStartedAt() != null && !m.restored() && !options.force()) {
+      throw checkpoint("A restore of " + source + " started at " + m.restoreStartedAt()
+          + " and did not finish; the VM may have run from it. Use force(true) only if it did"
+          + " not.", Reason.RESTORE_INTERRUPTED, null);
+    }
+    manifest = m;
+    progress.finish("size and SHA-256 match " + manifestPath);
+  }
+
+  private CprCheckpointException checkpoint(String message, Reason reason, @Nullable Throwable c) {
+    progress.failed(message);
+    return new CprCheckpointException(message, reason, source, c);
+  }
+
+  // ------------------------------------------------------------------ prepare
+
+  private record PreparedLoad(
+      MigrateIncoming command, MigrationWatcher watcher, @Nullable Long fdset) {}
+
+  private PreparedLoad prepare() throws IOException {
+    RunState state = VmStatus.query(qmp, commandTimeout());
+    if (!state.equals(RunState.INMIGRATE)) {
+      throw refuse("QEMU is " + state + ", not inmigrate: start the new QEMU with the same"
+          + " arguments as the saved one plus -incoming defer, and restore into it.", state);
+    }
+    MigrationInfo info = qmp.execute(new QueryMigrate(), commandTimeout());
+    if (!info.status().equals(MigrationStatus.NONE)) {
+      throw refuse("this QEMU's incoming migration has started already (status " + info.status()
+          + "); start a new QEMU with -incoming defer.", state);
+    }
+
+    List<MemoryInspector.Backend> backends = MemoryInspector.inspect(qmp, this::commandTimeout);
+    CprManifest m = manifest;
+    if (m != null) {
+      checkSameMemory(m, backends, state);
+    }
+    Set<String> wanted = new LinkedHashSet<>();
+    if (m != null) {
+      wanted.addAll(m.capabilities());
+    } else if (backends.stream().anyMatch(MemoryInspector.Backend::savedInPlace)) {
+      wanted.add(MigrationCapability.X_IGNORE_SHARED.wireName());
+    }
+    wanted.add(MigrationCapability.EVENTS.wireName());
+
+    Map<MigrationCapability, Boolean> changes = new LinkedHashMap<>();
+    Set<String> known = new LinkedHashSet<>();
+    List<MigrationCapabilityStatus> current =
+        qmp.execute(new QueryMigrateCapabilities(), commandTimeout());
+    for (MigrationCapabilityStatus c : current) {
+      known.add(c.capability().wireName());
+      boolean on = wanted.contains(c.capability().wireName());
+      if (c.state() != on) {
+        changes.put(c.capability(), on);
+      }
+    }
+    for (String w : wanted) {
+      if (!known.contains(w)) {
+        throw refuse("the save used the migration capability " + w + ", which this QEMU does not"
+            + " have.", state);
+      }
+    }
+    QemuVersion version = qmp.execute(new QueryVersion(), commandTimeout()).qemu();
+    boolean exitOnError = supportsExitOnError(version);
+
+    MigrationMode mode = m != null ? MigrationMode.of(m.mode()) : MigrationMode.CPR_REBOOT;
+    qemuChanged = true;
+    if (!mode.equals(qmp.execute(new QueryMigrateParameters(), commandTimeout()).mode())) {
+      qmp.execute(MigrateSetParameters.ofMode(mode), commandTimeout());
+    }
+    if (!changes.isEmpty()) {
+      qmp.execute(MigrateSetCapabilities.of(changes), commandTimeout());
+    }
+    Long fdset = null;
+    MigrateIncoming command;
+    if (options.passFileDescriptor()) {
+      FileInputStream in = Objects.requireNonNull(stateIn);
+      fdset = qmp.execute(
+          new AddFd(null, "qemu-cpr-java state file " + source, in.getFD()), commandTimeout())
+          .fdsetId();
+      command = MigrateIncoming.fromFile("/dev/fdset/" + fdset, 0);
+    } else {
+      command = MigrateIncoming.fromFile(source);
+    }
+    if (exitOnError) {
+      command = command.withExitOnError(false);
+    }
+    progress.finish("mode " + mode + ", capabilities " + wanted
+        + (exitOnError
+            ? ", exit-on-error false"
+            : ", QEMU " + version + " exits on a failed load"));
+    return new PreparedLoad(command, new MigrationWatcher(qmp), fdset);
+  }
+
+  private void checkSameMemory(
+      CprManifest m, List<MemoryInspector.Backend> backends, RunState state) {
+    List<String> problems = new ArrayList<>();
+    for (CprManifest.RamBackend saved : m.memoryBackends()) {
+      Optional<MemoryInspector.Backend> now =
+          backends.stream().filter(b -> saved.id().equals(b.id())).findFirst();
+      if (now.isEmpty()) {
+        problems.add("backend " + saved.id() + " is missing");
+        continue;
+      }
+      MemoryInspector.Backend b = now.get();
+      if (b.size() != saved.size()) {
+        problems.add("backend " + saved.id() + " has " + b.size() + " bytes, not " + saved.size());
+      }
+      if (saved.savedInPlace()
+          && (!b.savedInPlace() || !Objects.equals(saved.memPath(), b.memPath()))) {
+        problems.add("backend " + saved.id() + " must be memory-backend-file,share=on,mem-path="
+            + saved.memPath() + " (it holds the RAM), but is " + b.type() + " share=" + b.share()
+            + " mem-path=" + b.memPath());
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw refuse("this QEMU was not started with the saved VM's memory: "
+          + String.join("; ", problems) + ".", state);
+    }
+  }
+
+  private boolean supportsExitOnError(QemuVersion version) {
+    try {
+      return qmp.execute(new QueryQmpSchema(), commandTimeout())
+          .hasArgument("migrate-incoming", "exit-on-error");
+    } catch (QmpException e) {
+      return version.isAtLeast(9, 1);
+    }
+  }
+
+  private CprRestoreException refuse(String message, @Nullable RunState state) {
+    progress.failed(message);
+    return new CprRestoreException(
+        "The restore was refused: " + message, CprPhase.PREPARE, null, state,
+        VmRecovery.UNTOUCHED, null);
+  }
+
+  // ------------------------------------------------------------------ load
+
+  private RunState load(PreparedLoad load) throws IOException {
+    MigrationWatcher w = load.watcher;
+    try {
+      CprManifest m = manifest;
+      if (m != null) {
+        CprManifest started = ManifestCodec.withRestoreStarted(m, Instant.now());
+        ManifestCodec.write(manifestPath, started);
+        manifest = started;
+        restoreMarked = true;
+      }
+      try {
+        qmp.execute(load.command, commandTimeout());
+      } catch (QmpCommandException e) {
+        unmarkRestoreStarted(); // QEMU refused the command: nothing was loaded
+        throw e;
+      }
+      MigrationInfo info;
+      while (true) {
+        try {
+          w.awaitFinished(deadline.remaining(), e -> progress.progress("migration " + e.status()));
+        } catch (QmpTimeoutException e) {
+          throw new StepFailure("the load did not end within " + deadline.describe(), null, e);
+        }
+        info = qmp.execute(new QueryMigrate(), commandTimeout());
+        if (info.status().equals(MigrationStatus.COMPLETED)) {
+          break;
+        }
+        if (info.status().isFinished()) {
+          loadFailed(info);
+        }
+      }
+      Long set = load.fdset;
+      if (set != null) {
+        try {
+          qmp.execute(RemoveFd.set(set), commandTimeout());
+        } catch (QmpException e) {
+          progress.progress("remove-fd " + set + " failed (harmless): " + e);
+        }
+      }
+      closeStateFile();
+      RunState state = VmStatus.settled(qmp, w, deadline.remaining(SaveWorkflow.SETTLE_TIMEOUT));
+      progress.finish("completed, the VM is " + state);
+      return state;
+    } finally {
+      w.close();
+    }
+  }
+
+  /** Takes back the "restore started" mark, once it is certain that the VM never ran from it. */
+  private void unmarkRestoreStarted() throws IOException {
+    CprManifest m = manifest;
+    if (m != null && restoreMarked) {
+      CprManifest unmarked = ManifestCodec.withRestoreStarted(m, null);
+      ManifestCodec.write(manifestPath, unmarked);
+      manifest = unmarked;
+      restoreMarked = false;
+    }
+  }
+
+  private void loadFailed(MigrationInfo info) throws IOException {
+    unmarkRestoreStarted(); // a failed load never starts the VM
+    throw new StepFailure(
+        "QEMU could not load " + source + " (migration " + info.status() + ")"
+            + (info.errorDesc() != null ? ": " + info.errorDesc() : ""),
+        info.errorDesc(), null);
+  }
+
+  private Instant wakeUp() {
+    Instant at;
+    try (EventWait<WakeupEvent> woke = qmp.expectEvent(WakeupEvent.class, e -> true)) {
+      qmp.execute(new SystemWakeup(), commandTimeout());
+      at = woke.await(deadline.remaining(COMMAND_TIMEOUT)).timestamp();
+    }
+    return at;
+  }
+
+  private CprRestoreException failure(Exception e) {
+    CprPhase phase = progress.current() != null ? progress.current() : CprPhase.PREPARE;
+    progress.failed(StepFailure.describe(e));
+    boolean interrupted = Thread.interrupted();
+    RunState state = null;
+    try {
+      state = VmStatus.query(qmp, SaveWorkflow.ROLLBACK_COMMAND_TIMEOUT);
+    } catch (QmpException q) {
+      e.addSuppressed(q);
+    } finally {
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    String hint = restoreMarked
+        ? " The manifest keeps a \"restore started\" mark: if the VM never ran, restore again"
+            + " with force(true) into a new QEMU."
+        : qemuChanged ? " Start a new QEMU with -incoming defer to try again." : "";
+    return new CprRestoreException(
+        "The restore failed: " + StepFailure.sentence(StepFailure.describe(e)) + hint, phase,
+        StepFailure.qemuErrorOf(e), state,
+        qemuChanged ? VmRecovery.NEEDS_ATTENTION : VmRecovery.UNTOUCHED, e);
+  }
+
+  private void closeStateFile() {
+    FileInputStream in = stateIn;
+    stateIn = null;
+    if (in != null) {
+      try {
+        in.close();
+      } catch (IOException e) {
+        // read-only: nothing lost
+      }
+    }
+  }
+}

@@ -1,0 +1,44 @@
+package io.github.qemucpr.api.internal;
+
+import io.github.qemucpr.qmp.QmpClient;
+import io.github.qemucpr.qmp.QmpInterruptedException;
+import io.github.qemucpr.qmp.command.QueryStatus;
+import io.github.qemucpr.qmp.command.RunState;
+import java.time.Duration;
+import org.jspecify.annotations.Nullable;
+
+/** Reading the run state, including while QEMU is still settling after a migration ended. */
+final class VmStatus {
+  private VmStatus() {}
+
+  static RunState query(QmpClient qmp, Duration timeout) {
+    return qmp.execute(new QueryStatus(), timeout).status();
+  }
+
+  /**
+   * The run state once QEMU has left {@code finish-migrate}. QEMU emits the {@code MIGRATION}
+   * event from the migration thread, and only afterwards, in the main loop, sets the run state
+   * that follows ({@code postmigrate}, or back to what it was after a failure). Leaving {@code
+   * finish-migrate} for {@code running} or {@code suspended} emits {@code RESUME}, which ends the
+   * wait at once; the other transitions emit nothing, so the state is read again every 10 ms,
+   * for at most {@code timeout}.
+   */
+  static RunState settled(QmpClient qmp, @Nullable MigrationWatcher watcher, Duration timeout) {
+    long end = System.nanoTime() + timeout.toNanos();
+    RunState state = query(qmp, timeout);
+    while (state.equals(RunState.FINISH_MIGRATE) && System.nanoTime() < end) {
+      if (watcher != null && watcher.firstResume() == null) {
+        watcher.awaitResume(Duration.ofMillis(10));
+      } else {
+        try {
+          Thread.sleep(10);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new QmpInterruptedException("interrupted while waiting for the run state", e);
+        }
+      }
+      state = query(qmp, timeout);
+    }
+    return state;
+  }
+}

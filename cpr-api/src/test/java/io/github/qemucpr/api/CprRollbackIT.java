@@ -1,0 +1,120 @@
+package io.github.qemucpr.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.github.qemucpr.launcher.QemuInstance;
+import io.github.qemucpr.launcher.QemuLauncher;
+import io.github.qemucpr.qga.GuestAgentClient;
+import io.github.qemucpr.qga.testing.TestGuest;
+import io.github.qemucpr.qmp.QmpClient;
+import io.github.qemucpr.qmp.command.QueryStatus;
+import io.github.qemucpr.qmp.command.RunState;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Rollbacks against real QEMU 10, beyond the issue's list: what QEMU itself does after a failed
+ * migration of a suspended guest, and failures after a completed migration (injected through the
+ * progress listener, which runs on the saving thread when the PERSIST phase starts).
+ */
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class CprRollbackIT {
+  @TempDir Path dir;
+
+  private static RunState runState(QmpClient qmp) {
+    return qmp.execute(new QueryStatus()).status();
+  }
+
+  /** A listener that puts a directory where the state file is to be renamed to. */
+  private static CprProgressListener blockTheRenameOnto(Path state) {
+    return e -> {
+      if (e.phase() == CprPhase.PERSIST && e.kind() == CprProgressEvent.Kind.STARTED) {
+        try {
+          Files.createDirectory(state);
+        } catch (IOException x) {
+          throw new UncheckedIOException(x);
+        }
+      }
+    };
+  }
+
+  @Test
+  void aSuspendedGuestWhoseMigrationFailsIsWokenAndRunsOn() throws Exception {
+    Path tiny = Files.createDirectory(dir.resolve("tiny"));
+    Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=100k", "tmpfs",
+        tiny.toString()).redirectErrorStream(true).start();
+    assertThat(mount.waitFor()).isZero();
+    try (TestGuest guest = TestGuest.boot();
+        QmpClient qmp = guest.connectQmp();
+        GuestAgentClient qga = guest.connectAgent()) {
+      long before = guest.instance().awaitHeartbeatAfter(1, Duration.ofSeconds(30));
+      CprSaveException e = catchThrowableOfType(CprSaveException.class,
+          () -> CprReboot.save(qmp).to(tiny.resolve("vm.state")).guestAgent(qga)
+              .suspendPolicy(SuspendPolicy.ALWAYS).run());
+      assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
+      assertThat(e.qemuError()).contains("No space left on device");
+      assertThat(e.recovery()).as(e.toString()).isEqualTo(VmRecovery.RESTORED);
+      assertThat(runState(qmp)).isEqualTo(RunState.RUNNING);
+      assertThat(tiny).isEmptyDirectory();
+      assertThat(guest.instance().awaitHeartbeatAfter(before + 1, Duration.ofSeconds(30)))
+          .isGreaterThan(before + 1);
+      qga.sync(); // the agent answers again
+    } finally {
+      new ProcessBuilder("umount", tiny.toString()).inheritIO().start().waitFor();
+    }
+  }
+
+  @Test
+  void aRunningVmIsContinuedAfterAFailureFollowingACompletedMigration() throws Exception {
+    Path state = dir.resolve("vm.state");
+    try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(64).build();
+        QemuInstance source = vm.start();
+        QmpClient qmp = QmpClient.connect(source.qmpSocket())) {
+      CprSaveException e = catchThrowableOfType(CprSaveException.class,
+          () -> CprReboot.save(qmp).to(state).progressListener(blockTheRenameOnto(state)).run());
+      assertThat(e.phase()).isEqualTo(CprPhase.PERSIST);
+      assertThat(e.recovery()).as(e.toString()).isEqualTo(VmRecovery.RESTORED);
+      assertThat(runState(qmp)).isEqualTo(RunState.RUNNING);
+      assertThat(source.isAlive()).isTrue();
+      assertThat(dir.resolve("vm.state.partial")).doesNotExist();
+      assertThat(dir.resolve("vm.state.json")).doesNotExist();
+    }
+  }
+
+  @Test
+  void aSuspendedGuestAfterACompletedMigrationKeepsItsStateWhichThenRestores() throws Exception {
+    Path state = dir.resolve("vm.state");
+    try (TestGuest guest = TestGuest.boot()) {
+      try (QmpClient qmp = guest.connectQmp(); GuestAgentClient qga = guest.connectAgent()) {
+        CprSaveException e = catchThrowableOfType(CprSaveException.class,
+            () -> CprReboot.save(qmp).to(state).guestAgent(qga)
+                .suspendPolicy(SuspendPolicy.ALWAYS)
+                .progressListener(blockTheRenameOnto(state)).run());
+        assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+        assertThat(e).hasMessageContaining("kept in " + state + ".partial");
+        // No 'cont' was sent: QEMU 10.0 would abort on it. QEMU is alive, in postmigrate.
+        assertThat(guest.isAlive()).isTrue();
+        assertThat(runState(qmp)).isEqualTo(RunState.POSTMIGRATE);
+        qmp.execute("quit", null);
+      } catch (io.github.qemucpr.qmp.QmpConnectionClosedException closed) {
+        // quit closes the connection
+      }
+      guest.awaitExit(Duration.ofSeconds(30));
+      Path kept = dir.resolve("vm.state.partial");
+      try (TestGuest target = guest.startIncoming(); QmpClient qmp = target.connectQmp()) {
+        CprRestoreResult restored = CprReboot.restore(qmp).from(kept).run();
+        assertThat(restored.runState()).isEqualTo(RunState.RUNNING); // no manifest: woken
+        assertThat(target.instance().awaitHeartbeatAfter(0, Duration.ofSeconds(30))).isPositive();
+        assertThat(target.console()).doesNotContain("boot_id");
+      }
+    }
+  }
+}

@@ -1,0 +1,296 @@
+package io.github.qemucpr.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.github.qemucpr.api.CprCheckpointException.Reason;
+import io.github.qemucpr.api.internal.ManifestCodec;
+import io.github.qemucpr.api.internal.StateFiles;
+import io.github.qemucpr.qmp.command.RunState;
+import io.github.qemucpr.qmp.testing.Responders;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The restore and its refusals, against a fake QEMU started with -incoming defer. */
+class RestoreTest extends FakeQemuTest {
+  private static final String STATE = "QEVM state bytes";
+
+  @BeforeEach
+  void incomingDefer() {
+    qemu.runState = "inmigrate";
+  }
+
+  private CprManifest writeCheckpoint(
+      boolean suspendedByUs, RunState before, @Nullable Instant restoreStarted,
+      @Nullable Instant restored) throws IOException {
+    Files.writeString(stateFile, STATE);
+    CprManifest m = new CprManifest(
+        CprManifest.FORMAT_VERSION, "10.0.2", "cpr-reboot", List.of("events", "x-ignore-shared"),
+        List.of(new CprManifest.RamBackend("ram0", "memory-backend-file", RAM,
+            ramFile.toString(), true, true)),
+        true, suspendedByUs, before, "vm.state", STATE.length(), StateFiles.sha256(stateFile),
+        Instant.now().minusSeconds(5), Instant.now().minusSeconds(4), Duration.ofMillis(2),
+        restoreStarted, restored);
+    ManifestCodec.write(CprManifest.pathFor(stateFile), m);
+    return m;
+  }
+
+  private CprManifest writeCheckpoint() throws IOException {
+    return writeCheckpoint(false, RunState.RUNNING, null, null);
+  }
+
+  @Test
+  void restoresWithTheSavedCapabilitiesAndMarksTheManifest() throws Exception {
+    writeCheckpoint();
+    CprRestoreResult result = restore().run();
+
+    assertThat(qemu.commands()).startsWith("query-status", "query-migrate", "query-memdev")
+        .endsWith("query-migrate-capabilities", "query-version", "query-qmp-schema",
+            "query-migrate-parameters", "migrate-set-parameters", "migrate-set-capabilities",
+            "add-fd", "migrate-incoming", "query-migrate", "remove-fd", "query-status");
+    assertThat(qemu.requests("migrate-set-capabilities").get(0).arguments().toString())
+        .isEqualTo("{\"capabilities\":[{\"capability\":\"events\",\"state\":true},"
+            + "{\"capability\":\"x-ignore-shared\",\"state\":true}]}");
+    assertThat(qemu.requests("migrate-set-parameters").get(0).argument("mode"))
+        .isEqualTo("cpr-reboot");
+    assertThat(qemu.requests("add-fd").get(0).fileDescriptors()).isEqualTo(1);
+    assertThat(qemu.requests("migrate-incoming").get(0).arguments().toString()).isEqualTo(
+        "{\"channels\":[{\"channel-type\":\"main\",\"addr\":{\"transport\":\"file\","
+            + "\"filename\":\"/dev/fdset/0\",\"offset\":0}}],\"exit-on-error\":false}");
+
+    assertThat(result.runState()).isEqualTo(RunState.RUNNING);
+    assertThat(result.wokenUp()).isFalse();
+    assertThat(result.manifestFile()).isEqualTo(CprManifest.pathFor(stateFile));
+    assertThat(result.outage()).isNotNull().isGreaterThan(Duration.ofSeconds(4));
+    assertThat(result.phaseDurations().keySet()).containsExactly(CprPhase.VERIFY,
+        CprPhase.PREPARE, CprPhase.LOAD, CprPhase.MARK_RESTORED);
+    CprManifest after = CprManifest.read(stateFile).orElseThrow();
+    assertThat(after.restored()).isTrue();
+    assertThat(after.restoreStartedAt()).isNotNull();
+    assertThat(stateFile).hasContent(STATE);
+  }
+
+  @Test
+  void wakesAGuestThatTheSaveSuspended() throws Exception {
+    writeCheckpoint(true, RunState.RUNNING, null, null);
+    qemu.migrateIncoming = FakeQemu.incomingCompletes("suspended");
+    CprRestoreResult result = restore().run();
+    assertThat(qemu.commandsAfter("migrate-incoming"))
+        .containsExactly("query-migrate", "remove-fd", "query-status", "system_wakeup",
+            "query-status");
+    assertThat(result.wokenUp()).isTrue();
+    assertThat(result.runState()).isEqualTo(RunState.RUNNING);
+    assertThat(result.outage()).isNotNull();
+    assertThat(result.phaseDurations()).containsKey(CprPhase.WAKE_UP);
+  }
+
+  @Test
+  void leavesSuspendedAGuestThatWasSuspendedBeforeTheSave() throws Exception {
+    writeCheckpoint(false, RunState.SUSPENDED, null, null);
+    qemu.migrateIncoming = FakeQemu.incomingCompletes("suspended");
+    CprRestoreResult result = restore().run();
+    assertThat(qemu.commands()).doesNotContain("system_wakeup");
+    assertThat(result.runState()).isEqualTo(RunState.SUSPENDED);
+    assertThat(result.outage()).isNull();
+  }
+
+  @Test
+  void wakeUpCanBeTurnedOff() throws Exception {
+    writeCheckpoint(true, RunState.RUNNING, null, null);
+    qemu.migrateIncoming = FakeQemu.incomingCompletes("suspended");
+    CprRestoreResult result = restore().wakeUpAfterRestore(false).run();
+    assertThat(qemu.commands()).doesNotContain("system_wakeup");
+    assertThat(result.runState()).isEqualTo(RunState.SUSPENDED);
+  }
+
+  private CprCheckpointException refusedCheckpoint(CprRestoreBuilder builder) {
+    CprCheckpointException e = catchThrowableOfType(CprCheckpointException.class, builder::run);
+    assertThat(qemu.commands()).as("QEMU must not be touched").isEmpty();
+    assertThat(e.phase()).isEqualTo(CprPhase.VERIFY);
+    assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
+    assertThat(e.stateFile()).isEqualTo(stateFile);
+    return e;
+  }
+
+  @Test
+  void aMissingStateFile() {
+    assertThat(refusedCheckpoint(restore()).reason()).isEqualTo(Reason.MISSING);
+  }
+
+  @Test
+  void aTruncatedStateFile() throws Exception {
+    writeCheckpoint();
+    Files.writeString(stateFile, STATE.substring(0, 5));
+    CprCheckpointException e = refusedCheckpoint(restore());
+    assertThat(e.reason()).isEqualTo(Reason.TAMPERED);
+    assertThat(e).hasMessageContaining("has 5 bytes").hasMessageContaining("(truncated)");
+  }
+
+  @Test
+  void aChangedStateFileOfTheSameSize() throws Exception {
+    writeCheckpoint();
+    Files.writeString(stateFile, STATE.toUpperCase(java.util.Locale.ROOT));
+    assertThat(refusedCheckpoint(restore())).hasMessageContaining("SHA-256")
+        .extracting(CprCheckpointException::reason).isEqualTo(Reason.TAMPERED);
+  }
+
+  @Test
+  void anUnreadableManifest() throws Exception {
+    writeCheckpoint();
+    Files.writeString(CprManifest.pathFor(stateFile), "{\"format\": \"something else\"}");
+    assertThat(refusedCheckpoint(restore()).reason()).isEqualTo(Reason.MANIFEST_UNREADABLE);
+  }
+
+  @Test
+  void anAlreadyRestoredCheckpointIsRefusedUnlessForced() throws Exception {
+    writeCheckpoint(false, RunState.RUNNING, Instant.now(), Instant.now());
+    assertThat(refusedCheckpoint(restore()).reason()).isEqualTo(Reason.ALREADY_RESTORED);
+    assertThat(restore().force(true).run().runState()).isEqualTo(RunState.RUNNING);
+  }
+
+  @Test
+  void anInterruptedRestoreIsRefusedUnlessForced() throws Exception {
+    writeCheckpoint(false, RunState.RUNNING, Instant.now(), null);
+    assertThat(refusedCheckpoint(restore()).reason()).isEqualTo(Reason.RESTORE_INTERRUPTED);
+  }
+
+  @Test
+  void aQemuNotInInmigrateIsRefusedBeforeAnyChange() throws Exception {
+    writeCheckpoint();
+    qemu.runState = "running";
+    CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
+    assertThat(qemu.commands()).containsExactly("query-status");
+    assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
+    assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
+    assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
+    assertThat(e).hasMessageContaining("-incoming defer");
+    assertThat(CprManifest.read(stateFile).orElseThrow().restoreStartedAt()).isNull();
+  }
+
+  @Test
+  void anIncomingMigrationAlreadyStartedIsRefused() throws Exception {
+    writeCheckpoint();
+    qemu.migration = "failed";
+    CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
+    assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
+    assertThat(qemu.commands()).containsExactly("query-status", "query-migrate");
+  }
+
+  @Test
+  void aQemuWithOtherMemoryIsRefused() throws Exception {
+    writeCheckpoint();
+    qemu.memdevs.clear();
+    qemu.memdevs.add(FakeQemu.Memdev.file("ram0", RAM / 2, dir.resolve("other.img")));
+    CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
+    assertThat(e).hasMessageContaining("has 33554432 bytes, not 67108864")
+        .hasMessageContaining("mem-path=" + ramFile);
+    assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
+    assertThat(qemu.commands()).doesNotContain("migrate-set-parameters", "migrate-incoming");
+  }
+
+  @Test
+  void aCapabilityThisQemuLacksIsRefused() throws Exception {
+    writeCheckpoint();
+    qemu.capabilities.remove("x-ignore-shared");
+    CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
+    assertThat(e).hasMessageContaining("x-ignore-shared");
+    assertThat(qemu.commands()).doesNotContain("migrate-set-parameters", "migrate-incoming");
+  }
+
+  @Test
+  void aFailedLoadReportsQemusErrorAndTakesBackTheMark() throws Exception {
+    writeCheckpoint();
+    qemu.migrateIncoming = FakeQemu.incomingFails("load of migration failed: Invalid argument");
+    CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
+    assertThat(e.phase()).isEqualTo(CprPhase.LOAD);
+    assertThat(e.qemuError()).isEqualTo("load of migration failed: Invalid argument");
+    assertThat(e.vmState()).isEqualTo(RunState.INMIGRATE);
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(e).hasMessageContaining("Start a new QEMU with -incoming defer");
+    CprManifest m = CprManifest.read(stateFile).orElseThrow();
+    assertThat(m.restoreStartedAt()).isNull();
+    assertThat(m.restored()).isFalse();
+  }
+
+  @Test
+  void aRefusedMigrateIncomingTakesBackTheMark() throws Exception {
+    writeCheckpoint();
+    qemu.migrateIncoming = FakeQemu.commandError("file transport not supported");
+    CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
+    assertThat(e.qemuError()).isEqualTo("file transport not supported");
+    assertThat(CprManifest.read(stateFile).orElseThrow().restoreStartedAt()).isNull();
+  }
+
+  @Test
+  void aLoadThatDoesNotEndKeepsTheMark() throws Exception {
+    writeCheckpoint();
+    qemu.migrateIncoming = (q, r, x) -> x.returns("{}");
+    CprRestoreException e = catchThrowableOfType(CprRestoreException.class,
+        () -> restore().phaseTimeout(Duration.ofMillis(300)).run());
+    assertThat(e.phase()).isEqualTo(CprPhase.LOAD);
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(e).hasMessageContaining("force(true)");
+    assertThat(CprManifest.read(stateFile).orElseThrow().restoreStartedAt()).isNotNull();
+    CprCheckpointException again = catchThrowableOfType(CprCheckpointException.class,
+        () -> CprReboot.restore(qmp).from(stateFile).run());
+    assertThat(again.reason()).isEqualTo(Reason.RESTORE_INTERRUPTED);
+  }
+
+  @Test
+  void withoutAManifestTheCapabilitiesFollowTheMemory() throws Exception {
+    Files.writeString(stateFile, STATE);
+    CprRestoreResult result = restore().run();
+    assertThat(qemu.requests("migrate-set-capabilities").get(0).arguments().toString())
+        .isEqualTo("{\"capabilities\":[{\"capability\":\"events\",\"state\":true},"
+            + "{\"capability\":\"x-ignore-shared\",\"state\":true}]}");
+    assertThat(result.manifestFile()).isNull();
+    assertThat(result.outage()).isNull();
+    assertThat(stateDirectory()).containsExactly("vm.state");
+    assertThat(events).extracting(CprProgressEvent::message)
+        .anyMatch(m -> m.contains("cannot be verified"));
+  }
+
+  @Test
+  void anOlderQemuWithoutExitOnErrorIsNotSentIt() throws Exception {
+    writeCheckpoint();
+    qemu.schemaFails = true;
+    qemu.on("query-version", Responders.returns(
+        "{\"qemu\": {\"major\": 9, \"minor\": 0, \"micro\": 0}, \"package\": \"\"}"));
+    restore().run();
+    assertThat(qemu.requests("migrate-incoming").get(0).arguments().has("exit-on-error"))
+        .isFalse();
+  }
+
+  @Test
+  void thePathFormLetsQemuOpenTheFile() throws Exception {
+    writeCheckpoint();
+    restore().passFileDescriptor(false).run();
+    assertThat(qemu.commands()).doesNotContain("add-fd");
+    assertThat(qemu.requests("migrate-incoming").get(0).arguments().toString())
+        .contains("\"filename\":\"" + stateFile + "\"");
+  }
+
+  @Test
+  void aSaveThenARestoreRoundTrip() throws Exception {
+    qemu.runState = "running";
+    save().run();
+    try (FakeQemu target = new FakeQemu();
+        var qmp2 = target.connect()) {
+      target.runState = "inmigrate";
+      target.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, ramFile));
+      CprRestoreResult result = CprReboot.restore(qmp2).from(stateFile).run();
+      assertThat(result.runState()).isEqualTo(RunState.RUNNING);
+      assertThat(target.capabilities).containsEntry("x-ignore-shared", true)
+          .containsEntry("events", true);
+      CprCheckpointException again = catchThrowableOfType(CprCheckpointException.class,
+          () -> CprReboot.restore(qmp2).from(stateFile).run());
+      assertThat(again.reason()).isEqualTo(Reason.ALREADY_RESTORED);
+    }
+  }
+}

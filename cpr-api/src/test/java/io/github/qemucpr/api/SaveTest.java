@@ -1,0 +1,359 @@
+package io.github.qemucpr.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.github.qemucpr.qga.GuestAgentClient;
+import io.github.qemucpr.qga.testing.FakeGuestAgent;
+import io.github.qemucpr.qmp.command.RunState;
+import io.github.qemucpr.qmp.testing.Responders;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The save and every rollback branch, against a fake QEMU that records what it was sent. */
+class SaveTest extends FakeQemuTest {
+
+  private static final List<String> PUT_BACK_AFTER_MIGRATE =
+      List.of("query-migrate", "remove-fd", "query-status", "migrate-set-capabilities",
+          "migrate-set-parameters", "query-status");
+
+  private void makeStatePathADirectory() {
+    try {
+      Files.createDirectory(stateFile);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void savesQuitsAndWritesTheManifest() throws Exception {
+    CprSaveResult result = save().run();
+
+    assertThat(qemu.commands())
+        .endsWith("add-fd", "migrate-set-parameters", "migrate-set-capabilities", "migrate",
+            "query-migrate", "query-status", "remove-fd", "quit");
+    var migrate = qemu.requests("migrate").get(0);
+    assertThat(migrate.arguments().toString()).isEqualTo(
+        "{\"channels\":[{\"channel-type\":\"main\",\"addr\":{\"transport\":\"file\","
+            + "\"filename\":\"/dev/fdset/0\",\"offset\":0}}]}");
+    assertThat(migrate.arguments().has("detach")).isFalse();
+    assertThat(qemu.requests("add-fd").get(0).fileDescriptors()).isEqualTo(1);
+    assertThat(qemu.requests("migrate-set-capabilities").get(0).arguments().toString())
+        .isEqualTo("{\"capabilities\":[{\"capability\":\"x-ignore-shared\",\"state\":true},"
+            + "{\"capability\":\"events\",\"state\":true}]}");
+    assertThat(qemu.requests("migrate-set-parameters")).extracting(r -> r.argument("mode"))
+        .containsExactly("cpr-reboot", "normal", "cpr-reboot"); // probe, back, the save
+
+    assertThat(stateDirectory()).containsExactly("vm.state", "vm.state.json");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(stateFile)))
+        .isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(CprManifest.pathFor(stateFile)))).isEqualTo("rw-------");
+
+    CprManifest manifest = CprManifest.read(stateFile).orElseThrow();
+    assertThat(manifest.qemuVersion()).isEqualTo("10.0.2");
+    assertThat(manifest.mode()).isEqualTo("cpr-reboot");
+    assertThat(manifest.capabilities()).containsExactly("events", "x-ignore-shared");
+    assertThat(manifest.memoryBackends()).containsExactly(new CprManifest.RamBackend(
+        "ram0", "memory-backend-file", RAM, ramFile.toString(), true, true));
+    assertThat(manifest.memorySavedInPlace()).isTrue();
+    assertThat(manifest.suspendedByUs()).isFalse();
+    assertThat(manifest.runStateBefore()).isEqualTo(RunState.RUNNING);
+    assertThat(manifest.stateFileName()).isEqualTo("vm.state");
+    assertThat(manifest.stateFileSize()).isZero(); // the fake writes nothing
+    assertThat(manifest.stateFileSha256())
+        .isEqualTo("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    assertThat(manifest.blackoutStartedAt()).isNotNull();
+    assertThat(manifest.qemuDowntime()).isEqualTo(Duration.ofMillis(3));
+    assertThat(manifest.restored()).isFalse();
+
+    assertThat(result.stateFile()).isEqualTo(stateFile);
+    assertThat(result.manifestFile()).isEqualTo(CprManifest.pathFor(stateFile));
+    assertThat(result.quit()).isTrue();
+    assertThat(result.memorySavedInPlace()).isTrue();
+    assertThat(result.runStateBefore()).isEqualTo(RunState.RUNNING);
+    assertThat(result.qemuDowntime()).isEqualTo(Duration.ofMillis(3));
+    assertThat(result.blackout()).isPositive();
+    assertThat(result.phaseDurations().keySet()).containsExactly(CprPhase.PREFLIGHT,
+        CprPhase.PREPARE, CprPhase.MIGRATE, CprPhase.PERSIST, CprPhase.QUIT);
+    assertThat(events).extracting(CprProgressEvent::kind).doesNotContain(
+        CprProgressEvent.Kind.FAILED, CprProgressEvent.Kind.ROLLBACK);
+    assertThat(qmp.isOpen()).isFalse();
+  }
+
+  @Test
+  void replacesAnEarlierCheckpointOnlyWhenComplete() throws Exception {
+    Files.writeString(stateFile, "older checkpoint");
+    save().quitAfterSave(false).run();
+    assertThat(stateFile).isEmptyFile();
+    assertThat(qemu.commands()).doesNotContain("quit");
+    assertThat(qemu.runState).isEqualTo("postmigrate");
+  }
+
+  @Test
+  void thePathFormLetsQemuOpenThePartialFile() {
+    save().passFileDescriptor(false).run();
+    assertThat(qemu.commands()).doesNotContain("add-fd", "remove-fd");
+    assertThat(qemu.requests("migrate").get(0).arguments().toString())
+        .contains("\"filename\":\"" + stateFile + ".partial\"");
+  }
+
+  @Test
+  void refusesOnPreflightErrorsAndTouchesNothing() {
+    qemu.capabilities.put("postcopy-ram", true);
+    qemu.memdevs.add(FakeQemu.Memdev.memfd("mem1", RAM));
+    CprPreflightException e = catchThrowableOfType(CprPreflightException.class, () -> save().run());
+    assertThat(e.phase()).isEqualTo(CprPhase.PREFLIGHT);
+    assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
+    assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
+    assertThat(e.report().errors()).extracting(PreflightItem::code)
+        .containsExactly(PreflightCode.CAPABILITY_INCOMPATIBLE);
+    assertThat(e.report().warnings()).extracting(PreflightItem::code)
+        .containsExactly(PreflightCode.MEMORY_COPIED);
+    assertThat(e).hasMessageContaining("postcopy-ram").hasMessageContaining("not touched");
+    assertThat(qemu.commands()).doesNotContain("add-fd", "migrate", "migrate-set-capabilities");
+    assertThat(qemu.runState).isEqualTo("running");
+    assertThat(stateFile.getParent()).isEmptyDirectory();
+  }
+
+  @Test
+  void migrateRefusedByQemuIsRolledBackExactly() throws Exception {
+    qemu.migrate = FakeQemu.commandError("Cannot use postcopy with CPR");
+    CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
+    assertThat(qemu.commandsAfter("migrate")).containsExactlyElementsOf(PUT_BACK_AFTER_MIGRATE);
+    assertThat(qemu.requests("migrate-set-capabilities").get(1).arguments().toString())
+        .isEqualTo("{\"capabilities\":[{\"capability\":\"x-ignore-shared\",\"state\":false},"
+            + "{\"capability\":\"events\",\"state\":false}]}");
+    assertThat(qemu.requests("migrate-set-parameters").get(3).argument("mode"))
+        .isEqualTo("normal");
+    assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
+    assertThat(e.qemuError()).isEqualTo("Cannot use postcopy with CPR");
+    assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
+    assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
+    assertThat(e.checkpointSaved()).isFalse();
+    assertThat(e).hasMessageStartingWith("MIGRATE: The save failed")
+        .hasMessageContaining("put back as it was (run state running)");
+    assertThat(qemu.capabilities).doesNotContainValue(true);
+    assertThat(qemu.mode).isEqualTo("normal");
+    assertThat(stateFile.getParent()).isEmptyDirectory();
+    assertThat(events).extracting(CprProgressEvent::kind)
+        .contains(CprProgressEvent.Kind.FAILED, CprProgressEvent.Kind.ROLLBACK);
+  }
+
+  @Test
+  void aFailedMigrationKeepsAnEarlierCheckpointAndLeavesNoPartial() throws Exception {
+    Files.writeString(stateFile, "older checkpoint");
+    qemu.migrate = FakeQemu.failsWith("Unable to write to file: No space left on device");
+    CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
+    assertThat(qemu.commandsAfter("migrate")).containsExactly("query-migrate", "query-migrate",
+        "remove-fd", "query-status", "migrate-set-capabilities", "migrate-set-parameters",
+        "query-status");
+    assertThat(e.qemuError()).isEqualTo("Unable to write to file: No space left on device");
+    assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
+    assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
+    assertThat(stateDirectory()).containsExactly("vm.state");
+    assertThat(stateFile).hasContent("older checkpoint");
+  }
+
+  @Test
+  void aMigrationThatDoesNotEndIsCancelled() {
+    qemu.migrate = FakeQemu.hangs();
+    CprSaveException e = catchThrowableOfType(CprSaveException.class,
+        () -> save().phaseTimeout(Duration.ofMillis(300)).run());
+    assertThat(qemu.commandsAfter("migrate")).containsExactly("query-migrate", "migrate_cancel",
+        "remove-fd", "query-status", "migrate-set-capabilities", "migrate-set-parameters",
+        "query-status");
+    assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
+    assertThat(e).hasMessageContaining("did not end within the phase timeout of PT0.3S");
+    assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
+    assertThat(qemu.migration).isEqualTo("cancelled");
+  }
+
+  @Test
+  void aFailureAfterTheMigrationCompletedResumesARunningVm() throws Exception {
+    qemu.migrate = FakeQemu.completesThen(this::makeStatePathADirectory);
+    CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
+    assertThat(e.phase()).isEqualTo(CprPhase.PERSIST);
+    assertThat(qemu.commandsAfter("remove-fd")).containsExactly("query-migrate", "query-status",
+        "migrate-set-capabilities", "migrate-set-parameters", "cont", "query-status",
+        "query-status");
+    assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
+    assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
+    assertThat(stateDirectory()).containsExactly("vm.state"); // the directory that was in the way
+    assertThat(stateFile).isDirectory();
+  }
+
+  @Test
+  void aFailureAfterTheMigrationCompletedLeavesAPausedVmPaused() {
+    qemu.runState = "paused";
+    qemu.migrate = FakeQemu.completesThen(this::makeStatePathADirectory);
+    CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
+    assertThat(qemu.commandsAfter("remove-fd")).doesNotContain("cont")
+        .containsExactly("query-migrate", "query-status", "migrate-set-capabilities",
+            "migrate-set-parameters", "query-status");
+    assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
+    assertThat(e.vmState()).isEqualTo(RunState.POSTMIGRATE);
+  }
+
+  @Test
+  void aGuestSuspendedBeforeACompletedMigrationIsNeverContinuedAndItsStateIsKept()
+      throws Exception {
+    qemu.runState = "suspended";
+    qemu.migrate = FakeQemu.completesThen(this::makeStatePathADirectory);
+    CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
+    assertThat(qemu.commandsAfter("remove-fd")).containsExactly("query-migrate", "query-status",
+        "query-status");
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(e.vmState()).isEqualTo(RunState.POSTMIGRATE);
+    assertThat(e).hasMessageContaining("complete state was kept in " + stateFile + ".partial");
+    assertThat(stateDirectory()).containsExactly("vm.state", "vm.state.partial");
+  }
+
+  @Test
+  void qemuDyingDuringTheMigrationIsReported() throws Exception {
+    qemu.migrate = (q, r, x) -> {
+      q.startMigration(x);
+      x.disconnect();
+    };
+    CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
+    assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(e.vmState()).isNull();
+    assertThat(e).hasMessageContaining("closed");
+    assertThat(stateFile.getParent()).isEmptyDirectory(); // incomplete: nothing to keep
+  }
+
+  @Test
+  void qemuDyingRightAfterCompletedKeepsTheStateFile() throws Exception {
+    qemu.migrate = (q, r, x) -> {
+      q.startMigration(x);
+      q.endMigration(x, "completed", null);
+      x.disconnect();
+    };
+    CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(stateDirectory()).containsExactly("vm.state.partial");
+  }
+
+  @Test
+  void aFailingAddFdLeavesNothingBehind() {
+    qemu.on("add-fd", Responders.error("GenericError", "No file descriptor supplied"));
+    CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
+    assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
+    assertThat(qemu.commandsAfter("add-fd")).containsExactly("query-status", "query-status");
+    assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
+    assertThat(stateFile.getParent()).isEmptyDirectory();
+  }
+
+  @Test
+  void aFailingQuitStillReportsTheSavedCheckpoint() {
+    qemu.on("quit", Responders.error("GenericError", "no"));
+    CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
+    assertThat(e.phase()).isEqualTo(CprPhase.QUIT);
+    assertThat(e.checkpointSaved()).isTrue();
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(e.qemuError()).isEqualTo("no");
+    assertThat(qemu.commandsAfter("quit")).isEmpty();
+    assertThat(CprManifest.read(stateFile)).isPresent();
+  }
+
+  @Test
+  void suspendsTheGuestThroughTheAgentAndRecordsIt() throws Exception {
+    try (FakeGuestAgent agent = FakeGuestAgent.start();
+        GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
+      agent.always("guest-suspend-ram", (c, r) -> qemu.suspendGuest());
+      CprSaveResult result = save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS).run();
+      assertThat(agent.commands()).contains("guest-suspend-ram");
+      assertThat(result.suspendedByUs()).isTrue();
+      assertThat(result.phaseDurations()).containsKey(CprPhase.SUSPEND);
+      assertThat(CprManifest.read(stateFile).orElseThrow().suspendedByUs()).isTrue();
+    }
+  }
+
+  @Test
+  void aGuestThatDoesNotSuspendInTimeIsLeftRunning() {
+    try (FakeGuestAgent agent = FakeGuestAgent.start();
+        GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
+      CprSaveException e = catchThrowableOfType(CprSaveException.class,
+          () -> save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS)
+              .suspendTimeout(Duration.ofMillis(300)).run());
+      assertThat(e.phase()).isEqualTo(CprPhase.SUSPEND);
+      assertThat(e).hasMessageContaining("did not suspend within PT0.3S");
+      assertThat(qemu.commandsAfter("query-current-machine"))
+          .containsExactly("query-status", "query-status");
+      assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
+    }
+  }
+
+  @Test
+  void aGuestThatSuspendsTooLateIsWokenUp() {
+    try (FakeGuestAgent agent = FakeGuestAgent.start();
+        GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
+      agent.always("guest-suspend-ram", (c, r) -> qemu.runState = "suspended"); // no event yet
+      CprSaveException e = catchThrowableOfType(CprSaveException.class,
+          () -> save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS)
+              .suspendTimeout(Duration.ofMillis(300)).run());
+      assertThat(qemu.commandsAfter("query-current-machine"))
+          .containsExactly("query-status", "system_wakeup", "query-status", "query-status");
+      assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
+      assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
+    }
+  }
+
+  @Test
+  void aSecondOperationOnTheSameClientFailsAtOnce() throws Exception {
+    qemu.migrate = FakeQemu.hangs();
+    CompletableFuture<Throwable> first = CompletableFuture.supplyAsync(() -> {
+      try {
+        save().phaseTimeout(Duration.ofSeconds(3)).run();
+        return null;
+      } catch (RuntimeException e) {
+        return e;
+      }
+    });
+    assertThat(qemu.migrateArrived.await(5, TimeUnit.SECONDS)).isTrue();
+    long start = System.nanoTime();
+    assertThatThrownBy(() -> CprReboot.save(qmp).to(stateFile).run())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("already running");
+    assertThatThrownBy(() -> CprReboot.save(qmp).to(stateFile).check())
+        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> CprReboot.restore(qmp).from(stateFile).run())
+        .isInstanceOf(IllegalStateException.class);
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+    assertThat(first.get(10, TimeUnit.SECONDS)).isInstanceOf(CprSaveException.class);
+    assertThat(save().check().hasErrors()).isFalse(); // free again
+  }
+
+  @Test
+  void anInterruptedSaveIsRolledBackAndKeepsTheInterrupt() throws Exception {
+    qemu.migrate = FakeQemu.hangs();
+    Thread[] runner = new Thread[1];
+    CompletableFuture<Object[]> outcome = new CompletableFuture<>();
+    runner[0] = new Thread(() -> {
+      try {
+        save().run();
+        outcome.complete(new Object[] {null, false});
+      } catch (RuntimeException e) {
+        outcome.complete(new Object[] {e, Thread.currentThread().isInterrupted()});
+      }
+    });
+    runner[0].start();
+    assertThat(qemu.migrateArrived.await(5, TimeUnit.SECONDS)).isTrue();
+    Thread.sleep(100);
+    runner[0].interrupt();
+    Object[] r = outcome.get(10, TimeUnit.SECONDS);
+    assertThat(r[0]).isInstanceOf(CprSaveException.class);
+    assertThat(r[1]).isEqualTo(true);
+    assertThat(((CprSaveException) r[0]).recovery()).isEqualTo(VmRecovery.RESTORED);
+    assertThat(qemu.commands()).contains("migrate_cancel");
+    assertThat(qemu.runState).isEqualTo("running");
+  }
+}

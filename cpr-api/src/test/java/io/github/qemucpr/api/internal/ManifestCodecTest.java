@@ -1,0 +1,87 @@
+package io.github.qemucpr.api.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.qemucpr.api.CprManifest;
+import io.github.qemucpr.qmp.command.RunState;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ManifestCodecTest {
+  @TempDir Path dir;
+
+  static CprManifest sample() {
+    return new CprManifest(
+        1, "10.0.2", "cpr-reboot", List.of("events", "x-ignore-shared"),
+        List.of(
+            new CprManifest.RamBackend("ram0", "memory-backend-file", 64L << 20, "/dev/shm/ram0",
+                true, true),
+            new CprManifest.RamBackend("mem1", "memory-backend-memfd", 1L << 20, null, true,
+                false)),
+        false, true, RunState.RUNNING, "vm.state", 12345, "ab".repeat(32),
+        Instant.parse("2025-01-02T03:04:05.123456Z"), Instant.parse("2025-01-02T03:04:06Z"),
+        Duration.ofMillis(3), null, null);
+  }
+
+  @Test
+  void roundTripsEveryField() {
+    CprManifest m = sample();
+    assertThat(ManifestCodec.decode(ManifestCodec.encode(m))).isEqualTo(m);
+    CprManifest restored =
+        ManifestCodec.withRestored(
+            ManifestCodec.withRestoreStarted(m, Instant.parse("2025-01-02T03:05:00Z")),
+            Instant.parse("2025-01-02T03:05:01Z"));
+    assertThat(ManifestCodec.decode(ManifestCodec.encode(restored))).isEqualTo(restored);
+    assertThat(restored.restored()).isTrue();
+  }
+
+  @Test
+  void writesReadableJsonWithTheDocumentedNames() {
+    String json = new String(ManifestCodec.encode(sample()), StandardCharsets.UTF_8);
+    assertThat(json)
+        .contains("\"format\" : \"qemu-cpr-java checkpoint\"", "\"format-version\" : 1",
+            "\"qemu-version\" : \"10.0.2\"", "\"mode\" : \"cpr-reboot\"",
+            "\"suspended-by-us\" : true", "\"runstate-before\" : \"running\"",
+            "\"sha256\" : \"abab", "\"mem-path\" : \"/dev/shm/ram0\"", "\"restored\" : false")
+        .endsWith("\n");
+  }
+
+  @Test
+  void refusesOtherJsonAndOtherVersions() {
+    assertThatThrownBy(() -> ManifestCodec.decode("{}".getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a checkpoint");
+    assertThatThrownBy(() -> ManifestCodec.decode("nope".getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not JSON");
+    String v2 = new String(ManifestCodec.encode(sample()), StandardCharsets.UTF_8)
+        .replace("\"format-version\" : 1", "\"format-version\" : 2");
+    assertThatThrownBy(() -> ManifestCodec.decode(v2.getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("version 2");
+    String noSize = new String(ManifestCodec.encode(sample()), StandardCharsets.UTF_8)
+        .replace("\"size\" : 12345,", "");
+    assertThatThrownBy(() -> ManifestCodec.decode(noSize.getBytes(StandardCharsets.UTF_8)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("\"size\"");
+  }
+
+  @Test
+  void writesAtomicallyWithOwnerOnlyPermissions() throws Exception {
+    Path path = dir.resolve("vm.state.json");
+    Files.writeString(path, "old");
+    ManifestCodec.write(path, sample());
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(path)))
+        .isEqualTo("rw-------");
+    assertThat(ManifestCodec.read(path)).contains(sample());
+    try (var files = Files.list(dir)) {
+      assertThat(files).containsExactly(path); // no temp file left
+    }
+    assertThat(ManifestCodec.read(dir.resolve("missing.json"))).isEmpty();
+    assertThat(CprManifest.pathFor(dir.resolve("vm.state"))).isEqualTo(path);
+  }
+}
