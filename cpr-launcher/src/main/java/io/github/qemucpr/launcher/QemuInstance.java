@@ -82,7 +82,7 @@ public final class QemuInstance implements AutoCloseable {
       @Nullable Path qgaSocket,
       @Nullable Path consoleLog,
       @Nullable Path memoryFile,
-      boolean awaitGreeting,
+      @Nullable Path awaitFile,
       Duration timeout) {
     QemuInstance qemu;
     try {
@@ -92,10 +92,10 @@ public final class QemuInstance implements AutoCloseable {
       throw new QemuLaunchException("cannot start " + commandLine.get(0) + ": " + e.getMessage(), e);
     }
     try {
-      if (awaitGreeting) {
+      if (awaitFile == null) {
         qemu.awaitGreeting(timeout);
       } else {
-        qemu.awaitFile(qmpSocket, timeout);
+        qemu.awaitFile(awaitFile, timeout);
       }
       return qemu;
     } catch (RuntimeException e) {
@@ -328,6 +328,21 @@ public final class QemuInstance implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new QemuLaunchException("interrupted while waiting for QEMU to exit", e);
+    }
+  }
+
+  /**
+   * Lets QEMU outlive this object and the JVM: {@link #close()} and the shutdown hook then leave
+   * the process and its directory alone, and the caller stops QEMU (for example with QMP {@code
+   * quit}) and deletes {@link #directory()} itself. For demos that hand a running VM over to the
+   * user. Idempotent.
+   */
+  public synchronized void detach() {
+    closed = true;
+    try {
+      Runtime.getRuntime().removeShutdownHook(cleanupHook);
+    } catch (IllegalStateException e) {
+      // the JVM is shutting down; the hook sees closed and leaves QEMU alone
     }
   }
 

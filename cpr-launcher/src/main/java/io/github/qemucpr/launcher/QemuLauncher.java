@@ -120,10 +120,43 @@ public final class QemuLauncher implements AutoCloseable {
 
   /**
    * Starts QEMU with more arguments. With {@code awaitGreeting} false it returns once the process
-   * runs and its QMP socket file exists, for a QEMU whose monitor answers only later (a
-   * cpr-transfer target reads its cpr channel first).
+   * runs and its QMP socket file exists, for a QEMU whose monitor answers only later. (A
+   * cpr-transfer target creates even its QMP socket only after it has read the cpr channel: start
+   * it with {@link #startCprTransferTarget} instead.)
    */
   public QemuInstance start(List<String> moreArgs, boolean awaitGreeting) {
+    return start(moreArgs, awaitGreeting ? null : Path.of("qmp.sock"));
+  }
+
+  /**
+   * Starts the new QEMU of a cpr-transfer: the same arguments plus {@code -incoming} for the cpr
+   * channel, a Unix socket at {@code cprChannel}, and {@code -incoming unix:<mainChannel>}, or
+   * {@code -incoming defer} when {@code mainChannel} is null. It returns once the cpr socket
+   * exists: QEMU 10.0 waits there for the source's {@code migrate} before anything else, and
+   * creates its QMP socket (and answers on it) only after it has read the cpr state. The VM needs
+   * {@link Builder#auxRamShare()} and shared RAM (the default file backend, or {@link
+   * Builder#memfd()}).
+   *
+   * @throws QemuLaunchException if QEMU is missing or exits early, or the cpr socket does not
+   *     appear within the start timeout
+   */
+  public QemuInstance startCprTransferTarget(Path cprChannel, @Nullable Path mainChannel) {
+    Objects.requireNonNull(cprChannel, "cprChannel");
+    String cpr = "{\"channel-type\":\"cpr\",\"addr\":{\"transport\":\"socket\",\"type\":\"unix\","
+        + "\"path\":\"" + jsonEscape(cprChannel.toString()) + "\"}}";
+    String main = mainChannel != null ? "unix:" + mainChannel : "defer";
+    return start(List.of("-incoming", cpr, "-incoming", main), cprChannel.toAbsolutePath());
+  }
+
+  private static String jsonEscape(String s) {
+    return s.replace("\\", "\\\\").replace("\"", "\\\"");
+  }
+
+  /**
+   * Starts QEMU and waits for {@code awaitFile} (relative to the instance's directory), or for the
+   * QMP greeting when it is null.
+   */
+  private QemuInstance start(List<String> moreArgs, @Nullable Path awaitFile) {
     QemuBinary.requireAtLeast10(binary);
     Path directory;
     try {
@@ -139,7 +172,7 @@ public final class QemuLauncher implements AutoCloseable {
         guestAgent ? directory.resolve("qga.sock") : null,
         serialConsole ? directory.resolve("console.log") : null,
         memoryFile,
-        awaitGreeting,
+        awaitFile == null ? null : directory.resolve(awaitFile),
         startTimeout);
   }
 
