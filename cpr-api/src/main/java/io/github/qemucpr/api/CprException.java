@@ -5,9 +5,9 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The root of the exceptions a save or restore throws. Unchecked. Each names the {@link #phase()}
- * that failed, QEMU's own error text when QEMU gave one, the run state the VM was seen in after
- * the rollback ({@code query-status}), and whether the VM is as it was before ({@link
+ * The root of the exceptions a save, restore or transfer throws. Unchecked. Each names the {@link
+ * #phase()} that failed, QEMU's own error text when QEMU gave one, the run state the VM was seen in
+ * after the rollback ({@code query-status}), and whether the VM is as it was before ({@link
  * #recovery()}).
  *
  * <ul>
@@ -15,7 +15,9 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@link CprCheckpointException}: the checkpoint is missing, damaged or used up; QEMU was not
  *       touched;
  *   <li>{@link CprSaveException}: the save failed after it started, and was rolled back;
- *   <li>{@link CprRestoreException}: the restore failed.
+ *   <li>{@link CprRestoreException}: the restore failed;
+ *   <li>{@link CprTransferException}: a cpr-transfer failed after it started; it says which QEMU
+ *       has the VM.
  * </ul>
  *
  * <p>The cause, when there is one, is the exception that started the failure (often a {@link
@@ -95,7 +97,7 @@ public class CprException extends RuntimeException {
         sb.append(" The VM needs attention");
         break;
     }
-    sb.append(vmState != null ? " (run state " + vmState + ")." : ".");
+    sb.append(vmState != null ? " (run state " + vmState + ")." : " (run state unknown).");
     return sb.toString();
   }
 }

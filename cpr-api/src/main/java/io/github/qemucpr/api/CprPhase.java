@@ -1,51 +1,76 @@
 package io.github.qemucpr.api;
 
+import java.util.EnumSet;
+import java.util.Set;
+
 /**
- * The phases of a save (PREFLIGHT, SUSPEND, PREPARE, MIGRATE, PERSIST, QUIT) and of a restore
- * (VERIFY, PREPARE, LOAD, WAKE_UP, MARK_RESTORED), each in the order it runs. Exceptions, progress
- * events and the results' durations name them.
+ * The phases of a save (PREFLIGHT, SUSPEND, PREPARE, MIGRATE, PERSIST, QUIT), of a restore
+ * (VERIFY, PREPARE, LOAD, WAKE_UP, MARK_RESTORED) and of a cpr-transfer (PREFLIGHT, PREPARE,
+ * MIGRATE, CONNECT_TARGET, LOAD, QUIT), each in the order it runs. Exceptions, progress events and
+ * the results' durations name them.
  */
 public enum CprPhase {
-  /** Save: the checks that change nothing ({@link CprSaveBuilder#check()}). */
-  PREFLIGHT(Operation.SAVE),
+  /** Save and transfer: the checks that change nothing ({@link CprSaveBuilder#check()}). */
+  PREFLIGHT(Operation.SAVE, Operation.TRANSFER),
   /** Save: {@code guest-suspend-ram} through the guest agent, and the wait for the suspend. */
   SUSPEND(Operation.SAVE),
   /** Restore: the state file is checked against its manifest, before QEMU is touched. */
   VERIFY(Operation.RESTORE),
-  /** Save and restore: the state file is opened and passed to QEMU, mode and capabilities set. */
-  PREPARE(Operation.BOTH),
-  /** Save: {@code migrate} to the {@code .partial} file, until QEMU confirms {@code completed}. */
-  MIGRATE(Operation.SAVE),
+  /**
+   * Save and restore: the state file is opened and passed to QEMU, mode and capabilities set.
+   * Transfer: mode {@code cpr-transfer} and capabilities set on the source.
+   */
+  PREPARE(Operation.SAVE, Operation.RESTORE, Operation.TRANSFER),
+  /**
+   * Save: {@code migrate} to the {@code .partial} file, until QEMU confirms {@code completed}.
+   * Transfer: {@code migrate} over the main and cpr channels, until the source has written the cpr
+   * state.
+   */
+  MIGRATE(Operation.SAVE, Operation.TRANSFER),
+  /** Transfer: connecting to the new QEMU's monitor, which answers once it has read the cpr state. */
+  CONNECT_TARGET(Operation.TRANSFER),
   /** Save: fsync, the atomic rename onto the target, the manifest. */
   PERSIST(Operation.SAVE),
-  /** Save: {@code quit}, until the monitor connection closes. */
-  QUIT(Operation.SAVE),
-  /** Restore: {@code migrate-incoming}, until QEMU confirms {@code completed}. */
-  LOAD(Operation.RESTORE),
+  /**
+   * Restore: {@code migrate-incoming}, until QEMU confirms {@code completed}. Transfer: {@code
+   * migrate-incoming} on a new QEMU started with {@code -incoming defer}, then the wait until the
+   * source completed and the new QEMU runs the VM.
+   */
+  LOAD(Operation.RESTORE, Operation.TRANSFER),
   /** Restore: {@code system_wakeup} of a guest that comes back suspended, until it runs. */
   WAKE_UP(Operation.RESTORE),
   /** Restore: the manifest is marked as restored, so that the checkpoint is not used twice. */
-  MARK_RESTORED(Operation.RESTORE);
+  MARK_RESTORED(Operation.RESTORE),
+  /**
+   * Save: {@code quit}, until the monitor connection closes. Transfer: the same, on the source,
+   * once the new QEMU is confirmed to run the VM.
+   */
+  QUIT(Operation.SAVE, Operation.TRANSFER);
 
-  private final Operation operation;
+  private final Set<Operation> operations;
 
-  CprPhase(Operation operation) {
-    this.operation = operation;
+  CprPhase(Operation first, Operation... more) {
+    this.operations = EnumSet.of(first, more);
   }
 
   /** Whether a save runs this phase. */
   public boolean isSavePhase() {
-    return operation != Operation.RESTORE;
+    return operations.contains(Operation.SAVE);
   }
 
   /** Whether a restore runs this phase. */
   public boolean isRestorePhase() {
-    return operation != Operation.SAVE;
+    return operations.contains(Operation.RESTORE);
+  }
+
+  /** Whether a cpr-transfer ({@link CprTransfer}) runs this phase. */
+  public boolean isTransferPhase() {
+    return operations.contains(Operation.TRANSFER);
   }
 
   private enum Operation {
     SAVE,
     RESTORE,
-    BOTH
+    TRANSFER
   }
 }

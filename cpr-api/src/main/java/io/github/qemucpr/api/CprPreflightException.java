@@ -5,7 +5,7 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * {@code run()} refused to start a save because the preflight found errors. Nothing was changed.
+ * {@code run()} refused to start a save or a transfer because the preflight found errors. Nothing was changed.
  * The report holds every problem found, not only the first.
  */
 public final class CprPreflightException extends CprException {

@@ -29,9 +29,11 @@ public final class CprSaveException extends CprException {
   }
 
   /**
-   * Whether the state file and its manifest were saved in full before the failure: only a failure
-   * to {@link CprPhase#QUIT quit} leaves a usable checkpoint, and a VM in {@code postmigrate} that
-   * must not run again unless the checkpoint is thrown away.
+   * Whether the state file and its manifest were saved in full despite the failure: after a
+   * failure to {@link CprPhase#QUIT quit}, which leaves a VM in {@code postmigrate} that must not
+   * run again unless the checkpoint is thrown away; or when the migration had completed and the VM
+   * cannot run again in its QEMU (QEMU died, say), so that the complete state was persisted rather
+   * than deleted. Restore from the checkpoint then.
    */
   public boolean checkpointSaved() {
     return checkpointSaved;

@@ -12,7 +12,7 @@ public enum PreflightCode {
   MIGRATION_ACTIVE,
   /** A migration capability that cpr-reboot refuses is on. */
   CAPABILITY_INCOMPATIBLE,
-  /** QEMU reports a blocker for cpr-reboot in {@code query-migrate}'s {@code blocked-reasons}. */
+  /** QEMU reports a blocker for the CPR mode in {@code query-migrate}'s {@code blocked-reasons}. */
   MIGRATION_BLOCKED,
   /** A RAM backend is not saved in place (memfd, anonymous, or a private file mapping). */
   MEMORY_COPIED,
@@ -33,6 +33,13 @@ public enum PreflightCode {
    * the VM is paused, or QEMU cannot wake a suspended guest.
    */
   GUEST_NOT_SUSPENDABLE,
+  /**
+   * The guest must be suspended, and the machine has S3 disabled (q35: {@code ICH9-LPC
+   * disable_s3=1}). The guest would still accept {@code guest-suspend-ram} and fall into
+   * suspend-to-idle, which QEMU neither sees (no {@code SUSPEND}, the run state stays running) nor
+   * can wake with {@code system_wakeup}.
+   */
+  S3_DISABLED,
   /** The state path is not absolute. */
   STATE_PATH_NOT_ABSOLUTE,
   /** The state file's directory does not exist or is not a directory. */
@@ -48,5 +55,32 @@ public enum PreflightCode {
   /** A {@code .partial} file from an earlier save that did not finish is in the way. */
   STATE_PARTIAL_FILE_EXISTS,
   /** The free space may not hold the state file. */
-  STATE_FREE_SPACE_LOW
+  STATE_FREE_SPACE_LOW,
+  /** This QEMU has no {@code cpr-transfer} migration mode (it needs QEMU 10.0 or newer). */
+  CPR_TRANSFER_UNSUPPORTED,
+  /**
+   * cpr-transfer: {@code -machine aux-ram-share} is off, so the RAM QEMU allocates by itself (the
+   * firmware, ROMs, video RAM) cannot be handed to the new QEMU.
+   */
+  AUX_RAM_SHARE_OFF,
+  /** cpr-transfer: a RAM backend is not shared ({@code share=off}), so it cannot be handed over. */
+  MEMORY_NOT_SHARED,
+  /** cpr-transfer: VFIO devices are present, and this QEMU cannot transfer them (before 10.1). */
+  VFIO_NOT_TRANSFERABLE,
+  /** cpr-transfer: a channel or monitor socket path is not absolute. */
+  CHANNEL_PATH_NOT_ABSOLUTE,
+  /** cpr-transfer: a socket path is longer than a Unix socket address holds (107 bytes). */
+  CHANNEL_PATH_TOO_LONG,
+  /** cpr-transfer: the directory of a socket path does not exist. */
+  CHANNEL_DIRECTORY_MISSING,
+  /**
+   * cpr-transfer: nothing listens on the cpr channel: its socket does not exist or is not a
+   * socket, so the new QEMU was not started with {@code -incoming} for it.
+   */
+  CPR_CHANNEL_NOT_LISTENING,
+  /**
+   * cpr-transfer: two of the socket paths are the same, a path is the source's own monitor, or
+   * something other than a socket is in the way at a path QEMU will create.
+   */
+  CHANNEL_PATH_CONFLICT
 }

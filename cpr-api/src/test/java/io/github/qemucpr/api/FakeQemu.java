@@ -63,6 +63,8 @@ final class FakeQemu implements AutoCloseable {
   volatile List<String> modes = List.of("normal", "cpr-reboot", "cpr-transfer");
   volatile boolean schemaFails;
   volatile boolean wakeupSupport = true;
+  /** q35's ICH9-LPC {@code disable_s3} under /machine/unattached; {@code null}: no such device. */
+  volatile @Nullable Integer disableS3;
   volatile String migration = "none";
   volatile @Nullable String errorDesc;
   volatile String vmOldState = "running";
@@ -129,6 +131,10 @@ final class FakeQemu implements AutoCloseable {
       a.addObject().put("name", "type").put("type", "string");
       if ("/machine/peripheral".equals(path)) {
         peripherals.forEach((name, type) -> a.addObject().put("name", name).put("type", type));
+      }
+      if ("/machine/unattached".equals(path) && disableS3 != null) {
+        a.addObject().put("name", "device[0]").put("type", "child<mch>");
+        a.addObject().put("name", "device[2]").put("type", "child<ICH9-LPC>");
       }
       x.returns(a.toString());
     });
@@ -359,6 +365,12 @@ final class FakeQemu implements AutoCloseable {
   private void qomGet(Request r, Exchange x) {
     String path = String.valueOf(r.argument("path"));
     String property = String.valueOf(r.argument("property"));
+    Integer s3 = disableS3;
+    if (s3 != null && path.equals("/machine/unattached/device[2]")
+        && property.equals("disable_s3")) {
+      x.returns(String.valueOf(s3));
+      return;
+    }
     for (Memdev m : memdevs) {
       if (path.equals("/objects/" + m.id())) {
         if (m.qomFails()) {

@@ -232,7 +232,7 @@ class SaveTest extends FakeQemuTest {
   }
 
   @Test
-  void qemuDyingRightAfterCompletedKeepsTheStateFile() throws Exception {
+  void qemuDyingRightAfterCompletedPersistsTheStateAsACheckpoint() throws Exception {
     qemu.migrate = (q, r, x) -> {
       q.startMigration(x);
       q.endMigration(x, "completed", null);
@@ -240,7 +240,11 @@ class SaveTest extends FakeQemuTest {
     };
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
     assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
-    assertThat(stateDirectory()).containsExactly("vm.state.partial");
+    assertThat(e.checkpointSaved()).isTrue();
+    assertThat(e).hasMessageContaining("kept in " + stateFile + " with its manifest");
+    assertThat(stateDirectory()).containsExactly("vm.state", "vm.state.json");
+    assertThat(CprManifest.read(stateFile).orElseThrow().stateFileSize())
+        .isEqualTo(java.nio.file.Files.size(stateFile));
   }
 
   @Test

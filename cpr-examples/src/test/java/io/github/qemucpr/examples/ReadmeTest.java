@@ -97,7 +97,7 @@ class ReadmeTest {
         .flatMap(b -> b.lines().stream())
         .filter(l -> l.startsWith(CPR))
         .toList();
-    assertThat(synopsis).hasSize(5);
+    assertThat(synopsis).hasSize(6);
     Pattern option = Pattern.compile("--[a-z-]+");
     for (String line : synopsis) {
       String name = line.substring(CPR.length()).strip().split(" ")[0];

@@ -5,6 +5,9 @@ import io.github.qemucpr.qmp.QmpConnectionClosedException;
 import io.github.qemucpr.qmp.QmpInterruptedException;
 import io.github.qemucpr.qmp.QmpTimeoutException;
 import io.github.qemucpr.qmp.Subscription;
+import io.github.qemucpr.qmp.command.MigrateCancel;
+import io.github.qemucpr.qmp.command.MigrationInfo;
+import io.github.qemucpr.qmp.command.QueryMigrate;
 import io.github.qemucpr.qmp.event.MigrationEvent;
 import io.github.qemucpr.qmp.event.QmpEvent;
 import io.github.qemucpr.qmp.event.ResumeEvent;
@@ -121,6 +124,34 @@ final class MigrationWatcher implements AutoCloseable {
         return event;
       }
       onStatus.accept(event);
+    }
+  }
+
+  /**
+   * Cancels the migration if {@code query-migrate} says it is still active, and waits until it has
+   * ended: on {@code watcher}'s events when there is one (it must have been created before the
+   * migration started), up to {@code cancelTimeout}.
+   *
+   * @throws StepFailure if the migration is still active after the wait
+   */
+  static void cancelIfActive(
+      QmpClient qmp, @Nullable MigrationWatcher watcher, Duration commandTimeout,
+      Duration cancelTimeout) {
+    MigrationInfo info = qmp.execute(new QueryMigrate(), commandTimeout);
+    if (!info.status().isActive()) {
+      return;
+    }
+    qmp.execute(new MigrateCancel(), commandTimeout);
+    if (watcher != null) {
+      try {
+        watcher.awaitFinished(cancelTimeout, e -> {});
+      } catch (QmpTimeoutException e) {
+        MigrationInfo now = qmp.execute(new QueryMigrate(), commandTimeout);
+        if (now.status().isActive()) {
+          throw new StepFailure("the migration is still " + now.status() + " after migrate_cancel",
+              null, e);
+        }
+      }
     }
   }
 

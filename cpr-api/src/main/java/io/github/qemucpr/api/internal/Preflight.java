@@ -14,23 +14,13 @@ import io.github.qemucpr.qga.command.GuestSuspendRam;
 import io.github.qemucpr.qmp.QemuVersion;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpException;
-import io.github.qemucpr.qmp.command.MigrateSetParameters;
 import io.github.qemucpr.qmp.command.MigrationCapability;
-import io.github.qemucpr.qmp.command.MigrationCapabilityStatus;
-import io.github.qemucpr.qmp.command.MigrationInfo;
 import io.github.qemucpr.qmp.command.MigrationMode;
-import io.github.qemucpr.qmp.command.MigrationParameters;
 import io.github.qemucpr.qmp.command.ObjectPropertyInfo;
+import io.github.qemucpr.qmp.command.QomGet;
 import io.github.qemucpr.qmp.command.QomList;
 import io.github.qemucpr.qmp.command.QueryCurrentMachine;
-import io.github.qemucpr.qmp.command.QueryMigrate;
-import io.github.qemucpr.qmp.command.QueryMigrateCapabilities;
-import io.github.qemucpr.qmp.command.QueryMigrateParameters;
-import io.github.qemucpr.qmp.command.QueryQmpSchema;
-import io.github.qemucpr.qmp.command.QueryStatus;
-import io.github.qemucpr.qmp.command.QueryVersion;
 import io.github.qemucpr.qmp.command.RunState;
-import io.github.qemucpr.qmp.command.VersionInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -40,12 +30,11 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
 
 /**
  * The save preflight: reads everything it needs from QEMU, the guest agent and the file system,
@@ -57,24 +46,10 @@ final class Preflight {
   /** Room for the device state, ROMs and video RAM, which are always in the state file. */
   static final long DEVICE_STATE_ALLOWANCE = 32L << 20;
 
-  /** The capabilities cpr-reboot refuses, with what QEMU says when it does. */
-  static final Map<MigrationCapability, String> INCOMPATIBLE_CAPABILITIES = new LinkedHashMap<>();
-
-  static {
-    INCOMPATIBLE_CAPABILITIES.put(MigrationCapability.POSTCOPY_RAM, "Cannot use postcopy with CPR");
-    INCOMPATIBLE_CAPABILITIES.put(
-        MigrationCapability.DIRTY_BITMAPS,
-        "dirty-bitmaps counts as postcopy: Cannot use postcopy with CPR");
-    INCOMPATIBLE_CAPABILITIES.put(
-        MigrationCapability.POSTCOPY_PREEMPT, "postcopy-preempt needs postcopy, which CPR refuses");
-    INCOMPATIBLE_CAPABILITIES.put(
-        MigrationCapability.BACKGROUND_SNAPSHOT, "Cannot use background-snapshot with CPR");
-    INCOMPATIBLE_CAPABILITIES.put(MigrationCapability.X_COLO, "Cannot use COLO with CPR");
-  }
-
   private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
-  private static final Set<RunState> SAVABLE =
-      Set.of(RunState.RUNNING, RunState.PAUSED, RunState.SUSPENDED);
+  private static final MigrationChecks.Mode CPR_REBOOT =
+      new MigrationChecks.Mode(
+          MigrationMode.CPR_REBOOT, PreflightCode.CPR_REBOOT_UNSUPPORTED, 9, 0, "save");
 
   private final QmpClient qmp;
   private final SaveOptions options;
@@ -110,74 +85,13 @@ final class Preflight {
   }
 
   private SaveFacts run() {
-    QemuVersion version = qmp.greeting().version();
-    String packageName = qmp.greeting().packageName();
-    try {
-      VersionInfo v = qmp.execute(new QueryVersion(), timeout());
-      version = v.qemu();
-      packageName = v.packageName();
-    } catch (QmpException e) {
-      // the greeting's version serves as well
-    }
-
-    boolean cprSupported = checkCprSupport(version);
-
-    RunState runState = null;
-    try {
-      runState = qmp.execute(new QueryStatus(), timeout()).status();
-      if (!SAVABLE.contains(runState)) {
-        error(PreflightCode.RUNSTATE_NOT_SAVABLE, runState.wireName(),
-            "The VM is " + runState + "; a save starts from running, paused or suspended.",
-            runState.equals(RunState.POSTMIGRATE)
-                ? "This QEMU was saved already: quit it, or 'cont' it if that state is not needed."
-                : runState.equals(RunState.INMIGRATE)
-                    ? "This QEMU waits for an incoming migration: restore into it first."
-                    : "Bring the VM to running or paused first.");
-      }
-    } catch (QmpException e) {
-      queryFailed("query-status", e);
-    }
-
-    boolean migrationActive = false;
-    try {
-      MigrationInfo info = qmp.execute(new QueryMigrate(), timeout());
-      if (info.status().isActive()) {
-        migrationActive = true;
-        error(PreflightCode.MIGRATION_ACTIVE, "migration",
-            "A migration is under way (status " + info.status() + ").",
-            "Wait for it to end, or cancel it with migrate_cancel.");
-      }
-    } catch (QmpException e) {
-      queryFailed("query-migrate", e);
-    }
-
-    Map<MigrationCapability, Boolean> capabilities = new LinkedHashMap<>();
-    try {
-      for (MigrationCapabilityStatus c : qmp.execute(new QueryMigrateCapabilities(), timeout())) {
-        capabilities.put(c.capability(), c.state());
-      }
-      INCOMPATIBLE_CAPABILITIES.forEach(
-          (cap, why) -> {
-            if (Boolean.TRUE.equals(capabilities.get(cap))) {
-              error(PreflightCode.CAPABILITY_INCOMPATIBLE, cap.wireName(),
-                  "cpr-reboot refuses " + cap + " (\"" + why + "\").",
-                  "Turn it off: migrate-set-capabilities " + cap + " off.");
-            }
-          });
-    } catch (QmpException e) {
-      queryFailed("query-migrate-capabilities", e);
-    }
-
-    MigrationMode modeBefore = null;
-    try {
-      MigrationParameters p = qmp.execute(new QueryMigrateParameters(), timeout());
-      modeBefore = p.mode();
-    } catch (QmpException e) {
-      queryFailed("query-migrate-parameters", e);
-    }
-    if (cprSupported && !migrationActive) {
-      probeBlockers(modeBefore);
-    }
+    MigrationChecks.Basics basics =
+        new MigrationChecks(qmp, this::timeout, CPR_REBOOT, items).run();
+    QemuVersion version = basics.version();
+    String packageName = basics.packageName();
+    RunState runState = basics.runState();
+    MigrationMode modeBefore = basics.modeBefore();
+    Map<MigrationCapability, Boolean> capabilities = basics.capabilities();
 
     List<MemoryInspector.Backend> backends = List.of();
     try {
@@ -189,7 +103,9 @@ final class Preflight {
     boolean inPlace = !backends.isEmpty() && backends.stream().allMatch(b -> b.savedInPlace());
     boolean ignoreShared = backends.stream().anyMatch(b -> b.savedInPlace());
 
-    List<String> vfio = findVfio();
+    List<String> vfio =
+        new MigrationChecks(qmp, this::timeout, CPR_REBOOT, items)
+            .findVfio("If the VM has VFIO devices, use SuspendPolicy.ALWAYS with a guest agent.");
     boolean suspend = checkSuspend(runState, vfio);
 
     long expected = copiedBytes + DEVICE_STATE_ALLOWANCE;
@@ -202,55 +118,6 @@ final class Preflight {
     return new SaveFacts(
         report, version, packageName, runState, modeBefore, capabilities, backends, ignoreShared,
         suspend);
-  }
-
-  private boolean checkCprSupport(QemuVersion version) {
-    Optional<List<String>> modes = Optional.empty();
-    try {
-      modes = qmp.execute(new QueryQmpSchema(), timeout())
-          .enumValuesOfArgument("migrate-set-parameters", "mode");
-    } catch (QmpException e) {
-      // fall back to the version
-    }
-    boolean supported =
-        modes.map(m -> m.contains(MigrationMode.CPR_REBOOT.wireName()))
-            .orElse(version.isAtLeast(9, 0));
-    if (!supported) {
-      error(PreflightCode.CPR_REBOOT_UNSUPPORTED, "QEMU " + version,
-          "This QEMU has no cpr-reboot migration mode"
-              + (modes.isPresent() ? " (its modes are " + modes.get() + ")." : "."),
-          "Use QEMU 9.0 or newer (Debian 12: qemu-system-x86 from bookworm-backports).");
-    }
-    return supported;
-  }
-
-  private void probeBlockers(@Nullable MigrationMode modeBefore) {
-    boolean changed = modeBefore == null || !modeBefore.equals(MigrationMode.CPR_REBOOT);
-    try {
-      if (changed) {
-        qmp.execute(MigrateSetParameters.ofMode(MigrationMode.CPR_REBOOT), timeout());
-      }
-      MigrationInfo info = qmp.execute(new QueryMigrate(), timeout());
-      for (String reason : info.blockedReasons()) {
-        error(PreflightCode.MIGRATION_BLOCKED, "migration",
-            "QEMU blocks a cpr-reboot migration: " + reason,
-            "Remove or reconfigure what QEMU names (a device, an option) before saving.");
-      }
-    } catch (QmpException e) {
-      queryFailed("the cpr-reboot blocker probe", e);
-    } finally {
-      if (changed) {
-        MigrationMode back = modeBefore != null ? modeBefore : MigrationMode.NORMAL;
-        try {
-          qmp.execute(MigrateSetParameters.ofMode(back), timeout());
-        } catch (QmpException e) {
-          error(PreflightCode.QUERY_FAILED, "mode",
-              "The preflight set the migration mode to cpr-reboot to probe for blockers and could"
-                  + " not set it back to " + back + ": " + e.getMessage(),
-              "Set it back by hand: migrate-set-parameters mode " + back + ".");
-        }
-      }
-    }
   }
 
   /** Reports the memory items; returns the bytes of RAM that will be copied. */
@@ -333,25 +200,6 @@ final class Preflight {
     }
   }
 
-  private List<String> findVfio() {
-    List<String> found = new ArrayList<>();
-    for (String container : List.of("/machine/peripheral", "/machine/peripheral-anon")) {
-      try {
-        for (ObjectPropertyInfo p : qmp.execute(new QomList(container), timeout())) {
-          if (p.type().startsWith("child<vfio-")) {
-            found.add(container + "/" + p.name());
-          }
-        }
-      } catch (QmpException e) {
-        warning(PreflightCode.QUERY_FAILED, container,
-            "qom-list " + container + " failed, so VFIO devices there are not known: "
-                + e.getMessage(),
-            "If the VM has VFIO devices, use SuspendPolicy.ALWAYS with a guest agent.");
-      }
-    }
-    return found;
-  }
-
   /** Decides whether the save suspends the guest, and reports what stands in the way. */
   private boolean checkSuspend(@Nullable RunState runState, List<String> vfio) {
     SuspendPolicy policy = options.suspendPolicy();
@@ -407,6 +255,7 @@ final class Preflight {
     } catch (GuestAgentException e) {
       // an agent without guest-info: the suspend itself will tell
     }
+    checkS3Enabled(subject, why);
     try {
       if (!qmp.execute(new QueryCurrentMachine(), timeout()).wakeupSuspendSupport()) {
         error(PreflightCode.GUEST_NOT_SUSPENDABLE, subject,
@@ -417,6 +266,39 @@ final class Preflight {
       // older QEMU: nothing to add
     }
     return true;
+  }
+
+  /**
+   * q35 only: reads ICH9-LPC's {@code disable_s3} through QOM. With S3 off, wakeup-suspend-support
+   * still says true and the guest still accepts guest-suspend-ram, but falls into suspend-to-idle:
+   * QEMU stays running, sends no SUSPEND, and cannot wake it. Other machines are skipped.
+   */
+  private void checkS3Enabled(String subject, String why) {
+    try {
+      String lpc = null;
+      for (ObjectPropertyInfo p : qmp.execute(new QomList("/machine/unattached"), timeout())) {
+        if ("child<ICH9-LPC>".equals(p.type())) {
+          lpc = "/machine/unattached/" + p.name();
+          break;
+        }
+      }
+      if (lpc == null) {
+        return;
+      }
+      JsonNode value = qmp.execute(new QomGet(lpc, "disable_s3"), timeout());
+      boolean disabled =
+          value.isBoolean() ? value.booleanValue() : value.isNumber() && value.asLong() != 0;
+      if (disabled) {
+        error(PreflightCode.S3_DISABLED, subject,
+            why + ", but S3 is disabled on this machine (ICH9-LPC disable_s3=" + value + "): the"
+                + " guest would accept guest-suspend-ram and fall into suspend-to-idle, which QEMU"
+                + " neither sees nor can wake.",
+            "Start QEMU with -global ICH9-LPC.disable_s3=0, or save without suspending the guest"
+                + " (SuspendPolicy.NEVER; not possible with VFIO devices).");
+      }
+    } catch (QmpException e) {
+      // an older QEMU or another machine layout: nothing to add
+    }
   }
 
   private void checkStatePath(long expected, List<MemoryInspector.Backend> backends) {

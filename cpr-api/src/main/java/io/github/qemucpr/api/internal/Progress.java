@@ -6,6 +6,7 @@ import io.github.qemucpr.api.CprProgressListener;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -54,6 +55,27 @@ final class Progress {
 
   void rollback(CprPhase phase, String message) {
     emit(phase, CprProgressEvent.Kind.ROLLBACK, message);
+  }
+
+  /** A step of a rollback. */
+  @FunctionalInterface
+  interface RollbackStep {
+    void run() throws Exception;
+  }
+
+  /**
+   * Runs one rollback step and reports it; a failure is added to {@code problems}, wrapped with
+   * what the step was, instead of thrown, so that the next step still runs.
+   */
+  void rollbackStep(List<Throwable> problems, String what, RollbackStep step) {
+    CprPhase phase = current != null ? current : CprPhase.PREPARE;
+    try {
+      step.run();
+      rollback(phase, what);
+    } catch (Exception e) {
+      problems.add(new StepFailure("rollback step failed: " + what + ": " + e, e));
+      rollback(phase, "FAILED " + what + ": " + e);
+    }
   }
 
   /** The phase running now, or the last one started. */

@@ -11,6 +11,7 @@ import io.github.qemucpr.qmp.EventWait;
 import io.github.qemucpr.qmp.QemuVersion;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpCommandException;
+import io.github.qemucpr.qmp.QmpConnectionClosedException;
 import io.github.qemucpr.qmp.QmpException;
 import io.github.qemucpr.qmp.QmpTimeoutException;
 import io.github.qemucpr.qmp.command.AddFd;
@@ -67,6 +68,7 @@ public final class RestoreWorkflow {
   private @Nullable FileInputStream stateIn;
   private boolean qemuChanged;
   private boolean restoreMarked;
+  private boolean fdsetRemoved;
 
   private RestoreWorkflow(QmpClient qmp, RestoreOptions options) {
     this.qmp = qmp;
@@ -351,41 +353,64 @@ public final class RestoreWorkflow {
         manifest = started;
         restoreMarked = true;
       }
+      boolean completedSeen = false;
       try {
-        qmp.execute(load.command, commandTimeout());
-      } catch (QmpCommandException e) {
-        unmarkRestoreStarted(); // QEMU refused the command: nothing was loaded
+        try {
+          qmp.execute(load.command, commandTimeout());
+        } catch (QmpCommandException e) {
+          unmarkRestoreStarted(); // QEMU refused the command: nothing was loaded
+          throw e;
+        }
+        MigrationInfo info;
+        while (true) {
+          try {
+            completedSeen |= w.awaitFinished(deadline.remaining(),
+                e -> progress.progress("migration " + e.status())).status()
+                .equals(MigrationStatus.COMPLETED);
+          } catch (QmpTimeoutException e) {
+            throw new StepFailure("the load did not end within " + deadline.describe(), null, e);
+          }
+          info = qmp.execute(new QueryMigrate(), commandTimeout());
+          if (info.status().equals(MigrationStatus.COMPLETED)) {
+            break;
+          }
+          if (info.status().isFinished()) {
+            loadFailed(info);
+          }
+        }
+      } catch (QmpConnectionClosedException e) {
+        // QEMU went away. QEMU sends RESUME before it lets the vCPUs run, and MIGRATION completed
+        // after; every event sent before the connection closed has been read. With neither seen,
+        // the VM never ran from this checkpoint, and it may be restored again as it is.
+        if (!completedSeen && w.firstResume() == null) {
+          try {
+            unmarkRestoreStarted();
+          } catch (IOException io) {
+            e.addSuppressed(io);
+          }
+        }
         throw e;
       }
-      MigrationInfo info;
-      while (true) {
-        try {
-          w.awaitFinished(deadline.remaining(), e -> progress.progress("migration " + e.status()));
-        } catch (QmpTimeoutException e) {
-          throw new StepFailure("the load did not end within " + deadline.describe(), null, e);
-        }
-        info = qmp.execute(new QueryMigrate(), commandTimeout());
-        if (info.status().equals(MigrationStatus.COMPLETED)) {
-          break;
-        }
-        if (info.status().isFinished()) {
-          loadFailed(info);
-        }
-      }
-      Long set = load.fdset;
-      if (set != null) {
-        try {
-          qmp.execute(RemoveFd.set(set), commandTimeout());
-        } catch (QmpException e) {
-          progress.progress("remove-fd " + set + " failed (harmless): " + e);
-        }
-      }
+      removeFdset(load.fdset);
       closeStateFile();
       RunState state = VmStatus.settled(qmp, w, deadline.remaining(SaveWorkflow.SETTLE_TIMEOUT));
       progress.finish("completed, the VM is " + state);
       return state;
     } finally {
       w.close();
+      removeFdset(load.fdset); // after a failed load too: the fd set holds the state file open
+    }
+  }
+
+  private void removeFdset(@Nullable Long set) {
+    if (set == null || fdsetRemoved || qmp.closeFuture().isDone()) {
+      return;
+    }
+    fdsetRemoved = true;
+    try {
+      qmp.execute(RemoveFd.set(set), SaveWorkflow.ROLLBACK_COMMAND_TIMEOUT);
+    } catch (QmpException e) {
+      progress.progress("remove-fd " + set + " failed (harmless): " + e);
     }
   }
 

@@ -17,7 +17,6 @@ import io.github.qemucpr.qmp.QmpTimeoutException;
 import io.github.qemucpr.qmp.command.AddFd;
 import io.github.qemucpr.qmp.command.AddFdInfo;
 import io.github.qemucpr.qmp.command.Cont;
-import io.github.qemucpr.qmp.command.MigrateCancel;
 import io.github.qemucpr.qmp.command.MigrateSetCapabilities;
 import io.github.qemucpr.qmp.command.MigrateSetParameters;
 import io.github.qemucpr.qmp.command.Migrate;
@@ -45,6 +44,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -83,6 +83,8 @@ public final class SaveWorkflow {
   private boolean migrationCompleted;
   private boolean completedEventSeen;
   private @Nullable Path manifestTemp;
+  private @Nullable SaveFacts facts;
+  private boolean persistStarted;
   private boolean stateCommitted;
   private boolean manifestCommitted;
 
@@ -125,6 +127,7 @@ public final class SaveWorkflow {
     }
     progress.finish(f.report().warnings().size() + " warning(s)");
     RunState before = Objects.requireNonNull(f.runState(), "checked by the preflight");
+    facts = f;
 
     Persisted persisted;
     try {
@@ -177,10 +180,12 @@ public final class SaveWorkflow {
       // from the agent (suspend disabled or unsupported) ends it too.
       CompletableFuture<Void> sent = agent.executeAsync(new GuestSuspendRam(), limit);
       CompletableFuture<Object> first = new CompletableFuture<>();
-      suspended.future().whenComplete((e, t) -> first.complete(e != null ? e : t));
+      suspended.future().whenComplete((e, t) -> first.complete(e != null ? e
+          : new StepFailure("waiting for QEMU's SUSPEND event failed: "
+              + StepFailure.describe(unwrap(t)), unwrap(t))));
       sent.whenComplete((v, t) -> {
         if (t != null) {
-          first.complete(t);
+          first.complete(unwrap(t));
         }
       });
       Object outcome;
@@ -188,14 +193,18 @@ public final class SaveWorkflow {
         outcome = first.get(limit.toNanos(), TimeUnit.NANOSECONDS);
       } catch (TimeoutException e) {
         throw new StepFailure(
-            "the guest did not suspend within " + limit + " (no SUSPEND event): does it support"
-                + " S3 (q35: -global ICH9-LPC.disable_s3=0)?",
+            "the guest did not suspend within " + limit + " (no SUSPEND event): does qemu-ga"
+                + " still run in the guest, and does the guest support S3 (q35: -global"
+                + " ICH9-LPC.disable_s3=0)?",
             null, e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new StepFailure("interrupted while waiting for the guest to suspend", null, e);
       } catch (ExecutionException e) {
         throw new StepFailure("waiting for the guest to suspend failed", e.getCause());
+      }
+      if (outcome instanceof StepFailure) {
+        throw (StepFailure) outcome;
       }
       if (outcome instanceof Throwable) {
         Throwable t = (Throwable) outcome;
@@ -209,6 +218,10 @@ public final class SaveWorkflow {
     }
     suspendedByUs = true;
     progress.finish("guest suspended");
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
   }
 
   private void prepare(SaveFacts f) throws IOException {
@@ -316,8 +329,10 @@ public final class SaveWorkflow {
   private record Persisted(long size, String sha256, Duration blackout,
       @Nullable Duration qemuDowntime) {}
 
-  private Persisted persist(SaveFacts f, RunState before, MigrationInfo info) throws IOException {
+  private Persisted persist(SaveFacts f, RunState before, @Nullable MigrationInfo info)
+      throws IOException {
     StateFiles.PartialFile file = Objects.requireNonNull(partial);
+    persistStarted = true;
     startPhase(CprPhase.PERSIST, "fsync and rename onto " + target);
     file.fsync();
     long size = file.size();
@@ -326,7 +341,8 @@ public final class SaveWorkflow {
     MigrationWatcher w = Objects.requireNonNull(watcher);
     Instant blackoutStart =
         suspendedAt != null ? suspendedAt : w.firstStop() != null ? w.firstStop() : null;
-    Duration qemuDowntime = info.downtime() != null ? Duration.ofMillis(info.downtime()) : null;
+    Duration qemuDowntime =
+        info != null && info.downtime() != null ? Duration.ofMillis(info.downtime()) : null;
     List<String> capabilities = new ArrayList<>();
     capabilitiesUsed.forEach((cap, on) -> {
       if (on) {
@@ -402,6 +418,7 @@ public final class SaveWorkflow {
     boolean interrupted = Thread.interrupted(); // the rollback must still talk to QEMU
     List<Throwable> problems = new ArrayList<>();
     boolean keepStateFile = false;
+    boolean checkpointSaved = false;
     String note = "";
     try {
       MigrationWatcher w = watcher;
@@ -454,8 +471,11 @@ public final class SaveWorkflow {
         }
       }
       if (keepStateFile) {
+        checkpointSaved = salvage(before);
         note = keptStateNote();
-        step(problems, "keep the complete state file", this::closeKeptStateFile);
+        if (!checkpointSaved) {
+          step(problems, "keep the complete state file", this::closeKeptStateFile);
+        }
       } else {
         step(problems, "delete the files of this save", this::deleteOwnFiles);
       }
@@ -481,9 +501,30 @@ public final class SaveWorkflow {
     CprSaveException e =
         new CprSaveException(
             "The save failed: " + StepFailure.sentence(StepFailure.describe(failure)) + note,
-            phase, StepFailure.qemuErrorOf(failure), after, recovery, false, failure);
+            phase, StepFailure.qemuErrorOf(failure), after, recovery, checkpointSaved, failure);
     problems.forEach(e::addSuppressed);
     return e;
+  }
+
+  /**
+   * Persists the state file of a completed migration when the failure came before the persist
+   * phase (QEMU killed right after {@code completed}, say): a checkpoint with its manifest rather
+   * than a bare {@code .partial}. Returns whether that worked; if not, the {@code .partial} stays.
+   */
+  private boolean salvage(RunState before) {
+    SaveFacts f = facts;
+    StateFiles.PartialFile file = partial;
+    if (f == null || file == null || persistStarted || !file.isStillAtPath()) {
+      return false;
+    }
+    try {
+      persist(f, before, null);
+      return true;
+    } catch (IOException | RuntimeException e) {
+      progress.rollback(CprPhase.PERSIST,
+          "FAILED to save the complete state as a checkpoint: " + e);
+      return false;
+    }
   }
 
   private String keptStateNote() {
@@ -491,7 +532,8 @@ public final class SaveWorkflow {
     Path kept = stateCommitted || file == null ? target : file.path();
     return " The migration had completed and the VM cannot run again in this QEMU (QEMU is gone,"
         + " or the guest was suspended: QEMU 10.0 aborts on 'cont' after a completed migration of"
-        + " a suspended guest), so its complete state was kept in " + kept + ": start QEMU again"
+        + " a suspended guest), so its complete state was kept in " + kept
+        + (manifestCommitted ? " with its manifest" : "") + ": start QEMU again"
         + " with -incoming defer and restore from that file.";
   }
 
@@ -514,34 +556,11 @@ public final class SaveWorkflow {
   }
 
   private void step(List<Throwable> problems, String what, Step step) {
-    try {
-      step.run();
-      progress.rollback(progress.current() != null ? progress.current() : CprPhase.PREPARE, what);
-    } catch (Exception e) {
-      RuntimeException wrapped = new StepFailure("rollback step failed: " + what + ": " + e, e);
-      problems.add(wrapped);
-      progress.rollback(progress.current() != null ? progress.current() : CprPhase.PREPARE,
-          "FAILED " + what + ": " + e);
-    }
+    progress.rollbackStep(problems, what, step::run);
   }
 
   private void cancelMigration(@Nullable MigrationWatcher w) {
-    MigrationInfo info = qmp.execute(new QueryMigrate(), ROLLBACK_COMMAND_TIMEOUT);
-    if (!info.status().isActive()) {
-      return;
-    }
-    qmp.execute(new MigrateCancel(), ROLLBACK_COMMAND_TIMEOUT);
-    if (w != null) {
-      try {
-        w.awaitFinished(CANCEL_TIMEOUT, e -> {});
-      } catch (QmpTimeoutException e) {
-        MigrationInfo now = qmp.execute(new QueryMigrate(), ROLLBACK_COMMAND_TIMEOUT);
-        if (now.status().isActive()) {
-          throw new StepFailure("the migration is still " + now.status() + " after migrate_cancel",
-              null, e);
-        }
-      }
-    }
+    MigrationWatcher.cancelIfActive(qmp, w, ROLLBACK_COMMAND_TIMEOUT, CANCEL_TIMEOUT);
   }
 
   private void deleteOwnFiles() throws IOException {
@@ -583,7 +602,8 @@ public final class SaveWorkflow {
     VmStatus.settled(qmp, null, SETTLE_TIMEOUT);
   }
 
-  private static boolean sameAsBefore(RunState before, RunState after) {
+  /** Whether the run state after a rollback is the one before (paused and postmigrate alike). */
+  static boolean sameAsBefore(RunState before, RunState after) {
     if (before.equals(after)) {
       return true;
     }

@@ -6,6 +6,8 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -64,29 +66,53 @@ public final class StateFiles {
    * @throws IOException if the file was replaced between its creation and its opening
    */
   public static PartialFile createPartial(Path path) throws IOException {
-    // O_CREAT|O_EXCL refuses any existing entry, symlinks included. FileOutputStream cannot
-    // create exclusively, so the file is created first and then opened; the file key check
-    // catches a swap in between (which needs write access to the directory).
-    Files.newByteChannel(
-            path, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), ownerOnly())
-        .close();
-    Object key = regularFileKey(path);
+    // O_CREAT|O_EXCL refuses any existing entry, symlinks included. FileOutputStream, whose
+    // descriptor is the one that can be passed to QEMU, can neither create exclusively nor refuse
+    // a symlink, so the file is created and locked first and then opened again: in append mode, so
+    // that a file swapped in between (which needs write access to the directory) is never
+    // truncated, and then proven to be the very file created. The JVM's lock table knows files by
+    // the device and inode of their descriptors (fstat): a second lock on the same file in this
+    // JVM throws OverlappingFileLockException. Append mode changes nothing for QEMU, which
+    // writes the new, empty file from its start.
     FileOutputStream out;
-    try {
-      out = new FileOutputStream(path.toFile());
-    } catch (IOException e) {
-      deleteIfSame(path, key);
-      throw e;
-    }
-    try {
-      if (!Objects.equals(key, regularFileKey(path))) {
-        throw new IOException(path + " was replaced while it was being opened");
+    Object key;
+    try (FileChannel created =
+        FileChannel.open(
+            path, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+            ownerOnly())) {
+      key = regularFileKey(path);
+      if (created.tryLock() == null) {
+        deleteIfSame(path, key);
+        throw new IOException(path + " was locked by another process as soon as it was created");
       }
-    } catch (IOException e) {
-      out.close();
-      throw e;
+      try {
+        out = new FileOutputStream(path.toFile(), true);
+      } catch (IOException e) {
+        deleteIfSame(path, key);
+        throw e;
+      }
+      try {
+        if (!isLockedInThisJvm(out) || !Objects.equals(key, regularFileKey(path))) {
+          throw new IOException(path + " was replaced while it was being opened");
+        }
+      } catch (IOException e) {
+        out.close();
+        throw e;
+      }
     }
     return new PartialFile(path, out, key);
+  }
+
+  private static boolean isLockedInThisJvm(FileOutputStream out) throws IOException {
+    try {
+      FileLock other = out.getChannel().tryLock();
+      if (other != null) {
+        other.release();
+      }
+      return false;
+    } catch (OverlappingFileLockException e) {
+      return true;
+    }
   }
 
   private static Object regularFileKey(Path path) throws IOException {

@@ -5,6 +5,7 @@ import io.github.qemucpr.api.CprException;
 import io.github.qemucpr.api.CprPreflightException;
 import io.github.qemucpr.api.CprRestoreException;
 import io.github.qemucpr.api.CprSaveException;
+import io.github.qemucpr.api.CprTransferException;
 import io.github.qemucpr.api.PreflightItem;
 import io.github.qemucpr.api.VmRecovery;
 import io.github.qemucpr.launcher.QemuLaunchException;
@@ -56,6 +57,9 @@ record Advice(ExitStatus status, String what, String todo) {
     }
     if (failure instanceof CprRestoreException) {
       return restore((CprRestoreException) failure, qmp);
+    }
+    if (failure instanceof CprTransferException) {
+      return transfer((CprTransferException) failure, qmp);
     }
     if (failure instanceof CprException) {
       return new Advice(ExitStatus.of(failure), failure.getMessage(),
@@ -171,5 +175,28 @@ record Advice(ExitStatus status, String what, String todo) {
           + " checkpoint).";
     }
     return new Advice(status, what, todo);
+  }
+
+  private static Advice transfer(CprTransferException e, String qmp) {
+    String what = "The transfer failed in phase " + e.phase() + ": " + e.getMessage();
+    String todo;
+    switch (e.vmLocation()) {
+      case SOURCE:
+        todo = (e.recovery() == VmRecovery.RESTORED ? "The VM runs on in the old QEMU, as before."
+            : "The VM is in the old QEMU: look at it with cpr status --qmp " + qmp + ".")
+            + " Quit the new QEMU if it still runs, start a fresh one with the cpr and main"
+            + " -incoming options, and transfer again.";
+        break;
+      case TARGET:
+        todo = "The VM runs in the new QEMU: connect to its QMP socket. Never resume the old"
+            + " QEMU (" + qmp + "); quit it.";
+        break;
+      default:
+        todo = "Neither QEMU is confirmed to run the VM: the old one is in postmigrate. If the"
+            + " new QEMU never ran the guest, resume the old one with QMP cont; if it did, do"
+            + " not: the guest's RAM has moved on since the old QEMU stopped.";
+        break;
+    }
+    return new Advice(ExitStatus.of(e), what, todo);
   }
 }

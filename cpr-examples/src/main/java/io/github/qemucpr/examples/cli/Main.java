@@ -23,6 +23,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
  * cpr save    --qmp SOCKET --state FILE [--qga SOCKET] [--suspend auto|always|never] [--no-quit]
  *             [--timeout SECONDS] [--json]
  * cpr restore --qmp SOCKET --state FILE [--no-wakeup] [--force] [--timeout SECONDS] [--json]
+ * cpr transfer --qmp SOCKET --cpr-channel PATH --main-channel PATH --target-qmp PATH
+ *             [--quit-source] [--timeout SECONDS] [--json]
  * cpr demo    [--keep]
  * </pre>
  *
@@ -35,13 +37,15 @@ import picocli.CommandLine.UnmatchedArgumentException;
     footer = "",
     description = {
       "Save a running QEMU VM with cpr-reboot and restore it into a new QEMU process, to update"
-          + " QEMU or reboot the host kernel under it. Start with: cpr demo",
+          + " QEMU or reboot the host kernel under it; or move it into a new QEMU that runs"
+          + " beside the old one with cpr-transfer. Start with: cpr demo",
     },
     subcommands = {
       StatusCommand.class,
       CheckCommand.class,
       SaveCommand.class,
       RestoreCommand.class,
+      TransferCommand.class,
       DemoCommand.class,
       CommandLine.HelpCommand.class
     },
@@ -100,7 +104,7 @@ public final class Main implements Runnable {
   @Override
   public void run() {
     throw new ParameterException(spec.commandLine(), "Missing a command: status, check, save,"
-        + " restore or demo");
+        + " restore, transfer or demo");
   }
 
   private static int usageError(ParameterException e, String[] args) {

@@ -6,6 +6,7 @@ import io.github.qemucpr.api.CprPreflightException;
 import io.github.qemucpr.api.CprProgressEvent;
 import io.github.qemucpr.api.CprProgressListener;
 import io.github.qemucpr.api.CprSaveException;
+import io.github.qemucpr.api.CprTransferException;
 import io.github.qemucpr.api.PreflightItem;
 import io.github.qemucpr.api.PreflightReport;
 import java.io.PrintWriter;
@@ -172,6 +173,9 @@ final class Report {
       error.put("recovery", e.recovery().name());
       if (e instanceof CprSaveException) {
         error.put("checkpointSaved", ((CprSaveException) e).checkpointSaved());
+      }
+      if (e instanceof CprTransferException) {
+        error.put("vmLocation", ((CprTransferException) e).vmLocation().name());
       }
     }
     String text = "cpr " + command + " failed.\n" + advice.what() + "\nWhat to do: "

@@ -84,6 +84,15 @@ public final class TestGuest implements AutoCloseable {
       return this;
     }
 
+    /**
+     * {@code -machine aux-ram-share=on}, which a cpr-transfer needs: QEMU then maps the firmware
+     * and ROMs from memfds it can hand over. Default: off.
+     */
+    public Builder auxRamShare() {
+      launcher.auxRamShare();
+      return this;
+    }
+
     /** {@code -global ICH9-LPC.disable_s3=1}: no S3 for the guest. Default: S3 on. */
     public Builder disableS3() {
       launcher.s3(false);
@@ -167,6 +176,18 @@ public final class TestGuest implements AutoCloseable {
    */
   public TestGuest startIncoming() {
     return new TestGuest(launcher, false, launcher.startIncoming());
+  }
+
+  /**
+   * Starts the new QEMU of a cpr-transfer with this guest's arguments (build the guest with {@link
+   * Builder#auxRamShare()}) plus {@code -incoming} for the cpr channel at {@code cprChannel} and
+   * {@code -incoming unix:<mainChannel>}, or {@code -incoming defer} when {@code mainChannel} is
+   * null. It returns once the cpr socket exists; its QMP socket appears only after the source's
+   * {@code migrate}. It has its own directory, QMP and agent sockets and console log, and shares
+   * this guest's RAM file: close this guest last.
+   */
+  public TestGuest startCprTransferTarget(Path cprChannel, @Nullable Path mainChannel) {
+    return new TestGuest(launcher, false, launcher.startCprTransferTarget(cprChannel, mainChannel));
   }
 
   // ---------------------------------------------------------------- accessors

@@ -1,0 +1,610 @@
+package io.github.qemucpr.api.internal;
+
+import io.github.qemucpr.api.CprPhase;
+import io.github.qemucpr.api.CprPreflightException;
+import io.github.qemucpr.api.CprTransferException;
+import io.github.qemucpr.api.CprTransferException.VmLocation;
+import io.github.qemucpr.api.CprTransferResult;
+import io.github.qemucpr.api.PreflightReport;
+import io.github.qemucpr.api.VmRecovery;
+import io.github.qemucpr.qmp.QmpClient;
+import io.github.qemucpr.qmp.QmpCommandException;
+import io.github.qemucpr.qmp.QmpConnectException;
+import io.github.qemucpr.qmp.QmpConnectionClosedException;
+import io.github.qemucpr.qmp.QmpException;
+import io.github.qemucpr.qmp.QmpTimeoutException;
+import io.github.qemucpr.qmp.command.Cont;
+import io.github.qemucpr.qmp.command.Migrate;
+import io.github.qemucpr.qmp.command.MigrateIncoming;
+import io.github.qemucpr.qmp.command.MigrateSetCapabilities;
+import io.github.qemucpr.qmp.command.MigrateSetParameters;
+import io.github.qemucpr.qmp.command.MigrationAddress;
+import io.github.qemucpr.qmp.command.MigrationCapability;
+import io.github.qemucpr.qmp.command.MigrationChannel;
+import io.github.qemucpr.qmp.command.MigrationInfo;
+import io.github.qemucpr.qmp.command.MigrationMode;
+import io.github.qemucpr.qmp.command.MigrationStatus;
+import io.github.qemucpr.qmp.command.QueryMigrate;
+import io.github.qemucpr.qmp.command.Quit;
+import io.github.qemucpr.qmp.command.RunState;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The cpr-transfer state machine: preflight, prepare, migrate, connect to the target, load, and
+ * optionally quit the source. Every step records what it changed before it changes it, so that
+ * {@link #rollback} undoes exactly that much. Not thread-safe; one instance runs once.
+ *
+ * <p>What QEMU 10.0 does, checked here: {@code migrate} connects to the cpr channel and writes the
+ * RAM descriptors before it replies (so a new QEMU that is gone fails it at once, "Connection
+ * refused"); the source then waits, VM running and status {@code setup}, until the new QEMU closes
+ * the cpr channel, which it does once it listens on the main channel. The new QEMU creates its QMP
+ * socket only after it has read the cpr channel, and with {@code -incoming defer} listens on the
+ * main channel only after {@code migrate-incoming}. A new QEMU that dies after reading the cpr
+ * channel makes the source's migration fail ({@code Failed to connect to MAIN}); one that hangs
+ * leaves it in {@code setup}, where {@code migrate_cancel} ends it. Either way the source never
+ * stopped the VM. It stops it ({@code STOP}) only once the main channel is connected.
+ */
+public final class TransferWorkflow {
+  static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
+  static final Duration ROLLBACK_COMMAND_TIMEOUT = Duration.ofSeconds(15);
+  static final Duration CANCEL_TIMEOUT = Duration.ofSeconds(60);
+  static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(10);
+  static final Duration MIN_QUIT_TIMEOUT = Duration.ofSeconds(10);
+  /** Between two attempts to connect to the target's monitor, which appears within milliseconds. */
+  private static final Duration CONNECT_RETRY = Duration.ofMillis(5);
+  /** The longest a single attempt waits for the target's greeting. */
+  private static final Duration GREETING_TIMEOUT = Duration.ofSeconds(5);
+  private static final Duration POLL_INTERVAL = Duration.ofMillis(10);
+  private static final Duration RESUME_EVENT_LAG = Duration.ofSeconds(1);
+  /** The run states in which a QEMU holds the VM after an incoming migration. */
+  private static final Set<RunState> HOLDS_VM =
+      Set.of(RunState.RUNNING, RunState.PAUSED, RunState.SUSPENDED);
+
+  private final QmpClient qmp;
+  private final TransferOptions options;
+  private final Deadline deadline;
+  private final Progress progress;
+
+  // What the transfer has done so far, for the rollback.
+  private @Nullable MigrationMode modeToRestore;
+  private final Map<MigrationCapability, Boolean> capabilitiesToRestore = new LinkedHashMap<>();
+  private @Nullable MigrationWatcher sourceWatcher;
+  private boolean migrateSent;
+  private @Nullable MigrationStatus sourceEnd;
+  private boolean sourceCompleted;
+  private @Nullable QmpClient target;
+  private @Nullable MigrationWatcher targetWatcher;
+  private boolean incomingDeferred;
+  private @Nullable Instant targetSeenRunningAt;
+
+  private TransferWorkflow(QmpClient qmp, TransferOptions options) {
+    this.qmp = qmp;
+    this.options = options;
+    this.deadline = new Deadline(options.timeout(), options.phaseTimeout());
+    this.progress = new Progress(options.listener());
+  }
+
+  /** The preflight alone; changes nothing. */
+  public static PreflightReport check(QmpClient qmp, TransferOptions options) {
+    ClientGuard guard = ClientGuard.acquire(qmp, "check");
+    try {
+      Deadline deadline = new Deadline(options.timeout(), options.phaseTimeout());
+      return TransferPreflight.run(qmp, options, deadline).report();
+    } finally {
+      guard.close();
+    }
+  }
+
+  /** The whole transfer. */
+  public static CprTransferResult run(QmpClient qmp, TransferOptions options) {
+    ClientGuard guard = ClientGuard.acquire(qmp, "transfer");
+    try {
+      return new TransferWorkflow(qmp, options).run();
+    } finally {
+      guard.close();
+    }
+  }
+
+  /** {@code CprTransfer.quitSource}: quits the source once the target holds the VM. */
+  public static void quitSource(QmpClient source, QmpClient target, Duration timeout) {
+    ClientGuard guard = ClientGuard.acquire(source, "quit");
+    try {
+      quit(source, target, timeout);
+    } finally {
+      guard.close();
+    }
+  }
+
+  private record Outcome(
+      RunState sourceState, RunState targetState, Duration blackout, boolean exact,
+      @Nullable Duration qemuDowntime) {}
+
+  private CprTransferResult run() {
+    progress.start(CprPhase.PREFLIGHT, "checking " + qmp.describePeer());
+    TransferFacts f = TransferPreflight.run(qmp, options, deadline);
+    if (f.report().hasErrors()) {
+      progress.failed(f.report().errors().size() + " error(s)");
+      throw new CprPreflightException(f.report(), f.runState());
+    }
+    progress.finish(f.report().warnings().size() + " warning(s)");
+    RunState before = Objects.requireNonNull(f.runState(), "checked by the preflight");
+
+    Outcome outcome;
+    try {
+      prepare(f);
+      migrate();
+      connectTarget();
+      outcome = load(before);
+    } catch (RuntimeException | Error e) {
+      throw rollback(e, before);
+    } finally {
+      for (MigrationWatcher w : new MigrationWatcher[] {sourceWatcher, targetWatcher}) {
+        if (w != null) {
+          w.close();
+        }
+      }
+    }
+
+    QmpClient t = Objects.requireNonNull(target);
+    boolean quit = false;
+    if (options.quitSource()) {
+      startPhase(CprPhase.QUIT, "quit the source, " + qmp.describePeer());
+      Duration limit = deadline.remaining();
+      try {
+        quit(qmp, t, limit.compareTo(MIN_QUIT_TIMEOUT) < 0 ? MIN_QUIT_TIMEOUT : limit);
+      } catch (RuntimeException | Error e) {
+        progress.failed(StepFailure.describe(e));
+        t.close();
+        throw e;
+      }
+      progress.finish("the source quit");
+      quit = true;
+    }
+    return new CprTransferResult(
+        t, outcome.targetState(), outcome.sourceState(), outcome.blackout(), outcome.exact(),
+        outcome.qemuDowntime(), incomingDeferred, quit, progress.durations(), progress.elapsed(),
+        f.report());
+  }
+
+  private Duration commandTimeout() {
+    return deadline.remaining(COMMAND_TIMEOUT);
+  }
+
+  private void startPhase(CprPhase phase, String message) {
+    deadline.startPhase();
+    progress.start(phase, message);
+  }
+
+  // ------------------------------------------------------------------ phases
+
+  private void prepare(TransferFacts f) {
+    startPhase(CprPhase.PREPARE, "mode cpr-transfer and events on the source");
+    MigrationMode modeBefore = f.modeBefore() != null ? f.modeBefore() : MigrationMode.NORMAL;
+    if (!MigrationMode.CPR_TRANSFER.equals(f.modeBefore())) {
+      modeToRestore = modeBefore; // recorded first: a command that times out may still apply
+      qmp.execute(MigrateSetParameters.ofMode(MigrationMode.CPR_TRANSFER), commandTimeout());
+    }
+    if (!Boolean.TRUE.equals(f.capabilities().get(MigrationCapability.EVENTS))) {
+      capabilitiesToRestore.put(MigrationCapability.EVENTS, false);
+      qmp.execute(
+          MigrateSetCapabilities.of(Map.of(MigrationCapability.EVENTS, true)), commandTimeout());
+    }
+    progress.finish("mode cpr-transfer, events on");
+  }
+
+  private void migrate() {
+    startPhase(CprPhase.MIGRATE,
+        "migrate: main channel " + options.mainChannel() + ", cpr channel " + options.cprChannel());
+    MigrationWatcher w = new MigrationWatcher(qmp); // before migrate: events may beat the reply
+    sourceWatcher = w;
+    migrateSent = true;
+    try {
+      qmp.execute(
+          Migrate.toChannels(
+              List.of(
+                  MigrationChannel.main(MigrationAddress.unixSocket(options.mainChannel())),
+                  MigrationChannel.cpr(MigrationAddress.unixSocket(options.cprChannel())))),
+          commandTimeout());
+    } catch (QmpCommandException e) {
+      throw new StepFailure(
+          "the source could not start the migration: " + e.description()
+              + (e.description().contains(options.cprChannel().toString())
+                  ? " (no new QEMU waits on the cpr channel: did it exit?)"
+                  : ""),
+          e.description(), e);
+    }
+    progress.finish("the source handed its RAM over through " + options.cprChannel());
+  }
+
+  /**
+   * Connects to the new QEMU's monitor, which appears only once it has read the cpr channel.
+   * Between attempts it watches the source, whose migration fails when the new QEMU dies.
+   */
+  private void connectTarget() {
+    startPhase(CprPhase.CONNECT_TARGET, "waiting for the new QEMU's monitor at "
+        + options.targetQmp());
+    Duration limit = deadline.remaining(options.targetConnectTimeout());
+    long end = System.nanoTime() + limit.toNanos();
+    MigrationWatcher w = Objects.requireNonNull(sourceWatcher);
+    QmpException last = null;
+    int attempts = 0;
+    while (true) {
+      watchSource(w);
+      long left = end - System.nanoTime();
+      if (left <= 0) {
+        throw new StepFailure(
+            "the new QEMU's monitor at " + options.targetQmp() + " did not answer within "
+                + limit.toMillis() + " ms of migrate: is the new QEMU still running?"
+                + (last != null ? " (last attempt: " + last.getMessage() + ")" : ""),
+            null, last);
+      }
+      attempts++;
+      try {
+        Duration greeting = Duration.ofNanos(left);
+        target =
+            QmpClient.builder()
+                .unixSocket(options.targetQmp())
+                .connectTimeout(greeting.compareTo(GREETING_TIMEOUT) < 0
+                    ? greeting : GREETING_TIMEOUT)
+                .name("cpr-transfer-target")
+                .connect();
+        break;
+      } catch (QmpConnectException | QmpTimeoutException e) {
+        last = e; // no socket yet, or no greeting yet: look again
+      }
+    }
+    QmpClient t = Objects.requireNonNull(target);
+    progress.finish("connected to QEMU " + t.greeting().version() + " after " + attempts
+        + " attempt(s)");
+  }
+
+  /** Waits a moment for the source's migration to end; fails unless it completed. */
+  private void watchSource(MigrationWatcher w) {
+    if (sourceEnd != null) {
+      sleep(CONNECT_RETRY);
+      return;
+    }
+    MigrationStatus status;
+    try {
+      status = w.awaitFinished(CONNECT_RETRY, e -> progress.progress("source migration "
+          + e.status())).status();
+    } catch (QmpTimeoutException e) {
+      return; // still migrating
+    }
+    sourceEnd = status;
+    if (!status.equals(MigrationStatus.COMPLETED)) {
+      MigrationInfo info = qmp.execute(new QueryMigrate(), commandTimeout());
+      throw new StepFailure(
+          "the source's migration " + info.status() + " before the new QEMU's monitor answered"
+              + (info.errorDesc() != null ? ": " + info.errorDesc() : "")
+              + " (did the new QEMU exit after it read the cpr channel?)",
+          info.errorDesc(), null);
+    }
+  }
+
+  private Outcome load(RunState before) {
+    QmpClient t = Objects.requireNonNull(target);
+    MigrationWatcher w = Objects.requireNonNull(sourceWatcher);
+    startPhase(CprPhase.LOAD, "the new QEMU loads the device state from " + options.mainChannel());
+    MigrationWatcher tw = new MigrationWatcher(t);
+    targetWatcher = tw;
+    RunState targetState = VmStatus.query(t, commandTimeout());
+    seenRunning(targetState);
+    // Still loading after the watcher started: its RESUME will be seen.
+    boolean resumeExpected = targetState.equals(RunState.INMIGRATE);
+    MigrationInfo targetInfo = t.execute(new QueryMigrate(), commandTimeout());
+    incomingDeferred =
+        targetState.equals(RunState.INMIGRATE)
+            && targetInfo.status().equals(MigrationStatus.NONE);
+    if (incomingDeferred) {
+      progress.progress("-incoming defer: migrate-incoming on " + options.mainChannel());
+      t.execute(
+          MigrateIncoming.fromChannels(
+                  List.of(MigrationChannel.main(
+                      MigrationAddress.unixSocket(options.mainChannel()))))
+              .withExitOnError(false),
+          commandTimeout());
+    }
+
+    if (sourceEnd == null) {
+      try {
+        sourceEnd =
+            w.awaitFinished(
+                    deadline.remaining(), e -> progress.progress("source migration " + e.status()))
+                .status();
+      } catch (QmpTimeoutException e) {
+        throw new StepFailure(
+            "the source's migration did not end within " + deadline.describe(), null, e);
+      }
+    }
+    MigrationInfo info = qmp.execute(new QueryMigrate(), commandTimeout());
+    if (!info.status().equals(MigrationStatus.COMPLETED)) {
+      throw new StepFailure(
+          "the source's migration " + info.status()
+              + (info.errorDesc() != null ? ": " + info.errorDesc() : ""),
+          info.errorDesc(), null);
+    }
+    sourceCompleted = true;
+    RunState sourceState = VmStatus.settled(qmp, w, deadline.remaining(SETTLE_TIMEOUT));
+    if (!sourceState.equals(RunState.POSTMIGRATE)) {
+      throw new StepFailure(
+          "the source's migration completed, but its run state is " + sourceState
+              + ", not postmigrate", null, null);
+    }
+
+    targetState = awaitTargetHoldsVm(t, tw);
+    if (!targetState.equals(before)) {
+      throw new StepFailure(
+          "the new QEMU is " + targetState + " after the migration, not " + before
+              + " as the VM was before", null, null);
+    }
+
+    if (resumeExpected && targetState.equals(RunState.RUNNING) && tw.firstResume() == null) {
+      // QEMU sends RESUME before the reply that read running, but events reach the watcher on
+      // the client's event thread, which may lag behind the reply.
+      tw.awaitResume(RESUME_EVENT_LAG);
+    }
+    Instant stop = w.firstStop();
+    Instant resume = tw.firstResume();
+    Duration blackout = Duration.ZERO;
+    boolean exact = true;
+    if (before.equals(RunState.RUNNING) && stop != null) {
+      if (resume != null) {
+        blackout = Duration.between(stop, resume);
+      } else {
+        exact = false;
+        Instant seen = targetSeenRunningAt;
+        blackout = Duration.between(stop, seen != null ? seen : Instant.now());
+      }
+    }
+    Duration qemuDowntime = info.downtime() != null ? Duration.ofMillis(info.downtime()) : null;
+    progress.finish("the new QEMU is " + targetState + ", the source " + sourceState
+        + "; blackout " + (exact ? "" : "at most ") + blackout.toNanos() / 1e6 + " ms");
+    return new Outcome(sourceState, targetState, blackout, exact, qemuDowntime);
+  }
+
+  private void seenRunning(RunState state) {
+    if (state.equals(RunState.RUNNING) && targetSeenRunningAt == null) {
+      targetSeenRunningAt = Instant.now();
+    }
+  }
+
+  /**
+   * Waits until the new QEMU leaves {@code inmigrate}: a {@code RESUME} ends the wait at once; a
+   * VM that was paused emits nothing, so the state is read again every 10 ms.
+   */
+  private RunState awaitTargetHoldsVm(QmpClient t, MigrationWatcher tw) {
+    while (true) {
+      RunState state = VmStatus.query(t, commandTimeout());
+      seenRunning(state);
+      if (!state.equals(RunState.INMIGRATE)) {
+        return state;
+      }
+      MigrationInfo info = t.execute(new QueryMigrate(), commandTimeout());
+      if (info.status().equals(MigrationStatus.FAILED)
+          || info.status().equals(MigrationStatus.CANCELLED)) {
+        throw new StepFailure(
+            "the new QEMU could not load the VM: its incoming migration " + info.status()
+                + (info.errorDesc() != null ? ": " + info.errorDesc() : ""),
+            info.errorDesc(), null);
+      }
+      if (deadline.expired()) {
+        throw new StepFailure(
+            "the new QEMU did not take the VM over within " + deadline.describe()
+                + " (run state inmigrate, incoming migration " + info.status() + ")",
+            null, null);
+      }
+      tw.awaitResume(POLL_INTERVAL);
+    }
+  }
+
+  /** Quits the source once the target is confirmed to hold the VM. */
+  private static void quit(QmpClient source, QmpClient target, Duration timeout) {
+    Duration query = timeout.compareTo(COMMAND_TIMEOUT) < 0 ? timeout : COMMAND_TIMEOUT;
+    RunState targetState;
+    MigrationStatus incoming;
+    RunState sourceState;
+    try {
+      targetState = VmStatus.query(target, query);
+      incoming = target.execute(new QueryMigrate(), query).status();
+    } catch (QmpException e) {
+      throw new CprTransferException(
+          "The new QEMU could not be asked whether it holds the VM (" + StepFailure.describe(e)
+              + "), so the source was not quit.",
+          CprPhase.QUIT, StepFailure.qemuErrorOf(e), null, VmRecovery.UNTOUCHED,
+          VmLocation.UNKNOWN, null, e);
+    }
+    try {
+      sourceState = VmStatus.query(source, query);
+    } catch (QmpException e) {
+      throw new CprTransferException(
+          "The source could not be asked for its run state (" + StepFailure.describe(e)
+              + "), so it was not quit.",
+          CprPhase.QUIT, StepFailure.qemuErrorOf(e), targetState, VmRecovery.UNTOUCHED,
+          VmLocation.TARGET, targetState, e);
+    }
+    boolean targetHolds = incoming.equals(MigrationStatus.COMPLETED)
+        && HOLDS_VM.contains(targetState);
+    if (!targetHolds || !sourceState.equals(RunState.POSTMIGRATE)) {
+      VmLocation location = targetHolds ? VmLocation.TARGET
+          : HOLDS_VM.contains(sourceState) ? VmLocation.SOURCE : VmLocation.UNKNOWN;
+      throw new CprTransferException(
+          "The source was not quit: " + (!targetHolds
+              ? "the new QEMU is not confirmed to hold the VM (run state " + targetState
+                  + ", incoming migration " + incoming + ")."
+              : "the source is " + sourceState + ", not postmigrate."),
+          CprPhase.QUIT, null, location == VmLocation.TARGET ? targetState : sourceState,
+          VmRecovery.UNTOUCHED, location, targetState, null);
+    }
+    try {
+      try {
+        source.execute(new Quit(), timeout);
+      } catch (QmpConnectionClosedException e) {
+        // QEMU may close the connection before its reply
+      }
+      source.closeFuture().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (QmpException | TimeoutException | ExecutionException e) {
+      throw new CprTransferException(
+          "The new QEMU holds the VM, but the source did not quit: " + StepFailure.describe(e)
+              + ". Quit it (or kill it) by hand; never resume it.",
+          CprPhase.QUIT, StepFailure.qemuErrorOf(e), targetState, VmRecovery.NEEDS_ATTENTION,
+          VmLocation.TARGET, targetState, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CprTransferException(
+          "The new QEMU holds the VM; interrupted while waiting for the source to quit.",
+          CprPhase.QUIT, null, targetState, VmRecovery.NEEDS_ATTENTION, VmLocation.TARGET,
+          targetState, e);
+    }
+  }
+
+  // ------------------------------------------------------------------ rollback
+
+  /**
+   * Brings the VM back to the source when that is safe: cancels the source's migration if it is
+   * still under way, sets its capabilities and mode back, and resumes it with {@code cont} if it
+   * was running and is not. A migration that completed is rolled back only when the new QEMU
+   * reports that its load failed (it never ran the guest); when the new QEMU holds the VM, the VM
+   * stays there; when the new QEMU is gone or silent, nothing is resumed, since both QEMUs share
+   * the guest's RAM. Each step runs even when an earlier one failed; failures are added to the
+   * returned exception as suppressed.
+   */
+  private CprTransferException rollback(Throwable failure, RunState before) {
+    CprPhase phase = progress.current() != null ? progress.current() : CprPhase.PREPARE;
+    progress.failed(StepFailure.describe(failure));
+    boolean interrupted = Thread.interrupted(); // the rollback must still talk to QEMU
+    List<Throwable> problems = new ArrayList<>();
+    MigrationWatcher w = sourceWatcher;
+    QmpClient t = target;
+    VmLocation location = VmLocation.SOURCE;
+    RunState targetState = null;
+    String note = "";
+    try {
+      boolean completed = sourceCompleted || MigrationStatus.COMPLETED.equals(sourceEnd);
+      if (migrateSent && !completed) {
+        progress.rollbackStep(problems, "cancel the migration on the source",
+            () -> MigrationWatcher.cancelIfActive(qmp, w, ROLLBACK_COMMAND_TIMEOUT,
+                CANCEL_TIMEOUT));
+        try {
+          completed = qmp.execute(new QueryMigrate(), ROLLBACK_COMMAND_TIMEOUT).status()
+              .equals(MigrationStatus.COMPLETED);
+        } catch (QmpException e) {
+          problems.add(e);
+        }
+      }
+      boolean targetHoldsVm = false;
+      boolean targetLoadFailed = false;
+      if (t != null && t.isOpen()) {
+        try {
+          targetState = VmStatus.query(t, ROLLBACK_COMMAND_TIMEOUT);
+          MigrationStatus incoming =
+              t.execute(new QueryMigrate(), ROLLBACK_COMMAND_TIMEOUT).status();
+          targetHoldsVm =
+              incoming.equals(MigrationStatus.COMPLETED) && HOLDS_VM.contains(targetState);
+          targetLoadFailed =
+              targetState.equals(RunState.INMIGRATE)
+                  && (incoming.equals(MigrationStatus.FAILED)
+                      || incoming.equals(MigrationStatus.CANCELLED));
+        } catch (QmpException e) {
+          // the new QEMU died or hangs: nothing is known of it
+        }
+      }
+      RunState sourceState = null;
+      try {
+        sourceState = VmStatus.settled(qmp, w, SETTLE_TIMEOUT);
+      } catch (QmpException e) {
+        problems.add(e);
+      }
+
+      if (completed && targetHoldsVm) {
+        location = VmLocation.TARGET;
+        note = " The new QEMU holds the VM (run state " + targetState + "; connect to "
+            + options.targetQmp() + "), and the source stays in postmigrate: never resume the"
+            + " source; quit it once the new QEMU is checked.";
+      } else if (completed && !targetLoadFailed) {
+        location = VmLocation.UNKNOWN;
+        note = " The source completed its migration and is in postmigrate, and the new QEMU "
+            + (t == null ? "never answered" : !t.isOpen() ? "is gone" : "is " + targetState)
+            + ": whether the guest ran there is unknown. 'cont' on the source resumes the VM,"
+            + " which is safe only if the new QEMU never ran it (both share the guest's RAM).";
+      } else {
+        if (!capabilitiesToRestore.isEmpty()) {
+          progress.rollbackStep(problems, "migrate-set-capabilities " + capabilitiesToRestore,
+              () -> qmp.execute(MigrateSetCapabilities.of(capabilitiesToRestore),
+                  ROLLBACK_COMMAND_TIMEOUT));
+        }
+        MigrationMode mode = modeToRestore;
+        if (mode != null) {
+          progress.rollbackStep(problems, "migrate-set-parameters mode " + mode,
+              () -> qmp.execute(MigrateSetParameters.ofMode(mode), ROLLBACK_COMMAND_TIMEOUT));
+        }
+        if (sourceState != null && before.equals(RunState.RUNNING)
+            && (sourceState.equals(RunState.PAUSED)
+                || sourceState.equals(RunState.POSTMIGRATE))) {
+          progress.rollbackStep(problems, "cont on the source",
+              () -> qmp.execute(new Cont(), ROLLBACK_COMMAND_TIMEOUT));
+        }
+        if (completed) {
+          note = " The new QEMU failed to load the VM and never ran it, so the source resumed it;"
+              + " quit the new QEMU.";
+        } else if (t != null && t.isOpen()) {
+          note = " The new QEMU (" + options.targetQmp() + ") holds nothing: quit it.";
+        }
+      }
+    } catch (RuntimeException unexpected) {
+      problems.add(unexpected);
+    }
+    RunState after = null;
+    try {
+      after = VmStatus.query(qmp, ROLLBACK_COMMAND_TIMEOUT);
+    } catch (QmpException e) {
+      problems.add(e);
+    }
+    if (t != null) {
+      t.close(); // the caller connects again when the VM runs there
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    boolean back = after != null && SaveWorkflow.sameAsBefore(before, after);
+    VmRecovery recovery =
+        location == VmLocation.SOURCE && problems.isEmpty() && back
+            ? VmRecovery.RESTORED
+            : VmRecovery.NEEDS_ATTENTION;
+    progress.rollback(phase, "VM on the " + location.name().toLowerCase(java.util.Locale.ROOT)
+        + ", source " + (after != null ? after : "state unknown") + ", " + recovery
+        + (problems.isEmpty() ? "" : ", " + problems.size() + " rollback step(s) failed"));
+    CprTransferException e =
+        new CprTransferException(
+            "The transfer failed: " + StepFailure.sentence(StepFailure.describe(failure))
+                + (location == VmLocation.TARGET ? " The VM is on the new QEMU."
+                    : location == VmLocation.SOURCE ? " The VM is on the source."
+                    : " Which QEMU has the VM is not known.")
+                + note,
+            phase, StepFailure.qemuErrorOf(failure),
+            location == VmLocation.TARGET ? targetState : after, recovery, location, targetState,
+            failure);
+    problems.forEach(e::addSuppressed);
+    return e;
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new io.github.qemucpr.qmp.QmpInterruptedException("interrupted", e);
+    }
+  }
+}
