@@ -116,7 +116,8 @@ public interface QmpClient extends AutoCloseable {
   /**
    * Registers a wait for the first event of {@code type} that matches {@code predicate} and
    * arrives after this call. Register it <em>before</em> sending the command that causes the
-   * event. The predicate runs on the event thread and should be quick.
+   * event. The predicate runs on the event thread and should be quick (while listeners are too far
+   * behind, it runs on the thread that reads replies, so that the wait misses no event).
    */
   <E extends QmpEvent> EventWait<E> expectEvent(Class<E> type, Predicate<? super E> predicate);
 

@@ -4,7 +4,9 @@ import java.time.Duration;
 
 /**
  * No reply came in time. For a command this does not mean that it failed: QEMU may still carry it
- * out. A late reply is dropped and never handed to another caller.
+ * out. A late reply is dropped and never handed to another caller. If QEMU did not even read the
+ * request within the timeout (it is stopped or hung, and the socket is full), the client closes the
+ * connection as well, since a half-sent request would corrupt it.
  */
 public final class QmpTimeoutException extends QmpException {
   private static final long serialVersionUID = 1L;

@@ -64,6 +64,14 @@ class QmpClientTest {
   }
 
   @Test
+  void printsItsPeerVersionAndState() {
+    QmpClient qmp = connect();
+    assertThat(qmp).hasToString("QmpClient[" + server.socketPath() + ", QEMU 10.0.2, open]");
+    qmp.close();
+    assertThat(qmp.toString()).endsWith(", closed]");
+  }
+
+  @Test
   void leavesOobOffWhenTheBuilderSaysSo() {
     track(builder().enableOob(false).connect());
 

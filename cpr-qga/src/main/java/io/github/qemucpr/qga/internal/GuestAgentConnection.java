@@ -761,12 +761,17 @@ public final class GuestAgentConnection implements GuestAgentClient {
   /** Whether {@code message} answers request {@code id}; an answer without an id counts. */
   private static boolean hasId(JsonNode message, long id) {
     JsonNode replyId = message.get("id");
-    return replyId == null || (replyId.isIntegralNumber() && replyId.longValue() == id);
+    return replyId == null || (isLong(replyId) && replyId.longValue() == id);
   }
 
   private static boolean isSyncAnswer(JsonNode message, long id) {
     JsonNode value = message.get("return");
-    return value != null && value.isIntegralNumber() && value.longValue() == id;
+    return value != null && isLong(value) && value.longValue() == id;
+  }
+
+  /** An integer that fits a long: {@code longValue()} throws for a larger one. */
+  private static boolean isLong(JsonNode node) {
+    return node.isIntegralNumber() && node.canConvertToLong();
   }
 
   @SuppressWarnings("unchecked")

@@ -62,14 +62,24 @@ final class QgaJsonModule extends SimpleModule {
     if (!node.path("exited").isBoolean()) {
       throw new IllegalArgumentException("no boolean member exited");
     }
-    return new ExecStatus(
-        node.path("exited").booleanValue(),
-        optionalInt(node, "exitcode"),
-        optionalInt(node, "signal"),
-        optionalString(node, "out-data"),
-        optionalString(node, "err-data"),
-        node.path("out-truncated").asBoolean(false),
-        node.path("err-truncated").asBoolean(false));
+    ExecStatus status =
+        new ExecStatus(
+            node.path("exited").booleanValue(),
+            optionalInt(node, "exitcode"),
+            optionalInt(node, "signal"),
+            optionalString(node, "out-data"),
+            optionalString(node, "err-data"),
+            node.path("out-truncated").asBoolean(false),
+            node.path("err-truncated").asBoolean(false));
+    // Bad base64 is the agent's error: report it here, as a mismatch, rather than as an
+    // IllegalArgumentException from stdout() or run() later.
+    try {
+      status.stdout();
+      status.stderr();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("out-data or err-data is not base64: " + e.getMessage(), e);
+    }
+    return status;
   }
 
   private static String requireString(JsonNode node, String member) {

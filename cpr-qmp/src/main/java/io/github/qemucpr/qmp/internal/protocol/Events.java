@@ -13,6 +13,7 @@ import io.github.qemucpr.qmp.event.StopEvent;
 import io.github.qemucpr.qmp.event.SuspendEvent;
 import io.github.qemucpr.qmp.event.WakeupEvent;
 import io.github.qemucpr.qmp.internal.wire.JsonCodec;
+import java.time.DateTimeException;
 import java.time.Instant;
 import tools.jackson.databind.JsonNode;
 
@@ -22,9 +23,7 @@ final class Events {
 
   static QmpEvent decode(JsonNode message, JsonCodec codec) {
     String name = message.path("event").asString("");
-    JsonNode ts = message.path("timestamp");
-    Instant timestamp =
-        Instant.ofEpochSecond(ts.path("seconds").asLong(0), ts.path("microseconds").asLong(0) * 1000);
+    Instant timestamp = timestamp(message.path("timestamp"));
     JsonNode data = message.get("data");
     if (data == null || !data.isObject()) {
       data = codec.objectNode();
@@ -52,6 +51,16 @@ final class Events {
         return new MigrationPassEvent(timestamp, data.path("pass").asLong(0));
       default:
         return new GenericEvent(name, timestamp, data);
+    }
+  }
+
+  private static Instant timestamp(JsonNode ts) {
+    try {
+      return Instant.ofEpochSecond(
+          ts.path("seconds").asLong(0), Math.multiplyExact(ts.path("microseconds").asLong(0), 1000));
+    } catch (DateTimeException | ArithmeticException e) {
+      // Out of Instant's range: not from a sane QEMU, but the event itself still counts.
+      return Instant.EPOCH;
     }
   }
 }

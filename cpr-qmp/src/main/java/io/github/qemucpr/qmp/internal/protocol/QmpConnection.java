@@ -63,6 +63,14 @@ public final class QmpConnection implements QmpClient {
   private static final JsonCodec CODEC = new JsonCodec(new QmpJsonModule());
   private static final AtomicLong CONNECTIONS = new AtomicLong();
 
+  /**
+   * How far listeners may fall behind, in events and in bytes of JSON, before further events are
+   * dropped for them: a flood from QEMU must not fill the heap while a listener is slow.
+   */
+  static final int MAX_QUEUED_EVENTS = 10_000;
+
+  static final long MAX_QUEUED_EVENT_BYTES = 64L * 1024 * 1024;
+
   private final QmpSettings settings;
   private final Transport transport;
   private final String peer;
@@ -73,6 +81,8 @@ public final class QmpConnection implements QmpClient {
   private final CopyOnWriteArrayList<QmpEventListener> listeners = new CopyOnWriteArrayList<>();
   private final CopyOnWriteArrayList<Waiter<?>> waiters = new CopyOnWriteArrayList<>();
   private final AtomicLong eventsReceived = new AtomicLong();
+  private final AtomicLong queuedEventBytes = new AtomicLong();
+  private final AtomicLong eventsDropped = new AtomicLong();
   private final CompletableFuture<QmpGreeting> greetingFuture = new CompletableFuture<>();
   private final CompletableFuture<@Nullable Throwable> closeFuture = new CompletableFuture<>();
   private final AtomicReference<@Nullable QmpConnectionClosedException> closed =
@@ -96,7 +106,7 @@ public final class QmpConnection implements QmpClient {
             1,
             0,
             TimeUnit.MILLISECONDS,
-            new LinkedBlockingQueue<>(),
+            new LinkedBlockingQueue<>(MAX_QUEUED_EVENTS),
             r -> pooled(r, threadPrefix + "events"));
     this.timer = new ScheduledThreadPoolExecutor(1, r -> pooled(r, threadPrefix + "timer"));
     this.timer.setRemoveOnCancelPolicy(true);
@@ -265,20 +275,7 @@ public final class QmpConnection implements QmpClient {
     // A cancelled or otherwise completed future frees its slot; a late reply is then dropped.
     future.whenComplete((r, t) -> pending.remove(id, call));
     call.timeout =
-        timer.schedule(
-            () ->
-                future.completeExceptionally(
-                    new QmpTimeoutException(
-                        name
-                            + " got no reply from "
-                            + peer
-                            + " within "
-                            + timeout.toMillis()
-                            + " ms; QEMU may still carry it out, and its late reply will be"
-                            + " dropped",
-                        timeout)),
-            timeout.toNanos(),
-            TimeUnit.NANOSECONDS);
+        timer.schedule(() -> expire(call, timeout), timeout.toNanos(), TimeUnit.NANOSECONDS);
     if (closed.get() != null) {
       // close() may have swept the table before we added to it.
       future.completeExceptionally(closedFor(name, Objects.requireNonNull(closed.get())));
@@ -286,6 +283,7 @@ public final class QmpConnection implements QmpClient {
     }
     try {
       transport.write(bytes, fds);
+      call.sent = true;
     } catch (IOException e) {
       QmpConnectionClosedException broken =
           new QmpConnectionClosedException(
@@ -295,6 +293,43 @@ public final class QmpConnection implements QmpClient {
       future.completeExceptionally(closedFor(name, broken));
     }
     return future;
+  }
+
+  private void expire(PendingCall<?> call, Duration timeout) {
+    if (call.sent) {
+      call.future.completeExceptionally(
+          new QmpTimeoutException(
+              call.name
+                  + " got no reply from "
+                  + peer
+                  + " within "
+                  + timeout.toMillis()
+                  + " ms; QEMU may still carry it out, and its late reply will be dropped",
+              timeout));
+      return;
+    }
+    // The request is still stuck in the socket (or behind another one that is): QEMU has not read
+    // its monitor for a whole timeout, as when it is stopped. A write cannot be taken back or
+    // bounded, and a half-written request would corrupt the stream, so the connection is closed;
+    // that also unblocks the writing thread.
+    call.future.completeExceptionally(
+        new QmpTimeoutException(
+            call.name
+                + " could not be sent to "
+                + peer
+                + " within "
+                + timeout.toMillis()
+                + " ms: QEMU does not read its monitor (is it stopped or hung?); the connection was"
+                + " closed",
+            timeout));
+    shutdown(
+        new QmpConnectionClosedException(
+            "the QMP connection "
+                + peer
+                + " was closed because QEMU did not read a request for "
+                + timeout.toMillis()
+                + " ms (is it stopped or hung?)",
+            null));
   }
 
   private static byte[] encodeLine(ObjectNode request) {
@@ -468,10 +503,38 @@ public final class QmpConnection implements QmpClient {
       return;
     }
     long sequence = eventsReceived.incrementAndGet();
-    try {
-      eventThread.execute(() -> dispatchEvent(sequence, event));
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    long size = line.length;
+    if (queuedEventBytes.addAndGet(size) <= Math.max(MAX_QUEUED_EVENT_BYTES, size)) {
+      try {
+        eventThread.execute(
+            () -> {
+              queuedEventBytes.addAndGet(-size);
+              dispatchEvent(sequence, event);
+            });
+        return;
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        // full, or closed: handled below
+      }
+    }
+    queuedEventBytes.addAndGet(-size);
+    if (closed.get() != null) {
       LOG.log(System.Logger.Level.DEBUG, "event {0} arrived after close", event.name());
+      return;
+    }
+    // The listeners are too far behind: they lose this event. Waits still see it, here on the
+    // reader thread, since a lost MIGRATION or SUSPEND event would fail a whole save.
+    long dropped = eventsDropped.incrementAndGet();
+    if (dropped == 1 || dropped % 10_000 == 0) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "QEMU at {0} sends events faster than the event listeners take them: {1} events"
+              + " dropped for the listeners so far (the latest {2}); event waits still see them",
+          peer,
+          dropped,
+          event.name());
+    }
+    for (Waiter<?> waiter : waiters) {
+      waiter.offer(sequence, event);
     }
   }
 
@@ -512,6 +575,14 @@ public final class QmpConnection implements QmpClient {
   @Override
   public String describePeer() {
     return peer;
+  }
+
+  /** Reads well in JShell and logs: {@code QmpClient[/run/vm1/qmp.sock, QEMU 10.0.2, open]}. */
+  @Override
+  public String toString() {
+    QmpGreeting g = greeting;
+    return "QmpClient[" + peer + (g != null ? ", QEMU " + g.version() : "")
+        + (isOpen() ? ", open" : ", closed") + "]";
   }
 
   @Override
@@ -611,6 +682,8 @@ public final class QmpConnection implements QmpClient {
     final Type replyType;
     final CompletableFuture<R> future;
     volatile @Nullable ScheduledFuture<?> timeout;
+    /** Whether the request was written out whole. */
+    volatile boolean sent;
 
     PendingCall(String name, Type replyType, CompletableFuture<R> future) {
       this.name = name;

@@ -71,13 +71,36 @@ public final class Replies {
     if (type == JsonNode.class) {
       return (R) value;
     }
+    R decoded;
     try {
-      return codec.decode(value, type);
+      decoded = codec.decode(value, type);
     } catch (JacksonException e) {
       throw new QmpProtocolException(
           "the reply to " + command + " does not have the expected shape ("
               + type.getTypeName() + "): " + e.getOriginalMessage(),
           e);
     }
+    // Jackson maps a JSON null to a Java null, which the typed surface never returns.
+    if (decoded == null || decoded instanceof List<?> list && containsNull(list)) {
+      throw new QmpProtocolException(
+          "the reply to " + command + " does not have the expected shape ("
+              + type.getTypeName() + "): it is or contains null: " + preview(value),
+          null);
+    }
+    return decoded;
+  }
+
+  private static boolean containsNull(List<?> list) {
+    for (Object element : list) {
+      if (element == null) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static String preview(JsonNode value) {
+    String s = value.toString();
+    return s.length() <= 200 ? s : s.substring(0, 200) + "...";
   }
 }

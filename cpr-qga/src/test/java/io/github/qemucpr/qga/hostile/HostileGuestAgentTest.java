@@ -1,0 +1,204 @@
+package io.github.qemucpr.qga.hostile;
+
+import static io.github.qemucpr.qga.testing.FakeGuestAgent.Action.raw;
+import static io.github.qemucpr.qga.testing.FakeGuestAgent.Action.returns;
+import static io.github.qemucpr.qga.testing.FakeGuestAgent.Action.silence;
+import static io.github.qemucpr.qga.testing.FakeGuestAgent.Action.syncReply;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.github.qemucpr.qga.GuestAgentClient;
+import io.github.qemucpr.qga.GuestAgentProtocolException;
+import io.github.qemucpr.qga.GuestAgentTimeoutException;
+import io.github.qemucpr.qga.command.GuestExecStatus;
+import io.github.qemucpr.qga.command.GuestGetHostName;
+import io.github.qemucpr.qga.command.GuestGetOsInfo;
+import io.github.qemucpr.qga.testing.FakeGuestAgent;
+import io.github.qemucpr.qmp.hostile.HostileThreads;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The guest agent client against an agent that misbehaves on purpose: it never answers the sync,
+ * sends replies that never end, floods stale lines, answers ids nobody sent or with the wrong
+ * shape. Each call ends within its bound with a {@code GuestAgentException}, and the next call
+ * resynchronizes and works: the connection stays usable.
+ */
+@Timeout(60)
+class HostileGuestAgentTest {
+
+  private static final Duration SLACK = Duration.ofSeconds(2);
+
+  private final FakeGuestAgent agent = FakeGuestAgent.start();
+  private GuestAgentClient qga;
+
+  @AfterEach
+  void tearDown() {
+    if (qga != null) {
+      qga.close();
+    }
+    agent.close();
+    HostileThreads.assertNoneLeft("qga-hostile-");
+  }
+
+  private GuestAgentClient connect(GuestAgentClient.Builder builder) {
+    qga = builder.unixSocket(agent.socketPath()).name("hostile").connect();
+    return qga;
+  }
+
+  private GuestAgentClient connect() {
+    return connect(
+        GuestAgentClient.builder()
+            .syncTimeout(Duration.ofMillis(500))
+            .commandTimeout(Duration.ofMillis(500)));
+  }
+
+  @Test
+  void anAgentThatNeverAnswersTheSyncFailsWithinTheSyncTimeout() {
+    agent.always("guest-sync-delimited", silence());
+    GuestAgentClient qga = connect();
+
+    long start = System.nanoTime();
+    assertThatThrownBy(qga::ping)
+        .isInstanceOf(GuestAgentTimeoutException.class)
+        .hasMessageContaining("did not answer guest-sync-delimited");
+    assertThat(elapsed(start)).isLessThan(Duration.ofMillis(500).plus(SLACK));
+
+    agent.always("guest-sync-delimited", syncReply());
+    qga.ping();
+  }
+
+  @Test
+  void aReplyThatNeverEndsBelowTheLimitTimesOutAndTheNextCallResyncs() {
+    agent.enqueue(
+        "guest-get-host-name", raw("{\"return\": {\"host-name\": \"" + "x".repeat(2000)));
+    agent.always("guest-get-host-name", returns("{\"host-name\": \"vm1\"}"));
+    GuestAgentClient qga = connect();
+
+    long start = System.nanoTime();
+    assertThatThrownBy(qga::hostName).isInstanceOf(GuestAgentTimeoutException.class);
+    assertThat(elapsed(start)).isLessThan(Duration.ofMillis(1000).plus(SLACK));
+
+    assertThat(qga.hostName()).isEqualTo("vm1");
+  }
+
+  @Test
+  void aReplyOfExactlyTheLimitIsAcceptedAndOneBytePastFailsWithTheLimitError() {
+    int limit = 4096;
+    agent.enqueue("guest-get-host-name", raw(hostNameReplyOfLength(limit)));
+    agent.enqueue("guest-get-host-name", raw(hostNameReplyOfLength(limit + 1)));
+    agent.always("guest-get-host-name", returns("{\"host-name\": \"vm1\"}"));
+    GuestAgentClient qga = connect(GuestAgentClient.builder().maxMessageBytes(limit));
+
+    assertThat(qga.hostName()).hasSize(limit - hostNameReplyOfLength(0).length() + 1);
+    assertThatThrownBy(qga::hostName)
+        .isInstanceOf(GuestAgentProtocolException.class)
+        .hasMessageContaining("larger than " + limit + " bytes");
+    assertThat(qga.hostName()).isEqualTo("vm1");
+    assertThat(qga.isOpen()).isTrue();
+  }
+
+  @Test
+  void anEndlessReplyIsSkippedQuicklyAndTheClientResyncs() {
+    byte[] endless = new byte[16 * 1024 * 1024];
+    java.util.Arrays.fill(endless, (byte) 'x');
+    agent.enqueue("guest-get-host-name", raw(endless));
+    agent.always("guest-get-host-name", returns("{\"host-name\": \"vm1\"}"));
+    GuestAgentClient qga =
+        connect(
+            GuestAgentClient.builder()
+                .maxMessageBytes(64 * 1024)
+                .syncTimeout(Duration.ofSeconds(5))
+                .commandTimeout(Duration.ofSeconds(5)));
+
+    long start = System.nanoTime();
+    assertThatThrownBy(qga::hostName)
+        .isInstanceOf(GuestAgentProtocolException.class)
+        .hasMessageContaining("larger than " + 64 * 1024 + " bytes");
+    assertThat(elapsed(start)).isLessThan(SLACK);
+
+    // The reader skips the rest of it up to the sync's 0xFF, holding none of it.
+    assertThat(qga.hostName()).isEqualTo("vm1");
+    assertThat(elapsed(start)).isLessThan(SLACK.plus(SLACK));
+  }
+
+  @Test
+  void aFloodOfStaleLinesNeitherDelaysTheReplyNorFillsMemory() {
+    String stale = "{\"return\": {\"host-name\": \"stale\"}, \"id\": 1}\n".repeat(200_000);
+    agent.enqueue(
+        "guest-get-host-name", raw(stale), returns("{\"host-name\": \"vm1\"}"));
+    GuestAgentClient qga =
+        connect(GuestAgentClient.builder().commandTimeout(Duration.ofSeconds(10)));
+
+    long start = System.nanoTime();
+    assertThat(qga.hostName()).isEqualTo("vm1");
+    assertThat(elapsed(start)).isLessThan(Duration.ofSeconds(5));
+  }
+
+  @Test
+  void repliesToIdsNobodySentAreDroppedAndTheCallGetsItsOwn() {
+    agent.always(
+        "guest-get-host-name",
+        (c, r) -> {
+          long id = r.id().asLong();
+          for (String other :
+              List.of(
+                  String.valueOf(id + 1000), "-1", "\"" + id + "\"", id + ".5",
+                  "18446744073709551616", "1e999", "{\"nested\": " + id + "}", "true")) {
+            c.write(
+                ("{\"return\": {\"host-name\": \"wrong\"}, \"id\": " + other + "}\n")
+                    .getBytes(StandardCharsets.UTF_8));
+          }
+          returns("{\"host-name\": \"vm1\"}").run(c, r);
+        });
+    GuestAgentClient qga = connect();
+
+    for (int i = 0; i < 10; i++) {
+      assertThat(qga.hostName()).isEqualTo("vm1");
+    }
+  }
+
+  @Test
+  void aReturnOfTheWrongShapeFailsThatCallAloneAndTheNextOneWorks() {
+    List<String> wrong =
+        List.of("\"vm1\"", "[]", "42", "null", "{\"host-name\": []}", "{\"host-name\": null}", "{}");
+    for (String shape : wrong) {
+      agent.enqueue("guest-get-host-name", returns(shape));
+    }
+    agent.always("guest-get-host-name", returns("{\"host-name\": \"vm1\"}"));
+    agent.enqueue("guest-get-osinfo", returns("[]"));
+    agent.enqueue("guest-exec-status", returns("{\"exited\": \"yes\"}"));
+    agent.enqueue("guest-exec-status", returns("{\"exited\": true, \"out-data\": \"aGk=a\"}"));
+    GuestAgentClient qga = connect();
+
+    for (String shape : wrong) {
+      assertThatThrownBy(qga::hostName, shape)
+          .isInstanceOf(GuestAgentProtocolException.class)
+          .hasMessageContaining("guest-get-host-name");
+    }
+    assertThatThrownBy(() -> qga.execute(new GuestGetOsInfo()))
+        .isInstanceOf(GuestAgentProtocolException.class);
+    assertThatThrownBy(() -> qga.execute(new GuestExecStatus(1)))
+        .isInstanceOf(GuestAgentProtocolException.class);
+    assertThatThrownBy(() -> qga.execute(new GuestExecStatus(1)))
+        .isInstanceOf(GuestAgentProtocolException.class)
+        .hasMessageContaining("base64");
+    assertThat(qga.execute(new GuestGetHostName()).hostName()).isEqualTo("vm1");
+    assertThat(qga.isOpen()).isTrue();
+  }
+
+  /** {@code {"return": {"host-name": "xxx"}}} padded to exactly {@code length} bytes + newline. */
+  private static String hostNameReplyOfLength(int length) {
+    String head = "{\"return\": {\"host-name\": \"";
+    String tail = "\"}}";
+    return head + "x".repeat(Math.max(0, length - head.length() - tail.length())) + tail + "\n";
+  }
+
+  private static Duration elapsed(long start) {
+    return Duration.ofNanos(System.nanoTime() - start);
+  }
+}
