@@ -1,0 +1,285 @@
+package io.github.qemucpr.examples.bench;
+
+import io.github.qemucpr.examples.bench.CprCycles.Driver;
+import io.github.qemucpr.launcher.QemuInstance;
+import io.github.qemucpr.launcher.QemuLauncher;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The benchmark entry point that {@code scripts/bench.sh} runs:
+ *
+ * <pre>
+ * java -cp cpr.jar io.github.qemucpr.examples.bench.Bench [--quick] [--out DIR] [--work DIR]
+ *     [--jmh-json FILE] [--cpr-jar FILE] [--parts blackout,size,qmp,startup]
+ * </pre>
+ *
+ * <p>It writes {@code DIR/benchmarks.md}, and into the work directory the data and the gnuplot
+ * script of the blackout plot, which draws {@code DIR/benchmarks-blackout.png}. Nothing here
+ * asserts a time: benchmarks are not tests.
+ */
+public final class Bench {
+  /** The plot's file name, beside the report. */
+  public static final String PLOT = "benchmarks-blackout.png";
+
+  /** The report's file name. */
+  public static final String REPORT = "benchmarks.md";
+
+  /** What to run. */
+  public record Options(boolean quick, Path out, Path work, @Nullable Path jmhJson,
+      @Nullable Path cprJar, Set<String> parts) {}
+
+  private Bench() {}
+
+  /** Runs the benchmarks that the arguments ask for. */
+  public static void main(String[] args) throws Exception {
+    boolean quick = false;
+    Path out = Path.of("docs");
+    Path work = Path.of("target", "bench");
+    Path jmh = null;
+    Path jar = null;
+    Set<String> parts = Set.of("blackout", "size", "qmp", "startup");
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--quick" -> quick = true;
+        case "--out" -> out = Path.of(args[++i]);
+        case "--work" -> work = Path.of(args[++i]);
+        case "--jmh-json" -> jmh = Path.of(args[++i]);
+        case "--cpr-jar" -> jar = Path.of(args[++i]);
+        case "--parts" -> parts = Set.of(args[++i].split(","));
+        default -> throw new IllegalArgumentException("unknown argument: " + args[i]);
+      }
+    }
+    Path report = run(new Options(quick, out, work, jmh, jar, parts), System.out);
+    System.out.println("wrote " + report);
+  }
+
+  /** Runs the benchmarks and writes the report; returns its path. */
+  public static Path run(Options o, PrintStream log) throws Exception {
+    Instant began = Instant.now();
+    String loadBefore = Report.loadAverage();
+    Files.createDirectories(o.out());
+    Files.createDirectories(o.work());
+    Path scratch = Files.createTempDirectory(o.work().toAbsolutePath(), "run-");
+    StringBuilder md = new StringBuilder();
+    List<String> targets = new ArrayList<>();
+    try {
+      List<BlackoutBenchmark.Result> blackout = List.of();
+      if (o.parts().contains("blackout")) {
+        log.println("1. blackout per cpr-reboot cycle, SDK and raw client interleaved");
+        blackout = BlackoutBenchmark.run(o.quick(), scratch, log);
+      }
+      List<StateSizeBenchmark.Result> sizes = List.of();
+      List<StateSizeBenchmark.DiskSpeed> disk = new ArrayList<>();
+      if (o.parts().contains("size")) {
+        log.println("2. in place against copied, with the disk's speed");
+        int ddMiB = o.quick() ? 256 : 1024;
+        disk.add(StateSizeBenchmark.measureDisk(scratch, ddMiB));
+        sizes = StateSizeBenchmark.run(o.quick(), scratch, log);
+        disk.add(StateSizeBenchmark.measureDisk(scratch, ddMiB));
+      }
+      Map<QmpSpeedBenchmark.Client, QmpSpeedBenchmark.Result> qmp = Map.of();
+      StartupBenchmark.Result startup = null;
+      if (o.parts().contains("qmp") || o.parts().contains("startup")) {
+        try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(64).build();
+            QemuInstance qemu = vm.start()) {
+          if (o.parts().contains("qmp")) {
+            log.println("3. QMP speed, query-status");
+            qmp = QmpSpeedBenchmark.run(qemu, o.quick(), log);
+          }
+          if (o.parts().contains("startup") && o.cprJar() != null) {
+            log.println("4. start-up of the cpr tool");
+            startup = StartupBenchmark.run(qemu.qmpSocket(), o.cprJar(), o.quick(), log);
+          }
+        }
+      }
+      List<JmhResults.Row> jmh = o.jmhJson() != null && Files.isRegularFile(o.jmhJson())
+          ? JmhResults.read(o.jmhJson()) : List.of();
+
+      md.append("# Benchmarks\n\n");
+      md.append("Measured by `scripts/bench.sh").append(o.quick() ? " --quick" : "")
+          .append("` on ").append(began.truncatedTo(ChronoUnit.SECONDS)).append(", in ")
+          .append(Duration.between(began, Instant.now()).toSeconds()).append(" s (")
+          .append(o.quick() ? "the quick run: few samples, figures only indicative" : "the full run")
+          .append("). Every comparison below was measured side by side in this one run, the"
+              + " clients interleaved; the machine is shared and noisy, so read the ratios rather"
+              + " than the absolute times. Load average at the start ").append(loadBefore)
+          .append(", at the end ").append(Report.loadAverage()).append(".\n\n");
+      md.append(Report.machine()).append('\n');
+      md.append("Regenerate: `scripts/bench.sh` (full run, about 10 to 20 minutes) or"
+          + " `scripts/bench.sh --quick` (under 3 minutes). The code is in"
+          + " `cpr-examples/src/main/java/io/github/qemucpr/examples/bench` and, for JMH,"
+          + " `cpr-examples/src/test/java/io/github/qemucpr/examples/bench`.\n\n");
+      md.append("## Targets\n\n").append("<!-- targets -->\n\n");
+
+      if (!blackout.isEmpty()) {
+        md.append("## 1. Blackout per cpr-reboot cycle, SDK against a raw client\n\n");
+        md.append("Each VM goes through cpr-reboot cycles: save (the VM stops, its state goes to"
+            + " a file, QEMU quits), start a new QEMU with `-incoming defer`, restore (the VM runs"
+            + " again). The SDK runs `CprReboot.save(qmp)...run()` and `CprReboot.restore(qmp)"
+            + "...run()`; the raw client writes the same QMP JSON lines over a JDK `SocketChannel`"
+            + " and does the same file steps (a private `.partial` file, fsync, SHA-256, a manifest"
+            + " written atomically, renames, fsync of the directory; on restore the SHA-256 check"
+            + " and the manifest marks). The raw client cannot pass a descriptor (the JDK's Unix"
+            + " channels have no SCM_RIGHTS), so QEMU opens the state file by path; the SDK runs"
+            + " both ways. Each round runs the three clients once, in an order that rotates; one"
+            + " warm-up cycle each is not counted. RAM is a shared file in `/dev/shm`, saved in"
+            + " place. The test guest (Linux with qemu-ga) runs with its agent connected; in"
+            + " the last row it is also suspended through its agent first (`guest-suspend-ram`)"
+            + " and woken after, as a guest with VFIO devices must be.\n\n");
+        md.append(BlackoutBenchmark.markdown(blackout)).append('\n');
+        md.append("Notes:\n\n"
+            + "- The SDK's restore spends most of its extra time in its PREPARE phase, inside the"
+            + " blackout: it checks the new QEMU (`query-status`, `query-migrate`, the memory"
+            + " backends through `query-memdev` and QOM, `query-migrate-capabilities`,"
+            + " `query-version`, `query-migrate-parameters`) and asks `query-qmp-schema` whether"
+            + " `migrate-incoming` takes `exit-on-error`. QEMU 10 takes tens of ms to build that"
+            + " schema (about 230 KB of JSON), and the SDK then decodes it. The raw client sends"
+            + " none of these.\n"
+            + "- The suspended test guest: in this QEMU (10.0.2, TCG, q35) a guest woken by"
+            + " `system_wakeup` does not enter S3 again in the same boot (the guest kernel enters"
+            + " S3 and wakes at once; QEMU sends no `SUSPEND`), so each suspended cycle boots the"
+            + " guest afresh, outside the blackout, and that row has fewer cycles. The running"
+            + " test guest row is the same guest, with its agent connected, not suspended.\n\n");
+        addBlackoutTargets(blackout, targets);
+      }
+      if (!sizes.isEmpty()) {
+        md.append("## 2. RAM in place against RAM copied\n\n");
+        md.append("![blackout against guest RAM size](").append(PLOT).append(")\n\n");
+        md.append("The SDK saves and restores machine-only VMs (state file by fd) whose RAM was"
+            + " first filled with a pattern: in place (a shared `memory-backend-file` in"
+            + " `/dev/shm`, `x-ignore-shared`), and copied into the state file (a"
+            + " `memory-backend-memfd`), also with QEMU's `mapped-ram` capability (RAM pages at"
+            + " fixed offsets of the file) and with `mapped-ram` plus `multifd`, set on QEMU before"
+            + " the save; the SDK's restore applies the capabilities that its manifest records.\n\n");
+        md.append(StateSizeBenchmark.markdown(sizes, disk)).append('\n');
+        addSizeTargets(sizes, targets);
+        Files.writeString(o.work().resolve("blackout-vs-ram.dat"),
+            StateSizeBenchmark.plotData(sizes));
+        Files.writeString(o.work().resolve("blackout-vs-ram.gp"), gnuplot(
+            o.work().resolve("blackout-vs-ram.dat").toAbsolutePath(),
+            o.out().resolve(PLOT).toAbsolutePath()));
+      }
+      if (!qmp.isEmpty()) {
+        md.append("## 3. QMP speed: `query-status` round trips\n\n");
+        md.append("One machine-only QEMU; each client in turn on its monitor (QEMU serves one"
+            + " client per monitor) for ").append(o.quick() ? "1 s" : "3 s").append(" per round, ")
+            .append(o.quick() ? "1 round" : "3 rounds").append(" in rotating order, after a"
+                + " warm-up. The SDK's threads share one `QmpClient`. The raw clients write"
+                + " `{\"execute\":\"query-status\"}` lines and count reply lines by their first"
+                + " bytes, allocating nothing.\n\n");
+        List<JmhResults.Row> rows = jmh;
+        md.append(QmpSpeedBenchmark.markdown(qmp, rows)).append('\n');
+        addQmpTargets(qmp, jmh, targets);
+      }
+      if (startup != null) {
+        md.append("## 4. Start-up: `cpr status` against a Python one-liner\n\n");
+        md.append(StartupBenchmark.markdown(startup)).append('\n');
+        md.append("<details><summary>The one-liner</summary>\n\n```sh\npython3 -c \"")
+            .append(StartupBenchmark.PYTHON.replace("\"", "\\\"")).append("\" SOCKET\n```\n\n"
+                + "</details>\n\n");
+      }
+    } finally {
+      CprCycles.deleteRecursively(scratch);
+    }
+    String targetTable = "| target | measured | met |\n|---|---|---|\n" + String.join("", targets);
+    String text = md.toString().replace("<!-- targets -->\n", targetTable);
+    Path report = o.out().resolve(REPORT);
+    Files.writeString(report, text);
+    return report;
+  }
+
+  private static String gnuplot(Path data, Path png) {
+    return String.join("\n",
+        "set terminal pngcairo size 900,560 font 'sans,11'",
+        "set output '" + png + "'",
+        "set title 'cpr-reboot blackout against guest RAM (QEMU 10, TCG, RAM filled first)'",
+        "set xlabel 'guest RAM (MiB)'",
+        "set ylabel 'blackout, median (s)'",
+        "set logscale x 2",
+        "set logscale y 10",
+        "set xrange [200:5200]",
+        "set xtics (256, 512, 1024, 2048, 4096)",
+        "set grid",
+        "set key top left",
+        "plot '" + data + "' using 1:2 with linespoints lw 2 pt 7 title 'in place (shared file,"
+            + " x-ignore-shared)', \\",
+        "     '' using 1:3 with linespoints lw 2 pt 5 title 'copied (memfd)', \\",
+        "     '' using 1:4 with linespoints lw 2 pt 9 title 'copied, mapped-ram', \\",
+        "     '' using 1:5 with linespoints lw 2 pt 11 title 'copied, mapped-ram + multifd'",
+        "");
+  }
+
+  private static String row(String target, String measured, boolean met) {
+    return "| " + target + " | " + measured + " | " + (met ? "yes" : "**no**") + " |\n";
+  }
+
+  private static void addBlackoutTargets(List<BlackoutBenchmark.Result> results,
+      List<String> targets) {
+    for (BlackoutBenchmark.Result r : results) {
+      List<CprCycles.Cycle> raw = r.of(Driver.RAW);
+      for (Driver d : List.of(Driver.SDK_FD, Driver.SDK_PATH)) {
+        double ratio = BlackoutBenchmark.ms(r.of(d), CprCycles.Cycle::blackout).median()
+            / BlackoutBenchmark.ms(raw, CprCycles.Cycle::blackout).median();
+        targets.add(row("SDK/raw blackout <= 1.05, median: " + r.config().label() + ", "
+            + d.label, Stats.format(ratio, 2), ratio <= 1.05));
+      }
+      for (Driver d : List.of(Driver.SDK_FD, Driver.SDK_PATH)) {
+        double overhead = BlackoutBenchmark.pairedDifference(r.of(d), raw,
+            c -> BlackoutBenchmark.millis(c.blackoutWithoutStart())).median();
+        targets.add(row("SDK overhead < 2 ms per cycle: " + r.config().label() + ", " + d.label,
+            Stats.format(overhead, 1) + " ms", overhead < 2));
+      }
+    }
+    List<BlackoutBenchmark.Result> machine = results.stream()
+        .filter(r -> !r.config().testGuest()).toList();
+    if (machine.size() >= 2) {
+      BlackoutBenchmark.Result small = machine.get(0);
+      BlackoutBenchmark.Result large = machine.get(machine.size() - 1);
+      double a = BlackoutBenchmark.ms(small.of(Driver.SDK_FD), CprCycles.Cycle::blackout).median();
+      double b = BlackoutBenchmark.ms(large.of(Driver.SDK_FD), CprCycles.Cycle::blackout).median();
+      targets.add(row("blackout in place flat within 20%, " + small.config().mib() + " MiB to "
+          + large.config().mib() + " MiB (SDK, fd)", Stats.format(a, 1) + " ms to "
+          + Stats.format(b, 1) + " ms: x" + Stats.format(b / a, 2), Math.abs(b / a - 1) <= 0.2));
+    }
+  }
+
+  private static void addSizeTargets(List<StateSizeBenchmark.Result> results,
+      List<String> targets) {
+    for (StateSizeBenchmark.Result r : results) {
+      if (r.mode() == StateSizeBenchmark.Mode.IN_PLACE && !r.cycles().isEmpty()) {
+        long bytes = r.cycles().get(0).stateBytes();
+        targets.add(row("state file < 1 MiB with RAM in place: " + r.mib() + " MiB, RAM filled",
+            Report.kib(bytes), bytes < (1 << 20)));
+      }
+    }
+  }
+
+  private static void addQmpTargets(Map<QmpSpeedBenchmark.Client, QmpSpeedBenchmark.Result> qmp,
+      List<JmhResults.Row> jmh, List<String> targets) {
+    double t16 = qmp.get(QmpSpeedBenchmark.Client.SDK_16).rate();
+    double pipelined = qmp.get(QmpSpeedBenchmark.Client.RAW_PIPELINED).rate();
+    double sequential = qmp.get(QmpSpeedBenchmark.Client.RAW_SEQUENTIAL).rate();
+    targets.add(row("SDK, 16 threads >= 0.95 of raw pipelined", Stats.format(t16, 0) + " / "
+        + Stats.format(pipelined, 0) + "/s = " + Report.ratio(t16, pipelined),
+        t16 >= 0.95 * pipelined));
+    targets.add(row("SDK, 16 threads beats raw sequential", Stats.format(t16, 0) + " / "
+        + Stats.format(sequential, 0) + "/s = " + Report.ratio(t16, sequential),
+        t16 > sequential));
+    for (JmhResults.Row r : jmh) {
+      if (r.name().contains("sdk")) {
+        targets.add(row("allocation < 4 KiB per command: " + r.name(),
+            Stats.format(r.bytesPerOp(), 0) + " B/op", r.bytesPerOp() < 4096));
+      }
+    }
+  }
+}

@@ -1,0 +1,204 @@
+package io.github.qemucpr.examples.bench;
+
+import io.github.qemucpr.api.CprPhase;
+import io.github.qemucpr.examples.bench.CprCycles.Cycle;
+import io.github.qemucpr.examples.bench.CprCycles.Driver;
+import io.github.qemucpr.launcher.QemuLauncher;
+import io.github.qemucpr.launcher.TestGuestImage;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Part 1: the blackout of whole cpr-reboot cycles, SDK against the raw client, interleaved round
+ * by round (each round runs every driver once, in an order that rotates) so that drift on a noisy
+ * machine falls on all of them alike.
+ */
+final class BlackoutBenchmark {
+  private static final Driver[] DRIVERS = Driver.values();
+
+  /**
+   * A VM to cycle.
+   *
+   * @param suspend whether the guest is suspended through its agent; such a guest cannot be
+   *     suspended twice in one boot here (see the report), so each of its cycles boots it afresh
+   * @param rounds the rounds in the full run (the quick run does fewer)
+   */
+  record Config(String label, int mib, boolean testGuest, boolean suspend, int rounds) {}
+
+  /** The cycles of one VM, by driver, in round order. */
+  record Result(Config config, Map<Driver, List<Cycle>> cycles, long shmFreeBefore) {
+    List<Cycle> of(Driver d) {
+      return cycles.get(d);
+    }
+  }
+
+  private BlackoutBenchmark() {}
+
+  static List<Config> configs(boolean quick) {
+    if (quick) {
+      return List.of(
+          new Config("machine only, 256 MiB", 256, false, false, 2),
+          new Config("machine only, 4 GiB", 4096, false, false, 2),
+          new Config("test guest + agent, 256 MiB, running", 256, true, false, 2));
+    }
+    return List.of(
+        new Config("machine only, 256 MiB", 256, false, false, 20),
+        new Config("machine only, 1 GiB", 1024, false, false, 20),
+        new Config("machine only, 4 GiB", 4096, false, false, 20),
+        new Config("test guest + agent, 256 MiB, running", 256, true, false, 20),
+        new Config("test guest + agent, 256 MiB, suspended first (fresh boot each cycle)", 256,
+            true, true, 3));
+  }
+
+  static List<Result> run(boolean quick, Path work, PrintStream log) throws IOException {
+    List<Result> results = new ArrayList<>();
+    for (Config c : configs(quick)) {
+      long free = Files.getFileStore(Path.of("/dev/shm")).getUsableSpace();
+      if (free < (c.mib() + 512L) << 20) {
+        log.printf("  %s: skipped, /dev/shm has only %d MiB free%n", c.label(), free >> 20);
+        continue;
+      }
+      QemuLauncher.Builder b = QemuLauncher.builder().memoryMiB(c.mib());
+      if (c.testGuest()) {
+        b.testGuest(TestGuestImage.locateOrBuild());
+      }
+      Path stateDir = Files.createDirectories(work.resolve("blackout-" + c.mib()
+          + (c.testGuest() ? "-guest" : "") + (c.suspend() ? "-suspend" : "")));
+      Map<Driver, List<Cycle>> cycles = new EnumMap<>(Driver.class);
+      for (Driver d : DRIVERS) {
+        cycles.put(d, new ArrayList<>());
+      }
+      try (QemuLauncher vm = b.build();
+          CprCycles cpr = new CprCycles(vm, stateDir, c.testGuest(), c.suspend(), true)) {
+        cpr.start();
+        if (!c.suspend()) {
+          for (Driver d : DRIVERS) { // warm-up: JIT, page cache
+            cpr.run(d, q -> { });
+          }
+        }
+        for (int round = 0; round < c.rounds(); round++) {
+          for (int i = 0; i < DRIVERS.length; i++) {
+            Driver d = DRIVERS[(round + i) % DRIVERS.length];
+            if (c.suspend() && (round > 0 || i > 0)) {
+              cpr.close(); // a fresh boot: this guest suspends only once per boot
+              cpr.start();
+            }
+            cycles.get(d).add(cpr.run(d, q -> { }));
+          }
+        }
+      }
+      Result r = new Result(c, cycles, free);
+      results.add(r);
+      log.printf("  %-42s blackout median: SDK fd %.1f ms, SDK path %.1f ms, raw %.1f ms%n",
+          c.label(), ms(r.of(Driver.SDK_FD), Cycle::blackout).median(),
+          ms(r.of(Driver.SDK_PATH), Cycle::blackout).median(),
+          ms(r.of(Driver.RAW), Cycle::blackout).median());
+    }
+    return results;
+  }
+
+  static Stats ms(List<Cycle> cycles, java.util.function.Function<Cycle, Duration> f) {
+    return Stats.of(cycles.stream().map(c -> f.apply(c).toNanos() / 1e6).toList());
+  }
+
+  /** The median of the per-round differences {@code f(sdk) - f(raw)}, in ms. */
+  static Stats pairedDifference(List<Cycle> sdk, List<Cycle> raw, ToDoubleFunction<Cycle> f) {
+    int n = Math.min(sdk.size(), raw.size());
+    double[] d = new double[n];
+    for (int i = 0; i < n; i++) {
+      d[i] = f.applyAsDouble(sdk.get(i)) - f.applyAsDouble(raw.get(i));
+    }
+    return Stats.of(d);
+  }
+
+  static double millis(Duration d) {
+    return d.toNanos() / 1e6;
+  }
+
+  static String markdown(List<Result> results) {
+    StringBuilder md = new StringBuilder();
+    md.append("| VM | client | n | blackout | save (stop to exit) | new QEMU start (caller)"
+        + " | restore (greeting to running) | blackout without the start | state file |\n");
+    md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (Result r : results) {
+      for (Driver d : DRIVERS) {
+        List<Cycle> c = r.of(d);
+        md.append("| ").append(r.config().label()).append(" | ").append(d.label).append(" | ")
+            .append(c.size()).append(" | ")
+            .append(ms(c, Cycle::blackout).medianAndP90(1)).append(" | ")
+            .append(ms(c, Cycle::save).medianAndP90(1)).append(" | ")
+            .append(ms(c, Cycle::start).medianAndP90(1)).append(" | ")
+            .append(ms(c, Cycle::restore).medianAndP90(1)).append(" | ")
+            .append(ms(c, Cycle::blackoutWithoutStart).medianAndP90(1)).append(" | ")
+            .append(Report.kib(c.isEmpty() ? 0 : c.get(0).stateBytes())).append(" |\n");
+      }
+    }
+    md.append("\nTimes in ms, median (p90). The blackout runs from the old QEMU's `STOP` event (`SUSPEND`"
+        + " for the suspended guest) to the new QEMU's `RESUME` (`WAKEUP`), both on QEMU's own clock;"
+        + " the new QEMU's start runs from the old QEMU's exit to the new one's QMP greeting (the"
+        + " launcher polls for it every 10 ms).\n\n");
+
+    md.append("**Ratios and the SDK's own overhead** (same rounds, paired):\n\n");
+    md.append("| VM | SDK fd / raw, blackout | SDK path / raw, blackout | SDK fd / raw, without the start"
+        + " | SDK path / raw, without the start | SDK overhead per cycle, fd | SDK overhead per cycle,"
+        + " path |\n");
+    md.append("|---|---:|---:|---:|---:|---:|---:|\n");
+    for (Result r : results) {
+      List<Cycle> raw = r.of(Driver.RAW);
+      md.append("| ").append(r.config().label());
+      for (java.util.function.Function<Cycle, Duration> f : List.<java.util.function.Function<Cycle,
+          Duration>>of(Cycle::blackout, Cycle::blackoutWithoutStart)) {
+        for (Driver d : List.of(Driver.SDK_FD, Driver.SDK_PATH)) {
+          md.append(" | ").append(Report.ratio(ms(r.of(d), f).median(), ms(raw, f).median()));
+        }
+      }
+      for (Driver d : List.of(Driver.SDK_FD, Driver.SDK_PATH)) {
+        Stats diff = pairedDifference(r.of(d), raw, c -> millis(c.blackoutWithoutStart()));
+        md.append(" | ").append(diff.medianAndP90(1)).append(" ms");
+      }
+      md.append(" |\n");
+    }
+    md.append("\nThe SDK's overhead per cycle is the median (p90) over the rounds of the SDK's blackout"
+        + " without the new QEMU's start minus the raw client's in the same round. The raw client"
+        + " waits only on QEMU and on the file steps both do (fsync, SHA-256, manifest, renames), so"
+        + " the difference is the time the SDK adds: its extra round trips and checks, and its own"
+        + " processing.\n\n");
+
+    md.append("**Where the SDK's time goes** (SDK, fd; median ms per phase; the blackout covers the"
+        + " save phases from the one that stops the VM on, and every restore phase up to the load):\n\n");
+    md.append("| VM | ");
+    List<CprPhase> phases = List.of(CprPhase.PREFLIGHT, CprPhase.SUSPEND, CprPhase.PREPARE,
+        CprPhase.MIGRATE, CprPhase.PERSIST, CprPhase.QUIT);
+    List<CprPhase> restorePhases = List.of(CprPhase.VERIFY, CprPhase.PREPARE, CprPhase.LOAD,
+        CprPhase.WAKE_UP, CprPhase.MARK_RESTORED);
+    for (CprPhase p : phases) {
+      md.append("save ").append(p).append(" | ");
+    }
+    for (CprPhase p : restorePhases) {
+      md.append("restore ").append(p).append(" | ");
+    }
+    md.append("\n|---|").append("---:|".repeat(phases.size() + restorePhases.size())).append('\n');
+    for (Result r : results) {
+      List<Cycle> c = r.of(Driver.SDK_FD);
+      md.append("| ").append(r.config().label()).append(" | ");
+      for (CprPhase p : phases) {
+        md.append(Stats.format(Stats.of(c.stream().map(x -> millis(
+            x.savePhases().getOrDefault(p, Duration.ZERO))).toList()).median(), 1)).append(" | ");
+      }
+      for (CprPhase p : restorePhases) {
+        md.append(Stats.format(Stats.of(c.stream().map(x -> millis(
+            x.restorePhases().getOrDefault(p, Duration.ZERO))).toList()).median(), 1)).append(" | ");
+      }
+      md.append('\n');
+    }
+    return md.toString();
+  }
+}

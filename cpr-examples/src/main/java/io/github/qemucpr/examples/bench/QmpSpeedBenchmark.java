@@ -1,0 +1,277 @@
+package io.github.qemucpr.examples.bench;
+
+import io.github.qemucpr.launcher.QemuInstance;
+import io.github.qemucpr.qmp.QmpClient;
+import io.github.qemucpr.qmp.command.QueryStatus;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Part 3: {@code query-status} round trips per second and their latency, through the SDK's {@link
+ * QmpClient} (one connection, 1 to 16 threads) and through two raw clients: one sequential, one
+ * that writes 64 commands before it reads their replies. QEMU serves one client per monitor, so the
+ * clients take turns, in an order that rotates from round to round.
+ */
+final class QmpSpeedBenchmark {
+  private static final QueryStatus QUERY_STATUS = new QueryStatus();
+  private static final byte[] REQUEST =
+      "{\"execute\":\"query-status\"}\n".getBytes(StandardCharsets.UTF_8);
+  private static final int BATCH = 64;
+  private static final int MAX_SAMPLES = 1 << 20;
+
+  /** A way of sending {@code query-status}. */
+  enum Client {
+    SDK_SEQUENTIAL("SDK, sequential (execute on the calling thread)", true),
+    SDK_1("SDK, 1 thread", true),
+    SDK_4("SDK, 4 threads, one connection", true),
+    SDK_16("SDK, 16 threads, one connection", true),
+    SDK_ASYNC_64("SDK, executeAsync, 64 in flight", true),
+    RAW_SEQUENTIAL("raw, sequential", false),
+    RAW_PIPELINED("raw, pipelined (64 written, then 64 read)", false);
+
+    final String label;
+    final boolean sdk;
+
+    Client(String label, boolean sdk) {
+      this.label = label;
+      this.sdk = sdk;
+    }
+  }
+
+  /** One client's runs. */
+  record Result(Client client, List<Double> ratesPerRound, Stats latencyMs) {
+    double rate() {
+      return Stats.of(ratesPerRound).median();
+    }
+  }
+
+  /** Latencies of one run. */
+  private static final class Samples {
+    final long[] nanos = new long[MAX_SAMPLES];
+    final AtomicInteger count = new AtomicInteger();
+    final AtomicLong ops = new AtomicLong();
+
+    void add(long latency) {
+      ops.incrementAndGet();
+      int i = count.getAndIncrement();
+      if (i < MAX_SAMPLES) {
+        nanos[i] = latency;
+      }
+    }
+
+    int recorded() {
+      return Math.min(count.get(), MAX_SAMPLES);
+    }
+  }
+
+  private QmpSpeedBenchmark() {}
+
+  static Map<Client, Result> run(QemuInstance qemu, boolean quick, PrintStream log)
+      throws Exception {
+    int rounds = quick ? 1 : 3;
+    Duration each = Duration.ofMillis(quick ? 1000 : 3000);
+    Path socket = qemu.qmpSocket();
+    Client[] clients = Client.values();
+    for (Client c : clients) { // warm-up: JIT, QEMU's allocator
+      once(c, socket, Duration.ofMillis(quick ? 300 : 1000), new Samples());
+    }
+    Map<Client, List<Double>> rates = new LinkedHashMap<>();
+    Map<Client, List<Samples>> samples = new LinkedHashMap<>();
+    for (Client c : clients) {
+      rates.put(c, new ArrayList<>());
+      samples.put(c, new ArrayList<>());
+    }
+    for (int round = 0; round < rounds; round++) {
+      for (int i = 0; i < clients.length; i++) {
+        Client c = clients[(round + i) % clients.length];
+        Samples s = new Samples();
+        double seconds = once(c, socket, each, s);
+        rates.get(c).add(s.ops.get() / seconds);
+        samples.get(c).add(s);
+      }
+    }
+    Map<Client, Result> results = new LinkedHashMap<>();
+    for (Client c : clients) {
+      int total = samples.get(c).stream().mapToInt(Samples::recorded).sum();
+      long[] all = new long[total];
+      int at = 0;
+      for (Samples s : samples.get(c)) {
+        System.arraycopy(s.nanos, 0, all, at, s.recorded());
+        at += s.recorded();
+      }
+      Result r = new Result(c, rates.get(c), Stats.ofNanosAsMillis(all, total));
+      results.put(c, r);
+      log.printf("  %-48s %8.0f/s  p50 %.3f ms  p99 %.3f ms%n", c.label, r.rate(),
+          r.latencyMs().median(), r.latencyMs().percentile(99));
+    }
+    return results;
+  }
+
+  /** Runs one client for {@code duration}; returns the seconds it measured. */
+  private static double once(Client c, Path socket, Duration duration, Samples s)
+      throws Exception {
+    if (c.sdk) {
+      try (QmpClient qmp = QmpClient.connect(socket)) {
+        qmp.execute(QUERY_STATUS);
+        return switch (c) {
+          case SDK_SEQUENTIAL -> sequential(qmp, duration, s);
+          case SDK_1 -> threads(qmp, 1, duration, s);
+          case SDK_4 -> threads(qmp, 4, duration, s);
+          case SDK_16 -> threads(qmp, 16, duration, s);
+          default -> async(qmp, duration, s);
+        };
+      }
+    }
+    try (RawQmp raw = RawQmp.connectQmp(socket, Duration.ofSeconds(30))) {
+      raw.deadline(duration.plusSeconds(30));
+      return c == Client.RAW_SEQUENTIAL ? rawSequential(raw, duration, s)
+          : rawPipelined(raw, duration, s);
+    }
+  }
+
+  private static double sequential(QmpClient qmp, Duration duration, Samples s) {
+    long start = System.nanoTime();
+    long end = start + duration.toNanos();
+    long now = start;
+    while (now < end) {
+      qmp.execute(QUERY_STATUS);
+      long t = System.nanoTime();
+      s.add(t - now);
+      now = t;
+    }
+    return (now - start) / 1e9;
+  }
+
+  private static double threads(QmpClient qmp, int n, Duration duration, Samples s)
+      throws InterruptedException {
+    CountDownLatch go = new CountDownLatch(1);
+    List<Thread> workers = new ArrayList<>();
+    long[] end = new long[1];
+    for (int i = 0; i < n; i++) {
+      Thread t = new Thread(() -> {
+        try {
+          go.await();
+        } catch (InterruptedException e) {
+          return;
+        }
+        long now = System.nanoTime();
+        while (now < end[0]) {
+          qmp.execute(QUERY_STATUS);
+          long t2 = System.nanoTime();
+          s.add(t2 - now);
+          now = t2;
+        }
+      }, "bench-qmp-" + i);
+      workers.add(t);
+      t.start();
+    }
+    long start = System.nanoTime();
+    end[0] = start + duration.toNanos();
+    go.countDown();
+    for (Thread t : workers) {
+      t.join();
+    }
+    return (System.nanoTime() - start) / 1e9;
+  }
+
+  private static double async(QmpClient qmp, Duration duration, Samples s)
+      throws InterruptedException {
+    Semaphore window = new Semaphore(BATCH);
+    long start = System.nanoTime();
+    long end = start + duration.toNanos();
+    while (System.nanoTime() < end) {
+      window.acquire();
+      long t0 = System.nanoTime();
+      qmp.executeAsync(QUERY_STATUS).whenComplete((r, e) -> {
+        s.add(System.nanoTime() - t0);
+        window.release();
+      });
+    }
+    window.acquire(BATCH);
+    return (System.nanoTime() - start) / 1e9;
+  }
+
+  private static double rawSequential(RawQmp raw, Duration duration, Samples s) {
+    long start = System.nanoTime();
+    long end = start + duration.toNanos();
+    long now = start;
+    while (now < end) {
+      raw.write(REQUEST);
+      if (raw.readReplies(1, null, 0) != 1) {
+        throw new IllegalStateException("query-status failed");
+      }
+      long t = System.nanoTime();
+      s.add(t - now);
+      now = t;
+    }
+    return (now - start) / 1e9;
+  }
+
+  private static double rawPipelined(RawQmp raw, Duration duration, Samples s) {
+    byte[] batch = new byte[REQUEST.length * BATCH];
+    for (int i = 0; i < BATCH; i++) {
+      System.arraycopy(REQUEST, 0, batch, i * REQUEST.length, REQUEST.length);
+    }
+    long[] arrivals = new long[BATCH];
+    long start = System.nanoTime();
+    long end = start + duration.toNanos();
+    long now = start;
+    while (now < end) {
+      raw.write(batch);
+      if (raw.readReplies(BATCH, arrivals, 0) != BATCH) {
+        throw new IllegalStateException("a query-status failed");
+      }
+      for (long a : arrivals) {
+        s.add(a - now);
+      }
+      now = arrivals[BATCH - 1];
+    }
+    return (now - start) / 1e9;
+  }
+
+  static String markdown(Map<Client, Result> results, List<JmhResults.Row> jmh) {
+    double pipelined = results.get(Client.RAW_PIPELINED).rate();
+    double sequential = results.get(Client.RAW_SEQUENTIAL).rate();
+    StringBuilder md = new StringBuilder();
+    md.append("| client | round trips/s, median (min to max over rounds) | latency p50 | latency p99"
+        + " | / raw pipelined | / raw sequential |\n");
+    md.append("|---|---:|---:|---:|---:|---:|\n");
+    for (Result r : results.values()) {
+      Stats rounds = Stats.of(r.ratesPerRound());
+      md.append("| ").append(r.client().label).append(" | ")
+          .append(Stats.format(r.rate(), 0)).append(" (").append(Stats.format(rounds.min(), 0))
+          .append(" to ").append(Stats.format(rounds.max(), 0)).append(") | ")
+          .append(Stats.format(r.latencyMs().median(), 3)).append(" ms | ")
+          .append(Stats.format(r.latencyMs().percentile(99), 3)).append(" ms | ")
+          .append(Report.ratio(r.rate(), pipelined)).append(" | ")
+          .append(Report.ratio(r.rate(), sequential)).append(" |\n");
+    }
+    md.append("\nLatency runs from a command's send to its reply's arrival; a pipelined command"
+        + " waits behind the ones before it, so its latency includes that queue.\n\n");
+    md.append("**Allocation per command** (JMH `-prof gc`, `gc.alloc.rate.norm`: the bytes the"
+        + " whole JVM allocated per operation, the client's reader and timer threads included):\n\n");
+    if (jmh.isEmpty()) {
+      md.append("Not measured in this run (the JMH part runs from scripts/bench.sh).\n");
+    } else {
+      md.append("| JMH benchmark | ops/s | B/op |\n|---|---:|---:|\n");
+      for (JmhResults.Row row : jmh) {
+        md.append("| ").append(row.name()).append(" | ").append(Stats.format(row.opsPerSecond(), 0))
+            .append(Double.isFinite(row.opsError()) ? " ± " + Stats.format(row.opsError(), 0) : "")
+            .append(" | ")
+            .append(Stats.format(row.bytesPerOp(), 0)).append(" |\n");
+      }
+    }
+    return md.toString();
+  }
+}

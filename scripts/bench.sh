@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The benchmarks, measured side by side in one run against real QEMU 10 (TCG): the blackout of
+# cpr-reboot cycles (SDK against a raw client), RAM in place against RAM copied, QMP speed (with
+# JMH's gc profiler for the allocation per command) and the cpr tool's start-up. Writes
+# docs/benchmarks.md and docs/benchmarks-blackout.png (gnuplot).
+#   scripts/bench.sh            the full run, under 20 minutes; writes into docs/
+#   scripts/bench.sh --quick    a short run, under 3 minutes; writes into
+#                               cpr-examples/target/bench-quick/ unless --out DIR says otherwise
+# Installs what is missing (QEMU 10, the test guest, gnuplot-nox). Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { echo "bench.sh: $*" >&2; }
+
+quick=""
+out=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick="--quick" ;;
+    --out) out="$2"; shift ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--out DIR]" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ -z "$out" ]; then
+  if [ -n "$quick" ]; then out=cpr-examples/target/bench-quick; else out=docs; fi
+fi
+work=cpr-examples/target/bench
+mkdir -p "$out" "$work"
+
+bash scripts/install-qemu.sh
+bash scripts/build-test-guest.sh >/dev/null
+if ! command -v gnuplot >/dev/null 2>&1; then
+  if [ "$(id -u)" -ne 0 ]; then
+    log "gnuplot is missing: sudo apt-get install gnuplot-nox"
+    exit 1
+  fi
+  log "installing gnuplot-nox"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null
+fi
+
+log "building cpr-examples (cpr.jar, the JMH benchmark, its class path)"
+mvn -B -q -ntp -Dstyle.color=never -DskipTests -pl cpr-examples -am package \
+  org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
+  -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath
+
+log "JMH: allocation per query-status (-prof gc)"
+if [ -n "$quick" ]; then jmh_times=(-wi 1 -w 1s -i 2 -r 1s); else jmh_times=(-wi 2 -w 2s -i 5 -r 2s); fi
+rm -f "$work/jmh.json"
+java -cp "cpr-examples/target/test-classes:cpr-examples/target/classes:$(cat cpr-examples/target/bench.classpath)" \
+  org.openjdk.jmh.Main QmpAllocationBenchmark -prof gc -f 1 "${jmh_times[@]}" \
+  -rf json -rff "$work/jmh.json" >"$work/jmh.log" 2>&1 \
+  || { tail -40 "$work/jmh.log" >&2; exit 1; }
+
+log "benchmarks ${quick:+(quick) }into $out"
+java -cp cpr-examples/target/cpr.jar io.github.qemucpr.examples.bench.Bench $quick \
+  --out "$out" --work "$work" --jmh-json "$work/jmh.json" --cpr-jar cpr-examples/target/cpr.jar
+
+gnuplot "$work/blackout-vs-ram.gp"
+log "wrote $out/benchmarks.md and $out/benchmarks-blackout.png"
