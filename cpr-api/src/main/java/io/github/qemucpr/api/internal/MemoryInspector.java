@@ -9,6 +9,7 @@ import io.github.qemucpr.qmp.command.QueryMemdev;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
@@ -62,8 +63,18 @@ final class MemoryInspector {
    */
   static List<Backend> inspect(QmpClient qmp, Supplier<Duration> timeout) {
     List<MemoryBackend> memdevs = qmp.execute(new QueryMemdev(), timeout.get());
-    List<Backend> result = new ArrayList<>();
+    // Send every QOM read at once: a restore runs this while the VM is down.
+    Duration t = timeout.get();
+    List<CompletableFuture<String>> types = new ArrayList<>();
     for (MemoryBackend m : memdevs) {
+      types.add(
+          m.id() == null
+              ? CompletableFuture.completedFuture("")
+              : qmp.executeAsync(new QomGet("/objects/" + m.id(), "type").as(String.class), t));
+    }
+    List<Backend> result = new ArrayList<>();
+    for (int i = 0; i < memdevs.size(); i++) {
+      MemoryBackend m = memdevs.get(i);
       String id = m.id();
       if (id == null) {
         result.add(new Backend(null, null, m.size(), null, m.share(), null, "QEMU gave no id"));
@@ -71,12 +82,16 @@ final class MemoryInspector {
       }
       String path = "/objects/" + id;
       try {
-        String type = qmp.execute(new QomGet(path, "type").as(String.class), timeout.get());
+        String type = Pipelined.await(types.get(i));
         String memPath = null;
         Boolean discard = null;
         if (FILE_BACKEND.equals(type)) {
-          memPath = qmp.execute(new QomGet(path, "mem-path").as(String.class), timeout.get());
-          discard = qmp.execute(new QomGet(path, "discard-data").as(Boolean.class), timeout.get());
+          CompletableFuture<String> memPathF =
+              qmp.executeAsync(new QomGet(path, "mem-path").as(String.class), t);
+          CompletableFuture<Boolean> discardF =
+              qmp.executeAsync(new QomGet(path, "discard-data").as(Boolean.class), t);
+          memPath = Pipelined.await(memPathF);
+          discard = Pipelined.await(discardF);
         }
         result.add(new Backend(id, type, m.size(), memPath, m.share(), discard, null));
       } catch (QmpException e) {

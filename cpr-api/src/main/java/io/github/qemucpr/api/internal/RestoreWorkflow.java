@@ -27,7 +27,10 @@ import io.github.qemucpr.qmp.command.QueryMigrate;
 import io.github.qemucpr.qmp.command.QueryMigrateCapabilities;
 import io.github.qemucpr.qmp.command.QueryMigrateParameters;
 import io.github.qemucpr.qmp.command.QueryQmpSchema;
-import io.github.qemucpr.qmp.command.QueryVersion;
+import io.github.qemucpr.qmp.command.MigrationParameters;
+import io.github.qemucpr.qmp.command.QueryStatus;
+import io.github.qemucpr.qmp.command.RunStatus;
+import java.util.concurrent.CompletableFuture;
 import io.github.qemucpr.qmp.command.RemoveFd;
 import io.github.qemucpr.qmp.command.RunState;
 import io.github.qemucpr.qmp.command.SystemWakeup;
@@ -225,12 +228,20 @@ public final class RestoreWorkflow {
       MigrateIncoming command, MigrationWatcher watcher, @Nullable Long fdset) {}
 
   private PreparedLoad prepare() throws IOException {
-    RunState state = VmStatus.query(qmp, commandTimeout());
+    // The VM is down: send the independent queries at once, so their round trips overlap.
+    Duration t = commandTimeout();
+    CompletableFuture<RunStatus> status = qmp.executeAsync(new QueryStatus(), t);
+    CompletableFuture<MigrationInfo> migration = qmp.executeAsync(new QueryMigrate(), t);
+    CompletableFuture<List<MigrationCapabilityStatus>> capabilities =
+        qmp.executeAsync(new QueryMigrateCapabilities(), t);
+    CompletableFuture<MigrationParameters> parameters =
+        qmp.executeAsync(new QueryMigrateParameters(), t);
+    RunState state = Pipelined.await(status).status();
     if (!state.equals(RunState.INMIGRATE)) {
       throw refuse("QEMU is " + state + ", not inmigrate: start the new QEMU with the same"
           + " arguments as the saved one plus -incoming defer, and restore into it.", state);
     }
-    MigrationInfo info = qmp.execute(new QueryMigrate(), commandTimeout());
+    MigrationInfo info = Pipelined.await(migration);
     if (!info.status().equals(MigrationStatus.NONE)) {
       throw refuse("this QEMU's incoming migration has started already (status " + info.status()
           + "); start a new QEMU with -incoming defer.", state);
@@ -251,8 +262,7 @@ public final class RestoreWorkflow {
 
     Map<MigrationCapability, Boolean> changes = new LinkedHashMap<>();
     Set<String> known = new LinkedHashSet<>();
-    List<MigrationCapabilityStatus> current =
-        qmp.execute(new QueryMigrateCapabilities(), commandTimeout());
+    List<MigrationCapabilityStatus> current = Pipelined.await(capabilities);
     for (MigrationCapabilityStatus c : current) {
       known.add(c.capability().wireName());
       boolean on = wanted.contains(c.capability().wireName());
@@ -266,12 +276,12 @@ public final class RestoreWorkflow {
             + " have.", state);
       }
     }
-    QemuVersion version = qmp.execute(new QueryVersion(), commandTimeout()).qemu();
+    QemuVersion version = qmp.greeting().version();
     boolean exitOnError = supportsExitOnError(version);
 
     MigrationMode mode = m != null ? MigrationMode.of(m.mode()) : MigrationMode.CPR_REBOOT;
     qemuChanged = true;
-    if (!mode.equals(qmp.execute(new QueryMigrateParameters(), commandTimeout()).mode())) {
+    if (!mode.equals(Pipelined.await(parameters).mode())) {
       qmp.execute(MigrateSetParameters.ofMode(mode), commandTimeout());
     }
     if (!changes.isEmpty()) {
@@ -326,11 +336,16 @@ public final class RestoreWorkflow {
   }
 
   private boolean supportsExitOnError(QemuVersion version) {
+    if (version.isAtLeast(9, 1)) {
+      // migrate-incoming has had exit-on-error since 9.1; the schema costs tens of milliseconds
+      // to build, and the VM is down while we wait for it.
+      return true;
+    }
     try {
       return qmp.execute(new QueryQmpSchema(), commandTimeout())
           .hasArgument("migrate-incoming", "exit-on-error");
     } catch (QmpException e) {
-      return version.isAtLeast(9, 1);
+      return false;
     }
   }
 
