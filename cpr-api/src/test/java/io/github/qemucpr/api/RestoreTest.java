@@ -19,10 +19,6 @@ import org.junit.jupiter.api.Test;
 
 /** The restore and its refusals, against a fake QEMU started with -incoming defer. */
 class RestoreTest extends FakeQemuTest {
-  /** The queries a restore sends at once before it looks at any answer: none changes QEMU. */
-  private static final String[] QUERIES_SENT_TOGETHER = {
-    "query-status", "query-migrate", "query-migrate-capabilities", "query-migrate-parameters"
-  };
 
   private static final String STATE = "QEVM state bytes";
 
@@ -173,7 +169,9 @@ class RestoreTest extends FakeQemuTest {
     writeCheckpoint();
     qemu.runState = "running";
     CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
-    assertThat(qemu.commands()).containsExactly(QUERIES_SENT_TOGETHER);
+    // The restore sends its first queries together, so some may still be on their way to the
+    // fake when it refuses; whatever arrived, nothing but queries did.
+    assertThat(qemu.commands()).startsWith("query-status").allMatch(c -> c.startsWith("query-"));
     assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
     assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
     assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
@@ -187,7 +185,9 @@ class RestoreTest extends FakeQemuTest {
     qemu.migration = "failed";
     CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
     assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
-    assertThat(qemu.commands()).containsExactly(QUERIES_SENT_TOGETHER);
+    assertThat(qemu.commands())
+        .startsWith("query-status", "query-migrate")
+        .allMatch(c -> c.startsWith("query-"));
   }
 
   @Test
