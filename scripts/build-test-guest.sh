@@ -6,7 +6,8 @@
 #                  starts qemu-ga on the virtio-serial port "org.qemu.guest_agent.0" and prints
 #                  "boot_id <id>" once, then "heartbeat N" (N = 1, 2, ...) every second on the console.
 # Output dir: ${QEMU_CPR_GUEST_DIR:-$HOME/.cache/qemu-cpr/guest} (outside git).
-# Idempotent: when both files are already there it only prints their paths; --force rebuilds.
+# Idempotent: when both files are already there and were built by this very script (the cache dir's
+# .build-stamp holds its SHA-256) it only prints their paths; a changed script or --force rebuilds.
 # The two output paths are printed on stdout (vmlinuz first); progress goes to stderr.
 # Needs: apt-get, apt-cache, dpkg-deb, ldd, gzip (and xz/zstd only if modules are compressed).
 set -euo pipefail
@@ -27,8 +28,12 @@ done
 out_dir="${QEMU_CPR_GUEST_DIR:-$HOME/.cache/qemu-cpr/guest}"
 kernel_out="$out_dir/vmlinuz"
 initrd_out="$out_dir/initramfs.img"
+stamp_out="$out_dir/.build-stamp"
+# The cache key: a hash of this script, so that caches built by an older version rebuild by themselves.
+stamp="build-test-guest.sh sha256 $(sha256sum < "${BASH_SOURCE[0]}" | cut -d' ' -f1)"
 
-if [ "$force" -eq 0 ] && [ -s "$kernel_out" ] && [ -s "$initrd_out" ]; then
+if [ "$force" -eq 0 ] && [ -s "$kernel_out" ] && [ -s "$initrd_out" ] \
+    && [ "$(cat "$stamp_out" 2>/dev/null)" = "$stamp" ]; then
   printf '%s\n%s\n' "$kernel_out" "$initrd_out"
   exit 0
 fi
@@ -137,6 +142,36 @@ for lib in $libs; do
   cp -L "$lib" "$root$lib"
 done
 
+# S3 more than once per boot. On system_wakeup QEMU resets the machine and SeaBIOS's resume path
+# (1.16.3, pci_resume) rewrites the ICH9 LPC's PMBASE (0x40) and ACPI_CNTL (0x44) through MMCONFIG
+# before it re-enables MMCONFIG itself, so those writes are lost: the ACPI PM I/O block (PM1a_CNT at
+# 0x604, GPE0) stays unmapped after the first resume, and the kernel's next S3 entry writes SLP_EN
+# into nothing (it reads WAK_STS as set and "resumes" at once; QEMU sees no suspend request).
+# qemu-ga suspends with pm-utils when "pm-is-supported --suspend" succeeds, before its own fallback
+# of writing "mem" to /sys/power/state: these two shims keep that path and, after the resume, put
+# back the LPC registers and the GPE0 enables the kernel had set (also lost with the reset), which
+# /init saves at boot (saving them here would add forks before the suspend: slower under TCG).
+cat > "$root/usr/sbin/pm-is-supported" <<'EOF'
+#!/bin/sh
+# Only suspend to RAM (qemu-ga's guest-suspend-ram) goes through pm-suspend below; for the other
+# modes qemu-ga falls back to /sys/power/state exactly as without this shim.
+[ "$1" = --suspend ]
+EOF
+cat > "$root/usr/sbin/pm-suspend" <<'EOF'
+#!/bin/sh
+# Suspend to RAM, then put back the registers /init saved at boot (see build-test-guest.sh).
+echo mem > /sys/power/state || exit 1
+if [ -s /run/s3-restore/gpe0_en_port ]; then
+  read -r gpe0_en_port < /run/s3-restore/gpe0_en_port
+  cfg=/sys/bus/pci/devices/0000:00:1f.0/config
+  dd if=/run/s3-restore/pmbase of=$cfg bs=4 seek=16 count=1 conv=notrunc 2>/dev/null
+  dd if=/run/s3-restore/acpi_cntl of=$cfg bs=1 seek=68 count=1 conv=notrunc 2>/dev/null
+  dd if=/run/s3-restore/gpe0_en of=/dev/port bs=1 seek="$gpe0_en_port" count=8 conv=notrunc 2>/dev/null
+fi
+exit 0
+EOF
+chmod 755 "$root/usr/sbin/pm-is-supported" "$root/usr/sbin/pm-suspend"
+
 cat > "$root/init" <<'EOF'
 #!/bin/sh
 # Test guest init: mounts, virtio console modules, qemu-ga on org.qemu.guest_agent.0, heartbeat.
@@ -150,6 +185,19 @@ exec </dev/null >/dev/console 2>&1
 
 # Leading newline: the firmware leaves the cursor mid-line (after its escape codes).
 printf '\nboot_id %s\n' "$(cat /proc/sys/kernel/random/boot_id)"
+
+# For pm-suspend: the ICH9 LPC's PMBASE and ACPI_CNTL as SeaBIOS set them, and the GPE0 enables
+# (upper half of the GPE0 block at PMBASE + 0x20) as the kernel set them.
+lpc=/sys/bus/pci/devices/0000:00:1f.0
+if [ "$(cat $lpc/vendor $lpc/device 2>/dev/null)" = "0x8086
+0x2918" ]; then
+  mkdir -p /run/s3-restore
+  dd if=$lpc/config of=/run/s3-restore/pmbase bs=4 skip=16 count=1 2>/dev/null
+  dd if=$lpc/config of=/run/s3-restore/acpi_cntl bs=1 skip=68 count=1 2>/dev/null
+  gpe0_en_port=$(( ($(od -An -tu4 /run/s3-restore/pmbase) & 0xff80) + 0x28 ))
+  dd if=/dev/port of=/run/s3-restore/gpe0_en bs=1 skip=$gpe0_en_port count=8 2>/dev/null
+  echo $gpe0_en_port > /run/s3-restore/gpe0_en_port
+fi
 
 for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_console; do
   [ -f "/lib/modules/$m.ko" ] && insmod "/lib/modules/$m.ko"
@@ -191,5 +239,6 @@ cp "$vmlinuz" "$tmp_kernel"
 chmod 644 "$tmp_kernel" "$tmp_initrd"
 mv -f "$tmp_kernel" "$kernel_out"; tmp_kernel=""
 mv -f "$tmp_initrd" "$initrd_out"; tmp_initrd=""
+printf '%s\n' "$stamp" > "$stamp_out"
 log "built $kernel_out ($kernel_pkg) and $initrd_out ($(du -h "$initrd_out" | cut -f1))"
 printf '%s\n%s\n' "$kernel_out" "$initrd_out"
