@@ -122,7 +122,8 @@ public final class Bench {
       md.append("## Targets\n\n").append("<!-- targets -->\n\n");
 
       if (!blackout.isEmpty()) {
-        md.append("## 1. Blackout per cpr-reboot cycle, SDK against a raw client\n\n");
+        md.append("## 1. Blackout per cpr-reboot cycle, SDK against a raw client, and"
+            + " cpr-transfer\n\n");
         md.append("Each VM goes through cpr-reboot cycles: save (the VM stops, its state goes to"
             + " a file, QEMU quits), start a new QEMU with `-incoming defer`, restore (the VM runs"
             + " again). The SDK runs `CprReboot.save(qmp)...run()` and `CprReboot.restore(qmp)"
@@ -131,25 +132,28 @@ public final class Bench {
             + " written atomically, renames, fsync of the directory; on restore the SHA-256 check"
             + " and the manifest marks). The raw client cannot pass a descriptor (the JDK's Unix"
             + " channels have no SCM_RIGHTS), so QEMU opens the state file by path; the SDK runs"
-            + " both ways. Each round runs the three clients once, in an order that rotates; one"
-            + " warm-up cycle each is not counted. RAM is a shared file in `/dev/shm`, saved in"
-            + " place. The test guest (Linux with qemu-ga) runs with its agent connected; in"
-            + " the last row it is also suspended through its agent first (`guest-suspend-ram`)"
-            + " and woken after, as a guest with VFIO devices must be.\n\n");
+            + " both ways. On the machine-only VMs, each round also runs one SDK cpr-transfer"
+            + " (`CprTransfer.from(qmp)...run()`) to a new QEMU, which then becomes the next"
+            + " cycle's source: see the last table. Each round runs every client once, in an order"
+            + " that rotates; one warm-up cycle each is not counted. RAM is a shared file in"
+            + " `/dev/shm`, saved in place. The test guest (Linux with qemu-ga) runs with its agent"
+            + " connected; in the last row it is also suspended through its agent first"
+            + " (`guest-suspend-ram`) and woken after, as a guest with VFIO devices must be, every"
+            + " cycle on the same boot.\n\n");
         md.append(BlackoutBenchmark.markdown(blackout)).append('\n');
         md.append("Notes:\n\n"
-            + "- The SDK's restore spends most of its extra time in its PREPARE phase, inside the"
-            + " blackout: it checks the new QEMU (`query-status`, `query-migrate`, the memory"
+            + "- The SDK's restore does more than the raw client inside the blackout: in its"
+            + " PREPARE phase it checks the new QEMU (`query-status`, `query-migrate`, the memory"
             + " backends through `query-memdev` and QOM, `query-migrate-capabilities`,"
-            + " `query-version`, `query-migrate-parameters`) and asks `query-qmp-schema` whether"
-            + " `migrate-incoming` takes `exit-on-error`. QEMU 10 takes tens of ms to build that"
-            + " schema (about 230 KB of JSON), and the SDK then decodes it. The raw client sends"
-            + " none of these.\n"
-            + "- The suspended test guest: in this QEMU (10.0.2, TCG, q35) a guest woken by"
-            + " `system_wakeup` does not enter S3 again in the same boot (the guest kernel enters"
-            + " S3 and wakes at once; QEMU sends no `SUSPEND`), so each suspended cycle boots the"
-            + " guest afresh, outside the blackout, and that row has fewer cycles. The running"
-            + " test guest row is the same guest, with its agent connected, not suspended.\n\n");
+            + " `query-version`, `query-migrate-parameters`), sent together so that their round"
+            + " trips overlap; on QEMU 9.1 and later it no longer asks `query-qmp-schema` (which"
+            + " QEMU takes tens of ms to build) whether `migrate-incoming` takes `exit-on-error`."
+            + " Its save checks the source the same way before the VM stops (PREFLIGHT, outside"
+            + " the blackout).\n"
+            + "- The suspended test guest: its image restores the ICH9 LPC's power-management"
+            + " registers after each S3 resume (SeaBIOS leaves them cleared), so the guest"
+            + " suspends again in the same boot and every cycle of that row runs on one boot, as"
+            + " the others do.\n\n");
         addBlackoutTargets(blackout, targets);
       }
       if (!sizes.isEmpty()) {
@@ -163,11 +167,12 @@ public final class Bench {
             + " the save; the SDK's restore applies the capabilities that its manifest records.\n\n");
         md.append(StateSizeBenchmark.markdown(sizes, disk)).append('\n');
         addSizeTargets(sizes, targets);
+        Map<Integer, Double> transfer = transferSeconds(blackout);
         Files.writeString(o.work().resolve("blackout-vs-ram.dat"),
-            StateSizeBenchmark.plotData(sizes));
+            StateSizeBenchmark.plotData(sizes, transfer));
         Files.writeString(o.work().resolve("blackout-vs-ram.gp"), gnuplot(
             o.work().resolve("blackout-vs-ram.dat").toAbsolutePath(),
-            o.out().resolve(PLOT).toAbsolutePath()));
+            o.out().resolve(PLOT).toAbsolutePath(), !transfer.isEmpty()));
       }
       if (!qmp.isEmpty()) {
         md.append("## 3. QMP speed: `query-status` round trips\n\n");
@@ -198,11 +203,23 @@ public final class Bench {
     return report;
   }
 
-  private static String gnuplot(Path data, Path png) {
+  /** The median cpr-transfer blackout of each machine-only VM, in s, by RAM size in MiB. */
+  private static Map<Integer, Double> transferSeconds(List<BlackoutBenchmark.Result> blackout) {
+    Map<Integer, Double> m = new java.util.TreeMap<>();
+    for (BlackoutBenchmark.Result r : blackout) {
+      if (!r.config().testGuest() && !r.of(Driver.TRANSFER).isEmpty()) {
+        m.put(r.config().mib(),
+            BlackoutBenchmark.ms(r.of(Driver.TRANSFER), CprCycles.Cycle::blackout).median() / 1000);
+      }
+    }
+    return m;
+  }
+
+  private static String gnuplot(Path data, Path png, boolean transfer) {
     return String.join("\n",
         "set terminal pngcairo size 900,560 font 'sans,11'",
         "set output '" + png + "'",
-        "set title 'cpr-reboot blackout against guest RAM (QEMU 10, TCG, RAM filled first)'",
+        "set title 'blackout against guest RAM (QEMU 10, TCG; cpr-reboot with RAM filled first)'",
         "set xlabel 'guest RAM (MiB)'",
         "set ylabel 'blackout, median (s)'",
         "set logscale x 2",
@@ -215,7 +232,10 @@ public final class Bench {
             + " x-ignore-shared)', \\",
         "     '' using 1:3 with linespoints lw 2 pt 5 title 'copied (memfd)', \\",
         "     '' using 1:4 with linespoints lw 2 pt 9 title 'copied, mapped-ram', \\",
-        "     '' using 1:5 with linespoints lw 2 pt 11 title 'copied, mapped-ram + multifd'",
+        "     '' using 1:5 with linespoints lw 2 pt 11 title 'copied, mapped-ram + multifd'"
+            + (transfer ? ", \\" : ""),
+        transfer ? "     '' using 1:6 with linespoints lw 2 pt 13 title 'cpr-transfer (shared file,"
+            + " RAM not filled; part 1)'" : "",
         "");
   }
 

@@ -22,21 +22,32 @@ import java.util.function.ToDoubleFunction;
  * machine falls on all of them alike.
  */
 final class BlackoutBenchmark {
-  private static final Driver[] DRIVERS = Driver.values();
+  /** The cpr-reboot drivers, in the rotation's order. */
+  static final List<Driver> REBOOT = List.of(Driver.SDK_FD, Driver.SDK_PATH, Driver.RAW);
 
   /**
    * A VM to cycle.
    *
-   * @param suspend whether the guest is suspended through its agent; such a guest cannot be
-   *     suspended twice in one boot here (see the report), so each of its cycles boots it afresh
-   * @param rounds the rounds in the full run (the quick run does fewer)
+   * @param suspend whether the guest is suspended through its agent before each save
+   * @param transfer whether cpr-transfer cycles run too, interleaved with the cpr-reboot ones (the
+   *     VM then has {@code -machine aux-ram-share=on}, for all of its cycles)
+   * @param rounds the rounds (the quick run has its own configs)
    */
-  record Config(String label, int mib, boolean testGuest, boolean suspend, int rounds) {}
+  record Config(String label, int mib, boolean testGuest, boolean suspend, boolean transfer,
+      int rounds) {
+    List<Driver> drivers() {
+      List<Driver> d = new ArrayList<>(REBOOT);
+      if (transfer) {
+        d.add(Driver.TRANSFER);
+      }
+      return d;
+    }
+  }
 
   /** The cycles of one VM, by driver, in round order. */
   record Result(Config config, Map<Driver, List<Cycle>> cycles, long shmFreeBefore) {
     List<Cycle> of(Driver d) {
-      return cycles.get(d);
+      return cycles.getOrDefault(d, List.of());
     }
   }
 
@@ -45,17 +56,16 @@ final class BlackoutBenchmark {
   static List<Config> configs(boolean quick) {
     if (quick) {
       return List.of(
-          new Config("machine only, 256 MiB", 256, false, false, 2),
-          new Config("machine only, 4 GiB", 4096, false, false, 2),
-          new Config("test guest + agent, 256 MiB, running", 256, true, false, 2));
+          new Config("machine only, 256 MiB", 256, false, false, true, 2),
+          new Config("machine only, 4 GiB", 4096, false, false, true, 2),
+          new Config("test guest + agent, 256 MiB, running", 256, true, false, false, 2));
     }
     return List.of(
-        new Config("machine only, 256 MiB", 256, false, false, 20),
-        new Config("machine only, 1 GiB", 1024, false, false, 20),
-        new Config("machine only, 4 GiB", 4096, false, false, 20),
-        new Config("test guest + agent, 256 MiB, running", 256, true, false, 20),
-        new Config("test guest + agent, 256 MiB, suspended first (fresh boot each cycle)", 256,
-            true, true, 3));
+        new Config("machine only, 256 MiB", 256, false, false, true, 20),
+        new Config("machine only, 1 GiB", 1024, false, false, true, 20),
+        new Config("machine only, 4 GiB", 4096, false, false, true, 20),
+        new Config("test guest + agent, 256 MiB, running", 256, true, false, false, 20),
+        new Config("test guest + agent, 256 MiB, suspended first", 256, true, true, false, 20));
   }
 
   static List<Result> run(boolean quick, Path work, PrintStream log) throws IOException {
@@ -67,40 +77,40 @@ final class BlackoutBenchmark {
         continue;
       }
       QemuLauncher.Builder b = QemuLauncher.builder().memoryMiB(c.mib());
+      if (c.transfer()) {
+        b.auxRamShare();
+      }
       if (c.testGuest()) {
         b.testGuest(TestGuestImage.locateOrBuild());
       }
       Path stateDir = Files.createDirectories(work.resolve("blackout-" + c.mib()
           + (c.testGuest() ? "-guest" : "") + (c.suspend() ? "-suspend" : "")));
+      List<Driver> drivers = c.drivers();
       Map<Driver, List<Cycle>> cycles = new EnumMap<>(Driver.class);
-      for (Driver d : DRIVERS) {
+      for (Driver d : drivers) {
         cycles.put(d, new ArrayList<>());
       }
       try (QemuLauncher vm = b.build();
           CprCycles cpr = new CprCycles(vm, stateDir, c.testGuest(), c.suspend(), true)) {
         cpr.start();
-        if (!c.suspend()) {
-          for (Driver d : DRIVERS) { // warm-up: JIT, page cache
-            cpr.run(d, q -> { });
-          }
+        for (Driver d : drivers) { // warm-up: JIT, page cache
+          cpr.run(d, q -> { });
         }
         for (int round = 0; round < c.rounds(); round++) {
-          for (int i = 0; i < DRIVERS.length; i++) {
-            Driver d = DRIVERS[(round + i) % DRIVERS.length];
-            if (c.suspend() && (round > 0 || i > 0)) {
-              cpr.close(); // a fresh boot: this guest suspends only once per boot
-              cpr.start();
-            }
+          for (int i = 0; i < drivers.size(); i++) {
+            Driver d = drivers.get((round + i) % drivers.size());
             cycles.get(d).add(cpr.run(d, q -> { }));
           }
         }
       }
       Result r = new Result(c, cycles, free);
       results.add(r);
-      log.printf("  %-42s blackout median: SDK fd %.1f ms, SDK path %.1f ms, raw %.1f ms%n",
+      log.printf("  %-42s blackout median: SDK fd %.1f ms, SDK path %.1f ms, raw %.1f ms%s%n",
           c.label(), ms(r.of(Driver.SDK_FD), Cycle::blackout).median(),
           ms(r.of(Driver.SDK_PATH), Cycle::blackout).median(),
-          ms(r.of(Driver.RAW), Cycle::blackout).median());
+          ms(r.of(Driver.RAW), Cycle::blackout).median(), c.transfer() ? String.format(
+              java.util.Locale.ROOT, ", cpr-transfer %.1f ms",
+              ms(r.of(Driver.TRANSFER), Cycle::blackout).median()) : "");
     }
     return results;
   }
@@ -129,7 +139,7 @@ final class BlackoutBenchmark {
         + " | restore (greeting to running) | blackout without the start | state file |\n");
     md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Result r : results) {
-      for (Driver d : DRIVERS) {
+      for (Driver d : REBOOT) {
         List<Cycle> c = r.of(d);
         md.append("| ").append(r.config().label()).append(" | ").append(d.label).append(" | ")
             .append(c.size()).append(" | ")
@@ -144,7 +154,8 @@ final class BlackoutBenchmark {
     md.append("\nTimes in ms, median (p90). The blackout runs from the old QEMU's `STOP` event (`SUSPEND`"
         + " for the suspended guest) to the new QEMU's `RESUME` (`WAKEUP`), both on QEMU's own clock;"
         + " the new QEMU's start runs from the old QEMU's exit to the new one's QMP greeting (the"
-        + " launcher polls for it every 10 ms).\n\n");
+        + " launcher polls for it every 10 ms). The machine-only VMs run with `-machine"
+        + " aux-ram-share=on`, which cpr-transfer needs, for their cpr-reboot cycles too.\n\n");
 
     md.append("**Ratios and the SDK's own overhead** (same rounds, paired):\n\n");
     md.append("| VM | SDK fd / raw, blackout | SDK path / raw, blackout | SDK fd / raw, without the start"
@@ -199,6 +210,59 @@ final class BlackoutBenchmark {
       }
       md.append('\n');
     }
+    md.append(transferMarkdown(results));
+    return md.toString();
+  }
+
+  /** The cpr-transfer table, beside the SDK's cpr-reboot (fd) on the same VMs; empty without. */
+  static String transferMarkdown(List<Result> results) {
+    List<Result> rows = results.stream().filter(r -> !r.of(Driver.TRANSFER).isEmpty()).toList();
+    if (rows.isEmpty()) {
+      return "";
+    }
+    StringBuilder md = new StringBuilder();
+    md.append("\n**cpr-transfer against cpr-reboot** (the same VMs, their cycles interleaved with"
+        + " the cpr-reboot ones above; SDK both, cpr-reboot with the state file by fd):\n\n");
+    md.append("| VM | n | cpr-transfer blackout | cpr-reboot blackout | transfer / reboot"
+        + " | cpr-reboot blackout without the start | transfer / reboot without the start"
+        + " | new QEMU start, transfer (before `migrate`, outside the blackout)"
+        + " | transfer MIGRATE | transfer CONNECT_TARGET | transfer LOAD | QEMU downtime |\n");
+    md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (Result r : rows) {
+      List<Cycle> t = r.of(Driver.TRANSFER);
+      List<Cycle> reboot = r.of(Driver.SDK_FD);
+      Stats tb = ms(t, Cycle::blackout);
+      md.append("| ").append(r.config().label()).append(" | ").append(t.size()).append(" | ")
+          .append(tb.medianAndP90(1)).append(" | ")
+          .append(ms(reboot, Cycle::blackout).medianAndP90(1)).append(" | ")
+          .append(Report.ratio(tb.median(), ms(reboot, Cycle::blackout).median())).append(" | ")
+          .append(ms(reboot, Cycle::blackoutWithoutStart).medianAndP90(1)).append(" | ")
+          .append(Report.ratio(tb.median(), ms(reboot, Cycle::blackoutWithoutStart).median()))
+          .append(" | ").append(ms(t, Cycle::start).medianAndP90(1));
+      for (CprPhase p : List.of(CprPhase.MIGRATE, CprPhase.CONNECT_TARGET, CprPhase.LOAD)) {
+        md.append(" | ").append(ms(t, c -> c.savePhases().getOrDefault(p, Duration.ZERO))
+            .medianAndP90(1));
+      }
+      List<Cycle> withDowntime = t.stream().filter(c -> c.qemuDowntime() != null).toList();
+      md.append(" | ").append(ms(withDowntime, Cycle::qemuDowntime).medianAndP90(1)).append(" |\n");
+    }
+    md.append("\nTimes in ms, median (p90). The cpr-transfer blackout runs from the old QEMU's"
+        + " `STOP` event to the new QEMU's `RESUME` event (QEMU's own clock; the new QEMU is"
+        + " started with `-incoming defer`, so the SDK sees its `RESUME` and the figure is exact)."
+        + " The new QEMU is started before `migrate` is sent, while the VM still runs on the old"
+        + " one, so its start (here: from the launch to its cpr socket's appearance) is outside"
+        + " the blackout; in cpr-reboot it is inside. Its RAM is not copied: the old QEMU passes"
+        + " the shared file's descriptors over the cpr channel, and only the device state goes"
+        + " over the main channel. The old QEMU quits after the new one runs, outside the blackout"
+        + " (`CprTransfer.quitSource`). The transfer's phases: MIGRATE is `migrate` sent to its"
+        + " reply; CONNECT_TARGET the connection to the new QEMU's monitor, which answers only"
+        + " once it has read the cpr channel; LOAD the new QEMU's checks and `migrate-incoming`"
+        + " to the source's migration `completed` and the new QEMU running. The source stops the"
+        + " VM only once the new QEMU listens on the main channel, within LOAD, so most of the"
+        + " phases' time is outside the blackout. Each transfer's source was restored by a"
+        + " cpr-reboot, which leaves `x-ignore-shared` on; the benchmark turns it off before the"
+        + " transfer, as the new QEMU starts with it off and QEMU 10.0 otherwise fails the load"
+        + " (`Unable to write to socket: Broken pipe` on the source; the SDK rolls back).\n");
     return md.toString();
   }
 }

@@ -5,12 +5,16 @@ import io.github.qemucpr.api.CprReboot;
 import io.github.qemucpr.api.CprRestoreResult;
 import io.github.qemucpr.api.CprSaveBuilder;
 import io.github.qemucpr.api.CprSaveResult;
+import io.github.qemucpr.api.CprTransfer;
+import io.github.qemucpr.api.CprTransferResult;
 import io.github.qemucpr.api.SuspendPolicy;
 import io.github.qemucpr.launcher.QemuInstance;
 import io.github.qemucpr.launcher.QemuLauncher;
 import io.github.qemucpr.qga.GuestAgentClient;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpEventListener;
+import io.github.qemucpr.qmp.command.MigrateSetCapabilities;
+import io.github.qemucpr.qmp.command.MigrationCapability;
 import io.github.qemucpr.qmp.event.QmpEvent;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -42,7 +46,9 @@ final class CprCycles implements AutoCloseable {
   enum Driver {
     SDK_FD("SDK (state file by fd, the default)"),
     SDK_PATH("SDK (state file by path)"),
-    RAW("raw client (by path)");
+    RAW("raw client (by path)"),
+    /** Not a cpr-reboot: the SDK's cpr-transfer to a new QEMU started before {@code migrate}. */
+    TRANSFER("SDK cpr-transfer (-incoming defer)");
 
     final String label;
 
@@ -52,7 +58,10 @@ final class CprCycles implements AutoCloseable {
   }
 
   /**
-   * One cycle. All durations are wall-clock; the blackout is {@code save + start + restore}.
+   * One cycle. All durations are wall-clock; for cpr-reboot the blackout is {@code save + start +
+   * restore}. For cpr-transfer the new QEMU starts before {@code migrate}, outside the blackout:
+   * {@code start} is then its start until its cpr socket exists, {@code save} and {@code restore}
+   * are zero, and {@code savePhases} holds the transfer's phases.
    *
    * @param blackout the VM's stop to its running again
    * @param save the VM's stop to the old QEMU's exit
@@ -68,7 +77,7 @@ final class CprCycles implements AutoCloseable {
       @Nullable Duration qemuDowntime) {
     /** The blackout without the new QEMU's start: what the client and QEMU's save and load take. */
     Duration blackoutWithoutStart() {
-      return blackout.minus(start);
+      return driver == Driver.TRANSFER ? blackout : blackout.minus(start);
     }
   }
 
@@ -128,6 +137,9 @@ final class CprCycles implements AutoCloseable {
 
   /** One whole cycle. {@code beforeSave} runs on the SDK's client first (set capabilities, say). */
   Cycle run(Driver driver, Consumer<QmpClient> beforeSave) throws IOException {
+    if (driver == Driver.TRANSFER) {
+      return transfer(beforeSave);
+    }
     Path state = stateDir.resolve("vm.state");
     deleteCheckpoint(state);
     QemuInstance source = current();
@@ -192,6 +204,51 @@ final class CprCycles implements AutoCloseable {
     return new Cycle(driver, Duration.between(stopped, running), Duration.between(stopped, exited),
         Duration.between(exited, started), Duration.between(started, running), bytes, savePhases,
         restorePhases, downtime);
+  }
+
+  /**
+   * One cpr-transfer: the new QEMU starts (with {@code -incoming defer}, so that its {@code RESUME}
+   * is always seen and the blackout is exact), the SDK transfers the VM to it, and the old QEMU
+   * quits once the new one runs: outside the blackout, as the caller chooses.
+   */
+  private Cycle transfer(Consumer<QmpClient> beforeSave) throws IOException {
+    if (suspend) {
+      throw new IllegalStateException("the transfer cycle does not suspend the guest");
+    }
+    QemuInstance source = current();
+    Path cprSocket = stateDir.resolve("cpr.sock");
+    Path mainSocket = stateDir.resolve("main.sock");
+    Files.deleteIfExists(cprSocket);
+    Files.deleteIfExists(mainSocket);
+    CprTransferResult r;
+    Instant launched = Instant.now();
+    QemuInstance target = vm.startCprTransferTarget(cprSocket, null);
+    Duration start = Duration.between(launched, Instant.now());
+    try (QmpClient qmp = QmpClient.connect(source.qmpSocket())) {
+      // A QEMU restored by cpr-reboot keeps x-ignore-shared on; the new QEMU of a transfer starts
+      // with it off, and QEMU 10.0 then fails the load (the source's stream skips the shared RAM
+      // blocks the target expects). The SDK does not turn it off: the caller does, as here.
+      qmp.execute(MigrateSetCapabilities.of(Map.of(MigrationCapability.X_IGNORE_SHARED, false)));
+      beforeSave.accept(qmp);
+      r = CprTransfer.from(qmp).cprChannel(cprSocket).mainChannel(mainSocket)
+          .targetQmp(target.qmpSocket()).run();
+      try (QmpClient t = r.target()) {
+        if (!r.blackoutExact()) {
+          throw new IllegalStateException("the new QEMU's RESUME was not seen");
+        }
+        CprTransfer.quitSource(qmp, t, EXIT_TIMEOUT);
+      }
+    } catch (RuntimeException e) {
+      target.close();
+      throw e;
+    }
+    source.awaitExit(EXIT_TIMEOUT);
+    source.close();
+    current = target;
+    Files.deleteIfExists(cprSocket);
+    Files.deleteIfExists(mainSocket);
+    return new Cycle(Driver.TRANSFER, r.blackout(), Duration.ZERO, start, Duration.ZERO, 0,
+        r.phaseDurations(), Map.of(), r.qemuDowntime());
   }
 
   private static void deleteCheckpoint(Path state) throws IOException {

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -234,12 +235,12 @@ final class StateSizeBenchmark {
   }
 
   /** Gnuplot data: RAM MiB, then the median blackout in seconds per mode ({@code NaN} if none). */
-  static String plotData(List<Result> results) {
+  static String plotData(List<Result> results, Map<Integer, Double> transferSeconds) {
     StringBuilder d = new StringBuilder("# RAM_MiB");
     for (Mode m : Mode.values()) {
       d.append(' ').append(m.name());
     }
-    d.append('\n');
+    d.append(" CPR_TRANSFER\n");
     results.stream().map(Result::mib).distinct().forEach(mib -> {
       d.append(mib);
       for (Mode m : Mode.values()) {
@@ -249,7 +250,8 @@ final class StateSizeBenchmark {
             .orElse(Double.NaN);
         d.append(' ').append(Double.isNaN(s) ? "NaN" : Stats.format(s, 4));
       }
-      d.append('\n');
+      Double t = transferSeconds.get(mib);
+      d.append(' ').append(t == null ? "NaN" : Stats.format(t, 4)).append('\n');
     });
     return d.toString();
   }

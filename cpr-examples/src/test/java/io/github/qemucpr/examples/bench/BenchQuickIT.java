@@ -51,7 +51,8 @@ class BenchQuickIT {
     String md = Files.readString(report);
     assertThat(md).contains("# Benchmarks", "## Targets", "| target | measured | met |",
         "## 1. Blackout per cpr-reboot cycle", "| VM | client | n | blackout |",
-        "SDK fd / raw, blackout", "save PREFLIGHT",
+        "SDK fd / raw, blackout", "save PREFLIGHT", "cpr-transfer against cpr-reboot",
+        "SDK cpr-transfer",
         "## 2. RAM in place against RAM copied", "| RAM | saved | n | state file |",
         "in place (shared file, x-ignore-shared)", "copied (memfd)", "MiB/s",
         "## 3. QMP speed", "raw, pipelined", "SDK, 16 threads, one connection",
