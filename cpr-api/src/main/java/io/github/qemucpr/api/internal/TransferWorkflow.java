@@ -195,12 +195,21 @@ public final class TransferWorkflow {
       modeToRestore = modeBefore; // recorded first: a command that times out may still apply
       qmp.execute(MigrateSetParameters.ofMode(MigrationMode.CPR_TRANSFER), commandTimeout());
     }
+    Map<MigrationCapability, Boolean> wanted = new LinkedHashMap<>();
     if (!Boolean.TRUE.equals(f.capabilities().get(MigrationCapability.EVENTS))) {
-      capabilitiesToRestore.put(MigrationCapability.EVENTS, false);
-      qmp.execute(
-          MigrateSetCapabilities.of(Map.of(MigrationCapability.EVENTS, true)), commandTimeout());
+      wanted.put(MigrationCapability.EVENTS, true);
     }
-    progress.finish("mode cpr-transfer, events on");
+    // A QEMU that was itself restored by cpr-reboot still has x-ignore-shared on. cpr-transfer
+    // hands RAM over by descriptor and needs it off: the new QEMU starts with it off, and its
+    // load fails on the mismatch (the source sees "Broken pipe").
+    if (Boolean.TRUE.equals(f.capabilities().get(MigrationCapability.X_IGNORE_SHARED))) {
+      wanted.put(MigrationCapability.X_IGNORE_SHARED, false);
+    }
+    if (!wanted.isEmpty()) {
+      wanted.forEach((c, on) -> capabilitiesToRestore.put(c, !on)); // first: it may still apply
+      qmp.execute(MigrateSetCapabilities.of(wanted), commandTimeout());
+    }
+    progress.finish("mode cpr-transfer, events on, x-ignore-shared off");
   }
 
   private void migrate() {

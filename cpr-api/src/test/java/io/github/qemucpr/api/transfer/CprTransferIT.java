@@ -180,6 +180,38 @@ class CprTransferIT {
     }
   }
 
+  /**
+   * A QEMU restored by cpr-reboot keeps x-ignore-shared on; a cpr-transfer from it must turn it
+   * off, or the new QEMU's load fails on the mismatch. The repeated-upgrade case: reboot-restore,
+   * then transfer.
+   */
+  @Test
+  void aQemuRestoredByCprRebootTransfersOnward() throws Exception {
+    byte[] marker = randomBytes(4096, 7);
+    Path state = dir.resolve("vm.state");
+    try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(128).auxRamShare().build()) {
+      try (QemuInstance first = vm.start();
+          QmpClient qmp = QmpClient.connect(first.qmpSocket())) {
+        writeAt(vm.memoryFile().orElseThrow(), MARKER_OFFSET, marker);
+        io.github.qemucpr.api.CprReboot.save(qmp).to(state).run();
+        first.awaitExit(Duration.ofSeconds(30));
+      }
+      try (QemuInstance restored = vm.startIncoming();
+          QmpClient qmp = QmpClient.connect(restored.qmpSocket())) {
+        io.github.qemucpr.api.CprReboot.restore(qmp).from(state).run();
+        assertThat(capability(qmp, MigrationCapability.X_IGNORE_SHARED)).isTrue();
+        try (QemuInstance target = startTarget(vm, "r", true)) {
+          CprTransferResult r = transfer(qmp, target, "r").run();
+          try (QmpClient t = r.target()) {
+            assertThat(r.targetState()).isEqualTo(RunState.RUNNING);
+            assertThat(runState(qmp)).isEqualTo(RunState.POSTMIGRATE);
+            assertThat(guestMemory(t, MARKER_OFFSET, marker.length)).isEqualTo(marker);
+          }
+        }
+      }
+    }
+  }
+
   /** A shared file backend with -incoming defer: the marker written into the file is intact. */
   @Test
   void aFileBackedVmKeepsItsMarkerAndDeferredIncomingGivesAnExactBlackout() throws Exception {

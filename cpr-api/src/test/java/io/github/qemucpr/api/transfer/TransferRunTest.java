@@ -125,6 +125,24 @@ class TransferRunTest extends FakeTransferTest {
   }
 
   @Test
+  void aSourceRestoredByCprRebootHasXIgnoreSharedTurnedOffForTheTransfer() {
+    pair.capabilities.put("x-ignore-shared", true);
+    transfer().run().target().close();
+    assertThat(pair.sourceRequests("migrate-set-capabilities").get(0).arguments().toString())
+        .contains("{\"capability\":\"x-ignore-shared\",\"state\":false}");
+    assertThat(pair.capabilities.get("x-ignore-shared")).isFalse();
+  }
+
+  @Test
+  void aFailedTransferTurnsXIgnoreSharedBackOn() {
+    pair.capabilities.put("x-ignore-shared", true);
+    pair.migrateError = "Failed to connect to '" + pair.cprChannel + "': Connection refused";
+    catchThrowableOfType(CprTransferException.class, () -> transfer().run());
+    assertThat(pair.capabilities.get("x-ignore-shared")).isTrue();
+    assertThat(pair.capabilities.get("events")).isFalse();
+  }
+
+  @Test
   void aTargetThatDiesAfterReadingTheCprStateFailsTheSourceWhichRunsOn() {
     pair.behaviour = Target.DIES_AFTER_CPR;
     CprTransferException e = catchThrowableOfType(CprTransferException.class,
