@@ -99,22 +99,16 @@ public final class SaveWorkflow {
 
   /** The preflight alone; changes nothing. */
   public static PreflightReport check(QmpClient qmp, SaveOptions options) {
-    ClientGuard guard = ClientGuard.acquire(qmp, "check");
-    try {
+    try (ClientGuard guard = ClientGuard.acquire(qmp, "check")) {
       Deadline deadline = new Deadline(options.timeout(), options.phaseTimeout());
       return Preflight.run(qmp, options, deadline).report();
-    } finally {
-      guard.close();
     }
   }
 
   /** The whole save. */
   public static CprSaveResult run(QmpClient qmp, SaveOptions options) {
-    ClientGuard guard = ClientGuard.acquire(qmp, "save");
-    try {
+    try (ClientGuard guard = ClientGuard.acquire(qmp, "save")) {
       return new SaveWorkflow(qmp, options).run();
-    } finally {
-      guard.close();
     }
   }
 

@@ -97,32 +97,23 @@ public final class TransferWorkflow {
 
   /** The preflight alone; changes nothing. */
   public static PreflightReport check(QmpClient qmp, TransferOptions options) {
-    ClientGuard guard = ClientGuard.acquire(qmp, "check");
-    try {
+    try (ClientGuard guard = ClientGuard.acquire(qmp, "check")) {
       Deadline deadline = new Deadline(options.timeout(), options.phaseTimeout());
       return TransferPreflight.run(qmp, options, deadline).report();
-    } finally {
-      guard.close();
     }
   }
 
   /** The whole transfer. */
   public static CprTransferResult run(QmpClient qmp, TransferOptions options) {
-    ClientGuard guard = ClientGuard.acquire(qmp, "transfer");
-    try {
+    try (ClientGuard guard = ClientGuard.acquire(qmp, "transfer")) {
       return new TransferWorkflow(qmp, options).run();
-    } finally {
-      guard.close();
     }
   }
 
   /** {@code CprTransfer.quitSource}: quits the source once the target holds the VM. */
   public static void quitSource(QmpClient source, QmpClient target, Duration timeout) {
-    ClientGuard guard = ClientGuard.acquire(source, "quit");
-    try {
+    try (ClientGuard guard = ClientGuard.acquire(source, "quit")) {
       quit(source, target, timeout);
-    } finally {
-      guard.close();
     }
   }
 
