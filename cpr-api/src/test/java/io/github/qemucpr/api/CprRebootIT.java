@@ -19,9 +19,6 @@ import io.github.qemucpr.qmp.command.QueryStatus;
 import io.github.qemucpr.qmp.command.RunState;
 import io.github.qemucpr.qmp.event.QmpEvent;
 import io.github.qemucpr.qmp.event.StopEvent;
-import java.io.IOException;
-import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,14 +26,12 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The cpr-reboot workflow against real QEMU 10 (TCG): the cases (a) to (h) of the cpr-api issue.
@@ -44,7 +39,6 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class CprRebootIT {
-  private static final JsonMapper JSON = JsonMapper.builder().build();
   /** Where the marker goes: 48 MiB into RAM, far from what the firmware touches. */
   private static final long MARKER_OFFSET = 48L << 20;
   private static final List<String> MEASUREMENTS = new CopyOnWriteArrayList<>();
@@ -56,36 +50,9 @@ class CprRebootIT {
     MEASUREMENTS.forEach(m -> System.out.println("CPR-MEASURE " + m));
   }
 
-  private static byte[] randomBytes(int n, long seed) {
-    byte[] b = new byte[n];
-    new Random(seed).nextBytes(b);
-    return b;
-  }
 
-  private static void writeAt(Path file, long offset, byte[] data) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-      ch.write(ByteBuffer.wrap(data), offset);
-      ch.force(true);
-    }
-  }
 
-  private static byte[] readAt(Path file, long offset, int n) throws IOException {
-    try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
-      byte[] b = new byte[n];
-      f.seek(offset);
-      f.readFully(b);
-      return b;
-    }
-  }
 
-  /** Guest-physical memory as the running QEMU sees it, through {@code pmemsave}. */
-  private byte[] guestMemory(QmpClient qmp, long address, int n) throws IOException {
-    Path out = Files.createTempFile(dir, "pmem", ".bin");
-    Files.delete(out);
-    qmp.execute("pmemsave", JSON.createObjectNode()
-        .put("val", address).put("size", n).put("filename", out.toString()));
-    return Files.readAllBytes(out);
-  }
 
   private static RunState runState(QmpClient qmp) {
     return qmp.execute(new QueryStatus()).status();
@@ -116,13 +83,13 @@ class CprRebootIT {
   @Test
   void a_example1SavesAndRestoresWithRamInPlace() throws Exception {
     Path state = dir.resolve("vm.state");
-    byte[] marker = randomBytes(4096, 1);
+    byte[] marker = GuestRam.randomBytes(4096, 1);
     try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(64).name("it-a").build()) {
       Path ram = vm.memoryFile().orElseThrow();
       CprSaveResult saved;
       try (QemuInstance source = vm.start();
           QmpClient qmp = QmpClient.connect(source.qmpSocket())) {
-        writeAt(ram, MARKER_OFFSET, marker);
+        GuestRam.writeAt(ram, MARKER_OFFSET, marker);
         PreflightReport report = CprReboot.save(qmp).to(state).check();
         assertThat(report.hasErrors()).as(report.toString()).isFalse();
         assertThat(report.memorySavedInPlace()).isTrue();
@@ -140,8 +107,8 @@ class CprRebootIT {
         CprRestoreResult restored = CprReboot.restore(qmp).from(state).run();
         assertThat(restored.runState()).isEqualTo(RunState.RUNNING);
         assertThat(runState(qmp)).isEqualTo(RunState.RUNNING);
-        assertThat(readAt(ram, MARKER_OFFSET, marker.length)).isEqualTo(marker);
-        assertThat(guestMemory(qmp, MARKER_OFFSET, marker.length)).isEqualTo(marker);
+        assertThat(GuestRam.readAt(ram, MARKER_OFFSET, marker.length)).isEqualTo(marker);
+        assertThat(GuestRam.guestMemory(dir, qmp, MARKER_OFFSET, marker.length)).isEqualTo(marker);
         assertThat(CprManifest.read(state).orElseThrow().restored()).isTrue();
         record("(a) example 1, no guest OS", saved, restored);
       }
@@ -188,7 +155,7 @@ class CprRebootIT {
   @Test
   void c_memfdRamIsCopiedIntoTheStateFileAndRestored() throws Exception {
     Path state = dir.resolve("memfd.state");
-    byte[] blob = randomBytes(4 << 20, 3);
+    byte[] blob = GuestRam.randomBytes(4 << 20, 3);
     Path blobFile = Files.write(dir.resolve("blob.bin"), blob);
     long address = 16L << 20;
     try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(64).memfd().build()) {
@@ -197,7 +164,7 @@ class CprRebootIT {
       try (QemuInstance source = vm.start(List.of("-device",
               "loader,file=" + blobFile + ",addr=" + address + ",force-raw=on"), true);
           QmpClient qmp = QmpClient.connect(source.qmpSocket())) {
-        assertThat(guestMemory(qmp, address, 4096)).isEqualTo(java.util.Arrays.copyOf(blob, 4096));
+        assertThat(GuestRam.guestMemory(dir, qmp, address, 4096)).isEqualTo(java.util.Arrays.copyOf(blob, 4096));
         PreflightReport report = CprReboot.save(qmp).to(state).check();
         assertThat(report.memorySavedInPlace()).isFalse();
         assertThat(report.warnings()).extracting(PreflightItem::code)
@@ -213,7 +180,7 @@ class CprRebootIT {
           QmpClient qmp = QmpClient.connect(target.qmpSocket())) {
         CprRestoreResult restored = CprReboot.restore(qmp).from(state).run();
         assertThat(restored.runState()).isEqualTo(RunState.RUNNING);
-        assertThat(guestMemory(qmp, address, blob.length)).isEqualTo(blob);
+        assertThat(GuestRam.guestMemory(dir, qmp, address, blob.length)).isEqualTo(blob);
       }
     }
   }
@@ -256,7 +223,7 @@ class CprRebootIT {
     assertThat(mount.waitFor()).as(new String(mount.getInputStream().readAllBytes())).isZero();
     try {
       Path state = tiny.resolve("vm.state");
-      byte[] blob = randomBytes(4 << 20, 5);
+      byte[] blob = GuestRam.randomBytes(4 << 20, 5);
       Path blobFile = Files.write(dir.resolve("blob.bin"), blob);
       try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(64).memfd().build();
           QemuInstance source = vm.start(List.of("-device",
@@ -306,7 +273,7 @@ class CprRebootIT {
         assertThat(qmp.execute(new QueryMigrateParameters()).mode().wireName())
             .isEqualTo("normal");
 
-        Path corrupt = Files.write(dir.resolve("corrupt.state"), randomBytes(300_000, 6));
+        Path corrupt = Files.write(dir.resolve("corrupt.state"), GuestRam.randomBytes(300_000, 6));
         CprRestoreException load = catchThrowableOfType(CprRestoreException.class,
             () -> CprReboot.restore(qmp).from(corrupt).run());
         assertThat(load.phase()).isEqualTo(CprPhase.LOAD);
@@ -349,12 +316,12 @@ class CprRebootIT {
   /** (h) Three cycles in a row, each saving from the QEMU the previous one restored. */
   @Test
   void h_threeCyclesInARowKeepTheMarker() throws Exception {
-    byte[] marker = randomBytes(4096, 8);
+    byte[] marker = GuestRam.randomBytes(4096, 8);
     try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(64).build()) {
       Path ram = vm.memoryFile().orElseThrow();
       QemuInstance current = vm.start();
       try {
-        writeAt(ram, MARKER_OFFSET, marker);
+        GuestRam.writeAt(ram, MARKER_OFFSET, marker);
         for (int cycle = 1; cycle <= 3; cycle++) {
           Path state = dir.resolve("cycle" + cycle + ".state");
           try (QmpClient qmp = QmpClient.connect(current.qmpSocket())) {
@@ -367,7 +334,7 @@ class CprRebootIT {
           try (QmpClient qmp = QmpClient.connect(current.qmpSocket())) {
             CprRestoreResult restored = CprReboot.restore(qmp).from(state).run();
             assertThat(restored.runState()).as("cycle %d", cycle).isEqualTo(RunState.RUNNING);
-            assertThat(guestMemory(qmp, MARKER_OFFSET, marker.length))
+            assertThat(GuestRam.guestMemory(dir, qmp, MARKER_OFFSET, marker.length))
                 .as("cycle %d", cycle).isEqualTo(marker);
           }
           assertThat(CprManifest.read(state).orElseThrow().restored()).isTrue();

@@ -1,5 +1,6 @@
 package io.github.qemucpr.api.faults;
 
+import io.github.qemucpr.api.GuestRam;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -25,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Fault 2: the target QEMU is killed with SIGKILL during a restore. The checkpoint is neither
@@ -34,7 +34,6 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class TargetKilledIT extends FaultTest {
-  private static final JsonMapper JSON = JsonMapper.builder().build();
 
   /**
    * 96 MiB of random RAM (memfd, copied into the state file) make the load last long enough to
@@ -43,7 +42,7 @@ class TargetKilledIT extends FaultTest {
   @Test
   void whileTheStateIsLoading() throws Exception {
     Path state = dir.resolve("vm.state");
-    byte[] data = randomBytes(96 << 20, 21);
+    byte[] data = GuestRam.randomBytes(96 << 20, 21);
     Path blob = Files.write(dir.resolve("blob.bin"), data);
     long address = 16L << 20;
     try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(128).memfd().build()) {
@@ -91,7 +90,7 @@ class TargetKilledIT extends FaultTest {
         CprRestoreResult restored = CprReboot.restore(qmp).from(state).run();
         assertThat(restored.runState()).isEqualTo(RunState.RUNNING);
         assertThat(runState(qmp)).isEqualTo(RunState.RUNNING);
-        assertThat(guestMemory(qmp, address + (40L << 20), 4096))
+        assertThat(GuestRam.guestMemory(dir, qmp, address + (40L << 20), 4096))
             .isEqualTo(Arrays.copyOfRange(data, 40 << 20, (40 << 20) + 4096));
         assertThat(CprManifest.read(state).orElseThrow().restored()).isTrue();
       }
@@ -127,11 +126,4 @@ class TargetKilledIT extends FaultTest {
     }
   }
 
-  /** Guest-physical memory as the running QEMU sees it, through {@code pmemsave}. */
-  private byte[] guestMemory(QmpClient qmp, long address, int n) throws Exception {
-    Path out = dir.resolve("pmem-" + address + ".bin");
-    qmp.execute("pmemsave", JSON.createObjectNode()
-        .put("val", address).put("size", n).put("filename", out.toString()));
-    return Files.readAllBytes(out);
-  }
 }

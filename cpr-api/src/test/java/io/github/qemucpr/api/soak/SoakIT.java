@@ -1,5 +1,6 @@
 package io.github.qemucpr.api.soak;
 
+import io.github.qemucpr.api.GuestRam;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.qemucpr.api.CprReboot;
@@ -21,13 +22,9 @@ import io.github.qemucpr.qmp.command.QueryStatus;
 import io.github.qemucpr.qmp.command.QueryVersion;
 import io.github.qemucpr.qmp.command.RunState;
 import java.io.IOException;
-import java.io.RandomAccessFile;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -43,7 +40,6 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The soak: many save/restore cycles in one JVM, on a machine-only VM and on the test guest with
@@ -63,7 +59,6 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @Timeout(value = 90, unit = TimeUnit.MINUTES)
 class SoakIT {
-  private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final long MARKER_OFFSET = 48L << 20;
   private static final int QMP_THREADS = 16;
   /** Growth allowed beyond the noise of a JVM that loads classes and compiles code meanwhile. */
@@ -117,7 +112,7 @@ class SoakIT {
       new Random(7).nextBytes(marker);
       QemuInstance current = vm.start();
       try {
-        writeAt(ram, MARKER_OFFSET, marker);
+        GuestRam.writeAt(ram, MARKER_OFFSET, marker);
         current = machineCycles(vm, current, 1, "warm-up"); // loads the classes of a cycle
         try (TestGuest warm = TestGuest.boot()) {
           guestCycles(warm, 1, "warm-up");
@@ -136,7 +131,7 @@ class SoakIT {
         log("after %d test guest cycles: %s", s.guestCycles(), afterGuest);
 
         try (QmpClient qmp = QmpClient.connect(current.qmpSocket())) {
-          assertThat(guestMemory(qmp, MARKER_OFFSET, marker.length))
+          assertThat(GuestRam.guestMemory(dir, qmp, MARKER_OFFSET, marker.length))
               .as("the marker after every machine-only cycle").isEqualTo(marker);
           qmpLoad(qmp, Duration.ofSeconds(s.qmpSeconds()));
         }
@@ -367,24 +362,7 @@ class SoakIT {
 
   // ------------------------------------------------------------------ helpers
 
-  private static void writeAt(Path file, long offset, byte[] data) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-      ch.write(ByteBuffer.wrap(data), offset);
-      ch.force(true);
-    }
-  }
 
-  private byte[] guestMemory(QmpClient qmp, long address, int n) throws IOException {
-    Path out = dir.resolve("pmem.bin");
-    Files.deleteIfExists(out);
-    qmp.execute("pmemsave", JSON.createObjectNode()
-        .put("val", address).put("size", n).put("filename", out.toString()));
-    try (RandomAccessFile f = new RandomAccessFile(out.toFile(), "r")) {
-      byte[] b = new byte[n];
-      f.readFully(b);
-      return b;
-    }
-  }
 
   private static void sleep(long millis) {
     try {

@@ -1,5 +1,6 @@
 package io.github.qemucpr.api.transfer;
 
+import io.github.qemucpr.api.GuestRam;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -32,25 +33,19 @@ import io.github.qemucpr.qmp.command.QueryStatus;
 import io.github.qemucpr.qmp.command.RunState;
 import io.github.qemucpr.qmp.event.QmpEvent;
 import io.github.qemucpr.qmp.event.StopEvent;
-import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * cpr-transfer against real QEMU 10 (TCG): the cases of the cpr-transfer issue. Each new QEMU is
@@ -59,7 +54,6 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class CprTransferIT {
-  private static final JsonMapper JSON = JsonMapper.builder().build();
   /** Where markers go: 48 MiB into RAM, far from what the firmware touches. */
   private static final long MARKER_OFFSET = 48L << 20;
   private static final List<String> MEASUREMENTS = new CopyOnWriteArrayList<>();
@@ -71,27 +65,8 @@ class CprTransferIT {
     MEASUREMENTS.forEach(m -> System.out.println("CPR-MEASURE " + m));
   }
 
-  private static byte[] randomBytes(int n, long seed) {
-    byte[] b = new byte[n];
-    new Random(seed).nextBytes(b);
-    return b;
-  }
 
-  private static void writeAt(Path file, long offset, byte[] data) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-      ch.write(ByteBuffer.wrap(data), offset);
-      ch.force(true);
-    }
-  }
 
-  /** Guest-physical memory as a QEMU sees it, through {@code pmemsave}. */
-  private byte[] guestMemory(QmpClient qmp, long address, int n) throws IOException {
-    Path out = Files.createTempFile(dir, "pmem", ".bin");
-    Files.delete(out);
-    qmp.execute("pmemsave", JSON.createObjectNode()
-        .put("val", address).put("size", n).put("filename", out.toString()));
-    return Files.readAllBytes(out);
-  }
 
   private static RunState runState(QmpClient qmp) {
     return qmp.execute(new QueryStatus()).status();
@@ -144,7 +119,7 @@ class CprTransferIT {
    */
   @Test
   void aMemfdVmMovesToTheNewQemuAndItsRamComesAlong() throws Exception {
-    byte[] blob = randomBytes(1 << 20, 1);
+    byte[] blob = GuestRam.randomBytes(1 << 20, 1);
     Path blobFile = Files.write(dir.resolve("blob.bin"), blob);
     long address = 16L << 20;
     try (QemuLauncher vm =
@@ -153,7 +128,7 @@ class CprTransferIT {
             "loader,file=" + blobFile + ",addr=" + address + ",force-raw=on"), true);
         QmpClient qmp = QmpClient.connect(source.qmpSocket());
         QemuInstance target = startTarget(vm, "a", false)) {
-      assertThat(guestMemory(qmp, address, 4096)).isEqualTo(Arrays.copyOf(blob, 4096));
+      assertThat(GuestRam.guestMemory(dir, qmp, address, 4096)).isEqualTo(Arrays.copyOf(blob, 4096));
       PreflightReport report = transfer(qmp, target, "a").check();
       assertThat(report.hasErrors()).as(report.toString()).isFalse();
       assertThat(report.items()).as(report.toString()).isEmpty();
@@ -170,7 +145,7 @@ class CprTransferIT {
         assertThat(r.incomingDeferred()).isFalse();
         assertThat(r.sourceQuit()).isFalse();
         assertThat(r.blackout()).isPositive().isLessThan(Duration.ofSeconds(2));
-        assertThat(guestMemory(t, address, blob.length)).isEqualTo(blob);
+        assertThat(GuestRam.guestMemory(dir, t, address, blob.length)).isEqualTo(blob);
         assertThat(r.phaseDurations().keySet()).containsExactly(CprPhase.PREFLIGHT,
             CprPhase.PREPARE, CprPhase.MIGRATE, CprPhase.CONNECT_TARGET, CprPhase.LOAD);
         assertThat(events).extracting(CprProgressEvent::phase).allMatch(CprPhase::isTransferPhase);
@@ -187,12 +162,12 @@ class CprTransferIT {
    */
   @Test
   void aQemuRestoredByCprRebootTransfersOnward() throws Exception {
-    byte[] marker = randomBytes(4096, 7);
+    byte[] marker = GuestRam.randomBytes(4096, 7);
     Path state = dir.resolve("vm.state");
     try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(128).auxRamShare().build()) {
       try (QemuInstance first = vm.start();
           QmpClient qmp = QmpClient.connect(first.qmpSocket())) {
-        writeAt(vm.memoryFile().orElseThrow(), MARKER_OFFSET, marker);
+        GuestRam.writeAt(vm.memoryFile().orElseThrow(), MARKER_OFFSET, marker);
         io.github.qemucpr.api.CprReboot.save(qmp).to(state).run();
         first.awaitExit(Duration.ofSeconds(30));
       }
@@ -205,7 +180,7 @@ class CprTransferIT {
           try (QmpClient t = r.target()) {
             assertThat(r.targetState()).isEqualTo(RunState.RUNNING);
             assertThat(runState(qmp)).isEqualTo(RunState.POSTMIGRATE);
-            assertThat(guestMemory(t, MARKER_OFFSET, marker.length)).isEqualTo(marker);
+            assertThat(GuestRam.guestMemory(dir, t, MARKER_OFFSET, marker.length)).isEqualTo(marker);
           }
         }
       }
@@ -215,20 +190,20 @@ class CprTransferIT {
   /** A shared file backend with -incoming defer: the marker written into the file is intact. */
   @Test
   void aFileBackedVmKeepsItsMarkerAndDeferredIncomingGivesAnExactBlackout() throws Exception {
-    byte[] marker = randomBytes(4096, 2);
+    byte[] marker = GuestRam.randomBytes(4096, 2);
     try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(256).auxRamShare().build();
         QemuInstance source = vm.start();
         QmpClient qmp = QmpClient.connect(source.qmpSocket());
         QemuInstance target = startTarget(vm, "b", true)) {
-      writeAt(vm.memoryFile().orElseThrow(), MARKER_OFFSET, marker);
-      assertThat(guestMemory(qmp, MARKER_OFFSET, marker.length)).isEqualTo(marker);
+      GuestRam.writeAt(vm.memoryFile().orElseThrow(), MARKER_OFFSET, marker);
+      assertThat(GuestRam.guestMemory(dir, qmp, MARKER_OFFSET, marker.length)).isEqualTo(marker);
       CprTransferResult r = transfer(qmp, target, "b").run();
       try (QmpClient t = r.target()) {
         assertThat(r.incomingDeferred()).isTrue();
         assertThat(r.blackoutExact()).isTrue();
         assertThat(r.targetState()).isEqualTo(RunState.RUNNING);
         assertThat(runState(qmp)).isEqualTo(RunState.POSTMIGRATE);
-        assertThat(guestMemory(t, MARKER_OFFSET, marker.length)).isEqualTo(marker);
+        assertThat(GuestRam.guestMemory(dir, t, MARKER_OFFSET, marker.length)).isEqualTo(marker);
         record("shared file, 256 MiB, no guest OS", r);
 
         CprTransfer.quitSource(qmp, t, Duration.ofSeconds(30));
@@ -384,7 +359,7 @@ class CprTransferIT {
   /** Two transfers in a row, A to B to C, each from the QEMU the previous one moved the VM to. */
   @Test
   void twoTransfersInARow() throws Exception {
-    byte[] blob = randomBytes(1 << 20, 3);
+    byte[] blob = GuestRam.randomBytes(1 << 20, 3);
     Path blobFile = Files.write(dir.resolve("blob.bin"), blob);
     long address = 16L << 20;
     try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(128).memfd().auxRamShare().build()) {
@@ -402,7 +377,7 @@ class CprTransferIT {
             CprTransfer.quitSource(current, r.target(), Duration.ofSeconds(30));
             current.close();
             current = r.target();
-            assertThat(guestMemory(current, address, blob.length)).as(hop).isEqualTo(blob);
+            assertThat(GuestRam.guestMemory(dir, current, address, blob.length)).as(hop).isEqualTo(blob);
             record("hop " + hop, r);
           }
           // quitSource returns once the monitor connection closed; the process exits right after

@@ -260,9 +260,9 @@ final class BlackoutBenchmark {
         + " to the source's migration `completed` and the new QEMU running. The source stops the"
         + " VM only once the new QEMU listens on the main channel, within LOAD, so most of the"
         + " phases' time is outside the blackout. Each transfer's source was restored by a"
-        + " cpr-reboot, which leaves `x-ignore-shared` on; the benchmark turns it off before the"
-        + " transfer, as the new QEMU starts with it off and QEMU 10.0 otherwise fails the load"
-        + " (`Unable to write to socket: Broken pipe` on the source; the SDK rolls back).\n");
+        + " cpr-reboot, which leaves `x-ignore-shared` on; the SDK's transfer turns it off in its"
+        + " PREPARE phase, while the VM still runs, as the new QEMU starts with it off and QEMU"
+        + " 10.0 otherwise fails the load.\n");
     return md.toString();
   }
 }

@@ -13,8 +13,6 @@ import io.github.qemucpr.launcher.QemuLauncher;
 import io.github.qemucpr.qga.GuestAgentClient;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpEventListener;
-import io.github.qemucpr.qmp.command.MigrateSetCapabilities;
-import io.github.qemucpr.qmp.command.MigrationCapability;
 import io.github.qemucpr.qmp.event.QmpEvent;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -225,10 +223,6 @@ final class CprCycles implements AutoCloseable {
     QemuInstance target = vm.startCprTransferTarget(cprSocket, null);
     Duration start = Duration.between(launched, Instant.now());
     try (QmpClient qmp = QmpClient.connect(source.qmpSocket())) {
-      // A QEMU restored by cpr-reboot keeps x-ignore-shared on; the new QEMU of a transfer starts
-      // with it off, and QEMU 10.0 then fails the load (the source's stream skips the shared RAM
-      // blocks the target expects). The SDK does not turn it off: the caller does, as here.
-      qmp.execute(MigrateSetCapabilities.of(Map.of(MigrationCapability.X_IGNORE_SHARED, false)));
       beforeSave.accept(qmp);
       r = CprTransfer.from(qmp).cprChannel(cprSocket).mainChannel(mainSocket)
           .targetQmp(target.qmpSocket()).run();
