@@ -383,6 +383,41 @@ class QmpClientTest {
   }
 
   @Test
+  void callsRacingCloseFailWithAClosedConnectionAndNeverThrow() throws Exception {
+    // A call submitted while close() stops the timer once threw RejectedExecutionException.
+    server.on("hang", Responders.silent());
+    for (int round = 0; round < 40; round++) {
+      QmpClient qmp = connect();
+      List<CompletableFuture<JsonNode>> calls = new ArrayList<>();
+      CompletableFuture<Throwable> thrown = new CompletableFuture<>();
+      CountDownLatch started = new CountDownLatch(1);
+      Thread caller =
+          new Thread(
+              () -> {
+                try {
+                  while (qmp.isOpen() || calls.size() < 100) {
+                    calls.add(qmp.executeAsync("hang", null, Duration.ofMinutes(5)));
+                    started.countDown();
+                  }
+                  thrown.complete(null);
+                } catch (Throwable t) {
+                  thrown.complete(t);
+                }
+              });
+      caller.start();
+      started.await(5, TimeUnit.SECONDS);
+      qmp.close();
+      caller.join(TimeUnit.SECONDS.toMillis(10));
+
+      assertThat(thrown.get(1, TimeUnit.SECONDS)).as("what executeAsync threw").isNull();
+      for (CompletableFuture<JsonNode> call : calls) {
+        assertThatThrownBy(() -> call.get(5, TimeUnit.SECONDS))
+            .hasCauseInstanceOf(QmpConnectionClosedException.class);
+      }
+    }
+  }
+
+  @Test
   void anInterruptedCallerGetsAnInterruptedExceptionWithItsFlagSet() throws Exception {
     server.on("hang", Responders.silent());
     QmpClient qmp = connect();

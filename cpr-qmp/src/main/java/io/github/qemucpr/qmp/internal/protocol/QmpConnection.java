@@ -274,8 +274,13 @@ public final class QmpConnection implements QmpClient {
     pending.put(id, call);
     // A cancelled or otherwise completed future frees its slot; a late reply is then dropped.
     future.whenComplete((r, t) -> pending.remove(id, call));
-    call.timeout =
-        timer.schedule(() -> expire(call, timeout), timeout.toNanos(), TimeUnit.NANOSECONDS);
+    try {
+      call.timeout =
+          timer.schedule(() -> expire(call, timeout), timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // The connection closed since the check above and stopped the timer; the check below
+      // reports it.
+    }
     if (closed.get() != null) {
       // close() may have swept the table before we added to it.
       future.completeExceptionally(closedFor(name, Objects.requireNonNull(closed.get())));
