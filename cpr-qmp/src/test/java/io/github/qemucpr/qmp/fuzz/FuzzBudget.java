@@ -27,13 +27,15 @@ import org.jspecify.annotations.Nullable;
  * <p>The targets are Jazzer {@code @FuzzTest}s. Jazzer replays their corpus ({@code
  * <TestClass>Inputs/<method>/} under {@code src/test/resources}) in every build and explores with
  * coverage feedback when run with {@code JAZZER_FUZZ=1}, one target per run. This driver adds what
- * Jazzer's regression mode lacks: fresh inputs in every build, mutated from that same corpus
- * ({@link Mutator}), so that CI always fuzzes a little.
+ * Jazzer's regression mode lacks: a budget of inputs mutated from that same corpus ({@link
+ * Mutator}), so that every build fuzzes a little. A plain build uses a fixed seed, so that a build
+ * fails only for a change, never for a new random input; the full run below draws a fresh seed.
  *
  * <ul>
  *   <li>{@code -Dfuzz.tries=N}: N inputs per in-memory target (N/50 per socket-level target);
  *       without it, each test's short CI budget.
- *   <li>{@code -Dfuzz.seed=S}: the random seed, printed by every run, to replay one.
+ *   <li>{@code -Dfuzz.seed=S}: the random seed, printed by every run, to replay one; {@code
+ *       -Dfuzz.seed=random} for a fresh one. Without it, {@link #DEFAULT_SEED}.
  * </ul>
  *
  * <p>A failing or hanging input is written to {@code target/fuzz-findings/<TestClass>/<method>/};
@@ -44,7 +46,7 @@ import org.jspecify.annotations.Nullable;
  * <pre>
  * mvn -pl cpr-launcher,cpr-qmp,cpr-qga install -DskipTests
  * mvn -pl cpr-qmp,cpr-qga test -Dtest='*FuzzTest' -Dsurefire.failIfNoSpecifiedTests=false \
- *     -Dfuzz.tries=350000
+ *     -Dfuzz.tries=350000 -Dfuzz.seed=random
  * </pre>
  *
  * <p>Coverage-guided, one target at a time for its {@code maxDuration}; Jazzer adds what it finds
@@ -62,7 +64,21 @@ public final class FuzzBudget {
   /** The random seed. */
   public static final String SEED_PROPERTY = "fuzz.seed";
 
+  /** The seed of a build that does not set {@value #SEED_PROPERTY}. */
+  public static final long DEFAULT_SEED = 20_261_127L;
+
   private FuzzBudget() {}
+
+  private static long seed() {
+    String value = System.getProperty(SEED_PROPERTY);
+    if (value == null || value.isBlank()) {
+      return DEFAULT_SEED;
+    }
+    if (value.trim().equals("random")) {
+      return System.nanoTime() ^ Thread.currentThread().getId() * 31;
+    }
+    return Long.parseLong(value.trim());
+  }
 
   /** A fuzz target: returns normally or throws only what the target allows. */
   @FunctionalInterface
@@ -100,8 +116,7 @@ public final class FuzzBudget {
       Target target)
       throws InterruptedException {
     List<byte[]> seeds = corpus(testClass, method);
-    long seed =
-        Long.getLong(SEED_PROPERTY, System.nanoTime() ^ Thread.currentThread().getId() * 31);
+    long seed = seed();
     Mutator mutator = new Mutator(new SplittableRandom(seed), seeds, tokens, maxLength);
     String name = testClass.getSimpleName() + "." + method;
 
