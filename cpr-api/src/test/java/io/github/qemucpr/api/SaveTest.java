@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** The save and every rollback branch, against a fake QEMU that records what it was sent. */
@@ -146,6 +147,31 @@ class SaveTest extends FakeQemuTest {
     assertThat(stateFile.getParent()).isEmptyDirectory();
     assertThat(events).extracting(CprProgressEvent::kind)
         .contains(CprProgressEvent.Kind.FAILED, CprProgressEvent.Kind.ROLLBACK);
+  }
+
+  @Test
+  void aRunStateStillFinishMigrateAfterCompletedIsReadAgainUntilPostmigrate() throws Exception {
+    // QEMU's main loop sets postmigrate after the migration thread's completed event; the save
+    // reads the state again, without an event to wait for, until it has settled.
+    AtomicInteger reads = new AtomicInteger();
+    qemu.migrate = (q, r, x) -> {
+      q.startMigration(x);
+      q.endMigration(x, "completed", null);
+      q.runState = "finish-migrate";
+    };
+    qemu.on("query-status", (r, x) -> {
+      if (qemu.runState.equals("finish-migrate") && reads.incrementAndGet() == 3) {
+        qemu.runState = "postmigrate";
+      }
+      x.returns("{\"running\": false, \"status\": \"" + qemu.runState + "\"}");
+    });
+
+    CprSaveResult result = save().run();
+
+    assertThat(reads).hasValue(3);
+    assertThat(qemu.commandsAfter("migrate")).containsExactly("query-migrate", "query-status",
+        "query-status", "query-status", "remove-fd", "quit");
+    assertThat(result.stateFile()).isEqualTo(stateFile);
   }
 
   @Test

@@ -25,9 +25,11 @@ import io.github.qemucpr.qmp.command.MigrationInfo;
 import io.github.qemucpr.qmp.command.MigrationMode;
 import io.github.qemucpr.qmp.command.MigrationStatus;
 import io.github.qemucpr.qmp.command.QueryMigrate;
+import io.github.qemucpr.qmp.command.QueryStatus;
 import io.github.qemucpr.qmp.command.Quit;
 import io.github.qemucpr.qmp.command.RemoveFd;
 import io.github.qemucpr.qmp.command.RunState;
+import io.github.qemucpr.qmp.command.RunStatus;
 import io.github.qemucpr.qmp.command.SystemWakeup;
 import io.github.qemucpr.qmp.event.SuspendEvent;
 import io.github.qemucpr.qmp.event.WakeupEvent;
@@ -78,6 +80,7 @@ public final class SaveWorkflow {
   private final Map<MigrationCapability, Boolean> capabilitiesUsed = new LinkedHashMap<>();
   private StateFiles.@Nullable PartialFile partial;
   private @Nullable Long fdset;
+  private @Nullable CompletableFuture<?> fdsetRemoval;
   private @Nullable MigrationWatcher watcher;
   private boolean migrateSent;
   private boolean migrationCompleted;
@@ -274,6 +277,7 @@ public final class SaveWorkflow {
     migrateSent = true;
     qmp.execute(command, commandTimeout());
     MigrationInfo info;
+    @Nullable CompletableFuture<RunStatus> statusAfter;
     while (true) {
       MigrationStatus status;
       try {
@@ -283,8 +287,16 @@ public final class SaveWorkflow {
       } catch (QmpTimeoutException e) {
         throw new StepFailure("the migration did not end within " + deadline.describe(), null, e);
       }
-      info = qmp.execute(new QueryMigrate(), commandTimeout());
+      // After a completed event, the run state is asked with the same round trip.
+      Duration t = commandTimeout();
+      CompletableFuture<MigrationInfo> query = qmp.executeAsync(new QueryMigrate(), t);
+      CompletableFuture<RunStatus> runStatus =
+          status.equals(MigrationStatus.COMPLETED)
+              ? qmp.executeAsync(new QueryStatus(), t)
+              : null;
+      info = Pipelined.await(query);
       if (info.status().equals(MigrationStatus.COMPLETED)) {
+        statusAfter = runStatus;
         break;
       }
       if (info.status().isFinished()) {
@@ -296,27 +308,40 @@ public final class SaveWorkflow {
       // Still active: the event was not this migration's. Wait for the next one.
     }
     migrationCompleted = true;
-    RunState state = VmStatus.settled(qmp, w, deadline.remaining(SETTLE_TIMEOUT));
+    RunState state = VmStatus.settled(qmp, w, deadline.remaining(SETTLE_TIMEOUT), statusAfter);
     if (!state.equals(RunState.POSTMIGRATE)) {
       throw new StepFailure(
           "the migration completed, but the run state is " + state + ", not postmigrate", null,
           null);
     }
-    removeFdset();
+    startFdsetRemoval();
     progress.finish("completed, " + info.status() + (info.downtime() != null
         ? ", QEMU downtime " + info.downtime() + " ms" : ""));
     return info;
   }
 
-  private void removeFdset() {
+  /**
+   * Gives QEMU back the state file's fd set. The reply is awaited by {@link
+   * #finishFdsetRemoval()}, after the persist's file steps, so that its round trip overlaps them.
+   */
+  private void startFdsetRemoval() {
     Long set = fdset;
     if (set != null) {
-      try {
-        qmp.execute(RemoveFd.set(set), commandTimeout());
-        fdset = null;
-      } catch (QmpException e) {
-        progress.progress("remove-fd " + set + " failed (QEMU closes it when it quits): " + e);
-      }
+      fdsetRemoval = qmp.executeAsync(RemoveFd.set(set), commandTimeout());
+    }
+  }
+
+  private void finishFdsetRemoval() {
+    CompletableFuture<?> removal = fdsetRemoval;
+    if (removal == null) {
+      return;
+    }
+    fdsetRemoval = null;
+    try {
+      Pipelined.await(removal);
+      fdset = null;
+    } catch (QmpException e) {
+      progress.progress("remove-fd " + fdset + " failed (QEMU closes it when it quits): " + e);
     }
   }
 
@@ -361,6 +386,7 @@ public final class SaveWorkflow {
     manifestTemp = null;
     StateFiles.fsyncDirectory(StateFiles.directoryOf(target));
     Instant safe = Instant.now();
+    finishFdsetRemoval();
     Duration blackout =
         blackoutStart != null ? Duration.between(blackoutStart, safe) : Duration.ZERO;
     progress.finish(size + " bytes, sha256 " + sha256.substring(0, 12) + "…, blackout "
@@ -419,6 +445,7 @@ public final class SaveWorkflow {
       if (migrateSent) {
         step(problems, "cancel the migration", () -> cancelMigration(w));
       }
+      finishFdsetRemoval();
       Long set = fdset;
       if (set != null) {
         step(problems, "remove-fd " + set,
