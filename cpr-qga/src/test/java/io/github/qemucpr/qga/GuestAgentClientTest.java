@@ -235,6 +235,26 @@ class GuestAgentClientTest {
     }
 
     @Test
+    void aRequestTheAgentDoesNotTakeEndsAtItsTimeoutAndClosesTheClient() {
+      // A suspended guest or a stopped qemu-ga stops taking input: once the socket's buffers are
+      // full, a write blocks, and only closing the socket ends it.
+      connect(GuestAgentClient.builder().commandTimeout(Duration.ofMillis(300))).ping();
+      agent.enqueue("guest-ping", returns("{}"), delay(Duration.ofSeconds(3)));
+      qga.ping(); // answered, then the fake stops reading
+      var big = JsonNodeFactory.instance.objectNode().put("data", "x".repeat(8 << 20));
+
+      assertThatThrownBy(() -> qga.execute("guest-file-write", big))
+          .isInstanceOf(GuestAgentTimeoutException.class)
+          .hasMessageContaining("guest-file-write could not be sent to the guest agent")
+          .hasMessageContaining("within 300 ms")
+          .hasMessageContaining("is the guest suspended or frozen, or qemu-ga stopped?");
+      assertThat(qga.isOpen()).isFalse();
+      assertThatThrownBy(qga::ping)
+          .isInstanceOf(GuestAgentConnectionClosedException.class)
+          .hasMessageContaining("could not be sent within 300 ms");
+    }
+
+    @Test
     void aLateReplyWithoutIdIsDiscardedByTheResync() {
       // An agent that does not echo ids: only the resync protects the next command.
       connect(GuestAgentClient.builder().commandTimeout(Duration.ofMillis(300)));

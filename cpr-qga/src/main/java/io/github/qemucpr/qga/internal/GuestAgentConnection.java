@@ -32,6 +32,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -82,6 +84,10 @@ public final class GuestAgentConnection implements GuestAgentClient {
       new AtomicReference<>();
   private final Thread reader;
   private final ThreadPoolExecutor async;
+  /** Bounds each write; its thread lives only while a write is guarded, and a second after. */
+  private final ScheduledThreadPoolExecutor watchdog;
+  /** Set when the watchdog closed the connection under a write that did not finish. */
+  private volatile boolean writeAbandoned;
   private volatile @Nullable Thread asyncThread;
   private volatile boolean closedByClient;
 
@@ -116,6 +122,17 @@ public final class GuestAgentConnection implements GuestAgentClient {
               asyncThread = t;
               return t;
             });
+    this.watchdog =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, prefix + "watchdog");
+              t.setDaemon(true);
+              return t;
+            });
+    this.watchdog.setRemoveOnCancelPolicy(true);
+    this.watchdog.setKeepAliveTime(1, TimeUnit.SECONDS);
+    this.watchdog.allowCoreThreadTimeOut(true);
   }
 
   /** Opens the socket (retrying within the connect timeout) and starts the reader thread. */
@@ -300,6 +317,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
     transport.close();
     push(End.INSTANCE);
     async.shutdown();
+    watchdog.shutdownNow();
     List<Runnable> queued = new ArrayList<>();
     async.getQueue().drainTo(queued);
     for (Runnable r : queued) {
@@ -317,6 +335,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
         async.awaitTermination(THREAD_JOIN.toMillis(), TimeUnit.MILLISECONDS);
         worker.join(THREAD_JOIN.toMillis());
       }
+      watchdog.awaitTermination(THREAD_JOIN.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -344,7 +363,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
         syncLocked();
       }
       long id = ids.incrementAndGet();
-      send(name, encodeRequest(name, arguments, id, false));
+      send(name, encodeRequest(name, arguments, id, false), timeout);
       if (!sendsReply) {
         awaitAcceptance(name, id);
         return null;
@@ -457,7 +476,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
   private void awaitAcceptance(String name, long id) throws InterruptedException {
     long probe = randomId();
     try {
-      send(name, encodeRequest(SYNC, syncArguments(probe), null, false));
+      send(name, encodeRequest(SYNC, syncArguments(probe), null, false), settings.noReplyWindow());
     } catch (GuestAgentConnectionClosedException e) {
       if (closedByClient) {
         throw e;
@@ -518,8 +537,8 @@ public final class GuestAgentConnection implements GuestAgentClient {
     long id = randomId();
     frames.clear(); // whatever is queued now predates the sync, so it is stale
     ensureOpen(SYNC);
-    send(SYNC, encodeRequest(SYNC, syncArguments(id), null, true));
     Duration timeout = settings.syncTimeout();
+    send(SYNC, encodeRequest(SYNC, syncArguments(id), null, true), timeout);
     long deadline = System.nanoTime() + timeout.toNanos();
     boolean delimited = false;
     while (true) {
@@ -730,10 +749,35 @@ public final class GuestAgentConnection implements GuestAgentClient {
     return bytes;
   }
 
-  private void send(String name, byte[] bytes) {
+  /**
+   * Writes a request, within {@code limit}. The agent's socket stops taking bytes once QEMU stops
+   * reading it, as when the guest is suspended or qemu-ga is stopped and the virtio-serial buffers
+   * are full; a socket write cannot be bounded, so the watchdog closes the connection under a write
+   * that outlives its limit, which ends the write.
+   */
+  private void send(String name, byte[] bytes, Duration limit) {
+    ScheduledFuture<?> guard;
+    try {
+      guard =
+          watchdog.schedule(
+              () -> abandonWrite(name, limit), limit.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException e) {
+      throw closedFor(name); // closed meanwhile
+    }
     try {
       transport.write(bytes, List.of());
     } catch (IOException e) {
+      if (writeAbandoned) {
+        throw new GuestAgentTimeoutException(
+            name
+                + " could not be sent to the guest agent at "
+                + peer
+                + " within "
+                + format(limit)
+                + ": QEMU does not take more input for the agent (is the guest suspended or"
+                + " frozen, or qemu-ga stopped?); the connection was closed, connect again",
+            limit);
+      }
       if (closed.compareAndSet(
           null,
           new GuestAgentConnectionClosedException(
@@ -747,7 +791,25 @@ public final class GuestAgentConnection implements GuestAgentClient {
         transport.close();
       }
       throw closedFor(name);
+    } finally {
+      guard.cancel(false);
     }
+  }
+
+  private void abandonWrite(String name, Duration limit) {
+    writeAbandoned = true;
+    closed.compareAndSet(
+        null,
+        new GuestAgentConnectionClosedException(
+            "the connection to the guest agent at "
+                + peer
+                + " was closed because "
+                + name
+                + " could not be sent within "
+                + format(limit)
+                + " (is the guest suspended or frozen, or qemu-ga stopped?)",
+            null));
+    transport.close(); // ends the write, and the reader thread
   }
 
   private static @Nullable JsonNode parse(byte[] line) {
