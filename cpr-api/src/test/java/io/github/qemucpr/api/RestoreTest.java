@@ -10,6 +10,7 @@ import io.github.qemucpr.qmp.command.RunState;
 import io.github.qemucpr.qmp.testing.Responders;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -30,16 +31,37 @@ class RestoreTest extends FakeQemuTest {
   private CprManifest writeCheckpoint(
       boolean suspendedByUs, RunState before, @Nullable Instant restoreStarted,
       @Nullable Instant restored) throws IOException {
-    Files.writeString(stateFile, STATE);
-    CprManifest m = new CprManifest(
-        CprManifest.FORMAT_VERSION, "10.0.2", "cpr-reboot", List.of("events", "x-ignore-shared"),
+    return writeCheckpoint(List.of("events", "x-ignore-shared"),
         List.of(new CprManifest.RamBackend("ram0", "memory-backend-file", RAM,
             ramFile.toString(), true, true)),
-        true, suspendedByUs, before, "vm.state", STATE.length(), StateFiles.sha256(stateFile),
+        suspendedByUs, before, restoreStarted, restored);
+  }
+
+  private CprManifest writeCheckpoint(
+      List<String> capabilities, List<CprManifest.RamBackend> backends, boolean suspendedByUs,
+      RunState before, @Nullable Instant restoreStarted, @Nullable Instant restored)
+      throws IOException {
+    Files.writeString(stateFile, STATE);
+    CprManifest m = new CprManifest(
+        CprManifest.FORMAT_VERSION, "10.0.2", "cpr-reboot", capabilities, backends,
+        backends.stream().anyMatch(CprManifest.RamBackend::savedInPlace), suspendedByUs, before,
+        "vm.state", STATE.length(), StateFiles.sha256(stateFile),
         Instant.now().minusSeconds(5), Instant.now().minusSeconds(4), Duration.ofMillis(2),
         restoreStarted, restored);
     ManifestCodec.write(CprManifest.pathFor(stateFile), m);
     return m;
+  }
+
+  private boolean marked() {
+    return CprManifest.read(stateFile).orElseThrow().restoreStartedAt() != null;
+  }
+
+  /** The QOM properties read of {@code backend}, in the order the reads were sent. */
+  private List<String> qomReads(String backend) {
+    return qemu.requests("qom-get").stream()
+        .filter(r -> ("/objects/" + backend).equals(r.argument("path")))
+        .map(r -> r.argument("property"))
+        .toList();
   }
 
   private CprManifest writeCheckpoint() throws IOException {
@@ -51,13 +73,14 @@ class RestoreTest extends FakeQemuTest {
     writeCheckpoint();
     CprRestoreResult result = restore().run();
 
-    // The queries go out together (the VM is down); QEMU 10 needs no schema for exit-on-error.
-    assertThat(qemu.commands())
-        .startsWith("query-status", "query-migrate", "query-migrate-capabilities",
-            "query-migrate-parameters", "query-memdev")
-        .endsWith("migrate-set-parameters", "migrate-set-capabilities", "add-fd",
-            "migrate-incoming", "query-migrate", "remove-fd", "query-status")
-        .doesNotContain("query-qmp-schema", "query-version");
+    // The reads go out together, the memory's too (the manifest names the backends); QEMU 10
+    // needs no schema for exit-on-error.
+    assertThat(qemu.commands()).containsExactly(
+        "query-status", "query-migrate", "query-migrate-capabilities", "query-migrate-parameters",
+        "query-memdev", "qom-get", "qom-get", "qom-get",
+        "migrate-set-parameters", "migrate-set-capabilities", "add-fd",
+        "migrate-incoming", "query-migrate", "remove-fd", "query-status");
+    assertThat(qomReads("ram0")).containsExactly("type", "mem-path", "discard-data");
     assertThat(qemu.requests("migrate-set-capabilities").get(0).arguments().toString())
         .isEqualTo("{\"capabilities\":[{\"capability\":\"events\",\"state\":true},"
             + "{\"capability\":\"x-ignore-shared\",\"state\":true}]}");
@@ -171,7 +194,7 @@ class RestoreTest extends FakeQemuTest {
     CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
     // The restore sends its first queries together, so some may still be on their way to the
     // fake when it refuses; whatever arrived, nothing but queries did.
-    assertThat(qemu.commands()).startsWith("query-status").allMatch(c -> c.startsWith("query-"));
+    assertThat(qemu.commands()).startsWith("query-status").allMatch(RestoreTest::isRead);
     assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
     assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
     assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
@@ -187,7 +210,12 @@ class RestoreTest extends FakeQemuTest {
     assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
     assertThat(qemu.commands())
         .startsWith("query-status", "query-migrate")
-        .allMatch(c -> c.startsWith("query-"));
+        .allMatch(RestoreTest::isRead);
+    assertThat(marked()).isFalse();
+  }
+
+  private static boolean isRead(String command) {
+    return command.startsWith("query-") || command.equals("qom-get");
   }
 
   @Test
@@ -200,6 +228,7 @@ class RestoreTest extends FakeQemuTest {
         .hasMessageContaining("mem-path=" + ramFile);
     assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
     assertThat(qemu.commands()).doesNotContain("migrate-set-parameters", "migrate-incoming");
+    assertThat(marked()).isFalse();
   }
 
   @Test
@@ -208,7 +237,55 @@ class RestoreTest extends FakeQemuTest {
     qemu.capabilities.remove("x-ignore-shared");
     CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
     assertThat(e).hasMessageContaining("x-ignore-shared");
-    assertThat(qemu.commands()).doesNotContain("migrate-set-parameters", "migrate-incoming");
+    assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
+    assertThat(qemu.commands())
+        .doesNotContain("migrate-set-parameters", "migrate-set-capabilities", "add-fd",
+            "migrate-incoming");
+    assertThat(marked()).isFalse();
+  }
+
+  @Test
+  void theMemoryReadsGoOutBeforeTheFirstReplyIsNeeded() throws Exception {
+    writeCheckpoint();
+    List<String> receivedBeforeTheFirstReply = new java.util.concurrent.CopyOnWriteArrayList<>();
+    // The first reply the restore waits for comes late; by then every read must have arrived.
+    qemu.server.enqueue("query-status", (r, x) -> x.later(Duration.ofMillis(300), () -> {
+      receivedBeforeTheFirstReply.addAll(qemu.commands());
+      x.returns("{\"running\": false, \"status\": \"inmigrate\"}");
+    }));
+    assertThat(restore().run().runState()).isEqualTo(RunState.RUNNING);
+    assertThat(receivedBeforeTheFirstReply).containsExactly(
+        "query-status", "query-migrate", "query-migrate-capabilities", "query-migrate-parameters",
+        "query-memdev", "qom-get", "qom-get", "qom-get");
+  }
+
+  @Test
+  void aFailingGuessedReadOfAMemfdBackendIsIgnored() throws Exception {
+    writeCheckpoint(List.of("events"),
+        List.of(new CprManifest.RamBackend("ram0", "memory-backend-memfd", RAM, null, true, false)),
+        false, RunState.RUNNING, null, null);
+    qemu.memdevs.clear();
+    qemu.memdevs.add(FakeQemu.Memdev.memfd("ram0", RAM));
+    CprRestoreResult result = restore().run();
+    // mem-path and discard-data were read ahead, and QEMU failed them: a memfd has neither.
+    assertThat(qomReads("ram0")).containsExactly("type", "mem-path", "discard-data");
+    assertThat(result.runState()).isEqualTo(RunState.RUNNING);
+    assertThat(qemu.requests("migrate-set-capabilities").get(0).arguments().toString())
+        .isEqualTo("{\"capabilities\":[{\"capability\":\"events\",\"state\":true}]}");
+    assertThat(CprManifest.read(stateFile).orElseThrow().restored()).isTrue();
+  }
+
+  @Test
+  void aBackendTheManifestDoesNotNameIsReadAfterQueryMemdev() throws Exception {
+    writeCheckpoint();
+    Path other = Files.createFile(dir.resolve("ram1.img"));
+    qemu.memdevs.add(FakeQemu.Memdev.file("ram1", RAM, other));
+    assertThat(restore().run().runState()).isEqualTo(RunState.RUNNING);
+    assertThat(qomReads("ram0")).containsExactly("type", "mem-path", "discard-data");
+    // Read as before: its type, then, as it is a file backend, its mem-path and discard-data.
+    assertThat(qomReads("ram1")).containsExactly("type", "mem-path", "discard-data");
+    assertThat(qemu.commands().subList(5, 11)).containsExactly(
+        "qom-get", "qom-get", "qom-get", "qom-get", "qom-get", "qom-get");
   }
 
   @Test

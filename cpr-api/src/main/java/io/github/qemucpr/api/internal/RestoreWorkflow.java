@@ -228,7 +228,8 @@ public final class RestoreWorkflow {
       MigrateIncoming command, MigrationWatcher watcher, @Nullable Long fdset) {}
 
   private PreparedLoad prepare() throws IOException {
-    // The VM is down: send the independent queries at once, so their round trips overlap.
+    // The VM is down: send the independent queries at once, so their round trips overlap. With a
+    // manifest, the memory reads go with them: it names the backends to read.
     Duration t = commandTimeout();
     CompletableFuture<RunStatus> status = qmp.executeAsync(new QueryStatus(), t);
     CompletableFuture<MigrationInfo> migration = qmp.executeAsync(new QueryMigrate(), t);
@@ -236,6 +237,11 @@ public final class RestoreWorkflow {
         qmp.executeAsync(new QueryMigrateCapabilities(), t);
     CompletableFuture<MigrationParameters> parameters =
         qmp.executeAsync(new QueryMigrateParameters(), t);
+    CprManifest m = manifest;
+    MemoryInspector.Inspection memory = m == null
+        ? null
+        : MemoryInspector.send(qmp, this::commandTimeout,
+            m.memoryBackends().stream().map(CprManifest.RamBackend::id).toList());
     RunState state = Pipelined.await(status).status();
     if (!state.equals(RunState.INMIGRATE)) {
       throw refuse("QEMU is " + state + ", not inmigrate: start the new QEMU with the same"
@@ -247,8 +253,9 @@ public final class RestoreWorkflow {
           + "); start a new QEMU with -incoming defer.", state);
     }
 
-    List<MemoryInspector.Backend> backends = MemoryInspector.inspect(qmp, this::commandTimeout);
-    CprManifest m = manifest;
+    List<MemoryInspector.Backend> backends = memory != null
+        ? memory.result()
+        : MemoryInspector.inspect(qmp, this::commandTimeout);
     if (m != null) {
       checkSameMemory(m, backends, state);
     }
