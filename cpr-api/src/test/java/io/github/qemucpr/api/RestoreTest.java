@@ -71,16 +71,24 @@ class RestoreTest extends FakeQemuTest {
   @Test
   void restoresWithTheSavedCapabilitiesAndMarksTheManifest() throws Exception {
     writeCheckpoint();
+    List<Boolean> markedAtIncoming = new java.util.concurrent.CopyOnWriteArrayList<>();
+    FakeQemu.Script load = qemu.migrateIncoming;
+    qemu.migrateIncoming = (q, r, x) -> {
+      markedAtIncoming.add(marked());
+      load.run(q, r, x);
+    };
     CprRestoreResult result = restore().run();
 
-    // The reads go out together, the memory's too (the manifest names the backends); QEMU 10
-    // needs no schema for exit-on-error.
+    // The reads go out together, the memory's too (the manifest names the backends), then the
+    // changes together; QEMU 10 needs no schema for exit-on-error.
     assertThat(qemu.commands()).containsExactly(
         "query-status", "query-migrate", "query-migrate-capabilities", "query-migrate-parameters",
         "query-memdev", "qom-get", "qom-get", "qom-get",
         "migrate-set-parameters", "migrate-set-capabilities", "add-fd",
         "migrate-incoming", "query-migrate", "remove-fd", "query-status");
     assertThat(qomReads("ram0")).containsExactly("type", "mem-path", "discard-data");
+    assertThat(markedAtIncoming).as("the mark is on disk before migrate-incoming")
+        .containsExactly(true);
     assertThat(qemu.requests("migrate-set-capabilities").get(0).arguments().toString())
         .isEqualTo("{\"capabilities\":[{\"capability\":\"events\",\"state\":true},"
             + "{\"capability\":\"x-ignore-shared\",\"state\":true}]}");
@@ -286,6 +294,70 @@ class RestoreTest extends FakeQemuTest {
     assertThat(qomReads("ram1")).containsExactly("type", "mem-path", "discard-data");
     assertThat(qemu.commands().subList(5, 11)).containsExactly(
         "qom-get", "qom-get", "qom-get", "qom-get", "qom-get", "qom-get");
+  }
+
+  @Test
+  void aFailedChangeAfterAddFdRemovesTheFdSetAndTheMark() throws Exception {
+    writeCheckpoint();
+    List<Boolean> markedWhileInFlight = new java.util.concurrent.CopyOnWriteArrayList<>();
+    // QEMU refuses the capabilities, and still carries out the add-fd sent behind them. The reply
+    // comes once the mark is on disk (the restore writes it while the changes are on their way).
+    qemu.on("migrate-set-capabilities", (r, x) -> x.later(Duration.ofMillis(1), () -> {
+      markedWhileInFlight.add(awaitMarked());
+      x.error("GenericError", "capability x-ignore-shared refused");
+    }));
+    CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
+
+    assertThat(markedWhileInFlight).containsExactly(true);
+    assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
+    assertThat(e.qemuError()).isEqualTo("capability x-ignore-shared refused");
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(e).hasMessageContaining("Start a new QEMU with -incoming defer")
+        .hasMessageNotContaining("force(true)");
+    assertThat(qemu.commands()).contains("add-fd", "remove-fd").doesNotContain("migrate-incoming");
+    assertThat(qemu.requests("remove-fd")).singleElement()
+        .satisfies(r -> assertThat(r.argument("fdset-id")).isEqualTo("0"));
+    CprManifest m = CprManifest.read(stateFile).orElseThrow();
+    assertThat(m.restoreStartedAt()).isNull();
+    assertThat(m.restored()).isFalse();
+  }
+
+  /** Waits up to 5 s for the "restore started" mark. */
+  private boolean awaitMarked() {
+    long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (System.nanoTime() < end) {
+      try {
+        if (marked()) {
+          return true;
+        }
+        Thread.sleep(5);
+      } catch (RuntimeException | InterruptedException ignored) {
+        // mid-rename or interrupted: look again
+      }
+    }
+    return false;
+  }
+
+  @Test
+  void aMarkThatCannotBeWrittenFailsThePrepareAndRemovesTheFdSet() throws Exception {
+    writeCheckpoint();
+    Path manifest = CprManifest.pathFor(stateFile);
+    // Verified, then replaced by a directory that no file can be renamed onto.
+    qemu.on("query-migrate-parameters", (r, x) -> {
+      try {
+        Files.delete(manifest);
+        Files.createDirectories(manifest.resolve("in-the-way"));
+      } catch (IOException io) {
+        throw new java.io.UncheckedIOException(io);
+      }
+      x.returns("{\"mode\": \"normal\"}");
+    });
+    CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
+    assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(e).hasMessageNotContaining("force(true)");
+    assertThat(qemu.commands()).contains("add-fd", "remove-fd").doesNotContain("migrate-incoming");
+    assertThat(manifest).isDirectory();
   }
 
   @Test
