@@ -10,6 +10,7 @@ import io.github.qemucpr.qmp.command.RunState;
 import io.github.qemucpr.qmp.testing.Responders;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -30,16 +31,37 @@ class RestoreTest extends FakeQemuTest {
   private CprManifest writeCheckpoint(
       boolean suspendedByUs, RunState before, @Nullable Instant restoreStarted,
       @Nullable Instant restored) throws IOException {
-    Files.writeString(stateFile, STATE);
-    CprManifest m = new CprManifest(
-        CprManifest.FORMAT_VERSION, "10.0.2", "cpr-reboot", List.of("events", "x-ignore-shared"),
+    return writeCheckpoint(List.of("events", "x-ignore-shared"),
         List.of(new CprManifest.RamBackend("ram0", "memory-backend-file", RAM,
             ramFile.toString(), true, true)),
-        true, suspendedByUs, before, "vm.state", STATE.length(), StateFiles.sha256(stateFile),
+        suspendedByUs, before, restoreStarted, restored);
+  }
+
+  private CprManifest writeCheckpoint(
+      List<String> capabilities, List<CprManifest.RamBackend> backends, boolean suspendedByUs,
+      RunState before, @Nullable Instant restoreStarted, @Nullable Instant restored)
+      throws IOException {
+    Files.writeString(stateFile, STATE);
+    CprManifest m = new CprManifest(
+        CprManifest.FORMAT_VERSION, "10.0.2", "cpr-reboot", capabilities, backends,
+        backends.stream().anyMatch(CprManifest.RamBackend::savedInPlace), suspendedByUs, before,
+        "vm.state", STATE.length(), StateFiles.sha256(stateFile),
         Instant.now().minusSeconds(5), Instant.now().minusSeconds(4), Duration.ofMillis(2),
         restoreStarted, restored);
     ManifestCodec.write(CprManifest.pathFor(stateFile), m);
     return m;
+  }
+
+  private boolean marked() {
+    return CprManifest.read(stateFile).orElseThrow().restoreStartedAt() != null;
+  }
+
+  /** The QOM properties read of {@code backend}, in the order the reads were sent. */
+  private List<String> qomReads(String backend) {
+    return qemu.requests("qom-get").stream()
+        .filter(r -> ("/objects/" + backend).equals(r.argument("path")))
+        .map(r -> r.argument("property"))
+        .toList();
   }
 
   private CprManifest writeCheckpoint() throws IOException {
@@ -49,15 +71,24 @@ class RestoreTest extends FakeQemuTest {
   @Test
   void restoresWithTheSavedCapabilitiesAndMarksTheManifest() throws Exception {
     writeCheckpoint();
+    List<Boolean> markedAtIncoming = new java.util.concurrent.CopyOnWriteArrayList<>();
+    FakeQemu.Script load = qemu.migrateIncoming;
+    qemu.migrateIncoming = (q, r, x) -> {
+      markedAtIncoming.add(marked());
+      load.run(q, r, x);
+    };
     CprRestoreResult result = restore().run();
 
-    // The queries go out together (the VM is down); QEMU 10 needs no schema for exit-on-error.
-    assertThat(qemu.commands())
-        .startsWith("query-status", "query-migrate", "query-migrate-capabilities",
-            "query-migrate-parameters", "query-memdev")
-        .endsWith("migrate-set-parameters", "migrate-set-capabilities", "add-fd",
-            "migrate-incoming", "query-migrate", "remove-fd", "query-status")
-        .doesNotContain("query-qmp-schema", "query-version");
+    // The reads go out together, the memory's too (the manifest names the backends), then the
+    // changes together; QEMU 10 needs no schema for exit-on-error.
+    assertThat(qemu.commands()).containsExactly(
+        "query-status", "query-migrate", "query-migrate-capabilities", "query-migrate-parameters",
+        "query-memdev", "qom-get", "qom-get", "qom-get",
+        "migrate-set-parameters", "migrate-set-capabilities", "add-fd",
+        "migrate-incoming", "query-migrate", "remove-fd", "query-status");
+    assertThat(qomReads("ram0")).containsExactly("type", "mem-path", "discard-data");
+    assertThat(markedAtIncoming).as("the mark is on disk before migrate-incoming")
+        .containsExactly(true);
     assertThat(qemu.requests("migrate-set-capabilities").get(0).arguments().toString())
         .isEqualTo("{\"capabilities\":[{\"capability\":\"events\",\"state\":true},"
             + "{\"capability\":\"x-ignore-shared\",\"state\":true}]}");
@@ -171,7 +202,7 @@ class RestoreTest extends FakeQemuTest {
     CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
     // The restore sends its first queries together, so some may still be on their way to the
     // fake when it refuses; whatever arrived, nothing but queries did.
-    assertThat(qemu.commands()).startsWith("query-status").allMatch(c -> c.startsWith("query-"));
+    assertThat(qemu.commands()).startsWith("query-status").allMatch(RestoreTest::isRead);
     assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
     assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
     assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
@@ -187,7 +218,12 @@ class RestoreTest extends FakeQemuTest {
     assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
     assertThat(qemu.commands())
         .startsWith("query-status", "query-migrate")
-        .allMatch(c -> c.startsWith("query-"));
+        .allMatch(RestoreTest::isRead);
+    assertThat(marked()).isFalse();
+  }
+
+  private static boolean isRead(String command) {
+    return command.startsWith("query-") || command.equals("qom-get");
   }
 
   @Test
@@ -200,6 +236,7 @@ class RestoreTest extends FakeQemuTest {
         .hasMessageContaining("mem-path=" + ramFile);
     assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
     assertThat(qemu.commands()).doesNotContain("migrate-set-parameters", "migrate-incoming");
+    assertThat(marked()).isFalse();
   }
 
   @Test
@@ -208,7 +245,119 @@ class RestoreTest extends FakeQemuTest {
     qemu.capabilities.remove("x-ignore-shared");
     CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
     assertThat(e).hasMessageContaining("x-ignore-shared");
-    assertThat(qemu.commands()).doesNotContain("migrate-set-parameters", "migrate-incoming");
+    assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
+    assertThat(qemu.commands())
+        .doesNotContain("migrate-set-parameters", "migrate-set-capabilities", "add-fd",
+            "migrate-incoming");
+    assertThat(marked()).isFalse();
+  }
+
+  @Test
+  void theMemoryReadsGoOutBeforeTheFirstReplyIsNeeded() throws Exception {
+    writeCheckpoint();
+    List<String> receivedBeforeTheFirstReply = new java.util.concurrent.CopyOnWriteArrayList<>();
+    // The first reply the restore waits for comes late; by then every read must have arrived.
+    qemu.server.enqueue("query-status", (r, x) -> x.later(Duration.ofMillis(300), () -> {
+      receivedBeforeTheFirstReply.addAll(qemu.commands());
+      x.returns("{\"running\": false, \"status\": \"inmigrate\"}");
+    }));
+    assertThat(restore().run().runState()).isEqualTo(RunState.RUNNING);
+    assertThat(receivedBeforeTheFirstReply).containsExactly(
+        "query-status", "query-migrate", "query-migrate-capabilities", "query-migrate-parameters",
+        "query-memdev", "qom-get", "qom-get", "qom-get");
+  }
+
+  @Test
+  void aFailingGuessedReadOfAMemfdBackendIsIgnored() throws Exception {
+    writeCheckpoint(List.of("events"),
+        List.of(new CprManifest.RamBackend("ram0", "memory-backend-memfd", RAM, null, true, false)),
+        false, RunState.RUNNING, null, null);
+    qemu.memdevs.clear();
+    qemu.memdevs.add(FakeQemu.Memdev.memfd("ram0", RAM));
+    CprRestoreResult result = restore().run();
+    // mem-path and discard-data were read ahead, and QEMU failed them: a memfd has neither.
+    assertThat(qomReads("ram0")).containsExactly("type", "mem-path", "discard-data");
+    assertThat(result.runState()).isEqualTo(RunState.RUNNING);
+    assertThat(qemu.requests("migrate-set-capabilities").get(0).arguments().toString())
+        .isEqualTo("{\"capabilities\":[{\"capability\":\"events\",\"state\":true}]}");
+    assertThat(CprManifest.read(stateFile).orElseThrow().restored()).isTrue();
+  }
+
+  @Test
+  void aBackendTheManifestDoesNotNameIsReadAfterQueryMemdev() throws Exception {
+    writeCheckpoint();
+    Path other = Files.createFile(dir.resolve("ram1.img"));
+    qemu.memdevs.add(FakeQemu.Memdev.file("ram1", RAM, other));
+    assertThat(restore().run().runState()).isEqualTo(RunState.RUNNING);
+    assertThat(qomReads("ram0")).containsExactly("type", "mem-path", "discard-data");
+    // Read as before: its type, then, as it is a file backend, its mem-path and discard-data.
+    assertThat(qomReads("ram1")).containsExactly("type", "mem-path", "discard-data");
+    assertThat(qemu.commands().subList(5, 11)).containsExactly(
+        "qom-get", "qom-get", "qom-get", "qom-get", "qom-get", "qom-get");
+  }
+
+  @Test
+  void aFailedChangeAfterAddFdRemovesTheFdSetAndTheMark() throws Exception {
+    writeCheckpoint();
+    List<Boolean> markedWhileInFlight = new java.util.concurrent.CopyOnWriteArrayList<>();
+    // QEMU refuses the capabilities, and still carries out the add-fd sent behind them. The reply
+    // comes once the mark is on disk (the restore writes it while the changes are on their way).
+    qemu.on("migrate-set-capabilities", (r, x) -> x.later(Duration.ofMillis(1), () -> {
+      markedWhileInFlight.add(awaitMarked());
+      x.error("GenericError", "capability x-ignore-shared refused");
+    }));
+    CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
+
+    assertThat(markedWhileInFlight).containsExactly(true);
+    assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
+    assertThat(e.qemuError()).isEqualTo("capability x-ignore-shared refused");
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(e).hasMessageContaining("Start a new QEMU with -incoming defer")
+        .hasMessageNotContaining("force(true)");
+    assertThat(qemu.commands()).contains("add-fd", "remove-fd").doesNotContain("migrate-incoming");
+    assertThat(qemu.requests("remove-fd")).singleElement()
+        .satisfies(r -> assertThat(r.argument("fdset-id")).isEqualTo("0"));
+    CprManifest m = CprManifest.read(stateFile).orElseThrow();
+    assertThat(m.restoreStartedAt()).isNull();
+    assertThat(m.restored()).isFalse();
+  }
+
+  /** Waits up to 5 s for the "restore started" mark. */
+  private boolean awaitMarked() {
+    long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+    while (System.nanoTime() < end) {
+      try {
+        if (marked()) {
+          return true;
+        }
+        Thread.sleep(5);
+      } catch (RuntimeException | InterruptedException ignored) {
+        // mid-rename or interrupted: look again
+      }
+    }
+    return false;
+  }
+
+  @Test
+  void aMarkThatCannotBeWrittenFailsThePrepareAndRemovesTheFdSet() throws Exception {
+    writeCheckpoint();
+    Path manifest = CprManifest.pathFor(stateFile);
+    // Verified, then replaced by a directory that no file can be renamed onto.
+    qemu.on("query-migrate-parameters", (r, x) -> {
+      try {
+        Files.delete(manifest);
+        Files.createDirectories(manifest.resolve("in-the-way"));
+      } catch (IOException io) {
+        throw new java.io.UncheckedIOException(io);
+      }
+      x.returns("{\"mode\": \"normal\"}");
+    });
+    CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
+    assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(e).hasMessageNotContaining("force(true)");
+    assertThat(qemu.commands()).contains("add-fd", "remove-fd").doesNotContain("migrate-incoming");
+    assertThat(manifest).isDirectory();
   }
 
   @Test

@@ -15,6 +15,7 @@ import io.github.qemucpr.qmp.QmpConnectionClosedException;
 import io.github.qemucpr.qmp.QmpException;
 import io.github.qemucpr.qmp.QmpTimeoutException;
 import io.github.qemucpr.qmp.command.AddFd;
+import io.github.qemucpr.qmp.command.AddFdInfo;
 import io.github.qemucpr.qmp.command.MigrateIncoming;
 import io.github.qemucpr.qmp.command.MigrateSetCapabilities;
 import io.github.qemucpr.qmp.command.MigrateSetParameters;
@@ -35,6 +36,7 @@ import io.github.qemucpr.qmp.command.RemoveFd;
 import io.github.qemucpr.qmp.command.RunState;
 import io.github.qemucpr.qmp.command.SystemWakeup;
 import io.github.qemucpr.qmp.event.WakeupEvent;
+import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -51,6 +53,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -228,7 +231,8 @@ public final class RestoreWorkflow {
       MigrateIncoming command, MigrationWatcher watcher, @Nullable Long fdset) {}
 
   private PreparedLoad prepare() throws IOException {
-    // The VM is down: send the independent queries at once, so their round trips overlap.
+    // The VM is down: send the independent queries at once, so their round trips overlap. With a
+    // manifest, the memory reads go with them: it names the backends to read.
     Duration t = commandTimeout();
     CompletableFuture<RunStatus> status = qmp.executeAsync(new QueryStatus(), t);
     CompletableFuture<MigrationInfo> migration = qmp.executeAsync(new QueryMigrate(), t);
@@ -236,6 +240,11 @@ public final class RestoreWorkflow {
         qmp.executeAsync(new QueryMigrateCapabilities(), t);
     CompletableFuture<MigrationParameters> parameters =
         qmp.executeAsync(new QueryMigrateParameters(), t);
+    CprManifest m = manifest;
+    MemoryInspector.Inspection memory = m == null
+        ? null
+        : MemoryInspector.send(qmp, this::commandTimeout,
+            m.memoryBackends().stream().map(CprManifest.RamBackend::id).toList());
     RunState state = Pipelined.await(status).status();
     if (!state.equals(RunState.INMIGRATE)) {
       throw refuse("QEMU is " + state + ", not inmigrate: start the new QEMU with the same"
@@ -247,8 +256,9 @@ public final class RestoreWorkflow {
           + "); start a new QEMU with -incoming defer.", state);
     }
 
-    List<MemoryInspector.Backend> backends = MemoryInspector.inspect(qmp, this::commandTimeout);
-    CprManifest m = manifest;
+    List<MemoryInspector.Backend> backends = memory != null
+        ? memory.result()
+        : MemoryInspector.inspect(qmp, this::commandTimeout);
     if (m != null) {
       checkSameMemory(m, backends, state);
     }
@@ -280,32 +290,109 @@ public final class RestoreWorkflow {
     boolean exitOnError = supportsExitOnError(version);
 
     MigrationMode mode = m != null ? MigrationMode.of(m.mode()) : MigrationMode.CPR_REBOOT;
+    boolean setMode = !mode.equals(Pipelined.await(parameters).mode());
+
+    // Every check passed. Send the changes at once, and mark the manifest while they are on their
+    // way: the mark must be on disk before migrate-incoming, and the fsync overlaps the round trip.
+    FileDescriptor stateFd =
+        options.passFileDescriptor() ? Objects.requireNonNull(stateIn).getFD() : null;
     qemuChanged = true;
-    if (!mode.equals(Pipelined.await(parameters).mode())) {
-      qmp.execute(MigrateSetParameters.ofMode(mode), commandTimeout());
+    Duration w = commandTimeout();
+    CompletableFuture<?> modeSet =
+        setMode ? qmp.executeAsync(MigrateSetParameters.ofMode(mode), w) : null;
+    CompletableFuture<?> capabilitiesSet =
+        changes.isEmpty() ? null : qmp.executeAsync(MigrateSetCapabilities.of(changes), w);
+    CompletableFuture<AddFdInfo> fdAdded = stateFd == null
+        ? null
+        : qmp.executeAsync(new AddFd(null, "qemu-cpr-java state file " + source, stateFd), w);
+    Long fdset = awaitChanges(markRestoreStarted(), modeSet, capabilitiesSet, fdAdded);
+    try {
+      MigrateIncoming command = fdset != null
+          ? MigrateIncoming.fromFile("/dev/fdset/" + fdset, 0)
+          : MigrateIncoming.fromFile(source);
+      if (exitOnError) {
+        command = command.withExitOnError(false);
+      }
+      progress.finish("mode " + mode + ", capabilities " + wanted
+          + (exitOnError
+              ? ", exit-on-error false"
+              : ", QEMU " + version + " exits on a failed load"));
+      return new PreparedLoad(command, new MigrationWatcher(qmp), fdset);
+    } catch (RuntimeException e) {
+      takeBack(fdset, e);
+      throw e;
     }
-    if (!changes.isEmpty()) {
-      qmp.execute(MigrateSetCapabilities.of(changes), commandTimeout());
+  }
+
+  /**
+   * Writes the manifest's "restore started" mark, if there is a manifest; a failure is returned,
+   * not thrown, so that the changes on their way are awaited first.
+   */
+  private @Nullable Exception markRestoreStarted() {
+    CprManifest m = manifest;
+    if (m == null) {
+      return null;
     }
-    Long fdset = null;
-    MigrateIncoming command;
-    if (options.passFileDescriptor()) {
-      FileInputStream in = Objects.requireNonNull(stateIn);
-      fdset = qmp.execute(
-          new AddFd(null, "qemu-cpr-java state file " + source, in.getFD()), commandTimeout())
-          .fdsetId();
-      command = MigrateIncoming.fromFile("/dev/fdset/" + fdset, 0);
-    } else {
-      command = MigrateIncoming.fromFile(source);
+    try {
+      CprManifest started = ManifestCodec.withRestoreStarted(m, Instant.now());
+      ManifestCodec.write(manifestPath, started);
+      manifest = started;
+      restoreMarked = true;
+      return null;
+    } catch (IOException | RuntimeException e) {
+      return e;
     }
-    if (exitOnError) {
-      command = command.withExitOnError(false);
+  }
+
+  /**
+   * Waits for every change sent together, then throws the first failure in the order they were
+   * sent (then {@code markFailure}). On a failure, it removes the fd set that {@code add-fd} did
+   * create and takes back the mark: nothing was loaded.
+   *
+   * @return the fd set that holds the state file, or {@code null} when none was added
+   */
+  private @Nullable Long awaitChanges(
+      @Nullable Exception markFailure,
+      @Nullable CompletableFuture<?> modeSet,
+      @Nullable CompletableFuture<?> capabilitiesSet,
+      @Nullable CompletableFuture<AddFdInfo> fdAdded) throws IOException {
+    List<CompletableFuture<?>> sent = Stream.<@Nullable CompletableFuture<?>>of(
+        modeSet, capabilitiesSet, fdAdded).filter(Objects::nonNull).toList();
+    try {
+      try {
+        Pipelined.await(CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)));
+      } catch (QmpException e) {
+        // each is awaited below, so that the first failure in sending order is the one reported
+      }
+      for (CompletableFuture<?> f : sent) {
+        Pipelined.await(f);
+      }
+      if (markFailure instanceof IOException io) {
+        throw io;
+      }
+      if (markFailure instanceof RuntimeException re) {
+        throw re;
+      }
+      return fdAdded == null ? null : Pipelined.await(fdAdded).fdsetId();
+    } catch (IOException | RuntimeException e) {
+      if (markFailure != null && markFailure != e) {
+        e.addSuppressed(markFailure);
+      }
+      boolean added =
+          fdAdded != null && fdAdded.isDone() && !fdAdded.isCompletedExceptionally();
+      takeBack(added ? fdAdded.join().fdsetId() : null, e);
+      throw e;
     }
-    progress.finish("mode " + mode + ", capabilities " + wanted
-        + (exitOnError
-            ? ", exit-on-error false"
-            : ", QEMU " + version + " exits on a failed load"));
-    return new PreparedLoad(command, new MigrationWatcher(qmp), fdset);
+  }
+
+  /** After a failed prepare: removes the fd set, if one was added, and takes back the mark. */
+  private void takeBack(@Nullable Long fdset, Exception failure) {
+    removeFdset(fdset);
+    try {
+      unmarkRestoreStarted();
+    } catch (IOException | RuntimeException e) {
+      failure.addSuppressed(e);
+    }
   }
 
   private void checkSameMemory(
@@ -361,13 +448,6 @@ public final class RestoreWorkflow {
   private RunState load(PreparedLoad load) throws IOException {
     MigrationWatcher w = load.watcher;
     try {
-      CprManifest m = manifest;
-      if (m != null) {
-        CprManifest started = ManifestCodec.withRestoreStarted(m, Instant.now());
-        ManifestCodec.write(manifestPath, started);
-        manifest = started;
-        restoreMarked = true;
-      }
       boolean completedSeen = false;
       try {
         try {

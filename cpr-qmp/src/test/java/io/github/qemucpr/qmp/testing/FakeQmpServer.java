@@ -16,6 +16,7 @@ import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
@@ -45,6 +46,8 @@ import tools.jackson.databind.JsonNode;
  * <p>By default it greets as QEMU 10.0.2 offering {@code oob}, answers {@code qmp_capabilities}
  * with {@code {}}, and answers unscripted commands with a {@code CommandNotFound} error. Scripted
  * one-shot responders ({@link #enqueue}) take precedence over persistent ones ({@link #on}).
+ * Descriptors passed with a request count for the next {@code add-fd} or {@code getfd}, as in
+ * QEMU ({@link Request#fileDescriptors()}); other requests report none.
  * Connections are served one at a time, as QEMU does.
  */
 public final class FakeQmpServer implements AutoCloseable {
@@ -56,6 +59,8 @@ public final class FakeQmpServer implements AutoCloseable {
 
   private static final JsonCodec CODEC = new JsonCodec();
   private static final AtomicInteger THREADS = new AtomicInteger();
+  /** The commands that take the descriptors passed with them, as QEMU's monitor does. */
+  private static final Set<String> TAKES_DESCRIPTORS = Set.of("add-fd", "getfd");
 
   private final Path dir;
   private final Path socketPath;
@@ -329,6 +334,7 @@ public final class FakeQmpServer implements AutoCloseable {
     private final AFUNIXSocket socket;
     private final OutputStream out;
     private final LineReader lines;
+    private final List<FileDescriptor> held = new ArrayList<>();
 
     Connection(AFUNIXSocket socket) throws IOException {
       this.socket = socket;
@@ -349,14 +355,20 @@ public final class FakeQmpServer implements AutoCloseable {
             return;
           }
           FileDescriptor[] fds = socket.getReceivedFileDescriptors();
-          int fdCount = fds == null ? 0 : fds.length;
-          if (fds != null) {
-            for (FileDescriptor fd : fds) {
-              closeDescriptor(fd);
-            }
+          if (fds != null && fds.length > 0) {
+            // As QEMU's socket chardev: descriptors are held until a command takes them, and new
+            // ones replace those not taken. One read may take several pipelined lines, so they
+            // can show up with an earlier line than the one they were sent with.
+            closeHeld();
+            held.addAll(List.of(fds));
           }
           JsonNode message = CODEC.parse(line);
           String command = message.path("execute").asString(message.path("exec-oob").asString(""));
+          int fdCount = 0;
+          if (TAKES_DESCRIPTORS.contains(command)) {
+            fdCount = held.size();
+            closeHeld();
+          }
           JsonNode args = message.get("arguments");
           JsonNode id = message.get("id");
           Request request =
@@ -372,8 +384,16 @@ public final class FakeQmpServer implements AutoCloseable {
       } catch (IOException | RuntimeException e) {
         // the client went away or the test closed us
       } finally {
+        closeHeld();
         close();
       }
+    }
+
+    private void closeHeld() {
+      for (FileDescriptor fd : held) {
+        closeDescriptor(fd);
+      }
+      held.clear();
     }
 
     void write(String text) {
