@@ -256,8 +256,13 @@ class RestoreTest extends FakeQemuTest {
   void theMemoryReadsGoOutBeforeTheFirstReplyIsNeeded() throws Exception {
     writeCheckpoint();
     List<String> receivedBeforeTheFirstReply = new java.util.concurrent.CopyOnWriteArrayList<>();
-    // The first reply the restore waits for comes late; by then every read must have arrived.
-    qemu.server.enqueue("query-status", (r, x) -> x.later(Duration.ofMillis(300), () -> {
+    // The first reply the restore waits for is held back until all eight reads have arrived (or
+    // 5 s, if the restore waited for a reply before sending the rest).
+    qemu.server.enqueue("query-status", (r, x) -> x.later(Duration.ofMillis(1), () -> {
+      long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+      while (qemu.commands().size() < 8 && System.nanoTime() < end) {
+        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+      }
       receivedBeforeTheFirstReply.addAll(qemu.commands());
       x.returns("{\"running\": false, \"status\": \"inmigrate\"}");
     }));
