@@ -26,6 +26,14 @@ import org.jspecify.annotations.Nullable;
  * <p>It writes {@code DIR/benchmarks.md}, and into the work directory the data and the gnuplot
  * script of the blackout plot, which draws {@code DIR/benchmarks-blackout.png}. Nothing here
  * asserts a time: benchmarks are not tests.
+ *
+ * <p>For experiments with the blackout part, {@code -Dbench.warmup=N} runs N warm-up cycles per
+ * client instead of one, and {@code -Dbench.configs=TEXT} only the VMs whose label contains TEXT:
+ *
+ * <pre>
+ * java -Dbench.warmup=150 "-Dbench.configs=machine only, 256 MiB" -cp cpr.jar \
+ *     io.github.qemucpr.examples.bench.Bench --parts blackout --out /tmp/warm --work /tmp/work
+ * </pre>
  */
 public final class Bench {
   /** The plot's file name, beside the report. */

@@ -70,7 +70,14 @@ final class BlackoutBenchmark {
 
   static List<Result> run(boolean quick, Path work, PrintStream log) throws IOException {
     List<Result> results = new ArrayList<>();
+    // For experiments: -Dbench.warmup=N warm-up cycles per client (default 1), and
+    // -Dbench.configs=TEXT to run only the VMs whose label contains TEXT.
+    int warmUp = Integer.getInteger("bench.warmup", 1);
+    String only = System.getProperty("bench.configs", "");
     for (Config c : configs(quick)) {
+      if (!c.label().contains(only)) {
+        continue;
+      }
       long free = Files.getFileStore(Path.of("/dev/shm")).getUsableSpace();
       if (free < (c.mib() + 512L) << 20) {
         log.printf("  %s: skipped, /dev/shm has only %d MiB free%n", c.label(), free >> 20);
@@ -93,8 +100,10 @@ final class BlackoutBenchmark {
       try (QemuLauncher vm = b.build();
           CprCycles cpr = new CprCycles(vm, stateDir, c.testGuest(), c.suspend(), true)) {
         cpr.start();
-        for (Driver d : drivers) { // warm-up: JIT, page cache
-          cpr.run(d, q -> { });
+        for (int i = 0; i < warmUp; i++) {
+          for (Driver d : drivers) { // warm-up: JIT, page cache
+            cpr.run(d, q -> { });
+          }
         }
         for (int round = 0; round < c.rounds(); round++) {
           for (int i = 0; i < drivers.size(); i++) {
