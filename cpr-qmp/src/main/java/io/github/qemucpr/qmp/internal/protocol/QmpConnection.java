@@ -35,14 +35,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
@@ -63,14 +59,6 @@ public final class QmpConnection implements QmpClient {
   private static final JsonCodec CODEC = new JsonCodec(new QmpJsonModule());
   private static final AtomicLong CONNECTIONS = new AtomicLong();
 
-  /**
-   * How far listeners may fall behind, in events and in bytes of JSON, before further events are
-   * dropped for them: a flood from QEMU must not fill the heap while a listener is slow.
-   */
-  static final int MAX_QUEUED_EVENTS = 10_000;
-
-  static final long MAX_QUEUED_EVENT_BYTES = 64L * 1024 * 1024;
-
   private final QmpSettings settings;
   private final Transport transport;
   private final String peer;
@@ -78,16 +66,11 @@ public final class QmpConnection implements QmpClient {
   private final LineReader lines;
   private final AtomicLong ids = new AtomicLong();
   private final ConcurrentHashMap<Long, PendingCall<?>> pending = new ConcurrentHashMap<>();
-  private final CopyOnWriteArrayList<QmpEventListener> listeners = new CopyOnWriteArrayList<>();
-  private final CopyOnWriteArrayList<Waiter<?>> waiters = new CopyOnWriteArrayList<>();
-  private final AtomicLong eventsReceived = new AtomicLong();
-  private final AtomicLong queuedEventBytes = new AtomicLong();
-  private final AtomicLong eventsDropped = new AtomicLong();
   private final CompletableFuture<QmpGreeting> greetingFuture = new CompletableFuture<>();
   private final CompletableFuture<@Nullable Throwable> closeFuture = new CompletableFuture<>();
   private final AtomicReference<@Nullable QmpConnectionClosedException> closed =
       new AtomicReference<>();
-  private final ExecutorService eventThread;
+  private final EventDispatch events;
   private final ScheduledThreadPoolExecutor timer;
   private final Thread reader;
   private final List<Thread> poolThreads = new CopyOnWriteArrayList<>();
@@ -100,19 +83,11 @@ public final class QmpConnection implements QmpClient {
     this.threadPrefix =
         "qmp-" + (settings.name() != null ? settings.name() : CONNECTIONS.incrementAndGet()) + "-";
     this.lines = new LineReader(transport.input(), settings.maxMessageBytes());
-    this.eventThread =
-        new ThreadPoolExecutor(
-            1,
-            1,
-            0,
-            TimeUnit.MILLISECONDS,
-            new LinkedBlockingQueue<>(MAX_QUEUED_EVENTS),
-            r -> pooled(r, threadPrefix + "events"));
+    this.events =
+        new EventDispatch(
+            peer, closed::get, r -> pooled(r, threadPrefix + "events"), settings.eventListener());
     this.timer = new ScheduledThreadPoolExecutor(1, r -> pooled(r, threadPrefix + "timer"));
     this.timer.setRemoveOnCancelPolicy(true);
-    if (settings.eventListener() != null) {
-      listeners.add(settings.eventListener());
-    }
     this.reader = daemon(this::readLoop, threadPrefix + "reader");
   }
 
@@ -360,7 +335,7 @@ public final class QmpConnection implements QmpClient {
     }
   }
 
-  private static RuntimeException rethrow(@Nullable Throwable cause) {
+  static RuntimeException rethrow(@Nullable Throwable cause) {
     if (cause instanceof RuntimeException re) {
       return re;
     }
@@ -374,42 +349,13 @@ public final class QmpConnection implements QmpClient {
 
   @Override
   public Subscription subscribe(QmpEventListener listener) {
-    Objects.requireNonNull(listener, "listener");
-    listeners.add(listener);
-    AtomicBoolean done = new AtomicBoolean();
-    return () -> {
-      if (done.compareAndSet(false, true)) {
-        listeners.remove(listener);
-      }
-    };
+    return events.subscribe(listener);
   }
 
   @Override
   public <E extends QmpEvent> EventWait<E> expectEvent(
       Class<E> type, Predicate<? super E> predicate) {
-    Objects.requireNonNull(type, "type");
-    Objects.requireNonNull(predicate, "predicate");
-    Waiter<E> waiter = new Waiter<>(type, predicate, eventsReceived.get());
-    waiters.add(waiter);
-    waiter.future.whenComplete((e, t) -> waiters.remove(waiter));
-    QmpConnectionClosedException gone = closed.get();
-    if (gone != null) {
-      waiter.future.completeExceptionally(gone);
-    }
-    return waiter;
-  }
-
-  private void dispatchEvent(long sequence, QmpEvent event) {
-    for (Waiter<?> waiter : waiters) {
-      waiter.offer(sequence, event);
-    }
-    for (QmpEventListener listener : listeners) {
-      try {
-        listener.onEvent(event);
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, "event listener failed on " + event.name(), e);
-      }
-    }
+    return events.expectEvent(type, predicate);
   }
 
   // ---------------------------------------------------------------- reading
@@ -507,40 +453,7 @@ public final class QmpConnection implements QmpClient {
       LOG.log(System.Logger.Level.WARNING, "dropping an event that does not decode: " + preview(line), e);
       return;
     }
-    long sequence = eventsReceived.incrementAndGet();
-    long size = line.length;
-    if (queuedEventBytes.addAndGet(size) <= Math.max(MAX_QUEUED_EVENT_BYTES, size)) {
-      try {
-        eventThread.execute(
-            () -> {
-              queuedEventBytes.addAndGet(-size);
-              dispatchEvent(sequence, event);
-            });
-        return;
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        // full, or closed: handled below
-      }
-    }
-    queuedEventBytes.addAndGet(-size);
-    if (closed.get() != null) {
-      LOG.log(System.Logger.Level.DEBUG, "event {0} arrived after close", event.name());
-      return;
-    }
-    // The listeners are too far behind: they lose this event. Waits still see it, here on the
-    // reader thread, since a lost MIGRATION or SUSPEND event would fail a whole save.
-    long dropped = eventsDropped.incrementAndGet();
-    if (dropped == 1 || dropped % 10_000 == 0) {
-      LOG.log(
-          System.Logger.Level.WARNING,
-          "QEMU at {0} sends events faster than the event listeners take them: {1} events"
-              + " dropped for the listeners so far (the latest {2}); event waits still see them",
-          peer,
-          dropped,
-          event.name());
-    }
-    for (Waiter<?> waiter : waiters) {
-      waiter.offer(sequence, event);
-    }
+    events.accept(event, line.length);
   }
 
   private void handleReply(JsonNode message, byte[] line) {
@@ -614,20 +527,9 @@ public final class QmpConnection implements QmpClient {
       call.future.completeExceptionally(closedFor(call.name, reason));
     }
     // Queued events are still delivered; waiters still open after them fail.
-    try {
-      eventThread.execute(() -> failWaiters(reason));
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      failWaiters(reason);
-    }
-    eventThread.shutdown();
+    events.shutdown(reason);
     timer.shutdownNow();
     closeFuture.complete(byUser ? null : reason);
-  }
-
-  private void failWaiters(QmpConnectionClosedException reason) {
-    for (Waiter<?> waiter : waiters) {
-      waiter.future.completeExceptionally(reason);
-    }
   }
 
   private void joinThreads() {
@@ -658,7 +560,7 @@ public final class QmpConnection implements QmpClient {
 
   // ---------------------------------------------------------------- helpers
 
-  private static void checkTimeout(Duration timeout) {
+  static void checkTimeout(Duration timeout) {
     Objects.requireNonNull(timeout, "timeout");
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("timeout must be positive: " + timeout);
@@ -713,66 +615,6 @@ public final class QmpConnection implements QmpClient {
       } catch (QmpException e) {
         future.completeExceptionally(e);
       }
-    }
-  }
-
-  /** A registered {@link EventWait}. */
-  private final class Waiter<E extends QmpEvent> implements EventWait<E> {
-    final Class<E> type;
-    final Predicate<? super E> predicate;
-    final long registeredAfter;
-    final CompletableFuture<E> future = new CompletableFuture<>();
-
-    Waiter(Class<E> type, Predicate<? super E> predicate, long registeredAfter) {
-      this.type = type;
-      this.predicate = predicate;
-      this.registeredAfter = registeredAfter;
-    }
-
-    void offer(long sequence, QmpEvent event) {
-      if (sequence <= registeredAfter || future.isDone() || !type.isInstance(event)) {
-        return;
-      }
-      E typed = type.cast(event);
-      try {
-        if (predicate.test(typed)) {
-          future.complete(typed);
-        }
-      } catch (RuntimeException e) {
-        future.completeExceptionally(e);
-      }
-    }
-
-    @Override
-    public E await(Duration timeout) {
-      checkTimeout(timeout);
-      try {
-        return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-      } catch (TimeoutException e) {
-        throw new QmpTimeoutException(
-            "no matching " + type.getSimpleName() + " from " + peer + " within "
-                + timeout.toMillis() + " ms",
-            timeout);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new QmpInterruptedException(
-            "interrupted while waiting for " + type.getSimpleName(), e);
-      } catch (ExecutionException e) {
-        throw rethrow(e.getCause());
-      } catch (CancellationException e) {
-        throw new QmpException("the wait for " + type.getSimpleName() + " was closed", e);
-      }
-    }
-
-    @Override
-    public CompletableFuture<E> future() {
-      return future.copy();
-    }
-
-    @Override
-    public void close() {
-      future.cancel(false);
-      waiters.remove(this);
     }
   }
 }
