@@ -32,11 +32,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
@@ -51,12 +48,13 @@ import tools.jackson.databind.node.ObjectNode;
  * The QMP protocol engine behind {@link QmpClient}. Three threads per connection: the reader
  * (matches replies to pending calls by id), the event thread (runs waits and listeners in arrival
  * order, so neither can block replies) and the timer (expires calls). All three end when the
- * connection closes.
+ * connection closes. This class connects, sends commands, reads and closes; the event side is in
+ * {@link EventDispatch} and the calls awaiting replies, with the timer, are in {@link PendingCalls}.
  */
 public final class QmpConnection implements QmpClient {
 
   private static final System.Logger LOG = System.getLogger(QmpConnection.class.getName());
-  private static final JsonCodec CODEC = new JsonCodec(new QmpJsonModule());
+  static final JsonCodec CODEC = new JsonCodec(new QmpJsonModule());
   private static final AtomicLong CONNECTIONS = new AtomicLong();
 
   private final QmpSettings settings;
@@ -64,14 +62,12 @@ public final class QmpConnection implements QmpClient {
   private final String peer;
   private final String threadPrefix;
   private final LineReader lines;
-  private final AtomicLong ids = new AtomicLong();
-  private final ConcurrentHashMap<Long, PendingCall<?>> pending = new ConcurrentHashMap<>();
+  private final PendingCalls calls;
   private final CompletableFuture<QmpGreeting> greetingFuture = new CompletableFuture<>();
   private final CompletableFuture<@Nullable Throwable> closeFuture = new CompletableFuture<>();
   private final AtomicReference<@Nullable QmpConnectionClosedException> closed =
       new AtomicReference<>();
   private final EventDispatch events;
-  private final ScheduledThreadPoolExecutor timer;
   private final Thread reader;
   private final List<Thread> poolThreads = new CopyOnWriteArrayList<>();
   private volatile @Nullable QmpGreeting greeting;
@@ -86,8 +82,7 @@ public final class QmpConnection implements QmpClient {
     this.events =
         new EventDispatch(
             peer, closed::get, r -> pooled(r, threadPrefix + "events"), settings.eventListener());
-    this.timer = new ScheduledThreadPoolExecutor(1, r -> pooled(r, threadPrefix + "timer"));
-    this.timer.setRemoveOnCancelPolicy(true);
+    this.calls = new PendingCalls(peer, r -> pooled(r, threadPrefix + "timer"), this::shutdown);
     this.reader = daemon(this::readLoop, threadPrefix + "reader");
   }
 
@@ -229,14 +224,14 @@ public final class QmpConnection implements QmpClient {
     CompletableFuture<R> future = new CompletableFuture<>();
     QmpConnectionClosedException gone = closed.get();
     if (gone != null) {
-      future.completeExceptionally(closedFor(name, gone));
+      future.completeExceptionally(PendingCalls.closedFor(name, gone));
       return future;
     }
     if (!fds.isEmpty() && !transport.canPassFileDescriptors()) {
       throw new IllegalArgumentException(
           name + " passes file descriptors, which needs a Unix socket, not " + peer);
     }
-    long id = ids.incrementAndGet();
+    long id = calls.nextId();
     ObjectNode request = CODEC.objectNode();
     request.put("execute", name);
     if (arguments != null && !arguments.isEmpty()) {
@@ -245,20 +240,11 @@ public final class QmpConnection implements QmpClient {
     request.put("id", id);
     byte[] bytes = encodeLine(request);
 
-    PendingCall<R> call = new PendingCall<>(name, replyType, future);
-    pending.put(id, call);
-    // A cancelled or otherwise completed future frees its slot; a late reply is then dropped.
-    future.whenComplete((r, t) -> pending.remove(id, call));
-    try {
-      call.timeout =
-          timer.schedule(() -> expire(call, timeout), timeout.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      // The connection closed since the check above and stopped the timer; the check below
-      // reports it.
-    }
+    PendingCalls.PendingCall<R> call = calls.add(id, name, replyType, future, timeout);
     if (closed.get() != null) {
       // close() may have swept the table before we added to it.
-      future.completeExceptionally(closedFor(name, Objects.requireNonNull(closed.get())));
+      future.completeExceptionally(
+          PendingCalls.closedFor(name, Objects.requireNonNull(closed.get())));
       return future;
     }
     try {
@@ -270,46 +256,9 @@ public final class QmpConnection implements QmpClient {
               "the connection to " + peer + " broke while sending " + name + ": " + e.getMessage(),
               e);
       shutdown(broken);
-      future.completeExceptionally(closedFor(name, broken));
+      future.completeExceptionally(PendingCalls.closedFor(name, broken));
     }
     return future;
-  }
-
-  private void expire(PendingCall<?> call, Duration timeout) {
-    if (call.sent) {
-      call.future.completeExceptionally(
-          new QmpTimeoutException(
-              call.name
-                  + " got no reply from "
-                  + peer
-                  + " within "
-                  + timeout.toMillis()
-                  + " ms; QEMU may still carry it out, and its late reply will be dropped",
-              timeout));
-      return;
-    }
-    // The request is still stuck in the socket (or behind another one that is): QEMU has not read
-    // its monitor for a whole timeout, as when it is stopped. A write cannot be taken back or
-    // bounded, and a half-written request would corrupt the stream, so the connection is closed;
-    // that also unblocks the writing thread.
-    call.future.completeExceptionally(
-        new QmpTimeoutException(
-            call.name
-                + " could not be sent to "
-                + peer
-                + " within "
-                + timeout.toMillis()
-                + " ms: QEMU does not read its monitor (is it stopped or hung?); the connection was"
-                + " closed",
-            timeout));
-    shutdown(
-        new QmpConnectionClosedException(
-            "the QMP connection "
-                + peer
-                + " was closed because QEMU did not read a request for "
-                + timeout.toMillis()
-                + " ms (is it stopped or hung?)",
-            null));
   }
 
   private static byte[] encodeLine(ObjectNode request) {
@@ -463,7 +412,7 @@ public final class QmpConnection implements QmpClient {
           preview(line));
       return;
     }
-    PendingCall<?> call = pending.remove(idNode.asLong());
+    PendingCalls.PendingCall<?> call = calls.remove(idNode.asLong());
     if (call == null) {
       LOG.log(System.Logger.Level.DEBUG,
           "dropping a reply nobody waits for (it timed out, or was never sent): {0}", preview(line));
@@ -521,14 +470,10 @@ public final class QmpConnection implements QmpClient {
     transport.close();
     greetingFuture.completeExceptionally(reason.getCause() instanceof QmpProtocolException p
         ? p : reason);
-    List<PendingCall<?>> calls = new ArrayList<>(pending.values());
-    pending.clear();
-    for (PendingCall<?> call : calls) {
-      call.future.completeExceptionally(closedFor(call.name, reason));
-    }
+    calls.failAll(reason);
     // Queued events are still delivered; waiters still open after them fail.
     events.shutdown(reason);
-    timer.shutdownNow();
+    calls.stopTimer();
     closeFuture.complete(byUser ? null : reason);
   }
 
@@ -549,13 +494,6 @@ public final class QmpConnection implements QmpClient {
     } catch (InterruptedException e) {
       me.interrupt();
     }
-  }
-
-  private static QmpConnectionClosedException closedFor(
-      String command, QmpConnectionClosedException reason) {
-    return new QmpConnectionClosedException(
-        command + " failed: " + reason.getMessage(),
-        reason.getCause() != null ? reason.getCause() : reason);
   }
 
   // ---------------------------------------------------------------- helpers
@@ -581,40 +519,5 @@ public final class QmpConnection implements QmpClient {
     Thread t = new Thread(r, name);
     t.setDaemon(true);
     return t;
-  }
-
-  /** A sent command waiting for its reply. */
-  private static final class PendingCall<R> {
-    final String name;
-    final Type replyType;
-    final CompletableFuture<R> future;
-    volatile @Nullable ScheduledFuture<?> timeout;
-    /** Whether the request was written out whole. */
-    volatile boolean sent;
-
-    PendingCall(String name, Type replyType, CompletableFuture<R> future) {
-      this.name = name;
-      this.replyType = replyType;
-      this.future = future;
-      future.whenComplete((r, t) -> {
-        ScheduledFuture<?> s = timeout;
-        if (s != null) {
-          s.cancel(false);
-        }
-      });
-    }
-
-    void complete(JsonNode message) {
-      JsonNode error = message.get("error");
-      if (error != null) {
-        future.completeExceptionally(Replies.error(name, error));
-        return;
-      }
-      try {
-        future.complete(Replies.decode(message.get("return"), replyType, name, CODEC));
-      } catch (QmpException e) {
-        future.completeExceptionally(e);
-      }
-    }
   }
 }
