@@ -32,17 +32,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
@@ -55,40 +48,26 @@ import tools.jackson.databind.node.ObjectNode;
  * The QMP protocol engine behind {@link QmpClient}. Three threads per connection: the reader
  * (matches replies to pending calls by id), the event thread (runs waits and listeners in arrival
  * order, so neither can block replies) and the timer (expires calls). All three end when the
- * connection closes.
+ * connection closes. This class connects, sends commands, reads and closes; the event side is in
+ * {@link EventDispatch} and the calls awaiting replies, with the timer, are in {@link PendingCalls}.
  */
 public final class QmpConnection implements QmpClient {
 
   private static final System.Logger LOG = System.getLogger(QmpConnection.class.getName());
-  private static final JsonCodec CODEC = new JsonCodec(new QmpJsonModule());
+  static final JsonCodec CODEC = new JsonCodec(new QmpJsonModule());
   private static final AtomicLong CONNECTIONS = new AtomicLong();
-
-  /**
-   * How far listeners may fall behind, in events and in bytes of JSON, before further events are
-   * dropped for them: a flood from QEMU must not fill the heap while a listener is slow.
-   */
-  static final int MAX_QUEUED_EVENTS = 10_000;
-
-  static final long MAX_QUEUED_EVENT_BYTES = 64L * 1024 * 1024;
 
   private final QmpSettings settings;
   private final Transport transport;
   private final String peer;
   private final String threadPrefix;
   private final LineReader lines;
-  private final AtomicLong ids = new AtomicLong();
-  private final ConcurrentHashMap<Long, PendingCall<?>> pending = new ConcurrentHashMap<>();
-  private final CopyOnWriteArrayList<QmpEventListener> listeners = new CopyOnWriteArrayList<>();
-  private final CopyOnWriteArrayList<Waiter<?>> waiters = new CopyOnWriteArrayList<>();
-  private final AtomicLong eventsReceived = new AtomicLong();
-  private final AtomicLong queuedEventBytes = new AtomicLong();
-  private final AtomicLong eventsDropped = new AtomicLong();
+  private final PendingCalls calls;
   private final CompletableFuture<QmpGreeting> greetingFuture = new CompletableFuture<>();
   private final CompletableFuture<@Nullable Throwable> closeFuture = new CompletableFuture<>();
   private final AtomicReference<@Nullable QmpConnectionClosedException> closed =
       new AtomicReference<>();
-  private final ExecutorService eventThread;
-  private final ScheduledThreadPoolExecutor timer;
+  private final EventDispatch events;
   private final Thread reader;
   private final List<Thread> poolThreads = new CopyOnWriteArrayList<>();
   private volatile @Nullable QmpGreeting greeting;
@@ -100,19 +79,10 @@ public final class QmpConnection implements QmpClient {
     this.threadPrefix =
         "qmp-" + (settings.name() != null ? settings.name() : CONNECTIONS.incrementAndGet()) + "-";
     this.lines = new LineReader(transport.input(), settings.maxMessageBytes());
-    this.eventThread =
-        new ThreadPoolExecutor(
-            1,
-            1,
-            0,
-            TimeUnit.MILLISECONDS,
-            new LinkedBlockingQueue<>(MAX_QUEUED_EVENTS),
-            r -> pooled(r, threadPrefix + "events"));
-    this.timer = new ScheduledThreadPoolExecutor(1, r -> pooled(r, threadPrefix + "timer"));
-    this.timer.setRemoveOnCancelPolicy(true);
-    if (settings.eventListener() != null) {
-      listeners.add(settings.eventListener());
-    }
+    this.events =
+        new EventDispatch(
+            peer, closed::get, r -> pooled(r, threadPrefix + "events"), settings.eventListener());
+    this.calls = new PendingCalls(peer, r -> pooled(r, threadPrefix + "timer"), this::shutdown);
     this.reader = daemon(this::readLoop, threadPrefix + "reader");
   }
 
@@ -254,14 +224,14 @@ public final class QmpConnection implements QmpClient {
     CompletableFuture<R> future = new CompletableFuture<>();
     QmpConnectionClosedException gone = closed.get();
     if (gone != null) {
-      future.completeExceptionally(closedFor(name, gone));
+      future.completeExceptionally(PendingCalls.closedFor(name, gone));
       return future;
     }
     if (!fds.isEmpty() && !transport.canPassFileDescriptors()) {
       throw new IllegalArgumentException(
           name + " passes file descriptors, which needs a Unix socket, not " + peer);
     }
-    long id = ids.incrementAndGet();
+    long id = calls.nextId();
     ObjectNode request = CODEC.objectNode();
     request.put("execute", name);
     if (arguments != null && !arguments.isEmpty()) {
@@ -270,20 +240,11 @@ public final class QmpConnection implements QmpClient {
     request.put("id", id);
     byte[] bytes = encodeLine(request);
 
-    PendingCall<R> call = new PendingCall<>(name, replyType, future);
-    pending.put(id, call);
-    // A cancelled or otherwise completed future frees its slot; a late reply is then dropped.
-    future.whenComplete((r, t) -> pending.remove(id, call));
-    try {
-      call.timeout =
-          timer.schedule(() -> expire(call, timeout), timeout.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      // The connection closed since the check above and stopped the timer; the check below
-      // reports it.
-    }
+    PendingCalls.PendingCall<R> call = calls.add(id, name, replyType, future, timeout);
     if (closed.get() != null) {
       // close() may have swept the table before we added to it.
-      future.completeExceptionally(closedFor(name, Objects.requireNonNull(closed.get())));
+      future.completeExceptionally(
+          PendingCalls.closedFor(name, Objects.requireNonNull(closed.get())));
       return future;
     }
     try {
@@ -295,46 +256,9 @@ public final class QmpConnection implements QmpClient {
               "the connection to " + peer + " broke while sending " + name + ": " + e.getMessage(),
               e);
       shutdown(broken);
-      future.completeExceptionally(closedFor(name, broken));
+      future.completeExceptionally(PendingCalls.closedFor(name, broken));
     }
     return future;
-  }
-
-  private void expire(PendingCall<?> call, Duration timeout) {
-    if (call.sent) {
-      call.future.completeExceptionally(
-          new QmpTimeoutException(
-              call.name
-                  + " got no reply from "
-                  + peer
-                  + " within "
-                  + timeout.toMillis()
-                  + " ms; QEMU may still carry it out, and its late reply will be dropped",
-              timeout));
-      return;
-    }
-    // The request is still stuck in the socket (or behind another one that is): QEMU has not read
-    // its monitor for a whole timeout, as when it is stopped. A write cannot be taken back or
-    // bounded, and a half-written request would corrupt the stream, so the connection is closed;
-    // that also unblocks the writing thread.
-    call.future.completeExceptionally(
-        new QmpTimeoutException(
-            call.name
-                + " could not be sent to "
-                + peer
-                + " within "
-                + timeout.toMillis()
-                + " ms: QEMU does not read its monitor (is it stopped or hung?); the connection was"
-                + " closed",
-            timeout));
-    shutdown(
-        new QmpConnectionClosedException(
-            "the QMP connection "
-                + peer
-                + " was closed because QEMU did not read a request for "
-                + timeout.toMillis()
-                + " ms (is it stopped or hung?)",
-            null));
   }
 
   private static byte[] encodeLine(ObjectNode request) {
@@ -360,7 +284,7 @@ public final class QmpConnection implements QmpClient {
     }
   }
 
-  private static RuntimeException rethrow(@Nullable Throwable cause) {
+  static RuntimeException rethrow(@Nullable Throwable cause) {
     if (cause instanceof RuntimeException re) {
       return re;
     }
@@ -374,42 +298,13 @@ public final class QmpConnection implements QmpClient {
 
   @Override
   public Subscription subscribe(QmpEventListener listener) {
-    Objects.requireNonNull(listener, "listener");
-    listeners.add(listener);
-    AtomicBoolean done = new AtomicBoolean();
-    return () -> {
-      if (done.compareAndSet(false, true)) {
-        listeners.remove(listener);
-      }
-    };
+    return events.subscribe(listener);
   }
 
   @Override
   public <E extends QmpEvent> EventWait<E> expectEvent(
       Class<E> type, Predicate<? super E> predicate) {
-    Objects.requireNonNull(type, "type");
-    Objects.requireNonNull(predicate, "predicate");
-    Waiter<E> waiter = new Waiter<>(type, predicate, eventsReceived.get());
-    waiters.add(waiter);
-    waiter.future.whenComplete((e, t) -> waiters.remove(waiter));
-    QmpConnectionClosedException gone = closed.get();
-    if (gone != null) {
-      waiter.future.completeExceptionally(gone);
-    }
-    return waiter;
-  }
-
-  private void dispatchEvent(long sequence, QmpEvent event) {
-    for (Waiter<?> waiter : waiters) {
-      waiter.offer(sequence, event);
-    }
-    for (QmpEventListener listener : listeners) {
-      try {
-        listener.onEvent(event);
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, "event listener failed on " + event.name(), e);
-      }
-    }
+    return events.expectEvent(type, predicate);
   }
 
   // ---------------------------------------------------------------- reading
@@ -507,40 +402,7 @@ public final class QmpConnection implements QmpClient {
       LOG.log(System.Logger.Level.WARNING, "dropping an event that does not decode: " + preview(line), e);
       return;
     }
-    long sequence = eventsReceived.incrementAndGet();
-    long size = line.length;
-    if (queuedEventBytes.addAndGet(size) <= Math.max(MAX_QUEUED_EVENT_BYTES, size)) {
-      try {
-        eventThread.execute(
-            () -> {
-              queuedEventBytes.addAndGet(-size);
-              dispatchEvent(sequence, event);
-            });
-        return;
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        // full, or closed: handled below
-      }
-    }
-    queuedEventBytes.addAndGet(-size);
-    if (closed.get() != null) {
-      LOG.log(System.Logger.Level.DEBUG, "event {0} arrived after close", event.name());
-      return;
-    }
-    // The listeners are too far behind: they lose this event. Waits still see it, here on the
-    // reader thread, since a lost MIGRATION or SUSPEND event would fail a whole save.
-    long dropped = eventsDropped.incrementAndGet();
-    if (dropped == 1 || dropped % 10_000 == 0) {
-      LOG.log(
-          System.Logger.Level.WARNING,
-          "QEMU at {0} sends events faster than the event listeners take them: {1} events"
-              + " dropped for the listeners so far (the latest {2}); event waits still see them",
-          peer,
-          dropped,
-          event.name());
-    }
-    for (Waiter<?> waiter : waiters) {
-      waiter.offer(sequence, event);
-    }
+    events.accept(event, line.length);
   }
 
   private void handleReply(JsonNode message, byte[] line) {
@@ -550,7 +412,7 @@ public final class QmpConnection implements QmpClient {
           preview(line));
       return;
     }
-    PendingCall<?> call = pending.remove(idNode.asLong());
+    PendingCalls.PendingCall<?> call = calls.remove(idNode.asLong());
     if (call == null) {
       LOG.log(System.Logger.Level.DEBUG,
           "dropping a reply nobody waits for (it timed out, or was never sent): {0}", preview(line));
@@ -608,26 +470,11 @@ public final class QmpConnection implements QmpClient {
     transport.close();
     greetingFuture.completeExceptionally(reason.getCause() instanceof QmpProtocolException p
         ? p : reason);
-    List<PendingCall<?>> calls = new ArrayList<>(pending.values());
-    pending.clear();
-    for (PendingCall<?> call : calls) {
-      call.future.completeExceptionally(closedFor(call.name, reason));
-    }
+    calls.failAll(reason);
     // Queued events are still delivered; waiters still open after them fail.
-    try {
-      eventThread.execute(() -> failWaiters(reason));
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      failWaiters(reason);
-    }
-    eventThread.shutdown();
-    timer.shutdownNow();
+    events.shutdown(reason);
+    calls.stopTimer();
     closeFuture.complete(byUser ? null : reason);
-  }
-
-  private void failWaiters(QmpConnectionClosedException reason) {
-    for (Waiter<?> waiter : waiters) {
-      waiter.future.completeExceptionally(reason);
-    }
   }
 
   private void joinThreads() {
@@ -649,16 +496,9 @@ public final class QmpConnection implements QmpClient {
     }
   }
 
-  private static QmpConnectionClosedException closedFor(
-      String command, QmpConnectionClosedException reason) {
-    return new QmpConnectionClosedException(
-        command + " failed: " + reason.getMessage(),
-        reason.getCause() != null ? reason.getCause() : reason);
-  }
-
   // ---------------------------------------------------------------- helpers
 
-  private static void checkTimeout(Duration timeout) {
+  static void checkTimeout(Duration timeout) {
     Objects.requireNonNull(timeout, "timeout");
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("timeout must be positive: " + timeout);
@@ -679,100 +519,5 @@ public final class QmpConnection implements QmpClient {
     Thread t = new Thread(r, name);
     t.setDaemon(true);
     return t;
-  }
-
-  /** A sent command waiting for its reply. */
-  private static final class PendingCall<R> {
-    final String name;
-    final Type replyType;
-    final CompletableFuture<R> future;
-    volatile @Nullable ScheduledFuture<?> timeout;
-    /** Whether the request was written out whole. */
-    volatile boolean sent;
-
-    PendingCall(String name, Type replyType, CompletableFuture<R> future) {
-      this.name = name;
-      this.replyType = replyType;
-      this.future = future;
-      future.whenComplete((r, t) -> {
-        ScheduledFuture<?> s = timeout;
-        if (s != null) {
-          s.cancel(false);
-        }
-      });
-    }
-
-    void complete(JsonNode message) {
-      JsonNode error = message.get("error");
-      if (error != null) {
-        future.completeExceptionally(Replies.error(name, error));
-        return;
-      }
-      try {
-        future.complete(Replies.decode(message.get("return"), replyType, name, CODEC));
-      } catch (QmpException e) {
-        future.completeExceptionally(e);
-      }
-    }
-  }
-
-  /** A registered {@link EventWait}. */
-  private final class Waiter<E extends QmpEvent> implements EventWait<E> {
-    final Class<E> type;
-    final Predicate<? super E> predicate;
-    final long registeredAfter;
-    final CompletableFuture<E> future = new CompletableFuture<>();
-
-    Waiter(Class<E> type, Predicate<? super E> predicate, long registeredAfter) {
-      this.type = type;
-      this.predicate = predicate;
-      this.registeredAfter = registeredAfter;
-    }
-
-    void offer(long sequence, QmpEvent event) {
-      if (sequence <= registeredAfter || future.isDone() || !type.isInstance(event)) {
-        return;
-      }
-      E typed = type.cast(event);
-      try {
-        if (predicate.test(typed)) {
-          future.complete(typed);
-        }
-      } catch (RuntimeException e) {
-        future.completeExceptionally(e);
-      }
-    }
-
-    @Override
-    public E await(Duration timeout) {
-      checkTimeout(timeout);
-      try {
-        return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-      } catch (TimeoutException e) {
-        throw new QmpTimeoutException(
-            "no matching " + type.getSimpleName() + " from " + peer + " within "
-                + timeout.toMillis() + " ms",
-            timeout);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new QmpInterruptedException(
-            "interrupted while waiting for " + type.getSimpleName(), e);
-      } catch (ExecutionException e) {
-        throw rethrow(e.getCause());
-      } catch (CancellationException e) {
-        throw new QmpException("the wait for " + type.getSimpleName() + " was closed", e);
-      }
-    }
-
-    @Override
-    public CompletableFuture<E> future() {
-      return future.copy();
-    }
-
-    @Override
-    public void close() {
-      future.cancel(false);
-      waiters.remove(this);
-    }
   }
 }

@@ -1,0 +1,167 @@
+package io.github.qemucpr.qmp.internal.protocol;
+
+import io.github.qemucpr.qmp.QmpConnectionClosedException;
+import io.github.qemucpr.qmp.QmpException;
+import io.github.qemucpr.qmp.QmpTimeoutException;
+import java.lang.reflect.Type;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The commands of a {@link QmpConnection} that wait for their replies: the request ids, the table
+ * of pending calls by id, and the timer thread that expires a call whose reply is late, closing
+ * the connection when the request could not even be sent.
+ */
+final class PendingCalls {
+
+  private final String peer;
+  private final Consumer<QmpConnectionClosedException> closeConnection;
+  private final AtomicLong ids = new AtomicLong();
+  private final ConcurrentHashMap<Long, PendingCall<?>> pending = new ConcurrentHashMap<>();
+  private final ScheduledThreadPoolExecutor timer;
+
+  /**
+   * @param threads makes the timer thread
+   * @param closeConnection closes the connection for a request QEMU did not read in time
+   */
+  PendingCalls(
+      String peer, ThreadFactory threads, Consumer<QmpConnectionClosedException> closeConnection) {
+    this.peer = peer;
+    this.closeConnection = closeConnection;
+    this.timer = new ScheduledThreadPoolExecutor(1, threads);
+    this.timer.setRemoveOnCancelPolicy(true);
+  }
+
+  long nextId() {
+    return ids.incrementAndGet();
+  }
+
+  /**
+   * Enters a call under {@code id} and starts its timeout. The caller checks for a close after
+   * this: one that came first has stopped the timer and may have swept the table already.
+   */
+  <R> PendingCall<R> add(
+      long id, String name, Type replyType, CompletableFuture<R> future, Duration timeout) {
+    PendingCall<R> call = new PendingCall<>(name, replyType, future);
+    pending.put(id, call);
+    // A cancelled or otherwise completed future frees its slot; a late reply is then dropped.
+    future.whenComplete((r, t) -> pending.remove(id, call));
+    try {
+      call.timeout =
+          timer.schedule(() -> expire(call, timeout), timeout.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // The connection closed since the caller checked and stopped the timer; the caller's check
+      // after this reports it.
+    }
+    return call;
+  }
+
+  /** Takes the call waiting for the reply with this id, or null if none does. */
+  @Nullable PendingCall<?> remove(long id) {
+    return pending.remove(id);
+  }
+
+  private void expire(PendingCall<?> call, Duration timeout) {
+    if (call.sent) {
+      call.future.completeExceptionally(
+          new QmpTimeoutException(
+              call.name
+                  + " got no reply from "
+                  + peer
+                  + " within "
+                  + timeout.toMillis()
+                  + " ms; QEMU may still carry it out, and its late reply will be dropped",
+              timeout));
+      return;
+    }
+    // The request is still stuck in the socket (or behind another one that is): QEMU has not read
+    // its monitor for a whole timeout, as when it is stopped. A write cannot be taken back or
+    // bounded, and a half-written request would corrupt the stream, so the connection is closed;
+    // that also unblocks the writing thread.
+    call.future.completeExceptionally(
+        new QmpTimeoutException(
+            call.name
+                + " could not be sent to "
+                + peer
+                + " within "
+                + timeout.toMillis()
+                + " ms: QEMU does not read its monitor (is it stopped or hung?); the connection was"
+                + " closed",
+            timeout));
+    closeConnection.accept(
+        new QmpConnectionClosedException(
+            "the QMP connection "
+                + peer
+                + " was closed because QEMU did not read a request for "
+                + timeout.toMillis()
+                + " ms (is it stopped or hung?)",
+            null));
+  }
+
+  /** Fails every pending call because the connection closed for {@code reason}. */
+  void failAll(QmpConnectionClosedException reason) {
+    List<PendingCall<?>> calls = new ArrayList<>(pending.values());
+    pending.clear();
+    for (PendingCall<?> call : calls) {
+      call.future.completeExceptionally(closedFor(call.name, reason));
+    }
+  }
+
+  /** Stops the timer thread; calls added after this get no timeout. */
+  void stopTimer() {
+    timer.shutdownNow();
+  }
+
+  static QmpConnectionClosedException closedFor(
+      String command, QmpConnectionClosedException reason) {
+    return new QmpConnectionClosedException(
+        command + " failed: " + reason.getMessage(),
+        reason.getCause() != null ? reason.getCause() : reason);
+  }
+
+  /** A sent command waiting for its reply. */
+  static final class PendingCall<R> {
+    final String name;
+    final Type replyType;
+    final CompletableFuture<R> future;
+    volatile @Nullable ScheduledFuture<?> timeout;
+    /** Whether the request was written out whole. */
+    volatile boolean sent;
+
+    PendingCall(String name, Type replyType, CompletableFuture<R> future) {
+      this.name = name;
+      this.replyType = replyType;
+      this.future = future;
+      future.whenComplete((r, t) -> {
+        ScheduledFuture<?> s = timeout;
+        if (s != null) {
+          s.cancel(false);
+        }
+      });
+    }
+
+    void complete(JsonNode message) {
+      JsonNode error = message.get("error");
+      if (error != null) {
+        future.completeExceptionally(Replies.error(name, error));
+        return;
+      }
+      try {
+        future.complete(Replies.decode(message.get("return"), replyType, name, QmpConnection.CODEC));
+      } catch (QmpException e) {
+        future.completeExceptionally(e);
+      }
+    }
+  }
+}
