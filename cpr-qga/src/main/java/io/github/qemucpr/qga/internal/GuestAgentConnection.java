@@ -14,9 +14,12 @@ import io.github.qemucpr.qga.command.ExecStarted;
 import io.github.qemucpr.qga.command.ExecStatus;
 import io.github.qemucpr.qga.command.GuestExec;
 import io.github.qemucpr.qga.command.GuestExecStatus;
-import io.github.qemucpr.qmp.internal.wire.FrameTooLargeException;
+import io.github.qemucpr.qga.internal.AgentFrames.Delimiter;
+import io.github.qemucpr.qga.internal.AgentFrames.End;
+import io.github.qemucpr.qga.internal.AgentFrames.Frame;
+import io.github.qemucpr.qga.internal.AgentFrames.Line;
+import io.github.qemucpr.qga.internal.AgentFrames.Oversized;
 import io.github.qemucpr.qmp.internal.wire.JsonCodec;
-import io.github.qemucpr.qmp.internal.wire.LineReader;
 import io.github.qemucpr.qmp.internal.wire.Transport;
 import io.github.qemucpr.qmp.internal.wire.UnixSocketTransport;
 import java.io.IOException;
@@ -24,12 +27,10 @@ import java.lang.reflect.Type;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
@@ -49,24 +50,20 @@ import tools.jackson.databind.node.ObjectNode;
 /**
  * The guest agent protocol engine behind {@link GuestAgentClient}.
  *
- * <p>One reader thread consumes the socket all the time and turns it into {@link Frame}s: whole
- * lines, 0xFF delimiters, oversized messages and the end of the stream. Reading ahead like this
- * (instead of reading on the caller's thread) is what lets a call end at its timeout while the
- * socket stays blocking, and it leaves a late reply in the queue, where the next resynchronization
- * throws it away. Commands are serialized by a fair lock, because the agent runs one at a time and
- * answers without ids that could be relied on (qemu-ga echoes {@code id}, but its parse errors
- * carry none).
+ * <p>One reader thread ({@link AgentFrames}) consumes the socket all the time and turns it into
+ * {@link Frame}s: whole lines, 0xFF delimiters, oversized messages and the end of the stream.
+ * Reading ahead like this (instead of reading on the caller's thread) is what lets a call end at
+ * its timeout while the socket stays blocking, and it leaves a late reply in the queue, where the
+ * next resynchronization throws it away. Commands are serialized by a fair lock, because the agent
+ * runs one at a time and answers without ids that could be relied on (qemu-ga echoes {@code id},
+ * but its parse errors carry none).
  */
 public final class GuestAgentConnection implements GuestAgentClient {
 
   private static final System.Logger LOG = System.getLogger(GuestAgentConnection.class.getName());
   private static final JsonCodec CODEC = new JsonCodec(new QgaJsonModule());
   private static final AtomicLong CONNECTIONS = new AtomicLong();
-  private static final byte DELIMITER = (byte) 0xFF;
   private static final String SYNC = "guest-sync-delimited";
-
-  /** Replies are read by one caller at a time, so only a flood of stale lines can fill this. */
-  private static final int MAX_QUEUED_FRAMES = 4096;
 
   private static final Duration MIN_POLL = Duration.ofMillis(10);
   private static final Duration MAX_POLL = Duration.ofMillis(200);
@@ -76,13 +73,11 @@ public final class GuestAgentConnection implements GuestAgentClient {
   private final GuestAgentSettings settings;
   private final Transport transport;
   private final String peer;
-  private final LineReader lines;
-  private final LinkedBlockingDeque<Frame> frames = new LinkedBlockingDeque<>(MAX_QUEUED_FRAMES);
   private final ReentrantLock turn = new ReentrantLock(true);
   private final AtomicLong ids = new AtomicLong(ThreadLocalRandom.current().nextLong(1, 1L << 40));
   private final AtomicReference<@Nullable GuestAgentConnectionClosedException> closed =
       new AtomicReference<>();
-  private final Thread reader;
+  private final AgentFrames frames;
   private final ThreadPoolExecutor async;
   /** Bounds each write; its thread lives only while a write is guarded, and a second after. */
   private final ScheduledThreadPoolExecutor watchdog;
@@ -105,9 +100,8 @@ public final class GuestAgentConnection implements GuestAgentClient {
     this.peer = transport.describe();
     String prefix =
         "qga-" + (settings.name() != null ? settings.name() : CONNECTIONS.incrementAndGet()) + "-";
-    this.lines = new LineReader(transport.input(), settings.maxMessageBytes());
-    this.reader = new Thread(this::readLoop, prefix + "reader");
-    this.reader.setDaemon(true);
+    this.frames =
+        new AgentFrames(transport, peer, settings.maxMessageBytes(), closed, prefix + "reader");
     // No thread until the first async call, and none once idle for a second.
     this.async =
         new ThreadPoolExecutor(
@@ -138,7 +132,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
   /** Opens the socket (retrying within the connect timeout) and starts the reader thread. */
   public static GuestAgentConnection open(GuestAgentSettings settings) {
     GuestAgentConnection connection = new GuestAgentConnection(settings, connect(settings));
-    connection.reader.start();
+    connection.frames.start();
     return connection;
   }
 
@@ -315,7 +309,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
         new GuestAgentConnectionClosedException(
             "the guest agent client for " + peer + " was closed", null));
     transport.close();
-    push(End.INSTANCE);
+    frames.push(End.INSTANCE);
     async.shutdown();
     watchdog.shutdownNow();
     List<Runnable> queued = new ArrayList<>();
@@ -327,8 +321,8 @@ public final class GuestAgentConnection implements GuestAgentClient {
     }
     Thread self = Thread.currentThread();
     try {
-      if (self != reader) {
-        reader.join(THREAD_JOIN.toMillis());
+      if (self != frames.reader()) {
+        frames.reader().join(THREAD_JOIN.toMillis());
       }
       Thread worker = asyncThread;
       if (worker != null && self != worker) {
@@ -410,7 +404,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
-      Frame frame = next(deadline);
+      Frame frame = frames.next(deadline);
       if (frame == null) {
         needsSync = true;
         throw new GuestAgentTimeoutException(
@@ -433,7 +427,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
       if (!(frame instanceof Line line)) {
         continue; // a delimiter without a line: nothing to hand out
       }
-      JsonNode message = parse(line.bytes);
+      JsonNode message = parse(line.bytes());
       if (message == null || !message.isObject()) {
         needsSync = true;
         throw new GuestAgentProtocolException(
@@ -442,7 +436,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
                 + " answered "
                 + name
                 + " with something that is not a JSON object: "
-                + preview(line.bytes),
+                + preview(line.bytes()),
             null);
       }
       if (!hasId(message, id)) {
@@ -461,7 +455,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
                 + " answered "
                 + name
                 + " with neither return nor error: "
-                + preview(line.bytes),
+                + preview(line.bytes()),
             null);
       }
       return decode(message.get("return"), replyType, name);
@@ -486,7 +480,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
     long deadline = System.nanoTime() + settings.noReplyWindow().toNanos();
     boolean delimited = false;
     while (true) {
-      Frame frame = next(deadline);
+      Frame frame = frames.next(deadline);
       if (frame == null) {
         needsSync = true; // under way (the guest is suspending): the sync's answer comes later
         return;
@@ -505,7 +499,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
         delimited = true;
         continue;
       }
-      JsonNode message = parse(((Line) frame).bytes);
+      JsonNode message = parse(((Line) frame).bytes());
       if (message == null || !message.isObject()) {
         needsSync = true;
         throw new GuestAgentProtocolException(
@@ -515,7 +509,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
                 + name
                 + " with something that is not a"
                 + " JSON object: "
-                + preview(((Line) frame).bytes),
+                + preview(((Line) frame).bytes()),
             null);
       }
       if (delimited && isSyncAnswer(message, probe)) {
@@ -542,7 +536,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
     long deadline = System.nanoTime() + timeout.toNanos();
     boolean delimited = false;
     while (true) {
-      Frame frame = next(deadline);
+      Frame frame = frames.next(deadline);
       if (frame == null) {
         throw new GuestAgentTimeoutException(
             "the guest agent did not answer guest-sync-delimited within "
@@ -558,7 +552,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
       } else if (frame instanceof Delimiter) {
         delimited = true;
       } else if (delimited) {
-        JsonNode message = parse(((Line) frame).bytes);
+        JsonNode message = parse(((Line) frame).bytes());
         if (message != null && isSyncAnswer(message, id)) {
           needsSync = false;
           return;
@@ -610,102 +604,6 @@ public final class GuestAgentConnection implements GuestAgentClient {
     }
   }
 
-  // ---------------------------------------------------------------- reading
-
-  /** A unit of the agent's stream, as the reader thread hands it to callers. */
-  private sealed interface Frame permits Line, Delimiter, Oversized, End {}
-
-  /** One whole line (never containing 0xFF). */
-  private record Line(byte[] bytes) implements Frame {}
-
-  /** A 0xFF byte: what follows starts a fresh message. */
-  private enum Delimiter implements Frame {
-    INSTANCE
-  }
-
-  /** A message over the limit; the reader then skips to the next delimiter. */
-  private record Oversized(FrameTooLargeException cause) implements Frame {}
-
-  /** The stream ended; stays at the head of the queue. */
-  private enum End implements Frame {
-    INSTANCE
-  }
-
-  private void readLoop() {
-    GuestAgentConnectionClosedException reason;
-    try {
-      while (true) {
-        byte[] line;
-        try {
-          line = lines.readLine();
-        } catch (FrameTooLargeException e) {
-          push(new Oversized(e));
-          if (!lines.skipPast(DELIMITER)) {
-            line = null;
-          } else {
-            push(Delimiter.INSTANCE);
-            continue;
-          }
-        }
-        if (line == null) {
-          reason =
-              new GuestAgentConnectionClosedException(
-                  "QEMU closed the guest agent socket " + peer + " (did it exit?)", null);
-          break;
-        }
-        split(line);
-      }
-    } catch (IOException e) {
-      reason =
-          new GuestAgentConnectionClosedException(
-              "the connection to the guest agent at " + peer + " broke: " + e.getMessage(), e);
-    }
-    if (closed.compareAndSet(null, reason)) {
-      transport.close();
-    }
-    push(End.INSTANCE);
-  }
-
-  /** Splits a line at 0xFF bytes: what precedes the last one is an interrupted message. */
-  private void split(byte[] line) {
-    int last = -1;
-    for (int i = 0; i < line.length; i++) {
-      if (line[i] == DELIMITER) {
-        last = i;
-      }
-    }
-    if (last < 0) {
-      push(new Line(line));
-      return;
-    }
-    push(Delimiter.INSTANCE);
-    if (last + 1 < line.length) {
-      push(new Line(Arrays.copyOfRange(line, last + 1, line.length)));
-    }
-  }
-
-  private void push(Frame frame) {
-    while (!frames.offerLast(frame)) {
-      Frame dropped = frames.pollFirst();
-      if (dropped != null) {
-        LOG.log(
-            System.Logger.Level.WARNING,
-            "the guest agent at {0} floods the client: dropping" + " an unread message",
-            peer);
-      }
-    }
-  }
-
-  /** The next frame before {@code deadline}, or {@code null}; an {@link End} stays queued. */
-  private @Nullable Frame next(long deadline) throws InterruptedException {
-    long left = deadline - System.nanoTime();
-    Frame frame = left > 0 ? frames.pollFirst(left, TimeUnit.NANOSECONDS) : frames.pollFirst();
-    if (frame == End.INSTANCE) {
-      frames.offerFirst(frame);
-    }
-    return frame;
-  }
-
   // ---------------------------------------------------------------- encoding and decoding
 
   private static JsonNode encodeArguments(GuestAgentCommand<?> command) {
@@ -742,7 +640,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
     int offset = delimiterFirst ? 1 : 0;
     byte[] bytes = new byte[offset + json.length + 1];
     if (delimiterFirst) {
-      bytes[0] = DELIMITER;
+      bytes[0] = AgentFrames.DELIMITER;
     }
     System.arraycopy(json, 0, bytes, offset, json.length);
     bytes[bytes.length - 1] = '\n';
