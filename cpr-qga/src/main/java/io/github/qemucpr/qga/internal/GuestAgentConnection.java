@@ -2,8 +2,6 @@ package io.github.qemucpr.qga.internal;
 
 import io.github.qemucpr.qga.GuestAgentClient;
 import io.github.qemucpr.qga.GuestAgentCommand;
-import io.github.qemucpr.qga.GuestAgentCommandException;
-import io.github.qemucpr.qga.GuestAgentCommandUnavailableException;
 import io.github.qemucpr.qga.GuestAgentConnectException;
 import io.github.qemucpr.qga.GuestAgentConnectionClosedException;
 import io.github.qemucpr.qga.GuestAgentInterruptedException;
@@ -19,7 +17,6 @@ import io.github.qemucpr.qga.internal.AgentFrames.End;
 import io.github.qemucpr.qga.internal.AgentFrames.Frame;
 import io.github.qemucpr.qga.internal.AgentFrames.Line;
 import io.github.qemucpr.qga.internal.AgentFrames.Oversized;
-import io.github.qemucpr.qmp.internal.wire.JsonCodec;
 import io.github.qemucpr.qmp.internal.wire.Transport;
 import io.github.qemucpr.qmp.internal.wire.UnixSocketTransport;
 import java.io.IOException;
@@ -28,7 +25,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -43,9 +39,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The guest agent protocol engine behind {@link GuestAgentClient}.
@@ -56,12 +50,12 @@ import tools.jackson.databind.node.ObjectNode;
  * its timeout while the socket stays blocking, and it leaves a late reply in the queue, where the
  * next resynchronization throws it away. Commands are serialized by a fair lock, because the agent
  * runs one at a time and answers without ids that could be relied on (qemu-ga echoes {@code id},
- * but its parse errors carry none).
+ * but its parse errors carry none). {@link AgentCodec} encodes the requests and decodes the
+ * replies.
  */
 public final class GuestAgentConnection implements GuestAgentClient {
 
   private static final System.Logger LOG = System.getLogger(GuestAgentConnection.class.getName());
-  private static final JsonCodec CODEC = new JsonCodec(new QgaJsonModule());
   private static final AtomicLong CONNECTIONS = new AtomicLong();
   private static final String SYNC = "guest-sync-delimited";
 
@@ -176,7 +170,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
     checkTimeout(timeout);
     return call(
         command.name(),
-        encodeArguments(command),
+        AgentCodec.encodeArguments(command),
         command.replyType(),
         command.sendsReply(),
         timeout,
@@ -194,7 +188,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
       GuestAgentCommand<R> command, Duration timeout) {
     Objects.requireNonNull(command, "command");
     checkTimeout(timeout);
-    JsonNode arguments = encodeArguments(command);
+    JsonNode arguments = AgentCodec.encodeArguments(command);
     return submit(
         command.name(),
         timeout,
@@ -357,7 +351,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
         syncLocked();
       }
       long id = ids.incrementAndGet();
-      send(name, encodeRequest(name, arguments, id, false), timeout);
+      send(name, AgentCodec.encodeRequest(name, arguments, id, false), timeout);
       if (!sendsReply) {
         awaitAcceptance(name, id);
         return null;
@@ -427,7 +421,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
       if (!(frame instanceof Line line)) {
         continue; // a delimiter without a line: nothing to hand out
       }
-      JsonNode message = parse(line.bytes());
+      JsonNode message = AgentCodec.parse(line.bytes());
       if (message == null || !message.isObject()) {
         needsSync = true;
         throw new GuestAgentProtocolException(
@@ -439,13 +433,13 @@ public final class GuestAgentConnection implements GuestAgentClient {
                 + preview(line.bytes()),
             null);
       }
-      if (!hasId(message, id)) {
+      if (!AgentCodec.hasId(message, id)) {
         LOG.log(System.Logger.Level.DEBUG, "dropping a stale reply from {0}: {1}", peer, message);
         continue;
       }
       JsonNode error = message.get("error");
       if (error != null) {
-        throw error(name, error);
+        throw AgentCodec.error(name, error);
       }
       if (!message.has("return")) {
         needsSync = true;
@@ -458,7 +452,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
                 + preview(line.bytes()),
             null);
       }
-      return decode(message.get("return"), replyType, name);
+      return AgentCodec.decode(message.get("return"), replyType, name, peer);
     }
   }
 
@@ -468,9 +462,12 @@ public final class GuestAgentConnection implements GuestAgentClient {
    * up to the no-reply window for an error, the sync's answer, or nothing.
    */
   private void awaitAcceptance(String name, long id) throws InterruptedException {
-    long probe = randomId();
+    long probe = AgentCodec.randomId();
     try {
-      send(name, encodeRequest(SYNC, syncArguments(probe), null, false), settings.noReplyWindow());
+      send(
+          name,
+          AgentCodec.encodeRequest(SYNC, AgentCodec.syncArguments(probe), null, false),
+          settings.noReplyWindow());
     } catch (GuestAgentConnectionClosedException e) {
       if (closedByClient) {
         throw e;
@@ -499,7 +496,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
         delimited = true;
         continue;
       }
-      JsonNode message = parse(((Line) frame).bytes());
+      JsonNode message = AgentCodec.parse(((Line) frame).bytes());
       if (message == null || !message.isObject()) {
         needsSync = true;
         throw new GuestAgentProtocolException(
@@ -512,13 +509,13 @@ public final class GuestAgentConnection implements GuestAgentClient {
                 + preview(((Line) frame).bytes()),
             null);
       }
-      if (delimited && isSyncAnswer(message, probe)) {
+      if (delimited && AgentCodec.isSyncAnswer(message, probe)) {
         return; // the agent finished the command without an error and went on to the sync
       }
       JsonNode error = message.get("error");
-      if (error != null && hasId(message, id)) {
+      if (error != null && AgentCodec.hasId(message, id)) {
         needsSync = true; // the sync's answer is still on its way
-        throw error(name, error);
+        throw AgentCodec.error(name, error);
       }
     }
   }
@@ -528,11 +525,11 @@ public final class GuestAgentConnection implements GuestAgentClient {
    * 0xFF delimiter and every answer without that id.
    */
   private void syncLocked() throws InterruptedException {
-    long id = randomId();
+    long id = AgentCodec.randomId();
     frames.clear(); // whatever is queued now predates the sync, so it is stale
     ensureOpen(SYNC);
     Duration timeout = settings.syncTimeout();
-    send(SYNC, encodeRequest(SYNC, syncArguments(id), null, true), timeout);
+    send(SYNC, AgentCodec.encodeRequest(SYNC, AgentCodec.syncArguments(id), null, true), timeout);
     long deadline = System.nanoTime() + timeout.toNanos();
     boolean delimited = false;
     while (true) {
@@ -552,8 +549,8 @@ public final class GuestAgentConnection implements GuestAgentClient {
       } else if (frame instanceof Delimiter) {
         delimited = true;
       } else if (delimited) {
-        JsonNode message = parse(((Line) frame).bytes());
-        if (message != null && isSyncAnswer(message, id)) {
+        JsonNode message = AgentCodec.parse(((Line) frame).bytes());
+        if (message != null && AgentCodec.isSyncAnswer(message, id)) {
           needsSync = false;
           return;
         }
@@ -604,48 +601,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
     }
   }
 
-  // ---------------------------------------------------------------- encoding and decoding
-
-  private static JsonNode encodeArguments(GuestAgentCommand<?> command) {
-    Map<String, ?> arguments = command.arguments();
-    if (arguments.isEmpty()) {
-      return CODEC.objectNode();
-    }
-    try {
-      return CODEC.toTree(arguments);
-    } catch (JacksonException e) {
-      throw new IllegalArgumentException(
-          "the arguments of " + command.name() + " cannot be encoded as JSON: " + e.getMessage(),
-          e);
-    }
-  }
-
-  private static ObjectNode syncArguments(long id) {
-    ObjectNode arguments = CODEC.objectNode();
-    arguments.put("id", id);
-    return arguments;
-  }
-
-  private static byte[] encodeRequest(
-      String name, @Nullable JsonNode arguments, @Nullable Long id, boolean delimiterFirst) {
-    ObjectNode request = CODEC.objectNode();
-    request.put("execute", name);
-    if (arguments != null && !arguments.isEmpty()) {
-      request.set("arguments", arguments);
-    }
-    if (id != null) {
-      request.put("id", id);
-    }
-    byte[] json = CODEC.encode(request);
-    int offset = delimiterFirst ? 1 : 0;
-    byte[] bytes = new byte[offset + json.length + 1];
-    if (delimiterFirst) {
-      bytes[0] = AgentFrames.DELIMITER;
-    }
-    System.arraycopy(json, 0, bytes, offset, json.length);
-    bytes[bytes.length - 1] = '\n';
-    return bytes;
-  }
+  // ---------------------------------------------------------------- writing
 
   /**
    * Writes a request, within {@code limit}. The agent's socket stops taking bytes once QEMU stops
@@ -710,71 +666,6 @@ public final class GuestAgentConnection implements GuestAgentClient {
     transport.close(); // ends the write, and the reader thread
   }
 
-  private static @Nullable JsonNode parse(byte[] line) {
-    try {
-      return CODEC.parse(line);
-    } catch (JacksonException e) {
-      return null;
-    }
-  }
-
-  /** Whether {@code message} answers request {@code id}; an answer without an id counts. */
-  private static boolean hasId(JsonNode message, long id) {
-    JsonNode replyId = message.get("id");
-    return replyId == null || (isLong(replyId) && replyId.longValue() == id);
-  }
-
-  private static boolean isSyncAnswer(JsonNode message, long id) {
-    JsonNode value = message.get("return");
-    return value != null && isLong(value) && value.longValue() == id;
-  }
-
-  /** An integer that fits a long: {@code longValue()} throws for a larger one. */
-  private static boolean isLong(JsonNode node) {
-    return node.isIntegralNumber() && node.canConvertToLong();
-  }
-
-  @SuppressWarnings("unchecked")
-  private <R> R decode(@Nullable JsonNode value, Type type, String name) {
-    if (type == Void.class) {
-      return null;
-    }
-    if (value == null || value.isNull()) {
-      throw new GuestAgentProtocolException(
-          "the guest agent at " + peer + " answered " + name + " without a return value", null);
-    }
-    if (type == JsonNode.class) {
-      return (R) value;
-    }
-    try {
-      R decoded = CODEC.decode(value, type);
-      if (decoded == null) {
-        throw new GuestAgentProtocolException(
-            "the reply to " + name + " decoded to nothing: " + value, null);
-      }
-      return decoded;
-    } catch (JacksonException e) {
-      throw new GuestAgentProtocolException(
-          "the reply to "
-              + name
-              + " does not have the expected shape ("
-              + type.getTypeName()
-              + "): "
-              + e.getOriginalMessage(),
-          e);
-    }
-  }
-
-  /** The one place that maps the agent's error classes. */
-  static GuestAgentCommandException error(String command, JsonNode error) {
-    String errorClass = error.path("class").asString("");
-    String description = error.path("desc").asString("(no description)");
-    if (errorClass.equals("CommandNotFound") || description.contains("has been disabled")) {
-      return new GuestAgentCommandUnavailableException(command, errorClass, description);
-    }
-    return new GuestAgentCommandException(command, errorClass, description);
-  }
-
   // ---------------------------------------------------------------- helpers
 
   private void ensureOpen(String name) {
@@ -824,11 +715,6 @@ public final class GuestAgentConnection implements GuestAgentClient {
       throw new IllegalArgumentException(
           "the arguments of " + command + " must be a JSON object, not " + arguments.getNodeType());
     }
-  }
-
-  private static long randomId() {
-    // Positive and below 2^53, so that any JSON implementation keeps it exact.
-    return ThreadLocalRandom.current().nextLong(1, 1L << 53);
   }
 
   /** "5 s" for whole seconds, "250 ms" otherwise. */
