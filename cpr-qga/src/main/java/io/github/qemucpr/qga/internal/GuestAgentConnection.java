@@ -29,8 +29,6 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -42,16 +40,17 @@ import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The guest agent protocol engine behind {@link GuestAgentClient}.
+ * The guest agent protocol engine behind {@link GuestAgentClient}: the public surface, the turn,
+ * the resynchronization, the flow of one command, asynchronous calls and closing.
  *
  * <p>One reader thread ({@link AgentFrames}) consumes the socket all the time and turns it into
  * {@link Frame}s: whole lines, 0xFF delimiters, oversized messages and the end of the stream.
  * Reading ahead like this (instead of reading on the caller's thread) is what lets a call end at
  * its timeout while the socket stays blocking, and it leaves a late reply in the queue, where the
- * next resynchronization throws it away. Commands are serialized by a fair lock, because the agent
- * runs one at a time and answers without ids that could be relied on (qemu-ga echoes {@code id},
- * but its parse errors carry none). {@link AgentCodec} encodes the requests and decodes the
- * replies.
+ * next resynchronization throws it away. Requests are written by {@link GuardedWriter}, and {@link
+ * AgentCodec} encodes them and decodes the replies. Commands are serialized by a fair lock, because
+ * the agent runs one at a time and answers without ids that could be relied on (qemu-ga echoes
+ * {@code id}, but its parse errors carry none).
  */
 public final class GuestAgentConnection implements GuestAgentClient {
 
@@ -73,10 +72,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
       new AtomicReference<>();
   private final AgentFrames frames;
   private final ThreadPoolExecutor async;
-  /** Bounds each write; its thread lives only while a write is guarded, and a second after. */
-  private final ScheduledThreadPoolExecutor watchdog;
-  /** Set when the watchdog closed the connection under a write that did not finish. */
-  private volatile boolean writeAbandoned;
+  private final GuardedWriter writer;
   private volatile @Nullable Thread asyncThread;
   private volatile boolean closedByClient;
 
@@ -110,17 +106,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
               asyncThread = t;
               return t;
             });
-    this.watchdog =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              Thread t = new Thread(r, prefix + "watchdog");
-              t.setDaemon(true);
-              return t;
-            });
-    this.watchdog.setRemoveOnCancelPolicy(true);
-    this.watchdog.setKeepAliveTime(1, TimeUnit.SECONDS);
-    this.watchdog.allowCoreThreadTimeOut(true);
+    this.writer = new GuardedWriter(transport, peer, closed, this::closedFor, prefix + "watchdog");
   }
 
   /** Opens the socket (retrying within the connect timeout) and starts the reader thread. */
@@ -305,7 +291,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
     transport.close();
     frames.push(End.INSTANCE);
     async.shutdown();
-    watchdog.shutdownNow();
+    writer.shutdownNow();
     List<Runnable> queued = new ArrayList<>();
     async.getQueue().drainTo(queued);
     for (Runnable r : queued) {
@@ -323,7 +309,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
         async.awaitTermination(THREAD_JOIN.toMillis(), TimeUnit.MILLISECONDS);
         worker.join(THREAD_JOIN.toMillis());
       }
-      watchdog.awaitTermination(THREAD_JOIN.toMillis(), TimeUnit.MILLISECONDS);
+      writer.awaitTermination(THREAD_JOIN.toMillis());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -351,7 +337,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
         syncLocked();
       }
       long id = ids.incrementAndGet();
-      send(name, AgentCodec.encodeRequest(name, arguments, id, false), timeout);
+      writer.send(name, AgentCodec.encodeRequest(name, arguments, id, false), timeout);
       if (!sendsReply) {
         awaitAcceptance(name, id);
         return null;
@@ -464,7 +450,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
   private void awaitAcceptance(String name, long id) throws InterruptedException {
     long probe = AgentCodec.randomId();
     try {
-      send(
+      writer.send(
           name,
           AgentCodec.encodeRequest(SYNC, AgentCodec.syncArguments(probe), null, false),
           settings.noReplyWindow());
@@ -529,7 +515,8 @@ public final class GuestAgentConnection implements GuestAgentClient {
     frames.clear(); // whatever is queued now predates the sync, so it is stale
     ensureOpen(SYNC);
     Duration timeout = settings.syncTimeout();
-    send(SYNC, AgentCodec.encodeRequest(SYNC, AgentCodec.syncArguments(id), null, true), timeout);
+    writer.send(
+        SYNC, AgentCodec.encodeRequest(SYNC, AgentCodec.syncArguments(id), null, true), timeout);
     long deadline = System.nanoTime() + timeout.toNanos();
     boolean delimited = false;
     while (true) {
@@ -599,71 +586,6 @@ public final class GuestAgentConnection implements GuestAgentClient {
         future.completeExceptionally(e);
       }
     }
-  }
-
-  // ---------------------------------------------------------------- writing
-
-  /**
-   * Writes a request, within {@code limit}. The agent's socket stops taking bytes once QEMU stops
-   * reading it, as when the guest is suspended or qemu-ga is stopped and the virtio-serial buffers
-   * are full; a socket write cannot be bounded, so the watchdog closes the connection under a write
-   * that outlives its limit, which ends the write.
-   */
-  private void send(String name, byte[] bytes, Duration limit) {
-    ScheduledFuture<?> guard;
-    try {
-      guard =
-          watchdog.schedule(
-              () -> abandonWrite(name, limit), limit.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (RejectedExecutionException e) {
-      throw closedFor(name); // closed meanwhile
-    }
-    try {
-      transport.write(bytes, List.of());
-    } catch (IOException e) {
-      if (writeAbandoned) {
-        throw new GuestAgentTimeoutException(
-            name
-                + " could not be sent to the guest agent at "
-                + peer
-                + " within "
-                + format(limit)
-                + ": QEMU does not take more input for the agent (is the guest suspended or"
-                + " frozen, or qemu-ga stopped?); the connection was closed, connect again",
-            limit);
-      }
-      if (closed.compareAndSet(
-          null,
-          new GuestAgentConnectionClosedException(
-              "the connection to the guest agent at "
-                  + peer
-                  + " broke while sending "
-                  + name
-                  + ": "
-                  + e.getMessage(),
-              e))) {
-        transport.close();
-      }
-      throw closedFor(name);
-    } finally {
-      guard.cancel(false);
-    }
-  }
-
-  private void abandonWrite(String name, Duration limit) {
-    writeAbandoned = true;
-    closed.compareAndSet(
-        null,
-        new GuestAgentConnectionClosedException(
-            "the connection to the guest agent at "
-                + peer
-                + " was closed because "
-                + name
-                + " could not be sent within "
-                + format(limit)
-                + " (is the guest suspended or frozen, or qemu-ga stopped?)",
-            null));
-    transport.close(); // ends the write, and the reader thread
   }
 
   // ---------------------------------------------------------------- helpers
