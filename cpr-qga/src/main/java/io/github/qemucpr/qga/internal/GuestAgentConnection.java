@@ -2,8 +2,6 @@ package io.github.qemucpr.qga.internal;
 
 import io.github.qemucpr.qga.GuestAgentClient;
 import io.github.qemucpr.qga.GuestAgentCommand;
-import io.github.qemucpr.qga.GuestAgentCommandException;
-import io.github.qemucpr.qga.GuestAgentCommandUnavailableException;
 import io.github.qemucpr.qga.GuestAgentConnectException;
 import io.github.qemucpr.qga.GuestAgentConnectionClosedException;
 import io.github.qemucpr.qga.GuestAgentInterruptedException;
@@ -14,9 +12,11 @@ import io.github.qemucpr.qga.command.ExecStarted;
 import io.github.qemucpr.qga.command.ExecStatus;
 import io.github.qemucpr.qga.command.GuestExec;
 import io.github.qemucpr.qga.command.GuestExecStatus;
-import io.github.qemucpr.qmp.internal.wire.FrameTooLargeException;
-import io.github.qemucpr.qmp.internal.wire.JsonCodec;
-import io.github.qemucpr.qmp.internal.wire.LineReader;
+import io.github.qemucpr.qga.internal.AgentFrames.Delimiter;
+import io.github.qemucpr.qga.internal.AgentFrames.End;
+import io.github.qemucpr.qga.internal.AgentFrames.Frame;
+import io.github.qemucpr.qga.internal.AgentFrames.Line;
+import io.github.qemucpr.qga.internal.AgentFrames.Oversized;
 import io.github.qemucpr.qmp.internal.wire.Transport;
 import io.github.qemucpr.qmp.internal.wire.UnixSocketTransport;
 import java.io.IOException;
@@ -24,16 +24,11 @@ import java.lang.reflect.Type;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -42,31 +37,26 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The guest agent protocol engine behind {@link GuestAgentClient}.
+ * The guest agent protocol engine behind {@link GuestAgentClient}: the public surface, the turn,
+ * the resynchronization, the flow of one command, asynchronous calls and closing.
  *
- * <p>One reader thread consumes the socket all the time and turns it into {@link Frame}s: whole
- * lines, 0xFF delimiters, oversized messages and the end of the stream. Reading ahead like this
- * (instead of reading on the caller's thread) is what lets a call end at its timeout while the
- * socket stays blocking, and it leaves a late reply in the queue, where the next resynchronization
- * throws it away. Commands are serialized by a fair lock, because the agent runs one at a time and
- * answers without ids that could be relied on (qemu-ga echoes {@code id}, but its parse errors
- * carry none).
+ * <p>One reader thread ({@link AgentFrames}) consumes the socket all the time and turns it into
+ * {@link Frame}s: whole lines, 0xFF delimiters, oversized messages and the end of the stream.
+ * Reading ahead like this (instead of reading on the caller's thread) is what lets a call end at
+ * its timeout while the socket stays blocking, and it leaves a late reply in the queue, where the
+ * next resynchronization throws it away. Requests are written by {@link GuardedWriter}, and {@link
+ * AgentCodec} encodes them and decodes the replies. Commands are serialized by a fair lock, because
+ * the agent runs one at a time and answers without ids that could be relied on (qemu-ga echoes
+ * {@code id}, but its parse errors carry none).
  */
 public final class GuestAgentConnection implements GuestAgentClient {
 
   private static final System.Logger LOG = System.getLogger(GuestAgentConnection.class.getName());
-  private static final JsonCodec CODEC = new JsonCodec(new QgaJsonModule());
   private static final AtomicLong CONNECTIONS = new AtomicLong();
-  private static final byte DELIMITER = (byte) 0xFF;
   private static final String SYNC = "guest-sync-delimited";
-
-  /** Replies are read by one caller at a time, so only a flood of stale lines can fill this. */
-  private static final int MAX_QUEUED_FRAMES = 4096;
 
   private static final Duration MIN_POLL = Duration.ofMillis(10);
   private static final Duration MAX_POLL = Duration.ofMillis(200);
@@ -76,18 +66,13 @@ public final class GuestAgentConnection implements GuestAgentClient {
   private final GuestAgentSettings settings;
   private final Transport transport;
   private final String peer;
-  private final LineReader lines;
-  private final LinkedBlockingDeque<Frame> frames = new LinkedBlockingDeque<>(MAX_QUEUED_FRAMES);
   private final ReentrantLock turn = new ReentrantLock(true);
   private final AtomicLong ids = new AtomicLong(ThreadLocalRandom.current().nextLong(1, 1L << 40));
   private final AtomicReference<@Nullable GuestAgentConnectionClosedException> closed =
       new AtomicReference<>();
-  private final Thread reader;
+  private final AgentFrames frames;
   private final ThreadPoolExecutor async;
-  /** Bounds each write; its thread lives only while a write is guarded, and a second after. */
-  private final ScheduledThreadPoolExecutor watchdog;
-  /** Set when the watchdog closed the connection under a write that did not finish. */
-  private volatile boolean writeAbandoned;
+  private final GuardedWriter writer;
   private volatile @Nullable Thread asyncThread;
   private volatile boolean closedByClient;
 
@@ -105,9 +90,8 @@ public final class GuestAgentConnection implements GuestAgentClient {
     this.peer = transport.describe();
     String prefix =
         "qga-" + (settings.name() != null ? settings.name() : CONNECTIONS.incrementAndGet()) + "-";
-    this.lines = new LineReader(transport.input(), settings.maxMessageBytes());
-    this.reader = new Thread(this::readLoop, prefix + "reader");
-    this.reader.setDaemon(true);
+    this.frames =
+        new AgentFrames(transport, peer, settings.maxMessageBytes(), closed, prefix + "reader");
     // No thread until the first async call, and none once idle for a second.
     this.async =
         new ThreadPoolExecutor(
@@ -122,23 +106,13 @@ public final class GuestAgentConnection implements GuestAgentClient {
               asyncThread = t;
               return t;
             });
-    this.watchdog =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              Thread t = new Thread(r, prefix + "watchdog");
-              t.setDaemon(true);
-              return t;
-            });
-    this.watchdog.setRemoveOnCancelPolicy(true);
-    this.watchdog.setKeepAliveTime(1, TimeUnit.SECONDS);
-    this.watchdog.allowCoreThreadTimeOut(true);
+    this.writer = new GuardedWriter(transport, peer, closed, this::closedFor, prefix + "watchdog");
   }
 
   /** Opens the socket (retrying within the connect timeout) and starts the reader thread. */
   public static GuestAgentConnection open(GuestAgentSettings settings) {
     GuestAgentConnection connection = new GuestAgentConnection(settings, connect(settings));
-    connection.reader.start();
+    connection.frames.start();
     return connection;
   }
 
@@ -182,7 +156,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
     checkTimeout(timeout);
     return call(
         command.name(),
-        encodeArguments(command),
+        AgentCodec.encodeArguments(command),
         command.replyType(),
         command.sendsReply(),
         timeout,
@@ -200,7 +174,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
       GuestAgentCommand<R> command, Duration timeout) {
     Objects.requireNonNull(command, "command");
     checkTimeout(timeout);
-    JsonNode arguments = encodeArguments(command);
+    JsonNode arguments = AgentCodec.encodeArguments(command);
     return submit(
         command.name(),
         timeout,
@@ -315,9 +289,9 @@ public final class GuestAgentConnection implements GuestAgentClient {
         new GuestAgentConnectionClosedException(
             "the guest agent client for " + peer + " was closed", null));
     transport.close();
-    push(End.INSTANCE);
+    frames.push(End.INSTANCE);
     async.shutdown();
-    watchdog.shutdownNow();
+    writer.shutdownNow();
     List<Runnable> queued = new ArrayList<>();
     async.getQueue().drainTo(queued);
     for (Runnable r : queued) {
@@ -327,15 +301,15 @@ public final class GuestAgentConnection implements GuestAgentClient {
     }
     Thread self = Thread.currentThread();
     try {
-      if (self != reader) {
-        reader.join(THREAD_JOIN.toMillis());
+      if (self != frames.reader()) {
+        frames.reader().join(THREAD_JOIN.toMillis());
       }
       Thread worker = asyncThread;
       if (worker != null && self != worker) {
         async.awaitTermination(THREAD_JOIN.toMillis(), TimeUnit.MILLISECONDS);
         worker.join(THREAD_JOIN.toMillis());
       }
-      watchdog.awaitTermination(THREAD_JOIN.toMillis(), TimeUnit.MILLISECONDS);
+      writer.awaitTermination(THREAD_JOIN.toMillis());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -363,7 +337,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
         syncLocked();
       }
       long id = ids.incrementAndGet();
-      send(name, encodeRequest(name, arguments, id, false), timeout);
+      writer.send(name, AgentCodec.encodeRequest(name, arguments, id, false), timeout);
       if (!sendsReply) {
         awaitAcceptance(name, id);
         return null;
@@ -410,7 +384,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
-      Frame frame = next(deadline);
+      Frame frame = frames.next(deadline);
       if (frame == null) {
         needsSync = true;
         throw new GuestAgentTimeoutException(
@@ -433,7 +407,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
       if (!(frame instanceof Line line)) {
         continue; // a delimiter without a line: nothing to hand out
       }
-      JsonNode message = parse(line.bytes);
+      JsonNode message = AgentCodec.parse(line.bytes());
       if (message == null || !message.isObject()) {
         needsSync = true;
         throw new GuestAgentProtocolException(
@@ -442,16 +416,16 @@ public final class GuestAgentConnection implements GuestAgentClient {
                 + " answered "
                 + name
                 + " with something that is not a JSON object: "
-                + preview(line.bytes),
+                + preview(line.bytes()),
             null);
       }
-      if (!hasId(message, id)) {
+      if (!AgentCodec.hasId(message, id)) {
         LOG.log(System.Logger.Level.DEBUG, "dropping a stale reply from {0}: {1}", peer, message);
         continue;
       }
       JsonNode error = message.get("error");
       if (error != null) {
-        throw error(name, error);
+        throw AgentCodec.error(name, error);
       }
       if (!message.has("return")) {
         needsSync = true;
@@ -461,10 +435,10 @@ public final class GuestAgentConnection implements GuestAgentClient {
                 + " answered "
                 + name
                 + " with neither return nor error: "
-                + preview(line.bytes),
+                + preview(line.bytes()),
             null);
       }
-      return decode(message.get("return"), replyType, name);
+      return AgentCodec.decode(message.get("return"), replyType, name, peer);
     }
   }
 
@@ -474,9 +448,12 @@ public final class GuestAgentConnection implements GuestAgentClient {
    * up to the no-reply window for an error, the sync's answer, or nothing.
    */
   private void awaitAcceptance(String name, long id) throws InterruptedException {
-    long probe = randomId();
+    long probe = AgentCodec.randomId();
     try {
-      send(name, encodeRequest(SYNC, syncArguments(probe), null, false), settings.noReplyWindow());
+      writer.send(
+          name,
+          AgentCodec.encodeRequest(SYNC, AgentCodec.syncArguments(probe), null, false),
+          settings.noReplyWindow());
     } catch (GuestAgentConnectionClosedException e) {
       if (closedByClient) {
         throw e;
@@ -486,7 +463,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
     long deadline = System.nanoTime() + settings.noReplyWindow().toNanos();
     boolean delimited = false;
     while (true) {
-      Frame frame = next(deadline);
+      Frame frame = frames.next(deadline);
       if (frame == null) {
         needsSync = true; // under way (the guest is suspending): the sync's answer comes later
         return;
@@ -505,7 +482,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
         delimited = true;
         continue;
       }
-      JsonNode message = parse(((Line) frame).bytes);
+      JsonNode message = AgentCodec.parse(((Line) frame).bytes());
       if (message == null || !message.isObject()) {
         needsSync = true;
         throw new GuestAgentProtocolException(
@@ -515,16 +492,16 @@ public final class GuestAgentConnection implements GuestAgentClient {
                 + name
                 + " with something that is not a"
                 + " JSON object: "
-                + preview(((Line) frame).bytes),
+                + preview(((Line) frame).bytes()),
             null);
       }
-      if (delimited && isSyncAnswer(message, probe)) {
+      if (delimited && AgentCodec.isSyncAnswer(message, probe)) {
         return; // the agent finished the command without an error and went on to the sync
       }
       JsonNode error = message.get("error");
-      if (error != null && hasId(message, id)) {
+      if (error != null && AgentCodec.hasId(message, id)) {
         needsSync = true; // the sync's answer is still on its way
-        throw error(name, error);
+        throw AgentCodec.error(name, error);
       }
     }
   }
@@ -534,15 +511,16 @@ public final class GuestAgentConnection implements GuestAgentClient {
    * 0xFF delimiter and every answer without that id.
    */
   private void syncLocked() throws InterruptedException {
-    long id = randomId();
+    long id = AgentCodec.randomId();
     frames.clear(); // whatever is queued now predates the sync, so it is stale
     ensureOpen(SYNC);
     Duration timeout = settings.syncTimeout();
-    send(SYNC, encodeRequest(SYNC, syncArguments(id), null, true), timeout);
+    writer.send(
+        SYNC, AgentCodec.encodeRequest(SYNC, AgentCodec.syncArguments(id), null, true), timeout);
     long deadline = System.nanoTime() + timeout.toNanos();
     boolean delimited = false;
     while (true) {
-      Frame frame = next(deadline);
+      Frame frame = frames.next(deadline);
       if (frame == null) {
         throw new GuestAgentTimeoutException(
             "the guest agent did not answer guest-sync-delimited within "
@@ -558,8 +536,8 @@ public final class GuestAgentConnection implements GuestAgentClient {
       } else if (frame instanceof Delimiter) {
         delimited = true;
       } else if (delimited) {
-        JsonNode message = parse(((Line) frame).bytes);
-        if (message != null && isSyncAnswer(message, id)) {
+        JsonNode message = AgentCodec.parse(((Line) frame).bytes());
+        if (message != null && AgentCodec.isSyncAnswer(message, id)) {
           needsSync = false;
           return;
         }
@@ -608,273 +586,6 @@ public final class GuestAgentConnection implements GuestAgentClient {
         future.completeExceptionally(e);
       }
     }
-  }
-
-  // ---------------------------------------------------------------- reading
-
-  /** A unit of the agent's stream, as the reader thread hands it to callers. */
-  private sealed interface Frame permits Line, Delimiter, Oversized, End {}
-
-  /** One whole line (never containing 0xFF). */
-  private record Line(byte[] bytes) implements Frame {}
-
-  /** A 0xFF byte: what follows starts a fresh message. */
-  private enum Delimiter implements Frame {
-    INSTANCE
-  }
-
-  /** A message over the limit; the reader then skips to the next delimiter. */
-  private record Oversized(FrameTooLargeException cause) implements Frame {}
-
-  /** The stream ended; stays at the head of the queue. */
-  private enum End implements Frame {
-    INSTANCE
-  }
-
-  private void readLoop() {
-    GuestAgentConnectionClosedException reason;
-    try {
-      while (true) {
-        byte[] line;
-        try {
-          line = lines.readLine();
-        } catch (FrameTooLargeException e) {
-          push(new Oversized(e));
-          if (!lines.skipPast(DELIMITER)) {
-            line = null;
-          } else {
-            push(Delimiter.INSTANCE);
-            continue;
-          }
-        }
-        if (line == null) {
-          reason =
-              new GuestAgentConnectionClosedException(
-                  "QEMU closed the guest agent socket " + peer + " (did it exit?)", null);
-          break;
-        }
-        split(line);
-      }
-    } catch (IOException e) {
-      reason =
-          new GuestAgentConnectionClosedException(
-              "the connection to the guest agent at " + peer + " broke: " + e.getMessage(), e);
-    }
-    if (closed.compareAndSet(null, reason)) {
-      transport.close();
-    }
-    push(End.INSTANCE);
-  }
-
-  /** Splits a line at 0xFF bytes: what precedes the last one is an interrupted message. */
-  private void split(byte[] line) {
-    int last = -1;
-    for (int i = 0; i < line.length; i++) {
-      if (line[i] == DELIMITER) {
-        last = i;
-      }
-    }
-    if (last < 0) {
-      push(new Line(line));
-      return;
-    }
-    push(Delimiter.INSTANCE);
-    if (last + 1 < line.length) {
-      push(new Line(Arrays.copyOfRange(line, last + 1, line.length)));
-    }
-  }
-
-  private void push(Frame frame) {
-    while (!frames.offerLast(frame)) {
-      Frame dropped = frames.pollFirst();
-      if (dropped != null) {
-        LOG.log(
-            System.Logger.Level.WARNING,
-            "the guest agent at {0} floods the client: dropping" + " an unread message",
-            peer);
-      }
-    }
-  }
-
-  /** The next frame before {@code deadline}, or {@code null}; an {@link End} stays queued. */
-  private @Nullable Frame next(long deadline) throws InterruptedException {
-    long left = deadline - System.nanoTime();
-    Frame frame = left > 0 ? frames.pollFirst(left, TimeUnit.NANOSECONDS) : frames.pollFirst();
-    if (frame == End.INSTANCE) {
-      frames.offerFirst(frame);
-    }
-    return frame;
-  }
-
-  // ---------------------------------------------------------------- encoding and decoding
-
-  private static JsonNode encodeArguments(GuestAgentCommand<?> command) {
-    Map<String, ?> arguments = command.arguments();
-    if (arguments.isEmpty()) {
-      return CODEC.objectNode();
-    }
-    try {
-      return CODEC.toTree(arguments);
-    } catch (JacksonException e) {
-      throw new IllegalArgumentException(
-          "the arguments of " + command.name() + " cannot be encoded as JSON: " + e.getMessage(),
-          e);
-    }
-  }
-
-  private static ObjectNode syncArguments(long id) {
-    ObjectNode arguments = CODEC.objectNode();
-    arguments.put("id", id);
-    return arguments;
-  }
-
-  private static byte[] encodeRequest(
-      String name, @Nullable JsonNode arguments, @Nullable Long id, boolean delimiterFirst) {
-    ObjectNode request = CODEC.objectNode();
-    request.put("execute", name);
-    if (arguments != null && !arguments.isEmpty()) {
-      request.set("arguments", arguments);
-    }
-    if (id != null) {
-      request.put("id", id);
-    }
-    byte[] json = CODEC.encode(request);
-    int offset = delimiterFirst ? 1 : 0;
-    byte[] bytes = new byte[offset + json.length + 1];
-    if (delimiterFirst) {
-      bytes[0] = DELIMITER;
-    }
-    System.arraycopy(json, 0, bytes, offset, json.length);
-    bytes[bytes.length - 1] = '\n';
-    return bytes;
-  }
-
-  /**
-   * Writes a request, within {@code limit}. The agent's socket stops taking bytes once QEMU stops
-   * reading it, as when the guest is suspended or qemu-ga is stopped and the virtio-serial buffers
-   * are full; a socket write cannot be bounded, so the watchdog closes the connection under a write
-   * that outlives its limit, which ends the write.
-   */
-  private void send(String name, byte[] bytes, Duration limit) {
-    ScheduledFuture<?> guard;
-    try {
-      guard =
-          watchdog.schedule(
-              () -> abandonWrite(name, limit), limit.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (RejectedExecutionException e) {
-      throw closedFor(name); // closed meanwhile
-    }
-    try {
-      transport.write(bytes, List.of());
-    } catch (IOException e) {
-      if (writeAbandoned) {
-        throw new GuestAgentTimeoutException(
-            name
-                + " could not be sent to the guest agent at "
-                + peer
-                + " within "
-                + format(limit)
-                + ": QEMU does not take more input for the agent (is the guest suspended or"
-                + " frozen, or qemu-ga stopped?); the connection was closed, connect again",
-            limit);
-      }
-      if (closed.compareAndSet(
-          null,
-          new GuestAgentConnectionClosedException(
-              "the connection to the guest agent at "
-                  + peer
-                  + " broke while sending "
-                  + name
-                  + ": "
-                  + e.getMessage(),
-              e))) {
-        transport.close();
-      }
-      throw closedFor(name);
-    } finally {
-      guard.cancel(false);
-    }
-  }
-
-  private void abandonWrite(String name, Duration limit) {
-    writeAbandoned = true;
-    closed.compareAndSet(
-        null,
-        new GuestAgentConnectionClosedException(
-            "the connection to the guest agent at "
-                + peer
-                + " was closed because "
-                + name
-                + " could not be sent within "
-                + format(limit)
-                + " (is the guest suspended or frozen, or qemu-ga stopped?)",
-            null));
-    transport.close(); // ends the write, and the reader thread
-  }
-
-  private static @Nullable JsonNode parse(byte[] line) {
-    try {
-      return CODEC.parse(line);
-    } catch (JacksonException e) {
-      return null;
-    }
-  }
-
-  /** Whether {@code message} answers request {@code id}; an answer without an id counts. */
-  private static boolean hasId(JsonNode message, long id) {
-    JsonNode replyId = message.get("id");
-    return replyId == null || (isLong(replyId) && replyId.longValue() == id);
-  }
-
-  private static boolean isSyncAnswer(JsonNode message, long id) {
-    JsonNode value = message.get("return");
-    return value != null && isLong(value) && value.longValue() == id;
-  }
-
-  /** An integer that fits a long: {@code longValue()} throws for a larger one. */
-  private static boolean isLong(JsonNode node) {
-    return node.isIntegralNumber() && node.canConvertToLong();
-  }
-
-  @SuppressWarnings("unchecked")
-  private <R> R decode(@Nullable JsonNode value, Type type, String name) {
-    if (type == Void.class) {
-      return null;
-    }
-    if (value == null || value.isNull()) {
-      throw new GuestAgentProtocolException(
-          "the guest agent at " + peer + " answered " + name + " without a return value", null);
-    }
-    if (type == JsonNode.class) {
-      return (R) value;
-    }
-    try {
-      R decoded = CODEC.decode(value, type);
-      if (decoded == null) {
-        throw new GuestAgentProtocolException(
-            "the reply to " + name + " decoded to nothing: " + value, null);
-      }
-      return decoded;
-    } catch (JacksonException e) {
-      throw new GuestAgentProtocolException(
-          "the reply to "
-              + name
-              + " does not have the expected shape ("
-              + type.getTypeName()
-              + "): "
-              + e.getOriginalMessage(),
-          e);
-    }
-  }
-
-  /** The one place that maps the agent's error classes. */
-  static GuestAgentCommandException error(String command, JsonNode error) {
-    String errorClass = error.path("class").asString("");
-    String description = error.path("desc").asString("(no description)");
-    if (errorClass.equals("CommandNotFound") || description.contains("has been disabled")) {
-      return new GuestAgentCommandUnavailableException(command, errorClass, description);
-    }
-    return new GuestAgentCommandException(command, errorClass, description);
   }
 
   // ---------------------------------------------------------------- helpers
@@ -926,11 +637,6 @@ public final class GuestAgentConnection implements GuestAgentClient {
       throw new IllegalArgumentException(
           "the arguments of " + command + " must be a JSON object, not " + arguments.getNodeType());
     }
-  }
-
-  private static long randomId() {
-    // Positive and below 2^53, so that any JSON implementation keeps it exact.
-    return ThreadLocalRandom.current().nextLong(1, 1L << 53);
   }
 
   /** "5 s" for whole seconds, "250 ms" otherwise. */
