@@ -359,13 +359,17 @@ public final class RestoreWorkflow {
     List<CompletableFuture<?>> sent = Stream.<@Nullable CompletableFuture<?>>of(
         modeSet, capabilitiesSet, fdAdded).filter(Objects::nonNull).toList();
     try {
-      try {
-        Pipelined.await(CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)));
-      } catch (QmpException e) {
-        // each is awaited below, so that the first failure in sending order is the one reported
-      }
+      // Every one is awaited, so that add-fd's outcome is known; the first failure is reported.
+      RuntimeException first = null;
       for (CompletableFuture<?> f : sent) {
-        Pipelined.await(f);
+        try {
+          Pipelined.await(f);
+        } catch (RuntimeException e) {
+          first = first != null ? first : e;
+        }
+      }
+      if (first != null) {
+        throw first;
       }
       if (markFailure instanceof IOException io) {
         throw io;
