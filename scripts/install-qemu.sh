@@ -17,9 +17,30 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
+# The Debian mirror this machine already uses for bookworm (one-line or deb822 sources): no
+# mirror host name is written into this repository.
+debian_mirror() {
+  local f
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -f "$f" ] || continue
+    awk '$1 == "deb" && $3 ~ /^bookworm(-updates)?$/ { for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\//) { print $i; exit } }' "$f"
+  done
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    awk 'BEGIN { RS = ""; FS = "\n" }
+         /(^|\n)Suites:[^\n]*bookworm( |\n|$)/ && /(^|\n)URIs:/ {
+           for (i = 1; i <= NF; i++) if ($i ~ /^URIs:/) { split($i, u, " "); print u[2]; exit } }' "$f"
+  done
+}
+
 list=/etc/apt/sources.list.d/bookworm-backports.list
 if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  echo 'deb http://deb.debian.org/debian bookworm-backports main' > "$list"
+  mirror="$(debian_mirror | grep -v security | head -1)"
+  if [ -z "$mirror" ]; then
+    echo "no Debian bookworm mirror found in /etc/apt/sources.list{,.d}: add a bookworm-backports line by hand" >&2
+    exit 1
+  fi
+  echo "deb $mirror bookworm-backports main" > "$list"
 fi
 echo "installing QEMU 10 from bookworm-backports..." >&2
 apt-get update -qq
