@@ -11,6 +11,9 @@ module io.github.qemucpr.qmp {
   requires static transitive org.jspecify;
   requires transitive tools.jackson.databind;
   requires org.newsclub.net.unix;
+  // junixsocket finds its JNI library in this module's resources; nothing else requires it, so
+  // without this line it is not resolved on the module path (UnsatisfiedLinkError on connect).
+  requires com.kohlschutter.junixsocket.nativecommon;
 
   exports io.github.qemucpr.qmp;
   exports io.github.qemucpr.qmp.command;
