@@ -3,7 +3,7 @@
 # the test guest), runs every unit and integration test against the first QEMU of the matrix (with
 # cpr-api's fault matrix and the quick soak, SoakIT; scripts/soak.sh runs the full soak), then the
 # integration tests again against every other QEMU of scripts/qemu-matrix.sh. Idempotent: a second
-# run installs nothing.
+# run installs nothing. Last, it checks that the build is reproducible (scripts/check-reproducible.sh).
 #   scripts/test.sh [extra mvn args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,3 +41,6 @@ for entry in "${matrix[@]}"; do
     PATH="$path" mvn -B -ntp verify -Dtest=NONE -Dsurefire.failIfNoSpecifiedTests=false "$@"
   fi
 done
+
+# The jars must be byte-identical when built twice (project.build.outputTimestamp).
+bash scripts/check-reproducible.sh
