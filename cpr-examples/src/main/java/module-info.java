@@ -14,7 +14,7 @@ module io.github.qemucpr.examples {
   requires io.github.qemucpr.qga;
   requires io.github.qemucpr.launcher;
   requires tools.jackson.databind;
-  requires info.picocli;
+  requires transitive info.picocli; // Main.commandLine returns a picocli CommandLine
   requires java.logging;
 
   exports io.github.qemucpr.examples;

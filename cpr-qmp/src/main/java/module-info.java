@@ -6,6 +6,8 @@ import org.jspecify.annotations.NullMarked;
  * <p>Start with {@link io.github.qemucpr.qmp.QmpClient}. Typed commands live in
  * {@link io.github.qemucpr.qmp.command}, typed events in {@link io.github.qemucpr.qmp.event}.
  */
+// "module": the qualified export names io.github.qemucpr.qga, which is built after this module.
+@SuppressWarnings("module")
 @NullMarked
 module io.github.qemucpr.qmp {
   requires static transitive org.jspecify;

@@ -1,6 +1,8 @@
 package io.github.qemucpr.api.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
+
+import org.assertj.core.api.InstanceOfAssertFactories;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.github.qemucpr.api.CprManifest;
@@ -80,7 +82,7 @@ class StateFileSecurityIT extends FaultTest {
               }
             })).run();
 
-        assertThat(seen).singleElement().asList().singleElement().satisfies(d -> {
+        assertThat(seen).singleElement().asInstanceOf(InstanceOfAssertFactories.LIST).singleElement().satisfies(d -> {
           QemuDescriptor fd = (QemuDescriptor) d;
           assertThat(fd.target()).isEqualTo(partial);
           assertThat(fd.flags() & O_ACCMODE).as("flags %o", fd.flags()).isEqualTo(O_WRONLY);
@@ -110,7 +112,7 @@ class StateFileSecurityIT extends FaultTest {
                 throw new AssertionError(e);
               }
             })).run();
-        assertThat(seen).singleElement().asList().singleElement().satisfies(d -> {
+        assertThat(seen).singleElement().asInstanceOf(InstanceOfAssertFactories.LIST).singleElement().satisfies(d -> {
           QemuDescriptor fd = (QemuDescriptor) d;
           assertThat(fd.target()).isEqualTo(state);
           assertThat(fd.flags() & O_ACCMODE).as("flags %o", fd.flags()).isEqualTo(O_RDONLY);
