@@ -8,8 +8,11 @@ import io.github.qemucpr.launcher.QemuLauncher;
 import io.github.qemucpr.qga.GuestAgentClient;
 import io.github.qemucpr.qga.testing.TestGuest;
 import io.github.qemucpr.qmp.QmpClient;
+import io.github.qemucpr.qmp.Subscription;
+import io.github.qemucpr.qmp.command.MigrationStatus;
 import io.github.qemucpr.qmp.command.QueryStatus;
 import io.github.qemucpr.qmp.command.RunState;
+import io.github.qemucpr.qmp.event.MigrationEvent;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -114,6 +117,55 @@ class CprRollbackIT {
         assertThat(restored.runState()).isEqualTo(RunState.RUNNING); // no manifest: woken
         assertThat(target.instance().awaitHeartbeatAfter(0, Duration.ofSeconds(30))).isPositive();
         assertThat(target.console()).doesNotContain("boot_id");
+      }
+    }
+  }
+
+  /** Quits QEMU through QMP, whose connection closes on the way. */
+  private static void quit(QmpClient qmp) {
+    try {
+      qmp.execute("quit", null);
+    } catch (io.github.qemucpr.qmp.QmpConnectionClosedException closed) {
+      // quit closes the connection
+    }
+  }
+
+  @Test
+  void aSaveInterruptedAsTheMigrationOfASuspendedGuestCompletesKeepsACheckpointThatRestores()
+      throws Exception {
+    Path state = dir.resolve("vm.state");
+    try (TestGuest guest = TestGuest.boot()) {
+      try (QmpClient qmp = guest.connectQmp(); GuestAgentClient qga = guest.connectAgent()) {
+        Thread saver = Thread.currentThread();
+        CprSaveException e;
+        // Subscribed before the save, this listener sees 'completed' before the save's own wait
+        // does, and interrupts the save right then: the normal path never takes the event.
+        try (Subscription interruptOnCompleted = qmp.subscribe(ev -> {
+          if (ev instanceof MigrationEvent m && MigrationStatus.COMPLETED.equals(m.status())) {
+            saver.interrupt();
+          }
+        })) {
+          e = catchThrowableOfType(CprSaveException.class,
+              () -> CprReboot.save(qmp).to(state).guestAgent(qga)
+                  .suspendPolicy(SuspendPolicy.ALWAYS).run());
+        } finally {
+          Thread.interrupted(); // the save keeps the interrupt for its caller; clear it here
+        }
+        assertThat(e).as("the save is interrupted").isNotNull();
+        assertThat(guest.isAlive()).as("no 'cont': QEMU 10.0 aborts on it " + e).isTrue();
+        assertThat(runState(qmp)).isEqualTo(RunState.POSTMIGRATE);
+        assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+        assertThat(e.checkpointSaved()).as(e.toString()).isTrue();
+        assertThat(e).hasMessageContaining("kept in " + state + " with its manifest");
+        assertThat(CprManifest.read(state).orElseThrow().suspendedByUs()).isTrue();
+        quit(qmp);
+      }
+      guest.awaitExit(Duration.ofSeconds(30));
+      try (TestGuest target = guest.startIncoming(); QmpClient qmp = target.connectQmp()) {
+        CprRestoreResult restored = CprReboot.restore(qmp).from(state).run();
+        assertThat(restored.runState()).isEqualTo(RunState.RUNNING);
+        assertThat(target.instance().awaitHeartbeatAfter(0, Duration.ofSeconds(30))).isPositive();
+        assertThat(target.console()).as("no reboot").doesNotContain("boot_id");
       }
     }
   }

@@ -73,6 +73,12 @@ final class FakeQemu implements AutoCloseable {
   /** Counts down when {@code migrate} arrives, for tests that act while it runs. */
   final CountDownLatch migrateArrived = new CountDownLatch(1);
   private final AtomicInteger fdsets = new AtomicInteger();
+  /**
+   * Set when QEMU 10.0 would have aborted: {@code cont} after a completed migration of a suspended
+   * guest ("invalid runstate transition: 'postmigrate' -> 'suspended'"). The fake then drops the
+   * connection without a reply, as the dying QEMU does.
+   */
+  volatile boolean aborted;
 
   FakeQemu() {
     ALL_CAPABILITIES.forEach(c -> capabilities.put(c, false));
@@ -163,6 +169,11 @@ final class FakeQemu implements AutoCloseable {
       }
     });
     on("cont", (r, x) -> {
+      if (runState.equals("postmigrate") && vmOldState.equals("suspended")) {
+        aborted = true;
+        x.disconnect();
+        return;
+      }
       if (runState.equals("inmigrate")) {
         x.returns("{}");
         return;
@@ -283,6 +294,18 @@ final class FakeQemu implements AutoCloseable {
     };
   }
 
+  /**
+   * Completes the migration in QEMU, but the final {@code MIGRATION} events never reach the client
+   * (dropped on the way): only {@code query-migrate} and {@code query-status} tell.
+   */
+  static Script completesSilently() {
+    return (q, r, x) -> {
+      q.startMigration(x);
+      q.migration = "completed";
+      q.runState = "postmigrate";
+    };
+  }
+
   static Script failsWith(String error) {
     return (q, r, x) -> {
       q.startMigration(x);
@@ -344,7 +367,7 @@ final class FakeQemu implements AutoCloseable {
     return "{\"running\": " + runState.equals("running") + ", \"status\": \"" + runState + "\"}";
   }
 
-  private String migrationInfo() {
+  String migrationInfo() {
     ObjectNode o = JSON.createObjectNode();
     if (!migration.equals("none")) {
       o.put("status", migration);
