@@ -8,7 +8,9 @@ import org.jspecify.annotations.Nullable;
  * the state file's descriptor was taken back from QEMU, the migration parameters and capabilities
  * were set back, the {@code .partial} file was deleted, and the VM was brought back to the run
  * state it had (resumed with {@code cont}, or woken with {@code system_wakeup} when the save
- * suspended it).
+ * suspended it, including a guest whose suspend landed only after its timeout). When a guest
+ * whose suspend timed out does not confirm within a few seconds that the request is over, the
+ * recovery is {@link VmRecovery#NEEDS_ATTENTION} and the message says that it may still suspend.
  *
  * <p>A migration that completed is the exception, whether the save saw it complete or the rollback
  * found out from QEMU (run state {@code postmigrate}, {@code query-migrate}) after a timeout, an

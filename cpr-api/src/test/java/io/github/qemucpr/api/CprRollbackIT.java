@@ -7,17 +7,21 @@ import io.github.qemucpr.launcher.QemuInstance;
 import io.github.qemucpr.launcher.QemuLauncher;
 import io.github.qemucpr.qga.GuestAgentClient;
 import io.github.qemucpr.qga.testing.TestGuest;
+import io.github.qemucpr.qga.command.ExecResult;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.Subscription;
 import io.github.qemucpr.qmp.command.MigrationStatus;
 import io.github.qemucpr.qmp.command.QueryStatus;
 import io.github.qemucpr.qmp.command.RunState;
 import io.github.qemucpr.qmp.event.MigrationEvent;
+import io.github.qemucpr.qmp.event.SuspendEvent;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -167,6 +171,40 @@ class CprRollbackIT {
         assertThat(target.instance().awaitHeartbeatAfter(0, Duration.ofSeconds(30))).isPositive();
         assertThat(target.console()).as("no reboot").doesNotContain("boot_id");
       }
+    }
+  }
+
+  @Test
+  void aGuestWhoseSuspendLandsAfterTheTimeoutIsWokenBeforeTheRollbackEnds() throws Exception {
+    try (TestGuest guest = TestGuest.boot();
+        QmpClient qmp = guest.connectQmp();
+        GuestAgentClient qga = guest.connectAgent()) {
+      // qemu-ga runs pm-suspend for guest-suspend-ram: make it wait 3 s before suspending.
+      ExecResult slow = qga.run("/bin/sh", List.of("-c",
+          "mv /usr/sbin/pm-suspend /usr/sbin/pm-suspend.real"
+              + " && printf '#!/bin/sh\\nsleep 3\\nexec /usr/sbin/pm-suspend.real\\n'"
+              + " > /usr/sbin/pm-suspend && chmod 755 /usr/sbin/pm-suspend"),
+          Duration.ofSeconds(60));
+      assertThat(slow.exitCode()).as(slow.toString()).isZero();
+      CountDownLatch suspended = new CountDownLatch(1);
+      CprSaveException e;
+      try (Subscription s = qmp.subscribe(ev -> {
+        if (ev instanceof SuspendEvent) {
+          suspended.countDown();
+        }
+      })) {
+        e = catchThrowableOfType(CprSaveException.class,
+            () -> CprReboot.save(qmp).to(dir.resolve("vm.state")).guestAgent(qga)
+                .suspendPolicy(SuspendPolicy.ALWAYS).suspendTimeout(Duration.ofSeconds(1)).run());
+        assertThat(e.phase()).isEqualTo(CprPhase.SUSPEND);
+        assertThat(suspended.await(60, TimeUnit.SECONDS)).as("the late suspend lands").isTrue();
+      }
+      assertThat(e.recovery()).as(e.toString()).isEqualTo(VmRecovery.RESTORED);
+      assertThat(runState(qmp)).as("what the rollback promised").isEqualTo(RunState.RUNNING);
+      long beat = guest.instance().awaitHeartbeatAfter(0, Duration.ofSeconds(30));
+      assertThat(guest.instance().awaitHeartbeatAfter(beat, Duration.ofSeconds(30)))
+          .isGreaterThan(beat);
+      qga.sync(); // the agent answers again
     }
   }
 }

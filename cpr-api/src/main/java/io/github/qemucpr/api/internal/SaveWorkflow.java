@@ -8,6 +8,9 @@ import io.github.qemucpr.api.CprSaveResult;
 import io.github.qemucpr.api.PreflightReport;
 import io.github.qemucpr.api.VmRecovery;
 import io.github.qemucpr.qga.GuestAgentClient;
+import io.github.qemucpr.qga.GuestAgentCommandException;
+import io.github.qemucpr.qga.GuestAgentTimeoutException;
+import io.github.qemucpr.qga.command.GuestPing;
 import io.github.qemucpr.qga.command.GuestSuspendRam;
 import io.github.qemucpr.qmp.EventWait;
 import io.github.qemucpr.qmp.QmpClient;
@@ -65,6 +68,13 @@ public final class SaveWorkflow {
   static final Duration CANCEL_TIMEOUT = Duration.ofSeconds(60);
   static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(10);
   static final Duration MIN_QUIT_TIMEOUT = Duration.ofSeconds(10);
+  /**
+   * How long a rollback waits to learn whether a suspend that did not finish in time still lands:
+   * for the {@code SUSPEND} event, or for the agent, which answers nothing while its {@code
+   * guest-suspend-ram} runs.
+   */
+  static final Duration SUSPEND_SETTLE_TIMEOUT = Duration.ofSeconds(10);
+
   private final QmpClient qmp;
   private final SaveOptions options;
   private final Deadline deadline;
@@ -74,6 +84,7 @@ public final class SaveWorkflow {
 
   // What the save has done so far, for the rollback.
   private boolean suspendRequested;
+  private @Nullable CompletableFuture<Void> suspendSent;
   private boolean suspendedByUs;
   private @Nullable Instant suspendedAt;
   private @Nullable MigrationMode modeToRestore;
@@ -177,6 +188,7 @@ public final class SaveWorkflow {
       // before it calls the command accepted. The SUSPEND event ends the wait sooner; an error
       // from the agent (suspend disabled or unsupported) ends it too.
       CompletableFuture<Void> sent = agent.executeAsync(new GuestSuspendRam(), limit);
+      suspendSent = sent;
       CompletableFuture<Object> first = new CompletableFuture<>();
       suspended.future().whenComplete((e, t) -> first.complete(e != null ? e
           : new StepFailure("waiting for QEMU's SUSPEND event failed: "
@@ -461,6 +473,7 @@ public final class SaveWorkflow {
     boolean guestSuspended = suspendedByUs || before.equals(RunState.SUSPENDED);
     boolean kept = false;
     boolean checkpointSaved = false;
+    boolean suspendSettled = true;
     String note = "";
     try {
       MigrationWatcher w = watcher;
@@ -473,6 +486,9 @@ public final class SaveWorkflow {
       if (set != null) {
         step(problems, "remove-fd " + set,
             () -> qmp.execute(RemoveFd.set(set), ROLLBACK_COMMAND_TIMEOUT));
+      }
+      if (suspendRequested && !suspendedByUs) {
+        suspendSettled = settleSuspendRequest();
       }
 
       RunState state = null;
@@ -521,6 +537,12 @@ public final class SaveWorkflow {
         }
         step(problems, "delete the files of this save", this::deleteOwnFiles);
       }
+      if (!suspendSettled) {
+        note += " The guest did not confirm that its suspend request is over (no SUSPEND event,"
+            + " and its agent did not answer within " + SUSPEND_SETTLE_TIMEOUT.toSeconds()
+            + " s): it may still suspend, then wake it with QMP system_wakeup; or it may be"
+            + " stuck in suspend-to-idle, which QEMU cannot see (S3 disabled).";
+      }
     } catch (RuntimeException unexpected) {
       problems.add(unexpected);
     }
@@ -530,7 +552,7 @@ public final class SaveWorkflow {
     }
     boolean back = after != null && sameAsBefore(before, after);
     VmRecovery recovery =
-        problems.isEmpty() && back && !kept
+        problems.isEmpty() && back && !kept && suspendSettled
             ? VmRecovery.RESTORED
             : VmRecovery.NEEDS_ATTENTION;
     progress.rollback(phase, "VM " + (after != null ? after : "state unknown") + ", " + recovery
@@ -578,6 +600,73 @@ public final class SaveWorkflow {
       }
     });
     return end[0];
+  }
+
+  /**
+   * After a suspend that did not end in time, finds out whether the guest may still suspend: the
+   * agent runs one command at a time and answers nothing while {@code guest-suspend-ram} runs (on
+   * success, until the guest has suspended and woken again), so an answer to {@code guest-ping}
+   * means the request is over; a {@code SUSPEND} event means it landed, and the rollback wakes the
+   * guest. Waits up to {@link #SUSPEND_SETTLE_TIMEOUT}; returns whether the request is known to be
+   * over (or to have landed).
+   */
+  private boolean settleSuspendRequest() {
+    CompletableFuture<Void> sent = suspendSent;
+    if (sent != null && sent.isCompletedExceptionally()) {
+      try {
+        sent.join();
+      } catch (CompletionException | java.util.concurrent.CancellationException e) {
+        if (unwrap(e) instanceof GuestAgentCommandException) {
+          return true; // the agent refused the suspend: nothing lands later
+        }
+      }
+    }
+    GuestAgentClient agent = options.agent();
+    if (agent == null) {
+      return false;
+    }
+    long end = System.nanoTime() + SUSPEND_SETTLE_TIMEOUT.toNanos();
+    try (EventWait<SuspendEvent> suspended = qmp.expectEvent(SuspendEvent.class, e -> true)) {
+      while (true) {
+        long left = end - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        CompletableFuture<Void> ping = agent.executeAsync(new GuestPing(), Duration.ofNanos(left));
+        CompletableFuture<Object> first = new CompletableFuture<>();
+        suspended.future().whenComplete((e, t) -> first.complete(e != null ? e : unwrap(t)));
+        ping.whenComplete((v, t) -> first.complete(t == null ? ping : unwrap(t)));
+        Object outcome;
+        try {
+          outcome = first.get(left, TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+          break;
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        } catch (ExecutionException e) {
+          break;
+        }
+        if (outcome instanceof SuspendEvent || outcome == ping) {
+          return true;
+        }
+        if (!(outcome instanceof GuestAgentTimeoutException)) {
+          // The agent cannot be asked (its connection closed, say): only QEMU can tell.
+          try {
+            suspended.await(Duration.ofNanos(Math.max(1, end - System.nanoTime())));
+            return true;
+          } catch (QmpException e) {
+            break;
+          }
+        }
+        // The agent is still busy (suspending, perhaps): ask again.
+      }
+    } catch (QmpException e) {
+      // QEMU cannot be asked: the run state read next tells what it can
+    }
+    // The guest may have suspended before the wait above was registered.
+    RunState now = queryQuietly();
+    return RunState.SUSPENDED.equals(now);
   }
 
   /** A final status among the events the watcher holds and nobody took, or {@code null}. */
