@@ -11,6 +11,7 @@ import io.github.qemucpr.qga.command.ExecResult;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.Subscription;
 import io.github.qemucpr.qmp.command.MigrationStatus;
+import io.github.qemucpr.qmp.command.QueryFdsets;
 import io.github.qemucpr.qmp.command.QueryStatus;
 import io.github.qemucpr.qmp.command.RunState;
 import io.github.qemucpr.qmp.event.MigrationEvent;
@@ -20,6 +21,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -172,6 +174,47 @@ class CprRollbackIT {
         assertThat(target.console()).as("no reboot").doesNotContain("boot_id");
       }
     }
+  }
+
+  @Test
+  void anAddFdWhoseReplyNeverCameLeavesNoDescriptorInQemu() throws Exception {
+    Path state = dir.resolve("vm.state");
+    try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(64).build();
+        QemuInstance source = vm.start();
+        QmpClient qmp = QmpClient.connect(source.qmpSocket())) {
+      // QEMU stops reading its monitor when the PREPARE phase starts, so add-fd gets no reply in
+      // time; it runs again when the save reports the failure, and only then adds the descriptor.
+      CprSaveException e = catchThrowableOfType(CprSaveException.class,
+          () -> CprReboot.save(qmp).to(state).phaseTimeout(Duration.ofSeconds(2))
+              .progressListener(ev -> {
+                if (ev.phase() == CprPhase.PREPARE && ev.kind() == CprProgressEvent.Kind.STARTED) {
+                  source.signal("STOP");
+                } else if (ev.kind() == CprProgressEvent.Kind.FAILED) {
+                  source.signal("CONT");
+                }
+              }).run());
+      assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
+      assertThat(e).hasMessageContaining("add-fd");
+      assertThat(qmp.execute(new QueryFdsets())).as("QEMU's fd sets").isEmpty();
+      assertThat(openFiles(source.pid())).noneMatch(f -> f.contains("vm.state"));
+      assertThat(runState(qmp)).isEqualTo(RunState.RUNNING);
+      assertThat(dir).isEmptyDirectory();
+    }
+  }
+
+  /** What the descriptors of a process point to. */
+  private static List<String> openFiles(long pid) throws IOException {
+    List<String> files = new ArrayList<>();
+    try (var fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+      for (Path fd : (Iterable<Path>) fds::iterator) {
+        try {
+          files.add(Files.readSymbolicLink(fd).toString());
+        } catch (IOException gone) {
+          // closed meanwhile
+        }
+      }
+    }
+    return files;
   }
 
   @Test

@@ -447,6 +447,18 @@ class SaveTest extends FakeQemuTest {
   }
 
   @Test
+  void anAddFdWhoseReplyIsLostHasItsFdSetFoundAndRemoved() throws Exception {
+    qemu.on("add-fd", (r, x) -> qemu.addFdset(r)); // QEMU adds the descriptor; no reply comes
+    CprSaveException e = catchThrowableOfType(CprSaveException.class,
+        () -> save().phaseTimeout(PHASE_TIMEOUT).run());
+    assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
+    assertThat(qemu.commandsAfter("add-fd")).containsSubsequence("query-fdsets", "remove-fd");
+    assertThat(qemu.fdsets).isEmpty();
+    assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
+    assertThat(stateFile.getParent()).isEmptyDirectory();
+  }
+
+  @Test
   void aFailingQuitStillReportsTheSavedCheckpoint() {
     qemu.on("quit", Responders.error("GenericError", "no"));
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());

@@ -14,12 +14,14 @@ import io.github.qemucpr.qga.command.GuestPing;
 import io.github.qemucpr.qga.command.GuestSuspendRam;
 import io.github.qemucpr.qmp.EventWait;
 import io.github.qemucpr.qmp.QmpClient;
+import io.github.qemucpr.qmp.QmpCommandException;
 import io.github.qemucpr.qmp.QmpConnectionClosedException;
 import io.github.qemucpr.qmp.QmpException;
 import io.github.qemucpr.qmp.QmpTimeoutException;
 import io.github.qemucpr.qmp.command.AddFd;
 import io.github.qemucpr.qmp.command.AddFdInfo;
 import io.github.qemucpr.qmp.command.Cont;
+import io.github.qemucpr.qmp.command.FdsetInfo;
 import io.github.qemucpr.qmp.command.MigrateCancel;
 import io.github.qemucpr.qmp.command.MigrateSetCapabilities;
 import io.github.qemucpr.qmp.command.MigrateSetParameters;
@@ -28,6 +30,7 @@ import io.github.qemucpr.qmp.command.MigrationCapability;
 import io.github.qemucpr.qmp.command.MigrationInfo;
 import io.github.qemucpr.qmp.command.MigrationMode;
 import io.github.qemucpr.qmp.command.MigrationStatus;
+import io.github.qemucpr.qmp.command.QueryFdsets;
 import io.github.qemucpr.qmp.command.QueryMigrate;
 import io.github.qemucpr.qmp.command.QueryStatus;
 import io.github.qemucpr.qmp.command.Quit;
@@ -92,6 +95,8 @@ public final class SaveWorkflow {
   private final Map<MigrationCapability, Boolean> capabilitiesUsed = new LinkedHashMap<>();
   private StateFiles.@Nullable PartialFile partial;
   private @Nullable Long fdset;
+  private @Nullable String fdsetOpaque;
+  private boolean addFdUnanswered;
   private @Nullable CompletableFuture<?> fdsetRemoval;
   private @Nullable MigrationWatcher watcher;
   private boolean migrateSent;
@@ -244,11 +249,19 @@ public final class SaveWorkflow {
           partialPath + " appeared after the preflight: is another save running?", null, e);
     }
     if (options.passFileDescriptor()) {
-      AddFdInfo added =
-          qmp.execute(
-              new AddFd(null, "qemu-cpr-java state file " + partialPath,
-                  Objects.requireNonNull(partial).descriptor()),
-              commandTimeout());
+      String opaque = "qemu-cpr-java state file " + partialPath;
+      fdsetOpaque = opaque;
+      AddFdInfo added;
+      try {
+        added = qmp.execute(
+            new AddFd(null, opaque, Objects.requireNonNull(partial).descriptor()),
+            commandTimeout());
+      } catch (QmpCommandException e) {
+        throw e; // QEMU refused it: no fd set was made
+      } catch (RuntimeException e) {
+        addFdUnanswered = true; // QEMU may still add the descriptor: the rollback looks for it
+        throw e;
+      }
       fdset = added.fdsetId();
     }
 
@@ -356,6 +369,33 @@ public final class SaveWorkflow {
     } catch (QmpException e) {
       progress.progress("remove-fd " + fdset + " failed (QEMU closes it when it quits): " + e);
     }
+  }
+
+  /**
+   * Gives QEMU back the state file's descriptor: the fd set {@code add-fd} named, or, when its
+   * reply never came (a timeout, an interruption), the fd set that {@code query-fdsets} shows with
+   * this save's note, since QEMU may have added it all the same.
+   */
+  private void removeFdset(List<Throwable> problems) {
+    Long set = fdset;
+    if (set != null) {
+      step(problems, "remove-fd " + set,
+          () -> qmp.execute(RemoveFd.set(set), ROLLBACK_COMMAND_TIMEOUT));
+      return;
+    }
+    String opaque = fdsetOpaque;
+    if (!addFdUnanswered || opaque == null) {
+      return;
+    }
+    step(problems, "look for the fd set of an unanswered add-fd", () -> {
+      for (FdsetInfo info : qmp.execute(new QueryFdsets(), ROLLBACK_COMMAND_TIMEOUT)) {
+        if (info.fds().stream().anyMatch(fd -> opaque.equals(fd.opaque()))) {
+          long id = info.fdsetId();
+          step(problems, "remove-fd " + id + " (added by the unanswered add-fd)",
+              () -> qmp.execute(RemoveFd.set(id), ROLLBACK_COMMAND_TIMEOUT));
+        }
+      }
+    });
   }
 
   private record Persisted(long size, String sha256, Duration blackout,
@@ -482,11 +522,7 @@ public final class SaveWorkflow {
         end = endMigration(problems, w);
       }
       finishFdsetRemoval();
-      Long set = fdset;
-      if (set != null) {
-        step(problems, "remove-fd " + set,
-            () -> qmp.execute(RemoveFd.set(set), ROLLBACK_COMMAND_TIMEOUT));
-      }
+      removeFdset(problems);
       if (suspendRequested && !suspendedByUs) {
         suspendSettled = settleSuspendRequest();
       }
