@@ -161,7 +161,8 @@ public final class CprSaveBuilder {
 
   /**
    * The preflight alone: every problem, at once. Changes nothing (the mode is set to {@code
-   * cpr-reboot} for the moment of one query, to ask QEMU for its blockers, and set back).
+   * cpr-reboot} for the moment of one query, to ask QEMU for its blockers, and set back before
+   * this returns, even when the timeouts have run out; if QEMU refuses, an error item says so).
    *
    * @throws IllegalStateException if {@link #to} was not called, or another save, restore or
    *     check runs on the same client

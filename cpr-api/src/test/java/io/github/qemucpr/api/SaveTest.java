@@ -128,6 +128,35 @@ class SaveTest extends FakeQemuTest {
   }
 
   @Test
+  void aCheckWhoseTimeRanOutStillSetsTheModeBackBeforeItReturns() {
+    // The blocker probe's query-migrate answers only after the phase timeout, so the time is up
+    // when the mode is set back; QEMU takes a moment for that too.
+    qemu.on("query-migrate", (r, x) -> {
+      String reply = qemu.migrationInfo();
+      if (qemu.mode.equals("cpr-reboot")) {
+        x.later(Duration.ofSeconds(1), () -> x.returns(reply));
+      } else {
+        x.returns(reply);
+      }
+    });
+    qemu.on("migrate-set-parameters", (r, x) -> {
+      String m = r.argument("mode");
+      Runnable apply = () -> {
+        qemu.mode = m;
+        x.returns("{}");
+      };
+      if ("normal".equals(m)) {
+        x.later(Duration.ofMillis(200), apply);
+      } else {
+        apply.run();
+      }
+    });
+    PreflightReport report = save().phaseTimeout(Duration.ofMillis(500)).check();
+    assertThat(qemu.mode).as("the mode when check() returns").isEqualTo("normal");
+    assertThat(report.errors()).extracting(PreflightItem::subject).doesNotContain("mode");
+  }
+
+  @Test
   void migrateRefusedByQemuIsRolledBackExactly() throws Exception {
     qemu.migrate = FakeQemu.commandError("Cannot use postcopy with CPR");
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
