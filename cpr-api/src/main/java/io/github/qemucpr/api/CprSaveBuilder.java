@@ -60,8 +60,14 @@ public final class CprSaveBuilder {
 
   /**
    * The state file to write; required. It is written as {@code <name>.partial} beside it and
-   * renamed over it only once complete, so an earlier state file there survives a failed save.
-   * The preflight checks that the path is absolute and its directory writable.
+   * renamed over it (atomically) only once complete: a save that fails before that rename leaves an
+   * earlier state file there as it was, and never puts an incomplete one in its place. A save that
+   * fails after the rename has already replaced the earlier file with the new, complete state: it
+   * is kept when the VM does not run again in its QEMU (see {@link CprSaveException}), and deleted
+   * once the rollback has the VM running again, since it would then pair old device state with
+   * newer RAM; the earlier file is gone either way. (An earlier checkpoint of the same VM is stale
+   * anyway once the VM has run since it was taken.) The preflight checks that the path is absolute
+   * and its directory writable.
    *
    * @throws IllegalArgumentException if the path has no file name
    */
@@ -155,7 +161,8 @@ public final class CprSaveBuilder {
 
   /**
    * The preflight alone: every problem, at once. Changes nothing (the mode is set to {@code
-   * cpr-reboot} for the moment of one query, to ask QEMU for its blockers, and set back).
+   * cpr-reboot} for the moment of one query, to ask QEMU for its blockers, and set back before
+   * this returns, even when the timeouts have run out; if QEMU refuses, an error item says so).
    *
    * @throws IllegalStateException if {@link #to} was not called, or another save, restore or
    *     check runs on the same client

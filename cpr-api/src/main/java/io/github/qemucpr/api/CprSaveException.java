@@ -4,11 +4,24 @@ import io.github.qemucpr.qmp.command.RunState;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A save failed after it started. Unless {@link #checkpointSaved()}, it was rolled back: a
- * migration still active was cancelled, the migration parameters and capabilities were set back,
- * the {@code .partial} file was deleted, and the VM was brought back to the run state it had
- * (resumed with {@code cont}, or woken with {@code system_wakeup} when the save suspended it). An
- * earlier state file at the target is never replaced by a failed save.
+ * A save failed after it started, and was rolled back: a migration still active was cancelled,
+ * the state file's descriptor was taken back from QEMU, the migration parameters and capabilities
+ * were set back, the {@code .partial} file was deleted, and the VM was brought back to the run
+ * state it had (resumed with {@code cont}, or woken with {@code system_wakeup} when the save
+ * suspended it, including a guest whose suspend landed only after its timeout). When a guest
+ * whose suspend timed out does not confirm within a few seconds that the request is over, the
+ * recovery is {@link VmRecovery#NEEDS_ATTENTION} and the message says that it may still suspend.
+ *
+ * <p>A migration that completed is the exception, whether the save saw it complete or the rollback
+ * found out from QEMU (run state {@code postmigrate}, {@code query-migrate}) after a timeout, an
+ * interruption or a lost reply. The complete state is then deleted only if the VM runs again in
+ * its QEMU; it is kept, and the {@link #recovery()} is {@link VmRecovery#NEEDS_ATTENTION}, when the
+ * VM does not: when its guest was suspended (QEMU 10.0 aborts on {@code cont} after a completed
+ * migration of a suspended guest, so none is sent), when QEMU is gone, when the VM was not running
+ * before the save, or when {@code cont} failed. It is kept as a checkpoint with its manifest
+ * ({@link #checkpointSaved()}) when it can be, else as the file the message names; the message
+ * says what to do: quit QEMU without resuming it, and restore from that file. A failure to {@link
+ * CprPhase#QUIT quit} after a successful save leaves the checkpoint as well.
  */
 public final class CprSaveException extends CprException {
   private static final long serialVersionUID = 1L;
@@ -32,8 +45,9 @@ public final class CprSaveException extends CprException {
    * Whether the state file and its manifest were saved in full despite the failure: after a
    * failure to {@link CprPhase#QUIT quit}, which leaves a VM in {@code postmigrate} that must not
    * run again unless the checkpoint is thrown away; or when the migration had completed and the VM
-   * cannot run again in its QEMU (QEMU died, say), so that the complete state was persisted rather
-   * than deleted. Restore from the checkpoint then.
+   * does not run again in its QEMU (QEMU died, or the guest was suspended, say), so that the
+   * complete state was kept rather than deleted. Restore from the checkpoint then, after quitting
+   * the old QEMU; never resume the old QEMU as well.
    */
   public boolean checkpointSaved() {
     return checkpointSaved;

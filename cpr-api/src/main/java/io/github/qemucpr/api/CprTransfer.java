@@ -56,7 +56,9 @@ public final class CprTransfer {
    * connection closes. Neither client is closed by this call (QEMU closes the source's).
    *
    * @throws CprTransferException if the target is not confirmed to hold the VM, or the source is
-   *     not in {@code postmigrate} (nothing was done then), or the source did not quit in time
+   *     not in {@code postmigrate} (nothing was done then: its recovery is {@link
+   *     VmRecovery#UNTOUCHED}, which speaks of this call only, not of the transfer before it), or
+   *     the source did not quit in time
    * @throws IllegalArgumentException if {@code timeout} is not positive
    */
   public static void quitSource(QmpClient source, QmpClient target, Duration timeout) {

@@ -124,7 +124,9 @@ public final class CprTransferBuilder {
   /**
    * Whether {@link #run()} quits the source once the new QEMU is confirmed to run the VM, as
    * {@link CprTransfer#quitSource} does; {@code false} unless set, which leaves the source in
-   * {@code postmigrate} for the caller to quit.
+   * {@code postmigrate} for the caller to quit. If that quit is refused or fails, {@link #run()}
+   * throws a {@link CprTransferException} in phase {@link CprPhase#QUIT} whose recovery is {@link
+   * VmRecovery#NEEDS_ATTENTION} (the VM has moved), never {@link VmRecovery#UNTOUCHED}.
    */
   public CprTransferBuilder quitSourceAfterTransfer(boolean quit) {
     requireUnset(quitSourceAfterTransfer, "quitSourceAfterTransfer");

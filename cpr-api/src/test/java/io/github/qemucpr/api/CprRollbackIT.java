@@ -7,14 +7,23 @@ import io.github.qemucpr.launcher.QemuInstance;
 import io.github.qemucpr.launcher.QemuLauncher;
 import io.github.qemucpr.qga.GuestAgentClient;
 import io.github.qemucpr.qga.testing.TestGuest;
+import io.github.qemucpr.qga.command.ExecResult;
 import io.github.qemucpr.qmp.QmpClient;
+import io.github.qemucpr.qmp.Subscription;
+import io.github.qemucpr.qmp.command.MigrationStatus;
+import io.github.qemucpr.qmp.command.QueryFdsets;
 import io.github.qemucpr.qmp.command.QueryStatus;
 import io.github.qemucpr.qmp.command.RunState;
+import io.github.qemucpr.qmp.event.MigrationEvent;
+import io.github.qemucpr.qmp.event.SuspendEvent;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -115,6 +124,130 @@ class CprRollbackIT {
         assertThat(target.instance().awaitHeartbeatAfter(0, Duration.ofSeconds(30))).isPositive();
         assertThat(target.console()).doesNotContain("boot_id");
       }
+    }
+  }
+
+  /** Quits QEMU through QMP, whose connection closes on the way. */
+  private static void quit(QmpClient qmp) {
+    try {
+      qmp.execute("quit", null);
+    } catch (io.github.qemucpr.qmp.QmpConnectionClosedException closed) {
+      // quit closes the connection
+    }
+  }
+
+  @Test
+  void aSaveInterruptedAsTheMigrationOfASuspendedGuestCompletesKeepsACheckpointThatRestores()
+      throws Exception {
+    Path state = dir.resolve("vm.state");
+    try (TestGuest guest = TestGuest.boot()) {
+      try (QmpClient qmp = guest.connectQmp(); GuestAgentClient qga = guest.connectAgent()) {
+        Thread saver = Thread.currentThread();
+        CprSaveException e;
+        // Subscribed before the save, this listener sees 'completed' before the save's own wait
+        // does, and interrupts the save right then: the normal path never takes the event.
+        try (Subscription interruptOnCompleted = qmp.subscribe(ev -> {
+          if (ev instanceof MigrationEvent m && MigrationStatus.COMPLETED.equals(m.status())) {
+            saver.interrupt();
+          }
+        })) {
+          e = catchThrowableOfType(CprSaveException.class,
+              () -> CprReboot.save(qmp).to(state).guestAgent(qga)
+                  .suspendPolicy(SuspendPolicy.ALWAYS).run());
+        } finally {
+          Thread.interrupted(); // the save keeps the interrupt for its caller; clear it here
+        }
+        assertThat(e).as("the save is interrupted").isNotNull();
+        assertThat(guest.isAlive()).as("no 'cont': QEMU 10.0 aborts on it " + e).isTrue();
+        assertThat(runState(qmp)).isEqualTo(RunState.POSTMIGRATE);
+        assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+        assertThat(e.checkpointSaved()).as(e.toString()).isTrue();
+        assertThat(e).hasMessageContaining("kept in " + state + " with its manifest");
+        assertThat(CprManifest.read(state).orElseThrow().suspendedByUs()).isTrue();
+        quit(qmp);
+      }
+      guest.awaitExit(Duration.ofSeconds(30));
+      try (TestGuest target = guest.startIncoming(); QmpClient qmp = target.connectQmp()) {
+        CprRestoreResult restored = CprReboot.restore(qmp).from(state).run();
+        assertThat(restored.runState()).isEqualTo(RunState.RUNNING);
+        assertThat(target.instance().awaitHeartbeatAfter(0, Duration.ofSeconds(30))).isPositive();
+        assertThat(target.console()).as("no reboot").doesNotContain("boot_id");
+      }
+    }
+  }
+
+  @Test
+  void anAddFdWhoseReplyNeverCameLeavesNoDescriptorInQemu() throws Exception {
+    Path state = dir.resolve("vm.state");
+    try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(64).build();
+        QemuInstance source = vm.start();
+        QmpClient qmp = QmpClient.connect(source.qmpSocket())) {
+      // QEMU stops reading its monitor when the PREPARE phase starts, so add-fd gets no reply in
+      // time; it runs again when the save reports the failure, and only then adds the descriptor.
+      CprSaveException e = catchThrowableOfType(CprSaveException.class,
+          () -> CprReboot.save(qmp).to(state).phaseTimeout(Duration.ofSeconds(2))
+              .progressListener(ev -> {
+                if (ev.phase() == CprPhase.PREPARE && ev.kind() == CprProgressEvent.Kind.STARTED) {
+                  source.signal("STOP");
+                } else if (ev.kind() == CprProgressEvent.Kind.FAILED) {
+                  source.signal("CONT");
+                }
+              }).run());
+      assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
+      assertThat(e).hasMessageContaining("add-fd");
+      assertThat(qmp.execute(new QueryFdsets())).as("QEMU's fd sets").isEmpty();
+      assertThat(openFiles(source.pid())).noneMatch(f -> f.contains("vm.state"));
+      assertThat(runState(qmp)).isEqualTo(RunState.RUNNING);
+      assertThat(dir).isEmptyDirectory();
+    }
+  }
+
+  /** What the descriptors of a process point to. */
+  private static List<String> openFiles(long pid) throws IOException {
+    List<String> files = new ArrayList<>();
+    try (var fds = Files.list(Path.of("/proc/" + pid + "/fd"))) {
+      for (Path fd : (Iterable<Path>) fds::iterator) {
+        try {
+          files.add(Files.readSymbolicLink(fd).toString());
+        } catch (IOException gone) {
+          // closed meanwhile
+        }
+      }
+    }
+    return files;
+  }
+
+  @Test
+  void aGuestWhoseSuspendLandsAfterTheTimeoutIsWokenBeforeTheRollbackEnds() throws Exception {
+    try (TestGuest guest = TestGuest.boot();
+        QmpClient qmp = guest.connectQmp();
+        GuestAgentClient qga = guest.connectAgent()) {
+      // qemu-ga runs pm-suspend for guest-suspend-ram: make it wait 3 s before suspending.
+      ExecResult slow = qga.run("/bin/sh", List.of("-c",
+          "mv /usr/sbin/pm-suspend /usr/sbin/pm-suspend.real"
+              + " && printf '#!/bin/sh\\nsleep 3\\nexec /usr/sbin/pm-suspend.real\\n'"
+              + " > /usr/sbin/pm-suspend && chmod 755 /usr/sbin/pm-suspend"),
+          Duration.ofSeconds(60));
+      assertThat(slow.exitCode()).as(slow.toString()).isZero();
+      CountDownLatch suspended = new CountDownLatch(1);
+      CprSaveException e;
+      try (Subscription s = qmp.subscribe(ev -> {
+        if (ev instanceof SuspendEvent) {
+          suspended.countDown();
+        }
+      })) {
+        e = catchThrowableOfType(CprSaveException.class,
+            () -> CprReboot.save(qmp).to(dir.resolve("vm.state")).guestAgent(qga)
+                .suspendPolicy(SuspendPolicy.ALWAYS).suspendTimeout(Duration.ofSeconds(1)).run());
+        assertThat(e.phase()).isEqualTo(CprPhase.SUSPEND);
+        assertThat(suspended.await(60, TimeUnit.SECONDS)).as("the late suspend lands").isTrue();
+      }
+      assertThat(e.recovery()).as(e.toString()).isEqualTo(VmRecovery.RESTORED);
+      assertThat(runState(qmp)).as("what the rollback promised").isEqualTo(RunState.RUNNING);
+      long beat = guest.instance().awaitHeartbeatAfter(0, Duration.ofSeconds(30));
+      assertThat(guest.instance().awaitHeartbeatAfter(beat, Duration.ofSeconds(30)))
+          .isGreaterThan(beat);
+      qga.sync(); // the agent answers again
     }
   }
 }

@@ -72,7 +72,15 @@ final class FakeQemu implements AutoCloseable {
   volatile Script migrateIncoming = incomingCompletes();
   /** Counts down when {@code migrate} arrives, for tests that act while it runs. */
   final CountDownLatch migrateArrived = new CountDownLatch(1);
-  private final AtomicInteger fdsets = new AtomicInteger();
+  private final AtomicInteger fdsetIds = new AtomicInteger();
+  /** The fd sets QEMU holds: id to the {@code opaque} note of its descriptor. */
+  final Map<Long, String> fdsets = new java.util.concurrent.ConcurrentHashMap<>();
+  /**
+   * Set when QEMU 10.0 would have aborted: {@code cont} after a completed migration of a suspended
+   * guest ("invalid runstate transition: 'postmigrate' -> 'suspended'"). The fake then drops the
+   * connection without a reply, as the dying QEMU does.
+   */
+  volatile boolean aborted;
 
   FakeQemu() {
     ALL_CAPABILITIES.forEach(c -> capabilities.put(c, false));
@@ -145,10 +153,22 @@ final class FakeQemu implements AutoCloseable {
         x.error("GenericError", "No file descriptor supplied via SCM_RIGHTS");
         return;
       }
-      int id = fdsets.getAndIncrement();
+      addFdset(r);
+      int id = fdsetIds.get() - 1;
       x.returns("{\"fdset-id\": " + id + ", \"fd\": " + (30 + id) + "}");
     });
-    on("remove-fd", (r, x) -> x.returns("{}"));
+    on("remove-fd", (r, x) -> {
+      fdsets.remove(r.arguments().path("fdset-id").asLong());
+      x.returns("{}");
+    });
+    on("query-fdsets", (r, x) -> {
+      ArrayNode a = JSON.createArrayNode();
+      fdsets.forEach((id, opaque) -> {
+        ObjectNode set = a.addObject().put("fdset-id", id);
+        set.putArray("fds").addObject().put("fd", 30 + id).put("opaque", opaque);
+      });
+      x.returns(a.toString());
+    });
     on("migrate", (r, x) -> {
       migrateArrived.countDown();
       migrate.run(this, r, x);
@@ -163,6 +183,11 @@ final class FakeQemu implements AutoCloseable {
       }
     });
     on("cont", (r, x) -> {
+      if (runState.equals("postmigrate") && vmOldState.equals("suspended")) {
+        aborted = true;
+        x.disconnect();
+        return;
+      }
       if (runState.equals("inmigrate")) {
         x.returns("{}");
         return;
@@ -196,6 +221,12 @@ final class FakeQemu implements AutoCloseable {
       x.returns("{}");
       x.disconnect();
     });
+  }
+
+  /** Adds the descriptor of an {@code add-fd} request to a new fd set, as QEMU does. */
+  void addFdset(Request r) {
+    long id = fdsetIds.getAndIncrement();
+    fdsets.put(id, String.valueOf(r.argument("opaque")));
   }
 
   QmpClient connect() {
@@ -283,6 +314,18 @@ final class FakeQemu implements AutoCloseable {
     };
   }
 
+  /**
+   * Completes the migration in QEMU, but the final {@code MIGRATION} events never reach the client
+   * (dropped on the way): only {@code query-migrate} and {@code query-status} tell.
+   */
+  static Script completesSilently() {
+    return (q, r, x) -> {
+      q.startMigration(x);
+      q.migration = "completed";
+      q.runState = "postmigrate";
+    };
+  }
+
   static Script failsWith(String error) {
     return (q, r, x) -> {
       q.startMigration(x);
@@ -344,7 +387,7 @@ final class FakeQemu implements AutoCloseable {
     return "{\"running\": " + runState.equals("running") + ", \"status\": \"" + runState + "\"}";
   }
 
-  private String migrationInfo() {
+  String migrationInfo() {
     ObjectNode o = JSON.createObjectNode();
     if (!migration.equals("none")) {
       o.put("status", migration);

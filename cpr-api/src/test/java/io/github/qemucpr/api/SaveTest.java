@@ -11,12 +11,14 @@ import io.github.qemucpr.qmp.testing.Responders;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /** The save and every rollback branch, against a fake QEMU that records what it was sent. */
@@ -126,6 +128,35 @@ class SaveTest extends FakeQemuTest {
   }
 
   @Test
+  void aCheckWhoseTimeRanOutStillSetsTheModeBackBeforeItReturns() {
+    // The blocker probe's query-migrate answers only after the phase timeout, so the time is up
+    // when the mode is set back; QEMU takes a moment for that too.
+    qemu.on("query-migrate", (r, x) -> {
+      String reply = qemu.migrationInfo();
+      if (qemu.mode.equals("cpr-reboot")) {
+        x.later(Duration.ofSeconds(1), () -> x.returns(reply));
+      } else {
+        x.returns(reply);
+      }
+    });
+    qemu.on("migrate-set-parameters", (r, x) -> {
+      String m = r.argument("mode");
+      Runnable apply = () -> {
+        qemu.mode = m;
+        x.returns("{}");
+      };
+      if ("normal".equals(m)) {
+        x.later(Duration.ofMillis(200), apply);
+      } else {
+        apply.run();
+      }
+    });
+    PreflightReport report = save().phaseTimeout(Duration.ofMillis(500)).check();
+    assertThat(qemu.mode).as("the mode when check() returns").isEqualTo("normal");
+    assertThat(report.errors()).extracting(PreflightItem::subject).doesNotContain("mode");
+  }
+
+  @Test
   void migrateRefusedByQemuIsRolledBackExactly() throws Exception {
     qemu.migrate = FakeQemu.commandError("Cannot use postcopy with CPR");
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
@@ -218,15 +249,19 @@ class SaveTest extends FakeQemuTest {
   }
 
   @Test
-  void aFailureAfterTheMigrationCompletedLeavesAPausedVmPaused() {
+  void aFailureAfterTheMigrationCompletedLeavesAPausedVmPausedAndKeepsItsState()
+      throws Exception {
+    // A paused VM does not run again after the rollback, so the complete state stays: it is the
+    // only copy if the guest had been suspended before it was paused ('cont' aborts QEMU then).
     qemu.runState = "paused";
     qemu.migrate = FakeQemu.completesThen(this::makeStatePathADirectory);
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
     assertThat(qemu.commandsAfter("remove-fd")).doesNotContain("cont")
-        .containsExactly("query-migrate", "query-status", "migrate-set-capabilities",
-            "migrate-set-parameters", "query-status");
-    assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
+        .containsExactly("query-migrate", "query-status", "query-status");
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
     assertThat(e.vmState()).isEqualTo(RunState.POSTMIGRATE);
+    assertThat(e).hasMessageContaining("complete state was kept in " + stateFile + ".partial");
+    assertThat(stateDirectory()).containsExactly("vm.state", "vm.state.partial");
   }
 
   @Test
@@ -241,6 +276,163 @@ class SaveTest extends FakeQemuTest {
     assertThat(e.vmState()).isEqualTo(RunState.POSTMIGRATE);
     assertThat(e).hasMessageContaining("complete state was kept in " + stateFile + ".partial");
     assertThat(stateDirectory()).containsExactly("vm.state", "vm.state.partial");
+  }
+
+  // ---------------------------------------- a completed migration learned of only in the rollback
+
+  /** Long enough for the preflight on a busy machine, short enough for a test to wait out. */
+  private static final Duration PHASE_TIMEOUT = Duration.ofSeconds(2);
+
+  /** A save of a guest that the save suspends through a fake agent; returns how it failed. */
+  private CprSaveException failedSaveOfAGuestItSuspends(UnaryOperator<CprSaveBuilder> options) {
+    try (FakeGuestAgent agent = FakeGuestAgent.start();
+        GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
+      agent.always("guest-suspend-ram", (c, r) -> qemu.suspendGuest());
+      return catchThrowableOfType(CprSaveException.class,
+          () -> options.apply(save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS)).run());
+    }
+  }
+
+  private void assertTheStateIsKeptAsACheckpointAndQemuNeverGotCont(CprSaveException e)
+      throws IOException {
+    assertThat(e).as("the save fails").isNotNull();
+    assertThat(qemu.aborted)
+        .as("'cont' after a completed migration of a suspended guest aborts QEMU 10.0").isFalse();
+    assertThat(qemu.commandsAfter("migrate")).doesNotContain("cont", "system_wakeup");
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(e.vmState()).isEqualTo(RunState.POSTMIGRATE);
+    assertThat(e.checkpointSaved()).isTrue();
+    assertThat(e).hasMessageContaining("complete state was kept in " + stateFile
+        + " with its manifest").hasMessageContaining("restore from " + stateFile);
+    assertThat(stateDirectory()).containsExactly("vm.state", "vm.state.json");
+    CprManifest manifest = CprManifest.read(stateFile).orElseThrow();
+    assertThat(manifest.suspendedByUs()).isTrue();
+    assertThat(manifest.stateFileSha256()).isEqualTo(
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"); // what QEMU wrote
+  }
+
+  @Test
+  void aMigrationThatCompletesJustAsThePhaseTimeoutEndsKeepsTheSuspendedGuestsState()
+      throws Exception {
+    qemu.migrate = FakeQemu.hangs();
+    // It completes after the save's wait gave up, before the rollback looks.
+    qemu.on("query-migrate", (r, x) -> {
+      if (qemu.isActive() && qemu.commands().contains("migrate")) {
+        qemu.endMigration(x, "completed", null);
+      }
+      x.returns(qemu.migrationInfo());
+    });
+    CprSaveException e =
+        failedSaveOfAGuestItSuspends(b -> b.phaseTimeout(PHASE_TIMEOUT));
+    assertThat(e).hasMessageContaining("did not end within the phase timeout");
+    assertTheStateIsKeptAsACheckpointAndQemuNeverGotCont(e);
+  }
+
+  @Test
+  void aMigrateWhoseReplyTimesOutAfterTheMigrationCompletedKeepsTheSuspendedGuestsState()
+      throws Exception {
+    qemu.migrate = (q, r, x) -> { // every event, but the reply is lost
+      q.vmOldState = q.runState;
+      q.migration = "setup";
+      x.event("MIGRATION", "{\"status\": \"setup\"}");
+      x.event("STOP", null);
+      q.migration = "active";
+      x.event("MIGRATION", "{\"status\": \"active\"}");
+      q.endMigration(x, "completed", null);
+    };
+    CprSaveException e =
+        failedSaveOfAGuestItSuspends(b -> b.phaseTimeout(PHASE_TIMEOUT));
+    assertThat(e.getCause()).isInstanceOf(io.github.qemucpr.qmp.QmpTimeoutException.class);
+    assertTheStateIsKeptAsACheckpointAndQemuNeverGotCont(e);
+  }
+
+  @Test
+  void aCompletedEventThatNeverArrivesStillKeepsTheSuspendedGuestsState() throws Exception {
+    qemu.migrate = FakeQemu.completesSilently();
+    CprSaveException e =
+        failedSaveOfAGuestItSuspends(b -> b.phaseTimeout(PHASE_TIMEOUT));
+    assertTheStateIsKeptAsACheckpointAndQemuNeverGotCont(e);
+  }
+
+  @Test
+  void aSaveInterruptedAfterTheMigrationCompletedKeepsTheSuspendedGuestsState() throws Exception {
+    qemu.migrate = FakeQemu.completesSilently();
+    CompletableFuture<CprSaveException> failure = new CompletableFuture<>();
+    CompletableFuture<Boolean> stillInterrupted = new CompletableFuture<>();
+    Thread runner = new Thread(() -> {
+      failure.complete(failedSaveOfAGuestItSuspends(b -> b));
+      stillInterrupted.complete(Thread.currentThread().isInterrupted());
+    });
+    runner.start();
+    assertThat(qemu.migrateArrived.await(5, TimeUnit.SECONDS)).isTrue();
+    while (!qemu.migration.equals("completed")) {
+      Thread.onSpinWait();
+    }
+    runner.interrupt();
+    CprSaveException e = failure.get(30, TimeUnit.SECONDS);
+    assertThat(stillInterrupted.get(5, TimeUnit.SECONDS)).isTrue();
+    assertTheStateIsKeptAsACheckpointAndQemuNeverGotCont(e);
+  }
+
+  @Test
+  void aRunningGuestWhoseMigrationCompletedUnseenRunsOnAndItsStaleStateGoes() throws Exception {
+    qemu.migrate = FakeQemu.completesSilently();
+    CprSaveException e = catchThrowableOfType(CprSaveException.class,
+        () -> save().phaseTimeout(PHASE_TIMEOUT).run());
+    assertThat(qemu.commandsAfter("migrate")).contains("cont");
+    assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
+    assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
+    assertThat(e.checkpointSaved()).isFalse();
+    assertThat(stateFile.getParent()).isEmptyDirectory();
+  }
+
+  /**
+   * A listener that puts a directory where the manifest goes once the persist starts, so that the
+   * manifest's rename fails after the state file's; and takes it away when the save reports the
+   * failure, as a transient fault would.
+   */
+  private CprProgressListener manifestRenameFailsOnce() {
+    Path manifest = CprManifest.pathFor(stateFile);
+    return ev -> {
+      try {
+        if (ev.phase() == CprPhase.PERSIST && ev.kind() == CprProgressEvent.Kind.STARTED) {
+          Files.createDirectory(manifest);
+        } else if (ev.kind() == CprProgressEvent.Kind.FAILED) {
+          Files.delete(manifest);
+        }
+      } catch (IOException x) {
+        throw new UncheckedIOException(x);
+      }
+    };
+  }
+
+  @Test
+  void aFailureAfterTheRenameKeepsTheNewCheckpointOfASuspendedGuestWithItsManifest()
+      throws Exception {
+    qemu.runState = "suspended";
+    CprSaveException e = catchThrowableOfType(CprSaveException.class,
+        () -> CprReboot.save(qmp).to(stateFile).progressListener(manifestRenameFailsOnce()).run());
+    assertThat(e.phase()).isEqualTo(CprPhase.PERSIST);
+    assertThat(qemu.commandsAfter("migrate")).doesNotContain("cont");
+    assertThat(e.checkpointSaved()).isTrue();
+    assertThat(e).hasMessageContaining("kept in " + stateFile + " with its manifest");
+    assertThat(stateDirectory()).containsExactly("vm.state", "vm.state.json");
+    assertThat(CprManifest.read(stateFile).orElseThrow().stateFileSize())
+        .isEqualTo(Files.size(stateFile));
+  }
+
+  @Test
+  void aFailureAfterTheRenameOfAVmThatRunsOnLeavesNoStaleCheckpoint() throws Exception {
+    // As CprSaveBuilder.to says: the earlier file was replaced by the complete new one, which goes
+    // once the VM runs again (it would pair old device state with newer RAM).
+    Files.writeString(stateFile, "older checkpoint");
+    CprSaveException e = catchThrowableOfType(CprSaveException.class,
+        () -> CprReboot.save(qmp).to(stateFile).progressListener(manifestRenameFailsOnce()).run());
+    assertThat(e.phase()).isEqualTo(CprPhase.PERSIST);
+    assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
+    assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
+    assertThat(e.checkpointSaved()).isFalse();
+    assertThat(stateFile.getParent()).isEmptyDirectory();
   }
 
   @Test
@@ -279,6 +471,18 @@ class SaveTest extends FakeQemuTest {
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
     assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
     assertThat(qemu.commandsAfter("add-fd")).containsExactly("query-status", "query-status");
+    assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
+    assertThat(stateFile.getParent()).isEmptyDirectory();
+  }
+
+  @Test
+  void anAddFdWhoseReplyIsLostHasItsFdSetFoundAndRemoved() throws Exception {
+    qemu.on("add-fd", (r, x) -> qemu.addFdset(r)); // QEMU adds the descriptor; no reply comes
+    CprSaveException e = catchThrowableOfType(CprSaveException.class,
+        () -> save().phaseTimeout(PHASE_TIMEOUT).run());
+    assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
+    assertThat(qemu.commandsAfter("add-fd")).containsSubsequence("query-fdsets", "remove-fd");
+    assertThat(qemu.fdsets).isEmpty();
     assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
     assertThat(stateFile.getParent()).isEmptyDirectory();
   }

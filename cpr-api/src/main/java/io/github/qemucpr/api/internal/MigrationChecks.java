@@ -5,6 +5,7 @@ import io.github.qemucpr.api.PreflightItem;
 import io.github.qemucpr.api.PreflightItem.Severity;
 import io.github.qemucpr.qmp.QemuVersion;
 import io.github.qemucpr.qmp.QmpClient;
+import io.github.qemucpr.qmp.QmpCommandException;
 import io.github.qemucpr.qmp.QmpException;
 import io.github.qemucpr.qmp.command.MigrateSetParameters;
 import io.github.qemucpr.qmp.command.MigrationCapability;
@@ -52,6 +53,9 @@ final class MigrationChecks {
         MigrationCapability.BACKGROUND_SNAPSHOT, "Cannot use background snapshot with CPR");
     INCOMPATIBLE_CAPABILITIES.put(MigrationCapability.X_COLO, "Cannot use COLO with CPR");
   }
+
+  /** How long setting the mode back after the blocker probe may take, whatever time is left. */
+  static final Duration SET_BACK_TIMEOUT = Duration.ofSeconds(15);
 
   private static final Set<RunState> STARTABLE =
       Set.of(RunState.RUNNING, RunState.PAUSED, RunState.SUSPENDED);
@@ -229,17 +233,41 @@ final class MigrationChecks {
       queryFailed("the " + probed + " blocker probe", e);
     } finally {
       if (changed) {
-        MigrationMode back = modeBefore != null ? modeBefore : MigrationMode.NORMAL;
-        try {
-          qmp.execute(MigrateSetParameters.ofMode(back), timeout.get());
-        } catch (QmpException e) {
-          error(PreflightCode.QUERY_FAILED, "mode",
-              "The preflight set the migration mode to " + probed + " to probe for blockers and"
-                  + " could not set it back to " + back + ": " + e.getMessage(),
-              "Set it back by hand: migrate-set-parameters mode " + back + ".");
-        }
+        setModeBack(probed, modeBefore != null ? modeBefore : MigrationMode.NORMAL);
       }
     }
+  }
+
+  /**
+   * Sets the mode back after the probe, with a timeout of its own: when the preflight's time has
+   * run out (the probe itself was slow, say), the deadline would leave it a millisecond, and a
+   * check must not end with the mode changed. A set whose reply did not come in time may still
+   * apply, so then the mode is read back before a second try; an error reply is QEMU's answer.
+   */
+  private void setModeBack(MigrationMode probed, MigrationMode back) {
+    QmpException failure = null;
+    for (int attempt = 0; attempt < 2; attempt++) {
+      try {
+        qmp.execute(MigrateSetParameters.ofMode(back), SET_BACK_TIMEOUT);
+        return;
+      } catch (QmpCommandException e) {
+        failure = e;
+        break;
+      } catch (QmpException e) {
+        failure = e;
+      }
+      try {
+        if (back.equals(qmp.execute(new QueryMigrateParameters(), SET_BACK_TIMEOUT).mode())) {
+          return;
+        }
+      } catch (QmpException e) {
+        failure = e;
+      }
+    }
+    error(PreflightCode.QUERY_FAILED, "mode",
+        "The preflight set the migration mode to " + probed + " to probe for blockers and could"
+            + " not set it back to " + back + ": " + failure.getMessage(),
+        "Set it back by hand: migrate-set-parameters mode " + back + ".");
   }
 
   /**

@@ -8,15 +8,21 @@ import io.github.qemucpr.api.CprSaveResult;
 import io.github.qemucpr.api.PreflightReport;
 import io.github.qemucpr.api.VmRecovery;
 import io.github.qemucpr.qga.GuestAgentClient;
+import io.github.qemucpr.qga.GuestAgentCommandException;
+import io.github.qemucpr.qga.GuestAgentTimeoutException;
+import io.github.qemucpr.qga.command.GuestPing;
 import io.github.qemucpr.qga.command.GuestSuspendRam;
 import io.github.qemucpr.qmp.EventWait;
 import io.github.qemucpr.qmp.QmpClient;
+import io.github.qemucpr.qmp.QmpCommandException;
 import io.github.qemucpr.qmp.QmpConnectionClosedException;
 import io.github.qemucpr.qmp.QmpException;
 import io.github.qemucpr.qmp.QmpTimeoutException;
 import io.github.qemucpr.qmp.command.AddFd;
 import io.github.qemucpr.qmp.command.AddFdInfo;
 import io.github.qemucpr.qmp.command.Cont;
+import io.github.qemucpr.qmp.command.FdsetInfo;
+import io.github.qemucpr.qmp.command.MigrateCancel;
 import io.github.qemucpr.qmp.command.MigrateSetCapabilities;
 import io.github.qemucpr.qmp.command.MigrateSetParameters;
 import io.github.qemucpr.qmp.command.Migrate;
@@ -24,6 +30,7 @@ import io.github.qemucpr.qmp.command.MigrationCapability;
 import io.github.qemucpr.qmp.command.MigrationInfo;
 import io.github.qemucpr.qmp.command.MigrationMode;
 import io.github.qemucpr.qmp.command.MigrationStatus;
+import io.github.qemucpr.qmp.command.QueryFdsets;
 import io.github.qemucpr.qmp.command.QueryMigrate;
 import io.github.qemucpr.qmp.command.QueryStatus;
 import io.github.qemucpr.qmp.command.Quit;
@@ -36,6 +43,7 @@ import io.github.qemucpr.qmp.event.WakeupEvent;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
@@ -63,6 +71,12 @@ public final class SaveWorkflow {
   static final Duration CANCEL_TIMEOUT = Duration.ofSeconds(60);
   static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(10);
   static final Duration MIN_QUIT_TIMEOUT = Duration.ofSeconds(10);
+  /**
+   * How long a rollback waits to learn whether a suspend that did not finish in time still lands:
+   * for the {@code SUSPEND} event, or for the agent, which answers nothing while its {@code
+   * guest-suspend-ram} runs.
+   */
+  static final Duration SUSPEND_SETTLE_TIMEOUT = Duration.ofSeconds(10);
 
   private final QmpClient qmp;
   private final SaveOptions options;
@@ -73,6 +87,7 @@ public final class SaveWorkflow {
 
   // What the save has done so far, for the rollback.
   private boolean suspendRequested;
+  private @Nullable CompletableFuture<Void> suspendSent;
   private boolean suspendedByUs;
   private @Nullable Instant suspendedAt;
   private @Nullable MigrationMode modeToRestore;
@@ -80,6 +95,8 @@ public final class SaveWorkflow {
   private final Map<MigrationCapability, Boolean> capabilitiesUsed = new LinkedHashMap<>();
   private StateFiles.@Nullable PartialFile partial;
   private @Nullable Long fdset;
+  private @Nullable String fdsetOpaque;
+  private boolean addFdUnanswered;
   private @Nullable CompletableFuture<?> fdsetRemoval;
   private @Nullable MigrationWatcher watcher;
   private boolean migrateSent;
@@ -176,6 +193,7 @@ public final class SaveWorkflow {
       // before it calls the command accepted. The SUSPEND event ends the wait sooner; an error
       // from the agent (suspend disabled or unsupported) ends it too.
       CompletableFuture<Void> sent = agent.executeAsync(new GuestSuspendRam(), limit);
+      suspendSent = sent;
       CompletableFuture<Object> first = new CompletableFuture<>();
       suspended.future().whenComplete((e, t) -> first.complete(e != null ? e
           : new StepFailure("waiting for QEMU's SUSPEND event failed: "
@@ -231,11 +249,19 @@ public final class SaveWorkflow {
           partialPath + " appeared after the preflight: is another save running?", null, e);
     }
     if (options.passFileDescriptor()) {
-      AddFdInfo added =
-          qmp.execute(
-              new AddFd(null, "qemu-cpr-java state file " + partialPath,
-                  Objects.requireNonNull(partial).descriptor()),
-              commandTimeout());
+      String opaque = "qemu-cpr-java state file " + partialPath;
+      fdsetOpaque = opaque;
+      AddFdInfo added;
+      try {
+        added = qmp.execute(
+            new AddFd(null, opaque, Objects.requireNonNull(partial).descriptor()),
+            commandTimeout());
+      } catch (QmpCommandException e) {
+        throw e; // QEMU refused it: no fd set was made
+      } catch (RuntimeException e) {
+        addFdUnanswered = true; // QEMU may still add the descriptor: the rollback looks for it
+        throw e;
+      }
       fdset = added.fdsetId();
     }
 
@@ -345,6 +371,33 @@ public final class SaveWorkflow {
     }
   }
 
+  /**
+   * Gives QEMU back the state file's descriptor: the fd set {@code add-fd} named, or, when its
+   * reply never came (a timeout, an interruption), the fd set that {@code query-fdsets} shows with
+   * this save's note, since QEMU may have added it all the same.
+   */
+  private void removeFdset(List<Throwable> problems) {
+    Long set = fdset;
+    if (set != null) {
+      step(problems, "remove-fd " + set,
+          () -> qmp.execute(RemoveFd.set(set), ROLLBACK_COMMAND_TIMEOUT));
+      return;
+    }
+    String opaque = fdsetOpaque;
+    if (!addFdUnanswered || opaque == null) {
+      return;
+    }
+    step(problems, "look for the fd set of an unanswered add-fd", () -> {
+      for (FdsetInfo info : qmp.execute(new QueryFdsets(), ROLLBACK_COMMAND_TIMEOUT)) {
+        if (info.fds().stream().anyMatch(fd -> opaque.equals(fd.opaque()))) {
+          long id = info.fdsetId();
+          step(problems, "remove-fd " + id + " (added by the unanswered add-fd)",
+              () -> qmp.execute(RemoveFd.set(id), ROLLBACK_COMMAND_TIMEOUT));
+        }
+      }
+    });
+  }
+
   private record Persisted(long size, String sha256, Duration blackout,
       @Nullable Duration qemuDowntime) {}
 
@@ -426,30 +479,52 @@ public final class SaveWorkflow {
 
   // ------------------------------------------------------------------ rollback
 
+  /** What the rollback found out about the migration. */
+  private enum Completion {
+    /** No {@code migrate} was sent. */
+    NOT_STARTED,
+    /** It failed, was cancelled, or never started in QEMU: the state file is incomplete. */
+    NOT_COMPLETED,
+    /** It completed: the state file is complete, and the VM's only way back unless it runs on. */
+    COMPLETED,
+    /** QEMU answers, but neither its run state nor its migration status settles the question. */
+    UNKNOWN
+  }
+
   /**
    * Undoes what the save did, in reverse: cancels the migration, gives QEMU back its fd set,
    * deletes the files the save created, sets the capabilities and the mode back, and brings the
    * VM back to its run state. Each step runs even when an earlier one failed; failures are added
    * to the returned exception as suppressed.
+   *
+   * <p>Whether the migration completed is decided from what QEMU says now (run state {@code
+   * postmigrate}, {@code query-migrate} status {@code completed}, a {@code completed} event still
+   * queued), not from how far the normal path got: the migration may complete just as a timeout
+   * ends, the thread is interrupted, or {@code migrate}'s reply is lost. A completed migration's
+   * state file is deleted only once the VM runs again in this QEMU; otherwise it is kept, and a VM
+   * whose guest was suspended never gets {@code cont}, which aborts QEMU 10.0 after a completed
+   * migration ("invalid runstate transition: 'postmigrate' -> 'suspended'").
    */
   private CprSaveException rollback(Throwable failure, RunState before) {
     CprPhase phase = progress.current() != null ? progress.current() : CprPhase.PREPARE;
     progress.failed(StepFailure.describe(failure));
     boolean interrupted = Thread.interrupted(); // the rollback must still talk to QEMU
     List<Throwable> problems = new ArrayList<>();
-    boolean keepStateFile = false;
+    boolean guestSuspended = suspendedByUs || before.equals(RunState.SUSPENDED);
+    boolean kept = false;
     boolean checkpointSaved = false;
+    boolean suspendSettled = true;
     String note = "";
     try {
       MigrationWatcher w = watcher;
+      MigrationStatus end = null;
       if (migrateSent) {
-        step(problems, "cancel the migration", () -> cancelMigration(w));
+        end = endMigration(problems, w);
       }
       finishFdsetRemoval();
-      Long set = fdset;
-      if (set != null) {
-        step(problems, "remove-fd " + set,
-            () -> qmp.execute(RemoveFd.set(set), ROLLBACK_COMMAND_TIMEOUT));
+      removeFdset(problems);
+      if (suspendRequested && !suspendedByUs) {
+        suspendSettled = settleSuspendRequest();
       }
 
       RunState state = null;
@@ -458,63 +533,62 @@ public final class SaveWorkflow {
       } catch (QmpException e) {
         problems.add(e);
       }
-      // After a completed migration the state file may be the VM's only way back: when QEMU is
-      // gone, or when the guest was suspended, since QEMU 10.0 aborts on 'cont' after a
-      // completed migration of a suspended guest ("invalid runstate transition: 'postmigrate'
-      // -> 'suspended'"). Then the file is kept, and the VM left as it is.
-      boolean wasSuspended = suspendedByUs || before.equals(RunState.SUSPENDED);
-      keepStateFile =
-          (migrationCompleted || completedEventSeen)
-              && (state == null || (state.equals(RunState.POSTMIGRATE) && wasSuspended));
-
-      if (!keepStateFile) {
-        if (!capabilitiesToRestore.isEmpty()) {
-          step(problems, "migrate-set-capabilities " + capabilitiesToRestore,
-              () -> qmp.execute(MigrateSetCapabilities.of(capabilitiesToRestore),
-                  ROLLBACK_COMMAND_TIMEOUT));
+      Completion completion = completion(state, end);
+      if (completion == Completion.COMPLETED) {
+        String why;
+        if (state == null) {
+          why = "QEMU is gone";
+        } else if (guestSuspended) {
+          why = "the guest was suspended, and 'cont' after a completed migration of a suspended"
+              + " guest aborts QEMU 10.0";
+        } else if (!before.equals(RunState.RUNNING) || !state.equals(RunState.POSTMIGRATE)) {
+          why = "the VM was " + before + " before the save and is " + state + " now";
+        } else {
+          putBackMigrationSettings(problems);
+          step(problems, "cont: the VM runs on, and the complete state goes stale",
+              () -> qmp.execute(new Cont(), ROLLBACK_COMMAND_TIMEOUT));
+          RunState now = queryQuietly();
+          why = RunState.RUNNING.equals(now) ? null
+              : "'cont' did not bring the VM back to running (run state "
+                  + (now != null ? now : "unknown") + ")";
         }
-        MigrationMode mode = modeToRestore;
-        if (mode != null) {
-          step(problems, "migrate-set-parameters mode " + mode,
-              () -> qmp.execute(MigrateSetParameters.ofMode(mode), ROLLBACK_COMMAND_TIMEOUT));
+        if (why != null) {
+          kept = true;
+          checkpointSaved = keepCompleteState(problems, before);
+          note = keptStateNote(why, checkpointSaved);
+        } else {
+          // The VM runs again: a checkpoint of this save would pair old device state with newer
+          // RAM.
+          step(problems, "delete the files of this save", this::deleteOwnFiles);
         }
+      } else if (completion == Completion.UNKNOWN) {
+        kept = true;
+        step(problems, "keep the state file", this::closeKeptStateFile);
+        note = unknownStateNote(state, end);
+      } else {
+        putBackMigrationSettings(problems);
         if (state != null) {
           RunState s = state;
           step(problems, "bring the VM back to " + before, () -> restoreRunState(before, s));
         }
-        if (migrationCompleted && before.equals(RunState.RUNNING)) {
-          try {
-            keepStateFile =
-                VmStatus.query(qmp, ROLLBACK_COMMAND_TIMEOUT).equals(RunState.POSTMIGRATE);
-          } catch (QmpException e) {
-            keepStateFile = true;
-          }
-        }
-      }
-      if (keepStateFile) {
-        checkpointSaved = salvage(before);
-        note = keptStateNote();
-        if (!checkpointSaved) {
-          step(problems, "keep the complete state file", this::closeKeptStateFile);
-        }
-      } else {
         step(problems, "delete the files of this save", this::deleteOwnFiles);
+      }
+      if (!suspendSettled) {
+        note += " The guest did not confirm that its suspend request is over (no SUSPEND event,"
+            + " and its agent did not answer within " + SUSPEND_SETTLE_TIMEOUT.toSeconds()
+            + " s): it may still suspend, then wake it with QMP system_wakeup; or it may be"
+            + " stuck in suspend-to-idle, which QEMU cannot see (S3 disabled).";
       }
     } catch (RuntimeException unexpected) {
       problems.add(unexpected);
     }
-    RunState after = null;
-    try {
-      after = VmStatus.query(qmp, ROLLBACK_COMMAND_TIMEOUT);
-    } catch (QmpException e) {
-      problems.add(e);
-    }
+    RunState after = queryQuietly(problems);
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
     boolean back = after != null && sameAsBefore(before, after);
     VmRecovery recovery =
-        problems.isEmpty() && back && !keepStateFile
+        problems.isEmpty() && back && !kept && suspendSettled
             ? VmRecovery.RESTORED
             : VmRecovery.NEEDS_ATTENTION;
     progress.rollback(phase, "VM " + (after != null ? after : "state unknown") + ", " + recovery
@@ -528,47 +602,245 @@ public final class SaveWorkflow {
   }
 
   /**
-   * Persists the state file of a completed migration when the failure came before the persist
-   * phase (QEMU killed right after {@code completed}, say): a checkpoint with its manifest rather
-   * than a bare {@code .partial}. Returns whether that worked; if not, the {@code .partial} stays.
+   * Ends the migration if it still runs, and returns how it ended as far as QEMU says: a final
+   * {@code MIGRATION} event already queued (which the normal path may never have taken), else
+   * {@code query-migrate}, else the event that answers {@code migrate_cancel}. {@code null} when
+   * QEMU could not be asked.
    */
-  private boolean salvage(RunState before) {
+  private @Nullable MigrationStatus endMigration(
+      List<Throwable> problems, @Nullable MigrationWatcher w) {
+    MigrationStatus queued = w != null ? queuedEnd(w) : null;
+    if (queued != null) {
+      return queued;
+    }
+    MigrationStatus[] end = new MigrationStatus[1];
+    step(problems, "cancel the migration", () -> {
+      MigrationStatus status = qmp.execute(new QueryMigrate(), ROLLBACK_COMMAND_TIMEOUT).status();
+      end[0] = status;
+      if (!status.isActive()) {
+        return;
+      }
+      qmp.execute(new MigrateCancel(), ROLLBACK_COMMAND_TIMEOUT);
+      if (w != null) {
+        try {
+          end[0] = w.awaitFinished(CANCEL_TIMEOUT, e -> {}).status();
+          return;
+        } catch (QmpTimeoutException e) {
+          // asked below
+        }
+      }
+      end[0] = qmp.execute(new QueryMigrate(), ROLLBACK_COMMAND_TIMEOUT).status();
+      if (end[0].isActive()) {
+        throw new StepFailure("the migration is still " + end[0] + " after migrate_cancel", null,
+            null);
+      }
+    });
+    return end[0];
+  }
+
+  /**
+   * After a suspend that did not end in time, finds out whether the guest may still suspend: the
+   * agent runs one command at a time and answers nothing while {@code guest-suspend-ram} runs (on
+   * success, until the guest has suspended and woken again), so an answer to {@code guest-ping}
+   * means the request is over; a {@code SUSPEND} event means it landed, and the rollback wakes the
+   * guest. Waits up to {@link #SUSPEND_SETTLE_TIMEOUT}; returns whether the request is known to be
+   * over (or to have landed).
+   */
+  private boolean settleSuspendRequest() {
+    CompletableFuture<Void> sent = suspendSent;
+    if (sent != null && sent.isCompletedExceptionally()) {
+      try {
+        sent.join();
+      } catch (CompletionException | java.util.concurrent.CancellationException e) {
+        if (unwrap(e) instanceof GuestAgentCommandException) {
+          return true; // the agent refused the suspend: nothing lands later
+        }
+      }
+    }
+    GuestAgentClient agent = options.agent();
+    if (agent == null) {
+      return false;
+    }
+    long end = System.nanoTime() + SUSPEND_SETTLE_TIMEOUT.toNanos();
+    try (EventWait<SuspendEvent> suspended = qmp.expectEvent(SuspendEvent.class, e -> true)) {
+      while (true) {
+        long left = end - System.nanoTime();
+        if (left <= 0) {
+          break;
+        }
+        CompletableFuture<Void> ping = agent.executeAsync(new GuestPing(), Duration.ofNanos(left));
+        CompletableFuture<Object> first = new CompletableFuture<>();
+        suspended.future().whenComplete((e, t) -> first.complete(e != null ? e : unwrap(t)));
+        ping.whenComplete((v, t) -> first.complete(t == null ? ping : unwrap(t)));
+        Object outcome;
+        try {
+          outcome = first.get(left, TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+          break;
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        } catch (ExecutionException e) {
+          break;
+        }
+        if (outcome instanceof SuspendEvent || outcome == ping) {
+          return true;
+        }
+        if (!(outcome instanceof GuestAgentTimeoutException)) {
+          // The agent cannot be asked (its connection closed, say): only QEMU can tell.
+          try {
+            suspended.await(Duration.ofNanos(Math.max(1, end - System.nanoTime())));
+            return true;
+          } catch (QmpException e) {
+            break;
+          }
+        }
+        // The agent is still busy (suspending, perhaps): ask again.
+      }
+    } catch (QmpException e) {
+      // QEMU cannot be asked: the run state read next tells what it can
+    }
+    // The guest may have suspended before the wait above was registered.
+    RunState now = queryQuietly();
+    return RunState.SUSPENDED.equals(now);
+  }
+
+  /** A final status among the events the watcher holds and nobody took, or {@code null}. */
+  private static @Nullable MigrationStatus queuedEnd(MigrationWatcher w) {
+    try {
+      return w.awaitFinished(Duration.ZERO, e -> {}).status();
+    } catch (QmpException e) {
+      return null; // none queued, or QEMU is gone and sent none
+    }
+  }
+
+  /** Whether the migration completed, from QEMU's own state rather than from the normal path. */
+  private Completion completion(@Nullable RunState state, @Nullable MigrationStatus end) {
+    if (!migrateSent) {
+      return Completion.NOT_STARTED;
+    }
+    boolean saidCompleted =
+        migrationCompleted || completedEventSeen || MigrationStatus.COMPLETED.equals(end);
+    if (state != null) {
+      if (state.equals(RunState.POSTMIGRATE)) {
+        return Completion.COMPLETED; // the preflight refuses to start from postmigrate
+      }
+      if (state.equals(RunState.FINISH_MIGRATE)) {
+        return saidCompleted ? Completion.COMPLETED : Completion.UNKNOWN;
+      }
+      // Running, paused or suspended: QEMU restarted the VM after a failed or cancelled
+      // migration, or it never stopped; a 'completed' in query-migrate is then an older one.
+      return Completion.NOT_COMPLETED;
+    }
+    if (saidCompleted) {
+      return Completion.COMPLETED;
+    }
+    if (end != null || !qmp.isOpen()) {
+      // QEMU said how it ended, or it is gone and its last events (which the watcher reads up
+      // to the close) had no 'completed'.
+      return Completion.NOT_COMPLETED;
+    }
+    return Completion.UNKNOWN;
+  }
+
+  private void putBackMigrationSettings(List<Throwable> problems) {
+    if (!capabilitiesToRestore.isEmpty()) {
+      step(problems, "migrate-set-capabilities " + capabilitiesToRestore,
+          () -> qmp.execute(MigrateSetCapabilities.of(capabilitiesToRestore),
+              ROLLBACK_COMMAND_TIMEOUT));
+    }
+    MigrationMode mode = modeToRestore;
+    if (mode != null) {
+      step(problems, "migrate-set-parameters mode " + mode,
+          () -> qmp.execute(MigrateSetParameters.ofMode(mode), ROLLBACK_COMMAND_TIMEOUT));
+    }
+  }
+
+  private @Nullable RunState queryQuietly() {
+    return queryQuietly(new ArrayList<>());
+  }
+
+  private @Nullable RunState queryQuietly(List<Throwable> problems) {
+    try {
+      return VmStatus.query(qmp, ROLLBACK_COMMAND_TIMEOUT);
+    } catch (QmpException e) {
+      problems.add(e);
+      return null;
+    }
+  }
+
+  /**
+   * Keeps the complete state of a completed migration: persisted as a checkpoint with its manifest
+   * when the failure came before the persist phase (QEMU killed right after {@code completed},
+   * say); otherwise as far as the persist got, with the manifest committed if it can be. Returns
+   * whether the state file and its manifest are both in place.
+   */
+  private boolean keepCompleteState(List<Throwable> problems, RunState before) {
     SaveFacts f = facts;
     StateFiles.PartialFile file = partial;
-    if (f == null || file == null || persistStarted || !file.isStillAtPath()) {
-      return false;
+    if (f != null && file != null && !persistStarted && file.isStillAtPath()) {
+      try {
+        persist(f, before, null);
+        return true;
+      } catch (IOException | RuntimeException e) {
+        progress.rollback(CprPhase.PERSIST,
+            "FAILED to save the complete state as a checkpoint: " + e);
+      }
     }
-    try {
-      persist(f, before, null);
-      return true;
-    } catch (IOException | RuntimeException e) {
-      progress.rollback(CprPhase.PERSIST,
-          "FAILED to save the complete state as a checkpoint: " + e);
-      return false;
-    }
+    step(problems, "keep the complete state file", this::closeKeptStateFile);
+    return stateCommitted && manifestCommitted;
   }
 
-  private String keptStateNote() {
+  private String keptStateNote(String why, boolean checkpoint) {
     StateFiles.PartialFile file = partial;
     Path kept = stateCommitted || file == null ? target : file.path();
-    return " The migration had completed and the VM cannot run again in this QEMU (QEMU is gone,"
-        + " or the guest was suspended: QEMU 10.0 aborts on 'cont' after a completed migration of"
-        + " a suspended guest), so its complete state was kept in " + kept
-        + (manifestCommitted ? " with its manifest" : "") + ": start QEMU again"
-        + " with -incoming defer and restore from that file.";
+    return " The migration had completed and the VM does not run again in this QEMU (" + why
+        + "), so its complete state was kept in " + kept
+        + (checkpoint ? " with its manifest" : " (without a manifest)") + ": quit this QEMU"
+        + " without resuming it, start QEMU again with the same arguments plus -incoming defer,"
+        + " and restore from " + kept + ".";
   }
 
+  private String unknownStateNote(@Nullable RunState state, @Nullable MigrationStatus end) {
+    StateFiles.PartialFile file = partial;
+    Path kept = stateCommitted || file == null ? target : file.path();
+    return " Whether the migration completed is not known (run state "
+        + (state != null ? state : "unknown") + ", migration " + (end != null ? end : "unknown")
+        + "), so " + kept + " was kept and the VM left as it is. If QEMU reports the migration"
+        + " completed (query-migrate) and the run state postmigrate, quit QEMU and restore from"
+        + " that file; otherwise delete it.";
+  }
+
+  /**
+   * Closes the state file kept after a completed migration, and leaves a manifest beside it only
+   * if it describes it: the new one, moved into place now if the persist got as far as writing it,
+   * else none (an older checkpoint's manifest would be wrong).
+   */
   private void closeKeptStateFile() throws IOException {
     StateFiles.PartialFile file = partial;
     if (file != null) {
       file.close();
     }
     Path temp = manifestTemp;
-    if (temp != null) {
-      Files.deleteIfExists(temp);
-    }
     if (stateCommitted && !manifestCommitted) {
-      Files.deleteIfExists(manifestPath); // an older checkpoint's manifest, now wrong
+      if (temp != null) {
+        try {
+          Files.move(temp, manifestPath, StandardCopyOption.ATOMIC_MOVE);
+          manifestCommitted = true;
+          manifestTemp = null;
+          StateFiles.fsyncDirectory(StateFiles.directoryOf(target));
+          return;
+        } catch (IOException e) {
+          Files.deleteIfExists(temp);
+          manifestTemp = null;
+        }
+      }
+      if (Files.isRegularFile(manifestPath, LinkOption.NOFOLLOW_LINKS)) {
+        Files.delete(manifestPath); // an older checkpoint's manifest, wrong for this state file
+      }
+    } else if (temp != null) {
+      Files.deleteIfExists(temp);
+      manifestTemp = null;
     }
   }
 
@@ -578,10 +850,6 @@ public final class SaveWorkflow {
 
   private void step(List<Throwable> problems, String what, Step step) {
     progress.rollbackStep(problems, what, step::run);
-  }
-
-  private void cancelMigration(@Nullable MigrationWatcher w) {
-    MigrationWatcher.cancelIfActive(qmp, w, ROLLBACK_COMMAND_TIMEOUT, CANCEL_TIMEOUT);
   }
 
   private void deleteOwnFiles() throws IOException {
@@ -607,12 +875,13 @@ public final class SaveWorkflow {
     if (before.equals(RunState.RUNNING)) {
       if (now.equals(RunState.SUSPENDED) && suspendRequested) {
         wakeUp();
-      } else if (now.equals(RunState.PAUSED) || now.equals(RunState.POSTMIGRATE)) {
+      } else if (now.equals(RunState.PAUSED)) {
         qmp.execute(new Cont(), ROLLBACK_COMMAND_TIMEOUT);
       }
     }
-    // A paused VM stays paused (postmigrate counts as paused: 'cont' works from both), and a
-    // guest that was suspended before the save comes back suspended from a failed migration.
+    // A paused VM stays paused, and a guest that was suspended before the save comes back
+    // suspended from a failed migration. Postmigrate never gets here: it means the migration
+    // completed, which the rollback handles on its own.
   }
 
   private void wakeUp() {

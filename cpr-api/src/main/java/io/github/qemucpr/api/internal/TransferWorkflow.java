@@ -113,7 +113,7 @@ public final class TransferWorkflow {
   /** {@code CprTransfer.quitSource}: quits the source once the target holds the VM. */
   public static void quitSource(QmpClient source, QmpClient target, Duration timeout) {
     try (ClientGuard guard = ClientGuard.acquire(source, "quit")) {
-      quit(source, target, timeout);
+      quit(source, target, timeout, false);
     }
   }
 
@@ -153,7 +153,7 @@ public final class TransferWorkflow {
       startPhase(CprPhase.QUIT, "quit the source, " + qmp.describePeer());
       Duration limit = deadline.remaining();
       try {
-        quit(qmp, t, limit.compareTo(MIN_QUIT_TIMEOUT) < 0 ? MIN_QUIT_TIMEOUT : limit);
+        quit(qmp, t, limit.compareTo(MIN_QUIT_TIMEOUT) < 0 ? MIN_QUIT_TIMEOUT : limit, true);
       } catch (RuntimeException | Error e) {
         progress.failed(StepFailure.describe(e));
         t.close();
@@ -409,9 +409,21 @@ public final class TransferWorkflow {
     }
   }
 
-  /** Quits the source once the target is confirmed to hold the VM. */
-  private static void quit(QmpClient source, QmpClient target, Duration timeout) {
+  /**
+   * Quits the source once the target is confirmed to hold the VM. {@code afterTransfer} says
+   * whether this follows the transfer in the same run: then a quit that is refused or fails still
+   * leaves a VM that moved (never {@link VmRecovery#UNTOUCHED}), and one that last held it is the
+   * target even when it cannot be asked now.
+   */
+  private static void quit(
+      QmpClient source, QmpClient target, Duration timeout, boolean afterTransfer) {
     Duration query = timeout.compareTo(COMMAND_TIMEOUT) < 0 ? timeout : COMMAND_TIMEOUT;
+    // What a quit that did nothing leaves: as it was for quitSource, moved after a transfer.
+    VmRecovery untouched = afterTransfer ? VmRecovery.NEEDS_ATTENTION : VmRecovery.UNTOUCHED;
+    String moved = afterTransfer
+        ? " The transfer itself completed: the new QEMU held the VM when it was checked after the"
+            + " load. Never resume the source; quit it once the new QEMU is checked."
+        : "";
     RunState targetState;
     MigrationStatus incoming;
     RunState sourceState;
@@ -421,31 +433,31 @@ public final class TransferWorkflow {
     } catch (QmpException e) {
       throw new CprTransferException(
           "The new QEMU could not be asked whether it holds the VM (" + StepFailure.describe(e)
-              + "), so the source was not quit.",
-          CprPhase.QUIT, StepFailure.qemuErrorOf(e), null, VmRecovery.UNTOUCHED,
-          VmLocation.UNKNOWN, null, e);
+              + "), so the source was not quit." + moved,
+          CprPhase.QUIT, StepFailure.qemuErrorOf(e), null, untouched,
+          afterTransfer ? VmLocation.TARGET : VmLocation.UNKNOWN, null, e);
     }
     try {
       sourceState = VmStatus.query(source, query);
     } catch (QmpException e) {
       throw new CprTransferException(
           "The source could not be asked for its run state (" + StepFailure.describe(e)
-              + "), so it was not quit.",
-          CprPhase.QUIT, StepFailure.qemuErrorOf(e), targetState, VmRecovery.UNTOUCHED,
+              + "), so it was not quit." + moved,
+          CprPhase.QUIT, StepFailure.qemuErrorOf(e), targetState, untouched,
           VmLocation.TARGET, targetState, e);
     }
     boolean targetHolds = incoming.equals(MigrationStatus.COMPLETED)
         && HOLDS_VM.contains(targetState);
     if (!targetHolds || !sourceState.equals(RunState.POSTMIGRATE)) {
-      VmLocation location = targetHolds ? VmLocation.TARGET
+      VmLocation location = targetHolds || afterTransfer ? VmLocation.TARGET
           : HOLDS_VM.contains(sourceState) ? VmLocation.SOURCE : VmLocation.UNKNOWN;
       throw new CprTransferException(
           "The source was not quit: " + (!targetHolds
               ? "the new QEMU is not confirmed to hold the VM (run state " + targetState
                   + ", incoming migration " + incoming + ")."
-              : "the source is " + sourceState + ", not postmigrate."),
+              : "the source is " + sourceState + ", not postmigrate.") + moved,
           CprPhase.QUIT, null, location == VmLocation.TARGET ? targetState : sourceState,
-          VmRecovery.UNTOUCHED, location, targetState, null);
+          untouched, location, targetState, null);
     }
     try {
       try {

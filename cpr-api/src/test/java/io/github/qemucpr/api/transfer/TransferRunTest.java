@@ -8,6 +8,7 @@ import io.github.qemucpr.api.CprPreflightException;
 import io.github.qemucpr.api.CprProgressEvent;
 import io.github.qemucpr.api.CprTransfer;
 import io.github.qemucpr.api.CprTransferException;
+import io.github.qemucpr.api.CprTransferBuilder;
 import io.github.qemucpr.api.CprTransferException.VmLocation;
 import io.github.qemucpr.api.CprTransferResult;
 import io.github.qemucpr.api.PreflightCode;
@@ -94,6 +95,51 @@ class TransferRunTest extends FakeTransferTest {
     assertThat(r.phaseDurations()).containsKey(CprPhase.QUIT);
     assertThat(pair.sourceCommands()).endsWith("quit");
     assertThat(qmp.isOpen()).isFalse();
+  }
+
+  /** A transfer that runs {@code action} on its own thread as {@code phase} starts. */
+  private CprTransferBuilder transferActingAt(CprPhase phase, Runnable action) {
+    return CprTransfer.from(qmp)
+        .cprChannel(pair.cprChannel)
+        .mainChannel(pair.mainChannel)
+        .targetQmp(pair.targetQmp)
+        .targetConnectTimeout(Duration.ofSeconds(2))
+        .progressListener(ev -> {
+          events.add(ev);
+          if (ev.phase() == phase && ev.kind() == CprProgressEvent.Kind.STARTED) {
+            action.run();
+          }
+        });
+  }
+
+  @Test
+  void aQuitThatCannotAskTheTargetAfterACompletedTransferIsNotReportedAsUntouched() {
+    pair.behaviour = Target.DEFERRED;
+    CprTransferException e = catchThrowableOfType(CprTransferException.class,
+        () -> transferActingAt(CprPhase.QUIT, () -> {
+          pair.target.disconnect(); // the new QEMU's monitor goes away before the quit's check
+        }).quitSourceAfterTransfer(true).run());
+    assertThat(e.phase()).isEqualTo(CprPhase.QUIT);
+    assertThat(e.recovery()).as("the VM moved: not 'nothing was changed'")
+        .isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(e.vmLocation()).isEqualTo(VmLocation.TARGET);
+    assertThat(e).hasMessageContaining("The transfer itself completed")
+        .hasMessageContaining("Never resume the source");
+    assertThat(pair.sourceCommands()).doesNotContain("quit", "cont");
+    assertThat(pair.runState).isEqualTo("postmigrate");
+  }
+
+  @Test
+  void aQuitRefusedAfterACompletedTransferBecauseTheSourceRunsAgainNeedsAttention() {
+    pair.behaviour = Target.DEFERRED;
+    CprTransferException e = catchThrowableOfType(CprTransferException.class,
+        () -> transferActingAt(CprPhase.QUIT, () -> {
+          pair.runState = "running"; // someone resumed the source after the load
+        }).quitSourceAfterTransfer(true).run());
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(e.vmLocation()).isEqualTo(VmLocation.TARGET);
+    assertThat(e).hasMessageContaining("the source is running, not postmigrate");
+    assertThat(pair.sourceCommands()).doesNotContain("quit");
   }
 
   @Test

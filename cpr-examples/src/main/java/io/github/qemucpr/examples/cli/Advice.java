@@ -134,12 +134,23 @@ record Advice(ExitStatus status, String what, String todo) {
     String what = "The save failed in phase " + e.phase() + ": " + e.getMessage();
     String todo;
     if (e.recovery() == VmRecovery.NEEDS_ATTENTION) {
-      todo = e.checkpointSaved()
-          ? "The checkpoint " + state + " is complete and the VM is stopped in postmigrate. Either"
-              + " quit this QEMU and restore the checkpoint into a new one, or delete " + state
-              + " and " + state + ".json and then resume the VM with QMP cont. Never both."
-          : "Look at the VM (cpr status --qmp " + qmp + "): resume a paused VM with QMP cont,"
-              + " wake a suspended one with system_wakeup.";
+      // After a completed migration of a suspended guest, 'cont' aborts QEMU 10.0: the tool
+      // does not know whether the guest was, so it offers 'cont' only with that condition.
+      String contOnlyIfNotSuspended = " Only if the guest was not suspended (QEMU 10.0 aborts on"
+          + " cont after a completed migration of a suspended guest) may you instead delete";
+      if (e.checkpointSaved()) {
+        todo = "The checkpoint " + state + " is complete and the VM is stopped in postmigrate."
+            + " Quit this QEMU and restore the checkpoint into a new one: cpr restore --qmp"
+            + " NEW_SOCKET --state " + state + "." + contOnlyIfNotSuspended + " " + state
+            + " and " + state + ".json and then resume the VM with QMP cont. Never both.";
+      } else if (RunState.POSTMIGRATE.equals(e.vmState())) {
+        todo = "The migration had completed, and the message names the file kept with the VM's"
+            + " complete state: quit this QEMU and restore from that file." + contOnlyIfNotSuspended
+            + " that file and then resume the VM with QMP cont. Never both.";
+      } else {
+        todo = "Look at the VM (cpr status --qmp " + qmp + "): resume a paused VM with QMP cont,"
+            + " wake a suspended one with system_wakeup.";
+      }
     } else {
       String qemuError = e.qemuError() != null ? e.qemuError() : "";
       if (qemuError.contains("No space left")) {

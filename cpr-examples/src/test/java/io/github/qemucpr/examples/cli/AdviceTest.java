@@ -78,6 +78,23 @@ class AdviceTest {
   }
 
   @Test
+  void aKeptCheckpointOffersContOnlyForAGuestThatWasNotSuspended() {
+    Advice a = advice(new CprSaveException("interrupted.", CprPhase.MIGRATE, null,
+        RunState.POSTMIGRATE, VmRecovery.NEEDS_ATTENTION, true, null));
+    assertThat(a.todo()).contains("cpr restore --qmp NEW_SOCKET --state " + STATE)
+        .contains("Only if the guest was not suspended");
+  }
+
+  @Test
+  void aKeptPartialFileIsToBeRestoredAndNotWokenOrContinued() {
+    Advice a = advice(new CprSaveException("the rename failed.", CprPhase.PERSIST, null,
+        RunState.POSTMIGRATE, VmRecovery.NEEDS_ATTENTION, false, null));
+    assertThat(a.status().code()).isEqualTo(5);
+    assertThat(a.todo()).contains("restore from that file")
+        .contains("Only if the guest was not suspended").doesNotContain("system_wakeup");
+  }
+
+  @Test
   void aRestoreIntoAQemuThatIsNotWaitingIsRefused() {
     Advice a = advice(new CprRestoreException("QEMU is not in inmigrate.", CprPhase.PREPARE,
         null, RunState.RUNNING, VmRecovery.UNTOUCHED, null));
