@@ -42,6 +42,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -72,6 +73,7 @@ public final class RestoreWorkflow {
 
   private @Nullable CprManifest manifest;
   private @Nullable FileInputStream stateIn;
+  private StateFiles.@Nullable CheckpointClaim claim;
   private boolean qemuChanged;
   private boolean restoreMarked;
   private boolean fdsetRemoved;
@@ -93,6 +95,7 @@ public final class RestoreWorkflow {
       return w.run();
     } finally {
       w.closeStateFile();
+      w.releaseClaim();
       guard.close();
     }
   }
@@ -172,6 +175,9 @@ public final class RestoreWorkflow {
           Reason.MISSING, e);
     }
     stateIn = in;
+    if (Files.exists(manifestPath, LinkOption.NOFOLLOW_LINKS)) {
+      claimCheckpoint();
+    }
     CprManifest m;
     try {
       m = ManifestCodec.read(manifestPath).orElse(null);
@@ -218,6 +224,40 @@ public final class RestoreWorkflow {
     }
     manifest = m;
     progress.finish("size and SHA-256 match " + manifestPath);
+  }
+
+  /**
+   * Claims the checkpoint for this restore until it ends, so that of two restores started together
+   * exactly one goes on; the other is refused here, before it reads the manifest's marks and
+   * before it sends QEMU anything. Held to the end, not only until the "restore started" mark: a
+   * second restore while this one loads is told that one runs, not that one was interrupted.
+   */
+  private void claimCheckpoint() {
+    Path lock = StateFiles.lockPath(source);
+    try {
+      claim = StateFiles.claim(source);
+    } catch (IOException e) {
+      String message = "The restore cannot claim the checkpoint " + source + ": " + lock
+          + " cannot be created or locked (" + e + "). A restore needs write access beside the"
+          + " state file, where it marks the manifest.";
+      progress.failed(message);
+      throw new CprRestoreException(message, CprPhase.VERIFY, null, null, VmRecovery.UNTOUCHED,
+          e);
+    }
+    if (claim == null) {
+      throw checkpoint("The checkpoint " + source + " is being restored by another restore (it"
+          + " holds the lock on " + lock + "); only one restore may load it. This QEMU was not"
+          + " touched. Wait for the other restore to end: if it fails before loading, restore"
+          + " again.", Reason.RESTORE_IN_PROGRESS, null);
+    }
+  }
+
+  private void releaseClaim() {
+    StateFiles.CheckpointClaim c = claim;
+    claim = null;
+    if (c != null) {
+      c.close();
+    }
   }
 
   private CprCheckpointException checkpoint(String message, Reason reason, @Nullable Throwable c) {
