@@ -6,7 +6,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A restore refused a checkpoint before it touched QEMU: the state file is missing, its manifest
- * does not match it, or the checkpoint was already restored.
+ * does not match it, the checkpoint was already restored, or another restore of it is running.
  */
 public final class CprCheckpointException extends CprException {
   private static final long serialVersionUID = 1L;
@@ -46,6 +46,12 @@ public final class CprCheckpointException extends CprException {
      * The manifest says a restore started and never finished; the VM may have run from it. Only
      * {@code force(true)} allows it.
      */
-    RESTORE_INTERRUPTED
+    RESTORE_INTERRUPTED,
+    /**
+     * Another restore of the same checkpoint is running (in this JVM or another process): it holds
+     * the lock on {@code <state>.lock}. Only one restore may load a checkpoint; this one was
+     * refused before it touched its QEMU.
+     */
+    RESTORE_IN_PROGRESS
   }
 }

@@ -13,7 +13,11 @@ import org.jspecify.annotations.Nullable;
  * What a successful restore did.
  *
  * @param stateFile the state file that was loaded
- * @param manifestFile the manifest, now marked as restored; {@code null} when there was none
+ * @param manifestFile the checkpoint's manifest; {@code null} when there was none
+ * @param markedRestored whether the manifest now says the checkpoint was restored; {@code false}
+ *     without a manifest, and when writing that mark failed after the VM was loaded (the
+ *     progress listener was told why). The "restore started" mark, written before the load,
+ *     keeps such a checkpoint from a second restore all the same.
  * @param runState the run state at the end ({@code running}, or {@code suspended} when not woken)
  * @param wokenUp whether the restore woke a suspended guest with {@code system_wakeup}
  * @param phaseDurations the time spent in each phase that ran, in phase order
@@ -25,6 +29,7 @@ import org.jspecify.annotations.Nullable;
 public record CprRestoreResult(
     Path stateFile,
     @Nullable Path manifestFile,
+    boolean markedRestored,
     RunState runState,
     boolean wokenUp,
     Map<CprPhase, Duration> phaseDurations,
@@ -36,6 +41,9 @@ public record CprRestoreResult(
     Objects.requireNonNull(stateFile, "stateFile");
     Objects.requireNonNull(runState, "runState");
     Objects.requireNonNull(total, "total");
+    if (markedRestored && manifestFile == null) {
+      throw new IllegalArgumentException("markedRestored without a manifestFile");
+    }
     EnumMap<CprPhase, Duration> ordered = new EnumMap<>(CprPhase.class);
     ordered.putAll(phaseDurations);
     phaseDurations = Collections.unmodifiableMap(ordered);

@@ -102,6 +102,7 @@ class RestoreTest extends FakeQemuTest {
     assertThat(result.runState()).isEqualTo(RunState.RUNNING);
     assertThat(result.wokenUp()).isFalse();
     assertThat(result.manifestFile()).isEqualTo(CprManifest.pathFor(stateFile));
+    assertThat(result.markedRestored()).isTrue();
     assertThat(result.outage()).isNotNull().isGreaterThan(Duration.ofSeconds(4));
     assertThat(result.phaseDurations().keySet()).containsExactly(CprPhase.VERIFY,
         CprPhase.PREPARE, CprPhase.LOAD, CprPhase.MARK_RESTORED);
@@ -412,6 +413,7 @@ class RestoreTest extends FakeQemuTest {
         .isEqualTo("{\"capabilities\":[{\"capability\":\"events\",\"state\":true},"
             + "{\"capability\":\"x-ignore-shared\",\"state\":true}]}");
     assertThat(result.manifestFile()).isNull();
+    assertThat(result.markedRestored()).isFalse();
     assertThat(result.outage()).isNull();
     assertThat(stateDirectory()).containsExactly("vm.state");
     assertThat(events).extracting(CprProgressEvent::message)
@@ -438,6 +440,147 @@ class RestoreTest extends FakeQemuTest {
     assertThat(qemu.commands()).doesNotContain("add-fd");
     assertThat(qemu.requests("migrate-incoming").get(0).arguments().toString())
         .contains("\"filename\":\"" + stateFile + "\"");
+  }
+
+  // ------------------------------------------------------------------ edges (issue 11)
+
+  /** Replaces the manifest by a directory, onto which no manifest can be renamed. */
+  private void blockTheManifest() {
+    Path manifest = CprManifest.pathFor(stateFile);
+    try {
+      Files.delete(manifest);
+      Files.createDirectories(manifest.resolve("in-the-way"));
+    } catch (IOException io) {
+      throw new java.io.UncheckedIOException(io);
+    }
+  }
+
+  @Test
+  void aRestoreThatAnotherProcessRunsIsRefusedBeforeQemuIsTouched() throws Exception {
+    writeCheckpoint();
+    try (LockHolder other = LockHolder.lock(stateFile.resolveSibling("vm.state.lock"))) {
+      CprCheckpointException e = refusedCheckpoint(restore());
+      assertThat(e.reason()).isEqualTo(Reason.RESTORE_IN_PROGRESS);
+      assertThat(e).hasMessageContaining("another restore")
+          .hasMessageContaining("vm.state.lock");
+      assertThat(marked()).isFalse();
+      // The claim dies with its process: no stale claim is left to clean up by hand.
+      other.kill();
+    }
+    assertThat(CprReboot.restore(qmp).from(stateFile).run().runState())
+        .isEqualTo(RunState.RUNNING);
+    assertThat(CprManifest.read(stateFile).orElseThrow().restored()).isTrue();
+  }
+
+  @Test
+  void aQemuThatDiesAfterResumeKeepsTheMarkEvenWhenAListenerLags() throws Exception {
+    writeCheckpoint();
+    java.util.concurrent.CountDownLatch restoreEnded = new java.util.concurrent.CountDownLatch(1);
+    // A user's listener that is slow on RESUME: the workflow's own view of the events must not
+    // depend on it.
+    qmp.subscribe(e -> {
+      if (e instanceof io.github.qemucpr.qmp.event.ResumeEvent) {
+        try {
+          restoreEnded.await(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    });
+    // The load runs the vCPUs (RESUME), then QEMU dies before MIGRATION completed.
+    qemu.migrateIncoming = (q, r, x) -> {
+      q.migration = "active";
+      x.event("MIGRATION", "{\"status\": \"setup\"}");
+      x.returns("{}");
+      x.event("MIGRATION", "{\"status\": \"active\"}");
+      q.runState = "running";
+      x.event("RESUME", null);
+      x.disconnect();
+    };
+    CprRestoreException e;
+    try {
+      e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
+    } finally {
+      restoreEnded.countDown();
+    }
+    assertThat(e.phase()).isEqualTo(CprPhase.LOAD);
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(marked()).as("the VM ran from the checkpoint: the mark stays").isTrue();
+    assertThat(e).hasMessageContaining("force(true)");
+  }
+
+  @Test
+  void anAddFdThatTimesOutIsTakenBackFromQemu() throws Exception {
+    writeCheckpoint();
+    // QEMU carries out add-fd, but its reply comes only after the restore has given up on it.
+    java.util.Map<Long, String> fdsets = new java.util.concurrent.ConcurrentHashMap<>();
+    qemu.on("add-fd", (r, x) -> {
+      fdsets.put(0L, String.valueOf(r.argument("opaque")));
+      x.later(Duration.ofSeconds(3), () -> x.returns("{\"fdset-id\": 0, \"fd\": 30}"));
+    });
+    qemu.on("query-fdsets", (r, x) -> {
+      StringBuilder sb = new StringBuilder("[");
+      fdsets.forEach((id, opaque) -> sb.append(sb.length() > 1 ? "," : "")
+          .append("{\"fdset-id\": ").append(id).append(", \"fds\": [{\"fd\": 30, \"opaque\": ")
+          .append(FakeQemu.JSON.valueToTree(opaque).toString()).append("}]}"));
+      x.returns(sb.append("]").toString());
+    });
+    qemu.on("remove-fd", (r, x) -> {
+      fdsets.remove(Long.parseLong(String.valueOf(r.argument("fdset-id"))));
+      x.returns("{}");
+    });
+    CprRestoreException e = catchThrowableOfType(CprRestoreException.class,
+        () -> restore().phaseTimeout(Duration.ofMillis(700)).run());
+    assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
+    assertThat(qemu.commands()).contains("add-fd").doesNotContain("migrate-incoming");
+    assertThat(fdsets).as("fd sets left in QEMU; commands %s", qemu.commands()).isEmpty();
+    assertThat(marked()).isFalse();
+  }
+
+  @Test
+  void aResultSaysSoWhenTheRestoredMarkCouldNotBeWritten() throws Exception {
+    writeCheckpoint();
+    FakeQemu.Script load = qemu.migrateIncoming;
+    qemu.migrateIncoming = (q, r, x) -> {
+      blockTheManifest(); // after the "restore started" mark, before the "restored" one
+      load.run(q, r, x);
+    };
+    CprRestoreResult result = restore().run();
+    assertThat(result.runState()).isEqualTo(RunState.RUNNING);
+    assertThat(result.manifestFile()).isEqualTo(CprManifest.pathFor(stateFile));
+    assertThat(result.markedRestored()).isFalse();
+    assertThat(events).filteredOn(e -> e.phase() == CprPhase.MARK_RESTORED)
+        .anyMatch(e -> e.kind() == CprProgressEvent.Kind.FAILED
+            && e.message().contains("could not mark"));
+  }
+
+  @Test
+  void aMarkThatCannotBeTakenBackDoesNotHideQemusError() throws Exception {
+    writeCheckpoint();
+    FakeQemu.Script fails = FakeQemu.incomingFails("load of migration failed: Invalid argument");
+    qemu.migrateIncoming = (q, r, x) -> {
+      blockTheManifest();
+      fails.run(q, r, x);
+    };
+    CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
+    assertThat(e.phase()).isEqualTo(CprPhase.LOAD);
+    assertThat(e.qemuError()).isEqualTo("load of migration failed: Invalid argument");
+    assertThat(e).hasMessageContaining("load of migration failed: Invalid argument")
+        .hasMessageContaining("force(true)");
+    assertThat(e.getCause()).isNotInstanceOf(IOException.class);
+    assertThat(e.getCause().getSuppressed()).hasAtLeastOneElementOfType(IOException.class);
+  }
+
+  @Test
+  void aRefusedMigrateIncomingWhoseMarkCannotBeTakenBackKeepsQemusError() throws Exception {
+    writeCheckpoint();
+    qemu.migrateIncoming = (q, r, x) -> {
+      blockTheManifest();
+      x.error("GenericError", "file transport not supported");
+    };
+    CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
+    assertThat(e.qemuError()).isEqualTo("file transport not supported");
+    assertThat(e.getCause().getSuppressed()).hasAtLeastOneElementOfType(IOException.class);
   }
 
   @Test

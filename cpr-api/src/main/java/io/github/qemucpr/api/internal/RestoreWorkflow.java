@@ -13,9 +13,12 @@ import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpCommandException;
 import io.github.qemucpr.qmp.QmpConnectionClosedException;
 import io.github.qemucpr.qmp.QmpException;
+import io.github.qemucpr.qmp.QmpInterruptedException;
 import io.github.qemucpr.qmp.QmpTimeoutException;
 import io.github.qemucpr.qmp.command.AddFd;
 import io.github.qemucpr.qmp.command.AddFdInfo;
+import io.github.qemucpr.qmp.command.FdsetInfo;
+import io.github.qemucpr.qmp.command.QueryFdsets;
 import io.github.qemucpr.qmp.command.MigrateIncoming;
 import io.github.qemucpr.qmp.command.MigrateSetCapabilities;
 import io.github.qemucpr.qmp.command.MigrateSetParameters;
@@ -35,6 +38,8 @@ import java.util.concurrent.CompletableFuture;
 import io.github.qemucpr.qmp.command.RemoveFd;
 import io.github.qemucpr.qmp.command.RunState;
 import io.github.qemucpr.qmp.command.SystemWakeup;
+import io.github.qemucpr.qmp.event.MigrationEvent;
+import io.github.qemucpr.qmp.event.ResumeEvent;
 import io.github.qemucpr.qmp.event.WakeupEvent;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
@@ -42,6 +47,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -53,6 +59,11 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
@@ -62,6 +73,11 @@ import org.jspecify.annotations.Nullable;
  */
 public final class RestoreWorkflow {
   private static final Duration COMMAND_TIMEOUT = SaveWorkflow.COMMAND_TIMEOUT;
+  /**
+   * How long, after the connection closed during the load, the events read before the close may
+   * take to reach the workflow's waits (they queue behind the listeners' earlier events).
+   */
+  private static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
 
   private final QmpClient qmp;
   private final RestoreOptions options;
@@ -72,6 +88,7 @@ public final class RestoreWorkflow {
 
   private @Nullable CprManifest manifest;
   private @Nullable FileInputStream stateIn;
+  private StateFiles.@Nullable CheckpointClaim claim;
   private boolean qemuChanged;
   private boolean restoreMarked;
   private boolean fdsetRemoved;
@@ -93,6 +110,7 @@ public final class RestoreWorkflow {
       return w.run();
     } finally {
       w.closeStateFile();
+      w.releaseClaim();
       guard.close();
     }
   }
@@ -134,18 +152,19 @@ public final class RestoreWorkflow {
       throw failure(e);
     }
 
-    Path marked = null;
+    boolean markedRestored = false;
     CprManifest m = manifest;
     if (m != null) {
       startPhase(CprPhase.MARK_RESTORED, "marking " + manifestPath);
       try {
         ManifestCodec.write(manifestPath, ManifestCodec.withRestored(m, Instant.now()));
-        marked = manifestPath;
+        markedRestored = true;
         progress.finish("restored");
       } catch (IOException | RuntimeException e) {
         // The VM runs; the "restore started" mark already keeps the checkpoint from a second use.
-        progress.failed("could not mark " + manifestPath + " restored: " + e);
-        marked = manifestPath;
+        // The result says that the mark is missing; the run itself succeeded.
+        progress.failed("could not mark " + manifestPath + " restored (its \"restore started\""
+            + " mark still keeps the checkpoint from a second restore): " + e);
       }
     }
     Duration outage = null;
@@ -153,8 +172,8 @@ public final class RestoreWorkflow {
         && state.equals(RunState.RUNNING)) {
       outage = Duration.between(Objects.requireNonNull(m.blackoutStartedAt()), runningSince);
     }
-    return new CprRestoreResult(
-        source, marked, state, woken, progress.durations(), progress.elapsed(), outage);
+    return new CprRestoreResult(source, m != null ? manifestPath : null, markedRestored, state,
+        woken, progress.durations(), progress.elapsed(), outage);
   }
 
   // ------------------------------------------------------------------ verify
@@ -172,6 +191,9 @@ public final class RestoreWorkflow {
           Reason.MISSING, e);
     }
     stateIn = in;
+    if (Files.exists(manifestPath, LinkOption.NOFOLLOW_LINKS)) {
+      claimCheckpoint();
+    }
     CprManifest m;
     try {
       m = ManifestCodec.read(manifestPath).orElse(null);
@@ -218,6 +240,40 @@ public final class RestoreWorkflow {
     }
     manifest = m;
     progress.finish("size and SHA-256 match " + manifestPath);
+  }
+
+  /**
+   * Claims the checkpoint for this restore until it ends, so that of two restores started together
+   * exactly one goes on; the other is refused here, before it reads the manifest's marks and
+   * before it sends QEMU anything. Held to the end, not only until the "restore started" mark: a
+   * second restore while this one loads is told that one runs, not that one was interrupted.
+   */
+  private void claimCheckpoint() {
+    Path lock = StateFiles.lockPath(source);
+    try {
+      claim = StateFiles.claim(source);
+    } catch (IOException e) {
+      String message = "The restore cannot claim the checkpoint " + source + ": " + lock
+          + " cannot be created or locked (" + e + "). A restore needs write access beside the"
+          + " state file, where it marks the manifest.";
+      progress.failed(message);
+      throw new CprRestoreException(message, CprPhase.VERIFY, null, null, VmRecovery.UNTOUCHED,
+          e);
+    }
+    if (claim == null) {
+      throw checkpoint("The checkpoint " + source + " is being restored by another restore (it"
+          + " holds the lock on " + lock + "); only one restore may load it. This QEMU was not"
+          + " touched. Wait for the other restore to end: if it fails before loading, restore"
+          + " again.", Reason.RESTORE_IN_PROGRESS, null);
+    }
+  }
+
+  private void releaseClaim() {
+    StateFiles.CheckpointClaim c = claim;
+    claim = null;
+    if (c != null) {
+      c.close();
+    }
   }
 
   private CprCheckpointException checkpoint(String message, Reason reason, @Nullable Throwable c) {
@@ -304,7 +360,7 @@ public final class RestoreWorkflow {
         changes.isEmpty() ? null : qmp.executeAsync(MigrateSetCapabilities.of(changes), w);
     CompletableFuture<AddFdInfo> fdAdded = stateFd == null
         ? null
-        : qmp.executeAsync(new AddFd(null, "qemu-cpr-java state file " + source, stateFd), w);
+        : qmp.executeAsync(new AddFd(null, fdsetNote(), stateFd), w);
     Long fdset = awaitChanges(markRestoreStarted(), modeSet, capabilitiesSet, fdAdded);
     try {
       MigrateIncoming command = fdset != null
@@ -384,19 +440,61 @@ public final class RestoreWorkflow {
       }
       boolean added =
           fdAdded != null && fdAdded.isDone() && !fdAdded.isCompletedExceptionally();
+      if (fdAdded != null && !added && addFdMayHaveRun(fdAdded)) {
+        removeOurFdsets();
+      }
       takeBack(added ? fdAdded.join().fdsetId() : null, e);
       throw e;
     }
   }
 
+  /**
+   * Whether an {@code add-fd} without a reply may still have been carried out: it timed out (QEMU
+   * may run it later, and drops the reply), or the wait for it was interrupted.
+   */
+  private static boolean addFdMayHaveRun(CompletableFuture<AddFdInfo> fdAdded) {
+    if (!fdAdded.isDone() || fdAdded.isCancelled()) {
+      return true;
+    }
+    try {
+      fdAdded.join();
+      return false;
+    } catch (CompletionException | CancellationException e) {
+      Throwable cause = e.getCause();
+      return cause instanceof QmpTimeoutException || cause instanceof QmpInterruptedException;
+    }
+  }
+
+  /**
+   * Removes every fd set that holds this restore's state file, found by the note {@code add-fd}
+   * gave it: for an {@code add-fd} whose reply never came, so its set is unknown. QEMU runs
+   * commands in order, so {@code query-fdsets} answers after a late {@code add-fd} has run.
+   */
+  private void removeOurFdsets() {
+    if (qmp.closeFuture().isDone()) {
+      return;
+    }
+    try {
+      for (FdsetInfo set : qmp.execute(new QueryFdsets(), SaveWorkflow.ROLLBACK_COMMAND_TIMEOUT)) {
+        if (set.fds().stream().anyMatch(fd -> fdsetNote().equals(fd.opaque()))) {
+          qmp.execute(RemoveFd.set(set.fdsetId()), SaveWorkflow.ROLLBACK_COMMAND_TIMEOUT);
+          progress.progress("removed fd set " + set.fdsetId() + ", added by an add-fd that timed"
+              + " out");
+        }
+      }
+    } catch (QmpException e) {
+      progress.progress("could not look for the fd set of an add-fd that timed out: " + e);
+    }
+  }
+
+  private String fdsetNote() {
+    return "qemu-cpr-java state file " + source;
+  }
+
   /** After a failed prepare: removes the fd set, if one was added, and takes back the mark. */
   private void takeBack(@Nullable Long fdset, Exception failure) {
     removeFdset(fdset);
-    try {
-      unmarkRestoreStarted();
-    } catch (IOException | RuntimeException e) {
-      failure.addSuppressed(e);
-    }
+    takeBackMark(failure);
   }
 
   private void checkSameMemory(
@@ -449,15 +547,20 @@ public final class RestoreWorkflow {
 
   // ------------------------------------------------------------------ load
 
-  private RunState load(PreparedLoad load) throws IOException {
+  private RunState load(PreparedLoad load) {
     MigrationWatcher w = load.watcher;
-    try {
+    // Event waits, unlike listeners, see every event, and see it before the connection's close
+    // fails them: after a close they tell for certain whether QEMU ran the VM or finished the
+    // load before it went away. Registered before migrate-incoming, so nothing can slip by.
+    try (EventWait<ResumeEvent> resumed = qmp.expectEvent(ResumeEvent.class, e -> true);
+        EventWait<MigrationEvent> completed = qmp.expectEvent(MigrationEvent.class,
+            e -> e.status().equals(MigrationStatus.COMPLETED))) {
       boolean completedSeen = false;
       try {
         try {
           qmp.execute(load.command, commandTimeout());
         } catch (QmpCommandException e) {
-          unmarkRestoreStarted(); // QEMU refused the command: nothing was loaded
+          takeBackMark(e); // QEMU refused the command: nothing was loaded
           throw e;
         }
         MigrationInfo info;
@@ -480,13 +583,11 @@ public final class RestoreWorkflow {
       } catch (QmpConnectionClosedException e) {
         // QEMU went away. QEMU sends RESUME before it lets the vCPUs run, and MIGRATION completed
         // after; every event sent before the connection closed has been read. With neither seen,
-        // the VM never ran from this checkpoint, and it may be restored again as it is.
-        if (!completedSeen && w.firstResume() == null) {
-          try {
-            unmarkRestoreStarted();
-          } catch (IOException io) {
-            e.addSuppressed(io);
-          }
+        // the VM never ran from this checkpoint, and it may be restored again as it is. The waits
+        // tell it, once the events read before the close have reached them; a user's listener
+        // that holds the event thread beyond the grace leaves it unknown, and the mark stays.
+        if (!completedSeen && endedWithoutEvents(resumed, completed)) {
+          takeBackMark(e);
         }
         throw e;
       }
@@ -498,6 +599,46 @@ public final class RestoreWorkflow {
     } finally {
       w.close();
       removeFdset(load.fdset); // after a failed load too: the fd set holds the state file open
+    }
+  }
+
+  /**
+   * Whether both waits ended because the connection closed, without their event: then QEMU
+   * neither ran the VM nor completed the load. {@code false} when either event came, and when
+   * that is not known within {@link #CLOSE_GRACE}.
+   */
+  private static boolean endedWithoutEvents(EventWait<?>... waits) {
+    long end = System.nanoTime() + CLOSE_GRACE.toNanos();
+    for (EventWait<?> wait : waits) {
+      try {
+        wait.future().get(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS);
+        return false; // the event came
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof QmpConnectionClosedException)) {
+          return false;
+        }
+      } catch (TimeoutException | CancellationException e) {
+        return false;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Takes back the "restore started" mark after a failure that proves nothing was loaded. If the
+   * manifest cannot be written, the mark stays (the failure's hint then says so) and the write's
+   * error is added to {@code failure}: QEMU's own error stays the one reported.
+   */
+  private void takeBackMark(Exception failure) {
+    try {
+      unmarkRestoreStarted();
+    } catch (IOException | RuntimeException e) {
+      failure.addSuppressed(e);
+      progress.progress("could not take back the \"restore started\" mark of " + manifestPath
+          + ": " + e);
     }
   }
 
@@ -524,12 +665,13 @@ public final class RestoreWorkflow {
     }
   }
 
-  private void loadFailed(MigrationInfo info) throws IOException {
-    unmarkRestoreStarted(); // a failed load never starts the VM
-    throw new StepFailure(
+  private void loadFailed(MigrationInfo info) {
+    StepFailure failure = new StepFailure(
         "QEMU could not load " + source + " (migration " + info.status() + ")"
             + (info.errorDesc() != null ? ": " + info.errorDesc() : ""),
         info.errorDesc(), null);
+    takeBackMark(failure); // a failed load never starts the VM
+    throw failure;
   }
 
   private Instant wakeUp() {

@@ -22,10 +22,12 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The file handling that keeps a checkpoint from ever being half-written: new files are created
@@ -247,6 +249,86 @@ public final class StateFiles {
   /** A state file opened read-only for a restore: hashed, then passed to QEMU. */
   public static FileInputStream openForRestore(Path file) throws IOException {
     return new FileInputStream(file.toFile());
+  }
+
+  /** {@code <name>.lock} beside a state file: the file a restore locks to claim the checkpoint. */
+  public static Path lockPath(Path stateFile) {
+    return stateFile.resolveSibling(fileName(stateFile) + ".lock");
+  }
+
+  /**
+   * Claims a checkpoint for one restore: an exclusive POSIX record lock ({@code fcntl}) on {@link
+   * #lockPath}, created with mode 0600 if need be and never deleted, so that every restore locks
+   * the same file. The kernel drops the lock when its process dies, so a crash leaves no stale
+   * claim. Such locks belong to a process, not to a thread, and closing any descriptor of the file
+   * drops them: so within this JVM a claim is also recorded in a set, and a second claim is
+   * refused from that set without the file ever being opened again.
+   *
+   * @return the claim, or {@code null} when another restore (in this JVM or another process)
+   *     holds it
+   * @throws IOException if the lock file cannot be created or opened (a symlink is refused)
+   */
+  public static @Nullable CheckpointClaim claim(Path stateFile) throws IOException {
+    Path lock = lockPath(directoryOf(stateFile).toRealPath().resolve(fileName(stateFile)));
+    synchronized (CheckpointClaim.HELD) {
+      if (CheckpointClaim.HELD.contains(lock)) {
+        return null;
+      }
+      FileChannel channel = FileChannel.open(lock,
+          Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+          ownerOnly());
+      FileLock held;
+      try {
+        held = channel.tryLock();
+      } catch (IOException | RuntimeException e) {
+        channel.close();
+        throw e;
+      }
+      if (held == null) {
+        channel.close(); // no claim of this JVM is on the file: closing drops none
+        return null;
+      }
+      CheckpointClaim.HELD.add(lock);
+      return new CheckpointClaim(lock, channel);
+    }
+  }
+
+  /** A restore's claim on a checkpoint, from {@link #claim}; {@link #close()} gives it up. */
+  public static final class CheckpointClaim implements AutoCloseable {
+    /** The lock files claimed in this JVM; guarded by itself. */
+    static final Set<Path> HELD = new HashSet<>();
+
+    private final Path lockFile;
+    private @Nullable FileChannel channel;
+
+    CheckpointClaim(Path lockFile, FileChannel channel) {
+      this.lockFile = lockFile;
+      this.channel = channel;
+    }
+
+    /** The lock file. */
+    public Path lockFile() {
+      return lockFile;
+    }
+
+    /** Gives the claim up (closing the descriptor drops the lock). Idempotent. */
+    @Override
+    public void close() {
+      synchronized (HELD) {
+        FileChannel ch = channel;
+        channel = null;
+        if (ch == null) {
+          return;
+        }
+        try {
+          ch.close();
+        } catch (IOException e) {
+          // the descriptor is released all the same, and the lock with it
+        } finally {
+          HELD.remove(lockFile);
+        }
+      }
+    }
   }
 
   /** A new file that a save is writing, opened write-only. Not thread-safe. */

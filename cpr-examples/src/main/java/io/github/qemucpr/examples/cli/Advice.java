@@ -116,6 +116,10 @@ record Advice(ExitStatus status, String what, String todo) {
       case MANIFEST_UNREADABLE:
         todo = "The manifest " + file + ".json cannot be read; check it, or restore a good copy.";
         break;
+      case RESTORE_IN_PROGRESS:
+        todo = "Another restore of this checkpoint is running; only one may load it. Wait for it:"
+            + " if it fails before loading, restore again. Quit this QEMU if it is not needed.";
+        break;
       case ALREADY_RESTORED:
       case RESTORE_INTERRUPTED:
         todo = "With RAM kept in place a checkpoint is good for one restore: the VM's RAM has moved"

@@ -74,6 +74,7 @@ final class RestoreCommand implements Callable<Integer> {
       r.put("stateFile", restored.stateFile().toString());
       r.put("manifestFile",
           restored.manifestFile() != null ? restored.manifestFile().toString() : null);
+      r.put("markedRestored", restored.markedRestored());
       r.put("runState", restored.runState().toString());
       r.put("wokenUp", restored.wokenUp());
       r.put("outageMillis", restored.outage() != null ? Report.millis(restored.outage()) : null);
@@ -87,6 +88,10 @@ final class RestoreCommand implements Callable<Integer> {
           Report.format(restored.total()));
       if (restored.manifestFile() == null) {
         text += "\nWarning: there was no manifest, so the state file could not be verified.";
+      } else if (!restored.markedRestored()) {
+        text += "\nWarning: the manifest " + restored.manifestFile() + " could not be marked"
+            + " restored; its \"restore started\" mark still keeps the checkpoint from a second"
+            + " restore.";
       }
       return report.success(r, text);
     } catch (RuntimeException e) {

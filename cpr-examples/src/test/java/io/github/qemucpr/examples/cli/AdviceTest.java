@@ -58,6 +58,15 @@ class AdviceTest {
   }
 
   @Test
+  void theLoserOfTwoRestoresAtOnceExits3AndIsToldToWait() {
+    Advice a = advice(new CprCheckpointException("being restored by another restore",
+        CprCheckpointException.Reason.RESTORE_IN_PROGRESS, STATE, null));
+    assertThat(a.status().code()).isEqualTo(3);
+    assertThat(a.todo()).contains("Another restore of this checkpoint is running")
+        .contains("This QEMU was not touched").doesNotContain("--force");
+  }
+
+  @Test
   void aRolledBackSaveExits4AndSaysTheVmRunsOn() {
     Advice a = advice(new CprSaveException("the migration failed.", CprPhase.MIGRATE,
         "Failed to write: No space left on device", RunState.RUNNING, VmRecovery.RESTORED, false,
