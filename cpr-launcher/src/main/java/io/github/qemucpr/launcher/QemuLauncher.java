@@ -191,7 +191,7 @@ public final class QemuLauncher implements AutoCloseable {
       cmd.addAll(List.of("-global", "ICH9-LPC.disable_s3=" + (s3Enabled ? 0 : 1)));
     }
     if (name != null) {
-      cmd.addAll(List.of("-name", name));
+      cmd.addAll(List.of("-name", optionValue(name)));
     }
     if (serialConsole) {
       cmd.addAll(List.of("-serial", "file:" + directory.resolve("console.log")));
@@ -206,10 +206,12 @@ public final class QemuLauncher implements AutoCloseable {
       cmd.addAll(
           List.of(
               "-chardev",
-              "socket,id=qga0,path=" + directory.resolve("qga.sock") + ",server=on,wait=off"));
+              "socket,id=qga0,path=" + optionValue(directory.resolve("qga.sock"))
+                  + ",server=on,wait=off"));
       cmd.addAll(List.of("-device", "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0"));
     }
-    cmd.addAll(List.of("-qmp", "unix:" + directory.resolve("qmp.sock") + ",server=on,wait=off"));
+    cmd.addAll(List.of("-qmp",
+        "unix:" + optionValue(directory.resolve("qmp.sock")) + ",server=on,wait=off"));
     cmd.addAll(extraArgs);
     cmd.addAll(moreArgs);
     return List.copyOf(cmd);
@@ -218,12 +220,24 @@ public final class QemuLauncher implements AutoCloseable {
   private String backendObject(String size) {
     switch (backend) {
       case SHARED_FILE:
-        return "memory-backend-file,id=ram0,size=" + size + ",mem-path=" + memoryFile + ",share=on";
+        return "memory-backend-file,id=ram0,size=" + size + ",mem-path="
+            + optionValue(Objects.requireNonNull(memoryFile)) + ",share=on";
       case MEMFD:
         return "memory-backend-memfd,id=ram0,size=" + size + ",share=on";
       default:
         return "memory-backend-ram,id=ram0,size=" + size;
     }
+  }
+
+  /**
+   * A value inside QEMU's option syntax ({@code key=value,key=value}, as in {@code -object},
+   * {@code -chardev}, {@code -name}, and {@code -qmp unix:PATH,...}): a comma in it is written
+   * twice, or QEMU would take what follows for the next option. Paths QEMU takes whole ({@code
+   * -kernel}, {@code -initrd}, {@code -serial file:PATH}, {@code -incoming unix:PATH}) are not
+   * escaped.
+   */
+  static String optionValue(Object value) {
+    return value.toString().replace(",", ",,");
   }
 
   /** The VM's RAM file, for the shared-file backend. */
@@ -425,7 +439,7 @@ public final class QemuLauncher implements AutoCloseable {
       return this;
     }
 
-    /** {@code -name}. */
+    /** {@code -name}: the guest's name (a comma in it is escaped, not an option separator). */
     public Builder name(String name) {
       requireUnset(this.name, "name");
       this.name = requireText(name, "name");

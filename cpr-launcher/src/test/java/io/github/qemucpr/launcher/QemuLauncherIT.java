@@ -55,4 +55,29 @@ class QemuLauncherIT {
           .isInstanceOf(QemuLaunchException.class);
     }
   }
+
+  @Test
+  void pathsWithCommasReachQemuWhole() throws Exception {
+    Path dir = Files.createTempDirectory(Path.of("/tmp"), "cpr,it-");
+    Path ram = dir.resolve("ram,0.img");
+    String tmpdir = System.getProperty("java.io.tmpdir");
+    System.setProperty("java.io.tmpdir", dir.toString()); // the instance's own directory, too
+    try (QemuLauncher vm = QemuLauncher.builder().memoryFile(ram).guestAgent().serialConsole()
+            .name("vm,1").build();
+        QemuInstance qemu = vm.start()) {
+      assertThat(qemu.directory().toString()).contains(",");
+      assertThat(qemu.isAlive()).isTrue();
+      assertThat(ram).exists().hasSize(64L << 20);
+      assertThat(qemu.qmpSocket()).exists();
+      assertThat(qemu.qgaSocket().orElseThrow()).exists();
+      assertThat(qemu.consoleLog().orElseThrow()).exists();
+    } finally {
+      System.setProperty("java.io.tmpdir", tmpdir);
+      try (var files = Files.walk(dir)) {
+        for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
+  }
 }

@@ -55,6 +55,25 @@ class QemuLauncherTest {
   }
 
   @Test
+  void commasInPathsAndTheNameAreDoubledWhereQemusOptionSyntaxWouldSplitThem() {
+    Path ram = Path.of("/srv/vm,1/ram,0.img");
+    TestGuestImage image =
+        new TestGuestImage(Path.of("/img,s/vmlinuz"), Path.of("/img,s/initrd"));
+    try (QemuLauncher vm = QemuLauncher.builder().memoryFile(ram).testGuest(image)
+        .name("vm,1").build()) {
+      List<String> cmd = vm.commandLine(Path.of("/run/a,b"), List.of());
+
+      assertThat(cmd)
+          .contains("memory-backend-file,id=ram0,size=256M,mem-path=/srv/vm,,1/ram,,0.img,share=on")
+          .contains("socket,id=qga0,path=/run/a,,b/qga.sock,server=on,wait=off")
+          .contains("unix:/run/a,,b/qmp.sock,server=on,wait=off")
+          .contains("vm,,1")
+          // taken whole by QEMU: a doubled comma would be part of the path
+          .contains("/img,s/vmlinuz", "/img,s/initrd", "file:/run/a,b/console.log");
+    }
+  }
+
+  @Test
   void theBuilderChecksEachOptionOnce() {
     QemuLauncher.Builder b = QemuLauncher.builder().memfd();
     assertThatThrownBy(b::anonymousMemory)

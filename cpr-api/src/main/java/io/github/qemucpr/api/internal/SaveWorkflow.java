@@ -524,7 +524,12 @@ public final class SaveWorkflow {
       finishFdsetRemoval();
       removeFdset(problems);
       if (suspendRequested && !suspendedByUs) {
-        suspendSettled = settleSuspendRequest();
+        try {
+          suspendSettled = settleSuspendRequest();
+        } catch (RuntimeException e) {
+          problems.add(e);
+          suspendSettled = false;
+        }
       }
 
       RunState state = null;
@@ -537,7 +542,7 @@ public final class SaveWorkflow {
       if (completion == Completion.COMPLETED) {
         String why;
         if (state == null) {
-          why = "QEMU is gone";
+          why = qmp.isOpen() ? "QEMU does not answer query-status" : "QEMU is gone";
         } else if (guestSuspended) {
           why = "the guest was suspended, and 'cont' after a completed migration of a suspended"
               + " guest aborts QEMU 10.0";
