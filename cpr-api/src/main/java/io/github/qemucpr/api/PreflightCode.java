@@ -35,9 +35,9 @@ public enum PreflightCode {
   GUEST_NOT_SUSPENDABLE,
   /**
    * The guest must be suspended, and the machine has S3 disabled (q35: {@code ICH9-LPC
-   * disable_s3=1}). The guest would still accept {@code guest-suspend-ram} and fall into
-   * suspend-to-idle, which QEMU neither sees (no {@code SUSPEND}, the run state stays running) nor
-   * can wake with {@code system_wakeup}.
+   * disable_s3=1}; i440fx: {@code PIIX4_PM disable_s3=1}). The guest would still accept {@code
+   * guest-suspend-ram} and fall into suspend-to-idle, which QEMU neither sees (no {@code SUSPEND},
+   * the run state stays running) nor can wake with {@code system_wakeup}.
    */
   S3_DISABLED,
   /** The state path is not absolute. */

@@ -269,36 +269,56 @@ final class Preflight {
   }
 
   /**
-   * q35 only: reads ICH9-LPC's {@code disable_s3} through QOM. With S3 off, wakeup-suspend-support
-   * still says true and the guest still accepts guest-suspend-ram, but falls into suspend-to-idle:
-   * QEMU stays running, sends no SUSPEND, and cannot wake it. Other machines are skipped.
+   * Reads {@code disable_s3} through QOM, where S3 lives: q35's ICH9-LPC, or i440fx's PIIX4_PM
+   * (the child {@code pm} of the PIIX3 south bridge). With S3 off, wakeup-suspend-support still
+   * says true and the guest still accepts guest-suspend-ram, but falls into suspend-to-idle: QEMU
+   * stays running, sends no SUSPEND, and cannot wake it. Machines with neither are skipped.
    */
   private void checkS3Enabled(String subject, String why) {
     try {
-      String lpc = null;
+      String device = null;
+      String type = null;
       for (ObjectPropertyInfo p : qmp.execute(new QomList("/machine/unattached"), timeout())) {
         if ("child<ICH9-LPC>".equals(p.type())) {
-          lpc = "/machine/unattached/" + p.name();
+          device = "/machine/unattached/" + p.name();
+          type = "ICH9-LPC";
           break;
         }
+        if ("child<PIIX3>".equals(p.type()) || "child<PIIX4>".equals(p.type())) {
+          device = piix4Pm("/machine/unattached/" + p.name());
+          type = "PIIX4_PM";
+          if (device != null) {
+            break;
+          }
+        }
       }
-      if (lpc == null) {
+      if (device == null) {
         return;
       }
-      JsonNode value = qmp.execute(new QomGet(lpc, "disable_s3"), timeout());
+      JsonNode value = qmp.execute(new QomGet(device, "disable_s3"), timeout());
       boolean disabled =
           value.isBoolean() ? value.booleanValue() : value.isNumber() && value.asLong() != 0;
       if (disabled) {
         error(PreflightCode.S3_DISABLED, subject,
-            why + ", but S3 is disabled on this machine (ICH9-LPC disable_s3=" + value + "): the"
-                + " guest would accept guest-suspend-ram and fall into suspend-to-idle, which QEMU"
-                + " neither sees nor can wake.",
-            "Start QEMU with -global ICH9-LPC.disable_s3=0, or save without suspending the guest"
-                + " (SuspendPolicy.NEVER; not possible with VFIO devices).");
+            why + ", but S3 is disabled on this machine (" + type + " disable_s3=" + value + "):"
+                + " the guest would accept guest-suspend-ram and fall into suspend-to-idle, which"
+                + " QEMU neither sees nor can wake.",
+            "Start QEMU with -global " + type + ".disable_s3=0, or save without suspending the"
+                + " guest (SuspendPolicy.NEVER; not possible with VFIO devices).");
       }
     } catch (QmpException e) {
       // an older QEMU or another machine layout: nothing to add
     }
+  }
+
+  /** The QOM path of the PIIX4_PM child of a PIIX south bridge, or {@code null} (no ACPI). */
+  private @Nullable String piix4Pm(String southBridge) {
+    for (ObjectPropertyInfo p : qmp.execute(new QomList(southBridge), timeout())) {
+      if ("child<PIIX4_PM>".equals(p.type())) {
+        return southBridge + "/" + p.name();
+      }
+    }
+    return null;
   }
 
   private void checkStatePath(long expected, List<MemoryInspector.Backend> backends) {
