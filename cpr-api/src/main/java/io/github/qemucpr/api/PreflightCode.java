@@ -20,6 +20,17 @@ public enum PreflightCode {
   MEMORY_PATH_DIRECTORY,
   /** A RAM backend's {@code mem-path} is neither a regular file nor a DAX device, or is missing. */
   MEMORY_PATH_UNUSABLE,
+  /**
+   * A RAM backend kept in place has a relative {@code mem-path}: QEMU found it from its own working
+   * directory, so neither the preflight nor a restore can tell which file holds the RAM.
+   */
+  MEMORY_PATH_RELATIVE,
+  /**
+   * A RAM backend kept in place is a file on a file system held in memory ({@code tmpfs}, such as
+   * {@code /dev/shm}, {@code ramfs} or {@code hugetlbfs}): a warning, as the checkpoint serves a
+   * new QEMU on this boot of the host, but a host reboot empties the file and the RAM with it.
+   */
+  MEMORY_LOST_ON_HOST_REBOOT,
   /** A RAM backend has {@code discard-data=on}: its contents may be destroyed when QEMU quits. */
   MEMORY_DISCARD_DATA,
   /** A RAM backend could not be inspected through QOM. */

@@ -133,7 +133,17 @@ final class Preflight {
             "Give every memory backend an id (-object memory-backend-file,id=...).");
       }
       if (MemoryInspector.FILE_BACKEND.equals(b.type()) && b.memPath() != null) {
-        checkMemPath(b);
+        if (Path.of(b.memPath()).isAbsolute()) {
+          checkMemPath(b);
+        } else if (b.savedInPlace()) {
+          // QEMU resolved it against its own working directory, which this process cannot see:
+          // neither this check nor a restore could tell which file holds the RAM.
+          error(PreflightCode.MEMORY_PATH_RELATIVE, b.subject(),
+              "The mem-path " + b.memPath() + " of backend " + b.subject() + " is relative: QEMU"
+                  + " found it from its own working directory, which this process cannot see, so"
+                  + " neither this check nor a restore can tell which file holds the guest's RAM.",
+              "Start QEMU with an absolute mem-path.");
+        }
         if (Boolean.TRUE.equals(b.discardData())) {
           error(PreflightCode.MEMORY_DISCARD_DATA, b.subject(),
               "Backend " + b.subject() + " has discard-data=on: QEMU may discard the contents of "
@@ -182,7 +192,19 @@ final class Preflight {
           "Point mem-path at a regular file (or a DAX device), not a directory.");
       return;
     }
-    if (attrs.isRegularFile() || isCharacterDevice(path)) {
+    if (attrs.isRegularFile()) {
+      String fileSystem = MemoryInspector.fileSystemOf(path);
+      if (b.savedInPlace() && fileSystem != null && MemoryInspector.isVolatile(fileSystem)) {
+        warning(PreflightCode.MEMORY_LOST_ON_HOST_REBOOT, b.subject(),
+            "The mem-path " + memPath + " of backend " + b.subject() + " is on " + fileSystem
+                + ", which a host reboot empties: the checkpoint can restore the VM into a new"
+                + " QEMU on this boot of the host, but not after a reboot of its kernel.",
+            "To reboot the host, keep the RAM on persistent memory (mem-path=/dev/dax0.0,"
+                + "align=2M), or copy it into the state file (memory-backend-memfd).");
+      }
+      return;
+    }
+    if (isCharacterDevice(path)) {
       return;
     }
     error(PreflightCode.MEMORY_PATH_UNUSABLE, b.subject(),
@@ -361,8 +383,8 @@ final class Preflight {
     }
     for (MemoryInspector.Backend b : backends) {
       String memPath = b.memPath();
-      if (memPath != null) {
-        Path m = Path.of(memPath).toAbsolutePath().normalize();
+      if (memPath != null && Path.of(memPath).isAbsolute()) {
+        Path m = Path.of(memPath).normalize();
         if (m.equals(target.normalize()) || m.equals(partial.normalize())
             || m.equals(manifest.normalize())) {
           error(PreflightCode.STATE_PATH_IS_GUEST_MEMORY, b.subject(),
