@@ -6,7 +6,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A restore refused a checkpoint before it touched QEMU: the state file is missing, its manifest
- * does not match it, the checkpoint was already restored, or another restore of it is running.
+ * does not match it, the checkpoint was already restored, another restore of it is running, or the
+ * file that held its RAM was replaced.
  */
 public final class CprCheckpointException extends CprException {
   private static final long serialVersionUID = 1L;
@@ -52,6 +53,12 @@ public final class CprCheckpointException extends CprException {
      * the lock on {@code <state>.lock}. Only one restore may load a checkpoint; this one was
      * refused before it touched its QEMU.
      */
-    RESTORE_IN_PROGRESS
+    RESTORE_IN_PROGRESS,
+    /**
+     * The guest's RAM, which the save left in place, is no longer in the file the save left: the
+     * file was deleted and created again (zero-filled), replaced, or emptied by a host reboot
+     * ({@code tmpfs}). The manifest records the file's identity (file system, device, inode, size).
+     */
+    MEMORY_FILE_REPLACED
   }
 }

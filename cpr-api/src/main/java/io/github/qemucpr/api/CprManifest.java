@@ -106,15 +106,52 @@ public record CprManifest(
    * @param memPath the {@code mem-path} of a file backend, or {@code null}
    * @param share whether it is mapped shared
    * @param savedInPlace whether its contents stayed in place rather than in the state file
+   * @param file the identity of the file at {@code memPath} when the RAM stayed in it, which a
+   *     restore checks so that it never loads the device state onto another file (a zero-filled
+   *     one created again at the same path); {@code null} when the RAM was copied, and in
+   *     manifests written before this was recorded
    */
   public record RamBackend(
       String id, String type, long size, @Nullable String memPath, boolean share,
-      boolean savedInPlace) {
+      boolean savedInPlace, @Nullable RamFile file) {
 
     /** Checks the components. */
     public RamBackend {
       Objects.requireNonNull(id, "id");
       Objects.requireNonNull(type, "type");
+    }
+
+    /** A backend whose file identity was not recorded, as in older manifests. */
+    public RamBackend(
+        String id, String type, long size, @Nullable String memPath, boolean share,
+        boolean savedInPlace) {
+      this(id, type, size, memPath, share, savedInPlace, null);
+    }
+  }
+
+  /**
+   * The identity of a RAM file, as {@code stat} saw it at the save. A file deleted and created
+   * again at the same path has another inode; a host reboot empties a file system held in memory.
+   *
+   * @param fileSystem the type of the file system it is on, such as {@code tmpfs} or {@code ext4}
+   * @param device the device number of that file system ({@code st_dev}); stable within one boot
+   * @param inode its inode number
+   * @param size its size in bytes
+   * @param characterDevice for a character device such as a DAX device ({@code /dev/dax0.0}), its
+   *     own device number ({@code st_rdev}); {@code null} for a regular file
+   * @param modifiedAt its last modification ({@code st_mtime}, to the nanosecond): a disk file
+   *     system gives a file created again at the same path the inode just freed, but not the same
+   *     time; {@code null} if not recorded
+   * @param hostBootId the host's boot id ({@code /proc/sys/kernel/random/boot_id}) when it was
+   *     recorded, or {@code null} where there is none
+   */
+  public record RamFile(
+      String fileSystem, long device, long inode, long size, @Nullable Long characterDevice,
+      @Nullable Instant modifiedAt, @Nullable String hostBootId) {
+
+    /** Checks the components. */
+    public RamFile {
+      Objects.requireNonNull(fileSystem, "fileSystem");
     }
   }
 }

@@ -20,6 +20,17 @@ public enum PreflightCode {
   MEMORY_PATH_DIRECTORY,
   /** A RAM backend's {@code mem-path} is neither a regular file nor a DAX device, or is missing. */
   MEMORY_PATH_UNUSABLE,
+  /**
+   * A RAM backend kept in place has a relative {@code mem-path}: QEMU found it from its own working
+   * directory, so neither the preflight nor a restore can tell which file holds the RAM.
+   */
+  MEMORY_PATH_RELATIVE,
+  /**
+   * A RAM backend kept in place is a file on a file system held in memory ({@code tmpfs}, such as
+   * {@code /dev/shm}, {@code ramfs} or {@code hugetlbfs}): a warning, as the checkpoint serves a
+   * new QEMU on this boot of the host, but a host reboot empties the file and the RAM with it.
+   */
+  MEMORY_LOST_ON_HOST_REBOOT,
   /** A RAM backend has {@code discard-data=on}: its contents may be destroyed when QEMU quits. */
   MEMORY_DISCARD_DATA,
   /** A RAM backend could not be inspected through QOM. */
@@ -35,9 +46,9 @@ public enum PreflightCode {
   GUEST_NOT_SUSPENDABLE,
   /**
    * The guest must be suspended, and the machine has S3 disabled (q35: {@code ICH9-LPC
-   * disable_s3=1}). The guest would still accept {@code guest-suspend-ram} and fall into
-   * suspend-to-idle, which QEMU neither sees (no {@code SUSPEND}, the run state stays running) nor
-   * can wake with {@code system_wakeup}.
+   * disable_s3=1}; i440fx: {@code PIIX4_PM disable_s3=1}). The guest would still accept {@code
+   * guest-suspend-ram} and fall into suspend-to-idle, which QEMU neither sees (no {@code SUSPEND},
+   * the run state stays running) nor can wake with {@code system_wakeup}.
    */
   S3_DISABLED,
   /** The state path is not absolute. */

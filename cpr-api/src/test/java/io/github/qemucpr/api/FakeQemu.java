@@ -65,6 +65,11 @@ final class FakeQemu implements AutoCloseable {
   volatile boolean wakeupSupport = true;
   /** q35's ICH9-LPC {@code disable_s3} under /machine/unattached; {@code null}: no such device. */
   volatile @Nullable Integer disableS3;
+  /**
+   * i440fx's PIIX4_PM {@code disable_s3}, a child {@code pm} of the PIIX3 south bridge under
+   * /machine/unattached; {@code null}: no such device.
+   */
+  volatile @Nullable Integer piix4DisableS3;
   volatile String migration = "none";
   volatile @Nullable String errorDesc;
   volatile String vmOldState = "running";
@@ -143,6 +148,14 @@ final class FakeQemu implements AutoCloseable {
       if ("/machine/unattached".equals(path) && disableS3 != null) {
         a.addObject().put("name", "device[0]").put("type", "child<mch>");
         a.addObject().put("name", "device[2]").put("type", "child<ICH9-LPC>");
+      }
+      if ("/machine/unattached".equals(path) && piix4DisableS3 != null) {
+        a.addObject().put("name", "device[0]").put("type", "child<i440FX>");
+        a.addObject().put("name", "device[3]").put("type", "child<PIIX3>");
+      }
+      if ("/machine/unattached/device[3]".equals(path) && piix4DisableS3 != null) {
+        a.addObject().put("name", "ide").put("type", "child<piix3-ide>");
+        a.addObject().put("name", "pm").put("type", "child<PIIX4_PM>");
       }
       x.returns(a.toString());
     });
@@ -412,6 +425,12 @@ final class FakeQemu implements AutoCloseable {
     if (s3 != null && path.equals("/machine/unattached/device[2]")
         && property.equals("disable_s3")) {
       x.returns(String.valueOf(s3));
+      return;
+    }
+    Integer piix4 = piix4DisableS3;
+    if (piix4 != null && path.equals("/machine/unattached/device[3]/pm")
+        && property.equals("disable_s3")) {
+      x.returns(String.valueOf(piix4));
       return;
     }
     for (Memdev m : memdevs) {

@@ -9,8 +9,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The S3 check of the preflight: on q35, a guest that must be suspended while ICH9-LPC has {@code
- * disable_s3} set is an error, found through QOM, before anything is changed.
+ * The S3 check of the preflight: a guest that must be suspended while S3 is disabled (q35: ICH9-LPC
+ * {@code disable_s3}; i440fx: PIIX4_PM {@code disable_s3}) is an error, found through QOM, before
+ * anything is changed.
  */
 class PreflightS3Test extends FakeQemuTest {
 
@@ -41,6 +42,39 @@ class PreflightS3Test extends FakeQemuTest {
       assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
       assertThat(qemu.runState).isEqualTo("running");
       assertThat(qemu.commands()).doesNotContain("migrate");
+    }
+  }
+
+  @Test
+  void s3DisabledOnI440fxIsAnErrorWhenTheGuestMustBeSuspended() {
+    qemu.piix4DisableS3 = 1;
+    try (FakeGuestAgent agent = FakeGuestAgent.start();
+        GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
+      PreflightReport report = save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS).check();
+      assertThat(s3Items(report)).as(report.toString()).singleElement().satisfies(item -> {
+        assertThat(item.isError()).isTrue();
+        assertThat(item.message()).contains("PIIX4_PM disable_s3=1", "suspend-to-idle");
+        assertThat(item.fix()).contains("-global PIIX4_PM.disable_s3=0");
+      });
+      assertThat(qemu.requests("qom-get"))
+          .filteredOn(r -> "disable_s3".equals(r.argument("property")))
+          .extracting(r -> r.argument("path"))
+          .containsExactly("/machine/unattached/device[3]/pm");
+      assertThat(agent.commands()).doesNotContain("guest-suspend-ram");
+    }
+  }
+
+  @Test
+  void s3EnabledOnI440fxIsFine() {
+    qemu.piix4DisableS3 = 0;
+    try (FakeGuestAgent agent = FakeGuestAgent.start();
+        GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
+      PreflightReport report = save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS).check();
+      assertThat(report.items()).as(report.toString()).isEmpty();
+      assertThat(qemu.requests("qom-get"))
+          .filteredOn(r -> "disable_s3".equals(r.argument("property")))
+          .extracting(r -> r.argument("path"))
+          .containsExactly("/machine/unattached/device[3]/pm");
     }
   }
 

@@ -181,6 +181,62 @@ class PreflightTest extends FakeQemuTest {
   }
 
   @Test
+  void aRelativeMemPathKeptInPlaceIsAnErrorAndIsNotLookedUpHere() {
+    // pom.xml exists relative to this process's working directory; QEMU's may differ.
+    qemu.memdevs.clear();
+    qemu.memdevs.add(new FakeQemu.Memdev("ram0", RAM, true, "memory-backend-file", "pom.xml",
+        false, false));
+    PreflightReport report = check();
+    assertThat(report.errors()).as(report.toString()).extracting(PreflightItem::code)
+        .containsExactly(PreflightCode.MEMORY_PATH_RELATIVE);
+    assertThat(report.errors().get(0).message()).contains("pom.xml", "working directory");
+    assertThat(report.errors().get(0).fix()).contains("absolute mem-path");
+  }
+
+  @Test
+  void aRelativeMemPathOfRamThatIsCopiedIsNoConcern() {
+    qemu.memdevs.clear();
+    qemu.memdevs.add(new FakeQemu.Memdev("priv", RAM, false, "memory-backend-file",
+        "no-such-dir/ram", false, false));
+    assertThat(check().items()).extracting(PreflightItem::code)
+        .containsExactly(PreflightCode.MEMORY_COPIED);
+  }
+
+  @Test
+  void ramKeptInTmpfsIsAWarningThatAHostRebootLosesIt() throws Exception {
+    Path shm = Path.of("/dev/shm");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(shm)
+        && "tmpfs".equals(Files.getFileStore(shm).type()), "/dev/shm is tmpfs on Linux");
+    Path ram = Files.createTempFile(shm, "preflight-test-", ".ram");
+    try {
+      qemu.memdevs.clear();
+      qemu.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, ram));
+      PreflightReport report = check();
+      PreflightItem item = only(report, PreflightCode.MEMORY_LOST_ON_HOST_REBOOT);
+      assertThat(item.severity()).isEqualTo(Severity.WARNING);
+      assertThat(item.message()).contains(ram.toString(), "tmpfs", "reboot");
+      assertThat(report.hasErrors()).isFalse();
+    } finally {
+      Files.delete(ram);
+    }
+  }
+
+  @Test
+  void ramKeptOnADiskIsNoConcern() {
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        List.of("tmpfs", "ramfs").contains(fileSystemOf(ramFile)), "the temp dir is on a disk");
+    assertThat(check().items()).noneMatch(i -> i.code() == PreflightCode.MEMORY_LOST_ON_HOST_REBOOT);
+  }
+
+  private static String fileSystemOf(Path p) {
+    try {
+      return Files.getFileStore(p).type();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
   void discardData() {
     qemu.memdevs.clear();
     qemu.memdevs.add(new FakeQemu.Memdev("ram0", RAM, true, "memory-backend-file",

@@ -583,6 +583,81 @@ class RestoreTest extends FakeQemuTest {
     assertThat(e.getCause().getSuppressed()).hasAtLeastOneElementOfType(IOException.class);
   }
 
+  /** Saves from the fake as a VM running on {@link #ramFile}, and gives a target to restore to. */
+  private FakeQemu savedAndATarget() {
+    qemu.runState = "running";
+    save().run();
+    FakeQemu target = new FakeQemu();
+    target.runState = "inmigrate";
+    target.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, ramFile));
+    return target;
+  }
+
+  @Test
+  void aRamFileCreatedAgainAtTheSamePathIsRefused() throws Exception {
+    Files.write(ramFile, new byte[4096]);
+    try (FakeQemu target = savedAndATarget(); var qmp2 = target.connect()) {
+      // As after a host reboot into a fresh /dev/shm, or a file deleted by mistake: QEMU makes a
+      // new, zero-filled file at the same path, and the mem-path strings still match.
+      Files.delete(ramFile);
+      Files.write(ramFile, new byte[4096]);
+      CprCheckpointException e = catchThrowableOfType(CprCheckpointException.class,
+          () -> CprReboot.restore(qmp2).from(stateFile).run());
+      assertThat(e.reason()).isEqualTo(Reason.MEMORY_FILE_REPLACED);
+      assertThat(e).hasMessageContaining(ramFile + " is not the file the save left there")
+          .hasMessageContaining("inode");
+      assertThat(target.commands()).as("QEMU must not be touched").isEmpty();
+      assertThat(CprManifest.read(stateFile).orElseThrow().restoreStartedAt()).isNull();
+    }
+  }
+
+  @Test
+  void ramOnTmpfsIsGoneAfterAHostReboot() throws Exception {
+    CprManifest.RamFile now = identityOf(ramFile);
+    writeCheckpoint(List.of("events", "x-ignore-shared"),
+        List.of(new CprManifest.RamBackend("ram0", "memory-backend-file", RAM, ramFile.toString(),
+            true, true, new CprManifest.RamFile("tmpfs", now.device(), now.inode(), now.size(),
+                null, now.modifiedAt(), "an-earlier-boot"))),
+        false, RunState.RUNNING, null, null);
+    CprCheckpointException e = refusedCheckpoint(restore());
+    assertThat(e.reason()).isEqualTo(Reason.MEMORY_FILE_REPLACED);
+    assertThat(e).hasMessageContaining("the host has rebooted since the save")
+        .hasMessageContaining("tmpfs");
+  }
+
+  @Test
+  void ramOnADiskMayHaveAnotherDeviceNumberAfterAHostReboot() throws Exception {
+    CprManifest.RamFile now = identityOf(ramFile);
+    writeCheckpoint(List.of("events", "x-ignore-shared"),
+        List.of(new CprManifest.RamBackend("ram0", "memory-backend-file", RAM, ramFile.toString(),
+            true, true, new CprManifest.RamFile(now.fileSystem(), now.device() + 1, now.inode(),
+                now.size(), null, now.modifiedAt(), "an-earlier-boot"))),
+        false, RunState.RUNNING, null, null);
+    org.junit.jupiter.api.Assumptions.assumeFalse(now.fileSystem().equals("tmpfs"));
+    assertThat(restore().run().runState()).isEqualTo(RunState.RUNNING);
+  }
+
+  @Test
+  void anotherDeviceNumberInTheSameBootIsAnotherFile() throws Exception {
+    CprManifest.RamFile now = identityOf(ramFile);
+    writeCheckpoint(List.of("events", "x-ignore-shared"),
+        List.of(new CprManifest.RamBackend("ram0", "memory-backend-file", RAM, ramFile.toString(),
+            true, true, new CprManifest.RamFile(now.fileSystem(), now.device() + 1, now.inode(),
+                now.size(), null, now.modifiedAt(), now.hostBootId()))),
+        false, RunState.RUNNING, null, null);
+    assertThat(refusedCheckpoint(restore()).reason()).isEqualTo(Reason.MEMORY_FILE_REPLACED);
+  }
+
+  /** What {@code stat} and the host say of {@code file} now, as a save would record it. */
+  private static CprManifest.RamFile identityOf(Path file) throws IOException {
+    java.util.Map<String, Object> a =
+        Files.readAttributes(file, "unix:dev,ino,size,lastModifiedTime");
+    return new CprManifest.RamFile(Files.getFileStore(file).type(), (Long) a.get("dev"),
+        (Long) a.get("ino"), (Long) a.get("size"), null,
+        ((java.nio.file.attribute.FileTime) a.get("lastModifiedTime")).toInstant(),
+        Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip());
+  }
+
   @Test
   void aSaveThenARestoreRoundTrip() throws Exception {
     qemu.runState = "running";
@@ -591,6 +666,9 @@ class RestoreTest extends FakeQemuTest {
         var qmp2 = target.connect()) {
       target.runState = "inmigrate";
       target.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, ramFile));
+      assertThat(CprManifest.read(stateFile).orElseThrow().memoryBackends().get(0).file())
+          .as("the RAM file's identity").isNotNull()
+          .satisfies(f -> assertThat(f.hostBootId()).isNotBlank());
       CprRestoreResult result = CprReboot.restore(qmp2).from(stateFile).run();
       assertThat(result.runState()).isEqualTo(RunState.RUNNING);
       assertThat(target.capabilities).containsEntry("x-ignore-shared", true)

@@ -65,8 +65,14 @@ class SaveTest extends FakeQemuTest {
     assertThat(manifest.qemuVersion()).isEqualTo("10.0.2");
     assertThat(manifest.mode()).isEqualTo("cpr-reboot");
     assertThat(manifest.capabilities()).containsExactly("events", "x-ignore-shared");
-    assertThat(manifest.memoryBackends()).containsExactly(new CprManifest.RamBackend(
-        "ram0", "memory-backend-file", RAM, ramFile.toString(), true, true));
+    assertThat(manifest.memoryBackends()).usingRecursiveFieldByFieldElementComparatorIgnoringFields(
+        "file").containsExactly(new CprManifest.RamBackend(
+            "ram0", "memory-backend-file", RAM, ramFile.toString(), true, true));
+    // The identity of the RAM file, which a restore checks: the very file the fake named.
+    CprManifest.RamFile file = manifest.memoryBackends().get(0).file();
+    assertThat(file).isNotNull();
+    assertThat(file.inode()).isEqualTo(Files.getAttribute(ramFile, "unix:ino"));
+    assertThat(file.modifiedAt()).isEqualTo(Files.getLastModifiedTime(ramFile).toInstant());
     assertThat(manifest.memorySavedInPlace()).isTrue();
     assertThat(manifest.suspendedByUs()).isFalse();
     assertThat(manifest.runStateBefore()).isEqualTo(RunState.RUNNING);

@@ -55,6 +55,23 @@ public final class ManifestCodec {
       }
       o.put("share", b.share());
       o.put("saved-in-place", b.savedInPlace());
+      CprManifest.RamFile f = b.file();
+      if (f != null) {
+        ObjectNode file = o.putObject("file");
+        file.put("file-system", f.fileSystem());
+        file.put("device", f.device());
+        file.put("inode", f.inode());
+        file.put("size", f.size());
+        if (f.characterDevice() != null) {
+          file.put("character-device", f.characterDevice().longValue());
+        }
+        if (f.modifiedAt() != null) {
+          file.put("modified", f.modifiedAt().toString());
+        }
+        if (f.hostBootId() != null) {
+          file.put("host-boot-id", f.hostBootId());
+        }
+      }
     }
     root.put("memory-saved-in-place", m.memorySavedInPlace());
     root.put("suspended-by-us", m.suspendedByUs());
@@ -114,7 +131,8 @@ public final class ManifestCodec {
                 required(b, "size").asLong(),
                 b.hasNonNull("mem-path") ? b.get("mem-path").asString() : null,
                 b.path("share").asBoolean(false),
-                b.path("saved-in-place").asBoolean(false)));
+                b.path("saved-in-place").asBoolean(false),
+                ramFile(b.get("file"))));
       }
       JsonNode file = required(root, "state-file");
       JsonNode times = root.path("times");
@@ -182,6 +200,21 @@ public final class ManifestCodec {
         m.memoryBackends(), m.memorySavedInPlace(), m.suspendedByUs(), m.runStateBefore(),
         m.stateFileName(), m.stateFileSize(), m.stateFileSha256(), m.blackoutStartedAt(),
         m.savedAt(), m.qemuDowntime(), m.restoreStartedAt(), at);
+  }
+
+  /** A backend's file identity; absent in manifests written before it was recorded. */
+  private static CprManifest.@Nullable RamFile ramFile(@Nullable JsonNode f) {
+    if (f == null || f.isNull()) {
+      return null;
+    }
+    return new CprManifest.RamFile(
+        required(f, "file-system").asString(),
+        required(f, "device").asLong(),
+        required(f, "inode").asLong(),
+        required(f, "size").asLong(),
+        f.hasNonNull("character-device") ? f.get("character-device").asLong() : null,
+        instant(f, "modified"),
+        f.hasNonNull("host-boot-id") ? f.get("host-boot-id").asString() : null);
   }
 
   private static JsonNode required(JsonNode node, String name) {

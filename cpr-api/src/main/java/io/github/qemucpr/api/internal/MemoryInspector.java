@@ -6,12 +6,17 @@ import io.github.qemucpr.qmp.QmpException;
 import io.github.qemucpr.qmp.command.MemoryBackend;
 import io.github.qemucpr.qmp.command.QomGet;
 import io.github.qemucpr.qmp.command.QueryMemdev;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -54,10 +59,130 @@ final class MemoryInspector {
       return id != null ? id : "(backend without id)";
     }
 
+    /**
+     * The backend as the manifest records it. For RAM kept in place, it reads its file's identity
+     * now (a {@code stat}, while the VM is down, in microseconds): the save calls it once the
+     * state is written, when QEMU no longer changes the file.
+     */
     CprManifest.RamBackend toManifest() {
+      String path = memPath;
+      CprManifest.RamFile file =
+          savedInPlace() && path != null && Path.of(path).isAbsolute() ? identify(Path.of(path))
+              : null;
       return new CprManifest.RamBackend(
-          subject(), type != null ? type : "unknown", size, memPath, share, savedInPlace());
+          subject(), type != null ? type : "unknown", size, memPath, share, savedInPlace(), file);
     }
+  }
+
+  // ------------------------------------------------------------------ RAM file identity
+
+  /** File systems held in memory: a host reboot empties them. */
+  private static final Set<String> VOLATILE_FILE_SYSTEMS = Set.of("tmpfs", "ramfs", "hugetlbfs");
+
+  private static final Path BOOT_ID = Path.of("/proc/sys/kernel/random/boot_id");
+
+  /** Whether files on {@code fileSystem} are lost when the host reboots. */
+  static boolean isVolatile(String fileSystem) {
+    return VOLATILE_FILE_SYSTEMS.contains(fileSystem);
+  }
+
+  /** The type of the file system {@code path} is on, or {@code null} if it cannot be read. */
+  static @Nullable String fileSystemOf(Path path) {
+    try {
+      return Files.getFileStore(path).type();
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** This boot of the host, or {@code null} where there is no such file. */
+  static @Nullable String hostBootId() {
+    try {
+      return Files.readString(BOOT_ID).strip();
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /**
+   * The identity of the file at {@code path} (symlinks followed, as QEMU opens it), or {@code
+   * null} if it cannot be read.
+   */
+  static CprManifest.@Nullable RamFile identify(Path path) {
+    try {
+      Map<String, Object> a =
+          Files.readAttributes(path, "unix:dev,ino,size,rdev,mode,lastModifiedTime");
+      boolean characterDevice = (((Integer) a.get("mode")) & 0170000) == 0020000;
+      String fileSystem = fileSystemOf(path);
+      return new CprManifest.RamFile(
+          fileSystem != null ? fileSystem : "unknown",
+          (Long) a.get("dev"), (Long) a.get("ino"), (Long) a.get("size"),
+          characterDevice ? (Long) a.get("rdev") : null,
+          ((FileTime) a.get("lastModifiedTime")).toInstant(), hostBootId());
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /**
+   * Why the file at {@code memPath} is not the one recorded as {@code saved}, or {@code null} when
+   * it is. Within the boot of the save, device and inode must match (with size, modification time
+   * and file system);
+   * after a reboot, a file system held in memory has lost the RAM, a disk's device number may have
+   * changed and is not compared, and a DAX device is known only by its kind.
+   */
+  static @Nullable String differences(
+      CprManifest.RamFile saved, String memPath, @Nullable String bootIdNow) {
+    Path path = Path.of(memPath);
+    boolean sameBoot = saved.hostBootId() != null && saved.hostBootId().equals(bootIdNow);
+    boolean rebooted =
+        saved.hostBootId() != null && bootIdNow != null && !saved.hostBootId().equals(bootIdNow);
+    if (rebooted && saved.characterDevice() == null && isVolatile(saved.fileSystem())) {
+      return memPath + " was on " + saved.fileSystem() + ", and the host has rebooted since the"
+          + " save (boot id " + saved.hostBootId() + ", now " + bootIdNow + "): a reboot empties "
+          + saved.fileSystem() + ", so the guest's RAM is gone";
+    }
+    CprManifest.RamFile now = identify(path);
+    if (now == null) {
+      return memPath + " is gone or cannot be read";
+    }
+    if (saved.characterDevice() != null) {
+      if (now.characterDevice() == null) {
+        return memPath + " was a character device (a DAX device) at the save, and is not now";
+      }
+      if (sameBoot && !saved.characterDevice().equals(now.characterDevice())) {
+        return memPath + " is another device (" + deviceNumber(now.characterDevice()) + ", not "
+            + deviceNumber(saved.characterDevice()) + ")";
+      }
+      return null;
+    }
+    String was = describe(saved);
+    if (now.characterDevice() != null
+        || !saved.fileSystem().equals(now.fileSystem())
+        || saved.inode() != now.inode()
+        || saved.size() != now.size()
+        || (saved.modifiedAt() != null && !saved.modifiedAt().equals(now.modifiedAt()))
+        || (sameBoot && saved.device() != now.device())) {
+      return memPath + " is not the file the save left there: it is " + describe(now)
+          + ", the save's was " + was + " (deleted and created again, replaced, or written"
+          + " since: it does not hold the RAM the save left)";
+    }
+    return null;
+  }
+
+  private static String describe(CprManifest.RamFile f) {
+    if (f.characterDevice() != null) {
+      return "character device " + deviceNumber(f.characterDevice());
+    }
+    return "inode " + f.inode() + " on " + f.fileSystem() + " device " + deviceNumber(f.device())
+        + ", " + f.size() + " bytes, modified " + f.modifiedAt();
+  }
+
+  /** A device number as {@code major:minor} (Linux's encoding, as in glibc's gnu_dev_major). */
+  private static String deviceNumber(long dev) {
+    long major = ((dev >>> 32) & 0xfffff000L) | ((dev >>> 8) & 0xfffL);
+    long minor = ((dev >>> 12) & 0xffffff00L) | (dev & 0xffL);
+    return major + ":" + minor;
   }
 
   /**

@@ -133,7 +133,17 @@ final class Preflight {
             "Give every memory backend an id (-object memory-backend-file,id=...).");
       }
       if (MemoryInspector.FILE_BACKEND.equals(b.type()) && b.memPath() != null) {
-        checkMemPath(b);
+        if (Path.of(b.memPath()).isAbsolute()) {
+          checkMemPath(b);
+        } else if (b.savedInPlace()) {
+          // QEMU resolved it against its own working directory, which this process cannot see:
+          // neither this check nor a restore could tell which file holds the RAM.
+          error(PreflightCode.MEMORY_PATH_RELATIVE, b.subject(),
+              "The mem-path " + b.memPath() + " of backend " + b.subject() + " is relative: QEMU"
+                  + " found it from its own working directory, which this process cannot see, so"
+                  + " neither this check nor a restore can tell which file holds the guest's RAM.",
+              "Start QEMU with an absolute mem-path.");
+        }
         if (Boolean.TRUE.equals(b.discardData())) {
           error(PreflightCode.MEMORY_DISCARD_DATA, b.subject(),
               "Backend " + b.subject() + " has discard-data=on: QEMU may discard the contents of "
@@ -182,7 +192,19 @@ final class Preflight {
           "Point mem-path at a regular file (or a DAX device), not a directory.");
       return;
     }
-    if (attrs.isRegularFile() || isCharacterDevice(path)) {
+    if (attrs.isRegularFile()) {
+      String fileSystem = MemoryInspector.fileSystemOf(path);
+      if (b.savedInPlace() && fileSystem != null && MemoryInspector.isVolatile(fileSystem)) {
+        warning(PreflightCode.MEMORY_LOST_ON_HOST_REBOOT, b.subject(),
+            "The mem-path " + memPath + " of backend " + b.subject() + " is on " + fileSystem
+                + ", which a host reboot empties: the checkpoint can restore the VM into a new"
+                + " QEMU on this boot of the host, but not after a reboot of its kernel.",
+            "To reboot the host, keep the RAM on persistent memory (mem-path=/dev/dax0.0,"
+                + "align=2M), or copy it into the state file (memory-backend-memfd).");
+      }
+      return;
+    }
+    if (isCharacterDevice(path)) {
       return;
     }
     error(PreflightCode.MEMORY_PATH_UNUSABLE, b.subject(),
@@ -269,36 +291,56 @@ final class Preflight {
   }
 
   /**
-   * q35 only: reads ICH9-LPC's {@code disable_s3} through QOM. With S3 off, wakeup-suspend-support
-   * still says true and the guest still accepts guest-suspend-ram, but falls into suspend-to-idle:
-   * QEMU stays running, sends no SUSPEND, and cannot wake it. Other machines are skipped.
+   * Reads {@code disable_s3} through QOM, where S3 lives: q35's ICH9-LPC, or i440fx's PIIX4_PM
+   * (the child {@code pm} of the PIIX3 south bridge). With S3 off, wakeup-suspend-support still
+   * says true and the guest still accepts guest-suspend-ram, but falls into suspend-to-idle: QEMU
+   * stays running, sends no SUSPEND, and cannot wake it. Machines with neither are skipped.
    */
   private void checkS3Enabled(String subject, String why) {
     try {
-      String lpc = null;
+      String device = null;
+      String type = null;
       for (ObjectPropertyInfo p : qmp.execute(new QomList("/machine/unattached"), timeout())) {
         if ("child<ICH9-LPC>".equals(p.type())) {
-          lpc = "/machine/unattached/" + p.name();
+          device = "/machine/unattached/" + p.name();
+          type = "ICH9-LPC";
           break;
         }
+        if ("child<PIIX3>".equals(p.type()) || "child<PIIX4>".equals(p.type())) {
+          device = piix4Pm("/machine/unattached/" + p.name());
+          type = "PIIX4_PM";
+          if (device != null) {
+            break;
+          }
+        }
       }
-      if (lpc == null) {
+      if (device == null) {
         return;
       }
-      JsonNode value = qmp.execute(new QomGet(lpc, "disable_s3"), timeout());
+      JsonNode value = qmp.execute(new QomGet(device, "disable_s3"), timeout());
       boolean disabled =
           value.isBoolean() ? value.booleanValue() : value.isNumber() && value.asLong() != 0;
       if (disabled) {
         error(PreflightCode.S3_DISABLED, subject,
-            why + ", but S3 is disabled on this machine (ICH9-LPC disable_s3=" + value + "): the"
-                + " guest would accept guest-suspend-ram and fall into suspend-to-idle, which QEMU"
-                + " neither sees nor can wake.",
-            "Start QEMU with -global ICH9-LPC.disable_s3=0, or save without suspending the guest"
-                + " (SuspendPolicy.NEVER; not possible with VFIO devices).");
+            why + ", but S3 is disabled on this machine (" + type + " disable_s3=" + value + "):"
+                + " the guest would accept guest-suspend-ram and fall into suspend-to-idle, which"
+                + " QEMU neither sees nor can wake.",
+            "Start QEMU with -global " + type + ".disable_s3=0, or save without suspending the"
+                + " guest (SuspendPolicy.NEVER; not possible with VFIO devices).");
       }
     } catch (QmpException e) {
       // an older QEMU or another machine layout: nothing to add
     }
+  }
+
+  /** The QOM path of the PIIX4_PM child of a PIIX south bridge, or {@code null} (no ACPI). */
+  private @Nullable String piix4Pm(String southBridge) {
+    for (ObjectPropertyInfo p : qmp.execute(new QomList(southBridge), timeout())) {
+      if ("child<PIIX4_PM>".equals(p.type())) {
+        return southBridge + "/" + p.name();
+      }
+    }
+    return null;
   }
 
   private void checkStatePath(long expected, List<MemoryInspector.Backend> backends) {
@@ -341,8 +383,8 @@ final class Preflight {
     }
     for (MemoryInspector.Backend b : backends) {
       String memPath = b.memPath();
-      if (memPath != null) {
-        Path m = Path.of(memPath).toAbsolutePath().normalize();
+      if (memPath != null && Path.of(memPath).isAbsolute()) {
+        Path m = Path.of(memPath).normalize();
         if (m.equals(target.normalize()) || m.equals(partial.normalize())
             || m.equals(manifest.normalize())) {
           error(PreflightCode.STATE_PATH_IS_GUEST_MEMORY, b.subject(),

@@ -238,8 +238,47 @@ public final class RestoreWorkflow {
           + " and did not finish; the VM may have run from it. Use force(true) only if it did"
           + " not.", Reason.RESTORE_INTERRUPTED, null);
     }
+    checkRamFiles(m);
     manifest = m;
     progress.finish("size and SHA-256 match " + manifestPath);
+  }
+
+  /**
+   * Refuses a checkpoint whose RAM, kept in place, is no longer in the file the save left: a file
+   * deleted and created again at the same path (zero-filled), or one on tmpfs after a host reboot,
+   * passes the comparison of the mem-path strings, and the guest would resume on zeroed memory.
+   */
+  private void checkRamFiles(CprManifest m) {
+    String bootId = MemoryInspector.hostBootId();
+    List<String> problems = new ArrayList<>();
+    boolean unrecorded = false;
+    for (CprManifest.RamBackend b : m.memoryBackends()) {
+      String memPath = b.memPath();
+      CprManifest.RamFile file = b.file();
+      if (!b.savedInPlace() || memPath == null) {
+        continue;
+      }
+      if (file == null) {
+        unrecorded = true;
+        continue;
+      }
+      String why = MemoryInspector.differences(file, memPath, bootId);
+      if (why != null) {
+        problems.add("backend " + b.id() + ": " + why);
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw checkpoint("The guest's RAM is not where the save left it: "
+          + String.join("; ", problems) + ". Loading the saved device state onto other memory"
+          + " would run the guest on RAM it never had. Boot the VM afresh instead; only if you"
+          + " know that the file holds the saved RAM (a copy put back), move the manifest "
+          + manifestPath + " away to restore without verification.",
+          Reason.MEMORY_FILE_REPLACED, null);
+    }
+    if (unrecorded) {
+      progress.progress("the manifest does not record the identity of the RAM file (an older"
+          + " save): only its mem-path is compared");
+    }
   }
 
   /**

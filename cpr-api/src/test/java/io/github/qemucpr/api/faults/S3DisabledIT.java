@@ -11,7 +11,10 @@ import io.github.qemucpr.api.PreflightItem;
 import io.github.qemucpr.api.PreflightReport;
 import io.github.qemucpr.api.SuspendPolicy;
 import io.github.qemucpr.api.VmRecovery;
+import io.github.qemucpr.launcher.QemuInstance;
+import io.github.qemucpr.launcher.QemuLauncher;
 import io.github.qemucpr.qga.GuestAgentClient;
+import io.github.qemucpr.qga.testing.FakeGuestAgent;
 import io.github.qemucpr.qga.testing.TestGuest;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.command.MigrationStatus;
@@ -71,5 +74,36 @@ class S3DisabledIT extends FaultTest {
       // A save that need not suspend the guest is not concerned.
       assertThat(CprReboot.save(qmp).to(state).check().has(PreflightCode.S3_DISABLED)).isFalse();
     }
+  }
+
+  /**
+   * The same on i440fx ({@code -machine pc}), where S3 is PIIX4_PM's: a machine-only VM (the check
+   * stops short of the guest), with a fake agent that answers the preflight's ping.
+   */
+  @Test
+  void onI440fxPiix4PmDisableS3IsFound() throws Exception {
+    Path state = dir.resolve("vm.state");
+    for (int disabled = 1; disabled >= 0; disabled--) {
+      try (QemuLauncher vm = QemuLauncher.builder().machine("pc").memoryMiB(64)
+              .extraArgs("-global", "PIIX4_PM.disable_s3=" + disabled).build();
+          QemuInstance qemu = vm.start();
+          QmpClient qmp = QmpClient.connect(qemu.qmpSocket());
+          FakeGuestAgent agent = FakeGuestAgent.start();
+          GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
+        PreflightReport report = CprReboot.save(qmp).to(state).guestAgent(qga)
+            .suspendPolicy(SuspendPolicy.ALWAYS).check();
+        if (disabled == 1) {
+          assertThat(report.errors()).as(report.toString()).extracting(PreflightItem::code)
+              .containsExactly(PreflightCode.S3_DISABLED);
+          assertThat(report.errors().get(0).message()).contains("PIIX4_PM disable_s3=1");
+          assertThat(report.errors().get(0).fix()).contains("-global PIIX4_PM.disable_s3=0");
+        } else {
+          assertThat(report.has(PreflightCode.S3_DISABLED)).as(report.toString()).isFalse();
+        }
+        assertThat(agent.commands()).doesNotContain("guest-suspend-ram");
+        assertThat(runState(qmp)).isEqualTo(RunState.RUNNING);
+      }
+    }
+    assertThat(dir).isEmptyDirectory();
   }
 }

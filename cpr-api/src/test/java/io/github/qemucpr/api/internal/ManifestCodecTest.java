@@ -23,7 +23,11 @@ class ManifestCodecTest {
         1, "10.0.2", "cpr-reboot", List.of("events", "x-ignore-shared"),
         List.of(
             new CprManifest.RamBackend("ram0", "memory-backend-file", 64L << 20, "/dev/shm/ram0",
-                true, true),
+                true, true, new CprManifest.RamFile("tmpfs", 25, 4711, 64L << 20, null,
+                    Instant.parse("2025-01-02T03:00:00.123456789Z"),
+                    "0f6c4a8e-63b2-4bbd-9d4b-0b2c1e0c1d2e")),
+            new CprManifest.RamBackend("dax", "memory-backend-file", 2L << 30, "/dev/dax0.0",
+                true, true, new CprManifest.RamFile("devtmpfs", 5, 812, 0, 0xfc00L, null, null)),
             new CprManifest.RamBackend("mem1", "memory-backend-memfd", 1L << 20, null, true,
                 false)),
         false, true, RunState.RUNNING, "vm.state", 12345, "ab".repeat(32),
@@ -52,6 +56,25 @@ class ManifestCodecTest {
             "\"suspended-by-us\" : true", "\"runstate-before\" : \"running\"",
             "\"sha256\" : \"abab", "\"mem-path\" : \"/dev/shm/ram0\"", "\"restored\" : false")
         .endsWith("\n");
+  }
+
+  @Test
+  void readsAManifestWrittenBeforeRamFilesWereRecorded() {
+    String old = new String(ManifestCodec.encode(sample()), StandardCharsets.UTF_8)
+        .replaceAll("(?s),\\s*\"file\" : \\{[^}]*\\}", "");
+    assertThat(old).doesNotContain("\"file\"").doesNotContain("inode");
+    CprManifest m = ManifestCodec.decode(old.getBytes(StandardCharsets.UTF_8));
+    assertThat(m.memoryBackends()).extracting(CprManifest.RamBackend::file)
+        .containsOnlyNulls();
+    assertThat(m.memoryBackends().get(0).memPath()).isEqualTo("/dev/shm/ram0");
+  }
+
+  @Test
+  void writesTheRamFileIdentity() {
+    String json = new String(ManifestCodec.encode(sample()), StandardCharsets.UTF_8);
+    assertThat(json).contains("\"file-system\" : \"tmpfs\"", "\"inode\" : 4711",
+        "\"host-boot-id\" : \"0f6c4a8e", "\"character-device\" : 64512",
+        "\"modified\" : \"2025-01-02T03:00:00.123456789Z\"");
   }
 
   @Test

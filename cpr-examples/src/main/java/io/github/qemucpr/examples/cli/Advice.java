@@ -116,6 +116,10 @@ record Advice(ExitStatus status, String what, String todo) {
       case MANIFEST_UNREADABLE:
         todo = "The manifest " + file + ".json cannot be read; check it, or restore a good copy.";
         break;
+      case MEMORY_FILE_REPLACED:
+        todo = "The file that held the guest's RAM was replaced or emptied since the save: this"
+            + " checkpoint cannot bring the VM back. Boot the VM afresh.";
+        break;
       case RESTORE_IN_PROGRESS:
         todo = "Another restore of this checkpoint is running; only one may load it. Wait for it:"
             + " if it fails before loading, restore again. Quit this QEMU if it is not needed.";
