@@ -58,4 +58,37 @@ class ReviewIssue11Test extends FakeQemuTest {
     assertThat(e.vmState()).isEqualTo(RunState.POSTMIGRATE);
     assertThat(stateDirectory()).contains("vm.state");
   }
+
+  /**
+   * QEMU completes the migration and dies at once (crash, OOM killer). The completed event is read
+   * before the close, but reaches the workflow's watcher only through the listener path, behind a
+   * user's listener that is slow for a moment; the watcher gives a close only 300 ms of grace.
+   * The rollback then finds QEMU gone with no 'completed' seen, calls the migration NOT_COMPLETED
+   * and deletes the .partial, which holds the complete state: with QEMU gone it was the VM's only
+   * way back. When QEMU is gone and its completion is not known for certain, the file must stay.
+   */
+  @Test
+  void aQemuThatDiesRightAfterCompletingLeavesItsCompleteStateEvenBehindASlowListener()
+      throws Exception {
+    qemu.runState = "running";
+    qmp.subscribe(ev -> {
+      if (ev instanceof io.github.qemucpr.qmp.event.MigrationEvent) {
+        try {
+          Thread.sleep(700); // a user's listener logging to a slow sink
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    });
+    FakeQemu.Script complete = FakeQemu.complete();
+    qemu.migrate = (q, r, x) -> {
+      complete.run(q, r, x);
+      x.disconnect(); // QEMU dies right after 'completed'
+    };
+    CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
+    assertThat(e).isNotNull();
+    assertThat(stateDirectory()).as("the complete state of a VM whose QEMU is gone: %s",
+        e.getMessage()).containsAnyOf("vm.state", "vm.state.partial");
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+  }
 }
