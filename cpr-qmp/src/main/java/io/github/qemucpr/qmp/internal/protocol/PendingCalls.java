@@ -2,6 +2,7 @@ package io.github.qemucpr.qmp.internal.protocol;
 
 import io.github.qemucpr.qmp.QmpConnectionClosedException;
 import io.github.qemucpr.qmp.QmpException;
+import io.github.qemucpr.qmp.QmpProtocolException;
 import io.github.qemucpr.qmp.QmpTimeoutException;
 import java.lang.reflect.Type;
 import java.time.Duration;
@@ -151,6 +152,11 @@ final class PendingCalls {
       });
     }
 
+    /**
+     * Completes the call with its reply. The call has left the table already, so nothing else
+     * would ever complete it: whatever decoding throws completes it too. An {@code Error} is
+     * rethrown after that, and the reader closes the connection.
+     */
     void complete(JsonNode message) {
       JsonNode error = message.get("error");
       if (error != null) {
@@ -161,6 +167,15 @@ final class PendingCalls {
         future.complete(Replies.decode(message.get("return"), replyType, name, QmpConnection.CODEC));
       } catch (QmpException e) {
         future.completeExceptionally(e);
+      } catch (RuntimeException e) {
+        future.completeExceptionally(
+            new QmpProtocolException(
+                "the reply to " + name + " could not be decoded as " + replyType.getTypeName()
+                    + ": " + e,
+                e));
+      } catch (Error e) {
+        future.completeExceptionally(e);
+        throw e;
       }
     }
   }

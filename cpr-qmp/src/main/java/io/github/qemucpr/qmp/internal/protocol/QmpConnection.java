@@ -336,10 +336,13 @@ public final class QmpConnection implements QmpClient {
       reason =
           new QmpConnectionClosedException(
               "the QMP connection " + peer + " broke: " + e.getMessage(), e);
-    } catch (RuntimeException | Error e) {
+    } catch (Throwable e) {
+      // Out of memory, a stack overflow, a bug: the client closes rather than stay half alive.
       reason =
           new QmpConnectionClosedException(
-              "the QMP reader for " + peer + " failed unexpectedly: " + e, e);
+              "the QMP reader for " + peer + " failed unexpectedly: " + e
+                  + "; the client was closed, connect again",
+              e);
     }
     shutdown(reason);
   }
