@@ -130,4 +130,41 @@ class ReviewIssue11Test extends FakeQemuTest {
       new ProcessBuilder("timeout", "2", "cat", fifo.toString()).start().waitFor();
     }
   }
+
+  /**
+   * After a suspend timeout, the rollback takes an answer to guest-ping as proof that the suspend
+   * request is over. On a systemd guest it is not: qemu-ga runs {@code systemctl suspend}, which
+   * returns as soon as logind has queued the suspend (logind then waits for its delay inhibitors,
+   * up to 5 s, and freezes tasks), so the agent answers ping while the suspend is still to come.
+   * The rollback reports RESTORED, and the guest then lands in S3, suspended while the caller was
+   * told it runs as before.
+   */
+  @Test
+  void aPingAnsweredWhileASystemdSuspendIsQueuedIsNoProofThatTheSuspendIsOver() throws Exception {
+    qemu.runState = "running";
+    java.util.concurrent.CountDownLatch landed = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.ScheduledExecutorService logind =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    try (io.github.qemucpr.qga.testing.FakeGuestAgent agent =
+            io.github.qemucpr.qga.testing.FakeGuestAgent.start();
+        io.github.qemucpr.qga.GuestAgentClient qga =
+            io.github.qemucpr.qga.GuestAgentClient.connect(agent.socketPath())) {
+      agent.always("guest-suspend-ram", (c, r) -> logind.schedule(() -> {
+        qemu.suspendGuest();
+        landed.countDown();
+      }, 1500, java.util.concurrent.TimeUnit.MILLISECONDS));
+      CprSaveException e = catchThrowableOfType(CprSaveException.class,
+          () -> save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS)
+              .suspendTimeout(Duration.ofMillis(300)).run());
+      assertThat(e.phase()).isEqualTo(CprPhase.SUSPEND);
+      assertThat(landed.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(qemu.runState).isEqualTo("suspended");
+      assertThat(e.recovery())
+          .as("the guest is suspended after a rollback that said %s: %s", e.recovery(),
+              e.getMessage())
+          .isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    } finally {
+      logind.shutdownNow();
+    }
+  }
 }
