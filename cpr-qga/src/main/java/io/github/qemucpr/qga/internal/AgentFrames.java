@@ -80,7 +80,14 @@ final class AgentFrames {
   /** The reader skipped or dropped something no caller asked for. */
   private final AtomicBoolean unsolicited = new AtomicBoolean();
 
+  /** Reader only: whether the first unsolicited frame was logged. */
   private boolean unsolicitedLogged;
+
+  /** Reader only: the bytes of lines skipped so far, for one warning past {@link #FLOOD_BYTES}. */
+  private long skippedBytes;
+
+  /** Skipped bytes past which the agent is taken to flood the client, and a warning logged. */
+  private static final long FLOOD_BYTES = 1024 * 1024;
 
   // The reader thread's own state.
   private byte[] line = new byte[LINE_BUFFER_BYTES];
@@ -341,7 +348,9 @@ final class AgentFrames {
           }
         }
         case SKIP_LINE -> {
-          i = lineEnd(buffer, i, n);
+          int end = lineEnd(buffer, i, n);
+          skipped(end - i);
+          i = end;
           if (i < n) {
             byte b = buffer[i++];
             state = State.START;
@@ -429,16 +438,33 @@ final class AgentFrames {
     }
   }
 
+  /**
+   * Notes a frame nobody asked for. One is routine (the answer to the sync sent behind {@code
+   * guest-suspend-ram} comes after the wake-up), so it is logged at debug level, once.
+   */
   private void noteUnsolicited(String what) {
     unsolicited.set(true);
     if (!unsolicitedLogged) {
       unsolicitedLogged = true;
       LOG.log(
-          System.Logger.Level.WARNING,
-          "the guest agent at {0} sent {1} while no command waited for it: skipped unread, and"
-              + " the next command resynchronizes (logged once per connection)",
+          System.Logger.Level.DEBUG,
+          "the guest agent at {0} sent {1} while no command waited for it: skipped, and the"
+              + " next command resynchronizes",
           peer,
           what);
+    }
+  }
+
+  private void skipped(long bytes) {
+    long before = skippedBytes;
+    skippedBytes += bytes;
+    if (before <= FLOOD_BYTES && skippedBytes > FLOOD_BYTES) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "the guest agent at {0} has sent more than 1 MiB that no command asked for (does the"
+              + " guest flood its agent channel?); it is skipped unread, and only the guest''s own"
+              + " commands suffer (logged once per connection)",
+          peer);
     }
   }
 
