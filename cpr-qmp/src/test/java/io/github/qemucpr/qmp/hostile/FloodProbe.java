@@ -7,11 +7,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The child side of a {@link ChildJvm} flood test: samples the heap every few milliseconds for its
- * peak, records any exception that escapes a thread (an {@code OutOfMemoryError} in a client's
- * reader thread among them), and prints the results as {@code RESULT key=value} lines.
+ * peak (garbage included), measures what is live with a full collection every quarter of a second,
+ * records any exception that escapes a thread (an {@code OutOfMemoryError} in a client's reader
+ * thread among them), and prints the results as {@code RESULT key=value} lines.
  */
 public final class FloodProbe {
 
@@ -19,6 +21,7 @@ public final class FloodProbe {
   // java.management. Both report the same: the heap's committed size minus its free space.
   private final Runtime runtime = Runtime.getRuntime();
   private final AtomicLong peakUsed = new AtomicLong();
+  private final AtomicLong peakLive = new AtomicLong();
   private final List<String> uncaught = new CopyOnWriteArrayList<>();
   private final BufferedReader stdin =
       new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -43,6 +46,24 @@ public final class FloodProbe {
             "flood-probe-heap");
     sampler.setDaemon(true);
     sampler.start();
+    Thread live =
+        new Thread(
+            () -> {
+              while (sampling) {
+                // What a full collection leaves is what the process holds; a young collection
+                // would count dead objects in the old generation as well.
+                System.gc();
+                peakLive.accumulateAndGet(runtime.totalMemory() - runtime.freeMemory(), Math::max);
+                try {
+                  Thread.sleep(250);
+                } catch (InterruptedException e) {
+                  return;
+                }
+              }
+            },
+            "flood-probe-live");
+    live.setDaemon(true);
+    live.start();
   }
 
   /** Starts sampling the heap. */
@@ -72,14 +93,26 @@ public final class FloodProbe {
     return false;
   }
 
+  /** Reads lines from standard input until one starts with {@code prefix}; null if input ended. */
+  public @Nullable String awaitPrefix(String prefix) throws IOException {
+    String line;
+    while ((line = stdin.readLine()) != null) {
+      if (line.startsWith(prefix)) {
+        return line;
+      }
+    }
+    return null;
+  }
+
   /** Records an exception caught by the child's own code where it must not happen. */
   public void failure(String where, Throwable e) {
     uncaught.add(where + ": " + e);
   }
 
   /**
-   * Prints the results: the peak heap used as sampled (garbage included), the heap still used
-   * after a full collection now, the heap limit, and what escaped.
+   * Prints the results: the peak heap used as sampled (garbage included), the most heap live
+   * after the periodic full collections, the heap still used after a full collection now, the
+   * heap limit, and what escaped.
    */
   public void report() {
     sample();
@@ -87,6 +120,7 @@ public final class FloodProbe {
     System.gc();
     long live = runtime.totalMemory() - runtime.freeMemory();
     result("peakHeapUsedBytes", peakUsed.get());
+    result("peakLiveHeapBytes", Math.max(peakLive.get(), live));
     result("heapUsedAfterGcBytes", live);
     result("maxHeapBytes", runtime.maxMemory());
     result("uncaught", uncaught.isEmpty() ? "none" : String.join(" | ", uncaught));
