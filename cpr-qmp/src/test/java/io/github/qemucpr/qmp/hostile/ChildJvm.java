@@ -82,7 +82,7 @@ public final class ChildJvm implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    command.add("-Xlog:gc:file=" + gcLog);
+    command.add("-Xlog:gc:file=" + gcLog + "::filecount=0"); // no rotation: no gc.log.0 left
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add(main.getName());
