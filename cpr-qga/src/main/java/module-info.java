@@ -9,7 +9,10 @@ import org.jspecify.annotations.NullMarked;
 @NullMarked
 module io.github.qemucpr.qga {
   requires static transitive org.jspecify;
-  requires transitive io.github.qemucpr.qmp;
+  // The escape hatch (execute(String, JsonNode)) shows Jackson's JsonNode; no type of the QMP
+  // module appears in this module's API, so the QMP module is an implementation detail.
+  requires transitive tools.jackson.databind;
+  requires io.github.qemucpr.qmp;
 
   exports io.github.qemucpr.qga;
   exports io.github.qemucpr.qga.command;

@@ -7,8 +7,13 @@ import java.io.InputStream;
 import java.lang.module.ModuleDescriptor;
 import java.lang.module.ModuleDescriptor.Exports;
 import java.lang.module.ModuleDescriptor.Requires;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -33,11 +38,56 @@ class ModuleDescriptorTest {
   }
 
   @Test
-  void requiresTheQmpModuleTransitively() throws IOException {
+  void requiresTheQmpModuleOnlyForItselfAndJacksonForItsUsers() throws IOException {
     assertThat(descriptor().requires())
         .filteredOn(r -> r.name().equals("io.github.qemucpr.qmp"))
         .singleElement()
+        .satisfies(r -> assertThat(r.modifiers()).doesNotContain(Requires.Modifier.TRANSITIVE));
+    assertThat(descriptor().requires())
+        .filteredOn(r -> r.name().equals("tools.jackson.databind"))
+        .singleElement()
         .satisfies(r -> assertThat(r.modifiers()).contains(Requires.Modifier.TRANSITIVE));
+  }
+
+  /** What lets the QMP module be a plain {@code requires}: none of its types is in this API. */
+  @Test
+  void noTypeOfTheQmpModuleAppearsInThePublicApi() throws Exception {
+    Path classes = Path.of("target/classes");
+    List<String> leaks = new ArrayList<>();
+    try (Stream<Path> files = Files.walk(classes)) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".class")).toList()) {
+        String name = classes.relativize(file).toString().replace('/', '.').replace(".class", "");
+        if (name.endsWith("module-info") || name.endsWith("package-info")
+            || name.contains(".internal.")) {
+          continue;
+        }
+        Class<?> type = Class.forName(name, false, getClass().getClassLoader());
+        if (!Modifier.isPublic(type.getModifiers())) {
+          continue;
+        }
+        List<Class<?>> seen = new ArrayList<>();
+        if (type.getSuperclass() != null) {
+          seen.add(type.getSuperclass());
+        }
+        seen.addAll(List.of(type.getInterfaces()));
+        for (Method m : type.getDeclaredMethods()) {
+          if (Modifier.isPublic(m.getModifiers())) {
+            seen.add(m.getReturnType());
+            seen.addAll(List.of(m.getParameterTypes()));
+            seen.addAll(List.of(m.getExceptionTypes()));
+          }
+        }
+        for (Constructor<?> c : type.getConstructors()) {
+          seen.addAll(List.of(c.getParameterTypes()));
+        }
+        for (Class<?> t : seen) {
+          if (t.getName().startsWith("io.github.qemucpr.qmp.")) {
+            leaks.add(name + " uses " + t.getName());
+          }
+        }
+      }
+    }
+    assertThat(leaks).isEmpty();
   }
 
   @Test

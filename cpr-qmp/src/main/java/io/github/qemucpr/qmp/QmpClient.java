@@ -81,9 +81,15 @@ public interface QmpClient extends AutoCloseable {
   <R extends @Nullable Object> R execute(QmpCommand<R> command, Duration timeout);
 
   /**
-   * Sends a command and returns at once. The future fails with the exceptions {@link
-   * #execute(QmpCommand)} throws (never an {@code ExecutionException} wrapper of its own).
-   * Cancelling the future stops the wait, not the command.
+   * Sends a command and returns without waiting for its reply. The future fails with the
+   * exceptions {@link #execute(QmpCommand)} throws (never an {@code ExecutionException} wrapper of
+   * its own). Cancelling the future stops the wait, not the command.
+   *
+   * <p>The request is written on the calling thread, which takes microseconds while QEMU reads its
+   * monitor. A QEMU that stops reading (hung, or stopped with SIGSTOP) leaves the socket's buffer
+   * full after a few hundred kilobytes of requests; the write then waits, at most the timeout, and
+   * the connection is closed under it: the future fails with {@link QmpTimeoutException}, and the
+   * caller was held that long.
    */
   <R extends @Nullable Object> CompletableFuture<R> executeAsync(QmpCommand<R> command);
 

@@ -1,8 +1,9 @@
 package io.github.qemucpr.qga.internal;
 
 import io.github.qemucpr.qga.GuestAgentConnectionClosedException;
+import io.github.qemucpr.qmp.internal.wire.Checks;
 import io.github.qemucpr.qmp.internal.wire.FrameTooLargeException;
-import io.github.qemucpr.qmp.internal.wire.Transport;
+import io.github.qemucpr.qmp.internal.wire.WriteTimeoutException;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -15,11 +16,12 @@ import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The agent's stream as {@link Frame}s: the reader thread that consumes the socket all the time,
- * splits it at newlines and 0xFF delimiters, and queues whole lines, delimiters, oversized messages
- * and the end of the stream for {@link #next(long)}. When the stream ends or breaks, or the reader
- * fails in any way, it records the reason in the connection's closed state and closes the
- * transport: the client is closed, never half alive.
+ * The agent's stream as {@link Frame}s. On the channel's reader thread, which consumes the socket
+ * all the time, {@link #readAll} splits the stream at newlines and 0xFF delimiters, and queues
+ * whole lines, delimiters, oversized messages and the end of the stream for {@link #next(long)}.
+ * When the stream ends or breaks, or the reader fails in any way, {@link #ended} records the reason
+ * in the connection's closed state, and the channel closes: the client is closed, never half
+ * alive.
  *
  * <p>The guest is not trusted, so what it sends is held only while a caller waits for it, and
  * only up to a bound in bytes. Between {@link #arm()} and {@link #disarm()} (while a command holds
@@ -49,12 +51,9 @@ final class AgentFrames {
   /** The line buffer starts this small, and goes back to it after a larger line. */
   private static final int LINE_BUFFER_BYTES = 1024;
 
-  private final Transport transport;
-  private final InputStream in;
   private final String peer;
   private final int maxMessageBytes;
   private final AtomicReference<@Nullable GuestAgentConnectionClosedException> closed;
-  private final Thread reader;
 
   /**
    * The reason given when the reader fails so badly that even its message cannot be built (out of
@@ -106,13 +105,9 @@ final class AgentFrames {
   }
 
   AgentFrames(
-      Transport transport,
       String peer,
       int maxMessageBytes,
-      AtomicReference<@Nullable GuestAgentConnectionClosedException> closed,
-      String threadName) {
-    this.transport = transport;
-    this.in = transport.input();
+      AtomicReference<@Nullable GuestAgentConnectionClosedException> closed) {
     this.peer = peer;
     this.maxMessageBytes = maxMessageBytes;
     this.closed = closed;
@@ -122,18 +117,6 @@ final class AgentFrames {
                 + peer
                 + " failed (out of memory?); the client was closed, connect again",
             null);
-    this.reader = new Thread(this::readLoop, threadName);
-    this.reader.setDaemon(true);
-  }
-
-  /** Starts the reader thread. */
-  void start() {
-    reader.start();
-  }
-
-  /** The reader thread, for joining it on close. */
-  Thread reader() {
-    return reader;
   }
 
   /** A unit of the agent's stream, as the reader thread hands it to callers. */
@@ -251,32 +234,44 @@ final class AgentFrames {
 
   // ---------------------------------------------------------------- the reader thread
 
-  private void readLoop() {
+  /** Reads the agent's stream until it ends; on the channel's reader thread. */
+  void readAll(InputStream in) throws IOException, InterruptedException {
+    byte[] buffer = new byte[READ_BUFFER_BYTES];
+    for (int n = in.read(buffer, 0, buffer.length); n >= 0; n = in.read(buffer, 0, buffer.length)) {
+      consume(buffer, n);
+    }
+  }
+
+  /**
+   * Why reading ended ({@code null} at the end of the stream), from the channel's reader thread:
+   * records the reason as the connection's closed state, unless it is closed already, and ends the
+   * stream for callers after the frames already queued.
+   */
+  void ended(@Nullable Throwable failure) {
     GuestAgentConnectionClosedException reason;
-    try {
-      byte[] buffer = new byte[READ_BUFFER_BYTES];
-      while (true) {
-        int n = in.read(buffer, 0, buffer.length);
-        if (n < 0) {
-          reason = endOfStream();
-          break;
-        }
-        consume(buffer, n);
-      }
-    } catch (IOException e) {
+    if (failure == null) {
+      reason = endOfStream();
+    } else if (failure instanceof WriteTimeoutException e) {
+      reason =
+          new GuestAgentConnectionClosedException(
+              "the connection to the guest agent at "
+                  + peer
+                  + " was closed because a request could not be sent within "
+                  + Checks.format(e.limit())
+                  + " (is the guest suspended or frozen, or qemu-ga stopped?)",
+              null);
+    } else if (failure instanceof IOException e) {
       reason =
           new GuestAgentConnectionClosedException(
               "the connection to the guest agent at " + peer + " broke: " + e.getMessage(), e);
-    } catch (Throwable e) {
+    } else {
       // Out of memory, a bug, anything: the client closes rather than stay half alive, with a
       // reader gone and callers that would only time out.
       line = new byte[0];
       clear();
-      reason = failed(e);
+      reason = failed(failure);
     }
-    if (closed.compareAndSet(null, reason)) {
-      transport.close();
-    }
+    closed.compareAndSet(null, reason);
     end();
   }
 

@@ -8,20 +8,19 @@ import io.github.qemucpr.qga.GuestAgentInterruptedException;
 import io.github.qemucpr.qga.GuestAgentProtocolException;
 import io.github.qemucpr.qga.GuestAgentTimeoutException;
 import io.github.qemucpr.qga.command.ExecResult;
-import io.github.qemucpr.qga.command.ExecStarted;
-import io.github.qemucpr.qga.command.ExecStatus;
 import io.github.qemucpr.qga.command.GuestExec;
-import io.github.qemucpr.qga.command.GuestExecStatus;
 import io.github.qemucpr.qga.internal.AgentFrames.Delimiter;
 import io.github.qemucpr.qga.internal.AgentFrames.End;
 import io.github.qemucpr.qga.internal.AgentFrames.Frame;
 import io.github.qemucpr.qga.internal.AgentFrames.Line;
 import io.github.qemucpr.qga.internal.AgentFrames.Oversized;
+import io.github.qemucpr.qmp.internal.wire.Checks;
+import io.github.qemucpr.qmp.internal.wire.LineChannel;
 import io.github.qemucpr.qmp.internal.wire.Transport;
 import io.github.qemucpr.qmp.internal.wire.UnixSocketTransport;
+import io.github.qemucpr.qmp.internal.wire.WriteTimeoutException;
 import java.io.IOException;
 import java.lang.reflect.Type;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,12 +42,13 @@ import tools.jackson.databind.JsonNode;
  * The guest agent protocol engine behind {@link GuestAgentClient}: the public surface, the turn,
  * the resynchronization, the flow of one command, asynchronous calls and closing.
  *
- * <p>One reader thread ({@link AgentFrames}) consumes the socket all the time and turns it into
- * {@link Frame}s: whole lines, 0xFF delimiters, oversized messages and the end of the stream.
- * Reading ahead like this (instead of reading on the caller's thread) is what lets a call end at
- * its timeout while the socket stays blocking, and it leaves a late reply in the queue, where the
- * next resynchronization throws it away. Requests are written by {@link GuardedWriter}, and {@link
- * AgentCodec} encodes them and decodes the replies. Commands are serialized by a fair lock, because
+ * <p>The connection is a {@link LineChannel}, as under the QMP client: its reader thread consumes
+ * the socket all the time, and {@link AgentFrames} turns the bytes into {@link Frame}s: whole
+ * lines, 0xFF delimiters, oversized messages and the end of the stream. Reading ahead like this
+ * (instead of reading on the caller's thread) is what lets a call end at its timeout while the
+ * socket stays blocking. Requests are written through the channel, within a limit, and {@link
+ * AgentCodec} encodes them and decodes the replies. {@code guest-exec}'s polling is in {@link
+ * ExecPolling}. Commands are serialized by a fair lock, because
  * the agent runs one at a time and answers without ids that could be relied on (qemu-ga echoes
  * {@code id}, but its parse errors carry none).
  */
@@ -58,13 +58,10 @@ public final class GuestAgentConnection implements GuestAgentClient {
   private static final AtomicLong CONNECTIONS = new AtomicLong();
   private static final String SYNC = "guest-sync-delimited";
 
-  private static final Duration MIN_POLL = Duration.ofMillis(10);
-  private static final Duration MAX_POLL = Duration.ofMillis(200);
-  private static final Duration MIN_STATUS_TIMEOUT = Duration.ofMillis(500);
   private static final Duration THREAD_JOIN = Duration.ofSeconds(5);
 
   private final GuestAgentSettings settings;
-  private final Transport transport;
+  private final LineChannel channel;
   private final String peer;
   private final ReentrantLock turn = new ReentrantLock(true);
   private final AtomicLong ids = new AtomicLong(ThreadLocalRandom.current().nextLong(1, 1L << 40));
@@ -72,7 +69,6 @@ public final class GuestAgentConnection implements GuestAgentClient {
       new AtomicReference<>();
   private final AgentFrames frames;
   private final ThreadPoolExecutor async;
-  private final GuardedWriter writer;
   private volatile @Nullable Thread asyncThread;
   private volatile boolean closedByClient;
 
@@ -86,12 +82,12 @@ public final class GuestAgentConnection implements GuestAgentClient {
 
   private GuestAgentConnection(GuestAgentSettings settings, Transport transport) {
     this.settings = settings;
-    this.transport = transport;
     this.peer = transport.describe();
     String prefix =
         "qga-" + (settings.name() != null ? settings.name() : CONNECTIONS.incrementAndGet()) + "-";
     this.frames =
-        new AgentFrames(transport, peer, settings.maxMessageBytes(), closed, prefix + "reader");
+        new AgentFrames(peer, settings.maxMessageBytes(), closed);
+    this.channel = new LineChannel(transport, prefix + "reader", frames::readAll, frames::ended);
     // No thread until the first async call, and none once idle for a second.
     this.async =
         new ThreadPoolExecutor(
@@ -106,13 +102,12 @@ public final class GuestAgentConnection implements GuestAgentClient {
               asyncThread = t;
               return t;
             });
-    this.writer = new GuardedWriter(transport, peer, closed, this::closedFor, prefix + "watchdog");
   }
 
   /** Opens the socket (retrying within the connect timeout) and starts the reader thread. */
   public static GuestAgentConnection open(GuestAgentSettings settings) {
     GuestAgentConnection connection = new GuestAgentConnection(settings, connect(settings));
-    connection.frames.start();
+    connection.channel.start();
     return connection;
   }
 
@@ -232,43 +227,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
 
   @Override
   public ExecResult run(GuestExec command, Duration timeout) {
-    Objects.requireNonNull(command, "command");
-    checkTimeout(timeout);
-    long deadline = System.nanoTime() + timeout.toNanos();
-    ExecStarted started = execute(command, timeout);
-    long pollNanos = MIN_POLL.toNanos();
-    while (true) {
-      long left = deadline - System.nanoTime();
-      Duration statusTimeout =
-          Duration.ofNanos(
-              Math.min(
-                  settings.commandTimeout().toNanos(),
-                  Math.max(left, MIN_STATUS_TIMEOUT.toNanos())));
-      ExecStatus status = execute(new GuestExecStatus(started.pid()), statusTimeout);
-      if (status.exited()) {
-        return ExecResult.of(started.pid(), status);
-      }
-      left = deadline - System.nanoTime();
-      if (left <= 0) {
-        throw new GuestAgentTimeoutException(
-            "process "
-                + started.pid()
-                + " ("
-                + command.path()
-                + ") did not exit within "
-                + format(timeout)
-                + "; it may still run in the guest",
-            timeout);
-      }
-      try {
-        TimeUnit.NANOSECONDS.sleep(Math.min(pollNanos, left));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new GuestAgentInterruptedException(
-            "interrupted while waiting for process " + started.pid() + " in the guest to exit", e);
-      }
-      pollNanos = Math.min(pollNanos * 2, MAX_POLL.toNanos());
-    }
+    return ExecPolling.run(this, command, timeout, settings.commandTimeout());
   }
 
   @Override
@@ -288,10 +247,9 @@ public final class GuestAgentConnection implements GuestAgentClient {
         null,
         new GuestAgentConnectionClosedException(
             "the guest agent client for " + peer + " was closed", null));
-    transport.close();
+    channel.close();
     frames.end();
     async.shutdown();
-    writer.shutdownNow();
     List<Runnable> queued = new ArrayList<>();
     async.getQueue().drainTo(queued);
     for (Runnable r : queued) {
@@ -301,15 +259,12 @@ public final class GuestAgentConnection implements GuestAgentClient {
     }
     Thread self = Thread.currentThread();
     try {
-      if (self != frames.reader()) {
-        frames.reader().join(THREAD_JOIN.toMillis());
-      }
+      channel.join(THREAD_JOIN);
       Thread worker = asyncThread;
       if (worker != null && self != worker) {
         async.awaitTermination(THREAD_JOIN.toMillis(), TimeUnit.MILLISECONDS);
         worker.join(THREAD_JOIN.toMillis());
       }
-      writer.awaitTermination(THREAD_JOIN.toMillis());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
@@ -338,7 +293,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
         syncLocked();
       }
       long id = ids.incrementAndGet();
-      writer.send(name, AgentCodec.encodeRequest(name, arguments, id, false), timeout);
+      send(name, AgentCodec.encodeRequest(name, arguments, id, false), timeout);
       if (!sendsReply) {
         awaitAcceptance(name, id);
         return null;
@@ -453,7 +408,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
   private void awaitAcceptance(String name, long id) throws InterruptedException {
     long probe = AgentCodec.randomId();
     try {
-      writer.send(
+      send(
           name,
           AgentCodec.encodeRequest(SYNC, AgentCodec.syncArguments(probe), null, false),
           settings.noReplyWindow());
@@ -519,7 +474,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
     frames.takeUnsolicited(); // and so is whatever was skipped
     ensureOpen(SYNC);
     Duration timeout = settings.syncTimeout();
-    writer.send(
+    send(
         SYNC, AgentCodec.encodeRequest(SYNC, AgentCodec.syncArguments(id), null, true), timeout);
     long deadline = System.nanoTime() + timeout.toNanos();
     boolean delimited = false;
@@ -546,6 +501,52 @@ public final class GuestAgentConnection implements GuestAgentClient {
           return;
         }
       }
+    }
+  }
+
+  /**
+   * Writes a request within {@code limit}. The agent's socket stops taking bytes once QEMU stops
+   * reading it, as when the guest is suspended or qemu-ga is stopped and the virtio-serial buffers
+   * are full; the channel then closes under a write that outlives its limit.
+   */
+  private void send(String name, byte[] bytes, Duration limit) {
+    try {
+      channel.write(bytes, List.of(), limit);
+    } catch (WriteTimeoutException e) {
+      closed.compareAndSet(
+          null,
+          new GuestAgentConnectionClosedException(
+              "the connection to the guest agent at "
+                  + peer
+                  + " was closed because "
+                  + name
+                  + " could not be sent within "
+                  + format(limit)
+                  + " (is the guest suspended or frozen, or qemu-ga stopped?)",
+              null));
+      throw new GuestAgentTimeoutException(
+          name
+              + " could not be sent to the guest agent at "
+              + peer
+              + " within "
+              + format(limit)
+              + ": QEMU does not take more input for the agent (is the guest suspended or"
+              + " frozen, or qemu-ga stopped?); the connection was closed, connect again",
+          limit);
+    } catch (IOException e) {
+      if (closed.compareAndSet(
+          null,
+          new GuestAgentConnectionClosedException(
+              "the connection to the guest agent at "
+                  + peer
+                  + " broke while sending "
+                  + name
+                  + ": "
+                  + e.getMessage(),
+              e))) {
+        channel.close();
+      }
+      throw closedFor(name);
     }
   }
 
@@ -630,27 +631,18 @@ public final class GuestAgentConnection implements GuestAgentClient {
   }
 
   private static void checkTimeout(Duration timeout) {
-    Objects.requireNonNull(timeout, "timeout");
-    if (timeout.isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException("timeout must be positive: " + timeout);
-    }
+    Checks.checkTimeout(timeout);
   }
 
   private static void checkArguments(String command, @Nullable JsonNode arguments) {
-    if (arguments != null && !arguments.isObject()) {
-      throw new IllegalArgumentException(
-          "the arguments of " + command + " must be a JSON object, not " + arguments.getNodeType());
-    }
+    Checks.checkArguments(command, arguments);
   }
 
-  /** "5 s" for whole seconds, "250 ms" otherwise. */
   static String format(Duration duration) {
-    long millis = duration.toMillis();
-    return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
+    return Checks.format(duration);
   }
 
   private static String preview(byte[] line) {
-    String text = new String(line, 0, Math.min(line.length, 200), StandardCharsets.UTF_8);
-    return line.length > 200 ? text + "..." : text;
+    return Checks.preview(line);
   }
 }

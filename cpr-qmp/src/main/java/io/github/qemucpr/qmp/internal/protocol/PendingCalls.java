@@ -87,27 +87,35 @@ final class PendingCalls {
       return;
     }
     // The request is still stuck in the socket (or behind another one that is): QEMU has not read
-    // its monitor for a whole timeout, as when it is stopped. A write cannot be taken back or
-    // bounded, and a half-written request would corrupt the stream, so the connection is closed;
-    // that also unblocks the writing thread.
-    call.future.completeExceptionally(
-        new QmpTimeoutException(
-            call.name
-                + " could not be sent to "
-                + peer
-                + " within "
-                + timeout.toMillis()
-                + " ms: QEMU does not read its monitor (is it stopped or hung?); the connection was"
-                + " closed",
-            timeout));
-    closeConnection.accept(
-        new QmpConnectionClosedException(
-            "the QMP connection "
-                + peer
-                + " was closed because QEMU did not read a request for "
-                + timeout.toMillis()
-                + " ms (is it stopped or hung?)",
-            null));
+    // its monitor for a whole timeout, as when it is stopped. A write cannot be taken back, and a
+    // half-written request would corrupt the stream, so the connection is closed (the channel's
+    // own write limit, the same timeout, does so too); that also unblocks the writing thread.
+    call.future.completeExceptionally(notSent(call.name, peer, timeout));
+    closeConnection.accept(notReadFor(peer, timeout));
+  }
+
+  /** The failure of a call whose request QEMU did not read within its timeout. */
+  static QmpTimeoutException notSent(String name, String peer, Duration timeout) {
+    return new QmpTimeoutException(
+        name
+            + " could not be sent to "
+            + peer
+            + " within "
+            + timeout.toMillis()
+            + " ms: QEMU does not read its monitor (is it stopped or hung?); the connection was"
+            + " closed",
+        timeout);
+  }
+
+  /** Why the connection closed when QEMU did not read a request within its timeout. */
+  static QmpConnectionClosedException notReadFor(String peer, Duration timeout) {
+    return new QmpConnectionClosedException(
+        "the QMP connection "
+            + peer
+            + " was closed because QEMU did not read a request for "
+            + timeout.toMillis()
+            + " ms (is it stopped or hung?)",
+        null);
   }
 
   /** Fails every pending call because the connection closed for {@code reason}. */

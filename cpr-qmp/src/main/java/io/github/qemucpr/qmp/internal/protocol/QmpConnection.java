@@ -16,16 +16,19 @@ import io.github.qemucpr.qmp.QmpProtocolException;
 import io.github.qemucpr.qmp.QmpTimeoutException;
 import io.github.qemucpr.qmp.Subscription;
 import io.github.qemucpr.qmp.event.QmpEvent;
+import io.github.qemucpr.qmp.internal.wire.Checks;
 import io.github.qemucpr.qmp.internal.wire.FrameTooLargeException;
 import io.github.qemucpr.qmp.internal.wire.JsonCodec;
+import io.github.qemucpr.qmp.internal.wire.LineChannel;
 import io.github.qemucpr.qmp.internal.wire.LineReader;
 import io.github.qemucpr.qmp.internal.wire.TcpTransport;
 import io.github.qemucpr.qmp.internal.wire.Transport;
 import io.github.qemucpr.qmp.internal.wire.UnixSocketTransport;
+import io.github.qemucpr.qmp.internal.wire.WriteTimeoutException;
 import java.io.FileDescriptor;
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.reflect.Type;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,12 +49,12 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The QMP protocol engine behind {@link QmpClient}. Three threads per connection: the reader
- * (matches replies to pending calls by id, and serves event waits and event queues), the event
- * thread (runs listeners in arrival order, so that they can block neither replies nor waits) and
- * the timer (expires calls). All three end when the
- * connection closes. This class connects, sends commands, reads and closes; the event side is in
- * {@link EventDispatch} and the calls awaiting replies, with the timer, are in {@link PendingCalls}.
+ * The QMP protocol engine behind {@link QmpClient}, over a {@link LineChannel}. Three threads per
+ * connection: the channel's reader (matches replies to pending calls by id, and serves event waits
+ * and event queues), the event thread (runs listeners in arrival order, so that they can block
+ * neither replies nor waits) and the timer (expires calls). All three end when the connection
+ * closes. This class connects, sends commands, reads and closes; the event side is in {@link
+ * EventDispatch} and the calls awaiting replies, with the timer, are in {@link PendingCalls}.
  */
 public final class QmpConnection implements QmpClient {
 
@@ -60,32 +63,29 @@ public final class QmpConnection implements QmpClient {
   private static final AtomicLong CONNECTIONS = new AtomicLong();
 
   private final QmpSettings settings;
-  private final Transport transport;
+  private final LineChannel channel;
   private final String peer;
   private final String threadPrefix;
-  private final LineReader lines;
   private final PendingCalls calls;
   private final CompletableFuture<QmpGreeting> greetingFuture = new CompletableFuture<>();
   private final CompletableFuture<@Nullable Throwable> closeFuture = new CompletableFuture<>();
   private final AtomicReference<@Nullable QmpConnectionClosedException> closed =
       new AtomicReference<>();
   private final EventDispatch events;
-  private final Thread reader;
   private final List<Thread> poolThreads = new CopyOnWriteArrayList<>();
   private volatile @Nullable QmpGreeting greeting;
 
   private QmpConnection(QmpSettings settings, Transport transport) {
     this.settings = settings;
-    this.transport = transport;
     this.peer = transport.describe();
     this.threadPrefix =
         "qmp-" + (settings.name() != null ? settings.name() : CONNECTIONS.incrementAndGet()) + "-";
-    this.lines = new LineReader(transport.input(), settings.maxMessageBytes());
     this.events =
         new EventDispatch(
             peer, closed::get, r -> pooled(r, threadPrefix + "events"), settings.eventListener());
     this.calls = new PendingCalls(peer, r -> pooled(r, threadPrefix + "timer"), this::shutdown);
-    this.reader = daemon(this::readLoop, threadPrefix + "reader");
+    this.channel =
+        new LineChannel(transport, threadPrefix + "reader", this::readAll, this::readerEnded);
   }
 
   /** Connects, reads the greeting and negotiates capabilities within the connect timeout. */
@@ -112,7 +112,7 @@ public final class QmpConnection implements QmpClient {
           e);
     }
     QmpConnection connection = new QmpConnection(settings, transport);
-    connection.reader.start();
+    connection.channel.start();
     try {
       connection.negotiate(deadline);
       return connection;
@@ -210,10 +210,7 @@ public final class QmpConnection implements QmpClient {
       String command, @Nullable JsonNode arguments, Duration timeout) {
     Objects.requireNonNull(command, "command");
     checkTimeout(timeout);
-    if (arguments != null && !arguments.isObject()) {
-      throw new IllegalArgumentException(
-          "the arguments of " + command + " must be a JSON object, not " + arguments.getNodeType());
-    }
+    Checks.checkArguments(command, arguments);
     return submit(command, arguments, List.of(), JsonNode.class, timeout);
   }
 
@@ -229,7 +226,7 @@ public final class QmpConnection implements QmpClient {
       future.completeExceptionally(PendingCalls.closedFor(name, gone));
       return future;
     }
-    if (!fds.isEmpty() && !transport.canPassFileDescriptors()) {
+    if (!fds.isEmpty() && !channel.canPassFileDescriptors()) {
       throw new IllegalArgumentException(
           name + " passes file descriptors, which needs a Unix socket, not " + peer);
     }
@@ -250,8 +247,12 @@ public final class QmpConnection implements QmpClient {
       return future;
     }
     try {
-      transport.write(bytes, fds);
+      channel.write(bytes, fds, timeout);
       call.sent = true;
+    } catch (WriteTimeoutException e) {
+      // The timer may have said so first; if not, the caller learns it here.
+      future.completeExceptionally(PendingCalls.notSent(name, peer, timeout));
+      shutdown(PendingCalls.notReadFor(peer, timeout));
     } catch (IOException e) {
       QmpConnectionClosedException broken =
           new QmpConnectionClosedException(
@@ -316,20 +317,23 @@ public final class QmpConnection implements QmpClient {
 
   // ---------------------------------------------------------------- reading
 
-  private void readLoop() {
+  private void readAll(InputStream in) throws IOException {
+    LineReader lines = new LineReader(in, settings.maxMessageBytes());
+    for (byte[] line = lines.readLine(); line != null; line = lines.readLine()) {
+      handle(line);
+    }
+  }
+
+  /** Why reading ended, from the channel's reader thread: the connection closes for it. */
+  private void readerEnded(@Nullable Throwable failure) {
     QmpConnectionClosedException reason;
-    try {
-      while (true) {
-        byte[] line = lines.readLine();
-        if (line == null) {
-          reason =
-              new QmpConnectionClosedException(
-                  "QEMU closed the QMP connection " + peer + " (did it exit?)", null);
-          break;
-        }
-        handle(line);
-      }
-    } catch (FrameTooLargeException e) {
+    if (failure == null) {
+      reason =
+          new QmpConnectionClosedException(
+              "QEMU closed the QMP connection " + peer + " (did it exit?)", null);
+    } else if (failure instanceof WriteTimeoutException e) {
+      reason = PendingCalls.notReadFor(peer, e.limit());
+    } else if (failure instanceof FrameTooLargeException e) {
       reason =
           closedBy(
               new QmpProtocolException(
@@ -337,19 +341,19 @@ public final class QmpConnection implements QmpClient {
                       + peer + "; the connection was closed to protect memory (raise"
                       + " maxMessageBytes if this is legitimate)",
                   e));
-    } catch (QmpProtocolException e) {
+    } else if (failure instanceof QmpProtocolException e) {
       reason = closedBy(e);
-    } catch (IOException e) {
+    } else if (failure instanceof IOException e) {
       reason =
           new QmpConnectionClosedException(
               "the QMP connection " + peer + " broke: " + e.getMessage(), e);
-    } catch (Throwable e) {
+    } else {
       // Out of memory, a stack overflow, a bug: the client closes rather than stay half alive.
       reason =
           new QmpConnectionClosedException(
-              "the QMP reader for " + peer + " failed unexpectedly: " + e
+              "the QMP reader for " + peer + " failed unexpectedly: " + failure
                   + "; the client was closed, connect again",
-              e);
+              failure);
     }
     shutdown(reason);
   }
@@ -432,9 +436,7 @@ public final class QmpConnection implements QmpClient {
   }
 
   private static String preview(byte[] line) {
-    int n = Math.min(line.length, 200);
-    String s = new String(line, 0, n, StandardCharsets.UTF_8);
-    return n < line.length ? s + "... (" + line.length + " bytes)" : s;
+    return Checks.preview(line);
   }
 
   // ---------------------------------------------------------------- closing
@@ -477,7 +479,7 @@ public final class QmpConnection implements QmpClient {
     if (!closed.compareAndSet(null, reason)) {
       return;
     }
-    transport.close();
+    channel.close();
     greetingFuture.completeExceptionally(reason.getCause() instanceof QmpProtocolException p
         ? p : reason);
     calls.failAll(reason);
@@ -493,7 +495,7 @@ public final class QmpConnection implements QmpClient {
     Thread me = Thread.currentThread();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
     List<Thread> threads = new ArrayList<>(poolThreads);
-    threads.add(reader);
+    threads.add(channel.readerThread());
     try {
       for (Thread t : threads) {
         long left = TimeUnit.NANOSECONDS.toMillis(remaining(deadline));
@@ -509,10 +511,7 @@ public final class QmpConnection implements QmpClient {
   // ---------------------------------------------------------------- helpers
 
   static void checkTimeout(Duration timeout) {
-    Objects.requireNonNull(timeout, "timeout");
-    if (timeout.isNegative() || timeout.isZero()) {
-      throw new IllegalArgumentException("timeout must be positive: " + timeout);
-    }
+    Checks.checkTimeout(timeout);
   }
 
   private static long remaining(long deadline) {
