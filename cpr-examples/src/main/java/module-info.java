@@ -13,6 +13,7 @@ module io.github.qemucpr.examples {
   requires io.github.qemucpr.qmp;
   requires io.github.qemucpr.qga;
   requires io.github.qemucpr.launcher;
+  requires io.github.qemucpr.testing;
   requires tools.jackson.databind;
   requires transitive info.picocli; // Main.commandLine returns a picocli CommandLine
   requires java.logging;

@@ -1,10 +1,10 @@
 package io.github.qemucpr.api;
 
 import io.github.qemucpr.qmp.QmpClient;
-import io.github.qemucpr.qmp.testing.FakeQmpServer;
-import io.github.qemucpr.qmp.testing.FakeQmpServer.Exchange;
-import io.github.qemucpr.qmp.testing.FakeQmpServer.Request;
-import io.github.qemucpr.qmp.testing.FakeQmpServer.Responder;
+import io.github.qemucpr.testing.FakeQmpServer;
+import io.github.qemucpr.testing.FakeQmpServer.Exchange;
+import io.github.qemucpr.testing.FakeQmpServer.Request;
+import io.github.qemucpr.testing.FakeQmpServer.Responder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

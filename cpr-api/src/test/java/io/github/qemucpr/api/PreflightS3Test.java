@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.github.qemucpr.qga.GuestAgentClient;
-import io.github.qemucpr.qga.testing.FakeGuestAgent;
+import io.github.qemucpr.testing.FakeGuestAgent;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.qemucpr.api.PreflightItem.Severity;
 import io.github.qemucpr.qga.GuestAgentClient;
-import io.github.qemucpr.qga.testing.FakeGuestAgent;
-import io.github.qemucpr.qga.testing.FakeGuestAgent.Action;
-import io.github.qemucpr.qmp.testing.Responders;
+import io.github.qemucpr.testing.FakeGuestAgent;
+import io.github.qemucpr.testing.FakeGuestAgent.Action;
+import io.github.qemucpr.testing.Responders;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;

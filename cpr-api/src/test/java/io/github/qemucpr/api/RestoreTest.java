@@ -7,7 +7,7 @@ import io.github.qemucpr.api.CprCheckpointException.Reason;
 import io.github.qemucpr.api.internal.ManifestCodec;
 import io.github.qemucpr.api.internal.StateFiles;
 import io.github.qemucpr.qmp.command.RunState;
-import io.github.qemucpr.qmp.testing.Responders;
+import io.github.qemucpr.testing.Responders;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

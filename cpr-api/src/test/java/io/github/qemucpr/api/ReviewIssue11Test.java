@@ -145,8 +145,8 @@ class ReviewIssue11Test extends FakeQemuTest {
     java.util.concurrent.CountDownLatch landed = new java.util.concurrent.CountDownLatch(1);
     java.util.concurrent.ScheduledExecutorService logind =
         java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
-    try (io.github.qemucpr.qga.testing.FakeGuestAgent agent =
-            io.github.qemucpr.qga.testing.FakeGuestAgent.start();
+    try (io.github.qemucpr.testing.FakeGuestAgent agent =
+            io.github.qemucpr.testing.FakeGuestAgent.start();
         io.github.qemucpr.qga.GuestAgentClient qga =
             io.github.qemucpr.qga.GuestAgentClient.connect(agent.socketPath())) {
       agent.always("guest-suspend-ram", (c, r) -> logind.schedule(() -> {

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.github.qemucpr.qga.GuestAgentClient;
-import io.github.qemucpr.qga.testing.FakeGuestAgent;
+import io.github.qemucpr.testing.FakeGuestAgent;
 import io.github.qemucpr.qmp.command.RunState;
-import io.github.qemucpr.qmp.testing.Responders;
+import io.github.qemucpr.testing.Responders;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -5,7 +5,7 @@ import io.github.qemucpr.api.CprRestoreResult;
 import io.github.qemucpr.api.CprSaveResult;
 import io.github.qemucpr.launcher.QemuInstance;
 import io.github.qemucpr.launcher.QemuLauncher;
-import io.github.qemucpr.launcher.TestGuestImage;
+import io.github.qemucpr.testing.TestGuestImage;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpConnectionClosedException;
 import io.github.qemucpr.qmp.command.QueryStatus;
@@ -58,8 +58,9 @@ public final class Example1SharedMemory {
     Path dir = Files.createTempDirectory("cpr-example1-");
     Path stateFile = dir.resolve("vm.state");
     // The launcher describes the VM once; the second QEMU gets the same arguments.
+    TestGuestImage guest = TestGuestImage.locateOrBuild(); // built on first use, then cached
     try (QemuLauncher vm = QemuLauncher.builder()
-        .testGuest(TestGuestImage.locateOrBuild())
+        .testGuest(guest.kernel(), guest.initramfs())
         .name("example1")
         .build()) {
       long heartbeatBefore;

@@ -6,7 +6,7 @@ import io.github.qemucpr.api.CprSaveResult;
 import io.github.qemucpr.api.SuspendPolicy;
 import io.github.qemucpr.launcher.QemuInstance;
 import io.github.qemucpr.launcher.QemuLauncher;
-import io.github.qemucpr.launcher.TestGuestImage;
+import io.github.qemucpr.testing.TestGuestImage;
 import io.github.qemucpr.qga.GuestAgentClient;
 import io.github.qemucpr.qga.GuestAgentTimeoutException;
 import io.github.qemucpr.qmp.EventWait;
@@ -76,8 +76,9 @@ public final class Example2SuspendedGuest {
     Path dir = Files.createTempDirectory("cpr-example2-");
     Path stateFile = dir.resolve("vm.state");
     // testGuest: kernel and initramfs, serial console, the agent's virtserialport, and S3 on.
+    TestGuestImage guest = TestGuestImage.locateOrBuild(); // built on first use, then cached
     try (QemuLauncher vm = QemuLauncher.builder()
-        .testGuest(TestGuestImage.locateOrBuild())
+        .testGuest(guest.kernel(), guest.initramfs())
         .name("example2")
         .build()) {
       long heartbeatBefore;

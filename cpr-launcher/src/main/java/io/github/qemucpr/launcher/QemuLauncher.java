@@ -423,11 +423,12 @@ public final class QemuLauncher implements AutoCloseable {
     }
 
     /**
-     * The test guest of {@link TestGuestImage}: its kernel and initramfs, the serial console, the
-     * guest agent, and S3 enabled (unless {@link #s3(boolean)} says otherwise).
+     * The little test guest ({@code io.github.qemucpr.testing.TestGuestImage} of cpr-testing
+     * finds or builds it): its kernel and initramfs, the serial console, the guest agent, and S3
+     * enabled (unless {@link #s3(boolean)} says otherwise).
      */
-    public Builder testGuest(TestGuestImage image) {
-      kernel(image.kernel(), image.initramfs());
+    public Builder testGuest(Path kernel, Path initramfs) {
+      kernel(kernel, initramfs);
       serialConsole();
       guestAgent();
       if (s3Enabled == null) {

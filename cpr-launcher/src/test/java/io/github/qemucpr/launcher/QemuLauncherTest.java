@@ -26,8 +26,8 @@ class QemuLauncherTest {
 
   @Test
   void theTestGuestGetsItsKernelConsoleAgentAndS3() {
-    TestGuestImage image = new TestGuestImage(Path.of("/img/vmlinuz"), Path.of("/img/initrd"));
-    try (QemuLauncher vm = QemuLauncher.builder().testGuest(image).build()) {
+    try (QemuLauncher vm =
+        QemuLauncher.builder().testGuest(Path.of("/img/vmlinuz"), Path.of("/img/initrd")).build()) {
       String cmd = String.join(" ", vm.commandLine(Path.of("/d"), List.of("-incoming", "defer")));
 
       assertThat(cmd)
@@ -57,9 +57,8 @@ class QemuLauncherTest {
   @Test
   void commasInPathsAndTheNameAreDoubledWhereQemusOptionSyntaxWouldSplitThem() {
     Path ram = Path.of("/srv/vm,1/ram,0.img");
-    TestGuestImage image =
-        new TestGuestImage(Path.of("/img,s/vmlinuz"), Path.of("/img,s/initrd"));
-    try (QemuLauncher vm = QemuLauncher.builder().memoryFile(ram).testGuest(image)
+    try (QemuLauncher vm = QemuLauncher.builder().memoryFile(ram)
+        .testGuest(Path.of("/img,s/vmlinuz"), Path.of("/img,s/initrd"))
         .name("vm,1").build()) {
       List<String> cmd = vm.commandLine(Path.of("/run/a,b"), List.of());
 

@@ -1,13 +1,13 @@
 package io.github.qemucpr.qga;
 
-import static io.github.qemucpr.qga.testing.FakeGuestAgent.Action.delay;
-import static io.github.qemucpr.qga.testing.FakeGuestAgent.Action.disconnect;
-import static io.github.qemucpr.qga.testing.FakeGuestAgent.Action.error;
-import static io.github.qemucpr.qga.testing.FakeGuestAgent.Action.raw;
-import static io.github.qemucpr.qga.testing.FakeGuestAgent.Action.returns;
-import static io.github.qemucpr.qga.testing.FakeGuestAgent.Action.returnsWithoutId;
-import static io.github.qemucpr.qga.testing.FakeGuestAgent.Action.silence;
-import static io.github.qemucpr.qga.testing.FakeGuestAgent.Action.syncReply;
+import static io.github.qemucpr.testing.FakeGuestAgent.Action.delay;
+import static io.github.qemucpr.testing.FakeGuestAgent.Action.disconnect;
+import static io.github.qemucpr.testing.FakeGuestAgent.Action.error;
+import static io.github.qemucpr.testing.FakeGuestAgent.Action.raw;
+import static io.github.qemucpr.testing.FakeGuestAgent.Action.returns;
+import static io.github.qemucpr.testing.FakeGuestAgent.Action.returnsWithoutId;
+import static io.github.qemucpr.testing.FakeGuestAgent.Action.silence;
+import static io.github.qemucpr.testing.FakeGuestAgent.Action.syncReply;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -17,8 +17,8 @@ import io.github.qemucpr.qga.command.FreezeState;
 import io.github.qemucpr.qga.command.GuestExec;
 import io.github.qemucpr.qga.command.OsInfo;
 import io.github.qemucpr.qga.command.ShutdownMode;
-import io.github.qemucpr.qga.testing.FakeGuestAgent;
-import io.github.qemucpr.qga.testing.FakeGuestAgent.Request;
+import io.github.qemucpr.testing.FakeGuestAgent;
+import io.github.qemucpr.testing.FakeGuestAgent.Request;
 import java.io.EOFException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

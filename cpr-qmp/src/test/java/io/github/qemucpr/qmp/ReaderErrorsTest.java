@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.qemucpr.qmp.command.QueryStatus;
-import io.github.qemucpr.qmp.testing.FakeQmpServer;
-import io.github.qemucpr.qmp.testing.Responders;
+import io.github.qemucpr.testing.FakeQmpServer;
+import io.github.qemucpr.testing.Responders;
 import java.lang.reflect.Type;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;

@@ -14,7 +14,7 @@ import io.github.qemucpr.api.VmRecovery;
 import io.github.qemucpr.launcher.QemuInstance;
 import io.github.qemucpr.launcher.QemuLauncher;
 import io.github.qemucpr.qga.GuestAgentClient;
-import io.github.qemucpr.qga.testing.FakeGuestAgent;
+import io.github.qemucpr.testing.FakeGuestAgent;
 import io.github.qemucpr.qga.testing.TestGuest;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.command.MigrationStatus;

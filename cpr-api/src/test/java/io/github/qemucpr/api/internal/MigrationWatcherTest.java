@@ -8,7 +8,7 @@ import io.github.qemucpr.qmp.QmpConnectionClosedException;
 import io.github.qemucpr.qmp.QmpTimeoutException;
 import io.github.qemucpr.qmp.command.MigrationStatus;
 import io.github.qemucpr.qmp.event.MigrationEvent;
-import io.github.qemucpr.qmp.testing.FakeQmpServer;
+import io.github.qemucpr.testing.FakeQmpServer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;

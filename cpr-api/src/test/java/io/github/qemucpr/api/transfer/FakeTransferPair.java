@@ -1,9 +1,9 @@
 package io.github.qemucpr.api.transfer;
 
 import io.github.qemucpr.qmp.QmpClient;
-import io.github.qemucpr.qmp.testing.FakeQmpServer;
-import io.github.qemucpr.qmp.testing.FakeQmpServer.Exchange;
-import io.github.qemucpr.qmp.testing.FakeQmpServer.Request;
+import io.github.qemucpr.testing.FakeQmpServer;
+import io.github.qemucpr.testing.FakeQmpServer.Exchange;
+import io.github.qemucpr.testing.FakeQmpServer.Request;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;

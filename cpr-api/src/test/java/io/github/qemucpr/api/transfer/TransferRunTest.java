@@ -16,7 +16,7 @@ import io.github.qemucpr.api.VmRecovery;
 import io.github.qemucpr.api.transfer.FakeTransferPair.Target;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.command.RunState;
-import io.github.qemucpr.qmp.testing.FakeQmpServer.Request;
+import io.github.qemucpr.testing.FakeQmpServer.Request;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import tools.jackson.databind.JsonNode;

@@ -4,7 +4,7 @@ import io.github.qemucpr.api.CprPhase;
 import io.github.qemucpr.examples.bench.CprCycles.Cycle;
 import io.github.qemucpr.examples.bench.CprCycles.Driver;
 import io.github.qemucpr.launcher.QemuLauncher;
-import io.github.qemucpr.launcher.TestGuestImage;
+import io.github.qemucpr.testing.TestGuestImage;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -88,7 +88,8 @@ final class BlackoutBenchmark {
         b.auxRamShare();
       }
       if (c.testGuest()) {
-        b.testGuest(TestGuestImage.locateOrBuild());
+        TestGuestImage guest = TestGuestImage.locateOrBuild();
+        b.testGuest(guest.kernel(), guest.initramfs());
       }
       Path stateDir = Files.createDirectories(work.resolve("blackout-" + c.mib()
           + (c.testGuest() ? "-guest" : "") + (c.suspend() ? "-suspend" : "")));

@@ -9,7 +9,7 @@ import io.github.qemucpr.api.CprSaveResult;
 import io.github.qemucpr.api.SuspendPolicy;
 import io.github.qemucpr.launcher.QemuInstance;
 import io.github.qemucpr.launcher.QemuLauncher;
-import io.github.qemucpr.launcher.TestGuestImage;
+import io.github.qemucpr.testing.TestGuestImage;
 import io.github.qemucpr.qga.GuestAgentClient;
 import io.github.qemucpr.qga.GuestAgentTimeoutException;
 import io.github.qemucpr.qga.command.ExecResult;
@@ -106,7 +106,7 @@ public final class CprDemo {
     boolean kept = false;
     boolean succeeded = false;
     try (QemuLauncher vm = QemuLauncher.builder()
-        .testGuest(image)
+        .testGuest(image.kernel(), image.initramfs())
         .memoryFile(ram) // ours, not the launcher's: with --keep it must outlive the launcher
         .name("cpr-demo")
         .build()) {

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.qemucpr.examples.support.Processes.Run;
 import io.github.qemucpr.launcher.QemuInstance;
 import io.github.qemucpr.launcher.QemuLauncher;
-import io.github.qemucpr.launcher.TestGuestImage;
+import io.github.qemucpr.testing.TestGuestImage;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.command.MigrateSetCapabilities;
 import io.github.qemucpr.qmp.command.MigrationCapability;
@@ -163,7 +163,7 @@ class CprCliIT {
   void saveSuspendsTheGuestThroughItsAgentAndRestoreWakesIt() {
     Path state = dir.resolve("vm.state");
     try (QemuLauncher vm = QemuLauncher.builder()
-        .testGuest(TestGuestImage.locateOrBuild()).build()) {
+        .testGuest(guest().kernel(), guest().initramfs()).build()) {
       long before;
       try (QemuInstance source = vm.start()) {
         source.awaitHeartbeatAfter(1, Duration.ofSeconds(60));
@@ -227,7 +227,7 @@ class CprCliIT {
     // memfd RAM is copied into the state file, which a 1 MiB file system cannot hold.
     Path tiny = Files.createDirectory(dir.resolve("tiny"));
     mount(tiny, "size=1m,mode=0700");
-    try (QemuLauncher vm = QemuLauncher.builder().memfd().testGuest(TestGuestImage.locateOrBuild())
+    try (QemuLauncher vm = QemuLauncher.builder().memfd().testGuest(guest().kernel(), guest().initramfs())
             .build();
         QemuInstance qemu = vm.start()) {
       long before = qemu.awaitHeartbeatAfter(1, Duration.ofSeconds(60));
@@ -279,5 +279,9 @@ class CprCliIT {
         .redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes());
     assertThat(p.waitFor()).as("mount needs root: " + out).isZero();
+  }
+
+  private static TestGuestImage guest() {
+    return TestGuestImage.locateOrBuild();
   }
 }

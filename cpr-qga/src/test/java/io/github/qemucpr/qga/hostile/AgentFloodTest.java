@@ -2,7 +2,7 @@ package io.github.qemucpr.qga.hostile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.qemucpr.qga.testing.FakeGuestAgent;
+import io.github.qemucpr.testing.FakeGuestAgent;
 import io.github.qemucpr.qmp.hostile.ChildJvm;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

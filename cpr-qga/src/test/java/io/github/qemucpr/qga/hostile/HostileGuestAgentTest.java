@@ -1,9 +1,9 @@
 package io.github.qemucpr.qga.hostile;
 
-import static io.github.qemucpr.qga.testing.FakeGuestAgent.Action.raw;
-import static io.github.qemucpr.qga.testing.FakeGuestAgent.Action.returns;
-import static io.github.qemucpr.qga.testing.FakeGuestAgent.Action.silence;
-import static io.github.qemucpr.qga.testing.FakeGuestAgent.Action.syncReply;
+import static io.github.qemucpr.testing.FakeGuestAgent.Action.raw;
+import static io.github.qemucpr.testing.FakeGuestAgent.Action.returns;
+import static io.github.qemucpr.testing.FakeGuestAgent.Action.silence;
+import static io.github.qemucpr.testing.FakeGuestAgent.Action.syncReply;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -13,7 +13,7 @@ import io.github.qemucpr.qga.GuestAgentTimeoutException;
 import io.github.qemucpr.qga.command.GuestExecStatus;
 import io.github.qemucpr.qga.command.GuestGetHostName;
 import io.github.qemucpr.qga.command.GuestGetOsInfo;
-import io.github.qemucpr.qga.testing.FakeGuestAgent;
+import io.github.qemucpr.testing.FakeGuestAgent;
 import io.github.qemucpr.qmp.hostile.HostileThreads;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

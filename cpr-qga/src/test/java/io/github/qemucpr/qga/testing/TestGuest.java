@@ -3,7 +3,7 @@ package io.github.qemucpr.qga.testing;
 import io.github.qemucpr.launcher.QemuInstance;
 import io.github.qemucpr.launcher.QemuLaunchException;
 import io.github.qemucpr.launcher.QemuLauncher;
-import io.github.qemucpr.launcher.TestGuestImage;
+import io.github.qemucpr.testing.TestGuestImage;
 import io.github.qemucpr.qga.GuestAgentClient;
 import io.github.qemucpr.qga.GuestAgentConnectException;
 import io.github.qemucpr.qga.GuestAgentConnectionClosedException;
@@ -144,7 +144,7 @@ public final class TestGuest implements AutoCloseable {
      *     in time
      */
     public TestGuest start() {
-      QemuLauncher built = launcher.testGuest(TestGuestImage.locateOrBuild()).build();
+      QemuLauncher built = launcher.testGuest(guest().kernel(), guest().initramfs()).build();
       TestGuest guest;
       try {
         guest = new TestGuest(built, true, incomingDefer ? built.startIncoming() : built.start());
@@ -368,5 +368,9 @@ public final class TestGuest implements AutoCloseable {
   @Override
   public String toString() {
     return "TestGuest[pid=" + pid() + ", " + directory() + "]";
+  }
+
+  private static TestGuestImage guest() {
+    return TestGuestImage.locateOrBuild();
   }
 }

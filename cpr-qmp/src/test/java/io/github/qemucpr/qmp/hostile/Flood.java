@@ -1,6 +1,6 @@
 package io.github.qemucpr.qmp.hostile;
 
-import io.github.qemucpr.qmp.testing.FakeQmpServer;
+import io.github.qemucpr.testing.FakeQmpServer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;

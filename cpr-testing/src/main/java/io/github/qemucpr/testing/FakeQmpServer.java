@@ -1,7 +1,5 @@
-package io.github.qemucpr.qmp.testing;
+package io.github.qemucpr.testing;
 
-import io.github.qemucpr.qmp.internal.wire.JsonCodec;
-import io.github.qemucpr.qmp.internal.wire.LineReader;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -29,6 +27,8 @@ import org.newsclub.net.unix.AFUNIXServerSocket;
 import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.JsonNodeFactory;
 
 /**
  * A scripted, in-process QMP server on a Unix socket, in the manner of OkHttp's MockWebServer:
@@ -57,7 +57,7 @@ public final class FakeQmpServer implements AutoCloseable {
       "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 2, \"minor\": 0, \"major\": 10},"
           + " \"package\": \"fake\"}, \"capabilities\": [\"oob\"]}}";
 
-  private static final JsonCodec CODEC = new JsonCodec();
+  private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final AtomicInteger THREADS = new AtomicInteger();
   /** The commands that take the descriptors passed with them, as QEMU's monitor does. */
   private static final Set<String> TAKES_DESCRIPTORS = Set.of("add-fd", "getfd");
@@ -300,8 +300,8 @@ public final class FakeQmpServer implements AutoCloseable {
     /** Replies with an error of the given class. */
     public void error(String errorClass, String desc) {
       connection.write(
-          "{\"error\": {\"class\": " + CODEC.toTree(errorClass) + ", \"desc\": "
-              + CODEC.toTree(desc) + "}, \"id\": " + request.id() + "}\n");
+          "{\"error\": {\"class\": " + JSON.valueToTree(errorClass) + ", \"desc\": "
+              + JSON.valueToTree(desc) + "}, \"id\": " + request.id() + "}\n");
     }
 
     /** Sends an event now. */
@@ -333,14 +333,14 @@ public final class FakeQmpServer implements AutoCloseable {
   private final class Connection {
     private final AFUNIXSocket socket;
     private final OutputStream out;
-    private final LineReader lines;
+    private final Lines lines;
     private final List<FileDescriptor> held = new ArrayList<>();
 
     Connection(AFUNIXSocket socket) throws IOException {
       this.socket = socket;
       this.socket.setAncillaryReceiveBufferSize(1024);
       this.out = socket.getOutputStream();
-      this.lines = new LineReader(socket.getInputStream(), 64 * 1024 * 1024);
+      this.lines = new Lines(socket.getInputStream(), 64 * 1024 * 1024);
     }
 
     void serve() {
@@ -350,7 +350,7 @@ public final class FakeQmpServer implements AutoCloseable {
       }
       try {
         while (true) {
-          byte[] line = lines.readLine();
+          byte[] line = lines.next();
           if (line == null) {
             return;
           }
@@ -362,7 +362,7 @@ public final class FakeQmpServer implements AutoCloseable {
             closeHeld();
             held.addAll(List.of(fds));
           }
-          JsonNode message = CODEC.parse(line);
+          JsonNode message = JSON.readTree(line);
           String command = message.path("execute").asString(message.path("exec-oob").asString(""));
           int fdCount = 0;
           if (TAKES_DESCRIPTORS.contains(command)) {
@@ -374,8 +374,8 @@ public final class FakeQmpServer implements AutoCloseable {
           Request request =
               new Request(
                   command,
-                  args == null ? CODEC.objectNode() : args,
-                  id == null ? CODEC.toTree("none") : id,
+                  args == null ? JsonNodeFactory.instance.objectNode() : args,
+                  id == null ? JsonNodeFactory.instance.stringNode("none") : id,
                   fdCount);
           allRequests.add(request);
           requests.add(request);

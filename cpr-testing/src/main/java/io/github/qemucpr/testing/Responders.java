@@ -1,6 +1,6 @@
-package io.github.qemucpr.qmp.testing;
+package io.github.qemucpr.testing;
 
-import io.github.qemucpr.qmp.testing.FakeQmpServer.Responder;
+import io.github.qemucpr.testing.FakeQmpServer.Responder;
 import java.time.Duration;
 
 /** Ready-made {@link Responder}s for {@link FakeQmpServer}. */

@@ -1,4 +1,4 @@
-package io.github.qemucpr.launcher;
+package io.github.qemucpr.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -8,7 +8,8 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The little Linux test guest: a Debian 12 kernel and an initramfs whose {@code /init} starts
+ * The little Linux test guest, for tests and demos that boot a real guest (pass its files to
+ * {@code QemuLauncher.Builder.testGuest(kernel, initramfs)}): a Debian 12 kernel and an initramfs whose {@code /init} starts
  * {@code qemu-ga} and prints {@code boot_id <uuid>} once and {@code heartbeat N} every second on
  * the serial console. {@code scripts/build-test-guest.sh} builds it into a cache outside git.
  *
@@ -22,7 +23,7 @@ public record TestGuestImage(Path kernel, Path initramfs) {
    * from the working directory) when the cache is empty. The cache is {@code $QEMU_CPR_GUEST_DIR},
    * or {@code ~/.cache/qemu-cpr/guest}.
    *
-   * @throws QemuLaunchException if the script is missing or fails
+   * @throws IllegalStateException if the script is missing or fails
    */
   public static synchronized TestGuestImage locateOrBuild() {
     String env = System.getenv("QEMU_CPR_GUEST_DIR");
@@ -35,9 +36,8 @@ public record TestGuestImage(Path kernel, Path initramfs) {
       build(findScript());
     }
     if (!image.isComplete()) {
-      throw new QemuLaunchException(
-          "scripts/build-test-guest.sh did not produce " + image.kernel + " and " + image.initramfs,
-          null);
+      throw new IllegalStateException(
+          "scripts/build-test-guest.sh did not produce " + image.kernel + " and " + image.initramfs);
     }
     return image;
   }
@@ -59,10 +59,9 @@ public record TestGuestImage(Path kernel, Path initramfs) {
         return script;
       }
     }
-    throw new QemuLaunchException(
+    throw new IllegalStateException(
         "the test guest is not built, and no scripts/build-test-guest.sh was found above " + start
-            + ": run it from a checkout of qemu-cpr-java",
-        null);
+            + ": run it from a checkout of qemu-cpr-java");
   }
 
   private static void build(Path script) {
@@ -76,13 +75,12 @@ public record TestGuestImage(Path kernel, Path initramfs) {
                 .start();
         if (!p.waitFor(20, TimeUnit.MINUTES)) {
           p.destroyForcibly();
-          throw new QemuLaunchException(script + " did not finish within 20 minutes", null);
+          throw new IllegalStateException(script + " did not finish within 20 minutes");
         }
         if (p.exitValue() != 0) {
-          throw new QemuLaunchException(
+          throw new IllegalStateException(
               script + " failed with status " + p.exitValue() + ":\n"
-                  + Files.readString(log, StandardCharsets.UTF_8),
-              null);
+                  + Files.readString(log, StandardCharsets.UTF_8));
         }
       } finally {
         Files.deleteIfExists(log);
@@ -91,7 +89,7 @@ public record TestGuestImage(Path kernel, Path initramfs) {
       throw new UncheckedIOException("cannot run " + script, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new QemuLaunchException("interrupted while building the test guest", e);
+      throw new IllegalStateException("interrupted while building the test guest", e);
     }
   }
 }

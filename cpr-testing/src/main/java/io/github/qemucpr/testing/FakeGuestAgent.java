@@ -1,4 +1,4 @@
-package io.github.qemucpr.qga.testing;
+package io.github.qemucpr.testing;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
