@@ -63,7 +63,8 @@ public final class CprCheckpointException extends CprException {
     /**
      * The guest's RAM, which the save left in place, is no longer in the file the save left: the
      * file was deleted and created again (zero-filled), replaced, or emptied by a host reboot
-     * ({@code tmpfs}). The manifest records the file's identity (file system, device, inode, size).
+     * ({@code tmpfs}). The manifest records the file's identity (file system, device, inode, size,
+     * a sample of its contents; for a DAX device its size and uuid).
      */
     MEMORY_FILE_REPLACED
   }
