@@ -241,7 +241,9 @@ final class MemoryInspector {
     String now = HexFormat.of().formatHex(digest.digest());
     return now.equals(saved.sha256())
         ? null
-        : "the " + saved.offsets().size() + " pages the save sampled hold other content now";
+        : saved.offsets().size() == 1
+            ? "the page the save sampled holds other content now"
+            : "the " + saved.offsets().size() + " pages the save sampled hold other content now";
   }
 
   /** Reads a whole page at {@code offset} into {@code page}; {@code false} at the end of file. */
