@@ -55,9 +55,16 @@ public final class CprCheckpointException extends CprException {
      */
     RESTORE_IN_PROGRESS,
     /**
+     * Something other than a regular file (a FIFO, a device, a symlink, a directory) is at {@code
+     * <state>.lock}, where a restore claims the checkpoint: it is never opened (a FIFO would block
+     * the restore), and the restore was refused before it touched its QEMU. Remove it.
+     */
+    LOCK_FILE_UNUSABLE,
+    /**
      * The guest's RAM, which the save left in place, is no longer in the file the save left: the
      * file was deleted and created again (zero-filled), replaced, or emptied by a host reboot
-     * ({@code tmpfs}). The manifest records the file's identity (file system, device, inode, size).
+     * ({@code tmpfs}). The manifest records the file's identity (file system, device, inode, size,
+     * a sample of its contents; for a DAX device its size and uuid).
      */
     MEMORY_FILE_REPLACED
   }

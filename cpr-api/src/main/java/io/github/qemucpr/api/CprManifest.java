@@ -130,8 +130,11 @@ public record CprManifest(
   }
 
   /**
-   * The identity of a RAM file, as {@code stat} saw it at the save. A file deleted and created
-   * again at the same path has another inode; a host reboot empties a file system held in memory.
+   * The identity of a RAM file, as {@code stat} saw it at the save, with what tells the file and
+   * its contents apart across a host reboot. A file deleted and created again at the same path has
+   * another inode on a file system held in memory, but on a disk often the very inode just freed:
+   * then the {@linkplain #contentSample() content sample} tells them apart (a new file is
+   * zero-filled). A host reboot empties a file system held in memory, and may renumber devices.
    *
    * @param fileSystem the type of the file system it is on, such as {@code tmpfs} or {@code ext4}
    * @param device the device number of that file system ({@code st_dev}); stable within one boot
@@ -139,19 +142,72 @@ public record CprManifest(
    * @param size its size in bytes
    * @param characterDevice for a character device such as a DAX device ({@code /dev/dax0.0}), its
    *     own device number ({@code st_rdev}); {@code null} for a regular file
-   * @param modifiedAt its last modification ({@code st_mtime}, to the nanosecond): a disk file
-   *     system gives a file created again at the same path the inode just freed, but not the same
-   *     time; {@code null} if not recorded
+   * @param modifiedAt its last modification ({@code st_mtime}, to the nanosecond), or {@code
+   *     null} if not recorded. Not proof of a change: a QEMU started with {@code prealloc=on}
+   *     writes every page back unchanged, which sets it. A restore compares it only for a file on
+   *     a disk for which there is no content sample (none of the sampled pages held data)
    * @param hostBootId the host's boot id ({@code /proc/sys/kernel/random/boot_id}) when it was
    *     recorded, or {@code null} where there is none
+   * @param contentSample a few pages of the file that held data at the save, which a restore reads
+   *     again; {@code null} for a character device, for a file that could not be read or whose
+   *     sampled pages were all zero, and in manifests written before it was recorded
+   * @param daxDevice for a DAX device, what the kernel says of it, which stays comparable across
+   *     a reboot; {@code null} for a regular file, and when it could not be read
    */
   public record RamFile(
       String fileSystem, long device, long inode, long size, @Nullable Long characterDevice,
-      @Nullable Instant modifiedAt, @Nullable String hostBootId) {
+      @Nullable Instant modifiedAt, @Nullable String hostBootId,
+      @Nullable ContentSample contentSample, @Nullable DaxDevice daxDevice) {
 
     /** Checks the components. */
     public RamFile {
       Objects.requireNonNull(fileSystem, "fileSystem");
+    }
+
+    /** An identity without content sample and DAX device, as in older manifests. */
+    public RamFile(
+        String fileSystem, long device, long inode, long size, @Nullable Long characterDevice,
+        @Nullable Instant modifiedAt, @Nullable String hostBootId) {
+      this(fileSystem, device, inode, size, characterDevice, modifiedAt, hostBootId, null, null);
+    }
+  }
+
+  /**
+   * Pages of a RAM file read at the save, after the migration completed (the guest no longer ran),
+   * that held data: a restore reads the same pages and compares their digest. A file created again
+   * is zero-filled there; a guest that ran on after the save has most likely written some of them.
+   *
+   * @param pageSize the size of each sampled page in bytes
+   * @param offsets the byte offsets of the sampled pages, in the order they were digested
+   * @param sha256 the SHA-256 of those pages, one after the other, in lower-case hex
+   */
+  public record ContentSample(int pageSize, List<Long> offsets, String sha256) {
+
+    /** Checks and copies the components. */
+    public ContentSample {
+      if (pageSize <= 0) {
+        throw new IllegalArgumentException("pageSize must be positive: " + pageSize);
+      }
+      offsets = List.copyOf(offsets);
+      Objects.requireNonNull(sha256, "sha256");
+    }
+  }
+
+  /**
+   * A DAX device ({@code /dev/daxX.Y}) as sysfs shows it ({@code /sys/dev/char/MAJOR:MINOR}). Its
+   * device number and name may change across a reboot (with two regions, {@code dax0.0} and
+   * {@code dax1.0} can swap); its size does not, nor the uuid of the namespace behind it.
+   *
+   * @param name the kernel's name for it, such as {@code dax0.0}
+   * @param size its size in bytes ({@code size})
+   * @param uuid the uuid of the device behind it ({@code device/uuid}, as an NVDIMM namespace's
+   *     DAX instance has), or {@code null} where there is none
+   */
+  public record DaxDevice(String name, long size, @Nullable String uuid) {
+
+    /** Checks the components. */
+    public DaxDevice {
+      Objects.requireNonNull(name, "name");
     }
   }
 }

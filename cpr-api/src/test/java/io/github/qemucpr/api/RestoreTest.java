@@ -415,7 +415,8 @@ class RestoreTest extends FakeQemuTest {
     assertThat(result.manifestFile()).isNull();
     assertThat(result.markedRestored()).isFalse();
     assertThat(result.outage()).isNull();
-    assertThat(stateDirectory()).containsExactly("vm.state");
+    // The claim is taken without a manifest too; its lock file stays, for the next restore.
+    assertThat(stateDirectory()).containsExactly("vm.state", "vm.state.lock");
     assertThat(events).extracting(CprProgressEvent::message)
         .anyMatch(m -> m.contains("cannot be verified"));
   }
@@ -470,6 +471,74 @@ class RestoreTest extends FakeQemuTest {
     assertThat(CprReboot.restore(qmp).from(stateFile).run().runState())
         .isEqualTo(RunState.RUNNING);
     assertThat(CprManifest.read(stateFile).orElseThrow().restored()).isTrue();
+  }
+
+  /**
+   * SECURITY.md: a restore refuses "a checkpoint that another restore is loading (each restore
+   * holds an exclusive lock on {@code <state>.lock} to its end)". A restore without a manifest (a
+   * checkpoint from another tool, or one whose manifest was moved away as the MEMORY_FILE_REPLACED
+   * hint says) loads onto the same shared RAM all the same: it must take and respect the claim.
+   */
+  @Test
+  void aRestoreWithoutAManifestStillRespectsAnotherRestoresClaim() throws Exception {
+    Files.writeString(stateFile, "QEVM state bytes"); // no manifest
+    try (LockHolder other = LockHolder.lock(stateFile.resolveSibling("vm.state.lock"))) {
+      CprCheckpointException e = catchThrowableOfType(CprCheckpointException.class,
+          () -> restore().run());
+      assertThat(e).as("the restore loaded although another restore holds the claim; commands %s",
+          qemu.commands()).isNotNull();
+      assertThat(e.reason()).isEqualTo(Reason.RESTORE_IN_PROGRESS);
+      assertThat(qemu.commands()).doesNotContain("migrate-incoming");
+    }
+  }
+
+  /**
+   * A FIFO left at {@code <state>.lock} (by a script, or anyone who can write the directory) must
+   * not block the claim's open (O_CREAT|O_WRONLY blocks until a reader comes): the restore would
+   * hang before it even reads the manifest, beyond its own timeout, with the VM down. The claim
+   * refuses anything but a regular file, and never blocks.
+   */
+  @Test
+  void aFifoAtTheLockPathDoesNotHangTheRestoreBeyondItsTimeout() throws Exception {
+    writeCheckpoint();
+    Path fifo = stateFile.resolveSibling("vm.state.lock");
+    assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+    java.util.concurrent.CompletableFuture<Throwable> outcome =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+          try {
+            restore().timeout(Duration.ofSeconds(3)).run();
+            return null;
+          } catch (RuntimeException e) {
+            return e;
+          }
+        });
+    try {
+      Throwable t = outcome.get(20, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(t).isInstanceOf(CprException.class);
+      assertThat(t).isInstanceOf(CprCheckpointException.class)
+          .hasMessageContaining(fifo.toString()).hasMessageContaining("not a regular file");
+      assertThat(((CprCheckpointException) t).reason()).isEqualTo(Reason.LOCK_FILE_UNUSABLE);
+      assertThat(qemu.commands()).as("QEMU must not be touched").isEmpty();
+      assertThat(marked()).isFalse();
+      assertThat(fifo).as("what was there is left alone").exists();
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError("the restore still hangs 20 s after its 3 s timeout, in the open"
+          + " of the FIFO at " + fifo, e);
+    } finally {
+      // unblock a stuck open, so that the test leaves no thread behind
+      new ProcessBuilder("timeout", "2", "cat", fifo.toString()).start().waitFor();
+    }
+  }
+
+  @Test
+  void aSymlinkAtTheLockPathIsRefusedAndNotFollowed() throws Exception {
+    writeCheckpoint();
+    Path elsewhere = Files.writeString(dir.resolve("elsewhere"), "not a lock");
+    Files.createSymbolicLink(stateFile.resolveSibling("vm.state.lock"), elsewhere);
+    CprCheckpointException e = refusedCheckpoint(restore());
+    assertThat(e.reason()).isEqualTo(Reason.LOCK_FILE_UNUSABLE);
+    assertThat(e).hasMessageContaining("symbolic link");
+    assertThat(Files.readString(elsewhere)).isEqualTo("not a lock");
   }
 
   @Test

@@ -71,6 +71,23 @@ public final class ManifestCodec {
         if (f.hostBootId() != null) {
           file.put("host-boot-id", f.hostBootId());
         }
+        CprManifest.ContentSample sample = f.contentSample();
+        if (sample != null) {
+          ObjectNode o2 = file.putObject("content-sample");
+          o2.put("page-size", sample.pageSize());
+          ArrayNode offsets = o2.putArray("offsets");
+          sample.offsets().forEach(offsets::add);
+          o2.put("sha256", sample.sha256());
+        }
+        CprManifest.DaxDevice dax = f.daxDevice();
+        if (dax != null) {
+          ObjectNode o2 = file.putObject("dax-device");
+          o2.put("name", dax.name());
+          o2.put("size", dax.size());
+          if (dax.uuid() != null) {
+            o2.put("uuid", dax.uuid());
+          }
+        }
       }
     }
     root.put("memory-saved-in-place", m.memorySavedInPlace());
@@ -214,7 +231,31 @@ public final class ManifestCodec {
         required(f, "size").asLong(),
         f.hasNonNull("character-device") ? f.get("character-device").asLong() : null,
         instant(f, "modified"),
-        f.hasNonNull("host-boot-id") ? f.get("host-boot-id").asString() : null);
+        f.hasNonNull("host-boot-id") ? f.get("host-boot-id").asString() : null,
+        contentSample(f.get("content-sample")),
+        daxDevice(f.get("dax-device")));
+  }
+
+  /** A RAM file's content sample; absent in manifests written before it was recorded. */
+  private static CprManifest.@Nullable ContentSample contentSample(@Nullable JsonNode s) {
+    if (s == null || s.isNull()) {
+      return null;
+    }
+    List<Long> offsets = new ArrayList<>();
+    for (JsonNode o : required(s, "offsets")) {
+      offsets.add(o.asLong());
+    }
+    return new CprManifest.ContentSample(
+        required(s, "page-size").asInt(), offsets, required(s, "sha256").asString());
+  }
+
+  /** A DAX device's identity; absent for regular files and in older manifests. */
+  private static CprManifest.@Nullable DaxDevice daxDevice(@Nullable JsonNode d) {
+    if (d == null || d.isNull()) {
+      return null;
+    }
+    return new CprManifest.DaxDevice(required(d, "name").asString(), required(d, "size").asLong(),
+        d.hasNonNull("uuid") ? d.get("uuid").asString() : null);
   }
 
   private static JsonNode required(JsonNode node, String name) {

@@ -7,12 +7,18 @@ import io.github.qemucpr.qmp.command.MemoryBackend;
 import io.github.qemucpr.qmp.command.QomGet;
 import io.github.qemucpr.qmp.command.QueryMemdev;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,8 +67,9 @@ final class MemoryInspector {
 
     /**
      * The backend as the manifest records it. For RAM kept in place, it reads its file's identity
-     * now (a {@code stat}, while the VM is down, in microseconds): the save calls it once the
-     * state is written, when QEMU no longer changes the file.
+     * now (a {@code stat}, and a content sample of at most 1 MiB read, mostly from the page cache;
+     * while the VM is down, in about a millisecond): the save calls it once the state is written,
+     * when the guest no longer runs and QEMU no longer changes the file.
      */
     CprManifest.RamBackend toManifest() {
       String path = memPath;
@@ -106,19 +113,197 @@ final class MemoryInspector {
 
   /**
    * The identity of the file at {@code path} (symlinks followed, as QEMU opens it), or {@code
-   * null} if it cannot be read.
+   * null} if it cannot be read. For a regular file it includes a {@linkplain #sample content
+   * sample}, for a DAX device what sysfs says of it.
    */
   static CprManifest.@Nullable RamFile identify(Path path) {
+    return identify(path, SYSFS);
+  }
+
+  static CprManifest.@Nullable RamFile identify(Path path, Path sysfs) {
+    CprManifest.RamFile now = stat(path, sysfs);
+    if (now == null || now.characterDevice() != null) {
+      return now;
+    }
+    CprManifest.ContentSample sample = sample(path, now.size());
+    return new CprManifest.RamFile(now.fileSystem(), now.device(), now.inode(), now.size(), null,
+        now.modifiedAt(), now.hostBootId(), sample, null);
+  }
+
+  /** What {@code stat} (and, for a DAX device, sysfs) says of the file; no content is read. */
+  private static CprManifest.@Nullable RamFile stat(Path path, Path sysfs) {
     try {
       Map<String, Object> a =
           Files.readAttributes(path, "unix:dev,ino,size,rdev,mode,lastModifiedTime");
       boolean characterDevice = (((Integer) a.get("mode")) & 0170000) == 0020000;
       String fileSystem = fileSystemOf(path);
+      Long rdev = characterDevice ? (Long) a.get("rdev") : null;
       return new CprManifest.RamFile(
           fileSystem != null ? fileSystem : "unknown",
-          (Long) a.get("dev"), (Long) a.get("ino"), (Long) a.get("size"),
-          characterDevice ? (Long) a.get("rdev") : null,
-          ((FileTime) a.get("lastModifiedTime")).toInstant(), hostBootId());
+          (Long) a.get("dev"), (Long) a.get("ino"), (Long) a.get("size"), rdev,
+          ((FileTime) a.get("lastModifiedTime")).toInstant(), hostBootId(), null,
+          rdev != null ? daxDevice(rdev, sysfs) : null);
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  // ------------------------------------------------------------------ content sample
+
+  /*
+   * Why a content sample, and why this one. The identity must tell "the file the save left, with
+   * the RAM the save left" from "a file created again at the same path" without relying on the
+   * modification time: a QEMU started with prealloc=on writes every page of its RAM file back
+   * unchanged (QEMU's touch_all_pages, or MADV_POPULATE_WRITE), which sets st_mtime and st_ctime
+   * before the restore even starts. Device, inode, size and boot id stay; but a disk file system
+   * gives a file created again the inode just freed, so they do not prove the contents. What a new
+   * file (QEMU's, or anyone's) always differs in is its contents: zero-filled.
+   *
+   * So the save reads a few pages and records their digest, and the restore reads the same pages
+   * again. The save reads them after the migration completed, when the guest no longer runs and
+   * nothing writes guest RAM; the target QEMU waits in inmigrate during the restore's read, and
+   * writes nothing either (its ROMs are not copied into RAM while it waits for an incoming
+   * migration; prealloc writes back what it read). Only pages that held data are recorded (a page
+   * of zeros cannot tell a new file from the old one); page 0 and up to SAMPLE_CANDIDATES evenly
+   * spread pages are looked at, and the first SAMPLE_PAGES with data are kept.
+   *
+   * Cost: at the save, at most SAMPLE_CANDIDATES pages (1 MiB) read from a file QEMU just had
+   * mapped, so from the page cache, and a SHA-256 of at most 64 KiB: under a millisecond, once,
+   * while the VM is down anyway. At the restore, SAMPLE_PAGES reads (64 KiB) with the VM down: from
+   * memory on tmpfs and hugetlbfs, and at worst 16 random reads of a cold disk after a reboot (a
+   * few milliseconds on an SSD). Never the whole file: guest RAM can be hundreds of GiB.
+   *
+   * A guest that kept running after the save (a 'cont' on the source) has most likely written some
+   * of the sampled pages, and the restore then refuses, as it should: the device state no longer
+   * matches that RAM. It is no proof that the guest did not run (16 pages of many), which is what
+   * the manifest's marks and the save's quit are for. A DAX device has no read() (device-dax only
+   * maps), so it has no sample: sysfs identifies it instead. When the sampled pages are all zero,
+   * or the save could not read the file, there is no sample, and only then a file on a disk falls
+   * back to the modification time, as before.
+   */
+
+  /** The size of a sampled page: the smallest page size, and the read's granularity. */
+  static final int SAMPLE_PAGE_SIZE = 4096;
+  /** How many pages with data the save records. */
+  static final int SAMPLE_PAGES = 16;
+  /** How many evenly spread pages the save looks at to find them. */
+  static final int SAMPLE_CANDIDATES = 256;
+
+  /**
+   * Reads a content sample of the file at {@code path}, or {@code null} when it cannot be read or
+   * none of the pages looked at held data.
+   */
+  static CprManifest.@Nullable ContentSample sample(Path path, long size) {
+    long pages = size / SAMPLE_PAGE_SIZE;
+    if (pages == 0) {
+      return null;
+    }
+    long candidates = Math.min(pages, SAMPLE_CANDIDATES);
+    List<Long> offsets = new ArrayList<>();
+    MessageDigest digest = sha256();
+    ByteBuffer page = ByteBuffer.allocate(SAMPLE_PAGE_SIZE);
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      for (long i = 0; i < candidates && offsets.size() < SAMPLE_PAGES; i++) {
+        long offset = (i * pages / candidates) * SAMPLE_PAGE_SIZE;
+        if (!readPage(ch, offset, page)) {
+          return null;
+        }
+        if (!isZero(page)) {
+          offsets.add(offset);
+          digest.update(page.flip());
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+    return offsets.isEmpty()
+        ? null
+        : new CprManifest.ContentSample(SAMPLE_PAGE_SIZE, offsets,
+            HexFormat.of().formatHex(digest.digest()));
+  }
+
+  /**
+   * Why the pages of {@code path} at the sample's offsets differ from the save's, or {@code null}
+   * when their digest matches.
+   */
+  static @Nullable String sampleDifference(Path path, CprManifest.ContentSample saved) {
+    MessageDigest digest = sha256();
+    ByteBuffer page = ByteBuffer.allocate(saved.pageSize());
+    try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+      for (long offset : saved.offsets()) {
+        if (!readPage(ch, offset, page)) {
+          return "it ends before offset " + offset + ", where the save read guest RAM";
+        }
+        digest.update(page.flip());
+      }
+    } catch (IOException | RuntimeException e) {
+      return "its content cannot be read to compare it with the save's (" + e + ")";
+    }
+    String now = HexFormat.of().formatHex(digest.digest());
+    return now.equals(saved.sha256())
+        ? null
+        : saved.offsets().size() == 1
+            ? "the page the save sampled holds other content now"
+            : "the " + saved.offsets().size() + " pages the save sampled hold other content now";
+  }
+
+  /** Reads a whole page at {@code offset} into {@code page}; {@code false} at the end of file. */
+  private static boolean readPage(FileChannel ch, long offset, ByteBuffer page)
+      throws IOException {
+    page.clear();
+    while (page.hasRemaining()) {
+      int n = ch.read(page, offset + page.position());
+      if (n < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isZero(ByteBuffer page) {
+    for (int i = 0; i < page.limit(); i += Long.BYTES) {
+      if (page.getLong(i) != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+  }
+
+  // ------------------------------------------------------------------ DAX devices
+
+  private static final Path SYSFS = Path.of("/sys");
+
+  /**
+   * What sysfs says of the character device {@code rdev}, or {@code null} when it is not a DAX
+   * device (its subsystem is not {@code dax}) or cannot be read. {@code /sys/dev/char/MAJ:MIN} is
+   * the device-dax instance: its {@code subsystem} is the dax bus (or the older dax class), its
+   * {@code size} the bytes it maps; its parent ({@code device}), for an NVDIMM namespace in devdax
+   * mode, has the {@code uuid} written in the namespace's info block, which a reboot keeps.
+   */
+  static CprManifest.@Nullable DaxDevice daxDevice(long rdev, Path sysfs) {
+    try {
+      Path dir = sysfs.resolve("dev/char/" + deviceNumber(rdev)).toRealPath();
+      Path subsystem = Files.readSymbolicLink(dir.resolve("subsystem")).getFileName();
+      if (subsystem == null || !subsystem.toString().equals("dax")) {
+        return null;
+      }
+      long size = Long.parseLong(Files.readString(dir.resolve("size")).strip());
+      String uuid = null;
+      Path uuidFile = dir.resolve("device/uuid");
+      if (Files.isReadable(uuidFile)) {
+        String u = Files.readString(uuidFile).strip();
+        uuid = u.isEmpty() || u.matches("[0-]*") ? null : u;
+      }
+      Path name = dir.getFileName();
+      return new CprManifest.DaxDevice(name != null ? name.toString() : "unknown", size, uuid);
     } catch (IOException | RuntimeException e) {
       return null;
     }
@@ -126,13 +311,19 @@ final class MemoryInspector {
 
   /**
    * Why the file at {@code memPath} is not the one recorded as {@code saved}, or {@code null} when
-   * it is. Within the boot of the save, device and inode must match (with size, modification time
-   * and file system);
-   * after a reboot, a file system held in memory has lost the RAM, a disk's device number may have
-   * changed and is not compared, and a DAX device is known only by its kind.
+   * it is. A regular file must have the same file system, inode and size (and, within the boot of
+   * the save, the same device: a disk's device number may change across a reboot), and its content
+   * sample must match; after a reboot, a file system held in memory has lost the RAM. A DAX
+   * device must be a DAX device of the same size and uuid (and, within the boot, the same device
+   * number).
    */
   static @Nullable String differences(
       CprManifest.RamFile saved, String memPath, @Nullable String bootIdNow) {
+    return differences(saved, memPath, bootIdNow, SYSFS);
+  }
+
+  static @Nullable String differences(
+      CprManifest.RamFile saved, String memPath, @Nullable String bootIdNow, Path sysfs) {
     Path path = Path.of(memPath);
     boolean sameBoot = saved.hostBootId() != null && saved.hostBootId().equals(bootIdNow);
     boolean rebooted =
@@ -142,30 +333,80 @@ final class MemoryInspector {
           + " save (boot id " + saved.hostBootId() + ", now " + bootIdNow + "): a reboot empties "
           + saved.fileSystem() + ", so the guest's RAM is gone";
     }
-    CprManifest.RamFile now = identify(path);
+    CprManifest.RamFile now = stat(path, sysfs);
     if (now == null) {
       return memPath + " is gone or cannot be read";
     }
     if (saved.characterDevice() != null) {
-      if (now.characterDevice() == null) {
-        return memPath + " was a character device (a DAX device) at the save, and is not now";
-      }
-      if (sameBoot && !saved.characterDevice().equals(now.characterDevice())) {
-        return memPath + " is another device (" + deviceNumber(now.characterDevice()) + ", not "
-            + deviceNumber(saved.characterDevice()) + ")";
-      }
-      return null;
+      return daxDifferences(saved, now, memPath, sameBoot);
     }
     String was = describe(saved);
     if (now.characterDevice() != null
         || !saved.fileSystem().equals(now.fileSystem())
         || saved.inode() != now.inode()
         || saved.size() != now.size()
-        || (saved.modifiedAt() != null && !saved.modifiedAt().equals(now.modifiedAt()))
         || (sameBoot && saved.device() != now.device())) {
-      return memPath + " is not the file the save left there: it is " + describe(now)
-          + ", the save's was " + was + " (deleted and created again, replaced, or written"
-          + " since: it does not hold the RAM the save left)";
+      return notTheFile(memPath, now, was, "deleted and created again, or replaced");
+    }
+    CprManifest.ContentSample sample = saved.contentSample();
+    if (sample != null) {
+      String why = sampleDifference(path, sample);
+      return why == null
+          ? null
+          : notTheFile(memPath, now, was, why + ": created again, or written since");
+    }
+    // No sample: the save could not read the file, or the pages it looked at were all zero. A file
+    // system held in memory never gives a new file an inode it used before within a boot; a disk
+    // does, and then only the modification time is left to tell them apart.
+    if (!isVolatile(saved.fileSystem()) && saved.modifiedAt() != null
+        && !saved.modifiedAt().equals(now.modifiedAt())) {
+      return notTheFile(memPath, now, was, "modified since; the manifest has no sample of its"
+          + " content to tell a prealloc=on QEMU's rewrite from a file created again");
+    }
+    return null;
+  }
+
+  private static String notTheFile(
+      String memPath, CprManifest.RamFile now, String was, String why) {
+    return memPath + " is not the file the save left there: it is " + describe(now)
+        + ", the save's was " + was + " (" + why + "): it does not hold the RAM the save left";
+  }
+
+  private static @Nullable String daxDifferences(
+      CprManifest.RamFile saved, CprManifest.RamFile now, String memPath, boolean sameBoot) {
+    Long savedRdev = java.util.Objects.requireNonNull(saved.characterDevice());
+    Long nowRdev = now.characterDevice();
+    if (nowRdev == null) {
+      return memPath + " was a character device (a DAX device) at the save, and is not now";
+    }
+    if (sameBoot && !savedRdev.equals(nowRdev)) {
+      return memPath + " is another device (" + deviceNumber(nowRdev) + ", not "
+          + deviceNumber(savedRdev) + ")";
+    }
+    CprManifest.DaxDevice was = saved.daxDevice();
+    CprManifest.DaxDevice is = now.daxDevice();
+    if (is == null) {
+      if (sameBoot && was == null) {
+        return null; // the very device of the save, in the same boot, as older manifests knew it
+      }
+      return memPath + " (" + deviceNumber(nowRdev) + ") is not a DAX device (its sysfs"
+          + " subsystem is not dax), but the save's RAM was on DAX device "
+          + deviceNumber(savedRdev);
+    }
+    if (was == null) {
+      return sameBoot
+          ? null
+          : memPath + " is DAX device " + is.name() + ", but the manifest does not say which DAX"
+              + " device the save's was (an older save, or sysfs could not be read): after a"
+              + " reboot, device numbers do not tell them apart";
+    }
+    if (was.size() != is.size()) {
+      return memPath + " is DAX device " + is.name() + " of " + is.size() + " bytes, but the"
+          + " save's was " + was.name() + " of " + was.size() + " bytes";
+    }
+    if (was.uuid() != null && !was.uuid().equals(is.uuid())) {
+      return memPath + " is DAX device " + is.name() + " with uuid " + is.uuid() + ", but the"
+          + " save's was " + was.name() + " with uuid " + was.uuid();
     }
     return null;
   }

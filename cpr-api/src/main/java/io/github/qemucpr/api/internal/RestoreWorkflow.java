@@ -47,7 +47,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -191,9 +190,9 @@ public final class RestoreWorkflow {
           Reason.MISSING, e);
     }
     stateIn = in;
-    if (Files.exists(manifestPath, LinkOption.NOFOLLOW_LINKS)) {
-      claimCheckpoint();
-    }
+    // Claimed with or without a manifest: a checkpoint without one (from another tool, or whose
+    // manifest was moved away) is loaded onto the same shared RAM all the same.
+    claimCheckpoint();
     CprManifest m;
     try {
       m = ManifestCodec.read(manifestPath).orElse(null);
@@ -291,10 +290,15 @@ public final class RestoreWorkflow {
     Path lock = StateFiles.lockPath(source);
     try {
       claim = StateFiles.claim(source);
+    } catch (StateFiles.NotARegularFileException e) {
+      throw checkpoint("The restore cannot claim the checkpoint " + source + ": "
+          + e.getMessage() + ", which the restore does not open (a FIFO would block it). Remove "
+          + e.path() + " and restore again; this QEMU was not touched.",
+          Reason.LOCK_FILE_UNUSABLE, e);
     } catch (IOException e) {
       String message = "The restore cannot claim the checkpoint " + source + ": " + lock
           + " cannot be created or locked (" + e + "). A restore needs write access beside the"
-          + " state file, where it marks the manifest.";
+          + " state file, where it claims the checkpoint and marks the manifest.";
       progress.failed(message);
       throw new CprRestoreException(message, CprPhase.VERIFY, null, null, VmRecovery.UNTOUCHED,
           e);

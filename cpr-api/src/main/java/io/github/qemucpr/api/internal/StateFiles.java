@@ -9,6 +9,7 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -266,7 +267,9 @@ public final class StateFiles {
    *
    * @return the claim, or {@code null} when another restore (in this JVM or another process)
    *     holds it
-   * @throws IOException if the lock file cannot be created or opened (a symlink is refused)
+   * @throws NotARegularFileException if something other than a regular file is at the lock path
+   *     (a FIFO, a device, a symlink, a directory), which is never opened
+   * @throws IOException if the lock file cannot be created or opened
    */
   public static @Nullable CheckpointClaim claim(Path stateFile) throws IOException {
     Path lock = lockPath(directoryOf(stateFile).toRealPath().resolve(fileName(stateFile)));
@@ -274,9 +277,7 @@ public final class StateFiles {
       if (CheckpointClaim.HELD.contains(lock)) {
         return null;
       }
-      FileChannel channel = FileChannel.open(lock,
-          Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
-          ownerOnly());
+      FileChannel channel = openLockFile(lock);
       FileLock held;
       try {
         held = channel.tryLock();
@@ -290,6 +291,82 @@ public final class StateFiles {
       }
       CheckpointClaim.HELD.add(lock);
       return new CheckpointClaim(lock, channel);
+    }
+  }
+
+  /**
+   * Opens the lock file read-write, creating it if need be, without ever following a symlink or
+   * blocking. Anything but a regular file is refused: opening a FIFO for writing alone blocks until
+   * a reader comes, a device may do anything. So the file is created with {@code O_EXCL}, or, when
+   * it exists, checked first ({@code lstat}: a regular file), opened with {@code O_RDWR}, which
+   * Linux never blocks even on a FIFO swapped in meanwhile (fifo(7)), and checked again: the same
+   * regular file. Whoever can swap files in the directory can also delete the lock file under a
+   * holder, which defeats any lock file; what is refused here is a node left there, not a race.
+   *
+   * @throws NotARegularFileException if something other than a regular file is there
+   * @throws IOException if it cannot be created or opened
+   */
+  static FileChannel openLockFile(Path lock) throws IOException {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        return FileChannel.open(lock, Set.of(StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+            ownerOnly());
+      } catch (FileAlreadyExistsException e) {
+        // there already: a lock file of an earlier restore, or something else
+      }
+      BasicFileAttributes before;
+      try {
+        before = Files.readAttributes(lock, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      } catch (NoSuchFileException e) {
+        if (attempt < 3) {
+          continue; // deleted in between: create it
+        }
+        throw e;
+      }
+      requireRegularFile(lock, before);
+      FileChannel channel = FileChannel.open(lock,
+          Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS));
+      try {
+        BasicFileAttributes after =
+            Files.readAttributes(lock, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        requireRegularFile(lock, after);
+        if (!Objects.equals(before.fileKey(), after.fileKey())) {
+          throw new IOException(lock + " was replaced while it was being opened");
+        }
+      } catch (IOException | RuntimeException e) {
+        channel.close();
+        throw e;
+      }
+      return channel;
+    }
+  }
+
+  private static void requireRegularFile(Path path, BasicFileAttributes a)
+      throws NotARegularFileException {
+    if (!a.isRegularFile()) {
+      String kind = a.isSymbolicLink() ? "a symbolic link"
+          : a.isDirectory() ? "a directory"
+          : a.isOther() ? "a FIFO, socket or device"
+          : "not a regular file";
+      throw new NotARegularFileException(path, kind);
+    }
+  }
+
+  /** Something other than a regular file is where a file of the SDK belongs. */
+  public static final class NotARegularFileException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    private final Path path;
+
+    NotARegularFileException(Path path, String kind) {
+      super(path + " is " + kind + ", not a regular file");
+      this.path = path;
+    }
+
+    /** Where it is. */
+    public Path path() {
+      return path;
     }
   }
 

@@ -77,6 +77,51 @@ class ManifestCodecTest {
         "\"modified\" : \"2025-01-02T03:00:00.123456789Z\"");
   }
 
+  private static CprManifest withIdentities(CprManifest m) {
+    List<CprManifest.RamBackend> backends = List.of(
+        new CprManifest.RamBackend("ram0", "memory-backend-file", 64L << 20, "/var/lib/vm/ram0",
+            true, true, new CprManifest.RamFile("ext4", 2049, 4711, 64L << 20, null,
+                Instant.parse("2025-01-02T03:00:00.123456789Z"), "0f6c4a8e",
+                new CprManifest.ContentSample(4096, List.of(0L, 4L << 20, 60L << 20),
+                    "cd".repeat(32)), null)),
+        new CprManifest.RamBackend("dax", "memory-backend-file", 2L << 30, "/dev/dax0.0",
+            true, true, new CprManifest.RamFile("devtmpfs", 5, 812, 0, 0xfc00L, null, null, null,
+                new CprManifest.DaxDevice("dax0.0", 2L << 30,
+                    "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b"))),
+        new CprManifest.RamBackend("dax1", "memory-backend-file", 1L << 30, "/dev/dax1.0",
+            true, true, new CprManifest.RamFile("devtmpfs", 5, 813, 0, 0xfc01L, null, null, null,
+                new CprManifest.DaxDevice("dax1.0", 1L << 30, null))));
+    return new CprManifest(m.formatVersion(), m.qemuVersion(), m.mode(), m.capabilities(),
+        backends, m.memorySavedInPlace(), m.suspendedByUs(), m.runStateBefore(),
+        m.stateFileName(), m.stateFileSize(), m.stateFileSha256(), m.blackoutStartedAt(),
+        m.savedAt(), m.qemuDowntime(), m.restoreStartedAt(), m.restoredAt());
+  }
+
+  @Test
+  void roundTripsTheContentSampleAndTheDaxDevice() {
+    CprManifest m = withIdentities(sample());
+    assertThat(ManifestCodec.decode(ManifestCodec.encode(m))).isEqualTo(m);
+    String json = new String(ManifestCodec.encode(m), StandardCharsets.UTF_8);
+    assertThat(json).contains("\"content-sample\" : {", "\"page-size\" : 4096",
+        "\"sha256\" : \"cdcd", "\"dax-device\" : {", "\"name\" : \"dax0.0\"",
+        "\"uuid\" : \"8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b\"");
+  }
+
+  /** A manifest of the first RAM file identities: a modification time, no sample, no DAX device. */
+  @Test
+  void readsAManifestWhoseRamFilesHaveOnlyAModificationTime() {
+    String json = new String(ManifestCodec.encode(sample()), StandardCharsets.UTF_8);
+    assertThat(json).contains("\"modified\"").doesNotContain("content-sample")
+        .doesNotContain("dax-device");
+    CprManifest m = ManifestCodec.decode(json.getBytes(StandardCharsets.UTF_8));
+    CprManifest.RamFile f = m.memoryBackends().get(0).file();
+    assertThat(f).isNotNull();
+    assertThat(f.modifiedAt()).isEqualTo(Instant.parse("2025-01-02T03:00:00.123456789Z"));
+    assertThat(f.contentSample()).isNull();
+    assertThat(m.memoryBackends().get(1).file().daxDevice()).isNull();
+    assertThat(m).isEqualTo(sample());
+  }
+
   @Test
   void refusesOtherJsonAndOtherVersions() {
     assertThatThrownBy(() -> ManifestCodec.decode("{}".getBytes(StandardCharsets.UTF_8)))

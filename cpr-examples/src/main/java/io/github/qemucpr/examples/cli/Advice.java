@@ -124,6 +124,10 @@ record Advice(ExitStatus status, String what, String todo) {
         todo = "Another restore of this checkpoint is running; only one may load it. Wait for it:"
             + " if it fails before loading, restore again. Quit this QEMU if it is not needed.";
         break;
+      case LOCK_FILE_UNUSABLE:
+        todo = "Something other than a regular file is at " + file + ".lock, where a restore"
+            + " claims the checkpoint: remove it, then restore again.";
+        break;
       case ALREADY_RESTORED:
       case RESTORE_INTERRUPTED:
         todo = "With RAM kept in place a checkpoint is good for one restore: the VM's RAM has moved"

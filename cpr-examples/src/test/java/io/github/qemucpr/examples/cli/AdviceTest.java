@@ -67,6 +67,15 @@ class AdviceTest {
   }
 
   @Test
+  void aFifoAtTheLockPathExits3AndIsToldToRemoveIt() {
+    Advice a = advice(new CprCheckpointException("is a FIFO, socket or device",
+        CprCheckpointException.Reason.LOCK_FILE_UNUSABLE, STATE, null));
+    assertThat(a.status().code()).isEqualTo(3);
+    assertThat(a.todo()).contains(STATE + ".lock").contains("remove it")
+        .contains("This QEMU was not touched");
+  }
+
+  @Test
   void aRolledBackSaveExits4AndSaysTheVmRunsOn() {
     Advice a = advice(new CprSaveException("the migration failed.", CprPhase.MIGRATE,
         "Failed to write: No space left on device", RunState.RUNNING, VmRecovery.RESTORED, false,

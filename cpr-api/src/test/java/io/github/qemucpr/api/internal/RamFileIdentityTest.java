@@ -1,0 +1,205 @@
+package io.github.qemucpr.api.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.github.qemucpr.api.CprManifest;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The manifest's identity of a RAM file: what tells the file the save left, holding the RAM the
+ * save left, from another file or device at the same path.
+ */
+class RamFileIdentityTest {
+  private static final long DAX_RDEV = (252L << 8) | 0; // 252:0, as /dev/dax0.0
+  private static final long DEV_NULL_RDEV = (1L << 8) | 3; // 1:3
+
+  @TempDir Path dir;
+
+  private static CprManifest.RamFile savedDax(CprManifest.DaxDevice dax) {
+    return new CprManifest.RamFile("devtmpfs", 5, 4242, 0, DAX_RDEV,
+        Instant.parse("2026-01-01T00:00:00Z"), "an-earlier-boot", null, dax);
+  }
+
+  /**
+   * A sysfs tree in which the character device 1:3 (that of /dev/null, which the test can open)
+   * is a device-dax instance named {@code dax0.0}, of {@code size} bytes, whose parent (the
+   * NVDIMM namespace's DAX instance) has {@code uuid}.
+   */
+  private Path sysfsWithDax(long size, String uuid) throws Exception {
+    Path sys = dir.resolve("sys");
+    Path bus = Files.createDirectories(sys.resolve("bus/dax"));
+    Path parent = Files.createDirectories(sys.resolve("devices/platform/ndbus0/region0/dax0.0"));
+    Path dev = Files.createDirectories(parent.resolve("dax0.0"));
+    Files.createSymbolicLink(dev.resolve("subsystem"), dev.relativize(bus));
+    Files.createSymbolicLink(dev.resolve("device"), dev.relativize(parent));
+    Files.writeString(dev.resolve("size"), size + "\n");
+    Files.writeString(parent.resolve("uuid"), uuid + "\n");
+    Files.createDirectories(sys.resolve("dev/char"));
+    Files.createSymbolicLink(sys.resolve("dev/char/1:3"), sys.resolve("dev/char").relativize(dev));
+    return sys;
+  }
+
+  /**
+   * After a host reboot, any character device at the mem-path used to be accepted by its kind
+   * alone, even /dev/null. DAX namespaces can come up renumbered after a reboot (dax0.0 and dax1.0
+   * swap with two regions), and the restore would then load the device state onto another
+   * device's memory. stat gives a character device no size; sysfs does.
+   */
+  @Test
+  void afterARebootAnyCharacterDeviceOfAnySizeIsAcceptedAsTheSavedDaxDevice() {
+    CprManifest.RamFile saved = new CprManifest.RamFile(
+        "devtmpfs", 5, 4242, 0, DAX_RDEV, Instant.parse("2026-01-01T00:00:00Z"),
+        "an-earlier-boot");
+    String why = MemoryInspector.differences(saved, "/dev/null", "this-boot");
+    assertThat(why).as("/dev/null (1:3) was accepted as the saved DAX device 252:0")
+        .isNotNull();
+    assertThat(why).contains("is not a DAX device");
+  }
+
+  @Test
+  void theRealSysfsSaysThatDevNullIsNoDaxDevice() {
+    assertThat(MemoryInspector.daxDevice(DEV_NULL_RDEV, Path.of("/sys"))).isNull();
+  }
+
+  @Test
+  void sysfsGivesADaxDeviceItsNameSizeAndUuid() throws Exception {
+    Path sys = sysfsWithDax(2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b");
+    assertThat(MemoryInspector.daxDevice(DEV_NULL_RDEV, sys)).isEqualTo(
+        new CprManifest.DaxDevice("dax0.0", 2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b"));
+  }
+
+  @Test
+  void afterARebootTheSameDaxDeviceUnderAnotherNumberIsAccepted() throws Exception {
+    Path sys = sysfsWithDax(2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b");
+    CprManifest.RamFile saved = savedDax(
+        new CprManifest.DaxDevice("dax1.0", 2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b"));
+    assertThat(MemoryInspector.differences(saved, "/dev/null", "this-boot", sys)).isNull();
+  }
+
+  @Test
+  void afterARebootADaxDeviceOfAnotherSizeIsRefused() throws Exception {
+    Path sys = sysfsWithDax(4L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b");
+    CprManifest.RamFile saved = savedDax(
+        new CprManifest.DaxDevice("dax0.0", 2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b"));
+    assertThat(MemoryInspector.differences(saved, "/dev/null", "this-boot", sys))
+        .contains("of 4294967296 bytes, but the save's was dax0.0 of 2147483648 bytes");
+  }
+
+  @Test
+  void afterARebootADaxDeviceWithAnotherUuidIsRefused() throws Exception {
+    Path sys = sysfsWithDax(2L << 30, "11111111-2222-3333-4444-555555555555");
+    CprManifest.RamFile saved = savedDax(
+        new CprManifest.DaxDevice("dax0.0", 2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b"));
+    assertThat(MemoryInspector.differences(saved, "/dev/null", "this-boot", sys))
+        .contains("with uuid 11111111-2222-3333-4444-555555555555")
+        .contains("8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b");
+  }
+
+  @Test
+  void afterARebootADaxDeviceTheManifestDoesNotDescribeIsRefused() throws Exception {
+    Path sys = sysfsWithDax(2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b");
+    CprManifest.RamFile saved = savedDax(null);
+    assertThat(MemoryInspector.differences(saved, "/dev/null", "this-boot", sys))
+        .contains("does not say which DAX device");
+  }
+
+  // ------------------------------------------------------------------ regular files
+
+  /** 64 pages, of which a few hold data, as guest RAM. */
+  private Path ramWithData() throws Exception {
+    Path ram = dir.resolve("vm.ram");
+    byte[] bytes = new byte[64 * MemoryInspector.SAMPLE_PAGE_SIZE];
+    for (int page : new int[] {0, 5, 17, 40, 63}) {
+      bytes[page * MemoryInspector.SAMPLE_PAGE_SIZE + 100] = (byte) (page + 1);
+    }
+    Files.write(ram, bytes);
+    return ram;
+  }
+
+  private static Object inode(Path file) throws Exception {
+    Map<String, Object> a = Files.readAttributes(file, "unix:ino");
+    return a.get("ino");
+  }
+
+  @Test
+  void theSampleHoldsOnlyPagesWithData() throws Exception {
+    Path ram = ramWithData();
+    CprManifest.ContentSample sample = MemoryInspector.sample(ram, Files.size(ram));
+    assertThat(sample).isNotNull();
+    assertThat(sample.offsets()).containsExactly(0L, 5L * 4096, 17L * 4096, 40L * 4096,
+        63L * 4096);
+    Path zeros = Files.write(dir.resolve("zeros"), new byte[64 * 4096]);
+    assertThat(MemoryInspector.sample(zeros, Files.size(zeros)))
+        .as("pages of zeros cannot tell a new file from the old one").isNull();
+  }
+
+  @Test
+  void theSameFileRewrittenWithTheSameContentsIsAccepted() throws Exception {
+    Path ram = ramWithData();
+    CprManifest.RamFile saved = MemoryInspector.identify(ram);
+    assertThat(saved).isNotNull();
+    assertThat(saved.contentSample()).isNotNull();
+    // What prealloc=on does: every page written back as it was. The time moves on.
+    byte[] same = Files.readAllBytes(ram);
+    try (FileChannel ch = FileChannel.open(ram, StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.wrap(same), 0);
+    }
+    Files.setLastModifiedTime(ram, FileTime.from(saved.modifiedAt().plusSeconds(7)));
+    assertThat(MemoryInspector.differences(saved, ram.toString(), saved.hostBootId())).isNull();
+  }
+
+  @Test
+  void theSameInodeZeroFilledIsRefused() throws Exception {
+    Path ram = ramWithData();
+    CprManifest.RamFile saved = MemoryInspector.identify(ram);
+    Object inode = inode(ram);
+    // As a disk gives a file created again the inode just freed: same inode, size and boot.
+    try (FileChannel ch = FileChannel.open(ram, StandardOpenOption.WRITE)) {
+      ch.write(ByteBuffer.allocate((int) ch.size()), 0);
+    }
+    Files.setLastModifiedTime(ram, FileTime.from(saved.modifiedAt()));
+    assertThat(inode(ram)).isEqualTo(inode);
+    assertThat(MemoryInspector.differences(saved, ram.toString(), saved.hostBootId()))
+        .contains("is not the file the save left there")
+        .contains("the 5 pages the save sampled hold other content now");
+  }
+
+  @Test
+  void withoutASampleAFileOnADiskStillFallsBackToItsModificationTime() throws Exception {
+    Path ram = ramWithData();
+    CprManifest.RamFile now = MemoryInspector.identify(ram);
+    org.junit.jupiter.api.Assumptions.assumeFalse(MemoryInspector.isVolatile(now.fileSystem()),
+        "the temp directory is on " + now.fileSystem() + ", not on a disk");
+    // A manifest from before the sample, or a file the save could not read.
+    CprManifest.RamFile saved = new CprManifest.RamFile(now.fileSystem(), now.device(),
+        now.inode(), now.size(), null, now.modifiedAt().minusSeconds(3), now.hostBootId());
+    assertThat(MemoryInspector.differences(saved, ram.toString(), now.hostBootId()))
+        .contains("inode").contains("modified since");
+  }
+
+  /** tmpfs never gives a new file an inode it gave before within a boot: the time is not needed. */
+  @Test
+  void withoutASampleAFileInTmpfsIsKnownByItsInode() throws Exception {
+    Path shm = Path.of("/dev/shm");
+    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(shm)
+        && "tmpfs".equals(MemoryInspector.fileSystemOf(shm)));
+    Path ram = Files.createTempFile(shm, "ram-identity-", ".img");
+    try {
+      CprManifest.RamFile now = MemoryInspector.identify(ram);
+      CprManifest.RamFile saved = new CprManifest.RamFile("tmpfs", now.device(), now.inode(),
+          now.size(), null, now.modifiedAt().minusSeconds(3), now.hostBootId());
+      assertThat(MemoryInspector.differences(saved, ram.toString(), now.hostBootId())).isNull();
+    } finally {
+      Files.delete(ram);
+    }
+  }
+}
