@@ -46,7 +46,6 @@ final class Preflight {
   /** Room for the device state, ROMs and video RAM, which are always in the state file. */
   static final long DEVICE_STATE_ALLOWANCE = 32L << 20;
 
-  private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
   private static final MigrationChecks.Mode CPR_REBOOT =
       new MigrationChecks.Mode(
           MigrationMode.CPR_REBOOT, PreflightCode.CPR_REBOOT_UNSUPPORTED, 9, 0, "save");
@@ -54,7 +53,8 @@ final class Preflight {
   private final QmpClient qmp;
   private final SaveOptions options;
   private final Deadline deadline;
-  private final List<PreflightItem> items = new ArrayList<>();
+  private final PreflightItems found = new PreflightItems();
+  private final List<PreflightItem> items = found.list();
 
   private Preflight(QmpClient qmp, SaveOptions options, Deadline deadline) {
     this.qmp = qmp;
@@ -68,19 +68,11 @@ final class Preflight {
   }
 
   private Duration timeout() {
-    return deadline.remaining(COMMAND_TIMEOUT);
-  }
-
-  private void error(PreflightCode code, String subject, String message, String fix) {
-    items.add(new PreflightItem(code, Severity.ERROR, subject, message, fix));
-  }
-
-  private void warning(PreflightCode code, String subject, String message, String fix) {
-    items.add(new PreflightItem(code, Severity.WARNING, subject, message, fix));
+    return deadline.remaining(WorkflowTimeouts.COMMAND);
   }
 
   private void queryFailed(String what, QmpException e) {
-    error(PreflightCode.QUERY_FAILED, what, what + " failed: " + e.getMessage(),
+    found.error(PreflightCode.QUERY_FAILED, what, what + " failed: " + e.getMessage(),
         "Check that QEMU is alive and answers QMP, then run the check again.");
   }
 
@@ -127,7 +119,7 @@ final class Preflight {
         options.requireMemorySavedInPlace() ? Severity.ERROR : Severity.WARNING;
     for (MemoryInspector.Backend b : backends) {
       if (b.qomError() != null) {
-        warning(PreflightCode.MEMORY_UNKNOWN, b.subject(),
+        found.warning(PreflightCode.MEMORY_UNKNOWN, b.subject(),
             "Backend " + b.subject() + " could not be inspected through QOM: " + b.qomError()
                 + ". It is counted as copied into the state file.",
             "Give every memory backend an id (-object memory-backend-file,id=...).");
@@ -138,14 +130,14 @@ final class Preflight {
         } else if (b.savedInPlace()) {
           // QEMU resolved it against its own working directory, which this process cannot see:
           // neither this check nor a restore could tell which file holds the RAM.
-          error(PreflightCode.MEMORY_PATH_RELATIVE, b.subject(),
+          found.error(PreflightCode.MEMORY_PATH_RELATIVE, b.subject(),
               "The mem-path " + b.memPath() + " of backend " + b.subject() + " is relative: QEMU"
                   + " found it from its own working directory, which this process cannot see, so"
                   + " neither this check nor a restore can tell which file holds the guest's RAM.",
               "Start QEMU with an absolute mem-path.");
         }
         if (Boolean.TRUE.equals(b.discardData())) {
-          error(PreflightCode.MEMORY_DISCARD_DATA, b.subject(),
+          found.error(PreflightCode.MEMORY_DISCARD_DATA, b.subject(),
               "Backend " + b.subject() + " has discard-data=on: QEMU may discard the contents of "
                   + b.memPath() + " when it quits, and the guest's RAM with them.",
               "Start QEMU with discard-data=off on this backend.");
@@ -179,14 +171,14 @@ final class Preflight {
     try {
       attrs = Files.readAttributes(path, BasicFileAttributes.class);
     } catch (IOException e) {
-      error(PreflightCode.MEMORY_PATH_UNUSABLE, b.subject(),
+      found.error(PreflightCode.MEMORY_PATH_UNUSABLE, b.subject(),
           "The mem-path " + memPath + " of backend " + b.subject() + " cannot be seen from here ("
               + e + "): if it was deleted, the guest's RAM is lost when QEMU quits.",
           "Make sure the file exists and this process sees the same file system as QEMU.");
       return;
     }
     if (attrs.isDirectory()) {
-      error(PreflightCode.MEMORY_PATH_DIRECTORY, b.subject(),
+      found.error(PreflightCode.MEMORY_PATH_DIRECTORY, b.subject(),
           "The mem-path " + memPath + " of backend " + b.subject() + " is a directory: QEMU"
               + " created and unlinked a temporary file there, so the RAM is gone when QEMU quits.",
           "Point mem-path at a regular file (or a DAX device), not a directory.");
@@ -195,7 +187,7 @@ final class Preflight {
     if (attrs.isRegularFile()) {
       String fileSystem = MemoryInspector.fileSystemOf(path);
       if (b.savedInPlace() && fileSystem != null && MemoryInspector.isVolatile(fileSystem)) {
-        warning(PreflightCode.MEMORY_LOST_ON_HOST_REBOOT, b.subject(),
+        found.warning(PreflightCode.MEMORY_LOST_ON_HOST_REBOOT, b.subject(),
             "The mem-path " + memPath + " of backend " + b.subject() + " is on " + fileSystem
                 + ", which a host reboot empties: the checkpoint can restore the VM into a new"
                 + " QEMU on this boot of the host, but not after a reboot of its kernel.",
@@ -207,7 +199,7 @@ final class Preflight {
     if (isCharacterDevice(path)) {
       return;
     }
-    error(PreflightCode.MEMORY_PATH_UNUSABLE, b.subject(),
+    found.error(PreflightCode.MEMORY_PATH_UNUSABLE, b.subject(),
         "The mem-path " + memPath + " of backend " + b.subject()
             + " is neither a regular file nor a DAX character device.",
         "Point mem-path at a regular file or a DAX device such as /dev/dax0.0.");
@@ -233,7 +225,7 @@ final class Preflight {
     }
     if (!wanted) {
       if (!vfio.isEmpty()) {
-        error(PreflightCode.VFIO_NEEDS_SUSPEND, subject,
+        found.error(PreflightCode.VFIO_NEEDS_SUSPEND, subject,
             "VFIO devices are present, and QEMU saves them in cpr-reboot mode only from a"
                 + " suspended guest (\"VFIO device only supports cpr-reboot for runstate"
                 + " suspended\"); the suspend policy is NEVER.",
@@ -245,14 +237,14 @@ final class Preflight {
         ? "The suspend policy is ALWAYS"
         : "VFIO devices are present (QEMU saves them only from a suspended guest)";
     if (!runState.equals(RunState.RUNNING)) {
-      error(PreflightCode.GUEST_NOT_SUSPENDABLE, subject,
+      found.error(PreflightCode.GUEST_NOT_SUSPENDABLE, subject,
           why + ", but the VM is " + runState + ": a guest that does not run cannot suspend.",
           "Resume the VM with 'cont' first, or suspend the guest yourself.");
       return true;
     }
     GuestAgentClient agent = options.agent();
     if (agent == null) {
-      error(
+      found.error(
           vfio.isEmpty() ? PreflightCode.GUEST_AGENT_UNREACHABLE : PreflightCode.VFIO_NEEDS_SUSPEND,
           subject, why + ", and no guest agent was given to suspend the guest.",
           "Pass guestAgent(GuestAgentClient.connect(qgaSocket)), or suspend the guest yourself.");
@@ -261,7 +253,7 @@ final class Preflight {
     try {
       agent.execute(new GuestPing(), timeout());
     } catch (GuestAgentException e) {
-      error(PreflightCode.GUEST_AGENT_UNREACHABLE, subject,
+      found.error(PreflightCode.GUEST_AGENT_UNREACHABLE, subject,
           why + ", and the guest agent does not answer: " + e.getMessage(),
           "Check that qemu-ga runs in the guest and that the agent socket is right.");
       return true;
@@ -270,7 +262,7 @@ final class Preflight {
       AgentInfo info = agent.execute(new GuestInfo(), timeout());
       if (info.command(GuestSuspendRam.NAME).isPresent()
           && !info.isEnabled(GuestSuspendRam.NAME)) {
-        error(PreflightCode.GUEST_NOT_SUSPENDABLE, subject,
+        found.error(PreflightCode.GUEST_NOT_SUSPENDABLE, subject,
             why + ", and the guest agent has " + GuestSuspendRam.NAME + " disabled.",
             "Enable it in the guest (qemu-ga without --block-rpcs=" + GuestSuspendRam.NAME + ").");
       }
@@ -280,7 +272,7 @@ final class Preflight {
     checkS3Enabled(subject, why);
     try {
       if (!qmp.execute(new QueryCurrentMachine(), timeout()).wakeupSuspendSupport()) {
-        error(PreflightCode.GUEST_NOT_SUSPENDABLE, subject,
+        found.error(PreflightCode.GUEST_NOT_SUSPENDABLE, subject,
             why + ", but this machine cannot wake a suspended guest (no wakeup-suspend-support).",
             "Use a machine type with S3 wakeup support (q35 with -global ICH9-LPC.disable_s3=0).");
       }
@@ -321,7 +313,7 @@ final class Preflight {
       boolean disabled =
           value.isBoolean() ? value.booleanValue() : value.isNumber() && value.asLong() != 0;
       if (disabled) {
-        error(PreflightCode.S3_DISABLED, subject,
+        found.error(PreflightCode.S3_DISABLED, subject,
             why + ", but S3 is disabled on this machine (" + type + " disable_s3=" + value + "):"
                 + " the guest would accept guest-suspend-ram and fall into suspend-to-idle, which"
                 + " QEMU neither sees nor can wake.",
@@ -347,21 +339,21 @@ final class Preflight {
     Path target = options.target();
     String subject = target.toString();
     if (!target.isAbsolute()) {
-      error(PreflightCode.STATE_PATH_NOT_ABSOLUTE, subject,
+      found.error(PreflightCode.STATE_PATH_NOT_ABSOLUTE, subject,
           "The state path " + target + " is not absolute.",
           "Give an absolute path, such as " + target.toAbsolutePath() + ".");
       return;
     }
     Path dir = target.getParent();
     if (dir == null || !Files.isDirectory(dir)) {
-      error(PreflightCode.STATE_DIRECTORY_MISSING, String.valueOf(dir),
+      found.error(PreflightCode.STATE_DIRECTORY_MISSING, String.valueOf(dir),
           "The state file's directory " + dir + " does not exist.",
           "Create it, on a file system that survives what comes next (not tmpfs for a host"
               + " reboot).");
       return;
     }
     if (!Files.isWritable(dir)) {
-      error(PreflightCode.STATE_DIRECTORY_NOT_WRITABLE, dir.toString(),
+      found.error(PreflightCode.STATE_DIRECTORY_NOT_WRITABLE, dir.toString(),
           "The state file's directory " + dir + " is not writable by this process.",
           "Give this process write permission on " + dir + ".");
     }
@@ -371,13 +363,13 @@ final class Preflight {
     for (Path p : List.of(target, manifest)) {
       if (Files.exists(p, LinkOption.NOFOLLOW_LINKS)
           && !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-        error(PreflightCode.STATE_PATH_NOT_A_FILE, p.toString(),
+        found.error(PreflightCode.STATE_PATH_NOT_A_FILE, p.toString(),
             p + " exists and is not a regular file (a directory or a symlink).",
             "Remove it, or choose another state path.");
       }
     }
     if (Files.exists(partial, LinkOption.NOFOLLOW_LINKS)) {
-      error(PreflightCode.STATE_PARTIAL_FILE_EXISTS, partial.toString(),
+      found.error(PreflightCode.STATE_PARTIAL_FILE_EXISTS, partial.toString(),
           partial + " exists: an earlier save did not finish, or another one is running.",
           "Make sure no save is running, then delete " + partial + ".");
     }
@@ -387,7 +379,7 @@ final class Preflight {
         Path m = Path.of(memPath).normalize();
         if (m.equals(target.normalize()) || m.equals(partial.normalize())
             || m.equals(manifest.normalize())) {
-          error(PreflightCode.STATE_PATH_IS_GUEST_MEMORY, b.subject(),
+          found.error(PreflightCode.STATE_PATH_IS_GUEST_MEMORY, b.subject(),
               "The state path " + target + " is the RAM file of backend " + b.subject() + ".",
               "Choose another state path.");
         }
@@ -396,14 +388,14 @@ final class Preflight {
     try {
       long usable = Files.getFileStore(dir).getUsableSpace();
       if (usable < expected) {
-        warning(PreflightCode.STATE_FREE_SPACE_LOW, dir.toString(),
+        found.warning(PreflightCode.STATE_FREE_SPACE_LOW, dir.toString(),
             "The state file may need up to " + expected + " bytes and " + dir + " has " + usable
                 + " free. It may still fit (zero pages take little room); if not, the save fails"
                 + " and is rolled back.",
             "Free space in " + dir + ", or keep RAM in place (memory-backend-file,share=on).");
       }
     } catch (IOException e) {
-      warning(PreflightCode.STATE_FREE_SPACE_LOW, dir.toString(),
+      found.warning(PreflightCode.STATE_FREE_SPACE_LOW, dir.toString(),
           "The free space in " + dir + " could not be read: " + e.getMessage(),
           "Check the file system of " + dir + ".");
     }
@@ -418,7 +410,7 @@ final class Preflight {
       Object mode = Files.getAttribute(dir, "unix:mode");
       boolean sticky = mode instanceof Integer && (((Integer) mode) & 01000) != 0;
       if (othersWrite && !sticky) {
-        warning(PreflightCode.STATE_DIRECTORY_SHARED, dir.toString(),
+        found.warning(PreflightCode.STATE_DIRECTORY_SHARED, dir.toString(),
             "Others may write to " + dir + " (" + PosixFilePermissions.toString(perms)
                 + ", no sticky bit) and could swap the state file while it is written.",
             "Keep checkpoints in a directory only the VM's owner can write (chmod 700).");

@@ -71,13 +71,13 @@ import org.jspecify.annotations.Nullable;
  * QEMU before the checkpoint is verified. Not thread-safe; one instance runs once.
  */
 public final class RestoreWorkflow {
-  private static final Duration COMMAND_TIMEOUT = SaveWorkflow.COMMAND_TIMEOUT;
   /**
    * How long, after the connection closed during the load, the events read before the close may
    * take to reach the workflow's waits (they queue behind the listeners' earlier events).
    */
   private static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
 
+  private final WorkflowContext ctx;
   private final QmpClient qmp;
   private final RestoreOptions options;
   private final Deadline deadline;
@@ -93,10 +93,12 @@ public final class RestoreWorkflow {
   private boolean fdsetRemoved;
 
   private RestoreWorkflow(QmpClient qmp, RestoreOptions options) {
+    this.ctx = new WorkflowContext(qmp, options.timeout(), options.phaseTimeout(),
+        options.listener());
     this.qmp = qmp;
     this.options = options;
-    this.deadline = new Deadline(options.timeout(), options.phaseTimeout());
-    this.progress = new Progress(options.listener());
+    this.deadline = ctx.deadline;
+    this.progress = ctx.progress;
     this.source = options.source().toAbsolutePath();
     this.manifestPath = CprManifest.pathFor(source);
   }
@@ -115,12 +117,11 @@ public final class RestoreWorkflow {
   }
 
   private Duration commandTimeout() {
-    return deadline.remaining(COMMAND_TIMEOUT);
+    return ctx.commandTimeout();
   }
 
   private void startPhase(CprPhase phase, String message) {
-    deadline.startPhase();
-    progress.start(phase, message);
+    ctx.startPhase(phase, message);
   }
 
   private CprRestoreResult run() {
@@ -518,9 +519,9 @@ public final class RestoreWorkflow {
       return;
     }
     try {
-      for (FdsetInfo set : qmp.execute(new QueryFdsets(), SaveWorkflow.ROLLBACK_COMMAND_TIMEOUT)) {
+      for (FdsetInfo set : qmp.execute(new QueryFdsets(), WorkflowTimeouts.ROLLBACK_COMMAND)) {
         if (set.fds().stream().anyMatch(fd -> fdsetNote().equals(fd.opaque()))) {
-          qmp.execute(RemoveFd.set(set.fdsetId()), SaveWorkflow.ROLLBACK_COMMAND_TIMEOUT);
+          qmp.execute(RemoveFd.set(set.fdsetId()), WorkflowTimeouts.ROLLBACK_COMMAND);
           progress.progress("removed fd set " + set.fdsetId() + ", added by an add-fd that timed"
               + " out");
         }
@@ -636,7 +637,7 @@ public final class RestoreWorkflow {
       }
       removeFdset(load.fdset);
       closeStateFile();
-      RunState state = VmStatus.settled(qmp, w, deadline.remaining(SaveWorkflow.SETTLE_TIMEOUT));
+      RunState state = VmStatus.settled(qmp, w, deadline.remaining(WorkflowTimeouts.SETTLE));
       progress.finish("completed, the VM is " + state);
       return state;
     } finally {
@@ -691,7 +692,7 @@ public final class RestoreWorkflow {
     }
     fdsetRemoved = true;
     try {
-      qmp.execute(RemoveFd.set(set), SaveWorkflow.ROLLBACK_COMMAND_TIMEOUT);
+      qmp.execute(RemoveFd.set(set), WorkflowTimeouts.ROLLBACK_COMMAND);
     } catch (QmpException e) {
       progress.progress("remove-fd " + set + " failed (harmless): " + e);
     }
@@ -718,34 +719,21 @@ public final class RestoreWorkflow {
   }
 
   private Instant wakeUp() {
-    Instant at;
-    try (EventWait<WakeupEvent> woke = qmp.expectEvent(WakeupEvent.class, e -> true)) {
-      qmp.execute(new SystemWakeup(), commandTimeout());
-      at = woke.await(deadline.remaining(COMMAND_TIMEOUT)).timestamp();
-    }
-    return at;
+    return WorkflowContext.wakeUp(qmp, commandTimeout(), commandTimeout());
   }
 
   private CprRestoreException failure(Exception e) {
-    CprPhase phase = progress.current() != null ? progress.current() : CprPhase.PREPARE;
-    progress.failed(StepFailure.describe(e));
-    boolean interrupted = Thread.interrupted();
-    RunState state = null;
-    try {
-      state = VmStatus.query(qmp, SaveWorkflow.ROLLBACK_COMMAND_TIMEOUT);
-    } catch (QmpException q) {
-      e.addSuppressed(q);
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    Rollback rollback = new Rollback(progress, e);
+    RunState state = rollback.query(qmp);
+    rollback.end();
+    rollback.suppressInto(e); // a failed query-status, under the failure it follows
     String hint = restoreMarked
         ? " The manifest keeps a \"restore started\" mark: if the VM never ran, restore again"
             + " with force(true) into a new QEMU."
         : qemuChanged ? " Start a new QEMU with -incoming defer to try again." : "";
     return new CprRestoreException(
-        "The restore failed: " + StepFailure.sentence(StepFailure.describe(e)) + hint, phase,
+        "The restore failed: " + StepFailure.sentence(StepFailure.describe(e)) + hint,
+        rollback.phase(),
         StepFailure.qemuErrorOf(e), state,
         qemuChanged ? VmRecovery.NEEDS_ATTENTION : VmRecovery.UNTOUCHED, e);
   }

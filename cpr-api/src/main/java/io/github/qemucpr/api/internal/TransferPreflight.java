@@ -38,14 +38,14 @@ final class TransferPreflight {
   /** A Unix socket address holds 108 bytes, with the terminating NUL. */
   static final int MAX_SOCKET_PATH_BYTES = 107;
 
-  private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
   private static final int S_IFMT = 0170000;
   private static final int S_IFSOCK = 0140000;
 
   private final QmpClient qmp;
   private final TransferOptions options;
   private final Deadline deadline;
-  private final List<PreflightItem> items = new ArrayList<>();
+  private final PreflightItems found = new PreflightItems();
+  private final List<PreflightItem> items = found.list();
 
   private TransferPreflight(QmpClient qmp, TransferOptions options, Deadline deadline) {
     this.qmp = qmp;
@@ -59,15 +59,7 @@ final class TransferPreflight {
   }
 
   private Duration timeout() {
-    return deadline.remaining(COMMAND_TIMEOUT);
-  }
-
-  private void error(PreflightCode code, String subject, String message, String fix) {
-    items.add(new PreflightItem(code, Severity.ERROR, subject, message, fix));
-  }
-
-  private void warning(PreflightCode code, String subject, String message, String fix) {
-    items.add(new PreflightItem(code, Severity.WARNING, subject, message, fix));
+    return deadline.remaining(WorkflowTimeouts.COMMAND);
   }
 
   private TransferFacts run() {
@@ -80,7 +72,7 @@ final class TransferPreflight {
     try {
       backends = MemoryInspector.inspect(qmp, this::timeout);
     } catch (QmpException e) {
-      error(PreflightCode.QUERY_FAILED, "query-memdev", "query-memdev failed: " + e.getMessage(),
+      found.error(PreflightCode.QUERY_FAILED, "query-memdev", "query-memdev failed: " + e.getMessage(),
           "Check that QEMU is alive and answers QMP, then run the check again.");
     }
     checkMemory(backends);
@@ -89,7 +81,7 @@ final class TransferPreflight {
     List<String> vfio =
         checks.findVfio("If the VM has VFIO devices, transfer it with QEMU 10.1 or newer.");
     if (!vfio.isEmpty() && !basics.version().isAtLeast(10, 1)) {
-      error(PreflightCode.VFIO_NOT_TRANSFERABLE, String.join(", ", vfio),
+      found.error(PreflightCode.VFIO_NOT_TRANSFERABLE, String.join(", ", vfio),
           "VFIO devices are present, and QEMU " + basics.version() + " cannot hand them over in"
               + " cpr-transfer mode (that came with QEMU 10.1).",
           "Use cpr-reboot with the guest suspended (CprReboot, SuspendPolicy.AUTO), or QEMU 10.1"
@@ -111,14 +103,14 @@ final class TransferPreflight {
       Boolean on =
           qmp.execute(new QomGet("/machine", "aux-ram-share").as(Boolean.class), timeout());
       if (!Boolean.TRUE.equals(on)) {
-        error(PreflightCode.AUX_RAM_SHARE_OFF, "/machine",
+        found.error(PreflightCode.AUX_RAM_SHARE_OFF, "/machine",
             "-machine aux-ram-share is off: the RAM QEMU allocates by itself (firmware, ROMs, video"
                 + " RAM) is private and cannot be handed to the new QEMU.",
             "Start both QEMUs with -machine aux-ram-share=on (the old one must be restarted once"
                 + " for that).");
       }
     } catch (QmpException e) {
-      warning(PreflightCode.QUERY_FAILED, "/machine",
+      found.warning(PreflightCode.QUERY_FAILED, "/machine",
           "The machine's aux-ram-share property could not be read: " + e.getMessage()
               + ". QEMU's own blockers (MIGRATION_BLOCKED) still name private RAM.",
           "Start QEMU with -machine aux-ram-share=on.");
@@ -128,20 +120,20 @@ final class TransferPreflight {
   private void checkMemory(List<MemoryInspector.Backend> backends) {
     for (MemoryInspector.Backend b : backends) {
       if (!b.share()) {
-        error(PreflightCode.MEMORY_NOT_SHARED, b.subject(),
+        found.error(PreflightCode.MEMORY_NOT_SHARED, b.subject(),
             "Backend " + b.subject() + (b.type() != null ? " (" + b.type() + ")" : "")
                 + " is private (share=off), so it cannot be handed to the new QEMU.",
             "Back guest RAM with -object memory-backend-memfd,share=on (or memory-backend-file,"
                 + "share=on) and -machine memory-backend=ID.");
       }
       if (b.qomError() != null) {
-        warning(PreflightCode.MEMORY_UNKNOWN, b.subject(),
+        found.warning(PreflightCode.MEMORY_UNKNOWN, b.subject(),
             "Backend " + b.subject() + " could not be inspected through QOM: " + b.qomError()
                 + ".",
             "Give every memory backend an id (-object memory-backend-memfd,id=...).");
       }
       if (MemoryInspector.FILE_BACKEND.equals(b.type()) && Boolean.TRUE.equals(b.discardData())) {
-        error(PreflightCode.MEMORY_DISCARD_DATA, b.subject(),
+        found.error(PreflightCode.MEMORY_DISCARD_DATA, b.subject(),
             "Backend " + b.subject() + " has discard-data=on: when the old QEMU quits it discards"
                 + " the contents of " + b.memPath() + ", the RAM the new QEMU runs the guest on.",
             "Start QEMU with discard-data=off on this backend.");
@@ -166,7 +158,7 @@ final class TransferPreflight {
       for (int j = i + 1; j < names.size(); j++) {
         Path a = paths.get(names.get(i)).normalize();
         if (a.equals(paths.get(names.get(j)).normalize())) {
-          error(PreflightCode.CHANNEL_PATH_CONFLICT, a.toString(),
+          found.error(PreflightCode.CHANNEL_PATH_CONFLICT, a.toString(),
               "The " + names.get(i) + " and the " + names.get(j) + " are the same path, " + a
                   + ".",
               "Give each socket its own path.");
@@ -176,7 +168,7 @@ final class TransferPreflight {
     String peer = qmp.describePeer();
     paths.forEach((name, p) -> {
       if (p.normalize().toString().equals(peer)) {
-        error(PreflightCode.CHANNEL_PATH_CONFLICT, peer,
+        found.error(PreflightCode.CHANNEL_PATH_CONFLICT, peer,
             "The " + name + " is the source's own QMP socket, " + peer + ".",
             "Give the new QEMU its own sockets.");
       }
@@ -184,7 +176,7 @@ final class TransferPreflight {
 
     Path cpr = options.cprChannel();
     if (!isSocket(cpr)) {
-      error(PreflightCode.CPR_CHANNEL_NOT_LISTENING, cpr.toString(),
+      found.error(PreflightCode.CPR_CHANNEL_NOT_LISTENING, cpr.toString(),
           Files.exists(cpr, LinkOption.NOFOLLOW_LINKS)
               ? cpr + " is not a socket, so no new QEMU listens there for the cpr state."
               : "Nothing listens on the cpr channel " + cpr + ": the new QEMU was not started yet,"
@@ -196,18 +188,18 @@ final class TransferPreflight {
     }
     Path main = options.mainChannel();
     if (Files.exists(main, LinkOption.NOFOLLOW_LINKS) && !isSocket(main)) {
-      error(PreflightCode.CHANNEL_PATH_CONFLICT, main.toString(),
+      found.error(PreflightCode.CHANNEL_PATH_CONFLICT, main.toString(),
           main + " exists and is not a socket: the new QEMU would delete it to listen there.",
           "Remove it, or choose another main channel path.");
     }
     Path target = options.targetQmp();
     if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
       if (!isSocket(target)) {
-        error(PreflightCode.CHANNEL_PATH_CONFLICT, target.toString(),
+        found.error(PreflightCode.CHANNEL_PATH_CONFLICT, target.toString(),
             target + " exists and is not a socket: the new QEMU would delete it for its monitor.",
             "Remove it, or choose another path for the new QEMU's QMP socket.");
       } else if (!target.normalize().toString().equals(peer) && answers(target)) {
-        error(PreflightCode.CHANNEL_PATH_CONFLICT, target.toString(),
+        found.error(PreflightCode.CHANNEL_PATH_CONFLICT, target.toString(),
             "A live monitor already listens on " + target + ": it is not the new QEMU's, which"
                 + " opens its monitor only after it has read the cpr state.",
             "Give the new QEMU a QMP socket path of its own (-qmp unix:PATH,server=on,wait=off).");
@@ -219,14 +211,14 @@ final class TransferPreflight {
   /** Reports what makes {@code path} unusable as a socket path; returns whether it is usable. */
   private boolean checkSocketPath(String name, Path path) {
     if (!path.isAbsolute()) {
-      error(PreflightCode.CHANNEL_PATH_NOT_ABSOLUTE, path.toString(),
+      found.error(PreflightCode.CHANNEL_PATH_NOT_ABSOLUTE, path.toString(),
           "The " + name + " path " + path + " is not absolute.",
           "Give an absolute path, such as " + path.toAbsolutePath() + ", on both sides.");
       return false;
     }
     int bytes = path.toString().getBytes(StandardCharsets.UTF_8).length;
     if (bytes > MAX_SOCKET_PATH_BYTES) {
-      error(PreflightCode.CHANNEL_PATH_TOO_LONG, path.toString(),
+      found.error(PreflightCode.CHANNEL_PATH_TOO_LONG, path.toString(),
           "The " + name + " path is " + bytes + " bytes long; a Unix socket address holds "
               + MAX_SOCKET_PATH_BYTES + ".",
           "Use a shorter path, such as one under /run or /tmp.");
@@ -234,7 +226,7 @@ final class TransferPreflight {
     }
     Path dir = path.getParent();
     if (dir == null || !Files.isDirectory(dir)) {
-      error(PreflightCode.CHANNEL_DIRECTORY_MISSING, String.valueOf(dir),
+      found.error(PreflightCode.CHANNEL_DIRECTORY_MISSING, String.valueOf(dir),
           "The directory " + dir + " of the " + name + " does not exist.",
           "Create it before starting the new QEMU.");
       return false;

@@ -56,11 +56,6 @@ import org.jspecify.annotations.Nullable;
  * stopped the VM. It stops it ({@code STOP}) only once the main channel is connected.
  */
 public final class TransferWorkflow {
-  static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
-  static final Duration ROLLBACK_COMMAND_TIMEOUT = Duration.ofSeconds(15);
-  static final Duration CANCEL_TIMEOUT = Duration.ofSeconds(60);
-  static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(10);
-  static final Duration MIN_QUIT_TIMEOUT = Duration.ofSeconds(10);
   /** Between two attempts to connect to the target's monitor, which appears within milliseconds. */
   private static final Duration CONNECT_RETRY = Duration.ofMillis(5);
   /** The longest a single attempt waits for the target's greeting. */
@@ -71,14 +66,14 @@ public final class TransferWorkflow {
   private static final Set<RunState> HOLDS_VM =
       Set.of(RunState.RUNNING, RunState.PAUSED, RunState.SUSPENDED);
 
+  private final WorkflowContext ctx;
   private final QmpClient qmp;
   private final TransferOptions options;
   private final Deadline deadline;
   private final Progress progress;
 
   // What the transfer has done so far, for the rollback.
-  private @Nullable MigrationMode modeToRestore;
-  private final Map<MigrationCapability, Boolean> capabilitiesToRestore = new LinkedHashMap<>();
+  private final ChangeLog changes;
   private @Nullable MigrationWatcher sourceWatcher;
   private boolean migrateSent;
   private @Nullable MigrationStatus sourceEnd;
@@ -89,10 +84,13 @@ public final class TransferWorkflow {
   private @Nullable Instant targetSeenRunningAt;
 
   private TransferWorkflow(QmpClient qmp, TransferOptions options) {
+    this.ctx = new WorkflowContext(qmp, options.timeout(), options.phaseTimeout(),
+        options.listener());
     this.qmp = qmp;
     this.options = options;
-    this.deadline = new Deadline(options.timeout(), options.phaseTimeout());
-    this.progress = new Progress(options.listener());
+    this.deadline = ctx.deadline;
+    this.progress = ctx.progress;
+    this.changes = new ChangeLog(qmp);
   }
 
   /** The preflight alone; changes nothing. */
@@ -122,13 +120,9 @@ public final class TransferWorkflow {
       @Nullable Duration qemuDowntime) {}
 
   private CprTransferResult run() {
-    progress.start(CprPhase.PREFLIGHT, "checking " + qmp.describePeer());
-    TransferFacts f = TransferPreflight.run(qmp, options, deadline);
-    if (f.report().hasErrors()) {
-      progress.failed(f.report().errors().size() + " error(s)");
-      throw new CprPreflightException(f.report(), f.runState());
-    }
-    progress.finish(f.report().warnings().size() + " warning(s)");
+    TransferFacts f = ctx.preflight(
+        () -> TransferPreflight.run(qmp, options, deadline), TransferFacts::report,
+        TransferFacts::runState);
     RunState before = Objects.requireNonNull(f.runState(), "checked by the preflight");
 
     Outcome outcome;
@@ -151,9 +145,8 @@ public final class TransferWorkflow {
     boolean quit = false;
     if (options.quitSource()) {
       startPhase(CprPhase.QUIT, "quit the source, " + qmp.describePeer());
-      Duration limit = deadline.remaining();
       try {
-        quit(qmp, t, limit.compareTo(MIN_QUIT_TIMEOUT) < 0 ? MIN_QUIT_TIMEOUT : limit, true);
+        quit(qmp, t, ctx.quitTimeout(), true);
       } catch (RuntimeException | Error e) {
         progress.failed(StepFailure.describe(e));
         t.close();
@@ -169,37 +162,25 @@ public final class TransferWorkflow {
   }
 
   private Duration commandTimeout() {
-    return deadline.remaining(COMMAND_TIMEOUT);
+    return ctx.commandTimeout();
   }
 
   private void startPhase(CprPhase phase, String message) {
-    deadline.startPhase();
-    progress.start(phase, message);
+    ctx.startPhase(phase, message);
   }
 
   // ------------------------------------------------------------------ phases
 
   private void prepare(TransferFacts f) {
     startPhase(CprPhase.PREPARE, "mode cpr-transfer and events on the source");
-    MigrationMode modeBefore = f.modeBefore() != null ? f.modeBefore() : MigrationMode.NORMAL;
-    if (!MigrationMode.CPR_TRANSFER.equals(f.modeBefore())) {
-      modeToRestore = modeBefore; // recorded first: a command that times out may still apply
-      qmp.execute(MigrateSetParameters.ofMode(MigrationMode.CPR_TRANSFER), commandTimeout());
-    }
+    changes.setMode(f.modeBefore(), MigrationMode.CPR_TRANSFER, commandTimeout());
     Map<MigrationCapability, Boolean> wanted = new LinkedHashMap<>();
-    if (!Boolean.TRUE.equals(f.capabilities().get(MigrationCapability.EVENTS))) {
-      wanted.put(MigrationCapability.EVENTS, true);
-    }
+    wanted.put(MigrationCapability.EVENTS, true);
     // A QEMU that was itself restored by cpr-reboot still has x-ignore-shared on. cpr-transfer
     // hands RAM over by descriptor and needs it off: the new QEMU starts with it off, and its
     // load fails on the mismatch (the source sees "Broken pipe").
-    if (Boolean.TRUE.equals(f.capabilities().get(MigrationCapability.X_IGNORE_SHARED))) {
-      wanted.put(MigrationCapability.X_IGNORE_SHARED, false);
-    }
-    if (!wanted.isEmpty()) {
-      wanted.forEach((c, on) -> capabilitiesToRestore.put(c, !on)); // first: it may still apply
-      qmp.execute(MigrateSetCapabilities.of(wanted), commandTimeout());
-    }
+    wanted.put(MigrationCapability.X_IGNORE_SHARED, false);
+    changes.setCapabilities(wanted, f.capabilities(), commandTimeout());
     progress.finish("mode cpr-transfer, events on, x-ignore-shared off");
   }
 
@@ -336,7 +317,8 @@ public final class TransferWorkflow {
           info.errorDesc(), null);
     }
     sourceCompleted = true;
-    RunState sourceState = VmStatus.settled(qmp, w, deadline.remaining(SETTLE_TIMEOUT));
+    RunState sourceState =
+        VmStatus.settled(qmp, w, deadline.remaining(WorkflowTimeouts.SETTLE));
     if (!sourceState.equals(RunState.POSTMIGRATE)) {
       throw new StepFailure(
           "the source's migration completed, but its run state is " + sourceState
@@ -417,7 +399,8 @@ public final class TransferWorkflow {
    */
   private static void quit(
       QmpClient source, QmpClient target, Duration timeout, boolean afterTransfer) {
-    Duration query = timeout.compareTo(COMMAND_TIMEOUT) < 0 ? timeout : COMMAND_TIMEOUT;
+    Duration query =
+        timeout.compareTo(WorkflowTimeouts.COMMAND) < 0 ? timeout : WorkflowTimeouts.COMMAND;
     // What a quit that did nothing leaves: as it was for quitSource, moved after a transfer.
     VmRecovery untouched = afterTransfer ? VmRecovery.NEEDS_ATTENTION : VmRecovery.UNTOUCHED;
     String moved = afterTransfer
@@ -460,12 +443,7 @@ public final class TransferWorkflow {
           untouched, location, targetState, null);
     }
     try {
-      try {
-        source.execute(new Quit(), timeout);
-      } catch (QmpConnectionClosedException e) {
-        // QEMU may close the connection before its reply
-      }
-      source.closeFuture().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      WorkflowContext.quitAndAwaitClose(source, timeout);
     } catch (QmpException | TimeoutException | ExecutionException e) {
       throw new CprTransferException(
           "The new QEMU holds the VM, but the source did not quit: " + StepFailure.describe(e)
@@ -493,10 +471,7 @@ public final class TransferWorkflow {
    * returned exception as suppressed.
    */
   private CprTransferException rollback(Throwable failure, RunState before) {
-    CprPhase phase = progress.current() != null ? progress.current() : CprPhase.PREPARE;
-    progress.failed(StepFailure.describe(failure));
-    boolean interrupted = Thread.interrupted(); // the rollback must still talk to QEMU
-    List<Throwable> problems = new ArrayList<>();
+    Rollback rollback = new Rollback(progress, failure);
     MigrationWatcher w = sourceWatcher;
     QmpClient t = target;
     VmLocation location = VmLocation.SOURCE;
@@ -505,23 +480,23 @@ public final class TransferWorkflow {
     try {
       boolean completed = sourceCompleted || MigrationStatus.COMPLETED.equals(sourceEnd);
       if (migrateSent && !completed) {
-        progress.rollbackStep(problems, "cancel the migration on the source",
-            () -> MigrationWatcher.cancelIfActive(qmp, w, ROLLBACK_COMMAND_TIMEOUT,
-                CANCEL_TIMEOUT));
+        rollback.step("cancel the migration on the source",
+            () -> MigrationWatcher.cancelIfActive(qmp, w, WorkflowTimeouts.ROLLBACK_COMMAND,
+                WorkflowTimeouts.CANCEL));
         try {
-          completed = qmp.execute(new QueryMigrate(), ROLLBACK_COMMAND_TIMEOUT).status()
+          completed = qmp.execute(new QueryMigrate(), WorkflowTimeouts.ROLLBACK_COMMAND).status()
               .equals(MigrationStatus.COMPLETED);
         } catch (QmpException e) {
-          problems.add(e);
+          rollback.problem(e);
         }
       }
       boolean targetHoldsVm = false;
       boolean targetLoadFailed = false;
       if (t != null && t.isOpen()) {
         try {
-          targetState = VmStatus.query(t, ROLLBACK_COMMAND_TIMEOUT);
+          targetState = VmStatus.query(t, WorkflowTimeouts.ROLLBACK_COMMAND);
           MigrationStatus incoming =
-              t.execute(new QueryMigrate(), ROLLBACK_COMMAND_TIMEOUT).status();
+              t.execute(new QueryMigrate(), WorkflowTimeouts.ROLLBACK_COMMAND).status();
           targetHoldsVm =
               incoming.equals(MigrationStatus.COMPLETED) && HOLDS_VM.contains(targetState);
           targetLoadFailed =
@@ -534,9 +509,9 @@ public final class TransferWorkflow {
       }
       RunState sourceState = null;
       try {
-        sourceState = VmStatus.settled(qmp, w, SETTLE_TIMEOUT);
+        sourceState = VmStatus.settled(qmp, w, WorkflowTimeouts.SETTLE);
       } catch (QmpException e) {
-        problems.add(e);
+        rollback.problem(e);
       }
 
       if (completed && targetHoldsVm) {
@@ -551,21 +526,12 @@ public final class TransferWorkflow {
             + ": whether the guest ran there is unknown. 'cont' on the source resumes the VM,"
             + " which is safe only if the new QEMU never ran it (both share the guest's RAM).";
       } else {
-        if (!capabilitiesToRestore.isEmpty()) {
-          progress.rollbackStep(problems, "migrate-set-capabilities " + capabilitiesToRestore,
-              () -> qmp.execute(MigrateSetCapabilities.of(capabilitiesToRestore),
-                  ROLLBACK_COMMAND_TIMEOUT));
-        }
-        MigrationMode mode = modeToRestore;
-        if (mode != null) {
-          progress.rollbackStep(problems, "migrate-set-parameters mode " + mode,
-              () -> qmp.execute(MigrateSetParameters.ofMode(mode), ROLLBACK_COMMAND_TIMEOUT));
-        }
+        changes.undo(rollback);
         if (sourceState != null && before.equals(RunState.RUNNING)
             && (sourceState.equals(RunState.PAUSED)
                 || sourceState.equals(RunState.POSTMIGRATE))) {
-          progress.rollbackStep(problems, "cont on the source",
-              () -> qmp.execute(new Cont(), ROLLBACK_COMMAND_TIMEOUT));
+          rollback.step("cont on the source",
+              () -> qmp.execute(new Cont(), WorkflowTimeouts.ROLLBACK_COMMAND));
         }
         if (completed) {
           note = " The new QEMU failed to load the VM and never ran it, so the source resumed it;"
@@ -575,28 +541,17 @@ public final class TransferWorkflow {
         }
       }
     } catch (RuntimeException unexpected) {
-      problems.add(unexpected);
+      rollback.problem(unexpected);
     }
-    RunState after = null;
-    try {
-      after = VmStatus.query(qmp, ROLLBACK_COMMAND_TIMEOUT);
-    } catch (QmpException e) {
-      problems.add(e);
-    }
+    RunState after = rollback.query(qmp);
     if (t != null) {
       t.close(); // the caller connects again when the VM runs there
     }
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-    boolean back = after != null && SaveWorkflow.sameAsBefore(before, after);
-    VmRecovery recovery =
-        location == VmLocation.SOURCE && problems.isEmpty() && back
-            ? VmRecovery.RESTORED
-            : VmRecovery.NEEDS_ATTENTION;
-    progress.rollback(phase, "VM on the " + location.name().toLowerCase(java.util.Locale.ROOT)
-        + ", source " + (after != null ? after : "state unknown") + ", " + recovery
-        + (problems.isEmpty() ? "" : ", " + problems.size() + " rollback step(s) failed"));
+    rollback.end();
+    boolean back = after != null && Rollback.sameAsBefore(before, after);
+    VmRecovery recovery = rollback.recovery(location == VmLocation.SOURCE && back);
+    rollback.report("VM on the " + location.name().toLowerCase(java.util.Locale.ROOT)
+        + ", source " + (after != null ? after : "state unknown"), recovery);
     CprTransferException e =
         new CprTransferException(
             "The transfer failed: " + StepFailure.sentence(StepFailure.describe(failure))
@@ -604,11 +559,10 @@ public final class TransferWorkflow {
                     : location == VmLocation.SOURCE ? " The VM is on the source."
                     : " Which QEMU has the VM is not known.")
                 + note,
-            phase, StepFailure.qemuErrorOf(failure),
+            rollback.phase(), StepFailure.qemuErrorOf(failure),
             location == VmLocation.TARGET ? targetState : after, recovery, location, targetState,
             failure);
-    problems.forEach(e::addSuppressed);
-    return e;
+    return rollback.suppressInto(e);
   }
 
   private static void sleep(Duration d) {

@@ -1,0 +1,107 @@
+package io.github.qemucpr.api.internal;
+
+import io.github.qemucpr.api.CprPhase;
+import io.github.qemucpr.api.VmRecovery;
+import io.github.qemucpr.qmp.QmpClient;
+import io.github.qemucpr.qmp.QmpException;
+import io.github.qemucpr.qmp.command.RunState;
+import java.util.ArrayList;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One rollback after a failure: the rules every workflow's rollback follows, in one place.
+ *
+ * <ul>
+ *   <li>It reports the failure on the phase that failed, and the steps on the same phase.
+ *   <li>It clears the thread's interrupt flag while it runs, since it must still talk to QEMU,
+ *       and sets it again at the end ({@link #end}).
+ *   <li>Every step runs even when an earlier one failed; failures are collected, and end up as
+ *       suppressed exceptions of the workflow's exception ({@link #suppressInto}).
+ *   <li>The VM counts as {@link VmRecovery#RESTORED} only when no step failed and the final run
+ *       state is the one before.
+ * </ul>
+ */
+final class Rollback {
+
+  private final Progress progress;
+  private final CprPhase phase;
+  private final boolean interrupted;
+  private final List<Throwable> problems = new ArrayList<>();
+
+  /** Starts the rollback of {@code failure}: reports it, and clears the interrupt flag. */
+  Rollback(Progress progress, Throwable failure) {
+    this.progress = progress;
+    CprPhase current = progress.current();
+    this.phase = current != null ? current : CprPhase.PREPARE;
+    progress.failed(StepFailure.describe(failure));
+    this.interrupted = Thread.interrupted();
+  }
+
+  /** The phase that failed. */
+  CprPhase phase() {
+    return phase;
+  }
+
+  /** Runs one step and reports it; a failure is collected, and the rollback goes on. */
+  void step(String what, Progress.RollbackStep step) {
+    progress.rollbackStep(problems, what, step);
+  }
+
+  /** Collects a failure met outside a step. */
+  void problem(Throwable t) {
+    problems.add(t);
+  }
+
+  /** Whether every step so far succeeded. */
+  boolean clean() {
+    return problems.isEmpty();
+  }
+
+  /** How many steps failed. */
+  int failures() {
+    return problems.size();
+  }
+
+  /** The run state, asked with a rollback's command timeout; {@code null} (collected) if not. */
+  @Nullable RunState query(QmpClient qmp) {
+    try {
+      return VmStatus.query(qmp, WorkflowTimeouts.ROLLBACK_COMMAND);
+    } catch (QmpException e) {
+      problems.add(e);
+      return null;
+    }
+  }
+
+  /** Sets the thread's interrupt flag again if it was set when the rollback began. */
+  void end() {
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** {@link VmRecovery#RESTORED} when no step failed and {@code back}, else NEEDS_ATTENTION. */
+  VmRecovery recovery(boolean back) {
+    return problems.isEmpty() && back ? VmRecovery.RESTORED : VmRecovery.NEEDS_ATTENTION;
+  }
+
+  /** Reports how the rollback ended: the VM's state, the recovery, and how many steps failed. */
+  void report(String vm, VmRecovery recovery) {
+    progress.rollback(phase, vm + ", " + recovery
+        + (problems.isEmpty() ? "" : ", " + problems.size() + " rollback step(s) failed"));
+  }
+
+  /** Adds every collected failure to {@code e} as suppressed, and returns it. */
+  <E extends Throwable> E suppressInto(E e) {
+    problems.forEach(e::addSuppressed);
+    return e;
+  }
+
+  /** Whether the run state after a rollback is the one before (paused and postmigrate alike). */
+  static boolean sameAsBefore(RunState before, RunState after) {
+    if (before.equals(after)) {
+      return true;
+    }
+    return before.equals(RunState.PAUSED) && after.equals(RunState.POSTMIGRATE);
+  }
+}

@@ -1,0 +1,108 @@
+package io.github.qemucpr.api.internal;
+
+import io.github.qemucpr.api.CprPhase;
+import io.github.qemucpr.api.CprPreflightException;
+import io.github.qemucpr.api.CprProgressListener;
+import io.github.qemucpr.api.PreflightReport;
+import io.github.qemucpr.qmp.EventWait;
+import io.github.qemucpr.qmp.QmpClient;
+import io.github.qemucpr.qmp.QmpConnectionClosedException;
+import io.github.qemucpr.qmp.command.Quit;
+import io.github.qemucpr.qmp.command.RunState;
+import io.github.qemucpr.qmp.command.SystemWakeup;
+import io.github.qemucpr.qmp.event.WakeupEvent;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What one run of a workflow holds and every phase uses: the QMP client, the deadline, the
+ * progress reporting, and the steps that all workflows take alike (the preflight gate, starting a
+ * phase, quitting QEMU, waking a suspended guest).
+ */
+final class WorkflowContext {
+
+  final QmpClient qmp;
+  final Deadline deadline;
+  final Progress progress;
+
+  WorkflowContext(
+      QmpClient qmp,
+      Duration timeout,
+      Duration phaseTimeout,
+      @Nullable CprProgressListener listener) {
+    this.qmp = qmp;
+    this.deadline = new Deadline(timeout, phaseTimeout);
+    this.progress = new Progress(listener);
+  }
+
+  /** The time a command of the normal path may take: what is left, at most 30 s. */
+  Duration commandTimeout() {
+    return deadline.remaining(WorkflowTimeouts.COMMAND);
+  }
+
+  /** Starts a phase: its clock, and its report. */
+  void startPhase(CprPhase phase, String message) {
+    deadline.startPhase();
+    progress.start(phase, message);
+  }
+
+  /**
+   * Runs a preflight as the first phase, and refuses to go on when it found an error.
+   *
+   * @param report the preflight's report, from its facts
+   * @param runState the run state it read, from its facts ({@code null} if it could not)
+   * @throws CprPreflightException when the report has an error; nothing was changed
+   */
+  <F> F preflight(
+      Supplier<F> preflight,
+      Function<F, PreflightReport> report,
+      Function<F, @Nullable RunState> runState) {
+    progress.start(CprPhase.PREFLIGHT, "checking " + qmp.describePeer());
+    F facts = preflight.get();
+    PreflightReport r = report.apply(facts);
+    if (r.hasErrors()) {
+      progress.failed(r.errors().size() + " error(s)");
+      throw new CprPreflightException(r, runState.apply(facts));
+    }
+    progress.finish(r.warnings().size() + " warning(s)");
+    return facts;
+  }
+
+  /** The time a quit gets: what is left, but at least {@link WorkflowTimeouts#MIN_QUIT}. */
+  Duration quitTimeout() {
+    Duration left = deadline.remaining();
+    return left.compareTo(WorkflowTimeouts.MIN_QUIT) < 0 ? WorkflowTimeouts.MIN_QUIT : left;
+  }
+
+  /**
+   * Sends {@code quit} and waits for QEMU to close the connection, within {@code timeout}. QEMU may
+   * close it before it replies, which counts as done.
+   */
+  static void quitAndAwaitClose(QmpClient qmp, Duration timeout)
+      throws TimeoutException, ExecutionException, InterruptedException {
+    try {
+      qmp.execute(new Quit(), timeout);
+    } catch (QmpConnectionClosedException e) {
+      // QEMU may close the connection before its reply
+    }
+    qmp.closeFuture().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * Wakes a suspended guest with {@code system_wakeup} and waits for QEMU's {@code WAKEUP}.
+   *
+   * @return when QEMU says the guest woke
+   */
+  static Instant wakeUp(QmpClient qmp, Duration commandTimeout, Duration eventTimeout) {
+    try (EventWait<WakeupEvent> woke = qmp.expectEvent(WakeupEvent.class, e -> true)) {
+      qmp.execute(new SystemWakeup(), commandTimeout);
+      return woke.await(eventTimeout).timestamp();
+    }
+  }
+}
