@@ -9,6 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
 
+# Run in a mount namespace of our own, when we may: the chroot's bind mounts below then live only
+# as long as this run, even when it is killed, and two runs at once cannot unmount each other's.
+if [ -z "${QEMU_CPR_TEST_NAMESPACE:-}" ] && unshare --mount --propagation private true 2>/dev/null; then
+  export QEMU_CPR_TEST_NAMESPACE=1
+  exec unshare --mount --propagation private bash "$repo/scripts/test.sh" "$@"
+fi
+
 bash scripts/install-qemu.sh --matrix
 if [ -f scripts/build-test-guest.sh ]; then
   bash scripts/build-test-guest.sh >/dev/null
@@ -22,7 +29,8 @@ fi
 echo "QEMU matrix:" >&2
 printf '  %s\n' "${matrix[@]}" >&2
 
-# The chroot's QEMU sees host paths through bind mounts, this checkout included; undone on exit.
+# The chroot's QEMU sees host paths through bind mounts, this checkout included; undone on exit
+# (and gone with the namespace anyway, when there is one).
 trap 'bash scripts/qemu-chroot.sh umount' EXIT
 bash scripts/qemu-chroot.sh mount "$repo"
 
