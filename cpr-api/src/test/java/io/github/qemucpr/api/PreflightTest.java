@@ -204,10 +204,8 @@ class PreflightTest extends FakeQemuTest {
 
   @Test
   void ramKeptInTmpfsIsAWarningThatAHostRebootLosesIt() throws Exception {
-    Path shm = Path.of("/dev/shm");
-    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(shm)
-        && "tmpfs".equals(Files.getFileStore(shm).type()), "/dev/shm is tmpfs on Linux");
-    Path ram = Files.createTempFile(shm, "preflight-test-", ".ram");
+    Path shm = TestDirs.inTmpfs();
+    Path ram = Files.createFile(shm.resolve("preflight-test.ram"));
     try {
       qemu.memdevs.clear();
       qemu.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, ram));
@@ -217,15 +215,23 @@ class PreflightTest extends FakeQemuTest {
       assertThat(item.message()).contains(ram.toString(), "tmpfs", "reboot");
       assertThat(report.hasErrors()).isFalse();
     } finally {
-      Files.delete(ram);
+      TestDirs.delete(shm);
     }
   }
 
   @Test
-  void ramKeptOnADiskIsNoConcern() {
-    org.junit.jupiter.api.Assumptions.assumeFalse(
-        List.of("tmpfs", "ramfs").contains(fileSystemOf(ramFile)), "the temp dir is on a disk");
-    assertThat(check().items()).noneMatch(i -> i.code() == PreflightCode.MEMORY_LOST_ON_HOST_REBOOT);
+  void ramKeptOnADiskIsNoConcern() throws Exception {
+    Path disk = TestDirs.onDisk();
+    try {
+      Path ram = Files.createFile(disk.resolve("ram0.img"));
+      assertThat(fileSystemOf(ram)).isNotIn("tmpfs", "ramfs");
+      qemu.memdevs.clear();
+      qemu.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, ram));
+      assertThat(check().items())
+          .noneMatch(i -> i.code() == PreflightCode.MEMORY_LOST_ON_HOST_REBOOT);
+    } finally {
+      TestDirs.delete(disk);
+    }
   }
 
   private static String fileSystemOf(Path p) {

@@ -696,14 +696,22 @@ class RestoreTest extends FakeQemuTest {
 
   @Test
   void ramOnADiskMayHaveAnotherDeviceNumberAfterAHostReboot() throws Exception {
-    CprManifest.RamFile now = identityOf(ramFile);
-    writeCheckpoint(List.of("events", "x-ignore-shared"),
-        List.of(new CprManifest.RamBackend("ram0", "memory-backend-file", RAM, ramFile.toString(),
-            true, true, new CprManifest.RamFile(now.fileSystem(), now.device() + 1, now.inode(),
-                now.size(), null, now.modifiedAt(), "an-earlier-boot"))),
-        false, RunState.RUNNING, null, null);
-    org.junit.jupiter.api.Assumptions.assumeFalse(now.fileSystem().equals("tmpfs"));
-    assertThat(restore().run().runState()).isEqualTo(RunState.RUNNING);
+    Path disk = TestDirs.onDisk();
+    try {
+      Path ram = Files.createFile(disk.resolve("ram0.img"));
+      qemu.memdevs.clear();
+      qemu.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, ram));
+      CprManifest.RamFile now = identityOf(ram);
+      assertThat(now.fileSystem()).isNotIn("tmpfs", "ramfs");
+      writeCheckpoint(List.of("events", "x-ignore-shared"),
+          List.of(new CprManifest.RamBackend("ram0", "memory-backend-file", RAM, ram.toString(),
+              true, true, new CprManifest.RamFile(now.fileSystem(), now.device() + 1, now.inode(),
+                  now.size(), null, now.modifiedAt(), "an-earlier-boot"))),
+          false, RunState.RUNNING, null, null);
+      assertThat(restore().run().runState()).isEqualTo(RunState.RUNNING);
+    } finally {
+      TestDirs.delete(disk);
+    }
   }
 
   @Test

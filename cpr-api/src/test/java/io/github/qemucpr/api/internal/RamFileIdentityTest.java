@@ -3,6 +3,7 @@ package io.github.qemucpr.api.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.qemucpr.api.CprManifest;
+import io.github.qemucpr.api.TestDirs;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -175,31 +176,33 @@ class RamFileIdentityTest {
 
   @Test
   void withoutASampleAFileOnADiskStillFallsBackToItsModificationTime() throws Exception {
-    Path ram = ramWithData();
-    CprManifest.RamFile now = MemoryInspector.identify(ram);
-    org.junit.jupiter.api.Assumptions.assumeFalse(MemoryInspector.isVolatile(now.fileSystem()),
-        "the temp directory is on " + now.fileSystem() + ", not on a disk");
-    // A manifest from before the sample, or a file the save could not read.
-    CprManifest.RamFile saved = new CprManifest.RamFile(now.fileSystem(), now.device(),
-        now.inode(), now.size(), null, now.modifiedAt().minusSeconds(3), now.hostBootId());
-    assertThat(MemoryInspector.differences(saved, ram.toString(), now.hostBootId()))
-        .contains("inode").contains("modified since");
+    Path disk = TestDirs.onDisk();
+    try {
+      Path ram = disk.resolve("vm.ram");
+      Files.write(ram, new byte[64 * MemoryInspector.SAMPLE_PAGE_SIZE]);
+      CprManifest.RamFile now = MemoryInspector.identify(ram);
+      assertThat(MemoryInspector.isVolatile(now.fileSystem())).isFalse();
+      // A manifest from before the sample, or a file the save could not read.
+      CprManifest.RamFile saved = new CprManifest.RamFile(now.fileSystem(), now.device(),
+          now.inode(), now.size(), null, now.modifiedAt().minusSeconds(3), now.hostBootId());
+      assertThat(MemoryInspector.differences(saved, ram.toString(), now.hostBootId()))
+          .contains("inode").contains("modified since");
+    } finally {
+      TestDirs.delete(disk);
+    }
   }
 
-  /** tmpfs never gives a new file an inode it gave before within a boot: the time is not needed. */
   @Test
   void withoutASampleAFileInTmpfsIsKnownByItsInode() throws Exception {
-    Path shm = Path.of("/dev/shm");
-    org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(shm)
-        && "tmpfs".equals(MemoryInspector.fileSystemOf(shm)));
-    Path ram = Files.createTempFile(shm, "ram-identity-", ".img");
+    Path shm = TestDirs.inTmpfs();
+    Path ram = Files.createFile(shm.resolve("ram-identity.img"));
     try {
       CprManifest.RamFile now = MemoryInspector.identify(ram);
       CprManifest.RamFile saved = new CprManifest.RamFile("tmpfs", now.device(), now.inode(),
           now.size(), null, now.modifiedAt().minusSeconds(3), now.hostBootId());
       assertThat(MemoryInspector.differences(saved, ram.toString(), now.hostBootId())).isNull();
     } finally {
-      Files.delete(ram);
+      TestDirs.delete(shm);
     }
   }
 }
