@@ -527,6 +527,38 @@ class SaveTest extends FakeQemuTest {
     assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
   }
 
+  /**
+   * QEMU floods MIGRATION statuses, completes and dies, while a slow progress listener holds up the
+   * save's thread: the save's event queue overflows and loses the 'completed'. QEMU gone with no
+   * final status seen is then no proof that the migration failed, and the state file, which may
+   * be the VM's only complete state, stays.
+   */
+  @Test
+  void qemuDyingAfterAFloodThatOverflowedTheSavesEventQueueLeavesTheStateFile() throws Exception {
+    qemu.migrate = (q, r, x) -> {
+      q.startMigration(x);
+      for (int i = 0; i < io.github.qemucpr.qmp.EventQueue.CAPACITY + 10; i++) {
+        x.event("MIGRATION", "{\"status\": \"active\"}");
+      }
+      q.endMigration(x, "completed", null);
+      x.disconnect();
+    };
+    CprSaveException e = catchThrowableOfType(CprSaveException.class,
+        () -> CprReboot.save(qmp).to(stateFile).progressListener(ev -> {
+          if (ev.message().startsWith("migration ")) {
+            try { // a listener writing to a slow sink, until the client has read all QEMU sent
+              qmp.closeFuture().get(10, TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+              // the assertions below tell
+            }
+          }
+        }).run());
+    assertThat(e).isNotNull();
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(stateDirectory()).as(e.getMessage()).containsExactly("vm.state.partial");
+    assertThat(e).hasMessageContaining("may be the VM's only complete state");
+  }
+
   @Test
   void aFailingAddFdLeavesNothingBehind() {
     qemu.on("add-fd", Responders.error("GenericError", "No file descriptor supplied"));

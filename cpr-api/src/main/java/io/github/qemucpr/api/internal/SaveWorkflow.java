@@ -816,10 +816,14 @@ public final class SaveWorkflow {
     if (saidCompleted) {
       return Completion.COMPLETED;
     }
-    if (end != null || !qmp.isOpen()) {
-      // QEMU said how it ended, or it is gone and its last events (which the watcher reads up
-      // to the close) had no 'completed'.
-      return Completion.NOT_COMPLETED;
+    if (end != null) {
+      return Completion.NOT_COMPLETED; // QEMU said how it ended
+    }
+    if (!qmp.isOpen()) {
+      // QEMU is gone. Its last events, which the watcher reads up to the close, had no
+      // 'completed': unless some were lost, then it may have completed all the same.
+      MigrationWatcher w = watcher;
+      return w != null && w.eventsLost() ? Completion.UNKNOWN : Completion.NOT_COMPLETED;
     }
     return Completion.UNKNOWN;
   }
@@ -885,6 +889,13 @@ public final class SaveWorkflow {
   private String unknownStateNote(@Nullable RunState state, @Nullable MigrationStatus end) {
     StateFiles.PartialFile file = partial;
     Path kept = stateCommitted || file == null ? target : file.path();
+    if (state == null && !qmp.isOpen()) {
+      return " QEMU is gone, and it sent more MIGRATION events than the save could hold, so"
+          + " whether the migration completed is not known: " + kept + " was kept, as it may be"
+          + " the VM's only complete state. Start QEMU again with the same arguments plus"
+          + " -incoming defer and restore from " + kept + " (QEMU refuses to load an incomplete"
+          + " state); if it refuses, delete the file.";
+    }
     return " Whether the migration completed is not known (run state "
         + (state != null ? state : "unknown") + ", migration " + (end != null ? end : "unknown")
         + "), so " + kept + " was kept and the VM left as it is. If QEMU reports the migration"
