@@ -525,6 +525,9 @@ class SaveTest extends FakeQemuTest {
     assertThat(stateDirectory()).as("the complete state of a VM whose QEMU is gone: %s",
         e.getMessage()).containsAnyOf("vm.state", "vm.state.partial");
     assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(e).hasMessageContaining("QEMU is gone")
+        .hasMessageContaining("complete state was kept in " + stateFile)
+        .hasMessageNotContaining("quit this QEMU");
   }
 
   /**

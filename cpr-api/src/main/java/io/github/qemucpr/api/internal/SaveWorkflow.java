@@ -881,9 +881,10 @@ public final class SaveWorkflow {
     Path kept = stateCommitted || file == null ? target : file.path();
     return " The migration had completed and the VM does not run again in this QEMU (" + why
         + "), so its complete state was kept in " + kept
-        + (checkpoint ? " with its manifest" : " (without a manifest)") + ": quit this QEMU"
-        + " without resuming it, start QEMU again with the same arguments plus -incoming defer,"
-        + " and restore from " + kept + ".";
+        + (checkpoint ? " with its manifest" : " (without a manifest)") + ": "
+        + (qmp.isOpen() ? "quit this QEMU without resuming it, start" : "start")
+        + " QEMU again with the same arguments plus -incoming defer, and restore from " + kept
+        + ".";
   }
 
   private String unknownStateNote(@Nullable RunState state, @Nullable MigrationStatus end) {
