@@ -127,6 +127,55 @@ class CprRollbackIT {
     }
   }
 
+  /**
+   * The guest suspends itself (here through its agent, as rtcwake or a hostile guest would from
+   * inside) after the save's preflight read "running", and the save, which did not suspend it,
+   * then fails after the migration completed. QEMU 10.0 aborts on 'cont' to this postmigrate VM
+   * ("invalid runstate transition: 'postmigrate' -> 'suspended'"): the rollback must not send it.
+   */
+  @Test
+  void aGuestThatSuspendedItselfAfterThePreflightNeverGetsContAfterACompletedMigration()
+      throws Exception {
+    Path state = dir.resolve("vm.state");
+    try (TestGuest guest = TestGuest.boot();
+        QmpClient qmp = guest.connectQmp();
+        GuestAgentClient qga = guest.connectAgent()) {
+      CountDownLatch suspended = new CountDownLatch(1);
+      CprProgressListener blockTheRename = blockTheRenameOnto(state);
+      CprSaveException e;
+      try (Subscription s = qmp.subscribe(ev -> {
+        if (ev instanceof SuspendEvent) {
+          suspended.countDown();
+        }
+      })) {
+        e = catchThrowableOfType(CprSaveException.class,
+            () -> CprReboot.save(qmp).to(state).progressListener(ev -> {
+              if (ev.phase() == CprPhase.PREFLIGHT
+                  && ev.kind() == CprProgressEvent.Kind.FINISHED) {
+                qga.executeAsync(new io.github.qemucpr.qga.command.GuestSuspendRam(),
+                    Duration.ofSeconds(30));
+                try {
+                  assertThat(suspended.await(60, TimeUnit.SECONDS)).as("the guest suspends")
+                      .isTrue();
+                } catch (InterruptedException x) {
+                  Thread.currentThread().interrupt();
+                }
+              }
+              blockTheRename.onProgress(ev);
+            }).run());
+      }
+      assertThat(e).isNotNull();
+      assertThat(e.phase()).isEqualTo(CprPhase.PERSIST);
+      assertThat(guest.isAlive()).as("no 'cont': QEMU 10.0 aborts on it " + e).isTrue();
+      assertThat(runState(qmp)).isEqualTo(RunState.POSTMIGRATE);
+      assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+      assertThat(e).hasMessageContaining("the guest suspended itself during the save")
+          .hasMessageContaining("kept in " + state + ".partial");
+      assertThat(dir.resolve("vm.state.partial")).isNotEmptyFile();
+      quit(qmp);
+    }
+  }
+
   /** Quits QEMU through QMP, whose connection closes on the way. */
   private static void quit(QmpClient qmp) {
     try {
