@@ -266,6 +266,44 @@ class CprRollbackIT {
     return files;
   }
 
+  /**
+   * As on a systemd guest, where qemu-ga's {@code systemctl suspend} returns once logind has
+   * queued the suspend: the agent is free again and answers ping at once, and the suspend lands
+   * seconds later. Here pm-suspend queues the real one in the background and returns. An answered
+   * ping after a suspend timeout is no proof that no suspend lands: the rollback must not report
+   * RESTORED.
+   */
+  @Test
+  void aSuspendQueuedInTheGuestAfterTheTimeoutIsNotReportedRestored() throws Exception {
+    try (TestGuest guest = TestGuest.boot();
+        QmpClient qmp = guest.connectQmp();
+        GuestAgentClient qga = guest.connectAgent()) {
+      ExecResult queued = qga.run("/bin/sh", List.of("-c",
+          "mv /usr/sbin/pm-suspend /usr/sbin/pm-suspend.real"
+              + " && printf '#!/bin/sh\\n(sleep 4; exec /usr/sbin/pm-suspend.real)"
+              + " </dev/null >/dev/null 2>&1 &\\n' > /usr/sbin/pm-suspend"
+              + " && chmod 755 /usr/sbin/pm-suspend"),
+          Duration.ofSeconds(60));
+      assertThat(queued.exitCode()).as(queued.toString()).isZero();
+      CountDownLatch suspended = new CountDownLatch(1);
+      CprSaveException e;
+      try (Subscription s = qmp.subscribe(ev -> {
+        if (ev instanceof SuspendEvent) {
+          suspended.countDown();
+        }
+      })) {
+        e = catchThrowableOfType(CprSaveException.class,
+            () -> CprReboot.save(qmp).to(dir.resolve("vm.state")).guestAgent(qga)
+                .suspendPolicy(SuspendPolicy.ALWAYS).suspendTimeout(Duration.ofSeconds(1)).run());
+        assertThat(e.phase()).isEqualTo(CprPhase.SUSPEND);
+        assertThat(suspended.await(60, TimeUnit.SECONDS)).as("the queued suspend lands").isTrue();
+      }
+      assertThat(runState(qmp)).isEqualTo(RunState.SUSPENDED);
+      assertThat(e.recovery()).as(e.toString()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+      assertThat(e).hasMessageContaining("the guest may still suspend");
+    }
+  }
+
   @Test
   void aGuestWhoseSuspendLandsAfterTheTimeoutIsWokenBeforeTheRollbackEnds() throws Exception {
     try (TestGuest guest = TestGuest.boot();
