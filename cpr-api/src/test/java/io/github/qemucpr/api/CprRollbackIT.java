@@ -193,12 +193,15 @@ class CprRollbackIT {
       try (QmpClient qmp = guest.connectQmp(); GuestAgentClient qga = guest.connectAgent()) {
         Thread saver = Thread.currentThread();
         CprSaveException e;
-        // Subscribed before the save, this listener sees 'completed' before the save's own wait
-        // does, and interrupts the save right then: the normal path never takes the event.
-        try (Subscription interruptOnCompleted = qmp.subscribe(ev -> {
-          if (ev instanceof MigrationEvent m && MigrationStatus.COMPLETED.equals(m.status())) {
+        // Registered before the save, this wait sees 'completed' on the reader thread before the
+        // save's own event queue does (a listener would see it only after), and interrupts the
+        // save right then: the normal path never takes the event.
+        try (var interruptOnCompleted = qmp.expectEvent(MigrationEvent.class, m -> {
+          boolean completed = MigrationStatus.COMPLETED.equals(m.status());
+          if (completed) {
             saver.interrupt();
           }
+          return completed;
         })) {
           e = catchThrowableOfType(CprSaveException.class,
               () -> CprReboot.save(qmp).to(state).guestAgent(qga)
