@@ -667,6 +667,33 @@ class SaveTest extends FakeQemuTest {
     }
   }
 
+  /**
+   * A guest that suspends itself after the preflight would take a guest-suspend-ram only once
+   * woken, and so suspend again after the rollback woke it: it gets no request, and is left as it
+   * is.
+   */
+  @Test
+  void aGuestThatSuspendedItselfAfterThePreflightIsNotAskedToSuspendNorWoken() throws Exception {
+    try (FakeGuestAgent agent = FakeGuestAgent.start();
+        GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
+      CprSaveException e = catchThrowableOfType(CprSaveException.class,
+          () -> CprReboot.save(qmp).to(stateFile).guestAgent(qga)
+              .suspendPolicy(SuspendPolicy.ALWAYS).suspendTimeout(Duration.ofMillis(300))
+              .progressListener(ev -> {
+                if (ev.phase() == CprPhase.PREFLIGHT
+                    && ev.kind() == CprProgressEvent.Kind.FINISHED) {
+                  qemu.suspendGuest(); // S3 from inside, just after the preflight
+                }
+              }).run());
+      assertThat(e.phase()).isEqualTo(CprPhase.SUSPEND);
+      assertThat(agent.commands()).doesNotContain("guest-suspend-ram");
+      assertThat(qemu.commands()).doesNotContain("system_wakeup");
+      assertThat(e).hasMessageContaining("suspended itself after the preflight");
+      assertThat(e.vmState()).isEqualTo(RunState.SUSPENDED);
+      assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    }
+  }
+
   @Test
   void aGuestThatSuspendsTooLateIsWokenUp() {
     try (FakeGuestAgent agent = FakeGuestAgent.start();

@@ -30,10 +30,13 @@ final class GuestSleepWatch implements AutoCloseable {
     this.wakeups = qmp.openEventQueue(WakeupEvent.class);
   }
 
-  /** Whether a {@code SUSPEND} came since the watch was opened (or may have: events were lost). */
-  boolean suspendSeen() {
+  /**
+   * How many {@code SUSPEND} events came since the watch was opened; {@link Long#MAX_VALUE} once
+   * events were lost (any number may have come).
+   */
+  long suspendCount() {
     takeQueued();
-    return lost || suspendCount > 0;
+    return lost ? Long.MAX_VALUE : suspendCount;
   }
 
   /**

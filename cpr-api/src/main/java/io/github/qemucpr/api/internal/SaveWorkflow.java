@@ -100,6 +100,8 @@ public final class SaveWorkflow {
   private @Nullable CompletableFuture<?> fdsetRemoval;
   private @Nullable MigrationWatcher watcher;
   private @Nullable GuestSleepWatch sleepWatch;
+  /** How many {@code SUSPEND} events the watch had counted when the save asked for its own. */
+  private long suspendsBeforeRequest;
   /** Why the rollback could not confirm that a suspend request is over; {@code null} if it could. */
   private @Nullable String suspendUnsettled;
   private boolean migrateSent;
@@ -200,6 +202,14 @@ public final class SaveWorkflow {
     startPhase(CprPhase.SUSPEND, "guest-suspend-ram through the guest agent");
     Duration limit = deadline.remaining(options.suspendTimeout());
     try (EventWait<SuspendEvent> suspended = qmp.expectEvent(SuspendEvent.class, e -> true)) {
+      // A guest that went to sleep on its own since the preflight gets no request: its agent
+      // would take it only once woken, and then suspend the guest after the rollback's wake-up.
+      if (guestMaySleep()) {
+        throw new StepFailure("the guest suspended itself after the preflight (QEMU reported"
+            + " SUSPEND): it was not asked to suspend again and is left as it is; save again"
+            + " once it runs", null, null);
+      }
+      suspendsBeforeRequest = suspendCount();
       suspendRequested = true;
       // The agent cannot answer from a suspended guest, so its client waits out a no-reply window
       // before it calls the command accepted. The SUSPEND event ends the wait sooner; an error
@@ -550,6 +560,7 @@ public final class SaveWorkflow {
       } catch (QmpException e) {
         problems.add(e);
       }
+      // Suspended now: the request landed (the save sends none to a guest that slept already).
       if (!suspendSettled && RunState.SUSPENDED.equals(state)) {
         suspendSettled = true; // the late suspend landed: the guest is woken below
         suspendUnsettled = null;
@@ -769,12 +780,17 @@ public final class SaveWorkflow {
   }
 
   /**
-   * Whether a {@code SUSPEND} came during the save although the suspend phase did not see one in
-   * time: the late suspend landed (and the guest woke again, or it would be suspended now).
+   * Whether a {@code SUSPEND} came after the save's request although the suspend phase did not see
+   * one in time: the late suspend landed (and the guest woke again, or it would be suspended now).
    */
   private boolean suspendLandedUnseen() {
+    return suspendCount() > suspendsBeforeRequest;
+  }
+
+  /** The {@code SUSPEND} events counted since the save began; all of them if some were lost. */
+  private long suspendCount() {
     GuestSleepWatch w = sleepWatch;
-    return w != null && w.suspendSeen();
+    return w == null ? 0 : w.suspendCount();
   }
 
   /**
