@@ -683,6 +683,8 @@ class SaveTest extends FakeQemuTest {
                 if (ev.phase() == CprPhase.PREFLIGHT
                     && ev.kind() == CprProgressEvent.Kind.FINISHED) {
                   qemu.suspendGuest(); // S3 from inside, just after the preflight
+                  // A round trip, so that the client has read the SUSPEND before the save goes on.
+                  qmp.execute(new io.github.qemucpr.qmp.command.QueryStatus());
                 }
               }).run());
       assertThat(e.phase()).isEqualTo(CprPhase.SUSPEND);
