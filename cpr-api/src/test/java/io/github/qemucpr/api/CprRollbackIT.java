@@ -127,6 +127,55 @@ class CprRollbackIT {
     }
   }
 
+  /**
+   * The guest suspends itself (here through its agent, as rtcwake or a hostile guest would from
+   * inside) after the save's preflight read "running", and the save, which did not suspend it,
+   * then fails after the migration completed. QEMU 10.0 aborts on 'cont' to this postmigrate VM
+   * ("invalid runstate transition: 'postmigrate' -> 'suspended'"): the rollback must not send it.
+   */
+  @Test
+  void aGuestThatSuspendedItselfAfterThePreflightNeverGetsContAfterACompletedMigration()
+      throws Exception {
+    Path state = dir.resolve("vm.state");
+    try (TestGuest guest = TestGuest.boot();
+        QmpClient qmp = guest.connectQmp();
+        GuestAgentClient qga = guest.connectAgent()) {
+      CountDownLatch suspended = new CountDownLatch(1);
+      CprProgressListener blockTheRename = blockTheRenameOnto(state);
+      CprSaveException e;
+      try (Subscription s = qmp.subscribe(ev -> {
+        if (ev instanceof SuspendEvent) {
+          suspended.countDown();
+        }
+      })) {
+        e = catchThrowableOfType(CprSaveException.class,
+            () -> CprReboot.save(qmp).to(state).progressListener(ev -> {
+              if (ev.phase() == CprPhase.PREFLIGHT
+                  && ev.kind() == CprProgressEvent.Kind.FINISHED) {
+                qga.executeAsync(new io.github.qemucpr.qga.command.GuestSuspendRam(),
+                    Duration.ofSeconds(30));
+                try {
+                  assertThat(suspended.await(60, TimeUnit.SECONDS)).as("the guest suspends")
+                      .isTrue();
+                } catch (InterruptedException x) {
+                  Thread.currentThread().interrupt();
+                }
+              }
+              blockTheRename.onProgress(ev);
+            }).run());
+      }
+      assertThat(e).isNotNull();
+      assertThat(e.phase()).isEqualTo(CprPhase.PERSIST);
+      assertThat(guest.isAlive()).as("no 'cont': QEMU 10.0 aborts on it " + e).isTrue();
+      assertThat(runState(qmp)).isEqualTo(RunState.POSTMIGRATE);
+      assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+      assertThat(e).hasMessageContaining("the guest suspended itself during the save")
+          .hasMessageContaining("kept in " + state + ".partial");
+      assertThat(dir.resolve("vm.state.partial")).isNotEmptyFile();
+      quit(qmp);
+    }
+  }
+
   /** Quits QEMU through QMP, whose connection closes on the way. */
   private static void quit(QmpClient qmp) {
     try {
@@ -144,12 +193,15 @@ class CprRollbackIT {
       try (QmpClient qmp = guest.connectQmp(); GuestAgentClient qga = guest.connectAgent()) {
         Thread saver = Thread.currentThread();
         CprSaveException e;
-        // Subscribed before the save, this listener sees 'completed' before the save's own wait
-        // does, and interrupts the save right then: the normal path never takes the event.
-        try (Subscription interruptOnCompleted = qmp.subscribe(ev -> {
-          if (ev instanceof MigrationEvent m && MigrationStatus.COMPLETED.equals(m.status())) {
+        // Registered before the save, this wait sees 'completed' on the reader thread before the
+        // save's own event queue does (a listener would see it only after), and interrupts the
+        // save right then: the normal path never takes the event.
+        try (var interruptOnCompleted = qmp.expectEvent(MigrationEvent.class, m -> {
+          boolean completed = MigrationStatus.COMPLETED.equals(m.status());
+          if (completed) {
             saver.interrupt();
           }
+          return completed;
         })) {
           e = catchThrowableOfType(CprSaveException.class,
               () -> CprReboot.save(qmp).to(state).guestAgent(qga)
@@ -215,6 +267,44 @@ class CprRollbackIT {
       }
     }
     return files;
+  }
+
+  /**
+   * As on a systemd guest, where qemu-ga's {@code systemctl suspend} returns once logind has
+   * queued the suspend: the agent is free again and answers ping at once, and the suspend lands
+   * seconds later. Here pm-suspend queues the real one in the background and returns. An answered
+   * ping after a suspend timeout is no proof that no suspend lands: the rollback must not report
+   * RESTORED.
+   */
+  @Test
+  void aSuspendQueuedInTheGuestAfterTheTimeoutIsNotReportedRestored() throws Exception {
+    try (TestGuest guest = TestGuest.boot();
+        QmpClient qmp = guest.connectQmp();
+        GuestAgentClient qga = guest.connectAgent()) {
+      ExecResult queued = qga.run("/bin/sh", List.of("-c",
+          "mv /usr/sbin/pm-suspend /usr/sbin/pm-suspend.real"
+              + " && printf '#!/bin/sh\\n(sleep 4; exec /usr/sbin/pm-suspend.real)"
+              + " </dev/null >/dev/null 2>&1 &\\n' > /usr/sbin/pm-suspend"
+              + " && chmod 755 /usr/sbin/pm-suspend"),
+          Duration.ofSeconds(60));
+      assertThat(queued.exitCode()).as(queued.toString()).isZero();
+      CountDownLatch suspended = new CountDownLatch(1);
+      CprSaveException e;
+      try (Subscription s = qmp.subscribe(ev -> {
+        if (ev instanceof SuspendEvent) {
+          suspended.countDown();
+        }
+      })) {
+        e = catchThrowableOfType(CprSaveException.class,
+            () -> CprReboot.save(qmp).to(dir.resolve("vm.state")).guestAgent(qga)
+                .suspendPolicy(SuspendPolicy.ALWAYS).suspendTimeout(Duration.ofSeconds(1)).run());
+        assertThat(e.phase()).isEqualTo(CprPhase.SUSPEND);
+        assertThat(suspended.await(60, TimeUnit.SECONDS)).as("the queued suspend lands").isTrue();
+      }
+      assertThat(runState(qmp)).isEqualTo(RunState.SUSPENDED);
+      assertThat(e.recovery()).as(e.toString()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+      assertThat(e).hasMessageContaining("the guest may still suspend");
+    }
   }
 
   @Test

@@ -360,6 +360,32 @@ class SaveTest extends FakeQemuTest {
     assertTheStateIsKeptAsACheckpointAndQemuNeverGotCont(e);
   }
 
+  /**
+   * A guest that suspends itself (S3 from inside, e.g. a hostile guest looping on rtcwake) between
+   * the preflight and {@code migrate} is migrated suspended. When the completion is then learned
+   * of only in the rollback (events dropped, a timeout), the rollback must not send {@code cont}:
+   * on a postmigrate VM whose guest was suspended it aborts QEMU 10.0.
+   */
+  @Test
+  void aGuestThatSuspendedItselfBeforeMigrateNeverGetsContAfterACompletedMigration()
+      throws Exception {
+    FakeQemu.Script silently = FakeQemu.completesSilently();
+    qemu.migrate = (q, r, x) -> {
+      q.suspendGuest(); // the guest enters S3 on its own just before QEMU starts the migration
+      silently.run(q, r, x);
+    };
+    CprSaveException e = catchThrowableOfType(CprSaveException.class,
+        () -> save().phaseTimeout(PHASE_TIMEOUT).run());
+    assertThat(e).isNotNull();
+    assertThat(qemu.aborted)
+        .as("'cont' after a completed migration of a suspended guest aborts QEMU 10.0").isFalse();
+    assertThat(qemu.commandsAfter("migrate")).doesNotContain("cont");
+    assertThat(e.vmState()).isEqualTo(RunState.POSTMIGRATE);
+    assertThat(stateDirectory()).contains("vm.state");
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(e).hasMessageContaining("the guest suspended itself during the save");
+  }
+
   @Test
   void aSaveInterruptedAfterTheMigrationCompletedKeepsTheSuspendedGuestsState() throws Exception {
     qemu.migrate = FakeQemu.completesSilently();
@@ -471,6 +497,71 @@ class SaveTest extends FakeQemuTest {
         .isEqualTo(java.nio.file.Files.size(stateFile));
   }
 
+  /**
+   * QEMU completes the migration and dies at once (crash, OOM killer), and a user's listener is
+   * slow for a moment. The save's own wait must not depend on listeners: it used to get the
+   * completed event behind the slow listener, after the close, call the migration not completed
+   * and delete the .partial, which held the complete state (issue 11, item 4).
+   */
+  @Test
+  void qemuDyingRightAfterCompletedKeepsTheCompleteStateEvenBehindASlowListener()
+      throws Exception {
+    qmp.subscribe(ev -> {
+      if (ev instanceof io.github.qemucpr.qmp.event.MigrationEvent) {
+        try {
+          Thread.sleep(700); // a user's listener logging to a slow sink
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    });
+    FakeQemu.Script complete = FakeQemu.complete();
+    qemu.migrate = (q, r, x) -> {
+      complete.run(q, r, x);
+      x.disconnect(); // QEMU dies right after 'completed'
+    };
+    CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
+    assertThat(e).isNotNull();
+    assertThat(stateDirectory()).as("the complete state of a VM whose QEMU is gone: %s",
+        e.getMessage()).containsAnyOf("vm.state", "vm.state.partial");
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(e).hasMessageContaining("QEMU is gone")
+        .hasMessageContaining("complete state was kept in " + stateFile)
+        .hasMessageNotContaining("quit this QEMU");
+  }
+
+  /**
+   * QEMU floods MIGRATION statuses, completes and dies, while a slow progress listener holds up the
+   * save's thread: the save's event queue overflows and loses the 'completed'. QEMU gone with no
+   * final status seen is then no proof that the migration failed, and the state file, which may
+   * be the VM's only complete state, stays.
+   */
+  @Test
+  void qemuDyingAfterAFloodThatOverflowedTheSavesEventQueueLeavesTheStateFile() throws Exception {
+    qemu.migrate = (q, r, x) -> {
+      q.startMigration(x);
+      for (int i = 0; i < io.github.qemucpr.qmp.EventQueue.CAPACITY + 10; i++) {
+        x.event("MIGRATION", "{\"status\": \"active\"}");
+      }
+      q.endMigration(x, "completed", null);
+      x.disconnect();
+    };
+    CprSaveException e = catchThrowableOfType(CprSaveException.class,
+        () -> CprReboot.save(qmp).to(stateFile).progressListener(ev -> {
+          if (ev.message().startsWith("migration ")) {
+            try { // a listener writing to a slow sink, until the client has read all QEMU sent
+              qmp.closeFuture().get(10, TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+              // the assertions below tell
+            }
+          }
+        }).run());
+    assertThat(e).isNotNull();
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(stateDirectory()).as(e.getMessage()).containsExactly("vm.state.partial");
+    assertThat(e).hasMessageContaining("may be the VM's only complete state");
+  }
+
   @Test
   void aFailingAddFdLeavesNothingBehind() {
     qemu.on("add-fd", Responders.error("GenericError", "No file descriptor supplied"));
@@ -518,8 +609,14 @@ class SaveTest extends FakeQemuTest {
     }
   }
 
+  /**
+   * The agent takes guest-suspend-ram without a reply and answers ping again, and no SUSPEND
+   * comes: from the host, that is the start of the systemd case below too, where the suspend lands
+   * later. So the VM is left running, but not reported RESTORED: the exception says that the
+   * guest may still suspend.
+   */
   @Test
-  void aGuestThatDoesNotSuspendInTimeIsLeftRunning() {
+  void aGuestThatDoesNotSuspendInTimeIsLeftRunningAndMayStillSuspend() {
     try (FakeGuestAgent agent = FakeGuestAgent.start();
         GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
       CprSaveException e = catchThrowableOfType(CprSaveException.class,
@@ -529,7 +626,73 @@ class SaveTest extends FakeQemuTest {
       assertThat(e).hasMessageContaining("did not suspend within PT0.3S");
       assertThat(qemu.commandsAfter("query-current-machine"))
           .containsExactly("query-status", "query-status");
-      assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
+      assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
+      assertThat(qemu.runState).isEqualTo("running");
+      assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+      assertThat(e).hasMessageContaining("the guest may still suspend")
+          .hasMessageContaining("systemctl suspend");
+    }
+  }
+
+  /**
+   * On a systemd guest, qemu-ga runs {@code systemctl suspend}, which returns as soon as logind
+   * has queued the suspend (logind then waits for its delay inhibitors, up to 5 s, and freezes
+   * tasks): the agent answers ping while the suspend is still to come. An answered ping is no
+   * proof that the request is over, so the rollback must not report RESTORED for a guest that then
+   * lands in S3.
+   */
+  @Test
+  void aPingAnsweredWhileASystemdSuspendIsQueuedIsNoProofThatTheSuspendIsOver() throws Exception {
+    java.util.concurrent.CountDownLatch landed = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.ScheduledExecutorService logind =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    try (FakeGuestAgent agent = FakeGuestAgent.start();
+        GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
+      agent.always("guest-suspend-ram", (c, r) -> logind.schedule(() -> {
+        qemu.suspendGuest();
+        landed.countDown();
+      }, 1500, TimeUnit.MILLISECONDS));
+      CprSaveException e = catchThrowableOfType(CprSaveException.class,
+          () -> save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS)
+              .suspendTimeout(Duration.ofMillis(300)).run());
+      assertThat(e.phase()).isEqualTo(CprPhase.SUSPEND);
+      assertThat(landed.await(10, TimeUnit.SECONDS)).isTrue();
+      assertThat(qemu.runState).isEqualTo("suspended");
+      assertThat(e.recovery())
+          .as("the guest is suspended after a rollback that said %s: %s", e.recovery(),
+              e.getMessage())
+          .isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    } finally {
+      logind.shutdownNow();
+    }
+  }
+
+  /**
+   * A guest that suspends itself after the preflight would take a guest-suspend-ram only once
+   * woken, and so suspend again after the rollback woke it: it gets no request, and is left as it
+   * is.
+   */
+  @Test
+  void aGuestThatSuspendedItselfAfterThePreflightIsNotAskedToSuspendNorWoken() throws Exception {
+    try (FakeGuestAgent agent = FakeGuestAgent.start();
+        GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
+      CprSaveException e = catchThrowableOfType(CprSaveException.class,
+          () -> CprReboot.save(qmp).to(stateFile).guestAgent(qga)
+              .suspendPolicy(SuspendPolicy.ALWAYS).suspendTimeout(Duration.ofMillis(300))
+              .progressListener(ev -> {
+                if (ev.phase() == CprPhase.PREFLIGHT
+                    && ev.kind() == CprProgressEvent.Kind.FINISHED) {
+                  qemu.suspendGuest(); // S3 from inside, just after the preflight
+                  // A round trip, so that the client has read the SUSPEND before the save goes on.
+                  qmp.execute(new io.github.qemucpr.qmp.command.QueryStatus());
+                }
+              }).run());
+      assertThat(e.phase()).isEqualTo(CprPhase.SUSPEND);
+      assertThat(agent.commands()).doesNotContain("guest-suspend-ram");
+      assertThat(qemu.commands()).doesNotContain("system_wakeup");
+      assertThat(e).hasMessageContaining("suspended itself after the preflight");
+      assertThat(e.vmState()).isEqualTo(RunState.SUSPENDED);
+      assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
     }
   }
 

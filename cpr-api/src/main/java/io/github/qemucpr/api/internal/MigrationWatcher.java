@@ -4,6 +4,7 @@ import io.github.qemucpr.qmp.EventQueue;
 import io.github.qemucpr.qmp.EventWait;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpConnectionClosedException;
+import io.github.qemucpr.qmp.QmpEventsLostException;
 import io.github.qemucpr.qmp.QmpInterruptedException;
 import io.github.qemucpr.qmp.QmpTimeoutException;
 import io.github.qemucpr.qmp.command.MigrateCancel;
@@ -40,6 +41,7 @@ final class MigrationWatcher implements AutoCloseable {
   private final EventWait<ResumeEvent> resume;
   private final CompletableFuture<StopEvent> stopped;
   private final CompletableFuture<ResumeEvent> resumed;
+  private volatile boolean eventsLost;
 
   MigrationWatcher(QmpClient qmp) {
     this.qmp = qmp;
@@ -67,6 +69,15 @@ final class MigrationWatcher implements AutoCloseable {
     return wait.isDone() && !wait.isCompletedExceptionally() ? wait.join() : null;
   }
 
+  /**
+   * Whether the {@code MIGRATION} events overflowed this watcher's queue (a flood from QEMU), as
+   * found by a wait: it did not see them all, so the absence of a final status among them proves
+   * nothing.
+   */
+  boolean eventsLost() {
+    return eventsLost;
+  }
+
   /** Waits up to {@code timeout} for a {@code RESUME}; returns whether one came. */
   boolean awaitResume(Duration timeout) {
     try {
@@ -88,6 +99,8 @@ final class MigrationWatcher implements AutoCloseable {
    *
    * @throws QmpTimeoutException if none comes within {@code timeout}
    * @throws QmpConnectionClosedException if the connection closes first
+   * @throws QmpEventsLostException if QEMU sent more events than the queue holds before they were
+   *     taken: which came after is not known (see {@link #eventsLost()})
    * @throws QmpInterruptedException if the thread is interrupted
    */
   MigrationEvent awaitFinished(Duration timeout, Consumer<MigrationEvent> onStatus) {
@@ -99,6 +112,9 @@ final class MigrationWatcher implements AutoCloseable {
         event = left <= 0 ? migration.poll() : migration.take(Duration.ofNanos(left));
       } catch (QmpTimeoutException e) {
         event = null;
+      } catch (QmpEventsLostException e) {
+        eventsLost = true;
+        throw e;
       } catch (QmpConnectionClosedException e) {
         Throwable cause = qmp.closeFuture().getNow(null);
         throw new QmpConnectionClosedException(

@@ -99,6 +99,11 @@ public final class SaveWorkflow {
   private boolean addFdUnanswered;
   private @Nullable CompletableFuture<?> fdsetRemoval;
   private @Nullable MigrationWatcher watcher;
+  private @Nullable GuestSleepWatch sleepWatch;
+  /** How many {@code SUSPEND} events the watch had counted when the save asked for its own. */
+  private long suspendsBeforeRequest;
+  /** Why the rollback could not confirm that a suspend request is over; {@code null} if it could. */
+  private @Nullable String suspendUnsettled;
   private boolean migrateSent;
   private boolean migrationCompleted;
   private boolean completedEventSeen;
@@ -133,6 +138,15 @@ public final class SaveWorkflow {
   }
 
   private CprSaveResult run() {
+    // Opened before the preflight reads the run state: a guest that suspends itself after that
+    // read is seen, so that the rollback never sends it 'cont' after a completed migration.
+    try (GuestSleepWatch sleeps = new GuestSleepWatch(qmp)) {
+      sleepWatch = sleeps;
+      return runWatched();
+    }
+  }
+
+  private CprSaveResult runWatched() {
     progress.start(CprPhase.PREFLIGHT, "checking " + qmp.describePeer());
     SaveFacts f = Preflight.run(qmp, options, deadline);
     if (f.report().hasErrors()) {
@@ -188,6 +202,14 @@ public final class SaveWorkflow {
     startPhase(CprPhase.SUSPEND, "guest-suspend-ram through the guest agent");
     Duration limit = deadline.remaining(options.suspendTimeout());
     try (EventWait<SuspendEvent> suspended = qmp.expectEvent(SuspendEvent.class, e -> true)) {
+      // A guest that went to sleep on its own since the preflight gets no request: its agent
+      // would take it only once woken, and then suspend the guest after the rollback's wake-up.
+      if (guestMaySleep()) {
+        throw new StepFailure("the guest suspended itself after the preflight (QEMU reported"
+            + " SUSPEND): it was not asked to suspend again and is left as it is; save again"
+            + " once it runs", null, null);
+      }
+      suspendsBeforeRequest = suspendCount();
       suspendRequested = true;
       // The agent cannot answer from a suspended guest, so its client waits out a no-reply window
       // before it calls the command accepted. The SUSPEND event ends the wait sooner; an error
@@ -538,6 +560,11 @@ public final class SaveWorkflow {
       } catch (QmpException e) {
         problems.add(e);
       }
+      // Suspended now: the request landed (the save sends none to a guest that slept already).
+      if (!suspendSettled && RunState.SUSPENDED.equals(state)) {
+        suspendSettled = true; // the late suspend landed: the guest is woken below
+        suspendUnsettled = null;
+      }
       Completion completion = completion(state, end);
       if (completion == Completion.COMPLETED) {
         String why;
@@ -546,6 +573,10 @@ public final class SaveWorkflow {
         } else if (guestSuspended) {
           why = "the guest was suspended, and 'cont' after a completed migration of a suspended"
               + " guest aborts QEMU 10.0";
+        } else if (guestMaySleep()) {
+          why = "the guest suspended itself during the save (QEMU reported SUSPEND with no WAKEUP"
+              + " after it), and 'cont' after a completed migration of a suspended guest aborts"
+              + " QEMU 10.0";
         } else if (!before.equals(RunState.RUNNING) || !state.equals(RunState.POSTMIGRATE)) {
           why = "the VM was " + before + " before the save and is " + state + " now";
         } else {
@@ -579,10 +610,11 @@ public final class SaveWorkflow {
         step(problems, "delete the files of this save", this::deleteOwnFiles);
       }
       if (!suspendSettled) {
-        note += " The guest did not confirm that its suspend request is over (no SUSPEND event,"
-            + " and its agent did not answer within " + SUSPEND_SETTLE_TIMEOUT.toSeconds()
-            + " s): it may still suspend, then wake it with QMP system_wakeup; or it may be"
-            + " stuck in suspend-to-idle, which QEMU cannot see (S3 disabled).";
+        String why = suspendUnsettled != null ? suspendUnsettled
+            : "its agent could not be asked";
+        note += " Nothing shows that the guest's suspend request is over (" + why + "): the"
+            + " guest may still suspend (then wake it with QMP system_wakeup), or it may be stuck"
+            + " in suspend-to-idle, which QEMU cannot see (S3 disabled).";
       }
     } catch (RuntimeException unexpected) {
       problems.add(unexpected);
@@ -644,70 +676,130 @@ public final class SaveWorkflow {
   }
 
   /**
-   * After a suspend that did not end in time, finds out whether the guest may still suspend: the
-   * agent runs one command at a time and answers nothing while {@code guest-suspend-ram} runs (on
-   * success, until the guest has suspended and woken again), so an answer to {@code guest-ping}
-   * means the request is over; a {@code SUSPEND} event means it landed, and the rollback wakes the
-   * guest. Waits up to {@link #SUSPEND_SETTLE_TIMEOUT}; returns whether the request is known to be
-   * over (or to have landed).
+   * After a suspend that did not end in time, finds out whether the guest may still suspend. Only
+   * two things prove that it will not: the agent refused {@code guest-suspend-ram} (an error
+   * reply), or the suspend landed (a {@code SUSPEND} event, or the run state {@code suspended}),
+   * after which the rollback wakes the guest. An answer to {@code guest-ping} proves nothing: the
+   * agent is free again once its suspend command returned, and on a systemd guest that command is
+   * {@code systemctl suspend}, which returns as soon as logind has queued the suspend; logind then
+   * waits for its delay inhibitors (up to {@code InhibitDelayMaxSec}, 5 s by default, and the
+   * guest may set more) and freezes tasks, so the suspend may land any time later. While the agent
+   * does not answer (its {@code guest-suspend-ram} still runs, as {@code pm-suspend} or a write to
+   * {@code /sys/power/state} do until the guest has suspended and woken), waits up to {@link
+   * #SUSPEND_SETTLE_TIMEOUT} for the {@code SUSPEND} event; once the agent answers, stops waiting,
+   * since no finite wait would prove more. Returns whether the request is known to be over (or to
+   * have landed); otherwise {@link #suspendUnsettled} says why not, unless the run state the
+   * rollback reads next is {@code suspended} (it landed, and the rollback wakes the guest).
    */
   private boolean settleSuspendRequest() {
-    CompletableFuture<Void> sent = suspendSent;
-    if (sent != null && sent.isCompletedExceptionally()) {
-      try {
-        sent.join();
-      } catch (CompletionException | java.util.concurrent.CancellationException e) {
-        if (unwrap(e) instanceof GuestAgentCommandException) {
-          return true; // the agent refused the suspend: nothing lands later
-        }
-      }
+    if (suspendRefused()) {
+      return true; // the agent refused the suspend: nothing lands later
     }
     GuestAgentClient agent = options.agent();
-    if (agent == null) {
-      return false;
-    }
-    long end = System.nanoTime() + SUSPEND_SETTLE_TIMEOUT.toNanos();
-    try (EventWait<SuspendEvent> suspended = qmp.expectEvent(SuspendEvent.class, e -> true)) {
-      while (true) {
-        long left = end - System.nanoTime();
-        if (left <= 0) {
-          break;
-        }
-        CompletableFuture<Void> ping = agent.executeAsync(new GuestPing(), Duration.ofNanos(left));
-        CompletableFuture<Object> first = new CompletableFuture<>();
-        suspended.future().whenComplete((e, t) -> first.complete(e != null ? e : unwrap(t)));
-        ping.whenComplete((v, t) -> first.complete(t == null ? ping : unwrap(t)));
-        Object outcome;
-        try {
-          outcome = first.get(left, TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-          break;
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return false;
-        } catch (ExecutionException e) {
-          break;
-        }
-        if (outcome instanceof SuspendEvent || outcome == ping) {
-          return true;
-        }
-        if (!(outcome instanceof GuestAgentTimeoutException)) {
-          // The agent cannot be asked (its connection closed, say): only QEMU can tell.
-          try {
-            suspended.await(Duration.ofNanos(Math.max(1, end - System.nanoTime())));
-            return true;
-          } catch (QmpException e) {
+    String unsettled = "no SUSPEND event, and the guest agent could not be asked";
+    if (agent != null) {
+      long end = System.nanoTime() + SUSPEND_SETTLE_TIMEOUT.toNanos();
+      unsettled = "no SUSPEND event, and the guest agent did not answer within "
+          + SUSPEND_SETTLE_TIMEOUT.toSeconds() + " s";
+      try (EventWait<SuspendEvent> suspended = qmp.expectEvent(SuspendEvent.class, e -> true)) {
+        while (true) {
+          long left = end - System.nanoTime();
+          if (left <= 0) {
             break;
           }
+          CompletableFuture<Void> ping =
+              agent.executeAsync(new GuestPing(), Duration.ofNanos(left));
+          CompletableFuture<Object> first = new CompletableFuture<>();
+          suspended.future().whenComplete((e, t) -> first.complete(e != null ? e : unwrap(t)));
+          ping.whenComplete((v, t) -> first.complete(t == null ? ping : unwrap(t)));
+          Object outcome;
+          try {
+            outcome = first.get(left, TimeUnit.NANOSECONDS);
+          } catch (TimeoutException e) {
+            break;
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            unsettled = "interrupted while waiting for the SUSPEND event or the guest agent";
+            break;
+          } catch (ExecutionException e) {
+            break;
+          }
+          if (outcome instanceof SuspendEvent) {
+            return true;
+          }
+          if (outcome == ping) {
+            // The agent's suspend command is over; an error reply to it came first if it failed.
+            if (suspendRefused()) {
+              return true;
+            }
+            unsettled = "the guest agent answered again, but that shows only that its suspend"
+                + " command returned: on a systemd guest, 'systemctl suspend' returns once logind"
+                + " has queued the suspend, which then lands after logind's delay";
+            break;
+          }
+          if (!(outcome instanceof GuestAgentTimeoutException)) {
+            // The agent cannot be asked (its connection closed, say): only QEMU can tell.
+            try {
+              suspended.await(Duration.ofNanos(Math.max(1, end - System.nanoTime())));
+              return true;
+            } catch (QmpException e) {
+              unsettled = "no SUSPEND event within " + SUSPEND_SETTLE_TIMEOUT.toSeconds()
+                  + " s, and the guest agent could not be asked: "
+                  + StepFailure.describe((Throwable) outcome);
+              break;
+            }
+          }
+          // The agent is still busy (suspending, perhaps): ask again.
         }
-        // The agent is still busy (suspending, perhaps): ask again.
+      } catch (QmpException e) {
+        // QEMU cannot be asked: the run state read next tells what it can
       }
-    } catch (QmpException e) {
-      // QEMU cannot be asked: the run state read next tells what it can
     }
-    // The guest may have suspended before the wait above was registered.
-    RunState now = queryQuietly();
-    return RunState.SUSPENDED.equals(now);
+    // The guest may have suspended before the wait above was registered and woken again since:
+    // its SUSPEND is among those the save's watch counted. (If it is still suspended, the run
+    // state the rollback reads next shows it, and the rollback wakes it.)
+    if (suspendLandedUnseen()) {
+      return true;
+    }
+    suspendUnsettled = unsettled;
+    return false;
+  }
+
+  /** Whether the agent answered the save's {@code guest-suspend-ram} with an error. */
+  private boolean suspendRefused() {
+    CompletableFuture<Void> sent = suspendSent;
+    if (sent == null || !sent.isCompletedExceptionally()) {
+      return false;
+    }
+    try {
+      sent.join();
+      return false;
+    } catch (CompletionException | java.util.concurrent.CancellationException e) {
+      return unwrap(e) instanceof GuestAgentCommandException;
+    }
+  }
+
+  /**
+   * Whether a {@code SUSPEND} came after the save's request although the suspend phase did not see
+   * one in time: the late suspend landed (and the guest woke again, or it would be suspended now).
+   */
+  private boolean suspendLandedUnseen() {
+    return suspendCount() > suspendsBeforeRequest;
+  }
+
+  /** The {@code SUSPEND} events counted since the save began; all of them if some were lost. */
+  private long suspendCount() {
+    GuestSleepWatch w = sleepWatch;
+    return w == null ? 0 : w.suspendCount();
+  }
+
+  /**
+   * Whether the guest may have suspended itself after the preflight read the run state (the save
+   * never suspends it without knowing). Errs towards "may sleep".
+   */
+  private boolean guestMaySleep() {
+    GuestSleepWatch w = sleepWatch;
+    return w == null || w.maySleep();
   }
 
   /** A final status among the events the watcher holds and nobody took, or {@code null}. */
@@ -740,10 +832,14 @@ public final class SaveWorkflow {
     if (saidCompleted) {
       return Completion.COMPLETED;
     }
-    if (end != null || !qmp.isOpen()) {
-      // QEMU said how it ended, or it is gone and its last events (which the watcher reads up
-      // to the close) had no 'completed'.
-      return Completion.NOT_COMPLETED;
+    if (end != null) {
+      return Completion.NOT_COMPLETED; // QEMU said how it ended
+    }
+    if (!qmp.isOpen()) {
+      // QEMU is gone. Its last events, which the watcher reads up to the close, had no
+      // 'completed': unless some were lost, then it may have completed all the same.
+      MigrationWatcher w = watcher;
+      return w != null && w.eventsLost() ? Completion.UNKNOWN : Completion.NOT_COMPLETED;
     }
     return Completion.UNKNOWN;
   }
@@ -801,14 +897,22 @@ public final class SaveWorkflow {
     Path kept = stateCommitted || file == null ? target : file.path();
     return " The migration had completed and the VM does not run again in this QEMU (" + why
         + "), so its complete state was kept in " + kept
-        + (checkpoint ? " with its manifest" : " (without a manifest)") + ": quit this QEMU"
-        + " without resuming it, start QEMU again with the same arguments plus -incoming defer,"
-        + " and restore from " + kept + ".";
+        + (checkpoint ? " with its manifest" : " (without a manifest)") + ": "
+        + (qmp.isOpen() ? "quit this QEMU without resuming it, start" : "start")
+        + " QEMU again with the same arguments plus -incoming defer, and restore from " + kept
+        + ".";
   }
 
   private String unknownStateNote(@Nullable RunState state, @Nullable MigrationStatus end) {
     StateFiles.PartialFile file = partial;
     Path kept = stateCommitted || file == null ? target : file.path();
+    if (state == null && !qmp.isOpen()) {
+      return " QEMU is gone, and it sent more MIGRATION events than the save could hold, so"
+          + " whether the migration completed is not known: " + kept + " was kept, as it may be"
+          + " the VM's only complete state. Start QEMU again with the same arguments plus"
+          + " -incoming defer and restore from " + kept + " (QEMU refuses to load an incomplete"
+          + " state); if it refuses, delete the file.";
+    }
     return " Whether the migration completed is not known (run state "
         + (state != null ? state : "unknown") + ", migration " + (end != null ? end : "unknown")
         + "), so " + kept + " was kept and the VM left as it is. If QEMU reports the migration"

@@ -139,15 +139,19 @@ class SourceKilledIT extends FaultTest {
       Checkpoint previous = Checkpoint.capture(state);
       qmp.execute("migrate-set-parameters", JSON.createObjectNode().put("max-bandwidth", 1 << 20));
       AtomicBoolean killed = new AtomicBoolean();
-      qmp.subscribe(ev -> {
-        if (ev instanceof MigrationEvent && ((MigrationEvent) ev).status()
-            .equals(MigrationStatus.ACTIVE) && !killed.getAndSet(true)) {
+      CprSaveException e;
+      // An event wait, not a listener: it kills QEMU (and reaps it) before the save's own event
+      // queue gets 'active', whereas a listener may still be reaping QEMU when the save is done.
+      try (var killOnActive = qmp.expectEvent(MigrationEvent.class, ev -> {
+        boolean active = ev.status().equals(MigrationStatus.ACTIVE);
+        if (active && !killed.getAndSet(true)) {
           source.kill9();
         }
-      });
-
-      CprSaveException e = catchThrowableOfType(CprSaveException.class,
-          () -> CprReboot.save(qmp).to(state).progressListener(recordEvents()).run());
+        return active;
+      })) {
+        e = catchThrowableOfType(CprSaveException.class,
+            () -> CprReboot.save(qmp).to(state).progressListener(recordEvents()).run());
+      }
 
       assertThat(killed).isTrue();
       assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
@@ -176,15 +180,20 @@ class SourceKilledIT extends FaultTest {
           QmpClient qmp = QmpClient.connect(source.qmpSocket())) {
         CprManifest previous = CprManifest.read(state).orElseThrow();
         AtomicBoolean killed = new AtomicBoolean();
-        qmp.subscribe(ev -> {
-          if (ev instanceof MigrationEvent && ((MigrationEvent) ev).status()
-              .equals(MigrationStatus.COMPLETED) && !killed.getAndSet(true)) {
+        CprSaveException e;
+        // An event wait, not a listener: waits get each event on the reader thread before the
+        // save's own event queue does, while a listener gets it only afterwards, when the save
+        // may already have confirmed the completion with QEMU.
+        try (var killOnCompleted = qmp.expectEvent(MigrationEvent.class, ev -> {
+          boolean completed = ev.status().equals(MigrationStatus.COMPLETED);
+          if (completed && !killed.getAndSet(true)) {
             source.kill9();
           }
-        });
-
-        CprSaveException e = catchThrowableOfType(CprSaveException.class,
-            () -> CprReboot.save(qmp).to(state).progressListener(recordEvents()).run());
+          return completed;
+        })) {
+          e = catchThrowableOfType(CprSaveException.class,
+              () -> CprReboot.save(qmp).to(state).progressListener(recordEvents()).run());
+        }
 
         assertThat(killed).isTrue();
         assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
