@@ -2,7 +2,6 @@ package io.github.qemucpr.api.internal;
 
 import io.github.qemucpr.api.CprManifest;
 import io.github.qemucpr.api.CprPhase;
-import io.github.qemucpr.api.CprPreflightException;
 import io.github.qemucpr.api.CprSaveException;
 import io.github.qemucpr.api.CprSaveResult;
 import io.github.qemucpr.api.PreflightReport;
@@ -15,7 +14,6 @@ import io.github.qemucpr.qga.command.GuestSuspendRam;
 import io.github.qemucpr.qmp.EventWait;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpCommandException;
-import io.github.qemucpr.qmp.QmpConnectionClosedException;
 import io.github.qemucpr.qmp.QmpException;
 import io.github.qemucpr.qmp.QmpTimeoutException;
 import io.github.qemucpr.qmp.command.AddFd;
@@ -23,8 +21,6 @@ import io.github.qemucpr.qmp.command.AddFdInfo;
 import io.github.qemucpr.qmp.command.Cont;
 import io.github.qemucpr.qmp.command.FdsetInfo;
 import io.github.qemucpr.qmp.command.MigrateCancel;
-import io.github.qemucpr.qmp.command.MigrateSetCapabilities;
-import io.github.qemucpr.qmp.command.MigrateSetParameters;
 import io.github.qemucpr.qmp.command.Migrate;
 import io.github.qemucpr.qmp.command.MigrationCapability;
 import io.github.qemucpr.qmp.command.MigrationInfo;
@@ -33,13 +29,10 @@ import io.github.qemucpr.qmp.command.MigrationStatus;
 import io.github.qemucpr.qmp.command.QueryFdsets;
 import io.github.qemucpr.qmp.command.QueryMigrate;
 import io.github.qemucpr.qmp.command.QueryStatus;
-import io.github.qemucpr.qmp.command.Quit;
 import io.github.qemucpr.qmp.command.RemoveFd;
 import io.github.qemucpr.qmp.command.RunState;
 import io.github.qemucpr.qmp.command.RunStatus;
-import io.github.qemucpr.qmp.command.SystemWakeup;
 import io.github.qemucpr.qmp.event.SuspendEvent;
-import io.github.qemucpr.qmp.event.WakeupEvent;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -66,11 +59,9 @@ import org.jspecify.annotations.Nullable;
  * thread-safe; one instance runs once.
  */
 public final class SaveWorkflow {
-  static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(30);
-  static final Duration ROLLBACK_COMMAND_TIMEOUT = Duration.ofSeconds(15);
-  static final Duration CANCEL_TIMEOUT = Duration.ofSeconds(60);
-  static final Duration SETTLE_TIMEOUT = Duration.ofSeconds(10);
-  static final Duration MIN_QUIT_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration ROLLBACK_COMMAND_TIMEOUT = WorkflowTimeouts.ROLLBACK_COMMAND;
+  private static final Duration CANCEL_TIMEOUT = WorkflowTimeouts.CANCEL;
+  private static final Duration SETTLE_TIMEOUT = WorkflowTimeouts.SETTLE;
   /**
    * How long a rollback waits to learn whether a suspend that did not finish in time still lands:
    * for the {@code SUSPEND} event, or for the agent, which answers nothing while its {@code
@@ -78,6 +69,7 @@ public final class SaveWorkflow {
    */
   static final Duration SUSPEND_SETTLE_TIMEOUT = Duration.ofSeconds(10);
 
+  private final WorkflowContext ctx;
   private final QmpClient qmp;
   private final SaveOptions options;
   private final Deadline deadline;
@@ -90,8 +82,7 @@ public final class SaveWorkflow {
   private @Nullable CompletableFuture<Void> suspendSent;
   private boolean suspendedByUs;
   private @Nullable Instant suspendedAt;
-  private @Nullable MigrationMode modeToRestore;
-  private final Map<MigrationCapability, Boolean> capabilitiesToRestore = new LinkedHashMap<>();
+  private final ChangeLog changes;
   private final Map<MigrationCapability, Boolean> capabilitiesUsed = new LinkedHashMap<>();
   private StateFiles.@Nullable PartialFile partial;
   private @Nullable Long fdset;
@@ -114,10 +105,13 @@ public final class SaveWorkflow {
   private boolean manifestCommitted;
 
   private SaveWorkflow(QmpClient qmp, SaveOptions options) {
+    this.ctx = new WorkflowContext(qmp, options.timeout(), options.phaseTimeout(),
+        options.listener());
     this.qmp = qmp;
     this.options = options;
-    this.deadline = new Deadline(options.timeout(), options.phaseTimeout());
-    this.progress = new Progress(options.listener());
+    this.deadline = ctx.deadline;
+    this.progress = ctx.progress;
+    this.changes = new ChangeLog(qmp);
     this.target = options.target();
     this.manifestPath = CprManifest.pathFor(target);
   }
@@ -147,13 +141,8 @@ public final class SaveWorkflow {
   }
 
   private CprSaveResult runWatched() {
-    progress.start(CprPhase.PREFLIGHT, "checking " + qmp.describePeer());
-    SaveFacts f = Preflight.run(qmp, options, deadline);
-    if (f.report().hasErrors()) {
-      progress.failed(f.report().errors().size() + " error(s)");
-      throw new CprPreflightException(f.report(), f.runState());
-    }
-    progress.finish(f.report().warnings().size() + " warning(s)");
+    SaveFacts f = ctx.preflight(
+        () -> Preflight.run(qmp, options, deadline), SaveFacts::report, SaveFacts::runState);
     RunState before = Objects.requireNonNull(f.runState(), "checked by the preflight");
     facts = f;
 
@@ -184,12 +173,11 @@ public final class SaveWorkflow {
   }
 
   private Duration commandTimeout() {
-    return deadline.remaining(COMMAND_TIMEOUT);
+    return ctx.commandTimeout();
   }
 
   private void startPhase(CprPhase phase, String message) {
-    deadline.startPhase();
-    progress.start(phase, message);
+    ctx.startPhase(phase, message);
   }
 
   // ------------------------------------------------------------------ phases
@@ -287,29 +275,13 @@ public final class SaveWorkflow {
       fdset = added.fdsetId();
     }
 
-    MigrationMode modeBefore = f.modeBefore() != null ? f.modeBefore() : MigrationMode.NORMAL;
-    if (!MigrationMode.CPR_REBOOT.equals(f.modeBefore())) {
-      modeToRestore = modeBefore; // recorded first: a command that times out may still apply
-      qmp.execute(MigrateSetParameters.ofMode(MigrationMode.CPR_REBOOT), commandTimeout());
-    }
-
+    changes.setMode(f.modeBefore(), MigrationMode.CPR_REBOOT, commandTimeout());
     Map<MigrationCapability, Boolean> wanted = new LinkedHashMap<>();
     wanted.put(MigrationCapability.X_IGNORE_SHARED, f.ignoreShared());
     wanted.put(MigrationCapability.EVENTS, true);
-    Map<MigrationCapability, Boolean> changes = new LinkedHashMap<>();
-    wanted.forEach(
-        (cap, on) -> {
-          boolean current = Boolean.TRUE.equals(f.capabilities().get(cap));
-          if (current != on) {
-            changes.put(cap, on);
-            capabilitiesToRestore.put(cap, current);
-          }
-        });
     capabilitiesUsed.putAll(f.capabilities());
     capabilitiesUsed.putAll(wanted);
-    if (!changes.isEmpty()) {
-      qmp.execute(MigrateSetCapabilities.of(changes), commandTimeout());
-    }
+    changes.setCapabilities(wanted, f.capabilities(), commandTimeout());
     progress.finish("mode cpr-reboot, x-ignore-shared " + (f.ignoreShared() ? "on" : "off")
         + ", events on" + (fdset != null ? ", state file in fdset " + fdset : ""));
   }
@@ -398,10 +370,10 @@ public final class SaveWorkflow {
    * reply never came (a timeout, an interruption), the fd set that {@code query-fdsets} shows with
    * this save's note, since QEMU may have added it all the same.
    */
-  private void removeFdset(List<Throwable> problems) {
+  private void removeFdset(Rollback rollback) {
     Long set = fdset;
     if (set != null) {
-      step(problems, "remove-fd " + set,
+      rollback.step("remove-fd " + set,
           () -> qmp.execute(RemoveFd.set(set), ROLLBACK_COMMAND_TIMEOUT));
       return;
     }
@@ -409,11 +381,11 @@ public final class SaveWorkflow {
     if (!addFdUnanswered || opaque == null) {
       return;
     }
-    step(problems, "look for the fd set of an unanswered add-fd", () -> {
+    rollback.step("look for the fd set of an unanswered add-fd", () -> {
       for (FdsetInfo info : qmp.execute(new QueryFdsets(), ROLLBACK_COMMAND_TIMEOUT)) {
         if (info.fds().stream().anyMatch(fd -> opaque.equals(fd.opaque()))) {
           long id = info.fdsetId();
-          step(problems, "remove-fd " + id + " (added by the unanswered add-fd)",
+          rollback.step("remove-fd " + id + " (added by the unanswered add-fd)",
               () -> qmp.execute(RemoveFd.set(id), ROLLBACK_COMMAND_TIMEOUT));
         }
       }
@@ -471,17 +443,8 @@ public final class SaveWorkflow {
 
   private void quit() {
     startPhase(CprPhase.QUIT, "quit");
-    Duration limit = deadline.remaining();
-    if (limit.compareTo(MIN_QUIT_TIMEOUT) < 0) {
-      limit = MIN_QUIT_TIMEOUT; // the state is safe; do not fail the quit for want of time
-    }
     try {
-      try {
-        qmp.execute(new Quit(), limit);
-      } catch (QmpConnectionClosedException e) {
-        // QEMU may close the connection before its reply
-      }
-      qmp.closeFuture().get(limit.toNanos(), TimeUnit.NANOSECONDS);
+      WorkflowContext.quitAndAwaitClose(qmp, ctx.quitTimeout());
     } catch (QmpException | TimeoutException | ExecutionException e) {
       progress.failed(e.toString());
       throw new CprSaveException(
@@ -528,10 +491,7 @@ public final class SaveWorkflow {
    * migration ("invalid runstate transition: 'postmigrate' -> 'suspended'").
    */
   private CprSaveException rollback(Throwable failure, RunState before) {
-    CprPhase phase = progress.current() != null ? progress.current() : CprPhase.PREPARE;
-    progress.failed(StepFailure.describe(failure));
-    boolean interrupted = Thread.interrupted(); // the rollback must still talk to QEMU
-    List<Throwable> problems = new ArrayList<>();
+    Rollback rollback = new Rollback(progress, failure);
     boolean guestSuspended = suspendedByUs || before.equals(RunState.SUSPENDED);
     boolean kept = false;
     boolean checkpointSaved = false;
@@ -541,15 +501,15 @@ public final class SaveWorkflow {
       MigrationWatcher w = watcher;
       MigrationStatus end = null;
       if (migrateSent) {
-        end = endMigration(problems, w);
+        end = endMigration(rollback, w);
       }
       finishFdsetRemoval();
-      removeFdset(problems);
+      removeFdset(rollback);
       if (suspendRequested && !suspendedByUs) {
         try {
           suspendSettled = settleSuspendRequest();
         } catch (RuntimeException e) {
-          problems.add(e);
+          rollback.problem(e);
           suspendSettled = false;
         }
       }
@@ -558,7 +518,7 @@ public final class SaveWorkflow {
       try {
         state = VmStatus.settled(qmp, w, SETTLE_TIMEOUT);
       } catch (QmpException e) {
-        problems.add(e);
+        rollback.problem(e);
       }
       // Suspended now: the request landed (the save sends none to a guest that slept already).
       if (!suspendSettled && RunState.SUSPENDED.equals(state)) {
@@ -580,8 +540,8 @@ public final class SaveWorkflow {
         } else if (!before.equals(RunState.RUNNING) || !state.equals(RunState.POSTMIGRATE)) {
           why = "the VM was " + before + " before the save and is " + state + " now";
         } else {
-          putBackMigrationSettings(problems);
-          step(problems, "cont: the VM runs on, and the complete state goes stale",
+          changes.undo(rollback);
+          rollback.step("cont: the VM runs on, and the complete state goes stale",
               () -> qmp.execute(new Cont(), ROLLBACK_COMMAND_TIMEOUT));
           RunState now = queryQuietly();
           why = RunState.RUNNING.equals(now) ? null
@@ -590,24 +550,24 @@ public final class SaveWorkflow {
         }
         if (why != null) {
           kept = true;
-          checkpointSaved = keepCompleteState(problems, before);
+          checkpointSaved = keepCompleteState(rollback, before);
           note = keptStateNote(why, checkpointSaved);
         } else {
           // The VM runs again: a checkpoint of this save would pair old device state with newer
           // RAM.
-          step(problems, "delete the files of this save", this::deleteOwnFiles);
+          rollback.step("delete the files of this save", this::deleteOwnFiles);
         }
       } else if (completion == Completion.UNKNOWN) {
         kept = true;
-        step(problems, "keep the state file", this::closeKeptStateFile);
+        rollback.step("keep the state file", this::closeKeptStateFile);
         note = unknownStateNote(state, end);
       } else {
-        putBackMigrationSettings(problems);
+        changes.undo(rollback);
         if (state != null) {
           RunState s = state;
-          step(problems, "bring the VM back to " + before, () -> restoreRunState(before, s));
+          rollback.step("bring the VM back to " + before, () -> restoreRunState(before, s));
         }
-        step(problems, "delete the files of this save", this::deleteOwnFiles);
+        rollback.step("delete the files of this save", this::deleteOwnFiles);
       }
       if (!suspendSettled) {
         String why = suspendUnsettled != null ? suspendUnsettled
@@ -617,25 +577,19 @@ public final class SaveWorkflow {
             + " in suspend-to-idle, which QEMU cannot see (S3 disabled).";
       }
     } catch (RuntimeException unexpected) {
-      problems.add(unexpected);
+      rollback.problem(unexpected);
     }
-    RunState after = queryQuietly(problems);
-    if (interrupted) {
-      Thread.currentThread().interrupt();
-    }
-    boolean back = after != null && sameAsBefore(before, after);
-    VmRecovery recovery =
-        problems.isEmpty() && back && !kept && suspendSettled
-            ? VmRecovery.RESTORED
-            : VmRecovery.NEEDS_ATTENTION;
-    progress.rollback(phase, "VM " + (after != null ? after : "state unknown") + ", " + recovery
-        + (problems.isEmpty() ? "" : ", " + problems.size() + " rollback step(s) failed"));
+    RunState after = rollback.query(qmp);
+    rollback.end();
+    boolean back = after != null && Rollback.sameAsBefore(before, after);
+    VmRecovery recovery = rollback.recovery(back && !kept && suspendSettled);
+    rollback.report("VM " + (after != null ? after : "state unknown"), recovery);
     CprSaveException e =
         new CprSaveException(
             "The save failed: " + StepFailure.sentence(StepFailure.describe(failure)) + note,
-            phase, StepFailure.qemuErrorOf(failure), after, recovery, checkpointSaved, failure);
-    problems.forEach(e::addSuppressed);
-    return e;
+            rollback.phase(), StepFailure.qemuErrorOf(failure), after, recovery, checkpointSaved,
+            failure);
+    return rollback.suppressInto(e);
   }
 
   /**
@@ -645,13 +599,13 @@ public final class SaveWorkflow {
    * QEMU could not be asked.
    */
   private @Nullable MigrationStatus endMigration(
-      List<Throwable> problems, @Nullable MigrationWatcher w) {
+      Rollback rollback, @Nullable MigrationWatcher w) {
     MigrationStatus queued = w != null ? queuedEnd(w) : null;
     if (queued != null) {
       return queued;
     }
     MigrationStatus[] end = new MigrationStatus[1];
-    step(problems, "cancel the migration", () -> {
+    rollback.step("cancel the migration", () -> {
       MigrationStatus status = qmp.execute(new QueryMigrate(), ROLLBACK_COMMAND_TIMEOUT).status();
       end[0] = status;
       if (!status.isActive()) {
@@ -844,28 +798,11 @@ public final class SaveWorkflow {
     return Completion.UNKNOWN;
   }
 
-  private void putBackMigrationSettings(List<Throwable> problems) {
-    if (!capabilitiesToRestore.isEmpty()) {
-      step(problems, "migrate-set-capabilities " + capabilitiesToRestore,
-          () -> qmp.execute(MigrateSetCapabilities.of(capabilitiesToRestore),
-              ROLLBACK_COMMAND_TIMEOUT));
-    }
-    MigrationMode mode = modeToRestore;
-    if (mode != null) {
-      step(problems, "migrate-set-parameters mode " + mode,
-          () -> qmp.execute(MigrateSetParameters.ofMode(mode), ROLLBACK_COMMAND_TIMEOUT));
-    }
-  }
-
+  /** The run state, or {@code null} when QEMU cannot say; a failure is not a rollback's. */
   private @Nullable RunState queryQuietly() {
-    return queryQuietly(new ArrayList<>());
-  }
-
-  private @Nullable RunState queryQuietly(List<Throwable> problems) {
     try {
       return VmStatus.query(qmp, ROLLBACK_COMMAND_TIMEOUT);
     } catch (QmpException e) {
-      problems.add(e);
       return null;
     }
   }
@@ -876,7 +813,7 @@ public final class SaveWorkflow {
    * say); otherwise as far as the persist got, with the manifest committed if it can be. Returns
    * whether the state file and its manifest are both in place.
    */
-  private boolean keepCompleteState(List<Throwable> problems, RunState before) {
+  private boolean keepCompleteState(Rollback rollback, RunState before) {
     SaveFacts f = facts;
     StateFiles.PartialFile file = partial;
     if (f != null && file != null && !persistStarted && file.isStillAtPath()) {
@@ -888,7 +825,7 @@ public final class SaveWorkflow {
             "FAILED to save the complete state as a checkpoint: " + e);
       }
     }
-    step(problems, "keep the complete state file", this::closeKeptStateFile);
+    rollback.step("keep the complete state file", this::closeKeptStateFile);
     return stateCommitted && manifestCommitted;
   }
 
@@ -953,14 +890,6 @@ public final class SaveWorkflow {
     }
   }
 
-  private interface Step {
-    void run() throws Exception;
-  }
-
-  private void step(List<Throwable> problems, String what, Step step) {
-    progress.rollbackStep(problems, what, step::run);
-  }
-
   private void deleteOwnFiles() throws IOException {
     StateFiles.PartialFile file = partial;
     if (file != null) {
@@ -994,18 +923,7 @@ public final class SaveWorkflow {
   }
 
   private void wakeUp() {
-    try (EventWait<WakeupEvent> woke = qmp.expectEvent(WakeupEvent.class, e -> true)) {
-      qmp.execute(new SystemWakeup(), ROLLBACK_COMMAND_TIMEOUT);
-      woke.await(ROLLBACK_COMMAND_TIMEOUT);
-    }
+    WorkflowContext.wakeUp(qmp, ROLLBACK_COMMAND_TIMEOUT, ROLLBACK_COMMAND_TIMEOUT);
     VmStatus.settled(qmp, null, SETTLE_TIMEOUT);
-  }
-
-  /** Whether the run state after a rollback is the one before (paused and postmigrate alike). */
-  static boolean sameAsBefore(RunState before, RunState after) {
-    if (before.equals(after)) {
-      return true;
-    }
-    return before.equals(RunState.PAUSED) && after.equals(RunState.POSTMIGRATE);
   }
 }

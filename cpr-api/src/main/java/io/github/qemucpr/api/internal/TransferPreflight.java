@@ -2,7 +2,6 @@ package io.github.qemucpr.api.internal;
 
 import io.github.qemucpr.api.PreflightCode;
 import io.github.qemucpr.api.PreflightItem;
-import io.github.qemucpr.api.PreflightItem.Severity;
 import io.github.qemucpr.api.PreflightReport;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpException;

@@ -1,7 +1,6 @@
 package io.github.qemucpr.api.internal;
 
 import io.github.qemucpr.api.CprPhase;
-import io.github.qemucpr.api.CprPreflightException;
 import io.github.qemucpr.api.CprTransferException;
 import io.github.qemucpr.api.CprTransferException.VmLocation;
 import io.github.qemucpr.api.CprTransferResult;
@@ -10,14 +9,11 @@ import io.github.qemucpr.api.VmRecovery;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpCommandException;
 import io.github.qemucpr.qmp.QmpConnectException;
-import io.github.qemucpr.qmp.QmpConnectionClosedException;
 import io.github.qemucpr.qmp.QmpException;
 import io.github.qemucpr.qmp.QmpTimeoutException;
 import io.github.qemucpr.qmp.command.Cont;
 import io.github.qemucpr.qmp.command.Migrate;
 import io.github.qemucpr.qmp.command.MigrateIncoming;
-import io.github.qemucpr.qmp.command.MigrateSetCapabilities;
-import io.github.qemucpr.qmp.command.MigrateSetParameters;
 import io.github.qemucpr.qmp.command.MigrationAddress;
 import io.github.qemucpr.qmp.command.MigrationCapability;
 import io.github.qemucpr.qmp.command.MigrationChannel;
@@ -29,14 +25,12 @@ import io.github.qemucpr.qmp.command.Quit;
 import io.github.qemucpr.qmp.command.RunState;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 
