@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import io.github.qemucpr.api.CprCheckpointException.Reason;
 import io.github.qemucpr.api.internal.ManifestCodec;
 import io.github.qemucpr.api.internal.StateFiles;
+import io.github.qemucpr.qmp.QmpTimeoutException;
 import io.github.qemucpr.qmp.command.RunState;
 import io.github.qemucpr.testing.Responders;
 import java.io.IOException;
@@ -143,6 +144,28 @@ class RestoreTest extends FakeQemuTest {
     CprRestoreResult result = restore().wakeUpAfterRestore(false).run();
     assertThat(qemu.commands()).doesNotContain("system_wakeup");
     assertThat(result.runState()).isEqualTo(RunState.SUSPENDED);
+  }
+
+  /**
+   * Review of issue 15 (the workflow kernel): the wait for WAKEUP gets what is left of the phase
+   * after system_wakeup returned, as it did before the refactor, so that no wait outlives the
+   * phase or overall timeout.
+   */
+  @Test
+  void theWaitForWakeupGetsOnlyTheTimeLeftAfterSystemWakeup() throws Exception {
+    writeCheckpoint(true, RunState.RUNNING, null, null);
+    qemu.migrateIncoming = FakeQemu.incomingCompletes("suspended");
+    // QEMU takes 1.5 s to answer system_wakeup, and the guest never wakes (no WAKEUP).
+    qemu.on("system_wakeup", (r, x) -> x.later(Duration.ofMillis(1500), () -> x.returns("{}")));
+
+    CprRestoreException e = catchThrowableOfType(CprRestoreException.class,
+        () -> restore().phaseTimeout(Duration.ofSeconds(2)).run());
+
+    assertThat(e.phase()).isEqualTo(CprPhase.WAKE_UP);
+    assertThat(e.getCause()).isInstanceOf(QmpTimeoutException.class);
+    // 1.5 s of the 2 s phase went on the command, so the wait had at most 0.5 s left.
+    assertThat(((QmpTimeoutException) e.getCause()).timeout())
+        .as("the WAKEUP wait's limit").isLessThanOrEqualTo(Duration.ofMillis(500));
   }
 
   private CprCheckpointException refusedCheckpoint(CprRestoreBuilder builder) {
