@@ -1,19 +1,26 @@
 package io.github.qemucpr.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.github.qemucpr.api.CprCheckpointException.Reason;
 import io.github.qemucpr.api.internal.ManifestCodec;
 import io.github.qemucpr.api.internal.StateFiles;
+import io.github.qemucpr.qmp.QmpClient;
+import io.github.qemucpr.qmp.QmpTimeoutException;
+import io.github.qemucpr.qmp.command.QueryStatus;
 import io.github.qemucpr.qmp.command.RunState;
 import io.github.qemucpr.testing.Responders;
 import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -143,6 +150,65 @@ class RestoreTest extends FakeQemuTest {
     CprRestoreResult result = restore().wakeUpAfterRestore(false).run();
     assertThat(qemu.commands()).doesNotContain("system_wakeup");
     assertThat(result.runState()).isEqualTo(RunState.SUSPENDED);
+  }
+
+  /**
+   * Review of issue 15 (the workflow kernel): the wait for WAKEUP gets what is left of the phase
+   * after system_wakeup returned, as it did before the refactor, so that no wait outlives the
+   * phase or overall timeout.
+   */
+  @Test
+  void theWaitForWakeupGetsOnlyTheTimeLeftAfterSystemWakeup() throws Exception {
+    writeCheckpoint(true, RunState.RUNNING, null, null);
+    qemu.migrateIncoming = FakeQemu.incomingCompletes("suspended");
+    // QEMU takes 1.5 s to answer system_wakeup, and the guest never wakes (no WAKEUP).
+    qemu.on("system_wakeup", (r, x) -> x.later(Duration.ofMillis(1500), () -> x.returns("{}")));
+
+    CprRestoreException e = catchThrowableOfType(CprRestoreException.class,
+        () -> restore().phaseTimeout(Duration.ofSeconds(2)).run());
+
+    assertThat(e.phase()).isEqualTo(CprPhase.WAKE_UP);
+    assertThat(e.getCause()).isInstanceOf(QmpTimeoutException.class);
+    // 1.5 s of the 2 s phase went on the command, so the wait had at most 0.5 s left.
+    assertThat(((QmpTimeoutException) e.getCause()).timeout())
+        .as("the WAKEUP wait's limit").isLessThanOrEqualTo(Duration.ofMillis(500));
+  }
+
+  /**
+   * Review of issue 15 (the workflow kernel): a restore that fails while its thread is
+   * interrupted gives the interrupt back even when its final query-status throws something other
+   * than a QmpException (here a decorated client refuses it), as the code before the refactor did
+   * in a finally.
+   */
+  @Test
+  void aFailedRestoreGivesTheInterruptBackWhenItsFinalQueryThrowsSomethingElse() throws Exception {
+    writeCheckpoint();
+    AtomicBoolean refuse = new AtomicBoolean();
+    QmpClient decorated = (QmpClient) Proxy.newProxyInstance(QmpClient.class.getClassLoader(),
+        new Class<?>[] {QmpClient.class}, (proxy, method, args) -> {
+          if (refuse.get() && method.getName().equals("execute") && args != null
+              && args[0] instanceof QueryStatus) {
+            throw new IllegalStateException("the decorator refuses query-status now");
+          }
+          try {
+            return method.invoke(qmp, args);
+          } catch (InvocationTargetException x) {
+            throw x.getCause();
+          }
+        });
+    CprRestoreBuilder restore = CprReboot.restore(decorated).from(stateFile).progressListener(
+        event -> {
+          if (event.phase() == CprPhase.LOAD && event.kind() == CprProgressEvent.Kind.STARTED) {
+            refuse.set(true);
+            Thread.currentThread().interrupt(); // the caller cancels the restore
+          }
+        });
+
+    Throwable thrown = catchThrowable(restore::run);
+    boolean interrupted = Thread.interrupted();
+
+    assertThat(thrown).as("the restore failed").isNotNull();
+    assertThat(interrupted).as("the interrupt flag after the failed restore").isTrue();
   }
 
   private CprCheckpointException refusedCheckpoint(CprRestoreBuilder builder) {

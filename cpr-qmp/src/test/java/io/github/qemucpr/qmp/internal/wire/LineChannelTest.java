@@ -140,4 +140,27 @@ class LineChannelTest {
     assertThat(ends).hasSize(1).containsNull();
     assertThat(transport.closed.getCount()).isZero();
   }
+
+  /**
+   * Review of issue 15, item 2: the watchdog's flag stays set once it closed the channel, so a
+   * later write, which fails at once because the channel is closed, is reported as a write that
+   * outlived a limit it never had (the earlier write's), not as a write on a closed channel.
+   */
+  @Test
+  void aLaterWriteOnAChannelTheWatchdogClosedSaysClosedNotTimeout() throws Exception {
+    CountDownLatch gone = new CountDownLatch(1);
+    StuckTransport transport = new StuckTransport(null);
+    LineChannel channel =
+        new LineChannel(transport, "test-reader", in -> in.read(), e -> gone.countDown());
+    channel.start();
+    assertThatThrownBy(() -> channel.write(new byte[] {'x'}, List.of(), Duration.ofMillis(200)))
+        .isInstanceOf(WriteTimeoutException.class);
+    assertThat(gone.await(10, TimeUnit.SECONDS)).isTrue();
+
+    // The channel is closed now: this write fails at once, long before its own 30 s limit.
+    assertThatThrownBy(() -> channel.write(new byte[] {'y'}, List.of(), Duration.ofSeconds(30)))
+        .isInstanceOf(IOException.class)
+        .isNotInstanceOf(WriteTimeoutException.class);
+    channel.join(Duration.ofSeconds(5));
+  }
 }
