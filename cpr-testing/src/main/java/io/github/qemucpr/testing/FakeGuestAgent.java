@@ -317,14 +317,18 @@ public final class FakeGuestAgent implements AutoCloseable {
       // nothing to do
     }
     disconnect();
+    acceptor.interrupt(); // an action that still delays ends now
     try {
       acceptor.join(5000);
-      Files.deleteIfExists(socket);
-      Files.deleteIfExists(directory);
     } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      Thread.currentThread().interrupt(); // the caller's, kept
+    } finally {
+      try {
+        Files.deleteIfExists(socket);
+        Files.deleteIfExists(directory);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
     }
   }
 

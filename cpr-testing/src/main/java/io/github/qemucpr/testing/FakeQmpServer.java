@@ -207,12 +207,22 @@ public final class FakeQmpServer implements AutoCloseable {
       // closing
     }
     scheduler.shutdownNow();
+    acceptor.interrupt(); // a responder that still delays ends now
     try {
       acceptor.join(2000);
-      Files.deleteIfExists(socketPath);
-      Files.deleteIfExists(dir);
-    } catch (IOException | InterruptedException ignored) {
-      // best effort
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // the caller's, kept
+    } finally {
+      deleteQuietly(socketPath);
+      deleteQuietly(dir);
+    }
+  }
+
+  private static void deleteQuietly(Path path) {
+    try {
+      Files.deleteIfExists(path);
+    } catch (IOException ignored) {
+      // best effort: a temp file
     }
   }
 

@@ -717,13 +717,17 @@ public final class RestoreWorkflow {
   }
 
   private Instant wakeUp() {
-    return WorkflowContext.wakeUp(qmp, commandTimeout(), commandTimeout());
+    return WorkflowContext.wakeUp(qmp, this::commandTimeout, this::commandTimeout);
   }
 
   private CprRestoreException failure(Exception e) {
     Rollback rollback = new Rollback(progress, e);
-    RunState state = rollback.query(qmp);
-    rollback.end();
+    RunState state;
+    try {
+      state = rollback.query(qmp);
+    } finally {
+      rollback.end();
+    }
     rollback.suppressInto(e); // a failed query-status, under the failure it follows
     String hint = restoreMarked
         ? " The manifest keeps a \"restore started\" mark: if the VM never ran, restore again"

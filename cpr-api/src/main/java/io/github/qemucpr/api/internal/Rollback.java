@@ -3,7 +3,6 @@ package io.github.qemucpr.api.internal;
 import io.github.qemucpr.api.CprPhase;
 import io.github.qemucpr.api.VmRecovery;
 import io.github.qemucpr.qmp.QmpClient;
-import io.github.qemucpr.qmp.QmpException;
 import io.github.qemucpr.qmp.command.RunState;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,11 +62,15 @@ final class Rollback {
     return problems.size();
   }
 
-  /** The run state, asked with a rollback's command timeout; {@code null} (collected) if not. */
+  /**
+   * The run state, asked with a rollback's command timeout; {@code null} when QEMU cannot say. A
+   * failure, of any kind (a decorated client may throw its own), is collected: it never replaces
+   * the failure being rolled back.
+   */
   @Nullable RunState query(QmpClient qmp) {
     try {
       return VmStatus.query(qmp, WorkflowTimeouts.ROLLBACK_COMMAND);
-    } catch (QmpException e) {
+    } catch (RuntimeException e) {
       problems.add(e);
       return null;
     }

@@ -579,8 +579,12 @@ public final class SaveWorkflow {
     } catch (RuntimeException unexpected) {
       rollback.problem(unexpected);
     }
-    RunState after = rollback.query(qmp);
-    rollback.end();
+    RunState after;
+    try {
+      after = rollback.query(qmp);
+    } finally {
+      rollback.end();
+    }
     boolean back = after != null && Rollback.sameAsBefore(before, after);
     VmRecovery recovery = rollback.recovery(back && !kept && suspendSettled);
     rollback.report("VM " + (after != null ? after : "state unknown"), recovery);
@@ -923,7 +927,7 @@ public final class SaveWorkflow {
   }
 
   private void wakeUp() {
-    WorkflowContext.wakeUp(qmp, ROLLBACK_COMMAND_TIMEOUT, ROLLBACK_COMMAND_TIMEOUT);
+    WorkflowContext.wakeUp(qmp, () -> ROLLBACK_COMMAND_TIMEOUT, () -> ROLLBACK_COMMAND_TIMEOUT);
     VmStatus.settled(qmp, null, SETTLE_TIMEOUT);
   }
 }

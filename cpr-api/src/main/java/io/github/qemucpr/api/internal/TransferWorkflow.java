@@ -537,11 +537,15 @@ public final class TransferWorkflow {
     } catch (RuntimeException unexpected) {
       rollback.problem(unexpected);
     }
-    RunState after = rollback.query(qmp);
-    if (t != null) {
-      t.close(); // the caller connects again when the VM runs there
+    RunState after;
+    try {
+      after = rollback.query(qmp);
+      if (t != null) {
+        t.close(); // the caller connects again when the VM runs there
+      }
+    } finally {
+      rollback.end();
     }
-    rollback.end();
     boolean back = after != null && Rollback.sameAsBefore(before, after);
     VmRecovery recovery = rollback.recovery(location == VmLocation.SOURCE && back);
     rollback.report("VM on the " + location.name().toLowerCase(java.util.Locale.ROOT)

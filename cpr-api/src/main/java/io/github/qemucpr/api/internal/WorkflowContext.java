@@ -95,14 +95,16 @@ final class WorkflowContext {
   }
 
   /**
-   * Wakes a suspended guest with {@code system_wakeup} and waits for QEMU's {@code WAKEUP}.
+   * Wakes a suspended guest with {@code system_wakeup} and waits for QEMU's {@code WAKEUP}. Each
+   * limit is asked for when its wait begins, so a deadline's limits shrink with the time spent.
    *
    * @return when QEMU says the guest woke
    */
-  static Instant wakeUp(QmpClient qmp, Duration commandTimeout, Duration eventTimeout) {
+  static Instant wakeUp(QmpClient qmp, Supplier<Duration> commandTimeout,
+      Supplier<Duration> eventTimeout) {
     try (EventWait<WakeupEvent> woke = qmp.expectEvent(WakeupEvent.class, e -> true)) {
-      qmp.execute(new SystemWakeup(), commandTimeout);
-      return woke.await(eventTimeout).timestamp();
+      qmp.execute(new SystemWakeup(), commandTimeout.get());
+      return woke.await(eventTimeout.get()).timestamp();
     }
   }
 }

@@ -10,6 +10,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
@@ -114,19 +115,21 @@ public final class LineChannel implements AutoCloseable {
    * @throws IOException if the connection broke or was closed
    */
   public void write(byte[] bytes, List<FileDescriptor> fds, Duration limit) throws IOException {
+    // Per write: a later write on a channel closed under an earlier one fails as closed, not as a
+    // timeout of its own.
+    AtomicBoolean abandoned = new AtomicBoolean();
     ScheduledFuture<?> guard;
     try {
-      guard =
-          WATCHDOG.schedule(() -> abandonWrite(limit), limit.toNanos(), TimeUnit.NANOSECONDS);
+      guard = WATCHDOG.schedule(
+          () -> abandonWrite(abandoned, limit), limit.toNanos(), TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
       throw new IOException("the write watchdog is shut down", e); // never, it lives with the JVM
     }
     try {
       transport.write(bytes, fds);
     } catch (IOException e) {
-      Duration abandoned = abandonedWrite;
-      if (abandoned != null) {
-        throw new WriteTimeoutException(abandoned, e);
+      if (abandoned.get()) {
+        throw new WriteTimeoutException(limit, e);
       }
       throw e;
     } finally {
@@ -134,7 +137,8 @@ public final class LineChannel implements AutoCloseable {
     }
   }
 
-  private void abandonWrite(Duration limit) {
+  private void abandonWrite(AtomicBoolean abandoned, Duration limit) {
+    abandoned.set(true);
     abandonedWrite = limit;
     transport.close();
   }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** Review of issue 15, item 4: what the published fakes leave behind after close(). */
-class FakeCloseReviewTest {
+class FakeCloseTest {
 
   @AfterEach
   void clearInterrupt() {
