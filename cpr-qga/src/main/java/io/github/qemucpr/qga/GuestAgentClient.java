@@ -103,8 +103,13 @@ public interface GuestAgentClient extends AutoCloseable {
   /** How long a command that never replies on success waits for an error, by default. */
   Duration DEFAULT_NO_REPLY_WINDOW = Duration.ofSeconds(1);
 
-  /** The default limit on one message from the agent: 32 MiB (guest-exec output is base64). */
-  int DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
+  /**
+   * The default limit on one message from the agent: 1 MiB. The agent is not trusted, and what
+   * the client holds for it is bounded by about twice this limit (see {@link
+   * Builder#maxMessageBytes(int)}); raise it for {@code guest-exec} output of more than about
+   * 700 KiB, which the agent sends as base64.
+   */
+  int DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
   /**
    * Opens the Unix socket of the agent's port ({@code -chardev socket,path=PATH,server=on,wait=off}
@@ -440,7 +445,13 @@ public interface GuestAgentClient extends AutoCloseable {
 
     /**
      * The largest message accepted from the agent; a larger one fails the call, and the client
-     * resynchronizes. Default 32 MiB.
+     * resynchronizes. Default 1 MiB.
+     *
+     * <p>This also bounds what a hostile guest can make the client hold: a line is stored only
+     * while a command waits for the agent, and then up to this limit; the lines read but not yet
+     * taken by that command take at most 1 MiB more (or one message, if the limit is larger),
+     * after which the client stops reading until the command takes them. Whatever the agent sends
+     * while no command waits is skipped unread, and the next command resynchronizes first.
      */
     public Builder maxMessageBytes(int bytes) {
       if (maxMessageBytes != 0) {

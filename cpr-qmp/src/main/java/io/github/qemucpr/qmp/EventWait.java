@@ -32,7 +32,9 @@ public interface EventWait<E extends QmpEvent> extends AutoCloseable {
 
   /**
    * The same wait as a future; it completes with the event or fails with {@link
-   * QmpConnectionClosedException}. It never times out by itself.
+   * QmpConnectionClosedException}. It never times out by itself. It completes on the thread that
+   * reads from QEMU: a dependent stage attached without an executor runs there, and a slow one
+   * delays every reply and event after it.
    */
   CompletableFuture<E> future();
 

@@ -107,19 +107,32 @@ public interface QmpClient extends AutoCloseable {
       String command, @Nullable JsonNode arguments, Duration timeout);
 
   /**
-   * Registers a listener for every event from now on.
+   * Registers a listener for every event from now on. Listeners run on the client's event thread
+   * and may lose events when they fall behind (see {@link QmpEventListener}); to see every event
+   * of a type, use {@link #openEventQueue(Class)} or {@link #expectEvent(Class, Predicate)}.
    *
    * @return a handle whose {@code close()} unsubscribes
    */
   Subscription subscribe(QmpEventListener listener);
 
   /**
-   * Registers a wait for the first event of {@code type} that matches {@code predicate} and
-   * arrives after this call. Register it <em>before</em> sending the command that causes the
-   * event. The predicate runs on the event thread and should be quick (while listeners are too far
-   * behind, it runs on the thread that reads replies, so that the wait misses no event).
+   * Registers a wait for the first event of {@code type} that matches {@code predicate} and that
+   * the client reads after this registration. Register it <em>before</em> sending the command that
+   * causes the event. The wait is served on the thread that reads from QEMU, as each event
+   * arrives and in arrival order, never behind listeners: it misses no event, however slow or
+   * broken the listeners are. So the predicate runs on that thread and must be quick; if it
+   * throws, the wait fails with what it threw.
    */
   <E extends QmpEvent> EventWait<E> expectEvent(Class<E> type, Predicate<? super E> predicate);
+
+  /**
+   * Opens a queue of every event of {@code type} (an event class, or {@link QmpEvent} for all)
+   * that the client reads from now on, in arrival order. Like {@link #expectEvent}, it is fed as
+   * events arrive, never behind listeners, and loses nothing while it keeps up (see {@link
+   * EventQueue} for its bound). Open it before the command that causes the events, and close it
+   * when done.
+   */
+  <E extends QmpEvent> EventQueue<E> openEventQueue(Class<E> type);
 
   /**
    * Waits for the first event of {@code type} that matches {@code predicate} and arrives after

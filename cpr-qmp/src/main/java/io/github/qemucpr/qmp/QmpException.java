@@ -12,7 +12,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@link QmpConnectionClosedException}: the connection is gone, or QEMU died;
  *   <li>{@link QmpProtocolException}: QEMU sent something that is not valid QMP;
  *   <li>{@link QmpInterruptedException}: the calling thread was interrupted while waiting;
- *   <li>{@link QmpConnectException}: the socket could not be opened.
+ *   <li>{@link QmpConnectException}: the socket could not be opened;
+ *   <li>{@link QmpEventsLostException}: an {@link EventQueue} was too far behind to hold more.
  * </ul>
  */
 public class QmpException extends RuntimeException {

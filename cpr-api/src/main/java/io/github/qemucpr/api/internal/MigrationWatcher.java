@@ -1,25 +1,24 @@
 package io.github.qemucpr.api.internal;
 
+import io.github.qemucpr.qmp.EventQueue;
+import io.github.qemucpr.qmp.EventWait;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpConnectionClosedException;
 import io.github.qemucpr.qmp.QmpInterruptedException;
 import io.github.qemucpr.qmp.QmpTimeoutException;
-import io.github.qemucpr.qmp.Subscription;
 import io.github.qemucpr.qmp.command.MigrateCancel;
 import io.github.qemucpr.qmp.command.MigrationInfo;
 import io.github.qemucpr.qmp.command.QueryMigrate;
 import io.github.qemucpr.qmp.event.MigrationEvent;
-import io.github.qemucpr.qmp.event.QmpEvent;
 import io.github.qemucpr.qmp.event.ResumeEvent;
 import io.github.qemucpr.qmp.event.StopEvent;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
@@ -27,42 +26,45 @@ import org.jspecify.annotations.Nullable;
  * Collects the {@code MIGRATION}, {@code STOP} and {@code RESUME} events from the moment it is
  * created, which must be before {@code migrate} or {@code migrate-incoming} is sent: QEMU may emit
  * {@code completed} before the command's reply arrives. Waiting blocks on the events themselves
- * (never a sleep), and ends early when the connection closes.
+ * (never a sleep), and ends when the connection closes, after the events QEMU sent before that.
+ *
+ * <p>It uses the client's event queue and event waits, never a listener: those are fed as each
+ * event is read, so no flood of other events, and no user listener that stalls or throws, can make
+ * it miss or wait for one.
  */
 final class MigrationWatcher implements AutoCloseable {
-  private static final Object CLOSED = new Object();
-  private static final Duration CLOSE_GRACE = Duration.ofMillis(300);
 
   private final QmpClient qmp;
-  private final BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
-  private final Subscription subscription;
-  private final CompletableFuture<Instant> resumed = new CompletableFuture<>();
-  private volatile @Nullable Instant firstStop;
+  private final EventQueue<MigrationEvent> migration;
+  private final EventWait<StopEvent> stop;
+  private final EventWait<ResumeEvent> resume;
+  private final CompletableFuture<StopEvent> stopped;
+  private final CompletableFuture<ResumeEvent> resumed;
 
   MigrationWatcher(QmpClient qmp) {
     this.qmp = qmp;
-    this.subscription = qmp.subscribe(this::onEvent);
-    qmp.closeFuture().whenComplete((cause, error) -> queue.add(CLOSED));
-  }
-
-  private void onEvent(QmpEvent event) {
-    if (event instanceof MigrationEvent) {
-      queue.add(event);
-    } else if (event instanceof StopEvent && firstStop == null) {
-      firstStop = event.timestamp();
-    } else if (event instanceof ResumeEvent) {
-      resumed.complete(event.timestamp());
-    }
+    this.migration = qmp.openEventQueue(MigrationEvent.class);
+    this.stop = qmp.expectEvent(StopEvent.class, e -> true);
+    this.resume = qmp.expectEvent(ResumeEvent.class, e -> true);
+    this.stopped = stop.future();
+    this.resumed = resume.future();
   }
 
   /** When QEMU stopped the VM after this watcher started, or {@code null}. */
   @Nullable Instant firstStop() {
-    return firstStop;
+    StopEvent e = now(stopped);
+    return e == null ? null : e.timestamp();
   }
 
   /** When QEMU resumed the VM after this watcher started, or {@code null}. */
   @Nullable Instant firstResume() {
-    return resumed.getNow(null);
+    ResumeEvent e = now(resumed);
+    return e == null ? null : e.timestamp();
+  }
+
+  /** The event if the wait has it, or {@code null} (not yet, or the connection closed first). */
+  private static <E> @Nullable E now(CompletableFuture<E> wait) {
+    return wait.isDone() && !wait.isCompletedExceptionally() ? wait.join() : null;
   }
 
   /** Waits up to {@code timeout} for a {@code RESUME}; returns whether one came. */
@@ -72,8 +74,8 @@ final class MigrationWatcher implements AutoCloseable {
       return true;
     } catch (TimeoutException e) {
       return false;
-    } catch (ExecutionException e) {
-      return false;
+    } catch (ExecutionException | CancellationException e) {
+      return false; // the connection closed first
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new QmpInterruptedException("interrupted while waiting for the VM to resume", e);
@@ -92,34 +94,24 @@ final class MigrationWatcher implements AutoCloseable {
     long end = System.nanoTime() + timeout.toNanos();
     while (true) {
       long left = end - System.nanoTime();
-      Object item;
+      MigrationEvent event;
       try {
-        item = left <= 0 ? queue.poll() : queue.poll(left, TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new QmpInterruptedException("interrupted while waiting for the migration to end", e);
+        event = left <= 0 ? migration.poll() : migration.take(Duration.ofNanos(left));
+      } catch (QmpTimeoutException e) {
+        event = null;
+      } catch (QmpConnectionClosedException e) {
+        Throwable cause = qmp.closeFuture().getNow(null);
+        throw new QmpConnectionClosedException(
+            "the connection to " + qmp.describePeer() + " closed while waiting for the migration"
+                + " (did QEMU exit?)",
+            cause != null ? cause : e);
       }
-      if (item == null) {
+      if (event == null) {
         throw new QmpTimeoutException(
             "the migration did not end within " + timeout + " (no MIGRATION event completed,"
                 + " failed or cancelled from " + qmp.describePeer() + ")",
             timeout);
       }
-      if (item == CLOSED) {
-        // Events are delivered on the client's event thread, the close on its reader thread:
-        // a final MIGRATION event QEMU sent just before it went away may still be on its way.
-        MigrationEvent late = drainAfterClose();
-        if (late != null) {
-          return late;
-        }
-        queue.add(CLOSED);
-        Throwable cause = qmp.closeFuture().getNow(null);
-        throw new QmpConnectionClosedException(
-            "the connection to " + qmp.describePeer() + " closed while waiting for the migration"
-                + " (did QEMU exit?)",
-            cause);
-      }
-      MigrationEvent event = (MigrationEvent) item;
       if (event.status().isFinished()) {
         return event;
       }
@@ -155,28 +147,10 @@ final class MigrationWatcher implements AutoCloseable {
     }
   }
 
-  private @Nullable MigrationEvent drainAfterClose() {
-    long end = System.nanoTime() + CLOSE_GRACE.toNanos();
-    while (true) {
-      long left = end - System.nanoTime();
-      Object item;
-      try {
-        item = left <= 0 ? queue.poll() : queue.poll(left, TimeUnit.NANOSECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return null;
-      }
-      if (item == null) {
-        return null;
-      }
-      if (item instanceof MigrationEvent && ((MigrationEvent) item).status().isFinished()) {
-        return (MigrationEvent) item;
-      }
-    }
-  }
-
   @Override
   public void close() {
-    subscription.close();
+    migration.close();
+    stop.close();
+    resume.close();
   }
 }

@@ -289,7 +289,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
         new GuestAgentConnectionClosedException(
             "the guest agent client for " + peer + " was closed", null));
     transport.close();
-    frames.push(End.INSTANCE);
+    frames.end();
     async.shutdown();
     writer.shutdownNow();
     List<Runnable> queued = new ArrayList<>();
@@ -333,7 +333,8 @@ public final class GuestAgentConnection implements GuestAgentClient {
     acquireTurn(name, timeout, turnDeadline);
     try {
       ensureOpen(name);
-      if (needsSync) {
+      // Anything the agent sent while no command waited means the stream may be out of step.
+      if (frames.takeUnsolicited() || needsSync) {
         syncLocked();
       }
       long id = ids.incrementAndGet();
@@ -372,9 +373,11 @@ public final class GuestAgentConnection implements GuestAgentClient {
           "interrupted while " + name + " waited for its turn", e);
     }
     current = name;
+    frames.arm();
   }
 
   private void release() {
+    frames.disarm();
     current = null;
     turn.unlock();
   }
@@ -513,6 +516,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
   private void syncLocked() throws InterruptedException {
     long id = AgentCodec.randomId();
     frames.clear(); // whatever is queued now predates the sync, so it is stale
+    frames.takeUnsolicited(); // and so is whatever was skipped
     ensureOpen(SYNC);
     Duration timeout = settings.syncTimeout();
     writer.send(

@@ -140,6 +140,22 @@ class HostileGuestAgentTest {
   }
 
   @Test
+  void whatTheAgentSendsWhileNoCommandWaitsNeverAnswersTheNextCommand() throws Exception {
+    agent.always("guest-get-host-name", returns("{\"host-name\": \"vm1\"}"));
+    GuestAgentClient qga = connect();
+    assertThat(qga.hostName()).isEqualTo("vm1");
+    int before = agent.commands().size();
+
+    // Unasked: a reply without an id, which would pass for the answer to the next command.
+    agent.sendRaw("{\"return\": {\"host-name\": \"not-asked\"}}\n");
+    Thread.sleep(200); // read and skipped while the client is idle
+
+    assertThat(qga.hostName()).isEqualTo("vm1");
+    assertThat(agent.commands().subList(before, agent.commands().size()))
+        .containsExactly("guest-sync-delimited", "guest-get-host-name");
+  }
+
+  @Test
   void repliesToIdsNobodySentAreDroppedAndTheCallGetsItsOwn() {
     agent.always(
         "guest-get-host-name",

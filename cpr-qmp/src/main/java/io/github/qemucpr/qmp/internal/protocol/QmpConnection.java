@@ -1,5 +1,6 @@
 package io.github.qemucpr.qmp.internal.protocol;
 
+import io.github.qemucpr.qmp.EventQueue;
 import io.github.qemucpr.qmp.EventWait;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpCommand;
@@ -46,8 +47,9 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The QMP protocol engine behind {@link QmpClient}. Three threads per connection: the reader
- * (matches replies to pending calls by id), the event thread (runs waits and listeners in arrival
- * order, so neither can block replies) and the timer (expires calls). All three end when the
+ * (matches replies to pending calls by id, and serves event waits and event queues), the event
+ * thread (runs listeners in arrival order, so that they can block neither replies nor waits) and
+ * the timer (expires calls). All three end when the
  * connection closes. This class connects, sends commands, reads and closes; the event side is in
  * {@link EventDispatch} and the calls awaiting replies, with the timer, are in {@link PendingCalls}.
  */
@@ -307,6 +309,11 @@ public final class QmpConnection implements QmpClient {
     return events.expectEvent(type, predicate);
   }
 
+  @Override
+  public <E extends QmpEvent> EventQueue<E> openEventQueue(Class<E> type) {
+    return events.openEventQueue(type);
+  }
+
   // ---------------------------------------------------------------- reading
 
   private void readLoop() {
@@ -474,7 +481,7 @@ public final class QmpConnection implements QmpClient {
     greetingFuture.completeExceptionally(reason.getCause() instanceof QmpProtocolException p
         ? p : reason);
     calls.failAll(reason);
-    // Queued events are still delivered; waiters still open after them fail.
+    // Waits fail, queues end after what they hold, listeners still get the events queued.
     events.shutdown(reason);
     calls.stopTimer();
     closeFuture.complete(byUser ? null : reason);

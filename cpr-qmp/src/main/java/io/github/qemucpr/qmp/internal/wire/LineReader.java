@@ -17,7 +17,10 @@ public final class LineReader {
   private final byte[] buffer = new byte[16 * 1024];
   private int position;
   private int limit;
-  private byte[] line = new byte[1024];
+  private static final int INITIAL_BUFFER_BYTES = 1024;
+  private static final int KEPT_BUFFER_BYTES = 64 * 1024;
+
+  private byte[] line = new byte[INITIAL_BUFFER_BYTES];
 
   /** Reads from {@code in}; a line of more than {@code maxLineBytes} bytes fails. */
   public LineReader(InputStream in, int maxLineBytes) {
@@ -53,7 +56,11 @@ public final class LineReader {
         if (length == 0) {
           continue;
         }
-        return Arrays.copyOf(line, length);
+        byte[] result = Arrays.copyOf(line, length);
+        if (line.length > KEPT_BUFFER_BYTES) {
+          line = new byte[INITIAL_BUFFER_BYTES]; // one large message must not pin its buffer
+        }
+        return result;
       }
       if (length == maxLineBytes) {
         throw new FrameTooLargeException(maxLineBytes);
