@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.qemucpr.qmp.event.QmpEvent;
 import io.github.qemucpr.qmp.event.ResumeEvent;
 import io.github.qemucpr.qmp.event.StopEvent;
-import io.github.qemucpr.qmp.testing.FakeQmpServer;
+import io.github.qemucpr.testing.FakeQmpServer;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;

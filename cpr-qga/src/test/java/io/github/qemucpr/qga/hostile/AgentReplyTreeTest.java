@@ -1,10 +1,10 @@
 package io.github.qemucpr.qga.hostile;
 
-import static io.github.qemucpr.qga.testing.FakeGuestAgent.Action.raw;
-import static io.github.qemucpr.qga.testing.FakeGuestAgent.Action.syncReply;
+import static io.github.qemucpr.testing.FakeGuestAgent.Action.raw;
+import static io.github.qemucpr.testing.FakeGuestAgent.Action.syncReply;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.qemucpr.qga.testing.FakeGuestAgent;
+import io.github.qemucpr.testing.FakeGuestAgent;
 import io.github.qemucpr.qmp.hostile.ChildJvm;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

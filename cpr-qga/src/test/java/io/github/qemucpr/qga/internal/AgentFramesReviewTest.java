@@ -3,7 +3,9 @@ package io.github.qemucpr.qga.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.qemucpr.qga.GuestAgentConnectionClosedException;
+import io.github.qemucpr.qmp.internal.wire.LineChannel;
 import io.github.qemucpr.qmp.internal.wire.Transport;
+import java.time.Duration;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,13 +27,14 @@ class AgentFramesReviewTest {
 
   private EndlessTransport transport;
   private AgentFrames frames;
+  private LineChannel channel;
 
   @AfterEach
   void tearDown() throws InterruptedException {
     if (frames != null) {
       frames.end();
-      transport.close();
-      frames.reader().join(10_000);
+      channel.close();
+      channel.join(Duration.ofSeconds(10));
     }
   }
 
@@ -39,20 +42,19 @@ class AgentFramesReviewTest {
     transport = new EndlessTransport(pattern.getBytes(StandardCharsets.ISO_8859_1));
     frames =
         new AgentFrames(
-            transport,
             "review",
             1024 * 1024,
-            new AtomicReference<@Nullable GuestAgentConnectionClosedException>(),
-            "qga-review-reader");
+            new AtomicReference<@Nullable GuestAgentConnectionClosedException>());
+    channel = new LineChannel(transport, "qga-review-reader", frames::readAll, frames::ended);
     frames.arm();
-    frames.start();
+    channel.start();
     awaitReaderBlocked();
     return frames;
   }
 
   /** Waits until the reader stops for room in the full queue. */
   private void awaitReaderBlocked() throws InterruptedException {
-    while (frames.reader().getState() != Thread.State.WAITING) {
+    while (channel.readerThread().getState() != Thread.State.WAITING) {
       Thread.sleep(10);
     }
   }

@@ -2,8 +2,8 @@ package io.github.qemucpr.qmp.hostile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.qemucpr.qmp.testing.FakeQmpServer;
-import io.github.qemucpr.qmp.testing.Responders;
+import io.github.qemucpr.testing.FakeQmpServer;
+import io.github.qemucpr.testing.Responders;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;

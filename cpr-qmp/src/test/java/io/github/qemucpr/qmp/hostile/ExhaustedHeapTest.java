@@ -2,7 +2,7 @@ package io.github.qemucpr.qmp.hostile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.qemucpr.qmp.testing.FakeQmpServer;
+import io.github.qemucpr.testing.FakeQmpServer;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
