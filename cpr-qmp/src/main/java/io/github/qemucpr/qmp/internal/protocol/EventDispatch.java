@@ -192,11 +192,33 @@ final class EventDispatch {
       } catch (Throwable e) {
         // A listener is the user's code: whatever it throws, an Error too, must not take the
         // event from the listeners after it, nor the event thread from those to come.
-        LOG.log(
-            e instanceof Error ? System.Logger.Level.ERROR : System.Logger.Level.WARNING,
-            "event listener " + listener + " failed on " + event.name(),
-            e);
+        logListenerFailure(listener, event, e);
       }
+    }
+  }
+
+  /**
+   * Logs what a listener threw. Nothing here may throw in turn: the listener's own {@code
+   * toString()} is the user's code too, and the heap may be exhausted.
+   */
+  private static void logListenerFailure(
+      QmpEventListener listener, QmpEvent event, Throwable failure) {
+    try {
+      LOG.log(
+          failure instanceof Error ? System.Logger.Level.ERROR : System.Logger.Level.WARNING,
+          "event listener " + describe(listener) + " failed on " + event.name(),
+          failure);
+    } catch (Throwable e) {
+      // Nothing left to tell it with; the next listener still gets the event.
+    }
+  }
+
+  /** The listener's {@code toString()}, or its class if that throws. */
+  private static String describe(QmpEventListener listener) {
+    try {
+      return String.valueOf(listener);
+    } catch (RuntimeException | LinkageError | StackOverflowError e) {
+      return listener.getClass().getName() + " (its toString() failed: " + e + ")";
     }
   }
 

@@ -14,14 +14,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Review of listener isolation (issue 11, item 4). {@link QmpEventListener} promises: "Whatever a
+ * Listener isolation (issue 11, item 4). {@link QmpEventListener} promises: "Whatever a
  * listener throws, an Error included, is logged; the other listeners still get the event, and
- * delivery goes on." The log message is built with the listener's own {@code toString()}, outside
- * the guard: a listener that throws and whose {@code toString()} throws too (a user class that
- * prints a field not set yet) takes the event from every listener after it.
+ * delivery goes on." That holds for a listener whose own {@code toString()} throws too (a user
+ * class that prints a field not set yet), although the log line names the listener: before the fix
+ * that line was built outside the guard, and such a listener took the event from every listener
+ * after it.
  */
 @Timeout(60)
-class ListenerIsolationReviewTest {
+class ListenerIsolationTest {
 
   private final FakeQmpServer server = FakeQmpServer.start();
   private QmpClient qmp;

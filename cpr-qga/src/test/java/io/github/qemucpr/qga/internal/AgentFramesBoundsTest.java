@@ -18,12 +18,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Review of the agent reader's bounds (issue 11, item 1), on {@link AgentFrames} itself with an
+ * The agent reader's bounds (issue 11, item 1), on {@link AgentFrames} itself with an
  * endless stream from a guest that sends as fast as it is read: a command waits (armed) and has
  * not taken anything yet, as while it writes its request or parses an earlier line.
  */
 @Timeout(60)
-class AgentFramesReviewTest {
+class AgentFramesBoundsTest {
 
   private EndlessTransport transport;
   private AgentFrames frames;
