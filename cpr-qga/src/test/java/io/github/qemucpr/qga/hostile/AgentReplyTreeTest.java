@@ -13,12 +13,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Review of the agent's bound (issue 11, item 1): a guest whose agent answers every command with
- * a reply just under the 1 MiB message limit, made of many small JSON values ({@code [{},{},...]},
- * about 340,000 of them). The reader stores it within its bound, but the command parses the whole
- * line into a {@code JsonNode} tree before it even looks at the id, and that tree is about 25
- * times the line. SECURITY.md: "a client holds at most about 2 MiB for its agent ..., plus the one
- * reply a command is decoding"; the same 16 MiB live-heap bound as {@link AgentFloodTest} is
+ * Replies are read as a stream, not as trees (issue 11, item 1): a guest whose agent answers every
+ * command with a reply just under the 1 MiB message limit, made of many small JSON values ({@code
+ * [{},{},...]}, about 340,000 of them). The reader stores it within its bound; when the command
+ * parsed the whole line into a {@code JsonNode} tree before it even looked at the id, that tree was
+ * about 25 times the line (33 MiB). The same 16 MiB live-heap bound as {@link AgentFloodTest} is
  * asserted here, in the same 64 MiB child JVM, while the client runs commands all the time.
  */
 @Timeout(600)

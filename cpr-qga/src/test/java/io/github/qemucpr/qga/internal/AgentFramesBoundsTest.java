@@ -60,11 +60,10 @@ class AgentFramesBoundsTest {
   }
 
   /**
-   * The queue's bound counts a line's bytes only ({@code bytesOf}: {@code bytes().length}), not
-   * what each line costs to hold: a {@code Line} record, its array and a slot in the deque, about
-   * 45 bytes for a 1-byte line. A guest that sends one-byte lines ({@code "1\n"}) makes the reader
-   * hold about a million of them for its "1 MiB": some 45 MiB. SECURITY.md promises that "a client
-   * holds at most about 2 MiB for its agent".
+   * The queue's bound counts what each line costs to hold, not its bytes only: a {@code Line}
+   * record, its array and a slot in the deque, about 45 bytes for a 1-byte line. When it counted
+   * the bytes only, a guest that sends one-byte lines ({@code "1\n"}) made the reader hold about a
+   * million of them for its "1 MiB": some 45 MiB.
    */
   @Test
   void oneByteLinesQueuedForAWaitingCommandStayWithinTheByteBound() throws Exception {
@@ -78,13 +77,13 @@ class AgentFramesBoundsTest {
   }
 
   /**
-   * {@code next(deadline)} hands out a queued frame even when its deadline has passed; it returns
-   * null only once the queue is empty. Every loop that waits for the agent (a reply, a sync answer,
-   * the acceptance of a command without reply) relies on that null to end at its timeout, so a
-   * guest that keeps the queue filled with stale lines keeps the command waiting, and holding the
-   * turn, for as long as it sends. (Measured end to end against {@code FakeGuestAgent}: a 500 ms
-   * sync timeout ended after 1 to 27 s, depending only on when the consumer happened to find the
-   * queue empty.)
+   * {@code next(deadline)} returns null once its deadline has passed, even while frames are
+   * queued. Every loop that waits for the agent (a reply, a sync answer, the acceptance of a
+   * command without reply) relies on that null to end at its timeout. It used to hand frames out
+   * until the queue was empty, so a guest that kept the queue filled with stale lines kept the
+   * command waiting, and holding the turn, for as long as it sent. (Measured end to end against
+   * {@code FakeGuestAgent}: a 500 ms sync timeout ended after 1 to 27 s, depending only on when
+   * the consumer happened to find the queue empty.)
    */
   @Test
   void nextReturnsNothingOnceItsDeadlineHasPassed() throws Exception {

@@ -11,13 +11,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Review of the listeners' bound (issue 11, item 1, QMP side): the same flood as {@link
- * EventFloodTest}, 8 KiB events into a client whose listener cannot keep up, but with event data
- * that is many small JSON values ({@code [{},{},...]}) instead of one long string. The bound of
- * 4 MiB counts the events' JSON text, while what the queue holds is each event decoded to a
- * {@code JsonNode} tree (a {@code GenericEvent} keeps its data), about 25 times larger for such
- * data. SECURITY.md promises that listeners that fall behind "hold at most 4,096 events or 4 MiB
- * of their JSON", and its table a live heap of about 12 MiB in a 64 MiB JVM.
+ * The listeners' bound counts events as decoded (issue 11, item 1, QMP side): the same flood as
+ * {@link EventFloodTest}, 8 KiB events into a client whose listener cannot keep up, but with event
+ * data that is many small JSON values ({@code [{},{},...]}) instead of one long string. What the
+ * queue holds is each event decoded to a {@code JsonNode} tree (a {@code GenericEvent} keeps its
+ * data), about 25 times its text for such data; when the 4 MiB bound counted the text, this flood
+ * took the 64 MiB client to {@code OutOfMemoryError}. SECURITY.md states how events are counted.
  */
 @Timeout(600)
 class EventTreeFloodTest {

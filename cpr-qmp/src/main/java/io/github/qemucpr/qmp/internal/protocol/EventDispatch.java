@@ -52,8 +52,11 @@ final class EventDispatch {
   private static final System.Logger LOG = System.getLogger(QmpConnection.class.getName());
 
   /**
-   * How far listeners may fall behind, in events and in bytes of JSON, before further events are
-   * dropped for them: a flood from QEMU must not fill the heap while a listener is slow.
+   * How far listeners may fall behind, in events and in bytes, before further events are dropped
+   * for them: a flood from QEMU must not fill the heap while a listener is slow. The bytes are
+   * what the decoded events may hold of the heap ({@link
+   * io.github.qemucpr.qmp.internal.wire.JsonCodec.Parsed#heapBound}), not the length of their
+   * JSON: a tree of small values is many times larger than its text.
    */
   static final int MAX_QUEUED_EVENTS = 4096;
 
@@ -135,7 +138,8 @@ final class EventDispatch {
    * Hands an event the reader decoded to the waits and queues, here on the reader thread, then to
    * the listeners through the event thread, or drops it for them when they are too far behind.
    *
-   * @param size the length of the event's JSON line, counted against the byte bounds
+   * @param size at most what the decoded event holds of the heap, counted against the byte
+   *     bounds
    */
   void accept(QmpEvent event, long size) {
     Iterator<Waiter<?>> toWaiters;
