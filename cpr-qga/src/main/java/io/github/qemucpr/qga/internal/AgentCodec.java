@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -65,40 +67,197 @@ final class AgentCodec {
     return bytes;
   }
 
-  static @Nullable JsonNode parse(byte[] line) {
-    try {
-      return CODEC.parse(line);
+  /**
+   * What a command is given of the agent's reply as a tree at most, in JSON tokens: a tree of small
+   * values takes up to about 100 bytes a token, many times its text, so a reply is read as a
+   * stream first ({@link #scan}) and its value is built only when a command takes it and it is no
+   * larger than this. The agent's largest replies (a list of file systems or network interfaces)
+   * hold a few thousand.
+   */
+  static final long MAX_REPLY_TOKENS = 65_536;
+
+  /**
+   * What matters of one line from the agent, read as a stream without building its tree: a line
+   * of small values just under the message limit would take some 30 times its size as a tree,
+   * and most lines (stale replies, sync answers, replies to commands that return nothing) need no
+   * tree at all.
+   */
+  static final class Reply {
+    private boolean hasId;
+    private boolean idIsLong;
+    private long id;
+    private boolean hasReturn;
+    private boolean returnIsNull;
+    private boolean returnIsLong;
+    private long returnLong;
+    private int returnOffset;
+    private long returnTokens;
+
+    /** The return value when it is a scalar, as a scalar is built as it is read. */
+    private @Nullable JsonNode scalarReturn;
+    private boolean hasError;
+    private String errorClass = "";
+    private String errorDescription = "(no description)";
+
+    private Reply() {}
+
+    /** Whether this answers request {@code request}; an answer without an id counts. */
+    boolean answers(long request) {
+      return !hasId || (idIsLong && id == request);
+    }
+
+    /** Whether this is the answer of {@code guest-sync-delimited} with {@code sync}. */
+    boolean isSyncAnswer(long sync) {
+      return returnIsLong && returnLong == sync;
+    }
+
+    boolean hasError() {
+      return hasError;
+    }
+
+    boolean hasReturn() {
+      return hasReturn;
+    }
+  }
+
+  /**
+   * Reads one line as a stream: its id, its error's class and description, and where its return
+   * value is; {@code null} if it is not a JSON object.
+   */
+  static @Nullable Reply scan(byte[] line) {
+    try (JsonParser p = CODEC.parser(line)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        return null;
+      }
+      Reply reply = new Reply();
+      for (JsonToken t = p.nextToken(); t == JsonToken.PROPERTY_NAME; t = p.nextToken()) {
+        String property = p.currentName();
+        JsonToken value = p.nextToken();
+        if (value == null) {
+          return null;
+        }
+        switch (property) {
+          case "id" -> {
+            reply.hasId = true;
+            reply.idIsLong = isLong(p, value);
+            if (reply.idIsLong) {
+              reply.id = p.getLongValue();
+            }
+            p.skipChildren();
+          }
+          case "return" -> {
+            reply.hasReturn = true;
+            reply.returnIsNull = value == JsonToken.VALUE_NULL;
+            reply.returnIsLong = isLong(p, value);
+            if (reply.returnIsLong) {
+              reply.returnLong = p.getLongValue();
+            }
+            reply.returnOffset = (int) p.currentTokenLocation().getByteOffset();
+            reply.scalarReturn = value.isStructStart() ? null : p.readValueAsTree();
+            reply.returnTokens = countValue(p, value);
+          }
+          case "error" -> {
+            reply.hasError = true;
+            readError(p, value, reply);
+          }
+          default -> p.skipChildren();
+        }
+      }
+      return reply;
     } catch (JacksonException e) {
       return null;
     }
   }
 
-  /** Whether {@code message} answers request {@code id}; an answer without an id counts. */
-  static boolean hasId(JsonNode message, long id) {
-    JsonNode replyId = message.get("id");
-    return replyId == null || (isLong(replyId) && replyId.longValue() == id);
+  /** Reads the {@code class} and {@code desc} of an error, skipping the rest. */
+  private static void readError(JsonParser p, JsonToken value, Reply reply) {
+    if (value != JsonToken.START_OBJECT) {
+      p.skipChildren();
+      return;
+    }
+    for (JsonToken t = p.nextToken(); t == JsonToken.PROPERTY_NAME; t = p.nextToken()) {
+      String property = p.currentName();
+      JsonToken v = p.nextToken();
+      if (v != null && v.isScalarValue() && v != JsonToken.VALUE_NULL) {
+        if (property.equals("class")) {
+          reply.errorClass = p.getString();
+        } else if (property.equals("desc")) {
+          reply.errorDescription = p.getString();
+        }
+      } else {
+        p.skipChildren();
+      }
+    }
   }
 
-  static boolean isSyncAnswer(JsonNode message, long id) {
-    JsonNode value = message.get("return");
-    return value != null && isLong(value) && value.longValue() == id;
+  /** Reads past the value that starts with {@code first}, counting its tokens. */
+  private static long countValue(JsonParser p, JsonToken first) {
+    long tokens = 1;
+    int depth = first.isStructStart() ? 1 : 0;
+    while (depth > 0) {
+      JsonToken t = p.nextToken();
+      if (t == null) {
+        break; // the parser reports an early end itself
+      }
+      tokens++;
+      if (t.isStructStart()) {
+        depth++;
+      } else if (t.isStructEnd()) {
+        depth--;
+      }
+    }
+    return tokens;
   }
 
-  /** An integer that fits a long: {@code longValue()} throws for a larger one. */
-  private static boolean isLong(JsonNode node) {
-    return node.isIntegralNumber() && node.canConvertToLong();
+  /** An integer that fits a long. */
+  private static boolean isLong(JsonParser p, JsonToken value) {
+    return value == JsonToken.VALUE_NUMBER_INT
+        && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER;
+  }
+
+  /**
+   * The return value of {@code reply} (from {@code line}) for {@code name} as {@code type}; built
+   * as a tree only for a type other than {@code Void}, and only if it holds no more than {@link
+   * #MAX_REPLY_TOKENS}.
+   */
+  static <R> R decode(Reply reply, byte[] line, Type type, String name, String peer) {
+    if (type == Void.class) {
+      return null;
+    }
+    if (!reply.hasReturn || reply.returnIsNull) {
+      throw new GuestAgentProtocolException(
+          "the guest agent at " + peer + " answered " + name + " without a return value", null);
+    }
+    if (reply.returnTokens > MAX_REPLY_TOKENS) {
+      throw new GuestAgentProtocolException(
+          "the guest agent at "
+              + peer
+              + " answered "
+              + name
+              + " with a value of "
+              + reply.returnTokens
+              + " JSON tokens, more than the "
+              + MAX_REPLY_TOKENS
+              + " a reply may hold; it was not decoded, to protect memory",
+          null);
+    }
+    JsonNode value = reply.scalarReturn;
+    try {
+      if (value == null) {
+        value = CODEC.parseValue(line, reply.returnOffset, line.length - reply.returnOffset);
+      }
+    } catch (JacksonException e) {
+      throw new GuestAgentProtocolException(
+          "the guest agent at " + peer + " answered " + name + " with malformed JSON: "
+              + e.getOriginalMessage(),
+          e);
+    }
+    return decode(value, type, name, peer);
   }
 
   /** The reply value of {@code name} from the agent at {@code peer} as {@code type}. */
   @SuppressWarnings("unchecked")
-  static <R> R decode(@Nullable JsonNode value, Type type, String name, String peer) {
-    if (type == Void.class) {
-      return null;
-    }
-    if (value == null || value.isNull()) {
-      throw new GuestAgentProtocolException(
-          "the guest agent at " + peer + " answered " + name + " without a return value", null);
-    }
+  private static <R> R decode(JsonNode value, Type type, String name, String peer) {
     if (type == JsonNode.class) {
       return (R) value;
     }
@@ -122,9 +281,9 @@ final class AgentCodec {
   }
 
   /** The one place that maps the agent's error classes. */
-  static GuestAgentCommandException error(String command, JsonNode error) {
-    String errorClass = error.path("class").asString("");
-    String description = error.path("desc").asString("(no description)");
+  static GuestAgentCommandException error(String command, Reply reply) {
+    String errorClass = reply.errorClass;
+    String description = reply.errorDescription;
     if (errorClass.equals("CommandNotFound") || description.contains("has been disabled")) {
       return new GuestAgentCommandUnavailableException(command, errorClass, description);
     }

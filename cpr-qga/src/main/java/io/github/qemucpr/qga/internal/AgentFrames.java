@@ -26,8 +26,9 @@ import org.jspecify.annotations.Nullable;
  * <p>The guest is not trusted, so what it sends is held only while a caller waits for it, and
  * only up to a bound in bytes. Between {@link #arm()} and {@link #disarm()} (while a command holds
  * the turn) a line is kept up to the message limit, and the lines waiting for the caller take at
- * most {@link #MAX_QUEUED_BYTES} (or one line, if it is larger); past that the reader stops reading
- * until the caller takes some, which leaves the rest in the socket. Otherwise no caller waits: a
+ * most {@link #MAX_QUEUED_BYTES} (or one line, if it is larger), each line counted with {@link
+ * #FRAME_OVERHEAD_BYTES} for what holding it costs beyond its bytes; past that the reader stops
+ * reading until the caller takes some, which leaves the rest in the socket. Otherwise no caller waits: a
  * line that begins then is skipped without being stored, and noted as {@linkplain
  * #takeUnsolicited() unsolicited}, so that the next command resynchronizes. So the bytes read and
  * not yet taken are at most the message limit plus {@code max(MAX_QUEUED_BYTES, message limit)},
@@ -43,8 +44,13 @@ final class AgentFrames {
   /** The bytes of lines that may wait for the caller, unless one line alone is larger. */
   static final int MAX_QUEUED_BYTES = 1024 * 1024;
 
-  /** What a queued delimiter or oversized marker counts for against the bound. */
-  private static final int MARKER_BYTES = 64;
+  /**
+   * What holding one frame costs beyond a line's own bytes, counted against the bound: the frame
+   * object, an array's header and a slot in the queue come to less than 48 bytes, so that a flood
+   * of one-byte lines holds no more than a flood of long ones. A delimiter or an oversized marker
+   * counts for this alone.
+   */
+  static final int FRAME_OVERHEAD_BYTES = 64;
 
   private static final int READ_BUFFER_BYTES = 16 * 1024;
 
@@ -197,26 +203,30 @@ final class AgentFrames {
   }
 
   /**
-   * The next frame before {@code deadline}, or {@code null}; {@link End} once the stream ended and
-   * every frame before it was taken, and from then on.
+   * The next frame, as long as {@code deadline} has not passed: {@code null} once it has, even
+   * while frames are queued, so that a guest that keeps the queue filled cannot keep a caller past
+   * its timeout; {@link End} once the stream ended and every frame before it was taken, and from
+   * then on.
    */
   @Nullable Frame next(long deadline) throws InterruptedException {
     lock.lock();
     try {
-      while (frames.isEmpty() && !ended) {
+      while (true) {
+        if (ended && frames.isEmpty()) {
+          return End.INSTANCE;
+        }
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           return null;
         }
+        Frame frame = frames.pollFirst();
+        if (frame != null) {
+          queuedBytes -= bytesOf(frame);
+          changed.signalAll(); // the reader may wait for room
+          return frame;
+        }
         changed.awaitNanos(left);
       }
-      Frame frame = frames.pollFirst();
-      if (frame == null) {
-        return End.INSTANCE;
-      }
-      queuedBytes -= bytesOf(frame);
-      changed.signalAll(); // the reader may wait for room
-      return frame;
     } finally {
       lock.unlock();
     }
@@ -229,7 +239,9 @@ final class AgentFrames {
   }
 
   private static long bytesOf(Frame frame) {
-    return frame instanceof Line l ? l.bytes().length : MARKER_BYTES;
+    return frame instanceof Line l
+        ? FRAME_OVERHEAD_BYTES + (long) l.bytes().length
+        : FRAME_OVERHEAD_BYTES;
   }
 
   // ---------------------------------------------------------------- the reader thread

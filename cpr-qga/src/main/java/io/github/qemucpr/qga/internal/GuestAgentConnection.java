@@ -365,8 +365,8 @@ public final class GuestAgentConnection implements GuestAgentClient {
       if (!(frame instanceof Line line)) {
         continue; // a delimiter without a line: nothing to hand out
       }
-      JsonNode message = AgentCodec.parse(line.bytes());
-      if (message == null || !message.isObject()) {
+      AgentCodec.Reply message = AgentCodec.scan(line.bytes());
+      if (message == null) {
         needsSync = true;
         throw new GuestAgentProtocolException(
             "the guest agent at "
@@ -377,15 +377,18 @@ public final class GuestAgentConnection implements GuestAgentClient {
                 + preview(line.bytes()),
             null);
       }
-      if (!AgentCodec.hasId(message, id)) {
-        LOG.log(System.Logger.Level.DEBUG, "dropping a stale reply from {0}: {1}", peer, message);
+      if (!message.answers(id)) {
+        LOG.log(
+            System.Logger.Level.DEBUG,
+            "dropping a stale reply from {0}: {1}",
+            peer,
+            preview(line.bytes()));
         continue;
       }
-      JsonNode error = message.get("error");
-      if (error != null) {
-        throw AgentCodec.error(name, error);
+      if (message.hasError()) {
+        throw AgentCodec.error(name, message);
       }
-      if (!message.has("return")) {
+      if (!message.hasReturn()) {
         needsSync = true;
         throw new GuestAgentProtocolException(
             "the guest agent at "
@@ -396,7 +399,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
                 + preview(line.bytes()),
             null);
       }
-      return AgentCodec.decode(message.get("return"), replyType, name, peer);
+      return AgentCodec.decode(message, line.bytes(), replyType, name, peer);
     }
   }
 
@@ -440,8 +443,8 @@ public final class GuestAgentConnection implements GuestAgentClient {
         delimited = true;
         continue;
       }
-      JsonNode message = AgentCodec.parse(((Line) frame).bytes());
-      if (message == null || !message.isObject()) {
+      AgentCodec.Reply message = AgentCodec.scan(((Line) frame).bytes());
+      if (message == null) {
         needsSync = true;
         throw new GuestAgentProtocolException(
             "the guest agent at "
@@ -453,13 +456,12 @@ public final class GuestAgentConnection implements GuestAgentClient {
                 + preview(((Line) frame).bytes()),
             null);
       }
-      if (delimited && AgentCodec.isSyncAnswer(message, probe)) {
+      if (delimited && message.isSyncAnswer(probe)) {
         return; // the agent finished the command without an error and went on to the sync
       }
-      JsonNode error = message.get("error");
-      if (error != null && AgentCodec.hasId(message, id)) {
+      if (message.hasError() && message.answers(id)) {
         needsSync = true; // the sync's answer is still on its way
-        throw AgentCodec.error(name, error);
+        throw AgentCodec.error(name, message);
       }
     }
   }
@@ -495,8 +497,8 @@ public final class GuestAgentConnection implements GuestAgentClient {
       } else if (frame instanceof Delimiter) {
         delimited = true;
       } else if (delimited) {
-        JsonNode message = AgentCodec.parse(((Line) frame).bytes());
-        if (message != null && AgentCodec.isSyncAnswer(message, id)) {
+        AgentCodec.Reply message = AgentCodec.scan(((Line) frame).bytes());
+        if (message != null && message.isSyncAnswer(id)) {
           needsSync = false;
           return;
         }

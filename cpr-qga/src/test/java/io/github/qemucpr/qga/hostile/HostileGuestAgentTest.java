@@ -207,6 +207,34 @@ class HostileGuestAgentTest {
     assertThat(qga.isOpen()).isTrue();
   }
 
+  /**
+   * A reply of many small values is read as a stream; its value is built as a tree only up to
+   * 65,536 JSON tokens (a tree takes up to 30 times its text), past which the call fails alone.
+   * A command that returns nothing builds no tree, however large its reply.
+   */
+  @Test
+  void aReturnOfMoreTokensThanAReplyMayHoldFailsThatCallAloneAndTheNextOneWorks() {
+    // {"host-name": "vm1", "v": [{},...]}: 7 tokens, and 2 a value.
+    agent.enqueue("guest-get-host-name", returns(hostNameWithValues(32_000))); // 64,007 tokens
+    agent.enqueue("guest-get-host-name", returns(hostNameWithValues(33_000))); // 66,007 tokens
+    agent.always("guest-get-host-name", returns("{\"host-name\": \"vm1\"}"));
+    agent.always("guest-ping", returns(hostNameWithValues(300_000)));
+    GuestAgentClient qga = connect();
+
+    assertThat(qga.execute(new GuestGetHostName()).hostName()).isEqualTo("vm1");
+    assertThatThrownBy(qga::hostName)
+        .isInstanceOf(GuestAgentProtocolException.class)
+        .hasMessageContaining("66007 JSON tokens")
+        .hasMessageContaining("guest-get-host-name");
+    qga.ping();
+    assertThat(qga.execute(new GuestGetHostName()).hostName()).isEqualTo("vm1");
+    assertThat(qga.isOpen()).isTrue();
+  }
+
+  private static String hostNameWithValues(int values) {
+    return "{\"host-name\": \"vm1\", \"v\": [" + "{},".repeat(values - 1) + "{}]}";
+  }
+
   /** {@code {"return": {"host-name": "xxx"}}} padded to exactly {@code length} bytes + newline. */
   private static String hostNameReplyOfLength(int length) {
     String head = "{\"return\": {\"host-name\": \"";

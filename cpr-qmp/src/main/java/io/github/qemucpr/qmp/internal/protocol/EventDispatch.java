@@ -52,8 +52,11 @@ final class EventDispatch {
   private static final System.Logger LOG = System.getLogger(QmpConnection.class.getName());
 
   /**
-   * How far listeners may fall behind, in events and in bytes of JSON, before further events are
-   * dropped for them: a flood from QEMU must not fill the heap while a listener is slow.
+   * How far listeners may fall behind, in events and in bytes, before further events are dropped
+   * for them: a flood from QEMU must not fill the heap while a listener is slow. The bytes are
+   * what the decoded events may hold of the heap ({@link
+   * io.github.qemucpr.qmp.internal.wire.JsonCodec.Parsed#heapBound}), not the length of their
+   * JSON: a tree of small values is many times larger than its text.
    */
   static final int MAX_QUEUED_EVENTS = 4096;
 
@@ -135,7 +138,8 @@ final class EventDispatch {
    * Hands an event the reader decoded to the waits and queues, here on the reader thread, then to
    * the listeners through the event thread, or drops it for them when they are too far behind.
    *
-   * @param size the length of the event's JSON line, counted against the byte bounds
+   * @param size at most what the decoded event holds of the heap, counted against the byte
+   *     bounds
    */
   void accept(QmpEvent event, long size) {
     Iterator<Waiter<?>> toWaiters;
@@ -192,11 +196,33 @@ final class EventDispatch {
       } catch (Throwable e) {
         // A listener is the user's code: whatever it throws, an Error too, must not take the
         // event from the listeners after it, nor the event thread from those to come.
-        LOG.log(
-            e instanceof Error ? System.Logger.Level.ERROR : System.Logger.Level.WARNING,
-            "event listener " + listener + " failed on " + event.name(),
-            e);
+        logListenerFailure(listener, event, e);
       }
+    }
+  }
+
+  /**
+   * Logs what a listener threw. Nothing here may throw in turn: the listener's own {@code
+   * toString()} is the user's code too, and the heap may be exhausted.
+   */
+  private static void logListenerFailure(
+      QmpEventListener listener, QmpEvent event, Throwable failure) {
+    try {
+      LOG.log(
+          failure instanceof Error ? System.Logger.Level.ERROR : System.Logger.Level.WARNING,
+          "event listener " + describe(listener) + " failed on " + event.name(),
+          failure);
+    } catch (Throwable e) {
+      // Nothing left to tell it with; the next listener still gets the event.
+    }
+  }
+
+  /** The listener's {@code toString()}, or its class if that throws. */
+  private static String describe(QmpEventListener listener) {
+    try {
+      return String.valueOf(listener);
+    } catch (RuntimeException | LinkageError | StackOverflowError e) {
+      return listener.getClass().getName() + " (its toString() failed: " + e + ")";
     }
   }
 

@@ -6,8 +6,6 @@ import io.github.qemucpr.qmp.QmpProtocolException;
 import io.github.qemucpr.qmp.QmpTimeoutException;
 import java.lang.reflect.Type;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
@@ -118,12 +116,23 @@ final class PendingCalls {
         null);
   }
 
-  /** Fails every pending call because the connection closed for {@code reason}. */
+  /**
+   * Fails every pending call because the connection closed for {@code reason}; with {@code reason}
+   * itself when the heap has no room for a message naming the call.
+   */
   void failAll(QmpConnectionClosedException reason) {
-    List<PendingCall<?>> calls = new ArrayList<>(pending.values());
-    pending.clear();
-    for (PendingCall<?> call : calls) {
-      call.future.completeExceptionally(closedFor(call.name, reason));
+    for (Long id : pending.keySet()) {
+      PendingCall<?> call = pending.remove(id);
+      if (call == null) {
+        continue;
+      }
+      QmpConnectionClosedException failure = reason;
+      try {
+        failure = closedFor(call.name, reason);
+      } catch (Throwable e) {
+        // out of memory: the bare reason still ends the call
+      }
+      call.future.completeExceptionally(failure);
     }
   }
 

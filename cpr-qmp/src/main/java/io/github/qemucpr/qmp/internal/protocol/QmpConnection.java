@@ -75,9 +75,20 @@ public final class QmpConnection implements QmpClient {
   private final List<Thread> poolThreads = new CopyOnWriteArrayList<>();
   private volatile @Nullable QmpGreeting greeting;
 
+  /**
+   * The reason given when the reader fails so badly that even its message cannot be built (an
+   * exhausted heap); made up front for that reason.
+   */
+  private final QmpConnectionClosedException readerFailed;
+
   private QmpConnection(QmpSettings settings, Transport transport) {
     this.settings = settings;
     this.peer = transport.describe();
+    this.readerFailed =
+        new QmpConnectionClosedException(
+            "the QMP reader for " + peer + " failed (out of memory?); the client was closed,"
+                + " connect again",
+            null);
     this.threadPrefix =
         "qmp-" + (settings.name() != null ? settings.name() : CONNECTIONS.incrementAndGet()) + "-";
     this.events =
@@ -324,8 +335,22 @@ public final class QmpConnection implements QmpClient {
     }
   }
 
-  /** Why reading ended, from the channel's reader thread: the connection closes for it. */
+  /**
+   * Why reading ended, from the channel's reader thread: the connection closes for it, whatever
+   * happens while the reason is put into words (the heap may be exhausted).
+   */
   private void readerEnded(@Nullable Throwable failure) {
+    QmpConnectionClosedException reason = readerFailed;
+    try {
+      reason = reasonFor(failure);
+    } catch (Throwable e) {
+      // Out of memory again while building the message: the reason made up front will do.
+    } finally {
+      shutdown(reason);
+    }
+  }
+
+  private QmpConnectionClosedException reasonFor(@Nullable Throwable failure) {
     QmpConnectionClosedException reason;
     if (failure == null) {
       reason =
@@ -355,7 +380,7 @@ public final class QmpConnection implements QmpClient {
                   + "; the client was closed, connect again",
               failure);
     }
-    shutdown(reason);
+    return reason;
   }
 
   private QmpConnectionClosedException closedBy(QmpProtocolException e) {
@@ -365,8 +390,11 @@ public final class QmpConnection implements QmpClient {
 
   private void handle(byte[] line) {
     JsonNode message;
+    long heapBound;
     try {
-      message = CODEC.parse(line);
+      JsonCodec.Parsed parsed = CODEC.parseCounted(line);
+      message = parsed.tree();
+      heapBound = parsed.heapBound(line.length);
     } catch (JacksonException e) {
       throw new QmpProtocolException(
           "QEMU sent malformed JSON on " + peer + ": " + preview(line) + " (" + e.getOriginalMessage()
@@ -386,7 +414,7 @@ public final class QmpConnection implements QmpClient {
     if (message.has("return") || message.has("error")) {
       handleReply(message, line);
     } else if (message.has("event")) {
-      handleEvent(message, line);
+      handleEvent(message, line, heapBound);
     } else if (message.has("QMP")) {
       handleGreeting(message);
     } else {
@@ -408,7 +436,11 @@ public final class QmpConnection implements QmpClient {
     }
   }
 
-  private void handleEvent(JsonNode message, byte[] line) {
+  /**
+   * @param heapBound at most what the event can hold of the heap once decoded (a {@code
+   *     GenericEvent} keeps its data as a tree), which the event queues count against their bounds
+   */
+  private void handleEvent(JsonNode message, byte[] line, long heapBound) {
     QmpEvent event;
     try {
       event = Events.decode(message, CODEC);
@@ -416,7 +448,7 @@ public final class QmpConnection implements QmpClient {
       LOG.log(System.Logger.Level.WARNING, "dropping an event that does not decode: " + preview(line), e);
       return;
     }
-    events.accept(event, line.length);
+    events.accept(event, heapBound);
   }
 
   private void handleReply(JsonNode message, byte[] line) {
@@ -475,18 +507,39 @@ public final class QmpConnection implements QmpClient {
     shutdown(reason, false);
   }
 
+  /**
+   * Marks the client closed and closes the channel, which allocates nothing and so holds even on
+   * an exhausted heap; then tells everyone who waits. Each of those steps runs even if one before
+   * it failed (out of memory again), so that the client is never left open, nor anyone waiting for
+   * an end that already came.
+   */
   private void shutdown(QmpConnectionClosedException reason, boolean byUser) {
     if (!closed.compareAndSet(null, reason)) {
       return;
     }
-    channel.close();
-    greetingFuture.completeExceptionally(reason.getCause() instanceof QmpProtocolException p
-        ? p : reason);
-    calls.failAll(reason);
-    // Waits fail, queues end after what they hold, listeners still get the events queued.
-    events.shutdown(reason);
-    calls.stopTimer();
-    closeFuture.complete(byUser ? null : reason);
+    try {
+      channel.close();
+    } finally {
+      try {
+        greetingFuture.completeExceptionally(
+            reason.getCause() instanceof QmpProtocolException p ? p : reason);
+      } finally {
+        try {
+          calls.failAll(reason);
+        } finally {
+          try {
+            // Waits fail, queues end after what they hold, listeners still get the events queued.
+            events.shutdown(reason);
+          } finally {
+            try {
+              calls.stopTimer();
+            } finally {
+              closeFuture.complete(byUser ? null : reason);
+            }
+          }
+        }
+      }
+    }
   }
 
   private void joinThreads() {

@@ -76,14 +76,21 @@ public final class LineChannel implements AutoCloseable {
               } catch (Throwable e) {
                 failure = e;
               }
-              Duration abandoned = abandonedWrite;
-              if (abandoned != null && !(failure instanceof Error)) {
-                failure = new WriteTimeoutException(abandoned, failure); // the cause of the end
-              }
+              // From here on nothing may skip closing, not even an exhausted heap: allocating
+              // the WriteTimeoutException, or the end handler, may throw an Error again.
               try {
-                onEnd.accept(failure);
+                Duration abandoned = abandonedWrite;
+                if (abandoned != null && !(failure instanceof Error)) {
+                  failure = new WriteTimeoutException(abandoned, failure); // the cause of the end
+                }
+              } catch (Throwable e) {
+                failure = e;
               } finally {
-                transport.close();
+                try {
+                  onEnd.accept(failure);
+                } finally {
+                  transport.close();
+                }
               }
             },
             threadName);
