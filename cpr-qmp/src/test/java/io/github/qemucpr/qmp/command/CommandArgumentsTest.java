@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.qemucpr.qmp.QmpCommand;
-import io.github.qemucpr.qmp.internal.protocol.QmpJsonModule;
+import io.github.qemucpr.qmp.internal.codec.QmpJsonModule;
 import io.github.qemucpr.qmp.internal.wire.JsonCodec;
 import java.io.FileDescriptor;
 import java.nio.charset.StandardCharsets;

@@ -2,8 +2,8 @@ package io.github.qemucpr.qmp.command;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.qemucpr.qmp.internal.protocol.QmpJsonModule;
-import io.github.qemucpr.qmp.internal.protocol.Replies;
+import io.github.qemucpr.qmp.internal.codec.QmpJsonModule;
+import io.github.qemucpr.qmp.internal.codec.Replies;
 import io.github.qemucpr.qmp.internal.wire.JsonCodec;
 import java.nio.charset.StandardCharsets;
 import java.util.List;

@@ -4,6 +4,7 @@ import io.github.qemucpr.qmp.QmpConnectionClosedException;
 import io.github.qemucpr.qmp.QmpException;
 import io.github.qemucpr.qmp.QmpProtocolException;
 import io.github.qemucpr.qmp.QmpTimeoutException;
+import io.github.qemucpr.qmp.internal.codec.Replies;
 import java.lang.reflect.Type;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;

@@ -1,4 +1,4 @@
-package io.github.qemucpr.qmp.internal.protocol;
+package io.github.qemucpr.qmp.internal.codec;
 
 import io.github.qemucpr.qmp.command.MigrationStatus;
 import io.github.qemucpr.qmp.event.GenericEvent;
@@ -18,10 +18,10 @@ import java.time.Instant;
 import tools.jackson.databind.JsonNode;
 
 /** Turns an event message into its typed record, or a {@link GenericEvent}. */
-final class Events {
+public final class Events {
   private Events() {}
 
-  static QmpEvent decode(JsonNode message, JsonCodec codec) {
+  public static QmpEvent decode(JsonNode message, JsonCodec codec) {
     String name = message.path("event").asString("");
     Instant timestamp = timestamp(message.path("timestamp"));
     JsonNode data = message.get("data");

@@ -1,4 +1,4 @@
-package io.github.qemucpr.qmp.internal.protocol;
+package io.github.qemucpr.qmp.internal.codec;
 
 import io.github.qemucpr.qmp.QemuVersion;
 import io.github.qemucpr.qmp.command.MigrationCapability;
