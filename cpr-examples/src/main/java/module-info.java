@@ -1,9 +1,9 @@
 import org.jspecify.annotations.NullMarked;
 
 /**
- * The programs that show qemu-cpr-java at work: the two examples of QEMU's cpr-reboot
- * documentation as Java programs, the {@code cpr} command-line tool, and the one-command demo.
- * An application, not a library: nothing here is API. It ships as the executable jar {@code
+ * The programs that show qemu-cpr-java at work: the two examples of QEMU's cpr-reboot documentation
+ * as Java programs, the {@code cpr} command-line tool, and the one-command demo. An application,
+ * not a library: nothing here is API. It ships as the executable jar {@code
  * cpr-examples/target/cpr.jar}.
  */
 @NullMarked

@@ -3,8 +3,8 @@ import org.jspecify.annotations.NullMarked;
 /**
  * A typed, asynchronous client for the QEMU Machine Protocol (QMP).
  *
- * <p>Start with {@link io.github.qemucpr.qmp.QmpClient}. Typed commands live in
- * {@link io.github.qemucpr.qmp.command}, typed events in {@link io.github.qemucpr.qmp.event}.
+ * <p>Start with {@link io.github.qemucpr.qmp.QmpClient}. Typed commands live in {@link
+ * io.github.qemucpr.qmp.command}, typed events in {@link io.github.qemucpr.qmp.event}.
  */
 // "module": the qualified export names io.github.qemucpr.qga, which is built after this module.
 @SuppressWarnings("module")
@@ -20,9 +20,13 @@ module io.github.qemucpr.qmp {
   exports io.github.qemucpr.qmp;
   exports io.github.qemucpr.qmp.command;
   exports io.github.qemucpr.qmp.event;
-  exports io.github.qemucpr.qmp.internal.wire to io.github.qemucpr.qga;
+  exports io.github.qemucpr.qmp.internal.wire to
+      io.github.qemucpr.qga;
 
-  opens io.github.qemucpr.qmp.command to tools.jackson.databind;
-  opens io.github.qemucpr.qmp.event to tools.jackson.databind;
-  opens io.github.qemucpr.qmp to tools.jackson.databind;
+  opens io.github.qemucpr.qmp.command to
+      tools.jackson.databind;
+  opens io.github.qemucpr.qmp.event to
+      tools.jackson.databind;
+  opens io.github.qemucpr.qmp to
+      tools.jackson.databind;
 }

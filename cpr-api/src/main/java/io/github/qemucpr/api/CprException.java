@@ -21,8 +21,8 @@ import org.jspecify.annotations.Nullable;
  * </ul>
  *
  * <p>The cause, when there is one, is the exception that started the failure (often a {@link
- * io.github.qemucpr.qmp.QmpException}); failures of the rollback itself are attached as
- * suppressed exceptions.
+ * io.github.qemucpr.qmp.QmpException}); failures of the rollback itself are attached as suppressed
+ * exceptions.
  */
 public class CprException extends RuntimeException {
   private static final long serialVersionUID = 1L;

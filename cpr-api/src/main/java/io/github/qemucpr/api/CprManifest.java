@@ -107,13 +107,18 @@ public record CprManifest(
    * @param share whether it is mapped shared
    * @param savedInPlace whether its contents stayed in place rather than in the state file
    * @param file the identity of the file at {@code memPath} when the RAM stayed in it, which a
-   *     restore checks so that it never loads the device state onto another file (a zero-filled
-   *     one created again at the same path); {@code null} when the RAM was copied, and in
-   *     manifests written before this was recorded
+   *     restore checks so that it never loads the device state onto another file (a zero-filled one
+   *     created again at the same path); {@code null} when the RAM was copied, and in manifests
+   *     written before this was recorded
    */
   public record RamBackend(
-      String id, String type, long size, @Nullable String memPath, boolean share,
-      boolean savedInPlace, @Nullable RamFile file) {
+      String id,
+      String type,
+      long size,
+      @Nullable String memPath,
+      boolean share,
+      boolean savedInPlace,
+      @Nullable RamFile file) {
 
     /** Checks the components. */
     public RamBackend {
@@ -123,7 +128,11 @@ public record CprManifest(
 
     /** A backend whose file identity was not recorded, as in older manifests. */
     public RamBackend(
-        String id, String type, long size, @Nullable String memPath, boolean share,
+        String id,
+        String type,
+        long size,
+        @Nullable String memPath,
+        boolean share,
         boolean savedInPlace) {
       this(id, type, size, memPath, share, savedInPlace, null);
     }
@@ -142,22 +151,28 @@ public record CprManifest(
    * @param size its size in bytes
    * @param characterDevice for a character device such as a DAX device ({@code /dev/dax0.0}), its
    *     own device number ({@code st_rdev}); {@code null} for a regular file
-   * @param modifiedAt its last modification ({@code st_mtime}, to the nanosecond), or {@code
-   *     null} if not recorded. Not proof of a change: a QEMU started with {@code prealloc=on}
-   *     writes every page back unchanged, which sets it. A restore compares it only for a file on
-   *     a disk for which there is no content sample (none of the sampled pages held data)
+   * @param modifiedAt its last modification ({@code st_mtime}, to the nanosecond), or {@code null}
+   *     if not recorded. Not proof of a change: a QEMU started with {@code prealloc=on} writes
+   *     every page back unchanged, which sets it. A restore compares it only for a file on a disk
+   *     for which there is no content sample (none of the sampled pages held data)
    * @param hostBootId the host's boot id ({@code /proc/sys/kernel/random/boot_id}) when it was
    *     recorded, or {@code null} where there is none
    * @param contentSample a few pages of the file that held data at the save, which a restore reads
    *     again; {@code null} for a character device, for a file that could not be read or whose
    *     sampled pages were all zero, and in manifests written before it was recorded
-   * @param daxDevice for a DAX device, what the kernel says of it, which stays comparable across
-   *     a reboot; {@code null} for a regular file, and when it could not be read
+   * @param daxDevice for a DAX device, what the kernel says of it, which stays comparable across a
+   *     reboot; {@code null} for a regular file, and when it could not be read
    */
   public record RamFile(
-      String fileSystem, long device, long inode, long size, @Nullable Long characterDevice,
-      @Nullable Instant modifiedAt, @Nullable String hostBootId,
-      @Nullable ContentSample contentSample, @Nullable DaxDevice daxDevice) {
+      String fileSystem,
+      long device,
+      long inode,
+      long size,
+      @Nullable Long characterDevice,
+      @Nullable Instant modifiedAt,
+      @Nullable String hostBootId,
+      @Nullable ContentSample contentSample,
+      @Nullable DaxDevice daxDevice) {
 
     /** Checks the components. */
     public RamFile {
@@ -166,8 +181,13 @@ public record CprManifest(
 
     /** An identity without content sample and DAX device, as in older manifests. */
     public RamFile(
-        String fileSystem, long device, long inode, long size, @Nullable Long characterDevice,
-        @Nullable Instant modifiedAt, @Nullable String hostBootId) {
+        String fileSystem,
+        long device,
+        long inode,
+        long size,
+        @Nullable Long characterDevice,
+        @Nullable Instant modifiedAt,
+        @Nullable String hostBootId) {
       this(fileSystem, device, inode, size, characterDevice, modifiedAt, hostBootId, null, null);
     }
   }
@@ -195,13 +215,13 @@ public record CprManifest(
 
   /**
    * A DAX device ({@code /dev/daxX.Y}) as sysfs shows it ({@code /sys/dev/char/MAJOR:MINOR}). Its
-   * device number and name may change across a reboot (with two regions, {@code dax0.0} and
-   * {@code dax1.0} can swap); its size does not, nor the uuid of the namespace behind it.
+   * device number and name may change across a reboot (with two regions, {@code dax0.0} and {@code
+   * dax1.0} can swap); its size does not, nor the uuid of the namespace behind it.
    *
    * @param name the kernel's name for it, such as {@code dax0.0}
    * @param size its size in bytes ({@code size})
-   * @param uuid the uuid of the device behind it ({@code device/uuid}, as an NVDIMM namespace's
-   *     DAX instance has), or {@code null} where there is none
+   * @param uuid the uuid of the device behind it ({@code device/uuid}, as an NVDIMM namespace's DAX
+   *     instance has), or {@code null} where there is none
    */
   public record DaxDevice(String name, long size, @Nullable String uuid) {
 

@@ -4,10 +4,10 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * The phases of a save (PREFLIGHT, SUSPEND, PREPARE, MIGRATE, PERSIST, QUIT), of a restore
- * (VERIFY, PREPARE, LOAD, WAKE_UP, MARK_RESTORED) and of a cpr-transfer (PREFLIGHT, PREPARE,
- * MIGRATE, CONNECT_TARGET, LOAD, QUIT), each in the order it runs. Exceptions, progress events and
- * the results' durations name them.
+ * The phases of a save (PREFLIGHT, SUSPEND, PREPARE, MIGRATE, PERSIST, QUIT), of a restore (VERIFY,
+ * PREPARE, LOAD, WAKE_UP, MARK_RESTORED) and of a cpr-transfer (PREFLIGHT, PREPARE, MIGRATE,
+ * CONNECT_TARGET, LOAD, QUIT), each in the order it runs. Exceptions, progress events and the
+ * results' durations name them.
  */
 public enum CprPhase {
   /** Save and transfer: the checks that change nothing ({@link CprSaveBuilder#check()}). */
@@ -27,7 +27,9 @@ public enum CprPhase {
    * state.
    */
   MIGRATE(Operation.SAVE, Operation.TRANSFER),
-  /** Transfer: connecting to the new QEMU's monitor, which answers once it has read the cpr state. */
+  /**
+   * Transfer: connecting to the new QEMU's monitor, which answers once it has read the cpr state.
+   */
   CONNECT_TARGET(Operation.TRANSFER),
   /** Save: fsync, the atomic rename onto the target, the manifest. */
   PERSIST(Operation.SAVE),

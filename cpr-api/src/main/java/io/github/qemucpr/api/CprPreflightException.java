@@ -5,8 +5,8 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * {@code run()} refused to start a save or a transfer because the preflight found errors. Nothing was changed.
- * The report holds every problem found, not only the first.
+ * {@code run()} refused to start a save or a transfer because the preflight found errors. Nothing
+ * was changed. The report holds every problem found, not only the first.
  */
 public final class CprPreflightException extends CprException {
   private static final long serialVersionUID = 1L;
@@ -26,11 +26,16 @@ public final class CprPreflightException extends CprException {
 
   private static String summary(PreflightReport report) {
     Objects.requireNonNull(report, "report");
-    StringBuilder sb = new StringBuilder("the preflight found ")
-        .append(report.errors().size())
-        .append(report.errors().size() == 1 ? " error:" : " errors:");
+    StringBuilder sb =
+        new StringBuilder("the preflight found ")
+            .append(report.errors().size())
+            .append(report.errors().size() == 1 ? " error:" : " errors:");
     for (PreflightItem item : report.errors()) {
-      sb.append(' ').append(item.code()).append(" [").append(item.subject()).append("] ")
+      sb.append(' ')
+          .append(item.code())
+          .append(" [")
+          .append(item.subject())
+          .append("] ")
           .append(item.message());
     }
     return sb.toString();

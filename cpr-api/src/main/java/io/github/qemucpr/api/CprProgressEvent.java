@@ -37,7 +37,6 @@ public record CprProgressEvent(CprPhase phase, Kind kind, Duration elapsed, Stri
 
   @Override
   public String toString() {
-    return String.format("%8.3fs %-13s %-8s %s",
-        elapsed.toNanos() / 1e9, phase, kind, message);
+    return String.format("%8.3fs %-13s %-8s %s", elapsed.toNanos() / 1e9, phase, kind, message);
   }
 }

@@ -19,10 +19,10 @@ import java.util.Objects;
  * }
  * }</pre>
  *
- * <p>Each builder runs once. Only one save, restore or check runs on a {@link QmpClient} at a
- * time; another one started meanwhile fails at once with {@link IllegalStateException}. The
- * caller keeps ownership of the clients: nothing here closes them (QEMU closes the QMP
- * connection itself when a save quits it).
+ * <p>Each builder runs once. Only one save, restore or check runs on a {@link QmpClient} at a time;
+ * another one started meanwhile fails at once with {@link IllegalStateException}. The caller keeps
+ * ownership of the clients: nothing here closes them (QEMU closes the QMP connection itself when a
+ * save quits it).
  */
 public final class CprReboot {
   private CprReboot() {}

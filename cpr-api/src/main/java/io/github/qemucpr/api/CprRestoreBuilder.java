@@ -11,8 +11,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A cpr-reboot restore, from {@link CprReboot#restore(QmpClient)}, into a QEMU started with the
- * same arguments as the saved one plus {@code -incoming defer}. Each option may be set once, and
- * is checked as it is set; {@link #run()} runs once. Not thread-safe.
+ * same arguments as the saved one plus {@code -incoming defer}. Each option may be set once, and is
+ * checked as it is set; {@link #run()} runs once. Not thread-safe.
  *
  * <pre>{@code
  * CprRestoreResult restored = CprReboot.restore(qmp).from(Path.of("/var/lib/vm1/vm.state")).run();
@@ -21,13 +21,14 @@ import org.jspecify.annotations.Nullable;
  * <p>What {@link #run()} does, in order: checks the state file against its manifest (size and
  * SHA-256) and refuses a checkpoint already restored, before it touches QEMU; checks that QEMU is
  * in {@code inmigrate} and has the same RAM backends; applies the mode and capabilities the save
- * used; {@code migrate-incoming} with {@code exit-on-error: false} from the file, passed as an
- * open descriptor; waits for {@code MIGRATION completed}; wakes a guest that the save suspended;
- * and marks the manifest restored. Without a manifest the checks that need it are skipped.
+ * used; {@code migrate-incoming} with {@code exit-on-error: false} from the file, passed as an open
+ * descriptor; waits for {@code MIGRATION completed}; wakes a guest that the save suspended; and
+ * marks the manifest restored. Without a manifest the checks that need it are skipped.
  */
 public final class CprRestoreBuilder {
   /** The overall timeout unless set. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
+
   /** The timeout of each phase unless set. */
   public static final Duration DEFAULT_PHASE_TIMEOUT = Duration.ofMinutes(5);
 
@@ -61,10 +62,10 @@ public final class CprRestoreBuilder {
   }
 
   /**
-   * Whether to restore a checkpoint whose manifest says it was restored already, or that a
-   * restore of it started and did not finish; {@code false} unless set. With RAM kept in place, a
-   * second restore pairs the saved device state with RAM that the guest has changed since, and
-   * the disks have moved on too: only force it when the VM never ran from the first restore.
+   * Whether to restore a checkpoint whose manifest says it was restored already, or that a restore
+   * of it started and did not finish; {@code false} unless set. With RAM kept in place, a second
+   * restore pairs the saved device state with RAM that the guest has changed since, and the disks
+   * have moved on too: only force it when the VM never ran from the first restore.
    */
   public CprRestoreBuilder force(boolean force) {
     requireUnset(this.force, "force");
@@ -73,8 +74,8 @@ public final class CprRestoreBuilder {
   }
 
   /**
-   * Whether to wake a guest that comes back suspended because the save suspended it; {@code
-   * true} unless set. A guest that was already suspended before the save stays suspended.
+   * Whether to wake a guest that comes back suspended because the save suspended it; {@code true}
+   * unless set. A guest that was already suspended before the save stays suspended.
    */
   public CprRestoreBuilder wakeUpAfterRestore(boolean wakeUp) {
     requireUnset(wakeUpAfterRestore, "wakeUpAfterRestore");

@@ -4,9 +4,9 @@ import io.github.qemucpr.qmp.command.RunState;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A restore failed: the target QEMU is not waiting for an incoming migration, it does not match
- * the checkpoint, or it could not load the state ({@link #qemuError()} holds QEMU's {@code
- * error-desc}; with {@code exit-on-error: false}, QEMU stays alive so that it can be read).
+ * A restore failed: the target QEMU is not waiting for an incoming migration, it does not match the
+ * checkpoint, or it could not load the state ({@link #qemuError()} holds QEMU's {@code error-desc};
+ * with {@code exit-on-error: false}, QEMU stays alive so that it can be read).
  */
 public final class CprRestoreException extends CprException {
   private static final long serialVersionUID = 1L;

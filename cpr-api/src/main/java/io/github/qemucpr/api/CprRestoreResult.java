@@ -15,16 +15,16 @@ import org.jspecify.annotations.Nullable;
  * @param stateFile the state file that was loaded
  * @param manifestFile the checkpoint's manifest; {@code null} when there was none
  * @param markedRestored whether the manifest now says the checkpoint was restored; {@code false}
- *     without a manifest, and when writing that mark failed after the VM was loaded (the
- *     progress listener was told why). The "restore started" mark, written before the load,
- *     keeps such a checkpoint from a second restore all the same.
+ *     without a manifest, and when writing that mark failed after the VM was loaded (the progress
+ *     listener was told why). The "restore started" mark, written before the load, keeps such a
+ *     checkpoint from a second restore all the same.
  * @param runState the run state at the end ({@code running}, or {@code suspended} when not woken)
  * @param wokenUp whether the restore woke a suspended guest with {@code system_wakeup}
  * @param phaseDurations the time spent in each phase that ran, in phase order
  * @param total the time from the start of {@code run()} to its end
- * @param outage the time the VM did not run across the whole cycle: from the save's blackout
- *     start (from the manifest) to this QEMU's {@code RESUME} or {@code WAKEUP}; {@code null}
- *     without a manifest, or when the VM does not run at the end
+ * @param outage the time the VM did not run across the whole cycle: from the save's blackout start
+ *     (from the manifest) to this QEMU's {@code RESUME} or {@code WAKEUP}; {@code null} without a
+ *     manifest, or when the VM does not run at the end
  */
 public record CprRestoreResult(
     Path stateFile,

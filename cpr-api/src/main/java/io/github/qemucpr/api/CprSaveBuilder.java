@@ -11,9 +11,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A cpr-reboot save of one VM, from {@link CprReboot#save(QmpClient)}. Each option may be set
- * once, and is checked as it is set. {@link #check()} changes nothing and may be called any
- * number of times; {@link #run()} runs once. Not thread-safe.
+ * A cpr-reboot save of one VM, from {@link CprReboot#save(QmpClient)}. Each option may be set once,
+ * and is checked as it is set. {@link #check()} changes nothing and may be called any number of
+ * times; {@link #run()} runs once. Not thread-safe.
  *
  * <pre>{@code
  * CprSaveResult saved = CprReboot.save(qmp)
@@ -25,8 +25,8 @@ import org.jspecify.annotations.Nullable;
  *     .run();
  * }</pre>
  *
- * <p>What {@link #run()} does, in order: the preflight ({@link #check()}), refusing to start on
- * any error; {@code guest-suspend-ram} when the guest must be suspended; mode {@code cpr-reboot},
+ * <p>What {@link #run()} does, in order: the preflight ({@link #check()}), refusing to start on any
+ * error; {@code guest-suspend-ram} when the guest must be suspended; mode {@code cpr-reboot},
  * {@code x-ignore-shared} when RAM is shared, and {@code events}; {@code migrate} to {@code
  * <name>.partial}, passed to QEMU as an open descriptor; the wait for QEMU's {@code MIGRATION
  * completed}, confirmed with {@code query-migrate}; fsync, the atomic rename onto the target, the
@@ -36,8 +36,10 @@ import org.jspecify.annotations.Nullable;
 public final class CprSaveBuilder {
   /** The overall timeout unless set. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
+
   /** The timeout of each phase unless set. */
   public static final Duration DEFAULT_PHASE_TIMEOUT = Duration.ofMinutes(5);
+
   /** How long the guest may take to suspend, unless set. */
   public static final Duration DEFAULT_SUSPEND_TIMEOUT = Duration.ofSeconds(30);
 
@@ -143,8 +145,8 @@ public final class CprSaveBuilder {
   /**
    * Whether the state file is passed to QEMU as an open descriptor ({@code add-fd}, then {@code
    * /dev/fdset/N}); {@code true} unless set. That needs a Unix socket connection, and lets QEMU
-   * write a file it could not open itself. With {@code false}, QEMU opens the {@code .partial}
-   * file by its path.
+   * write a file it could not open itself. With {@code false}, QEMU opens the {@code .partial} file
+   * by its path.
    */
   public CprSaveBuilder passFileDescriptor(boolean pass) {
     requireUnset(passFileDescriptor, "passFileDescriptor");
@@ -161,11 +163,11 @@ public final class CprSaveBuilder {
 
   /**
    * The preflight alone: every problem, at once. Changes nothing (the mode is set to {@code
-   * cpr-reboot} for the moment of one query, to ask QEMU for its blockers, and set back before
-   * this returns, even when the timeouts have run out; if QEMU refuses, an error item says so).
+   * cpr-reboot} for the moment of one query, to ask QEMU for its blockers, and set back before this
+   * returns, even when the timeouts have run out; if QEMU refuses, an error item says so).
    *
-   * @throws IllegalStateException if {@link #to} was not called, or another save, restore or
-   *     check runs on the same client
+   * @throws IllegalStateException if {@link #to} was not called, or another save, restore or check
+   *     runs on the same client
    */
   public PreflightReport check() {
     return SaveWorkflow.check(qmp, options());

@@ -18,10 +18,10 @@ import org.jspecify.annotations.Nullable;
  * @param sha256 the state file's SHA-256, in lower-case hex
  * @param blackout the time the VM did not run before the state was safe: from the guest's suspend
  *     (when the save suspended it) or QEMU's {@code STOP} event, to the rename of the fsync'ed
- *     state file and its manifest. The VM stays down after that until it is restored. Zero for a
- *     VM that was paused before the save.
- * @param qemuDowntime the {@code downtime} QEMU itself reported in {@code query-migrate}, or
- *     {@code null} when it reported none
+ *     state file and its manifest. The VM stays down after that until it is restored. Zero for a VM
+ *     that was paused before the save.
+ * @param qemuDowntime the {@code downtime} QEMU itself reported in {@code query-migrate}, or {@code
+ *     null} when it reported none
  * @param phaseDurations the time spent in each phase that ran, in phase order
  * @param total the time from the start of {@code run()} to its end
  * @param memorySavedInPlace whether all guest RAM stayed in its shared files ({@code

@@ -9,9 +9,9 @@ import java.util.Objects;
  * The entry point of a cpr-transfer (QEMU 10.0+): move a running VM into a new QEMU on the same
  * host, started while the old one still runs. Guest RAM is not copied: the old QEMU hands its
  * memory over as file descriptors through a Unix socket (the cpr channel), and the device state
- * goes over a second socket (the main channel). The VM stops only for the device state, which
- * makes this the faster choice for a QEMU update without a host reboot; a host kernel reboot
- * needs {@link CprReboot}.
+ * goes over a second socket (the main channel). The VM stops only for the device state, which makes
+ * this the faster choice for a QEMU update without a host reboot; a host kernel reboot needs {@link
+ * CprReboot}.
  *
  * <p>The caller starts the new QEMU first, with the source's arguments plus two {@code -incoming}
  * options, and then runs the transfer against the old one:
@@ -51,9 +51,9 @@ public final class CprTransfer {
 
   /**
    * Quits the source after a transfer, once the target is confirmed to hold the VM: the target's
-   * incoming migration {@code completed} and its run state is {@code running} (or {@code paused}
-   * or {@code suspended}, for a VM that was so before). Waits until the source's monitor
-   * connection closes. Neither client is closed by this call (QEMU closes the source's).
+   * incoming migration {@code completed} and its run state is {@code running} (or {@code paused} or
+   * {@code suspended}, for a VM that was so before). Waits until the source's monitor connection
+   * closes. Neither client is closed by this call (QEMU closes the source's).
    *
    * @throws CprTransferException if the target is not confirmed to hold the VM, or the source is
    *     not in {@code postmigrate} (nothing was done then: its recovery is {@link

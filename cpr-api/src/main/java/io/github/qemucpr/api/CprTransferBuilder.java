@@ -24,20 +24,22 @@ import org.jspecify.annotations.Nullable;
  *     .run();
  * }</pre>
  *
- * <p>What {@link #run()} does, in order: the preflight ({@link #check()}), refusing to start on
- * any error; mode {@code cpr-transfer} and the {@code events} capability on the source; {@code
- * migrate} with a main and a cpr channel, both Unix sockets, after which the source has handed its
- * RAM over; the connection to the new QEMU's monitor, which answers only now; on a new QEMU
- * started with {@code -incoming defer}, {@code migrate-incoming} on the main channel (with {@code
- * exit-on-error: false}); then the wait until the source's migration {@code completed} (run state
- * {@code postmigrate}) and the new QEMU runs the VM. Any failure is rolled back so that the VM
- * runs on the source again whenever that is safe (see {@link CprTransferException}).
+ * <p>What {@link #run()} does, in order: the preflight ({@link #check()}), refusing to start on any
+ * error; mode {@code cpr-transfer} and the {@code events} capability on the source; {@code migrate}
+ * with a main and a cpr channel, both Unix sockets, after which the source has handed its RAM over;
+ * the connection to the new QEMU's monitor, which answers only now; on a new QEMU started with
+ * {@code -incoming defer}, {@code migrate-incoming} on the main channel (with {@code exit-on-error:
+ * false}); then the wait until the source's migration {@code completed} (run state {@code
+ * postmigrate}) and the new QEMU runs the VM. Any failure is rolled back so that the VM runs on the
+ * source again whenever that is safe (see {@link CprTransferException}).
  */
 public final class CprTransferBuilder {
   /** The overall timeout unless set. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(5);
+
   /** The timeout of each phase unless set. */
   public static final Duration DEFAULT_PHASE_TIMEOUT = Duration.ofMinutes(2);
+
   /** How long the new QEMU's monitor may take to answer after {@code migrate}, unless set. */
   public static final Duration DEFAULT_TARGET_CONNECT_TIMEOUT = Duration.ofSeconds(30);
 
@@ -57,9 +59,9 @@ public final class CprTransferBuilder {
   }
 
   /**
-   * The Unix socket on which the new QEMU waits for the cpr state; required. It is the {@code
-   * path} of the new QEMU's {@code -incoming '{"channel-type":"cpr",...}'}, so the new QEMU must
-   * have been started, and be listening there, before {@link #run()}.
+   * The Unix socket on which the new QEMU waits for the cpr state; required. It is the {@code path}
+   * of the new QEMU's {@code -incoming '{"channel-type":"cpr",...}'}, so the new QEMU must have
+   * been started, and be listening there, before {@link #run()}.
    *
    * @throws IllegalArgumentException if the path has no file name
    */
@@ -122,10 +124,10 @@ public final class CprTransferBuilder {
   }
 
   /**
-   * Whether {@link #run()} quits the source once the new QEMU is confirmed to run the VM, as
-   * {@link CprTransfer#quitSource} does; {@code false} unless set, which leaves the source in
-   * {@code postmigrate} for the caller to quit. If that quit is refused or fails, {@link #run()}
-   * throws a {@link CprTransferException} in phase {@link CprPhase#QUIT} whose recovery is {@link
+   * Whether {@link #run()} quits the source once the new QEMU is confirmed to run the VM, as {@link
+   * CprTransfer#quitSource} does; {@code false} unless set, which leaves the source in {@code
+   * postmigrate} for the caller to quit. If that quit is refused or fails, {@link #run()} throws a
+   * {@link CprTransferException} in phase {@link CprPhase#QUIT} whose recovery is {@link
    * VmRecovery#NEEDS_ATTENTION} (the VM has moved), never {@link VmRecovery#UNTOUCHED}.
    */
   public CprTransferBuilder quitSourceAfterTransfer(boolean quit) {
@@ -149,8 +151,8 @@ public final class CprTransferBuilder {
    * cpr-transfer} for the moment of one query, to ask QEMU for its blockers, and set back). It
    * never connects to the cpr channel, which the new QEMU would take for the source.
    *
-   * @throws IllegalStateException if a required path was not set, or another CPR operation runs
-   *     on the same client
+   * @throws IllegalStateException if a required path was not set, or another CPR operation runs on
+   *     the same client
    */
   public PreflightReport check() {
     return TransferWorkflow.check(source, options());

@@ -9,11 +9,11 @@ import org.jspecify.annotations.Nullable;
  * #vmLocation()} says which QEMU has the VM now:
  *
  * <ul>
- *   <li>{@link VmLocation#SOURCE}: the migration failed or was cancelled before the new QEMU
- *       could run the guest (the new QEMU died, never answered, or failed to load), so the source
- *       runs the VM again (QEMU restarts it itself after a failed migration, or the rollback sends
- *       {@code cont}); its migration mode and capabilities were set back. The new QEMU, if it
- *       still runs, holds nothing and should be quit;
+ *   <li>{@link VmLocation#SOURCE}: the migration failed or was cancelled before the new QEMU could
+ *       run the guest (the new QEMU died, never answered, or failed to load), so the source runs
+ *       the VM again (QEMU restarts it itself after a failed migration, or the rollback sends
+ *       {@code cont}); its migration mode and capabilities were set back. The new QEMU, if it still
+ *       runs, holds nothing and should be quit;
  *   <li>{@link VmLocation#TARGET}: the new QEMU runs the VM (the failure came after, such as a
  *       source that would not quit); the source stays in {@code postmigrate} and must not be
  *       resumed;

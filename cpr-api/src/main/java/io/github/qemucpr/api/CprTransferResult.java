@@ -21,8 +21,8 @@ import org.jspecify.annotations.Nullable;
  * @param blackout the time the VM did not run: from the source's {@code STOP} event to the new
  *     QEMU's {@code RESUME} event (QEMU's own timestamps, on the same host clock). Zero for a VM
  *     that did not run before. See {@link #blackoutExact()}.
- * @param blackoutExact whether {@link #blackout()} ends at the new QEMU's {@code RESUME} event.
- *     A new QEMU started with its main channel on the command line often resumes the VM before its
+ * @param blackoutExact whether {@link #blackout()} ends at the new QEMU's {@code RESUME} event. A
+ *     new QEMU started with its main channel on the command line often resumes the VM before its
  *     monitor answers, so its {@code RESUME} is not seen: the blackout then ends when {@code
  *     query-status} first read {@code running}, an upper bound. With {@code -incoming defer} the
  *     event is always seen.

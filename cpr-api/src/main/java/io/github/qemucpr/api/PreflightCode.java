@@ -85,8 +85,8 @@ public enum PreflightCode {
   /** cpr-transfer: the directory of a socket path does not exist. */
   CHANNEL_DIRECTORY_MISSING,
   /**
-   * cpr-transfer: nothing listens on the cpr channel: its socket does not exist or is not a
-   * socket, so the new QEMU was not started with {@code -incoming} for it.
+   * cpr-transfer: nothing listens on the cpr channel: its socket does not exist or is not a socket,
+   * so the new QEMU was not started with {@code -incoming} for it.
    */
   CPR_CHANNEL_NOT_LISTENING,
   /**

@@ -80,11 +80,15 @@ public record PreflightReport(
     if (items.isEmpty()) {
       sb.append("no problems");
     } else {
-      sb.append(errors).append(errors == 1 ? " error, " : " errors, ")
-          .append(warnings).append(warnings == 1 ? " warning" : " warnings");
+      sb.append(errors)
+          .append(errors == 1 ? " error, " : " errors, ")
+          .append(warnings)
+          .append(warnings == 1 ? " warning" : " warnings");
     }
     sb.append(memorySavedInPlace ? "; RAM saved in place" : "; RAM copied into the state file")
-        .append(", state file up to ").append(expectedStateFileBytes).append(" bytes");
+        .append(", state file up to ")
+        .append(expectedStateFileBytes)
+        .append(" bytes");
     for (PreflightItem item : items) {
       sb.append(String.format("%n  %-7s %-28s %s", item.severity(), item.code(), item.subject()))
           .append(String.format("%n          %s", item.message()))

@@ -10,8 +10,8 @@ public enum VmRecovery {
    */
   RESTORED,
   /**
-   * The VM could not be confirmed to be as it was: a rollback step failed, QEMU is gone, or the
-   * run state differs. {@link CprException#vmState()} says what was seen; an operator should look.
+   * The VM could not be confirmed to be as it was: a rollback step failed, QEMU is gone, or the run
+   * state differs. {@link CprException#vmState()} says what was seen; an operator should look.
    */
   NEEDS_ATTENTION
 }

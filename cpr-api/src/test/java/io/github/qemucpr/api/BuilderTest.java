@@ -12,28 +12,36 @@ class BuilderTest extends FakeQemuTest {
 
   @Test
   void eachSaveOptionIsSetOnce() {
-    CprSaveBuilder b = save().suspendPolicy(SuspendPolicy.NEVER).quitAfterSave(false)
-        .requireMemorySavedInPlace(true).timeout(Duration.ofMinutes(1))
-        .phaseTimeout(Duration.ofSeconds(30)).suspendTimeout(Duration.ofSeconds(5))
-        .passFileDescriptor(true);
-    assertThatThrownBy(() -> b.to(stateFile)).isInstanceOf(IllegalStateException.class)
+    CprSaveBuilder b =
+        save()
+            .suspendPolicy(SuspendPolicy.NEVER)
+            .quitAfterSave(false)
+            .requireMemorySavedInPlace(true)
+            .timeout(Duration.ofMinutes(1))
+            .phaseTimeout(Duration.ofSeconds(30))
+            .suspendTimeout(Duration.ofSeconds(5))
+            .passFileDescriptor(true);
+    assertThatThrownBy(() -> b.to(stateFile))
+        .isInstanceOf(IllegalStateException.class)
         .hasMessage("to was already set to " + stateFile);
     assertThatThrownBy(() -> b.suspendPolicy(SuspendPolicy.ALWAYS))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("suspendPolicy");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("suspendPolicy");
     assertThatThrownBy(() -> b.quitAfterSave(true)).isInstanceOf(IllegalStateException.class);
     assertThatThrownBy(() -> b.timeout(Duration.ofMinutes(2)))
         .isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> b.progressListener(e -> {}))
-        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> b.progressListener(e -> {})).isInstanceOf(IllegalStateException.class);
   }
 
   @Test
   void argumentsAreCheckedAtOnce() {
     CprSaveBuilder b = CprReboot.save(qmp);
-    assertThatThrownBy(() -> b.timeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> b.timeout(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("timeout must be positive: PT0S");
     assertThatThrownBy(() -> b.phaseTimeout(Duration.ofSeconds(-1)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("phaseTimeout");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("phaseTimeout");
     assertThatThrownBy(() -> b.to(Path.of("/"))).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> b.guestAgent(null)).isInstanceOf(NullPointerException.class);
     assertThatThrownBy(() -> CprReboot.save(null)).isInstanceOf(NullPointerException.class);
@@ -46,11 +54,12 @@ class BuilderTest extends FakeQemuTest {
   @Test
   void aStateFileIsRequired() {
     assertThatThrownBy(() -> CprReboot.save(qmp).check())
-        .isInstanceOf(IllegalStateException.class).hasMessage("call to(stateFile) first");
-    assertThatThrownBy(() -> CprReboot.save(qmp).run())
-        .isInstanceOf(IllegalStateException.class);
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("call to(stateFile) first");
+    assertThatThrownBy(() -> CprReboot.save(qmp).run()).isInstanceOf(IllegalStateException.class);
     assertThatThrownBy(() -> CprReboot.restore(qmp).run())
-        .isInstanceOf(IllegalStateException.class).hasMessage("call from(stateFile) first");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("call from(stateFile) first");
     assertThat(qemu.commands()).isEmpty();
   }
 
@@ -60,10 +69,12 @@ class BuilderTest extends FakeQemuTest {
     b.check();
     b.check();
     b.run();
-    assertThatThrownBy(b::run).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(b::run)
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("already ran");
     assertThatThrownBy(() -> b.timeout(Duration.ofSeconds(1)))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("already ran");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("already ran");
     assertThat(qemu.commands()).containsOnlyOnce("migrate");
   }
 

@@ -34,13 +34,14 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The cpr-reboot workflow against real QEMU 10 (TCG): the cases (a) to (h) of the cpr-api issue.
- * A missing QEMU fails these tests with the command that installs it.
+ * The cpr-reboot workflow against real QEMU 10 (TCG): the cases (a) to (h) of the cpr-api issue. A
+ * missing QEMU fails these tests with the command that installs it.
  */
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class CprRebootIT {
   /** Where the marker goes: 48 MiB into RAM, far from what the firmware touches. */
   private static final long MARKER_OFFSET = 48L << 20;
+
   private static final List<String> MEASUREMENTS = new CopyOnWriteArrayList<>();
 
   @TempDir Path dir;
@@ -49,10 +50,6 @@ class CprRebootIT {
   static void printMeasurements() {
     MEASUREMENTS.forEach(m -> System.out.println("CPR-MEASURE " + m));
   }
-
-
-
-
 
   private static RunState runState(QmpClient qmp) {
     return qmp.execute(new QueryStatus()).status();
@@ -63,14 +60,17 @@ class CprRebootIT {
   }
 
   private static void record(String test, CprSaveResult saved, CprRestoreResult restored) {
-    MEASUREMENTS.add(String.format(
-        "%s: blackout %d ms (STOP or suspend -> state safe), QEMU downtime %s ms,"
-            + " state file %d bytes, outage to resume %s ms, phases save %s restore %s",
-        test, saved.blackout().toMillis(),
-        saved.qemuDowntime() == null ? "-" : saved.qemuDowntime().toMillis(),
-        saved.bytesWritten(),
-        restored.outage() == null ? "-" : restored.outage().toMillis(),
-        millis(saved.phaseDurations()), millis(restored.phaseDurations())));
+    MEASUREMENTS.add(
+        String.format(
+            "%s: blackout %d ms (STOP or suspend -> state safe), QEMU downtime %s ms,"
+                + " state file %d bytes, outage to resume %s ms, phases save %s restore %s",
+            test,
+            saved.blackout().toMillis(),
+            saved.qemuDowntime() == null ? "-" : saved.qemuDowntime().toMillis(),
+            saved.bytesWritten(),
+            restored.outage() == null ? "-" : restored.outage().toMillis(),
+            millis(saved.phaseDurations()),
+            millis(restored.phaseDurations())));
   }
 
   private static String millis(Map<CprPhase, Duration> phases) {
@@ -124,9 +124,10 @@ class CprRebootIT {
       guest.instance().awaitHeartbeatAfter(2, Duration.ofSeconds(30));
       CprSaveResult saved;
       long heartbeatAtSave;
-      try (QmpClient qmp = guest.connectQmp(); GuestAgentClient qga = guest.connectAgent()) {
-        saved = CprReboot.save(qmp).to(state).guestAgent(qga)
-            .suspendPolicy(SuspendPolicy.ALWAYS).run();
+      try (QmpClient qmp = guest.connectQmp();
+          GuestAgentClient qga = guest.connectAgent()) {
+        saved =
+            CprReboot.save(qmp).to(state).guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS).run();
         heartbeatAtSave = guest.lastHeartbeat().orElseThrow();
       }
       assertThat(guest.awaitExit(Duration.ofSeconds(30))).isZero();
@@ -143,8 +144,8 @@ class CprRebootIT {
         assertThat(next).isGreaterThan(heartbeatAtSave);
         assertThat(target.console()).doesNotContain("boot_id").doesNotContain("heartbeat 1\n");
         qga.sync();
-        ExecResult r = qga.run("cat", List.of("/proc/sys/kernel/random/boot_id"),
-            Duration.ofSeconds(20));
+        ExecResult r =
+            qga.run("cat", List.of("/proc/sys/kernel/random/boot_id"), Duration.ofSeconds(20));
         assertThat(r.stdout().trim()).isEqualTo(bootId);
         record("(b) example 2, real guest suspended", saved, restored);
       }
@@ -161,13 +162,18 @@ class CprRebootIT {
     try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(64).memfd().build()) {
       CprSaveResult saved;
       // Only the source loads the blob: what the target has afterwards came from the state file.
-      try (QemuInstance source = vm.start(List.of("-device",
-              "loader,file=" + blobFile + ",addr=" + address + ",force-raw=on"), true);
+      try (QemuInstance source =
+              vm.start(
+                  List.of(
+                      "-device", "loader,file=" + blobFile + ",addr=" + address + ",force-raw=on"),
+                  true);
           QmpClient qmp = QmpClient.connect(source.qmpSocket())) {
-        assertThat(GuestRam.guestMemory(dir, qmp, address, 4096)).isEqualTo(java.util.Arrays.copyOf(blob, 4096));
+        assertThat(GuestRam.guestMemory(dir, qmp, address, 4096))
+            .isEqualTo(java.util.Arrays.copyOf(blob, 4096));
         PreflightReport report = CprReboot.save(qmp).to(state).check();
         assertThat(report.memorySavedInPlace()).isFalse();
-        assertThat(report.warnings()).extracting(PreflightItem::code)
+        assertThat(report.warnings())
+            .extracting(PreflightItem::code)
             .contains(PreflightCode.MEMORY_COPIED);
         saved = CprReboot.save(qmp).to(state).run();
         awaitExit(source);
@@ -194,17 +200,21 @@ class CprRebootIT {
         QmpClient qmp = QmpClient.connect(source.qmpSocket())) {
       qmp.execute(MigrateSetCapabilities.enable(MigrationCapability.POSTCOPY_RAM));
       List<QmpEvent> stops = new CopyOnWriteArrayList<>();
-      qmp.subscribe(e -> {
-        if (e instanceof StopEvent) {
-          stops.add(e);
-        }
-      });
+      qmp.subscribe(
+          e -> {
+            if (e instanceof StopEvent) {
+              stops.add(e);
+            }
+          });
       PreflightReport report = CprReboot.save(qmp).to(state).check();
-      assertThat(report.errors()).extracting(PreflightItem::code, PreflightItem::subject)
-          .containsExactly(org.assertj.core.groups.Tuple.tuple(
-              PreflightCode.CAPABILITY_INCOMPATIBLE, "postcopy-ram"));
-      CprPreflightException e = catchThrowableOfType(CprPreflightException.class,
-          () -> CprReboot.save(qmp).to(state).run());
+      assertThat(report.errors())
+          .extracting(PreflightItem::code, PreflightItem::subject)
+          .containsExactly(
+              org.assertj.core.groups.Tuple.tuple(
+                  PreflightCode.CAPABILITY_INCOMPATIBLE, "postcopy-ram"));
+      CprPreflightException e =
+          catchThrowableOfType(
+              CprPreflightException.class, () -> CprReboot.save(qmp).to(state).run());
       assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
       assertThat(runState(qmp)).isEqualTo(RunState.RUNNING);
       assertThat(qmp.execute(new QueryMigrate()).status()).isEqualTo(MigrationStatus.NONE);
@@ -218,29 +228,35 @@ class CprRebootIT {
   @Test
   void e_aFullFileSystemFailsTheSaveAndTheVmRunsAgain() throws Exception {
     Path tiny = Files.createDirectory(dir.resolve("tiny"));
-    Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs",
-        tiny.toString()).redirectErrorStream(true).start();
+    Process mount =
+        new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", tiny.toString())
+            .redirectErrorStream(true)
+            .start();
     assertThat(mount.waitFor()).as(new String(mount.getInputStream().readAllBytes())).isZero();
     try {
       Path state = tiny.resolve("vm.state");
       byte[] blob = GuestRam.randomBytes(4 << 20, 5);
       Path blobFile = Files.write(dir.resolve("blob.bin"), blob);
       try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(64).memfd().build();
-          QemuInstance source = vm.start(List.of("-device",
-              "loader,file=" + blobFile + ",addr=" + (16L << 20) + ",force-raw=on"), true);
+          QemuInstance source =
+              vm.start(
+                  List.of(
+                      "-device",
+                      "loader,file=" + blobFile + ",addr=" + (16L << 20) + ",force-raw=on"),
+                  true);
           QmpClient qmp = QmpClient.connect(source.qmpSocket())) {
         PreflightReport report = CprReboot.save(qmp).to(state).check();
-        assertThat(report.warnings()).extracting(PreflightItem::code)
+        assertThat(report.warnings())
+            .extracting(PreflightItem::code)
             .contains(PreflightCode.STATE_FREE_SPACE_LOW);
-        CprSaveException e = catchThrowableOfType(CprSaveException.class,
-            () -> CprReboot.save(qmp).to(state).run());
+        CprSaveException e =
+            catchThrowableOfType(CprSaveException.class, () -> CprReboot.save(qmp).to(state).run());
         assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
         assertThat(e.qemuError()).contains("No space left on device");
         assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
         assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
         assertThat(runState(qmp)).isEqualTo(RunState.RUNNING);
-        assertThat(qmp.execute(new QueryMigrateParameters()).mode().wireName())
-            .isEqualTo("normal");
+        assertThat(qmp.execute(new QueryMigrateParameters()).mode().wireName()).isEqualTo("normal");
         assertThat(source.isAlive()).isTrue();
         assertThat(tiny).isEmptyDirectory(); // no state file, no manifest, no .partial
       }
@@ -264,18 +280,19 @@ class CprRebootIT {
       }
       try (QemuInstance target = vm.startIncoming();
           QmpClient qmp = QmpClient.connect(target.qmpSocket())) {
-        CprCheckpointException e = catchThrowableOfType(CprCheckpointException.class,
-            () -> CprReboot.restore(qmp).from(state).run());
+        CprCheckpointException e =
+            catchThrowableOfType(
+                CprCheckpointException.class, () -> CprReboot.restore(qmp).from(state).run());
         assertThat(e.reason()).isEqualTo(Reason.TAMPERED);
         assertThat(e).hasMessageContaining("(truncated)");
         assertThat(runState(qmp)).isEqualTo(RunState.INMIGRATE);
         assertThat(qmp.execute(new QueryMigrate()).status()).isEqualTo(MigrationStatus.NONE);
-        assertThat(qmp.execute(new QueryMigrateParameters()).mode().wireName())
-            .isEqualTo("normal");
+        assertThat(qmp.execute(new QueryMigrateParameters()).mode().wireName()).isEqualTo("normal");
 
         Path corrupt = Files.write(dir.resolve("corrupt.state"), GuestRam.randomBytes(300_000, 6));
-        CprRestoreException load = catchThrowableOfType(CprRestoreException.class,
-            () -> CprReboot.restore(qmp).from(corrupt).run());
+        CprRestoreException load =
+            catchThrowableOfType(
+                CprRestoreException.class, () -> CprReboot.restore(qmp).from(corrupt).run());
         assertThat(load.phase()).isEqualTo(CprPhase.LOAD);
         assertThat(load.qemuError()).startsWith("load of migration failed");
         assertThat(load.vmState()).isEqualTo(RunState.INMIGRATE);
@@ -304,8 +321,9 @@ class CprRebootIT {
       }
       try (QemuInstance again = vm.startIncoming();
           QmpClient qmp = QmpClient.connect(again.qmpSocket())) {
-        CprCheckpointException e = catchThrowableOfType(CprCheckpointException.class,
-            () -> CprReboot.restore(qmp).from(state).run());
+        CprCheckpointException e =
+            catchThrowableOfType(
+                CprCheckpointException.class, () -> CprReboot.restore(qmp).from(state).run());
         assertThat(e.reason()).isEqualTo(Reason.ALREADY_RESTORED);
         assertThat(runState(qmp)).isEqualTo(RunState.INMIGRATE);
         assertThat(qmp.execute(new QueryMigrate()).status()).isEqualTo(MigrationStatus.NONE);
@@ -335,7 +353,8 @@ class CprRebootIT {
             CprRestoreResult restored = CprReboot.restore(qmp).from(state).run();
             assertThat(restored.runState()).as("cycle %d", cycle).isEqualTo(RunState.RUNNING);
             assertThat(GuestRam.guestMemory(dir, qmp, MARKER_OFFSET, marker.length))
-                .as("cycle %d", cycle).isEqualTo(marker);
+                .as("cycle %d", cycle)
+                .isEqualTo(marker);
           }
           assertThat(CprManifest.read(state).orElseThrow().restored()).isTrue();
         }

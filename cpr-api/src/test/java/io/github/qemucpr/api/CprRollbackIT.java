@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import io.github.qemucpr.launcher.QemuInstance;
 import io.github.qemucpr.launcher.QemuLauncher;
 import io.github.qemucpr.qga.GuestAgentClient;
-import io.github.qemucpr.qga.testing.TestGuest;
 import io.github.qemucpr.qga.command.ExecResult;
+import io.github.qemucpr.qga.testing.TestGuest;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.Subscription;
 import io.github.qemucpr.qmp.command.MigrationStatus;
@@ -58,16 +58,24 @@ class CprRollbackIT {
   @Test
   void aSuspendedGuestWhoseMigrationFailsIsWokenAndRunsOn() throws Exception {
     Path tiny = Files.createDirectory(dir.resolve("tiny"));
-    Process mount = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=100k", "tmpfs",
-        tiny.toString()).redirectErrorStream(true).start();
+    Process mount =
+        new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=100k", "tmpfs", tiny.toString())
+            .redirectErrorStream(true)
+            .start();
     assertThat(mount.waitFor()).isZero();
     try (TestGuest guest = TestGuest.boot();
         QmpClient qmp = guest.connectQmp();
         GuestAgentClient qga = guest.connectAgent()) {
       long before = guest.instance().awaitHeartbeatAfter(1, Duration.ofSeconds(30));
-      CprSaveException e = catchThrowableOfType(CprSaveException.class,
-          () -> CprReboot.save(qmp).to(tiny.resolve("vm.state")).guestAgent(qga)
-              .suspendPolicy(SuspendPolicy.ALWAYS).run());
+      CprSaveException e =
+          catchThrowableOfType(
+              CprSaveException.class,
+              () ->
+                  CprReboot.save(qmp)
+                      .to(tiny.resolve("vm.state"))
+                      .guestAgent(qga)
+                      .suspendPolicy(SuspendPolicy.ALWAYS)
+                      .run());
       assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
       assertThat(e.qemuError()).contains("No space left on device");
       assertThat(e.recovery()).as(e.toString()).isEqualTo(VmRecovery.RESTORED);
@@ -87,8 +95,11 @@ class CprRollbackIT {
     try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(64).build();
         QemuInstance source = vm.start();
         QmpClient qmp = QmpClient.connect(source.qmpSocket())) {
-      CprSaveException e = catchThrowableOfType(CprSaveException.class,
-          () -> CprReboot.save(qmp).to(state).progressListener(blockTheRenameOnto(state)).run());
+      CprSaveException e =
+          catchThrowableOfType(
+              CprSaveException.class,
+              () ->
+                  CprReboot.save(qmp).to(state).progressListener(blockTheRenameOnto(state)).run());
       assertThat(e.phase()).isEqualTo(CprPhase.PERSIST);
       assertThat(e.recovery()).as(e.toString()).isEqualTo(VmRecovery.RESTORED);
       assertThat(runState(qmp)).isEqualTo(RunState.RUNNING);
@@ -102,11 +113,18 @@ class CprRollbackIT {
   void aSuspendedGuestAfterACompletedMigrationKeepsItsStateWhichThenRestores() throws Exception {
     Path state = dir.resolve("vm.state");
     try (TestGuest guest = TestGuest.boot()) {
-      try (QmpClient qmp = guest.connectQmp(); GuestAgentClient qga = guest.connectAgent()) {
-        CprSaveException e = catchThrowableOfType(CprSaveException.class,
-            () -> CprReboot.save(qmp).to(state).guestAgent(qga)
-                .suspendPolicy(SuspendPolicy.ALWAYS)
-                .progressListener(blockTheRenameOnto(state)).run());
+      try (QmpClient qmp = guest.connectQmp();
+          GuestAgentClient qga = guest.connectAgent()) {
+        CprSaveException e =
+            catchThrowableOfType(
+                CprSaveException.class,
+                () ->
+                    CprReboot.save(qmp)
+                        .to(state)
+                        .guestAgent(qga)
+                        .suspendPolicy(SuspendPolicy.ALWAYS)
+                        .progressListener(blockTheRenameOnto(state))
+                        .run());
         assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
         assertThat(e).hasMessageContaining("kept in " + state + ".partial");
         // No 'cont' was sent: QEMU 10.0 would abort on it. QEMU is alive, in postmigrate.
@@ -118,7 +136,8 @@ class CprRollbackIT {
       }
       guest.awaitExit(Duration.ofSeconds(30));
       Path kept = dir.resolve("vm.state.partial");
-      try (TestGuest target = guest.startIncoming(); QmpClient qmp = target.connectQmp()) {
+      try (TestGuest target = guest.startIncoming();
+          QmpClient qmp = target.connectQmp()) {
         CprRestoreResult restored = CprReboot.restore(qmp).from(kept).run();
         assertThat(restored.runState()).isEqualTo(RunState.RUNNING); // no manifest: woken
         assertThat(target.instance().awaitHeartbeatAfter(0, Duration.ofSeconds(30))).isPositive();
@@ -129,8 +148,8 @@ class CprRollbackIT {
 
   /**
    * The guest suspends itself (here through its agent, as rtcwake or a hostile guest would from
-   * inside) after the save's preflight read "running", and the save, which did not suspend it,
-   * then fails after the migration completed. QEMU 10.0 aborts on 'cont' to this postmigrate VM
+   * inside) after the save's preflight read "running", and the save, which did not suspend it, then
+   * fails after the migration completed. QEMU 10.0 aborts on 'cont' to this postmigrate VM
    * ("invalid runstate transition: 'postmigrate' -> 'suspended'"): the rollback must not send it.
    */
   @Test
@@ -143,33 +162,45 @@ class CprRollbackIT {
       CountDownLatch suspended = new CountDownLatch(1);
       CprProgressListener blockTheRename = blockTheRenameOnto(state);
       CprSaveException e;
-      try (Subscription s = qmp.subscribe(ev -> {
-        if (ev instanceof SuspendEvent) {
-          suspended.countDown();
-        }
-      })) {
-        e = catchThrowableOfType(CprSaveException.class,
-            () -> CprReboot.save(qmp).to(state).progressListener(ev -> {
-              if (ev.phase() == CprPhase.PREFLIGHT
-                  && ev.kind() == CprProgressEvent.Kind.FINISHED) {
-                qga.executeAsync(new io.github.qemucpr.qga.command.GuestSuspendRam(),
-                    Duration.ofSeconds(30));
-                try {
-                  assertThat(suspended.await(60, TimeUnit.SECONDS)).as("the guest suspends")
-                      .isTrue();
-                } catch (InterruptedException x) {
-                  Thread.currentThread().interrupt();
+      try (Subscription s =
+          qmp.subscribe(
+              ev -> {
+                if (ev instanceof SuspendEvent) {
+                  suspended.countDown();
                 }
-              }
-              blockTheRename.onProgress(ev);
-            }).run());
+              })) {
+        e =
+            catchThrowableOfType(
+                CprSaveException.class,
+                () ->
+                    CprReboot.save(qmp)
+                        .to(state)
+                        .progressListener(
+                            ev -> {
+                              if (ev.phase() == CprPhase.PREFLIGHT
+                                  && ev.kind() == CprProgressEvent.Kind.FINISHED) {
+                                qga.executeAsync(
+                                    new io.github.qemucpr.qga.command.GuestSuspendRam(),
+                                    Duration.ofSeconds(30));
+                                try {
+                                  assertThat(suspended.await(60, TimeUnit.SECONDS))
+                                      .as("the guest suspends")
+                                      .isTrue();
+                                } catch (InterruptedException x) {
+                                  Thread.currentThread().interrupt();
+                                }
+                              }
+                              blockTheRename.onProgress(ev);
+                            })
+                        .run());
       }
       assertThat(e).isNotNull();
       assertThat(e.phase()).isEqualTo(CprPhase.PERSIST);
       assertThat(guest.isAlive()).as("no 'cont': QEMU 10.0 aborts on it " + e).isTrue();
       assertThat(runState(qmp)).isEqualTo(RunState.POSTMIGRATE);
       assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
-      assertThat(e).hasMessageContaining("the guest suspended itself during the save")
+      assertThat(e)
+          .hasMessageContaining("the guest suspended itself during the save")
           .hasMessageContaining("kept in " + state + ".partial");
       assertThat(dir.resolve("vm.state.partial")).isNotEmptyFile();
       quit(qmp);
@@ -190,22 +221,32 @@ class CprRollbackIT {
       throws Exception {
     Path state = dir.resolve("vm.state");
     try (TestGuest guest = TestGuest.boot()) {
-      try (QmpClient qmp = guest.connectQmp(); GuestAgentClient qga = guest.connectAgent()) {
+      try (QmpClient qmp = guest.connectQmp();
+          GuestAgentClient qga = guest.connectAgent()) {
         Thread saver = Thread.currentThread();
         CprSaveException e;
         // Registered before the save, this wait sees 'completed' on the reader thread before the
         // save's own event queue does (a listener would see it only after), and interrupts the
         // save right then: the normal path never takes the event.
-        try (var interruptOnCompleted = qmp.expectEvent(MigrationEvent.class, m -> {
-          boolean completed = MigrationStatus.COMPLETED.equals(m.status());
-          if (completed) {
-            saver.interrupt();
-          }
-          return completed;
-        })) {
-          e = catchThrowableOfType(CprSaveException.class,
-              () -> CprReboot.save(qmp).to(state).guestAgent(qga)
-                  .suspendPolicy(SuspendPolicy.ALWAYS).run());
+        try (var interruptOnCompleted =
+            qmp.expectEvent(
+                MigrationEvent.class,
+                m -> {
+                  boolean completed = MigrationStatus.COMPLETED.equals(m.status());
+                  if (completed) {
+                    saver.interrupt();
+                  }
+                  return completed;
+                })) {
+          e =
+              catchThrowableOfType(
+                  CprSaveException.class,
+                  () ->
+                      CprReboot.save(qmp)
+                          .to(state)
+                          .guestAgent(qga)
+                          .suspendPolicy(SuspendPolicy.ALWAYS)
+                          .run());
         } finally {
           Thread.interrupted(); // the save keeps the interrupt for its caller; clear it here
         }
@@ -219,7 +260,8 @@ class CprRollbackIT {
         quit(qmp);
       }
       guest.awaitExit(Duration.ofSeconds(30));
-      try (TestGuest target = guest.startIncoming(); QmpClient qmp = target.connectQmp()) {
+      try (TestGuest target = guest.startIncoming();
+          QmpClient qmp = target.connectQmp()) {
         CprRestoreResult restored = CprReboot.restore(qmp).from(state).run();
         assertThat(restored.runState()).isEqualTo(RunState.RUNNING);
         assertThat(target.instance().awaitHeartbeatAfter(0, Duration.ofSeconds(30))).isPositive();
@@ -236,15 +278,23 @@ class CprRollbackIT {
         QmpClient qmp = QmpClient.connect(source.qmpSocket())) {
       // QEMU stops reading its monitor when the PREPARE phase starts, so add-fd gets no reply in
       // time; it runs again when the save reports the failure, and only then adds the descriptor.
-      CprSaveException e = catchThrowableOfType(CprSaveException.class,
-          () -> CprReboot.save(qmp).to(state).phaseTimeout(Duration.ofSeconds(2))
-              .progressListener(ev -> {
-                if (ev.phase() == CprPhase.PREPARE && ev.kind() == CprProgressEvent.Kind.STARTED) {
-                  source.signal("STOP");
-                } else if (ev.kind() == CprProgressEvent.Kind.FAILED) {
-                  source.signal("CONT");
-                }
-              }).run());
+      CprSaveException e =
+          catchThrowableOfType(
+              CprSaveException.class,
+              () ->
+                  CprReboot.save(qmp)
+                      .to(state)
+                      .phaseTimeout(Duration.ofSeconds(2))
+                      .progressListener(
+                          ev -> {
+                            if (ev.phase() == CprPhase.PREPARE
+                                && ev.kind() == CprProgressEvent.Kind.STARTED) {
+                              source.signal("STOP");
+                            } else if (ev.kind() == CprProgressEvent.Kind.FAILED) {
+                              source.signal("CONT");
+                            }
+                          })
+                      .run());
       assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
       assertThat(e).hasMessageContaining("add-fd");
       assertThat(qmp.execute(new QueryFdsets())).as("QEMU's fd sets").isEmpty();
@@ -270,10 +320,10 @@ class CprRollbackIT {
   }
 
   /**
-   * As on a systemd guest, where qemu-ga's {@code systemctl suspend} returns once logind has
-   * queued the suspend: the agent is free again and answers ping at once, and the suspend lands
-   * seconds later. Here pm-suspend queues the real one in the background and returns. An answered
-   * ping after a suspend timeout is no proof that no suspend lands: the rollback must not report
+   * As on a systemd guest, where qemu-ga's {@code systemctl suspend} returns once logind has queued
+   * the suspend: the agent is free again and answers ping at once, and the suspend lands seconds
+   * later. Here pm-suspend queues the real one in the background and returns. An answered ping
+   * after a suspend timeout is no proof that no suspend lands: the rollback must not report
    * RESTORED.
    */
   @Test
@@ -281,23 +331,36 @@ class CprRollbackIT {
     try (TestGuest guest = TestGuest.boot();
         QmpClient qmp = guest.connectQmp();
         GuestAgentClient qga = guest.connectAgent()) {
-      ExecResult queued = qga.run("/bin/sh", List.of("-c",
-          "mv /usr/sbin/pm-suspend /usr/sbin/pm-suspend.real"
-              + " && printf '#!/bin/sh\\n(sleep 4; exec /usr/sbin/pm-suspend.real)"
-              + " </dev/null >/dev/null 2>&1 &\\n' > /usr/sbin/pm-suspend"
-              + " && chmod 755 /usr/sbin/pm-suspend"),
-          Duration.ofSeconds(60));
+      ExecResult queued =
+          qga.run(
+              "/bin/sh",
+              List.of(
+                  "-c",
+                  "mv /usr/sbin/pm-suspend /usr/sbin/pm-suspend.real"
+                      + " && printf '#!/bin/sh\\n(sleep 4; exec /usr/sbin/pm-suspend.real)"
+                      + " </dev/null >/dev/null 2>&1 &\\n' > /usr/sbin/pm-suspend"
+                      + " && chmod 755 /usr/sbin/pm-suspend"),
+              Duration.ofSeconds(60));
       assertThat(queued.exitCode()).as(queued.toString()).isZero();
       CountDownLatch suspended = new CountDownLatch(1);
       CprSaveException e;
-      try (Subscription s = qmp.subscribe(ev -> {
-        if (ev instanceof SuspendEvent) {
-          suspended.countDown();
-        }
-      })) {
-        e = catchThrowableOfType(CprSaveException.class,
-            () -> CprReboot.save(qmp).to(dir.resolve("vm.state")).guestAgent(qga)
-                .suspendPolicy(SuspendPolicy.ALWAYS).suspendTimeout(Duration.ofSeconds(1)).run());
+      try (Subscription s =
+          qmp.subscribe(
+              ev -> {
+                if (ev instanceof SuspendEvent) {
+                  suspended.countDown();
+                }
+              })) {
+        e =
+            catchThrowableOfType(
+                CprSaveException.class,
+                () ->
+                    CprReboot.save(qmp)
+                        .to(dir.resolve("vm.state"))
+                        .guestAgent(qga)
+                        .suspendPolicy(SuspendPolicy.ALWAYS)
+                        .suspendTimeout(Duration.ofSeconds(1))
+                        .run());
         assertThat(e.phase()).isEqualTo(CprPhase.SUSPEND);
         assertThat(suspended.await(60, TimeUnit.SECONDS)).as("the queued suspend lands").isTrue();
       }
@@ -313,22 +376,35 @@ class CprRollbackIT {
         QmpClient qmp = guest.connectQmp();
         GuestAgentClient qga = guest.connectAgent()) {
       // qemu-ga runs pm-suspend for guest-suspend-ram: make it wait 3 s before suspending.
-      ExecResult slow = qga.run("/bin/sh", List.of("-c",
-          "mv /usr/sbin/pm-suspend /usr/sbin/pm-suspend.real"
-              + " && printf '#!/bin/sh\\nsleep 3\\nexec /usr/sbin/pm-suspend.real\\n'"
-              + " > /usr/sbin/pm-suspend && chmod 755 /usr/sbin/pm-suspend"),
-          Duration.ofSeconds(60));
+      ExecResult slow =
+          qga.run(
+              "/bin/sh",
+              List.of(
+                  "-c",
+                  "mv /usr/sbin/pm-suspend /usr/sbin/pm-suspend.real"
+                      + " && printf '#!/bin/sh\\nsleep 3\\nexec /usr/sbin/pm-suspend.real\\n'"
+                      + " > /usr/sbin/pm-suspend && chmod 755 /usr/sbin/pm-suspend"),
+              Duration.ofSeconds(60));
       assertThat(slow.exitCode()).as(slow.toString()).isZero();
       CountDownLatch suspended = new CountDownLatch(1);
       CprSaveException e;
-      try (Subscription s = qmp.subscribe(ev -> {
-        if (ev instanceof SuspendEvent) {
-          suspended.countDown();
-        }
-      })) {
-        e = catchThrowableOfType(CprSaveException.class,
-            () -> CprReboot.save(qmp).to(dir.resolve("vm.state")).guestAgent(qga)
-                .suspendPolicy(SuspendPolicy.ALWAYS).suspendTimeout(Duration.ofSeconds(1)).run());
+      try (Subscription s =
+          qmp.subscribe(
+              ev -> {
+                if (ev instanceof SuspendEvent) {
+                  suspended.countDown();
+                }
+              })) {
+        e =
+            catchThrowableOfType(
+                CprSaveException.class,
+                () ->
+                    CprReboot.save(qmp)
+                        .to(dir.resolve("vm.state"))
+                        .guestAgent(qga)
+                        .suspendPolicy(SuspendPolicy.ALWAYS)
+                        .suspendTimeout(Duration.ofSeconds(1))
+                        .run());
         assertThat(e.phase()).isEqualTo(CprPhase.SUSPEND);
         assertThat(suspended.await(60, TimeUnit.SECONDS)).as("the late suspend lands").isTrue();
       }

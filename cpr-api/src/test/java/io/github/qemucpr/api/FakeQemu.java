@@ -19,20 +19,36 @@ import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * A QEMU 10.0 simulated on top of {@link FakeQmpServer}: it keeps the run state, the migration
- * mode and capabilities, the memory backends and the migration status, answers the commands the
- * CPR workflow sends from that state, and emits the events real QEMU emits, in its order. Tests
- * change its state or its migration script, run the real workflow against it, and assert on the
- * commands the server recorded.
+ * A QEMU 10.0 simulated on top of {@link FakeQmpServer}: it keeps the run state, the migration mode
+ * and capabilities, the memory backends and the migration status, answers the commands the CPR
+ * workflow sends from that state, and emits the events real QEMU emits, in its order. Tests change
+ * its state or its migration script, run the real workflow against it, and assert on the commands
+ * the server recorded.
  */
 final class FakeQemu implements AutoCloseable {
   static final JsonMapper JSON = JsonMapper.builder().build();
   static final List<String> ALL_CAPABILITIES =
-      List.of("xbzrle", "auto-converge", "events", "postcopy-ram", "x-colo", "release-ram",
-          "return-path", "pause-before-switchover", "multifd", "dirty-bitmaps",
-          "postcopy-blocktime", "late-block-activate", "x-ignore-shared", "validate-uuid",
-          "background-snapshot", "zero-copy-send", "postcopy-preempt", "switchover-ack",
-          "dirty-limit", "mapped-ram");
+      List.of(
+          "xbzrle",
+          "auto-converge",
+          "events",
+          "postcopy-ram",
+          "x-colo",
+          "release-ram",
+          "return-path",
+          "pause-before-switchover",
+          "multifd",
+          "dirty-bitmaps",
+          "postcopy-blocktime",
+          "late-block-activate",
+          "x-ignore-shared",
+          "validate-uuid",
+          "background-snapshot",
+          "zero-copy-send",
+          "postcopy-preempt",
+          "switchover-ack",
+          "dirty-limit",
+          "mapped-ram");
 
   /** What {@code migrate} or {@code migrate-incoming} does. */
   @FunctionalInterface
@@ -42,8 +58,13 @@ final class FakeQemu implements AutoCloseable {
 
   /** A memory backend. */
   record Memdev(
-      String id, long size, boolean share, String type, @Nullable String memPath,
-      boolean discardData, boolean qomFails) {
+      String id,
+      long size,
+      boolean share,
+      String type,
+      @Nullable String memPath,
+      boolean discardData,
+      boolean qomFails) {
     static Memdev file(String id, long size, Path memPath) {
       return new Memdev(id, size, true, "memory-backend-file", memPath.toString(), false, false);
     }
@@ -63,23 +84,30 @@ final class FakeQemu implements AutoCloseable {
   volatile List<String> modes = List.of("normal", "cpr-reboot", "cpr-transfer");
   volatile boolean schemaFails;
   volatile boolean wakeupSupport = true;
+
   /** q35's ICH9-LPC {@code disable_s3} under /machine/unattached; {@code null}: no such device. */
   volatile @Nullable Integer disableS3;
+
   /**
    * i440fx's PIIX4_PM {@code disable_s3}, a child {@code pm} of the PIIX3 south bridge under
    * /machine/unattached; {@code null}: no such device.
    */
   volatile @Nullable Integer piix4DisableS3;
+
   volatile String migration = "none";
   volatile @Nullable String errorDesc;
   volatile String vmOldState = "running";
   volatile Script migrate = complete();
   volatile Script migrateIncoming = incomingCompletes();
+
   /** Counts down when {@code migrate} arrives, for tests that act while it runs. */
   final CountDownLatch migrateArrived = new CountDownLatch(1);
+
   private final AtomicInteger fdsetIds = new AtomicInteger();
+
   /** The fd sets QEMU holds: id to the {@code opaque} note of its descriptor. */
   final Map<Long, String> fdsets = new java.util.concurrent.ConcurrentHashMap<>();
+
   /**
    * Set when QEMU 10.0 would have aborted: {@code cont} after a completed migration of a suspended
    * guest ("invalid runstate transition: 'postmigrate' -> 'suspended'"). The fake then drops the
@@ -89,151 +117,192 @@ final class FakeQemu implements AutoCloseable {
 
   FakeQemu() {
     ALL_CAPABILITIES.forEach(c -> capabilities.put(c, false));
-    on("query-version",
-        (r, x) -> x.returns("{\"qemu\": {\"major\": 10, \"minor\": 0, \"micro\": 2},"
-            + " \"package\": \"fake\"}"));
-    on("query-qmp-schema", (r, x) -> {
-      if (schemaFails) {
-        x.error("GenericError", "schema unavailable");
-      } else {
-        x.returns(schema());
-      }
-    });
+    on(
+        "query-version",
+        (r, x) ->
+            x.returns(
+                "{\"qemu\": {\"major\": 10, \"minor\": 0, \"micro\": 2},"
+                    + " \"package\": \"fake\"}"));
+    on(
+        "query-qmp-schema",
+        (r, x) -> {
+          if (schemaFails) {
+            x.error("GenericError", "schema unavailable");
+          } else {
+            x.returns(schema());
+          }
+        });
     on("query-status", (r, x) -> x.returns(status()));
     on("query-migrate", (r, x) -> x.returns(migrationInfo()));
-    on("query-migrate-capabilities", (r, x) -> {
-      ArrayNode a = JSON.createArrayNode();
-      capabilities.forEach((c, on) -> a.addObject().put("capability", c).put("state", on));
-      x.returns(a.toString());
-    });
+    on(
+        "query-migrate-capabilities",
+        (r, x) -> {
+          ArrayNode a = JSON.createArrayNode();
+          capabilities.forEach((c, on) -> a.addObject().put("capability", c).put("state", on));
+          x.returns(a.toString());
+        });
     on("query-migrate-parameters", (r, x) -> x.returns("{\"mode\": \"" + mode + "\"}"));
-    on("migrate-set-parameters", (r, x) -> {
-      if (isActive()) {
-        x.error("GenericError", "There's a migration process in progress");
-        return;
-      }
-      String m = r.argument("mode");
-      if (m != null) {
-        mode = m;
-      }
-      x.returns("{}");
-    });
-    on("migrate-set-capabilities", (r, x) -> {
-      if (isActive()) {
-        x.error("GenericError", "There's a migration process in progress");
-        return;
-      }
-      for (JsonNode c : r.arguments().path("capabilities")) {
-        capabilities.put(c.path("capability").asString(), c.path("state").asBoolean());
-      }
-      x.returns("{}");
-    });
-    on("query-memdev", (r, x) -> {
-      ArrayNode a = JSON.createArrayNode();
-      for (Memdev m : memdevs) {
-        a.addObject().put("id", m.id()).put("size", m.size()).put("share", m.share())
-            .put("merge", true).put("dump", true).put("prealloc", false).put("policy", "default")
-            .putArray("host-nodes");
-      }
-      x.returns(a.toString());
-    });
+    on(
+        "migrate-set-parameters",
+        (r, x) -> {
+          if (isActive()) {
+            x.error("GenericError", "There's a migration process in progress");
+            return;
+          }
+          String m = r.argument("mode");
+          if (m != null) {
+            mode = m;
+          }
+          x.returns("{}");
+        });
+    on(
+        "migrate-set-capabilities",
+        (r, x) -> {
+          if (isActive()) {
+            x.error("GenericError", "There's a migration process in progress");
+            return;
+          }
+          for (JsonNode c : r.arguments().path("capabilities")) {
+            capabilities.put(c.path("capability").asString(), c.path("state").asBoolean());
+          }
+          x.returns("{}");
+        });
+    on(
+        "query-memdev",
+        (r, x) -> {
+          ArrayNode a = JSON.createArrayNode();
+          for (Memdev m : memdevs) {
+            a.addObject()
+                .put("id", m.id())
+                .put("size", m.size())
+                .put("share", m.share())
+                .put("merge", true)
+                .put("dump", true)
+                .put("prealloc", false)
+                .put("policy", "default")
+                .putArray("host-nodes");
+          }
+          x.returns(a.toString());
+        });
     on("qom-get", this::qomGet);
-    on("qom-list", (r, x) -> {
-      String path = r.argument("path");
-      ArrayNode a = JSON.createArrayNode();
-      a.addObject().put("name", "type").put("type", "string");
-      if ("/machine/peripheral".equals(path)) {
-        peripherals.forEach((name, type) -> a.addObject().put("name", name).put("type", type));
-      }
-      if ("/machine/unattached".equals(path) && disableS3 != null) {
-        a.addObject().put("name", "device[0]").put("type", "child<mch>");
-        a.addObject().put("name", "device[2]").put("type", "child<ICH9-LPC>");
-      }
-      if ("/machine/unattached".equals(path) && piix4DisableS3 != null) {
-        a.addObject().put("name", "device[0]").put("type", "child<i440FX>");
-        a.addObject().put("name", "device[3]").put("type", "child<PIIX3>");
-      }
-      if ("/machine/unattached/device[3]".equals(path) && piix4DisableS3 != null) {
-        a.addObject().put("name", "ide").put("type", "child<piix3-ide>");
-        a.addObject().put("name", "pm").put("type", "child<PIIX4_PM>");
-      }
-      x.returns(a.toString());
-    });
-    on("query-current-machine",
+    on(
+        "qom-list",
+        (r, x) -> {
+          String path = r.argument("path");
+          ArrayNode a = JSON.createArrayNode();
+          a.addObject().put("name", "type").put("type", "string");
+          if ("/machine/peripheral".equals(path)) {
+            peripherals.forEach((name, type) -> a.addObject().put("name", name).put("type", type));
+          }
+          if ("/machine/unattached".equals(path) && disableS3 != null) {
+            a.addObject().put("name", "device[0]").put("type", "child<mch>");
+            a.addObject().put("name", "device[2]").put("type", "child<ICH9-LPC>");
+          }
+          if ("/machine/unattached".equals(path) && piix4DisableS3 != null) {
+            a.addObject().put("name", "device[0]").put("type", "child<i440FX>");
+            a.addObject().put("name", "device[3]").put("type", "child<PIIX3>");
+          }
+          if ("/machine/unattached/device[3]".equals(path) && piix4DisableS3 != null) {
+            a.addObject().put("name", "ide").put("type", "child<piix3-ide>");
+            a.addObject().put("name", "pm").put("type", "child<PIIX4_PM>");
+          }
+          x.returns(a.toString());
+        });
+    on(
+        "query-current-machine",
         (r, x) -> x.returns("{\"wakeup-suspend-support\": " + wakeupSupport + "}"));
-    on("add-fd", (r, x) -> {
-      if (r.fileDescriptors() == 0) {
-        x.error("GenericError", "No file descriptor supplied via SCM_RIGHTS");
-        return;
-      }
-      addFdset(r);
-      int id = fdsetIds.get() - 1;
-      x.returns("{\"fdset-id\": " + id + ", \"fd\": " + (30 + id) + "}");
-    });
-    on("remove-fd", (r, x) -> {
-      fdsets.remove(r.arguments().path("fdset-id").asLong());
-      x.returns("{}");
-    });
-    on("query-fdsets", (r, x) -> {
-      ArrayNode a = JSON.createArrayNode();
-      fdsets.forEach((id, opaque) -> {
-        ObjectNode set = a.addObject().put("fdset-id", id);
-        set.putArray("fds").addObject().put("fd", 30 + id).put("opaque", opaque);
-      });
-      x.returns(a.toString());
-    });
-    on("migrate", (r, x) -> {
-      migrateArrived.countDown();
-      migrate.run(this, r, x);
-    });
+    on(
+        "add-fd",
+        (r, x) -> {
+          if (r.fileDescriptors() == 0) {
+            x.error("GenericError", "No file descriptor supplied via SCM_RIGHTS");
+            return;
+          }
+          addFdset(r);
+          int id = fdsetIds.get() - 1;
+          x.returns("{\"fdset-id\": " + id + ", \"fd\": " + (30 + id) + "}");
+        });
+    on(
+        "remove-fd",
+        (r, x) -> {
+          fdsets.remove(r.arguments().path("fdset-id").asLong());
+          x.returns("{}");
+        });
+    on(
+        "query-fdsets",
+        (r, x) -> {
+          ArrayNode a = JSON.createArrayNode();
+          fdsets.forEach(
+              (id, opaque) -> {
+                ObjectNode set = a.addObject().put("fdset-id", id);
+                set.putArray("fds").addObject().put("fd", 30 + id).put("opaque", opaque);
+              });
+          x.returns(a.toString());
+        });
+    on(
+        "migrate",
+        (r, x) -> {
+          migrateArrived.countDown();
+          migrate.run(this, r, x);
+        });
     on("migrate-incoming", (r, x) -> migrateIncoming.run(this, r, x));
-    on("migrate_cancel", (r, x) -> {
-      x.returns("{}");
-      if (isActive()) {
-        migration = "cancelling";
-        x.event("MIGRATION", "{\"status\": \"cancelling\"}");
-        endMigration(x, "cancelled", null);
-      }
-    });
-    on("cont", (r, x) -> {
-      if (runState.equals("postmigrate") && vmOldState.equals("suspended")) {
-        aborted = true;
-        x.disconnect();
-        return;
-      }
-      if (runState.equals("inmigrate")) {
-        x.returns("{}");
-        return;
-      }
-      if (!runState.equals("running")) {
-        runState = "running";
-        x.returns("{}");
-        x.event("RESUME", null);
-      } else {
-        x.returns("{}");
-      }
-    });
-    on("stop", (r, x) -> {
-      if (runState.equals("running")) {
-        runState = "paused";
-        x.event("STOP", null);
-      }
-      x.returns("{}");
-    });
-    on("system_wakeup", (r, x) -> {
-      if (!runState.equals("suspended")) {
-        x.error("GenericError", "Unable to wake up: guest is not in suspended state");
-        return;
-      }
-      x.returns("{}");
-      runState = "running";
-      x.event("WAKEUP", null);
-    });
-    on("quit", (r, x) -> {
-      x.event("SHUTDOWN", "{\"guest\": false, \"reason\": \"host-qmp-quit\"}");
-      x.returns("{}");
-      x.disconnect();
-    });
+    on(
+        "migrate_cancel",
+        (r, x) -> {
+          x.returns("{}");
+          if (isActive()) {
+            migration = "cancelling";
+            x.event("MIGRATION", "{\"status\": \"cancelling\"}");
+            endMigration(x, "cancelled", null);
+          }
+        });
+    on(
+        "cont",
+        (r, x) -> {
+          if (runState.equals("postmigrate") && vmOldState.equals("suspended")) {
+            aborted = true;
+            x.disconnect();
+            return;
+          }
+          if (runState.equals("inmigrate")) {
+            x.returns("{}");
+            return;
+          }
+          if (!runState.equals("running")) {
+            runState = "running";
+            x.returns("{}");
+            x.event("RESUME", null);
+          } else {
+            x.returns("{}");
+          }
+        });
+    on(
+        "stop",
+        (r, x) -> {
+          if (runState.equals("running")) {
+            runState = "paused";
+            x.event("STOP", null);
+          }
+          x.returns("{}");
+        });
+    on(
+        "system_wakeup",
+        (r, x) -> {
+          if (!runState.equals("suspended")) {
+            x.error("GenericError", "Unable to wake up: guest is not in suspended state");
+            return;
+          }
+          x.returns("{}");
+          runState = "running";
+          x.event("WAKEUP", null);
+        });
+    on(
+        "quit",
+        (r, x) -> {
+          x.event("SHUTDOWN", "{\"guest\": false, \"reason\": \"host-qmp-quit\"}");
+          x.returns("{}");
+          x.disconnect();
+        });
   }
 
   /** Adds the descriptor of an {@code add-fd} request to a new fd set, as QEMU does. */
@@ -422,13 +491,15 @@ final class FakeQemu implements AutoCloseable {
     String path = String.valueOf(r.argument("path"));
     String property = String.valueOf(r.argument("property"));
     Integer s3 = disableS3;
-    if (s3 != null && path.equals("/machine/unattached/device[2]")
+    if (s3 != null
+        && path.equals("/machine/unattached/device[2]")
         && property.equals("disable_s3")) {
       x.returns(String.valueOf(s3));
       return;
     }
     Integer piix4 = piix4DisableS3;
-    if (piix4 != null && path.equals("/machine/unattached/device[3]/pm")
+    if (piix4 != null
+        && path.equals("/machine/unattached/device[3]/pm")
         && property.equals("disable_s3")) {
       x.returns(String.valueOf(piix4));
       return;
@@ -470,16 +541,26 @@ final class FakeQemu implements AutoCloseable {
 
   private String schema() {
     ArrayNode a = JSON.createArrayNode();
-    a.addObject().put("name", "migrate-set-parameters").put("meta-type", "command")
-        .put("arg-type", "1").put("ret-type", "0");
+    a.addObject()
+        .put("name", "migrate-set-parameters")
+        .put("meta-type", "command")
+        .put("arg-type", "1")
+        .put("ret-type", "0");
     ObjectNode params = a.addObject().put("name", "1").put("meta-type", "object");
-    params.putArray("members").addObject().put("name", "mode").put("type", "2")
+    params
+        .putArray("members")
+        .addObject()
+        .put("name", "mode")
+        .put("type", "2")
         .put("default", (String) null);
     ObjectNode modeEnum = a.addObject().put("name", "2").put("meta-type", "enum");
     ArrayNode members = modeEnum.putArray("members");
     modes.forEach(m -> members.addObject().put("name", m));
-    a.addObject().put("name", "migrate-incoming").put("meta-type", "command")
-        .put("arg-type", "3").put("ret-type", "0");
+    a.addObject()
+        .put("name", "migrate-incoming")
+        .put("meta-type", "command")
+        .put("arg-type", "3")
+        .put("ret-type", "0");
     ObjectNode incoming = a.addObject().put("name", "3").put("meta-type", "object");
     ArrayNode im = incoming.putArray("members");
     im.addObject().put("name", "uri").put("type", "str");

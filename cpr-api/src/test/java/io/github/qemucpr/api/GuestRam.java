@@ -12,9 +12,9 @@ import java.util.Random;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Markers in guest RAM for the integration tests: written into the shared RAM file, read back as
- * a QEMU sees guest-physical memory ({@code pmemsave}), so a test can tell RAM came through a
- * save and restore (or a transfer) intact.
+ * Markers in guest RAM for the integration tests: written into the shared RAM file, read back as a
+ * QEMU sees guest-physical memory ({@code pmemsave}), so a test can tell RAM came through a save
+ * and restore (or a transfer) intact.
  */
 public final class GuestRam {
   private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -46,13 +46,16 @@ public final class GuestRam {
     }
   }
 
-  /** Guest-physical memory as the QEMU behind {@code qmp} sees it, through a file in {@code dir}. */
+  /**
+   * Guest-physical memory as the QEMU behind {@code qmp} sees it, through a file in {@code dir}.
+   */
   public static byte[] guestMemory(Path dir, QmpClient qmp, long address, int n)
       throws IOException {
     Path out = Files.createTempFile(dir, "pmem", ".bin");
     Files.delete(out);
-    qmp.execute("pmemsave", JSON.createObjectNode()
-        .put("val", address).put("size", n).put("filename", out.toString()));
+    qmp.execute(
+        "pmemsave",
+        JSON.createObjectNode().put("val", address).put("size", n).put("filename", out.toString()));
     try {
       return readAt(out, 0, n);
     } finally {

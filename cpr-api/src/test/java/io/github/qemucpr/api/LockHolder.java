@@ -24,9 +24,16 @@ public final class LockHolder implements AutoCloseable {
   /** Starts a JVM that locks {@code file}, and returns once it holds the lock. */
   static LockHolder lock(Path file) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process p = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
-        LockHolder.class.getName(), file.toString()))
-        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    Process p =
+        new ProcessBuilder(
+                List.of(
+                    java,
+                    "-cp",
+                    System.getProperty("java.class.path"),
+                    LockHolder.class.getName(),
+                    file.toString()))
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
     String line = new String(p.getInputStream().readNBytes(5));
     if (!line.equals("held\n")) {
       p.destroyForcibly();
@@ -57,8 +64,9 @@ public final class LockHolder implements AutoCloseable {
 
   /** Locks {@code args[0]} (creating it), prints {@code held}, waits for end of input. */
   public static void main(String[] args) throws IOException {
-    try (FileChannel ch = FileChannel.open(Path.of(args[0]), StandardOpenOption.CREATE,
-            StandardOpenOption.WRITE);
+    try (FileChannel ch =
+            FileChannel.open(
+                Path.of(args[0]), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock = ch.lock()) {
       System.out.print("held\n");
       System.out.flush();

@@ -25,19 +25,25 @@ class PreflightS3Test extends FakeQemuTest {
     try (FakeGuestAgent agent = FakeGuestAgent.start();
         GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
       PreflightReport report = save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS).check();
-      assertThat(s3Items(report)).as(report.toString()).singleElement().satisfies(item -> {
-        assertThat(item.isError()).isTrue();
-        assertThat(item.message()).contains("disable_s3=1", "suspend-to-idle");
-        assertThat(item.fix()).contains("-global ICH9-LPC.disable_s3=0");
-      });
+      assertThat(s3Items(report))
+          .as(report.toString())
+          .singleElement()
+          .satisfies(
+              item -> {
+                assertThat(item.isError()).isTrue();
+                assertThat(item.message()).contains("disable_s3=1", "suspend-to-idle");
+                assertThat(item.fix()).contains("-global ICH9-LPC.disable_s3=0");
+              });
       assertThat(qemu.requests("qom-get"))
           .filteredOn(r -> "disable_s3".equals(r.argument("property")))
           .extracting(r -> r.argument("path"))
           .containsExactly("/machine/unattached/device[2]");
       assertThat(agent.commands()).doesNotContain("guest-suspend-ram");
 
-      CprPreflightException e = catchThrowableOfType(CprPreflightException.class,
-          () -> save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS).run());
+      CprPreflightException e =
+          catchThrowableOfType(
+              CprPreflightException.class,
+              () -> save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS).run());
       assertThat(e.report().has(PreflightCode.S3_DISABLED)).isTrue();
       assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
       assertThat(qemu.runState).isEqualTo("running");
@@ -51,11 +57,15 @@ class PreflightS3Test extends FakeQemuTest {
     try (FakeGuestAgent agent = FakeGuestAgent.start();
         GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
       PreflightReport report = save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS).check();
-      assertThat(s3Items(report)).as(report.toString()).singleElement().satisfies(item -> {
-        assertThat(item.isError()).isTrue();
-        assertThat(item.message()).contains("PIIX4_PM disable_s3=1", "suspend-to-idle");
-        assertThat(item.fix()).contains("-global PIIX4_PM.disable_s3=0");
-      });
+      assertThat(s3Items(report))
+          .as(report.toString())
+          .singleElement()
+          .satisfies(
+              item -> {
+                assertThat(item.isError()).isTrue();
+                assertThat(item.message()).contains("PIIX4_PM disable_s3=1", "suspend-to-idle");
+                assertThat(item.fix()).contains("-global PIIX4_PM.disable_s3=0");
+              });
       assertThat(qemu.requests("qom-get"))
           .filteredOn(r -> "disable_s3".equals(r.argument("property")))
           .extracting(r -> r.argument("path"))
@@ -113,8 +123,8 @@ class PreflightS3Test extends FakeQemuTest {
   @Test
   void aFailingQomReadIsNotAnError() {
     qemu.disableS3 = 1;
-    qemu.on("qom-get",
-        (r, x) -> x.error("GenericError", "Property 'ICH9-LPC.disable_s3' not found"));
+    qemu.on(
+        "qom-get", (r, x) -> x.error("GenericError", "Property 'ICH9-LPC.disable_s3' not found"));
     try (FakeGuestAgent agent = FakeGuestAgent.start();
         GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
       PreflightReport report = save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS).check();

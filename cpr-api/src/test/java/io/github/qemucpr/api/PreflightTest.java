@@ -63,8 +63,10 @@ class PreflightTest extends FakeQemuTest {
   void versionDecidesWhenTheSchemaCannotBeRead() {
     qemu.schemaFails = true;
     assertThat(check().has(PreflightCode.CPR_REBOOT_UNSUPPORTED)).isFalse(); // 10.0.2
-    qemu.on("query-version", Responders.returns(
-        "{\"qemu\": {\"major\": 8, \"minor\": 2, \"micro\": 0}, \"package\": \"\"}"));
+    qemu.on(
+        "query-version",
+        Responders.returns(
+            "{\"qemu\": {\"major\": 8, \"minor\": 2, \"micro\": 0}, \"package\": \"\"}"));
     assertThat(only(check(), PreflightCode.CPR_REBOOT_UNSUPPORTED).subject())
         .isEqualTo("QEMU 8.2.0");
   }
@@ -93,8 +95,14 @@ class PreflightTest extends FakeQemuTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"postcopy-ram", "dirty-bitmaps", "background-snapshot", "x-colo",
-      "postcopy-preempt"})
+  @ValueSource(
+      strings = {
+        "postcopy-ram",
+        "dirty-bitmaps",
+        "background-snapshot",
+        "x-colo",
+        "postcopy-preempt"
+      })
   void capabilitiesThatCprRefuses(String capability) {
     qemu.capabilities.put(capability, true);
     PreflightItem item = only(check(), PreflightCode.CAPABILITY_INCOMPATIBLE);
@@ -107,7 +115,8 @@ class PreflightTest extends FakeQemuTest {
     qemu.blockers.add("a device blocks it");
     qemu.blockers.add("another one");
     PreflightReport report = check();
-    assertThat(report.errors()).extracting(PreflightItem::code)
+    assertThat(report.errors())
+        .extracting(PreflightItem::code)
         .containsExactly(PreflightCode.MIGRATION_BLOCKED, PreflightCode.MIGRATION_BLOCKED);
     assertThat(report.errors().get(0).message()).contains("a device blocks it");
     assertThat(qemu.mode).isEqualTo("normal");
@@ -146,12 +155,14 @@ class PreflightTest extends FakeQemuTest {
   @Test
   void privateFileMappingAndAnonymousRamAreCopied() {
     qemu.memdevs.clear();
-    qemu.memdevs.add(new FakeQemu.Memdev("priv", RAM, false, "memory-backend-file",
-        ramFile.toString(), false, false));
-    qemu.memdevs.add(new FakeQemu.Memdev("pc.ram", RAM, false, "memory-backend-ram", null,
-        false, false));
+    qemu.memdevs.add(
+        new FakeQemu.Memdev(
+            "priv", RAM, false, "memory-backend-file", ramFile.toString(), false, false));
+    qemu.memdevs.add(
+        new FakeQemu.Memdev("pc.ram", RAM, false, "memory-backend-ram", null, false, false));
     PreflightReport report = check();
-    assertThat(report.warnings()).extracting(PreflightItem::subject)
+    assertThat(report.warnings())
+        .extracting(PreflightItem::subject)
         .containsExactly("priv", "pc.ram");
     assertThat(report.warnings().get(0).message()).contains("share=off");
   }
@@ -184,10 +195,12 @@ class PreflightTest extends FakeQemuTest {
   void aRelativeMemPathKeptInPlaceIsAnErrorAndIsNotLookedUpHere() {
     // pom.xml exists relative to this process's working directory; QEMU's may differ.
     qemu.memdevs.clear();
-    qemu.memdevs.add(new FakeQemu.Memdev("ram0", RAM, true, "memory-backend-file", "pom.xml",
-        false, false));
+    qemu.memdevs.add(
+        new FakeQemu.Memdev("ram0", RAM, true, "memory-backend-file", "pom.xml", false, false));
     PreflightReport report = check();
-    assertThat(report.errors()).as(report.toString()).extracting(PreflightItem::code)
+    assertThat(report.errors())
+        .as(report.toString())
+        .extracting(PreflightItem::code)
         .containsExactly(PreflightCode.MEMORY_PATH_RELATIVE);
     assertThat(report.errors().get(0).message()).contains("pom.xml", "working directory");
     assertThat(report.errors().get(0).fix()).contains("absolute mem-path");
@@ -196,9 +209,11 @@ class PreflightTest extends FakeQemuTest {
   @Test
   void aRelativeMemPathOfRamThatIsCopiedIsNoConcern() {
     qemu.memdevs.clear();
-    qemu.memdevs.add(new FakeQemu.Memdev("priv", RAM, false, "memory-backend-file",
-        "no-such-dir/ram", false, false));
-    assertThat(check().items()).extracting(PreflightItem::code)
+    qemu.memdevs.add(
+        new FakeQemu.Memdev(
+            "priv", RAM, false, "memory-backend-file", "no-such-dir/ram", false, false));
+    assertThat(check().items())
+        .extracting(PreflightItem::code)
         .containsExactly(PreflightCode.MEMORY_COPIED);
   }
 
@@ -245,15 +260,16 @@ class PreflightTest extends FakeQemuTest {
   @Test
   void discardData() {
     qemu.memdevs.clear();
-    qemu.memdevs.add(new FakeQemu.Memdev("ram0", RAM, true, "memory-backend-file",
-        ramFile.toString(), true, false));
+    qemu.memdevs.add(
+        new FakeQemu.Memdev(
+            "ram0", RAM, true, "memory-backend-file", ramFile.toString(), true, false));
     assertThat(only(check(), PreflightCode.MEMORY_DISCARD_DATA).isError()).isTrue();
   }
 
   @Test
   void aBackendQomCannotDescribe() {
-    qemu.memdevs.add(new FakeQemu.Memdev("odd", RAM, true, "memory-backend-file", null, false,
-        true));
+    qemu.memdevs.add(
+        new FakeQemu.Memdev("odd", RAM, true, "memory-backend-file", null, false, true));
     PreflightReport report = check();
     assertThat(only(report, PreflightCode.MEMORY_UNKNOWN).severity()).isEqualTo(Severity.WARNING);
     assertThat(only(report, PreflightCode.MEMORY_COPIED).subject()).isEqualTo("odd");
@@ -299,15 +315,22 @@ class PreflightTest extends FakeQemuTest {
 
   @Test
   void alwaysWithoutAnAgent() {
-    assertThat(only(save().suspendPolicy(SuspendPolicy.ALWAYS).check(),
-        PreflightCode.GUEST_AGENT_UNREACHABLE).message()).contains("ALWAYS");
+    assertThat(
+            only(
+                    save().suspendPolicy(SuspendPolicy.ALWAYS).check(),
+                    PreflightCode.GUEST_AGENT_UNREACHABLE)
+                .message())
+        .contains("ALWAYS");
   }
 
   @Test
   void anAgentThatDoesNotAnswer() {
     try (FakeGuestAgent agent = FakeGuestAgent.start();
-        GuestAgentClient qga = GuestAgentClient.builder().unixSocket(agent.socketPath())
-            .syncTimeout(java.time.Duration.ofMillis(300)).connect()) {
+        GuestAgentClient qga =
+            GuestAgentClient.builder()
+                .unixSocket(agent.socketPath())
+                .syncTimeout(java.time.Duration.ofMillis(300))
+                .connect()) {
       agent.always("guest-sync-delimited", Action.silence());
       PreflightReport report = save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS).check();
       assertThat(only(report, PreflightCode.GUEST_AGENT_UNREACHABLE).isError()).isTrue();
@@ -318,9 +341,12 @@ class PreflightTest extends FakeQemuTest {
   void anAgentWithSuspendDisabled() {
     try (FakeGuestAgent agent = FakeGuestAgent.start();
         GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
-      agent.always("guest-info", Action.returns("{\"version\": \"7.2\", \"supported_commands\": ["
-          + "{\"name\": \"guest-suspend-ram\", \"enabled\": false,"
-          + " \"success-response\": false}]}"));
+      agent.always(
+          "guest-info",
+          Action.returns(
+              "{\"version\": \"7.2\", \"supported_commands\": ["
+                  + "{\"name\": \"guest-suspend-ram\", \"enabled\": false,"
+                  + " \"success-response\": false}]}"));
       PreflightReport report = save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS).check();
       assertThat(only(report, PreflightCode.GUEST_NOT_SUSPENDABLE).message())
           .contains("guest-suspend-ram disabled");
@@ -348,21 +374,26 @@ class PreflightTest extends FakeQemuTest {
   @Test
   void aRelativeStatePath() {
     PreflightItem item =
-        only(CprReboot.save(qmp).to(Path.of("vm.state")).check(),
+        only(
+            CprReboot.save(qmp).to(Path.of("vm.state")).check(),
             PreflightCode.STATE_PATH_NOT_ABSOLUTE);
     assertThat(item.subject()).isEqualTo("vm.state");
   }
 
   @Test
   void aMissingDirectory() {
-    assertThat(only(CprReboot.save(qmp).to(dir.resolve("nope/vm.state")).check(),
-        PreflightCode.STATE_DIRECTORY_MISSING).isError()).isTrue();
+    assertThat(
+            only(
+                    CprReboot.save(qmp).to(dir.resolve("nope/vm.state")).check(),
+                    PreflightCode.STATE_DIRECTORY_MISSING)
+                .isError())
+        .isTrue();
   }
 
   @Test
   void aDirectoryOthersCanRenameIn() throws Exception {
-    Files.setPosixFilePermissions(stateFile.getParent(),
-        PosixFilePermissions.fromString("rwxrwxrwx"));
+    Files.setPosixFilePermissions(
+        stateFile.getParent(), PosixFilePermissions.fromString("rwxrwxrwx"));
     assertThat(only(check(), PreflightCode.STATE_DIRECTORY_SHARED).severity())
         .isEqualTo(Severity.WARNING);
   }
@@ -379,8 +410,10 @@ class PreflightTest extends FakeQemuTest {
 
   @Test
   void theStatePathIsTheGuestsRam() {
-    assertThat(only(CprReboot.save(qmp).to(ramFile).check(),
-        PreflightCode.STATE_PATH_IS_GUEST_MEMORY).isError()).isTrue();
+    assertThat(
+            only(CprReboot.save(qmp).to(ramFile).check(), PreflightCode.STATE_PATH_IS_GUEST_MEMORY)
+                .isError())
+        .isTrue();
   }
 
   @Test
@@ -396,7 +429,8 @@ class PreflightTest extends FakeQemuTest {
     qemu.on("query-migrate-capabilities", Responders.error("GenericError", "broken"));
     qemu.runState = "inmigrate";
     PreflightReport report = check();
-    assertThat(report.errors()).extracting(PreflightItem::code)
+    assertThat(report.errors())
+        .extracting(PreflightItem::code)
         .containsExactlyInAnyOrder(PreflightCode.QUERY_FAILED, PreflightCode.RUNSTATE_NOT_SAVABLE);
   }
 
@@ -407,9 +441,11 @@ class PreflightTest extends FakeQemuTest {
     qemu.memdevs.add(FakeQemu.Memdev.memfd("mem1", RAM));
     qemu.peripherals.put("gpu", "child<vfio-pci>");
     PreflightReport report = save().suspendPolicy(SuspendPolicy.NEVER).check();
-    assertThat(report.items()).extracting(PreflightItem::code).containsExactly(
-        PreflightCode.CAPABILITY_INCOMPATIBLE, PreflightCode.CAPABILITY_INCOMPATIBLE,
-        PreflightCode.VFIO_NEEDS_SUSPEND, PreflightCode.MEMORY_COPIED);
+    assertThat(report.items())
+        .extracting(PreflightItem::code)
+        .containsExactly(
+            PreflightCode.CAPABILITY_INCOMPATIBLE, PreflightCode.CAPABILITY_INCOMPATIBLE,
+            PreflightCode.VFIO_NEEDS_SUSPEND, PreflightCode.MEMORY_COPIED);
     assertThat(report.toString())
         .contains("3 errors, 1 warning")
         .contains("ERROR   CAPABILITY_INCOMPATIBLE      postcopy-ram")

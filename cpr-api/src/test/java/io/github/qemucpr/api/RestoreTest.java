@@ -11,7 +11,6 @@ import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpTimeoutException;
 import io.github.qemucpr.qmp.command.QueryStatus;
 import io.github.qemucpr.qmp.command.RunState;
-import io.github.qemucpr.testing.Responders;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -36,25 +35,49 @@ class RestoreTest extends FakeQemuTest {
   }
 
   private CprManifest writeCheckpoint(
-      boolean suspendedByUs, RunState before, @Nullable Instant restoreStarted,
-      @Nullable Instant restored) throws IOException {
-    return writeCheckpoint(List.of("events", "x-ignore-shared"),
-        List.of(new CprManifest.RamBackend("ram0", "memory-backend-file", RAM,
-            ramFile.toString(), true, true)),
-        suspendedByUs, before, restoreStarted, restored);
+      boolean suspendedByUs,
+      RunState before,
+      @Nullable Instant restoreStarted,
+      @Nullable Instant restored)
+      throws IOException {
+    return writeCheckpoint(
+        List.of("events", "x-ignore-shared"),
+        List.of(
+            new CprManifest.RamBackend(
+                "ram0", "memory-backend-file", RAM, ramFile.toString(), true, true)),
+        suspendedByUs,
+        before,
+        restoreStarted,
+        restored);
   }
 
   private CprManifest writeCheckpoint(
-      List<String> capabilities, List<CprManifest.RamBackend> backends, boolean suspendedByUs,
-      RunState before, @Nullable Instant restoreStarted, @Nullable Instant restored)
+      List<String> capabilities,
+      List<CprManifest.RamBackend> backends,
+      boolean suspendedByUs,
+      RunState before,
+      @Nullable Instant restoreStarted,
+      @Nullable Instant restored)
       throws IOException {
     Files.writeString(stateFile, STATE);
-    CprManifest m = new CprManifest(
-        CprManifest.FORMAT_VERSION, "10.0.2", "cpr-reboot", capabilities, backends,
-        backends.stream().anyMatch(CprManifest.RamBackend::savedInPlace), suspendedByUs, before,
-        "vm.state", STATE.length(), StateFiles.sha256(stateFile),
-        Instant.now().minusSeconds(5), Instant.now().minusSeconds(4), Duration.ofMillis(2),
-        restoreStarted, restored);
+    CprManifest m =
+        new CprManifest(
+            CprManifest.FORMAT_VERSION,
+            "10.0.2",
+            "cpr-reboot",
+            capabilities,
+            backends,
+            backends.stream().anyMatch(CprManifest.RamBackend::savedInPlace),
+            suspendedByUs,
+            before,
+            "vm.state",
+            STATE.length(),
+            StateFiles.sha256(stateFile),
+            Instant.now().minusSeconds(5),
+            Instant.now().minusSeconds(4),
+            Duration.ofMillis(2),
+            restoreStarted,
+            restored);
     ManifestCodec.write(CprManifest.pathFor(stateFile), m);
     return m;
   }
@@ -80,39 +103,55 @@ class RestoreTest extends FakeQemuTest {
     writeCheckpoint();
     List<Boolean> markedAtIncoming = new java.util.concurrent.CopyOnWriteArrayList<>();
     FakeQemu.Script load = qemu.migrateIncoming;
-    qemu.migrateIncoming = (q, r, x) -> {
-      markedAtIncoming.add(marked());
-      load.run(q, r, x);
-    };
+    qemu.migrateIncoming =
+        (q, r, x) -> {
+          markedAtIncoming.add(marked());
+          load.run(q, r, x);
+        };
     CprRestoreResult result = restore().run();
 
     // The reads go out together, the memory's too (the manifest names the backends), then the
     // changes together; QEMU 10 needs no schema for exit-on-error.
-    assertThat(qemu.commands()).containsExactly(
-        "query-status", "query-migrate", "query-migrate-capabilities", "query-migrate-parameters",
-        "query-memdev", "qom-get", "qom-get", "qom-get",
-        "migrate-set-parameters", "migrate-set-capabilities", "add-fd",
-        "migrate-incoming", "query-migrate", "remove-fd", "query-status");
+    assertThat(qemu.commands())
+        .containsExactly(
+            "query-status",
+            "query-migrate",
+            "query-migrate-capabilities",
+            "query-migrate-parameters",
+            "query-memdev",
+            "qom-get",
+            "qom-get",
+            "qom-get",
+            "migrate-set-parameters",
+            "migrate-set-capabilities",
+            "add-fd",
+            "migrate-incoming",
+            "query-migrate",
+            "remove-fd",
+            "query-status");
     assertThat(qomReads("ram0")).containsExactly("type", "mem-path", "discard-data");
-    assertThat(markedAtIncoming).as("the mark is on disk before migrate-incoming")
+    assertThat(markedAtIncoming)
+        .as("the mark is on disk before migrate-incoming")
         .containsExactly(true);
     assertThat(qemu.requests("migrate-set-capabilities").get(0).arguments().toString())
-        .isEqualTo("{\"capabilities\":[{\"capability\":\"events\",\"state\":true},"
-            + "{\"capability\":\"x-ignore-shared\",\"state\":true}]}");
+        .isEqualTo(
+            "{\"capabilities\":[{\"capability\":\"events\",\"state\":true},"
+                + "{\"capability\":\"x-ignore-shared\",\"state\":true}]}");
     assertThat(qemu.requests("migrate-set-parameters").get(0).argument("mode"))
         .isEqualTo("cpr-reboot");
     assertThat(qemu.requests("add-fd").get(0).fileDescriptors()).isEqualTo(1);
-    assertThat(qemu.requests("migrate-incoming").get(0).arguments().toString()).isEqualTo(
-        "{\"channels\":[{\"channel-type\":\"main\",\"addr\":{\"transport\":\"file\","
-            + "\"filename\":\"/dev/fdset/0\",\"offset\":0}}],\"exit-on-error\":false}");
+    assertThat(qemu.requests("migrate-incoming").get(0).arguments().toString())
+        .isEqualTo(
+            "{\"channels\":[{\"channel-type\":\"main\",\"addr\":{\"transport\":\"file\","
+                + "\"filename\":\"/dev/fdset/0\",\"offset\":0}}],\"exit-on-error\":false}");
 
     assertThat(result.runState()).isEqualTo(RunState.RUNNING);
     assertThat(result.wokenUp()).isFalse();
     assertThat(result.manifestFile()).isEqualTo(CprManifest.pathFor(stateFile));
     assertThat(result.markedRestored()).isTrue();
     assertThat(result.outage()).isNotNull().isGreaterThan(Duration.ofSeconds(4));
-    assertThat(result.phaseDurations().keySet()).containsExactly(CprPhase.VERIFY,
-        CprPhase.PREPARE, CprPhase.LOAD, CprPhase.MARK_RESTORED);
+    assertThat(result.phaseDurations().keySet())
+        .containsExactly(CprPhase.VERIFY, CprPhase.PREPARE, CprPhase.LOAD, CprPhase.MARK_RESTORED);
     CprManifest after = CprManifest.read(stateFile).orElseThrow();
     assertThat(after.restored()).isTrue();
     assertThat(after.restoreStartedAt()).isNotNull();
@@ -125,8 +164,8 @@ class RestoreTest extends FakeQemuTest {
     qemu.migrateIncoming = FakeQemu.incomingCompletes("suspended");
     CprRestoreResult result = restore().run();
     assertThat(qemu.commandsAfter("migrate-incoming"))
-        .containsExactly("query-migrate", "remove-fd", "query-status", "system_wakeup",
-            "query-status");
+        .containsExactly(
+            "query-migrate", "remove-fd", "query-status", "system_wakeup", "query-status");
     assertThat(result.wokenUp()).isTrue();
     assertThat(result.runState()).isEqualTo(RunState.RUNNING);
     assertThat(result.outage()).isNotNull();
@@ -154,8 +193,8 @@ class RestoreTest extends FakeQemuTest {
 
   /**
    * Review of issue 15 (the workflow kernel): the wait for WAKEUP gets what is left of the phase
-   * after system_wakeup returned, as it did before the refactor, so that no wait outlives the
-   * phase or overall timeout.
+   * after system_wakeup returned, as it did before the refactor, so that no wait outlives the phase
+   * or overall timeout.
    */
   @Test
   void theWaitForWakeupGetsOnlyTheTimeLeftAfterSystemWakeup() throws Exception {
@@ -164,45 +203,57 @@ class RestoreTest extends FakeQemuTest {
     // QEMU takes 1.5 s to answer system_wakeup, and the guest never wakes (no WAKEUP).
     qemu.on("system_wakeup", (r, x) -> x.later(Duration.ofMillis(1500), () -> x.returns("{}")));
 
-    CprRestoreException e = catchThrowableOfType(CprRestoreException.class,
-        () -> restore().phaseTimeout(Duration.ofSeconds(2)).run());
+    CprRestoreException e =
+        catchThrowableOfType(
+            CprRestoreException.class, () -> restore().phaseTimeout(Duration.ofSeconds(2)).run());
 
     assertThat(e.phase()).isEqualTo(CprPhase.WAKE_UP);
     assertThat(e.getCause()).isInstanceOf(QmpTimeoutException.class);
     // 1.5 s of the 2 s phase went on the command, so the wait had at most 0.5 s left.
     assertThat(((QmpTimeoutException) e.getCause()).timeout())
-        .as("the WAKEUP wait's limit").isLessThanOrEqualTo(Duration.ofMillis(500));
+        .as("the WAKEUP wait's limit")
+        .isLessThanOrEqualTo(Duration.ofMillis(500));
   }
 
   /**
-   * Review of issue 15 (the workflow kernel): a restore that fails while its thread is
-   * interrupted gives the interrupt back even when its final query-status throws something other
-   * than a QmpException (here a decorated client refuses it), as the code before the refactor did
-   * in a finally.
+   * Review of issue 15 (the workflow kernel): a restore that fails while its thread is interrupted
+   * gives the interrupt back even when its final query-status throws something other than a
+   * QmpException (here a decorated client refuses it), as the code before the refactor did in a
+   * finally.
    */
   @Test
   void aFailedRestoreGivesTheInterruptBackWhenItsFinalQueryThrowsSomethingElse() throws Exception {
     writeCheckpoint();
     AtomicBoolean refuse = new AtomicBoolean();
-    QmpClient decorated = (QmpClient) Proxy.newProxyInstance(QmpClient.class.getClassLoader(),
-        new Class<?>[] {QmpClient.class}, (proxy, method, args) -> {
-          if (refuse.get() && method.getName().equals("execute") && args != null
-              && args[0] instanceof QueryStatus) {
-            throw new IllegalStateException("the decorator refuses query-status now");
-          }
-          try {
-            return method.invoke(qmp, args);
-          } catch (InvocationTargetException x) {
-            throw x.getCause();
-          }
-        });
-    CprRestoreBuilder restore = CprReboot.restore(decorated).from(stateFile).progressListener(
-        event -> {
-          if (event.phase() == CprPhase.LOAD && event.kind() == CprProgressEvent.Kind.STARTED) {
-            refuse.set(true);
-            Thread.currentThread().interrupt(); // the caller cancels the restore
-          }
-        });
+    QmpClient decorated =
+        (QmpClient)
+            Proxy.newProxyInstance(
+                QmpClient.class.getClassLoader(),
+                new Class<?>[] {QmpClient.class},
+                (proxy, method, args) -> {
+                  if (refuse.get()
+                      && method.getName().equals("execute")
+                      && args != null
+                      && args[0] instanceof QueryStatus) {
+                    throw new IllegalStateException("the decorator refuses query-status now");
+                  }
+                  try {
+                    return method.invoke(qmp, args);
+                  } catch (InvocationTargetException x) {
+                    throw x.getCause();
+                  }
+                });
+    CprRestoreBuilder restore =
+        CprReboot.restore(decorated)
+            .from(stateFile)
+            .progressListener(
+                event -> {
+                  if (event.phase() == CprPhase.LOAD
+                      && event.kind() == CprProgressEvent.Kind.STARTED) {
+                    refuse.set(true);
+                    Thread.currentThread().interrupt(); // the caller cancels the restore
+                  }
+                });
 
     Throwable thrown = catchThrowable(restore::run);
     boolean interrupted = Thread.interrupted();
@@ -238,8 +289,10 @@ class RestoreTest extends FakeQemuTest {
   void aChangedStateFileOfTheSameSize() throws Exception {
     writeCheckpoint();
     Files.writeString(stateFile, STATE.toUpperCase(java.util.Locale.ROOT));
-    assertThat(refusedCheckpoint(restore())).hasMessageContaining("SHA-256")
-        .extracting(CprCheckpointException::reason).isEqualTo(Reason.TAMPERED);
+    assertThat(refusedCheckpoint(restore()))
+        .hasMessageContaining("SHA-256")
+        .extracting(CprCheckpointException::reason)
+        .isEqualTo(Reason.TAMPERED);
   }
 
   @Test
@@ -299,7 +352,8 @@ class RestoreTest extends FakeQemuTest {
     qemu.memdevs.clear();
     qemu.memdevs.add(FakeQemu.Memdev.file("ram0", RAM / 2, dir.resolve("other.img")));
     CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
-    assertThat(e).hasMessageContaining("has 33554432 bytes, not 67108864")
+    assertThat(e)
+        .hasMessageContaining("has 33554432 bytes, not 67108864")
         .hasMessageContaining("mem-path=" + ramFile);
     assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
     assertThat(qemu.commands()).doesNotContain("migrate-set-parameters", "migrate-incoming");
@@ -314,8 +368,8 @@ class RestoreTest extends FakeQemuTest {
     assertThat(e).hasMessageContaining("x-ignore-shared");
     assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
     assertThat(qemu.commands())
-        .doesNotContain("migrate-set-parameters", "migrate-set-capabilities", "add-fd",
-            "migrate-incoming");
+        .doesNotContain(
+            "migrate-set-parameters", "migrate-set-capabilities", "add-fd", "migrate-incoming");
     assertThat(marked()).isFalse();
   }
 
@@ -325,25 +379,41 @@ class RestoreTest extends FakeQemuTest {
     List<String> receivedBeforeTheFirstReply = new java.util.concurrent.CopyOnWriteArrayList<>();
     // The first reply the restore waits for is held back until all eight reads have arrived (or
     // 5 s, if the restore waited for a reply before sending the rest).
-    qemu.server.enqueue("query-status", (r, x) -> x.later(Duration.ofMillis(1), () -> {
-      long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-      while (qemu.commands().size() < 8 && System.nanoTime() < end) {
-        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
-      }
-      receivedBeforeTheFirstReply.addAll(qemu.commands());
-      x.returns("{\"running\": false, \"status\": \"inmigrate\"}");
-    }));
+    qemu.server.enqueue(
+        "query-status",
+        (r, x) ->
+            x.later(
+                Duration.ofMillis(1),
+                () -> {
+                  long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                  while (qemu.commands().size() < 8 && System.nanoTime() < end) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                  }
+                  receivedBeforeTheFirstReply.addAll(qemu.commands());
+                  x.returns("{\"running\": false, \"status\": \"inmigrate\"}");
+                }));
     assertThat(restore().run().runState()).isEqualTo(RunState.RUNNING);
-    assertThat(receivedBeforeTheFirstReply).containsExactly(
-        "query-status", "query-migrate", "query-migrate-capabilities", "query-migrate-parameters",
-        "query-memdev", "qom-get", "qom-get", "qom-get");
+    assertThat(receivedBeforeTheFirstReply)
+        .containsExactly(
+            "query-status",
+            "query-migrate",
+            "query-migrate-capabilities",
+            "query-migrate-parameters",
+            "query-memdev",
+            "qom-get",
+            "qom-get",
+            "qom-get");
   }
 
   @Test
   void aFailingGuessedReadOfAMemfdBackendIsIgnored() throws Exception {
-    writeCheckpoint(List.of("events"),
+    writeCheckpoint(
+        List.of("events"),
         List.of(new CprManifest.RamBackend("ram0", "memory-backend-memfd", RAM, null, true, false)),
-        false, RunState.RUNNING, null, null);
+        false,
+        RunState.RUNNING,
+        null,
+        null);
     qemu.memdevs.clear();
     qemu.memdevs.add(FakeQemu.Memdev.memfd("ram0", RAM));
     CprRestoreResult result = restore().run();
@@ -364,8 +434,8 @@ class RestoreTest extends FakeQemuTest {
     assertThat(qomReads("ram0")).containsExactly("type", "mem-path", "discard-data");
     // Read as before: its type, then, as it is a file backend, its mem-path and discard-data.
     assertThat(qomReads("ram1")).containsExactly("type", "mem-path", "discard-data");
-    assertThat(qemu.commands().subList(5, 11)).containsExactly(
-        "qom-get", "qom-get", "qom-get", "qom-get", "qom-get", "qom-get");
+    assertThat(qemu.commands().subList(5, 11))
+        .containsExactly("qom-get", "qom-get", "qom-get", "qom-get", "qom-get", "qom-get");
   }
 
   @Test
@@ -374,20 +444,27 @@ class RestoreTest extends FakeQemuTest {
     List<Boolean> markedWhileInFlight = new java.util.concurrent.CopyOnWriteArrayList<>();
     // QEMU refuses the capabilities, and still carries out the add-fd sent behind them. The reply
     // comes once the mark is on disk (the restore writes it while the changes are on their way).
-    qemu.on("migrate-set-capabilities", (r, x) -> x.later(Duration.ofMillis(1), () -> {
-      markedWhileInFlight.add(awaitMarked());
-      x.error("GenericError", "capability x-ignore-shared refused");
-    }));
+    qemu.on(
+        "migrate-set-capabilities",
+        (r, x) ->
+            x.later(
+                Duration.ofMillis(1),
+                () -> {
+                  markedWhileInFlight.add(awaitMarked());
+                  x.error("GenericError", "capability x-ignore-shared refused");
+                }));
     CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
 
     assertThat(markedWhileInFlight).containsExactly(true);
     assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
     assertThat(e.qemuError()).isEqualTo("capability x-ignore-shared refused");
     assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
-    assertThat(e).hasMessageContaining("Start a new QEMU with -incoming defer")
+    assertThat(e)
+        .hasMessageContaining("Start a new QEMU with -incoming defer")
         .hasMessageNotContaining("force(true)");
     assertThat(qemu.commands()).contains("add-fd", "remove-fd").doesNotContain("migrate-incoming");
-    assertThat(qemu.requests("remove-fd")).singleElement()
+    assertThat(qemu.requests("remove-fd"))
+        .singleElement()
         .satisfies(r -> assertThat(r.argument("fdset-id")).isEqualTo("0"));
     CprManifest m = CprManifest.read(stateFile).orElseThrow();
     assertThat(m.restoreStartedAt()).isNull();
@@ -415,15 +492,17 @@ class RestoreTest extends FakeQemuTest {
     writeCheckpoint();
     Path manifest = CprManifest.pathFor(stateFile);
     // Verified, then replaced by a directory that no file can be renamed onto.
-    qemu.on("query-migrate-parameters", (r, x) -> {
-      try {
-        Files.delete(manifest);
-        Files.createDirectories(manifest.resolve("in-the-way"));
-      } catch (IOException io) {
-        throw new java.io.UncheckedIOException(io);
-      }
-      x.returns("{\"mode\": \"normal\"}");
-    });
+    qemu.on(
+        "query-migrate-parameters",
+        (r, x) -> {
+          try {
+            Files.delete(manifest);
+            Files.createDirectories(manifest.resolve("in-the-way"));
+          } catch (IOException io) {
+            throw new java.io.UncheckedIOException(io);
+          }
+          x.returns("{\"mode\": \"normal\"}");
+        });
     CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
     assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
     assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
@@ -460,14 +539,16 @@ class RestoreTest extends FakeQemuTest {
   void aLoadThatDoesNotEndKeepsTheMark() throws Exception {
     writeCheckpoint();
     qemu.migrateIncoming = (q, r, x) -> x.returns("{}");
-    CprRestoreException e = catchThrowableOfType(CprRestoreException.class,
-        () -> restore().phaseTimeout(Duration.ofMillis(300)).run());
+    CprRestoreException e =
+        catchThrowableOfType(
+            CprRestoreException.class, () -> restore().phaseTimeout(Duration.ofMillis(300)).run());
     assertThat(e.phase()).isEqualTo(CprPhase.LOAD);
     assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
     assertThat(e).hasMessageContaining("force(true)");
     assertThat(CprManifest.read(stateFile).orElseThrow().restoreStartedAt()).isNotNull();
-    CprCheckpointException again = catchThrowableOfType(CprCheckpointException.class,
-        () -> CprReboot.restore(qmp).from(stateFile).run());
+    CprCheckpointException again =
+        catchThrowableOfType(
+            CprCheckpointException.class, () -> CprReboot.restore(qmp).from(stateFile).run());
     assertThat(again.reason()).isEqualTo(Reason.RESTORE_INTERRUPTED);
   }
 
@@ -476,14 +557,16 @@ class RestoreTest extends FakeQemuTest {
     Files.writeString(stateFile, STATE);
     CprRestoreResult result = restore().run();
     assertThat(qemu.requests("migrate-set-capabilities").get(0).arguments().toString())
-        .isEqualTo("{\"capabilities\":[{\"capability\":\"events\",\"state\":true},"
-            + "{\"capability\":\"x-ignore-shared\",\"state\":true}]}");
+        .isEqualTo(
+            "{\"capabilities\":[{\"capability\":\"events\",\"state\":true},"
+                + "{\"capability\":\"x-ignore-shared\",\"state\":true}]}");
     assertThat(result.manifestFile()).isNull();
     assertThat(result.markedRestored()).isFalse();
     assertThat(result.outage()).isNull();
     // The claim is taken without a manifest too; its lock file stays, for the next restore.
     assertThat(stateDirectory()).containsExactly("vm.state", "vm.state.lock");
-    assertThat(events).extracting(CprProgressEvent::message)
+    assertThat(events)
+        .extracting(CprProgressEvent::message)
         .anyMatch(m -> m.contains("cannot be verified"));
   }
 
@@ -492,12 +575,12 @@ class RestoreTest extends FakeQemuTest {
     writeCheckpoint();
     qemu.schemaFails = true;
     qmp.close();
-    qemu.server.greeting("{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 0,"
-        + " \"major\": 9}, \"package\": \"\"}, \"capabilities\": [\"oob\"]}}");
+    qemu.server.greeting(
+        "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 0,"
+            + " \"major\": 9}, \"package\": \"\"}, \"capabilities\": [\"oob\"]}}");
     qmp = qemu.connect();
     restore().run();
-    assertThat(qemu.requests("migrate-incoming").get(0).arguments().has("exit-on-error"))
-        .isFalse();
+    assertThat(qemu.requests("migrate-incoming").get(0).arguments().has("exit-on-error")).isFalse();
   }
 
   @Test
@@ -528,14 +611,12 @@ class RestoreTest extends FakeQemuTest {
     try (LockHolder other = LockHolder.lock(stateFile.resolveSibling("vm.state.lock"))) {
       CprCheckpointException e = refusedCheckpoint(restore());
       assertThat(e.reason()).isEqualTo(Reason.RESTORE_IN_PROGRESS);
-      assertThat(e).hasMessageContaining("another restore")
-          .hasMessageContaining("vm.state.lock");
+      assertThat(e).hasMessageContaining("another restore").hasMessageContaining("vm.state.lock");
       assertThat(marked()).isFalse();
       // The claim dies with its process: no stale claim is left to clean up by hand.
       other.kill();
     }
-    assertThat(CprReboot.restore(qmp).from(stateFile).run().runState())
-        .isEqualTo(RunState.RUNNING);
+    assertThat(CprReboot.restore(qmp).from(stateFile).run().runState()).isEqualTo(RunState.RUNNING);
     assertThat(CprManifest.read(stateFile).orElseThrow().restored()).isTrue();
   }
 
@@ -549,10 +630,13 @@ class RestoreTest extends FakeQemuTest {
   void aRestoreWithoutAManifestStillRespectsAnotherRestoresClaim() throws Exception {
     Files.writeString(stateFile, "QEVM state bytes"); // no manifest
     try (LockHolder other = LockHolder.lock(stateFile.resolveSibling("vm.state.lock"))) {
-      CprCheckpointException e = catchThrowableOfType(CprCheckpointException.class,
-          () -> restore().run());
-      assertThat(e).as("the restore loaded although another restore holds the claim; commands %s",
-          qemu.commands()).isNotNull();
+      CprCheckpointException e =
+          catchThrowableOfType(CprCheckpointException.class, () -> restore().run());
+      assertThat(e)
+          .as(
+              "the restore loaded although another restore holds the claim; commands %s",
+              qemu.commands())
+          .isNotNull();
       assertThat(e.reason()).isEqualTo(Reason.RESTORE_IN_PROGRESS);
       assertThat(qemu.commands()).doesNotContain("migrate-incoming");
     }
@@ -570,26 +654,32 @@ class RestoreTest extends FakeQemuTest {
     Path fifo = stateFile.resolveSibling("vm.state.lock");
     assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
     java.util.concurrent.CompletableFuture<Throwable> outcome =
-        java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-          try {
-            restore().timeout(Duration.ofSeconds(3)).run();
-            return null;
-          } catch (RuntimeException e) {
-            return e;
-          }
-        });
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                restore().timeout(Duration.ofSeconds(3)).run();
+                return null;
+              } catch (RuntimeException e) {
+                return e;
+              }
+            });
     try {
       Throwable t = outcome.get(20, java.util.concurrent.TimeUnit.SECONDS);
       assertThat(t).isInstanceOf(CprException.class);
-      assertThat(t).isInstanceOf(CprCheckpointException.class)
-          .hasMessageContaining(fifo.toString()).hasMessageContaining("not a regular file");
+      assertThat(t)
+          .isInstanceOf(CprCheckpointException.class)
+          .hasMessageContaining(fifo.toString())
+          .hasMessageContaining("not a regular file");
       assertThat(((CprCheckpointException) t).reason()).isEqualTo(Reason.LOCK_FILE_UNUSABLE);
       assertThat(qemu.commands()).as("QEMU must not be touched").isEmpty();
       assertThat(marked()).isFalse();
       assertThat(fifo).as("what was there is left alone").exists();
     } catch (java.util.concurrent.TimeoutException e) {
-      throw new AssertionError("the restore still hangs 20 s after its 3 s timeout, in the open"
-          + " of the FIFO at " + fifo, e);
+      throw new AssertionError(
+          "the restore still hangs 20 s after its 3 s timeout, in the open"
+              + " of the FIFO at "
+              + fifo,
+          e);
     } finally {
       // unblock a stuck open, so that the test leaves no thread behind
       new ProcessBuilder("timeout", "2", "cat", fifo.toString()).start().waitFor();
@@ -613,25 +703,27 @@ class RestoreTest extends FakeQemuTest {
     java.util.concurrent.CountDownLatch restoreEnded = new java.util.concurrent.CountDownLatch(1);
     // A user's listener that is slow on RESUME: the workflow's own view of the events must not
     // depend on it.
-    qmp.subscribe(e -> {
-      if (e instanceof io.github.qemucpr.qmp.event.ResumeEvent) {
-        try {
-          restoreEnded.await(30, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-        }
-      }
-    });
+    qmp.subscribe(
+        e -> {
+          if (e instanceof io.github.qemucpr.qmp.event.ResumeEvent) {
+            try {
+              restoreEnded.await(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException ie) {
+              Thread.currentThread().interrupt();
+            }
+          }
+        });
     // The load runs the vCPUs (RESUME), then QEMU dies before MIGRATION completed.
-    qemu.migrateIncoming = (q, r, x) -> {
-      q.migration = "active";
-      x.event("MIGRATION", "{\"status\": \"setup\"}");
-      x.returns("{}");
-      x.event("MIGRATION", "{\"status\": \"active\"}");
-      q.runState = "running";
-      x.event("RESUME", null);
-      x.disconnect();
-    };
+    qemu.migrateIncoming =
+        (q, r, x) -> {
+          q.migration = "active";
+          x.event("MIGRATION", "{\"status\": \"setup\"}");
+          x.returns("{}");
+          x.event("MIGRATION", "{\"status\": \"active\"}");
+          q.runState = "running";
+          x.event("RESUME", null);
+          x.disconnect();
+        };
     CprRestoreException e;
     try {
       e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
@@ -649,23 +741,35 @@ class RestoreTest extends FakeQemuTest {
     writeCheckpoint();
     // QEMU carries out add-fd, but its reply comes only after the restore has given up on it.
     java.util.Map<Long, String> fdsets = new java.util.concurrent.ConcurrentHashMap<>();
-    qemu.on("add-fd", (r, x) -> {
-      fdsets.put(0L, String.valueOf(r.argument("opaque")));
-      x.later(Duration.ofSeconds(3), () -> x.returns("{\"fdset-id\": 0, \"fd\": 30}"));
-    });
-    qemu.on("query-fdsets", (r, x) -> {
-      StringBuilder sb = new StringBuilder("[");
-      fdsets.forEach((id, opaque) -> sb.append(sb.length() > 1 ? "," : "")
-          .append("{\"fdset-id\": ").append(id).append(", \"fds\": [{\"fd\": 30, \"opaque\": ")
-          .append(FakeQemu.JSON.valueToTree(opaque).toString()).append("}]}"));
-      x.returns(sb.append("]").toString());
-    });
-    qemu.on("remove-fd", (r, x) -> {
-      fdsets.remove(Long.parseLong(String.valueOf(r.argument("fdset-id"))));
-      x.returns("{}");
-    });
-    CprRestoreException e = catchThrowableOfType(CprRestoreException.class,
-        () -> restore().phaseTimeout(Duration.ofMillis(700)).run());
+    qemu.on(
+        "add-fd",
+        (r, x) -> {
+          fdsets.put(0L, String.valueOf(r.argument("opaque")));
+          x.later(Duration.ofSeconds(3), () -> x.returns("{\"fdset-id\": 0, \"fd\": 30}"));
+        });
+    qemu.on(
+        "query-fdsets",
+        (r, x) -> {
+          StringBuilder sb = new StringBuilder("[");
+          fdsets.forEach(
+              (id, opaque) ->
+                  sb.append(sb.length() > 1 ? "," : "")
+                      .append("{\"fdset-id\": ")
+                      .append(id)
+                      .append(", \"fds\": [{\"fd\": 30, \"opaque\": ")
+                      .append(FakeQemu.JSON.valueToTree(opaque).toString())
+                      .append("}]}"));
+          x.returns(sb.append("]").toString());
+        });
+    qemu.on(
+        "remove-fd",
+        (r, x) -> {
+          fdsets.remove(Long.parseLong(String.valueOf(r.argument("fdset-id"))));
+          x.returns("{}");
+        });
+    CprRestoreException e =
+        catchThrowableOfType(
+            CprRestoreException.class, () -> restore().phaseTimeout(Duration.ofMillis(700)).run());
     assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
     assertThat(qemu.commands()).contains("add-fd").doesNotContain("migrate-incoming");
     assertThat(fdsets).as("fd sets left in QEMU; commands %s", qemu.commands()).isEmpty();
@@ -676,31 +780,36 @@ class RestoreTest extends FakeQemuTest {
   void aResultSaysSoWhenTheRestoredMarkCouldNotBeWritten() throws Exception {
     writeCheckpoint();
     FakeQemu.Script load = qemu.migrateIncoming;
-    qemu.migrateIncoming = (q, r, x) -> {
-      blockTheManifest(); // after the "restore started" mark, before the "restored" one
-      load.run(q, r, x);
-    };
+    qemu.migrateIncoming =
+        (q, r, x) -> {
+          blockTheManifest(); // after the "restore started" mark, before the "restored" one
+          load.run(q, r, x);
+        };
     CprRestoreResult result = restore().run();
     assertThat(result.runState()).isEqualTo(RunState.RUNNING);
     assertThat(result.manifestFile()).isEqualTo(CprManifest.pathFor(stateFile));
     assertThat(result.markedRestored()).isFalse();
-    assertThat(events).filteredOn(e -> e.phase() == CprPhase.MARK_RESTORED)
-        .anyMatch(e -> e.kind() == CprProgressEvent.Kind.FAILED
-            && e.message().contains("could not mark"));
+    assertThat(events)
+        .filteredOn(e -> e.phase() == CprPhase.MARK_RESTORED)
+        .anyMatch(
+            e ->
+                e.kind() == CprProgressEvent.Kind.FAILED && e.message().contains("could not mark"));
   }
 
   @Test
   void aMarkThatCannotBeTakenBackDoesNotHideQemusError() throws Exception {
     writeCheckpoint();
     FakeQemu.Script fails = FakeQemu.incomingFails("load of migration failed: Invalid argument");
-    qemu.migrateIncoming = (q, r, x) -> {
-      blockTheManifest();
-      fails.run(q, r, x);
-    };
+    qemu.migrateIncoming =
+        (q, r, x) -> {
+          blockTheManifest();
+          fails.run(q, r, x);
+        };
     CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
     assertThat(e.phase()).isEqualTo(CprPhase.LOAD);
     assertThat(e.qemuError()).isEqualTo("load of migration failed: Invalid argument");
-    assertThat(e).hasMessageContaining("load of migration failed: Invalid argument")
+    assertThat(e)
+        .hasMessageContaining("load of migration failed: Invalid argument")
         .hasMessageContaining("force(true)");
     assertThat(e.getCause()).isNotInstanceOf(IOException.class);
     assertThat(e.getCause().getSuppressed()).hasAtLeastOneElementOfType(IOException.class);
@@ -709,10 +818,11 @@ class RestoreTest extends FakeQemuTest {
   @Test
   void aRefusedMigrateIncomingWhoseMarkCannotBeTakenBackKeepsQemusError() throws Exception {
     writeCheckpoint();
-    qemu.migrateIncoming = (q, r, x) -> {
-      blockTheManifest();
-      x.error("GenericError", "file transport not supported");
-    };
+    qemu.migrateIncoming =
+        (q, r, x) -> {
+          blockTheManifest();
+          x.error("GenericError", "file transport not supported");
+        };
     CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
     assertThat(e.qemuError()).isEqualTo("file transport not supported");
     assertThat(e.getCause().getSuppressed()).hasAtLeastOneElementOfType(IOException.class);
@@ -731,15 +841,18 @@ class RestoreTest extends FakeQemuTest {
   @Test
   void aRamFileCreatedAgainAtTheSamePathIsRefused() throws Exception {
     Files.write(ramFile, new byte[4096]);
-    try (FakeQemu target = savedAndATarget(); var qmp2 = target.connect()) {
+    try (FakeQemu target = savedAndATarget();
+        var qmp2 = target.connect()) {
       // As after a host reboot into a fresh /dev/shm, or a file deleted by mistake: QEMU makes a
       // new, zero-filled file at the same path, and the mem-path strings still match.
       Files.delete(ramFile);
       Files.write(ramFile, new byte[4096]);
-      CprCheckpointException e = catchThrowableOfType(CprCheckpointException.class,
-          () -> CprReboot.restore(qmp2).from(stateFile).run());
+      CprCheckpointException e =
+          catchThrowableOfType(
+              CprCheckpointException.class, () -> CprReboot.restore(qmp2).from(stateFile).run());
       assertThat(e.reason()).isEqualTo(Reason.MEMORY_FILE_REPLACED);
-      assertThat(e).hasMessageContaining(ramFile + " is not the file the save left there")
+      assertThat(e)
+          .hasMessageContaining(ramFile + " is not the file the save left there")
           .hasMessageContaining("inode");
       assertThat(target.commands()).as("QEMU must not be touched").isEmpty();
       assertThat(CprManifest.read(stateFile).orElseThrow().restoreStartedAt()).isNull();
@@ -749,14 +862,32 @@ class RestoreTest extends FakeQemuTest {
   @Test
   void ramOnTmpfsIsGoneAfterAHostReboot() throws Exception {
     CprManifest.RamFile now = identityOf(ramFile);
-    writeCheckpoint(List.of("events", "x-ignore-shared"),
-        List.of(new CprManifest.RamBackend("ram0", "memory-backend-file", RAM, ramFile.toString(),
-            true, true, new CprManifest.RamFile("tmpfs", now.device(), now.inode(), now.size(),
-                null, now.modifiedAt(), "an-earlier-boot"))),
-        false, RunState.RUNNING, null, null);
+    writeCheckpoint(
+        List.of("events", "x-ignore-shared"),
+        List.of(
+            new CprManifest.RamBackend(
+                "ram0",
+                "memory-backend-file",
+                RAM,
+                ramFile.toString(),
+                true,
+                true,
+                new CprManifest.RamFile(
+                    "tmpfs",
+                    now.device(),
+                    now.inode(),
+                    now.size(),
+                    null,
+                    now.modifiedAt(),
+                    "an-earlier-boot"))),
+        false,
+        RunState.RUNNING,
+        null,
+        null);
     CprCheckpointException e = refusedCheckpoint(restore());
     assertThat(e.reason()).isEqualTo(Reason.MEMORY_FILE_REPLACED);
-    assertThat(e).hasMessageContaining("the host has rebooted since the save")
+    assertThat(e)
+        .hasMessageContaining("the host has rebooted since the save")
         .hasMessageContaining("tmpfs");
   }
 
@@ -769,11 +900,28 @@ class RestoreTest extends FakeQemuTest {
       qemu.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, ram));
       CprManifest.RamFile now = identityOf(ram);
       assertThat(now.fileSystem()).isNotIn("tmpfs", "ramfs");
-      writeCheckpoint(List.of("events", "x-ignore-shared"),
-          List.of(new CprManifest.RamBackend("ram0", "memory-backend-file", RAM, ram.toString(),
-              true, true, new CprManifest.RamFile(now.fileSystem(), now.device() + 1, now.inode(),
-                  now.size(), null, now.modifiedAt(), "an-earlier-boot"))),
-          false, RunState.RUNNING, null, null);
+      writeCheckpoint(
+          List.of("events", "x-ignore-shared"),
+          List.of(
+              new CprManifest.RamBackend(
+                  "ram0",
+                  "memory-backend-file",
+                  RAM,
+                  ram.toString(),
+                  true,
+                  true,
+                  new CprManifest.RamFile(
+                      now.fileSystem(),
+                      now.device() + 1,
+                      now.inode(),
+                      now.size(),
+                      null,
+                      now.modifiedAt(),
+                      "an-earlier-boot"))),
+          false,
+          RunState.RUNNING,
+          null,
+          null);
       assertThat(restore().run().runState()).isEqualTo(RunState.RUNNING);
     } finally {
       TestDirs.delete(disk);
@@ -783,11 +931,28 @@ class RestoreTest extends FakeQemuTest {
   @Test
   void anotherDeviceNumberInTheSameBootIsAnotherFile() throws Exception {
     CprManifest.RamFile now = identityOf(ramFile);
-    writeCheckpoint(List.of("events", "x-ignore-shared"),
-        List.of(new CprManifest.RamBackend("ram0", "memory-backend-file", RAM, ramFile.toString(),
-            true, true, new CprManifest.RamFile(now.fileSystem(), now.device() + 1, now.inode(),
-                now.size(), null, now.modifiedAt(), now.hostBootId()))),
-        false, RunState.RUNNING, null, null);
+    writeCheckpoint(
+        List.of("events", "x-ignore-shared"),
+        List.of(
+            new CprManifest.RamBackend(
+                "ram0",
+                "memory-backend-file",
+                RAM,
+                ramFile.toString(),
+                true,
+                true,
+                new CprManifest.RamFile(
+                    now.fileSystem(),
+                    now.device() + 1,
+                    now.inode(),
+                    now.size(),
+                    null,
+                    now.modifiedAt(),
+                    now.hostBootId()))),
+        false,
+        RunState.RUNNING,
+        null,
+        null);
     assertThat(refusedCheckpoint(restore()).reason()).isEqualTo(Reason.MEMORY_FILE_REPLACED);
   }
 
@@ -795,8 +960,12 @@ class RestoreTest extends FakeQemuTest {
   private static CprManifest.RamFile identityOf(Path file) throws IOException {
     java.util.Map<String, Object> a =
         Files.readAttributes(file, "unix:dev,ino,size,lastModifiedTime");
-    return new CprManifest.RamFile(Files.getFileStore(file).type(), (Long) a.get("dev"),
-        (Long) a.get("ino"), (Long) a.get("size"), null,
+    return new CprManifest.RamFile(
+        Files.getFileStore(file).type(),
+        (Long) a.get("dev"),
+        (Long) a.get("ino"),
+        (Long) a.get("size"),
+        null,
         ((java.nio.file.attribute.FileTime) a.get("lastModifiedTime")).toInstant(),
         Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip());
   }
@@ -810,14 +979,17 @@ class RestoreTest extends FakeQemuTest {
       target.runState = "inmigrate";
       target.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, ramFile));
       assertThat(CprManifest.read(stateFile).orElseThrow().memoryBackends().get(0).file())
-          .as("the RAM file's identity").isNotNull()
+          .as("the RAM file's identity")
+          .isNotNull()
           .satisfies(f -> assertThat(f.hostBootId()).isNotBlank());
       CprRestoreResult result = CprReboot.restore(qmp2).from(stateFile).run();
       assertThat(result.runState()).isEqualTo(RunState.RUNNING);
-      assertThat(target.capabilities).containsEntry("x-ignore-shared", true)
+      assertThat(target.capabilities)
+          .containsEntry("x-ignore-shared", true)
           .containsEntry("events", true);
-      CprCheckpointException again = catchThrowableOfType(CprCheckpointException.class,
-          () -> CprReboot.restore(qmp2).from(stateFile).run());
+      CprCheckpointException again =
+          catchThrowableOfType(
+              CprCheckpointException.class, () -> CprReboot.restore(qmp2).from(stateFile).run());
       assertThat(again.reason()).isEqualTo(Reason.ALREADY_RESTORED);
     }
   }

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.github.qemucpr.qga.GuestAgentClient;
-import io.github.qemucpr.testing.FakeGuestAgent;
 import io.github.qemucpr.qmp.command.RunState;
+import io.github.qemucpr.testing.FakeGuestAgent;
 import io.github.qemucpr.testing.Responders;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,8 +25,13 @@ import org.junit.jupiter.api.Test;
 class SaveTest extends FakeQemuTest {
 
   private static final List<String> PUT_BACK_AFTER_MIGRATE =
-      List.of("query-migrate", "remove-fd", "query-status", "migrate-set-capabilities",
-          "migrate-set-parameters", "query-status");
+      List.of(
+          "query-migrate",
+          "remove-fd",
+          "query-status",
+          "migrate-set-capabilities",
+          "migrate-set-parameters",
+          "query-status");
 
   private void makeStatePathADirectory() {
     try {
@@ -41,33 +46,47 @@ class SaveTest extends FakeQemuTest {
     CprSaveResult result = save().run();
 
     assertThat(qemu.commands())
-        .endsWith("add-fd", "migrate-set-parameters", "migrate-set-capabilities", "migrate",
-            "query-migrate", "query-status", "remove-fd", "quit");
+        .endsWith(
+            "add-fd",
+            "migrate-set-parameters",
+            "migrate-set-capabilities",
+            "migrate",
+            "query-migrate",
+            "query-status",
+            "remove-fd",
+            "quit");
     var migrate = qemu.requests("migrate").get(0);
-    assertThat(migrate.arguments().toString()).isEqualTo(
-        "{\"channels\":[{\"channel-type\":\"main\",\"addr\":{\"transport\":\"file\","
-            + "\"filename\":\"/dev/fdset/0\",\"offset\":0}}]}");
+    assertThat(migrate.arguments().toString())
+        .isEqualTo(
+            "{\"channels\":[{\"channel-type\":\"main\",\"addr\":{\"transport\":\"file\","
+                + "\"filename\":\"/dev/fdset/0\",\"offset\":0}}]}");
     assertThat(migrate.arguments().has("detach")).isFalse();
     assertThat(qemu.requests("add-fd").get(0).fileDescriptors()).isEqualTo(1);
     assertThat(qemu.requests("migrate-set-capabilities").get(0).arguments().toString())
-        .isEqualTo("{\"capabilities\":[{\"capability\":\"x-ignore-shared\",\"state\":true},"
-            + "{\"capability\":\"events\",\"state\":true}]}");
-    assertThat(qemu.requests("migrate-set-parameters")).extracting(r -> r.argument("mode"))
+        .isEqualTo(
+            "{\"capabilities\":[{\"capability\":\"x-ignore-shared\",\"state\":true},"
+                + "{\"capability\":\"events\",\"state\":true}]}");
+    assertThat(qemu.requests("migrate-set-parameters"))
+        .extracting(r -> r.argument("mode"))
         .containsExactly("cpr-reboot", "normal", "cpr-reboot"); // probe, back, the save
 
     assertThat(stateDirectory()).containsExactly("vm.state", "vm.state.json");
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(stateFile)))
         .isEqualTo("rw-------");
-    assertThat(PosixFilePermissions.toString(
-        Files.getPosixFilePermissions(CprManifest.pathFor(stateFile)))).isEqualTo("rw-------");
+    assertThat(
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(CprManifest.pathFor(stateFile))))
+        .isEqualTo("rw-------");
 
     CprManifest manifest = CprManifest.read(stateFile).orElseThrow();
     assertThat(manifest.qemuVersion()).isEqualTo("10.0.2");
     assertThat(manifest.mode()).isEqualTo("cpr-reboot");
     assertThat(manifest.capabilities()).containsExactly("events", "x-ignore-shared");
-    assertThat(manifest.memoryBackends()).usingRecursiveFieldByFieldElementComparatorIgnoringFields(
-        "file").containsExactly(new CprManifest.RamBackend(
-            "ram0", "memory-backend-file", RAM, ramFile.toString(), true, true));
+    assertThat(manifest.memoryBackends())
+        .usingRecursiveFieldByFieldElementComparatorIgnoringFields("file")
+        .containsExactly(
+            new CprManifest.RamBackend(
+                "ram0", "memory-backend-file", RAM, ramFile.toString(), true, true));
     // The identity of the RAM file, which a restore checks: the very file the fake named.
     CprManifest.RamFile file = manifest.memoryBackends().get(0).file();
     assertThat(file).isNotNull();
@@ -91,10 +110,16 @@ class SaveTest extends FakeQemuTest {
     assertThat(result.runStateBefore()).isEqualTo(RunState.RUNNING);
     assertThat(result.qemuDowntime()).isEqualTo(Duration.ofMillis(3));
     assertThat(result.blackout()).isPositive();
-    assertThat(result.phaseDurations().keySet()).containsExactly(CprPhase.PREFLIGHT,
-        CprPhase.PREPARE, CprPhase.MIGRATE, CprPhase.PERSIST, CprPhase.QUIT);
-    assertThat(events).extracting(CprProgressEvent::kind).doesNotContain(
-        CprProgressEvent.Kind.FAILED, CprProgressEvent.Kind.ROLLBACK);
+    assertThat(result.phaseDurations().keySet())
+        .containsExactly(
+            CprPhase.PREFLIGHT,
+            CprPhase.PREPARE,
+            CprPhase.MIGRATE,
+            CprPhase.PERSIST,
+            CprPhase.QUIT);
+    assertThat(events)
+        .extracting(CprProgressEvent::kind)
+        .doesNotContain(CprProgressEvent.Kind.FAILED, CprProgressEvent.Kind.ROLLBACK);
     assertThat(qmp.isOpen()).isFalse();
   }
 
@@ -123,9 +148,11 @@ class SaveTest extends FakeQemuTest {
     assertThat(e.phase()).isEqualTo(CprPhase.PREFLIGHT);
     assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
     assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
-    assertThat(e.report().errors()).extracting(PreflightItem::code)
+    assertThat(e.report().errors())
+        .extracting(PreflightItem::code)
         .containsExactly(PreflightCode.CAPABILITY_INCOMPATIBLE);
-    assertThat(e.report().warnings()).extracting(PreflightItem::code)
+    assertThat(e.report().warnings())
+        .extracting(PreflightItem::code)
         .containsExactly(PreflightCode.MEMORY_COPIED);
     assertThat(e).hasMessageContaining("postcopy-ram").hasMessageContaining("not touched");
     assertThat(qemu.commands()).doesNotContain("add-fd", "migrate", "migrate-set-capabilities");
@@ -137,26 +164,31 @@ class SaveTest extends FakeQemuTest {
   void aCheckWhoseTimeRanOutStillSetsTheModeBackBeforeItReturns() {
     // The blocker probe's query-migrate answers only after the phase timeout, so the time is up
     // when the mode is set back; QEMU takes a moment for that too.
-    qemu.on("query-migrate", (r, x) -> {
-      String reply = qemu.migrationInfo();
-      if (qemu.mode.equals("cpr-reboot")) {
-        x.later(Duration.ofSeconds(1), () -> x.returns(reply));
-      } else {
-        x.returns(reply);
-      }
-    });
-    qemu.on("migrate-set-parameters", (r, x) -> {
-      String m = r.argument("mode");
-      Runnable apply = () -> {
-        qemu.mode = m;
-        x.returns("{}");
-      };
-      if ("normal".equals(m)) {
-        x.later(Duration.ofMillis(200), apply);
-      } else {
-        apply.run();
-      }
-    });
+    qemu.on(
+        "query-migrate",
+        (r, x) -> {
+          String reply = qemu.migrationInfo();
+          if (qemu.mode.equals("cpr-reboot")) {
+            x.later(Duration.ofSeconds(1), () -> x.returns(reply));
+          } else {
+            x.returns(reply);
+          }
+        });
+    qemu.on(
+        "migrate-set-parameters",
+        (r, x) -> {
+          String m = r.argument("mode");
+          Runnable apply =
+              () -> {
+                qemu.mode = m;
+                x.returns("{}");
+              };
+          if ("normal".equals(m)) {
+            x.later(Duration.ofMillis(200), apply);
+          } else {
+            apply.run();
+          }
+        });
     PreflightReport report = save().phaseTimeout(Duration.ofMillis(500)).check();
     assertThat(qemu.mode).as("the mode when check() returns").isEqualTo("normal");
     assertThat(report.errors()).extracting(PreflightItem::subject).doesNotContain("mode");
@@ -168,21 +200,23 @@ class SaveTest extends FakeQemuTest {
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
     assertThat(qemu.commandsAfter("migrate")).containsExactlyElementsOf(PUT_BACK_AFTER_MIGRATE);
     assertThat(qemu.requests("migrate-set-capabilities").get(1).arguments().toString())
-        .isEqualTo("{\"capabilities\":[{\"capability\":\"x-ignore-shared\",\"state\":false},"
-            + "{\"capability\":\"events\",\"state\":false}]}");
-    assertThat(qemu.requests("migrate-set-parameters").get(3).argument("mode"))
-        .isEqualTo("normal");
+        .isEqualTo(
+            "{\"capabilities\":[{\"capability\":\"x-ignore-shared\",\"state\":false},"
+                + "{\"capability\":\"events\",\"state\":false}]}");
+    assertThat(qemu.requests("migrate-set-parameters").get(3).argument("mode")).isEqualTo("normal");
     assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
     assertThat(e.qemuError()).isEqualTo("Cannot use postcopy with CPR");
     assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
     assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
     assertThat(e.checkpointSaved()).isFalse();
-    assertThat(e).hasMessageStartingWith("MIGRATE: The save failed")
+    assertThat(e)
+        .hasMessageStartingWith("MIGRATE: The save failed")
         .hasMessageContaining("put back as it was (run state running)");
     assertThat(qemu.capabilities).doesNotContainValue(true);
     assertThat(qemu.mode).isEqualTo("normal");
     assertThat(stateFile.getParent()).isEmptyDirectory();
-    assertThat(events).extracting(CprProgressEvent::kind)
+    assertThat(events)
+        .extracting(CprProgressEvent::kind)
         .contains(CprProgressEvent.Kind.FAILED, CprProgressEvent.Kind.ROLLBACK);
   }
 
@@ -191,23 +225,27 @@ class SaveTest extends FakeQemuTest {
     // QEMU's main loop sets postmigrate after the migration thread's completed event; the save
     // reads the state again, without an event to wait for, until it has settled.
     AtomicInteger reads = new AtomicInteger();
-    qemu.migrate = (q, r, x) -> {
-      q.startMigration(x);
-      q.endMigration(x, "completed", null);
-      q.runState = "finish-migrate";
-    };
-    qemu.on("query-status", (r, x) -> {
-      if (qemu.runState.equals("finish-migrate") && reads.incrementAndGet() == 3) {
-        qemu.runState = "postmigrate";
-      }
-      x.returns("{\"running\": false, \"status\": \"" + qemu.runState + "\"}");
-    });
+    qemu.migrate =
+        (q, r, x) -> {
+          q.startMigration(x);
+          q.endMigration(x, "completed", null);
+          q.runState = "finish-migrate";
+        };
+    qemu.on(
+        "query-status",
+        (r, x) -> {
+          if (qemu.runState.equals("finish-migrate") && reads.incrementAndGet() == 3) {
+            qemu.runState = "postmigrate";
+          }
+          x.returns("{\"running\": false, \"status\": \"" + qemu.runState + "\"}");
+        });
 
     CprSaveResult result = save().run();
 
     assertThat(reads).hasValue(3);
-    assertThat(qemu.commandsAfter("migrate")).containsExactly("query-migrate", "query-status",
-        "query-status", "query-status", "remove-fd", "quit");
+    assertThat(qemu.commandsAfter("migrate"))
+        .containsExactly(
+            "query-migrate", "query-status", "query-status", "query-status", "remove-fd", "quit");
     assertThat(result.stateFile()).isEqualTo(stateFile);
   }
 
@@ -216,9 +254,15 @@ class SaveTest extends FakeQemuTest {
     Files.writeString(stateFile, "older checkpoint");
     qemu.migrate = FakeQemu.failsWith("Unable to write to file: No space left on device");
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
-    assertThat(qemu.commandsAfter("migrate")).containsExactly("query-migrate", "query-migrate",
-        "remove-fd", "query-status", "migrate-set-capabilities", "migrate-set-parameters",
-        "query-status");
+    assertThat(qemu.commandsAfter("migrate"))
+        .containsExactly(
+            "query-migrate",
+            "query-migrate",
+            "remove-fd",
+            "query-status",
+            "migrate-set-capabilities",
+            "migrate-set-parameters",
+            "query-status");
     assertThat(e.qemuError()).isEqualTo("Unable to write to file: No space left on device");
     assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
     assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
@@ -229,11 +273,18 @@ class SaveTest extends FakeQemuTest {
   @Test
   void aMigrationThatDoesNotEndIsCancelled() {
     qemu.migrate = FakeQemu.hangs();
-    CprSaveException e = catchThrowableOfType(CprSaveException.class,
-        () -> save().phaseTimeout(Duration.ofMillis(300)).run());
-    assertThat(qemu.commandsAfter("migrate")).containsExactly("query-migrate", "migrate_cancel",
-        "remove-fd", "query-status", "migrate-set-capabilities", "migrate-set-parameters",
-        "query-status");
+    CprSaveException e =
+        catchThrowableOfType(
+            CprSaveException.class, () -> save().phaseTimeout(Duration.ofMillis(300)).run());
+    assertThat(qemu.commandsAfter("migrate"))
+        .containsExactly(
+            "query-migrate",
+            "migrate_cancel",
+            "remove-fd",
+            "query-status",
+            "migrate-set-capabilities",
+            "migrate-set-parameters",
+            "query-status");
     assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
     assertThat(e).hasMessageContaining("did not end within the phase timeout of PT0.3S");
     assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
@@ -245,9 +296,15 @@ class SaveTest extends FakeQemuTest {
     qemu.migrate = FakeQemu.completesThen(this::makeStatePathADirectory);
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
     assertThat(e.phase()).isEqualTo(CprPhase.PERSIST);
-    assertThat(qemu.commandsAfter("remove-fd")).containsExactly("query-migrate", "query-status",
-        "migrate-set-capabilities", "migrate-set-parameters", "cont", "query-status",
-        "query-status");
+    assertThat(qemu.commandsAfter("remove-fd"))
+        .containsExactly(
+            "query-migrate",
+            "query-status",
+            "migrate-set-capabilities",
+            "migrate-set-parameters",
+            "cont",
+            "query-status",
+            "query-status");
     assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
     assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
     assertThat(stateDirectory()).containsExactly("vm.state"); // the directory that was in the way
@@ -255,14 +312,14 @@ class SaveTest extends FakeQemuTest {
   }
 
   @Test
-  void aFailureAfterTheMigrationCompletedLeavesAPausedVmPausedAndKeepsItsState()
-      throws Exception {
+  void aFailureAfterTheMigrationCompletedLeavesAPausedVmPausedAndKeepsItsState() throws Exception {
     // A paused VM does not run again after the rollback, so the complete state stays: it is the
     // only copy if the guest had been suspended before it was paused ('cont' aborts QEMU then).
     qemu.runState = "paused";
     qemu.migrate = FakeQemu.completesThen(this::makeStatePathADirectory);
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
-    assertThat(qemu.commandsAfter("remove-fd")).doesNotContain("cont")
+    assertThat(qemu.commandsAfter("remove-fd"))
+        .doesNotContain("cont")
         .containsExactly("query-migrate", "query-status", "query-status");
     assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
     assertThat(e.vmState()).isEqualTo(RunState.POSTMIGRATE);
@@ -276,8 +333,8 @@ class SaveTest extends FakeQemuTest {
     qemu.runState = "suspended";
     qemu.migrate = FakeQemu.completesThen(this::makeStatePathADirectory);
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
-    assertThat(qemu.commandsAfter("remove-fd")).containsExactly("query-migrate", "query-status",
-        "query-status");
+    assertThat(qemu.commandsAfter("remove-fd"))
+        .containsExactly("query-migrate", "query-status", "query-status");
     assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
     assertThat(e.vmState()).isEqualTo(RunState.POSTMIGRATE);
     assertThat(e).hasMessageContaining("complete state was kept in " + stateFile + ".partial");
@@ -294,7 +351,8 @@ class SaveTest extends FakeQemuTest {
     try (FakeGuestAgent agent = FakeGuestAgent.start();
         GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
       agent.always("guest-suspend-ram", (c, r) -> qemu.suspendGuest());
-      return catchThrowableOfType(CprSaveException.class,
+      return catchThrowableOfType(
+          CprSaveException.class,
           () -> options.apply(save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS)).run());
     }
   }
@@ -303,18 +361,21 @@ class SaveTest extends FakeQemuTest {
       throws IOException {
     assertThat(e).as("the save fails").isNotNull();
     assertThat(qemu.aborted)
-        .as("'cont' after a completed migration of a suspended guest aborts QEMU 10.0").isFalse();
+        .as("'cont' after a completed migration of a suspended guest aborts QEMU 10.0")
+        .isFalse();
     assertThat(qemu.commandsAfter("migrate")).doesNotContain("cont", "system_wakeup");
     assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
     assertThat(e.vmState()).isEqualTo(RunState.POSTMIGRATE);
     assertThat(e.checkpointSaved()).isTrue();
-    assertThat(e).hasMessageContaining("complete state was kept in " + stateFile
-        + " with its manifest").hasMessageContaining("restore from " + stateFile);
+    assertThat(e)
+        .hasMessageContaining("complete state was kept in " + stateFile + " with its manifest")
+        .hasMessageContaining("restore from " + stateFile);
     assertThat(stateDirectory()).containsExactly("vm.state", "vm.state.json");
     CprManifest manifest = CprManifest.read(stateFile).orElseThrow();
     assertThat(manifest.suspendedByUs()).isTrue();
-    assertThat(manifest.stateFileSha256()).isEqualTo(
-        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"); // what QEMU wrote
+    assertThat(manifest.stateFileSha256())
+        .isEqualTo(
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"); // what QEMU wrote
   }
 
   @Test
@@ -322,14 +383,15 @@ class SaveTest extends FakeQemuTest {
       throws Exception {
     qemu.migrate = FakeQemu.hangs();
     // It completes after the save's wait gave up, before the rollback looks.
-    qemu.on("query-migrate", (r, x) -> {
-      if (qemu.isActive() && qemu.commands().contains("migrate")) {
-        qemu.endMigration(x, "completed", null);
-      }
-      x.returns(qemu.migrationInfo());
-    });
-    CprSaveException e =
-        failedSaveOfAGuestItSuspends(b -> b.phaseTimeout(PHASE_TIMEOUT));
+    qemu.on(
+        "query-migrate",
+        (r, x) -> {
+          if (qemu.isActive() && qemu.commands().contains("migrate")) {
+            qemu.endMigration(x, "completed", null);
+          }
+          x.returns(qemu.migrationInfo());
+        });
+    CprSaveException e = failedSaveOfAGuestItSuspends(b -> b.phaseTimeout(PHASE_TIMEOUT));
     assertThat(e).hasMessageContaining("did not end within the phase timeout");
     assertTheStateIsKeptAsACheckpointAndQemuNeverGotCont(e);
   }
@@ -337,17 +399,17 @@ class SaveTest extends FakeQemuTest {
   @Test
   void aMigrateWhoseReplyTimesOutAfterTheMigrationCompletedKeepsTheSuspendedGuestsState()
       throws Exception {
-    qemu.migrate = (q, r, x) -> { // every event, but the reply is lost
-      q.vmOldState = q.runState;
-      q.migration = "setup";
-      x.event("MIGRATION", "{\"status\": \"setup\"}");
-      x.event("STOP", null);
-      q.migration = "active";
-      x.event("MIGRATION", "{\"status\": \"active\"}");
-      q.endMigration(x, "completed", null);
-    };
-    CprSaveException e =
-        failedSaveOfAGuestItSuspends(b -> b.phaseTimeout(PHASE_TIMEOUT));
+    qemu.migrate =
+        (q, r, x) -> { // every event, but the reply is lost
+          q.vmOldState = q.runState;
+          q.migration = "setup";
+          x.event("MIGRATION", "{\"status\": \"setup\"}");
+          x.event("STOP", null);
+          q.migration = "active";
+          x.event("MIGRATION", "{\"status\": \"active\"}");
+          q.endMigration(x, "completed", null);
+        };
+    CprSaveException e = failedSaveOfAGuestItSuspends(b -> b.phaseTimeout(PHASE_TIMEOUT));
     assertThat(e.getCause()).isInstanceOf(io.github.qemucpr.qmp.QmpTimeoutException.class);
     assertTheStateIsKeptAsACheckpointAndQemuNeverGotCont(e);
   }
@@ -355,30 +417,32 @@ class SaveTest extends FakeQemuTest {
   @Test
   void aCompletedEventThatNeverArrivesStillKeepsTheSuspendedGuestsState() throws Exception {
     qemu.migrate = FakeQemu.completesSilently();
-    CprSaveException e =
-        failedSaveOfAGuestItSuspends(b -> b.phaseTimeout(PHASE_TIMEOUT));
+    CprSaveException e = failedSaveOfAGuestItSuspends(b -> b.phaseTimeout(PHASE_TIMEOUT));
     assertTheStateIsKeptAsACheckpointAndQemuNeverGotCont(e);
   }
 
   /**
    * A guest that suspends itself (S3 from inside, e.g. a hostile guest looping on rtcwake) between
-   * the preflight and {@code migrate} is migrated suspended. When the completion is then learned
-   * of only in the rollback (events dropped, a timeout), the rollback must not send {@code cont}:
-   * on a postmigrate VM whose guest was suspended it aborts QEMU 10.0.
+   * the preflight and {@code migrate} is migrated suspended. When the completion is then learned of
+   * only in the rollback (events dropped, a timeout), the rollback must not send {@code cont}: on a
+   * postmigrate VM whose guest was suspended it aborts QEMU 10.0.
    */
   @Test
   void aGuestThatSuspendedItselfBeforeMigrateNeverGetsContAfterACompletedMigration()
       throws Exception {
     FakeQemu.Script silently = FakeQemu.completesSilently();
-    qemu.migrate = (q, r, x) -> {
-      q.suspendGuest(); // the guest enters S3 on its own just before QEMU starts the migration
-      silently.run(q, r, x);
-    };
-    CprSaveException e = catchThrowableOfType(CprSaveException.class,
-        () -> save().phaseTimeout(PHASE_TIMEOUT).run());
+    qemu.migrate =
+        (q, r, x) -> {
+          q.suspendGuest(); // the guest enters S3 on its own just before QEMU starts the migration
+          silently.run(q, r, x);
+        };
+    CprSaveException e =
+        catchThrowableOfType(
+            CprSaveException.class, () -> save().phaseTimeout(PHASE_TIMEOUT).run());
     assertThat(e).isNotNull();
     assertThat(qemu.aborted)
-        .as("'cont' after a completed migration of a suspended guest aborts QEMU 10.0").isFalse();
+        .as("'cont' after a completed migration of a suspended guest aborts QEMU 10.0")
+        .isFalse();
     assertThat(qemu.commandsAfter("migrate")).doesNotContain("cont");
     assertThat(e.vmState()).isEqualTo(RunState.POSTMIGRATE);
     assertThat(stateDirectory()).contains("vm.state");
@@ -391,10 +455,12 @@ class SaveTest extends FakeQemuTest {
     qemu.migrate = FakeQemu.completesSilently();
     CompletableFuture<CprSaveException> failure = new CompletableFuture<>();
     CompletableFuture<Boolean> stillInterrupted = new CompletableFuture<>();
-    Thread runner = new Thread(() -> {
-      failure.complete(failedSaveOfAGuestItSuspends(b -> b));
-      stillInterrupted.complete(Thread.currentThread().isInterrupted());
-    });
+    Thread runner =
+        new Thread(
+            () -> {
+              failure.complete(failedSaveOfAGuestItSuspends(b -> b));
+              stillInterrupted.complete(Thread.currentThread().isInterrupted());
+            });
     runner.start();
     assertThat(qemu.migrateArrived.await(5, TimeUnit.SECONDS)).isTrue();
     while (!qemu.migration.equals("completed")) {
@@ -409,8 +475,9 @@ class SaveTest extends FakeQemuTest {
   @Test
   void aRunningGuestWhoseMigrationCompletedUnseenRunsOnAndItsStaleStateGoes() throws Exception {
     qemu.migrate = FakeQemu.completesSilently();
-    CprSaveException e = catchThrowableOfType(CprSaveException.class,
-        () -> save().phaseTimeout(PHASE_TIMEOUT).run());
+    CprSaveException e =
+        catchThrowableOfType(
+            CprSaveException.class, () -> save().phaseTimeout(PHASE_TIMEOUT).run());
     assertThat(qemu.commandsAfter("migrate")).contains("cont");
     assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
     assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
@@ -442,8 +509,14 @@ class SaveTest extends FakeQemuTest {
   void aFailureAfterTheRenameKeepsTheNewCheckpointOfASuspendedGuestWithItsManifest()
       throws Exception {
     qemu.runState = "suspended";
-    CprSaveException e = catchThrowableOfType(CprSaveException.class,
-        () -> CprReboot.save(qmp).to(stateFile).progressListener(manifestRenameFailsOnce()).run());
+    CprSaveException e =
+        catchThrowableOfType(
+            CprSaveException.class,
+            () ->
+                CprReboot.save(qmp)
+                    .to(stateFile)
+                    .progressListener(manifestRenameFailsOnce())
+                    .run());
     assertThat(e.phase()).isEqualTo(CprPhase.PERSIST);
     assertThat(qemu.commandsAfter("migrate")).doesNotContain("cont");
     assertThat(e.checkpointSaved()).isTrue();
@@ -458,8 +531,14 @@ class SaveTest extends FakeQemuTest {
     // As CprSaveBuilder.to says: the earlier file was replaced by the complete new one, which goes
     // once the VM runs again (it would pair old device state with newer RAM).
     Files.writeString(stateFile, "older checkpoint");
-    CprSaveException e = catchThrowableOfType(CprSaveException.class,
-        () -> CprReboot.save(qmp).to(stateFile).progressListener(manifestRenameFailsOnce()).run());
+    CprSaveException e =
+        catchThrowableOfType(
+            CprSaveException.class,
+            () ->
+                CprReboot.save(qmp)
+                    .to(stateFile)
+                    .progressListener(manifestRenameFailsOnce())
+                    .run());
     assertThat(e.phase()).isEqualTo(CprPhase.PERSIST);
     assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
     assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
@@ -469,10 +548,11 @@ class SaveTest extends FakeQemuTest {
 
   @Test
   void qemuDyingDuringTheMigrationIsReported() throws Exception {
-    qemu.migrate = (q, r, x) -> {
-      q.startMigration(x);
-      x.disconnect();
-    };
+    qemu.migrate =
+        (q, r, x) -> {
+          q.startMigration(x);
+          x.disconnect();
+        };
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
     assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
     assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
@@ -483,11 +563,12 @@ class SaveTest extends FakeQemuTest {
 
   @Test
   void qemuDyingRightAfterCompletedPersistsTheStateAsACheckpoint() throws Exception {
-    qemu.migrate = (q, r, x) -> {
-      q.startMigration(x);
-      q.endMigration(x, "completed", null);
-      x.disconnect();
-    };
+    qemu.migrate =
+        (q, r, x) -> {
+          q.startMigration(x);
+          q.endMigration(x, "completed", null);
+          x.disconnect();
+        };
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
     assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
     assertThat(e.checkpointSaved()).isTrue();
@@ -500,32 +581,35 @@ class SaveTest extends FakeQemuTest {
   /**
    * QEMU completes the migration and dies at once (crash, OOM killer), and a user's listener is
    * slow for a moment. The save's own wait must not depend on listeners: it used to get the
-   * completed event behind the slow listener, after the close, call the migration not completed
-   * and delete the .partial, which held the complete state (issue 11, item 4).
+   * completed event behind the slow listener, after the close, call the migration not completed and
+   * delete the .partial, which held the complete state (issue 11, item 4).
    */
   @Test
-  void qemuDyingRightAfterCompletedKeepsTheCompleteStateEvenBehindASlowListener()
-      throws Exception {
-    qmp.subscribe(ev -> {
-      if (ev instanceof io.github.qemucpr.qmp.event.MigrationEvent) {
-        try {
-          Thread.sleep(700); // a user's listener logging to a slow sink
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-        }
-      }
-    });
+  void qemuDyingRightAfterCompletedKeepsTheCompleteStateEvenBehindASlowListener() throws Exception {
+    qmp.subscribe(
+        ev -> {
+          if (ev instanceof io.github.qemucpr.qmp.event.MigrationEvent) {
+            try {
+              Thread.sleep(700); // a user's listener logging to a slow sink
+            } catch (InterruptedException ie) {
+              Thread.currentThread().interrupt();
+            }
+          }
+        });
     FakeQemu.Script complete = FakeQemu.complete();
-    qemu.migrate = (q, r, x) -> {
-      complete.run(q, r, x);
-      x.disconnect(); // QEMU dies right after 'completed'
-    };
+    qemu.migrate =
+        (q, r, x) -> {
+          complete.run(q, r, x);
+          x.disconnect(); // QEMU dies right after 'completed'
+        };
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
     assertThat(e).isNotNull();
-    assertThat(stateDirectory()).as("the complete state of a VM whose QEMU is gone: %s",
-        e.getMessage()).containsAnyOf("vm.state", "vm.state.partial");
+    assertThat(stateDirectory())
+        .as("the complete state of a VM whose QEMU is gone: %s", e.getMessage())
+        .containsAnyOf("vm.state", "vm.state.partial");
     assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
-    assertThat(e).hasMessageContaining("QEMU is gone")
+    assertThat(e)
+        .hasMessageContaining("QEMU is gone")
         .hasMessageContaining("complete state was kept in " + stateFile)
         .hasMessageNotContaining("quit this QEMU");
   }
@@ -533,29 +617,38 @@ class SaveTest extends FakeQemuTest {
   /**
    * QEMU floods MIGRATION statuses, completes and dies, while a slow progress listener holds up the
    * save's thread: the save's event queue overflows and loses the 'completed'. QEMU gone with no
-   * final status seen is then no proof that the migration failed, and the state file, which may
-   * be the VM's only complete state, stays.
+   * final status seen is then no proof that the migration failed, and the state file, which may be
+   * the VM's only complete state, stays.
    */
   @Test
   void qemuDyingAfterAFloodThatOverflowedTheSavesEventQueueLeavesTheStateFile() throws Exception {
-    qemu.migrate = (q, r, x) -> {
-      q.startMigration(x);
-      for (int i = 0; i < io.github.qemucpr.qmp.EventQueue.CAPACITY + 10; i++) {
-        x.event("MIGRATION", "{\"status\": \"active\"}");
-      }
-      q.endMigration(x, "completed", null);
-      x.disconnect();
-    };
-    CprSaveException e = catchThrowableOfType(CprSaveException.class,
-        () -> CprReboot.save(qmp).to(stateFile).progressListener(ev -> {
-          if (ev.message().startsWith("migration ")) {
-            try { // a listener writing to a slow sink, until the client has read all QEMU sent
-              qmp.closeFuture().get(10, TimeUnit.SECONDS);
-            } catch (Exception ignored) {
-              // the assertions below tell
-            }
+    qemu.migrate =
+        (q, r, x) -> {
+          q.startMigration(x);
+          for (int i = 0; i < io.github.qemucpr.qmp.EventQueue.CAPACITY + 10; i++) {
+            x.event("MIGRATION", "{\"status\": \"active\"}");
           }
-        }).run());
+          q.endMigration(x, "completed", null);
+          x.disconnect();
+        };
+    CprSaveException e =
+        catchThrowableOfType(
+            CprSaveException.class,
+            () ->
+                CprReboot.save(qmp)
+                    .to(stateFile)
+                    .progressListener(
+                        ev -> {
+                          if (ev.message().startsWith("migration ")) {
+                            try { // a listener writing to a slow sink, until the client has read
+                              // all QEMU sent
+                              qmp.closeFuture().get(10, TimeUnit.SECONDS);
+                            } catch (Exception ignored) {
+                              // the assertions below tell
+                            }
+                          }
+                        })
+                    .run());
     assertThat(e).isNotNull();
     assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
     assertThat(stateDirectory()).as(e.getMessage()).containsExactly("vm.state.partial");
@@ -575,8 +668,9 @@ class SaveTest extends FakeQemuTest {
   @Test
   void anAddFdWhoseReplyIsLostHasItsFdSetFoundAndRemoved() throws Exception {
     qemu.on("add-fd", (r, x) -> qemu.addFdset(r)); // QEMU adds the descriptor; no reply comes
-    CprSaveException e = catchThrowableOfType(CprSaveException.class,
-        () -> save().phaseTimeout(PHASE_TIMEOUT).run());
+    CprSaveException e =
+        catchThrowableOfType(
+            CprSaveException.class, () -> save().phaseTimeout(PHASE_TIMEOUT).run());
     assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
     assertThat(qemu.commandsAfter("add-fd")).containsSubsequence("query-fdsets", "remove-fd");
     assertThat(qemu.fdsets).isEmpty();
@@ -610,18 +704,24 @@ class SaveTest extends FakeQemuTest {
   }
 
   /**
-   * The agent takes guest-suspend-ram without a reply and answers ping again, and no SUSPEND
-   * comes: from the host, that is the start of the systemd case below too, where the suspend lands
-   * later. So the VM is left running, but not reported RESTORED: the exception says that the
-   * guest may still suspend.
+   * The agent takes guest-suspend-ram without a reply and answers ping again, and no SUSPEND comes:
+   * from the host, that is the start of the systemd case below too, where the suspend lands later.
+   * So the VM is left running, but not reported RESTORED: the exception says that the guest may
+   * still suspend.
    */
   @Test
   void aGuestThatDoesNotSuspendInTimeIsLeftRunningAndMayStillSuspend() {
     try (FakeGuestAgent agent = FakeGuestAgent.start();
         GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
-      CprSaveException e = catchThrowableOfType(CprSaveException.class,
-          () -> save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS)
-              .suspendTimeout(Duration.ofMillis(300)).run());
+      CprSaveException e =
+          catchThrowableOfType(
+              CprSaveException.class,
+              () ->
+                  save()
+                      .guestAgent(qga)
+                      .suspendPolicy(SuspendPolicy.ALWAYS)
+                      .suspendTimeout(Duration.ofMillis(300))
+                      .run());
       assertThat(e.phase()).isEqualTo(CprPhase.SUSPEND);
       assertThat(e).hasMessageContaining("did not suspend within PT0.3S");
       assertThat(qemu.commandsAfter("query-current-machine"))
@@ -629,17 +729,18 @@ class SaveTest extends FakeQemuTest {
       assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
       assertThat(qemu.runState).isEqualTo("running");
       assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
-      assertThat(e).hasMessageContaining("the guest may still suspend")
+      assertThat(e)
+          .hasMessageContaining("the guest may still suspend")
           .hasMessageContaining("systemctl suspend");
     }
   }
 
   /**
-   * On a systemd guest, qemu-ga runs {@code systemctl suspend}, which returns as soon as logind
-   * has queued the suspend (logind then waits for its delay inhibitors, up to 5 s, and freezes
-   * tasks): the agent answers ping while the suspend is still to come. An answered ping is no
-   * proof that the request is over, so the rollback must not report RESTORED for a guest that then
-   * lands in S3.
+   * On a systemd guest, qemu-ga runs {@code systemctl suspend}, which returns as soon as logind has
+   * queued the suspend (logind then waits for its delay inhibitors, up to 5 s, and freezes tasks):
+   * the agent answers ping while the suspend is still to come. An answered ping is no proof that
+   * the request is over, so the rollback must not report RESTORED for a guest that then lands in
+   * S3.
    */
   @Test
   void aPingAnsweredWhileASystemdSuspendIsQueuedIsNoProofThatTheSuspendIsOver() throws Exception {
@@ -648,19 +749,32 @@ class SaveTest extends FakeQemuTest {
         java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
     try (FakeGuestAgent agent = FakeGuestAgent.start();
         GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
-      agent.always("guest-suspend-ram", (c, r) -> logind.schedule(() -> {
-        qemu.suspendGuest();
-        landed.countDown();
-      }, 1500, TimeUnit.MILLISECONDS));
-      CprSaveException e = catchThrowableOfType(CprSaveException.class,
-          () -> save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS)
-              .suspendTimeout(Duration.ofMillis(300)).run());
+      agent.always(
+          "guest-suspend-ram",
+          (c, r) ->
+              logind.schedule(
+                  () -> {
+                    qemu.suspendGuest();
+                    landed.countDown();
+                  },
+                  1500,
+                  TimeUnit.MILLISECONDS));
+      CprSaveException e =
+          catchThrowableOfType(
+              CprSaveException.class,
+              () ->
+                  save()
+                      .guestAgent(qga)
+                      .suspendPolicy(SuspendPolicy.ALWAYS)
+                      .suspendTimeout(Duration.ofMillis(300))
+                      .run());
       assertThat(e.phase()).isEqualTo(CprPhase.SUSPEND);
       assertThat(landed.await(10, TimeUnit.SECONDS)).isTrue();
       assertThat(qemu.runState).isEqualTo("suspended");
       assertThat(e.recovery())
-          .as("the guest is suspended after a rollback that said %s: %s", e.recovery(),
-              e.getMessage())
+          .as(
+              "the guest is suspended after a rollback that said %s: %s",
+              e.recovery(), e.getMessage())
           .isEqualTo(VmRecovery.NEEDS_ATTENTION);
     } finally {
       logind.shutdownNow();
@@ -676,17 +790,26 @@ class SaveTest extends FakeQemuTest {
   void aGuestThatSuspendedItselfAfterThePreflightIsNotAskedToSuspendNorWoken() throws Exception {
     try (FakeGuestAgent agent = FakeGuestAgent.start();
         GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
-      CprSaveException e = catchThrowableOfType(CprSaveException.class,
-          () -> CprReboot.save(qmp).to(stateFile).guestAgent(qga)
-              .suspendPolicy(SuspendPolicy.ALWAYS).suspendTimeout(Duration.ofMillis(300))
-              .progressListener(ev -> {
-                if (ev.phase() == CprPhase.PREFLIGHT
-                    && ev.kind() == CprProgressEvent.Kind.FINISHED) {
-                  qemu.suspendGuest(); // S3 from inside, just after the preflight
-                  // A round trip, so that the client has read the SUSPEND before the save goes on.
-                  qmp.execute(new io.github.qemucpr.qmp.command.QueryStatus());
-                }
-              }).run());
+      CprSaveException e =
+          catchThrowableOfType(
+              CprSaveException.class,
+              () ->
+                  CprReboot.save(qmp)
+                      .to(stateFile)
+                      .guestAgent(qga)
+                      .suspendPolicy(SuspendPolicy.ALWAYS)
+                      .suspendTimeout(Duration.ofMillis(300))
+                      .progressListener(
+                          ev -> {
+                            if (ev.phase() == CprPhase.PREFLIGHT
+                                && ev.kind() == CprProgressEvent.Kind.FINISHED) {
+                              qemu.suspendGuest(); // S3 from inside, just after the preflight
+                              // A round trip, so that the client has read the SUSPEND before the
+                              // save goes on.
+                              qmp.execute(new io.github.qemucpr.qmp.command.QueryStatus());
+                            }
+                          })
+                      .run());
       assertThat(e.phase()).isEqualTo(CprPhase.SUSPEND);
       assertThat(agent.commands()).doesNotContain("guest-suspend-ram");
       assertThat(qemu.commands()).doesNotContain("system_wakeup");
@@ -701,9 +824,15 @@ class SaveTest extends FakeQemuTest {
     try (FakeGuestAgent agent = FakeGuestAgent.start();
         GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
       agent.always("guest-suspend-ram", (c, r) -> qemu.runState = "suspended"); // no event yet
-      CprSaveException e = catchThrowableOfType(CprSaveException.class,
-          () -> save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS)
-              .suspendTimeout(Duration.ofMillis(300)).run());
+      CprSaveException e =
+          catchThrowableOfType(
+              CprSaveException.class,
+              () ->
+                  save()
+                      .guestAgent(qga)
+                      .suspendPolicy(SuspendPolicy.ALWAYS)
+                      .suspendTimeout(Duration.ofMillis(300))
+                      .run());
       assertThat(qemu.commandsAfter("query-current-machine"))
           .containsExactly("query-status", "system_wakeup", "query-status", "query-status");
       assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
@@ -714,18 +843,21 @@ class SaveTest extends FakeQemuTest {
   @Test
   void aSecondOperationOnTheSameClientFailsAtOnce() throws Exception {
     qemu.migrate = FakeQemu.hangs();
-    CompletableFuture<Throwable> first = CompletableFuture.supplyAsync(() -> {
-      try {
-        save().phaseTimeout(Duration.ofSeconds(3)).run();
-        return null;
-      } catch (RuntimeException e) {
-        return e;
-      }
-    });
+    CompletableFuture<Throwable> first =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                save().phaseTimeout(Duration.ofSeconds(3)).run();
+                return null;
+              } catch (RuntimeException e) {
+                return e;
+              }
+            });
     assertThat(qemu.migrateArrived.await(5, TimeUnit.SECONDS)).isTrue();
     long start = System.nanoTime();
     assertThatThrownBy(() -> CprReboot.save(qmp).to(stateFile).run())
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("already running");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("already running");
     assertThatThrownBy(() -> CprReboot.save(qmp).to(stateFile).check())
         .isInstanceOf(IllegalStateException.class);
     assertThatThrownBy(() -> CprReboot.restore(qmp).from(stateFile).run())
@@ -740,14 +872,16 @@ class SaveTest extends FakeQemuTest {
     qemu.migrate = FakeQemu.hangs();
     Thread[] runner = new Thread[1];
     CompletableFuture<Object[]> outcome = new CompletableFuture<>();
-    runner[0] = new Thread(() -> {
-      try {
-        save().run();
-        outcome.complete(new Object[] {null, false});
-      } catch (RuntimeException e) {
-        outcome.complete(new Object[] {e, Thread.currentThread().isInterrupted()});
-      }
-    });
+    runner[0] =
+        new Thread(
+            () -> {
+              try {
+                save().run();
+                outcome.complete(new Object[] {null, false});
+              } catch (RuntimeException e) {
+                outcome.complete(new Object[] {e, Thread.currentThread().isInterrupted()});
+              }
+            });
     runner[0].start();
     assertThat(qemu.migrateArrived.await(5, TimeUnit.SECONDS)).isTrue();
     Thread.sleep(100);

@@ -24,8 +24,9 @@ public final class TestDirs {
    * checkout is on a disk wherever the build runs), else under the temp directory.
    */
   public static Path onDisk() {
-    for (Path base : List.of(Path.of("target").toAbsolutePath(),
-        Path.of(System.getProperty("java.io.tmpdir")))) {
+    for (Path base :
+        List.of(
+            Path.of("target").toAbsolutePath(), Path.of(System.getProperty("java.io.tmpdir")))) {
       if (Files.isDirectory(base) && !VOLATILE.contains(typeOf(base))) {
         try {
           return Files.createTempDirectory(base, "on-disk-");

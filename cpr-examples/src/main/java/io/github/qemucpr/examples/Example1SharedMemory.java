@@ -5,12 +5,12 @@ import io.github.qemucpr.api.CprRestoreResult;
 import io.github.qemucpr.api.CprSaveResult;
 import io.github.qemucpr.launcher.QemuInstance;
 import io.github.qemucpr.launcher.QemuLauncher;
-import io.github.qemucpr.testing.TestGuestImage;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpConnectionClosedException;
 import io.github.qemucpr.qmp.command.QueryStatus;
 import io.github.qemucpr.qmp.command.Quit;
 import io.github.qemucpr.qmp.command.RunState;
+import io.github.qemucpr.testing.TestGuestImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,10 +40,10 @@ import java.util.stream.Stream;
  * (qemu) info status                              VM status: running
  * </pre>
  *
- * <p>It starts its own QEMU (TCG) with the little test guest, whose RAM is a shared file in
- * {@code /dev/shm}, and prints each step. Run it with {@code java -cp
- * cpr-examples/target/cpr.jar io.github.qemucpr.examples.Example1SharedMemory}; it exits with
- * status 0 when the guest runs on after the restore.
+ * <p>It starts its own QEMU (TCG) with the little test guest, whose RAM is a shared file in {@code
+ * /dev/shm}, and prints each step. Run it with {@code java -cp cpr-examples/target/cpr.jar
+ * io.github.qemucpr.examples.Example1SharedMemory}; it exits with status 0 when the guest runs on
+ * after the restore.
  */
 public final class Example1SharedMemory {
   private Example1SharedMemory() {}
@@ -59,18 +59,26 @@ public final class Example1SharedMemory {
     Path stateFile = dir.resolve("vm.state");
     // The launcher describes the VM once; the second QEMU gets the same arguments.
     TestGuestImage guest = TestGuestImage.locateOrBuild(); // built on first use, then cached
-    try (QemuLauncher vm = QemuLauncher.builder()
-        .testGuest(guest.kernel(), guest.initramfs())
-        .name("example1")
-        .build()) {
+    try (QemuLauncher vm =
+        QemuLauncher.builder()
+            .testGuest(guest.kernel(), guest.initramfs())
+            .name("example1")
+            .build()) {
       long heartbeatBefore;
 
-      say("# qemu-system-x86_64 -object memory-backend-file,id=ram0,size=" + vm.memoryMiB()
-          + "M,mem-path=" + vm.memoryFile().orElseThrow() + ",share=on ...");
+      say(
+          "# qemu-system-x86_64 -object memory-backend-file,id=ram0,size="
+              + vm.memoryMiB()
+              + "M,mem-path="
+              + vm.memoryFile().orElseThrow()
+              + ",share=on ...");
       try (QemuInstance qemu = vm.start()) {
         qemu.awaitHeartbeatAfter(0, Duration.ofSeconds(60));
-        say("  the guest booted: boot_id " + qemu.bootId().orElse("?") + ", heartbeat "
-            + qemu.lastHeartbeat().orElse(0));
+        say(
+            "  the guest booted: boot_id "
+                + qemu.bootId().orElse("?")
+                + ", heartbeat "
+                + qemu.lastHeartbeat().orElse(0));
         try (QmpClient qmp = QmpClient.connect(qemu.qmpSocket())) {
           say("(qemu) info status                 VM status: " + runState(qmp));
 
@@ -80,14 +88,21 @@ public final class Example1SharedMemory {
           say("(qemu) migrate_set_parameter mode cpr-reboot");
           say("(qemu) migrate_set_capability x-ignore-shared on");
           say("(qemu) migrate -d file:" + stateFile);
-          CprSaveResult saved = CprReboot.save(qmp)
-              .to(stateFile)
-              .quitAfterSave(false) // the documentation quits by hand, below
-              .run();
+          CprSaveResult saved =
+              CprReboot.save(qmp)
+                  .to(stateFile)
+                  .quitAfterSave(false) // the documentation quits by hand, below
+                  .run();
           heartbeatBefore = qemu.lastHeartbeat().orElse(0);
-          say("  saved " + saved.bytesWritten() + " bytes of device state; RAM "
-              + (saved.memorySavedInPlace() ? "stayed in place" : "was copied") + "; blackout "
-              + saved.blackout().toMillis() + " ms; last heartbeat " + heartbeatBefore);
+          say(
+              "  saved "
+                  + saved.bytesWritten()
+                  + " bytes of device state; RAM "
+                  + (saved.memorySavedInPlace() ? "stayed in place" : "was copied")
+                  + "; blackout "
+                  + saved.blackout().toMillis()
+                  + " ms; last heartbeat "
+                  + heartbeatBefore);
           say("(qemu) info status                 VM status: " + runState(qmp));
 
           say("(qemu) quit");
@@ -115,8 +130,14 @@ public final class Example1SharedMemory {
         say("(qemu) info status                 VM status: " + runState(qmp));
 
         long heartbeatAfter = qemu.awaitHeartbeatAfter(0, Duration.ofSeconds(15));
-        say("  the guest runs on: heartbeat " + heartbeatAfter + " after " + heartbeatBefore
-            + " (it did not reboot); restore took " + restored.total().toMillis() + " ms");
+        say(
+            "  the guest runs on: heartbeat "
+                + heartbeatAfter
+                + " after "
+                + heartbeatBefore
+                + " (it did not reboot); restore took "
+                + restored.total().toMillis()
+                + " ms");
         if (!RunState.RUNNING.equals(restored.runState()) || heartbeatAfter <= heartbeatBefore) {
           throw new IllegalStateException("the guest did not run on: " + restored);
         }

@@ -6,7 +6,6 @@ import io.github.qemucpr.api.CprSaveResult;
 import io.github.qemucpr.api.SuspendPolicy;
 import io.github.qemucpr.launcher.QemuInstance;
 import io.github.qemucpr.launcher.QemuLauncher;
-import io.github.qemucpr.testing.TestGuestImage;
 import io.github.qemucpr.qga.GuestAgentClient;
 import io.github.qemucpr.qga.GuestAgentTimeoutException;
 import io.github.qemucpr.qmp.EventWait;
@@ -18,6 +17,7 @@ import io.github.qemucpr.qmp.command.RunState;
 import io.github.qemucpr.qmp.command.SystemWakeup;
 import io.github.qemucpr.qmp.event.SuspendEvent;
 import io.github.qemucpr.qmp.event.WakeupEvent;
+import io.github.qemucpr.testing.TestGuestImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,8 +27,8 @@ import java.util.stream.Stream;
 
 /**
  * Example 2 of QEMU's cpr-reboot documentation ({@code docs/devel/migration/CPR.rst}), step by
- * step, with the SDK: the guest is suspended to RAM through its agent before the save, as a VM
- * with VFIO devices needs, and woken after the restore.
+ * step, with the SDK: the guest is suspended to RAM through its agent before the save, as a VM with
+ * VFIO devices needs, and woken after the restore.
  *
  * <pre>
  * # qemu-kvm -monitor stdio
@@ -57,9 +57,9 @@ import java.util.stream.Stream;
  *
  * <p>There is no VFIO device here (it needs real hardware); everything else is as documented. The
  * guest must allow S3: on q35 that takes {@code -global ICH9-LPC.disable_s3=0}. The SDK can do the
- * suspend and the wake-up itself ({@code suspendPolicy(SuspendPolicy.ALWAYS)}, as {@code cpr
- * demo} does); this example does them by hand to follow the documentation. Run it with {@code
- * java -cp cpr-examples/target/cpr.jar io.github.qemucpr.examples.Example2SuspendedGuest}.
+ * suspend and the wake-up itself ({@code suspendPolicy(SuspendPolicy.ALWAYS)}, as {@code cpr demo}
+ * does); this example does them by hand to follow the documentation. Run it with {@code java -cp
+ * cpr-examples/target/cpr.jar io.github.qemucpr.examples.Example2SuspendedGuest}.
  */
 public final class Example2SuspendedGuest {
   private static final Duration WAIT = Duration.ofSeconds(30);
@@ -77,16 +77,18 @@ public final class Example2SuspendedGuest {
     Path stateFile = dir.resolve("vm.state");
     // testGuest: kernel and initramfs, serial console, the agent's virtserialport, and S3 on.
     TestGuestImage guest = TestGuestImage.locateOrBuild(); // built on first use, then cached
-    try (QemuLauncher vm = QemuLauncher.builder()
-        .testGuest(guest.kernel(), guest.initramfs())
-        .name("example2")
-        .build()) {
+    try (QemuLauncher vm =
+        QemuLauncher.builder()
+            .testGuest(guest.kernel(), guest.initramfs())
+            .name("example2")
+            .build()) {
       long heartbeatBefore;
 
-      say("# qemu-system-x86_64 -object memory-backend-file,...,share=on"
-          + " -chardev socket,id=qga0,path=qga.sock,server=on,wait=off"
-          + " -device virtserialport,chardev=qga0,name=org.qemu.guest_agent.0"
-          + " -global ICH9-LPC.disable_s3=0 ...");
+      say(
+          "# qemu-system-x86_64 -object memory-backend-file,...,share=on"
+              + " -chardev socket,id=qga0,path=qga.sock,server=on,wait=off"
+              + " -device virtserialport,chardev=qga0,name=org.qemu.guest_agent.0"
+              + " -global ICH9-LPC.disable_s3=0 ...");
       try (QemuInstance qemu = vm.start()) {
         qemu.awaitHeartbeatAfter(0, Duration.ofSeconds(60));
         try (QmpClient qmp = QmpClient.connect(qemu.qmpSocket());
@@ -100,20 +102,28 @@ public final class Example2SuspendedGuest {
             suspended.await(WAIT);
           }
           heartbeatBefore = qemu.lastHeartbeat().orElse(0);
-          say("(qemu) info status                 VM status: " + runState(qmp)
-              + "  (last heartbeat " + heartbeatBefore + ")");
+          say(
+              "(qemu) info status                 VM status: "
+                  + runState(qmp)
+                  + "  (last heartbeat "
+                  + heartbeatBefore
+                  + ")");
 
           say("(qemu) migrate_set_parameter mode cpr-reboot");
           say("(qemu) migrate_set_capability x-ignore-shared on");
           say("(qemu) migrate -d file:" + stateFile);
-          CprSaveResult saved = CprReboot.save(qmp)
-              .to(stateFile)
-              .guestAgent(qga)
-              .suspendPolicy(SuspendPolicy.NEVER) // suspended by hand above
-              .quitAfterSave(false)               // the documentation quits by hand, below
-              .run();
-          say("  saved " + saved.bytesWritten() + " bytes of device state; RAM "
-              + (saved.memorySavedInPlace() ? "stayed in place" : "was copied"));
+          CprSaveResult saved =
+              CprReboot.save(qmp)
+                  .to(stateFile)
+                  .guestAgent(qga)
+                  .suspendPolicy(SuspendPolicy.NEVER) // suspended by hand above
+                  .quitAfterSave(false) // the documentation quits by hand, below
+                  .run();
+          say(
+              "  saved "
+                  + saved.bytesWritten()
+                  + " bytes of device state; RAM "
+                  + (saved.memorySavedInPlace() ? "stayed in place" : "was copied"));
           say("(qemu) info status                 VM status: " + runState(qmp));
 
           say("(qemu) quit");
@@ -153,8 +163,14 @@ public final class Example2SuspendedGuest {
 
         long heartbeatAfter = qemu.awaitHeartbeatAfter(0, Duration.ofSeconds(15));
         try (GuestAgentClient qga = awaitAgent(qemu.qgaSocket().orElseThrow())) {
-          say("  the guest runs on: heartbeat " + heartbeatAfter + " after " + heartbeatBefore
-              + ", and its agent answers again (" + qga.info().version() + ")");
+          say(
+              "  the guest runs on: heartbeat "
+                  + heartbeatAfter
+                  + " after "
+                  + heartbeatBefore
+                  + ", and its agent answers again ("
+                  + qga.info().version()
+                  + ")");
         }
         if (heartbeatAfter <= heartbeatBefore) {
           throw new IllegalStateException("the heartbeat started over: the guest rebooted");

@@ -41,7 +41,8 @@ class CprTestingExampleTest {
       try (QmpClient qmp = QmpClient.connect(qemu.socketPath())) {
         resumeIfPaused(qmp);
       }
-      assertThat(qemu.requests()).extracting(FakeQmpServer.Request::command)
+      assertThat(qemu.requests())
+          .extracting(FakeQmpServer.Request::command)
           .containsExactly("qmp_capabilities", "query-status");
     }
   }

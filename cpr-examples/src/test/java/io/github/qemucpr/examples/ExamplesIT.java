@@ -11,16 +11,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Runs each example program as the README says, {@code java -cp cpr-examples/target/cpr.jar
- * CLASS}, against real QEMU, and checks that it succeeds and walks through the documented states.
+ * Runs each example program as the README says, {@code java -cp cpr-examples/target/cpr.jar CLASS},
+ * against real QEMU, and checks that it succeeds and walks through the documented states.
  */
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
 class ExamplesIT {
   private static final Duration T = Duration.ofMinutes(3);
 
   private static Run runExample(Class<?> example) {
-    return Processes.run(List.of(Processes.java(), "-cp", Processes.cprJar().toString(),
-        example.getName()), T);
+    return Processes.run(
+        List.of(Processes.java(), "-cp", Processes.cprJar().toString(), example.getName()), T);
   }
 
   @Test

@@ -27,14 +27,19 @@ class JShellIT {
 
   @Test
   void theStartupScriptConnectsAndRunsQueryStatus() throws Exception {
-    try (QemuLauncher vm = QemuLauncher.builder().build(); QemuInstance qemu = vm.start()) {
-      Path script = Files.writeString(dir.resolve("status.jsh"), String.join("\n",
-          "var qmp = connect(\"" + qemu.qmpSocket() + "\");",
-          "System.out.println(\"STATUS \" + status(qmp));",
-          "System.out.println(\"MEMDEV \" + qmp.execute(new QueryMemdev()).get(0).share());",
-          "qmp.close();",
-          "/exit",
-          ""));
+    try (QemuLauncher vm = QemuLauncher.builder().build();
+        QemuInstance qemu = vm.start()) {
+      Path script =
+          Files.writeString(
+              dir.resolve("status.jsh"),
+              String.join(
+                  "\n",
+                  "var qmp = connect(\"" + qemu.qmpSocket() + "\");",
+                  "System.out.println(\"STATUS \" + status(qmp));",
+                  "System.out.println(\"MEMDEV \" + qmp.execute(new QueryMemdev()).get(0).share());",
+                  "qmp.close();",
+                  "/exit",
+                  ""));
       Processes.cprJar(); // built by mvn package
       List<String> command = new ArrayList<>(Arrays.asList(Processes.JSHELL_COMMAND.split(" ")));
       command.set(0, Path.of(System.getProperty("java.home"), "bin", "jshell").toString());

@@ -22,14 +22,22 @@ class ModuleDescriptorTest {
       descriptor = ModuleDescriptor.read(in);
     }
     assertThat(descriptor.name()).isEqualTo("io.github.qemucpr.examples");
-    assertThat(descriptor.exports().stream().map(ModuleDescriptor.Exports::source)
-        .collect(Collectors.toSet()))
-        .isEqualTo(Set.of("io.github.qemucpr.examples", "io.github.qemucpr.examples.cli",
-            "io.github.qemucpr.examples.demo"));
-    assertThat(descriptor.opens()).singleElement().satisfies(o -> {
-      assertThat(o.source()).isEqualTo("io.github.qemucpr.examples.cli");
-      assertThat(o.targets()).containsExactly("info.picocli");
-    });
+    assertThat(
+            descriptor.exports().stream()
+                .map(ModuleDescriptor.Exports::source)
+                .collect(Collectors.toSet()))
+        .isEqualTo(
+            Set.of(
+                "io.github.qemucpr.examples",
+                "io.github.qemucpr.examples.cli",
+                "io.github.qemucpr.examples.demo"));
+    assertThat(descriptor.opens())
+        .singleElement()
+        .satisfies(
+            o -> {
+              assertThat(o.source()).isEqualTo("io.github.qemucpr.examples.cli");
+              assertThat(o.targets()).containsExactly("info.picocli");
+            });
     assertThat(descriptor.requires().stream().map(ModuleDescriptor.Requires::name))
         .contains("io.github.qemucpr.api", "io.github.qemucpr.launcher", "info.picocli");
   }

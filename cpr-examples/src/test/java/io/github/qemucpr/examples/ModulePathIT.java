@@ -29,48 +29,61 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
 class ModulePathIT {
   /** The jars a modular application needs: the SDK's modules and their runtime dependencies. */
-  private static final Pattern MODULE_JAR = Pattern.compile(
-      ".*/(cpr-(qmp|qga|api|launcher)(/target/classes|-[^/]*\\.jar)"
-          + "|(jackson-(databind|core|annotations)|junixsocket-(common|native-common)|jspecify)"
-          + "-[0-9][^/]*\\.jar)");
+  private static final Pattern MODULE_JAR =
+      Pattern.compile(
+          ".*/(cpr-(qmp|qga|api|launcher)(/target/classes|-[^/]*\\.jar)"
+              + "|(jackson-(databind|core|annotations)|junixsocket-(common|native-common)|jspecify)"
+              + "-[0-9][^/]*\\.jar)");
 
   @TempDir Path dir;
 
   @Test
   void aModularApplicationSavesAndRestoresOnTheModulePath() throws IOException {
-    List<String> modulePath = Arrays.stream(
-            System.getProperty("java.class.path").split(File.pathSeparator))
-        .filter(e -> MODULE_JAR.matcher(e).matches())
-        .filter(e -> !e.endsWith("-tests.jar"))
-        .collect(Collectors.toList());
-    assertThat(modulePath).as("the module path taken from %s", System.getProperty("java.class.path"))
+    List<String> modulePath =
+        Arrays.stream(System.getProperty("java.class.path").split(File.pathSeparator))
+            .filter(e -> MODULE_JAR.matcher(e).matches())
+            .filter(e -> !e.endsWith("-tests.jar"))
+            .collect(Collectors.toList());
+    assertThat(modulePath)
+        .as("the module path taken from %s", System.getProperty("java.class.path"))
         .anyMatch(e -> e.contains("cpr-api"))
         .anyMatch(e -> e.contains("junixsocket-native-common"))
         .hasSize(10);
 
     Path sources = Processes.projectRoot().resolve("cpr-examples/src/test/modular-app");
     Path classes = dir.resolve("classes");
-    List<String> javac = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "javac").toString(),
-        "-d", classes.toString(),
-        "--module-source-path", sources.toString(),
-        "--module-path", String.join(File.pathSeparator, modulePath),
-        "-m", "com.example.vmmanager"));
+    List<String> javac =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "javac").toString(),
+                "-d",
+                classes.toString(),
+                "--module-source-path",
+                sources.toString(),
+                "--module-path",
+                String.join(File.pathSeparator, modulePath),
+                "-m",
+                "com.example.vmmanager"));
     Run compiled = Processes.run(javac, Duration.ofMinutes(2));
     assertThat(compiled.exitCode()).as(compiled.toString()).isZero();
     try (Stream<Path> files = Files.walk(classes)) {
       assertThat(files.map(Path::toString)).anyMatch(f -> f.endsWith("module-info.class"));
     }
 
-    List<String> java = new ArrayList<>(List.of(
-        Processes.java(),
-        "--module-path", classes + File.pathSeparator + String.join(File.pathSeparator, modulePath),
-        "-m", "com.example.vmmanager/com.example.vmmanager.Main",
-        dir.resolve("vm.state").toString()));
+    List<String> java =
+        new ArrayList<>(
+            List.of(
+                Processes.java(),
+                "--module-path",
+                classes + File.pathSeparator + String.join(File.pathSeparator, modulePath),
+                "-m",
+                "com.example.vmmanager/com.example.vmmanager.Main",
+                dir.resolve("vm.state").toString()));
     Run run = Processes.run(java, Duration.ofMinutes(3));
 
     assertThat(run.exitCode()).as(run.toString()).isZero();
-    assertThat(run.stdout()).as(run.toString())
+    assertThat(run.stdout())
+        .as(run.toString())
         .contains("module io.github.qemucpr.qmp named=true")
         .contains("preflight errors=0")
         .contains("saved inPlace=true")

@@ -71,11 +71,14 @@ class ReadmeTest {
         assertThat(command).as("JShellIT runs this command").isEqualTo(Processes.JSHELL_COMMAND);
         assertThat(Readme.file("cpr-examples/jshell/cpr.jsh")).isRegularFile();
       } else if (command.startsWith("qemu-system-x86_64 ")) {
-        assertThat(command).as("ReadmeVmSetupIT runs this command")
+        assertThat(command)
+            .as("ReadmeVmSetupIT runs this command")
             .contains("-qmp unix:/run/vm1/qmp.sock,server=on,wait=off");
       } else {
-        fail("a README command that no test checks: " + command
-            + " (teach ReadmeTest what runs it)");
+        fail(
+            "a README command that no test checks: "
+                + command
+                + " (teach ReadmeTest what runs it)");
       }
     }
   }
@@ -93,10 +96,11 @@ class ReadmeTest {
 
   @Test
   void theCliSynopsisNamesExactlyTheOptionsOfEachCommand() {
-    List<String> synopsis = Readme.blocks("text").stream()
-        .flatMap(b -> b.lines().stream())
-        .filter(l -> l.startsWith(CPR))
-        .toList();
+    List<String> synopsis =
+        Readme.blocks("text").stream()
+            .flatMap(b -> b.lines().stream())
+            .filter(l -> l.startsWith(CPR))
+            .toList();
     assertThat(synopsis).hasSize(6);
     Pattern option = Pattern.compile("--[a-z-]+");
     for (String line : synopsis) {
@@ -107,10 +111,11 @@ class ReadmeTest {
       while (m.find()) {
         documented.add(m.group());
       }
-      List<String> actual = spec.options().stream()
-          .map(OptionSpec::longestName)
-          .filter(o -> !o.equals("--help") && !o.equals("--version"))
-          .toList();
+      List<String> actual =
+          spec.options().stream()
+              .map(OptionSpec::longestName)
+              .filter(o -> !o.equals("--help") && !o.equals("--version"))
+              .toList();
       assertThat(documented).as(line).containsExactlyInAnyOrderElementsOf(actual);
     }
   }
@@ -123,19 +128,30 @@ class ReadmeTest {
     while (m.find()) {
       codes.add(Integer.parseInt(m.group(1)));
     }
-    assertThat(codes).containsExactlyElementsOf(
-        Arrays.stream(ExitStatus.values()).map(ExitStatus::code).toList());
+    assertThat(codes)
+        .containsExactlyElementsOf(
+            Arrays.stream(ExitStatus.values()).map(ExitStatus::code).toList());
   }
 
   @Test
   void theDemoOutputShownIsTheDemosOwn() {
-    String shown = Readme.blocks("text").stream()
-        .filter(b -> b.text().contains("qemu-cpr-java demo:"))
-        .findFirst().orElseThrow().text();
+    String shown =
+        Readme.blocks("text").stream()
+            .filter(b -> b.text().contains("qemu-cpr-java demo:"))
+            .findFirst()
+            .orElseThrow()
+            .text();
     // The lines DemoIT checks in the real output.
-    assertThat(shown).contains("QEMU #1 started", "guest booted: boot_id", "QEMU #2 started",
-        "Timeline:", "<- the blackout starts", "<- the blackout ends",
-        "Blackout: the guest did not run for", "the guest never rebooted");
+    assertThat(shown)
+        .contains(
+            "QEMU #1 started",
+            "guest booted: boot_id",
+            "QEMU #2 started",
+            "Timeline:",
+            "<- the blackout starts",
+            "<- the blackout ends",
+            "Blackout: the guest did not run for",
+            "the guest never rebooted");
   }
 
   @Test
@@ -144,23 +160,39 @@ class ReadmeTest {
     List<Readme.Block> blocks = Readme.blocks("java");
     assertThat(blocks).isNotEmpty();
     for (int i = 0; i < blocks.size(); i++) {
-      StringBuilder imports = new StringBuilder(
-          "import java.nio.file.Path;\nimport java.time.Duration;\n"
-              + "import tools.jackson.databind.JsonNode;\n");
+      StringBuilder imports =
+          new StringBuilder(
+              "import java.nio.file.Path;\nimport java.time.Duration;\n"
+                  + "import tools.jackson.databind.JsonNode;\n");
       StringBuilder body = new StringBuilder();
       for (String line : blocks.get(i).lines()) {
         (line.startsWith("import ") ? imports : body).append(line).append('\n');
       }
       String name = "ReadmeSnippet" + i;
       Path source = dir.resolve(name + ".java");
-      Files.writeString(source, imports + "class " + name + " {\n void run() throws Exception {\n"
-          + body + "\n }\n}\n");
+      Files.writeString(
+          source,
+          imports + "class " + name + " {\n void run() throws Exception {\n" + body + "\n }\n}\n");
       StringWriter errors = new StringWriter();
       PrintWriter log = new PrintWriter(errors);
-      int status = javac.run(log, log, "-d", dir.toString(), "-proc:none", "-classpath", System.getProperty("java.class.path"), source.toString());
+      int status =
+          javac.run(
+              log,
+              log,
+              "-d",
+              dir.toString(),
+              "-proc:none",
+              "-classpath",
+              System.getProperty("java.class.path"),
+              source.toString());
       assertThat(status)
-          .as(String.format(Locale.ROOT, "java block %d of the README does not compile:%n%s%n%s",
-              i + 1, blocks.get(i).text(), errors))
+          .as(
+              String.format(
+                  Locale.ROOT,
+                  "java block %d of the README does not compile:%n%s%n%s",
+                  i + 1,
+                  blocks.get(i).text(),
+                  errors))
           .isZero();
     }
   }

@@ -31,7 +31,10 @@ final class QemuBinary {
       }
     } catch (IOException e) {
       throw new QemuLaunchException(
-          binary + " was not found (" + e.getMessage() + "). QEMU 10 is needed; install it with: "
+          binary
+              + " was not found ("
+              + e.getMessage()
+              + "). QEMU 10 is needed; install it with: "
               + QemuLauncher.INSTALL_COMMAND,
           e);
     } catch (InterruptedException e) {
@@ -41,13 +44,23 @@ final class QemuBinary {
     Matcher m = VERSION.matcher(output);
     if (!m.find()) {
       throw new QemuLaunchException(
-          "cannot read the version of " + binary + " from: " + output.strip()
-              + ". QEMU 10 is needed; install it with: " + QemuLauncher.INSTALL_COMMAND,
+          "cannot read the version of "
+              + binary
+              + " from: "
+              + output.strip()
+              + ". QEMU 10 is needed; install it with: "
+              + QemuLauncher.INSTALL_COMMAND,
           null);
     }
     if (Integer.parseInt(m.group(1)) < 10) {
       throw new QemuLaunchException(
-          binary + " is QEMU " + m.group(1) + "." + m.group(2) + "." + m.group(3)
+          binary
+              + " is QEMU "
+              + m.group(1)
+              + "."
+              + m.group(2)
+              + "."
+              + m.group(3)
               + ", but QEMU 10.0 or newer is needed. Install it with: "
               + QemuLauncher.INSTALL_COMMAND,
           null);

@@ -26,9 +26,9 @@ import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A running QEMU started by {@link QemuLauncher}: its process, its sockets, its serial console,
- * and what it printed. {@link #close()} kills it if it still runs and deletes its directory (the
- * RAM file belongs to the launcher). A JVM shutdown hook does the same if the caller forgets.
+ * A running QEMU started by {@link QemuLauncher}: its process, its sockets, its serial console, and
+ * what it printed. {@link #close()} kills it if it still runs and deletes its directory (the RAM
+ * file belongs to the launcher). A JVM shutdown hook does the same if the caller forgets.
  * Thread-safe.
  */
 public final class QemuInstance implements AutoCloseable {
@@ -89,7 +89,8 @@ public final class QemuInstance implements AutoCloseable {
       qemu = new QemuInstance(commandLine, directory, qmpSocket, qgaSocket, consoleLog, memoryFile);
     } catch (IOException e) {
       deleteRecursively(directory);
-      throw new QemuLaunchException("cannot start " + commandLine.get(0) + ": " + e.getMessage(), e);
+      throw new QemuLaunchException(
+          "cannot start " + commandLine.get(0) + ": " + e.getMessage(), e);
     }
     try {
       if (awaitFile == null) {
@@ -217,8 +218,8 @@ public final class QemuInstance implements AutoCloseable {
 
   /**
    * Waits until the QMP monitor greets: the socket file appears early in QEMU's start-up, before
-   * the memory backends exist; the greeting comes when the machine is complete. The probe closes
-   * at once, and QEMU then serves the next client.
+   * the memory backends exist; the greeting comes when the machine is complete. The probe closes at
+   * once, and QEMU then serves the next client.
    */
   private void awaitGreeting(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -228,8 +229,13 @@ public final class QemuInstance implements AutoCloseable {
       long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
       if (left <= 0) {
         throw new QemuLaunchException(
-            "QEMU did not greet on " + qmpSocket + " within " + timeout.toMillis() + " ms"
-                + (last != null ? " (" + last.getMessage() + ")" : "") + describe(),
+            "QEMU did not greet on "
+                + qmpSocket
+                + " within "
+                + timeout.toMillis()
+                + " ms"
+                + (last != null ? " (" + last.getMessage() + ")" : "")
+                + describe(),
             last);
       }
       if (Files.exists(qmpSocket)) {
@@ -380,7 +386,9 @@ public final class QemuInstance implements AutoCloseable {
 
   private String describe() {
     String console = console();
-    return "\n--- command line:\n" + String.join(" ", commandLine) + "\n--- QEMU output:\n"
+    return "\n--- command line:\n"
+        + String.join(" ", commandLine)
+        + "\n--- QEMU output:\n"
         + output()
         + (console.isEmpty()
             ? ""

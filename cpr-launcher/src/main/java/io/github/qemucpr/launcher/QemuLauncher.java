@@ -31,9 +31,9 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>The defaults: {@code qemu-system-x86_64} (or the system property {@code qemu.binary}), machine
- * {@code q35}, TCG, 64 MiB of RAM in a {@code memory-backend-file,share=on} under {@code
- * /dev/shm}, no display, no default devices, a QMP socket in the instance's own temporary
- * directory. Thread-safe.
+ * {@code q35}, TCG, 64 MiB of RAM in a {@code memory-backend-file,share=on} under {@code /dev/shm},
+ * no display, no default devices, a QMP socket in the instance's own temporary directory.
+ * Thread-safe.
  */
 public final class QemuLauncher implements AutoCloseable {
 
@@ -59,7 +59,8 @@ public final class QemuLauncher implements AutoCloseable {
   private final Duration startTimeout;
 
   private QemuLauncher(Builder b) {
-    this.binary = b.binary != null ? b.binary : System.getProperty("qemu.binary", "qemu-system-x86_64");
+    this.binary =
+        b.binary != null ? b.binary : System.getProperty("qemu.binary", "qemu-system-x86_64");
     this.machine = b.machine != null ? b.machine : "q35";
     this.accelerator = b.accelerator != null ? b.accelerator : "tcg";
     this.memoryMiB = b.memoryMiB != 0 ? b.memoryMiB : 64;
@@ -142,8 +143,11 @@ public final class QemuLauncher implements AutoCloseable {
    */
   public QemuInstance startCprTransferTarget(Path cprChannel, @Nullable Path mainChannel) {
     Objects.requireNonNull(cprChannel, "cprChannel");
-    String cpr = "{\"channel-type\":\"cpr\",\"addr\":{\"transport\":\"socket\",\"type\":\"unix\","
-        + "\"path\":\"" + jsonEscape(cprChannel.toString()) + "\"}}";
+    String cpr =
+        "{\"channel-type\":\"cpr\",\"addr\":{\"transport\":\"socket\",\"type\":\"unix\","
+            + "\"path\":\""
+            + jsonEscape(cprChannel.toString())
+            + "\"}}";
     String main = mainChannel != null ? "unix:" + mainChannel : "defer";
     return start(List.of("-incoming", cpr, "-incoming", main), cprChannel.toAbsolutePath());
   }
@@ -206,12 +210,14 @@ public final class QemuLauncher implements AutoCloseable {
       cmd.addAll(
           List.of(
               "-chardev",
-              "socket,id=qga0,path=" + optionValue(directory.resolve("qga.sock"))
+              "socket,id=qga0,path="
+                  + optionValue(directory.resolve("qga.sock"))
                   + ",server=on,wait=off"));
       cmd.addAll(List.of("-device", "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0"));
     }
-    cmd.addAll(List.of("-qmp",
-        "unix:" + optionValue(directory.resolve("qmp.sock")) + ",server=on,wait=off"));
+    cmd.addAll(
+        List.of(
+            "-qmp", "unix:" + optionValue(directory.resolve("qmp.sock")) + ",server=on,wait=off"));
     cmd.addAll(extraArgs);
     cmd.addAll(moreArgs);
     return List.copyOf(cmd);
@@ -220,8 +226,11 @@ public final class QemuLauncher implements AutoCloseable {
   private String backendObject(String size) {
     switch (backend) {
       case SHARED_FILE:
-        return "memory-backend-file,id=ram0,size=" + size + ",mem-path="
-            + optionValue(Objects.requireNonNull(memoryFile)) + ",share=on";
+        return "memory-backend-file,id=ram0,size="
+            + size
+            + ",mem-path="
+            + optionValue(Objects.requireNonNull(memoryFile))
+            + ",share=on";
       case MEMFD:
         return "memory-backend-memfd,id=ram0,size=" + size + ",share=on";
       default:
@@ -230,11 +239,10 @@ public final class QemuLauncher implements AutoCloseable {
   }
 
   /**
-   * A value inside QEMU's option syntax ({@code key=value,key=value}, as in {@code -object},
-   * {@code -chardev}, {@code -name}, and {@code -qmp unix:PATH,...}): a comma in it is written
-   * twice, or QEMU would take what follows for the next option. Paths QEMU takes whole ({@code
-   * -kernel}, {@code -initrd}, {@code -serial file:PATH}, {@code -incoming unix:PATH}) are not
-   * escaped.
+   * A value inside QEMU's option syntax ({@code key=value,key=value}, as in {@code -object}, {@code
+   * -chardev}, {@code -name}, and {@code -qmp unix:PATH,...}): a comma in it is written twice, or
+   * QEMU would take what follows for the next option. Paths QEMU takes whole ({@code -kernel},
+   * {@code -initrd}, {@code -serial file:PATH}, {@code -incoming unix:PATH}) are not escaped.
    */
   static String optionValue(Object value) {
     return value.toString().replace(",", ",,");
@@ -275,14 +283,25 @@ public final class QemuLauncher implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "QemuLauncher[" + machine + ", " + accelerator + ", " + memoryMiB + " MiB " + backend
-        + (memoryFile != null ? " at " + memoryFile : "") + (guestAgent ? ", guest agent" : "")
+    return "QemuLauncher["
+        + machine
+        + ", "
+        + accelerator
+        + ", "
+        + memoryMiB
+        + " MiB "
+        + backend
+        + (memoryFile != null ? " at " + memoryFile : "")
+        + (guestAgent ? ", guest agent" : "")
         + "]";
   }
 
   /** Where the guest's RAM lives. */
   public enum MemoryBackend {
-    /** {@code memory-backend-file,share=on}: cpr-reboot keeps RAM in place ({@code x-ignore-shared}). */
+    /**
+     * {@code memory-backend-file,share=on}: cpr-reboot keeps RAM in place ({@code
+     * x-ignore-shared}).
+     */
     SHARED_FILE,
     /** {@code memory-backend-memfd,share=on}: copied into the state file by cpr-reboot. */
     MEMFD,
@@ -423,9 +442,9 @@ public final class QemuLauncher implements AutoCloseable {
     }
 
     /**
-     * The little test guest ({@code io.github.qemucpr.testing.TestGuestImage} of cpr-testing
-     * finds or builds it): its kernel and initramfs, the serial console, the guest agent, and S3
-     * enabled (unless {@link #s3(boolean)} says otherwise).
+     * The little test guest ({@code io.github.qemucpr.testing.TestGuestImage} of cpr-testing finds
+     * or builds it): its kernel and initramfs, the serial console, the guest agent, and S3 enabled
+     * (unless {@link #s3(boolean)} says otherwise).
      */
     public Builder testGuest(Path kernel, Path initramfs) {
       kernel(kernel, initramfs);

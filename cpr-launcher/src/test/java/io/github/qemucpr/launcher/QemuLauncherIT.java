@@ -62,8 +62,13 @@ class QemuLauncherIT {
     Path ram = dir.resolve("ram,0.img");
     String tmpdir = System.getProperty("java.io.tmpdir");
     System.setProperty("java.io.tmpdir", dir.toString()); // the instance's own directory, too
-    try (QemuLauncher vm = QemuLauncher.builder().memoryFile(ram).guestAgent().serialConsole()
-            .name("vm,1").build();
+    try (QemuLauncher vm =
+            QemuLauncher.builder()
+                .memoryFile(ram)
+                .guestAgent()
+                .serialConsole()
+                .name("vm,1")
+                .build();
         QemuInstance qemu = vm.start()) {
       assertThat(qemu.directory().toString()).contains(",");
       assertThat(qemu.isAlive()).isTrue();

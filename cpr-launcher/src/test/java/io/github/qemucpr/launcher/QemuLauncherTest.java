@@ -17,8 +17,10 @@ class QemuLauncherTest {
       assertThat(String.join(" ", cmd))
           .contains("-accel tcg")
           .contains("-machine q35,memory-backend=ram0")
-          .contains("-object memory-backend-file,id=ram0,size=256M,mem-path="
-              + vm.memoryFile().orElseThrow() + ",share=on")
+          .contains(
+              "-object memory-backend-file,id=ram0,size=256M,mem-path="
+                  + vm.memoryFile().orElseThrow()
+                  + ",share=on")
           .contains("-qmp unix:/run/vm1/qmp.sock,server=on,wait=off")
           .doesNotContain("-incoming");
     }
@@ -57,9 +59,12 @@ class QemuLauncherTest {
   @Test
   void commasInPathsAndTheNameAreDoubledWhereQemusOptionSyntaxWouldSplitThem() {
     Path ram = Path.of("/srv/vm,1/ram,0.img");
-    try (QemuLauncher vm = QemuLauncher.builder().memoryFile(ram)
-        .testGuest(Path.of("/img,s/vmlinuz"), Path.of("/img,s/initrd"))
-        .name("vm,1").build()) {
+    try (QemuLauncher vm =
+        QemuLauncher.builder()
+            .memoryFile(ram)
+            .testGuest(Path.of("/img,s/vmlinuz"), Path.of("/img,s/initrd"))
+            .name("vm,1")
+            .build()) {
       List<String> cmd = vm.commandLine(Path.of("/run/a,b"), List.of());
 
       assertThat(cmd)

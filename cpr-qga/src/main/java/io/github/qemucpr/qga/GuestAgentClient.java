@@ -104,10 +104,10 @@ public interface GuestAgentClient extends AutoCloseable {
   Duration DEFAULT_NO_REPLY_WINDOW = Duration.ofSeconds(1);
 
   /**
-   * The default limit on one message from the agent: 1 MiB. The agent is not trusted, and what
-   * the client holds for it is bounded by about twice this limit (see {@link
-   * Builder#maxMessageBytes(int)}); raise it for {@code guest-exec} output of more than about
-   * 700 KiB, which the agent sends as base64.
+   * The default limit on one message from the agent: 1 MiB. The agent is not trusted, and what the
+   * client holds for it is bounded by about twice this limit (see {@link
+   * Builder#maxMessageBytes(int)}); raise it for {@code guest-exec} output of more than about 700
+   * KiB, which the agent sends as base64.
    */
   int DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
@@ -449,9 +449,9 @@ public interface GuestAgentClient extends AutoCloseable {
      *
      * <p>This also bounds what a hostile guest can make the client hold: a line is stored only
      * while a command waits for the agent, and then up to this limit; the lines read but not yet
-     * taken by that command take at most 1 MiB more (or one message, if the limit is larger),
-     * after which the client stops reading until the command takes them. Whatever the agent sends
-     * while no command waits is skipped unread, and the next command resynchronizes first.
+     * taken by that command take at most 1 MiB more (or one message, if the limit is larger), after
+     * which the client stops reading until the command takes them. Whatever the agent sends while
+     * no command waits is skipped unread, and the next command resynchronizes first.
      */
     public Builder maxMessageBytes(int bytes) {
       if (maxMessageBytes != 0) {

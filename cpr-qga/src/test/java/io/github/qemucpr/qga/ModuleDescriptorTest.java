@@ -57,7 +57,8 @@ class ModuleDescriptorTest {
     try (Stream<Path> files = Files.walk(classes)) {
       for (Path file : files.filter(f -> f.toString().endsWith(".class")).toList()) {
         String name = classes.relativize(file).toString().replace('/', '.').replace(".class", "");
-        if (name.endsWith("module-info") || name.endsWith("package-info")
+        if (name.endsWith("module-info")
+            || name.endsWith("package-info")
             || name.contains(".internal.")) {
           continue;
         }

@@ -23,10 +23,10 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>It holds at most {@link #CAPACITY} events, or {@link #CAPACITY_BYTES} of them (counted as
- * decoded, and always one, however large), that were not taken yet. Past that it stops taking events, rather
- * than fill the heap, and {@link #take(Duration)} throws {@link QmpEventsLostException} once the
- * events it holds were taken: it never skips one silently. Open it for the event types you take,
- * and close it when done. Thread-safe; meant for one consumer.
+ * decoded, and always one, however large), that were not taken yet. Past that it stops taking
+ * events, rather than fill the heap, and {@link #take(Duration)} throws {@link
+ * QmpEventsLostException} once the events it holds were taken: it never skips one silently. Open it
+ * for the event types you take, and close it when done. Thread-safe; meant for one consumer.
  *
  * @param <E> the event type
  */
@@ -36,10 +36,10 @@ public interface EventQueue<E extends QmpEvent> extends AutoCloseable {
   int CAPACITY = 1024;
 
   /**
-   * The most bytes of events a queue holds that were not taken yet, but one. An event counts for
-   * at most what it can hold of the heap once decoded, whatever its JSON: twice the length of its
-   * JSON text (for the characters of its strings) plus 128 bytes for each JSON token (for the
-   * objects of its tree; a tree of small values is up to 30 times its text).
+   * The most bytes of events a queue holds that were not taken yet, but one. An event counts for at
+   * most what it can hold of the heap once decoded, whatever its JSON: twice the length of its JSON
+   * text (for the characters of its strings) plus 128 bytes for each JSON token (for the objects of
+   * its tree; a tree of small values is up to 30 times its text).
    */
   long CAPACITY_BYTES = 4L * 1024 * 1024;
 

@@ -26,9 +26,9 @@ import tools.jackson.databind.JsonNode;
  * When the connection closes, or QEMU dies, every pending call fails at once with {@link
  * QmpConnectionClosedException}.
  *
- * <p>Futures returned by the async methods are completed on the client's reader thread: a
- * dependent stage attached without an executor runs there too, and a slow one delays every other
- * reply. Use the {@code *Async(..., executor)} stages of {@link CompletableFuture} for slow work.
+ * <p>Futures returned by the async methods are completed on the client's reader thread: a dependent
+ * stage attached without an executor runs there too, and a slow one delays every other reply. Use
+ * the {@code *Async(..., executor)} stages of {@link CompletableFuture} for slow work.
  */
 public interface QmpClient extends AutoCloseable {
 
@@ -81,9 +81,9 @@ public interface QmpClient extends AutoCloseable {
   <R extends @Nullable Object> R execute(QmpCommand<R> command, Duration timeout);
 
   /**
-   * Sends a command and returns without waiting for its reply. The future fails with the
-   * exceptions {@link #execute(QmpCommand)} throws (never an {@code ExecutionException} wrapper of
-   * its own). Cancelling the future stops the wait, not the command.
+   * Sends a command and returns without waiting for its reply. The future fails with the exceptions
+   * {@link #execute(QmpCommand)} throws (never an {@code ExecutionException} wrapper of its own).
+   * Cancelling the future stops the wait, not the command.
    *
    * <p>The request is written on the calling thread, which takes microseconds while QEMU reads its
    * monitor. A QEMU that stops reading (hung, or stopped with SIGSTOP) leaves the socket's buffer
@@ -114,8 +114,8 @@ public interface QmpClient extends AutoCloseable {
 
   /**
    * Registers a listener for every event from now on. Listeners run on the client's event thread
-   * and may lose events when they fall behind (see {@link QmpEventListener}); to see every event
-   * of a type, use {@link #openEventQueue(Class)} or {@link #expectEvent(Class, Predicate)}.
+   * and may lose events when they fall behind (see {@link QmpEventListener}); to see every event of
+   * a type, use {@link #openEventQueue(Class)} or {@link #expectEvent(Class, Predicate)}.
    *
    * @return a handle whose {@code close()} unsubscribes
    */
@@ -124,25 +124,24 @@ public interface QmpClient extends AutoCloseable {
   /**
    * Registers a wait for the first event of {@code type} that matches {@code predicate} and that
    * the client reads after this registration. Register it <em>before</em> sending the command that
-   * causes the event. The wait is served on the thread that reads from QEMU, as each event
-   * arrives and in arrival order, never behind listeners: it misses no event, however slow or
-   * broken the listeners are. So the predicate runs on that thread and must be quick; if it
-   * throws, the wait fails with what it threw.
+   * causes the event. The wait is served on the thread that reads from QEMU, as each event arrives
+   * and in arrival order, never behind listeners: it misses no event, however slow or broken the
+   * listeners are. So the predicate runs on that thread and must be quick; if it throws, the wait
+   * fails with what it threw.
    */
   <E extends QmpEvent> EventWait<E> expectEvent(Class<E> type, Predicate<? super E> predicate);
 
   /**
-   * Opens a queue of every event of {@code type} (an event class, or {@link QmpEvent} for all)
-   * that the client reads from now on, in arrival order. Like {@link #expectEvent}, it is fed as
-   * events arrive, never behind listeners, and loses nothing while it keeps up (see {@link
-   * EventQueue} for its bound). Open it before the command that causes the events, and close it
-   * when done.
+   * Opens a queue of every event of {@code type} (an event class, or {@link QmpEvent} for all) that
+   * the client reads from now on, in arrival order. Like {@link #expectEvent}, it is fed as events
+   * arrive, never behind listeners, and loses nothing while it keeps up (see {@link EventQueue} for
+   * its bound). Open it before the command that causes the events, and close it when done.
    */
   <E extends QmpEvent> EventQueue<E> openEventQueue(Class<E> type);
 
   /**
-   * Waits for the first event of {@code type} that matches {@code predicate} and arrives after
-   * this call. Events from before the call never match.
+   * Waits for the first event of {@code type} that matches {@code predicate} and arrives after this
+   * call. Events from before the call never match.
    *
    * @throws QmpTimeoutException if none arrives within {@code timeout}
    * @throws QmpConnectionClosedException if the connection closes first
@@ -179,8 +178,8 @@ public interface QmpClient extends AutoCloseable {
   void close();
 
   /**
-   * Settings for a connection. Each option may be set once; each argument is checked as it is
-   * set. Not thread-safe; the client it builds is.
+   * Settings for a connection. Each option may be set once; each argument is checked as it is set.
+   * Not thread-safe; the client it builds is.
    *
    * <pre>{@code
    * QmpClient qmp = QmpClient.builder()
@@ -237,7 +236,9 @@ public interface QmpClient extends AutoCloseable {
       return this;
     }
 
-    /** The largest message accepted from QEMU; a larger one closes the connection. Default 16 MiB. */
+    /**
+     * The largest message accepted from QEMU; a larger one closes the connection. Default 16 MiB.
+     */
     public Builder maxMessageBytes(int bytes) {
       if (maxMessageBytes != 0) {
         throw new IllegalStateException("maxMessageBytes was already set to " + maxMessageBytes);

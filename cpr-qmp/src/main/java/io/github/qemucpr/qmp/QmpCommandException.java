@@ -26,7 +26,10 @@ public class QmpCommandException extends QmpException {
     return command;
   }
 
-  /** The error class as a constant; {@link QmpErrorClass#UNKNOWN} for classes this SDK does not know. */
+  /**
+   * The error class as a constant; {@link QmpErrorClass#UNKNOWN} for classes this SDK does not
+   * know.
+   */
   public QmpErrorClass errorClass() {
     return errorClass;
   }

@@ -1,6 +1,8 @@
 package io.github.qemucpr.qmp;
 
-/** QEMU does not know the command, or it is not available in this build ({@code CommandNotFound}). */
+/**
+ * QEMU does not know the command, or it is not available in this build ({@code CommandNotFound}).
+ */
 public final class QmpCommandNotFoundException extends QmpCommandException {
   private static final long serialVersionUID = 1L;
 

@@ -1,9 +1,9 @@
 package io.github.qemucpr.qmp;
 
 /**
- * An {@link EventQueue} held as many events as it may and had to stop taking them: the events
- * after those it holds are lost to it. The caller cannot know from the queue what happened since;
- * it asks QEMU (a {@code query-*} command) instead.
+ * An {@link EventQueue} held as many events as it may and had to stop taking them: the events after
+ * those it holds are lost to it. The caller cannot know from the queue what happened since; it asks
+ * QEMU (a {@code query-*} command) instead.
  */
 public final class QmpEventsLostException extends QmpException {
   private static final long serialVersionUID = 1L;

@@ -7,7 +7,8 @@ import java.util.List;
  * [...]}}}.
  *
  * @param version the QEMU version
- * @param packageName the distribution's package string, such as {@code Debian 1:10.0.2+ds-2}; may be empty
+ * @param packageName the distribution's package string, such as {@code Debian 1:10.0.2+ds-2}; may
+ *     be empty
  * @param capabilities the capabilities the server offers, such as {@code oob}
  */
 public record QmpGreeting(QemuVersion version, String packageName, List<String> capabilities) {

@@ -106,7 +106,8 @@ class EventWaitsTest {
     qmp.subscribe(stalled(entered));
     server.sendEvent("SOMETHING", null);
     assertThat(entered.await(5, TimeUnit.SECONDS)).isTrue();
-    EventWait<GenericEvent> tick = qmp.expectEvent(GenericEvent.class, e -> e.name().equals("TICK"));
+    EventWait<GenericEvent> tick =
+        qmp.expectEvent(GenericEvent.class, e -> e.name().equals("TICK"));
 
     server.sendEvent("TICK", "{\"n\": 1}");
     // More than the listeners' queue holds, so that the events after these are dropped for them.
@@ -210,8 +211,7 @@ class EventWaitsTest {
     server.sendEvent("MIGRATION", "{\"status\": \"completed\"}");
     server.disconnect();
 
-    assertThat(migration.take(Duration.ofSeconds(5)).status())
-        .isEqualTo(MigrationStatus.COMPLETED);
+    assertThat(migration.take(Duration.ofSeconds(5)).status()).isEqualTo(MigrationStatus.COMPLETED);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> migration.take(Duration.ofSeconds(5)))
         .isInstanceOf(QmpConnectionClosedException.class)
         .hasMessageContaining("waiting for MigrationEvent failed");

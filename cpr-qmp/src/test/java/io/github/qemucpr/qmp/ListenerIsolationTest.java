@@ -14,12 +14,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Listener isolation (issue 11, item 4). {@link QmpEventListener} promises: "Whatever a
- * listener throws, an Error included, is logged; the other listeners still get the event, and
- * delivery goes on." That holds for a listener whose own {@code toString()} throws too (a user
- * class that prints a field not set yet), although the log line names the listener: before the fix
- * that line was built outside the guard, and such a listener took the event from every listener
- * after it.
+ * Listener isolation (issue 11, item 4). {@link QmpEventListener} promises: "Whatever a listener
+ * throws, an Error included, is logged; the other listeners still get the event, and delivery goes
+ * on." That holds for a listener whose own {@code toString()} throws too (a user class that prints
+ * a field not set yet), although the log line names the listener: before the fix that line was
+ * built outside the guard, and such a listener took the event from every listener after it.
  */
 @Timeout(60)
 class ListenerIsolationTest {

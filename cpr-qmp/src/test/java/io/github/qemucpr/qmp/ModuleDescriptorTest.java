@@ -18,7 +18,8 @@ class ModuleDescriptorTest {
   void exportsExactlyThePublicPackages() throws Exception {
     ModuleDescriptor descriptor;
     // Read this module's own descriptor, not the first module-info.class on the class path.
-    Path classes = Path.of(QmpClient.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    Path classes =
+        Path.of(QmpClient.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     try (InputStream in = Files.newInputStream(classes.resolve("module-info.class"))) {
       descriptor = ModuleDescriptor.read(in);
     }

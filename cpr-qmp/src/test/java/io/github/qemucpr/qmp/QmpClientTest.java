@@ -170,12 +170,12 @@ class QmpClientTest {
 
   @Test
   void aTimedOutCommandSaysItMayStillTakeEffectAndItsLateReplyIsDropped() {
-    server.enqueue("quit", Responders.delayed(Duration.ofMillis(400), Responders.returns("\"late\"")));
+    server.enqueue(
+        "quit", Responders.delayed(Duration.ofMillis(400), Responders.returns("\"late\"")));
     server.on("quit", Responders.returns("\"second\""));
     QmpClient qmp = connect();
 
-    assertThatThrownBy(
-            () -> qmp.executeAsync("quit", null, Duration.ofMillis(100)).join())
+    assertThatThrownBy(() -> qmp.executeAsync("quit", null, Duration.ofMillis(100)).join())
         .hasCauseInstanceOf(QmpTimeoutException.class)
         .hasMessageContaining("may still carry it out");
     sleep(500); // the late reply for the first call arrives now, and must go nowhere
@@ -196,8 +196,7 @@ class QmpClientTest {
   @Test
   void deliversTypedAndGenericEventsInterleavedWithReplies() throws Exception {
     BlockingQueue<QmpEvent> events = new LinkedBlockingQueue<>();
-    server.on(
-        "stop", Responders.eventsThenReturns("{}", "STOP", "SOMETHING_NEW"));
+    server.on("stop", Responders.eventsThenReturns("{}", "STOP", "SOMETHING_NEW"));
     QmpClient qmp = connect();
     qmp.subscribe(events::add);
 
@@ -315,9 +314,7 @@ class QmpClientTest {
 
   @Test
   void anOversizedMessageIsRefusedBeforeItExhaustsMemory() {
-    server.on(
-        "big",
-        (request, exchange) -> exchange.raw("\"" + "x".repeat(8192)));
+    server.on("big", (request, exchange) -> exchange.raw("\"" + "x".repeat(8192)));
     QmpClient qmp = track(builder().maxMessageBytes(4096).connect());
 
     assertThatThrownBy(() -> qmp.execute("big", null))
@@ -337,8 +334,7 @@ class QmpClientTest {
         });
     QmpClient qmp = connect();
 
-    assertThat(qmp.execute("query-status", null).path("status").stringValue())
-        .isEqualTo("running");
+    assertThat(qmp.execute("query-status", null).path("status").stringValue()).isEqualTo("running");
     assertThat(qmp.isOpen()).isTrue();
   }
 
@@ -446,8 +442,7 @@ class QmpClientTest {
   void theEscapeHatchTakesOnlyJsonObjects() {
     QmpClient qmp = connect();
 
-    assertThatThrownBy(
-            () -> qmp.execute("x", JsonNodeFactory.instance.arrayNode()))
+    assertThatThrownBy(() -> qmp.execute("x", JsonNodeFactory.instance.arrayNode()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("must be a JSON object");
   }

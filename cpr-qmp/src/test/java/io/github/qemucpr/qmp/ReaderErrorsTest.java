@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * What a call sees when the reader thread fails while it handles that call's reply: the call
- * ends at once with the failure, and never waits forever; the client closes with the cause.
+ * What a call sees when the reader thread fails while it handles that call's reply: the call ends
+ * at once with the failure, and never waits forever; the client closes with the cause.
  */
 @Timeout(30)
 class ReaderErrorsTest {
@@ -59,10 +59,11 @@ class ReaderErrorsTest {
       throws Exception {
     server.on("query-status", Responders.returns("{\"status\": \"running\", \"running\": true}"));
     // The timeout is long on purpose: the call must end because of the failure, not the timeout.
-    qmp = QmpClient.builder()
-        .unixSocket(server.socketPath())
-        .commandTimeout(Duration.ofMinutes(10))
-        .connect();
+    qmp =
+        QmpClient.builder()
+            .unixSocket(server.socketPath())
+            .commandTimeout(Duration.ofMinutes(10))
+            .connect();
 
     CompletableFuture<Exploding> call = qmp.executeAsync(new ExplodingQuery());
 

@@ -46,9 +46,9 @@ import tools.jackson.databind.node.JsonNodeFactory;
  * <p>By default it greets as QEMU 10.0.2 offering {@code oob}, answers {@code qmp_capabilities}
  * with {@code {}}, and answers unscripted commands with a {@code CommandNotFound} error. Scripted
  * one-shot responders ({@link #enqueue}) take precedence over persistent ones ({@link #on}).
- * Descriptors passed with a request count for the next {@code add-fd} or {@code getfd}, as in
- * QEMU ({@link Request#fileDescriptors()}); other requests report none.
- * Connections are served one at a time, as QEMU does.
+ * Descriptors passed with a request count for the next {@code add-fd} or {@code getfd}, as in QEMU
+ * ({@link Request#fileDescriptors()}); other requests report none. Connections are served one at a
+ * time, as QEMU does.
  */
 public final class FakeQmpServer implements AutoCloseable {
 
@@ -59,6 +59,7 @@ public final class FakeQmpServer implements AutoCloseable {
 
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final AtomicInteger THREADS = new AtomicInteger();
+
   /** The commands that take the descriptors passed with them, as QEMU's monitor does. */
   private static final Set<String> TAKES_DESCRIPTORS = Set.of("add-fd", "getfd");
 
@@ -228,9 +229,15 @@ public final class FakeQmpServer implements AutoCloseable {
 
   static String eventLine(String name, @Nullable String dataJson) {
     long micros = System.currentTimeMillis() * 1000;
-    return "{\"event\": \"" + name + "\", \"data\": " + (dataJson == null ? "{}" : dataJson)
-        + ", \"timestamp\": {\"seconds\": " + micros / 1_000_000 + ", \"microseconds\": "
-        + micros % 1_000_000 + "}}\n";
+    return "{\"event\": \""
+        + name
+        + "\", \"data\": "
+        + (dataJson == null ? "{}" : dataJson)
+        + ", \"timestamp\": {\"seconds\": "
+        + micros / 1_000_000
+        + ", \"microseconds\": "
+        + micros % 1_000_000
+        + "}}\n";
   }
 
   private Connection requireConnection() {
@@ -265,7 +272,9 @@ public final class FakeQmpServer implements AutoCloseable {
       return queue.poll();
     }
     Responder r = persistent.get(command);
-    return r != null ? r : Responders.error("CommandNotFound", "The command " + command + " has not been found");
+    return r != null
+        ? r
+        : Responders.error("CommandNotFound", "The command " + command + " has not been found");
   }
 
   private static void sleep(long millis) {
@@ -310,8 +319,13 @@ public final class FakeQmpServer implements AutoCloseable {
     /** Replies with an error of the given class. */
     public void error(String errorClass, String desc) {
       connection.write(
-          "{\"error\": {\"class\": " + JSON.valueToTree(errorClass) + ", \"desc\": "
-              + JSON.valueToTree(desc) + "}, \"id\": " + request.id() + "}\n");
+          "{\"error\": {\"class\": "
+              + JSON.valueToTree(errorClass)
+              + ", \"desc\": "
+              + JSON.valueToTree(desc)
+              + "}, \"id\": "
+              + request.id()
+              + "}\n");
     }
 
     /** Sends an event now. */

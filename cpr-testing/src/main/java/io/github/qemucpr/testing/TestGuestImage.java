@@ -8,10 +8,11 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The little Linux test guest, for tests and demos that boot a real guest (pass its files to
- * {@code QemuLauncher.Builder.testGuest(kernel, initramfs)}): a Debian 12 kernel and an initramfs whose {@code /init} starts
- * {@code qemu-ga} and prints {@code boot_id <uuid>} once and {@code heartbeat N} every second on
- * the serial console. {@code scripts/build-test-guest.sh} builds it into a cache outside git.
+ * The little Linux test guest, for tests and demos that boot a real guest (pass its files to {@code
+ * QemuLauncher.Builder.testGuest(kernel, initramfs)}): a Debian 12 kernel and an initramfs whose
+ * {@code /init} starts {@code qemu-ga} and prints {@code boot_id <uuid>} once and {@code heartbeat
+ * N} every second on the serial console. {@code scripts/build-test-guest.sh} builds it into a cache
+ * outside git.
  *
  * @param kernel the kernel image
  * @param initramfs the initramfs
@@ -37,15 +38,20 @@ public record TestGuestImage(Path kernel, Path initramfs) {
     }
     if (!image.isComplete()) {
       throw new IllegalStateException(
-          "scripts/build-test-guest.sh did not produce " + image.kernel + " and " + image.initramfs);
+          "scripts/build-test-guest.sh did not produce "
+              + image.kernel
+              + " and "
+              + image.initramfs);
     }
     return image;
   }
 
   private boolean isComplete() {
     try {
-      return Files.isRegularFile(kernel) && Files.size(kernel) > 0
-          && Files.isRegularFile(initramfs) && Files.size(initramfs) > 0;
+      return Files.isRegularFile(kernel)
+          && Files.size(kernel) > 0
+          && Files.isRegularFile(initramfs)
+          && Files.size(initramfs) > 0;
     } catch (IOException e) {
       return false;
     }
@@ -60,7 +66,8 @@ public record TestGuestImage(Path kernel, Path initramfs) {
       }
     }
     throw new IllegalStateException(
-        "the test guest is not built, and no scripts/build-test-guest.sh was found above " + start
+        "the test guest is not built, and no scripts/build-test-guest.sh was found above "
+            + start
             + ": run it from a checkout of qemu-cpr-java");
   }
 
@@ -79,7 +86,10 @@ public record TestGuestImage(Path kernel, Path initramfs) {
         }
         if (p.exitValue() != 0) {
           throw new IllegalStateException(
-              script + " failed with status " + p.exitValue() + ":\n"
+              script
+                  + " failed with status "
+                  + p.exitValue()
+                  + ":\n"
                   + Files.readString(log, StandardCharsets.UTF_8));
         }
       } finally {

@@ -70,8 +70,8 @@ class FakeCloseTest {
     agent.enqueue("guest-ping", FakeGuestAgent.Action.delay(Duration.ofSeconds(60)));
     try (SocketChannel client = SocketChannel.open(StandardProtocolFamily.UNIX)) {
       client.connect(UnixDomainSocketAddress.of(agent.socketPath()));
-      client.write(ByteBuffer.wrap(
-          "{\"execute\": \"guest-ping\"}\n".getBytes(StandardCharsets.UTF_8)));
+      client.write(
+          ByteBuffer.wrap("{\"execute\": \"guest-ping\"}\n".getBytes(StandardCharsets.UTF_8)));
       assertThat(agent.takeRequest().command()).isEqualTo("guest-ping");
 
       agent.close();

@@ -40,8 +40,12 @@ final class ChangeLog {
       return false;
     }
     MigrationMode previous = before != null ? before : MigrationMode.NORMAL;
-    changes.push(new Change("migrate-set-parameters mode " + previous,
-        () -> qmp.execute(MigrateSetParameters.ofMode(previous), WorkflowTimeouts.ROLLBACK_COMMAND)));
+    changes.push(
+        new Change(
+            "migrate-set-parameters mode " + previous,
+            () ->
+                qmp.execute(
+                    MigrateSetParameters.ofMode(previous), WorkflowTimeouts.ROLLBACK_COMMAND)));
     qmp.execute(MigrateSetParameters.ofMode(mode), timeout);
     return true;
   }
@@ -57,16 +61,21 @@ final class ChangeLog {
       Duration timeout) {
     Map<MigrationCapability, Boolean> changed = new LinkedHashMap<>();
     Map<MigrationCapability, Boolean> previous = new LinkedHashMap<>();
-    wanted.forEach((cap, on) -> {
-      boolean now = Boolean.TRUE.equals(current.get(cap));
-      if (now != on) {
-        changed.put(cap, on);
-        previous.put(cap, now);
-      }
-    });
+    wanted.forEach(
+        (cap, on) -> {
+          boolean now = Boolean.TRUE.equals(current.get(cap));
+          if (now != on) {
+            changed.put(cap, on);
+            previous.put(cap, now);
+          }
+        });
     if (!changed.isEmpty()) {
-      changes.push(new Change("migrate-set-capabilities " + previous,
-          () -> qmp.execute(MigrateSetCapabilities.of(previous), WorkflowTimeouts.ROLLBACK_COMMAND)));
+      changes.push(
+          new Change(
+              "migrate-set-capabilities " + previous,
+              () ->
+                  qmp.execute(
+                      MigrateSetCapabilities.of(previous), WorkflowTimeouts.ROLLBACK_COMMAND)));
       qmp.execute(MigrateSetCapabilities.of(changed), timeout);
     }
     return changed;

@@ -5,8 +5,8 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 
 /**
- * Allows one save, restore or check at a time per {@link QmpClient}: two of them interleaving
- * their commands on one QEMU would undo each other's mode and capabilities.
+ * Allows one save, restore or check at a time per {@link QmpClient}: two of them interleaving their
+ * commands on one QEMU would undo each other's mode and capabilities.
  */
 public final class ClientGuard implements AutoCloseable {
   private static final Map<QmpClient, String> BUSY = new IdentityHashMap<>();
@@ -27,7 +27,10 @@ public final class ClientGuard implements AutoCloseable {
       String running = BUSY.get(client);
       if (running != null) {
         throw new IllegalStateException(
-            "a CPR " + running + " is already running on " + client.describePeer()
+            "a CPR "
+                + running
+                + " is already running on "
+                + client.describePeer()
                 + "; only one save, restore or check may run on a QmpClient at a time");
       }
       BUSY.put(client, operation + " (thread " + Thread.currentThread().getName() + ")");

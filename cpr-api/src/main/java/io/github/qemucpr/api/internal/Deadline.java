@@ -3,8 +3,8 @@ package io.github.qemucpr.api.internal;
 import java.time.Duration;
 
 /**
- * The time left for an operation, and for its current phase: each wait gets the smaller of the
- * two, so that no wait can outlive the overall timeout.
+ * The time left for an operation, and for its current phase: each wait gets the smaller of the two,
+ * so that no wait can outlive the overall timeout.
  */
 final class Deadline {
   private final long overallEnd;

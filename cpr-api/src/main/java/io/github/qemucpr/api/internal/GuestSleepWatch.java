@@ -11,11 +11,11 @@ import io.github.qemucpr.qmp.event.WakeupEvent;
 /**
  * Counts the guest's {@code SUSPEND} and {@code WAKEUP} events from the moment it is opened, so
  * that a save knows whether the guest may have gone to sleep on its own (S3 from inside: {@code
- * rtcwake}, a lid switch, a hostile guest) after its preflight read the run state. A VM whose
- * guest was suspended must never get {@code cont} after a completed migration, and once it is in
- * {@code postmigrate}, QEMU no longer says whether it was. Fed by the client's event queues, never
- * by a listener, so it misses nothing a slow or failing listener would; when a queue overflows
- * (a flood from QEMU), it says the guest may sleep. Not thread-safe.
+ * rtcwake}, a lid switch, a hostile guest) after its preflight read the run state. A VM whose guest
+ * was suspended must never get {@code cont} after a completed migration, and once it is in {@code
+ * postmigrate}, QEMU no longer says whether it was. Fed by the client's event queues, never by a
+ * listener, so it misses nothing a slow or failing listener would; when a queue overflows (a flood
+ * from QEMU), it says the guest may sleep. Not thread-safe.
  */
 final class GuestSleepWatch implements AutoCloseable {
   private final EventQueue<SuspendEvent> suspends;

@@ -205,18 +205,44 @@ public final class ManifestCodec {
 
   /** A copy with the restore's start set (or cleared with {@code null}). */
   public static CprManifest withRestoreStarted(CprManifest m, @Nullable Instant at) {
-    return new CprManifest(m.formatVersion(), m.qemuVersion(), m.mode(), m.capabilities(),
-        m.memoryBackends(), m.memorySavedInPlace(), m.suspendedByUs(), m.runStateBefore(),
-        m.stateFileName(), m.stateFileSize(), m.stateFileSha256(), m.blackoutStartedAt(),
-        m.savedAt(), m.qemuDowntime(), at, m.restoredAt());
+    return new CprManifest(
+        m.formatVersion(),
+        m.qemuVersion(),
+        m.mode(),
+        m.capabilities(),
+        m.memoryBackends(),
+        m.memorySavedInPlace(),
+        m.suspendedByUs(),
+        m.runStateBefore(),
+        m.stateFileName(),
+        m.stateFileSize(),
+        m.stateFileSha256(),
+        m.blackoutStartedAt(),
+        m.savedAt(),
+        m.qemuDowntime(),
+        at,
+        m.restoredAt());
   }
 
   /** A copy marked restored at {@code at}. */
   public static CprManifest withRestored(CprManifest m, Instant at) {
-    return new CprManifest(m.formatVersion(), m.qemuVersion(), m.mode(), m.capabilities(),
-        m.memoryBackends(), m.memorySavedInPlace(), m.suspendedByUs(), m.runStateBefore(),
-        m.stateFileName(), m.stateFileSize(), m.stateFileSha256(), m.blackoutStartedAt(),
-        m.savedAt(), m.qemuDowntime(), m.restoreStartedAt(), at);
+    return new CprManifest(
+        m.formatVersion(),
+        m.qemuVersion(),
+        m.mode(),
+        m.capabilities(),
+        m.memoryBackends(),
+        m.memorySavedInPlace(),
+        m.suspendedByUs(),
+        m.runStateBefore(),
+        m.stateFileName(),
+        m.stateFileSize(),
+        m.stateFileSha256(),
+        m.blackoutStartedAt(),
+        m.savedAt(),
+        m.qemuDowntime(),
+        m.restoreStartedAt(),
+        at);
   }
 
   /** A backend's file identity; absent in manifests written before it was recorded. */
@@ -254,7 +280,9 @@ public final class ManifestCodec {
     if (d == null || d.isNull()) {
       return null;
     }
-    return new CprManifest.DaxDevice(required(d, "name").asString(), required(d, "size").asLong(),
+    return new CprManifest.DaxDevice(
+        required(d, "name").asString(),
+        required(d, "size").asLong(),
         d.hasNonNull("uuid") ? d.get("uuid").asString() : null);
   }
 

@@ -74,7 +74,8 @@ final class MemoryInspector {
     CprManifest.RamBackend toManifest() {
       String path = memPath;
       CprManifest.RamFile file =
-          savedInPlace() && path != null && Path.of(path).isAbsolute() ? identify(Path.of(path))
+          savedInPlace() && path != null && Path.of(path).isAbsolute()
+              ? identify(Path.of(path))
               : null;
       return new CprManifest.RamBackend(
           subject(), type != null ? type : "unknown", size, memPath, share, savedInPlace(), file);
@@ -112,9 +113,9 @@ final class MemoryInspector {
   }
 
   /**
-   * The identity of the file at {@code path} (symlinks followed, as QEMU opens it), or {@code
-   * null} if it cannot be read. For a regular file it includes a {@linkplain #sample content
-   * sample}, for a DAX device what sysfs says of it.
+   * The identity of the file at {@code path} (symlinks followed, as QEMU opens it), or {@code null}
+   * if it cannot be read. For a regular file it includes a {@linkplain #sample content sample}, for
+   * a DAX device what sysfs says of it.
    */
   static CprManifest.@Nullable RamFile identify(Path path) {
     return identify(path, SYSFS);
@@ -126,8 +127,16 @@ final class MemoryInspector {
       return now;
     }
     CprManifest.ContentSample sample = sample(path, now.size());
-    return new CprManifest.RamFile(now.fileSystem(), now.device(), now.inode(), now.size(), null,
-        now.modifiedAt(), now.hostBootId(), sample, null);
+    return new CprManifest.RamFile(
+        now.fileSystem(),
+        now.device(),
+        now.inode(),
+        now.size(),
+        null,
+        now.modifiedAt(),
+        now.hostBootId(),
+        sample,
+        null);
   }
 
   /** What {@code stat} (and, for a DAX device, sysfs) says of the file; no content is read. */
@@ -140,8 +149,13 @@ final class MemoryInspector {
       Long rdev = characterDevice ? (Long) a.get("rdev") : null;
       return new CprManifest.RamFile(
           fileSystem != null ? fileSystem : "unknown",
-          (Long) a.get("dev"), (Long) a.get("ino"), (Long) a.get("size"), rdev,
-          ((FileTime) a.get("lastModifiedTime")).toInstant(), hostBootId(), null,
+          (Long) a.get("dev"),
+          (Long) a.get("ino"),
+          (Long) a.get("size"),
+          rdev,
+          ((FileTime) a.get("lastModifiedTime")).toInstant(),
+          hostBootId(),
+          null,
           rdev != null ? daxDevice(rdev, sysfs) : null);
     } catch (IOException | RuntimeException e) {
       return null;
@@ -184,8 +198,10 @@ final class MemoryInspector {
 
   /** The size of a sampled page: the smallest page size, and the read's granularity. */
   static final int SAMPLE_PAGE_SIZE = 4096;
+
   /** How many pages with data the save records. */
   static final int SAMPLE_PAGES = 16;
+
   /** How many evenly spread pages the save looks at to find them. */
   static final int SAMPLE_CANDIDATES = 256;
 
@@ -218,8 +234,8 @@ final class MemoryInspector {
     }
     return offsets.isEmpty()
         ? null
-        : new CprManifest.ContentSample(SAMPLE_PAGE_SIZE, offsets,
-            HexFormat.of().formatHex(digest.digest()));
+        : new CprManifest.ContentSample(
+            SAMPLE_PAGE_SIZE, offsets, HexFormat.of().formatHex(digest.digest()));
   }
 
   /**
@@ -248,8 +264,7 @@ final class MemoryInspector {
   }
 
   /** Reads a whole page at {@code offset} into {@code page}; {@code false} at the end of file. */
-  private static boolean readPage(FileChannel ch, long offset, ByteBuffer page)
-      throws IOException {
+  private static boolean readPage(FileChannel ch, long offset, ByteBuffer page) throws IOException {
     page.clear();
     while (page.hasRemaining()) {
       int n = ch.read(page, offset + page.position());
@@ -313,9 +328,8 @@ final class MemoryInspector {
    * Why the file at {@code memPath} is not the one recorded as {@code saved}, or {@code null} when
    * it is. A regular file must have the same file system, inode and size (and, within the boot of
    * the save, the same device: a disk's device number may change across a reboot), and its content
-   * sample must match; after a reboot, a file system held in memory has lost the RAM. A DAX
-   * device must be a DAX device of the same size and uuid (and, within the boot, the same device
-   * number).
+   * sample must match; after a reboot, a file system held in memory has lost the RAM. A DAX device
+   * must be a DAX device of the same size and uuid (and, within the boot, the same device number).
    */
   static @Nullable String differences(
       CprManifest.RamFile saved, String memPath, @Nullable String bootIdNow) {
@@ -329,9 +343,17 @@ final class MemoryInspector {
     boolean rebooted =
         saved.hostBootId() != null && bootIdNow != null && !saved.hostBootId().equals(bootIdNow);
     if (rebooted && saved.characterDevice() == null && isVolatile(saved.fileSystem())) {
-      return memPath + " was on " + saved.fileSystem() + ", and the host has rebooted since the"
-          + " save (boot id " + saved.hostBootId() + ", now " + bootIdNow + "): a reboot empties "
-          + saved.fileSystem() + ", so the guest's RAM is gone";
+      return memPath
+          + " was on "
+          + saved.fileSystem()
+          + ", and the host has rebooted since the"
+          + " save (boot id "
+          + saved.hostBootId()
+          + ", now "
+          + bootIdNow
+          + "): a reboot empties "
+          + saved.fileSystem()
+          + ", so the guest's RAM is gone";
     }
     CprManifest.RamFile now = stat(path, sysfs);
     if (now == null) {
@@ -358,18 +380,29 @@ final class MemoryInspector {
     // No sample: the save could not read the file, or the pages it looked at were all zero. A file
     // system held in memory never gives a new file an inode it used before within a boot; a disk
     // does, and then only the modification time is left to tell them apart.
-    if (!isVolatile(saved.fileSystem()) && saved.modifiedAt() != null
+    if (!isVolatile(saved.fileSystem())
+        && saved.modifiedAt() != null
         && !saved.modifiedAt().equals(now.modifiedAt())) {
-      return notTheFile(memPath, now, was, "modified since; the manifest has no sample of its"
-          + " content to tell a prealloc=on QEMU's rewrite from a file created again");
+      return notTheFile(
+          memPath,
+          now,
+          was,
+          "modified since; the manifest has no sample of its"
+              + " content to tell a prealloc=on QEMU's rewrite from a file created again");
     }
     return null;
   }
 
   private static String notTheFile(
       String memPath, CprManifest.RamFile now, String was, String why) {
-    return memPath + " is not the file the save left there: it is " + describe(now)
-        + ", the save's was " + was + " (" + why + "): it does not hold the RAM the save left";
+    return memPath
+        + " is not the file the save left there: it is "
+        + describe(now)
+        + ", the save's was "
+        + was
+        + " ("
+        + why
+        + "): it does not hold the RAM the save left";
   }
 
   private static @Nullable String daxDifferences(
@@ -380,8 +413,12 @@ final class MemoryInspector {
       return memPath + " was a character device (a DAX device) at the save, and is not now";
     }
     if (sameBoot && !savedRdev.equals(nowRdev)) {
-      return memPath + " is another device (" + deviceNumber(nowRdev) + ", not "
-          + deviceNumber(savedRdev) + ")";
+      return memPath
+          + " is another device ("
+          + deviceNumber(nowRdev)
+          + ", not "
+          + deviceNumber(savedRdev)
+          + ")";
     }
     CprManifest.DaxDevice was = saved.daxDevice();
     CprManifest.DaxDevice is = now.daxDevice();
@@ -389,24 +426,47 @@ final class MemoryInspector {
       if (sameBoot && was == null) {
         return null; // the very device of the save, in the same boot, as older manifests knew it
       }
-      return memPath + " (" + deviceNumber(nowRdev) + ") is not a DAX device (its sysfs"
+      return memPath
+          + " ("
+          + deviceNumber(nowRdev)
+          + ") is not a DAX device (its sysfs"
           + " subsystem is not dax), but the save's RAM was on DAX device "
           + deviceNumber(savedRdev);
     }
     if (was == null) {
       return sameBoot
           ? null
-          : memPath + " is DAX device " + is.name() + ", but the manifest does not say which DAX"
+          : memPath
+              + " is DAX device "
+              + is.name()
+              + ", but the manifest does not say which DAX"
               + " device the save's was (an older save, or sysfs could not be read): after a"
               + " reboot, device numbers do not tell them apart";
     }
     if (was.size() != is.size()) {
-      return memPath + " is DAX device " + is.name() + " of " + is.size() + " bytes, but the"
-          + " save's was " + was.name() + " of " + was.size() + " bytes";
+      return memPath
+          + " is DAX device "
+          + is.name()
+          + " of "
+          + is.size()
+          + " bytes, but the"
+          + " save's was "
+          + was.name()
+          + " of "
+          + was.size()
+          + " bytes";
     }
     if (was.uuid() != null && !was.uuid().equals(is.uuid())) {
-      return memPath + " is DAX device " + is.name() + " with uuid " + is.uuid() + ", but the"
-          + " save's was " + was.name() + " with uuid " + was.uuid();
+      return memPath
+          + " is DAX device "
+          + is.name()
+          + " with uuid "
+          + is.uuid()
+          + ", but the"
+          + " save's was "
+          + was.name()
+          + " with uuid "
+          + was.uuid();
     }
     return null;
   }
@@ -415,8 +475,16 @@ final class MemoryInspector {
     if (f.characterDevice() != null) {
       return "character device " + deviceNumber(f.characterDevice());
     }
-    return "inode " + f.inode() + " on " + f.fileSystem() + " device " + deviceNumber(f.device())
-        + ", " + f.size() + " bytes, modified " + f.modifiedAt();
+    return "inode "
+        + f.inode()
+        + " on "
+        + f.fileSystem()
+        + " device "
+        + deviceNumber(f.device())
+        + ", "
+        + f.size()
+        + " bytes, modified "
+        + f.modifiedAt();
   }
 
   /** A device number as {@code major:minor} (Linux's encoding, as in glibc's gnu_dev_major). */
@@ -454,10 +522,12 @@ final class MemoryInspector {
       for (String id : expectedIds) {
         if (!guessed.containsKey(id)) {
           String path = "/objects/" + id;
-          guessed.put(id, new Reads(
-              qmp.executeAsync(new QomGet(path, "type").as(String.class), t),
-              qmp.executeAsync(new QomGet(path, "mem-path").as(String.class), t),
-              qmp.executeAsync(new QomGet(path, "discard-data").as(Boolean.class), t)));
+          guessed.put(
+              id,
+              new Reads(
+                  qmp.executeAsync(new QomGet(path, "type").as(String.class), t),
+                  qmp.executeAsync(new QomGet(path, "mem-path").as(String.class), t),
+                  qmp.executeAsync(new QomGet(path, "discard-data").as(Boolean.class), t)));
         }
       }
     }
@@ -489,8 +559,8 @@ final class MemoryInspector {
     }
 
     /**
-     * Waits for the reads and sends those that were not guessed; a QOM read that fails is
-     * recorded in the backend, a failing {@code query-memdev} is thrown.
+     * Waits for the reads and sends those that were not guessed; a QOM read that fails is recorded
+     * in the backend, a failing {@code query-memdev} is thrown.
      */
     List<Backend> result() {
       List<MemoryBackend> memdevs = Pipelined.await(this.memdevs);

@@ -70,7 +70,10 @@ final class MigrationChecks {
    * @param operation what the workflow is called in messages: {@code save}, {@code transfer}
    */
   record Mode(
-      MigrationMode mode, PreflightCode unsupported, int sinceMajor, int sinceMinor,
+      MigrationMode mode,
+      PreflightCode unsupported,
+      int sinceMajor,
+      int sinceMinor,
       String operation) {}
 
   /**
@@ -95,8 +98,7 @@ final class MigrationChecks {
   private final List<PreflightItem> items;
 
   /** Checks {@code qmp} for {@code mode}, adding what it finds to {@code items}. */
-  MigrationChecks(
-      QmpClient qmp, Supplier<Duration> timeout, Mode mode, List<PreflightItem> items) {
+  MigrationChecks(QmpClient qmp, Supplier<Duration> timeout, Mode mode, List<PreflightItem> items) {
     this.qmp = qmp;
     this.timeout = timeout;
     this.mode = mode;
@@ -112,7 +114,10 @@ final class MigrationChecks {
   }
 
   private void queryFailed(String what, QmpException e) {
-    error(PreflightCode.QUERY_FAILED, what, what + " failed: " + e.getMessage(),
+    error(
+        PreflightCode.QUERY_FAILED,
+        what,
+        what + " failed: " + e.getMessage(),
         "Check that QEMU is alive and answers QMP, then run the check again.");
   }
 
@@ -134,8 +139,13 @@ final class MigrationChecks {
     try {
       runState = qmp.execute(new QueryStatus(), timeout.get()).status();
       if (!STARTABLE.contains(runState)) {
-        error(PreflightCode.RUNSTATE_NOT_SAVABLE, runState.wireName(),
-            "The VM is " + runState + "; a " + mode.operation()
+        error(
+            PreflightCode.RUNSTATE_NOT_SAVABLE,
+            runState.wireName(),
+            "The VM is "
+                + runState
+                + "; a "
+                + mode.operation()
                 + " starts from running, paused or suspended.",
             runState.equals(RunState.POSTMIGRATE)
                 ? "This QEMU was saved already: quit it, or 'cont' it if that state is not needed."
@@ -152,7 +162,9 @@ final class MigrationChecks {
       MigrationInfo info = qmp.execute(new QueryMigrate(), timeout.get());
       if (info.status().isActive()) {
         migrationActive = true;
-        error(PreflightCode.MIGRATION_ACTIVE, "migration",
+        error(
+            PreflightCode.MIGRATION_ACTIVE,
+            "migration",
             "A migration is under way (status " + info.status() + ").",
             "Wait for it to end, or cancel it with migrate_cancel.");
       }
@@ -169,7 +181,9 @@ final class MigrationChecks {
       INCOMPATIBLE_CAPABILITIES.forEach(
           (cap, why) -> {
             if (Boolean.TRUE.equals(capabilities.get(cap))) {
-              error(PreflightCode.CAPABILITY_INCOMPATIBLE, cap.wireName(),
+              error(
+                  PreflightCode.CAPABILITY_INCOMPATIBLE,
+                  cap.wireName(),
                   mode.mode() + " refuses " + cap + " (\"" + why + "\").",
                   "Turn it off: migrate-set-capabilities " + cap + " off.");
             }
@@ -193,27 +207,37 @@ final class MigrationChecks {
   private boolean checkModeSupport(QemuVersion version) {
     Optional<List<String>> modes = Optional.empty();
     try {
-      modes = qmp.execute(new QueryQmpSchema(), timeout.get())
-          .enumValuesOfArgument("migrate-set-parameters", "mode");
+      modes =
+          qmp.execute(new QueryQmpSchema(), timeout.get())
+              .enumValuesOfArgument("migrate-set-parameters", "mode");
     } catch (QmpException e) {
       // fall back to the version
     }
     boolean supported =
-        modes.map(m -> m.contains(mode.mode().wireName()))
+        modes
+            .map(m -> m.contains(mode.mode().wireName()))
             .orElse(version.isAtLeast(mode.sinceMajor(), mode.sinceMinor()));
     if (!supported) {
-      error(mode.unsupported(), "QEMU " + version,
-          "This QEMU has no " + mode.mode() + " migration mode"
+      error(
+          mode.unsupported(),
+          "QEMU " + version,
+          "This QEMU has no "
+              + mode.mode()
+              + " migration mode"
               + (modes.isPresent() ? " (its modes are " + modes.get() + ")." : "."),
-          "Use QEMU " + mode.sinceMajor() + "." + mode.sinceMinor() + " or newer (Debian 12:"
+          "Use QEMU "
+              + mode.sinceMajor()
+              + "."
+              + mode.sinceMinor()
+              + " or newer (Debian 12:"
               + " qemu-system-x86 from bookworm-backports).");
     }
     return supported;
   }
 
   /**
-   * Sets the mode for the moment of one {@code query-migrate} (QEMU lists the blockers of the
-   * mode that is set) and sets it back.
+   * Sets the mode for the moment of one {@code query-migrate} (QEMU lists the blockers of the mode
+   * that is set) and sets it back.
    */
   private void probeBlockers(@Nullable MigrationMode modeBefore) {
     MigrationMode probed = mode.mode();
@@ -224,10 +248,13 @@ final class MigrationChecks {
       }
       MigrationInfo info = qmp.execute(new QueryMigrate(), timeout.get());
       for (String reason : info.blockedReasons()) {
-        error(PreflightCode.MIGRATION_BLOCKED, "migration",
+        error(
+            PreflightCode.MIGRATION_BLOCKED,
+            "migration",
             "QEMU blocks a " + probed + " migration: " + reason,
             "Remove or reconfigure what QEMU names (a device, an option) before the "
-                + mode.operation() + ".");
+                + mode.operation()
+                + ".");
       }
     } catch (QmpException e) {
       queryFailed("the " + probed + " blocker probe", e);
@@ -264,9 +291,16 @@ final class MigrationChecks {
         failure = e;
       }
     }
-    error(PreflightCode.QUERY_FAILED, "mode",
-        "The preflight set the migration mode to " + probed + " to probe for blockers and could"
-            + " not set it back to " + back + ": " + failure.getMessage(),
+    error(
+        PreflightCode.QUERY_FAILED,
+        "mode",
+        "The preflight set the migration mode to "
+            + probed
+            + " to probe for blockers and could"
+            + " not set it back to "
+            + back
+            + ": "
+            + failure.getMessage(),
         "Set it back by hand: migrate-set-parameters mode " + back + ".");
   }
 
@@ -284,8 +318,12 @@ final class MigrationChecks {
           }
         }
       } catch (QmpException e) {
-        warning(PreflightCode.QUERY_FAILED, container,
-            "qom-list " + container + " failed, so VFIO devices there are not known: "
+        warning(
+            PreflightCode.QUERY_FAILED,
+            container,
+            "qom-list "
+                + container
+                + " failed, so VFIO devices there are not known: "
                 + e.getMessage(),
             fixIfUnknown);
       }

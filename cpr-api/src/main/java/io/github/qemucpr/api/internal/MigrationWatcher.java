@@ -94,8 +94,8 @@ final class MigrationWatcher implements AutoCloseable {
   }
 
   /**
-   * Waits for the next {@code MIGRATION} event with a final status (completed, failed,
-   * cancelled), reporting the others to {@code onStatus}.
+   * Waits for the next {@code MIGRATION} event with a final status (completed, failed, cancelled),
+   * reporting the others to {@code onStatus}.
    *
    * @throws QmpTimeoutException if none comes within {@code timeout}
    * @throws QmpConnectionClosedException if the connection closes first
@@ -118,14 +118,20 @@ final class MigrationWatcher implements AutoCloseable {
       } catch (QmpConnectionClosedException e) {
         Throwable cause = qmp.closeFuture().getNow(null);
         throw new QmpConnectionClosedException(
-            "the connection to " + qmp.describePeer() + " closed while waiting for the migration"
+            "the connection to "
+                + qmp.describePeer()
+                + " closed while waiting for the migration"
                 + " (did QEMU exit?)",
             cause != null ? cause : e);
       }
       if (event == null) {
         throw new QmpTimeoutException(
-            "the migration did not end within " + timeout + " (no MIGRATION event completed,"
-                + " failed or cancelled from " + qmp.describePeer() + ")",
+            "the migration did not end within "
+                + timeout
+                + " (no MIGRATION event completed,"
+                + " failed or cancelled from "
+                + qmp.describePeer()
+                + ")",
             timeout);
       }
       if (event.status().isFinished()) {
@@ -143,7 +149,9 @@ final class MigrationWatcher implements AutoCloseable {
    * @throws StepFailure if the migration is still active after the wait
    */
   static void cancelIfActive(
-      QmpClient qmp, @Nullable MigrationWatcher watcher, Duration commandTimeout,
+      QmpClient qmp,
+      @Nullable MigrationWatcher watcher,
+      Duration commandTimeout,
       Duration cancelTimeout) {
     MigrationInfo info = qmp.execute(new QueryMigrate(), commandTimeout);
     if (!info.status().isActive()) {
@@ -156,8 +164,8 @@ final class MigrationWatcher implements AutoCloseable {
       } catch (QmpTimeoutException e) {
         MigrationInfo now = qmp.execute(new QueryMigrate(), commandTimeout);
         if (now.status().isActive()) {
-          throw new StepFailure("the migration is still " + now.status() + " after migrate_cancel",
-              null, e);
+          throw new StepFailure(
+              "the migration is still " + now.status() + " after migrate_cancel", null, e);
         }
       }
     }

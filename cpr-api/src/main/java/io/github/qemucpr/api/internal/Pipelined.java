@@ -7,9 +7,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 /**
- * Waits for a query sent with {@code executeAsync}. Phases that run while the VM is down send
- * their independent queries at once and wait for them together: QEMU answers them in order
- * either way, but the round trips overlap instead of adding up.
+ * Waits for a query sent with {@code executeAsync}. Phases that run while the VM is down send their
+ * independent queries at once and wait for them together: QEMU answers them in order either way,
+ * but the round trips overlap instead of adding up.
  */
 final class Pipelined {
   private Pipelined() {}

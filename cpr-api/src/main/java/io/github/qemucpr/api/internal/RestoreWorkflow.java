@@ -18,7 +18,6 @@ import io.github.qemucpr.qmp.QmpTimeoutException;
 import io.github.qemucpr.qmp.command.AddFd;
 import io.github.qemucpr.qmp.command.AddFdInfo;
 import io.github.qemucpr.qmp.command.FdsetInfo;
-import io.github.qemucpr.qmp.command.QueryFdsets;
 import io.github.qemucpr.qmp.command.MigrateIncoming;
 import io.github.qemucpr.qmp.command.MigrateSetCapabilities;
 import io.github.qemucpr.qmp.command.MigrateSetParameters;
@@ -26,17 +25,17 @@ import io.github.qemucpr.qmp.command.MigrationCapability;
 import io.github.qemucpr.qmp.command.MigrationCapabilityStatus;
 import io.github.qemucpr.qmp.command.MigrationInfo;
 import io.github.qemucpr.qmp.command.MigrationMode;
+import io.github.qemucpr.qmp.command.MigrationParameters;
 import io.github.qemucpr.qmp.command.MigrationStatus;
+import io.github.qemucpr.qmp.command.QueryFdsets;
 import io.github.qemucpr.qmp.command.QueryMigrate;
 import io.github.qemucpr.qmp.command.QueryMigrateCapabilities;
 import io.github.qemucpr.qmp.command.QueryMigrateParameters;
 import io.github.qemucpr.qmp.command.QueryQmpSchema;
-import io.github.qemucpr.qmp.command.MigrationParameters;
 import io.github.qemucpr.qmp.command.QueryStatus;
-import io.github.qemucpr.qmp.command.RunStatus;
-import java.util.concurrent.CompletableFuture;
 import io.github.qemucpr.qmp.command.RemoveFd;
 import io.github.qemucpr.qmp.command.RunState;
+import io.github.qemucpr.qmp.command.RunStatus;
 import io.github.qemucpr.qmp.event.MigrationEvent;
 import io.github.qemucpr.qmp.event.ResumeEvent;
 import java.io.FileDescriptor;
@@ -57,6 +56,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -65,8 +65,8 @@ import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The restore state machine: verify, prepare, load, wake up, mark restored. Nothing is sent to
- * QEMU before the checkpoint is verified. Not thread-safe; one instance runs once.
+ * The restore state machine: verify, prepare, load, wake up, mark restored. Nothing is sent to QEMU
+ * before the checkpoint is verified. Not thread-safe; one instance runs once.
  */
 public final class RestoreWorkflow {
   /**
@@ -91,8 +91,8 @@ public final class RestoreWorkflow {
   private boolean fdsetRemoved;
 
   private RestoreWorkflow(QmpClient qmp, RestoreOptions options) {
-    this.ctx = new WorkflowContext(qmp, options.timeout(), options.phaseTimeout(),
-        options.listener());
+    this.ctx =
+        new WorkflowContext(qmp, options.timeout(), options.phaseTimeout(), options.listener());
     this.qmp = qmp;
     this.options = options;
     this.deadline = ctx.deadline;
@@ -161,32 +161,47 @@ public final class RestoreWorkflow {
       } catch (IOException | RuntimeException e) {
         // The VM runs; the "restore started" mark already keeps the checkpoint from a second use.
         // The result says that the mark is missing; the run itself succeeded.
-        progress.failed("could not mark " + manifestPath + " restored (its \"restore started\""
-            + " mark still keeps the checkpoint from a second restore): " + e);
+        progress.failed(
+            "could not mark "
+                + manifestPath
+                + " restored (its \"restore started\""
+                + " mark still keeps the checkpoint from a second restore): "
+                + e);
       }
     }
     Duration outage = null;
-    if (m != null && m.blackoutStartedAt() != null && runningSince != null
+    if (m != null
+        && m.blackoutStartedAt() != null
+        && runningSince != null
         && state.equals(RunState.RUNNING)) {
       outage = Duration.between(Objects.requireNonNull(m.blackoutStartedAt()), runningSince);
     }
-    return new CprRestoreResult(source, m != null ? manifestPath : null, markedRestored, state,
-        woken, progress.durations(), progress.elapsed(), outage);
+    return new CprRestoreResult(
+        source,
+        m != null ? manifestPath : null,
+        markedRestored,
+        state,
+        woken,
+        progress.durations(),
+        progress.elapsed(),
+        outage);
   }
 
   // ------------------------------------------------------------------ verify
 
   private void verify() {
     if (!Files.isRegularFile(source)) {
-      throw checkpoint("The state file " + source + " does not exist or is not a regular file.",
-          Reason.MISSING, null);
+      throw checkpoint(
+          "The state file " + source + " does not exist or is not a regular file.",
+          Reason.MISSING,
+          null);
     }
     FileInputStream in;
     try {
       in = StateFiles.openForRestore(source);
     } catch (IOException e) {
-      throw checkpoint("The state file " + source + " cannot be opened: " + e.getMessage(),
-          Reason.MISSING, e);
+      throw checkpoint(
+          "The state file " + source + " cannot be opened: " + e.getMessage(), Reason.MISSING, e);
     }
     stateIn = in;
     // Claimed with or without a manifest: a checkpoint without one (from another tool, or whose
@@ -196,45 +211,79 @@ public final class RestoreWorkflow {
     try {
       m = ManifestCodec.read(manifestPath).orElse(null);
     } catch (IllegalArgumentException | UncheckedIOException e) {
-      throw checkpoint("The manifest " + manifestPath + " cannot be used: " + e.getMessage()
-          + ". Move it away to restore without verification.", Reason.MANIFEST_UNREADABLE, e);
+      throw checkpoint(
+          "The manifest "
+              + manifestPath
+              + " cannot be used: "
+              + e.getMessage()
+              + ". Move it away to restore without verification.",
+          Reason.MANIFEST_UNREADABLE,
+          e);
     }
     if (m == null) {
       progress.finish("no manifest " + manifestPath + ": the state file cannot be verified");
       return;
     }
     if (!MigrationMode.CPR_REBOOT.wireName().equals(m.mode())) {
-      throw checkpoint("The manifest says mode " + m.mode() + "; only cpr-reboot is supported.",
-          Reason.MANIFEST_UNREADABLE, null);
+      throw checkpoint(
+          "The manifest says mode " + m.mode() + "; only cpr-reboot is supported.",
+          Reason.MANIFEST_UNREADABLE,
+          null);
     }
     // Hash the very descriptor that QEMU will read, so that nothing can change in between.
     FileChannel channel = in.getChannel();
     try {
       long size = channel.size();
       if (size != m.stateFileSize()) {
-        throw checkpoint("The state file " + source + " has " + size + " bytes; its manifest says "
-            + m.stateFileSize() + (size < m.stateFileSize() ? " (truncated)." : "."),
-            Reason.TAMPERED, null);
+        throw checkpoint(
+            "The state file "
+                + source
+                + " has "
+                + size
+                + " bytes; its manifest says "
+                + m.stateFileSize()
+                + (size < m.stateFileSize() ? " (truncated)." : "."),
+            Reason.TAMPERED,
+            null);
       }
       String sha = StateFiles.sha256(channel);
       if (!sha.equals(m.stateFileSha256())) {
-        throw checkpoint("The state file " + source + " has SHA-256 " + sha
-            + "; its manifest says " + m.stateFileSha256() + ".", Reason.TAMPERED, null);
+        throw checkpoint(
+            "The state file "
+                + source
+                + " has SHA-256 "
+                + sha
+                + "; its manifest says "
+                + m.stateFileSha256()
+                + ".",
+            Reason.TAMPERED,
+            null);
       }
     } catch (IOException e) {
-      throw checkpoint("The state file " + source + " cannot be read: " + e.getMessage(),
-          Reason.MISSING, e);
+      throw checkpoint(
+          "The state file " + source + " cannot be read: " + e.getMessage(), Reason.MISSING, e);
     }
     if (m.restored() && !options.force()) {
-      throw checkpoint("The checkpoint " + source + " was restored already at " + m.restoredAt()
-          + "; restoring it again would pair its device state with RAM and disks that have moved"
-          + " on. Use force(true) only if the VM never ran from that restore.",
-          Reason.ALREADY_RESTORED, null);
+      throw checkpoint(
+          "The checkpoint "
+              + source
+              + " was restored already at "
+              + m.restoredAt()
+              + "; restoring it again would pair its device state with RAM and disks that have moved"
+              + " on. Use force(true) only if the VM never ran from that restore.",
+          Reason.ALREADY_RESTORED,
+          null);
     }
     if (m.restoreStartedAt() != null && !m.restored() && !options.force()) {
-      throw checkpoint("A restore of " + source + " started at " + m.restoreStartedAt()
-          + " and did not finish; the VM may have run from it. Use force(true) only if it did"
-          + " not.", Reason.RESTORE_INTERRUPTED, null);
+      throw checkpoint(
+          "A restore of "
+              + source
+              + " started at "
+              + m.restoreStartedAt()
+              + " and did not finish; the VM may have run from it. Use force(true) only if it did"
+              + " not.",
+          Reason.RESTORE_INTERRUPTED,
+          null);
     }
     checkRamFiles(m);
     manifest = m;
@@ -266,47 +315,70 @@ public final class RestoreWorkflow {
       }
     }
     if (!problems.isEmpty()) {
-      throw checkpoint("The guest's RAM is not where the save left it: "
-          + String.join("; ", problems) + ". Loading the saved device state onto other memory"
-          + " would run the guest on RAM it never had. Boot the VM afresh instead; only if you"
-          + " know that the file holds the saved RAM (a copy put back), move the manifest "
-          + manifestPath + " away to restore without verification.",
-          Reason.MEMORY_FILE_REPLACED, null);
+      throw checkpoint(
+          "The guest's RAM is not where the save left it: "
+              + String.join("; ", problems)
+              + ". Loading the saved device state onto other memory"
+              + " would run the guest on RAM it never had. Boot the VM afresh instead; only if you"
+              + " know that the file holds the saved RAM (a copy put back), move the manifest "
+              + manifestPath
+              + " away to restore without verification.",
+          Reason.MEMORY_FILE_REPLACED,
+          null);
     }
     if (unrecorded) {
-      progress.progress("the manifest does not record the identity of the RAM file (an older"
-          + " save): only its mem-path is compared");
+      progress.progress(
+          "the manifest does not record the identity of the RAM file (an older"
+              + " save): only its mem-path is compared");
     }
   }
 
   /**
    * Claims the checkpoint for this restore until it ends, so that of two restores started together
-   * exactly one goes on; the other is refused here, before it reads the manifest's marks and
-   * before it sends QEMU anything. Held to the end, not only until the "restore started" mark: a
-   * second restore while this one loads is told that one runs, not that one was interrupted.
+   * exactly one goes on; the other is refused here, before it reads the manifest's marks and before
+   * it sends QEMU anything. Held to the end, not only until the "restore started" mark: a second
+   * restore while this one loads is told that one runs, not that one was interrupted.
    */
   private void claimCheckpoint() {
     Path lock = StateFiles.lockPath(source);
     try {
       claim = StateFiles.claim(source);
     } catch (StateFiles.NotARegularFileException e) {
-      throw checkpoint("The restore cannot claim the checkpoint " + source + ": "
-          + e.getMessage() + ", which the restore does not open (a FIFO would block it). Remove "
-          + e.path() + " and restore again; this QEMU was not touched.",
-          Reason.LOCK_FILE_UNUSABLE, e);
-    } catch (IOException e) {
-      String message = "The restore cannot claim the checkpoint " + source + ": " + lock
-          + " cannot be created or locked (" + e + "). A restore needs write access beside the"
-          + " state file, where it claims the checkpoint and marks the manifest.";
-      progress.failed(message);
-      throw new CprRestoreException(message, CprPhase.VERIFY, null, null, VmRecovery.UNTOUCHED,
+      throw checkpoint(
+          "The restore cannot claim the checkpoint "
+              + source
+              + ": "
+              + e.getMessage()
+              + ", which the restore does not open (a FIFO would block it). Remove "
+              + e.path()
+              + " and restore again; this QEMU was not touched.",
+          Reason.LOCK_FILE_UNUSABLE,
           e);
+    } catch (IOException e) {
+      String message =
+          "The restore cannot claim the checkpoint "
+              + source
+              + ": "
+              + lock
+              + " cannot be created or locked ("
+              + e
+              + "). A restore needs write access beside the"
+              + " state file, where it claims the checkpoint and marks the manifest.";
+      progress.failed(message);
+      throw new CprRestoreException(message, CprPhase.VERIFY, null, null, VmRecovery.UNTOUCHED, e);
     }
     if (claim == null) {
-      throw checkpoint("The checkpoint " + source + " is being restored by another restore (it"
-          + " holds the lock on " + lock + "); only one restore may load it. This QEMU was not"
-          + " touched. Wait for the other restore to end: if it fails before loading, restore"
-          + " again.", Reason.RESTORE_IN_PROGRESS, null);
+      throw checkpoint(
+          "The checkpoint "
+              + source
+              + " is being restored by another restore (it"
+              + " holds the lock on "
+              + lock
+              + "); only one restore may load it. This QEMU was not"
+              + " touched. Wait for the other restore to end: if it fails before loading, restore"
+              + " again.",
+          Reason.RESTORE_IN_PROGRESS,
+          null);
     }
   }
 
@@ -339,24 +411,33 @@ public final class RestoreWorkflow {
     CompletableFuture<MigrationParameters> parameters =
         qmp.executeAsync(new QueryMigrateParameters(), t);
     CprManifest m = manifest;
-    MemoryInspector.Inspection memory = m == null
-        ? null
-        : MemoryInspector.send(qmp, this::commandTimeout,
-            m.memoryBackends().stream().map(CprManifest.RamBackend::id).toList());
+    MemoryInspector.Inspection memory =
+        m == null
+            ? null
+            : MemoryInspector.send(
+                qmp,
+                this::commandTimeout,
+                m.memoryBackends().stream().map(CprManifest.RamBackend::id).toList());
     RunState state = Pipelined.await(status).status();
     if (!state.equals(RunState.INMIGRATE)) {
-      throw refuse("QEMU is " + state + ", not inmigrate: start the new QEMU with the same"
-          + " arguments as the saved one plus -incoming defer, and restore into it.", state);
+      throw refuse(
+          "QEMU is "
+              + state
+              + ", not inmigrate: start the new QEMU with the same"
+              + " arguments as the saved one plus -incoming defer, and restore into it.",
+          state);
     }
     MigrationInfo info = Pipelined.await(migration);
     if (!info.status().equals(MigrationStatus.NONE)) {
-      throw refuse("this QEMU's incoming migration has started already (status " + info.status()
-          + "); start a new QEMU with -incoming defer.", state);
+      throw refuse(
+          "this QEMU's incoming migration has started already (status "
+              + info.status()
+              + "); start a new QEMU with -incoming defer.",
+          state);
     }
 
-    List<MemoryInspector.Backend> backends = memory != null
-        ? memory.result()
-        : MemoryInspector.inspect(qmp, this::commandTimeout);
+    List<MemoryInspector.Backend> backends =
+        memory != null ? memory.result() : MemoryInspector.inspect(qmp, this::commandTimeout);
     if (m != null) {
       checkSameMemory(m, backends, state);
     }
@@ -380,8 +461,9 @@ public final class RestoreWorkflow {
     }
     for (String w : wanted) {
       if (!known.contains(w)) {
-        throw refuse("the save used the migration capability " + w + ", which this QEMU does not"
-            + " have.", state);
+        throw refuse(
+            "the save used the migration capability " + w + ", which this QEMU does not" + " have.",
+            state);
       }
     }
     QemuVersion version = qmp.greeting().version();
@@ -400,21 +482,25 @@ public final class RestoreWorkflow {
         setMode ? qmp.executeAsync(MigrateSetParameters.ofMode(mode), w) : null;
     CompletableFuture<?> capabilitiesSet =
         changes.isEmpty() ? null : qmp.executeAsync(MigrateSetCapabilities.of(changes), w);
-    CompletableFuture<AddFdInfo> fdAdded = stateFd == null
-        ? null
-        : qmp.executeAsync(new AddFd(null, fdsetNote(), stateFd), w);
+    CompletableFuture<AddFdInfo> fdAdded =
+        stateFd == null ? null : qmp.executeAsync(new AddFd(null, fdsetNote(), stateFd), w);
     Long fdset = awaitChanges(markRestoreStarted(), modeSet, capabilitiesSet, fdAdded);
     try {
-      MigrateIncoming command = fdset != null
-          ? MigrateIncoming.fromFile("/dev/fdset/" + fdset, 0)
-          : MigrateIncoming.fromFile(source);
+      MigrateIncoming command =
+          fdset != null
+              ? MigrateIncoming.fromFile("/dev/fdset/" + fdset, 0)
+              : MigrateIncoming.fromFile(source);
       if (exitOnError) {
         command = command.withExitOnError(false);
       }
-      progress.finish("mode " + mode + ", capabilities " + wanted
-          + (exitOnError
-              ? ", exit-on-error false"
-              : ", QEMU " + version + " exits on a failed load"));
+      progress.finish(
+          "mode "
+              + mode
+              + ", capabilities "
+              + wanted
+              + (exitOnError
+                  ? ", exit-on-error false"
+                  : ", QEMU " + version + " exits on a failed load"));
       return new PreparedLoad(command, new MigrationWatcher(qmp), fdset);
     } catch (RuntimeException e) {
       takeBack(fdset, e);
@@ -443,9 +529,9 @@ public final class RestoreWorkflow {
   }
 
   /**
-   * Waits for every change sent together, then throws the first failure in the order they were
-   * sent (then {@code markFailure}). On a failure, it removes the fd set that {@code add-fd} did
-   * create and takes back the mark: nothing was loaded.
+   * Waits for every change sent together, then throws the first failure in the order they were sent
+   * (then {@code markFailure}). On a failure, it removes the fd set that {@code add-fd} did create
+   * and takes back the mark: nothing was loaded.
    *
    * @return the fd set that holds the state file, or {@code null} when none was added
    */
@@ -453,9 +539,12 @@ public final class RestoreWorkflow {
       @Nullable Exception markFailure,
       @Nullable CompletableFuture<?> modeSet,
       @Nullable CompletableFuture<?> capabilitiesSet,
-      @Nullable CompletableFuture<AddFdInfo> fdAdded) throws IOException {
-    List<CompletableFuture<?>> sent = Stream.<@Nullable CompletableFuture<?>>of(
-        modeSet, capabilitiesSet, fdAdded).filter(Objects::nonNull).toList();
+      @Nullable CompletableFuture<AddFdInfo> fdAdded)
+      throws IOException {
+    List<CompletableFuture<?>> sent =
+        Stream.<@Nullable CompletableFuture<?>>of(modeSet, capabilitiesSet, fdAdded)
+            .filter(Objects::nonNull)
+            .toList();
     try {
       // Every one is awaited, so that add-fd's outcome is known; the first failure is reported.
       RuntimeException first = null;
@@ -480,8 +569,7 @@ public final class RestoreWorkflow {
       if (markFailure != null && markFailure != e) {
         e.addSuppressed(markFailure);
       }
-      boolean added =
-          fdAdded != null && fdAdded.isDone() && !fdAdded.isCompletedExceptionally();
+      boolean added = fdAdded != null && fdAdded.isDone() && !fdAdded.isCompletedExceptionally();
       if (fdAdded != null && !added && addFdMayHaveRun(fdAdded)) {
         removeOurFdsets();
       }
@@ -520,8 +608,8 @@ public final class RestoreWorkflow {
       for (FdsetInfo set : qmp.execute(new QueryFdsets(), WorkflowTimeouts.ROLLBACK_COMMAND)) {
         if (set.fds().stream().anyMatch(fd -> fdsetNote().equals(fd.opaque()))) {
           qmp.execute(RemoveFd.set(set.fdsetId()), WorkflowTimeouts.ROLLBACK_COMMAND);
-          progress.progress("removed fd set " + set.fdsetId() + ", added by an add-fd that timed"
-              + " out");
+          progress.progress(
+              "removed fd set " + set.fdsetId() + ", added by an add-fd that timed" + " out");
         }
       }
     } catch (QmpException e) {
@@ -555,14 +643,25 @@ public final class RestoreWorkflow {
       }
       if (saved.savedInPlace()
           && (!b.savedInPlace() || !Objects.equals(saved.memPath(), b.memPath()))) {
-        problems.add("backend " + saved.id() + " must be memory-backend-file,share=on,mem-path="
-            + saved.memPath() + " (it holds the RAM), but is " + b.type() + " share=" + b.share()
-            + " mem-path=" + b.memPath());
+        problems.add(
+            "backend "
+                + saved.id()
+                + " must be memory-backend-file,share=on,mem-path="
+                + saved.memPath()
+                + " (it holds the RAM), but is "
+                + b.type()
+                + " share="
+                + b.share()
+                + " mem-path="
+                + b.memPath());
       }
     }
     if (!problems.isEmpty()) {
-      throw refuse("this QEMU was not started with the saved VM's memory: "
-          + String.join("; ", problems) + ".", state);
+      throw refuse(
+          "this QEMU was not started with the saved VM's memory: "
+              + String.join("; ", problems)
+              + ".",
+          state);
     }
   }
 
@@ -583,8 +682,12 @@ public final class RestoreWorkflow {
   private CprRestoreException refuse(String message, @Nullable RunState state) {
     progress.failed(message);
     return new CprRestoreException(
-        "The restore was refused: " + message, CprPhase.PREPARE, null, state,
-        VmRecovery.UNTOUCHED, null);
+        "The restore was refused: " + message,
+        CprPhase.PREPARE,
+        null,
+        state,
+        VmRecovery.UNTOUCHED,
+        null);
   }
 
   // ------------------------------------------------------------------ load
@@ -595,8 +698,9 @@ public final class RestoreWorkflow {
     // fails them: after a close they tell for certain whether QEMU ran the VM or finished the
     // load before it went away. Registered before migrate-incoming, so nothing can slip by.
     try (EventWait<ResumeEvent> resumed = qmp.expectEvent(ResumeEvent.class, e -> true);
-        EventWait<MigrationEvent> completed = qmp.expectEvent(MigrationEvent.class,
-            e -> e.status().equals(MigrationStatus.COMPLETED))) {
+        EventWait<MigrationEvent> completed =
+            qmp.expectEvent(
+                MigrationEvent.class, e -> e.status().equals(MigrationStatus.COMPLETED))) {
       boolean completedSeen = false;
       try {
         try {
@@ -608,9 +712,11 @@ public final class RestoreWorkflow {
         MigrationInfo info;
         while (true) {
           try {
-            completedSeen |= w.awaitFinished(deadline.remaining(),
-                e -> progress.progress("migration " + e.status())).status()
-                .equals(MigrationStatus.COMPLETED);
+            completedSeen |=
+                w.awaitFinished(
+                        deadline.remaining(), e -> progress.progress("migration " + e.status()))
+                    .status()
+                    .equals(MigrationStatus.COMPLETED);
           } catch (QmpTimeoutException e) {
             throw new StepFailure("the load did not end within " + deadline.describe(), null, e);
           }
@@ -645,9 +751,9 @@ public final class RestoreWorkflow {
   }
 
   /**
-   * Whether both waits ended because the connection closed, without their event: then QEMU
-   * neither ran the VM nor completed the load. {@code false} when either event came, and when
-   * that is not known within {@link #CLOSE_GRACE}.
+   * Whether both waits ended because the connection closed, without their event: then QEMU neither
+   * ran the VM nor completed the load. {@code false} when either event came, and when that is not
+   * known within {@link #CLOSE_GRACE}.
    */
   private static boolean endedWithoutEvents(EventWait<?>... waits) {
     long end = System.nanoTime() + CLOSE_GRACE.toNanos();
@@ -679,8 +785,8 @@ public final class RestoreWorkflow {
       unmarkRestoreStarted();
     } catch (IOException | RuntimeException e) {
       failure.addSuppressed(e);
-      progress.progress("could not take back the \"restore started\" mark of " + manifestPath
-          + ": " + e);
+      progress.progress(
+          "could not take back the \"restore started\" mark of " + manifestPath + ": " + e);
     }
   }
 
@@ -708,10 +814,16 @@ public final class RestoreWorkflow {
   }
 
   private void loadFailed(MigrationInfo info) {
-    StepFailure failure = new StepFailure(
-        "QEMU could not load " + source + " (migration " + info.status() + ")"
-            + (info.errorDesc() != null ? ": " + info.errorDesc() : ""),
-        info.errorDesc(), null);
+    StepFailure failure =
+        new StepFailure(
+            "QEMU could not load "
+                + source
+                + " (migration "
+                + info.status()
+                + ")"
+                + (info.errorDesc() != null ? ": " + info.errorDesc() : ""),
+            info.errorDesc(),
+            null);
     takeBackMark(failure); // a failed load never starts the VM
     throw failure;
   }
@@ -729,15 +841,18 @@ public final class RestoreWorkflow {
       rollback.end();
     }
     rollback.suppressInto(e); // a failed query-status, under the failure it follows
-    String hint = restoreMarked
-        ? " The manifest keeps a \"restore started\" mark: if the VM never ran, restore again"
-            + " with force(true) into a new QEMU."
-        : qemuChanged ? " Start a new QEMU with -incoming defer to try again." : "";
+    String hint =
+        restoreMarked
+            ? " The manifest keeps a \"restore started\" mark: if the VM never ran, restore again"
+                + " with force(true) into a new QEMU."
+            : qemuChanged ? " Start a new QEMU with -incoming defer to try again." : "";
     return new CprRestoreException(
         "The restore failed: " + StepFailure.sentence(StepFailure.describe(e)) + hint,
         rollback.phase(),
-        StepFailure.qemuErrorOf(e), state,
-        qemuChanged ? VmRecovery.NEEDS_ATTENTION : VmRecovery.UNTOUCHED, e);
+        StepFailure.qemuErrorOf(e),
+        state,
+        qemuChanged ? VmRecovery.NEEDS_ATTENTION : VmRecovery.UNTOUCHED,
+        e);
   }
 
   private void closeStateFile() {

@@ -13,8 +13,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <ul>
  *   <li>It reports the failure on the phase that failed, and the steps on the same phase.
- *   <li>It clears the thread's interrupt flag while it runs, since it must still talk to QEMU,
- *       and sets it again at the end ({@link #end}).
+ *   <li>It clears the thread's interrupt flag while it runs, since it must still talk to QEMU, and
+ *       sets it again at the end ({@link #end}).
  *   <li>Every step runs even when an earlier one failed; failures are collected, and end up as
  *       suppressed exceptions of the workflow's exception ({@link #suppressInto}).
  *   <li>The VM counts as {@link VmRecovery#RESTORED} only when no step failed and the final run
@@ -90,8 +90,12 @@ final class Rollback {
 
   /** Reports how the rollback ended: the VM's state, the recovery, and how many steps failed. */
   void report(String vm, VmRecovery recovery) {
-    progress.rollback(phase, vm + ", " + recovery
-        + (problems.isEmpty() ? "" : ", " + problems.size() + " rollback step(s) failed"));
+    progress.rollback(
+        phase,
+        vm
+            + ", "
+            + recovery
+            + (problems.isEmpty() ? "" : ", " + problems.size() + " rollback step(s) failed"));
   }
 
   /** Adds every collected failure to {@code e} as suppressed, and returns it. */

@@ -20,8 +20,8 @@ import io.github.qemucpr.qmp.command.AddFd;
 import io.github.qemucpr.qmp.command.AddFdInfo;
 import io.github.qemucpr.qmp.command.Cont;
 import io.github.qemucpr.qmp.command.FdsetInfo;
-import io.github.qemucpr.qmp.command.MigrateCancel;
 import io.github.qemucpr.qmp.command.Migrate;
+import io.github.qemucpr.qmp.command.MigrateCancel;
 import io.github.qemucpr.qmp.command.MigrationCapability;
 import io.github.qemucpr.qmp.command.MigrationInfo;
 import io.github.qemucpr.qmp.command.MigrationMode;
@@ -62,6 +62,7 @@ public final class SaveWorkflow {
   private static final Duration ROLLBACK_COMMAND_TIMEOUT = WorkflowTimeouts.ROLLBACK_COMMAND;
   private static final Duration CANCEL_TIMEOUT = WorkflowTimeouts.CANCEL;
   private static final Duration SETTLE_TIMEOUT = WorkflowTimeouts.SETTLE;
+
   /**
    * How long a rollback waits to learn whether a suspend that did not finish in time still lands:
    * for the {@code SUSPEND} event, or for the agent, which answers nothing while its {@code
@@ -91,10 +92,15 @@ public final class SaveWorkflow {
   private @Nullable CompletableFuture<?> fdsetRemoval;
   private @Nullable MigrationWatcher watcher;
   private @Nullable GuestSleepWatch sleepWatch;
+
   /** How many {@code SUSPEND} events the watch had counted when the save asked for its own. */
   private long suspendsBeforeRequest;
-  /** Why the rollback could not confirm that a suspend request is over; {@code null} if it could. */
+
+  /**
+   * Why the rollback could not confirm that a suspend request is over; {@code null} if it could.
+   */
   private @Nullable String suspendUnsettled;
+
   private boolean migrateSent;
   private boolean migrationCompleted;
   private boolean completedEventSeen;
@@ -105,8 +111,8 @@ public final class SaveWorkflow {
   private boolean manifestCommitted;
 
   private SaveWorkflow(QmpClient qmp, SaveOptions options) {
-    this.ctx = new WorkflowContext(qmp, options.timeout(), options.phaseTimeout(),
-        options.listener());
+    this.ctx =
+        new WorkflowContext(qmp, options.timeout(), options.phaseTimeout(), options.listener());
     this.qmp = qmp;
     this.options = options;
     this.deadline = ctx.deadline;
@@ -141,8 +147,9 @@ public final class SaveWorkflow {
   }
 
   private CprSaveResult runWatched() {
-    SaveFacts f = ctx.preflight(
-        () -> Preflight.run(qmp, options, deadline), SaveFacts::report, SaveFacts::runState);
+    SaveFacts f =
+        ctx.preflight(
+            () -> Preflight.run(qmp, options, deadline), SaveFacts::report, SaveFacts::runState);
     RunState before = Objects.requireNonNull(f.runState(), "checked by the preflight");
     facts = f;
 
@@ -167,9 +174,19 @@ public final class SaveWorkflow {
       quit = true;
     }
     return new CprSaveResult(
-        target, manifestPath, persisted.size, persisted.sha256, persisted.blackout,
-        persisted.qemuDowntime, progress.durations(), progress.elapsed(),
-        f.report().memorySavedInPlace(), suspendedByUs, before, quit, f.report());
+        target,
+        manifestPath,
+        persisted.size,
+        persisted.sha256,
+        persisted.blackout,
+        persisted.qemuDowntime,
+        progress.durations(),
+        progress.elapsed(),
+        f.report().memorySavedInPlace(),
+        suspendedByUs,
+        before,
+        quit,
+        f.report());
   }
 
   private Duration commandTimeout() {
@@ -193,9 +210,12 @@ public final class SaveWorkflow {
       // A guest that went to sleep on its own since the preflight gets no request: its agent
       // would take it only once woken, and then suspend the guest after the rollback's wake-up.
       if (guestMaySleep()) {
-        throw new StepFailure("the guest suspended itself after the preflight (QEMU reported"
-            + " SUSPEND): it was not asked to suspend again and is left as it is; save again"
-            + " once it runs", null, null);
+        throw new StepFailure(
+            "the guest suspended itself after the preflight (QEMU reported"
+                + " SUSPEND): it was not asked to suspend again and is left as it is; save again"
+                + " once it runs",
+            null,
+            null);
       }
       suspendsBeforeRequest = suspendCount();
       suspendRequested = true;
@@ -205,23 +225,35 @@ public final class SaveWorkflow {
       CompletableFuture<Void> sent = agent.executeAsync(new GuestSuspendRam(), limit);
       suspendSent = sent;
       CompletableFuture<Object> first = new CompletableFuture<>();
-      suspended.future().whenComplete((e, t) -> first.complete(e != null ? e
-          : new StepFailure("waiting for QEMU's SUSPEND event failed: "
-              + StepFailure.describe(unwrap(t)), unwrap(t))));
-      sent.whenComplete((v, t) -> {
-        if (t != null) {
-          first.complete(unwrap(t));
-        }
-      });
+      suspended
+          .future()
+          .whenComplete(
+              (e, t) ->
+                  first.complete(
+                      e != null
+                          ? e
+                          : new StepFailure(
+                              "waiting for QEMU's SUSPEND event failed: "
+                                  + StepFailure.describe(unwrap(t)),
+                              unwrap(t))));
+      sent.whenComplete(
+          (v, t) -> {
+            if (t != null) {
+              first.complete(unwrap(t));
+            }
+          });
       Object outcome;
       try {
         outcome = first.get(limit.toNanos(), TimeUnit.NANOSECONDS);
       } catch (TimeoutException e) {
         throw new StepFailure(
-            "the guest did not suspend within " + limit + " (no SUSPEND event): does qemu-ga"
+            "the guest did not suspend within "
+                + limit
+                + " (no SUSPEND event): does qemu-ga"
                 + " still run in the guest, and does the guest support S3 (q35: -global"
                 + " ICH9-LPC.disable_s3=0)?",
-            null, e);
+            null,
+            e);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new StepFailure("interrupted while waiting for the guest to suspend", null, e);
@@ -263,9 +295,10 @@ public final class SaveWorkflow {
       fdsetOpaque = opaque;
       AddFdInfo added;
       try {
-        added = qmp.execute(
-            new AddFd(null, opaque, Objects.requireNonNull(partial).descriptor()),
-            commandTimeout());
+        added =
+            qmp.execute(
+                new AddFd(null, opaque, Objects.requireNonNull(partial).descriptor()),
+                commandTimeout());
       } catch (QmpCommandException e) {
         throw e; // QEMU refused it: no fd set was made
       } catch (RuntimeException e) {
@@ -282,8 +315,11 @@ public final class SaveWorkflow {
     capabilitiesUsed.putAll(f.capabilities());
     capabilitiesUsed.putAll(wanted);
     changes.setCapabilities(wanted, f.capabilities(), commandTimeout());
-    progress.finish("mode cpr-reboot, x-ignore-shared " + (f.ignoreShared() ? "on" : "off")
-        + ", events on" + (fdset != null ? ", state file in fdset " + fdset : ""));
+    progress.finish(
+        "mode cpr-reboot, x-ignore-shared "
+            + (f.ignoreShared() ? "on" : "off")
+            + ", events on"
+            + (fdset != null ? ", state file in fdset " + fdset : ""));
   }
 
   private MigrationInfo migrate() {
@@ -301,8 +337,9 @@ public final class SaveWorkflow {
     while (true) {
       MigrationStatus status;
       try {
-        status = w.awaitFinished(
-            deadline.remaining(), e -> progress.progress("migration " + e.status())).status();
+        status =
+            w.awaitFinished(deadline.remaining(), e -> progress.progress("migration " + e.status()))
+                .status();
         completedEventSeen |= status.equals(MigrationStatus.COMPLETED);
       } catch (QmpTimeoutException e) {
         throw new StepFailure("the migration did not end within " + deadline.describe(), null, e);
@@ -311,9 +348,7 @@ public final class SaveWorkflow {
       Duration t = commandTimeout();
       CompletableFuture<MigrationInfo> query = qmp.executeAsync(new QueryMigrate(), t);
       CompletableFuture<RunStatus> runStatus =
-          status.equals(MigrationStatus.COMPLETED)
-              ? qmp.executeAsync(new QueryStatus(), t)
-              : null;
+          status.equals(MigrationStatus.COMPLETED) ? qmp.executeAsync(new QueryStatus(), t) : null;
       info = Pipelined.await(query);
       if (info.status().equals(MigrationStatus.COMPLETED)) {
         statusAfter = runStatus;
@@ -321,9 +356,13 @@ public final class SaveWorkflow {
       }
       if (info.status().isFinished()) {
         throw new StepFailure(
-            "the migration " + info.status() + (info.errorDesc() != null
-                ? ": " + info.errorDesc() : " (event said " + status + ")"),
-            info.errorDesc(), null);
+            "the migration "
+                + info.status()
+                + (info.errorDesc() != null
+                    ? ": " + info.errorDesc()
+                    : " (event said " + status + ")"),
+            info.errorDesc(),
+            null);
       }
       // Still active: the event was not this migration's. Wait for the next one.
     }
@@ -331,18 +370,21 @@ public final class SaveWorkflow {
     RunState state = VmStatus.settled(qmp, w, deadline.remaining(SETTLE_TIMEOUT), statusAfter);
     if (!state.equals(RunState.POSTMIGRATE)) {
       throw new StepFailure(
-          "the migration completed, but the run state is " + state + ", not postmigrate", null,
+          "the migration completed, but the run state is " + state + ", not postmigrate",
+          null,
           null);
     }
     startFdsetRemoval();
-    progress.finish("completed, " + info.status() + (info.downtime() != null
-        ? ", QEMU downtime " + info.downtime() + " ms" : ""));
+    progress.finish(
+        "completed, "
+            + info.status()
+            + (info.downtime() != null ? ", QEMU downtime " + info.downtime() + " ms" : ""));
     return info;
   }
 
   /**
-   * Gives QEMU back the state file's fd set. The reply is awaited by {@link
-   * #finishFdsetRemoval()}, after the persist's file steps, so that its round trip overlaps them.
+   * Gives QEMU back the state file's fd set. The reply is awaited by {@link #finishFdsetRemoval()},
+   * after the persist's file steps, so that its round trip overlaps them.
    */
   private void startFdsetRemoval() {
     Long set = fdset;
@@ -373,27 +415,30 @@ public final class SaveWorkflow {
   private void removeFdset(Rollback rollback) {
     Long set = fdset;
     if (set != null) {
-      rollback.step("remove-fd " + set,
-          () -> qmp.execute(RemoveFd.set(set), ROLLBACK_COMMAND_TIMEOUT));
+      rollback.step(
+          "remove-fd " + set, () -> qmp.execute(RemoveFd.set(set), ROLLBACK_COMMAND_TIMEOUT));
       return;
     }
     String opaque = fdsetOpaque;
     if (!addFdUnanswered || opaque == null) {
       return;
     }
-    rollback.step("look for the fd set of an unanswered add-fd", () -> {
-      for (FdsetInfo info : qmp.execute(new QueryFdsets(), ROLLBACK_COMMAND_TIMEOUT)) {
-        if (info.fds().stream().anyMatch(fd -> opaque.equals(fd.opaque()))) {
-          long id = info.fdsetId();
-          rollback.step("remove-fd " + id + " (added by the unanswered add-fd)",
-              () -> qmp.execute(RemoveFd.set(id), ROLLBACK_COMMAND_TIMEOUT));
-        }
-      }
-    });
+    rollback.step(
+        "look for the fd set of an unanswered add-fd",
+        () -> {
+          for (FdsetInfo info : qmp.execute(new QueryFdsets(), ROLLBACK_COMMAND_TIMEOUT)) {
+            if (info.fds().stream().anyMatch(fd -> opaque.equals(fd.opaque()))) {
+              long id = info.fdsetId();
+              rollback.step(
+                  "remove-fd " + id + " (added by the unanswered add-fd)",
+                  () -> qmp.execute(RemoveFd.set(id), ROLLBACK_COMMAND_TIMEOUT));
+            }
+          }
+        });
   }
 
-  private record Persisted(long size, String sha256, Duration blackout,
-      @Nullable Duration qemuDowntime) {}
+  private record Persisted(
+      long size, String sha256, Duration blackout, @Nullable Duration qemuDowntime) {}
 
   private Persisted persist(SaveFacts f, RunState before, @Nullable MigrationInfo info)
       throws IOException {
@@ -410,19 +455,32 @@ public final class SaveWorkflow {
     Duration qemuDowntime =
         info != null && info.downtime() != null ? Duration.ofMillis(info.downtime()) : null;
     List<String> capabilities = new ArrayList<>();
-    capabilitiesUsed.forEach((cap, on) -> {
-      if (on) {
-        capabilities.add(cap.wireName());
-      }
-    });
+    capabilitiesUsed.forEach(
+        (cap, on) -> {
+          if (on) {
+            capabilities.add(cap.wireName());
+          }
+        });
     List<CprManifest.RamBackend> backends = new ArrayList<>();
     f.backends().forEach(b -> backends.add(b.toManifest()));
     CprManifest manifest =
         new CprManifest(
-            CprManifest.FORMAT_VERSION, f.version().toString(), MigrationMode.CPR_REBOOT.wireName(),
-            capabilities, backends, f.report().memorySavedInPlace(), suspendedByUs, before,
-            StateFiles.fileName(target), size, sha256, blackoutStart, Instant.now(), qemuDowntime,
-            null, null);
+            CprManifest.FORMAT_VERSION,
+            f.version().toString(),
+            MigrationMode.CPR_REBOOT.wireName(),
+            capabilities,
+            backends,
+            f.report().memorySavedInPlace(),
+            suspendedByUs,
+            before,
+            StateFiles.fileName(target),
+            size,
+            sha256,
+            blackoutStart,
+            Instant.now(),
+            qemuDowntime,
+            null,
+            null);
     manifestTemp = StateFiles.writeTemp(manifestPath, ManifestCodec.encode(manifest));
     // The state file first, then its manifest; a crash in between leaves a state file whose
     // manifest (if an older one is there) does not match it, which a restore refuses.
@@ -436,8 +494,13 @@ public final class SaveWorkflow {
     finishFdsetRemoval();
     Duration blackout =
         blackoutStart != null ? Duration.between(blackoutStart, safe) : Duration.ZERO;
-    progress.finish(size + " bytes, sha256 " + sha256.substring(0, 12) + "…, blackout "
-        + blackout.toMillis() + " ms");
+    progress.finish(
+        size
+            + " bytes, sha256 "
+            + sha256.substring(0, 12)
+            + "…, blackout "
+            + blackout.toMillis()
+            + " ms");
     return new Persisted(size, sha256, blackout, qemuDowntime);
   }
 
@@ -448,16 +511,28 @@ public final class SaveWorkflow {
     } catch (QmpException | TimeoutException | ExecutionException e) {
       progress.failed(e.toString());
       throw new CprSaveException(
-          "The state was saved to " + target + ", but QEMU did not quit: " + StepFailure.describe(e)
+          "The state was saved to "
+              + target
+              + ", but QEMU did not quit: "
+              + StepFailure.describe(e)
               + ". Do not resume this VM unless the checkpoint is thrown away;"
               + " quit QEMU and restore from the checkpoint instead.",
-          CprPhase.QUIT, StepFailure.qemuErrorOf(e), RunState.POSTMIGRATE,
-          VmRecovery.NEEDS_ATTENTION, true, e);
+          CprPhase.QUIT,
+          StepFailure.qemuErrorOf(e),
+          RunState.POSTMIGRATE,
+          VmRecovery.NEEDS_ATTENTION,
+          true,
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CprSaveException(
           "The state was saved to " + target + "; interrupted while waiting for QEMU to quit.",
-          CprPhase.QUIT, null, null, VmRecovery.NEEDS_ATTENTION, true, e);
+          CprPhase.QUIT,
+          null,
+          null,
+          VmRecovery.NEEDS_ATTENTION,
+          true,
+          e);
     }
     progress.finish("QEMU quit");
   }
@@ -478,9 +553,9 @@ public final class SaveWorkflow {
 
   /**
    * Undoes what the save did, in reverse: cancels the migration, gives QEMU back its fd set,
-   * deletes the files the save created, sets the capabilities and the mode back, and brings the
-   * VM back to its run state. Each step runs even when an earlier one failed; failures are added
-   * to the returned exception as suppressed.
+   * deletes the files the save created, sets the capabilities and the mode back, and brings the VM
+   * back to its run state. Each step runs even when an earlier one failed; failures are added to
+   * the returned exception as suppressed.
    *
    * <p>Whether the migration completed is decided from what QEMU says now (run state {@code
    * postmigrate}, {@code query-migrate} status {@code completed}, a {@code completed} event still
@@ -531,22 +606,28 @@ public final class SaveWorkflow {
         if (state == null) {
           why = qmp.isOpen() ? "QEMU does not answer query-status" : "QEMU is gone";
         } else if (guestSuspended) {
-          why = "the guest was suspended, and 'cont' after a completed migration of a suspended"
-              + " guest aborts QEMU 10.0";
+          why =
+              "the guest was suspended, and 'cont' after a completed migration of a suspended"
+                  + " guest aborts QEMU 10.0";
         } else if (guestMaySleep()) {
-          why = "the guest suspended itself during the save (QEMU reported SUSPEND with no WAKEUP"
-              + " after it), and 'cont' after a completed migration of a suspended guest aborts"
-              + " QEMU 10.0";
+          why =
+              "the guest suspended itself during the save (QEMU reported SUSPEND with no WAKEUP"
+                  + " after it), and 'cont' after a completed migration of a suspended guest aborts"
+                  + " QEMU 10.0";
         } else if (!before.equals(RunState.RUNNING) || !state.equals(RunState.POSTMIGRATE)) {
           why = "the VM was " + before + " before the save and is " + state + " now";
         } else {
           changes.undo(rollback);
-          rollback.step("cont: the VM runs on, and the complete state goes stale",
+          rollback.step(
+              "cont: the VM runs on, and the complete state goes stale",
               () -> qmp.execute(new Cont(), ROLLBACK_COMMAND_TIMEOUT));
           RunState now = queryQuietly();
-          why = RunState.RUNNING.equals(now) ? null
-              : "'cont' did not bring the VM back to running (run state "
-                  + (now != null ? now : "unknown") + ")";
+          why =
+              RunState.RUNNING.equals(now)
+                  ? null
+                  : "'cont' did not bring the VM back to running (run state "
+                      + (now != null ? now : "unknown")
+                      + ")";
         }
         if (why != null) {
           kept = true;
@@ -570,11 +651,13 @@ public final class SaveWorkflow {
         rollback.step("delete the files of this save", this::deleteOwnFiles);
       }
       if (!suspendSettled) {
-        String why = suspendUnsettled != null ? suspendUnsettled
-            : "its agent could not be asked";
-        note += " Nothing shows that the guest's suspend request is over (" + why + "): the"
-            + " guest may still suspend (then wake it with QMP system_wakeup), or it may be stuck"
-            + " in suspend-to-idle, which QEMU cannot see (S3 disabled).";
+        String why = suspendUnsettled != null ? suspendUnsettled : "its agent could not be asked";
+        note +=
+            " Nothing shows that the guest's suspend request is over ("
+                + why
+                + "): the"
+                + " guest may still suspend (then wake it with QMP system_wakeup), or it may be stuck"
+                + " in suspend-to-idle, which QEMU cannot see (S3 disabled).";
       }
     } catch (RuntimeException unexpected) {
       rollback.problem(unexpected);
@@ -591,7 +674,11 @@ public final class SaveWorkflow {
     CprSaveException e =
         new CprSaveException(
             "The save failed: " + StepFailure.sentence(StepFailure.describe(failure)) + note,
-            rollback.phase(), StepFailure.qemuErrorOf(failure), after, recovery, checkpointSaved,
+            rollback.phase(),
+            StepFailure.qemuErrorOf(failure),
+            after,
+            recovery,
+            checkpointSaved,
             failure);
     return rollback.suppressInto(e);
   }
@@ -602,34 +689,36 @@ public final class SaveWorkflow {
    * {@code query-migrate}, else the event that answers {@code migrate_cancel}. {@code null} when
    * QEMU could not be asked.
    */
-  private @Nullable MigrationStatus endMigration(
-      Rollback rollback, @Nullable MigrationWatcher w) {
+  private @Nullable MigrationStatus endMigration(Rollback rollback, @Nullable MigrationWatcher w) {
     MigrationStatus queued = w != null ? queuedEnd(w) : null;
     if (queued != null) {
       return queued;
     }
     MigrationStatus[] end = new MigrationStatus[1];
-    rollback.step("cancel the migration", () -> {
-      MigrationStatus status = qmp.execute(new QueryMigrate(), ROLLBACK_COMMAND_TIMEOUT).status();
-      end[0] = status;
-      if (!status.isActive()) {
-        return;
-      }
-      qmp.execute(new MigrateCancel(), ROLLBACK_COMMAND_TIMEOUT);
-      if (w != null) {
-        try {
-          end[0] = w.awaitFinished(CANCEL_TIMEOUT, e -> {}).status();
-          return;
-        } catch (QmpTimeoutException e) {
-          // asked below
-        }
-      }
-      end[0] = qmp.execute(new QueryMigrate(), ROLLBACK_COMMAND_TIMEOUT).status();
-      if (end[0].isActive()) {
-        throw new StepFailure("the migration is still " + end[0] + " after migrate_cancel", null,
-            null);
-      }
-    });
+    rollback.step(
+        "cancel the migration",
+        () -> {
+          MigrationStatus status =
+              qmp.execute(new QueryMigrate(), ROLLBACK_COMMAND_TIMEOUT).status();
+          end[0] = status;
+          if (!status.isActive()) {
+            return;
+          }
+          qmp.execute(new MigrateCancel(), ROLLBACK_COMMAND_TIMEOUT);
+          if (w != null) {
+            try {
+              end[0] = w.awaitFinished(CANCEL_TIMEOUT, e -> {}).status();
+              return;
+            } catch (QmpTimeoutException e) {
+              // asked below
+            }
+          }
+          end[0] = qmp.execute(new QueryMigrate(), ROLLBACK_COMMAND_TIMEOUT).status();
+          if (end[0].isActive()) {
+            throw new StepFailure(
+                "the migration is still " + end[0] + " after migrate_cancel", null, null);
+          }
+        });
     return end[0];
   }
 
@@ -640,9 +729,9 @@ public final class SaveWorkflow {
    * after which the rollback wakes the guest. An answer to {@code guest-ping} proves nothing: the
    * agent is free again once its suspend command returned, and on a systemd guest that command is
    * {@code systemctl suspend}, which returns as soon as logind has queued the suspend; logind then
-   * waits for its delay inhibitors (up to {@code InhibitDelayMaxSec}, 5 s by default, and the
-   * guest may set more) and freezes tasks, so the suspend may land any time later. While the agent
-   * does not answer (its {@code guest-suspend-ram} still runs, as {@code pm-suspend} or a write to
+   * waits for its delay inhibitors (up to {@code InhibitDelayMaxSec}, 5 s by default, and the guest
+   * may set more) and freezes tasks, so the suspend may land any time later. While the agent does
+   * not answer (its {@code guest-suspend-ram} still runs, as {@code pm-suspend} or a write to
    * {@code /sys/power/state} do until the guest has suspended and woken), waits up to {@link
    * #SUSPEND_SETTLE_TIMEOUT} for the {@code SUSPEND} event; once the agent answers, stops waiting,
    * since no finite wait would prove more. Returns whether the request is known to be over (or to
@@ -657,8 +746,10 @@ public final class SaveWorkflow {
     String unsettled = "no SUSPEND event, and the guest agent could not be asked";
     if (agent != null) {
       long end = System.nanoTime() + SUSPEND_SETTLE_TIMEOUT.toNanos();
-      unsettled = "no SUSPEND event, and the guest agent did not answer within "
-          + SUSPEND_SETTLE_TIMEOUT.toSeconds() + " s";
+      unsettled =
+          "no SUSPEND event, and the guest agent did not answer within "
+              + SUSPEND_SETTLE_TIMEOUT.toSeconds()
+              + " s";
       try (EventWait<SuspendEvent> suspended = qmp.expectEvent(SuspendEvent.class, e -> true)) {
         while (true) {
           long left = end - System.nanoTime();
@@ -690,9 +781,10 @@ public final class SaveWorkflow {
             if (suspendRefused()) {
               return true;
             }
-            unsettled = "the guest agent answered again, but that shows only that its suspend"
-                + " command returned: on a systemd guest, 'systemctl suspend' returns once logind"
-                + " has queued the suspend, which then lands after logind's delay";
+            unsettled =
+                "the guest agent answered again, but that shows only that its suspend"
+                    + " command returned: on a systemd guest, 'systemctl suspend' returns once logind"
+                    + " has queued the suspend, which then lands after logind's delay";
             break;
           }
           if (!(outcome instanceof GuestAgentTimeoutException)) {
@@ -701,9 +793,11 @@ public final class SaveWorkflow {
               suspended.await(Duration.ofNanos(Math.max(1, end - System.nanoTime())));
               return true;
             } catch (QmpException e) {
-              unsettled = "no SUSPEND event within " + SUSPEND_SETTLE_TIMEOUT.toSeconds()
-                  + " s, and the guest agent could not be asked: "
-                  + StepFailure.describe((Throwable) outcome);
+              unsettled =
+                  "no SUSPEND event within "
+                      + SUSPEND_SETTLE_TIMEOUT.toSeconds()
+                      + " s, and the guest agent could not be asked: "
+                      + StepFailure.describe((Throwable) outcome);
               break;
             }
           }
@@ -825,8 +919,8 @@ public final class SaveWorkflow {
         persist(f, before, null);
         return true;
       } catch (IOException | RuntimeException e) {
-        progress.rollback(CprPhase.PERSIST,
-            "FAILED to save the complete state as a checkpoint: " + e);
+        progress.rollback(
+            CprPhase.PERSIST, "FAILED to save the complete state as a checkpoint: " + e);
       }
     }
     rollback.step("keep the complete state file", this::closeKeptStateFile);
@@ -836,11 +930,15 @@ public final class SaveWorkflow {
   private String keptStateNote(String why, boolean checkpoint) {
     StateFiles.PartialFile file = partial;
     Path kept = stateCommitted || file == null ? target : file.path();
-    return " The migration had completed and the VM does not run again in this QEMU (" + why
-        + "), so its complete state was kept in " + kept
-        + (checkpoint ? " with its manifest" : " (without a manifest)") + ": "
+    return " The migration had completed and the VM does not run again in this QEMU ("
+        + why
+        + "), so its complete state was kept in "
+        + kept
+        + (checkpoint ? " with its manifest" : " (without a manifest)")
+        + ": "
         + (qmp.isOpen() ? "quit this QEMU without resuming it, start" : "start")
-        + " QEMU again with the same arguments plus -incoming defer, and restore from " + kept
+        + " QEMU again with the same arguments plus -incoming defer, and restore from "
+        + kept
         + ".";
   }
 
@@ -849,21 +947,29 @@ public final class SaveWorkflow {
     Path kept = stateCommitted || file == null ? target : file.path();
     if (state == null && !qmp.isOpen()) {
       return " QEMU is gone, and it sent more MIGRATION events than the save could hold, so"
-          + " whether the migration completed is not known: " + kept + " was kept, as it may be"
+          + " whether the migration completed is not known: "
+          + kept
+          + " was kept, as it may be"
           + " the VM's only complete state. Start QEMU again with the same arguments plus"
-          + " -incoming defer and restore from " + kept + " (QEMU refuses to load an incomplete"
+          + " -incoming defer and restore from "
+          + kept
+          + " (QEMU refuses to load an incomplete"
           + " state); if it refuses, delete the file.";
     }
     return " Whether the migration completed is not known (run state "
-        + (state != null ? state : "unknown") + ", migration " + (end != null ? end : "unknown")
-        + "), so " + kept + " was kept and the VM left as it is. If QEMU reports the migration"
+        + (state != null ? state : "unknown")
+        + ", migration "
+        + (end != null ? end : "unknown")
+        + "), so "
+        + kept
+        + " was kept and the VM left as it is. If QEMU reports the migration"
         + " completed (query-migrate) and the run state postmigrate, quit QEMU and restore from"
         + " that file; otherwise delete it.";
   }
 
   /**
-   * Closes the state file kept after a completed migration, and leaves a manifest beside it only
-   * if it describes it: the new one, moved into place now if the persist got as far as writing it,
+   * Closes the state file kept after a completed migration, and leaves a manifest beside it only if
+   * it describes it: the new one, moved into place now if the persist got as far as writing it,
    * else none (an older checkpoint's manifest would be wrong).
    */
   private void closeKeptStateFile() throws IOException {

@@ -81,7 +81,8 @@ public final class StateFiles {
     Object key;
     try (FileChannel created =
         FileChannel.open(
-            path, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+            path,
+            EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
             ownerOnly())) {
       key = regularFileKey(path);
       if (created.tryLock() == null) {
@@ -138,8 +139,8 @@ public final class StateFiles {
   }
 
   /**
-   * Renames {@code partial} onto {@code target} atomically, replacing what was there, then
-   * fsyncs the directory so that the rename itself survives a crash.
+   * Renames {@code partial} onto {@code target} atomically, replacing what was there, then fsyncs
+   * the directory so that the rename itself survives a crash.
    */
   public static void commit(Path partial, Path target) throws IOException {
     try {
@@ -167,8 +168,8 @@ public final class StateFiles {
   }
 
   /**
-   * Writes {@code content} to {@code target} atomically with mode 0600: a new temp file beside
-   * it, fsync, rename, fsync of the directory. Readers see the old content or the new, never part.
+   * Writes {@code content} to {@code target} atomically with mode 0600: a new temp file beside it,
+   * fsync, rename, fsync of the directory. Readers see the old content or the new, never part.
    */
   public static void writeAtomically(Path target, byte[] content) throws IOException {
     Path tmp = writeTemp(target, content);
@@ -192,11 +193,15 @@ public final class StateFiles {
   public static Path writeTemp(Path target, byte[] content) throws IOException {
     Path tmp =
         target.resolveSibling(
-            "." + fileName(target) + "." + Long.toHexString(ThreadLocalRandom.current().nextLong())
+            "."
+                + fileName(target)
+                + "."
+                + Long.toHexString(ThreadLocalRandom.current().nextLong())
                 + ".tmp");
     try (FileChannel ch =
         FileChannel.open(
-            tmp, EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+            tmp,
+            EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
             ownerOnly())) {
       ByteBuffer buf = ByteBuffer.wrap(content);
       while (buf.hasRemaining()) {
@@ -262,13 +267,13 @@ public final class StateFiles {
    * #lockPath}, created with mode 0600 if need be and never deleted, so that every restore locks
    * the same file. The kernel drops the lock when its process dies, so a crash leaves no stale
    * claim. Such locks belong to a process, not to a thread, and closing any descriptor of the file
-   * drops them: so within this JVM a claim is also recorded in a set, and a second claim is
-   * refused from that set without the file ever being opened again.
+   * drops them: so within this JVM a claim is also recorded in a set, and a second claim is refused
+   * from that set without the file ever being opened again.
    *
-   * @return the claim, or {@code null} when another restore (in this JVM or another process)
-   *     holds it
-   * @throws NotARegularFileException if something other than a regular file is at the lock path
-   *     (a FIFO, a device, a symlink, a directory), which is never opened
+   * @return the claim, or {@code null} when another restore (in this JVM or another process) holds
+   *     it
+   * @throws NotARegularFileException if something other than a regular file is at the lock path (a
+   *     FIFO, a device, a symlink, a directory), which is never opened
    * @throws IOException if the lock file cannot be created or opened
    */
   public static @Nullable CheckpointClaim claim(Path stateFile) throws IOException {
@@ -309,8 +314,13 @@ public final class StateFiles {
   static FileChannel openLockFile(Path lock) throws IOException {
     for (int attempt = 0; ; attempt++) {
       try {
-        return FileChannel.open(lock, Set.of(StandardOpenOption.CREATE_NEW,
-            StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+        return FileChannel.open(
+            lock,
+            Set.of(
+                StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.READ,
+                StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS),
             ownerOnly());
       } catch (FileAlreadyExistsException e) {
         // there already: a lock file of an earlier restore, or something else
@@ -325,8 +335,10 @@ public final class StateFiles {
         throw e;
       }
       requireRegularFile(lock, before);
-      FileChannel channel = FileChannel.open(lock,
-          Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS));
+      FileChannel channel =
+          FileChannel.open(
+              lock,
+              Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS));
       try {
         BasicFileAttributes after =
             Files.readAttributes(lock, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
@@ -345,10 +357,12 @@ public final class StateFiles {
   private static void requireRegularFile(Path path, BasicFileAttributes a)
       throws NotARegularFileException {
     if (!a.isRegularFile()) {
-      String kind = a.isSymbolicLink() ? "a symbolic link"
-          : a.isDirectory() ? "a directory"
-          : a.isOther() ? "a FIFO, socket or device"
-          : "not a regular file";
+      String kind =
+          a.isSymbolicLink()
+              ? "a symbolic link"
+              : a.isDirectory()
+                  ? "a directory"
+                  : a.isOther() ? "a FIFO, socket or device" : "not a regular file";
       throw new NotARegularFileException(path, kind);
     }
   }
@@ -451,8 +465,8 @@ public final class StateFiles {
     }
 
     /**
-     * Closes and deletes the file, unless something else has taken its place since it was
-     * created. Idempotent.
+     * Closes and deletes the file, unless something else has taken its place since it was created.
+     * Idempotent.
      */
     public void delete() throws IOException {
       close();

@@ -21,7 +21,6 @@ import io.github.qemucpr.qmp.command.MigrationInfo;
 import io.github.qemucpr.qmp.command.MigrationMode;
 import io.github.qemucpr.qmp.command.MigrationStatus;
 import io.github.qemucpr.qmp.command.QueryMigrate;
-import io.github.qemucpr.qmp.command.Quit;
 import io.github.qemucpr.qmp.command.RunState;
 import java.time.Duration;
 import java.time.Instant;
@@ -52,10 +51,13 @@ import org.jspecify.annotations.Nullable;
 public final class TransferWorkflow {
   /** Between two attempts to connect to the target's monitor, which appears within milliseconds. */
   private static final Duration CONNECT_RETRY = Duration.ofMillis(5);
+
   /** The longest a single attempt waits for the target's greeting. */
   private static final Duration GREETING_TIMEOUT = Duration.ofSeconds(5);
+
   private static final Duration POLL_INTERVAL = Duration.ofMillis(10);
   private static final Duration RESUME_EVENT_LAG = Duration.ofSeconds(1);
+
   /** The run states in which a QEMU holds the VM after an incoming migration. */
   private static final Set<RunState> HOLDS_VM =
       Set.of(RunState.RUNNING, RunState.PAUSED, RunState.SUSPENDED);
@@ -78,8 +80,8 @@ public final class TransferWorkflow {
   private @Nullable Instant targetSeenRunningAt;
 
   private TransferWorkflow(QmpClient qmp, TransferOptions options) {
-    this.ctx = new WorkflowContext(qmp, options.timeout(), options.phaseTimeout(),
-        options.listener());
+    this.ctx =
+        new WorkflowContext(qmp, options.timeout(), options.phaseTimeout(), options.listener());
     this.qmp = qmp;
     this.options = options;
     this.deadline = ctx.deadline;
@@ -110,13 +112,18 @@ public final class TransferWorkflow {
   }
 
   private record Outcome(
-      RunState sourceState, RunState targetState, Duration blackout, boolean exact,
+      RunState sourceState,
+      RunState targetState,
+      Duration blackout,
+      boolean exact,
       @Nullable Duration qemuDowntime) {}
 
   private CprTransferResult run() {
-    TransferFacts f = ctx.preflight(
-        () -> TransferPreflight.run(qmp, options, deadline), TransferFacts::report,
-        TransferFacts::runState);
+    TransferFacts f =
+        ctx.preflight(
+            () -> TransferPreflight.run(qmp, options, deadline),
+            TransferFacts::report,
+            TransferFacts::runState);
     RunState before = Objects.requireNonNull(f.runState(), "checked by the preflight");
 
     Outcome outcome;
@@ -150,8 +157,16 @@ public final class TransferWorkflow {
       quit = true;
     }
     return new CprTransferResult(
-        t, outcome.targetState(), outcome.sourceState(), outcome.blackout(), outcome.exact(),
-        outcome.qemuDowntime(), incomingDeferred, quit, progress.durations(), progress.elapsed(),
+        t,
+        outcome.targetState(),
+        outcome.sourceState(),
+        outcome.blackout(),
+        outcome.exact(),
+        outcome.qemuDowntime(),
+        incomingDeferred,
+        quit,
+        progress.durations(),
+        progress.elapsed(),
         f.report());
   }
 
@@ -179,7 +194,8 @@ public final class TransferWorkflow {
   }
 
   private void migrate() {
-    startPhase(CprPhase.MIGRATE,
+    startPhase(
+        CprPhase.MIGRATE,
         "migrate: main channel " + options.mainChannel() + ", cpr channel " + options.cprChannel());
     MigrationWatcher w = new MigrationWatcher(qmp); // before migrate: events may beat the reply
     sourceWatcher = w;
@@ -193,11 +209,13 @@ public final class TransferWorkflow {
           commandTimeout());
     } catch (QmpCommandException e) {
       throw new StepFailure(
-          "the source could not start the migration: " + e.description()
+          "the source could not start the migration: "
+              + e.description()
               + (e.description().contains(options.cprChannel().toString())
                   ? " (no new QEMU waits on the cpr channel: did it exit?)"
                   : ""),
-          e.description(), e);
+          e.description(),
+          e);
     }
     progress.finish("the source handed its RAM over through " + options.cprChannel());
   }
@@ -207,8 +225,8 @@ public final class TransferWorkflow {
    * Between attempts it watches the source, whose migration fails when the new QEMU dies.
    */
   private void connectTarget() {
-    startPhase(CprPhase.CONNECT_TARGET, "waiting for the new QEMU's monitor at "
-        + options.targetQmp());
+    startPhase(
+        CprPhase.CONNECT_TARGET, "waiting for the new QEMU's monitor at " + options.targetQmp());
     Duration limit = deadline.remaining(options.targetConnectTimeout());
     long end = System.nanoTime() + limit.toNanos();
     MigrationWatcher w = Objects.requireNonNull(sourceWatcher);
@@ -219,10 +237,14 @@ public final class TransferWorkflow {
       long left = end - System.nanoTime();
       if (left <= 0) {
         throw new StepFailure(
-            "the new QEMU's monitor at " + options.targetQmp() + " did not answer within "
-                + limit.toMillis() + " ms of migrate: is the new QEMU still running?"
+            "the new QEMU's monitor at "
+                + options.targetQmp()
+                + " did not answer within "
+                + limit.toMillis()
+                + " ms of migrate: is the new QEMU still running?"
                 + (last != null ? " (last attempt: " + last.getMessage() + ")" : ""),
-            null, last);
+            null,
+            last);
       }
       attempts++;
       try {
@@ -230,8 +252,8 @@ public final class TransferWorkflow {
         target =
             QmpClient.builder()
                 .unixSocket(options.targetQmp())
-                .connectTimeout(greeting.compareTo(GREETING_TIMEOUT) < 0
-                    ? greeting : GREETING_TIMEOUT)
+                .connectTimeout(
+                    greeting.compareTo(GREETING_TIMEOUT) < 0 ? greeting : GREETING_TIMEOUT)
                 .name("cpr-transfer-target")
                 .connect();
         break;
@@ -240,8 +262,8 @@ public final class TransferWorkflow {
       }
     }
     QmpClient t = Objects.requireNonNull(target);
-    progress.finish("connected to QEMU " + t.greeting().version() + " after " + attempts
-        + " attempt(s)");
+    progress.finish(
+        "connected to QEMU " + t.greeting().version() + " after " + attempts + " attempt(s)");
   }
 
   /** Waits a moment for the source's migration to end; fails unless it completed. */
@@ -252,8 +274,9 @@ public final class TransferWorkflow {
     }
     MigrationStatus status;
     try {
-      status = w.awaitFinished(CONNECT_RETRY, e -> progress.progress("source migration "
-          + e.status())).status();
+      status =
+          w.awaitFinished(CONNECT_RETRY, e -> progress.progress("source migration " + e.status()))
+              .status();
     } catch (QmpTimeoutException e) {
       return; // still migrating
     }
@@ -261,10 +284,13 @@ public final class TransferWorkflow {
     if (!status.equals(MigrationStatus.COMPLETED)) {
       MigrationInfo info = qmp.execute(new QueryMigrate(), commandTimeout());
       throw new StepFailure(
-          "the source's migration " + info.status() + " before the new QEMU's monitor answered"
+          "the source's migration "
+              + info.status()
+              + " before the new QEMU's monitor answered"
               + (info.errorDesc() != null ? ": " + info.errorDesc() : "")
               + " (did the new QEMU exit after it read the cpr channel?)",
-          info.errorDesc(), null);
+          info.errorDesc(),
+          null);
     }
   }
 
@@ -280,14 +306,13 @@ public final class TransferWorkflow {
     boolean resumeExpected = targetState.equals(RunState.INMIGRATE);
     MigrationInfo targetInfo = t.execute(new QueryMigrate(), commandTimeout());
     incomingDeferred =
-        targetState.equals(RunState.INMIGRATE)
-            && targetInfo.status().equals(MigrationStatus.NONE);
+        targetState.equals(RunState.INMIGRATE) && targetInfo.status().equals(MigrationStatus.NONE);
     if (incomingDeferred) {
       progress.progress("-incoming defer: migrate-incoming on " + options.mainChannel());
       t.execute(
           MigrateIncoming.fromChannels(
-                  List.of(MigrationChannel.main(
-                      MigrationAddress.unixSocket(options.mainChannel()))))
+                  List.of(
+                      MigrationChannel.main(MigrationAddress.unixSocket(options.mainChannel()))))
               .withExitOnError(false),
           commandTimeout());
     }
@@ -306,24 +331,33 @@ public final class TransferWorkflow {
     MigrationInfo info = qmp.execute(new QueryMigrate(), commandTimeout());
     if (!info.status().equals(MigrationStatus.COMPLETED)) {
       throw new StepFailure(
-          "the source's migration " + info.status()
+          "the source's migration "
+              + info.status()
               + (info.errorDesc() != null ? ": " + info.errorDesc() : ""),
-          info.errorDesc(), null);
+          info.errorDesc(),
+          null);
     }
     sourceCompleted = true;
-    RunState sourceState =
-        VmStatus.settled(qmp, w, deadline.remaining(WorkflowTimeouts.SETTLE));
+    RunState sourceState = VmStatus.settled(qmp, w, deadline.remaining(WorkflowTimeouts.SETTLE));
     if (!sourceState.equals(RunState.POSTMIGRATE)) {
       throw new StepFailure(
-          "the source's migration completed, but its run state is " + sourceState
-              + ", not postmigrate", null, null);
+          "the source's migration completed, but its run state is "
+              + sourceState
+              + ", not postmigrate",
+          null,
+          null);
     }
 
     targetState = awaitTargetHoldsVm(t, tw);
     if (!targetState.equals(before)) {
       throw new StepFailure(
-          "the new QEMU is " + targetState + " after the migration, not " + before
-              + " as the VM was before", null, null);
+          "the new QEMU is "
+              + targetState
+              + " after the migration, not "
+              + before
+              + " as the VM was before",
+          null,
+          null);
     }
 
     if (resumeExpected && targetState.equals(RunState.RUNNING) && tw.firstResume() == null) {
@@ -345,8 +379,15 @@ public final class TransferWorkflow {
       }
     }
     Duration qemuDowntime = info.downtime() != null ? Duration.ofMillis(info.downtime()) : null;
-    progress.finish("the new QEMU is " + targetState + ", the source " + sourceState
-        + "; blackout " + (exact ? "" : "at most ") + blackout.toNanos() / 1e6 + " ms");
+    progress.finish(
+        "the new QEMU is "
+            + targetState
+            + ", the source "
+            + sourceState
+            + "; blackout "
+            + (exact ? "" : "at most ")
+            + blackout.toNanos() / 1e6
+            + " ms");
     return new Outcome(sourceState, targetState, blackout, exact, qemuDowntime);
   }
 
@@ -357,8 +398,8 @@ public final class TransferWorkflow {
   }
 
   /**
-   * Waits until the new QEMU leaves {@code inmigrate}: a {@code RESUME} ends the wait at once; a
-   * VM that was paused emits nothing, so the state is read again every 10 ms.
+   * Waits until the new QEMU leaves {@code inmigrate}: a {@code RESUME} ends the wait at once; a VM
+   * that was paused emits nothing, so the state is read again every 10 ms.
    */
   private RunState awaitTargetHoldsVm(QmpClient t, MigrationWatcher tw) {
     while (true) {
@@ -371,15 +412,21 @@ public final class TransferWorkflow {
       if (info.status().equals(MigrationStatus.FAILED)
           || info.status().equals(MigrationStatus.CANCELLED)) {
         throw new StepFailure(
-            "the new QEMU could not load the VM: its incoming migration " + info.status()
+            "the new QEMU could not load the VM: its incoming migration "
+                + info.status()
                 + (info.errorDesc() != null ? ": " + info.errorDesc() : ""),
-            info.errorDesc(), null);
+            info.errorDesc(),
+            null);
       }
       if (deadline.expired()) {
         throw new StepFailure(
-            "the new QEMU did not take the VM over within " + deadline.describe()
-                + " (run state inmigrate, incoming migration " + info.status() + ")",
-            null, null);
+            "the new QEMU did not take the VM over within "
+                + deadline.describe()
+                + " (run state inmigrate, incoming migration "
+                + info.status()
+                + ")",
+            null,
+            null);
       }
       tw.awaitResume(POLL_INTERVAL);
     }
@@ -397,10 +444,11 @@ public final class TransferWorkflow {
         timeout.compareTo(WorkflowTimeouts.COMMAND) < 0 ? timeout : WorkflowTimeouts.COMMAND;
     // What a quit that did nothing leaves: as it was for quitSource, moved after a transfer.
     VmRecovery untouched = afterTransfer ? VmRecovery.NEEDS_ATTENTION : VmRecovery.UNTOUCHED;
-    String moved = afterTransfer
-        ? " The transfer itself completed: the new QEMU held the VM when it was checked after the"
-            + " load. Never resume the source; quit it once the new QEMU is checked."
-        : "";
+    String moved =
+        afterTransfer
+            ? " The transfer itself completed: the new QEMU held the VM when it was checked after the"
+                + " load. Never resume the source; quit it once the new QEMU is checked."
+            : "";
     RunState targetState;
     MigrationStatus incoming;
     RunState sourceState;
@@ -409,47 +457,84 @@ public final class TransferWorkflow {
       incoming = target.execute(new QueryMigrate(), query).status();
     } catch (QmpException e) {
       throw new CprTransferException(
-          "The new QEMU could not be asked whether it holds the VM (" + StepFailure.describe(e)
-              + "), so the source was not quit." + moved,
-          CprPhase.QUIT, StepFailure.qemuErrorOf(e), null, untouched,
-          afterTransfer ? VmLocation.TARGET : VmLocation.UNKNOWN, null, e);
+          "The new QEMU could not be asked whether it holds the VM ("
+              + StepFailure.describe(e)
+              + "), so the source was not quit."
+              + moved,
+          CprPhase.QUIT,
+          StepFailure.qemuErrorOf(e),
+          null,
+          untouched,
+          afterTransfer ? VmLocation.TARGET : VmLocation.UNKNOWN,
+          null,
+          e);
     }
     try {
       sourceState = VmStatus.query(source, query);
     } catch (QmpException e) {
       throw new CprTransferException(
-          "The source could not be asked for its run state (" + StepFailure.describe(e)
-              + "), so it was not quit." + moved,
-          CprPhase.QUIT, StepFailure.qemuErrorOf(e), targetState, untouched,
-          VmLocation.TARGET, targetState, e);
+          "The source could not be asked for its run state ("
+              + StepFailure.describe(e)
+              + "), so it was not quit."
+              + moved,
+          CprPhase.QUIT,
+          StepFailure.qemuErrorOf(e),
+          targetState,
+          untouched,
+          VmLocation.TARGET,
+          targetState,
+          e);
     }
-    boolean targetHolds = incoming.equals(MigrationStatus.COMPLETED)
-        && HOLDS_VM.contains(targetState);
+    boolean targetHolds =
+        incoming.equals(MigrationStatus.COMPLETED) && HOLDS_VM.contains(targetState);
     if (!targetHolds || !sourceState.equals(RunState.POSTMIGRATE)) {
-      VmLocation location = targetHolds || afterTransfer ? VmLocation.TARGET
-          : HOLDS_VM.contains(sourceState) ? VmLocation.SOURCE : VmLocation.UNKNOWN;
+      VmLocation location =
+          targetHolds || afterTransfer
+              ? VmLocation.TARGET
+              : HOLDS_VM.contains(sourceState) ? VmLocation.SOURCE : VmLocation.UNKNOWN;
       throw new CprTransferException(
-          "The source was not quit: " + (!targetHolds
-              ? "the new QEMU is not confirmed to hold the VM (run state " + targetState
-                  + ", incoming migration " + incoming + ")."
-              : "the source is " + sourceState + ", not postmigrate.") + moved,
-          CprPhase.QUIT, null, location == VmLocation.TARGET ? targetState : sourceState,
-          untouched, location, targetState, null);
+          "The source was not quit: "
+              + (!targetHolds
+                  ? "the new QEMU is not confirmed to hold the VM (run state "
+                      + targetState
+                      + ", incoming migration "
+                      + incoming
+                      + ")."
+                  : "the source is " + sourceState + ", not postmigrate.")
+              + moved,
+          CprPhase.QUIT,
+          null,
+          location == VmLocation.TARGET ? targetState : sourceState,
+          untouched,
+          location,
+          targetState,
+          null);
     }
     try {
       WorkflowContext.quitAndAwaitClose(source, timeout);
     } catch (QmpException | TimeoutException | ExecutionException e) {
       throw new CprTransferException(
-          "The new QEMU holds the VM, but the source did not quit: " + StepFailure.describe(e)
+          "The new QEMU holds the VM, but the source did not quit: "
+              + StepFailure.describe(e)
               + ". Quit it (or kill it) by hand; never resume it.",
-          CprPhase.QUIT, StepFailure.qemuErrorOf(e), targetState, VmRecovery.NEEDS_ATTENTION,
-          VmLocation.TARGET, targetState, e);
+          CprPhase.QUIT,
+          StepFailure.qemuErrorOf(e),
+          targetState,
+          VmRecovery.NEEDS_ATTENTION,
+          VmLocation.TARGET,
+          targetState,
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new CprTransferException(
           "The new QEMU holds the VM; interrupted while waiting for the source to quit.",
-          CprPhase.QUIT, null, targetState, VmRecovery.NEEDS_ATTENTION, VmLocation.TARGET,
-          targetState, e);
+          CprPhase.QUIT,
+          null,
+          targetState,
+          VmRecovery.NEEDS_ATTENTION,
+          VmLocation.TARGET,
+          targetState,
+          e);
     }
   }
 
@@ -474,12 +559,16 @@ public final class TransferWorkflow {
     try {
       boolean completed = sourceCompleted || MigrationStatus.COMPLETED.equals(sourceEnd);
       if (migrateSent && !completed) {
-        rollback.step("cancel the migration on the source",
-            () -> MigrationWatcher.cancelIfActive(qmp, w, WorkflowTimeouts.ROLLBACK_COMMAND,
-                WorkflowTimeouts.CANCEL));
+        rollback.step(
+            "cancel the migration on the source",
+            () ->
+                MigrationWatcher.cancelIfActive(
+                    qmp, w, WorkflowTimeouts.ROLLBACK_COMMAND, WorkflowTimeouts.CANCEL));
         try {
-          completed = qmp.execute(new QueryMigrate(), WorkflowTimeouts.ROLLBACK_COMMAND).status()
-              .equals(MigrationStatus.COMPLETED);
+          completed =
+              qmp.execute(new QueryMigrate(), WorkflowTimeouts.ROLLBACK_COMMAND)
+                  .status()
+                  .equals(MigrationStatus.COMPLETED);
         } catch (QmpException e) {
           rollback.problem(e);
         }
@@ -510,26 +599,33 @@ public final class TransferWorkflow {
 
       if (completed && targetHoldsVm) {
         location = VmLocation.TARGET;
-        note = " The new QEMU holds the VM (run state " + targetState + "; connect to "
-            + options.targetQmp() + "), and the source stays in postmigrate: never resume the"
-            + " source; quit it once the new QEMU is checked.";
+        note =
+            " The new QEMU holds the VM (run state "
+                + targetState
+                + "; connect to "
+                + options.targetQmp()
+                + "), and the source stays in postmigrate: never resume the"
+                + " source; quit it once the new QEMU is checked.";
       } else if (completed && !targetLoadFailed) {
         location = VmLocation.UNKNOWN;
-        note = " The source completed its migration and is in postmigrate, and the new QEMU "
-            + (t == null ? "never answered" : !t.isOpen() ? "is gone" : "is " + targetState)
-            + ": whether the guest ran there is unknown. 'cont' on the source resumes the VM,"
-            + " which is safe only if the new QEMU never ran it (both share the guest's RAM).";
+        note =
+            " The source completed its migration and is in postmigrate, and the new QEMU "
+                + (t == null ? "never answered" : !t.isOpen() ? "is gone" : "is " + targetState)
+                + ": whether the guest ran there is unknown. 'cont' on the source resumes the VM,"
+                + " which is safe only if the new QEMU never ran it (both share the guest's RAM).";
       } else {
         changes.undo(rollback);
-        if (sourceState != null && before.equals(RunState.RUNNING)
-            && (sourceState.equals(RunState.PAUSED)
-                || sourceState.equals(RunState.POSTMIGRATE))) {
-          rollback.step("cont on the source",
+        if (sourceState != null
+            && before.equals(RunState.RUNNING)
+            && (sourceState.equals(RunState.PAUSED) || sourceState.equals(RunState.POSTMIGRATE))) {
+          rollback.step(
+              "cont on the source",
               () -> qmp.execute(new Cont(), WorkflowTimeouts.ROLLBACK_COMMAND));
         }
         if (completed) {
-          note = " The new QEMU failed to load the VM and never ran it, so the source resumed it;"
-              + " quit the new QEMU.";
+          note =
+              " The new QEMU failed to load the VM and never ran it, so the source resumed it;"
+                  + " quit the new QEMU.";
         } else if (t != null && t.isOpen()) {
           note = " The new QEMU (" + options.targetQmp() + ") holds nothing: quit it.";
         }
@@ -548,17 +644,28 @@ public final class TransferWorkflow {
     }
     boolean back = after != null && Rollback.sameAsBefore(before, after);
     VmRecovery recovery = rollback.recovery(location == VmLocation.SOURCE && back);
-    rollback.report("VM on the " + location.name().toLowerCase(java.util.Locale.ROOT)
-        + ", source " + (after != null ? after : "state unknown"), recovery);
+    rollback.report(
+        "VM on the "
+            + location.name().toLowerCase(java.util.Locale.ROOT)
+            + ", source "
+            + (after != null ? after : "state unknown"),
+        recovery);
     CprTransferException e =
         new CprTransferException(
-            "The transfer failed: " + StepFailure.sentence(StepFailure.describe(failure))
-                + (location == VmLocation.TARGET ? " The VM is on the new QEMU."
-                    : location == VmLocation.SOURCE ? " The VM is on the source."
-                    : " Which QEMU has the VM is not known.")
+            "The transfer failed: "
+                + StepFailure.sentence(StepFailure.describe(failure))
+                + (location == VmLocation.TARGET
+                    ? " The VM is on the new QEMU."
+                    : location == VmLocation.SOURCE
+                        ? " The VM is on the source."
+                        : " Which QEMU has the VM is not known.")
                 + note,
-            rollback.phase(), StepFailure.qemuErrorOf(failure),
-            location == VmLocation.TARGET ? targetState : after, recovery, location, targetState,
+            rollback.phase(),
+            StepFailure.qemuErrorOf(failure),
+            location == VmLocation.TARGET ? targetState : after,
+            recovery,
+            location,
+            targetState,
             failure);
     return rollback.suppressInto(e);
   }

@@ -3,8 +3,8 @@ package io.github.qemucpr.api.internal;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpInterruptedException;
 import io.github.qemucpr.qmp.command.QueryStatus;
-import io.github.qemucpr.qmp.command.RunStatus;
 import io.github.qemucpr.qmp.command.RunState;
+import io.github.qemucpr.qmp.command.RunStatus;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.jspecify.annotations.Nullable;
@@ -20,9 +20,9 @@ final class VmStatus {
   }
 
   /**
-   * The run state once QEMU has left {@code finish-migrate}. QEMU emits the {@code MIGRATION}
-   * event from the migration thread, and only afterwards, in the main loop, sets the run state
-   * that follows ({@code postmigrate}, or back to what it was after a failure). Leaving {@code
+   * The run state once QEMU has left {@code finish-migrate}. QEMU emits the {@code MIGRATION} event
+   * from the migration thread, and only afterwards, in the main loop, sets the run state that
+   * follows ({@code postmigrate}, or back to what it was after a failure). Leaving {@code
    * finish-migrate} for {@code running} or {@code suspended} emits {@code RESUME}, which ends the
    * wait at once; the other transitions emit nothing, so the state is read again after 1, 2, 4, 8
    * and then every 10 ms, for at most {@code timeout}.

@@ -21,9 +21,9 @@ import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What one run of a workflow holds and every phase uses: the QMP client, the deadline, the
- * progress reporting, and the steps that all workflows take alike (the preflight gate, starting a
- * phase, quitting QEMU, waking a suspended guest).
+ * What one run of a workflow holds and every phase uses: the QMP client, the deadline, the progress
+ * reporting, and the steps that all workflows take alike (the preflight gate, starting a phase,
+ * quitting QEMU, waking a suspended guest).
  */
 final class WorkflowContext {
 
@@ -100,8 +100,8 @@ final class WorkflowContext {
    *
    * @return when QEMU says the guest woke
    */
-  static Instant wakeUp(QmpClient qmp, Supplier<Duration> commandTimeout,
-      Supplier<Duration> eventTimeout) {
+  static Instant wakeUp(
+      QmpClient qmp, Supplier<Duration> commandTimeout, Supplier<Duration> eventTimeout) {
     try (EventWait<WakeupEvent> woke = qmp.expectEvent(WakeupEvent.class, e -> true)) {
       qmp.execute(new SystemWakeup(), commandTimeout.get());
       return woke.await(eventTimeout.get()).timestamp();

@@ -49,8 +49,11 @@ class AgentKilledIT extends FaultTest {
   }
 
   private static GuestAgentClient shortSync(Path qgaSocket) {
-    return GuestAgentClient.builder().unixSocket(qgaSocket).syncTimeout(Duration.ofSeconds(2))
-        .name("fault-agent").connect();
+    return GuestAgentClient.builder()
+        .unixSocket(qgaSocket)
+        .syncTimeout(Duration.ofSeconds(2))
+        .name("fault-agent")
+        .connect();
   }
 
   @Test
@@ -64,19 +67,29 @@ class AgentKilledIT extends FaultTest {
       long heartbeat = guest.awaitHeartbeatAfter(0, Duration.ofSeconds(30));
       try (GuestAgentClient qga = shortSync(guest.qgaSocket())) {
         long start = System.nanoTime();
-        CprPreflightException e = catchThrowableOfType(CprPreflightException.class,
-            () -> CprReboot.save(qmp).to(state).guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS)
-                .progressListener(recordEvents()).run());
+        CprPreflightException e =
+            catchThrowableOfType(
+                CprPreflightException.class,
+                () ->
+                    CprReboot.save(qmp)
+                        .to(state)
+                        .guestAgent(qga)
+                        .suspendPolicy(SuspendPolicy.ALWAYS)
+                        .progressListener(recordEvents())
+                        .run());
         Duration took = Duration.ofNanos(System.nanoTime() - start);
 
         assertThat(e.phase()).isEqualTo(CprPhase.PREFLIGHT);
-        assertThat(e.report().errors()).extracting(i -> i.code())
+        assertThat(e.report().errors())
+            .extracting(i -> i.code())
             .containsExactly(PreflightCode.GUEST_AGENT_UNREACHABLE);
-        assertThat(e).hasMessageStartingWith("PREFLIGHT: ")
+        assertThat(e)
+            .hasMessageStartingWith("PREFLIGHT: ")
             .hasMessageContaining("the guest agent does not answer")
             .hasMessageContaining("(run state running)");
         assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
-        assertThat(took).as("bounded by the agent's 2 s sync timeout")
+        assertThat(took)
+            .as("bounded by the agent's 2 s sync timeout")
             .isLessThan(Duration.ofSeconds(10));
       }
       assertThat(runState(qmp)).isEqualTo(RunState.RUNNING);
@@ -90,9 +103,9 @@ class AgentKilledIT extends FaultTest {
   /**
    * Killed between the preflight (whose ping it answered) and the suspend: {@code
    * guest-suspend-ram} goes nowhere, no {@code SUSPEND} comes, and the save gives up after its
-   * suspend timeout with the VM running as before. The agent never answers again, so nothing
-   * shows that the request is over (a qemu-ga started again would read it from the port and
-   * suspend the guest): the rollback waits for that, then says so, and the VM needs attention.
+   * suspend timeout with the VM running as before. The agent never answers again, so nothing shows
+   * that the request is over (a qemu-ga started again would read it from the port and suspend the
+   * guest): the rollback waits for that, then says so, and the VM needs attention.
    */
   @Test
   void afterThePreflightTheSuspendTimesOut() throws Exception {
@@ -101,24 +114,37 @@ class AgentKilledIT extends FaultTest {
         QmpClient qmp = guest.connectQmp();
         GuestAgentClient qga = guest.connectAgent()) {
       long start = System.nanoTime();
-      CprSaveException e = catchThrowableOfType(CprSaveException.class,
-          () -> CprReboot.save(qmp).to(state).guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS)
-              .suspendTimeout(Duration.ofSeconds(5))
-              .progressListener(on(CprPhase.SUSPEND, Kind.STARTED,
-                  () -> killTheAgent(qga, guest.qgaSocket())))
-              .run());
+      CprSaveException e =
+          catchThrowableOfType(
+              CprSaveException.class,
+              () ->
+                  CprReboot.save(qmp)
+                      .to(state)
+                      .guestAgent(qga)
+                      .suspendPolicy(SuspendPolicy.ALWAYS)
+                      .suspendTimeout(Duration.ofSeconds(5))
+                      .progressListener(
+                          on(
+                              CprPhase.SUSPEND,
+                              Kind.STARTED,
+                              () -> killTheAgent(qga, guest.qgaSocket())))
+                      .run());
       Duration took = Duration.ofNanos(System.nanoTime() - start);
 
       assertThat(e.phase()).isEqualTo(CprPhase.SUSPEND);
-      assertThat(e).hasMessageStartingWith("SUSPEND: ")
+      assertThat(e)
+          .hasMessageStartingWith("SUSPEND: ")
           .hasMessageContaining("did not suspend within PT5S")
           .hasMessageContaining("qemu-ga")
           .hasMessageContaining("(run state running)");
       assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
       assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
       assertThat(e).hasMessageContaining("may still suspend");
-      assertThat(took).as("the suspend timeout, the 1.5 s kill, the preflight, and the"
-          + " rollback's 10 s wait for the agent").isLessThan(Duration.ofSeconds(35));
+      assertThat(took)
+          .as(
+              "the suspend timeout, the 1.5 s kill, the preflight, and the"
+                  + " rollback's 10 s wait for the agent")
+          .isLessThan(Duration.ofSeconds(35));
       assertThat(runState(qmp)).isEqualTo(RunState.RUNNING);
       assertThat(qmp.execute(new QueryMigrate()).status()).isEqualTo(MigrationStatus.NONE);
       long heartbeat = guest.lastHeartbeat().orElseThrow();

@@ -28,8 +28,8 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * Two restores of one checkpoint at once, into two QEMUs started with {@code -incoming defer} on
- * the same RAM file, as a user would start them from two shells. Exactly one may load it: the
- * other is refused before it touches its QEMU, which stays in {@code inmigrate}.
+ * the same RAM file, as a user would start them from two shells. Exactly one may load it: the other
+ * is refused before it touches its QEMU, which stays in {@code inmigrate}.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class ConcurrentRestoreIT extends FaultTest {
@@ -61,19 +61,30 @@ class ConcurrentRestoreIT extends FaultTest {
           List<Future<Outcome>> futures = new ArrayList<>();
           for (int i = 0; i < 2; i++) {
             int index = i;
-            futures.add(pool.submit(() -> {
-              start.await(30, TimeUnit.SECONDS);
-              try {
-                return new Outcome(index, CprReboot.restore(clients.get(index)).from(state)
-                    .progressListener(on(CprPhase.PREPARE, Kind.STARTED, () -> {
-                      checked.countDown();
-                      awaitQuietly(checked);
-                    })).run(), null);
-              } catch (RuntimeException e) {
-                checked.countDown();
-                return new Outcome(index, null, e);
-              }
-            }));
+            futures.add(
+                pool.submit(
+                    () -> {
+                      start.await(30, TimeUnit.SECONDS);
+                      try {
+                        return new Outcome(
+                            index,
+                            CprReboot.restore(clients.get(index))
+                                .from(state)
+                                .progressListener(
+                                    on(
+                                        CprPhase.PREPARE,
+                                        Kind.STARTED,
+                                        () -> {
+                                          checked.countDown();
+                                          awaitQuietly(checked);
+                                        }))
+                                .run(),
+                            null);
+                      } catch (RuntimeException e) {
+                        checked.countDown();
+                        return new Outcome(index, null, e);
+                      }
+                    }));
           }
           List<Outcome> outcomes = new ArrayList<>();
           for (Future<Outcome> f : futures) {
@@ -86,7 +97,8 @@ class ConcurrentRestoreIT extends FaultTest {
           assertThat(loaded.get(0).result().runState()).isEqualTo(RunState.RUNNING);
 
           RuntimeException failure = refused.get(0).failure();
-          assertThat(failure).isInstanceOf(CprCheckpointException.class)
+          assertThat(failure)
+              .isInstanceOf(CprCheckpointException.class)
               .hasMessageContaining("another restore");
           assertThat(((CprCheckpointException) failure).reason())
               .isEqualTo(Reason.RESTORE_IN_PROGRESS);

@@ -49,14 +49,18 @@ class DiskFullIT extends FaultTest {
             qmp.execute(new QueryMigrateCapabilities());
 
         PreflightReport report = CprReboot.save(qmp).to(state).check();
-        assertThat(report.warnings()).extracting(i -> i.code())
+        assertThat(report.warnings())
+            .extracting(i -> i.code())
             .contains(PreflightCode.MEMORY_COPIED, PreflightCode.STATE_FREE_SPACE_LOW);
-        CprSaveException e = catchThrowableOfType(CprSaveException.class,
-            () -> CprReboot.save(qmp).to(state).progressListener(recordEvents()).run());
+        CprSaveException e =
+            catchThrowableOfType(
+                CprSaveException.class,
+                () -> CprReboot.save(qmp).to(state).progressListener(recordEvents()).run());
 
         assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
         assertThat(e.qemuError()).contains("No space left on device");
-        assertThat(e).hasMessageStartingWith("MIGRATE: ")
+        assertThat(e)
+            .hasMessageStartingWith("MIGRATE: ")
             .hasMessageContaining("No space left on device")
             .hasMessageContaining("put back as it was (run state running)");
         assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
@@ -64,10 +68,8 @@ class DiskFullIT extends FaultTest {
         assertThat(e.checkpointSaved()).isFalse();
 
         assertThat(runState(qmp)).isEqualTo(RunState.RUNNING);
-        assertThat(qmp.execute(new QueryMigrateParameters()).mode().wireName())
-            .isEqualTo("normal");
-        assertThat(qmp.execute(new QueryMigrateCapabilities()))
-            .isEqualTo(capabilitiesBefore);
+        assertThat(qmp.execute(new QueryMigrateParameters()).mode().wireName()).isEqualTo("normal");
+        assertThat(qmp.execute(new QueryMigrateCapabilities())).isEqualTo(capabilitiesBefore);
         assertThat(fdsets(qmp)).isEmpty();
         assertThat(filesIn(tiny)).containsExactly("unrelated.txt");
         assertThat(other).hasContent("kept");
@@ -81,8 +83,17 @@ class DiskFullIT extends FaultTest {
   }
 
   static void mount(Path dir, String size) throws Exception {
-    Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=" + size + ",mode=0700",
-        "tmpfs", dir.toString()).redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder(
+                "mount",
+                "-t",
+                "tmpfs",
+                "-o",
+                "size=" + size + ",mode=0700",
+                "tmpfs",
+                dir.toString())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor()).as("mount: %s", out).isZero();
   }

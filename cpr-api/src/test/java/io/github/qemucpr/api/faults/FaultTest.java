@@ -40,9 +40,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What every fault test shares: a leftover check around each test (no client thread, descriptor
- * or QEMU process may outlive it), a record of the progress events, and the checks on the files
- * of a checkpoint.
+ * What every fault test shares: a leftover check around each test (no client thread, descriptor or
+ * QEMU process may outlive it), a record of the progress events, and the checks on the files of a
+ * checkpoint.
  */
 abstract class FaultTest {
   @TempDir Path dir;
@@ -129,8 +129,8 @@ abstract class FaultTest {
 
   static String sha256(Path file) throws IOException {
     try {
-      return HexFormat.of().formatHex(
-          MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+      return HexFormat.of()
+          .formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
     } catch (NoSuchAlgorithmException e) {
       throw new AssertionError(e);
     }
@@ -168,7 +168,8 @@ abstract class FaultTest {
     /** Byte for byte as captured, and the manifest still matches the state file. */
     void assertIntact() throws IOException {
       assertThat(Files.readAllBytes(state)).as("state file %s", state).isEqualTo(stateBytes);
-      assertThat(Files.readAllBytes(CprManifest.pathFor(state))).as("manifest of %s", state)
+      assertThat(Files.readAllBytes(CprManifest.pathFor(state)))
+          .as("manifest of %s", state)
           .isEqualTo(manifestBytes);
       CprManifest m = CprManifest.read(state).orElseThrow();
       assertThat(m.stateFileSize()).isEqualTo(Files.size(state));

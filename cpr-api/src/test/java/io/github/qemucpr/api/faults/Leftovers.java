@@ -36,8 +36,8 @@ final class Leftovers {
 
   /**
    * Fails if a client thread, a descriptor or a QEMU process started since {@code before} is still
-   * there after up to {@code 5 s}. Descriptors the class loader opens on first use (jar files,
-   * the JDK's own files) do not count.
+   * there after up to {@code 5 s}. Descriptors the class loader opens on first use (jar files, the
+   * JDK's own files) do not count.
    */
   static void assertNothingLeftSince(Snapshot before) {
     long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
@@ -54,8 +54,11 @@ final class Leftovers {
       }
       if (System.nanoTime() - deadline > 0) {
         assertThat(threads).as("client threads left behind").isEmpty();
-        assertThat(newFds).as("file descriptors left behind (%d before, %d now); sockets: %s",
-            before.descriptorCount(), fds.size(), unixSockets()).isEmpty();
+        assertThat(newFds)
+            .as(
+                "file descriptors left behind (%d before, %d now); sockets: %s",
+                before.descriptorCount(), fds.size(), unixSockets())
+            .isEmpty();
         assertThat(qemus).as("QEMU processes left behind").isEmpty();
       }
       sleep(50);
@@ -115,7 +118,8 @@ final class Leftovers {
 
   /** The QEMU processes among this JVM's descendants, with their command lines. */
   static List<String> qemuChildren() {
-    return ProcessHandle.current().descendants()
+    return ProcessHandle.current()
+        .descendants()
         .filter(ProcessHandle::isAlive)
         .filter(p -> p.info().command().map(c -> c.contains("qemu-system")).orElse(false))
         .map(p -> p.pid() + " " + p.info().commandLine().orElse("?"))

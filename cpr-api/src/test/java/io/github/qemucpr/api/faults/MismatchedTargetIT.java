@@ -41,15 +41,18 @@ class MismatchedTargetIT extends FaultTest {
       Checkpoint saved = Checkpoint.capture(state);
 
       // i440fx instead of q35, on the same RAM file: QEMU itself fails the load.
-      try (QemuLauncher pc = QemuLauncher.builder().memoryMiB(64).memoryFile(ram).machine("pc")
-              .build();
+      try (QemuLauncher pc =
+              QemuLauncher.builder().memoryMiB(64).memoryFile(ram).machine("pc").build();
           QemuInstance target = pc.startIncoming();
           QmpClient qmp = QmpClient.connect(target.qmpSocket())) {
-        CprRestoreException e = catchThrowableOfType(CprRestoreException.class,
-            () -> CprReboot.restore(qmp).from(state).progressListener(recordEvents()).run());
+        CprRestoreException e =
+            catchThrowableOfType(
+                CprRestoreException.class,
+                () -> CprReboot.restore(qmp).from(state).progressListener(recordEvents()).run());
         assertThat(e.phase()).isEqualTo(CprPhase.LOAD);
         assertThat(e.qemuError()).as(e.toString()).isNotBlank();
-        assertThat(e).hasMessageStartingWith("LOAD: The restore failed: QEMU could not load")
+        assertThat(e)
+            .hasMessageStartingWith("LOAD: The restore failed: QEMU could not load")
             .hasMessageContaining(e.qemuError())
             .hasMessageContaining("(run state inmigrate)");
         assertThat(e.vmState()).isEqualTo(RunState.INMIGRATE);
@@ -66,10 +69,12 @@ class MismatchedTargetIT extends FaultTest {
       try (QemuLauncher big = QemuLauncher.builder().memoryMiB(128).build();
           QemuInstance target = big.startIncoming();
           QmpClient qmp = QmpClient.connect(target.qmpSocket())) {
-        CprRestoreException e = catchThrowableOfType(CprRestoreException.class,
-            () -> CprReboot.restore(qmp).from(state).run());
+        CprRestoreException e =
+            catchThrowableOfType(
+                CprRestoreException.class, () -> CprReboot.restore(qmp).from(state).run());
         assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
-        assertThat(e).hasMessageContaining("not started with the saved VM's memory")
+        assertThat(e)
+            .hasMessageContaining("not started with the saved VM's memory")
             .hasMessageContaining("has " + (128L << 20) + " bytes, not " + (64L << 20))
             .hasMessageContaining("(run state inmigrate)");
         assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
@@ -82,8 +87,7 @@ class MismatchedTargetIT extends FaultTest {
 
       try (QemuInstance target = vm.startIncoming();
           QmpClient qmp = QmpClient.connect(target.qmpSocket())) {
-        assertThat(CprReboot.restore(qmp).from(state).run().runState())
-            .isEqualTo(RunState.RUNNING);
+        assertThat(CprReboot.restore(qmp).from(state).run().runState()).isEqualTo(RunState.RUNNING);
         assertThat(CprManifest.read(state).orElseThrow().restored()).isTrue();
       }
     }

@@ -24,12 +24,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A QEMU started with {@code prealloc=on} (libvirt's {@code <allocation mode="immediate"/>},
- * common with hugepages) touches every page of its RAM file for writing at start-up, before the
- * restore runs, writing back what it read: the kernel updates the file's modification time
- * (checked on ext4 and tmpfs with QEMU 10.0.2), but not its contents. The restore tells the file
- * the save left from another by its inode and a sample of its contents, not by that time: it
- * restores into such a QEMU, and still refuses a file whose contents are gone.
+ * A QEMU started with {@code prealloc=on} (libvirt's {@code <allocation mode="immediate"/>}, common
+ * with hugepages) touches every page of its RAM file for writing at start-up, before the restore
+ * runs, writing back what it read: the kernel updates the file's modification time (checked on ext4
+ * and tmpfs with QEMU 10.0.2), but not its contents. The restore tells the file the save left from
+ * another by its inode and a sample of its contents, not by that time: it restores into such a
+ * QEMU, and still refuses a file whose contents are gone.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class PreallocatedRamFileIT extends FaultTest {
@@ -38,10 +38,14 @@ class PreallocatedRamFileIT extends FaultTest {
   private QemuLauncher preallocating(Path ram) {
     // The launcher's own backend is replaced as the machine's RAM by a file backend with
     // prealloc=on (a later -machine option overrides memory-backend).
-    return QemuLauncher.builder().memoryMiB(64).anonymousMemory()
-        .extraArgs("-object", "memory-backend-file,id=ram1,size=64M,mem-path=" + ram
-                + ",share=on,prealloc=on",
-            "-machine", "memory-backend=ram1")
+    return QemuLauncher.builder()
+        .memoryMiB(64)
+        .anonymousMemory()
+        .extraArgs(
+            "-object",
+            "memory-backend-file,id=ram1,size=64M,mem-path=" + ram + ",share=on,prealloc=on",
+            "-machine",
+            "memory-backend=ram1")
         .build();
   }
 
@@ -59,8 +63,12 @@ class PreallocatedRamFileIT extends FaultTest {
     Path state = dir.resolve("vm.state");
     try (QemuLauncher vm = preallocating(ram)) {
       save(vm, state);
-      CprManifest.RamFile saved = CprManifest.read(state).orElseThrow().memoryBackends().stream()
-          .filter(b -> b.id().equals("ram1")).findFirst().orElseThrow().file();
+      CprManifest.RamFile saved =
+          CprManifest.read(state).orElseThrow().memoryBackends().stream()
+              .filter(b -> b.id().equals("ram1"))
+              .findFirst()
+              .orElseThrow()
+              .file();
       assertThat(saved).isNotNull();
       assertThat(saved.contentSample()).as("pages of the booted guest's RAM").isNotNull();
       // Same file, same boot, same QEMU binary and arguments: nothing replaced it.
@@ -98,12 +106,16 @@ class PreallocatedRamFileIT extends FaultTest {
       try (QemuInstance target = vm.startIncoming();
           QmpClient qmp = QmpClient.connect(target.qmpSocket())) {
         assertThat(Files.readAttributes(ram, "unix:ino").get("ino")).isEqualTo(inode);
-        CprCheckpointException e = catchThrowableOfType(CprCheckpointException.class,
-            () -> CprReboot.restore(qmp).from(state).progressListener(recordEvents()).run());
+        CprCheckpointException e =
+            catchThrowableOfType(
+                CprCheckpointException.class,
+                () -> CprReboot.restore(qmp).from(state).progressListener(recordEvents()).run());
         assertThat(e).isNotNull();
         assertThat(e.reason()).isEqualTo(Reason.MEMORY_FILE_REPLACED);
-        assertThat(e).hasMessageContaining(ram + " is not the file the save left there")
-            .hasMessageContaining("the save sampled").hasMessageContaining("other content now");
+        assertThat(e)
+            .hasMessageContaining(ram + " is not the file the save left there")
+            .hasMessageContaining("the save sampled")
+            .hasMessageContaining("other content now");
         assertUntouchedIncoming(qmp);
         assertThat(target.isAlive()).isTrue();
       }

@@ -66,8 +66,10 @@ class ReplacedRamFileIT extends FaultTest {
         assertThat(ram).as("the new QEMU created the RAM file again").exists();
         assertThat(GuestRam.readAt(ram, MARKER_OFFSET, marker.length))
             .isEqualTo(new byte[marker.length]);
-        CprCheckpointException e = catchThrowableOfType(CprCheckpointException.class,
-            () -> CprReboot.restore(qmp).from(state).progressListener(recordEvents()).run());
+        CprCheckpointException e =
+            catchThrowableOfType(
+                CprCheckpointException.class,
+                () -> CprReboot.restore(qmp).from(state).progressListener(recordEvents()).run());
         assertThat(e.reason()).isEqualTo(Reason.MEMORY_FILE_REPLACED);
         assertThat(e).hasMessageContaining(ram + " is not the file the save left there");
         assertUntouchedIncoming(qmp);

@@ -14,13 +14,13 @@ import io.github.qemucpr.api.VmRecovery;
 import io.github.qemucpr.launcher.QemuInstance;
 import io.github.qemucpr.launcher.QemuLauncher;
 import io.github.qemucpr.qga.GuestAgentClient;
-import io.github.qemucpr.testing.FakeGuestAgent;
 import io.github.qemucpr.qga.testing.TestGuest;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.command.MigrationStatus;
 import io.github.qemucpr.qmp.command.QueryMigrate;
 import io.github.qemucpr.qmp.command.QueryMigrateParameters;
 import io.github.qemucpr.qmp.command.RunState;
+import io.github.qemucpr.testing.FakeGuestAgent;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -48,17 +48,26 @@ class S3DisabledIT extends FaultTest {
 
       PreflightReport report =
           CprReboot.save(qmp).to(state).guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS).check();
-      assertThat(report.errors()).extracting(PreflightItem::code)
+      assertThat(report.errors())
+          .extracting(PreflightItem::code)
           .containsExactly(PreflightCode.S3_DISABLED);
       PreflightItem item = report.errors().get(0);
       assertThat(item.message()).contains("disable_s3=1", "suspend-to-idle");
       assertThat(item.fix()).contains("-global ICH9-LPC.disable_s3=0");
 
-      CprPreflightException e = catchThrowableOfType(CprPreflightException.class,
-          () -> CprReboot.save(qmp).to(state).guestAgent(qga)
-              .suspendPolicy(SuspendPolicy.ALWAYS).progressListener(recordEvents()).run());
+      CprPreflightException e =
+          catchThrowableOfType(
+              CprPreflightException.class,
+              () ->
+                  CprReboot.save(qmp)
+                      .to(state)
+                      .guestAgent(qga)
+                      .suspendPolicy(SuspendPolicy.ALWAYS)
+                      .progressListener(recordEvents())
+                      .run());
       assertThat(e.phase()).isEqualTo(CprPhase.PREFLIGHT);
-      assertThat(e).hasMessageStartingWith("PREFLIGHT: the preflight found 1 error: S3_DISABLED")
+      assertThat(e)
+          .hasMessageStartingWith("PREFLIGHT: the preflight found 1 error: S3_DISABLED")
           .hasMessageContaining("(run state running)");
       assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
       assertThat(events).noneMatch(ev -> ev.phase() == CprPhase.SUSPEND);
@@ -84,16 +93,26 @@ class S3DisabledIT extends FaultTest {
   void onI440fxPiix4PmDisableS3IsFound() throws Exception {
     Path state = dir.resolve("vm.state");
     for (int disabled = 1; disabled >= 0; disabled--) {
-      try (QemuLauncher vm = QemuLauncher.builder().machine("pc").memoryMiB(64)
-              .extraArgs("-global", "PIIX4_PM.disable_s3=" + disabled).build();
+      try (QemuLauncher vm =
+              QemuLauncher.builder()
+                  .machine("pc")
+                  .memoryMiB(64)
+                  .extraArgs("-global", "PIIX4_PM.disable_s3=" + disabled)
+                  .build();
           QemuInstance qemu = vm.start();
           QmpClient qmp = QmpClient.connect(qemu.qmpSocket());
           FakeGuestAgent agent = FakeGuestAgent.start();
           GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
-        PreflightReport report = CprReboot.save(qmp).to(state).guestAgent(qga)
-            .suspendPolicy(SuspendPolicy.ALWAYS).check();
+        PreflightReport report =
+            CprReboot.save(qmp)
+                .to(state)
+                .guestAgent(qga)
+                .suspendPolicy(SuspendPolicy.ALWAYS)
+                .check();
         if (disabled == 1) {
-          assertThat(report.errors()).as(report.toString()).extracting(PreflightItem::code)
+          assertThat(report.errors())
+              .as(report.toString())
+              .extracting(PreflightItem::code)
               .containsExactly(PreflightCode.S3_DISABLED);
           assertThat(report.errors().get(0).message()).contains("PIIX4_PM disable_s3=1");
           assertThat(report.errors().get(0).fix()).contains("-global PIIX4_PM.disable_s3=0");

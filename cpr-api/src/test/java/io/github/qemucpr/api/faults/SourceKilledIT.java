@@ -53,15 +53,23 @@ class SourceKilledIT extends FaultTest {
         QmpClient qmp = QmpClient.connect(source.qmpSocket())) {
       Checkpoint previous = Checkpoint.capture(state);
 
-      CprPreflightException e = catchThrowableOfType(CprPreflightException.class,
-          () -> CprReboot.save(qmp).to(state)
-              .progressListener(on(CprPhase.PREFLIGHT, Kind.STARTED, source::kill9)).run());
+      CprPreflightException e =
+          catchThrowableOfType(
+              CprPreflightException.class,
+              () ->
+                  CprReboot.save(qmp)
+                      .to(state)
+                      .progressListener(on(CprPhase.PREFLIGHT, Kind.STARTED, source::kill9))
+                      .run());
 
       assertThat(e.phase()).isEqualTo(CprPhase.PREFLIGHT);
-      assertThat(e).hasMessageStartingWith("PREFLIGHT: ")
-          .hasMessageContaining("query-status failed").hasMessageMatching(CONNECTION_CLOSED)
+      assertThat(e)
+          .hasMessageStartingWith("PREFLIGHT: ")
+          .hasMessageContaining("query-status failed")
+          .hasMessageMatching(CONNECTION_CLOSED)
           .hasMessageContaining("run state unknown");
-      assertThat(e.report().errors()).extracting(i -> i.code())
+      assertThat(e.report().errors())
+          .extracting(i -> i.code())
           .contains(PreflightCode.QUERY_FAILED);
       assertThat(e.vmState()).isNull();
       assertThat(source.isAlive()).isFalse();
@@ -79,7 +87,8 @@ class SourceKilledIT extends FaultTest {
   void whileWaitingForTheGuestToSuspend() throws Exception {
     Path state = dir.resolve("guest.state");
     try (TestGuest first = TestGuest.boot()) {
-      try (QmpClient qmp = first.connectQmp(); GuestAgentClient qga = first.connectAgent()) {
+      try (QmpClient qmp = first.connectQmp();
+          GuestAgentClient qga = first.connectAgent()) {
         CprReboot.save(qmp).to(state).guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS).run();
       }
       assertThat(first.awaitExit(Duration.ofSeconds(30))).isZero();
@@ -90,30 +99,47 @@ class SourceKilledIT extends FaultTest {
         }
         guest.awaitAgent(Duration.ofSeconds(30));
         Checkpoint previous = Checkpoint.capture(state);
-        Thread killer = new Thread(() -> {
-          sleep(1000);
-          guest.kill9();
-        }, "fault-killer");
+        Thread killer =
+            new Thread(
+                () -> {
+                  sleep(1000);
+                  guest.kill9();
+                },
+                "fault-killer");
 
-        try (QmpClient qmp = guest.connectQmp(); GuestAgentClient qga = guest.connectAgent()) {
+        try (QmpClient qmp = guest.connectQmp();
+            GuestAgentClient qga = guest.connectAgent()) {
           long start = System.nanoTime();
-          CprSaveException e = catchThrowableOfType(CprSaveException.class,
-              () -> CprReboot.save(qmp).to(state).guestAgent(qga)
-                  .suspendPolicy(SuspendPolicy.ALWAYS)
-                  .progressListener(on(CprPhase.SUSPEND, Kind.STARTED, () -> {
-                    guest.instance().signal("STOP");
-                    killer.start();
-                  })).run());
+          CprSaveException e =
+              catchThrowableOfType(
+                  CprSaveException.class,
+                  () ->
+                      CprReboot.save(qmp)
+                          .to(state)
+                          .guestAgent(qga)
+                          .suspendPolicy(SuspendPolicy.ALWAYS)
+                          .progressListener(
+                              on(
+                                  CprPhase.SUSPEND,
+                                  Kind.STARTED,
+                                  () -> {
+                                    guest.instance().signal("STOP");
+                                    killer.start();
+                                  }))
+                          .run());
           Duration took = Duration.ofNanos(System.nanoTime() - start);
           killer.join();
 
           assertThat(e.phase()).isEqualTo(CprPhase.SUSPEND);
-          assertThat(e).hasMessageStartingWith("SUSPEND: ").hasMessageMatching(CONNECTION_CLOSED)
+          assertThat(e)
+              .hasMessageStartingWith("SUSPEND: ")
+              .hasMessageMatching(CONNECTION_CLOSED)
               .hasMessageContaining("run state unknown");
           assertThat(e.vmState()).isNull();
           assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
           assertThat(e.checkpointSaved()).isFalse();
-          assertThat(took).as("ended by the kill, not by the suspend timeout")
+          assertThat(took)
+              .as("ended by the kill, not by the suspend timeout")
               .isLessThan(Duration.ofSeconds(15));
         }
         assertThat(guest.isAlive()).isFalse();
@@ -142,20 +168,27 @@ class SourceKilledIT extends FaultTest {
       CprSaveException e;
       // An event wait, not a listener: it kills QEMU (and reaps it) before the save's own event
       // queue gets 'active', whereas a listener may still be reaping QEMU when the save is done.
-      try (var killOnActive = qmp.expectEvent(MigrationEvent.class, ev -> {
-        boolean active = ev.status().equals(MigrationStatus.ACTIVE);
-        if (active && !killed.getAndSet(true)) {
-          source.kill9();
-        }
-        return active;
-      })) {
-        e = catchThrowableOfType(CprSaveException.class,
-            () -> CprReboot.save(qmp).to(state).progressListener(recordEvents()).run());
+      try (var killOnActive =
+          qmp.expectEvent(
+              MigrationEvent.class,
+              ev -> {
+                boolean active = ev.status().equals(MigrationStatus.ACTIVE);
+                if (active && !killed.getAndSet(true)) {
+                  source.kill9();
+                }
+                return active;
+              })) {
+        e =
+            catchThrowableOfType(
+                CprSaveException.class,
+                () -> CprReboot.save(qmp).to(state).progressListener(recordEvents()).run());
       }
 
       assertThat(killed).isTrue();
       assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
-      assertThat(e).hasMessageStartingWith("MIGRATE: ").hasMessageMatching(CONNECTION_CLOSED)
+      assertThat(e)
+          .hasMessageStartingWith("MIGRATE: ")
+          .hasMessageMatching(CONNECTION_CLOSED)
           .hasMessageContaining("run state unknown");
       assertThat(e.vmState()).isNull();
       assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
@@ -168,9 +201,9 @@ class SourceKilledIT extends FaultTest {
 
   /**
    * QEMU is killed the moment it reports {@code completed}: the state file is whole, but the save
-   * has not confirmed the completion, renamed the file or written the manifest yet. The VM
-   * exists nowhere else now, so the save persists that state as the checkpoint, with its manifest,
-   * instead of deleting it; it replaces the previous (already consumed) checkpoint.
+   * has not confirmed the completion, renamed the file or written the manifest yet. The VM exists
+   * nowhere else now, so the save persists that state as the checkpoint, with its manifest, instead
+   * of deleting it; it replaces the previous (already consumed) checkpoint.
    */
   @Test
   void rightAfterCompletedBeforeTheManifest() throws Exception {
@@ -184,20 +217,27 @@ class SourceKilledIT extends FaultTest {
         // An event wait, not a listener: waits get each event on the reader thread before the
         // save's own event queue does, while a listener gets it only afterwards, when the save
         // may already have confirmed the completion with QEMU.
-        try (var killOnCompleted = qmp.expectEvent(MigrationEvent.class, ev -> {
-          boolean completed = ev.status().equals(MigrationStatus.COMPLETED);
-          if (completed && !killed.getAndSet(true)) {
-            source.kill9();
-          }
-          return completed;
-        })) {
-          e = catchThrowableOfType(CprSaveException.class,
-              () -> CprReboot.save(qmp).to(state).progressListener(recordEvents()).run());
+        try (var killOnCompleted =
+            qmp.expectEvent(
+                MigrationEvent.class,
+                ev -> {
+                  boolean completed = ev.status().equals(MigrationStatus.COMPLETED);
+                  if (completed && !killed.getAndSet(true)) {
+                    source.kill9();
+                  }
+                  return completed;
+                })) {
+          e =
+              catchThrowableOfType(
+                  CprSaveException.class,
+                  () -> CprReboot.save(qmp).to(state).progressListener(recordEvents()).run());
         }
 
         assertThat(killed).isTrue();
         assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
-        assertThat(e).hasMessageStartingWith("MIGRATE: ").hasMessageMatching(CONNECTION_CLOSED)
+        assertThat(e)
+            .hasMessageStartingWith("MIGRATE: ")
+            .hasMessageMatching(CONNECTION_CLOSED)
             .hasMessageContaining("kept in " + state + " with its manifest")
             .hasMessageContaining("run state unknown");
         assertThat(e.checkpointSaved()).isTrue();
@@ -225,14 +265,19 @@ class SourceKilledIT extends FaultTest {
    * and its checkpoint restores.
    */
   @ParameterizedTest
-  @EnumSource(value = CprPhase.class, names = {"PERSIST", "QUIT"})
+  @EnumSource(
+      value = CprPhase.class,
+      names = {"PERSIST", "QUIT"})
   void onceTheStateIsCompleteTheSaveStillSucceeds(CprPhase phase) throws Exception {
     Path state = dir.resolve("vm.state");
     try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(64).build()) {
       try (QemuInstance source = savedAndRestored(vm, state, List.of());
           QmpClient qmp = QmpClient.connect(source.qmpSocket())) {
-        CprSaveResult saved = CprReboot.save(qmp).to(state)
-            .progressListener(on(phase, Kind.STARTED, source::kill9)).run();
+        CprSaveResult saved =
+            CprReboot.save(qmp)
+                .to(state)
+                .progressListener(on(phase, Kind.STARTED, source::kill9))
+                .run();
         assertThat(saved.quit()).isTrue();
         assertThat(source.isAlive()).isFalse();
         assertThat(events).anyMatch(e -> e.phase() == CprPhase.QUIT && e.kind() == Kind.FINISHED);
@@ -241,8 +286,7 @@ class SourceKilledIT extends FaultTest {
       }
       try (QemuInstance target = vm.startIncoming();
           QmpClient qmp = QmpClient.connect(target.qmpSocket())) {
-        assertThat(CprReboot.restore(qmp).from(state).run().runState())
-            .isEqualTo(RunState.RUNNING);
+        assertThat(CprReboot.restore(qmp).from(state).run().runState()).isEqualTo(RunState.RUNNING);
       }
     }
   }

@@ -1,8 +1,6 @@
 package io.github.qemucpr.api.faults;
 
 import static org.assertj.core.api.Assertions.assertThat;
-
-import org.assertj.core.api.InstanceOfAssertFactories;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import io.github.qemucpr.api.CprManifest;
@@ -28,6 +26,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -53,8 +52,9 @@ class StateFileSecurityIT extends FaultTest {
         String info = Files.readString(Path.of("/proc/" + pid + "/fdinfo/" + fd.fd()));
         Matcher m = Pattern.compile("(?m)^flags:\\s+([0-7]+)$").matcher(info);
         assertThat(m.find()).as(info).isTrue();
-        out.add(new QemuDescriptor(fd.fd(), String.valueOf(fd.opaque()), target,
-            Integer.parseInt(m.group(1), 8)));
+        out.add(
+            new QemuDescriptor(
+                fd.fd(), String.valueOf(fd.opaque()), target, Integer.parseInt(m.group(1), 8)));
       }
     }
     return out;
@@ -62,8 +62,10 @@ class StateFileSecurityIT extends FaultTest {
 
   @Test
   void qemuGetsAWriteOnlyDescriptorToSaveAndAReadOnlyOneToRestore() throws Exception {
-    Path states = Files.createDirectory(dir.resolve("states"),
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Path states =
+        Files.createDirectory(
+            dir.resolve("states"),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Path state = states.resolve("vm.state");
     Path partial = states.resolve("vm.state.partial");
     try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(64).build()) {
@@ -71,23 +73,37 @@ class StateFileSecurityIT extends FaultTest {
           QmpClient qmp = QmpClient.connect(source.qmpSocket())) {
         List<List<QemuDescriptor>> seen = new ArrayList<>();
         List<String> partialMode = new ArrayList<>();
-        CprSaveResult saved = CprReboot.save(qmp).to(state).quitAfterSave(false)
-            .progressListener(on(CprPhase.MIGRATE, Kind.STARTED, () -> {
-              try {
-                seen.add(qemuFdsets(qmp, source.pid()));
-                partialMode.add(PosixFilePermissions.toString(
-                    Files.getPosixFilePermissions(partial)));
-              } catch (IOException e) {
-                throw new AssertionError(e);
-              }
-            })).run();
+        CprSaveResult saved =
+            CprReboot.save(qmp)
+                .to(state)
+                .quitAfterSave(false)
+                .progressListener(
+                    on(
+                        CprPhase.MIGRATE,
+                        Kind.STARTED,
+                        () -> {
+                          try {
+                            seen.add(qemuFdsets(qmp, source.pid()));
+                            partialMode.add(
+                                PosixFilePermissions.toString(
+                                    Files.getPosixFilePermissions(partial)));
+                          } catch (IOException e) {
+                            throw new AssertionError(e);
+                          }
+                        }))
+                .run();
 
-        assertThat(seen).singleElement().asInstanceOf(InstanceOfAssertFactories.LIST).singleElement().satisfies(d -> {
-          QemuDescriptor fd = (QemuDescriptor) d;
-          assertThat(fd.target()).isEqualTo(partial);
-          assertThat(fd.flags() & O_ACCMODE).as("flags %o", fd.flags()).isEqualTo(O_WRONLY);
-          assertThat(fd.opaque()).contains("qemu-cpr-java state file");
-        });
+        assertThat(seen)
+            .singleElement()
+            .asInstanceOf(InstanceOfAssertFactories.LIST)
+            .singleElement()
+            .satisfies(
+                d -> {
+                  QemuDescriptor fd = (QemuDescriptor) d;
+                  assertThat(fd.target()).isEqualTo(partial);
+                  assertThat(fd.flags() & O_ACCMODE).as("flags %o", fd.flags()).isEqualTo(O_WRONLY);
+                  assertThat(fd.opaque()).contains("qemu-cpr-java state file");
+                });
         assertThat(partialMode).containsExactly("rw-------");
         assertThat(saved.quit()).isFalse();
         assertThat(fdsets(qmp)).as("remove-fd after the migration").isEmpty();
@@ -98,29 +114,43 @@ class StateFileSecurityIT extends FaultTest {
       assertThat(filesIn(states)).containsExactly("vm.state", "vm.state.json");
       for (Path p : List.of(state, CprManifest.pathFor(state))) {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(p)))
-            .as("mode of %s", p).isEqualTo("rw-------");
+            .as("mode of %s", p)
+            .isEqualTo("rw-------");
       }
 
       try (QemuInstance target = vm.startIncoming();
           QmpClient qmp = QmpClient.connect(target.qmpSocket())) {
         List<List<QemuDescriptor>> seen = new ArrayList<>();
-        CprReboot.restore(qmp).from(state)
-            .progressListener(on(CprPhase.LOAD, Kind.STARTED, () -> {
-              try {
-                seen.add(qemuFdsets(qmp, target.pid()));
-              } catch (IOException e) {
-                throw new AssertionError(e);
-              }
-            })).run();
-        assertThat(seen).singleElement().asInstanceOf(InstanceOfAssertFactories.LIST).singleElement().satisfies(d -> {
-          QemuDescriptor fd = (QemuDescriptor) d;
-          assertThat(fd.target()).isEqualTo(state);
-          assertThat(fd.flags() & O_ACCMODE).as("flags %o", fd.flags()).isEqualTo(O_RDONLY);
-        });
+        CprReboot.restore(qmp)
+            .from(state)
+            .progressListener(
+                on(
+                    CprPhase.LOAD,
+                    Kind.STARTED,
+                    () -> {
+                      try {
+                        seen.add(qemuFdsets(qmp, target.pid()));
+                      } catch (IOException e) {
+                        throw new AssertionError(e);
+                      }
+                    }))
+            .run();
+        assertThat(seen)
+            .singleElement()
+            .asInstanceOf(InstanceOfAssertFactories.LIST)
+            .singleElement()
+            .satisfies(
+                d -> {
+                  QemuDescriptor fd = (QemuDescriptor) d;
+                  assertThat(fd.target()).isEqualTo(state);
+                  assertThat(fd.flags() & O_ACCMODE).as("flags %o", fd.flags()).isEqualTo(O_RDONLY);
+                });
         assertThat(fdsets(qmp)).as("remove-fd after the load").isEmpty();
         assertThat(runState(qmp)).isEqualTo(RunState.RUNNING);
-        assertThat(PosixFilePermissions.toString(
-            Files.getPosixFilePermissions(CprManifest.pathFor(state)))).isEqualTo("rw-------");
+        assertThat(
+                PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(CprManifest.pathFor(state))))
+            .isEqualTo("rw-------");
       }
     }
   }
@@ -128,16 +158,18 @@ class StateFileSecurityIT extends FaultTest {
   /**
    * QEMU runs as {@code nobody} ({@code -run-with user=nobody}, after it opened its RAM file and
    * sockets as root), and the state directory is root's, mode 0700: QEMU cannot open anything in
-   * it. Save and restore work all the same through passed descriptors; the path fallback fails
-   * with QEMU's "Permission denied" and is rolled back.
+   * it. Save and restore work all the same through passed descriptors; the path fallback fails with
+   * QEMU's "Permission denied" and is rolled back.
    */
   @Test
   void qemuNeverNeedsAccessToTheStateDirectory() throws Exception {
-    Path states = Files.createDirectory(dir.resolve("private"),
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Path states =
+        Files.createDirectory(
+            dir.resolve("private"),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Path state = states.resolve("vm.state");
-    try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(64)
-        .extraArgs("-run-with", "user=nobody").build()) {
+    try (QemuLauncher vm =
+        QemuLauncher.builder().memoryMiB(64).extraArgs("-run-with", "user=nobody").build()) {
       try (QemuInstance source = vm.start();
           QmpClient qmp = QmpClient.connect(source.qmpSocket())) {
         assertThat(Files.readString(Path.of("/proc/" + source.pid() + "/status")))
@@ -147,12 +179,13 @@ class StateFileSecurityIT extends FaultTest {
       }
       try (QemuInstance target = vm.startIncoming();
           QmpClient qmp = QmpClient.connect(target.qmpSocket())) {
-        assertThat(CprReboot.restore(qmp).from(state).run().runState())
-            .isEqualTo(RunState.RUNNING);
+        assertThat(CprReboot.restore(qmp).from(state).run().runState()).isEqualTo(RunState.RUNNING);
 
         Path byPath = states.resolve("by-path.state");
-        CprSaveException e = catchThrowableOfType(CprSaveException.class,
-            () -> CprReboot.save(qmp).to(byPath).passFileDescriptor(false).run());
+        CprSaveException e =
+            catchThrowableOfType(
+                CprSaveException.class,
+                () -> CprReboot.save(qmp).to(byPath).passFileDescriptor(false).run());
         assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
         assertThat(e.qemuError()).as(e.toString()).contains("Permission denied");
         assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);

@@ -31,8 +31,8 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Fault 7: between save and restore, the state file is deleted, truncated or has one byte flipped,
- * or the manifest is edited. Each copy of the checkpoint is damaged one way and offered to the
- * same {@code -incoming defer} QEMU, which must come out of every attempt untouched (run state,
+ * or the manifest is edited. Each copy of the checkpoint is damaged one way and offered to the same
+ * {@code -incoming defer} QEMU, which must come out of every attempt untouched (run state,
  * migration status, mode, fd sets); the good checkpoint then restores into it.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
@@ -50,36 +50,64 @@ class TamperedCheckpointIT extends FaultTest {
   void everyDamagedCopyIsRefusedBeforeQemuIsTouched() throws Exception {
     Path good = Files.createDirectory(dir.resolve("good")).resolve("vm.state");
     Map<String, Case> cases = new LinkedHashMap<>();
-    cases.put("state file deleted",
-        new Case(Files::delete, Reason.MISSING, "does not exist"));
-    cases.put("state file truncated",
+    cases.put("state file deleted", new Case(Files::delete, Reason.MISSING, "does not exist"));
+    cases.put(
+        "state file truncated",
         new Case(s -> truncate(s, Files.size(s) - 1), Reason.TAMPERED, "(truncated)"));
-    cases.put("state file emptied",
-        new Case(s -> truncate(s, 0), Reason.TAMPERED, "(truncated)"));
-    cases.put("one byte flipped",
+    cases.put("state file emptied", new Case(s -> truncate(s, 0), Reason.TAMPERED, "(truncated)"));
+    cases.put(
+        "one byte flipped",
         new Case(s -> flipByte(s, Files.size(s) / 2), Reason.TAMPERED, "has SHA-256"));
-    cases.put("one byte appended",
-        new Case(s -> Files.write(s, new byte[] {0}, StandardOpenOption.APPEND), Reason.TAMPERED,
+    cases.put(
+        "one byte appended",
+        new Case(
+            s -> Files.write(s, new byte[] {0}, StandardOpenOption.APPEND),
+            Reason.TAMPERED,
             "its manifest says"));
-    cases.put("manifest: another size",
-        new Case(s -> editManifest(s, m -> ((ObjectNode) m.get("state-file")).put("size", 12345)),
-            Reason.TAMPERED, "its manifest says 12345"));
-    cases.put("manifest: another SHA-256",
-        new Case(s -> editManifest(s, m -> ((ObjectNode) m.get("state-file"))
-            .put("sha256", "0".repeat(64))), Reason.TAMPERED, "its manifest says 0000"));
-    cases.put("manifest: marked restored",
-        new Case(s -> editManifest(s, m -> ((ObjectNode) m.get("restore"))
-            .put("restored", true).put("finished", "2025-01-01T00:00:00Z")),
-            Reason.ALREADY_RESTORED, "was restored already"));
-    cases.put("manifest: another mode",
-        new Case(s -> editManifest(s, m -> m.put("mode", "normal")), Reason.MANIFEST_UNREADABLE,
+    cases.put(
+        "manifest: another size",
+        new Case(
+            s -> editManifest(s, m -> ((ObjectNode) m.get("state-file")).put("size", 12345)),
+            Reason.TAMPERED,
+            "its manifest says 12345"));
+    cases.put(
+        "manifest: another SHA-256",
+        new Case(
+            s ->
+                editManifest(
+                    s, m -> ((ObjectNode) m.get("state-file")).put("sha256", "0".repeat(64))),
+            Reason.TAMPERED,
+            "its manifest says 0000"));
+    cases.put(
+        "manifest: marked restored",
+        new Case(
+            s ->
+                editManifest(
+                    s,
+                    m ->
+                        ((ObjectNode) m.get("restore"))
+                            .put("restored", true)
+                            .put("finished", "2025-01-01T00:00:00Z")),
+            Reason.ALREADY_RESTORED,
+            "was restored already"));
+    cases.put(
+        "manifest: another mode",
+        new Case(
+            s -> editManifest(s, m -> m.put("mode", "normal")),
+            Reason.MANIFEST_UNREADABLE,
             "only cpr-reboot"));
-    cases.put("manifest: not JSON",
-        new Case(s -> Files.writeString(CprManifest.pathFor(s), "{\"format\": "),
-            Reason.MANIFEST_UNREADABLE, "cannot be used"));
-    cases.put("manifest: another format version",
-        new Case(s -> editManifest(s, m -> m.put("format-version", 99)),
-            Reason.MANIFEST_UNREADABLE, "format version 99"));
+    cases.put(
+        "manifest: not JSON",
+        new Case(
+            s -> Files.writeString(CprManifest.pathFor(s), "{\"format\": "),
+            Reason.MANIFEST_UNREADABLE,
+            "cannot be used"));
+    cases.put(
+        "manifest: another format version",
+        new Case(
+            s -> editManifest(s, m -> m.put("format-version", 99)),
+            Reason.MANIFEST_UNREADABLE,
+            "format version 99"));
 
     try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(64).build()) {
       try (QemuInstance source = vm.start();
@@ -100,14 +128,18 @@ class TamperedCheckpointIT extends FaultTest {
           byte[] stateAfterDamage = Files.exists(copy) ? Files.readAllBytes(copy) : null;
           byte[] manifestAfterDamage = Files.readAllBytes(CprManifest.pathFor(copy));
 
-          CprCheckpointException e = catchThrowableOfType(CprCheckpointException.class,
-              () -> CprReboot.restore(qmp).from(copy).progressListener(recordEvents()).run());
+          CprCheckpointException e =
+              catchThrowableOfType(
+                  CprCheckpointException.class,
+                  () -> CprReboot.restore(qmp).from(copy).progressListener(recordEvents()).run());
 
           assertThat(e).as(c.getKey()).isNotNull();
           assertThat(e.reason()).as(c.getKey()).isEqualTo(c.getValue().reason());
           assertThat(e.phase()).isEqualTo(CprPhase.VERIFY);
           assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
-          assertThat(e).as(c.getKey()).hasMessageStartingWith("VERIFY: ")
+          assertThat(e)
+              .as(c.getKey())
+              .hasMessageStartingWith("VERIFY: ")
               .hasMessageContaining(c.getValue().message())
               .hasMessageContaining("The VM was not touched");
           assertThat(e.stateFile()).isEqualTo(copy);
@@ -133,8 +165,8 @@ class TamperedCheckpointIT extends FaultTest {
   }
 
   private static void flipByte(Path file, long position) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ,
-        StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(1);
       ch.read(b, position);
       b.put(0, (byte) (b.get(0) ^ 0x01));

@@ -1,6 +1,5 @@
 package io.github.qemucpr.api.faults;
 
-import io.github.qemucpr.api.GuestRam;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -10,6 +9,7 @@ import io.github.qemucpr.api.CprProgressEvent.Kind;
 import io.github.qemucpr.api.CprReboot;
 import io.github.qemucpr.api.CprRestoreException;
 import io.github.qemucpr.api.CprRestoreResult;
+import io.github.qemucpr.api.GuestRam;
 import io.github.qemucpr.api.VmRecovery;
 import io.github.qemucpr.launcher.QemuInstance;
 import io.github.qemucpr.launcher.QemuLauncher;
@@ -36,8 +36,8 @@ import org.junit.jupiter.api.Timeout;
 class TargetKilledIT extends FaultTest {
 
   /**
-   * 96 MiB of random RAM (memfd, copied into the state file) make the load last long enough to
-   * kill QEMU while it is {@code active}, from a QMP event listener.
+   * 96 MiB of random RAM (memfd, copied into the state file) make the load last long enough to kill
+   * QEMU while it is {@code active}, from a QMP event listener.
    */
   @Test
   void whileTheStateIsLoading() throws Exception {
@@ -46,8 +46,10 @@ class TargetKilledIT extends FaultTest {
     Path blob = Files.write(dir.resolve("blob.bin"), data);
     long address = 16L << 20;
     try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(128).memfd().build()) {
-      try (QemuInstance source = vm.start(List.of("-device",
-              "loader,file=" + blob + ",addr=" + address + ",force-raw=on"), true);
+      try (QemuInstance source =
+              vm.start(
+                  List.of("-device", "loader,file=" + blob + ",addr=" + address + ",force-raw=on"),
+                  true);
           QmpClient qmp = QmpClient.connect(source.qmpSocket())) {
         CprReboot.save(qmp).to(state).run();
         assertThat(source.awaitExit(Duration.ofSeconds(30))).isZero();
@@ -58,26 +60,32 @@ class TargetKilledIT extends FaultTest {
       try (QemuInstance target = vm.startIncoming();
           QmpClient qmp = QmpClient.connect(target.qmpSocket())) {
         AtomicBoolean killed = new AtomicBoolean();
-        qmp.subscribe(ev -> {
-          if (ev instanceof MigrationEvent && ((MigrationEvent) ev).status()
-              .equals(MigrationStatus.ACTIVE) && !killed.getAndSet(true)) {
-            target.kill9();
-          }
-        });
-        CprRestoreException e = catchThrowableOfType(CprRestoreException.class,
-            () -> CprReboot.restore(qmp).from(state).progressListener(recordEvents()).run());
+        qmp.subscribe(
+            ev -> {
+              if (ev instanceof MigrationEvent
+                  && ((MigrationEvent) ev).status().equals(MigrationStatus.ACTIVE)
+                  && !killed.getAndSet(true)) {
+                target.kill9();
+              }
+            });
+        CprRestoreException e =
+            catchThrowableOfType(
+                CprRestoreException.class,
+                () -> CprReboot.restore(qmp).from(state).progressListener(recordEvents()).run());
 
         assertThat(killed).isTrue();
         assertThat(e.phase()).isEqualTo(CprPhase.LOAD);
-        assertThat(e).hasMessageStartingWith("LOAD: ").hasMessageMatching(CONNECTION_CLOSED)
+        assertThat(e)
+            .hasMessageStartingWith("LOAD: ")
+            .hasMessageMatching(CONNECTION_CLOSED)
             .hasMessageContaining("Start a new QEMU with -incoming defer to try again")
             .hasMessageNotContaining("force(true)")
             .hasMessageContaining("run state unknown");
         assertThat(e.vmState()).isNull();
         assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
         assertThat(target.isAlive()).isFalse();
-        assertThat(events).noneMatch(ev -> ev.kind() == Kind.PROGRESS
-            && ev.message().contains("completed"));
+        assertThat(events)
+            .noneMatch(ev -> ev.kind() == Kind.PROGRESS && ev.message().contains("completed"));
       }
       // Not marked restored, nor "restore started": byte for byte as saved.
       saved.assertIntact();
@@ -110,9 +118,14 @@ class TargetKilledIT extends FaultTest {
       Checkpoint saved = Checkpoint.capture(state);
       try (QemuInstance target = vm.startIncoming();
           QmpClient qmp = QmpClient.connect(target.qmpSocket())) {
-        CprRestoreException e = catchThrowableOfType(CprRestoreException.class,
-            () -> CprReboot.restore(qmp).from(state)
-                .progressListener(on(CprPhase.LOAD, Kind.STARTED, target::kill9)).run());
+        CprRestoreException e =
+            catchThrowableOfType(
+                CprRestoreException.class,
+                () ->
+                    CprReboot.restore(qmp)
+                        .from(state)
+                        .progressListener(on(CprPhase.LOAD, Kind.STARTED, target::kill9))
+                        .run());
         assertThat(e.phase()).isEqualTo(CprPhase.LOAD);
         assertThat(e).hasMessageMatching(CONNECTION_CLOSED).hasMessageNotContaining("force(true)");
         assertThat(target.isAlive()).isFalse();
@@ -120,10 +133,8 @@ class TargetKilledIT extends FaultTest {
       saved.assertIntact();
       try (QemuInstance retry = vm.startIncoming();
           QmpClient qmp = QmpClient.connect(retry.qmpSocket())) {
-        assertThat(CprReboot.restore(qmp).from(state).run().runState())
-            .isEqualTo(RunState.RUNNING);
+        assertThat(CprReboot.restore(qmp).from(state).run().runState()).isEqualTo(RunState.RUNNING);
       }
     }
   }
-
 }

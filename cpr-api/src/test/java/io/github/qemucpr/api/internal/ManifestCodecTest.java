@@ -20,19 +20,47 @@ class ManifestCodecTest {
 
   static CprManifest sample() {
     return new CprManifest(
-        1, "10.0.2", "cpr-reboot", List.of("events", "x-ignore-shared"),
+        1,
+        "10.0.2",
+        "cpr-reboot",
+        List.of("events", "x-ignore-shared"),
         List.of(
-            new CprManifest.RamBackend("ram0", "memory-backend-file", 64L << 20, "/dev/shm/ram0",
-                true, true, new CprManifest.RamFile("tmpfs", 25, 4711, 64L << 20, null,
+            new CprManifest.RamBackend(
+                "ram0",
+                "memory-backend-file",
+                64L << 20,
+                "/dev/shm/ram0",
+                true,
+                true,
+                new CprManifest.RamFile(
+                    "tmpfs",
+                    25,
+                    4711,
+                    64L << 20,
+                    null,
                     Instant.parse("2025-01-02T03:00:00.123456789Z"),
                     "0f6c4a8e-63b2-4bbd-9d4b-0b2c1e0c1d2e")),
-            new CprManifest.RamBackend("dax", "memory-backend-file", 2L << 30, "/dev/dax0.0",
-                true, true, new CprManifest.RamFile("devtmpfs", 5, 812, 0, 0xfc00L, null, null)),
-            new CprManifest.RamBackend("mem1", "memory-backend-memfd", 1L << 20, null, true,
-                false)),
-        false, true, RunState.RUNNING, "vm.state", 12345, "ab".repeat(32),
-        Instant.parse("2025-01-02T03:04:05.123456Z"), Instant.parse("2025-01-02T03:04:06Z"),
-        Duration.ofMillis(3), null, null);
+            new CprManifest.RamBackend(
+                "dax",
+                "memory-backend-file",
+                2L << 30,
+                "/dev/dax0.0",
+                true,
+                true,
+                new CprManifest.RamFile("devtmpfs", 5, 812, 0, 0xfc00L, null, null)),
+            new CprManifest.RamBackend(
+                "mem1", "memory-backend-memfd", 1L << 20, null, true, false)),
+        false,
+        true,
+        RunState.RUNNING,
+        "vm.state",
+        12345,
+        "ab".repeat(32),
+        Instant.parse("2025-01-02T03:04:05.123456Z"),
+        Instant.parse("2025-01-02T03:04:06Z"),
+        Duration.ofMillis(3),
+        null,
+        null);
   }
 
   @Test
@@ -51,50 +79,115 @@ class ManifestCodecTest {
   void writesReadableJsonWithTheDocumentedNames() {
     String json = new String(ManifestCodec.encode(sample()), StandardCharsets.UTF_8);
     assertThat(json)
-        .contains("\"format\" : \"qemu-cpr-java checkpoint\"", "\"format-version\" : 1",
-            "\"qemu-version\" : \"10.0.2\"", "\"mode\" : \"cpr-reboot\"",
-            "\"suspended-by-us\" : true", "\"runstate-before\" : \"running\"",
-            "\"sha256\" : \"abab", "\"mem-path\" : \"/dev/shm/ram0\"", "\"restored\" : false")
+        .contains(
+            "\"format\" : \"qemu-cpr-java checkpoint\"",
+            "\"format-version\" : 1",
+            "\"qemu-version\" : \"10.0.2\"",
+            "\"mode\" : \"cpr-reboot\"",
+            "\"suspended-by-us\" : true",
+            "\"runstate-before\" : \"running\"",
+            "\"sha256\" : \"abab",
+            "\"mem-path\" : \"/dev/shm/ram0\"",
+            "\"restored\" : false")
         .endsWith("\n");
   }
 
   @Test
   void readsAManifestWrittenBeforeRamFilesWereRecorded() {
-    String old = new String(ManifestCodec.encode(sample()), StandardCharsets.UTF_8)
-        .replaceAll("(?s),\\s*\"file\" : \\{[^}]*\\}", "");
+    String old =
+        new String(ManifestCodec.encode(sample()), StandardCharsets.UTF_8)
+            .replaceAll("(?s),\\s*\"file\" : \\{[^}]*\\}", "");
     assertThat(old).doesNotContain("\"file\"").doesNotContain("inode");
     CprManifest m = ManifestCodec.decode(old.getBytes(StandardCharsets.UTF_8));
-    assertThat(m.memoryBackends()).extracting(CprManifest.RamBackend::file)
-        .containsOnlyNulls();
+    assertThat(m.memoryBackends()).extracting(CprManifest.RamBackend::file).containsOnlyNulls();
     assertThat(m.memoryBackends().get(0).memPath()).isEqualTo("/dev/shm/ram0");
   }
 
   @Test
   void writesTheRamFileIdentity() {
     String json = new String(ManifestCodec.encode(sample()), StandardCharsets.UTF_8);
-    assertThat(json).contains("\"file-system\" : \"tmpfs\"", "\"inode\" : 4711",
-        "\"host-boot-id\" : \"0f6c4a8e", "\"character-device\" : 64512",
-        "\"modified\" : \"2025-01-02T03:00:00.123456789Z\"");
+    assertThat(json)
+        .contains(
+            "\"file-system\" : \"tmpfs\"",
+            "\"inode\" : 4711",
+            "\"host-boot-id\" : \"0f6c4a8e",
+            "\"character-device\" : 64512",
+            "\"modified\" : \"2025-01-02T03:00:00.123456789Z\"");
   }
 
   private static CprManifest withIdentities(CprManifest m) {
-    List<CprManifest.RamBackend> backends = List.of(
-        new CprManifest.RamBackend("ram0", "memory-backend-file", 64L << 20, "/var/lib/vm/ram0",
-            true, true, new CprManifest.RamFile("ext4", 2049, 4711, 64L << 20, null,
-                Instant.parse("2025-01-02T03:00:00.123456789Z"), "0f6c4a8e",
-                new CprManifest.ContentSample(4096, List.of(0L, 4L << 20, 60L << 20),
-                    "cd".repeat(32)), null)),
-        new CprManifest.RamBackend("dax", "memory-backend-file", 2L << 30, "/dev/dax0.0",
-            true, true, new CprManifest.RamFile("devtmpfs", 5, 812, 0, 0xfc00L, null, null, null,
-                new CprManifest.DaxDevice("dax0.0", 2L << 30,
-                    "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b"))),
-        new CprManifest.RamBackend("dax1", "memory-backend-file", 1L << 30, "/dev/dax1.0",
-            true, true, new CprManifest.RamFile("devtmpfs", 5, 813, 0, 0xfc01L, null, null, null,
-                new CprManifest.DaxDevice("dax1.0", 1L << 30, null))));
-    return new CprManifest(m.formatVersion(), m.qemuVersion(), m.mode(), m.capabilities(),
-        backends, m.memorySavedInPlace(), m.suspendedByUs(), m.runStateBefore(),
-        m.stateFileName(), m.stateFileSize(), m.stateFileSha256(), m.blackoutStartedAt(),
-        m.savedAt(), m.qemuDowntime(), m.restoreStartedAt(), m.restoredAt());
+    List<CprManifest.RamBackend> backends =
+        List.of(
+            new CprManifest.RamBackend(
+                "ram0",
+                "memory-backend-file",
+                64L << 20,
+                "/var/lib/vm/ram0",
+                true,
+                true,
+                new CprManifest.RamFile(
+                    "ext4",
+                    2049,
+                    4711,
+                    64L << 20,
+                    null,
+                    Instant.parse("2025-01-02T03:00:00.123456789Z"),
+                    "0f6c4a8e",
+                    new CprManifest.ContentSample(
+                        4096, List.of(0L, 4L << 20, 60L << 20), "cd".repeat(32)),
+                    null)),
+            new CprManifest.RamBackend(
+                "dax",
+                "memory-backend-file",
+                2L << 30,
+                "/dev/dax0.0",
+                true,
+                true,
+                new CprManifest.RamFile(
+                    "devtmpfs",
+                    5,
+                    812,
+                    0,
+                    0xfc00L,
+                    null,
+                    null,
+                    null,
+                    new CprManifest.DaxDevice(
+                        "dax0.0", 2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b"))),
+            new CprManifest.RamBackend(
+                "dax1",
+                "memory-backend-file",
+                1L << 30,
+                "/dev/dax1.0",
+                true,
+                true,
+                new CprManifest.RamFile(
+                    "devtmpfs",
+                    5,
+                    813,
+                    0,
+                    0xfc01L,
+                    null,
+                    null,
+                    null,
+                    new CprManifest.DaxDevice("dax1.0", 1L << 30, null))));
+    return new CprManifest(
+        m.formatVersion(),
+        m.qemuVersion(),
+        m.mode(),
+        m.capabilities(),
+        backends,
+        m.memorySavedInPlace(),
+        m.suspendedByUs(),
+        m.runStateBefore(),
+        m.stateFileName(),
+        m.stateFileSize(),
+        m.stateFileSha256(),
+        m.blackoutStartedAt(),
+        m.savedAt(),
+        m.qemuDowntime(),
+        m.restoreStartedAt(),
+        m.restoredAt());
   }
 
   @Test
@@ -102,16 +195,23 @@ class ManifestCodecTest {
     CprManifest m = withIdentities(sample());
     assertThat(ManifestCodec.decode(ManifestCodec.encode(m))).isEqualTo(m);
     String json = new String(ManifestCodec.encode(m), StandardCharsets.UTF_8);
-    assertThat(json).contains("\"content-sample\" : {", "\"page-size\" : 4096",
-        "\"sha256\" : \"cdcd", "\"dax-device\" : {", "\"name\" : \"dax0.0\"",
-        "\"uuid\" : \"8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b\"");
+    assertThat(json)
+        .contains(
+            "\"content-sample\" : {",
+            "\"page-size\" : 4096",
+            "\"sha256\" : \"cdcd",
+            "\"dax-device\" : {",
+            "\"name\" : \"dax0.0\"",
+            "\"uuid\" : \"8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b\"");
   }
 
   /** A manifest of the first RAM file identities: a modification time, no sample, no DAX device. */
   @Test
   void readsAManifestWhoseRamFilesHaveOnlyAModificationTime() {
     String json = new String(ManifestCodec.encode(sample()), StandardCharsets.UTF_8);
-    assertThat(json).contains("\"modified\"").doesNotContain("content-sample")
+    assertThat(json)
+        .contains("\"modified\"")
+        .doesNotContain("content-sample")
         .doesNotContain("dax-device");
     CprManifest m = ManifestCodec.decode(json.getBytes(StandardCharsets.UTF_8));
     CprManifest.RamFile f = m.memoryBackends().get(0).file();
@@ -125,17 +225,23 @@ class ManifestCodecTest {
   @Test
   void refusesOtherJsonAndOtherVersions() {
     assertThatThrownBy(() -> ManifestCodec.decode("{}".getBytes(StandardCharsets.UTF_8)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a checkpoint");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not a checkpoint");
     assertThatThrownBy(() -> ManifestCodec.decode("nope".getBytes(StandardCharsets.UTF_8)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not JSON");
-    String v2 = new String(ManifestCodec.encode(sample()), StandardCharsets.UTF_8)
-        .replace("\"format-version\" : 1", "\"format-version\" : 2");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("not JSON");
+    String v2 =
+        new String(ManifestCodec.encode(sample()), StandardCharsets.UTF_8)
+            .replace("\"format-version\" : 1", "\"format-version\" : 2");
     assertThatThrownBy(() -> ManifestCodec.decode(v2.getBytes(StandardCharsets.UTF_8)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("version 2");
-    String noSize = new String(ManifestCodec.encode(sample()), StandardCharsets.UTF_8)
-        .replace("\"size\" : 12345,", "");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("version 2");
+    String noSize =
+        new String(ManifestCodec.encode(sample()), StandardCharsets.UTF_8)
+            .replace("\"size\" : 12345,", "");
     assertThatThrownBy(() -> ManifestCodec.decode(noSize.getBytes(StandardCharsets.UTF_8)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("\"size\"");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("\"size\"");
   }
 
   @Test

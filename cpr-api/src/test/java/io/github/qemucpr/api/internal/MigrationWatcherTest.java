@@ -21,9 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The workflows' own waits for {@code MIGRATION}, {@code STOP} and {@code RESUME} are never
- * dropped and never held up: not by a flood of other events, not by a user's listener that stalls
- * or throws.
+ * The workflows' own waits for {@code MIGRATION}, {@code STOP} and {@code RESUME} are never dropped
+ * and never held up: not by a flood of other events, not by a user's listener that stalls or
+ * throws.
  */
 @Timeout(60)
 class MigrationWatcherTest {
@@ -64,7 +64,8 @@ class MigrationWatcherTest {
       server.sendEvent("RESUME", null);
 
       List<MigrationStatus> before = new ArrayList<>();
-      MigrationEvent end = watcher.awaitFinished(Duration.ofSeconds(10), e -> before.add(e.status()));
+      MigrationEvent end =
+          watcher.awaitFinished(Duration.ofSeconds(10), e -> before.add(e.status()));
 
       assertThat(end.status()).isEqualTo(MigrationStatus.COMPLETED);
       assertThat(before).containsExactly(MigrationStatus.SETUP, MigrationStatus.ACTIVE);
@@ -121,7 +122,8 @@ class MigrationWatcherTest {
       server.sendEvent("MIGRATION", "{\"status\": \"active\"}");
 
       List<MigrationStatus> seen = new ArrayList<>();
-      assertThatThrownBy(() -> watcher.awaitFinished(Duration.ofMillis(300), e -> seen.add(e.status())))
+      assertThatThrownBy(
+              () -> watcher.awaitFinished(Duration.ofMillis(300), e -> seen.add(e.status())))
           .isInstanceOf(QmpTimeoutException.class)
           .hasMessageContaining("the migration did not end within")
           .hasMessageContaining(server.socketPath().toString());

@@ -26,14 +26,22 @@ class RamFileIdentityTest {
   @TempDir Path dir;
 
   private static CprManifest.RamFile savedDax(CprManifest.DaxDevice dax) {
-    return new CprManifest.RamFile("devtmpfs", 5, 4242, 0, DAX_RDEV,
-        Instant.parse("2026-01-01T00:00:00Z"), "an-earlier-boot", null, dax);
+    return new CprManifest.RamFile(
+        "devtmpfs",
+        5,
+        4242,
+        0,
+        DAX_RDEV,
+        Instant.parse("2026-01-01T00:00:00Z"),
+        "an-earlier-boot",
+        null,
+        dax);
   }
 
   /**
-   * A sysfs tree in which the character device 1:3 (that of /dev/null, which the test can open)
-   * is a device-dax instance named {@code dax0.0}, of {@code size} bytes, whose parent (the
-   * NVDIMM namespace's DAX instance) has {@code uuid}.
+   * A sysfs tree in which the character device 1:3 (that of /dev/null, which the test can open) is
+   * a device-dax instance named {@code dax0.0}, of {@code size} bytes, whose parent (the NVDIMM
+   * namespace's DAX instance) has {@code uuid}.
    */
   private Path sysfsWithDax(long size, String uuid) throws Exception {
     Path sys = dir.resolve("sys");
@@ -52,17 +60,22 @@ class RamFileIdentityTest {
   /**
    * After a host reboot, any character device at the mem-path used to be accepted by its kind
    * alone, even /dev/null. DAX namespaces can come up renumbered after a reboot (dax0.0 and dax1.0
-   * swap with two regions), and the restore would then load the device state onto another
-   * device's memory. stat gives a character device no size; sysfs does.
+   * swap with two regions), and the restore would then load the device state onto another device's
+   * memory. stat gives a character device no size; sysfs does.
    */
   @Test
   void afterARebootAnyCharacterDeviceOfAnySizeIsAcceptedAsTheSavedDaxDevice() {
-    CprManifest.RamFile saved = new CprManifest.RamFile(
-        "devtmpfs", 5, 4242, 0, DAX_RDEV, Instant.parse("2026-01-01T00:00:00Z"),
-        "an-earlier-boot");
+    CprManifest.RamFile saved =
+        new CprManifest.RamFile(
+            "devtmpfs",
+            5,
+            4242,
+            0,
+            DAX_RDEV,
+            Instant.parse("2026-01-01T00:00:00Z"),
+            "an-earlier-boot");
     String why = MemoryInspector.differences(saved, "/dev/null", "this-boot");
-    assertThat(why).as("/dev/null (1:3) was accepted as the saved DAX device 252:0")
-        .isNotNull();
+    assertThat(why).as("/dev/null (1:3) was accepted as the saved DAX device 252:0").isNotNull();
     assertThat(why).contains("is not a DAX device");
   }
 
@@ -74,23 +87,26 @@ class RamFileIdentityTest {
   @Test
   void sysfsGivesADaxDeviceItsNameSizeAndUuid() throws Exception {
     Path sys = sysfsWithDax(2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b");
-    assertThat(MemoryInspector.daxDevice(DEV_NULL_RDEV, sys)).isEqualTo(
-        new CprManifest.DaxDevice("dax0.0", 2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b"));
+    assertThat(MemoryInspector.daxDevice(DEV_NULL_RDEV, sys))
+        .isEqualTo(
+            new CprManifest.DaxDevice("dax0.0", 2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b"));
   }
 
   @Test
   void afterARebootTheSameDaxDeviceUnderAnotherNumberIsAccepted() throws Exception {
     Path sys = sysfsWithDax(2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b");
-    CprManifest.RamFile saved = savedDax(
-        new CprManifest.DaxDevice("dax1.0", 2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b"));
+    CprManifest.RamFile saved =
+        savedDax(
+            new CprManifest.DaxDevice("dax1.0", 2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b"));
     assertThat(MemoryInspector.differences(saved, "/dev/null", "this-boot", sys)).isNull();
   }
 
   @Test
   void afterARebootADaxDeviceOfAnotherSizeIsRefused() throws Exception {
     Path sys = sysfsWithDax(4L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b");
-    CprManifest.RamFile saved = savedDax(
-        new CprManifest.DaxDevice("dax0.0", 2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b"));
+    CprManifest.RamFile saved =
+        savedDax(
+            new CprManifest.DaxDevice("dax0.0", 2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b"));
     assertThat(MemoryInspector.differences(saved, "/dev/null", "this-boot", sys))
         .contains("of 4294967296 bytes, but the save's was dax0.0 of 2147483648 bytes");
   }
@@ -98,8 +114,9 @@ class RamFileIdentityTest {
   @Test
   void afterARebootADaxDeviceWithAnotherUuidIsRefused() throws Exception {
     Path sys = sysfsWithDax(2L << 30, "11111111-2222-3333-4444-555555555555");
-    CprManifest.RamFile saved = savedDax(
-        new CprManifest.DaxDevice("dax0.0", 2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b"));
+    CprManifest.RamFile saved =
+        savedDax(
+            new CprManifest.DaxDevice("dax0.0", 2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b"));
     assertThat(MemoryInspector.differences(saved, "/dev/null", "this-boot", sys))
         .contains("with uuid 11111111-2222-3333-4444-555555555555")
         .contains("8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b");
@@ -136,11 +153,11 @@ class RamFileIdentityTest {
     Path ram = ramWithData();
     CprManifest.ContentSample sample = MemoryInspector.sample(ram, Files.size(ram));
     assertThat(sample).isNotNull();
-    assertThat(sample.offsets()).containsExactly(0L, 5L * 4096, 17L * 4096, 40L * 4096,
-        63L * 4096);
+    assertThat(sample.offsets()).containsExactly(0L, 5L * 4096, 17L * 4096, 40L * 4096, 63L * 4096);
     Path zeros = Files.write(dir.resolve("zeros"), new byte[64 * 4096]);
     assertThat(MemoryInspector.sample(zeros, Files.size(zeros)))
-        .as("pages of zeros cannot tell a new file from the old one").isNull();
+        .as("pages of zeros cannot tell a new file from the old one")
+        .isNull();
   }
 
   @Test
@@ -183,10 +200,18 @@ class RamFileIdentityTest {
       CprManifest.RamFile now = MemoryInspector.identify(ram);
       assertThat(MemoryInspector.isVolatile(now.fileSystem())).isFalse();
       // A manifest from before the sample, or a file the save could not read.
-      CprManifest.RamFile saved = new CprManifest.RamFile(now.fileSystem(), now.device(),
-          now.inode(), now.size(), null, now.modifiedAt().minusSeconds(3), now.hostBootId());
+      CprManifest.RamFile saved =
+          new CprManifest.RamFile(
+              now.fileSystem(),
+              now.device(),
+              now.inode(),
+              now.size(),
+              null,
+              now.modifiedAt().minusSeconds(3),
+              now.hostBootId());
       assertThat(MemoryInspector.differences(saved, ram.toString(), now.hostBootId()))
-          .contains("inode").contains("modified since");
+          .contains("inode")
+          .contains("modified since");
     } finally {
       TestDirs.delete(disk);
     }
@@ -198,8 +223,15 @@ class RamFileIdentityTest {
     Path ram = Files.createFile(shm.resolve("ram-identity.img"));
     try {
       CprManifest.RamFile now = MemoryInspector.identify(ram);
-      CprManifest.RamFile saved = new CprManifest.RamFile("tmpfs", now.device(), now.inode(),
-          now.size(), null, now.modifiedAt().minusSeconds(3), now.hostBootId());
+      CprManifest.RamFile saved =
+          new CprManifest.RamFile(
+              "tmpfs",
+              now.device(),
+              now.inode(),
+              now.size(),
+              null,
+              now.modifiedAt().minusSeconds(3),
+              now.hostBootId());
       assertThat(MemoryInspector.differences(saved, ram.toString(), now.hostBootId())).isNull();
     } finally {
       TestDirs.delete(shm);

@@ -1,11 +1,11 @@
 package io.github.qemucpr.api.soak;
 
-import io.github.qemucpr.api.GuestRam;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.qemucpr.api.CprReboot;
 import io.github.qemucpr.api.CprRestoreResult;
 import io.github.qemucpr.api.CprSaveResult;
+import io.github.qemucpr.api.GuestRam;
 import io.github.qemucpr.api.SuspendPolicy;
 import io.github.qemucpr.launcher.QemuInstance;
 import io.github.qemucpr.launcher.QemuLauncher;
@@ -48,11 +48,10 @@ import org.junit.jupiter.api.io.TempDir;
  * must not have grown beyond noise.
  *
  * <p>It runs quick by default, so that every {@code mvn verify} (and with it {@code
- * scripts/test.sh} and CI) includes it: 10 + 3 cycles and 30 s of QMP load. {@code
- * scripts/soak.sh} runs the full soak ({@code -Dqemucpr.soak=full}: 200 + 50 cycles and 10
- * minutes). Each count can be set alone: {@code -Dqemucpr.soak.machineCycles=N}, {@code
- * .guestCycles=N}, {@code .qmpSeconds=N}. The figures go to standard output and to {@code
- * target/soak-report.txt}.
+ * scripts/test.sh} and CI) includes it: 10 + 3 cycles and 30 s of QMP load. {@code scripts/soak.sh}
+ * runs the full soak ({@code -Dqemucpr.soak=full}: 200 + 50 cycles and 10 minutes). Each count can
+ * be set alone: {@code -Dqemucpr.soak.machineCycles=N}, {@code .guestCycles=N}, {@code
+ * .qmpSeconds=N}. The figures go to standard output and to {@code target/soak-report.txt}.
  *
  * <p>An IT rather than a main class: it gets Failsafe's classpath, fork and reports for free, runs
  * in the one JVM the soak is about, and a plain {@code mvn verify} runs the quick version.
@@ -61,8 +60,10 @@ import org.junit.jupiter.api.io.TempDir;
 class SoakIT {
   private static final long MARKER_OFFSET = 48L << 20;
   private static final int QMP_THREADS = 16;
+
   /** Growth allowed beyond the noise of a JVM that loads classes and compiles code meanwhile. */
   private static final int THREAD_SLACK = 2;
+
   private static final int FD_SLACK = 4;
   private static final long HEAP_SLACK = 16L << 20;
 
@@ -73,7 +74,8 @@ class SoakIT {
   private record Settings(String mode, int machineCycles, int guestCycles, int qmpSeconds) {
     static Settings fromSystemProperties() {
       boolean full = "full".equals(System.getProperty("qemucpr.soak", "quick"));
-      return new Settings(full ? "full" : "quick",
+      return new Settings(
+          full ? "full" : "quick",
           Integer.getInteger("qemucpr.soak.machineCycles", full ? 200 : 10),
           Integer.getInteger("qemucpr.soak.guestCycles", full ? 50 : 3),
           Integer.getInteger("qemucpr.soak.qmpSeconds", full ? 600 : 30));
@@ -84,25 +86,30 @@ class SoakIT {
   record Figures(int threads, int clientThreads, int descriptors, long heapAfterGc) {
     static Figures take() {
       settle();
-      List<String> names = Thread.getAllStackTraces().keySet().stream()
-          .filter(Thread::isAlive).map(Thread::getName)
-          .filter(n -> !n.contains("CompilerThread")).toList();
-      int clients = (int) names.stream()
-          .filter(n -> n.startsWith("qmp-") || n.startsWith("qga-")).count();
+      List<String> names =
+          Thread.getAllStackTraces().keySet().stream()
+              .filter(Thread::isAlive)
+              .map(Thread::getName)
+              .filter(n -> !n.contains("CompilerThread"))
+              .toList();
+      int clients =
+          (int) names.stream().filter(n -> n.startsWith("qmp-") || n.startsWith("qga-")).count();
       return new Figures(names.size(), clients, descriptorCount(), measureHeapAfterGc());
     }
 
     @Override
     public String toString() {
-      return String.format("threads %d (QMP/QGA client threads %d), open fds %d, heap after GC"
-          + " %.1f MiB", threads, clientThreads, descriptors, heapAfterGc / 1048576.0);
+      return String.format(
+          "threads %d (QMP/QGA client threads %d), open fds %d, heap after GC" + " %.1f MiB",
+          threads, clientThreads, descriptors, heapAfterGc / 1048576.0);
     }
   }
 
   @Test
   void soak() throws Exception {
     Settings s = Settings.fromSystemProperties();
-    log("soak %s: %d machine-only cycles, %d test guest cycles, %d s of QMP load from %d threads",
+    log(
+        "soak %s: %d machine-only cycles, %d test guest cycles, %d s of QMP load from %d threads",
         s.mode(), s.machineCycles(), s.guestCycles(), s.qmpSeconds(), QMP_THREADS);
     Instant start = Instant.now();
 
@@ -132,28 +139,35 @@ class SoakIT {
 
         try (QmpClient qmp = QmpClient.connect(current.qmpSocket())) {
           assertThat(GuestRam.guestMemory(dir, qmp, MARKER_OFFSET, marker.length))
-              .as("the marker after every machine-only cycle").isEqualTo(marker);
+              .as("the marker after every machine-only cycle")
+              .isEqualTo(marker);
           qmpLoad(qmp, Duration.ofSeconds(s.qmpSeconds()));
         }
         Figures after = Figures.take();
         log("AFTER: %s", after);
-        log("growth: threads %+d, client threads %+d, fds %+d, heap %+.1f MiB; took %s",
-            after.threads() - before.threads(), after.clientThreads() - before.clientThreads(),
+        log(
+            "growth: threads %+d, client threads %+d, fds %+d, heap %+.1f MiB; took %s",
+            after.threads() - before.threads(),
+            after.clientThreads() - before.clientThreads(),
             after.descriptors() - before.descriptors(),
             (after.heapAfterGc() - before.heapAfterGc()) / 1048576.0,
             Duration.between(start, Instant.now()).withNanos(0));
         writeReport();
 
         for (Figures f : List.of(afterMachine, afterGuest, after)) {
-          assertThat(f.clientThreads()).as("client threads: %s", f)
+          assertThat(f.clientThreads())
+              .as("client threads: %s", f)
               .isLessThanOrEqualTo(before.clientThreads());
-          assertThat(f.threads()).as("threads: %s", f)
+          assertThat(f.threads())
+              .as("threads: %s", f)
               .isLessThanOrEqualTo(before.threads() + THREAD_SLACK);
-          assertThat(f.descriptors()).as("open fds: %s", f)
+          assertThat(f.descriptors())
+              .as("open fds: %s", f)
               .isLessThanOrEqualTo(before.descriptors() + FD_SLACK);
-          assertThat(f.heapAfterGc()).as("heap after GC: %s", f)
-              .isLessThanOrEqualTo(before.heapAfterGc()
-                  + Math.max(HEAP_SLACK, before.heapAfterGc() / 5));
+          assertThat(f.heapAfterGc())
+              .as("heap after GC: %s", f)
+              .isLessThanOrEqualTo(
+                  before.heapAfterGc() + Math.max(HEAP_SLACK, before.heapAfterGc() / 5));
         }
       } finally {
         current.close();
@@ -186,17 +200,18 @@ class SoakIT {
         log("  %s: %d cycles done, %s", what, cycle, Figures.take());
       }
     }
-    log("  %s: %d cycles, mean save %d ms, mean restore %d ms", what, cycles,
-        saveMillis / cycles, restoreMillis / cycles);
+    log(
+        "  %s: %d cycles, mean save %d ms, mean restore %d ms",
+        what, cycles, saveMillis / cycles, restoreMillis / cycles);
     return current;
   }
 
   /**
    * The running test guest saved (with its agent given to the save), restored into a new QEMU,
-   * {@code cycles} times; each cycle ends with the agent answering in the restored guest, from
-   * the same boot. The guest is not suspended: under TCG the test guest reaches S3 once per boot
-   * only (a second {@code guest-suspend-ram} is accepted, the guest kernel logs an S3 entry and
-   * exit, but QEMU sees no sleep request: no SUSPEND, the run state stays running).
+   * {@code cycles} times; each cycle ends with the agent answering in the restored guest, from the
+   * same boot. The guest is not suspended: under TCG the test guest reaches S3 once per boot only
+   * (a second {@code guest-suspend-ram} is accepted, the guest kernel logs an S3 entry and exit,
+   * but QEMU sees no sleep request: no SUSPEND, the run state stays running).
    */
   private void guestCycles(TestGuest first, int cycles, String what) {
     String bootId = first.bootId().orElseThrow();
@@ -206,16 +221,27 @@ class SoakIT {
     long restoreMillis = 0;
     try {
       for (int cycle = 1; cycle <= cycles; cycle++) {
-        try (QmpClient qmp = current.connectQmp(); GuestAgentClient qga = current.connectAgent()) {
-          CprSaveResult saved = CprReboot.save(qmp).to(state).guestAgent(qga)
-              .suspendPolicy(SuspendPolicy.NEVER).run();
+        try (QmpClient qmp = current.connectQmp();
+            GuestAgentClient qga = current.connectAgent()) {
+          CprSaveResult saved =
+              CprReboot.save(qmp)
+                  .to(state)
+                  .guestAgent(qga)
+                  .suspendPolicy(SuspendPolicy.NEVER)
+                  .run();
           assertThat(saved.suspendedByUs()).isFalse();
           saveMillis += saved.total().toMillis();
         } catch (RuntimeException e) {
           String console = current.console();
-          throw new AssertionError(what + " cycle " + cycle + ": " + e.getMessage()
-              + "\n--- console (last 3000 chars):\n"
-              + console.substring(Math.max(0, console.length() - 3000)), e);
+          throw new AssertionError(
+              what
+                  + " cycle "
+                  + cycle
+                  + ": "
+                  + e.getMessage()
+                  + "\n--- console (last 3000 chars):\n"
+                  + console.substring(Math.max(0, console.length() - 3000)),
+              e);
         }
         assertThat(current.awaitExit(Duration.ofSeconds(30))).isZero();
         if (current != first) {
@@ -224,14 +250,17 @@ class SoakIT {
         current = first.startIncoming();
         try (QmpClient qmp = current.connectQmp()) {
           CprRestoreResult restored = CprReboot.restore(qmp).from(state).run();
-          assertThat(restored.runState()).as("%s cycle %d", what, cycle)
+          assertThat(restored.runState())
+              .as("%s cycle %d", what, cycle)
               .isEqualTo(RunState.RUNNING);
           restoreMillis += restored.total().toMillis();
         }
         current.awaitAgent(Duration.ofSeconds(30));
         try (GuestAgentClient qga = current.connectAgent()) {
-          String now = qga.run("cat", List.of("/proc/sys/kernel/random/boot_id"),
-              Duration.ofSeconds(20)).stdout().trim();
+          String now =
+              qga.run("cat", List.of("/proc/sys/kernel/random/boot_id"), Duration.ofSeconds(20))
+                  .stdout()
+                  .trim();
           assertThat(now).as("%s cycle %d: the same boot", what, cycle).isEqualTo(bootId);
         }
         if (cycle % 10 == 0) {
@@ -243,8 +272,9 @@ class SoakIT {
         current.close();
       }
     }
-    log("  %s: %d cycles, mean save %d ms, mean restore %d ms", what, cycles,
-        saveMillis / cycles, restoreMillis / cycles);
+    log(
+        "  %s: %d cycles, mean save %d ms, mean restore %d ms",
+        what, cycles, saveMillis / cycles, restoreMillis / cycles);
   }
 
   /** {@link #QMP_THREADS} threads share one client and send queries, typed and untyped. */
@@ -257,43 +287,47 @@ class SoakIT {
     List<Thread> threads = new ArrayList<>();
     for (int t = 0; t < QMP_THREADS; t++) {
       int id = t;
-      Thread thread = new Thread(() -> {
-        long[] micros = new long[1 << 16];
-        int n = 0;
-        try {
-          for (long i = 0; System.nanoTime() - end < 0; i++) {
-            long t0 = System.nanoTime();
-            try {
-              switch ((int) ((i + id) % 8)) {
-                case 0 -> assertThat(qmp.execute(new QueryStatus()).status())
-                    .isEqualTo(RunState.RUNNING);
-                case 1 -> qmp.execute(new QueryMigrate());
-                case 2 -> qmp.execute(new QueryVersion());
-                case 3 -> qmp.execute(new QueryMemdev());
-                case 4 -> {
-                  List<ObjectPropertyInfo> props = qmp.execute(new QomList("/machine"));
-                  assertThat(props).isNotEmpty();
+      Thread thread =
+          new Thread(
+              () -> {
+                long[] micros = new long[1 << 16];
+                int n = 0;
+                try {
+                  for (long i = 0; System.nanoTime() - end < 0; i++) {
+                    long t0 = System.nanoTime();
+                    try {
+                      switch ((int) ((i + id) % 8)) {
+                        case 0 ->
+                            assertThat(qmp.execute(new QueryStatus()).status())
+                                .isEqualTo(RunState.RUNNING);
+                        case 1 -> qmp.execute(new QueryMigrate());
+                        case 2 -> qmp.execute(new QueryVersion());
+                        case 3 -> qmp.execute(new QueryMemdev());
+                        case 4 -> {
+                          List<ObjectPropertyInfo> props = qmp.execute(new QomList("/machine"));
+                          assertThat(props).isNotEmpty();
+                        }
+                        case 5 -> qmp.execute(new QueryMigrateCapabilities());
+                        case 6 -> qmp.execute("query-name", null);
+                        default -> {
+                          CompletableFuture<?> a = qmp.executeAsync(new QueryMigrateParameters());
+                          CompletableFuture<?> b = qmp.executeAsync(new QueryStatus());
+                          a.get(30, TimeUnit.SECONDS);
+                          b.get(30, TimeUnit.SECONDS);
+                        }
+                      }
+                      calls.incrementAndGet();
+                    } catch (Throwable e) {
+                      errors.add(e);
+                    }
+                    micros[n++ & (micros.length - 1)] = (System.nanoTime() - t0) / 1000;
+                  }
+                } finally {
+                  latencies.add(Arrays.copyOf(micros, Math.min(n, micros.length)));
+                  done.countDown();
                 }
-                case 5 -> qmp.execute(new QueryMigrateCapabilities());
-                case 6 -> qmp.execute("query-name", null);
-                default -> {
-                  CompletableFuture<?> a = qmp.executeAsync(new QueryMigrateParameters());
-                  CompletableFuture<?> b = qmp.executeAsync(new QueryStatus());
-                  a.get(30, TimeUnit.SECONDS);
-                  b.get(30, TimeUnit.SECONDS);
-                }
-              }
-              calls.incrementAndGet();
-            } catch (Throwable e) {
-              errors.add(e);
-            }
-            micros[n++ & (micros.length - 1)] = (System.nanoTime() - t0) / 1000;
-          }
-        } finally {
-          latencies.add(Arrays.copyOf(micros, Math.min(n, micros.length)));
-          done.countDown();
-        }
-      }, "soak-qmp-" + t);
+              },
+              "soak-qmp-" + t);
       threads.add(thread);
       thread.start();
     }
@@ -302,10 +336,17 @@ class SoakIT {
       t.join();
     }
     long[] all = latencies.stream().flatMapToLong(Arrays::stream).sorted().toArray();
-    log("  QMP load: %d calls in %d s from %d threads on one client (%.0f/s), %d errors;"
-            + " latency p50 %d us, p99 %d us, max %d us", calls.get(), length.toSeconds(),
-        QMP_THREADS, calls.get() / (double) length.toSeconds(), errors.size(),
-        percentile(all, 50), percentile(all, 99), all.length == 0 ? 0 : all[all.length - 1]);
+    log(
+        "  QMP load: %d calls in %d s from %d threads on one client (%.0f/s), %d errors;"
+            + " latency p50 %d us, p99 %d us, max %d us",
+        calls.get(),
+        length.toSeconds(),
+        QMP_THREADS,
+        calls.get() / (double) length.toSeconds(),
+        errors.size(),
+        percentile(all, 50),
+        percentile(all, 99),
+        all.length == 0 ? 0 : all[all.length - 1]);
     if (!errors.isEmpty()) {
       throw new AssertionError(errors.size() + " QMP calls failed; the first", errors.peek());
     }
@@ -320,8 +361,9 @@ class SoakIT {
   /** Lets threads that end asynchronously (idle pool threads, closed readers) go first. */
   private static void settle() {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (System.nanoTime() - deadline < 0 && Thread.getAllStackTraces().keySet().stream()
-        .anyMatch(t -> t.getName().startsWith("qmp-") || t.getName().startsWith("qga-"))) {
+    while (System.nanoTime() - deadline < 0
+        && Thread.getAllStackTraces().keySet().stream()
+            .anyMatch(t -> t.getName().startsWith("qmp-") || t.getName().startsWith("qga-"))) {
       sleep(50);
     }
     sleep(1500); // the agent client's async thread ends after one idle second
@@ -361,8 +403,6 @@ class SoakIT {
   }
 
   // ------------------------------------------------------------------ helpers
-
-
 
   private static void sleep(long millis) {
     try {

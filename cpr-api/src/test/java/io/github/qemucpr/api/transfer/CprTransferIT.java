@@ -1,6 +1,5 @@
 package io.github.qemucpr.api.transfer;
 
-import io.github.qemucpr.api.GuestRam;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -13,6 +12,7 @@ import io.github.qemucpr.api.CprTransferBuilder;
 import io.github.qemucpr.api.CprTransferException;
 import io.github.qemucpr.api.CprTransferException.VmLocation;
 import io.github.qemucpr.api.CprTransferResult;
+import io.github.qemucpr.api.GuestRam;
 import io.github.qemucpr.api.PreflightCode;
 import io.github.qemucpr.api.PreflightItem;
 import io.github.qemucpr.api.PreflightReport;
@@ -56,6 +56,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CprTransferIT {
   /** Where markers go: 48 MiB into RAM, far from what the firmware touches. */
   private static final long MARKER_OFFSET = 48L << 20;
+
   private static final List<String> MEASUREMENTS = new CopyOnWriteArrayList<>();
 
   @TempDir Path dir;
@@ -64,9 +65,6 @@ class CprTransferIT {
   static void printMeasurements() {
     MEASUREMENTS.forEach(m -> System.out.println("CPR-MEASURE " + m));
   }
-
-
-
 
   private static RunState runState(QmpClient qmp) {
     return qmp.execute(new QueryStatus()).status();
@@ -98,24 +96,29 @@ class CprTransferIT {
   }
 
   private static void record(String test, CprTransferResult r) {
-    MEASUREMENTS.add(String.format(
-        "%s: blackout %.2f ms (%s, STOP -> RESUME%s), QEMU downtime %s ms, phases %s",
-        test, r.blackout().toNanos() / 1e6, r.blackoutExact() ? "exact" : "upper bound",
-        r.incomingDeferred() ? ", -incoming defer" : ", main channel on the command line",
-        r.qemuDowntime() == null ? "-" : r.qemuDowntime().toMillis(), millis(r.phaseDurations())));
+    MEASUREMENTS.add(
+        String.format(
+            "%s: blackout %.2f ms (%s, STOP -> RESUME%s), QEMU downtime %s ms, phases %s",
+            test,
+            r.blackout().toNanos() / 1e6,
+            r.blackoutExact() ? "exact" : "upper bound",
+            r.incomingDeferred() ? ", -incoming defer" : ", main channel on the command line",
+            r.qemuDowntime() == null ? "-" : r.qemuDowntime().toMillis(),
+            millis(r.phaseDurations())));
   }
 
   private static String millis(Map<CprPhase, Duration> phases) {
     StringBuilder sb = new StringBuilder();
-    phases.forEach((p, d) -> sb.append(p).append('=')
-        .append(String.format("%.1f", d.toNanos() / 1e6)).append(' '));
+    phases.forEach(
+        (p, d) ->
+            sb.append(p).append('=').append(String.format("%.1f", d.toNanos() / 1e6)).append(' '));
     return sb.toString().trim();
   }
 
   /**
-   * A machine-only VM with a memfd backend and the main channel on the new QEMU's command line.
-   * The marker comes from a loader device that only the source has: what the target sees came
-   * through the handed-over memfd.
+   * A machine-only VM with a memfd backend and the main channel on the new QEMU's command line. The
+   * marker comes from a loader device that only the source has: what the target sees came through
+   * the handed-over memfd.
    */
   @Test
   void aMemfdVmMovesToTheNewQemuAndItsRamComesAlong() throws Exception {
@@ -124,11 +127,15 @@ class CprTransferIT {
     long address = 16L << 20;
     try (QemuLauncher vm =
             QemuLauncher.builder().memoryMiB(256).memfd().auxRamShare().name("t-memfd").build();
-        QemuInstance source = vm.start(List.of("-device",
-            "loader,file=" + blobFile + ",addr=" + address + ",force-raw=on"), true);
+        QemuInstance source =
+            vm.start(
+                List.of(
+                    "-device", "loader,file=" + blobFile + ",addr=" + address + ",force-raw=on"),
+                true);
         QmpClient qmp = QmpClient.connect(source.qmpSocket());
         QemuInstance target = startTarget(vm, "a", false)) {
-      assertThat(GuestRam.guestMemory(dir, qmp, address, 4096)).isEqualTo(Arrays.copyOf(blob, 4096));
+      assertThat(GuestRam.guestMemory(dir, qmp, address, 4096))
+          .isEqualTo(Arrays.copyOf(blob, 4096));
       PreflightReport report = transfer(qmp, target, "a").check();
       assertThat(report.hasErrors()).as(report.toString()).isFalse();
       assertThat(report.items()).as(report.toString()).isEmpty();
@@ -146,8 +153,13 @@ class CprTransferIT {
         assertThat(r.sourceQuit()).isFalse();
         assertThat(r.blackout()).isPositive().isLessThan(Duration.ofSeconds(2));
         assertThat(GuestRam.guestMemory(dir, t, address, blob.length)).isEqualTo(blob);
-        assertThat(r.phaseDurations().keySet()).containsExactly(CprPhase.PREFLIGHT,
-            CprPhase.PREPARE, CprPhase.MIGRATE, CprPhase.CONNECT_TARGET, CprPhase.LOAD);
+        assertThat(r.phaseDurations().keySet())
+            .containsExactly(
+                CprPhase.PREFLIGHT,
+                CprPhase.PREPARE,
+                CprPhase.MIGRATE,
+                CprPhase.CONNECT_TARGET,
+                CprPhase.LOAD);
         assertThat(events).extracting(CprProgressEvent::phase).allMatch(CprPhase::isTransferPhase);
         assertThat(source.isAlive()).isTrue();
         record("memfd, 256 MiB, no guest OS", r);
@@ -180,7 +192,8 @@ class CprTransferIT {
           try (QmpClient t = r.target()) {
             assertThat(r.targetState()).isEqualTo(RunState.RUNNING);
             assertThat(runState(qmp)).isEqualTo(RunState.POSTMIGRATE);
-            assertThat(GuestRam.guestMemory(dir, t, MARKER_OFFSET, marker.length)).isEqualTo(marker);
+            assertThat(GuestRam.guestMemory(dir, t, MARKER_OFFSET, marker.length))
+                .isEqualTo(marker);
           }
         }
       }
@@ -224,13 +237,15 @@ class CprTransferIT {
       long beat = guest.instance().awaitHeartbeatAfter(2, Duration.ofSeconds(30));
       try (TestGuest next = guest.startCprTransferTarget(dir.resolve("g-cpr.sock"), null);
           QmpClient qmp = guest.connectQmp()) {
-        CprTransferResult r = CprTransfer.from(qmp)
-            .cprChannel(dir.resolve("g-cpr.sock"))
-            .mainChannel(dir.resolve("g-main.sock"))
-            .targetQmp(next.qmpSocket())
-            .quitSourceAfterTransfer(true)
-            .run();
-        try (QmpClient t = r.target(); GuestAgentClient qga = next.connectAgent()) {
+        CprTransferResult r =
+            CprTransfer.from(qmp)
+                .cprChannel(dir.resolve("g-cpr.sock"))
+                .mainChannel(dir.resolve("g-main.sock"))
+                .targetQmp(next.qmpSocket())
+                .quitSourceAfterTransfer(true)
+                .run();
+        try (QmpClient t = r.target();
+            GuestAgentClient qga = next.connectAgent()) {
           assertThat(r.sourceQuit()).isTrue();
           assertThat(guest.awaitExit(Duration.ofSeconds(30))).isZero();
           assertThat(r.targetState()).isEqualTo(RunState.RUNNING);
@@ -238,8 +253,8 @@ class CprTransferIT {
           assertThat(after).isGreaterThan(beat);
           assertThat(next.console()).doesNotContain("boot_id");
           qga.sync();
-          ExecResult cat = qga.run("cat", List.of("/proc/sys/kernel/random/boot_id"),
-              Duration.ofSeconds(20));
+          ExecResult cat =
+              qga.run("cat", List.of("/proc/sys/kernel/random/boot_id"), Duration.ofSeconds(20));
           assertThat(cat.stdout().trim()).isEqualTo(bootId);
           assertThat(next.awaitHeartbeatAfter(after, Duration.ofSeconds(30))).isGreaterThan(after);
           record("test guest with agent", r);
@@ -256,20 +271,25 @@ class CprTransferIT {
         QmpClient qmp = QmpClient.connect(source.qmpSocket());
         QemuInstance target = startTarget(vm, "c", true)) {
       List<QmpEvent> stops = new CopyOnWriteArrayList<>();
-      qmp.subscribe(e -> {
-        if (e instanceof StopEvent) {
-          stops.add(e);
-        }
-      });
-      CprPreflightException e = catchThrowableOfType(CprPreflightException.class,
-          () -> transfer(qmp, target, "c").run());
+      qmp.subscribe(
+          e -> {
+            if (e instanceof StopEvent) {
+              stops.add(e);
+            }
+          });
+      CprPreflightException e =
+          catchThrowableOfType(CprPreflightException.class, () -> transfer(qmp, target, "c").run());
       assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
       assertThat(e.phase()).isEqualTo(CprPhase.PREFLIGHT);
-      assertThat(e.report().errors()).extracting(PreflightItem::code)
+      assertThat(e.report().errors())
+          .extracting(PreflightItem::code)
           .contains(PreflightCode.AUX_RAM_SHARE_OFF, PreflightCode.MIGRATION_BLOCKED)
           .doesNotContain(PreflightCode.CPR_CHANNEL_NOT_LISTENING);
-      assertThat(e.report().errors()).filteredOn(i -> i.code() == PreflightCode.MIGRATION_BLOCKED)
-          .first().extracting(PreflightItem::message).asString()
+      assertThat(e.report().errors())
+          .filteredOn(i -> i.code() == PreflightCode.MIGRATION_BLOCKED)
+          .first()
+          .extracting(PreflightItem::message)
+          .asString()
           .contains("pc.bios", "aux-ram-share=on is required");
       assertThat(runState(qmp)).isEqualTo(RunState.RUNNING);
       assertThat(mode(qmp)).isEqualTo("normal");
@@ -288,8 +308,8 @@ class CprTransferIT {
         QmpClient qmp = QmpClient.connect(source.qmpSocket());
         QemuInstance target = startTarget(vm, "d", false)) {
       target.kill9();
-      CprTransferException e = catchThrowableOfType(CprTransferException.class,
-          () -> transfer(qmp, target, "d").run());
+      CprTransferException e =
+          catchThrowableOfType(CprTransferException.class, () -> transfer(qmp, target, "d").run());
       assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
       assertThat(e.vmLocation()).isEqualTo(VmLocation.SOURCE);
       assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
@@ -303,8 +323,8 @@ class CprTransferIT {
   }
 
   /**
-   * A new QEMU (with -incoming defer) killed after it read the cpr channel, as its monitor
-   * appears: the source's migration fails when it cannot reach the main channel, and runs on.
+   * A new QEMU (with -incoming defer) killed after it read the cpr channel, as its monitor appears:
+   * the source's migration fails when it cannot reach the main channel, and runs on.
    */
   @Test
   void aTargetKilledAfterItReadTheCprChannelLeavesTheSourceRunning() throws Exception {
@@ -312,14 +332,17 @@ class CprTransferIT {
         QemuInstance source = vm.start();
         QmpClient qmp = QmpClient.connect(source.qmpSocket());
         QemuInstance target = startTarget(vm, "e", true)) {
-      CprProgressListener killer = ev -> {
-        if (ev.phase() == CprPhase.MIGRATE && ev.kind() == CprProgressEvent.Kind.FINISHED) {
-          target.awaitFile(target.qmpSocket(), Duration.ofSeconds(10)); // it read the cpr state
-          target.kill9();
-        }
-      };
-      CprTransferException e = catchThrowableOfType(CprTransferException.class,
-          () -> transfer(qmp, target, "e").progressListener(killer).run());
+      CprProgressListener killer =
+          ev -> {
+            if (ev.phase() == CprPhase.MIGRATE && ev.kind() == CprProgressEvent.Kind.FINISHED) {
+              target.awaitFile(target.qmpSocket(), Duration.ofSeconds(10)); // it read the cpr state
+              target.kill9();
+            }
+          };
+      CprTransferException e =
+          catchThrowableOfType(
+              CprTransferException.class,
+              () -> transfer(qmp, target, "e").progressListener(killer).run());
       assertThat(target.isAlive()).isFalse();
       assertThat(e.phase()).isIn(CprPhase.CONNECT_TARGET, CprPhase.LOAD);
       assertThat(e.vmLocation()).isEqualTo(VmLocation.SOURCE);
@@ -341,8 +364,10 @@ class CprTransferIT {
         QemuInstance target = startTarget(vm, "f", true)) {
       target.signal("STOP");
       try {
-        CprTransferException e = catchThrowableOfType(CprTransferException.class,
-            () -> transfer(qmp, target, "f").targetConnectTimeout(Duration.ofSeconds(2)).run());
+        CprTransferException e =
+            catchThrowableOfType(
+                CprTransferException.class,
+                () -> transfer(qmp, target, "f").targetConnectTimeout(Duration.ofSeconds(2)).run());
         assertThat(e.phase()).isEqualTo(CprPhase.CONNECT_TARGET);
         assertThat(e.vmLocation()).isEqualTo(VmLocation.SOURCE);
         assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
@@ -365,8 +390,11 @@ class CprTransferIT {
     try (QemuLauncher vm = QemuLauncher.builder().memoryMiB(128).memfd().auxRamShare().build()) {
       List<QemuInstance> qemus = new ArrayList<>();
       try {
-        qemus.add(vm.start(List.of("-device",
-            "loader,file=" + blobFile + ",addr=" + address + ",force-raw=on"), true));
+        qemus.add(
+            vm.start(
+                List.of(
+                    "-device", "loader,file=" + blobFile + ",addr=" + address + ",force-raw=on"),
+                true));
         QmpClient current = QmpClient.connect(qemus.get(0).qmpSocket());
         try {
           for (String hop : List.of("ab", "bc")) {
@@ -377,7 +405,9 @@ class CprTransferIT {
             CprTransfer.quitSource(current, r.target(), Duration.ofSeconds(30));
             current.close();
             current = r.target();
-            assertThat(GuestRam.guestMemory(dir, current, address, blob.length)).as(hop).isEqualTo(blob);
+            assertThat(GuestRam.guestMemory(dir, current, address, blob.length))
+                .as(hop)
+                .isEqualTo(blob);
             record("hop " + hop, r);
           }
           // quitSource returns once the monitor connection closed; the process exits right after

@@ -24,13 +24,13 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * A source QEMU 10.0 and the new QEMU of a cpr-transfer, simulated on two {@link FakeQmpServer}s
- * with the behaviour checked against real QEMU 10.0.2: the source's {@code migrate} replies once
- * it has written the cpr state; the new QEMU's monitor socket appears only then (a symbolic link
- * at {@link #targetQmp} made by {@code migrate}); with {@code -incoming defer} nothing moves
- * until {@code migrate-incoming}; the source emits {@code STOP} only when the main channel
- * connects. A real listening socket stands at {@link #cprChannel}, as the new QEMU's would.
- * Tests change the state or the {@link Target} behaviour, run the real workflow, and assert on
- * what the servers recorded.
+ * with the behaviour checked against real QEMU 10.0.2: the source's {@code migrate} replies once it
+ * has written the cpr state; the new QEMU's monitor socket appears only then (a symbolic link at
+ * {@link #targetQmp} made by {@code migrate}); with {@code -incoming defer} nothing moves until
+ * {@code migrate-incoming}; the source emits {@code STOP} only when the main channel connects. A
+ * real listening socket stands at {@link #cprChannel}, as the new QEMU's would. Tests change the
+ * state or the {@link Target} behaviour, run the real workflow, and assert on what the servers
+ * recorded.
  */
 final class FakeTransferPair implements AutoCloseable {
   static final JsonMapper JSON = JsonMapper.builder().build();
@@ -92,8 +92,17 @@ final class FakeTransferPair implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    for (String c : List.of("xbzrle", "events", "postcopy-ram", "x-colo", "x-ignore-shared",
-        "background-snapshot", "dirty-bitmaps", "postcopy-preempt", "multifd")) {
+    for (String c :
+        List.of(
+            "xbzrle",
+            "events",
+            "postcopy-ram",
+            "x-colo",
+            "x-ignore-shared",
+            "background-snapshot",
+            "dirty-bitmaps",
+            "postcopy-preempt",
+            "multifd")) {
       capabilities.put(c, false);
     }
     scriptSource();
@@ -128,98 +137,121 @@ final class FakeTransferPair implements AutoCloseable {
   // ------------------------------------------------------------------ the source
 
   private void scriptSource() {
-    source.on("query-version", (r, x) -> x.returns(
-        "{\"qemu\": " + version + ", \"package\": \"fake\"}"));
+    source.on(
+        "query-version", (r, x) -> x.returns("{\"qemu\": " + version + ", \"package\": \"fake\"}"));
     source.on("query-qmp-schema", (r, x) -> x.returns(schema()));
     source.on("query-status", (r, x) -> x.returns(status(runState)));
-    source.on("query-migrate", (r, x) -> {
-      ObjectNode o = JSON.createObjectNode();
-      if (!migration.equals("none")) {
-        o.put("status", migration);
-      }
-      if (errorDesc != null) {
-        o.put("error-desc", errorDesc);
-      }
-      if (migration.equals("completed")) {
-        o.put("downtime", 2).put("total-time", 11);
-      }
-      if (mode.equals("cpr-transfer") && !blockers.isEmpty()) {
-        ArrayNode a = o.putArray("blocked-reasons");
-        blockers.forEach(a::add);
-      }
-      x.returns(o.toString());
-    });
-    source.on("query-migrate-capabilities", (r, x) -> {
-      ArrayNode a = JSON.createArrayNode();
-      capabilities.forEach((c, on) -> a.addObject().put("capability", c).put("state", on));
-      x.returns(a.toString());
-    });
+    source.on(
+        "query-migrate",
+        (r, x) -> {
+          ObjectNode o = JSON.createObjectNode();
+          if (!migration.equals("none")) {
+            o.put("status", migration);
+          }
+          if (errorDesc != null) {
+            o.put("error-desc", errorDesc);
+          }
+          if (migration.equals("completed")) {
+            o.put("downtime", 2).put("total-time", 11);
+          }
+          if (mode.equals("cpr-transfer") && !blockers.isEmpty()) {
+            ArrayNode a = o.putArray("blocked-reasons");
+            blockers.forEach(a::add);
+          }
+          x.returns(o.toString());
+        });
+    source.on(
+        "query-migrate-capabilities",
+        (r, x) -> {
+          ArrayNode a = JSON.createArrayNode();
+          capabilities.forEach((c, on) -> a.addObject().put("capability", c).put("state", on));
+          x.returns(a.toString());
+        });
     source.on("query-migrate-parameters", (r, x) -> x.returns("{\"mode\": \"" + mode + "\"}"));
-    source.on("migrate-set-parameters", (r, x) -> {
-      if (isActive()) {
-        x.error("GenericError", "There's a migration process in progress");
-        return;
-      }
-      mode = String.valueOf(r.argument("mode"));
-      x.returns("{}");
-    });
-    source.on("migrate-set-capabilities", (r, x) -> {
-      for (JsonNode c : r.arguments().path("capabilities")) {
-        capabilities.put(c.path("capability").asString(), c.path("state").asBoolean());
-      }
-      x.returns("{}");
-    });
-    source.on("query-memdev", (r, x) -> x.returns(
-        "[{\"id\": \"ram0\", \"size\": 268435456, \"share\": " + memfdShared + ", \"merge\": true,"
-            + " \"dump\": true, \"prealloc\": false, \"policy\": \"default\","
-            + " \"host-nodes\": []}]"));
-    source.on("qom-get", (r, x) -> {
-      String path = r.argument("path");
-      String property = r.argument("property");
-      if ("/machine".equals(path) && "aux-ram-share".equals(property)) {
-        x.returns(String.valueOf(auxRamShare));
-      } else if ("/objects/ram0".equals(path) && "type".equals(property)) {
-        x.returns(discardData ? "\"memory-backend-file\"" : "\"memory-backend-memfd\"");
-      } else if ("/objects/ram0".equals(path) && "mem-path".equals(property)) {
-        x.returns(JSON.valueToTree(dir.resolve("ram").toString()).toString());
-      } else if ("/objects/ram0".equals(path) && "discard-data".equals(property)) {
-        x.returns(String.valueOf(discardData));
-      } else {
-        x.error("GenericError", "Property '" + property + "' not found");
-      }
-    });
-    source.on("qom-list", (r, x) -> {
-      ArrayNode a = JSON.createArrayNode();
-      a.addObject().put("name", "type").put("type", "string");
-      if ("/machine/peripheral".equals(r.argument("path"))) {
-        peripherals.forEach((name, type) -> a.addObject().put("name", name).put("type", type));
-      }
-      x.returns(a.toString());
-    });
+    source.on(
+        "migrate-set-parameters",
+        (r, x) -> {
+          if (isActive()) {
+            x.error("GenericError", "There's a migration process in progress");
+            return;
+          }
+          mode = String.valueOf(r.argument("mode"));
+          x.returns("{}");
+        });
+    source.on(
+        "migrate-set-capabilities",
+        (r, x) -> {
+          for (JsonNode c : r.arguments().path("capabilities")) {
+            capabilities.put(c.path("capability").asString(), c.path("state").asBoolean());
+          }
+          x.returns("{}");
+        });
+    source.on(
+        "query-memdev",
+        (r, x) ->
+            x.returns(
+                "[{\"id\": \"ram0\", \"size\": 268435456, \"share\": "
+                    + memfdShared
+                    + ", \"merge\": true,"
+                    + " \"dump\": true, \"prealloc\": false, \"policy\": \"default\","
+                    + " \"host-nodes\": []}]"));
+    source.on(
+        "qom-get",
+        (r, x) -> {
+          String path = r.argument("path");
+          String property = r.argument("property");
+          if ("/machine".equals(path) && "aux-ram-share".equals(property)) {
+            x.returns(String.valueOf(auxRamShare));
+          } else if ("/objects/ram0".equals(path) && "type".equals(property)) {
+            x.returns(discardData ? "\"memory-backend-file\"" : "\"memory-backend-memfd\"");
+          } else if ("/objects/ram0".equals(path) && "mem-path".equals(property)) {
+            x.returns(JSON.valueToTree(dir.resolve("ram").toString()).toString());
+          } else if ("/objects/ram0".equals(path) && "discard-data".equals(property)) {
+            x.returns(String.valueOf(discardData));
+          } else {
+            x.error("GenericError", "Property '" + property + "' not found");
+          }
+        });
+    source.on(
+        "qom-list",
+        (r, x) -> {
+          ArrayNode a = JSON.createArrayNode();
+          a.addObject().put("name", "type").put("type", "string");
+          if ("/machine/peripheral".equals(r.argument("path"))) {
+            peripherals.forEach((name, type) -> a.addObject().put("name", name).put("type", type));
+          }
+          x.returns(a.toString());
+        });
     source.on("migrate", this::migrate);
-    source.on("migrate_cancel", (r, x) -> {
-      x.returns("{}");
-      if (isActive()) {
-        migration = "cancelling";
-        x.event("MIGRATION", "{\"status\": \"cancelling\"}");
-        migration = "cancelled";
-        x.event("MIGRATION", "{\"status\": \"cancelled\"}");
-      }
-    });
-    source.on("cont", (r, x) -> {
-      if (!runState.equals("running")) {
-        runState = "running";
-        x.returns("{}");
-        x.event("RESUME", null);
-      } else {
-        x.returns("{}");
-      }
-    });
-    source.on("quit", (r, x) -> {
-      x.event("SHUTDOWN", "{\"guest\": false, \"reason\": \"host-qmp-quit\"}");
-      x.returns("{}");
-      x.disconnect();
-    });
+    source.on(
+        "migrate_cancel",
+        (r, x) -> {
+          x.returns("{}");
+          if (isActive()) {
+            migration = "cancelling";
+            x.event("MIGRATION", "{\"status\": \"cancelling\"}");
+            migration = "cancelled";
+            x.event("MIGRATION", "{\"status\": \"cancelled\"}");
+          }
+        });
+    source.on(
+        "cont",
+        (r, x) -> {
+          if (!runState.equals("running")) {
+            runState = "running";
+            x.returns("{}");
+            x.event("RESUME", null);
+          } else {
+            x.returns("{}");
+          }
+        });
+    source.on(
+        "quit",
+        (r, x) -> {
+          x.event("SHUTDOWN", "{\"guest\": false, \"reason\": \"host-qmp-quit\"}");
+          x.returns("{}");
+          x.disconnect();
+        });
   }
 
   private void migrate(Request r, Exchange x) {
@@ -238,18 +270,22 @@ final class FakeTransferPair implements AutoCloseable {
       case LOADS_AT_ONCE:
         targetMigration = "active"; // listening on its main channel from the command line
         appear();
-        x.later(STEP, () -> {
-          completeSource();
-          targetRunState = "running"; // resumed before anyone could connect: no RESUME seen
-          targetMigration = "completed";
-        });
+        x.later(
+            STEP,
+            () -> {
+              completeSource();
+              targetRunState = "running"; // resumed before anyone could connect: no RESUME seen
+              targetMigration = "completed";
+            });
         break;
       case DIES_AFTER_CPR:
-        x.later(STEP, () -> {
-          migration = "failed";
-          errorDesc = "Failed to connect to '" + mainChannel + "': No such file or directory";
-          source.sendEvent("MIGRATION", "{\"status\": \"failed\"}");
-        });
+        x.later(
+            STEP,
+            () -> {
+              migration = "failed";
+              errorDesc = "Failed to connect to '" + mainChannel + "': No such file or directory";
+              source.sendEvent("MIGRATION", "{\"status\": \"failed\"}");
+            });
         break;
       case HANGS:
         break;
@@ -284,39 +320,45 @@ final class FakeTransferPair implements AutoCloseable {
 
   private void scriptTarget() {
     target.on("query-status", (r, x) -> x.returns(status(targetRunState)));
-    target.on("query-migrate", (r, x) -> {
-      ObjectNode o = JSON.createObjectNode();
-      if (!targetMigration.equals("none")) {
-        o.put("status", targetMigration);
-      }
-      if (targetErrorDesc != null) {
-        o.put("error-desc", targetErrorDesc);
-      }
-      x.returns(o.toString());
-    });
-    target.on("migrate-incoming", (r, x) -> {
-      targetMigration = "setup";
-      x.returns("{}");
-      x.later(STEP, () -> {
-        switch (behaviour) {
-          case DEFERRED_LOAD_FAILS:
-            completeSource();
-            targetMigration = "failed";
-            targetErrorDesc = "load of migration failed: Invalid argument";
-            break;
-          case DEFERRED_DIES_AFTER_COMPLETION:
-            completeSource();
-            target.disconnect();
-            break;
-          default:
-            completeSource();
-            target.sendEvent("RESUME", null);
-            targetRunState = "running";
-            targetMigration = "completed";
-            break;
-        }
-      });
-    });
+    target.on(
+        "query-migrate",
+        (r, x) -> {
+          ObjectNode o = JSON.createObjectNode();
+          if (!targetMigration.equals("none")) {
+            o.put("status", targetMigration);
+          }
+          if (targetErrorDesc != null) {
+            o.put("error-desc", targetErrorDesc);
+          }
+          x.returns(o.toString());
+        });
+    target.on(
+        "migrate-incoming",
+        (r, x) -> {
+          targetMigration = "setup";
+          x.returns("{}");
+          x.later(
+              STEP,
+              () -> {
+                switch (behaviour) {
+                  case DEFERRED_LOAD_FAILS:
+                    completeSource();
+                    targetMigration = "failed";
+                    targetErrorDesc = "load of migration failed: Invalid argument";
+                    break;
+                  case DEFERRED_DIES_AFTER_COMPLETION:
+                    completeSource();
+                    target.disconnect();
+                    break;
+                  default:
+                    completeSource();
+                    target.sendEvent("RESUME", null);
+                    targetRunState = "running";
+                    targetMigration = "completed";
+                    break;
+                }
+              });
+        });
   }
 
   // ------------------------------------------------------------------ replies
@@ -327,12 +369,20 @@ final class FakeTransferPair implements AutoCloseable {
 
   private String schema() {
     ArrayNode a = JSON.createArrayNode();
-    a.addObject().put("name", "migrate-set-parameters").put("meta-type", "command")
-        .put("arg-type", "1").put("ret-type", "0");
-    a.addObject().put("name", "1").put("meta-type", "object").putArray("members").addObject()
-        .put("name", "mode").put("type", "2").put("default", (String) null);
-    ArrayNode members = a.addObject().put("name", "2").put("meta-type", "enum")
-        .putArray("members");
+    a.addObject()
+        .put("name", "migrate-set-parameters")
+        .put("meta-type", "command")
+        .put("arg-type", "1")
+        .put("ret-type", "0");
+    a.addObject()
+        .put("name", "1")
+        .put("meta-type", "object")
+        .putArray("members")
+        .addObject()
+        .put("name", "mode")
+        .put("type", "2")
+        .put("default", (String) null);
+    ArrayNode members = a.addObject().put("name", "2").put("meta-type", "enum").putArray("members");
     modes.forEach(m -> members.addObject().put("name", m));
     a.addObject().put("name", "0").put("meta-type", "object").putArray("members");
     return a.toString();

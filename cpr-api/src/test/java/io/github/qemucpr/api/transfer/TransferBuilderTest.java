@@ -16,32 +16,38 @@ class TransferBuilderTest extends FakeTransferTest {
 
   @Test
   void eachOptionIsSetOnce() {
-    CprTransferBuilder b = transfer().timeout(Duration.ofMinutes(1))
-        .phaseTimeout(Duration.ofSeconds(30)).quitSourceAfterTransfer(false);
+    CprTransferBuilder b =
+        transfer()
+            .timeout(Duration.ofMinutes(1))
+            .phaseTimeout(Duration.ofSeconds(30))
+            .quitSourceAfterTransfer(false);
     assertThatThrownBy(() -> b.cprChannel(pair.cprChannel))
         .isInstanceOf(IllegalStateException.class)
         .hasMessage("cprChannel was already set to " + pair.cprChannel);
     assertThatThrownBy(() -> b.mainChannel(pair.mainChannel))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("mainChannel");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("mainChannel");
     assertThatThrownBy(() -> b.targetQmp(pair.targetQmp))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("targetQmp");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("targetQmp");
     assertThatThrownBy(() -> b.targetConnectTimeout(Duration.ofSeconds(1)))
         .isInstanceOf(IllegalStateException.class);
     assertThatThrownBy(() -> b.timeout(Duration.ofMinutes(2)))
         .isInstanceOf(IllegalStateException.class);
     assertThatThrownBy(() -> b.quitSourceAfterTransfer(true))
         .isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> b.progressListener(e -> {}))
-        .isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> b.progressListener(e -> {})).isInstanceOf(IllegalStateException.class);
   }
 
   @Test
   void argumentsAreCheckedAtOnce() {
     CprTransferBuilder b = CprTransfer.from(qmp);
-    assertThatThrownBy(() -> b.timeout(Duration.ZERO)).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> b.timeout(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("timeout must be positive: PT0S");
     assertThatThrownBy(() -> b.targetConnectTimeout(Duration.ofSeconds(-1)))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("targetConnectTimeout");
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("targetConnectTimeout");
     assertThatThrownBy(() -> b.cprChannel(Path.of("/")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("cprChannel has no file name");
@@ -67,10 +73,12 @@ class TransferBuilderTest extends FakeTransferTest {
     b.check();
     CprTransferResult r = b.run();
     r.target().close();
-    assertThatThrownBy(b::run).isInstanceOf(IllegalStateException.class)
+    assertThatThrownBy(b::run)
+        .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("already ran");
     assertThatThrownBy(() -> b.timeout(Duration.ofSeconds(1)))
-        .isInstanceOf(IllegalStateException.class).hasMessageContaining("already ran");
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("already ran");
     assertThat(pair.sourceCommands()).containsOnlyOnce("migrate");
   }
 

@@ -42,7 +42,8 @@ class TransferPreflightTest extends FakeTransferTest {
     assertThat(pair.sourceRequests("migrate-set-parameters"))
         .extracting(r -> r.argument("mode"))
         .containsExactly("cpr-transfer", "normal");
-    assertThat(pair.sourceRequests("qom-get")).extracting(r -> r.argument("property"))
+    assertThat(pair.sourceRequests("qom-get"))
+        .extracting(r -> r.argument("property"))
         .contains("aux-ram-share");
     assertThat(pair.mode).isEqualTo("normal");
     assertThat(pair.capabilities).doesNotContainValue(true);
@@ -85,8 +86,9 @@ class TransferPreflightTest extends FakeTransferTest {
 
   @Test
   void qemuBlockersForCprTransferAreErrors() {
-    pair.blockers.add("Memory region pc.bios is not compatible with CPR. share=on is required for"
-        + " memory-backend objects, and aux-ram-share=on is required.");
+    pair.blockers.add(
+        "Memory region pc.bios is not compatible with CPR. share=on is required for"
+            + " memory-backend objects, and aux-ram-share=on is required.");
     PreflightItem item = only(check(), PreflightCode.MIGRATION_BLOCKED);
     assertThat(item.message()).startsWith("QEMU blocks a cpr-transfer migration: Memory region");
     assertThat(pair.mode).isEqualTo("normal");
@@ -112,41 +114,68 @@ class TransferPreflightTest extends FakeTransferTest {
 
   @Test
   void aCprChannelNobodyListensOn() throws IOException {
-    PreflightReport report = CprTransfer.from(qmp).cprChannel(dir.resolve("nobody.sock"))
-        .mainChannel(pair.mainChannel).targetQmp(pair.targetQmp).check();
+    PreflightReport report =
+        CprTransfer.from(qmp)
+            .cprChannel(dir.resolve("nobody.sock"))
+            .mainChannel(pair.mainChannel)
+            .targetQmp(pair.targetQmp)
+            .check();
     PreflightItem item = only(report, PreflightCode.CPR_CHANNEL_NOT_LISTENING);
     assertThat(item.message()).contains("was not started yet");
     assertThat(item.fix()).contains("\"channel-type\":\"cpr\"", "nobody.sock", "-incoming defer");
     Path file = Files.createFile(dir.resolve("file.sock"));
-    assertThat(only(CprTransfer.from(qmp).cprChannel(file).mainChannel(pair.mainChannel)
-        .targetQmp(pair.targetQmp).check(), PreflightCode.CPR_CHANNEL_NOT_LISTENING).message())
+    assertThat(
+            only(
+                    CprTransfer.from(qmp)
+                        .cprChannel(file)
+                        .mainChannel(pair.mainChannel)
+                        .targetQmp(pair.targetQmp)
+                        .check(),
+                    PreflightCode.CPR_CHANNEL_NOT_LISTENING)
+                .message())
         .contains("is not a socket");
   }
 
   @Test
   void socketPathsMustBeAbsoluteShortAndInADirectory() {
     Path longName = dir.resolve("x".repeat(110) + ".sock");
-    PreflightReport report = CprTransfer.from(qmp).cprChannel(pair.cprChannel)
-        .mainChannel(Path.of("main.sock")).targetQmp(longName).check();
+    PreflightReport report =
+        CprTransfer.from(qmp)
+            .cprChannel(pair.cprChannel)
+            .mainChannel(Path.of("main.sock"))
+            .targetQmp(longName)
+            .check();
     assertThat(only(report, PreflightCode.CHANNEL_PATH_NOT_ABSOLUTE).subject())
         .isEqualTo("main.sock");
     assertThat(only(report, PreflightCode.CHANNEL_PATH_TOO_LONG).message())
         .contains("target QMP socket", "107");
-    PreflightReport missing = CprTransfer.from(qmp).cprChannel(pair.cprChannel)
-        .mainChannel(dir.resolve("no/such/main.sock")).targetQmp(pair.targetQmp).check();
+    PreflightReport missing =
+        CprTransfer.from(qmp)
+            .cprChannel(pair.cprChannel)
+            .mainChannel(dir.resolve("no/such/main.sock"))
+            .targetQmp(pair.targetQmp)
+            .check();
     assertThat(only(missing, PreflightCode.CHANNEL_DIRECTORY_MISSING).message())
         .contains("main channel");
   }
 
   @Test
   void conflictingPaths() throws IOException {
-    PreflightReport same = CprTransfer.from(qmp).cprChannel(pair.cprChannel)
-        .mainChannel(pair.cprChannel).targetQmp(pair.targetQmp).check();
+    PreflightReport same =
+        CprTransfer.from(qmp)
+            .cprChannel(pair.cprChannel)
+            .mainChannel(pair.cprChannel)
+            .targetQmp(pair.targetQmp)
+            .check();
     assertThat(only(same, PreflightCode.CHANNEL_PATH_CONFLICT).message())
         .contains("cpr channel and the main channel are the same path");
 
-    PreflightReport own = CprTransfer.from(qmp).cprChannel(pair.cprChannel)
-        .mainChannel(pair.mainChannel).targetQmp(pair.source.socketPath()).check();
+    PreflightReport own =
+        CprTransfer.from(qmp)
+            .cprChannel(pair.cprChannel)
+            .mainChannel(pair.mainChannel)
+            .targetQmp(pair.source.socketPath())
+            .check();
     assertThat(only(own, PreflightCode.CHANNEL_PATH_CONFLICT).message())
         .contains("the source's own QMP socket");
 
@@ -170,11 +199,17 @@ class TransferPreflightTest extends FakeTransferTest {
     pair.auxRamShare = false;
     pair.memfdShared = false;
     pair.capabilities.put("x-colo", true);
-    PreflightReport report = CprTransfer.from(qmp).cprChannel(dir.resolve("nobody.sock"))
-        .mainChannel(pair.mainChannel).targetQmp(pair.targetQmp).check();
-    assertThat(report.errors()).extracting(PreflightItem::code).containsExactlyInAnyOrder(
-        PreflightCode.CAPABILITY_INCOMPATIBLE, PreflightCode.AUX_RAM_SHARE_OFF,
-        PreflightCode.MEMORY_NOT_SHARED, PreflightCode.CPR_CHANNEL_NOT_LISTENING);
+    PreflightReport report =
+        CprTransfer.from(qmp)
+            .cprChannel(dir.resolve("nobody.sock"))
+            .mainChannel(pair.mainChannel)
+            .targetQmp(pair.targetQmp)
+            .check();
+    assertThat(report.errors())
+        .extracting(PreflightItem::code)
+        .containsExactlyInAnyOrder(
+            PreflightCode.CAPABILITY_INCOMPATIBLE, PreflightCode.AUX_RAM_SHARE_OFF,
+            PreflightCode.MEMORY_NOT_SHARED, PreflightCode.CPR_CHANNEL_NOT_LISTENING);
     assertThat(report.items()).allMatch(i -> i.severity() == Severity.ERROR);
   }
 }

@@ -7,8 +7,8 @@ import io.github.qemucpr.api.CprPhase;
 import io.github.qemucpr.api.CprPreflightException;
 import io.github.qemucpr.api.CprProgressEvent;
 import io.github.qemucpr.api.CprTransfer;
-import io.github.qemucpr.api.CprTransferException;
 import io.github.qemucpr.api.CprTransferBuilder;
+import io.github.qemucpr.api.CprTransferException;
 import io.github.qemucpr.api.CprTransferException.VmLocation;
 import io.github.qemucpr.api.CprTransferResult;
 import io.github.qemucpr.api.PreflightCode;
@@ -28,7 +28,10 @@ class TransferRunTest extends FakeTransferTest {
     for (JsonNode c : channels) {
       if (c.path("channel-type").asString().equals(type)) {
         JsonNode addr = c.path("addr");
-        return addr.path("transport").asString() + "/" + addr.path("type").asString() + ":"
+        return addr.path("transport").asString()
+            + "/"
+            + addr.path("type").asString()
+            + ":"
             + addr.path("path").asString();
       }
     }
@@ -47,13 +50,22 @@ class TransferRunTest extends FakeTransferTest {
       assertThat(r.blackout()).isPositive();
       assertThat(r.qemuDowntime()).isEqualTo(Duration.ofMillis(2));
       assertThat(r.sourceQuit()).isFalse();
-      assertThat(r.phaseDurations()).containsOnlyKeys(CprPhase.PREFLIGHT, CprPhase.PREPARE,
-          CprPhase.MIGRATE, CprPhase.CONNECT_TARGET, CprPhase.LOAD);
+      assertThat(r.phaseDurations())
+          .containsOnlyKeys(
+              CprPhase.PREFLIGHT,
+              CprPhase.PREPARE,
+              CprPhase.MIGRATE,
+              CprPhase.CONNECT_TARGET,
+              CprPhase.LOAD);
     }
-    assertThat(pair.sourceCommands()).filteredOn(c -> !c.startsWith("query-")
-            && !c.startsWith("qom-"))
-        .containsExactly("migrate-set-parameters", "migrate-set-parameters",
-            "migrate-set-parameters", "migrate-set-capabilities", "migrate");
+    assertThat(pair.sourceCommands())
+        .filteredOn(c -> !c.startsWith("query-") && !c.startsWith("qom-"))
+        .containsExactly(
+            "migrate-set-parameters",
+            "migrate-set-parameters",
+            "migrate-set-parameters",
+            "migrate-set-capabilities",
+            "migrate");
     assertThat(pair.sourceRequests("migrate-set-parameters").get(2).argument("mode"))
         .isEqualTo("cpr-transfer");
     Request migrate = pair.sourceRequests("migrate").get(0);
@@ -80,9 +92,11 @@ class TransferRunTest extends FakeTransferTest {
     assertThat(incoming.arguments().path("exit-on-error").asBoolean(true)).isFalse();
     assertThat(channel(incoming.arguments().path("channels"), "main"))
         .isEqualTo("socket/unix:" + pair.mainChannel);
-    assertThat(pair.targetCommands()).filteredOn(c -> !c.startsWith("query-"))
+    assertThat(pair.targetCommands())
+        .filteredOn(c -> !c.startsWith("query-"))
         .containsExactly("migrate-incoming");
-    assertThat(events).extracting(CprProgressEvent::message)
+    assertThat(events)
+        .extracting(CprProgressEvent::message)
         .anyMatch(m -> m.contains("-incoming defer"));
   }
 
@@ -104,26 +118,38 @@ class TransferRunTest extends FakeTransferTest {
         .mainChannel(pair.mainChannel)
         .targetQmp(pair.targetQmp)
         .targetConnectTimeout(Duration.ofSeconds(2))
-        .progressListener(ev -> {
-          events.add(ev);
-          if (ev.phase() == phase && ev.kind() == CprProgressEvent.Kind.STARTED) {
-            action.run();
-          }
-        });
+        .progressListener(
+            ev -> {
+              events.add(ev);
+              if (ev.phase() == phase && ev.kind() == CprProgressEvent.Kind.STARTED) {
+                action.run();
+              }
+            });
   }
 
   @Test
   void aQuitThatCannotAskTheTargetAfterACompletedTransferIsNotReportedAsUntouched() {
     pair.behaviour = Target.DEFERRED;
-    CprTransferException e = catchThrowableOfType(CprTransferException.class,
-        () -> transferActingAt(CprPhase.QUIT, () -> {
-          pair.target.disconnect(); // the new QEMU's monitor goes away before the quit's check
-        }).quitSourceAfterTransfer(true).run());
+    CprTransferException e =
+        catchThrowableOfType(
+            CprTransferException.class,
+            () ->
+                transferActingAt(
+                        CprPhase.QUIT,
+                        () -> {
+                          pair.target
+                              .disconnect(); // the new QEMU's monitor goes away before the quit's
+                          // check
+                        })
+                    .quitSourceAfterTransfer(true)
+                    .run());
     assertThat(e.phase()).isEqualTo(CprPhase.QUIT);
-    assertThat(e.recovery()).as("the VM moved: not 'nothing was changed'")
+    assertThat(e.recovery())
+        .as("the VM moved: not 'nothing was changed'")
         .isEqualTo(VmRecovery.NEEDS_ATTENTION);
     assertThat(e.vmLocation()).isEqualTo(VmLocation.TARGET);
-    assertThat(e).hasMessageContaining("The transfer itself completed")
+    assertThat(e)
+        .hasMessageContaining("The transfer itself completed")
         .hasMessageContaining("Never resume the source");
     assertThat(pair.sourceCommands()).doesNotContain("quit", "cont");
     assertThat(pair.runState).isEqualTo("postmigrate");
@@ -132,10 +158,17 @@ class TransferRunTest extends FakeTransferTest {
   @Test
   void aQuitRefusedAfterACompletedTransferBecauseTheSourceRunsAgainNeedsAttention() {
     pair.behaviour = Target.DEFERRED;
-    CprTransferException e = catchThrowableOfType(CprTransferException.class,
-        () -> transferActingAt(CprPhase.QUIT, () -> {
-          pair.runState = "running"; // someone resumed the source after the load
-        }).quitSourceAfterTransfer(true).run());
+    CprTransferException e =
+        catchThrowableOfType(
+            CprTransferException.class,
+            () ->
+                transferActingAt(
+                        CprPhase.QUIT,
+                        () -> {
+                          pair.runState = "running"; // someone resumed the source after the load
+                        })
+                    .quitSourceAfterTransfer(true)
+                    .run());
     assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
     assertThat(e.vmLocation()).isEqualTo(VmLocation.TARGET);
     assertThat(e).hasMessageContaining("the source is running, not postmigrate");
@@ -145,8 +178,8 @@ class TransferRunTest extends FakeTransferTest {
   @Test
   void thePreflightRefusesWithoutTouchingTheSource() {
     pair.auxRamShare = false;
-    CprPreflightException e = catchThrowableOfType(CprPreflightException.class,
-        () -> transfer().run());
+    CprPreflightException e =
+        catchThrowableOfType(CprPreflightException.class, () -> transfer().run());
     assertThat(e.report().has(PreflightCode.AUX_RAM_SHARE_OFF)).isTrue();
     assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
     assertThat(pair.sourceCommands()).doesNotContain("migrate", "migrate-set-capabilities");
@@ -156,8 +189,8 @@ class TransferRunTest extends FakeTransferTest {
   @Test
   void migrateRefusedByAGoneTargetIsRolledBack() {
     pair.migrateError = "Failed to connect to '" + pair.cprChannel + "': Connection refused";
-    CprTransferException e = catchThrowableOfType(CprTransferException.class,
-        () -> transfer().run());
+    CprTransferException e =
+        catchThrowableOfType(CprTransferException.class, () -> transfer().run());
     assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
     assertThat(e.vmLocation()).isEqualTo(VmLocation.SOURCE);
     assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
@@ -191,8 +224,8 @@ class TransferRunTest extends FakeTransferTest {
   @Test
   void aTargetThatDiesAfterReadingTheCprStateFailsTheSourceWhichRunsOn() {
     pair.behaviour = Target.DIES_AFTER_CPR;
-    CprTransferException e = catchThrowableOfType(CprTransferException.class,
-        () -> transfer().run());
+    CprTransferException e =
+        catchThrowableOfType(CprTransferException.class, () -> transfer().run());
     assertThat(e.phase()).isEqualTo(CprPhase.CONNECT_TARGET);
     assertThat(e.vmLocation()).isEqualTo(VmLocation.SOURCE);
     assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
@@ -204,8 +237,8 @@ class TransferRunTest extends FakeTransferTest {
   @Test
   void aTargetThatNeverAnswersIsGivenUpAndTheMigrationCancelled() {
     pair.behaviour = Target.HANGS;
-    CprTransferException e = catchThrowableOfType(CprTransferException.class,
-        () -> transfer().run());
+    CprTransferException e =
+        catchThrowableOfType(CprTransferException.class, () -> transfer().run());
     assertThat(e.phase()).isEqualTo(CprPhase.CONNECT_TARGET);
     assertThat(e).hasMessageContaining("did not answer within 2000 ms");
     assertThat(e.vmLocation()).isEqualTo(VmLocation.SOURCE);
@@ -219,8 +252,8 @@ class TransferRunTest extends FakeTransferTest {
   @Test
   void aTargetWhoseLoadFailedNeverRanTheGuestSoTheSourceResumes() {
     pair.behaviour = Target.DEFERRED_LOAD_FAILS;
-    CprTransferException e = catchThrowableOfType(CprTransferException.class,
-        () -> transfer().run());
+    CprTransferException e =
+        catchThrowableOfType(CprTransferException.class, () -> transfer().run());
     assertThat(e.phase()).isEqualTo(CprPhase.LOAD);
     assertThat(e.qemuError()).isEqualTo("load of migration failed: Invalid argument");
     assertThat(e.vmLocation()).isEqualTo(VmLocation.SOURCE);
@@ -235,8 +268,8 @@ class TransferRunTest extends FakeTransferTest {
   @Test
   void aTargetThatDiesAfterTheSourceCompletedLeavesTheSourceAloneAndSaysSo() {
     pair.behaviour = Target.DEFERRED_DIES_AFTER_COMPLETION;
-    CprTransferException e = catchThrowableOfType(CprTransferException.class,
-        () -> transfer().run());
+    CprTransferException e =
+        catchThrowableOfType(CprTransferException.class, () -> transfer().run());
     assertThat(e.phase()).isEqualTo(CprPhase.LOAD);
     assertThat(e.vmLocation()).isEqualTo(VmLocation.UNKNOWN);
     assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
@@ -252,8 +285,10 @@ class TransferRunTest extends FakeTransferTest {
     CprTransferResult r = transfer().run();
     try (QmpClient t = r.target()) {
       pair.targetRunState = "inmigrate";
-      CprTransferException e = catchThrowableOfType(CprTransferException.class,
-          () -> CprTransfer.quitSource(qmp, t, Duration.ofSeconds(5)));
+      CprTransferException e =
+          catchThrowableOfType(
+              CprTransferException.class,
+              () -> CprTransfer.quitSource(qmp, t, Duration.ofSeconds(5)));
       assertThat(e.phase()).isEqualTo(CprPhase.QUIT);
       assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
       assertThat(e).hasMessageContaining("not confirmed to hold the VM");
@@ -271,8 +306,10 @@ class TransferRunTest extends FakeTransferTest {
     try (QmpClient t = QmpClient.connect(pair.target.socketPath())) {
       pair.targetRunState = "running";
       pair.targetMigration = "completed";
-      CprTransferException e = catchThrowableOfType(CprTransferException.class,
-          () -> CprTransfer.quitSource(qmp, t, Duration.ofSeconds(5)));
+      CprTransferException e =
+          catchThrowableOfType(
+              CprTransferException.class,
+              () -> CprTransfer.quitSource(qmp, t, Duration.ofSeconds(5)));
       assertThat(e).hasMessageContaining("the source is running, not postmigrate");
       assertThat(pair.sourceCommands()).doesNotContain("quit");
     }

@@ -17,8 +17,8 @@ import java.util.Map;
 import java.util.function.ToDoubleFunction;
 
 /**
- * Part 1: the blackout of whole cpr-reboot cycles, SDK against the raw client, interleaved round
- * by round (each round runs every driver once, in an order that rotates) so that drift on a noisy
+ * Part 1: the blackout of whole cpr-reboot cycles, SDK against the raw client, interleaved round by
+ * round (each round runs every driver once, in an order that rotates) so that drift on a noisy
  * machine falls on all of them alike.
  */
 final class BlackoutBenchmark {
@@ -33,8 +33,8 @@ final class BlackoutBenchmark {
    *     VM then has {@code -machine aux-ram-share=on}, for all of its cycles)
    * @param rounds the rounds (the quick run has its own configs)
    */
-  record Config(String label, int mib, boolean testGuest, boolean suspend, boolean transfer,
-      int rounds) {
+  record Config(
+      String label, int mib, boolean testGuest, boolean suspend, boolean transfer, int rounds) {
     List<Driver> drivers() {
       List<Driver> d = new ArrayList<>(REBOOT);
       if (transfer) {
@@ -91,8 +91,13 @@ final class BlackoutBenchmark {
         TestGuestImage guest = TestGuestImage.locateOrBuild();
         b.testGuest(guest.kernel(), guest.initramfs());
       }
-      Path stateDir = Files.createDirectories(work.resolve("blackout-" + c.mib()
-          + (c.testGuest() ? "-guest" : "") + (c.suspend() ? "-suspend" : "")));
+      Path stateDir =
+          Files.createDirectories(
+              work.resolve(
+                  "blackout-"
+                      + c.mib()
+                      + (c.testGuest() ? "-guest" : "")
+                      + (c.suspend() ? "-suspend" : "")));
       List<Driver> drivers = c.drivers();
       Map<Driver, List<Cycle>> cycles = new EnumMap<>(Driver.class);
       for (Driver d : drivers) {
@@ -103,24 +108,30 @@ final class BlackoutBenchmark {
         cpr.start();
         for (int i = 0; i < warmUp; i++) {
           for (Driver d : drivers) { // warm-up: JIT, page cache
-            cpr.run(d, q -> { });
+            cpr.run(d, q -> {});
           }
         }
         for (int round = 0; round < c.rounds(); round++) {
           for (int i = 0; i < drivers.size(); i++) {
             Driver d = drivers.get((round + i) % drivers.size());
-            cycles.get(d).add(cpr.run(d, q -> { }));
+            cycles.get(d).add(cpr.run(d, q -> {}));
           }
         }
       }
       Result r = new Result(c, cycles, free);
       results.add(r);
-      log.printf("  %-42s blackout median: SDK fd %.1f ms, SDK path %.1f ms, raw %.1f ms%s%n",
-          c.label(), ms(r.of(Driver.SDK_FD), Cycle::blackout).median(),
+      log.printf(
+          "  %-42s blackout median: SDK fd %.1f ms, SDK path %.1f ms, raw %.1f ms%s%n",
+          c.label(),
+          ms(r.of(Driver.SDK_FD), Cycle::blackout).median(),
           ms(r.of(Driver.SDK_PATH), Cycle::blackout).median(),
-          ms(r.of(Driver.RAW), Cycle::blackout).median(), c.transfer() ? String.format(
-              java.util.Locale.ROOT, ", cpr-transfer %.1f ms",
-              ms(r.of(Driver.TRANSFER), Cycle::blackout).median()) : "");
+          ms(r.of(Driver.RAW), Cycle::blackout).median(),
+          c.transfer()
+              ? String.format(
+                  java.util.Locale.ROOT,
+                  ", cpr-transfer %.1f ms",
+                  ms(r.of(Driver.TRANSFER), Cycle::blackout).median())
+              : "");
     }
     return results;
   }
@@ -145,38 +156,53 @@ final class BlackoutBenchmark {
 
   static String markdown(List<Result> results) {
     StringBuilder md = new StringBuilder();
-    md.append("| VM | client | n | blackout | save (stop to exit) | new QEMU start (caller)"
-        + " | restore (greeting to running) | blackout without the start | state file |\n");
+    md.append(
+        "| VM | client | n | blackout | save (stop to exit) | new QEMU start (caller)"
+            + " | restore (greeting to running) | blackout without the start | state file |\n");
     md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Result r : results) {
       for (Driver d : REBOOT) {
         List<Cycle> c = r.of(d);
-        md.append("| ").append(r.config().label()).append(" | ").append(d.label).append(" | ")
-            .append(c.size()).append(" | ")
-            .append(ms(c, Cycle::blackout).medianAndP90(1)).append(" | ")
-            .append(ms(c, Cycle::save).medianAndP90(1)).append(" | ")
-            .append(ms(c, Cycle::start).medianAndP90(1)).append(" | ")
-            .append(ms(c, Cycle::restore).medianAndP90(1)).append(" | ")
-            .append(ms(c, Cycle::blackoutWithoutStart).medianAndP90(1)).append(" | ")
-            .append(Report.kib(c.isEmpty() ? 0 : c.get(0).stateBytes())).append(" |\n");
+        md.append("| ")
+            .append(r.config().label())
+            .append(" | ")
+            .append(d.label)
+            .append(" | ")
+            .append(c.size())
+            .append(" | ")
+            .append(ms(c, Cycle::blackout).medianAndP90(1))
+            .append(" | ")
+            .append(ms(c, Cycle::save).medianAndP90(1))
+            .append(" | ")
+            .append(ms(c, Cycle::start).medianAndP90(1))
+            .append(" | ")
+            .append(ms(c, Cycle::restore).medianAndP90(1))
+            .append(" | ")
+            .append(ms(c, Cycle::blackoutWithoutStart).medianAndP90(1))
+            .append(" | ")
+            .append(Report.kib(c.isEmpty() ? 0 : c.get(0).stateBytes()))
+            .append(" |\n");
       }
     }
-    md.append("\nTimes in ms, median (p90). The blackout runs from the old QEMU's `STOP` event (`SUSPEND`"
-        + " for the suspended guest) to the new QEMU's `RESUME` (`WAKEUP`), both on QEMU's own clock;"
-        + " the new QEMU's start runs from the old QEMU's exit to the new one's QMP greeting (the"
-        + " launcher polls for it every 10 ms). The machine-only VMs run with `-machine"
-        + " aux-ram-share=on`, which cpr-transfer needs, for their cpr-reboot cycles too.\n\n");
+    md.append(
+        "\nTimes in ms, median (p90). The blackout runs from the old QEMU's `STOP` event (`SUSPEND`"
+            + " for the suspended guest) to the new QEMU's `RESUME` (`WAKEUP`), both on QEMU's own clock;"
+            + " the new QEMU's start runs from the old QEMU's exit to the new one's QMP greeting (the"
+            + " launcher polls for it every 10 ms). The machine-only VMs run with `-machine"
+            + " aux-ram-share=on`, which cpr-transfer needs, for their cpr-reboot cycles too.\n\n");
 
     md.append("**Ratios and the SDK's own overhead** (same rounds, paired):\n\n");
-    md.append("| VM | SDK fd / raw, blackout | SDK path / raw, blackout | SDK fd / raw, without the start"
-        + " | SDK path / raw, without the start | SDK overhead per cycle, fd | SDK overhead per cycle,"
-        + " path |\n");
+    md.append(
+        "| VM | SDK fd / raw, blackout | SDK path / raw, blackout | SDK fd / raw, without the start"
+            + " | SDK path / raw, without the start | SDK overhead per cycle, fd | SDK overhead per cycle,"
+            + " path |\n");
     md.append("|---|---:|---:|---:|---:|---:|---:|\n");
     for (Result r : results) {
       List<Cycle> raw = r.of(Driver.RAW);
       md.append("| ").append(r.config().label());
-      for (java.util.function.Function<Cycle, Duration> f : List.<java.util.function.Function<Cycle,
-          Duration>>of(Cycle::blackout, Cycle::blackoutWithoutStart)) {
+      for (java.util.function.Function<Cycle, Duration> f :
+          List.<java.util.function.Function<Cycle, Duration>>of(
+              Cycle::blackout, Cycle::blackoutWithoutStart)) {
         for (Driver d : List.of(Driver.SDK_FD, Driver.SDK_PATH)) {
           md.append(" | ").append(Report.ratio(ms(r.of(d), f).median(), ms(raw, f).median()));
         }
@@ -187,19 +213,32 @@ final class BlackoutBenchmark {
       }
       md.append(" |\n");
     }
-    md.append("\nThe SDK's overhead per cycle is the median (p90) over the rounds of the SDK's blackout"
-        + " without the new QEMU's start minus the raw client's in the same round. The raw client"
-        + " waits only on QEMU and on the file steps both do (fsync, SHA-256, manifest, renames), so"
-        + " the difference is the time the SDK adds: its extra round trips and checks, and its own"
-        + " processing.\n\n");
+    md.append(
+        "\nThe SDK's overhead per cycle is the median (p90) over the rounds of the SDK's blackout"
+            + " without the new QEMU's start minus the raw client's in the same round. The raw client"
+            + " waits only on QEMU and on the file steps both do (fsync, SHA-256, manifest, renames), so"
+            + " the difference is the time the SDK adds: its extra round trips and checks, and its own"
+            + " processing.\n\n");
 
-    md.append("**Where the SDK's time goes** (SDK, fd; median ms per phase; the blackout covers the"
-        + " save phases from the one that stops the VM on, and every restore phase up to the load):\n\n");
+    md.append(
+        "**Where the SDK's time goes** (SDK, fd; median ms per phase; the blackout covers the"
+            + " save phases from the one that stops the VM on, and every restore phase up to the load):\n\n");
     md.append("| VM | ");
-    List<CprPhase> phases = List.of(CprPhase.PREFLIGHT, CprPhase.SUSPEND, CprPhase.PREPARE,
-        CprPhase.MIGRATE, CprPhase.PERSIST, CprPhase.QUIT);
-    List<CprPhase> restorePhases = List.of(CprPhase.VERIFY, CprPhase.PREPARE, CprPhase.LOAD,
-        CprPhase.WAKE_UP, CprPhase.MARK_RESTORED);
+    List<CprPhase> phases =
+        List.of(
+            CprPhase.PREFLIGHT,
+            CprPhase.SUSPEND,
+            CprPhase.PREPARE,
+            CprPhase.MIGRATE,
+            CprPhase.PERSIST,
+            CprPhase.QUIT);
+    List<CprPhase> restorePhases =
+        List.of(
+            CprPhase.VERIFY,
+            CprPhase.PREPARE,
+            CprPhase.LOAD,
+            CprPhase.WAKE_UP,
+            CprPhase.MARK_RESTORED);
     for (CprPhase p : phases) {
       md.append("save ").append(p).append(" | ");
     }
@@ -211,12 +250,26 @@ final class BlackoutBenchmark {
       List<Cycle> c = r.of(Driver.SDK_FD);
       md.append("| ").append(r.config().label()).append(" | ");
       for (CprPhase p : phases) {
-        md.append(Stats.format(Stats.of(c.stream().map(x -> millis(
-            x.savePhases().getOrDefault(p, Duration.ZERO))).toList()).median(), 1)).append(" | ");
+        md.append(
+                Stats.format(
+                    Stats.of(
+                            c.stream()
+                                .map(x -> millis(x.savePhases().getOrDefault(p, Duration.ZERO)))
+                                .toList())
+                        .median(),
+                    1))
+            .append(" | ");
       }
       for (CprPhase p : restorePhases) {
-        md.append(Stats.format(Stats.of(c.stream().map(x -> millis(
-            x.restorePhases().getOrDefault(p, Duration.ZERO))).toList()).median(), 1)).append(" | ");
+        md.append(
+                Stats.format(
+                    Stats.of(
+                            c.stream()
+                                .map(x -> millis(x.restorePhases().getOrDefault(p, Duration.ZERO)))
+                                .toList())
+                        .median(),
+                    1))
+            .append(" | ");
       }
       md.append('\n');
     }
@@ -231,48 +284,60 @@ final class BlackoutBenchmark {
       return "";
     }
     StringBuilder md = new StringBuilder();
-    md.append("\n**cpr-transfer against cpr-reboot** (the same VMs, their cycles interleaved with"
-        + " the cpr-reboot ones above; SDK both, cpr-reboot with the state file by fd):\n\n");
-    md.append("| VM | n | cpr-transfer blackout | cpr-reboot blackout | transfer / reboot"
-        + " | cpr-reboot blackout without the start | transfer / reboot without the start"
-        + " | new QEMU start, transfer (before `migrate`, outside the blackout)"
-        + " | transfer MIGRATE | transfer CONNECT_TARGET | transfer LOAD | QEMU downtime |\n");
+    md.append(
+        "\n**cpr-transfer against cpr-reboot** (the same VMs, their cycles interleaved with"
+            + " the cpr-reboot ones above; SDK both, cpr-reboot with the state file by fd):\n\n");
+    md.append(
+        "| VM | n | cpr-transfer blackout | cpr-reboot blackout | transfer / reboot"
+            + " | cpr-reboot blackout without the start | transfer / reboot without the start"
+            + " | new QEMU start, transfer (before `migrate`, outside the blackout)"
+            + " | transfer MIGRATE | transfer CONNECT_TARGET | transfer LOAD | QEMU downtime |\n");
     md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Result r : rows) {
       List<Cycle> t = r.of(Driver.TRANSFER);
       List<Cycle> reboot = r.of(Driver.SDK_FD);
       Stats tb = ms(t, Cycle::blackout);
-      md.append("| ").append(r.config().label()).append(" | ").append(t.size()).append(" | ")
-          .append(tb.medianAndP90(1)).append(" | ")
-          .append(ms(reboot, Cycle::blackout).medianAndP90(1)).append(" | ")
-          .append(Report.ratio(tb.median(), ms(reboot, Cycle::blackout).median())).append(" | ")
-          .append(ms(reboot, Cycle::blackoutWithoutStart).medianAndP90(1)).append(" | ")
+      md.append("| ")
+          .append(r.config().label())
+          .append(" | ")
+          .append(t.size())
+          .append(" | ")
+          .append(tb.medianAndP90(1))
+          .append(" | ")
+          .append(ms(reboot, Cycle::blackout).medianAndP90(1))
+          .append(" | ")
+          .append(Report.ratio(tb.median(), ms(reboot, Cycle::blackout).median()))
+          .append(" | ")
+          .append(ms(reboot, Cycle::blackoutWithoutStart).medianAndP90(1))
+          .append(" | ")
           .append(Report.ratio(tb.median(), ms(reboot, Cycle::blackoutWithoutStart).median()))
-          .append(" | ").append(ms(t, Cycle::start).medianAndP90(1));
+          .append(" | ")
+          .append(ms(t, Cycle::start).medianAndP90(1));
       for (CprPhase p : List.of(CprPhase.MIGRATE, CprPhase.CONNECT_TARGET, CprPhase.LOAD)) {
-        md.append(" | ").append(ms(t, c -> c.savePhases().getOrDefault(p, Duration.ZERO))
-            .medianAndP90(1));
+        md.append(" | ")
+            .append(ms(t, c -> c.savePhases().getOrDefault(p, Duration.ZERO)).medianAndP90(1));
       }
       List<Cycle> withDowntime = t.stream().filter(c -> c.qemuDowntime() != null).toList();
       md.append(" | ").append(ms(withDowntime, Cycle::qemuDowntime).medianAndP90(1)).append(" |\n");
     }
-    md.append("\nTimes in ms, median (p90). The cpr-transfer blackout runs from the old QEMU's"
-        + " `STOP` event to the new QEMU's `RESUME` event (QEMU's own clock; the new QEMU is"
-        + " started with `-incoming defer`, so the SDK sees its `RESUME` and the figure is exact)."
-        + " The new QEMU is started before `migrate` is sent, while the VM still runs on the old"
-        + " one, so its start (here: from the launch to its cpr socket's appearance) is outside"
-        + " the blackout; in cpr-reboot it is inside. Its RAM is not copied: the old QEMU passes"
-        + " the shared file's descriptors over the cpr channel, and only the device state goes"
-        + " over the main channel. The old QEMU quits after the new one runs, outside the blackout"
-        + " (`CprTransfer.quitSource`). The transfer's phases: MIGRATE is `migrate` sent to its"
-        + " reply; CONNECT_TARGET the connection to the new QEMU's monitor, which answers only"
-        + " once it has read the cpr channel; LOAD the new QEMU's checks and `migrate-incoming`"
-        + " to the source's migration `completed` and the new QEMU running. The source stops the"
-        + " VM only once the new QEMU listens on the main channel, within LOAD, so most of the"
-        + " phases' time is outside the blackout. Each transfer's source was restored by a"
-        + " cpr-reboot, which leaves `x-ignore-shared` on; the SDK's transfer turns it off in its"
-        + " PREPARE phase, while the VM still runs, as the new QEMU starts with it off and QEMU"
-        + " 10.0 otherwise fails the load.\n");
+    md.append(
+        "\nTimes in ms, median (p90). The cpr-transfer blackout runs from the old QEMU's"
+            + " `STOP` event to the new QEMU's `RESUME` event (QEMU's own clock; the new QEMU is"
+            + " started with `-incoming defer`, so the SDK sees its `RESUME` and the figure is exact)."
+            + " The new QEMU is started before `migrate` is sent, while the VM still runs on the old"
+            + " one, so its start (here: from the launch to its cpr socket's appearance) is outside"
+            + " the blackout; in cpr-reboot it is inside. Its RAM is not copied: the old QEMU passes"
+            + " the shared file's descriptors over the cpr channel, and only the device state goes"
+            + " over the main channel. The old QEMU quits after the new one runs, outside the blackout"
+            + " (`CprTransfer.quitSource`). The transfer's phases: MIGRATE is `migrate` sent to its"
+            + " reply; CONNECT_TARGET the connection to the new QEMU's monitor, which answers only"
+            + " once it has read the cpr channel; LOAD the new QEMU's checks and `migrate-incoming`"
+            + " to the source's migration `completed` and the new QEMU running. The source stops the"
+            + " VM only once the new QEMU listens on the main channel, within LOAD, so most of the"
+            + " phases' time is outside the blackout. Each transfer's source was restored by a"
+            + " cpr-reboot, which leaves `x-ignore-shared` on; the SDK's transfer turns it off in its"
+            + " PREPARE phase, while the VM still runs, as the new QEMU starts with it off and QEMU"
+            + " 10.0 otherwise fails the load.\n");
     return md.toString();
   }
 }

@@ -70,8 +70,15 @@ final class CprCycles implements AutoCloseable {
    * @param restorePhases the SDK's restore phases (empty for the raw client)
    * @param qemuDowntime QEMU's own downtime figure, when the SDK got one
    */
-  record Cycle(Driver driver, Duration blackout, Duration save, Duration start, Duration restore,
-      long stateBytes, Map<CprPhase, Duration> savePhases, Map<CprPhase, Duration> restorePhases,
+  record Cycle(
+      Driver driver,
+      Duration blackout,
+      Duration save,
+      Duration start,
+      Duration restore,
+      long stateBytes,
+      Map<CprPhase, Duration> savePhases,
+      Map<CprPhase, Duration> restorePhases,
       @Nullable Duration qemuDowntime) {
     /** The blackout without the new QEMU's start: what the client and QEMU's save and load take. */
     Duration blackoutWithoutStart() {
@@ -91,8 +98,7 @@ final class CprCycles implements AutoCloseable {
    * @param suspend whether the guest is suspended through its agent first
    * @param ignoreShared whether RAM stays in place (a shared file backend), for the raw client
    */
-  CprCycles(QemuLauncher vm, Path stateDir, boolean guest, boolean suspend,
-      boolean ignoreShared) {
+  CprCycles(QemuLauncher vm, Path stateDir, boolean guest, boolean suspend, boolean ignoreShared) {
     this.vm = vm;
     this.stateDir = stateDir;
     this.guest = guest;
@@ -100,14 +106,16 @@ final class CprCycles implements AutoCloseable {
     this.ignoreShared = ignoreShared;
   }
 
-  /** Starts the first QEMU; with the test guest, waits until it has booted and its agent answers. */
+  /**
+   * Starts the first QEMU; with the test guest, waits until it has booted and its agent answers.
+   */
   QemuInstance start() {
     QemuInstance q = vm.start();
     current = q;
     if (guest) {
       // As the demo does: the guest settles for a couple of heartbeats after its boot.
-      q.awaitHeartbeatAfter(q.awaitHeartbeatAfter(0, Duration.ofSeconds(120)) + 1,
-          Duration.ofSeconds(30));
+      q.awaitHeartbeatAfter(
+          q.awaitHeartbeatAfter(0, Duration.ofSeconds(120)) + 1, Duration.ofSeconds(30));
       Path agent = q.qgaSocket().orElseThrow();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (true) {
@@ -146,20 +154,24 @@ final class CprCycles implements AutoCloseable {
     Map<CprPhase, Duration> savePhases = Map.of();
     Duration downtime = null;
     if (driver == Driver.RAW) {
-      RawCpr.Saved saved = RawCpr.save(source.qmpSocket(),
-          suspend ? source.qgaSocket() : Optional.empty(), state, ignoreShared);
+      RawCpr.Saved saved =
+          RawCpr.save(
+              source.qmpSocket(),
+              suspend ? source.qgaSocket() : Optional.empty(),
+              state,
+              ignoreShared);
       stopped = saved.stopped();
       bytes = saved.bytes();
     } else {
       EventClock clock = new EventClock();
       CprSaveResult saved;
-      try (QmpClient qmp = QmpClient.builder().unixSocket(source.qmpSocket())
-          .eventListener(clock).connect();
-          GuestAgentClient ga = guest
-              ? GuestAgentClient.connect(source.qgaSocket().orElseThrow()) : null) {
+      try (QmpClient qmp =
+              QmpClient.builder().unixSocket(source.qmpSocket()).eventListener(clock).connect();
+          GuestAgentClient ga =
+              guest ? GuestAgentClient.connect(source.qgaSocket().orElseThrow()) : null) {
         beforeSave.accept(qmp);
-        CprSaveBuilder save = CprReboot.save(qmp).to(state)
-            .passFileDescriptor(driver == Driver.SDK_FD);
+        CprSaveBuilder save =
+            CprReboot.save(qmp).to(state).passFileDescriptor(driver == Driver.SDK_FD);
         if (ga != null) {
           ga.sync(); // as a manager would, before the save: not part of the blackout
           save.guestAgent(ga).suspendPolicy(suspend ? SuspendPolicy.ALWAYS : SuspendPolicy.AUTO);
@@ -185,10 +197,10 @@ final class CprCycles implements AutoCloseable {
       running = RawCpr.restore(target.qmpSocket(), state);
     } else {
       EventClock clock = new EventClock();
-      try (QmpClient qmp = QmpClient.builder().unixSocket(target.qmpSocket())
-          .eventListener(clock).connect()) {
-        CprRestoreResult restored = CprReboot.restore(qmp).from(state)
-            .passFileDescriptor(driver == Driver.SDK_FD).run();
+      try (QmpClient qmp =
+          QmpClient.builder().unixSocket(target.qmpSocket()).eventListener(clock).connect()) {
+        CprRestoreResult restored =
+            CprReboot.restore(qmp).from(state).passFileDescriptor(driver == Driver.SDK_FD).run();
         restorePhases = restored.phaseDurations();
       }
       running = clock.await(suspend ? "WAKEUP" : "RESUME");
@@ -199,9 +211,16 @@ final class CprCycles implements AutoCloseable {
       // next cycle suspends it again.
       target.awaitHeartbeatAfter(0, Duration.ofSeconds(30));
     }
-    return new Cycle(driver, Duration.between(stopped, running), Duration.between(stopped, exited),
-        Duration.between(exited, started), Duration.between(started, running), bytes, savePhases,
-        restorePhases, downtime);
+    return new Cycle(
+        driver,
+        Duration.between(stopped, running),
+        Duration.between(stopped, exited),
+        Duration.between(exited, started),
+        Duration.between(started, running),
+        bytes,
+        savePhases,
+        restorePhases,
+        downtime);
   }
 
   /**
@@ -224,8 +243,12 @@ final class CprCycles implements AutoCloseable {
     Duration start = Duration.between(launched, Instant.now());
     try (QmpClient qmp = QmpClient.connect(source.qmpSocket())) {
       beforeSave.accept(qmp);
-      r = CprTransfer.from(qmp).cprChannel(cprSocket).mainChannel(mainSocket)
-          .targetQmp(target.qmpSocket()).run();
+      r =
+          CprTransfer.from(qmp)
+              .cprChannel(cprSocket)
+              .mainChannel(mainSocket)
+              .targetQmp(target.qmpSocket())
+              .run();
       try (QmpClient t = r.target()) {
         if (!r.blackoutExact()) {
           throw new IllegalStateException("the new QEMU's RESUME was not seen");
@@ -241,8 +264,16 @@ final class CprCycles implements AutoCloseable {
     current = target;
     Files.deleteIfExists(cprSocket);
     Files.deleteIfExists(mainSocket);
-    return new Cycle(Driver.TRANSFER, r.blackout(), Duration.ZERO, start, Duration.ZERO, 0,
-        r.phaseDurations(), Map.of(), r.qemuDowntime());
+    return new Cycle(
+        Driver.TRANSFER,
+        r.blackout(),
+        Duration.ZERO,
+        start,
+        Duration.ZERO,
+        0,
+        r.phaseDurations(),
+        Map.of(),
+        r.qemuDowntime());
   }
 
   private static void deleteCheckpoint(Path state) throws IOException {
@@ -273,14 +304,16 @@ final class CprCycles implements AutoCloseable {
 
     @Override
     public void onEvent(QmpEvent event) {
-      first.computeIfAbsent(event.name(), n -> new CompletableFuture<>())
+      first
+          .computeIfAbsent(event.name(), n -> new CompletableFuture<>())
           .complete(event.timestamp());
     }
 
     /** When QEMU first sent {@code name}; waits a little, as listeners run on their own thread. */
     Instant await(String name) {
       try {
-        return first.computeIfAbsent(name, n -> new CompletableFuture<>())
+        return first
+            .computeIfAbsent(name, n -> new CompletableFuture<>())
             .get(EVENT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -112,15 +111,15 @@ final class QmpSpeedBenchmark {
       }
       Result r = new Result(c, rates.get(c), Stats.ofNanosAsMillis(all, total));
       results.put(c, r);
-      log.printf("  %-48s %8.0f/s  p50 %.3f ms  p99 %.3f ms%n", c.label, r.rate(),
-          r.latencyMs().median(), r.latencyMs().percentile(99));
+      log.printf(
+          "  %-48s %8.0f/s  p50 %.3f ms  p99 %.3f ms%n",
+          c.label, r.rate(), r.latencyMs().median(), r.latencyMs().percentile(99));
     }
     return results;
   }
 
   /** Runs one client for {@code duration}; returns the seconds it measured. */
-  private static double once(Client c, Path socket, Duration duration, Samples s)
-      throws Exception {
+  private static double once(Client c, Path socket, Duration duration, Samples s) throws Exception {
     if (c.sdk) {
       try (QmpClient qmp = QmpClient.connect(socket)) {
         qmp.execute(QUERY_STATUS);
@@ -135,7 +134,8 @@ final class QmpSpeedBenchmark {
     }
     try (RawQmp raw = RawQmp.connectQmp(socket, Duration.ofSeconds(30))) {
       raw.deadline(duration.plusSeconds(30));
-      return c == Client.RAW_SEQUENTIAL ? rawSequential(raw, duration, s)
+      return c == Client.RAW_SEQUENTIAL
+          ? rawSequential(raw, duration, s)
           : rawPipelined(raw, duration, s);
     }
   }
@@ -159,20 +159,23 @@ final class QmpSpeedBenchmark {
     List<Thread> workers = new ArrayList<>();
     long[] end = new long[1];
     for (int i = 0; i < n; i++) {
-      Thread t = new Thread(() -> {
-        try {
-          go.await();
-        } catch (InterruptedException e) {
-          return;
-        }
-        long now = System.nanoTime();
-        while (now < end[0]) {
-          qmp.execute(QUERY_STATUS);
-          long t2 = System.nanoTime();
-          s.add(t2 - now);
-          now = t2;
-        }
-      }, "bench-qmp-" + i);
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  go.await();
+                } catch (InterruptedException e) {
+                  return;
+                }
+                long now = System.nanoTime();
+                while (now < end[0]) {
+                  qmp.execute(QUERY_STATUS);
+                  long t2 = System.nanoTime();
+                  s.add(t2 - now);
+                  now = t2;
+                }
+              },
+              "bench-qmp-" + i);
       workers.add(t);
       t.start();
     }
@@ -193,10 +196,12 @@ final class QmpSpeedBenchmark {
     while (System.nanoTime() < end) {
       window.acquire();
       long t0 = System.nanoTime();
-      qmp.executeAsync(QUERY_STATUS).whenComplete((r, e) -> {
-        s.add(System.nanoTime() - t0);
-        window.release();
-      });
+      qmp.executeAsync(QUERY_STATUS)
+          .whenComplete(
+              (r, e) -> {
+                s.add(System.nanoTime() - t0);
+                window.release();
+              });
     }
     window.acquire(BATCH);
     return (System.nanoTime() - start) / 1e9;
@@ -244,32 +249,49 @@ final class QmpSpeedBenchmark {
     double pipelined = results.get(Client.RAW_PIPELINED).rate();
     double sequential = results.get(Client.RAW_SEQUENTIAL).rate();
     StringBuilder md = new StringBuilder();
-    md.append("| client | round trips/s, median (min to max over rounds) | latency p50 | latency p99"
-        + " | / raw pipelined | / raw sequential |\n");
+    md.append(
+        "| client | round trips/s, median (min to max over rounds) | latency p50 | latency p99"
+            + " | / raw pipelined | / raw sequential |\n");
     md.append("|---|---:|---:|---:|---:|---:|\n");
     for (Result r : results.values()) {
       Stats rounds = Stats.of(r.ratesPerRound());
-      md.append("| ").append(r.client().label).append(" | ")
-          .append(Stats.format(r.rate(), 0)).append(" (").append(Stats.format(rounds.min(), 0))
-          .append(" to ").append(Stats.format(rounds.max(), 0)).append(") | ")
-          .append(Stats.format(r.latencyMs().median(), 3)).append(" ms | ")
-          .append(Stats.format(r.latencyMs().percentile(99), 3)).append(" ms | ")
-          .append(Report.ratio(r.rate(), pipelined)).append(" | ")
-          .append(Report.ratio(r.rate(), sequential)).append(" |\n");
+      md.append("| ")
+          .append(r.client().label)
+          .append(" | ")
+          .append(Stats.format(r.rate(), 0))
+          .append(" (")
+          .append(Stats.format(rounds.min(), 0))
+          .append(" to ")
+          .append(Stats.format(rounds.max(), 0))
+          .append(") | ")
+          .append(Stats.format(r.latencyMs().median(), 3))
+          .append(" ms | ")
+          .append(Stats.format(r.latencyMs().percentile(99), 3))
+          .append(" ms | ")
+          .append(Report.ratio(r.rate(), pipelined))
+          .append(" | ")
+          .append(Report.ratio(r.rate(), sequential))
+          .append(" |\n");
     }
-    md.append("\nLatency runs from a command's send to its reply's arrival; a pipelined command"
-        + " waits behind the ones before it, so its latency includes that queue.\n\n");
-    md.append("**Allocation per command** (JMH `-prof gc`, `gc.alloc.rate.norm`: the bytes the"
-        + " whole JVM allocated per operation, the client's reader and timer threads included):\n\n");
+    md.append(
+        "\nLatency runs from a command's send to its reply's arrival; a pipelined command"
+            + " waits behind the ones before it, so its latency includes that queue.\n\n");
+    md.append(
+        "**Allocation per command** (JMH `-prof gc`, `gc.alloc.rate.norm`: the bytes the"
+            + " whole JVM allocated per operation, the client's reader and timer threads included):\n\n");
     if (jmh.isEmpty()) {
       md.append("Not measured in this run (the JMH part runs from scripts/bench.sh).\n");
     } else {
       md.append("| JMH benchmark | ops/s | B/op |\n|---|---:|---:|\n");
       for (JmhResults.Row row : jmh) {
-        md.append("| ").append(row.name()).append(" | ").append(Stats.format(row.opsPerSecond(), 0))
+        md.append("| ")
+            .append(row.name())
+            .append(" | ")
+            .append(Stats.format(row.opsPerSecond(), 0))
             .append(Double.isFinite(row.opsError()) ? " ± " + Stats.format(row.opsError(), 0) : "")
             .append(" | ")
-            .append(Stats.format(row.bytesPerOp(), 0)).append(" |\n");
+            .append(Stats.format(row.bytesPerOp(), 0))
+            .append(" |\n");
       }
     }
     return md.toString();

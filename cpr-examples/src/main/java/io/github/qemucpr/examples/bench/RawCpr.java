@@ -56,16 +56,24 @@ final class RawCpr {
         }
       }
       Path partial = state.resolveSibling(state.getFileName() + ".partial");
-      try (FileChannel file = FileChannel.open(partial,
-          EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
-        qmp.command("{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"mode\":\"cpr-reboot\"}}");
-        qmp.command("{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":["
-            + "{\"capability\":\"x-ignore-shared\",\"state\":" + ignoreShared + "},"
-            + "{\"capability\":\"events\",\"state\":true}]}}");
-        qmp.command("{\"execute\":\"migrate\",\"arguments\":{\"channels\":[{\"channel-type\":\"main\","
-            + "\"addr\":{\"transport\":\"file\",\"filename\":" + RawQmp.quote(partial.toString())
-            + ",\"offset\":0}}]}}");
+      try (FileChannel file =
+          FileChannel.open(
+              partial,
+              EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+        qmp.command(
+            "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"mode\":\"cpr-reboot\"}}");
+        qmp.command(
+            "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":["
+                + "{\"capability\":\"x-ignore-shared\",\"state\":"
+                + ignoreShared
+                + "},"
+                + "{\"capability\":\"events\",\"state\":true}]}}");
+        qmp.command(
+            "{\"execute\":\"migrate\",\"arguments\":{\"channels\":[{\"channel-type\":\"main\","
+                + "\"addr\":{\"transport\":\"file\",\"filename\":"
+                + RawQmp.quote(partial.toString())
+                + ",\"offset\":0}}]}}");
         Instant stop = qmp.awaitMigrationEnd("STOP");
         if (stopped == null) {
           stopped = stop;
@@ -75,8 +83,10 @@ final class RawCpr {
       long size = Files.size(partial);
       String sha = sha256(partial);
       Path manifest = manifestOf(state);
-      Path temp = writeTemp(manifest, manifestJson(state, size, sha, ignoreShared,
-          agent.isPresent(), false, false));
+      Path temp =
+          writeTemp(
+              manifest,
+              manifestJson(state, size, sha, ignoreShared, agent.isPresent(), false, false));
       Files.move(partial, state, StandardCopyOption.ATOMIC_MOVE);
       fsyncDirectory(state);
       Files.move(temp, manifest, StandardCopyOption.ATOMIC_MOVE);
@@ -104,22 +114,28 @@ final class RawCpr {
       if (Files.size(state) != size || !sha256(state).equals(sha)) {
         throw new IllegalStateException(state + " does not match its manifest");
       }
-      writeAtomically(manifest, manifestJson(state, size, sha, ignoreShared, suspended, true,
-          false));
-      qmp.command("{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"mode\":\"cpr-reboot\"}}");
-      qmp.command("{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":["
-          + "{\"capability\":\"x-ignore-shared\",\"state\":" + ignoreShared + "},"
-          + "{\"capability\":\"events\",\"state\":true}]}}");
-      qmp.command("{\"execute\":\"migrate-incoming\",\"arguments\":{\"channels\":[{\"channel-type\":"
-          + "\"main\",\"addr\":{\"transport\":\"file\",\"filename\":"
-          + RawQmp.quote(state.toString()) + ",\"offset\":0}}],\"exit-on-error\":false}}");
+      writeAtomically(
+          manifest, manifestJson(state, size, sha, ignoreShared, suspended, true, false));
+      qmp.command(
+          "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"mode\":\"cpr-reboot\"}}");
+      qmp.command(
+          "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":["
+              + "{\"capability\":\"x-ignore-shared\",\"state\":"
+              + ignoreShared
+              + "},"
+              + "{\"capability\":\"events\",\"state\":true}]}}");
+      qmp.command(
+          "{\"execute\":\"migrate-incoming\",\"arguments\":{\"channels\":[{\"channel-type\":"
+              + "\"main\",\"addr\":{\"transport\":\"file\",\"filename\":"
+              + RawQmp.quote(state.toString())
+              + ",\"offset\":0}}],\"exit-on-error\":false}}");
       Instant running = qmp.awaitMigrationEnd("RESUME");
       if (suspended) {
         qmp.command("{\"execute\":\"system_wakeup\"}");
         running = RawQmp.timestamp(qmp.awaitEvent("WAKEUP", ""));
       }
-      writeAtomically(manifest, manifestJson(state, size, sha, ignoreShared, suspended, true,
-          true));
+      writeAtomically(
+          manifest, manifestJson(state, size, sha, ignoreShared, suspended, true, true));
       return running;
     }
   }
@@ -136,12 +152,30 @@ final class RawCpr {
     return m.group(1);
   }
 
-  private static byte[] manifestJson(Path state, long size, String sha, boolean ignoreShared,
-      boolean suspended, boolean restoreStarted, boolean restored) {
-    String json = "{\"state-file\":" + RawQmp.quote(state.getFileName().toString())
-        + ",\"size\":" + size + ",\"sha256\":\"" + sha + "\",\"capabilities\":{\"x-ignore-shared\":"
-        + ignoreShared + "},\"suspended\":" + suspended + ",\"restore-started\":" + restoreStarted
-        + ",\"restored\":" + restored + "}\n";
+  private static byte[] manifestJson(
+      Path state,
+      long size,
+      String sha,
+      boolean ignoreShared,
+      boolean suspended,
+      boolean restoreStarted,
+      boolean restored) {
+    String json =
+        "{\"state-file\":"
+            + RawQmp.quote(state.getFileName().toString())
+            + ",\"size\":"
+            + size
+            + ",\"sha256\":\""
+            + sha
+            + "\",\"capabilities\":{\"x-ignore-shared\":"
+            + ignoreShared
+            + "},\"suspended\":"
+            + suspended
+            + ",\"restore-started\":"
+            + restoreStarted
+            + ",\"restored\":"
+            + restored
+            + "}\n";
     return json.getBytes(StandardCharsets.UTF_8);
   }
 
@@ -164,11 +198,18 @@ final class RawCpr {
   }
 
   private static Path writeTemp(Path target, byte[] content) throws IOException {
-    Path tmp = target.resolveSibling("." + target.getFileName() + "."
-        + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");
-    try (FileChannel ch = FileChannel.open(tmp,
-        EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+    Path tmp =
+        target.resolveSibling(
+            "."
+                + target.getFileName()
+                + "."
+                + Long.toHexString(ThreadLocalRandom.current().nextLong())
+                + ".tmp");
+    try (FileChannel ch =
+        FileChannel.open(
+            tmp,
+            EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
       ByteBuffer b = ByteBuffer.wrap(content);
       while (b.hasRemaining()) {
         ch.write(b);
@@ -185,8 +226,8 @@ final class RawCpr {
   }
 
   private static void fsyncDirectory(Path file) throws IOException {
-    try (FileChannel dir = FileChannel.open(file.toAbsolutePath().getParent(),
-        StandardOpenOption.READ)) {
+    try (FileChannel dir =
+        FileChannel.open(file.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
       dir.force(true);
     }
   }

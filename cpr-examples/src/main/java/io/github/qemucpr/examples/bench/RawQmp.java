@@ -25,8 +25,8 @@ import org.jspecify.annotations.Nullable;
  * replies from events by their first key, as a careful script would. It cannot pass file
  * descriptors: the JDK's Unix channels have no SCM_RIGHTS. Not thread-safe.
  *
- * <p>Every blocking call is bounded by a deadline: a watchdog thread closes the channel of a
- * client whose deadline has passed, which ends the blocked read with an exception.
+ * <p>Every blocking call is bounded by a deadline: a watchdog thread closes the channel of a client
+ * whose deadline has passed, which ends the blocked read with an exception.
  */
 public final class RawQmp implements AutoCloseable {
   private static final Pattern EVENT_NAME = Pattern.compile("\"event\":\\s*\"([A-Za-z_-]+)\"");
@@ -131,8 +131,8 @@ public final class RawQmp implements AutoCloseable {
   }
 
   /**
-   * Sends a command and returns its reply line, keeping the events that come before it for
-   * {@link #awaitEvent}.
+   * Sends a command and returns its reply line, keeping the events that come before it for {@link
+   * #awaitEvent}.
    *
    * @throws IllegalStateException if QEMU answers with an error
    */
@@ -226,8 +226,8 @@ public final class RawQmp implements AutoCloseable {
     while (true) {
       for (int i = in.position(); i < in.limit(); i++) {
         if (in.get(i) == '\n') {
-          String part = new String(in.array(), in.position(), i - in.position(),
-              StandardCharsets.UTF_8);
+          String part =
+              new String(in.array(), in.position(), i - in.position(), StandardCharsets.UTF_8);
           in.position(i + 1);
           return line == null ? part : line.append(part).toString();
         }
@@ -299,8 +299,8 @@ public final class RawQmp implements AutoCloseable {
 
   private RuntimeException failure(String what, IOException e) {
     if (expired) {
-      return new IllegalStateException(peer + ": the " + what + " did not finish before the"
-          + " deadline", e);
+      return new IllegalStateException(
+          peer + ": the " + what + " did not finish before the" + " deadline", e);
     }
     return new UncheckedIOException(peer + ": " + what + " failed", e);
   }

@@ -46,17 +46,29 @@ final class Report {
   /** The machine, the QEMU and the JDK, as a markdown list. */
   static String machine() {
     StringBuilder md = new StringBuilder();
-    md.append("- CPU: ").append(firstMatch(Path.of("/proc/cpuinfo"), "model name"))
-        .append(", ").append(Runtime.getRuntime().availableProcessors()).append(" cores (nproc)\n");
+    md.append("- CPU: ")
+        .append(firstMatch(Path.of("/proc/cpuinfo"), "model name"))
+        .append(", ")
+        .append(Runtime.getRuntime().availableProcessors())
+        .append(" cores (nproc)\n");
     md.append("- RAM: ").append(firstMatch(Path.of("/proc/meminfo"), "MemTotal")).append('\n');
-    md.append("- Linux ").append(read(Path.of("/proc/sys/kernel/osrelease")))
+    md.append("- Linux ")
+        .append(read(Path.of("/proc/sys/kernel/osrelease")))
         .append("; `/dev/shm` and the state files' disk as found\n");
     md.append("- ").append(command("qemu-system-x86_64", "--version")).append(", TCG\n");
-    md.append("- JDK: ").append(System.getProperty("java.vm.vendor")).append(' ')
-        .append(System.getProperty("java.vm.name")).append(' ')
-        .append(System.getProperty("java.runtime.version")).append('\n');
-    md.append("- Python: ").append(command(Files.isExecutable(Path.of("/usr/bin/python3"))
-        ? "/usr/bin/python3" : "python3", "--version")).append('\n');
+    md.append("- JDK: ")
+        .append(System.getProperty("java.vm.vendor"))
+        .append(' ')
+        .append(System.getProperty("java.vm.name"))
+        .append(' ')
+        .append(System.getProperty("java.runtime.version"))
+        .append('\n');
+    md.append("- Python: ")
+        .append(
+            command(
+                Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3",
+                "--version"))
+        .append('\n');
     return md.toString();
   }
 

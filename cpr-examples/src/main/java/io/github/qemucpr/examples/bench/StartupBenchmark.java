@@ -20,23 +20,28 @@ final class StartupBenchmark {
    * makes (version, status, migration, its mode, the memory backends, their QOM types, the file
    * backends' paths).
    */
-  static final String PYTHON = String.join(";",
-      "import socket,json,sys",
-      "s=socket.socket(socket.AF_UNIX);s.connect(sys.argv[1]);f=s.makefile('rw');f.readline()",
-      "c=lambda x,a=None:(f.write(json.dumps({'execute':x,'arguments':a or {}})+'\\n'),f.flush(),"
-          + "next(r for r in iter(lambda:json.loads(f.readline()),None) if 'event' not in r))"
-          + "[2].get('return')",
-      "c('qmp_capabilities');v=c('query-version');st=c('query-status');m=c('query-migrate')",
-      "p=c('query-migrate-parameters');md=c('query-memdev')",
-      "t={o['name']:o['type'] for o in c('qom-list',{'path':'/objects'})}",
-      "print('QEMU',v['qemu']);print('run state',st['status']);"
-          + "print('migration',m.get('status','none'),'mode',p.get('mode'))",
-      "[print('memory',b.get('id'),b['size']>>20,'MiB',t.get(b.get('id')),'share',b['share'],"
-          + "c('qom-get',{'path':'/objects/'+b['id'],'property':'mem-path'})"
-          + " if 'file' in t.get(b.get('id'),'') else '') for b in md]");
+  static final String PYTHON =
+      String.join(
+          ";",
+          "import socket,json,sys",
+          "s=socket.socket(socket.AF_UNIX);s.connect(sys.argv[1]);f=s.makefile('rw');f.readline()",
+          "c=lambda x,a=None:(f.write(json.dumps({'execute':x,'arguments':a or {}})+'\\n'),f.flush(),"
+              + "next(r for r in iter(lambda:json.loads(f.readline()),None) if 'event' not in r))"
+              + "[2].get('return')",
+          "c('qmp_capabilities');v=c('query-version');st=c('query-status');m=c('query-migrate')",
+          "p=c('query-migrate-parameters');md=c('query-memdev')",
+          "t={o['name']:o['type'] for o in c('qom-list',{'path':'/objects'})}",
+          "print('QEMU',v['qemu']);print('run state',st['status']);"
+              + "print('migration',m.get('status','none'),'mode',p.get('mode'))",
+          "[print('memory',b.get('id'),b['size']>>20,'MiB',t.get(b.get('id')),'share',b['share'],"
+              + "c('qom-get',{'path':'/objects/'+b['id'],'property':'mem-path'})"
+              + " if 'file' in t.get(b.get('id'),'') else '') for b in md]");
 
   /** The runs of both commands, in ms, and what they were. */
-  record Result(List<String> javaCommand, List<String> pythonCommand, List<Double> javaMs,
+  record Result(
+      List<String> javaCommand,
+      List<String> pythonCommand,
+      List<Double> javaMs,
       List<Double> pythonMs) {}
 
   private StartupBenchmark() {}
@@ -45,10 +50,10 @@ final class StartupBenchmark {
       throws IOException, InterruptedException {
     int runs = quick ? 3 : 10;
     String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3"
-        : "python3";
-    List<String> java = List.of(javaBin, "-jar", cprJar.toString(), "status", "--qmp",
-        qmpSocket.toString());
+    String python =
+        Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+    List<String> java =
+        List.of(javaBin, "-jar", cprJar.toString(), "status", "--qmp", qmpSocket.toString());
     List<String> py = List.of(python, "-c", PYTHON, qmpSocket.toString());
     time(java, "run state");
     time(py, "run state"); // warm-up: the page cache
@@ -64,7 +69,8 @@ final class StartupBenchmark {
       }
     }
     Result r = new Result(java, py, j, p);
-    log.printf("  java -jar cpr.jar status: %.0f ms, python3 one-liner: %.0f ms (medians)%n",
+    log.printf(
+        "  java -jar cpr.jar status: %.0f ms, python3 one-liner: %.0f ms (medians)%n",
         Stats.of(j).median(), Stats.of(p).median());
     return r;
   }
@@ -75,8 +81,12 @@ final class StartupBenchmark {
     Path out = Files.createTempFile("bench-startup", ".out");
     try {
       long start = System.nanoTime();
-      Process p = new ProcessBuilder(command).redirectErrorStream(true)
-          .redirectInput(new File("/dev/null")).redirectOutput(out.toFile()).start();
+      Process p =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectInput(new File("/dev/null"))
+              .redirectOutput(out.toFile())
+              .start();
       if (!p.waitFor(60, TimeUnit.SECONDS)) {
         p.destroyForcibly();
         throw new IOException("still running after 60 s: " + command);
@@ -96,11 +106,23 @@ final class StartupBenchmark {
     Stats j = Stats.of(r.javaMs());
     Stats p = Stats.of(r.pythonMs());
     return "| command | n | ms, median (p90) | min |\n|---|---:|---:|---:|\n"
-        + "| `java -jar cpr.jar status --qmp SOCKET` | " + j.count() + " | " + j.medianAndP90(0)
-        + " | " + Stats.format(j.min(), 0) + " |\n"
-        + "| `python3 -c '...' SOCKET` (the same queries) | " + p.count() + " | "
-        + p.medianAndP90(0) + " | " + Stats.format(p.min(), 0) + " |\n\n"
-        + "Ratio java / python3, medians: **" + Report.ratio(j.median(), p.median()) + "**. From"
+        + "| `java -jar cpr.jar status --qmp SOCKET` | "
+        + j.count()
+        + " | "
+        + j.medianAndP90(0)
+        + " | "
+        + Stats.format(j.min(), 0)
+        + " |\n"
+        + "| `python3 -c '...' SOCKET` (the same queries) | "
+        + p.count()
+        + " | "
+        + p.medianAndP90(0)
+        + " | "
+        + Stats.format(p.min(), 0)
+        + " |\n\n"
+        + "Ratio java / python3, medians: **"
+        + Report.ratio(j.median(), p.median())
+        + "**. From"
         + " the process's start to its exit, output written. The Python run, QMP exchange included, bounds"
         + " what the same queries cost; the rest of the tool's time is the JVM's start-up, class"
         + " loading and cold code.\n";

@@ -16,8 +16,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
@@ -74,10 +74,17 @@ final class StateSizeBenchmark {
         }
         Result r = runOne(mib, mode, reps, work, log);
         results.add(r);
-        log.printf("  %5d MiB %-42s %s%n", mib, mode.label, r.cycles().isEmpty() ? r.note()
-            : String.format(Locale.ROOT, "state %s, blackout %.0f ms", Report.kib(
-                r.cycles().get(0).stateBytes()), BlackoutBenchmark.ms(r.cycles(),
-                Cycle::blackout).median()));
+        log.printf(
+            "  %5d MiB %-42s %s%n",
+            mib,
+            mode.label,
+            r.cycles().isEmpty()
+                ? r.note()
+                : String.format(
+                    Locale.ROOT,
+                    "state %s, blackout %.0f ms",
+                    Report.kib(r.cycles().get(0).stateBytes()),
+                    BlackoutBenchmark.ms(r.cycles(), Cycle::blackout).median()));
       }
     }
     return results;
@@ -87,8 +94,7 @@ final class StateSizeBenchmark {
       throws IOException {
     Path stateDir = Files.createDirectories(work.resolve("size-" + mib + "-" + mode));
     long need = ((long) mib << 20) + 512 * MiB;
-    if (mode == Mode.IN_PLACE
-        && Files.getFileStore(Path.of("/dev/shm")).getUsableSpace() < need) {
+    if (mode == Mode.IN_PLACE && Files.getFileStore(Path.of("/dev/shm")).getUsableSpace() < need) {
       return new Result(mib, mode, 0, List.of(), "skipped: not enough free space in /dev/shm");
     }
     if (mode != Mode.IN_PLACE && Files.getFileStore(stateDir).getUsableSpace() < 2 * need) {
@@ -98,16 +104,19 @@ final class StateSizeBenchmark {
     if (mode != Mode.IN_PLACE) {
       b.memfd();
     }
-    Consumer<QmpClient> setup = switch (mode) {
-      case COPIED_MAPPED_RAM -> q -> q.execute(
-          MigrateSetCapabilities.enable(MigrationCapability.MAPPED_RAM));
-      case COPIED_MAPPED_RAM_MULTIFD -> q -> {
-        q.execute(MigrateSetParameters.builder().multifdChannels(2).build());
-        q.execute(MigrateSetCapabilities.enable(MigrationCapability.MAPPED_RAM,
-            MigrationCapability.MULTIFD));
-      };
-      default -> q -> { };
-    };
+    Consumer<QmpClient> setup =
+        switch (mode) {
+          case COPIED_MAPPED_RAM ->
+              q -> q.execute(MigrateSetCapabilities.enable(MigrationCapability.MAPPED_RAM));
+          case COPIED_MAPPED_RAM_MULTIFD ->
+              q -> {
+                q.execute(MigrateSetParameters.builder().multifdChannels(2).build());
+                q.execute(
+                    MigrateSetCapabilities.enable(
+                        MigrationCapability.MAPPED_RAM, MigrationCapability.MULTIFD));
+              };
+          default -> q -> {};
+        };
     List<Cycle> cycles = new ArrayList<>();
     String note = null;
     long dirtied;
@@ -149,8 +158,8 @@ final class StateSizeBenchmark {
   private static long startAndDirty(QemuLauncher vm, CprCycles cpr, Mode mode, int mib)
       throws IOException {
     cpr.start();
-    Path ram = mode == Mode.IN_PLACE ? vm.memoryFile().orElseThrow()
-        : GuestMemory.memfdOf(cpr.current());
+    Path ram =
+        mode == Mode.IN_PLACE ? vm.memoryFile().orElseThrow() : GuestMemory.memfdOf(cpr.current());
     return GuestMemory.dirty(ram, (long) mib << 20);
   }
 
@@ -161,8 +170,11 @@ final class StateSizeBenchmark {
     Files.createDirectories(dir);
     Path file = dir.resolve("dd.bin");
     try {
-      Process p = new ProcessBuilder("dd", "if=/dev/zero", "of=" + file, "bs=1M",
-          "count=" + mib, "conv=fsync").redirectErrorStream(true).start();
+      Process p =
+          new ProcessBuilder(
+                  "dd", "if=/dev/zero", "of=" + file, "bs=1M", "count=" + mib, "conv=fsync")
+              .redirectErrorStream(true)
+              .start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
         throw new IOException("dd failed: " + out);
@@ -171,8 +183,8 @@ final class StateSizeBenchmark {
       if (!m.find()) {
         throw new IOException("cannot read dd's output: " + out);
       }
-      return new DiskSpeed(Long.parseLong(m.group(1)),
-          Double.parseDouble(m.group(2).replace(',', '.')));
+      return new DiskSpeed(
+          Long.parseLong(m.group(1)), Double.parseDouble(m.group(2).replace(',', '.')));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted", e);
@@ -184,9 +196,10 @@ final class StateSizeBenchmark {
   static String markdown(List<Result> results, List<DiskSpeed> disk) {
     double ddMiBs = Stats.of(disk.stream().map(DiskSpeed::mibPerSecond).toList()).median();
     StringBuilder md = new StringBuilder();
-    md.append("| RAM | saved | n | state file | save (stop to exit) | SDK migrate | SDK persist"
-        + " (fsync, SHA-256, manifest) | QEMU downtime | restore (greeting to running) | blackout"
-        + " | state file / dd speed |\n");
+    md.append(
+        "| RAM | saved | n | state file | save (stop to exit) | SDK migrate | SDK persist"
+            + " (fsync, SHA-256, manifest) | QEMU downtime | restore (greeting to running) | blackout"
+            + " | state file / dd speed |\n");
     md.append("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (Result r : results) {
       md.append("| ").append(r.mib()).append(" MiB | ").append(r.mode().label).append(" | ");
@@ -196,42 +209,70 @@ final class StateSizeBenchmark {
       }
       List<Cycle> c = r.cycles();
       long bytes = c.get(0).stateBytes();
-      md.append(c.size()).append(" | ").append(Report.kib(bytes)).append(" | ")
-          .append(BlackoutBenchmark.ms(c, Cycle::save).medianAndP90(0)).append(" | ")
-          .append(phase(c, CprPhase.MIGRATE)).append(" | ")
-          .append(phase(c, CprPhase.PERSIST)).append(" | ")
-          .append(Stats.of(c.stream().filter(x -> x.qemuDowntime() != null)
-              .map(x -> BlackoutBenchmark.millis(x.qemuDowntime())).toList()).medianAndP90(0))
+      md.append(c.size())
           .append(" | ")
-          .append(BlackoutBenchmark.ms(c, Cycle::restore).medianAndP90(0)).append(" | ")
-          .append(BlackoutBenchmark.ms(c, Cycle::blackout).medianAndP90(0)).append(" | ")
-          .append(Stats.format(bytes / (double) MiB / ddMiBs * 1000, 0)).append(" ms |\n");
+          .append(Report.kib(bytes))
+          .append(" | ")
+          .append(BlackoutBenchmark.ms(c, Cycle::save).medianAndP90(0))
+          .append(" | ")
+          .append(phase(c, CprPhase.MIGRATE))
+          .append(" | ")
+          .append(phase(c, CprPhase.PERSIST))
+          .append(" | ")
+          .append(
+              Stats.of(
+                      c.stream()
+                          .filter(x -> x.qemuDowntime() != null)
+                          .map(x -> BlackoutBenchmark.millis(x.qemuDowntime()))
+                          .toList())
+                  .medianAndP90(0))
+          .append(" | ")
+          .append(BlackoutBenchmark.ms(c, Cycle::restore).medianAndP90(0))
+          .append(" | ")
+          .append(BlackoutBenchmark.ms(c, Cycle::blackout).medianAndP90(0))
+          .append(" | ")
+          .append(Stats.format(bytes / (double) MiB / ddMiBs * 1000, 0))
+          .append(" ms |\n");
     }
     md.append("\nTimes in ms, median (p90) over the cycles. Each VM had ")
         .append("its RAM filled with a pattern first, all but the firmware's 32 MiB. ")
-        .append("`dd if=/dev/zero bs=1M conv=fsync` into the state file's directory, in this run: ");
+        .append(
+            "`dd if=/dev/zero bs=1M conv=fsync` into the state file's directory, in this run: ");
     for (int i = 0; i < disk.size(); i++) {
-      md.append(i == 0 ? "" : ", ").append(Stats.format(disk.get(i).mibPerSecond(), 0))
-          .append(" MiB/s (").append(disk.get(i).bytes() >> 20).append(" MiB in ")
-          .append(Stats.format(disk.get(i).seconds(), 2)).append(" s)");
+      md.append(i == 0 ? "" : ", ")
+          .append(Stats.format(disk.get(i).mibPerSecond(), 0))
+          .append(" MiB/s (")
+          .append(disk.get(i).bytes() >> 20)
+          .append(" MiB in ")
+          .append(Stats.format(disk.get(i).seconds(), 2))
+          .append(" s)");
     }
-    md.append("; the last column is the state file's size at the median of those speeds: the"
-        + " least time a copied save can take to make its state durable. The restore reads the"
-        + " state file back from the page cache, where the save has just left it.\n");
+    md.append(
+        "; the last column is the state file's size at the median of those speeds: the"
+            + " least time a copied save can take to make its state durable. The restore reads the"
+            + " state file back from the page cache, where the save has just left it.\n");
     List<Result> notes = results.stream().filter(r -> r.note() != null).toList();
     if (!notes.isEmpty()) {
       md.append("\nWhat QEMU or the SDK said:\n\n");
       for (Result r : notes) {
-        md.append("- ").append(r.mib()).append(" MiB, ").append(r.mode().label).append(": ")
-            .append(r.note().replace("\n", " ")).append('\n');
+        md.append("- ")
+            .append(r.mib())
+            .append(" MiB, ")
+            .append(r.mode().label)
+            .append(": ")
+            .append(r.note().replace("\n", " "))
+            .append('\n');
       }
     }
     return md.toString();
   }
 
   private static String phase(List<Cycle> c, CprPhase p) {
-    return Stats.of(c.stream().map(x -> BlackoutBenchmark.millis(
-        x.savePhases().getOrDefault(p, Duration.ZERO))).toList()).medianAndP90(0);
+    return Stats.of(
+            c.stream()
+                .map(x -> BlackoutBenchmark.millis(x.savePhases().getOrDefault(p, Duration.ZERO)))
+                .toList())
+        .medianAndP90(0);
   }
 
   /** Gnuplot data: RAM MiB, then the median blackout in seconds per mode ({@code NaN} if none). */
@@ -241,18 +282,24 @@ final class StateSizeBenchmark {
       d.append(' ').append(m.name());
     }
     d.append(" CPR_TRANSFER\n");
-    results.stream().map(Result::mib).distinct().forEach(mib -> {
-      d.append(mib);
-      for (Mode m : Mode.values()) {
-        double s = results.stream().filter(r -> r.mib() == mib && r.mode() == m
-            && !r.cycles().isEmpty()).findFirst()
-            .map(r -> BlackoutBenchmark.ms(r.cycles(), Cycle::blackout).median() / 1000)
-            .orElse(Double.NaN);
-        d.append(' ').append(Double.isNaN(s) ? "NaN" : Stats.format(s, 4));
-      }
-      Double t = transferSeconds.get(mib);
-      d.append(' ').append(t == null ? "NaN" : Stats.format(t, 4)).append('\n');
-    });
+    results.stream()
+        .map(Result::mib)
+        .distinct()
+        .forEach(
+            mib -> {
+              d.append(mib);
+              for (Mode m : Mode.values()) {
+                double s =
+                    results.stream()
+                        .filter(r -> r.mib() == mib && r.mode() == m && !r.cycles().isEmpty())
+                        .findFirst()
+                        .map(r -> BlackoutBenchmark.ms(r.cycles(), Cycle::blackout).median() / 1000)
+                        .orElse(Double.NaN);
+                d.append(' ').append(Double.isNaN(s) ? "NaN" : Stats.format(s, 4));
+              }
+              Double t = transferSeconds.get(mib);
+              d.append(' ').append(t == null ? "NaN" : Stats.format(t, 4)).append('\n');
+            });
     return d.toString();
   }
 }

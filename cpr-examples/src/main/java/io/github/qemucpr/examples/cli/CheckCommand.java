@@ -36,7 +36,9 @@ final class CheckCommand implements Callable<Integer> {
   @Mixin CommonOptions.Qmp qmp = new CommonOptions.Qmp();
   @Mixin CommonOptions.State state = new CommonOptions.State();
 
-  @Option(names = "--qga", paramLabel = "SOCKET",
+  @Option(
+      names = "--qga",
+      paramLabel = "SOCKET",
       description = "The guest agent's socket, needed when the guest must be suspended (VFIO).")
   @Nullable Path qga;
 
@@ -45,8 +47,9 @@ final class CheckCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Path stateFile = state.absolute();
-    Report report = new Report("check", json.json, spec.commandLine().getOut(),
-        spec.commandLine().getErr()).target(qmp.socket, stateFile);
+    Report report =
+        new Report("check", json.json, spec.commandLine().getOut(), spec.commandLine().getErr())
+            .target(qmp.socket, stateFile);
     try (QmpClient client = Connections.qmp(qmp.socket);
         GuestAgentClient agent = qga != null ? Connections.agent(qga) : null) {
       report.step("connected to " + client.describePeer() + "; checking a save to " + stateFile);
@@ -61,12 +64,22 @@ final class CheckCommand implements Callable<Integer> {
       result.put("saveWouldRun", !preflight.hasErrors());
       if (preflight.hasErrors()) {
         report.step("the preflight found " + preflight.errors().size() + " error(s)");
-        return report.outcome(ExitStatus.REFUSED, result, preflight + "\n\nA save would be"
-            + " refused; nothing was changed. Apply the fixes above and check again.");
+        return report.outcome(
+            ExitStatus.REFUSED,
+            result,
+            preflight
+                + "\n\nA save would be"
+                + " refused; nothing was changed. Apply the fixes above and check again.");
       }
       report.step("no errors");
-      return report.success(result, preflight + "\n\nA save can start: cpr save --qmp "
-          + qmp.socket + " --state " + stateFile + (qga != null ? " --qga " + qga : ""));
+      return report.success(
+          result,
+          preflight
+              + "\n\nA save can start: cpr save --qmp "
+              + qmp.socket
+              + " --state "
+              + stateFile
+              + (qga != null ? " --qga " + qga : ""));
     } catch (RuntimeException e) {
       return report.failure(e);
     }

@@ -13,21 +13,28 @@ final class CommonOptions {
 
   /** {@code --qmp SOCKET}. */
   static final class Qmp {
-    @Option(names = "--qmp", paramLabel = "SOCKET", required = true,
+    @Option(
+        names = "--qmp",
+        paramLabel = "SOCKET",
+        required = true,
         description = "QEMU's QMP socket, as given to -qmp unix:SOCKET,server=on,wait=off.")
     Path socket = Path.of("");
   }
 
   /** {@code --json}. */
   static final class Json {
-    @Option(names = "--json",
+    @Option(
+        names = "--json",
         description = "Print the final report as one JSON object (progress stays on stderr).")
     boolean json;
   }
 
   /** {@code --state FILE}, made absolute against the working directory. */
   static final class State {
-    @Option(names = "--state", paramLabel = "FILE", required = true,
+    @Option(
+        names = "--state",
+        paramLabel = "FILE",
+        required = true,
         description = "The state file; its manifest is FILE.json beside it.")
     Path file = Path.of("");
 
@@ -38,9 +45,12 @@ final class CommonOptions {
 
   /** {@code --timeout SECONDS}. */
   static final class Timeout {
-    @Option(names = "--timeout", paramLabel = "SECONDS", converter = PositiveSeconds.class,
-        description = "Give up after this many seconds (default: 600); a failed save is rolled"
-            + " back.")
+    @Option(
+        names = "--timeout",
+        paramLabel = "SECONDS",
+        converter = PositiveSeconds.class,
+        description =
+            "Give up after this many seconds (default: 600); a failed save is rolled" + " back.")
     long seconds;
   }
 
@@ -68,8 +78,7 @@ final class CommonOptions {
       try {
         return SuspendPolicy.valueOf(value.strip().toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        throw new TypeConversionException(
-            "'" + value + "' is not one of auto, always, never");
+        throw new TypeConversionException("'" + value + "' is not one of auto, always, never");
       }
     }
   }

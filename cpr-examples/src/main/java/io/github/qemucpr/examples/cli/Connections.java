@@ -18,7 +18,8 @@ final class Connections {
 
   static QmpClient qmp(Path socket) {
     if (!Files.exists(socket)) {
-      throw new CliException(ExitStatus.ERROR,
+      throw new CliException(
+          ExitStatus.ERROR,
           "There is no QMP socket at " + socket + ".",
           "Check the path, and that QEMU runs with -qmp unix:" + socket + ",server=on,wait=off.",
           null);
@@ -30,15 +31,18 @@ final class Connections {
           .name("cpr")
           .connect();
     } catch (QmpTimeoutException e) {
-      throw new CliException(ExitStatus.ERROR,
+      throw new CliException(
+          ExitStatus.ERROR,
           "QEMU did not greet on " + socket + " within " + CONNECT_TIMEOUT.toSeconds() + " s.",
           "A QMP socket serves one client at a time: close the other client (another cpr, virsh,"
               + " socat, a JShell session) and try again.",
           e);
     } catch (QmpException e) {
-      throw new CliException(ExitStatus.ERROR,
+      throw new CliException(
+          ExitStatus.ERROR,
           "Could not connect to QEMU's QMP socket " + socket + ": " + e.getMessage(),
-          "Check that QEMU runs and was started with -qmp unix:" + socket
+          "Check that QEMU runs and was started with -qmp unix:"
+              + socket
               + ",server=on,wait=off, and that you may open the socket (root, or its owner).",
           e);
     }
@@ -46,9 +50,11 @@ final class Connections {
 
   static GuestAgentClient agent(Path socket) {
     if (!Files.exists(socket)) {
-      throw new CliException(ExitStatus.ERROR,
+      throw new CliException(
+          ExitStatus.ERROR,
           "There is no guest agent socket at " + socket + ".",
-          "Check the path, and that QEMU runs with -chardev socket,id=qga0,path=" + socket
+          "Check the path, and that QEMU runs with -chardev socket,id=qga0,path="
+              + socket
               + ",server=on,wait=off -device virtio-serial-pci -device virtserialport,"
               + "chardev=qga0,name=org.qemu.guest_agent.0; or leave out --qga.",
           null);
@@ -56,7 +62,8 @@ final class Connections {
     try {
       return GuestAgentClient.builder().unixSocket(socket).name("cpr").connect();
     } catch (GuestAgentException e) {
-      throw new CliException(ExitStatus.ERROR,
+      throw new CliException(
+          ExitStatus.ERROR,
           "Could not open the guest agent socket " + socket + ": " + e.getMessage(),
           "Check that QEMU runs with a virtserialport named org.qemu.guest_agent.0 on that"
               + " socket; or leave out --qga.",

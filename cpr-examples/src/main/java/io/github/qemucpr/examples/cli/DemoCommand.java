@@ -22,14 +22,19 @@ import picocli.CommandLine.Spec;
           + " installs both.",
     },
     exitCodeListHeading = ExitStatus.HEADING,
-    exitCodeList = {ExitStatus.LIST_0, "1:the demo failed; the message says why",
-        ExitStatus.LIST_2})
+    exitCodeList = {
+      ExitStatus.LIST_0,
+      "1:the demo failed; the message says why",
+      ExitStatus.LIST_2
+    })
 final class DemoCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--keep",
-      description = "Leave the restored VM running with its files, and print how to look at it"
-          + " and how to stop it.")
+  @Option(
+      names = "--keep",
+      description =
+          "Leave the restored VM running with its files, and print how to look at it"
+              + " and how to stop it.")
   boolean keep;
 
   @Override

@@ -16,21 +16,24 @@ public enum ExitStatus {
    * The preflight found errors and nothing was changed; or a restore was refused before QEMU was
    * touched (a missing, tampered or already restored checkpoint).
    */
-  REFUSED(3, "refused: the preflight found errors, or the checkpoint is unusable; nothing was"
-      + " changed"),
+  REFUSED(
+      3,
+      "refused: the preflight found errors, or the checkpoint is unusable; nothing was"
+          + " changed"),
   /** The operation failed and the VM was put back as it was. */
   ROLLED_BACK(4, "the operation failed and the VM was put back as it was"),
   /** The operation failed and the VM needs attention; the message says its state. */
-  NEEDS_ATTENTION(5, "the operation failed and the VM needs attention; the message says its"
-      + " state");
+  NEEDS_ATTENTION(
+      5, "the operation failed and the VM needs attention; the message says its" + " state");
 
   // The help's exit code list; annotations take only constants.
   static final String HEADING = "%nExit codes:%n";
   static final String LIST_0 = "0:success";
   static final String LIST_1 = "1:could not connect, or another error outside the CPR workflow";
   static final String LIST_2 = "2:usage error";
-  static final String LIST_3 = "3:refused, nothing was changed: the preflight found errors, or"
-      + " the checkpoint is missing, tampered or already restored";
+  static final String LIST_3 =
+      "3:refused, nothing was changed: the preflight found errors, or"
+          + " the checkpoint is missing, tampered or already restored";
   static final String LIST_4 = "4:the operation failed and the VM was put back as it was";
   static final String LIST_5 = "5:the operation failed and the VM needs attention";
 

@@ -50,8 +50,14 @@ import picocli.CommandLine.UnmatchedArgumentException;
       CommandLine.HelpCommand.class
     },
     exitCodeListHeading = ExitStatus.HEADING,
-    exitCodeList = {ExitStatus.LIST_0, ExitStatus.LIST_1, ExitStatus.LIST_2, ExitStatus.LIST_3,
-        ExitStatus.LIST_4, ExitStatus.LIST_5})
+    exitCodeList = {
+      ExitStatus.LIST_0,
+      ExitStatus.LIST_1,
+      ExitStatus.LIST_2,
+      ExitStatus.LIST_3,
+      ExitStatus.LIST_4,
+      ExitStatus.LIST_5
+    })
 public final class Main implements Runnable {
   @Spec CommandSpec spec;
 
@@ -89,22 +95,24 @@ public final class Main implements Runnable {
     cl.setErr(err);
     cl.setCaseInsensitiveEnumValuesAllowed(true);
     cl.setParameterExceptionHandler(Main::usageError);
-    cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      // The commands report their own failures; this catches what slipped through.
-      Advice advice = Advice.of(e, null, null);
-      cmd.getErr().println("cpr: " + advice.what());
-      cmd.getErr().println("What to do: " + advice.todo());
-      cmd.getErr().flush();
-      return advice.status().code();
-    });
+    cl.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          // The commands report their own failures; this catches what slipped through.
+          Advice advice = Advice.of(e, null, null);
+          cmd.getErr().println("cpr: " + advice.what());
+          cmd.getErr().println("What to do: " + advice.todo());
+          cmd.getErr().flush();
+          return advice.status().code();
+        });
     return cl;
   }
 
   /** {@code cpr} alone: the list of commands, and a usage error. */
   @Override
   public void run() {
-    throw new ParameterException(spec.commandLine(), "Missing a command: status, check, save,"
-        + " restore, transfer or demo");
+    throw new ParameterException(
+        spec.commandLine(),
+        "Missing a command: status, check, save," + " restore, transfer or demo");
   }
 
   private static int usageError(ParameterException e, String[] args) {
@@ -128,8 +136,12 @@ public final class Main implements Runnable {
     @Override
     public String[] getVersion() {
       String v = Main.class.getPackage().getImplementationVersion();
-      return new String[] {"cpr " + (v != null ? v : "(development build)")
-          + ", qemu-cpr-java; Java " + System.getProperty("java.version")};
+      return new String[] {
+        "cpr "
+            + (v != null ? v : "(development build)")
+            + ", qemu-cpr-java; Java "
+            + System.getProperty("java.version")
+      };
     }
   }
 }

@@ -23,8 +23,8 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The output of one command: progress on stderr as it happens, with the time since the command
- * started; then the final report on stdout, as text or as one JSON object ({@code --json}) with
- * the result or the failure, the phase timings and the preflight items. Single-threaded.
+ * started; then the final report on stdout, as text or as one JSON object ({@code --json}) with the
+ * result or the failure, the phase timings and the preflight items. Single-threaded.
  */
 final class Report {
   private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -121,13 +121,17 @@ final class Report {
   /** Replaces the measured phase timings by those of the SDK's result. */
   void phaseDurations(Map<CprPhase, Duration> durations) {
     List<PhaseTiming> fromResult = new ArrayList<>();
-    durations.forEach((phase, took) -> {
-      PhaseTiming t = phases.stream().filter(p -> p.phase == phase).findFirst()
-          .orElse(new PhaseTiming(phase, Duration.ZERO));
-      t.took = took;
-      t.outcome = "finished";
-      fromResult.add(t);
-    });
+    durations.forEach(
+        (phase, took) -> {
+          PhaseTiming t =
+              phases.stream()
+                  .filter(p -> p.phase == phase)
+                  .findFirst()
+                  .orElse(new PhaseTiming(phase, Duration.ZERO));
+          t.took = took;
+          t.outcome = "finished";
+          fromResult.add(t);
+        });
     phases.clear();
     phases.addAll(fromResult);
   }
@@ -159,8 +163,13 @@ final class Report {
       preflight(((CprPreflightException) failure).report());
     }
     Advice advice = Advice.of(failure, qmpSocket, stateFile);
-    step(command + " failed: exit " + advice.status().code() + " ("
-        + advice.status().meaning() + ")");
+    step(
+        command
+            + " failed: exit "
+            + advice.status().code()
+            + " ("
+            + advice.status().meaning()
+            + ")");
     ObjectNode error = JSON.createObjectNode();
     error.put("type", failure.getClass().getSimpleName());
     error.put("message", advice.what());
@@ -178,8 +187,8 @@ final class Report {
         error.put("vmLocation", ((CprTransferException) e).vmLocation().name());
       }
     }
-    String text = "cpr " + command + " failed.\n" + advice.what() + "\nWhat to do: "
-        + advice.todo();
+    String text =
+        "cpr " + command + " failed.\n" + advice.what() + "\nWhat to do: " + advice.todo();
     return finish(advice.status(), null, error, text);
   }
 
@@ -215,9 +224,12 @@ final class Report {
       if (!phases.isEmpty()) {
         StringBuilder sb = new StringBuilder("Phases:");
         for (PhaseTiming t : phases) {
-          sb.append(' ').append(t.phase).append(' ')
+          sb.append(' ')
+              .append(t.phase)
+              .append(' ')
               .append(t.took != null ? format(t.took) : "-")
-              .append(t.outcome.equals("finished") ? "" : " (" + t.outcome + ")").append(',');
+              .append(t.outcome.equals("finished") ? "" : " (" + t.outcome + ")")
+              .append(',');
         }
         sb.setLength(sb.length() - 1);
         out.println(sb);
@@ -263,7 +275,8 @@ final class Report {
 
   static String format(Duration d) {
     double s = seconds(d);
-    return s < 1 ? String.format(Locale.ROOT, "%.1f ms", s * 1000)
+    return s < 1
+        ? String.format(Locale.ROOT, "%.1f ms", s * 1000)
         : String.format(Locale.ROOT, "%.2f s", s);
   }
 }

@@ -30,21 +30,31 @@ import tools.jackson.databind.node.ObjectNode;
       "Example: cpr restore --qmp /run/vm1/qmp.sock --state /var/lib/vm1/vm.state"
     },
     exitCodeListHeading = ExitStatus.HEADING,
-    exitCodeList = {ExitStatus.LIST_0, ExitStatus.LIST_1, ExitStatus.LIST_2, ExitStatus.LIST_3,
-        ExitStatus.LIST_4, ExitStatus.LIST_5})
+    exitCodeList = {
+      ExitStatus.LIST_0,
+      ExitStatus.LIST_1,
+      ExitStatus.LIST_2,
+      ExitStatus.LIST_3,
+      ExitStatus.LIST_4,
+      ExitStatus.LIST_5
+    })
 final class RestoreCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin CommonOptions.Qmp qmp = new CommonOptions.Qmp();
   @Mixin CommonOptions.State state = new CommonOptions.State();
 
-  @Option(names = "--no-wakeup",
-      description = "Leave a guest that the save suspended suspended; wake it later with QMP"
-          + " system_wakeup.")
+  @Option(
+      names = "--no-wakeup",
+      description =
+          "Leave a guest that the save suspended suspended; wake it later with QMP"
+              + " system_wakeup.")
   boolean noWakeup;
 
-  @Option(names = "--force",
-      description = "Restore a checkpoint that was already restored, or whose restore did not"
-          + " finish. Only safe if the VM never ran from the earlier restore.")
+  @Option(
+      names = "--force",
+      description =
+          "Restore a checkpoint that was already restored, or whose restore did not"
+              + " finish. Only safe if the VM never ran from the earlier restore.")
   boolean force;
 
   @Mixin CommonOptions.Timeout timeout = new CommonOptions.Timeout();
@@ -53,8 +63,9 @@ final class RestoreCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Path stateFile = state.absolute();
-    Report report = new Report("restore", json.json, spec.commandLine().getOut(),
-        spec.commandLine().getErr()).target(qmp.socket, stateFile);
+    Report report =
+        new Report("restore", json.json, spec.commandLine().getOut(), spec.commandLine().getErr())
+            .target(qmp.socket, stateFile);
     try (QmpClient client = Connections.qmp(qmp.socket)) {
       report.step("connected to " + client.describePeer() + "; restoring " + stateFile);
       CprRestoreBuilder restore =
@@ -72,26 +83,36 @@ final class RestoreCommand implements Callable<Integer> {
       report.phaseDurations(restored.phaseDurations());
       ObjectNode r = Report.object();
       r.put("stateFile", restored.stateFile().toString());
-      r.put("manifestFile",
+      r.put(
+          "manifestFile",
           restored.manifestFile() != null ? restored.manifestFile().toString() : null);
       r.put("markedRestored", restored.markedRestored());
       r.put("runState", restored.runState().toString());
       r.put("wokenUp", restored.wokenUp());
       r.put("outageMillis", restored.outage() != null ? Report.millis(restored.outage()) : null);
       r.put("totalMillis", Report.millis(restored.total()));
-      String text = String.format(Locale.ROOT, "Restored %s: the VM is %s%s.%n%s total %s.",
-          restored.stateFile(), restored.runState(),
-          restored.wokenUp() ? " (woken from suspend)" : "",
-          restored.outage() != null
-              ? "The VM did not run for " + Report.format(restored.outage())
-                  + " across save, restart and restore;" : "",
-          Report.format(restored.total()));
+      String text =
+          String.format(
+              Locale.ROOT,
+              "Restored %s: the VM is %s%s.%n%s total %s.",
+              restored.stateFile(),
+              restored.runState(),
+              restored.wokenUp() ? " (woken from suspend)" : "",
+              restored.outage() != null
+                  ? "The VM did not run for "
+                      + Report.format(restored.outage())
+                      + " across save, restart and restore;"
+                  : "",
+              Report.format(restored.total()));
       if (restored.manifestFile() == null) {
         text += "\nWarning: there was no manifest, so the state file could not be verified.";
       } else if (!restored.markedRestored()) {
-        text += "\nWarning: the manifest " + restored.manifestFile() + " could not be marked"
-            + " restored; its \"restore started\" mark still keeps the checkpoint from a second"
-            + " restore.";
+        text +=
+            "\nWarning: the manifest "
+                + restored.manifestFile()
+                + " could not be marked"
+                + " restored; its \"restore started\" mark still keeps the checkpoint from a second"
+                + " restore.";
       }
       return report.success(r, text);
     } catch (RuntimeException e) {

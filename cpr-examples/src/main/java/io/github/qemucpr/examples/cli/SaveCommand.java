@@ -37,26 +37,39 @@ import tools.jackson.databind.node.ObjectNode;
           + " --qga /run/vm1/qga.sock"
     },
     exitCodeListHeading = ExitStatus.HEADING,
-    exitCodeList = {ExitStatus.LIST_0, ExitStatus.LIST_1, ExitStatus.LIST_2, ExitStatus.LIST_3,
-        ExitStatus.LIST_4, ExitStatus.LIST_5})
+    exitCodeList = {
+      ExitStatus.LIST_0,
+      ExitStatus.LIST_1,
+      ExitStatus.LIST_2,
+      ExitStatus.LIST_3,
+      ExitStatus.LIST_4,
+      ExitStatus.LIST_5
+    })
 final class SaveCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin CommonOptions.Qmp qmp = new CommonOptions.Qmp();
   @Mixin CommonOptions.State state = new CommonOptions.State();
 
-  @Option(names = "--qga", paramLabel = "SOCKET",
+  @Option(
+      names = "--qga",
+      paramLabel = "SOCKET",
       description = "The guest agent's socket, to suspend the guest to RAM first.")
   @Nullable Path qga;
 
-  @Option(names = "--suspend", paramLabel = "auto|always|never",
+  @Option(
+      names = "--suspend",
+      paramLabel = "auto|always|never",
       converter = CommonOptions.SuspendPolicyConverter.class,
-      description = "Suspend the guest to RAM through its agent before saving: auto (the"
-          + " default) when VFIO devices are present, always, or never.")
+      description =
+          "Suspend the guest to RAM through its agent before saving: auto (the"
+              + " default) when VFIO devices are present, always, or never.")
   @Nullable SuspendPolicy suspend;
 
-  @Option(names = "--no-quit",
-      description = "Leave QEMU running in postmigrate after the save, instead of quitting it."
-          + " Resuming it there makes the checkpoint stale.")
+  @Option(
+      names = "--no-quit",
+      description =
+          "Leave QEMU running in postmigrate after the save, instead of quitting it."
+              + " Resuming it there makes the checkpoint stale.")
   boolean noQuit;
 
   @Mixin CommonOptions.Timeout timeout = new CommonOptions.Timeout();
@@ -65,12 +78,14 @@ final class SaveCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Path stateFile = state.absolute();
-    Report report = new Report("save", json.json, spec.commandLine().getOut(),
-        spec.commandLine().getErr()).target(qmp.socket, stateFile);
+    Report report =
+        new Report("save", json.json, spec.commandLine().getOut(), spec.commandLine().getErr())
+            .target(qmp.socket, stateFile);
     try (QmpClient client = Connections.qmp(qmp.socket);
         GuestAgentClient agent = qga != null ? Connections.agent(qga) : null) {
       report.step("connected to " + client.describePeer() + "; saving to " + stateFile);
-      CprSaveBuilder save = CprReboot.save(client).to(stateFile).progressListener(report.listener());
+      CprSaveBuilder save =
+          CprReboot.save(client).to(stateFile).progressListener(report.listener());
       if (agent != null) {
         save.guestAgent(agent);
       }
@@ -99,7 +114,8 @@ final class SaveCommand implements Callable<Integer> {
     r.put("bytesWritten", saved.bytesWritten());
     r.put("sha256", saved.sha256());
     r.put("blackoutMillis", Report.millis(saved.blackout()));
-    r.put("qemuDowntimeMillis",
+    r.put(
+        "qemuDowntimeMillis",
         saved.qemuDowntime() != null ? Report.millis(saved.qemuDowntime()) : null);
     r.put("memorySavedInPlace", saved.memorySavedInPlace());
     r.put("suspendedByUs", saved.suspendedByUs());
@@ -111,27 +127,41 @@ final class SaveCommand implements Callable<Integer> {
 
   private String text(CprSaveResult saved) {
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format(Locale.ROOT, "Saved %s (%d bytes, sha256 %s) and its manifest %s.%n",
-        saved.stateFile(), saved.bytesWritten(), saved.sha256(), saved.manifestFile()));
-    sb.append(saved.memorySavedInPlace()
-        ? "Guest RAM stayed in place in its shared memory file (x-ignore-shared)."
-        : "Guest RAM was copied into the state file (it is not a shared memory-backend-file).");
-    sb.append(String.format(Locale.ROOT, "%nThe VM was %s%s; blackout %s%s; total %s.%n",
-        saved.runStateBefore(), saved.suspendedByUs() ? " and was suspended to RAM first" : "",
-        Report.format(saved.blackout()),
-        saved.qemuDowntime() != null
-            ? " (QEMU's own downtime " + Report.format(saved.qemuDowntime()) + ")" : "",
-        Report.format(saved.total())));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "Saved %s (%d bytes, sha256 %s) and its manifest %s.%n",
+            saved.stateFile(),
+            saved.bytesWritten(),
+            saved.sha256(),
+            saved.manifestFile()));
+    sb.append(
+        saved.memorySavedInPlace()
+            ? "Guest RAM stayed in place in its shared memory file (x-ignore-shared)."
+            : "Guest RAM was copied into the state file (it is not a shared memory-backend-file).");
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "%nThe VM was %s%s; blackout %s%s; total %s.%n",
+            saved.runStateBefore(),
+            saved.suspendedByUs() ? " and was suspended to RAM first" : "",
+            Report.format(saved.blackout()),
+            saved.qemuDowntime() != null
+                ? " (QEMU's own downtime " + Report.format(saved.qemuDowntime()) + ")"
+                : "",
+            Report.format(saved.total())));
     for (PreflightItem warning : saved.preflight().warnings()) {
       sb.append("Warning: ").append(warning).append(System.lineSeparator());
     }
     if (saved.quit()) {
       sb.append("QEMU quit. Next: start QEMU with the same arguments plus -incoming defer, then")
           .append(System.lineSeparator())
-          .append("  cpr restore --qmp NEW_SOCKET --state ").append(saved.stateFile());
+          .append("  cpr restore --qmp NEW_SOCKET --state ")
+          .append(saved.stateFile());
     } else {
-      sb.append("QEMU still runs, in postmigrate (--no-quit): quit it before restoring, and do"
-          + " not resume it (cont) unless you delete the checkpoint.");
+      sb.append(
+          "QEMU still runs, in postmigrate (--no-quit): quit it before restoring, and do"
+              + " not resume it (cont) unless you delete the checkpoint.");
     }
     return sb.toString();
   }

@@ -29,7 +29,9 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ArrayNode;
 import tools.jackson.databind.node.ObjectNode;
 
-/** {@code cpr status}: what a QEMU is, and what state its VM and migration are in. Changes nothing. */
+/**
+ * {@code cpr status}: what a QEMU is, and what state its VM and migration are in. Changes nothing.
+ */
 @Command(
     name = "status",
     mixinStandardHelpOptions = true,
@@ -51,8 +53,9 @@ final class StatusCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Report report = new Report("status", json.json, spec.commandLine().getOut(),
-        spec.commandLine().getErr()).target(qmp.socket, null);
+    Report report =
+        new Report("status", json.json, spec.commandLine().getOut(), spec.commandLine().getErr())
+            .target(qmp.socket, null);
     try (QmpClient client = Connections.qmp(qmp.socket)) {
       report.step("connected to " + client.describePeer());
       VersionInfo version = client.execute(new QueryVersion());
@@ -77,15 +80,25 @@ final class StatusCommand implements Callable<Integer> {
       ArrayNode memory = result.putArray("memoryBackends");
 
       StringBuilder text = new StringBuilder();
-      text.append(String.format(Locale.ROOT, "QEMU        %s%s%n", version.qemu(),
-          version.packageName().isEmpty() ? "" : " (" + version.packageName() + ")"));
+      text.append(
+          String.format(
+              Locale.ROOT,
+              "QEMU        %s%s%n",
+              version.qemu(),
+              version.packageName().isEmpty() ? "" : " (" + version.packageName() + ")"));
       text.append(String.format(Locale.ROOT, "run state   %s%n", status.status()));
-      text.append(String.format(Locale.ROOT, "migration   %s, mode %s%s%n", migration.status(),
-          parameters.mode() != null ? parameters.mode() : "unknown",
-          migration.errorDesc() != null ? ", error: " + migration.errorDesc() : ""));
+      text.append(
+          String.format(
+              Locale.ROOT,
+              "migration   %s, mode %s%s%n",
+              migration.status(),
+              parameters.mode() != null ? parameters.mode() : "unknown",
+              migration.errorDesc() != null ? ", error: " + migration.errorDesc() : ""));
       if (backends.isEmpty()) {
-        text.append(String.format("memory      no memory backends (-m without memory-backend:"
-            + " cpr-reboot copies RAM into the state file)%n"));
+        text.append(
+            String.format(
+                "memory      no memory backends (-m without memory-backend:"
+                    + " cpr-reboot copies RAM into the state file)%n"));
       }
       for (MemoryBackend b : backends) {
         String id = b.id() != null ? b.id() : "?";
@@ -97,9 +110,15 @@ final class StatusCommand implements Callable<Integer> {
         j.put("sizeBytes", b.size());
         j.put("share", b.share());
         j.put("memPath", memPath);
-        text.append(String.format(Locale.ROOT, "memory      %s  %d MiB  %s  share=%s%s%n", id,
-            b.size() >> 20, type != null ? type : "memory-backend", b.share() ? "on" : "off",
-            memPath != null ? "  " + memPath : ""));
+        text.append(
+            String.format(
+                Locale.ROOT,
+                "memory      %s  %d MiB  %s  share=%s%s%n",
+                id,
+                b.size() >> 20,
+                type != null ? type : "memory-backend",
+                b.share() ? "on" : "off",
+                memPath != null ? "  " + memPath : ""));
       }
       return report.success(result, text.toString().stripTrailing());
     } catch (RuntimeException e) {

@@ -39,28 +39,45 @@ import tools.jackson.databind.node.ObjectNode;
           + " --main-channel /run/vm1/main.sock --target-qmp /run/vm1/qmp-new.sock"
     },
     exitCodeListHeading = ExitStatus.HEADING,
-    exitCodeList = {ExitStatus.LIST_0, ExitStatus.LIST_1, ExitStatus.LIST_2, ExitStatus.LIST_3,
-        ExitStatus.LIST_4, ExitStatus.LIST_5})
+    exitCodeList = {
+      ExitStatus.LIST_0,
+      ExitStatus.LIST_1,
+      ExitStatus.LIST_2,
+      ExitStatus.LIST_3,
+      ExitStatus.LIST_4,
+      ExitStatus.LIST_5
+    })
 final class TransferCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
   @Mixin CommonOptions.Qmp qmp = new CommonOptions.Qmp();
 
-  @Option(names = "--cpr-channel", paramLabel = "PATH", required = true,
+  @Option(
+      names = "--cpr-channel",
+      paramLabel = "PATH",
+      required = true,
       description = "The Unix socket of the new QEMU's cpr -incoming, where it waits.")
   Path cprChannel = Path.of("");
 
-  @Option(names = "--main-channel", paramLabel = "PATH", required = true,
-      description = "The Unix socket of the main migration channel (the new QEMU's -incoming"
-          + " unix:PATH, or sent with migrate-incoming when it was started with -incoming"
-          + " defer).")
+  @Option(
+      names = "--main-channel",
+      paramLabel = "PATH",
+      required = true,
+      description =
+          "The Unix socket of the main migration channel (the new QEMU's -incoming"
+              + " unix:PATH, or sent with migrate-incoming when it was started with -incoming"
+              + " defer).")
   Path mainChannel = Path.of("");
 
-  @Option(names = "--target-qmp", paramLabel = "PATH", required = true,
-      description = "The new QEMU's QMP socket; it appears once the new QEMU read the cpr"
-          + " channel.")
+  @Option(
+      names = "--target-qmp",
+      paramLabel = "PATH",
+      required = true,
+      description =
+          "The new QEMU's QMP socket; it appears once the new QEMU read the cpr" + " channel.")
   Path targetQmp = Path.of("");
 
-  @Option(names = "--quit-source",
+  @Option(
+      names = "--quit-source",
       description = "Quit the old QEMU once the new one is confirmed to run the VM.")
   boolean quitSource;
 
@@ -72,16 +89,18 @@ final class TransferCommand implements Callable<Integer> {
     Path cpr = absolute(cprChannel);
     Path main = absolute(mainChannel);
     Path target = absolute(targetQmp);
-    Report report = new Report("transfer", json.json, spec.commandLine().getOut(),
-        spec.commandLine().getErr()).target(qmp.socket, null);
+    Report report =
+        new Report("transfer", json.json, spec.commandLine().getOut(), spec.commandLine().getErr())
+            .target(qmp.socket, null);
     try (QmpClient client = Connections.qmp(qmp.socket)) {
       report.step("connected to " + client.describePeer() + "; moving the VM to " + target);
-      CprTransferBuilder transfer = CprTransfer.from(client)
-          .cprChannel(cpr)
-          .mainChannel(main)
-          .targetQmp(target)
-          .quitSourceAfterTransfer(quitSource)
-          .progressListener(report.listener());
+      CprTransferBuilder transfer =
+          CprTransfer.from(client)
+              .cprChannel(cpr)
+              .mainChannel(main)
+              .targetQmp(target)
+              .quitSourceAfterTransfer(quitSource)
+              .progressListener(report.listener());
       if (timeout.seconds > 0) {
         transfer.timeout(Duration.ofSeconds(timeout.seconds));
       }
@@ -105,8 +124,7 @@ final class TransferCommand implements Callable<Integer> {
     o.put("sourceState", r.sourceState().toString());
     o.put("blackoutMillis", Report.millis(r.blackout()));
     o.put("blackoutExact", r.blackoutExact());
-    o.put("qemuDowntimeMillis",
-        r.qemuDowntime() != null ? Report.millis(r.qemuDowntime()) : null);
+    o.put("qemuDowntimeMillis", r.qemuDowntime() != null ? Report.millis(r.qemuDowntime()) : null);
     o.put("incomingDeferred", r.incomingDeferred());
     o.put("sourceQuit", r.sourceQuit());
     o.put("totalMillis", Report.millis(r.total()));
@@ -115,20 +133,29 @@ final class TransferCommand implements Callable<Integer> {
 
   private String text(CprTransferResult r, Path target) {
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format(Locale.ROOT, "The VM is %s in the new QEMU (%s); blackout %s%s%s;"
-            + " total %s.%n",
-        r.targetState(), target, r.blackoutExact() ? "" : "at most ", Report.format(r.blackout()),
-        r.qemuDowntime() != null
-            ? " (QEMU's own downtime " + Report.format(r.qemuDowntime()) + ")" : "",
-        r.incomingDeferred() ? ", after migrate-incoming on its deferred -incoming" : "",
-        Report.format(r.total())));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "The VM is %s in the new QEMU (%s); blackout %s%s%s;" + " total %s.%n",
+            r.targetState(),
+            target,
+            r.blackoutExact() ? "" : "at most ",
+            Report.format(r.blackout()),
+            r.qemuDowntime() != null
+                ? " (QEMU's own downtime " + Report.format(r.qemuDowntime()) + ")"
+                : "",
+            r.incomingDeferred() ? ", after migrate-incoming on its deferred -incoming" : "",
+            Report.format(r.total())));
     for (PreflightItem warning : r.preflight().warnings()) {
       sb.append("Warning: ").append(warning).append(System.lineSeparator());
     }
-    sb.append(r.sourceQuit()
-        ? "The old QEMU quit."
-        : "The old QEMU (" + qmp.socket + ") stays in postmigrate: quit it (QMP quit) once the"
-            + " new one is checked, and never resume it.");
+    sb.append(
+        r.sourceQuit()
+            ? "The old QEMU quit."
+            : "The old QEMU ("
+                + qmp.socket
+                + ") stays in postmigrate: quit it (QMP quit) once the"
+                + " new one is checked, and never resume it.");
     return sb.toString();
   }
 }

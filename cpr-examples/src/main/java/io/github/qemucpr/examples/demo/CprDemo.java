@@ -9,13 +9,13 @@ import io.github.qemucpr.api.CprSaveResult;
 import io.github.qemucpr.api.SuspendPolicy;
 import io.github.qemucpr.launcher.QemuInstance;
 import io.github.qemucpr.launcher.QemuLauncher;
-import io.github.qemucpr.testing.TestGuestImage;
 import io.github.qemucpr.qga.GuestAgentClient;
 import io.github.qemucpr.qga.GuestAgentTimeoutException;
 import io.github.qemucpr.qga.command.ExecResult;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpConnectionClosedException;
 import io.github.qemucpr.qmp.command.QueryStatus;
+import io.github.qemucpr.testing.TestGuestImage;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -90,26 +90,31 @@ public final class CprDemo {
    * @throws RuntimeException whatever the SDK or the launcher throws: QEMU missing, a failed save
    */
   public Summary run() {
-    out.println("qemu-cpr-java demo: a running Linux guest moves to a new QEMU process with"
-        + " cpr-reboot.");
+    out.println(
+        "qemu-cpr-java demo: a running Linux guest moves to a new QEMU process with"
+            + " cpr-reboot.");
     out.println();
     TestGuestImage image = TestGuestImage.locateOrBuild();
     Path work = createWorkDirectory();
     Path ram = QemuLauncher.uniqueShmFile();
     Path state = work.resolve("vm.state");
     // On Ctrl-C the launcher's hooks stop QEMU; this one deletes the RAM file and the state.
-    Thread cleanup = new Thread(() -> {
-      deleteQuietly(ram);
-      deleteRecursively(work);
-    }, "cpr-demo-cleanup");
+    Thread cleanup =
+        new Thread(
+            () -> {
+              deleteQuietly(ram);
+              deleteRecursively(work);
+            },
+            "cpr-demo-cleanup");
     Runtime.getRuntime().addShutdownHook(cleanup);
     boolean kept = false;
     boolean succeeded = false;
-    try (QemuLauncher vm = QemuLauncher.builder()
-        .testGuest(image.kernel(), image.initramfs())
-        .memoryFile(ram) // ours, not the launcher's: with --keep it must outlive the launcher
-        .name("cpr-demo")
-        .build()) {
+    try (QemuLauncher vm =
+        QemuLauncher.builder()
+            .testGuest(image.kernel(), image.initramfs())
+            .memoryFile(ram) // ours, not the launcher's: with --keep it must outlive the launcher
+            .name("cpr-demo")
+            .build()) {
       Before before = runFirstQemu(vm, state);
       QemuInstance target = vm.startIncoming();
       try {
@@ -132,8 +137,10 @@ public final class CprDemo {
       if (!kept) {
         cleanup.run();
         out.println();
-        out.println("Cleaned up: both QEMUs are stopped, the RAM file and the state file are"
-            + " deleted." + (succeeded ? " (Keep the VM running with: cpr demo --keep)" : ""));
+        out.println(
+            "Cleaned up: both QEMUs are stopped, the RAM file and the state file are"
+                + " deleted."
+                + (succeeded ? " (Keep the VM running with: cpr demo --keep)" : ""));
       }
       out.flush();
     }
@@ -151,12 +158,19 @@ public final class CprDemo {
 
   private Before runFirstQemu(QemuLauncher vm, Path state) {
     try (QemuInstance source = vm.start()) {
-      timeline.add("QEMU #1 started (pid " + source.pid() + "), TCG, " + vm.memoryMiB()
-          + " MiB of guest RAM in a shared file in " + vm.memoryFile().orElseThrow().getParent());
+      timeline.add(
+          "QEMU #1 started (pid "
+              + source.pid()
+              + "), TCG, "
+              + vm.memoryMiB()
+              + " MiB of guest RAM in a shared file in "
+              + vm.memoryFile().orElseThrow().getParent());
       timeline.milestone("QEMU #1 started", Timeline.Blackout.OUTSIDE);
       long first = source.awaitHeartbeatAfter(0, BOOT_TIMEOUT);
-      String consoleBootId = source.bootId().orElseThrow(
-          () -> new IllegalStateException("the guest printed no boot_id"));
+      String consoleBootId =
+          source
+              .bootId()
+              .orElseThrow(() -> new IllegalStateException("the guest printed no boot_id"));
       timeline.add("guest booted: boot_id " + consoleBootId + ", heartbeat " + first);
       timeline.milestone("guest booted, heartbeat " + first, Timeline.Blackout.OUTSIDE);
 
@@ -166,28 +180,45 @@ public final class CprDemo {
         String bootId = readBootId(qga);
         // A few heartbeats, so that the count visibly goes on after the restore.
         long heartbeat = source.awaitHeartbeatAfter(Math.max(2, first), HEARTBEAT_TIMEOUT);
-        timeline.add("the guest agent answers: boot_id " + bootId + "; heartbeat " + heartbeat
-            + ", " + qmp.execute(new QueryStatus()).status());
+        timeline.add(
+            "the guest agent answers: boot_id "
+                + bootId
+                + "; heartbeat "
+                + heartbeat
+                + ", "
+                + qmp.execute(new QueryStatus()).status());
 
-        timeline.add("save: CprReboot.save(qmp).to(" + state.getFileName()
-            + ").guestAgent(qga).suspendPolicy(ALWAYS).run()");
+        timeline.add(
+            "save: CprReboot.save(qmp).to("
+                + state.getFileName()
+                + ").guestAgent(qga).suspendPolicy(ALWAYS).run()");
         long lastBeat = source.lastHeartbeat().orElse(heartbeat);
         timeline.milestone("save started, heartbeat " + lastBeat, Timeline.Blackout.OUTSIDE);
-        CprSaveResult saved = CprReboot.save(qmp)
-            .to(state)
-            .guestAgent(qga)
-            .suspendPolicy(SuspendPolicy.ALWAYS)
-            .progressListener(listener(SAVE_MILESTONES))
-            .run();
+        CprSaveResult saved =
+            CprReboot.save(qmp)
+                .to(state)
+                .guestAgent(qga)
+                .suspendPolicy(SuspendPolicy.ALWAYS)
+                .progressListener(listener(SAVE_MILESTONES))
+                .run();
         long lastBefore = Math.max(lastBeat, source.lastHeartbeat().orElse(lastBeat));
         int status = source.awaitExit(Duration.ofSeconds(10));
-        timeline.add("QEMU #1 exited (status " + status + "); the last heartbeat it showed was "
-            + lastBefore);
-        timeline.note("state file " + human(saved.bytesWritten()) + (saved.memorySavedInPlace()
-            ? "; the " + vm.memoryMiB() + " MiB of guest RAM stayed in place in its shared file"
-            : "; the guest RAM was copied into it"));
-        timeline.note("(here a real host would update QEMU, or kexec a new kernel with the RAM"
-            + " on a DAX device)");
+        timeline.add(
+            "QEMU #1 exited (status "
+                + status
+                + "); the last heartbeat it showed was "
+                + lastBefore);
+        timeline.note(
+            "state file "
+                + human(saved.bytesWritten())
+                + (saved.memorySavedInPlace()
+                    ? "; the "
+                        + vm.memoryMiB()
+                        + " MiB of guest RAM stayed in place in its shared file"
+                    : "; the guest RAM was copied into it"));
+        timeline.note(
+            "(here a real host would update QEMU, or kexec a new kernel with the RAM"
+                + " on a DAX device)");
         return new Before(bootId, lastBefore, saved);
       } catch (QmpConnectionClosedException e) {
         throw new IllegalStateException("QEMU #1 closed its monitor unexpectedly: " + e, e);
@@ -198,16 +229,18 @@ public final class CprDemo {
   private Summary restoreIntoSecondQemu(QemuInstance target, Path state, Before before) {
     CprRestoreResult restored;
     try (QmpClient qmp = QmpClient.connect(target.qmpSocket())) {
-      timeline.add("QEMU #2 started (pid " + target.pid() + ") with the same arguments plus"
-          + " -incoming defer; run state " + qmp.execute(new QueryStatus()).status());
+      timeline.add(
+          "QEMU #2 started (pid "
+              + target.pid()
+              + ") with the same arguments plus"
+              + " -incoming defer; run state "
+              + qmp.execute(new QueryStatus()).status());
       timeline.milestone("QEMU #2 started with -incoming defer", Timeline.Blackout.DURING);
       timeline.add("restore: CprReboot.restore(qmp).from(" + state.getFileName() + ").run()");
-      restored = CprReboot.restore(qmp)
-          .from(state)
-          .progressListener(listener(RESTORE_MILESTONES))
-          .run();
-      timeline.add("run state " + restored.runState() + (restored.wokenUp()
-          ? " (woken from suspend)" : ""));
+      restored =
+          CprReboot.restore(qmp).from(state).progressListener(listener(RESTORE_MILESTONES)).run();
+      timeline.add(
+          "run state " + restored.runState() + (restored.wokenUp() ? " (woken from suspend)" : ""));
     }
     long heartbeat = target.awaitHeartbeatAfter(0, HEARTBEAT_TIMEOUT);
     String bootId;
@@ -215,40 +248,49 @@ public final class CprDemo {
       bootId = readBootId(qga);
     }
     timeline.add("the guest runs on QEMU #2: boot_id " + bootId + ", heartbeat " + heartbeat);
-    timeline.milestone("heartbeat " + heartbeat + " from QEMU #2, same boot_id",
-        Timeline.Blackout.OUTSIDE);
+    timeline.milestone(
+        "heartbeat " + heartbeat + " from QEMU #2, same boot_id", Timeline.Blackout.OUTSIDE);
     if (!bootId.equals(before.bootId())) {
-      throw new IllegalStateException("the guest came back as another boot: boot_id " + bootId
-          + ", was " + before.bootId());
+      throw new IllegalStateException(
+          "the guest came back as another boot: boot_id " + bootId + ", was " + before.bootId());
     }
     if (heartbeat <= before.heartbeat() || heartbeat > before.heartbeat() + 5) {
-      throw new IllegalStateException("the heartbeat did not go on counting: " + heartbeat
-          + " after " + before.heartbeat());
+      throw new IllegalStateException(
+          "the heartbeat did not go on counting: " + heartbeat + " after " + before.heartbeat());
     }
-    timeline.note("same boot_id, and heartbeat " + heartbeat + " follows " + before.heartbeat()
-        + ": the guest did not reboot, it only paused");
+    timeline.note(
+        "same boot_id, and heartbeat "
+            + heartbeat
+            + " follows "
+            + before.heartbeat()
+            + ": the guest did not reboot, it only paused");
     // The SDK's figure runs from the suspend recorded in the manifest to QEMU #2's WAKEUP event.
     Duration blackout = restored.outage() != null ? restored.outage() : timeline.blackout();
-    return new Summary(before.bootId(), bootId, before.heartbeat(), heartbeat, blackout,
-        timeline.now());
+    return new Summary(
+        before.bootId(), bootId, before.heartbeat(), heartbeat, blackout, timeline.now());
   }
 
   // -------------------------------------------------------------------- progress and timeline
 
-  private static final Map<CprPhase, String> SAVE_MILESTONES = new EnumMap<>(Map.of(
-      CprPhase.PREFLIGHT, "preflight passed",
-      CprPhase.SUSPEND, "guest suspended to RAM through its agent: the blackout starts",
-      CprPhase.PREPARE, "mode cpr-reboot, capabilities set",
-      CprPhase.MIGRATE, "QEMU wrote the device state (migrate, MIGRATION completed)",
-      CprPhase.PERSIST, "state file fsync'ed and renamed, manifest written",
-      CprPhase.QUIT, "QEMU #1 told to quit"));
+  private static final Map<CprPhase, String> SAVE_MILESTONES =
+      new EnumMap<>(
+          Map.of(
+              CprPhase.PREFLIGHT, "preflight passed",
+              CprPhase.SUSPEND, "guest suspended to RAM through its agent: the blackout starts",
+              CprPhase.PREPARE, "mode cpr-reboot, capabilities set",
+              CprPhase.MIGRATE, "QEMU wrote the device state (migrate, MIGRATION completed)",
+              CprPhase.PERSIST, "state file fsync'ed and renamed, manifest written",
+              CprPhase.QUIT, "QEMU #1 told to quit"));
 
-  private static final Map<CprPhase, String> RESTORE_MILESTONES = new EnumMap<>(Map.of(
-      CprPhase.VERIFY, "state file matches its manifest (size, SHA-256)",
-      CprPhase.PREPARE, "mode cpr-reboot, same capabilities as the save",
-      CprPhase.LOAD, "QEMU #2 loaded the state (migrate-incoming, MIGRATION completed)",
-      CprPhase.WAKE_UP, "guest woken (system_wakeup): the blackout ends",
-      CprPhase.MARK_RESTORED, "manifest marked restored: this checkpoint cannot be used twice"));
+  private static final Map<CprPhase, String> RESTORE_MILESTONES =
+      new EnumMap<>(
+          Map.of(
+              CprPhase.VERIFY, "state file matches its manifest (size, SHA-256)",
+              CprPhase.PREPARE, "mode cpr-reboot, same capabilities as the save",
+              CprPhase.LOAD, "QEMU #2 loaded the state (migrate-incoming, MIGRATION completed)",
+              CprPhase.WAKE_UP, "guest woken (system_wakeup): the blackout ends",
+              CprPhase.MARK_RESTORED,
+                  "manifest marked restored: this checkpoint cannot be used twice"));
 
   private CprProgressListener listener(Map<CprPhase, String> milestones) {
     return event -> {
@@ -257,8 +299,8 @@ public final class CprDemo {
         timeline.add(String.format(Locale.ROOT, "  %-13s %s", event.phase(), what));
         switch (event.phase()) {
           case SUSPEND:
-            timeline.milestone("guest suspended to RAM (guest-suspend-ram)",
-                Timeline.Blackout.STARTS);
+            timeline.milestone(
+                "guest suspended to RAM (guest-suspend-ram)", Timeline.Blackout.STARTS);
             break;
           case MIGRATE:
             timeline.milestone("state saved (cpr-reboot)", Timeline.Blackout.DURING);
@@ -285,10 +327,18 @@ public final class CprDemo {
   private void printTimeline(Summary s) {
     timeline.printSummary("Timeline:", s.blackout());
     out.println();
-    out.printf(Locale.ROOT, "Blackout: the guest did not run for %.2f s, from its suspend in QEMU #1"
-        + " to its wake-up in QEMU #2.%n", Timeline.seconds(s.blackout()));
-    out.printf(Locale.ROOT, "Same boot_id before and after (%s); heartbeat %d, then %d: the guest"
-        + " never rebooted.%n", s.bootIdAfter(), s.heartbeatBefore(), s.heartbeatAfter());
+    out.printf(
+        Locale.ROOT,
+        "Blackout: the guest did not run for %.2f s, from its suspend in QEMU #1"
+            + " to its wake-up in QEMU #2.%n",
+        Timeline.seconds(s.blackout()));
+    out.printf(
+        Locale.ROOT,
+        "Same boot_id before and after (%s); heartbeat %d, then %d: the guest"
+            + " never rebooted.%n",
+        s.bootIdAfter(),
+        s.heartbeatBefore(),
+        s.heartbeatAfter());
     out.printf(Locale.ROOT, "The demo took %.1f s.%n", Timeline.seconds(s.total()));
   }
 
@@ -299,12 +349,22 @@ public final class CprDemo {
     out.println("  agent socket  " + target.qgaSocket().map(Path::toString).orElse("-"));
     out.println("  console       " + target.consoleLog().map(Path::toString).orElse("-"));
     out.println("  RAM file      " + ram);
-    out.println("  state file    " + work.resolve("vm.state") + " (restored: it cannot be used"
-        + " again)");
-    out.println("Look at it:   java -jar cpr-examples/target/cpr.jar status --qmp "
-        + target.qmpSocket());
-    out.println("Stop it:      kill " + target.pid() + "; rm -rf " + target.directory() + " "
-        + work + " " + ram);
+    out.println(
+        "  state file    "
+            + work.resolve("vm.state")
+            + " (restored: it cannot be used"
+            + " again)");
+    out.println(
+        "Look at it:   java -jar cpr-examples/target/cpr.jar status --qmp " + target.qmpSocket());
+    out.println(
+        "Stop it:      kill "
+            + target.pid()
+            + "; rm -rf "
+            + target.directory()
+            + " "
+            + work
+            + " "
+            + ram);
   }
 
   // -------------------------------------------------------------------- the guest agent
@@ -331,8 +391,8 @@ public final class CprDemo {
 
   /** The guest kernel's boot id, a random UUID that changes at every boot. */
   private static String readBootId(GuestAgentClient qga) {
-    ExecResult r = qga.run("/bin/cat", List.of("/proc/sys/kernel/random/boot_id"),
-        Duration.ofSeconds(10));
+    ExecResult r =
+        qga.run("/bin/cat", List.of("/proc/sys/kernel/random/boot_id"), Duration.ofSeconds(10));
     if (!r.succeeded()) {
       throw new IllegalStateException("cat boot_id in the guest failed: " + r);
     }

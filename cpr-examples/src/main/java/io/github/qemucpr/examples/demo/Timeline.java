@@ -8,8 +8,8 @@ import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 
 /**
- * What happened when, in seconds since the demo started: a line printed as each step happens,
- * and the milestones again at the end, with the blackout marked. Single-threaded.
+ * What happened when, in seconds since the demo started: a line printed as each step happens, and
+ * the milestones again at the end, with the blackout marked. Single-threaded.
  */
 final class Timeline {
   private final PrintWriter out;
@@ -63,7 +63,8 @@ final class Timeline {
   /** The blackout between the milestones that start and end it; zero without both. */
   Duration blackout() {
     return blackoutStart == null || blackoutEnd == null
-        ? Duration.ZERO : blackoutEnd.minus(blackoutStart);
+        ? Duration.ZERO
+        : blackoutEnd.minus(blackoutStart);
   }
 
   /** Prints the milestones, with a bar along the blackout. */
@@ -86,12 +87,14 @@ final class Timeline {
           bar = "   ";
           break;
       }
-      String suffix = m.blackout() == Blackout.STARTS ? "   <- the blackout starts"
-          : m.blackout() == Blackout.ENDS
-              ? String.format(Locale.ROOT, "   <- the blackout ends: %.2f s", seconds(blackout))
-              : "";
-      out.println(String.format(Locale.ROOT, "%7.2fs  %s%s%s", seconds(m.at()), bar, m.what(),
-          suffix));
+      String suffix =
+          m.blackout() == Blackout.STARTS
+              ? "   <- the blackout starts"
+              : m.blackout() == Blackout.ENDS
+                  ? String.format(Locale.ROOT, "   <- the blackout ends: %.2f s", seconds(blackout))
+                  : "";
+      out.println(
+          String.format(Locale.ROOT, "%7.2fs  %s%s%s", seconds(m.at()), bar, m.what(), suffix));
     }
     out.flush();
   }

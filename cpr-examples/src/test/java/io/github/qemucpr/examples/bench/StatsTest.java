@@ -35,8 +35,9 @@ class StatsTest {
 
   @Test
   void theRawClientReadsQemusEventLines() {
-    String stop = "{\"timestamp\": {\"seconds\": 1700000000, \"microseconds\": 123456},"
-        + " \"event\": \"STOP\"}";
+    String stop =
+        "{\"timestamp\": {\"seconds\": 1700000000, \"microseconds\": 123456},"
+            + " \"event\": \"STOP\"}";
     assertThat(RawQmp.eventName(stop)).isEqualTo("STOP");
     assertThat(RawQmp.timestamp(stop)).isEqualTo(Instant.parse("2023-11-14T22:13:20.123456Z"));
     assertThat(RawQmp.eventName("{\"return\": {}}")).isNull();

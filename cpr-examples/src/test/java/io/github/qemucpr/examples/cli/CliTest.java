@@ -20,10 +20,13 @@ class CliTest {
   private static Result cpr(String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = Main.execute(new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), args);
-    return new Result(code, out.toString(StandardCharsets.UTF_8),
-        err.toString(StandardCharsets.UTF_8));
+    int code =
+        Main.execute(
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            args);
+    return new Result(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   @Test
@@ -49,11 +52,23 @@ class CliTest {
 
   @Test
   void saveHelpShowsEveryOptionOfTheSynopsis() {
-    assertThat(cpr("save", "--help").out()).contains("--qmp=SOCKET", "--state=FILE",
-        "--qga=SOCKET", "--suspend=auto|always|never", "--no-quit", "--timeout=SECONDS",
-        "--json");
-    assertThat(cpr("restore", "--help").out()).contains("--qmp=SOCKET", "--state=FILE",
-        "--no-wakeup", "--force", "--timeout=SECONDS", "--json");
+    assertThat(cpr("save", "--help").out())
+        .contains(
+            "--qmp=SOCKET",
+            "--state=FILE",
+            "--qga=SOCKET",
+            "--suspend=auto|always|never",
+            "--no-quit",
+            "--timeout=SECONDS",
+            "--json");
+    assertThat(cpr("restore", "--help").out())
+        .contains(
+            "--qmp=SOCKET",
+            "--state=FILE",
+            "--no-wakeup",
+            "--force",
+            "--timeout=SECONDS",
+            "--json");
     assertThat(cpr("demo", "--help").out()).contains("--keep");
   }
 
@@ -78,15 +93,23 @@ class CliTest {
     Result timeout = cpr("restore", "--qmp", "q", "--state", "s", "--timeout", "0");
     assertThat(timeout.exitCode()).isEqualTo(2);
     assertThat(timeout.err()).contains("must be 1 to 86400 seconds");
-    assertThat(cpr("check", "--qmp", "q").err()).contains("Missing required option: '--state=FILE'");
+    assertThat(cpr("check", "--qmp", "q").err())
+        .contains("Missing required option: '--state=FILE'");
     assertThat(cpr("status", "--qmp", "q", "--frobnicate").exitCode()).isEqualTo(2);
   }
 
   @Test
   void theSuspendPolicyIgnoresCase() {
     // Parses, then fails to connect: exit 1, not 2.
-    Result r = cpr("save", "--qmp", dir.resolve("q.sock").toString(), "--state",
-        dir.resolve("vm.state").toString(), "--suspend", "ALWAYS");
+    Result r =
+        cpr(
+            "save",
+            "--qmp",
+            dir.resolve("q.sock").toString(),
+            "--state",
+            dir.resolve("vm.state").toString(),
+            "--suspend",
+            "ALWAYS");
     assertThat(r.exitCode()).isEqualTo(1);
   }
 
@@ -94,16 +117,27 @@ class CliTest {
   void aMissingSocketIsExplainedAsJsonToo() {
     Result r = cpr("status", "--qmp", dir.resolve("q.sock").toString(), "--json");
     assertThat(r.exitCode()).isEqualTo(1);
-    assertThat(r.out()).startsWith("{").contains("\"ok\" : false").contains("\"exitCode\" : 1")
-        .contains("\"type\" : \"CliException\"").contains("There is no QMP socket")
+    assertThat(r.out())
+        .startsWith("{")
+        .contains("\"ok\" : false")
+        .contains("\"exitCode\" : 1")
+        .contains("\"type\" : \"CliException\"")
+        .contains("There is no QMP socket")
         .contains("\"advice\" : \"Check the path");
     assertThat(r.err()).contains("status failed: exit 1");
   }
 
   @Test
   void aMissingAgentSocketIsExplained() {
-    Result r = cpr("check", "--qmp", dir.resolve("q.sock").toString(), "--state", "vm.state",
-        "--qga", dir.resolve("qga.sock").toString());
+    Result r =
+        cpr(
+            "check",
+            "--qmp",
+            dir.resolve("q.sock").toString(),
+            "--state",
+            "vm.state",
+            "--qga",
+            dir.resolve("qga.sock").toString());
     assertThat(r.exitCode()).isEqualTo(1);
     // The QMP socket is opened first.
     assertThat(r.out()).contains("There is no QMP socket");

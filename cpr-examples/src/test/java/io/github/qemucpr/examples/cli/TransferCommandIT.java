@@ -35,11 +35,18 @@ class TransferCommandIT {
   }
 
   private Run transfer(QemuInstance source, QemuInstance target, String... more) {
-    List<String> args = new ArrayList<>(List.of("transfer",
-        "--qmp", source.qmpSocket().toString(),
-        "--cpr-channel", dir.resolve("cpr.sock").toString(),
-        "--main-channel", dir.resolve("main.sock").toString(),
-        "--target-qmp", target.qmpSocket().toString()));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "transfer",
+                "--qmp",
+                source.qmpSocket().toString(),
+                "--cpr-channel",
+                dir.resolve("cpr.sock").toString(),
+                "--main-channel",
+                dir.resolve("main.sock").toString(),
+                "--target-qmp",
+                target.qmpSocket().toString()));
     args.addAll(List.of(more));
     return cpr(T, args.toArray(String[]::new));
   }
@@ -60,8 +67,8 @@ class TransferCommandIT {
       assertThat(result.get("blackoutExact").asBoolean()).isTrue();
       List<String> phases = new ArrayList<>();
       report.get("phases").forEach(p -> phases.add(p.get("phase").asString()));
-      assertThat(phases).containsExactly("PREFLIGHT", "PREPARE", "MIGRATE", "CONNECT_TARGET",
-          "LOAD", "QUIT");
+      assertThat(phases)
+          .containsExactly("PREFLIGHT", "PREPARE", "MIGRATE", "CONNECT_TARGET", "LOAD", "QUIT");
       assertThat(run.stderr()).contains("CONNECT_TARGET");
       assertThat(source.awaitExit(Duration.ofSeconds(30))).isZero();
       assertThat(runState(target.qmpSocket())).isEqualTo(RunState.RUNNING);
@@ -100,8 +107,16 @@ class TransferCommandIT {
 
   @Test
   void aMissingChannelIsAUsageError() {
-    Run run = cpr(T, "transfer", "--qmp", dir.resolve("qmp.sock").toString(),
-        "--main-channel", "m.sock", "--target-qmp", "t.sock");
+    Run run =
+        cpr(
+            T,
+            "transfer",
+            "--qmp",
+            dir.resolve("qmp.sock").toString(),
+            "--main-channel",
+            "m.sock",
+            "--target-qmp",
+            "t.sock");
     assertThat(run.exitCode()).as(run.toString()).isEqualTo(ExitStatus.USAGE.code());
     assertThat(run.stderr()).contains("--cpr-channel");
   }

@@ -11,7 +11,9 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The README's first command ends in {@code java -jar cpr-examples/target/cpr.jar demo}: run it. */
+/**
+ * The README's first command ends in {@code java -jar cpr-examples/target/cpr.jar demo}: run it.
+ */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class DemoIT {
 
@@ -21,19 +23,20 @@ class DemoIT {
     assertThat(run.exitCode()).as(run.toString()).isZero();
     assertThat(run.took()).as("the demo's run time").isLessThan(Duration.ofSeconds(45));
     String out = run.stdout();
-    assertThat(out).containsSubsequence(
-        "QEMU #1 started",
-        "guest booted: boot_id",
-        "SUSPEND",
-        "QEMU #1 exited",
-        "QEMU #2 started",
-        "WAKE_UP",
-        "the guest runs on QEMU #2",
-        "Timeline:",
-        "<- the blackout starts",
-        "<- the blackout ends",
-        "Blackout: the guest did not run for",
-        "Cleaned up");
+    assertThat(out)
+        .containsSubsequence(
+            "QEMU #1 started",
+            "guest booted: boot_id",
+            "SUSPEND",
+            "QEMU #1 exited",
+            "QEMU #2 started",
+            "WAKE_UP",
+            "the guest runs on QEMU #2",
+            "Timeline:",
+            "<- the blackout starts",
+            "<- the blackout ends",
+            "Blackout: the guest did not run for",
+            "Cleaned up");
 
     Matcher ids = Pattern.compile("boot_id ([0-9a-f-]{36})").matcher(out);
     assertThat(ids.find()).isTrue();

@@ -13,8 +13,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs the tool, the examples and JShell as separate processes, as a user would, and captures
- * what they print.
+ * Runs the tool, the examples and JShell as separate processes, as a user would, and captures what
+ * they print.
  */
 public final class Processes {
   /** The README's JShell command, run from the repository root; JShellIT runs exactly this. */
@@ -31,12 +31,19 @@ public final class Processes {
   private Processes() {}
 
   /** How a process ended, and what it printed. */
-  public record Run(List<String> command, int exitCode, String stdout, String stderr,
-      Duration took) {
+  public record Run(
+      List<String> command, int exitCode, String stdout, String stderr, Duration took) {
     @Override
     public String toString() {
-      return String.join(" ", command) + "\n--- exit " + exitCode + " after " + took.toMillis()
-          + " ms\n--- stdout:\n" + stdout + "\n--- stderr:\n" + stderr;
+      return String.join(" ", command)
+          + "\n--- exit "
+          + exitCode
+          + " after "
+          + took.toMillis()
+          + " ms\n--- stdout:\n"
+          + stdout
+          + "\n--- stderr:\n"
+          + stderr;
     }
   }
 
@@ -80,21 +87,30 @@ public final class Processes {
       Path err = Files.createTempFile("cpr-test-", ".err");
       try {
         long start = System.nanoTime();
-        Process p = new ProcessBuilder(command)
-            .directory(projectRoot().toFile())
-            .redirectInput(new File("/dev/null"))
-            .redirectOutput(out.toFile())
-            .redirectError(err.toFile())
-            .start();
+        Process p =
+            new ProcessBuilder(command)
+                .directory(projectRoot().toFile())
+                .redirectInput(new File("/dev/null"))
+                .redirectOutput(out.toFile())
+                .redirectError(err.toFile())
+                .start();
         if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
           p.descendants().forEach(ProcessHandle::destroyForcibly);
           p.destroyForcibly();
           p.waitFor(10, TimeUnit.SECONDS);
-          throw new AssertionError("still running after " + timeout + ": "
-              + String.join(" ", command) + "\n--- stdout:\n" + Files.readString(out)
-              + "\n--- stderr:\n" + Files.readString(err));
+          throw new AssertionError(
+              "still running after "
+                  + timeout
+                  + ": "
+                  + String.join(" ", command)
+                  + "\n--- stdout:\n"
+                  + Files.readString(out)
+                  + "\n--- stderr:\n"
+                  + Files.readString(err));
         }
-        return new Run(List.copyOf(command), p.exitValue(),
+        return new Run(
+            List.copyOf(command),
+            p.exitValue(),
             Files.readString(out, StandardCharsets.UTF_8),
             Files.readString(err, StandardCharsets.UTF_8),
             Duration.ofNanos(System.nanoTime() - start));

@@ -69,18 +69,18 @@ final class AgentCodec {
 
   /**
    * What a command is given of the agent's reply as a tree at most, in JSON tokens: a tree of small
-   * values takes up to about 100 bytes a token, many times its text, so a reply is read as a
-   * stream first ({@link #scan}) and its value is built only when a command takes it and it is no
-   * larger than this. The agent's largest replies (a list of file systems or network interfaces)
-   * hold a few thousand.
+   * values takes up to about 100 bytes a token, many times its text, so a reply is read as a stream
+   * first ({@link #scan}) and its value is built only when a command takes it and it is no larger
+   * than this. The agent's largest replies (a list of file systems or network interfaces) hold a
+   * few thousand.
    */
   static final long MAX_REPLY_TOKENS = 65_536;
 
   /**
-   * What matters of one line from the agent, read as a stream without building its tree: a line
-   * of small values just under the message limit would take some 30 times its size as a tree,
-   * and most lines (stale replies, sync answers, replies to commands that return nothing) need no
-   * tree at all.
+   * What matters of one line from the agent, read as a stream without building its tree: a line of
+   * small values just under the message limit would take some 30 times its size as a tree, and most
+   * lines (stale replies, sync answers, replies to commands that return nothing) need no tree at
+   * all.
    */
   static final class Reply {
     private boolean hasId;
@@ -95,6 +95,7 @@ final class AgentCodec {
 
     /** The return value when it is a scalar, as a scalar is built as it is read. */
     private @Nullable JsonNode scalarReturn;
+
     private boolean hasError;
     private String errorClass = "";
     private String errorDescription = "(no description)";
@@ -248,7 +249,11 @@ final class AgentCodec {
       }
     } catch (JacksonException e) {
       throw new GuestAgentProtocolException(
-          "the guest agent at " + peer + " answered " + name + " with malformed JSON: "
+          "the guest agent at "
+              + peer
+              + " answered "
+              + name
+              + " with malformed JSON: "
               + e.getOriginalMessage(),
           e);
     }

@@ -20,16 +20,15 @@ import org.jspecify.annotations.Nullable;
  * all the time, {@link #readAll} splits the stream at newlines and 0xFF delimiters, and queues
  * whole lines, delimiters, oversized messages and the end of the stream for {@link #next(long)}.
  * When the stream ends or breaks, or the reader fails in any way, {@link #ended} records the reason
- * in the connection's closed state, and the channel closes: the client is closed, never half
- * alive.
+ * in the connection's closed state, and the channel closes: the client is closed, never half alive.
  *
- * <p>The guest is not trusted, so what it sends is held only while a caller waits for it, and
- * only up to a bound in bytes. Between {@link #arm()} and {@link #disarm()} (while a command holds
- * the turn) a line is kept up to the message limit, and the lines waiting for the caller take at
- * most {@link #MAX_QUEUED_BYTES} (or one line, if it is larger), each line counted with {@link
+ * <p>The guest is not trusted, so what it sends is held only while a caller waits for it, and only
+ * up to a bound in bytes. Between {@link #arm()} and {@link #disarm()} (while a command holds the
+ * turn) a line is kept up to the message limit, and the lines waiting for the caller take at most
+ * {@link #MAX_QUEUED_BYTES} (or one line, if it is larger), each line counted with {@link
  * #FRAME_OVERHEAD_BYTES} for what holding it costs beyond its bytes; past that the reader stops
- * reading until the caller takes some, which leaves the rest in the socket. Otherwise no caller waits: a
- * line that begins then is skipped without being stored, and noted as {@linkplain
+ * reading until the caller takes some, which leaves the rest in the socket. Otherwise no caller
+ * waits: a line that begins then is skipped without being stored, and noted as {@linkplain
  * #takeUnsolicited() unsolicited}, so that the next command resynchronizes. So the bytes read and
  * not yet taken are at most the message limit plus {@code max(MAX_QUEUED_BYTES, message limit)},
  * whatever the guest sends.
@@ -174,8 +173,8 @@ final class AgentFrames {
   }
 
   /**
-   * Whether the agent sent something no caller asked for since the last call, which means that
-   * the stream may be out of step; clears the flag.
+   * Whether the agent sent something no caller asked for since the last call, which means that the
+   * stream may be out of step; clears the flag.
    */
   boolean takeUnsolicited() {
     return unsolicited.getAndSet(false);

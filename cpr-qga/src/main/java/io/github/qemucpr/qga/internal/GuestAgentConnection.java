@@ -48,9 +48,9 @@ import tools.jackson.databind.JsonNode;
  * (instead of reading on the caller's thread) is what lets a call end at its timeout while the
  * socket stays blocking. Requests are written through the channel, within a limit, and {@link
  * AgentCodec} encodes them and decodes the replies. {@code guest-exec}'s polling is in {@link
- * ExecPolling}. Commands are serialized by a fair lock, because
- * the agent runs one at a time and answers without ids that could be relied on (qemu-ga echoes
- * {@code id}, but its parse errors carry none).
+ * ExecPolling}. Commands are serialized by a fair lock, because the agent runs one at a time and
+ * answers without ids that could be relied on (qemu-ga echoes {@code id}, but its parse errors
+ * carry none).
  */
 public final class GuestAgentConnection implements GuestAgentClient {
 
@@ -85,8 +85,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
     this.peer = transport.describe();
     String prefix =
         "qga-" + (settings.name() != null ? settings.name() : CONNECTIONS.incrementAndGet()) + "-";
-    this.frames =
-        new AgentFrames(peer, settings.maxMessageBytes(), closed);
+    this.frames = new AgentFrames(peer, settings.maxMessageBytes(), closed);
     this.channel = new LineChannel(transport, prefix + "reader", frames::readAll, frames::ended);
     // No thread until the first async call, and none once idle for a second.
     this.async =
@@ -476,8 +475,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
     frames.takeUnsolicited(); // and so is whatever was skipped
     ensureOpen(SYNC);
     Duration timeout = settings.syncTimeout();
-    send(
-        SYNC, AgentCodec.encodeRequest(SYNC, AgentCodec.syncArguments(id), null, true), timeout);
+    send(SYNC, AgentCodec.encodeRequest(SYNC, AgentCodec.syncArguments(id), null, true), timeout);
     long deadline = System.nanoTime() + timeout.toNanos();
     boolean delimited = false;
     while (true) {

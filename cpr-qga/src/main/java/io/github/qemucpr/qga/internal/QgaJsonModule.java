@@ -77,7 +77,8 @@ final class QgaJsonModule extends SimpleModule {
       status.stdout();
       status.stderr();
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("out-data or err-data is not base64: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "out-data or err-data is not base64: " + e.getMessage(), e);
     }
     return status;
   }

@@ -8,8 +8,8 @@ import io.github.qemucpr.qga.GuestAgentCommandException;
 import io.github.qemucpr.qga.GuestAgentException;
 import io.github.qemucpr.qga.GuestAgentProtocolException;
 import io.github.qemucpr.qga.GuestAgentTimeoutException;
-import io.github.qemucpr.qga.command.GuestExec;
 import io.github.qemucpr.qga.command.ExecStatus;
+import io.github.qemucpr.qga.command.GuestExec;
 import io.github.qemucpr.qga.command.GuestExecStatus;
 import io.github.qemucpr.qga.command.GuestFsfreezeStatus;
 import io.github.qemucpr.qga.command.GuestGetHostName;
@@ -40,11 +40,11 @@ import tools.jackson.databind.json.JsonMapper;
  * Fuzzes the guest agent client's reader, its {@code guest-sync-delimited} resynchronization and
  * its reply decoding through a real socket, with one long-lived connection, as a manager keeps one.
  *
- * <p>Input layout: byte 0 picks the call (low bits) and whether the script also answers the
- * syncs (bit 7; otherwise they get proper answers); the rest is parts separated by 0x00 (sent with
- * a newline) or 0x01 (sent as they are), answering the requests in order, with {@code "@ID"}
- * replaced by the request's id and {@code "@SYNC"} by the sync's id (quoted, so that the script
- * stays JSON for the structural mutations; bare works too). After the script the agent behaves.
+ * <p>Input layout: byte 0 picks the call (low bits) and whether the script also answers the syncs
+ * (bit 7; otherwise they get proper answers); the rest is parts separated by 0x00 (sent with a
+ * newline) or 0x01 (sent as they are), answering the requests in order, with {@code "@ID"} replaced
+ * by the request's id and {@code "@SYNC"} by the sync's id (quoted, so that the script stays JSON
+ * for the structural mutations; bare works too). After the script the agent behaves.
  *
  * <p>Allowed: the call returns a value that keeps its null contract, or fails with a {@link
  * GuestAgentProtocolException}, {@link GuestAgentTimeoutException} or {@link
@@ -62,11 +62,31 @@ class GuestAgentFuzzTest {
       Stream.concat(
               Mutator.JSON_TOKENS.stream(),
               Stream.of(
-                  "@ID", "@SYNC", "\u00ff", "\"pid\"", "\"exited\"", "\"exitcode\"", "\"signal\"",
-                  "\"out-data\"", "\"err-data\"", "\"out-truncated\"", "\"host-name\"",
-                  "\"supported_commands\"", "\"enabled\"", "\"success-response\"", "\"version\"",
-                  "\"kernel-release\"", "\"pretty-name\"", "\"frozen\"", "\"thawed\"", "\"aGk=\"",
-                  "\"!!\"", "\"a\"", "\"aGk=a\"", "\"=\"", "18446744073709551616"))
+                  "@ID",
+                  "@SYNC",
+                  "\u00ff",
+                  "\"pid\"",
+                  "\"exited\"",
+                  "\"exitcode\"",
+                  "\"signal\"",
+                  "\"out-data\"",
+                  "\"err-data\"",
+                  "\"out-truncated\"",
+                  "\"host-name\"",
+                  "\"supported_commands\"",
+                  "\"enabled\"",
+                  "\"success-response\"",
+                  "\"version\"",
+                  "\"kernel-release\"",
+                  "\"pretty-name\"",
+                  "\"frozen\"",
+                  "\"thawed\"",
+                  "\"aGk=\"",
+                  "\"!!\"",
+                  "\"a\"",
+                  "\"aGk=a\"",
+                  "\"=\"",
+                  "18446744073709551616"))
           .toList();
 
   private static @Nullable LinePeer agent;
@@ -122,7 +142,9 @@ class GuestAgentFuzzTest {
         status.stdout();
         status.stderr();
       }
-    } catch (GuestAgentProtocolException | GuestAgentTimeoutException | GuestAgentCommandException e) {
+    } catch (GuestAgentProtocolException
+        | GuestAgentTimeoutException
+        | GuestAgentCommandException e) {
       // what a broken agent earns
     }
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(CALL_BOUND);
@@ -137,7 +159,12 @@ class GuestAgentFuzzTest {
   @Test
   void sessionOnABudget() throws InterruptedException {
     FuzzBudget.run(
-        getClass(), "session", FuzzBudget.tries(150, 50), 1500, TOKENS, Duration.ofSeconds(20),
+        getClass(),
+        "session",
+        FuzzBudget.tries(150, 50),
+        1500,
+        TOKENS,
+        Duration.ofSeconds(20),
         this::session);
   }
 

@@ -2,8 +2,8 @@ package io.github.qemucpr.qga.hostile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.qemucpr.testing.FakeGuestAgent;
 import io.github.qemucpr.qmp.hostile.ChildJvm;
+import io.github.qemucpr.testing.FakeGuestAgent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -13,9 +13,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A hostile guest floods its agent channel at full speed: lines of 30 MiB, bursts of stale
- * replies and false sync answers, while the client sits idle and then while it runs commands. The
- * client runs in a JVM of its own limited to 64 MiB of heap ({@link AgentFloodChild}); it must come
+ * A hostile guest floods its agent channel at full speed: lines of 30 MiB, bursts of stale replies
+ * and false sync answers, while the client sits idle and then while it runs commands. The client
+ * runs in a JVM of its own limited to 64 MiB of heap ({@link AgentFloodChild}); it must come
  * through without an {@code OutOfMemoryError} anywhere, stay open, and run a command once the flood
  * stops. The flood lasts {@code -Dqemucpr.flood.seconds} (10 s by default).
  */
@@ -74,7 +74,8 @@ class AgentFloodTest {
     private final byte[] big = new byte[BIG_LINE];
     private final byte[] stale =
         "{\"return\": {}, \"id\": 1}\n".repeat(4000).getBytes(StandardCharsets.US_ASCII);
-    private final byte[] falseSync = "\u00ff{\"return\": 12345}\n".getBytes(StandardCharsets.ISO_8859_1);
+    private final byte[] falseSync =
+        "\u00ff{\"return\": 12345}\n".getBytes(StandardCharsets.ISO_8859_1);
     private volatile boolean stop;
     volatile long written;
 
@@ -89,8 +90,8 @@ class AgentFloodTest {
     }
 
     /**
-     * Floods for {@code duration}; returns false if a write still had not gone through 15 s
-     * later, that is, if the client stopped reading its socket.
+     * Floods for {@code duration}; returns false if a write still had not gone through 15 s later,
+     * that is, if the client stopped reading its socket.
      */
     boolean runFor(Duration duration) throws InterruptedException {
       Thread writer =

@@ -2,8 +2,8 @@ package io.github.qemucpr.qga.hostile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.qemucpr.testing.FakeGuestAgent;
 import io.github.qemucpr.qmp.hostile.ChildJvm;
+import io.github.qemucpr.testing.FakeGuestAgent;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
@@ -12,10 +12,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Whatever the agent's reader thread meets, an {@code OutOfMemoryError} included, closes the
- * client with that as the cause: a waiting call fails at once, and the client is never left half
- * alive (open, with no reader, its calls timing out). Made real with a client whose message limit
- * is larger than its JVM's heap ({@link AgentReaderFailureChild}).
+ * Whatever the agent's reader thread meets, an {@code OutOfMemoryError} included, closes the client
+ * with that as the cause: a waiting call fails at once, and the client is never left half alive
+ * (open, with no reader, its calls timing out). Made real with a client whose message limit is
+ * larger than its JVM's heap ({@link AgentReaderFailureChild}).
  */
 @Timeout(120)
 class AgentReaderFailureTest {

@@ -4,8 +4,8 @@ import static io.github.qemucpr.testing.FakeGuestAgent.Action.raw;
 import static io.github.qemucpr.testing.FakeGuestAgent.Action.syncReply;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.qemucpr.testing.FakeGuestAgent;
 import io.github.qemucpr.qmp.hostile.ChildJvm;
+import io.github.qemucpr.testing.FakeGuestAgent;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -29,8 +29,7 @@ class AgentReplyTreeTest {
     String head = "{\"return\": {\"v\": [{}";
     String tail = "]}}\n";
     int values = (1024 * 1024 - 64 - head.length() - tail.length()) / 3;
-    byte[] reply =
-        (head + ",{}".repeat(values) + tail).getBytes(StandardCharsets.US_ASCII);
+    byte[] reply = (head + ",{}".repeat(values) + tail).getBytes(StandardCharsets.US_ASCII);
     assertThat(reply.length).isLessThan(1024 * 1024);
 
     try (FakeGuestAgent agent = FakeGuestAgent.start()) {

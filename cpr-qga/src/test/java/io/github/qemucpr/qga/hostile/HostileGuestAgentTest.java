@@ -13,8 +13,8 @@ import io.github.qemucpr.qga.GuestAgentTimeoutException;
 import io.github.qemucpr.qga.command.GuestExecStatus;
 import io.github.qemucpr.qga.command.GuestGetHostName;
 import io.github.qemucpr.qga.command.GuestGetOsInfo;
-import io.github.qemucpr.testing.FakeGuestAgent;
 import io.github.qemucpr.qmp.hostile.HostileThreads;
+import io.github.qemucpr.testing.FakeGuestAgent;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -74,8 +74,7 @@ class HostileGuestAgentTest {
 
   @Test
   void aReplyThatNeverEndsBelowTheLimitTimesOutAndTheNextCallResyncs() {
-    agent.enqueue(
-        "guest-get-host-name", raw("{\"return\": {\"host-name\": \"" + "x".repeat(2000)));
+    agent.enqueue("guest-get-host-name", raw("{\"return\": {\"host-name\": \"" + "x".repeat(2000)));
     agent.always("guest-get-host-name", returns("{\"host-name\": \"vm1\"}"));
     GuestAgentClient qga = connect();
 
@@ -129,8 +128,7 @@ class HostileGuestAgentTest {
   @Test
   void aFloodOfStaleLinesNeitherDelaysTheReplyNorFillsMemory() {
     String stale = "{\"return\": {\"host-name\": \"stale\"}, \"id\": 1}\n".repeat(200_000);
-    agent.enqueue(
-        "guest-get-host-name", raw(stale), returns("{\"host-name\": \"vm1\"}"));
+    agent.enqueue("guest-get-host-name", raw(stale), returns("{\"host-name\": \"vm1\"}"));
     GuestAgentClient qga =
         connect(GuestAgentClient.builder().commandTimeout(Duration.ofSeconds(10)));
 
@@ -163,8 +161,14 @@ class HostileGuestAgentTest {
           long id = r.id().asLong();
           for (String other :
               List.of(
-                  String.valueOf(id + 1000), "-1", "\"" + id + "\"", id + ".5",
-                  "18446744073709551616", "1e999", "{\"nested\": " + id + "}", "true")) {
+                  String.valueOf(id + 1000),
+                  "-1",
+                  "\"" + id + "\"",
+                  id + ".5",
+                  "18446744073709551616",
+                  "1e999",
+                  "{\"nested\": " + id + "}",
+                  "true")) {
             c.write(
                 ("{\"return\": {\"host-name\": \"wrong\"}, \"id\": " + other + "}\n")
                     .getBytes(StandardCharsets.UTF_8));
@@ -181,7 +185,8 @@ class HostileGuestAgentTest {
   @Test
   void aReturnOfTheWrongShapeFailsThatCallAloneAndTheNextOneWorks() {
     List<String> wrong =
-        List.of("\"vm1\"", "[]", "42", "null", "{\"host-name\": []}", "{\"host-name\": null}", "{}");
+        List.of(
+            "\"vm1\"", "[]", "42", "null", "{\"host-name\": []}", "{\"host-name\": null}", "{}");
     for (String shape : wrong) {
       agent.enqueue("guest-get-host-name", returns(shape));
     }
@@ -209,8 +214,8 @@ class HostileGuestAgentTest {
 
   /**
    * A reply of many small values is read as a stream; its value is built as a tree only up to
-   * 65,536 JSON tokens (a tree takes up to 30 times its text), past which the call fails alone.
-   * A command that returns nothing builds no tree, however large its reply.
+   * 65,536 JSON tokens (a tree takes up to 30 times its text), past which the call fails alone. A
+   * command that returns nothing builds no tree, however large its reply.
    */
   @Test
   void aReturnOfMoreTokensThanAReplyMayHoldFailsThatCallAloneAndTheNextOneWorks() {

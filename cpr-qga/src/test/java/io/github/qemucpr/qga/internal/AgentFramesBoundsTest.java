@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.github.qemucpr.qga.GuestAgentConnectionClosedException;
 import io.github.qemucpr.qmp.internal.wire.LineChannel;
 import io.github.qemucpr.qmp.internal.wire.Transport;
-import java.time.Duration;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * The agent reader's bounds (issue 11, item 1), on {@link AgentFrames} itself with an
- * endless stream from a guest that sends as fast as it is read: a command waits (armed) and has
- * not taken anything yet, as while it writes its request or parses an earlier line.
+ * The agent reader's bounds (issue 11, item 1), on {@link AgentFrames} itself with an endless
+ * stream from a guest that sends as fast as it is read: a command waits (armed) and has not taken
+ * anything yet, as while it writes its request or parses an earlier line.
  */
 @Timeout(60)
 class AgentFramesBoundsTest {
@@ -77,13 +77,13 @@ class AgentFramesBoundsTest {
   }
 
   /**
-   * {@code next(deadline)} returns null once its deadline has passed, even while frames are
-   * queued. Every loop that waits for the agent (a reply, a sync answer, the acceptance of a
-   * command without reply) relies on that null to end at its timeout. It used to hand frames out
-   * until the queue was empty, so a guest that kept the queue filled with stale lines kept the
-   * command waiting, and holding the turn, for as long as it sent. (Measured end to end against
-   * {@code FakeGuestAgent}: a 500 ms sync timeout ended after 1 to 27 s, depending only on when
-   * the consumer happened to find the queue empty.)
+   * {@code next(deadline)} returns null once its deadline has passed, even while frames are queued.
+   * Every loop that waits for the agent (a reply, a sync answer, the acceptance of a command
+   * without reply) relies on that null to end at its timeout. It used to hand frames out until the
+   * queue was empty, so a guest that kept the queue filled with stale lines kept the command
+   * waiting, and holding the turn, for as long as it sent. (Measured end to end against {@code
+   * FakeGuestAgent}: a 500 ms sync timeout ended after 1 to 27 s, depending only on when the
+   * consumer happened to find the queue empty.)
    */
   @Test
   void nextReturnsNothingOnceItsDeadlineHasPassed() throws Exception {

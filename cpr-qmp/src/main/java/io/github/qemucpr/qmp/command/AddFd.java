@@ -10,8 +10,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * {@code add-fd}: passes a file descriptor over the Unix socket (SCM_RIGHTS) into an fd set, so
- * that a file name {@code /dev/fdset/N} opens it, as in {@link Migrate#toFile(String, long)}.
- * Needs a Unix socket connection. The reply says which set and which descriptor number QEMU used.
+ * that a file name {@code /dev/fdset/N} opens it, as in {@link Migrate#toFile(String, long)}. Needs
+ * a Unix socket connection. The reply says which set and which descriptor number QEMU used.
  *
  * @param fdsetId the set to add to; null lets QEMU pick a new one
  * @param opaque a free-form note kept with the descriptor and shown by {@link QueryFdsets}

@@ -5,8 +5,8 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One memory backend, from {@link QueryMemdev}. It does not say which kind of backend it is
- * (file, memfd, ram) nor its {@code mem-path}: ask {@code qom-get} on {@code /objects/ID} for those.
+ * One memory backend, from {@link QueryMemdev}. It does not say which kind of backend it is (file,
+ * memfd, ram) nor its {@code mem-path}: ask {@code qom-get} on {@code /objects/ID} for those.
  *
  * @param id the backend's id; absent on QEMU before 2.11
  * @param size the size in bytes

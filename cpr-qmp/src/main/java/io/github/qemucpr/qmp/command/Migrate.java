@@ -79,7 +79,9 @@ public record Migrate(@Nullable String uri, List<MigrationChannel> channels)
   static void checkOneForm(@Nullable String uri, List<MigrationChannel> channels) {
     if ((uri == null) == channels.isEmpty()) {
       throw new IllegalArgumentException(
-          "give either a uri or channels, not both and not neither: uri=" + uri + ", channels="
+          "give either a uri or channels, not both and not neither: uri="
+              + uri
+              + ", channels="
               + channels);
     }
     if (uri != null && uri.isEmpty()) {

@@ -64,7 +64,9 @@ public record MigrateIncoming(
 
   @Override
   public Map<String, ?> arguments() {
-    return Migrate.channelArguments(uri, channels).putIfNotNull("exit-on-error", exitOnError).build();
+    return Migrate.channelArguments(uri, channels)
+        .putIfNotNull("exit-on-error", exitOnError)
+        .build();
   }
 
   @Override

@@ -64,7 +64,10 @@ public record MigrateSetCapabilities(List<MigrationCapabilityStatus> capabilitie
     List<Map<String, Object>> wire = new ArrayList<>();
     for (MigrationCapabilityStatus c : capabilities) {
       wire.add(
-          Args.builder().put("capability", c.capability().wireName()).put("state", c.state()).build());
+          Args.builder()
+              .put("capability", c.capability().wireName())
+              .put("state", c.state())
+              .build());
     }
     return Args.builder().put("capabilities", List.copyOf(wire)).build();
   }

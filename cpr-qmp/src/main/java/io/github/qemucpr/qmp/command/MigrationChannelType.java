@@ -10,6 +10,7 @@ import java.util.Objects;
 public record MigrationChannelType(String wireName) {
   /** The main migration stream. */
   public static final MigrationChannelType MAIN = new MigrationChannelType("main");
+
   /** The CPR state channel of the cpr-transfer mode (QEMU 10.0+). */
   public static final MigrationChannelType CPR = new MigrationChannelType("cpr");
 

@@ -12,10 +12,15 @@ import java.util.Objects;
 public record MigrationMode(String wireName) {
   /** An ordinary live migration. */
   public static final MigrationMode NORMAL = new MigrationMode("normal");
-  /** CheckPoint and Restart for a host reboot or a QEMU update, through a state file (QEMU 8.2+). */
+
+  /**
+   * CheckPoint and Restart for a host reboot or a QEMU update, through a state file (QEMU 8.2+).
+   */
   public static final MigrationMode CPR_REBOOT = new MigrationMode("cpr-reboot");
+
   /** CPR to a new QEMU process on the same host, over a cpr channel (QEMU 10.0+). */
   public static final MigrationMode CPR_TRANSFER = new MigrationMode("cpr-transfer");
+
   /** CPR by exec'ing a new QEMU binary in the same process (QEMU 10.2+). */
   public static final MigrationMode CPR_EXEC = new MigrationMode("cpr-exec");
 

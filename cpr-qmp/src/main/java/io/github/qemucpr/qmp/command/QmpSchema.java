@@ -49,11 +49,12 @@ public record QmpSchema(List<JsonNode> entities) {
   }
 
   /**
-   * The values an enum-typed argument accepts: {@code enumValuesOfArgument("migrate-set-parameters",
-   * "mode")} gives {@code [normal, cpr-reboot, cpr-transfer]} on QEMU 10.0. An argument that is a
-   * list of an enum, or an alternate with enum branches, answers the enum's values. For a union
-   * (such as {@code object-add}), a member of the common part wins; a member that only some
-   * branches have answers the values of all those branches together.
+   * The values an enum-typed argument accepts: {@code
+   * enumValuesOfArgument("migrate-set-parameters", "mode")} gives {@code [normal, cpr-reboot,
+   * cpr-transfer]} on QEMU 10.0. An argument that is a list of an enum, or an alternate with enum
+   * branches, answers the enum's values. For a union (such as {@code object-add}), a member of the
+   * common part wins; a member that only some branches have answers the values of all those
+   * branches together.
    *
    * @return empty if the command or the argument does not exist, or the argument is not an enum
    */

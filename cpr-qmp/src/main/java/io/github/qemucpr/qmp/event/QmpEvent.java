@@ -3,8 +3,8 @@ package io.github.qemucpr.qmp.event;
 import java.time.Instant;
 
 /**
- * An asynchronous event from QEMU. Typed records cover the events the CPR workflow needs; any
- * other event arrives as a {@link GenericEvent}.
+ * An asynchronous event from QEMU. Typed records cover the events the CPR workflow needs; any other
+ * event arrives as a {@link GenericEvent}.
  */
 public sealed interface QmpEvent
     permits StopEvent,

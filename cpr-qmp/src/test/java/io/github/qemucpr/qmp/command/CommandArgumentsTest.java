@@ -28,19 +28,45 @@ class CommandArgumentsTest {
   void commandsWithoutArgumentsSendNone() {
     List<QmpCommand<?>> commands =
         List.of(
-            new QueryVersion(), new QueryStatus(), new QueryMemdev(), new QueryMigrate(),
-            new QueryMigrateCapabilities(), new QueryMigrateParameters(), new QueryCommands(),
-            new QueryQmpSchema(), new QueryCurrentMachine(), new QueryPci(), new QueryFdsets(),
-            new MigrateCancel(), new Stop(), new Cont(), new SystemWakeup(),
-            new SystemPowerdown(), new SystemReset(), new Quit());
+            new QueryVersion(),
+            new QueryStatus(),
+            new QueryMemdev(),
+            new QueryMigrate(),
+            new QueryMigrateCapabilities(),
+            new QueryMigrateParameters(),
+            new QueryCommands(),
+            new QueryQmpSchema(),
+            new QueryCurrentMachine(),
+            new QueryPci(),
+            new QueryFdsets(),
+            new MigrateCancel(),
+            new Stop(),
+            new Cont(),
+            new SystemWakeup(),
+            new SystemPowerdown(),
+            new SystemReset(),
+            new Quit());
     assertThat(commands).allSatisfy(c -> assertThat(c.arguments()).isEmpty());
     assertThat(commands)
         .extracting(QmpCommand::name)
         .containsExactly(
-            "query-version", "query-status", "query-memdev", "query-migrate",
-            "query-migrate-capabilities", "query-migrate-parameters", "query-commands",
-            "query-qmp-schema", "query-current-machine", "query-pci", "query-fdsets",
-            "migrate_cancel", "stop", "cont", "system_wakeup", "system_powerdown", "system_reset",
+            "query-version",
+            "query-status",
+            "query-memdev",
+            "query-migrate",
+            "query-migrate-capabilities",
+            "query-migrate-parameters",
+            "query-commands",
+            "query-qmp-schema",
+            "query-current-machine",
+            "query-pci",
+            "query-fdsets",
+            "migrate_cancel",
+            "stop",
+            "cont",
+            "system_wakeup",
+            "system_powerdown",
+            "system_reset",
             "quit");
     assertThat(commands).allSatisfy(c -> assertThat(c.fileDescriptors()).isEmpty());
   }
@@ -146,7 +172,8 @@ class CommandArgumentsTest {
 
   @Test
   void migrateSetParametersBuilderChecksEachOption() {
-    MigrateSetParameters.Builder builder = MigrateSetParameters.builder().mode(MigrationMode.NORMAL);
+    MigrateSetParameters.Builder builder =
+        MigrateSetParameters.builder().mode(MigrationMode.NORMAL);
     assertThatThrownBy(() -> builder.mode(MigrationMode.CPR_REBOOT))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("mode");

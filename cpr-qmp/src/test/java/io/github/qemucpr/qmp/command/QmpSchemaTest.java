@@ -11,8 +11,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * The schema helpers on a small schema in QEMU's introspection format, with masked type names,
- * an alternate, a list, a union and a cycle.
+ * The schema helpers on a small schema in QEMU's introspection format, with masked type names, an
+ * alternate, a list, a union and a cycle.
  */
 class QmpSchemaTest {
   private static final JsonCodec CODEC = new JsonCodec(new QmpJsonModule());
@@ -107,6 +107,7 @@ class QmpSchemaTest {
 
   @Test
   void printsCountsNotTheWholeSchema() {
-    assertThat(schema).hasToString("QmpSchema[" + schema.entities().size() + " entities, 2 commands]");
+    assertThat(schema)
+        .hasToString("QmpSchema[" + schema.entities().size() + " entities, 2 commands]");
   }
 }

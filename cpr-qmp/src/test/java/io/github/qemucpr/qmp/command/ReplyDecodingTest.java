@@ -22,7 +22,9 @@ class ReplyDecodingTest {
 
   private static <R> R decode(QmpCommand<R> command, String json) {
     return Replies.decode(
-        CODEC.parse(json.getBytes(StandardCharsets.UTF_8)), command.replyType(), command.name(),
+        CODEC.parse(json.getBytes(StandardCharsets.UTF_8)),
+        command.replyType(),
+        command.name(),
         CODEC);
   }
 
@@ -34,8 +36,10 @@ class ReplyDecodingTest {
             "{\"qemu\": {\"micro\": 2, \"minor\": 0, \"major\": 10},"
                 + " \"package\": \"Debian 1:10.0.2+ds-2+deb13u1~bpo12+1\"}");
     assertThat(v)
-        .isEqualTo(new VersionInfo(new QemuVersion(10, 0, 2), "Debian 1:10.0.2+ds-2+deb13u1~bpo12+1"));
-    assertThat(decode(new QueryVersion(), "{\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 11}}"))
+        .isEqualTo(
+            new VersionInfo(new QemuVersion(10, 0, 2), "Debian 1:10.0.2+ds-2+deb13u1~bpo12+1"));
+    assertThat(
+            decode(new QueryVersion(), "{\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 11}}"))
         .isEqualTo(new VersionInfo(new QemuVersion(11, 2, 0), ""));
     assertThatThrownBy(() -> decode(new QueryVersion(), "{\"package\": \"x\"}"))
         .isInstanceOf(QmpProtocolException.class)
@@ -47,7 +51,8 @@ class ReplyDecodingTest {
     assertThat(decode(new QueryStatus(), "{\"status\": \"running\", \"running\": true}"))
         .isEqualTo(new RunStatus(true, RunState.RUNNING));
     RunStatus future =
-        decode(new QueryStatus(), "{\"status\": \"x-hibernating\", \"running\": false, \"new\": 1}");
+        decode(
+            new QueryStatus(), "{\"status\": \"x-hibernating\", \"running\": false, \"new\": 1}");
     assertThat(future.status().wireName()).isEqualTo("x-hibernating");
   }
 
@@ -61,7 +66,8 @@ class ReplyDecodingTest {
                 + " \"id\": \"ram0\"}]");
     assertThat(list)
         .containsExactly(
-            new MemoryBackend("ram0", 64L << 20, true, true, false, true, true, List.of(), "default"));
+            new MemoryBackend(
+                "ram0", 64L << 20, true, true, false, true, true, List.of(), "default"));
     // QEMU before 2.11 had no id, before 6.1 no reserve.
     MemoryBackend old =
         decode(
@@ -103,8 +109,8 @@ class ReplyDecodingTest {
     assertThat(done.setupTime()).isZero();
     assertThat(done.ram())
         .isEqualTo(
-            new MigrationRamStats(804605, 0, 67641344, 16570, 141, 577536, 2, 4096,
-                128.73680000000002));
+            new MigrationRamStats(
+                804605, 0, 67641344, 16570, 141, 577536, 2, 4096, 128.73680000000002));
   }
 
   @Test
@@ -123,7 +129,8 @@ class ReplyDecodingTest {
             "{\"blocked-reasons\": [\"Memory region ram0 is not compatible with CPR.\"]}");
     assertThat(blocked.status()).isEqualTo(MigrationStatus.NONE);
     assertThat(blocked.isBlocked()).isTrue();
-    assertThat(blocked.blockedReasons()).containsExactly("Memory region ram0 is not compatible with CPR.");
+    assertThat(blocked.blockedReasons())
+        .containsExactly("Memory region ram0 is not compatible with CPR.");
 
     assertThat(decode(new QueryMigrate(), "{\"status\": \"postcopy-recover-setup\"}").status())
         .isEqualTo(MigrationStatus.of("postcopy-recover-setup"));
@@ -157,8 +164,16 @@ class ReplyDecodingTest {
     assertThat(p)
         .isEqualTo(
             new MigrationParameters(
-                MigrationMode.NORMAL, 2, 134217728L, 0L, 300L, "none", "multifd", false,
-                67108864L, null));
+                MigrationMode.NORMAL,
+                2,
+                134217728L,
+                0L,
+                300L,
+                "none",
+                "multifd",
+                false,
+                67108864L,
+                null));
     MigrationParameters future =
         decode(
             new QueryMigrateParameters(),
@@ -174,7 +189,9 @@ class ReplyDecodingTest {
         .containsExactly(new CommandInfo("device_add"), new CommandInfo("quit"));
     assertThat(decode(new QueryCurrentMachine(), "{\"wakeup-suspend-support\": true}"))
         .isEqualTo(new CurrentMachine(true));
-    assertThat(decode(new AddFd(null, null, java.io.FileDescriptor.out), "{\"fdset-id\": 0, \"fd\": 25}"))
+    assertThat(
+            decode(
+                new AddFd(null, null, java.io.FileDescriptor.out), "{\"fdset-id\": 0, \"fd\": 25}"))
         .isEqualTo(new AddFdInfo(0, 25));
     assertThat(
             decode(
@@ -228,8 +245,16 @@ class ReplyDecodingTest {
     assertThat(host)
         .isEqualTo(
             new PciDevice(
-                0, 0, 0, new PciDevice.ClassInfo(1536, "Host bridge"),
-                new PciDevice.DeviceId(32902, 10688, 6900, 4352), null, 0, "", null, List.of()));
+                0,
+                0,
+                0,
+                new PciDevice.ClassInfo(1536, "Host bridge"),
+                new PciDevice.DeviceId(32902, 10688, 6900, 4352),
+                null,
+                0,
+                "",
+                null,
+                List.of()));
     PciDevice bridge = root.devices().get(1);
     assertThat(bridge.qdevId()).isEqualTo("br0");
     assertThat(bridge.irq()).isEqualTo(10);

@@ -214,8 +214,7 @@ public final class FuzzBudget {
 
   private static Path save(Class<?> testClass, String method, String kind, byte[] input) {
     try {
-      String sha1 =
-          HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(input));
+      String sha1 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(input));
       Path dir = Path.of("target", "fuzz-findings", testClass.getSimpleName(), method);
       Files.createDirectories(dir);
       Path file = dir.resolve(kind + "-" + sha1);

@@ -19,9 +19,9 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Structure-aware mutations for {@link Mutator}: parses the JSON in an input and changes its tree
- * (a value of another type or an extreme number, a member removed or added, an element
- * duplicated), as a hostile or confused QEMU would. Byte flips alone rarely get past the parser to
- * the typed decoders.
+ * (a value of another type or an extreme number, a member removed or added, an element duplicated),
+ * as a hostile or confused QEMU would. Byte flips alone rarely get past the parser to the typed
+ * decoders.
  */
 final class JsonEdits {
   private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -38,7 +38,10 @@ final class JsonEdits {
     List<Integer> starts = new ArrayList<>();
     for (int i = 0; i < data.length; i++) {
       if ((data[i] == '{' || data[i] == '[')
-          && (i <= 1 || data[i - 1] == '\n' || data[i - 1] == 0 || data[i - 1] == 1
+          && (i <= 1
+              || data[i - 1] == '\n'
+              || data[i - 1] == 0
+              || data[i - 1] == 1
               || data[i - 1] == (byte) 0xFF)) {
         starts.add(i);
       }
@@ -121,9 +124,11 @@ final class JsonEdits {
         }
       }
       case 4 -> // wrap it
-          put(slot, random.nextBoolean()
-              ? NODES.arrayNode().add(current.deepCopy())
-              : NODES.objectNode().set(name(random, token), current.deepCopy()));
+          put(
+              slot,
+              random.nextBoolean()
+                  ? NODES.arrayNode().add(current.deepCopy())
+                  : NODES.objectNode().set(name(random, token), current.deepCopy()));
       default -> put(slot, NODES.nullNode());
     }
   }
@@ -160,7 +165,8 @@ final class JsonEdits {
       case 11 -> NODES.stringNode(name(random, token));
       case 12 -> NODES.objectNode();
       case 13 -> NODES.arrayNode();
-      default -> { // a node from elsewhere in the tree: a value of the right kind in the wrong place
+      default -> { // a node from elsewhere in the tree: a value of the right kind in the wrong
+        // place
         List<Slot> slots = new ArrayList<>();
         collect(root, slots, 0);
         if (slots.isEmpty()) {

@@ -83,7 +83,8 @@ class LineReaderFuzzTest {
             .isLessThanOrEqualTo(consumedByModel.get(step) + READER_BUFFER);
       }
     }
-    assertThat(actual).as("limit %d, stream %s", limit, FuzzBudget.describe(stream))
+    assertThat(actual)
+        .as("limit %d, stream %s", limit, FuzzBudget.describe(stream))
         .isEqualTo(expected);
   }
 

@@ -8,32 +8,111 @@ import java.util.SplittableRandom;
 
 /**
  * Makes fuzz inputs from seeds, in the manner of libFuzzer's mutators but without coverage
- * feedback: bit flips, interesting bytes (0xFF, newline, quote, brackets), dictionary tokens
- * (QMP member names, extreme numbers), deletions, duplications, splices and plain random bytes.
+ * feedback: bit flips, interesting bytes (0xFF, newline, quote, brackets), dictionary tokens (QMP
+ * member names, extreme numbers), deletions, duplications, splices and plain random bytes.
  * Deterministic for a given {@link SplittableRandom}. Not thread-safe.
  */
 public final class Mutator {
 
   /** Bytes that matter to the framing and to JSON. */
   private static final byte[] INTERESTING_BYTES = {
-    0, (byte) 0xFF, '\n', '\r', '"', '\\', '{', '}', '[', ']', ',', ':', ' ', '0', '-', 'e',
-    0x7F, (byte) 0x80, (byte) 0xC0, (byte) 0xFE, (byte) 0xEF, (byte) 0xBB, (byte) 0xBF
+    0,
+    (byte) 0xFF,
+    '\n',
+    '\r',
+    '"',
+    '\\',
+    '{',
+    '}',
+    '[',
+    ']',
+    ',',
+    ':',
+    ' ',
+    '0',
+    '-',
+    'e',
+    0x7F,
+    (byte) 0x80,
+    (byte) 0xC0,
+    (byte) 0xFE,
+    (byte) 0xEF,
+    (byte) 0xBB,
+    (byte) 0xBF
   };
 
   /** Tokens of JSON and of QMP that random bytes would rarely hit. */
   public static final List<String> JSON_TOKENS =
       List.of(
-          "{", "}", "[", "]", ",", ":", "\"", "null", "true", "false", "0", "-1", "1.5", "-0",
-          "1e999", "-1e999", "1E-400", "9223372036854775807", "9223372036854775808",
-          "-9223372036854775809", "2147483648", "99999999999999999999999999999", "0x10",
-          "NaN", "\"\\u0000\"", "\"\\ud800\"", "\"\"", "{}", "[]", "[[[[[[[[[[", "]]]]]]]]]]",
-          "\"QMP\"", "\"version\"", "\"qemu\"", "\"major\"", "\"minor\"", "\"micro\"",
-          "\"package\"", "\"capabilities\"", "\"oob\"", "\"return\"", "\"error\"", "\"class\"",
-          "\"desc\"", "\"id\"", "\"event\"", "\"data\"", "\"timestamp\"", "\"seconds\"",
-          "\"microseconds\"", "\"status\"", "\"running\"", "\"MIGRATION\"", "\"STOP\"",
-          "\"SHUTDOWN\"", "\"RESET\"", "\"MIGRATION_PASS\"", "\"pass\"", "\"guest\"",
-          "\"reason\"", "\"completed\"", "\"failed\"", "\"CommandNotFound\"",
-          "\"GenericError\"", "\"execute\"", "\"arguments\"", "\n", "\r\n", "\u00ff");
+          "{",
+          "}",
+          "[",
+          "]",
+          ",",
+          ":",
+          "\"",
+          "null",
+          "true",
+          "false",
+          "0",
+          "-1",
+          "1.5",
+          "-0",
+          "1e999",
+          "-1e999",
+          "1E-400",
+          "9223372036854775807",
+          "9223372036854775808",
+          "-9223372036854775809",
+          "2147483648",
+          "99999999999999999999999999999",
+          "0x10",
+          "NaN",
+          "\"\\u0000\"",
+          "\"\\ud800\"",
+          "\"\"",
+          "{}",
+          "[]",
+          "[[[[[[[[[[",
+          "]]]]]]]]]]",
+          "\"QMP\"",
+          "\"version\"",
+          "\"qemu\"",
+          "\"major\"",
+          "\"minor\"",
+          "\"micro\"",
+          "\"package\"",
+          "\"capabilities\"",
+          "\"oob\"",
+          "\"return\"",
+          "\"error\"",
+          "\"class\"",
+          "\"desc\"",
+          "\"id\"",
+          "\"event\"",
+          "\"data\"",
+          "\"timestamp\"",
+          "\"seconds\"",
+          "\"microseconds\"",
+          "\"status\"",
+          "\"running\"",
+          "\"MIGRATION\"",
+          "\"STOP\"",
+          "\"SHUTDOWN\"",
+          "\"RESET\"",
+          "\"MIGRATION_PASS\"",
+          "\"pass\"",
+          "\"guest\"",
+          "\"reason\"",
+          "\"completed\"",
+          "\"failed\"",
+          "\"CommandNotFound\"",
+          "\"GenericError\"",
+          "\"execute\"",
+          "\"arguments\"",
+          "\n",
+          "\r\n",
+          "\u00ff");
 
   private final SplittableRandom random;
   private final List<byte[]> seeds;

@@ -19,8 +19,8 @@ public final class NullContract {
   private NullContract() {}
 
   /**
-   * Walks {@code value} (records, collections, maps) and fails with the path of the first null
-   * that its types do not allow.
+   * Walks {@code value} (records, collections, maps) and fails with the path of the first null that
+   * its types do not allow.
    */
   public static void check(@Nullable Object value) {
     walk(value, "reply", Collections.newSetFromMap(new IdentityHashMap<>()));
@@ -44,8 +44,13 @@ public final class NullContract {
             && !c.getType().isPrimitive()
             && !c.getAnnotatedType().isAnnotationPresent(Nullable.class)) {
           throw new AssertionError(
-              path + "." + c.getName() + " is null, but " + record.getClass().getName()
-                  + " does not declare it @Nullable: " + record);
+              path
+                  + "."
+                  + c.getName()
+                  + " is null, but "
+                  + record.getClass().getName()
+                  + " does not declare it @Nullable: "
+                  + record);
         }
         walk(v, path + "." + c.getName(), seen);
       }

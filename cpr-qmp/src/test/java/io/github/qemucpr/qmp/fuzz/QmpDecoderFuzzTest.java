@@ -76,13 +76,41 @@ class QmpDecoderFuzzTest {
 
   static final List<String> TOKENS =
       List.of(
-          "\"blocked-reasons\"", "\"error-desc\"", "\"total-time\"", "\"ram\"", "\"transferred\"",
-          "\"mode\"", "\"cpr-reboot\"", "\"x-ignore-shared\"", "\"capability\"", "\"state\"",
-          "\"bus\"", "\"devices\"", "\"class_info\"", "\"pci_bridge\"", "\"regions\"",
-          "\"qom-type\"", "\"memory-backend-file\"", "\"share\"", "\"mem-path\"", "\"size\"",
-          "\"fdset-id\"", "\"fds\"", "\"fd\"", "\"opaque\"", "\"name\"", "\"type\"",
-          "\"wakeup-suspend-support\"", "\"meta-type\"", "\"singlestep\"", "\"inmigrate\"",
-          "\"postmigrate\"", "\"suspended\"", "\"paused\"", "\"prefetch\"", "\"mem_type_64\"");
+          "\"blocked-reasons\"",
+          "\"error-desc\"",
+          "\"total-time\"",
+          "\"ram\"",
+          "\"transferred\"",
+          "\"mode\"",
+          "\"cpr-reboot\"",
+          "\"x-ignore-shared\"",
+          "\"capability\"",
+          "\"state\"",
+          "\"bus\"",
+          "\"devices\"",
+          "\"class_info\"",
+          "\"pci_bridge\"",
+          "\"regions\"",
+          "\"qom-type\"",
+          "\"memory-backend-file\"",
+          "\"share\"",
+          "\"mem-path\"",
+          "\"size\"",
+          "\"fdset-id\"",
+          "\"fds\"",
+          "\"fd\"",
+          "\"opaque\"",
+          "\"name\"",
+          "\"type\"",
+          "\"wakeup-suspend-support\"",
+          "\"meta-type\"",
+          "\"singlestep\"",
+          "\"inmigrate\"",
+          "\"postmigrate\"",
+          "\"suspended\"",
+          "\"paused\"",
+          "\"prefetch\"",
+          "\"mem_type_64\"");
 
   @FuzzTest(maxDuration = "2m")
   void greeting(byte[] data) {
@@ -138,15 +166,25 @@ class QmpDecoderFuzzTest {
   @Test
   void greetingOnABudget() throws InterruptedException {
     FuzzBudget.run(
-        getClass(), "greeting", FuzzBudget.tries(5_000, 1), 2048, Mutator.JSON_TOKENS,
-        Duration.ofSeconds(10), this::greeting);
+        getClass(),
+        "greeting",
+        FuzzBudget.tries(5_000, 1),
+        2048,
+        Mutator.JSON_TOKENS,
+        Duration.ofSeconds(10),
+        this::greeting);
   }
 
   @Test
   void replyOnABudget() throws InterruptedException {
     FuzzBudget.run(
-        getClass(), "reply", FuzzBudget.tries(10_000, 1), 4096, tokens(),
-        Duration.ofSeconds(10), this::reply);
+        getClass(),
+        "reply",
+        FuzzBudget.tries(10_000, 1),
+        4096,
+        tokens(),
+        Duration.ofSeconds(10),
+        this::reply);
   }
 
   static List<String> tokens() {

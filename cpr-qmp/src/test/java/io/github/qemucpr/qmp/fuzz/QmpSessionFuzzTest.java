@@ -25,12 +25,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.jspecify.annotations.Nullable;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,11 +42,10 @@ import tools.jackson.core.JacksonException;
  * capability negotiation, reply matching by id (replies out of order, to ids nobody sent, twice),
  * and events between replies, all scripted by the input.
  *
- * <p>Input layout: parts separated by 0x00 (sent with a newline) or 0x01 (sent as they are). Part
- * 0 is the greeting, sent on connect; part N answers the Nth request (qmp_capabilities is the
- * first), with {@code "@ID"} (or a bare {@code @ID}) replaced by that request's id; quoted, the
- * script stays JSON for the structural mutations. Requests beyond the script get {@code
- * {"return": {}}}.
+ * <p>Input layout: parts separated by 0x00 (sent with a newline) or 0x01 (sent as they are). Part 0
+ * is the greeting, sent on connect; part N answers the Nth request (qmp_capabilities is the first),
+ * with {@code "@ID"} (or a bare {@code @ID}) replaced by that request's id; quoted, the script
+ * stays JSON for the structural mutations. Requests beyond the script get {@code {"return": {}}}.
  *
  * <p>Allowed: a call returns, or fails with a {@link QmpProtocolException}, {@link
  * QmpTimeoutException}, {@link QmpCommandException} or {@link QmpConnectionClosedException} whose
@@ -170,8 +169,13 @@ class QmpSessionFuzzTest {
   @Test
   void sessionOnABudget() throws Exception {
     FuzzBudget.run(
-        getClass(), "session", FuzzBudget.tries(300, 50), 2048, QmpDecoderFuzzTest.tokens(),
-        Duration.ofSeconds(20), this::session);
+        getClass(),
+        "session",
+        FuzzBudget.tries(300, 50),
+        2048,
+        QmpDecoderFuzzTest.tokens(),
+        Duration.ofSeconds(20),
+        this::session);
     assertNoClientThreads();
   }
 
@@ -209,7 +213,9 @@ class QmpSessionFuzzTest {
       throw new AssertionError("the reader thread died of an unexpected exception", t);
     }
     // Jackson wraps what a record's constructor throws: below it, anything goes.
-    for (Throwable c = t.getCause(); c != null && !(c instanceof JacksonException); c = c.getCause()) {
+    for (Throwable c = t.getCause();
+        c != null && !(c instanceof JacksonException);
+        c = c.getCause()) {
       if (!(c instanceof QmpException || c instanceof IOException)) {
         throw new AssertionError("a failure with an unexpected cause (a decoder bug?)", t);
       }

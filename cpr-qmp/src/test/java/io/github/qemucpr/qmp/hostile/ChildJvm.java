@@ -21,12 +21,12 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A client run in a JVM of its own with a small heap ({@code -Xmx}), so that a test can show what
- * a flood does to the memory of the process that holds the client, apart from the test's own
- * (the fake peer that floods runs in the test's JVM). The child speaks lines: it prints
- * {@code READY} and {@code RESULT key=value} lines on its standard output ({@link FloodProbe}),
- * and reads commands such as {@code STOP} from its standard input. Its standard error goes to a
- * file, shown when the test fails.
+ * A client run in a JVM of its own with a small heap ({@code -Xmx}), so that a test can show what a
+ * flood does to the memory of the process that holds the client, apart from the test's own (the
+ * fake peer that floods runs in the test's JVM). The child speaks lines: it prints {@code READY}
+ * and {@code RESULT key=value} lines on its standard output ({@link FloodProbe}), and reads
+ * commands such as {@code STOP} from its standard input. Its standard error goes to a file, shown
+ * when the test fails.
  */
 public final class ChildJvm implements AutoCloseable {
 
@@ -66,9 +66,9 @@ public final class ChildJvm implements AutoCloseable {
   }
 
   /**
-   * Starts {@code main} in a new JVM with the test's own class path, the heap limit {@code
-   * maxHeap} (such as {@code 64m}) and {@code args}. The collector logs each collection
-   * ({@code -Xlog:gc}), for {@link #heapFigures()}.
+   * Starts {@code main} in a new JVM with the test's own class path, the heap limit {@code maxHeap}
+   * (such as {@code 64m}) and {@code args}. The collector logs each collection ({@code -Xlog:gc}),
+   * for {@link #heapFigures()}.
    */
   public static ChildJvm start(Class<?> main, String maxHeap, String... args) {
     Path java = Paths.get(System.getProperty("java.home"), "bin", "java");
@@ -89,8 +89,7 @@ public final class ChildJvm implements AutoCloseable {
     command.addAll(List.of(args));
     try {
       Path stderr = Files.createTempFile("child-jvm", ".stderr");
-      Process process =
-          new ProcessBuilder(command).redirectError(stderr.toFile()).start();
+      Process process = new ProcessBuilder(command).redirectError(stderr.toFile()).start();
       return new ChildJvm(process, stderr, gcLog);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -202,7 +201,10 @@ public final class ChildJvm implements AutoCloseable {
       err = "(unreadable: " + e + ")";
     }
     synchronized (all) {
-      return "\n--- child stdout:\n" + String.join("\n", all) + "\n--- child stderr (tail):\n" + err;
+      return "\n--- child stdout:\n"
+          + String.join("\n", all)
+          + "\n--- child stderr (tail):\n"
+          + err;
     }
   }
 

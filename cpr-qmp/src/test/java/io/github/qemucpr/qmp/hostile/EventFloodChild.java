@@ -16,10 +16,10 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The client side of {@link EventFloodTest}, run in a JVM of its own with a 64 MiB heap. Its
  * listener cannot keep up (1 ms an event), and it waits for two things that must not be lost: a
- * {@code FLOOD_END} event (an event wait) and every {@code MIGRATION} event (an event queue,
- * taken all along as a workflow does). It says READY, sits idle ({@code idle}) or runs commands
- * all the time ({@code busy}) until told {@code STOP N} (N: how many MIGRATION events were sent
- * before the final {@code completed}), then reports what it saw and runs one more command.
+ * {@code FLOOD_END} event (an event wait) and every {@code MIGRATION} event (an event queue, taken
+ * all along as a workflow does). It says READY, sits idle ({@code idle}) or runs commands all the
+ * time ({@code busy}) until told {@code STOP N} (N: how many MIGRATION events were sent before the
+ * final {@code completed}), then reports what it saw and runs one more command.
  *
  * <p>Arguments: the QMP socket, {@code idle} or {@code busy}.
  */

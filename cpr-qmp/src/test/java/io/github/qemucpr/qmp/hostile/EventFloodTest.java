@@ -11,13 +11,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A QEMU that floods its client with events at full speed, 8 KiB each, while the client's
- * listener cannot keep up, first while the client sits idle and then while it runs commands. The
- * client runs in a JVM of its own limited to 64 MiB of heap ({@link EventFloodChild}); it must
- * come through without an {@code OutOfMemoryError}, lose none of the events it waits for (an
- * event wait, and every {@code MIGRATION} event through an event queue), stay open, and run a
- * command once the flood stops. The flood lasts {@code -Dqemucpr.flood.seconds} (10 s by
- * default).
+ * A QEMU that floods its client with events at full speed, 8 KiB each, while the client's listener
+ * cannot keep up, first while the client sits idle and then while it runs commands. The client runs
+ * in a JVM of its own limited to 64 MiB of heap ({@link EventFloodChild}); it must come through
+ * without an {@code OutOfMemoryError}, lose none of the events it waits for (an event wait, and
+ * every {@code MIGRATION} event through an event queue), stay open, and run a command once the
+ * flood stops. The flood lasts {@code -Dqemucpr.flood.seconds} (10 s by default).
  */
 @Timeout(600)
 class EventFloodTest {
@@ -56,8 +55,13 @@ class EventFloodTest {
       System.out.printf(
           "qmp event flood into a%s %s client for %d s: %d events, %d MiB written; child %s;"
               + " heap %s%n",
-          mode.equals("idle") ? "n" : "", mode, FLOOD.toSeconds(), flood.events,
-          flood.written >> 20, results, heap);
+          mode.equals("idle") ? "n" : "",
+          mode,
+          FLOOD.toSeconds(),
+          flood.events,
+          flood.written >> 20,
+          results,
+          heap);
       assertThat(keptReading).as("the client kept reading" + child.describe()).isTrue();
       assertThat(results.get("uncaught")).as(child.describe()).isEqualTo("none");
       assertThat(results.get("waitSawFloodEnd")).isEqualTo("FLOOD_END");
@@ -100,8 +104,8 @@ class EventFloodTest {
     }
 
     /**
-     * Floods for {@code duration}; returns false if a write still had not gone through 15 s
-     * later, that is, if the client stopped reading its socket.
+     * Floods for {@code duration}; returns false if a write still had not gone through 15 s later,
+     * that is, if the client stopped reading its socket.
      */
     boolean runFor(Duration duration) throws InterruptedException {
       Thread writer =

@@ -4,10 +4,10 @@ import io.github.qemucpr.qmp.QmpClient;
 import java.nio.file.Path;
 
 /**
- * The client side of {@link ExhaustedHeapTest}: connects, then fills its own heap to the last
- * bytes (as another part of a VM manager could, or a flood into other clients of the same JVM),
- * and holds it while the peer sends one line. Then it lets go of the memory and prints whether the
- * client is still open and whether its close future completed.
+ * The client side of {@link ExhaustedHeapTest}: connects, then fills its own heap to the last bytes
+ * (as another part of a VM manager could, or a flood into other clients of the same JVM), and holds
+ * it while the peer sends one line. Then it lets go of the memory and prints whether the client is
+ * still open and whether its close future completed.
  *
  * <p>Arguments: the QMP socket. Run with {@code -XX:-UseTLAB}, so that the reader thread has no
  * private allocation buffer left to fall back on.

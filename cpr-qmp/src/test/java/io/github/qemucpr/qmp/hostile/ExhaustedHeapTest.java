@@ -19,12 +19,12 @@ import org.junit.jupiter.api.Timeout;
 /**
  * "Any Throwable in the reader closes the client" (issue 11, item 1) for the QMP reader, on an
  * exhausted heap, not just one too small for a message. Its last-resort handler built the close
- * reason by string concatenation: that allocation could throw a second {@code OutOfMemoryError}
- * out of the handler, the reader thread died without closing, and the client stayed open with no
- * reader (its calls time out and its waits never end). The reason is now made up front, as the
- * agent's reader does, and closing runs each step whatever the one before it threw. Whether the
- * second allocation fails depends on what the failed read left to collect, so on some runs this
- * passed before the fix too.
+ * reason by string concatenation: that allocation could throw a second {@code OutOfMemoryError} out
+ * of the handler, the reader thread died without closing, and the client stayed open with no reader
+ * (its calls time out and its waits never end). The reason is now made up front, as the agent's
+ * reader does, and closing runs each step whatever the one before it threw. Whether the second
+ * allocation fails depends on what the failed read left to collect, so on some runs this passed
+ * before the fix too.
  */
 @Timeout(120)
 class ExhaustedHeapTest {

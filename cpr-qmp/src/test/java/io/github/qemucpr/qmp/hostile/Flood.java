@@ -24,7 +24,8 @@ final class Flood {
               while (sent < total) {
                 StringBuilder batch = new StringBuilder(BATCH * 100);
                 for (int i = 0; i < BATCH; i++) {
-                  batch.append("{\"event\": \"STOP\", \"timestamp\": {\"seconds\": 1795735760,")
+                  batch
+                      .append("{\"event\": \"STOP\", \"timestamp\": {\"seconds\": 1795735760,")
                       .append(" \"microseconds\": ")
                       .append(sent + i)
                       .append("}}\n");

@@ -29,8 +29,7 @@ public final class FloodProbe {
   private volatile boolean sampling = true;
 
   private FloodProbe() {
-    Thread.setDefaultUncaughtExceptionHandler(
-        (t, e) -> uncaught.add(t.getName() + ": " + e));
+    Thread.setDefaultUncaughtExceptionHandler((t, e) -> uncaught.add(t.getName() + ": " + e));
     sampler =
         new Thread(
             () -> {
@@ -110,9 +109,9 @@ public final class FloodProbe {
   }
 
   /**
-   * Prints the results: the peak heap used as sampled (garbage included), the most heap live
-   * after the periodic full collections, the heap still used after a full collection now, the
-   * heap limit, and what escaped.
+   * Prints the results: the peak heap used as sampled (garbage included), the most heap live after
+   * the periodic full collections, the heap still used after a full collection now, the heap limit,
+   * and what escaped.
    */
   public void report() {
     sample();

@@ -88,7 +88,8 @@ class HostileQmpServerTest {
         .isInstanceOf(QmpTimeoutException.class)
         .hasMessageContaining("no QMP greeting")
         .hasMessageContaining("another client may hold the socket");
-    assertThat(elapsed(start)).isBetween(Duration.ofMillis(290), Duration.ofMillis(300).plus(SLACK));
+    assertThat(elapsed(start))
+        .isBetween(Duration.ofMillis(290), Duration.ofMillis(300).plus(SLACK));
   }
 
   @Test
@@ -201,7 +202,9 @@ class HostileQmpServerTest {
     LinePeer peer =
         peer(
             handler(
-                out -> out.write((FakeQmpServer.QEMU_10_GREETING + "\n").getBytes(StandardCharsets.UTF_8)),
+                out ->
+                    out.write(
+                        (FakeQmpServer.QEMU_10_GREETING + "\n").getBytes(StandardCharsets.UTF_8)),
                 (line, out) -> {
                   if (new String(line, StandardCharsets.UTF_8).contains("qmp_capabilities")) {
                     out.write("{\"return\": {}, \"id\": 1}\n".getBytes(StandardCharsets.UTF_8));
@@ -216,7 +219,11 @@ class HostileQmpServerTest {
                   }
                 }));
     QmpClient qmp =
-        connect(QmpClient.builder().unixSocket(peer.socketPath()).name("hostile").maxMessageBytes(limit));
+        connect(
+            QmpClient.builder()
+                .unixSocket(peer.socketPath())
+                .name("hostile")
+                .maxMessageBytes(limit));
 
     long start = System.nanoTime();
     assertThatThrownBy(() -> qmp.execute("endless", null))
@@ -288,7 +295,8 @@ class HostileQmpServerTest {
     flood.await();
     server.sendEvent("MIGRATION", "{\"status\": \"completed\"}");
 
-    assertThat(completed.await(Duration.ofSeconds(5)).status()).isEqualTo(MigrationStatus.COMPLETED);
+    assertThat(completed.await(Duration.ofSeconds(5)).status())
+        .isEqualTo(MigrationStatus.COMPLETED);
     assertThat(qmp.execute(new QueryStatus(), Duration.ofSeconds(5)).running()).isTrue();
     assertThat(warnings)
         .extracting(LogRecord::getMessage)
@@ -314,7 +322,8 @@ class HostileQmpServerTest {
           exchange.raw("{\"return\": {\"status\": \"paused\"}, \"id\": 18446744073709551616}\n");
           exchange.raw("{\"return\": {\"status\": \"paused\"}, \"id\": 1e999}\n");
           exchange.raw("{\"return\": {\"status\": \"paused\"}, \"id\": null}\n");
-          exchange.raw("{\"return\": {\"status\": \"paused\"}, \"id\": {\"nested\": " + id + "}}\n");
+          exchange.raw(
+              "{\"return\": {\"status\": \"paused\"}, \"id\": {\"nested\": " + id + "}}\n");
           exchange.raw("{\"return\": {\"status\": \"paused\"}}\n");
           exchange.raw("{\"error\": {\"class\": \"GenericError\", \"desc\": \"x\"}, \"id\": 0}\n");
           exchange.returns("{\"status\": \"running\", \"running\": true}");
@@ -332,8 +341,14 @@ class HostileQmpServerTest {
   void aReturnOfTheWrongShapeFailsThatCallAloneAndTheConnectionStaysUsable() {
     List<String> wrong =
         List.of(
-            "\"running\"", "[]", "42", "null", "{\"status\": 5}", "{\"status\": {\"a\": 1}}",
-            "{\"running\": true}", "{\"status\": [\"running\"]}");
+            "\"running\"",
+            "[]",
+            "42",
+            "null",
+            "{\"status\": 5}",
+            "{\"status\": {\"a\": 1}}",
+            "{\"running\": true}",
+            "{\"status\": [\"running\"]}");
     for (String shape : wrong) {
       server.enqueue("query-status", Responders.returns(shape));
     }
@@ -367,15 +382,16 @@ class HostileQmpServerTest {
     server.on("freeze", (request, exchange) -> await(thaw)); // the server stops reading
     QmpClient qmp = connect(builder());
     qmp.executeAsync("freeze", null, Duration.ofSeconds(30));
-    var big =
-        JsonNodeFactory.instance.objectNode().put("command-line", "x".repeat(100_000));
+    var big = JsonNodeFactory.instance.objectNode().put("command-line", "x".repeat(100_000));
 
     List<CompletableFuture<JsonNode>> calls = new ArrayList<>();
     long start = System.nanoTime();
     for (int i = 0; i < 40; i++) { // 4 MB: more than the socket buffers hold
       long t = System.nanoTime();
       calls.add(qmp.executeAsync("human-monitor-command", big, Duration.ofMillis(300)));
-      assertThat(elapsed(t)).as("executeAsync %d", i).isLessThan(Duration.ofMillis(300).plus(SLACK));
+      assertThat(elapsed(t))
+          .as("executeAsync %d", i)
+          .isLessThan(Duration.ofMillis(300).plus(SLACK));
     }
     for (CompletableFuture<JsonNode> call : calls) {
       assertThatThrownBy(() -> call.get(5, TimeUnit.SECONDS))

@@ -36,8 +36,7 @@ class ConnectionLossIT {
       long killedAt = System.nanoTime();
       qemu.kill("KILL");
       CompletableFuture<Void> all =
-          CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
-              .handle((r, t) -> null);
+          CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).handle((r, t) -> null);
       all.get(1, TimeUnit.SECONDS);
       long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
 
@@ -68,8 +67,8 @@ class ConnectionLossIT {
   }
 
   /**
-   * The client threads still alive, allowing 500 ms: close() waits for its executors to
-   * terminate, and a pool's worker can still be on its way out when that returns.
+   * The client threads still alive, allowing 500 ms: close() waits for its executors to terminate,
+   * and a pool's worker can still be on its way out when that returns.
    */
   private static List<String> clientThreadsAfterGrace() throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(500);

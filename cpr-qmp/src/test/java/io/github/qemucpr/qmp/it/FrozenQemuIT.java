@@ -89,8 +89,7 @@ class FrozenQemuIT {
               .commandTimeout(TIMEOUT)
               .connect();
       // An argument QEMU refuses harmlessly once it reads it, padded to fill the socket.
-      JsonNode padded =
-          JsonNodeFactory.instance.objectNode().put("padding", "x".repeat(100_000));
+      JsonNode padded = JsonNodeFactory.instance.objectNode().put("padding", "x".repeat(100_000));
       qemu.kill("STOP");
       try {
         List<CompletableFuture<JsonNode>> calls = new ArrayList<>();

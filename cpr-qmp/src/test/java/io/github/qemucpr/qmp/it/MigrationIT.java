@@ -166,7 +166,8 @@ class MigrationIT {
   @Test
   @Order(4)
   void failedIncomingWithExitOnErrorFalseLeavesQemuAliveWithErrorDesc() throws IOException {
-    Path garbage = Files.writeString(tmp.resolve("garbage.state"), "this is not a migration stream");
+    Path garbage =
+        Files.writeString(tmp.resolve("garbage.state"), "this is not a migration stream");
     try (QemuProcess dest = QemuProcess.builder().name("migration-bad").incomingDefer().start();
         QmpClient in = dest.connect()) {
       in.execute(MigrateSetCapabilities.enable(MigrationCapability.EVENTS));

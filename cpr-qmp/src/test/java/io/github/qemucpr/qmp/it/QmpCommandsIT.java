@@ -244,8 +244,15 @@ class QmpCommandsIT {
     List<CommandInfo> commands = qmp.execute(new QueryCommands());
     assertThat(commands)
         .extracting(CommandInfo::name)
-        .contains("migrate", "migrate-incoming", "migrate_cancel", "getfd", "add-fd",
-            "query-qmp-schema", "system_wakeup", "human-monitor-command")
+        .contains(
+            "migrate",
+            "migrate-incoming",
+            "migrate_cancel",
+            "getfd",
+            "add-fd",
+            "query-qmp-schema",
+            "system_wakeup",
+            "human-monitor-command")
         .doesNotHaveDuplicates();
   }
 
@@ -264,7 +271,10 @@ class QmpCommandsIT {
 
     assertThat(schema.enumValuesOfArgument("migrate-set-parameters", "mode"))
         .hasValueSatisfying(
-            v -> assertThat(v).contains("normal", "cpr-reboot", "cpr-transfer").startsWith("normal"));
+            v ->
+                assertThat(v)
+                    .contains("normal", "cpr-reboot", "cpr-transfer")
+                    .startsWith("normal"));
     // A member only in a union's variants answers every branch's values: object-add's "policy"
     // is a host NUMA policy for memory backends, and deny/allow for authz-simple.
     assertThat(schema.enumValuesOfArgument("object-add", "policy"))
@@ -273,7 +283,8 @@ class QmpCommandsIT {
     assertThat(schema.hasArgument("object-add", "mem-path")).isTrue();
     // The union's tag is an enum of every QOM type that object-add can create.
     assertThat(schema.enumValuesOfArgument("object-add", "qom-type"))
-        .hasValueSatisfying(v -> assertThat(v).contains("memory-backend-file", "memory-backend-memfd"));
+        .hasValueSatisfying(
+            v -> assertThat(v).contains("memory-backend-file", "memory-backend-memfd"));
     // Not enums: a string/null alternate, a list of objects, an int, an unknown member or command.
     assertThat(schema.enumValuesOfArgument("migrate-set-parameters", "tls-creds")).isEmpty();
     assertThat(schema.enumValuesOfArgument("migrate", "channels")).isEmpty();
@@ -398,9 +409,9 @@ class QmpCommandsIT {
     JsonNode memPath = qmp.execute(new QomGet("/objects/ram0", "mem-path"));
     assertThat(memPath.stringValue()).isEqualTo(qemu.memoryFile().orElseThrow().toString());
     assertThat(qmp.execute(new QomGet("/objects/ram0", "share").as(Boolean.class))).isTrue();
-    assertThat(qmp.execute(new QomGet("/objects/ram0", "size").as(Long.class))).isEqualTo(64L << 20);
-    assertThat(qmp.execute(new QomGet("/machine", "type").as(String.class)))
-        .startsWith("pc-q35-");
+    assertThat(qmp.execute(new QomGet("/objects/ram0", "size").as(Long.class)))
+        .isEqualTo(64L << 20);
+    assertThat(qmp.execute(new QomGet("/machine", "type").as(String.class))).startsWith("pc-q35-");
   }
 
   @Test
@@ -467,7 +478,8 @@ class QmpCommandsIT {
     assertThat(sets)
         .filteredOn(s -> s.fdsetId() == added.fdsetId())
         .singleElement()
-        .satisfies(s -> assertThat(s.fds()).containsExactly(new FdsetInfo.Fd(added.fd(), "it-opaque")));
+        .satisfies(
+            s -> assertThat(s.fds()).containsExactly(new FdsetInfo.Fd(added.fd(), "it-opaque")));
 
     qmp.execute(new RemoveFd(added.fdsetId(), added.fd()));
     assertThat(qmp.execute(new QueryFdsets())).noneMatch(s -> s.fdsetId() == added.fdsetId());

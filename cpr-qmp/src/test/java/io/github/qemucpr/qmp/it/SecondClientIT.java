@@ -20,8 +20,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Fault 9 of issue 7: a second client on a QMP socket that a first one holds. QEMU serves one
  * client per monitor and leaves the second in the listen backlog, unanswered: the second client
- * fails with a connect timeout that says another client may hold the socket, leaves nothing
- * behind, and the first client and the VM carry on.
+ * fails with a connect timeout that says another client may hold the socket, leaves nothing behind,
+ * and the first client and the VM carry on.
  */
 @Timeout(60)
 class SecondClientIT {

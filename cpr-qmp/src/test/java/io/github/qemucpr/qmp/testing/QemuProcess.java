@@ -26,8 +26,8 @@ import org.jspecify.annotations.Nullable;
  * }
  * }</pre>
  *
- * <p>A missing QEMU, or one older than 10.0, fails the test with the command that installs QEMU
- * 10; it never skips. {@link #close()} kills QEMU and deletes the directory and the RAM file it
+ * <p>A missing QEMU, or one older than 10.0, fails the test with the command that installs QEMU 10;
+ * it never skips. {@link #close()} kills QEMU and deletes the directory and the RAM file it
  * created, so nothing outlives the test. Thread-safe.
  */
 public final class QemuProcess implements AutoCloseable {

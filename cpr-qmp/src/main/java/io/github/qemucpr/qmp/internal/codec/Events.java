@@ -57,7 +57,8 @@ public final class Events {
   private static Instant timestamp(JsonNode ts) {
     try {
       return Instant.ofEpochSecond(
-          ts.path("seconds").asLong(0), Math.multiplyExact(ts.path("microseconds").asLong(0), 1000));
+          ts.path("seconds").asLong(0),
+          Math.multiplyExact(ts.path("microseconds").asLong(0), 1000));
     } catch (DateTimeException | ArithmeticException e) {
       // Out of Instant's range: not from a sane QEMU, but the event itself still counts.
       return Instant.EPOCH;

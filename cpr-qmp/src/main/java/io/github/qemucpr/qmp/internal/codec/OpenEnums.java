@@ -24,38 +24,47 @@ final class OpenEnums {
   private OpenEnums() {}
 
   static void register(QmpJsonModule module) {
-    module.openEnum(MigrationCapability.class, MigrationCapability::of, MigrationCapability::wireName);
+    module.openEnum(
+        MigrationCapability.class, MigrationCapability::of, MigrationCapability::wireName);
     module.openEnum(MigrationMode.class, MigrationMode::of, MigrationMode::wireName);
     module.openEnum(
         MigrationChannelType.class, MigrationChannelType::of, MigrationChannelType::wireName);
 
-    module.addDeserializer(VersionInfo.class, new TreeDeserializer<>(VersionInfo.class) {
-      @Override
-      VersionInfo decode(JsonNode node, Reader in) {
-        JsonNode qemu = in.object(node, "qemu");
-        return new VersionInfo(
-            new QemuVersion(in.integer(qemu, "major"), in.integer(qemu, "minor"),
-                in.integer(qemu, "micro")),
-            node.path("package").asString(""));
-      }
-    });
-    module.addDeserializer(PciDevice.class, new TreeDeserializer<>(PciDevice.class) {
-      @Override
-      PciDevice decode(JsonNode node, Reader in) {
-        return pciDevice(node, in);
-      }
-    });
-    module.addDeserializer(QmpSchema.class, new TreeDeserializer<>(QmpSchema.class) {
-      @Override
-      QmpSchema decode(JsonNode node, Reader in) {
-        if (!node.isArray()) {
-          in.fail("expected the schema as an array, got " + node.getNodeType());
-        }
-        List<JsonNode> entities = new ArrayList<>(node.size());
-        node.forEach(entities::add);
-        return new QmpSchema(entities);
-      }
-    });
+    module.addDeserializer(
+        VersionInfo.class,
+        new TreeDeserializer<>(VersionInfo.class) {
+          @Override
+          VersionInfo decode(JsonNode node, Reader in) {
+            JsonNode qemu = in.object(node, "qemu");
+            return new VersionInfo(
+                new QemuVersion(
+                    in.integer(qemu, "major"),
+                    in.integer(qemu, "minor"),
+                    in.integer(qemu, "micro")),
+                node.path("package").asString(""));
+          }
+        });
+    module.addDeserializer(
+        PciDevice.class,
+        new TreeDeserializer<>(PciDevice.class) {
+          @Override
+          PciDevice decode(JsonNode node, Reader in) {
+            return pciDevice(node, in);
+          }
+        });
+    module.addDeserializer(
+        QmpSchema.class,
+        new TreeDeserializer<>(QmpSchema.class) {
+          @Override
+          QmpSchema decode(JsonNode node, Reader in) {
+            if (!node.isArray()) {
+              in.fail("expected the schema as an array, got " + node.getNodeType());
+            }
+            List<JsonNode> entities = new ArrayList<>(node.size());
+            node.forEach(entities::add);
+            return new QmpSchema(entities);
+          }
+        });
   }
 
   private static PciDevice pciDevice(JsonNode node, Reader in) {
@@ -77,7 +86,8 @@ final class OpenEnums {
         in.integer(node, "bus"),
         in.integer(node, "slot"),
         in.integer(node, "function"),
-        new PciDevice.ClassInfo(in.integer(classInfo, "class"), in.optionalString(classInfo, "desc")),
+        new PciDevice.ClassInfo(
+            in.integer(classInfo, "class"), in.optionalString(classInfo, "desc")),
         new PciDevice.DeviceId(
             in.integer(id, "vendor"),
             in.integer(id, "device"),
@@ -97,7 +107,9 @@ final class OpenEnums {
       devices.add(pciDevice(d, in));
     }
     return new PciDevice.Bridge(
-        in.integer(bus, "number"), in.integer(bus, "secondary"), in.integer(bus, "subordinate"),
+        in.integer(bus, "number"),
+        in.integer(bus, "secondary"),
+        in.integer(bus, "subordinate"),
         devices);
   }
 

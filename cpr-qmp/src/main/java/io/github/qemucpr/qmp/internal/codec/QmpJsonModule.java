@@ -13,8 +13,8 @@ import tools.jackson.databind.ValueSerializer;
 import tools.jackson.databind.module.SimpleModule;
 
 /**
- * Teaches the codec the SDK's value types: the open enums (records holding QEMU's spelling, so
- * that a value a newer QEMU adds is kept, not rejected) and replies whose names Java cannot spell.
+ * Teaches the codec the SDK's value types: the open enums (records holding QEMU's spelling, so that
+ * a value a newer QEMU adds is kept, not rejected) and replies whose names Java cannot spell.
  */
 public final class QmpJsonModule extends SimpleModule {
   private static final long serialVersionUID = 1L;

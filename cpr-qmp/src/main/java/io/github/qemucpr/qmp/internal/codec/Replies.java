@@ -18,7 +18,9 @@ import tools.jackson.databind.JsonNode;
 public final class Replies {
   private Replies() {}
 
-  /** Parses {@code {"QMP": {"version": {"qemu": {...}, "package": ...}, "capabilities": [...]}}}. */
+  /**
+   * Parses {@code {"QMP": {"version": {"qemu": {...}, "package": ...}, "capabilities": [...]}}}.
+   */
   public static QmpGreeting greeting(JsonNode message) {
     JsonNode qmp = message.get("QMP");
     JsonNode version = qmp == null ? null : qmp.get("version");
@@ -37,7 +39,8 @@ public final class Replies {
         }
       }
     }
-    return new QmpGreeting(qemu, pkg != null && pkg.isString() ? pkg.stringValue() : "", capabilities);
+    return new QmpGreeting(
+        qemu, pkg != null && pkg.isString() ? pkg.stringValue() : "", capabilities);
   }
 
   /** Parses {@code {"major": ..., "minor": ..., "micro": ...}}. */
@@ -76,15 +79,23 @@ public final class Replies {
       decoded = codec.decode(value, type);
     } catch (JacksonException e) {
       throw new QmpProtocolException(
-          "the reply to " + command + " does not have the expected shape ("
-              + type.getTypeName() + "): " + e.getOriginalMessage(),
+          "the reply to "
+              + command
+              + " does not have the expected shape ("
+              + type.getTypeName()
+              + "): "
+              + e.getOriginalMessage(),
           e);
     }
     // Jackson maps a JSON null to a Java null, which the typed surface never returns.
     if (decoded == null || decoded instanceof List<?> list && containsNull(list)) {
       throw new QmpProtocolException(
-          "the reply to " + command + " does not have the expected shape ("
-              + type.getTypeName() + "): it is or contains null: " + preview(value),
+          "the reply to "
+              + command
+              + " does not have the expected shape ("
+              + type.getTypeName()
+              + "): it is or contains null: "
+              + preview(value),
           null);
     }
     return decoded;

@@ -38,9 +38,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Waits ({@link EventWait}) and {@link EventQueue}s are served on the reader thread, as each
  * event arrives and in arrival order: nothing a listener does can delay them or make them miss an
- * event. A wait or a queue is registered under the same lock under which the reader takes the
- * waits and queues an event goes to, so that it sees exactly the events read after its
- * registration.
+ * event. A wait or a queue is registered under the same lock under which the reader takes the waits
+ * and queues an event goes to, so that it sees exactly the events read after its registration.
  *
  * <p>Listeners run on the event thread, behind a queue bounded in events and in bytes; when they
  * fall too far behind, further events are dropped for them, with a counted warning. Whatever a
@@ -53,10 +52,10 @@ final class EventDispatch {
 
   /**
    * How far listeners may fall behind, in events and in bytes, before further events are dropped
-   * for them: a flood from QEMU must not fill the heap while a listener is slow. The bytes are
-   * what the decoded events may hold of the heap ({@link
-   * io.github.qemucpr.qmp.internal.wire.JsonCodec.Parsed#heapBound}), not the length of their
-   * JSON: a tree of small values is many times larger than its text.
+   * for them: a flood from QEMU must not fill the heap while a listener is slow. The bytes are what
+   * the decoded events may hold of the heap ({@link
+   * io.github.qemucpr.qmp.internal.wire.JsonCodec.Parsed#heapBound}), not the length of their JSON:
+   * a tree of small values is many times larger than its text.
    */
   static final int MAX_QUEUED_EVENTS = 4096;
 
@@ -138,8 +137,7 @@ final class EventDispatch {
    * Hands an event the reader decoded to the waits and queues, here on the reader thread, then to
    * the listeners through the event thread, or drops it for them when they are too far behind.
    *
-   * @param size at most what the decoded event holds of the heap, counted against the byte
-   *     bounds
+   * @param size at most what the decoded event holds of the heap, counted against the byte bounds
    */
   void accept(QmpEvent event, long size) {
     Iterator<Waiter<?>> toWaiters;
@@ -281,8 +279,13 @@ final class EventDispatch {
         return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
       } catch (TimeoutException e) {
         throw new QmpTimeoutException(
-            "no matching " + type.getSimpleName() + " from " + peer + " within "
-                + timeout.toMillis() + " ms",
+            "no matching "
+                + type.getSimpleName()
+                + " from "
+                + peer
+                + " within "
+                + timeout.toMillis()
+                + " ms",
             timeout);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
@@ -342,12 +345,20 @@ final class EventDispatch {
         if (closedBy != null || lost != null || closedByCaller) {
           return;
         }
-        if (!events.isEmpty()
-            && (events.size() >= CAPACITY || bytes + size > CAPACITY_BYTES)) {
+        if (!events.isEmpty() && (events.size() >= CAPACITY || bytes + size > CAPACITY_BYTES)) {
           lost =
-              "an event queue for " + type.getSimpleName() + " from " + peer + " held "
-                  + events.size() + " events (" + bytes + " bytes) not taken yet, its limit, and"
-                  + " stopped taking more at " + event.name() + "; ask QEMU for the state instead";
+              "an event queue for "
+                  + type.getSimpleName()
+                  + " from "
+                  + peer
+                  + " held "
+                  + events.size()
+                  + " events ("
+                  + bytes
+                  + " bytes) not taken yet, its limit, and"
+                  + " stopped taking more at "
+                  + event.name()
+                  + "; ask QEMU for the state instead";
           queues.remove(this);
           arrived.signalAll();
           LOG.log(System.Logger.Level.WARNING, lost);
@@ -387,7 +398,12 @@ final class EventDispatch {
           long left = deadline - System.nanoTime();
           if (left <= 0) {
             throw new QmpTimeoutException(
-                "no " + type.getSimpleName() + " from " + peer + " within " + timeout.toMillis()
+                "no "
+                    + type.getSimpleName()
+                    + " from "
+                    + peer
+                    + " within "
+                    + timeout.toMillis()
                     + " ms",
                 timeout);
           }

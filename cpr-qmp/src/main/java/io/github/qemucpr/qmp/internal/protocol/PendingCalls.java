@@ -20,8 +20,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * The commands of a {@link QmpConnection} that wait for their replies: the request ids, the table
- * of pending calls by id, and the timer thread that expires a call whose reply is late, closing
- * the connection when the request could not even be sent.
+ * of pending calls by id, and the timer thread that expires a call whose reply is late, closing the
+ * connection when the request could not even be sent.
  */
 final class PendingCalls {
 
@@ -155,6 +155,7 @@ final class PendingCalls {
     final Type replyType;
     final CompletableFuture<R> future;
     volatile @Nullable ScheduledFuture<?> timeout;
+
     /** Whether the request was written out whole. */
     volatile boolean sent;
 
@@ -162,18 +163,19 @@ final class PendingCalls {
       this.name = name;
       this.replyType = replyType;
       this.future = future;
-      future.whenComplete((r, t) -> {
-        ScheduledFuture<?> s = timeout;
-        if (s != null) {
-          s.cancel(false);
-        }
-      });
+      future.whenComplete(
+          (r, t) -> {
+            ScheduledFuture<?> s = timeout;
+            if (s != null) {
+              s.cancel(false);
+            }
+          });
     }
 
     /**
-     * Completes the call with its reply. The call has left the table already, so nothing else
-     * would ever complete it: whatever decoding throws completes it too. An {@code Error} is
-     * rethrown after that, and the reader closes the connection.
+     * Completes the call with its reply. The call has left the table already, so nothing else would
+     * ever complete it: whatever decoding throws completes it too. An {@code Error} is rethrown
+     * after that, and the reader closes the connection.
      */
     void complete(JsonNode message) {
       JsonNode error = message.get("error");
@@ -182,14 +184,19 @@ final class PendingCalls {
         return;
       }
       try {
-        future.complete(Replies.decode(message.get("return"), replyType, name, QmpConnection.CODEC));
+        future.complete(
+            Replies.decode(message.get("return"), replyType, name, QmpConnection.CODEC));
       } catch (QmpException e) {
         future.completeExceptionally(e);
       } catch (RuntimeException e) {
         future.completeExceptionally(
             new QmpProtocolException(
-                "the reply to " + name + " could not be decoded as " + replyType.getTypeName()
-                    + ": " + e,
+                "the reply to "
+                    + name
+                    + " could not be decoded as "
+                    + replyType.getTypeName()
+                    + ": "
+                    + e,
                 e));
       } catch (Error e) {
         future.completeExceptionally(e);

@@ -4,8 +4,6 @@ import io.github.qemucpr.qmp.EventQueue;
 import io.github.qemucpr.qmp.EventWait;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpCommand;
-import io.github.qemucpr.qmp.QmpCommandException;
-import io.github.qemucpr.qmp.QmpCommandNotFoundException;
 import io.github.qemucpr.qmp.QmpConnectException;
 import io.github.qemucpr.qmp.QmpConnectionClosedException;
 import io.github.qemucpr.qmp.QmpEventListener;
@@ -89,7 +87,9 @@ public final class QmpConnection implements QmpClient {
     this.peer = transport.describe();
     this.readerFailed =
         new QmpConnectionClosedException(
-            "the QMP reader for " + peer + " failed (out of memory?); the client was closed,"
+            "the QMP reader for "
+                + peer
+                + " failed (out of memory?); the client was closed,"
                 + " connect again",
             null);
     this.threadPrefix =
@@ -211,7 +211,8 @@ public final class QmpConnection implements QmpClient {
           "the arguments of " + command.name() + " cannot be encoded as JSON: " + e.getMessage(),
           e);
     }
-    return submit(command.name(), arguments, command.fileDescriptors(), command.replyType(), timeout);
+    return submit(
+        command.name(), arguments, command.fileDescriptors(), command.replyType(), timeout);
   }
 
   @Override
@@ -365,8 +366,11 @@ public final class QmpConnection implements QmpClient {
       reason =
           closedBy(
               new QmpProtocolException(
-                  "QEMU sent a message larger than " + settings.maxMessageBytes() + " bytes on "
-                      + peer + "; the connection was closed to protect memory (raise"
+                  "QEMU sent a message larger than "
+                      + settings.maxMessageBytes()
+                      + " bytes on "
+                      + peer
+                      + "; the connection was closed to protect memory (raise"
                       + " maxMessageBytes if this is legitimate)",
                   e));
     } else if (failure instanceof QmpProtocolException e) {
@@ -379,7 +383,10 @@ public final class QmpConnection implements QmpClient {
       // Out of memory, a stack overflow, a bug: the client closes rather than stay half alive.
       reason =
           new QmpConnectionClosedException(
-              "the QMP reader for " + peer + " failed unexpectedly: " + failure
+              "the QMP reader for "
+                  + peer
+                  + " failed unexpectedly: "
+                  + failure
                   + "; the client was closed, connect again",
               failure);
     }
@@ -400,12 +407,19 @@ public final class QmpConnection implements QmpClient {
       heapBound = parsed.heapBound(line.length);
     } catch (JacksonException e) {
       throw new QmpProtocolException(
-          "QEMU sent malformed JSON on " + peer + ": " + preview(line) + " (" + e.getOriginalMessage()
+          "QEMU sent malformed JSON on "
+              + peer
+              + ": "
+              + preview(line)
+              + " ("
+              + e.getOriginalMessage()
               + ")",
           e);
     }
     if (!message.isObject()) {
-      LOG.log(System.Logger.Level.WARNING, "dropping a QMP message that is not an object: {0}",
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "dropping a QMP message that is not an object: {0}",
           preview(line));
       return;
     }
@@ -421,8 +435,8 @@ public final class QmpConnection implements QmpClient {
     } else if (message.has("QMP")) {
       handleGreeting(message);
     } else {
-      LOG.log(System.Logger.Level.WARNING, "dropping an unexpected QMP message: {0}",
-          preview(line));
+      LOG.log(
+          System.Logger.Level.WARNING, "dropping an unexpected QMP message: {0}", preview(line));
     }
   }
 
@@ -448,7 +462,10 @@ public final class QmpConnection implements QmpClient {
     try {
       event = Events.decode(message, CODEC);
     } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "dropping an event that does not decode: " + preview(line), e);
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "dropping an event that does not decode: " + preview(line),
+          e);
       return;
     }
     events.accept(event, heapBound);
@@ -457,14 +474,18 @@ public final class QmpConnection implements QmpClient {
   private void handleReply(JsonNode message, byte[] line) {
     JsonNode idNode = message.get("id");
     if (idNode == null || !idNode.canConvertToLong()) {
-      LOG.log(System.Logger.Level.WARNING, "dropping a QMP reply without an id we sent: {0}",
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "dropping a QMP reply without an id we sent: {0}",
           preview(line));
       return;
     }
     PendingCalls.PendingCall<?> call = calls.remove(idNode.asLong());
     if (call == null) {
-      LOG.log(System.Logger.Level.DEBUG,
-          "dropping a reply nobody waits for (it timed out, or was never sent): {0}", preview(line));
+      LOG.log(
+          System.Logger.Level.DEBUG,
+          "dropping a reply nobody waits for (it timed out, or was never sent): {0}",
+          preview(line));
       return;
     }
     call.complete(message);
@@ -495,8 +516,11 @@ public final class QmpConnection implements QmpClient {
   @Override
   public String toString() {
     QmpGreeting g = greeting;
-    return "QmpClient[" + peer + (g != null ? ", QEMU " + g.version() : "")
-        + (isOpen() ? ", open" : ", closed") + "]";
+    return "QmpClient["
+        + peer
+        + (g != null ? ", QEMU " + g.version() : "")
+        + (isOpen() ? ", open" : ", closed")
+        + "]";
   }
 
   @Override
@@ -511,10 +535,10 @@ public final class QmpConnection implements QmpClient {
   }
 
   /**
-   * Marks the client closed and closes the channel, which allocates nothing and so holds even on
-   * an exhausted heap; then tells everyone who waits. Each of those steps runs even if one before
-   * it failed (out of memory again), so that the client is never left open, nor anyone waiting for
-   * an end that already came.
+   * Marks the client closed and closes the channel, which allocates nothing and so holds even on an
+   * exhausted heap; then tells everyone who waits. Each of those steps runs even if one before it
+   * failed (out of memory again), so that the client is never left open, nor anyone waiting for an
+   * end that already came.
    */
   private void shutdown(QmpConnectionClosedException reason, boolean byUser) {
     if (!closed.compareAndSet(null, reason)) {

@@ -6,11 +6,11 @@ import tools.jackson.core.JsonParser;
 import tools.jackson.core.StreamReadConstraints;
 import tools.jackson.core.json.JsonFactory;
 import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.JacksonModule;
 import tools.jackson.databind.JavaType;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.MapperFeature;
 import tools.jackson.databind.PropertyNamingStrategies;
-import tools.jackson.databind.JacksonModule;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.MissingNode;
@@ -25,8 +25,8 @@ public final class JsonCodec {
   private final JsonMapper mapper;
 
   /**
-   * An estimate of the heap one JSON token takes at most once parsed into a tree, beyond its
-   * text: a node object, an object's entry or an array's slot with its growth, a string's or a big
+   * An estimate of the heap one JSON token takes at most once parsed into a tree, beyond its text:
+   * a node object, an object's entry or an array's slot with its growth, a string's or a big
    * number's object headers. The worst cases are small values ({@code {}}, {@code ""}, a long
    * integer) at about 60 to 90 bytes each, with compressed object pointers.
    */

@@ -20,9 +20,9 @@ import org.jspecify.annotations.Nullable;
  * engine's business: it reads the stream on the reader thread through a {@link StreamReader} and
  * hears once, through an end handler, why the stream ended.
  *
- * <p><b>Writes.</b> A socket write cannot be bounded: it blocks while the peer does not read
- * (QEMU stopped, a guest suspended with its agent's buffers full). So every write has a limit, and
- * a watchdog closes the channel under a write that outlives it, which ends the write with a {@link
+ * <p><b>Writes.</b> A socket write cannot be bounded: it blocks while the peer does not read (QEMU
+ * stopped, a guest suspended with its agent's buffers full). So every write has a limit, and a
+ * watchdog closes the channel under a write that outlives it, which ends the write with a {@link
  * WriteTimeoutException}. A half-written request would corrupt the stream anyway, so closing is the
  * only safe way out. One watchdog thread serves every channel in the JVM, and exists only while a
  * write is under way (and a second after).
@@ -127,8 +127,9 @@ public final class LineChannel implements AutoCloseable {
     AtomicBoolean abandoned = new AtomicBoolean();
     ScheduledFuture<?> guard;
     try {
-      guard = WATCHDOG.schedule(
-          () -> abandonWrite(abandoned, limit), limit.toNanos(), TimeUnit.NANOSECONDS);
+      guard =
+          WATCHDOG.schedule(
+              () -> abandonWrite(abandoned, limit), limit.toNanos(), TimeUnit.NANOSECONDS);
     } catch (RejectedExecutionException e) {
       throw new IOException("the write watchdog is shut down", e); // never, it lives with the JVM
     }

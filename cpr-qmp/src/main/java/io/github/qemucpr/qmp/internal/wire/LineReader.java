@@ -7,8 +7,8 @@ import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Splits a byte stream into newline-terminated messages, refusing any message longer than a
- * limit so that a broken peer cannot exhaust memory. Not thread-safe: one reader thread owns it.
+ * Splits a byte stream into newline-terminated messages, refusing any message longer than a limit
+ * so that a broken peer cannot exhaust memory. Not thread-safe: one reader thread owns it.
  */
 public final class LineReader {
 
@@ -73,8 +73,8 @@ public final class LineReader {
   }
 
   /**
-   * Discards bytes up to and including the next {@code marker} byte, as the guest agent's
-   * {@code guest-sync-delimited} requires.
+   * Discards bytes up to and including the next {@code marker} byte, as the guest agent's {@code
+   * guest-sync-delimited} requires.
    *
    * @return {@code false} if the stream ended first
    */

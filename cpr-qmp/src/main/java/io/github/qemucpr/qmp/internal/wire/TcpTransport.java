@@ -51,7 +51,9 @@ public final class TcpTransport implements Transport {
   public void write(byte[] bytes, List<FileDescriptor> fds) throws IOException {
     if (!fds.isEmpty()) {
       throw new UnsupportedOperationException(
-          "file descriptors can only be passed over a Unix socket, not over TCP (" + description + ")");
+          "file descriptors can only be passed over a Unix socket, not over TCP ("
+              + description
+              + ")");
     }
     synchronized (writeLock) {
       output.write(bytes);

@@ -18,7 +18,8 @@ public interface Transport extends Closeable {
   /**
    * Writes {@code bytes} in one go, sending {@code fds} with them as SCM_RIGHTS ancillary data.
    *
-   * @throws UnsupportedOperationException if descriptors are given and the transport cannot pass them
+   * @throws UnsupportedOperationException if descriptors are given and the transport cannot pass
+   *     them
    */
   void write(byte[] bytes, List<FileDescriptor> fds) throws IOException;
 

@@ -81,10 +81,14 @@ class LineChannelTest {
     StuckTransport transport = new StuckTransport(null);
     List<@Nullable Throwable> ends = new CopyOnWriteArrayList<>();
     LineChannel channel =
-        new LineChannel(transport, "test-reader", in -> in.read(), e -> {
-          ends.add(e);
-          gone.countDown();
-        });
+        new LineChannel(
+            transport,
+            "test-reader",
+            in -> in.read(),
+            e -> {
+              ends.add(e);
+              gone.countDown();
+            });
     channel.start();
 
     assertThatThrownBy(() -> channel.write(new byte[] {'x'}, List.of(), Duration.ofMillis(200)))
@@ -104,18 +108,24 @@ class LineChannelTest {
     List<@Nullable Throwable> ends = new CopyOnWriteArrayList<>();
     StackOverflowError boom = new StackOverflowError("deep");
     LineChannel channel =
-        new LineChannel(transport, "test-reader", in -> {
-          throw boom;
-        }, e -> {
-          ends.add(e);
-          gone.countDown();
-        });
+        new LineChannel(
+            transport,
+            "test-reader",
+            in -> {
+              throw boom;
+            },
+            e -> {
+              ends.add(e);
+              gone.countDown();
+            });
     channel.start();
     assertThat(gone.await(10, TimeUnit.SECONDS)).isTrue();
     channel.join(Duration.ofSeconds(5));
 
     assertThat(ends).containsExactly(boom);
-    assertThat(transport.closed.getCount()).as("the transport is closed after the handler").isZero();
+    assertThat(transport.closed.getCount())
+        .as("the transport is closed after the handler")
+        .isZero();
     assertThat(channel.readerThread().isAlive()).isFalse();
   }
 
@@ -125,14 +135,18 @@ class LineChannelTest {
     StuckTransport transport = new StuckTransport(new ByteArrayInputStream(new byte[0]));
     List<@Nullable Throwable> ends = new CopyOnWriteArrayList<>();
     LineChannel channel =
-        new LineChannel(transport, "test-reader", in -> {
-          while (in.read() >= 0) {
-            // drain
-          }
-        }, e -> {
-          ends.add(e);
-          gone.countDown();
-        });
+        new LineChannel(
+            transport,
+            "test-reader",
+            in -> {
+              while (in.read() >= 0) {
+                // drain
+              }
+            },
+            e -> {
+              ends.add(e);
+              gone.countDown();
+            });
     channel.start();
     assertThat(gone.await(10, TimeUnit.SECONDS)).isTrue();
     channel.join(Duration.ofSeconds(5));
