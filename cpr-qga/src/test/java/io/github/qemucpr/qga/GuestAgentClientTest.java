@@ -828,4 +828,23 @@ class GuestAgentClientTest {
         .filter(n -> n.startsWith("qga-"))
         .toList();
   }
+
+  @Test
+  void anUntypedCallWithItsOwnTimeoutEndsAtThatTimeoutNotTheDefault() {
+    agent.enqueue("guest-info", silence());
+    GuestAgentClient client =
+        connect(GuestAgentClient.builder().commandTimeout(Duration.ofSeconds(60)));
+
+    assertThatThrownBy(() -> client.execute("guest-info", null, Duration.ofMillis(300)))
+        .isInstanceOfSatisfying(
+            GuestAgentTimeoutException.class,
+            e -> assertThat(e.timeout()).isEqualTo(Duration.ofMillis(300)));
+    agent.enqueue("guest-get-host-name", returns("{\"host-name\": \"vm\"}"));
+    assertThat(
+            client
+                .execute("guest-get-host-name", null, Duration.ofSeconds(5))
+                .path("host-name")
+                .asString())
+        .isEqualTo("vm");
+  }
 }

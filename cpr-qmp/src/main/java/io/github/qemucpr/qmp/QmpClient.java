@@ -108,6 +108,9 @@ public interface QmpClient extends AutoCloseable {
    */
   JsonNode execute(String command, @Nullable JsonNode arguments);
 
+  /** As {@link #execute(String, JsonNode)}, with its own timeout. */
+  JsonNode execute(String command, @Nullable JsonNode arguments, Duration timeout);
+
   /** As {@link #execute(String, JsonNode)}, asynchronously and with its own timeout. */
   CompletableFuture<JsonNode> executeAsync(
       String command, @Nullable JsonNode arguments, Duration timeout);

@@ -478,4 +478,18 @@ class QmpClientTest {
       Thread.currentThread().interrupt();
     }
   }
+
+  @Test
+  void anUntypedCallWithItsOwnTimeoutEndsAtThatTimeoutNotTheDefault() {
+    server.on("x-stuck", Responders.silent());
+    server.on("query-kvm", Responders.returns("{\"enabled\": false, \"present\": true}"));
+    QmpClient qmp = track(builder().commandTimeout(Duration.ofSeconds(60)).connect());
+
+    assertThatThrownBy(() -> qmp.execute("x-stuck", null, Duration.ofMillis(200)))
+        .isInstanceOfSatisfying(
+            QmpTimeoutException.class,
+            e -> assertThat(e.timeout()).isEqualTo(Duration.ofMillis(200)));
+    assertThat(qmp.execute("query-kvm", null, Duration.ofSeconds(5)).path("present").asBoolean())
+        .isTrue();
+  }
 }

@@ -184,9 +184,14 @@ public final class GuestAgentConnection implements GuestAgentClient {
 
   @Override
   public JsonNode execute(String command, @Nullable JsonNode arguments) {
+    return execute(command, arguments, settings.commandTimeout());
+  }
+
+  @Override
+  public JsonNode execute(String command, @Nullable JsonNode arguments, Duration timeout) {
     Objects.requireNonNull(command, "command");
     checkArguments(command, arguments);
-    Duration timeout = settings.commandTimeout();
+    checkTimeout(timeout);
     return call(
         command, arguments, JsonNode.class, true, timeout, System.nanoTime() + timeout.toNanos());
   }

@@ -221,6 +221,11 @@ public final class QmpConnection implements QmpClient {
   }
 
   @Override
+  public JsonNode execute(String command, @Nullable JsonNode arguments, Duration timeout) {
+    return await(executeAsync(command, arguments, timeout), command);
+  }
+
+  @Override
   public CompletableFuture<JsonNode> executeAsync(
       String command, @Nullable JsonNode arguments, Duration timeout) {
     Objects.requireNonNull(command, "command");
