@@ -539,6 +539,50 @@ class RestoreTest extends FakeQemuTest {
     assertThat(CprManifest.read(stateFile).orElseThrow().restored()).isTrue();
   }
 
+  /** A symlink to the state file from another directory, as {@code ln -s .../vm.state latest/}. */
+  private Path linkFromAnotherDirectory() throws IOException {
+    Path elsewhere = Files.createDirectory(dir.resolve("latest"));
+    return Files.createSymbolicLink(elsewhere.resolve("vm.state"), stateFile);
+  }
+
+  /**
+   * Review (issue 11): a restore through a symlink to the state file (a "latest" link, as a new
+   * user makes one) looks for the manifest beside the link, finds none, and loads "without
+   * verification": a checkpoint restored already is restored again, and its marks are never
+   * read nor written. The state file is opened through the link all the same.
+   */
+  @Test
+  void aRestoreThroughASymlinkToTheStateFileStillHonoursItsManifest() throws Exception {
+    writeCheckpoint(false, RunState.RUNNING, Instant.now(), Instant.now()); // restored already
+    Path link = linkFromAnotherDirectory();
+    CprCheckpointException e = catchThrowableOfType(CprCheckpointException.class,
+        () -> CprReboot.restore(qmp).from(link).progressListener(events::add).run());
+    assertThat(e).as("a checkpoint restored already was loaded again through a symlink; QEMU got"
+        + " %s", qemu.commands()).isNotNull();
+    assertThat(e.reason()).isEqualTo(Reason.ALREADY_RESTORED);
+    assertThat(qemu.commands()).doesNotContain("migrate-incoming");
+  }
+
+  /**
+   * Review (issue 11, item 2): two restores of one checkpoint, one through its path and one
+   * through a symlink in another directory. The claim is {@code <real directory of the
+   * name>/<name>.lock}, the name of the link and not of the file, so each takes its own lock, and
+   * both load onto the same shared RAM.
+   */
+  @Test
+  void aRestoreThroughASymlinkRespectsTheClaimOfARestoreThroughThePath() throws Exception {
+    writeCheckpoint();
+    Path link = linkFromAnotherDirectory();
+    try (LockHolder other = LockHolder.lock(stateFile.resolveSibling("vm.state.lock"))) {
+      CprCheckpointException e = catchThrowableOfType(CprCheckpointException.class,
+          () -> CprReboot.restore(qmp).from(link).progressListener(events::add).run());
+      assertThat(e).as("the restore loaded although another restore holds the claim; QEMU got"
+          + " %s", qemu.commands()).isNotNull();
+      assertThat(e.reason()).isEqualTo(Reason.RESTORE_IN_PROGRESS);
+      assertThat(qemu.commands()).doesNotContain("migrate-incoming");
+    }
+  }
+
   /**
    * SECURITY.md: a restore refuses "a checkpoint that another restore is loading (each restore
    * holds an exclusive lock on {@code <state>.lock} to its end)". A restore without a manifest (a
