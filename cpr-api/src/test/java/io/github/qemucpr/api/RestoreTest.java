@@ -584,6 +584,40 @@ class RestoreTest extends FakeQemuTest {
   }
 
   /**
+   * Review (issue 11): a save to the checkpoint's path while a restore of it loads. The restore
+   * loads the old state from its open descriptor, and then writes its "restored" mark as the whole
+   * manifest it read at the start, over the manifest the save just committed: the new state file
+   * is left with the old checkpoint's manifest (another size and SHA-256, marked restored), so it
+   * can no longer be restored as it is, and nothing says why. Neither the save respects the
+   * restore's claim, nor does the restore check that the manifest is still the one it read.
+   */
+  @Test
+  void aSaveCommittedWhileARestoreLoadsKeepsItsOwnManifest() throws Exception {
+    writeCheckpoint();
+    AtomicBoolean saved = new AtomicBoolean();
+    FakeQemu.Script load = FakeQemu.incomingCompletes();
+    qemu.migrateIncoming = (q, r, x) -> {
+      // Another QEMU is saved to the same path while this one loads.
+      try (FakeQemu source = new FakeQemu()) {
+        source.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, ramFile));
+        try (QmpClient c = source.connect()) {
+          CprReboot.save(c).to(stateFile).run();
+          saved.set(true);
+        }
+      }
+      load.run(q, r, x);
+    };
+    CprRestoreResult result = restore().run();
+    assertThat(result.runState()).isEqualTo(RunState.RUNNING);
+    assertThat(saved).as("the other save ran").isTrue();
+    CprManifest manifest = CprManifest.read(stateFile).orElseThrow();
+    assertThat(manifest.stateFileSha256())
+        .as("the manifest beside the new state file is the new checkpoint's")
+        .isEqualTo(StateFiles.sha256(stateFile));
+    assertThat(manifest.restored()).as("the new checkpoint was never restored").isFalse();
+  }
+
+  /**
    * SECURITY.md: a restore refuses "a checkpoint that another restore is loading (each restore
    * holds an exclusive lock on {@code <state>.lock} to its end)". A restore without a manifest (a
    * checkpoint from another tool, or one whose manifest was moved away as the MEMORY_FILE_REPLACED
