@@ -629,36 +629,46 @@ class RestoreTest extends FakeQemuTest {
   /**
    * Review (issue 11): a restore through a symlink to the state file (a "latest" link, as a new
    * user makes one) looks for the manifest beside the link, finds none, and loads "without
-   * verification": a checkpoint restored already is restored again, and its marks are never
-   * read nor written. The state file is opened through the link all the same.
+   * verification": a checkpoint restored already is restored again, and its marks are never read
+   * nor written. The state file is opened through the link all the same.
    */
   @Test
   void aRestoreThroughASymlinkToTheStateFileStillHonoursItsManifest() throws Exception {
     writeCheckpoint(false, RunState.RUNNING, Instant.now(), Instant.now()); // restored already
     Path link = linkFromAnotherDirectory();
-    CprCheckpointException e = catchThrowableOfType(CprCheckpointException.class,
-        () -> CprReboot.restore(qmp).from(link).progressListener(events::add).run());
-    assertThat(e).as("a checkpoint restored already was loaded again through a symlink; QEMU got"
-        + " %s", qemu.commands()).isNotNull();
+    CprCheckpointException e =
+        catchThrowableOfType(
+            CprCheckpointException.class,
+            () -> CprReboot.restore(qmp).from(link).progressListener(events::add).run());
+    assertThat(e)
+        .as(
+            "a checkpoint restored already was loaded again through a symlink; QEMU got" + " %s",
+            qemu.commands())
+        .isNotNull();
     assertThat(e.reason()).isEqualTo(Reason.ALREADY_RESTORED);
     assertThat(qemu.commands()).doesNotContain("migrate-incoming");
   }
 
   /**
-   * Review (issue 11, item 2): two restores of one checkpoint, one through its path and one
-   * through a symlink in another directory. The claim is {@code <real directory of the
-   * name>/<name>.lock}, the name of the link and not of the file, so each takes its own lock, and
-   * both load onto the same shared RAM.
+   * Review (issue 11, item 2): two restores of one checkpoint, one through its path and one through
+   * a symlink in another directory. The claim is {@code <real directory of the name>/<name>.lock},
+   * the name of the link and not of the file, so each takes its own lock, and both load onto the
+   * same shared RAM.
    */
   @Test
   void aRestoreThroughASymlinkRespectsTheClaimOfARestoreThroughThePath() throws Exception {
     writeCheckpoint();
     Path link = linkFromAnotherDirectory();
     try (LockHolder other = LockHolder.lock(stateFile.resolveSibling("vm.state.lock"))) {
-      CprCheckpointException e = catchThrowableOfType(CprCheckpointException.class,
-          () -> CprReboot.restore(qmp).from(link).progressListener(events::add).run());
-      assertThat(e).as("the restore loaded although another restore holds the claim; QEMU got"
-          + " %s", qemu.commands()).isNotNull();
+      CprCheckpointException e =
+          catchThrowableOfType(
+              CprCheckpointException.class,
+              () -> CprReboot.restore(qmp).from(link).progressListener(events::add).run());
+      assertThat(e)
+          .as(
+              "the restore loaded although another restore holds the claim; QEMU got" + " %s",
+              qemu.commands())
+          .isNotNull();
       assertThat(e.reason()).isEqualTo(Reason.RESTORE_IN_PROGRESS);
       assertThat(qemu.commands()).doesNotContain("migrate-incoming");
     }
@@ -667,27 +677,28 @@ class RestoreTest extends FakeQemuTest {
   /**
    * Review (issue 11): a save to the checkpoint's path while a restore of it loads. The restore
    * loads the old state from its open descriptor, and then writes its "restored" mark as the whole
-   * manifest it read at the start, over the manifest the save just committed: the new state file
-   * is left with the old checkpoint's manifest (another size and SHA-256, marked restored), so it
-   * can no longer be restored as it is, and nothing says why. Neither the save respects the
-   * restore's claim, nor does the restore check that the manifest is still the one it read.
+   * manifest it read at the start, over the manifest the save just committed: the new state file is
+   * left with the old checkpoint's manifest (another size and SHA-256, marked restored), so it can
+   * no longer be restored as it is, and nothing says why. Neither the save respects the restore's
+   * claim, nor does the restore check that the manifest is still the one it read.
    */
   @Test
   void aSaveCommittedWhileARestoreLoadsKeepsItsOwnManifest() throws Exception {
     writeCheckpoint();
     AtomicBoolean saved = new AtomicBoolean();
     FakeQemu.Script load = FakeQemu.incomingCompletes();
-    qemu.migrateIncoming = (q, r, x) -> {
-      // Another QEMU is saved to the same path while this one loads.
-      try (FakeQemu source = new FakeQemu()) {
-        source.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, ramFile));
-        try (QmpClient c = source.connect()) {
-          CprReboot.save(c).to(stateFile).run();
-          saved.set(true);
-        }
-      }
-      load.run(q, r, x);
-    };
+    qemu.migrateIncoming =
+        (q, r, x) -> {
+          // Another QEMU is saved to the same path while this one loads.
+          try (FakeQemu source = new FakeQemu()) {
+            source.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, ramFile));
+            try (QmpClient c = source.connect()) {
+              CprReboot.save(c).to(stateFile).run();
+              saved.set(true);
+            }
+          }
+          load.run(q, r, x);
+        };
     CprRestoreResult result = restore().run();
     assertThat(result.runState()).isEqualTo(RunState.RUNNING);
     assertThat(saved).as("the other save ran").isTrue();

@@ -658,24 +658,26 @@ class SaveTest extends FakeQemuTest {
   /**
    * Review (issue 11): the client closes itself while QEMU lives on: here a line QEMU garbled, and
    * equally a write timeout, a message over maxMessageBytes or an exhausted heap in the reader
-   * thread (issue 11 item 1 wants the client closed then). QEMU goes on and completes the
-   * migration into the .partial. The rollback takes "the client is closed" for "QEMU is gone"
-   * with all its events read, calls the migration not completed and deletes the .partial, the
-   * complete state of a VM now in postmigrate.
+   * thread (issue 11 item 1 wants the client closed then). QEMU goes on and completes the migration
+   * into the .partial. The rollback takes "the client is closed" for "QEMU is gone" with all its
+   * events read, calls the migration not completed and deletes the .partial, the complete state of
+   * a VM now in postmigrate.
    */
   @Test
   void aClientThatClosesItselfWhileQemuMigratesOnKeepsTheStateFile() throws Exception {
-    qemu.migrate = (q, r, x) -> {
-      q.startMigration(x);
-      x.raw("{\"return\": garbled\n"); // the client closes on it; QEMU lives on
-      q.migration = "completed"; // and completes the migration: the state file is complete
-      q.runState = "postmigrate";
-    };
+    qemu.migrate =
+        (q, r, x) -> {
+          q.startMigration(x);
+          x.raw("{\"return\": garbled\n"); // the client closes on it; QEMU lives on
+          q.migration = "completed"; // and completes the migration: the state file is complete
+          q.runState = "postmigrate";
+        };
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
     assertThat(e).isNotNull();
     assertThat(qemu.runState).isEqualTo("postmigrate");
-    assertThat(stateDirectory()).as("a complete state written by a QEMU that still runs: %s",
-        e.getMessage()).containsAnyOf("vm.state", "vm.state.partial");
+    assertThat(stateDirectory())
+        .as("a complete state written by a QEMU that still runs: %s", e.getMessage())
+        .containsAnyOf("vm.state", "vm.state.partial");
     assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
   }
 

@@ -9,8 +9,31 @@ import org.jspecify.annotations.Nullable;
 public final class QmpConnectionClosedException extends QmpException {
   private static final long serialVersionUID = 1L;
 
-  /** Creates the exception with the reason the connection closed. */
+  private final boolean closedByQemu;
+
+  /** Creates the exception with the reason the connection closed, on the client's side. */
   public QmpConnectionClosedException(String message, @Nullable Throwable cause) {
+    this(message, cause, false);
+  }
+
+  /**
+   * Creates the exception with the reason the connection closed.
+   *
+   * @param closedByQemu whether QEMU ended the connection (see {@link #closedByQemu()})
+   */
+  public QmpConnectionClosedException(
+      String message, @Nullable Throwable cause, boolean closedByQemu) {
     super(message, cause);
+    this.closedByQemu = closedByQemu;
+  }
+
+  /**
+   * Whether QEMU ended the connection (the stream ended, as when QEMU exits or closes its monitor),
+   * rather than the client: closed by its caller, or by itself after a protocol error, a message
+   * over the limit or a request QEMU did not read in time. Only then have all of QEMU's events been
+   * read; when the client closed, QEMU may still be running and still migrating.
+   */
+  public boolean closedByQemu() {
+    return closedByQemu;
   }
 }

@@ -301,7 +301,8 @@ final class MemoryInspector {
    * device (its subsystem is not {@code dax}) or cannot be read. {@code /sys/dev/char/MAJ:MIN} is
    * the device-dax instance: its {@code subsystem} is the dax bus (or the older dax class), its
    * {@code size} the bytes it maps; its parent ({@code device}), for an NVDIMM namespace in devdax
-   * mode, has the {@code uuid} written in the namespace's info block, which a reboot keeps.
+   * mode, has the {@code uuid} written in the namespace's info block, which a reboot keeps. The
+   * parent is found by the device's place in the tree: a dev_dax has no {@code device} link.
    */
   static CprManifest.@Nullable DaxDevice daxDevice(long rdev, Path sysfs) {
     try {
@@ -312,7 +313,11 @@ final class MemoryInspector {
       }
       long size = Long.parseLong(Files.readString(dir.resolve("size")).strip());
       String uuid = null;
-      Path uuidFile = dir.resolve("device/uuid");
+      // The namespace's uuid is on the dev_dax's parent (the nd_dax device of an NVDIMM namespace
+      // in devdax mode): a dev_dax sits on the dax bus without a class, so it has no "device"
+      // link to its parent, only its place in the tree.
+      Path parent = dir.getParent();
+      Path uuidFile = parent != null ? parent.resolve("uuid") : dir.resolve("uuid");
       if (Files.isReadable(uuidFile)) {
         String u = Files.readString(uuidFile).strip();
         uuid = u.isEmpty() || u.matches("[0-]*") ? null : u;

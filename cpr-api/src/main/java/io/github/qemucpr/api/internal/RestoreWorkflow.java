@@ -97,8 +97,35 @@ public final class RestoreWorkflow {
     this.options = options;
     this.deadline = ctx.deadline;
     this.progress = ctx.progress;
-    this.source = options.source().toAbsolutePath();
+    this.source = realPathOf(options.source());
     this.manifestPath = CprManifest.pathFor(source);
+  }
+
+  /**
+   * Whether the manifest on disk is still the one this restore verified and marked (the same state
+   * file digest and save time), so that marking it restored cannot overwrite another checkpoint's
+   * manifest.
+   */
+  private boolean isStillOnDisk(CprManifest verified) {
+    return ManifestCodec.read(manifestPath)
+        .map(
+            now ->
+                now.stateFileSha256().equals(verified.stateFileSha256())
+                    && now.savedAt().equals(verified.savedAt()))
+        .orElse(false);
+  }
+
+  /**
+   * The state file's real path, symlinks resolved: the manifest and the claim belong beside the
+   * file itself, not beside a link to it, or a restore through a link would skip both. A path that
+   * does not resolve (no such file) stays as given; the verification then says so.
+   */
+  private static Path realPathOf(Path source) {
+    try {
+      return source.toRealPath();
+    } catch (IOException e) {
+      return source.toAbsolutePath();
+    }
   }
 
   /** The whole restore. */
@@ -155,9 +182,19 @@ public final class RestoreWorkflow {
     if (m != null) {
       startPhase(CprPhase.MARK_RESTORED, "marking " + manifestPath);
       try {
-        ManifestCodec.write(manifestPath, ManifestCodec.withRestored(m, Instant.now()));
-        markedRestored = true;
-        progress.finish("restored");
+        if (isStillOnDisk(m)) {
+          ManifestCodec.write(manifestPath, ManifestCodec.withRestored(m, Instant.now()));
+          markedRestored = true;
+          progress.finish("restored");
+        } else {
+          // A save wrote a new checkpoint to this path while the VM loaded (the restore read the
+          // old one through its open descriptor). Its manifest is the new checkpoint's: left as it
+          // is, and the result says that this restore's mark was not written.
+          progress.failed(
+              manifestPath
+                  + " now describes another checkpoint (saved while this restore loaded): left"
+                  + " as it is, and not marked restored");
+        }
       } catch (IOException | RuntimeException e) {
         // The VM runs; the "restore started" mark already keeps the checkpoint from a second use.
         // The result says that the mark is missing; the run itself succeeded.

@@ -14,6 +14,7 @@ import io.github.qemucpr.qga.command.GuestSuspendRam;
 import io.github.qemucpr.qmp.EventWait;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpCommandException;
+import io.github.qemucpr.qmp.QmpConnectionClosedException;
 import io.github.qemucpr.qmp.QmpException;
 import io.github.qemucpr.qmp.QmpTimeoutException;
 import io.github.qemucpr.qmp.command.AddFd;
@@ -604,7 +605,13 @@ public final class SaveWorkflow {
       if (completion == Completion.COMPLETED) {
         String why;
         if (state == null) {
-          why = qmp.isOpen() ? "QEMU does not answer query-status" : "QEMU is gone";
+          why =
+              qmp.isOpen()
+                  ? "QEMU does not answer query-status"
+                  : qemuEndedTheConnection()
+                      ? "QEMU is gone"
+                      : "the client's connection to QEMU closed on its side, and QEMU may still"
+                          + " run";
         } else if (guestSuspended) {
           why =
               "the guest was suspended, and 'cont' after a completed migration of a suspended"
@@ -887,13 +894,26 @@ public final class SaveWorkflow {
     if (end != null) {
       return Completion.NOT_COMPLETED; // QEMU said how it ended
     }
-    if (!qmp.isOpen()) {
+    if (qemuEndedTheConnection()) {
       // QEMU is gone. Its last events, which the watcher reads up to the close, had no
       // 'completed': unless some were lost, then it may have completed all the same.
       MigrationWatcher w = watcher;
       return w != null && w.eventsLost() ? Completion.UNKNOWN : Completion.NOT_COMPLETED;
     }
+    // The client closed on its own side (a protocol error, a message over the limit, a write
+    // timeout), or QEMU does not answer: QEMU may still be migrating, or have completed.
     return Completion.UNKNOWN;
+  }
+
+  /**
+   * Whether QEMU itself ended the connection (its stream ended, as when it exits), so that every
+   * event it sent has been read; not when the client closed on its own side.
+   */
+  private boolean qemuEndedTheConnection() {
+    CompletableFuture<@Nullable Throwable> closed = qmp.closeFuture();
+    return closed.isDone()
+        && closed.getNow(null) instanceof QmpConnectionClosedException reason
+        && reason.closedByQemu();
   }
 
   /** The run state, or {@code null} when QEMU cannot say; a failure is not a rollback's. */
@@ -936,7 +956,7 @@ public final class SaveWorkflow {
         + kept
         + (checkpoint ? " with its manifest" : " (without a manifest)")
         + ": "
-        + (qmp.isOpen() ? "quit this QEMU without resuming it, start" : "start")
+        + (qemuEndedTheConnection() ? "start" : "quit this QEMU without resuming it, start")
         + " QEMU again with the same arguments plus -incoming defer, and restore from "
         + kept
         + ".";
@@ -945,7 +965,7 @@ public final class SaveWorkflow {
   private String unknownStateNote(@Nullable RunState state, @Nullable MigrationStatus end) {
     StateFiles.PartialFile file = partial;
     Path kept = stateCommitted || file == null ? target : file.path();
-    if (state == null && !qmp.isOpen()) {
+    if (state == null && qemuEndedTheConnection()) {
       return " QEMU is gone, and it sent more MIGRATION events than the save could hold, so"
           + " whether the migration completed is not known: "
           + kept

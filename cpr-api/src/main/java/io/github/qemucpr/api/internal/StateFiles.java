@@ -277,7 +277,10 @@ public final class StateFiles {
    * @throws IOException if the lock file cannot be created or opened
    */
   public static @Nullable CheckpointClaim claim(Path stateFile) throws IOException {
-    Path lock = lockPath(directoryOf(stateFile).toRealPath().resolve(fileName(stateFile)));
+    // The file's own real path, links resolved: two restores through different links to one
+    // checkpoint must meet on one lock file.
+    Path real = Files.exists(stateFile) ? stateFile.toRealPath() : stateFile;
+    Path lock = lockPath(directoryOf(real).toRealPath().resolve(fileName(real)));
     synchronized (CheckpointClaim.HELD) {
       if (CheckpointClaim.HELD.contains(lock)) {
         return null;

@@ -49,7 +49,6 @@ class RamFileIdentityTest {
     Path parent = Files.createDirectories(sys.resolve("devices/platform/ndbus0/region0/dax0.0"));
     Path dev = Files.createDirectories(parent.resolve("dax0.0"));
     Files.createSymbolicLink(dev.resolve("subsystem"), dev.relativize(bus));
-    Files.createSymbolicLink(dev.resolve("device"), dev.relativize(parent));
     Files.writeString(dev.resolve("size"), size + "\n");
     Files.writeString(parent.resolve("uuid"), uuid + "\n");
     Files.createDirectories(sys.resolve("dev/char"));
@@ -133,17 +132,18 @@ class RamFileIdentityTest {
   /**
    * sysfs as the kernel lays it out for device-dax on an NVDIMM namespace in devdax mode: {@code
    * /sys/dev/char/MAJ:MIN} leads to the dev_dax instance, a child directory of its parent, the
-   * namespace's nd_dax instance, which holds the namespace's {@code uuid}. A dev_dax is on the
-   * dax bus and has no class (drivers/dax/bus.c: {@code dev->bus = &dax_bus_type}), and the kernel
-   * makes a {@code device} link only for class devices (device_add_class_symlinks): it has none,
-   * as no bus device on this host has one ({@code /sys/bus/platform/devices/}).
+   * namespace's nd_dax instance, which holds the namespace's {@code uuid}. A dev_dax is on the dax
+   * bus and has no class (drivers/dax/bus.c: {@code dev->bus = &dax_bus_type}), and the kernel
+   * makes a {@code device} link only for class devices (device_add_class_symlinks): it has none, as
+   * no bus device on this host has one ({@code /sys/bus/platform/devices/}).
    */
   private Path kernelSysfsWithDax(String root, String region, long size, String uuid)
       throws Exception {
     Path sys = dir.resolve(root);
     Path bus = Files.createDirectories(sys.resolve("bus/dax"));
-    Path ndDax = Files.createDirectories(sys.resolve("devices/platform/e820_pmem/ndbus0/" + region
-        + "/dax0.0"));
+    Path ndDax =
+        Files.createDirectories(
+            sys.resolve("devices/platform/e820_pmem/ndbus0/" + region + "/dax0.0"));
     Path dev = Files.createDirectories(ndDax.resolve("dax0.0"));
     Files.createSymbolicLink(dev.resolve("subsystem"), dev.relativize(bus));
     Files.writeString(dev.resolve("size"), size + "\n");
@@ -154,23 +154,29 @@ class RamFileIdentityTest {
   }
 
   /**
-   * Review (issue 11): the uuid is read from {@code <dev_dax>/device/uuid}, a link the kernel
-   * never makes for a dev_dax, so every real manifest records no uuid, and after a reboot any DAX
-   * device of the saved size is accepted: two namespaces of one size that swap numbers (the case
-   * the uuid is there for) load the device state onto the other namespace's memory.
+   * Review (issue 11): the uuid is read from {@code <dev_dax>/device/uuid}, a link the kernel never
+   * makes for a dev_dax, so every real manifest records no uuid, and after a reboot any DAX device
+   * of the saved size is accepted: two namespaces of one size that swap numbers (the case the uuid
+   * is there for) load the device state onto the other namespace's memory.
    */
   @Test
   void afterARebootAnotherNamespaceOfTheSameSizeIsRefusedAsTheKernelLaysOutSysfs()
       throws Exception {
-    Path atSave = kernelSysfsWithDax("sys-at-save", "region0", 2L << 30,
-        "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b");
-    Path afterReboot = kernelSysfsWithDax("sys-after-reboot", "region1", 2L << 30,
-        "11111111-2222-3333-4444-555555555555");
+    Path atSave =
+        kernelSysfsWithDax(
+            "sys-at-save", "region0", 2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b");
+    Path afterReboot =
+        kernelSysfsWithDax(
+            "sys-after-reboot", "region1", 2L << 30, "11111111-2222-3333-4444-555555555555");
     CprManifest.DaxDevice recorded = MemoryInspector.daxDevice(DEV_NULL_RDEV, atSave);
     assertThat(recorded).isNotNull();
-    assertThat(MemoryInspector.differences(savedDax(recorded), "/dev/null", "this-boot",
-        afterReboot)).as("the other namespace (uuid 1111...) accepted as the saved one; the save"
-            + " recorded %s", recorded).isNotNull();
+    assertThat(
+            MemoryInspector.differences(savedDax(recorded), "/dev/null", "this-boot", afterReboot))
+        .as(
+            "the other namespace (uuid 1111...) accepted as the saved one; the save"
+                + " recorded %s",
+            recorded)
+        .isNotNull();
     assertThat(recorded.uuid()).isEqualTo("8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b");
   }
 

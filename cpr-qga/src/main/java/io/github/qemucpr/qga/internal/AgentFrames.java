@@ -40,6 +40,8 @@ final class AgentFrames {
 
   static final byte DELIMITER = (byte) 0xFF;
 
+  private static final byte[] NO_BYTES = new byte[0];
+
   /** The bytes of lines that may wait for the caller, unless one line alone is larger. */
   static final int MAX_QUEUED_BYTES = 1024 * 1024;
 
@@ -278,7 +280,7 @@ final class AgentFrames {
     } else {
       // Out of memory, a bug, anything: the client closes rather than stay half alive, with a
       // reader gone and callers that would only time out.
-      line = new byte[0];
+      line = NO_BYTES; // frees the line buffer without allocating
       clear();
       reason = failed(failure);
     }

@@ -146,7 +146,8 @@ final class PendingCalls {
       String command, QmpConnectionClosedException reason) {
     return new QmpConnectionClosedException(
         command + " failed: " + reason.getMessage(),
-        reason.getCause() != null ? reason.getCause() : reason);
+        reason.getCause() != null ? reason.getCause() : reason,
+        reason.closedByQemu());
   }
 
   /** A sent command waiting for its reply. */

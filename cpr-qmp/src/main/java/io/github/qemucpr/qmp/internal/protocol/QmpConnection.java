@@ -364,7 +364,7 @@ public final class QmpConnection implements QmpClient {
     if (failure == null) {
       reason =
           new QmpConnectionClosedException(
-              "QEMU closed the QMP connection " + peer + " (did it exit?)", null);
+              "QEMU closed the QMP connection " + peer + " (did it exit?)", null, true);
     } else if (failure instanceof WriteTimeoutException e) {
       reason = PendingCalls.notReadFor(peer, e.limit());
     } else if (failure instanceof FrameTooLargeException e) {
