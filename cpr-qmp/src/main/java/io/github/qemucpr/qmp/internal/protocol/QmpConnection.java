@@ -456,6 +456,11 @@ public final class QmpConnection implements QmpClient {
     return peer;
   }
 
+  /** The settings it was made with, for {@link Reconnector}. */
+  QmpSettings settings() {
+    return settings;
+  }
+
   /** Reads well in JShell and logs: {@code QmpClient[/run/vm1/qmp.sock, QEMU 10.0.2, open]}. */
   @Override
   public String toString() {
