@@ -218,6 +218,16 @@ public interface QmpClient extends AutoCloseable {
    */
   CompletableFuture<@Nullable Throwable> closeFuture();
 
+  /**
+   * The process id of the QEMU behind a Unix socket, as the kernel gave it when the connection
+   * was made (the socket's peer credentials, {@code SO_PEERCRED}, in this process's pid
+   * namespace); empty over TCP, or where the credentials are not available. cpr-exec keeps it:
+   * the same id on the connection after {@link #reconnect} shows that the same process runs on.
+   */
+  default java.util.OptionalLong peerProcessId() {
+    return java.util.OptionalLong.empty();
+  }
+
   /** The peer, such as the socket path, for messages. */
   String describePeer();
 

@@ -92,6 +92,9 @@ class QmpReconnectTest {
     assertThat(again.gap()).isPositive();
     assertThat(qmp.isOpen()).isTrue();
     assertThat(qmp.describePeer()).isEqualTo(old.describePeer());
+    // Both fake servers run in this JVM: the peer is this process, as the kernel says.
+    assertThat(qmp.peerProcessId()).hasValue(ProcessHandle.current().pid());
+    assertThat(old.peerProcessId()).hasValue(ProcessHandle.current().pid());
     assertThat(qmp.execute("query-status", null).get("status").asString()).isEqualTo("running");
     assertThat(second.commandNames()).containsExactly("query-status");
   }

@@ -74,10 +74,12 @@ public final class QmpConnection implements QmpClient {
   private final EventDispatch events;
   private final List<Thread> poolThreads = new CopyOnWriteArrayList<>();
   private volatile @Nullable QmpGreeting greeting;
+  private final java.util.OptionalLong peerProcessId;
 
   private QmpConnection(QmpSettings settings, Transport transport) {
     this.settings = settings;
     this.peer = transport.describe();
+    this.peerProcessId = transport.peerProcessId(); // read while connected: it never changes
     this.threadPrefix =
         "qmp-" + (settings.name() != null ? settings.name() : CONNECTIONS.incrementAndGet()) + "-";
     this.events =
@@ -454,6 +456,11 @@ public final class QmpConnection implements QmpClient {
   @Override
   public String describePeer() {
     return peer;
+  }
+
+  @Override
+  public java.util.OptionalLong peerProcessId() {
+    return peerProcessId;
   }
 
   /** The settings it was made with, for {@link Reconnector}. */
