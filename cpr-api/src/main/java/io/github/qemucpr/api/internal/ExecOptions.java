@@ -1,0 +1,21 @@
+package io.github.qemucpr.api.internal;
+
+import io.github.qemucpr.api.CprProgressListener;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The options of a cpr-exec, as the builder collected them.
+ *
+ * @param newCommand the new QEMU's command line, binary first, without {@code -incoming}
+ * @param stateFile where the device state goes, a new file
+ */
+public record ExecOptions(
+    List<String> newCommand,
+    Path stateFile,
+    Duration timeout,
+    Duration phaseTimeout,
+    Duration reconnectTimeout,
+    @Nullable CprProgressListener listener) {}
