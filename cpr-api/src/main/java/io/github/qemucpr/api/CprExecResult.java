@@ -26,8 +26,9 @@ import java.util.Objects;
  * @param blackoutExact whether {@link #blackout()} ends at the {@code RESUME} event. The new QEMU
  *     may resume the VM before its monitor has a client, and such an event is lost: the blackout
  *     then ends when {@code query-status} first read {@code running}, an upper bound.
- * @param monitorGap at least how long there was no monitor connection (see {@link
- *     io.github.qemucpr.qmp.QmpReconnection#gap()})
+ * @param monitorGap at least how long there was no monitor connection: from when the old
+ *     connection was seen closed to when the new one was ready (events QEMU sent in between, such
+ *     as an early {@code RESUME}, are lost)
  * @param phaseDurations the time spent in each phase that ran, in phase order
  * @param total the time from the start of {@code run()} to its end
  * @param preflight the preflight's report, whose warnings the exec went ahead with

@@ -261,6 +261,7 @@ public final class ExecWorkflow {
       throw new StepFailure("QEMU neither executed the new command line nor reported a failure"
           + " within " + deadline.describe() + " of the completed migration", null, e);
     }
+    long closedSeen = System.nanoTime();
     StateFiles.PartialFile file = Objects.requireNonNull(stateFile);
     try {
       file.close(); // our descriptor; QEMU's went with the exec
@@ -271,15 +272,16 @@ public final class ExecWorkflow {
     QmpClient c = again.client();
     client = c;
     newWatcher = new MigrationWatcher(c);
-    monitorGap = again.gap();
+    // From when the close was seen, across every round of reconnect(), to the new connection.
+    monitorGap = Duration.ofNanos(System.nanoTime() - closedSeen);
     OptionalLong now = c.peerProcessId();
     if (now.isPresent() && now.getAsLong() != Objects.requireNonNull(pid)) {
       throw new StepFailure("another process (pid " + now.getAsLong() + ") answers on "
           + c.describePeer() + " after the exec, not QEMU (pid " + pid + ")", null, null);
     }
     progress.finish("QEMU " + c.greeting().version() + " answers again, pid " + pid + ", after "
-        + again.attempts() + " attempt(s); no monitor for at least "
-        + again.gap().toNanos() / 1e6 + " ms");
+        + again.attempts() + " attempt(s) in the last round; no monitor for at least "
+        + Objects.requireNonNull(monitorGap).toNanos() / 1e6 + " ms");
   }
 
   /**

@@ -16,8 +16,12 @@ import io.github.qemucpr.api.PreflightReport;
 import io.github.qemucpr.api.VmRecovery;
 import io.github.qemucpr.launcher.QemuInstance;
 import io.github.qemucpr.launcher.QemuLauncher;
+import io.github.qemucpr.qga.GuestAgentClient;
+import io.github.qemucpr.qga.command.ExecResult;
+import io.github.qemucpr.qga.testing.TestGuest;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.command.MigrationStatus;
+import io.github.qemucpr.qmp.command.Stop;
 import io.github.qemucpr.qmp.command.QueryMigrate;
 import io.github.qemucpr.qmp.command.QueryMigrateParameters;
 import io.github.qemucpr.qmp.command.QueryQmpSchema;
@@ -159,6 +163,49 @@ class CprExecIT {
   }
 
   /**
+   * The real test guest with its agent: the same process, the same boot (boot_id), the heartbeat
+   * goes on, and the agent answers on the socket the new QEMU opened again.
+   */
+  @Test
+  void theTestGuestRunsOnWithoutARebootInTheSameProcess() throws Exception {
+    Path state = dir.resolve("guest.state");
+    try (TestGuest guest = TestGuest.builder().auxRamShare().start()) {
+      String bootId = guest.bootId().orElseThrow();
+      long beat = guest.instance().awaitHeartbeatAfter(2, Duration.ofSeconds(30));
+      QmpClient qmp = guest.connectQmp();
+      try {
+        CprExecBuilder exec = CprExec.of(qmp).newCommand(ownCommandLine(guest.pid()))
+            .stateFile(state);
+        if (!hasCprExec(qmp)) {
+          assertRefused(qmp, exec, state);
+          return;
+        }
+        CprExecResult r = exec.run();
+        try (QmpClient again = r.client(); GuestAgentClient qga = guest.connectAgent()) {
+          assertThat(r.processId()).isEqualTo(guest.pid());
+          assertThat(guest.isAlive()).isTrue();
+          assertThat(r.runState()).isEqualTo(RunState.RUNNING);
+          long after = guest.awaitHeartbeatAfter(0, Duration.ofSeconds(30));
+          assertThat(guest.console()).doesNotContain("boot_id");
+          qga.sync();
+          ExecResult cat = qga.run("cat", List.of("/proc/sys/kernel/random/boot_id"),
+              Duration.ofSeconds(20));
+          assertThat(cat.stdout().trim()).isEqualTo(bootId);
+          assertThat(guest.awaitHeartbeatAfter(after, Duration.ofSeconds(30)))
+              .isGreaterThan(after);
+          assertThat(state).doesNotExist();
+          System.out.printf("CPR-MEASURE cpr-exec test guest: blackout %.1f ms (%s), no monitor"
+                  + " for %.1f ms, total %.1f ms (heartbeat before %d)%n",
+              r.blackout().toNanos() / 1e6, r.blackoutExact() ? "exact" : "upper bound",
+              r.monitorGap().toNanos() / 1e6, r.total().toNanos() / 1e6, beat);
+        }
+      } finally {
+        qmp.close();
+      }
+    }
+  }
+
+  /**
    * An exec that fails in {@code execvp} (here a script whose interpreter does not exist, which
    * the preflight cannot know): QEMU reports the migration failed and resumes the VM itself; the
    * rollback removes the state file and sets the mode back.
@@ -221,6 +268,70 @@ class CprExecIT {
       assertThat(e.stateFile()).isEqualTo(state);
       assertThat(state).isRegularFile();
       assertThat(qemu.awaitExit(Duration.ofSeconds(10))).isEqualTo(3);
+    }
+  }
+
+  /**
+   * A new QEMU that cannot load the state (here its RAM backend is larger than the one kept
+   * across the exec) exits, as QEMU does on a failed {@code -incoming} from its command line.
+   */
+  @Test
+  void aNewQemuThatCannotLoadTheStateEndsTheProcess() throws Exception {
+    Path state = dir.resolve("exec.state");
+    try (QemuLauncher vm = machineOnly("x-badload");
+        QemuInstance qemu = vm.start();
+        QmpClient qmp = QmpClient.connect(qemu.qmpSocket())) {
+      List<String> argv = new ArrayList<>();
+      for (String a : ownCommandLine(qemu.pid())) {
+        argv.add(a.equals("128M") ? "256M" : a.replace("size=128M", "size=256M"));
+      }
+      assertThat(argv).isNotEqualTo(ownCommandLine(qemu.pid()));
+      CprExecBuilder exec = CprExec.of(qmp).newCommand(argv).stateFile(state)
+          .reconnectTimeout(Duration.ofSeconds(10));
+      if (!hasCprExec(qmp)) {
+        assertRefused(qmp, exec, state);
+        return;
+      }
+      CprExecException e = catchThrowableOfType(CprExecException.class, exec::run);
+
+      assertThat(e).isNotNull();
+      assertThat(e.vmLocation()).as(e.getMessage()).isEqualTo(VmLocation.PROCESS_EXITED);
+      assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+      assertThat(e.stateFile()).isEqualTo(state);
+      assertThat(state).isRegularFile();
+      assertThat(qemu.awaitExit(Duration.ofSeconds(10))).isNotZero();
+      assertThat(qemu.output()).contains("ram0");
+    }
+  }
+
+  /** A paused VM comes back paused: the new QEMU does not start it. */
+  @Test
+  void aPausedVmStaysPaused() throws Exception {
+    Path state = dir.resolve("exec.state");
+    try (QemuLauncher vm = machineOnly("x-paused");
+        QemuInstance qemu = vm.start()) {
+      QmpClient qmp = QmpClient.connect(qemu.qmpSocket());
+      try {
+        qmp.execute(new Stop());
+        CprExecBuilder exec = CprExec.of(qmp).newCommand(ownCommandLine(qemu.pid()))
+            .stateFile(state);
+        if (!hasCprExec(qmp)) {
+          PreflightReport report = exec.check();
+          assertThat(report.errors()).extracting(PreflightItem::code)
+              .contains(PreflightCode.CPR_EXEC_UNSUPPORTED);
+          assertThat(runState(qmp)).isEqualTo(RunState.PAUSED);
+          return;
+        }
+        CprExecResult r = exec.run();
+        try (QmpClient again = r.client()) {
+          assertThat(r.runState()).isEqualTo(RunState.PAUSED);
+          assertThat(runState(again)).isEqualTo(RunState.PAUSED);
+          assertThat(r.blackout()).isZero();
+          assertThat(again.peerProcessId()).hasValue(qemu.pid());
+        }
+      } finally {
+        qmp.close();
+      }
     }
   }
 
