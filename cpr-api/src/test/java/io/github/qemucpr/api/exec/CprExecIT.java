@@ -22,6 +22,10 @@ import io.github.qemucpr.qga.testing.TestGuest;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.command.MigrationStatus;
 import io.github.qemucpr.qmp.command.Stop;
+import io.github.qemucpr.qmp.command.SystemWakeup;
+import io.github.qemucpr.qmp.event.SuspendEvent;
+import io.github.qemucpr.qmp.event.WakeupEvent;
+import io.github.qemucpr.qmp.EventWait;
 import io.github.qemucpr.qmp.command.QueryMigrate;
 import io.github.qemucpr.qmp.command.QueryMigrateParameters;
 import io.github.qemucpr.qmp.command.QueryQmpSchema;
@@ -198,6 +202,55 @@ class CprExecIT {
                   + " for %.1f ms, total %.1f ms (heartbeat before %d)%n",
               r.blackout().toNanos() / 1e6, r.blackoutExact() ? "exact" : "upper bound",
               r.monitorGap().toNanos() / 1e6, r.total().toNanos() / 1e6, beat);
+        }
+      } finally {
+        qmp.close();
+      }
+    }
+  }
+
+  /**
+   * A guest suspended first (as a VFIO guest must be for some CPR modes) comes back suspended in
+   * the new QEMU, and wakes up there with the same boot.
+   */
+  @Test
+  void aSuspendedGuestComesBackSuspendedAndWakesUp() throws Exception {
+    Path state = dir.resolve("suspended.state");
+    try (TestGuest guest = TestGuest.builder().auxRamShare().start()) {
+      String bootId = guest.bootId().orElseThrow();
+      QmpClient qmp = guest.connectQmp();
+      try {
+        try (GuestAgentClient qga = guest.connectAgent();
+            EventWait<SuspendEvent> suspended = qmp.expectEvent(SuspendEvent.class, e -> true)) {
+          qga.sync();
+          qga.suspendRam();
+          suspended.await(Duration.ofSeconds(20));
+        }
+        assertThat(runState(qmp)).isEqualTo(RunState.SUSPENDED);
+        CprExecBuilder exec = CprExec.of(qmp).newCommand(ownCommandLine(guest.pid()))
+            .stateFile(state);
+        if (!hasCprExec(qmp)) {
+          PreflightReport report = exec.check();
+          assertThat(report.errors()).extracting(PreflightItem::code)
+              .contains(PreflightCode.CPR_EXEC_UNSUPPORTED);
+          assertThat(runState(qmp)).isEqualTo(RunState.SUSPENDED);
+          return;
+        }
+        CprExecResult r = exec.run();
+        try (QmpClient again = r.client()) {
+          assertThat(r.runState()).isEqualTo(RunState.SUSPENDED);
+          assertThat(runState(again)).isEqualTo(RunState.SUSPENDED);
+          try (EventWait<WakeupEvent> woke = again.expectEvent(WakeupEvent.class, e -> true)) {
+            again.execute(new SystemWakeup());
+            woke.await(Duration.ofSeconds(20));
+          }
+          assertThat(runState(again)).isEqualTo(RunState.RUNNING);
+          try (GuestAgentClient qga = guest.connectAgent()) {
+            qga.sync();
+            ExecResult cat = qga.run("cat", List.of("/proc/sys/kernel/random/boot_id"),
+                Duration.ofSeconds(20));
+            assertThat(cat.stdout().trim()).isEqualTo(bootId);
+          }
         }
       } finally {
         qmp.close();
