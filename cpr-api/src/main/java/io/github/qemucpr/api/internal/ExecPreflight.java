@@ -148,7 +148,19 @@ final class ExecPreflight {
 
   private void checkMonitorInNewCommand() {
     String socket = qmp.describePeer();
-    boolean named = options.newCommand().stream().skip(1).anyMatch(a -> a.contains(socket));
+    // As given to the client, absolute, and with commas doubled as QEMU's option syntax wants.
+    java.util.Set<String> spellings = new java.util.LinkedHashSet<>();
+    spellings.add(socket);
+    try {
+      spellings.add(Path.of(socket).toAbsolutePath().normalize().toString());
+    } catch (RuntimeException e) {
+      // not a path (TCP): the first spelling is all there is
+    }
+    for (String s : List.copyOf(spellings)) {
+      spellings.add(s.replace(",", ",,"));
+    }
+    boolean named = options.newCommand().stream().skip(1)
+        .anyMatch(a -> spellings.stream().anyMatch(a::contains));
     if (!named) {
       found.error(PreflightCode.EXEC_COMMAND_NO_MONITOR, socket,
           "The new command line does not name the monitor socket " + socket + ": QEMU's"
