@@ -2,6 +2,7 @@ package io.github.qemucpr.api;
 
 import io.github.qemucpr.api.internal.ExecOptions;
 import io.github.qemucpr.api.internal.ExecWorkflow;
+import io.github.qemucpr.qga.GuestAgentClient;
 import io.github.qemucpr.qmp.QmpClient;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,14 +26,15 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>What {@link #run()} does, in order: the preflight ({@link #check()}), refusing to start on
- * any error; the state file created new ({@code O_EXCL}, mode 0600) and passed to QEMU as a
+ * any error; with {@link #suspendGuestFirst}, the guest's suspend to RAM; the state file created new ({@code O_EXCL}, mode 0600) and passed to QEMU as a
  * descriptor ({@code add-fd}); mode {@code cpr-exec}, {@code cpr-exec-command} set to the new
  * command line plus {@code -incoming} with a {@code file} channel for the state file (the JSON
  * form, so that no part of the path is parsed as options), and the {@code events} capability on;
  * {@code migrate} to the descriptor, until {@code completed}; then QEMU executes the new command
  * line in the same process, and the run connects again to the same monitor socket ({@link
  * QmpClient#reconnect}), checks that the same process answers, and waits until the new QEMU has
- * loaded the state and runs the VM (or holds it paused or suspended, as it was). The state file
+ * loaded the state and runs the VM (or holds it paused or suspended, as it was), and wakes a guest
+ * it suspended. The state file
  * is then deleted: it is used up, since the VM has run on. Any failure is rolled back as far as
  * it can be (see {@link CprExecException}).
  *
@@ -56,6 +58,8 @@ public final class CprExecBuilder {
   private @Nullable Duration timeout;
   private @Nullable Duration phaseTimeout;
   private @Nullable Duration reconnectTimeout;
+  private @Nullable GuestAgentClient agent;
+  private @Nullable Boolean wakeUp;
   private @Nullable CprProgressListener listener;
 
   CprExecBuilder(QmpClient qmp) {
@@ -132,6 +136,29 @@ public final class CprExecBuilder {
     return this;
   }
 
+  /**
+   * Suspends the guest to RAM through its agent ({@code guest-suspend-ram}) before the save, as a
+   * VM with devices that must be quiet (VFIO) may need; the guest then comes back suspended in
+   * the new QEMU and is woken there ({@code system_wakeup}) unless {@link #wakeUpAfter(boolean)}
+   * says no. The machine must let the guest enter S3 (q35: {@code -global ICH9-LPC.disable_s3=0}).
+   * A running VM only: a paused one cannot suspend. The client stays the caller's.
+   */
+  public CprExecBuilder suspendGuestFirst(GuestAgentClient agent) {
+    requireUnset(this.agent, "suspendGuestFirst");
+    this.agent = Objects.requireNonNull(agent, "agent");
+    return this;
+  }
+
+  /**
+   * Whether to wake the guest that {@link #suspendGuestFirst} suspended, once the new QEMU holds
+   * it; {@code true} unless set.
+   */
+  public CprExecBuilder wakeUpAfter(boolean wakeUp) {
+    requireUnset(this.wakeUp, "wakeUpAfter");
+    this.wakeUp = wakeUp;
+    return this;
+  }
+
   /** Receives the progress of {@link #run()}, on the calling thread. */
   public CprExecBuilder progressListener(CprProgressListener listener) {
     requireUnset(this.listener, "progressListener");
@@ -179,6 +206,8 @@ public final class CprExecBuilder {
         timeout != null ? timeout : DEFAULT_TIMEOUT,
         phaseTimeout != null ? phaseTimeout : DEFAULT_PHASE_TIMEOUT,
         reconnectTimeout != null ? reconnectTimeout : DEFAULT_RECONNECT_TIMEOUT,
+        agent,
+        wakeUp == null || wakeUp,
         listener);
   }
 

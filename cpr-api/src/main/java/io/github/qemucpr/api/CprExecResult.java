@@ -21,8 +21,9 @@ import java.util.Objects;
  * @param versionBefore the QEMU version before the exec
  * @param versionAfter the QEMU version of the new binary
  * @param blackout the time the VM did not run: from QEMU's {@code STOP} event before the exec to
- *     its {@code RESUME} after (QEMU's own timestamps); zero for a VM that did not run before. See
- *     {@link #blackoutExact()}.
+ *     its {@code RESUME} after (QEMU's own timestamps); for a guest the exec suspended, from its
+ *     {@code SUSPEND} to its {@code WAKEUP}; zero for a VM that did not run before, or a guest left
+ *     suspended. See {@link #blackoutExact()}.
  * @param blackoutExact whether {@link #blackout()} ends at the {@code RESUME} event. The new QEMU
  *     may resume the VM before its monitor has a client, and such an event is lost: the blackout
  *     then ends when {@code query-status} first read {@code running}, an upper bound.

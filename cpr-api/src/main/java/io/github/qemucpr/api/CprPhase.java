@@ -6,15 +6,19 @@ import java.util.Set;
 /**
  * The phases of a save (PREFLIGHT, SUSPEND, PREPARE, MIGRATE, PERSIST, QUIT), of a restore
  * (VERIFY, PREPARE, LOAD, WAKE_UP, MARK_RESTORED) and of a cpr-transfer (PREFLIGHT, PREPARE,
- * MIGRATE, CONNECT_TARGET, LOAD, QUIT) and of a cpr-exec (PREFLIGHT, PREPARE, MIGRATE,
- * CONNECT_TARGET, LOAD), each in the order it runs. Exceptions, progress events and
+ * MIGRATE, CONNECT_TARGET, LOAD, QUIT) and of a cpr-exec (PREFLIGHT, SUSPEND, PREPARE, MIGRATE,
+ * CONNECT_TARGET, LOAD, WAKE_UP; SUSPEND and WAKE_UP only for a guest it suspends), each in the
+ * order it runs. Exceptions, progress events and
  * the results' durations name them.
  */
 public enum CprPhase {
   /** Save and transfer: the checks that change nothing ({@link CprSaveBuilder#check()}). */
   PREFLIGHT(Operation.SAVE, Operation.TRANSFER, Operation.EXEC),
-  /** Save: {@code guest-suspend-ram} through the guest agent, and the wait for the suspend. */
-  SUSPEND(Operation.SAVE),
+  /**
+   * Save, and an exec asked to suspend the guest first: {@code guest-suspend-ram} through the
+   * guest agent, and the wait for the suspend.
+   */
+  SUSPEND(Operation.SAVE, Operation.EXEC),
   /** Restore: the state file is checked against its manifest, before QEMU is touched. */
   VERIFY(Operation.RESTORE),
   /**
@@ -44,8 +48,11 @@ public enum CprPhase {
    * the state file and runs the VM (or holds it paused or suspended, as it was).
    */
   LOAD(Operation.RESTORE, Operation.TRANSFER, Operation.EXEC),
-  /** Restore: {@code system_wakeup} of a guest that comes back suspended, until it runs. */
-  WAKE_UP(Operation.RESTORE),
+  /**
+   * Restore, and an exec that suspended the guest: {@code system_wakeup} of a guest that comes
+   * back suspended, until it runs.
+   */
+  WAKE_UP(Operation.RESTORE, Operation.EXEC),
   /** Restore: the manifest is marked as restored, so that the checkpoint is not used twice. */
   MARK_RESTORED(Operation.RESTORE),
   /**

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import io.github.qemucpr.api.CprExecException.VmLocation;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.command.RunState;
+import io.github.qemucpr.qga.GuestAgentClient;
+import io.github.qemucpr.testing.FakeGuestAgent;
 import io.github.qemucpr.testing.Responders;
 import java.nio.file.Path;
 import java.util.List;
@@ -121,6 +123,28 @@ class ExecRollbackTest {
           "unix:" + qemu.server.socketPath() + ",server=on,wait=off", "-incoming",
           "{\"channel-type\":\"main\",\"addr\":{\"transport\":\"file\",\"filename\":\""
               + state + "\",\"offset\":0}}");
+    }
+  }
+
+  @Test
+  void aGuestTheExecSuspendedIsWokenWhenTheMigrationFails() {
+    Path state = dir.resolve("exec.state");
+    qemu.vmOldState = "suspended"; // what a failed migration of a suspended guest goes back to
+    qemu.migrate = FakeQemu.failsWith("No space left on device");
+    try (FakeGuestAgent agent = FakeGuestAgent.start();
+        GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
+      agent.always("guest-suspend-ram", (c, r) -> qemu.suspendGuest());
+
+      CprExecException e = catchThrowableOfType(CprExecException.class,
+          () -> exec(state).suspendGuestFirst(qga).run());
+
+      assertThat(e).isNotNull();
+      assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
+      assertThat(e.vmLocation()).isEqualTo(VmLocation.OLD_QEMU);
+      assertThat(e.recovery()).as(e.getMessage()).isEqualTo(VmRecovery.RESTORED);
+      assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
+      assertThat(qemu.commandsAfter("migrate")).contains("system_wakeup");
+      assertThat(state).doesNotExist();
     }
   }
 }

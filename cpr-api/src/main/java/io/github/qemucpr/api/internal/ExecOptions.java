@@ -1,6 +1,7 @@
 package io.github.qemucpr.api.internal;
 
 import io.github.qemucpr.api.CprProgressListener;
+import io.github.qemucpr.qga.GuestAgentClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -11,6 +12,8 @@ import org.jspecify.annotations.Nullable;
  *
  * @param newCommand the new QEMU's command line, binary first, without {@code -incoming}
  * @param stateFile where the device state goes, a new file
+ * @param agent the guest agent to suspend the guest with first, or {@code null} not to
+ * @param wakeUp whether to wake a guest that was suspended for the exec
  */
 public record ExecOptions(
     List<String> newCommand,
@@ -18,4 +21,6 @@ public record ExecOptions(
     Duration timeout,
     Duration phaseTimeout,
     Duration reconnectTimeout,
+    @Nullable GuestAgentClient agent,
+    boolean wakeUp,
     @Nullable CprProgressListener listener) {}

@@ -63,6 +63,7 @@ final class ExecPreflight {
     MigrationChecks.Basics basics = checks.run();
 
     checkAuxRamShare();
+    checkSuspend(basics.runState());
     List<MemoryInspector.Backend> backends = List.of();
     try {
       backends = MemoryInspector.inspect(qmp, this::timeout);
@@ -101,6 +102,26 @@ final class ExecPreflight {
             items, 0, allShared, List.of(), false);
     return new ExecFacts(report, basics.version(), basics.runState(), basics.modeBefore(),
         basics.capabilities(), pid);
+  }
+
+  private void checkSuspend(io.github.qemucpr.qmp.command.@Nullable RunState runState) {
+    io.github.qemucpr.qga.GuestAgentClient agent = options.agent();
+    if (agent == null) {
+      return;
+    }
+    if (runState != null && !runState.equals(io.github.qemucpr.qmp.command.RunState.RUNNING)) {
+      found.error(PreflightCode.GUEST_NOT_SUSPENDABLE, runState.wireName(),
+          "The guest is to be suspended first, and the VM is " + runState + ": only a running"
+              + " guest can suspend.",
+          "Resume the VM first, or leave out suspendGuestFirst.");
+    }
+    try {
+      agent.sync();
+    } catch (RuntimeException e) {
+      found.error(PreflightCode.GUEST_AGENT_UNREACHABLE, "guest agent",
+          "The guest is to be suspended first, and its agent does not answer: " + e.getMessage(),
+          "Check that qemu-ga runs in the guest and that its socket is the one given.");
+    }
   }
 
   private void checkAuxRamShare() {

@@ -6,6 +6,8 @@ import io.github.qemucpr.api.CprExecResult;
 import io.github.qemucpr.api.CprPhase;
 import io.github.qemucpr.api.PreflightReport;
 import io.github.qemucpr.api.VmRecovery;
+import io.github.qemucpr.qga.GuestAgentClient;
+import io.github.qemucpr.qmp.EventWait;
 import io.github.qemucpr.qmp.QemuVersion;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpCommandException;
@@ -20,6 +22,7 @@ import io.github.qemucpr.qmp.command.Migrate;
 import io.github.qemucpr.qmp.command.MigrateSetParameters;
 import io.github.qemucpr.qmp.command.MigrationCapability;
 import io.github.qemucpr.qmp.event.MigrationEvent;
+import io.github.qemucpr.qmp.event.SuspendEvent;
 import io.github.qemucpr.qmp.command.MigrationInfo;
 import io.github.qemucpr.qmp.command.MigrationMode;
 import io.github.qemucpr.qmp.command.MigrationStatus;
@@ -58,6 +61,10 @@ import tools.jackson.databind.node.ObjectNode;
 public final class ExecWorkflow {
   private static final Duration POLL_INTERVAL = Duration.ofMillis(10);
   private static final Duration RESUME_EVENT_LAG = Duration.ofSeconds(1);
+  /** How long a guest may take to suspend after {@code guest-suspend-ram} (about 0.1 s here). */
+  private static final Duration SUSPEND_TIMEOUT = Duration.ofSeconds(30);
+  /** How long a rollback looks for a suspend that landed late. */
+  private static final Duration SUSPEND_SETTLE = Duration.ofSeconds(2);
   /** How long one round of reconnecting lasts before the process is looked at again. */
   private static final Duration RECONNECT_ROUND = Duration.ofMillis(200);
   /** How long a rollback tries to reach a monitor that restarted. */
@@ -75,6 +82,8 @@ public final class ExecWorkflow {
 
   // What the exec has done so far, for the rollback.
   private @Nullable Long pid;
+  private boolean suspendSent;
+  private @Nullable Instant suspendedAt;
   private StateFiles.@Nullable PartialFile stateFile;
   private @Nullable Long fdset;
   private boolean addFdUnanswered;
@@ -139,10 +148,16 @@ public final class ExecWorkflow {
 
     Outcome outcome;
     try {
+      if (options.agent() != null) {
+        suspendGuest(options.agent());
+      }
       prepare(f);
       migrate();
       execAndReconnect();
-      outcome = load(before);
+      outcome = load(suspendedAt != null ? RunState.SUSPENDED : before);
+      if (suspendedAt != null && options.wakeUp()) {
+        outcome = wakeUp(outcome);
+      }
     } catch (RuntimeException | Error e) {
       throw rollback(e, before);
     } finally {
@@ -164,6 +179,39 @@ public final class ExecWorkflow {
   }
 
   // ------------------------------------------------------------------ phases
+
+  /** Suspends the guest through its agent and waits for QEMU's {@code SUSPEND}. */
+  private void suspendGuest(GuestAgentClient agent) {
+    ctx.startPhase(CprPhase.SUSPEND, "guest-suspend-ram through the guest agent");
+    try (EventWait<SuspendEvent> suspended = qmp.expectEvent(SuspendEvent.class, e -> true)) {
+      suspendSent = true;
+      agent.suspendRam();
+      suspendedAt = suspended.await(deadline.remaining(SUSPEND_TIMEOUT)).timestamp();
+    } catch (QmpTimeoutException e) {
+      throw new StepFailure("the guest did not suspend within "
+          + deadline.remaining(SUSPEND_TIMEOUT).toMillis() + " ms of guest-suspend-ram (no SUSPEND"
+          + " event): does the guest support S3 (q35: -global ICH9-LPC.disable_s3=0)?", null, e);
+    }
+    RunState now = VmStatus.query(qmp, commandTimeout());
+    if (!now.equals(RunState.SUSPENDED)) {
+      throw new StepFailure("the guest reported a suspend, but the VM is " + now, null, null);
+    }
+    progress.finish("guest suspended");
+  }
+
+  /** Wakes the guest the exec suspended, in the new QEMU. */
+  private Outcome wakeUp(Outcome loaded) {
+    QmpClient c = Objects.requireNonNull(client);
+    ctx.startPhase(CprPhase.WAKE_UP, "system_wakeup");
+    Instant woke = WorkflowContext.wakeUp(c, commandTimeout(), deadline.remaining());
+    RunState state = VmStatus.query(c, commandTimeout());
+    if (!state.equals(RunState.RUNNING)) {
+      throw new StepFailure("the guest woke, but the VM is " + state + ", not running", null, null);
+    }
+    Instant from = Objects.requireNonNull(suspendedAt);
+    progress.finish("the guest runs again");
+    return new Outcome(state, loaded.version(), Duration.between(from, woke), true);
+  }
 
   private void prepare(ExecFacts f) {
     Path path = options.stateFile();
@@ -385,6 +433,14 @@ public final class ExecWorkflow {
     }
   }
 
+  private static void sleepQuietly(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+    } catch (InterruptedException e) {
+      // The rollback goes on: it must still talk to QEMU (Rollback cleared the flag for that).
+    }
+  }
+
   // ------------------------------------------------------------------ rollback
 
   /**
@@ -430,6 +486,17 @@ public final class ExecWorkflow {
             && (state.equals(RunState.PAUSED) || state.equals(RunState.POSTMIGRATE))) {
           rollback.step("cont", () -> qmp.execute(new Cont(), WorkflowTimeouts.ROLLBACK_COMMAND));
         }
+        if (suspendSent && before.equals(RunState.RUNNING)) {
+          if (state != null && !state.equals(RunState.SUSPENDED) && suspendedAt == null) {
+            // guest-suspend-ram may still land after its wait ended: look once more
+            sleepQuietly(SUSPEND_SETTLE);
+            state = rollback.query(qmp);
+          }
+          if (RunState.SUSPENDED.equals(state)) {
+            rollback.step("system_wakeup", () -> WorkflowContext.wakeUp(qmp,
+                WorkflowTimeouts.ROLLBACK_COMMAND, WorkflowTimeouts.ROLLBACK_COMMAND));
+          }
+        }
         after = rollback.query(qmp);
         back = after != null && after.equals(before);
         if (execFailed) {
@@ -440,7 +507,9 @@ public final class ExecWorkflow {
         after = vmStateAfterExec;
         if (location == VmLocation.NEW_QEMU && incomingCompletedAfterExec) {
           note = " The new QEMU (pid " + pid + ") holds the VM, " + after + ": connect to "
-              + qmp.describePeer() + " again and look.";
+              + qmp.describePeer() + " again and look"
+              + (RunState.SUSPENDED.equals(after) && suspendedAt != null
+                  ? "; the guest was suspended for the exec: wake it with system_wakeup." : ".");
         } else if (location == VmLocation.PROCESS_EXITED) {
           keepStateFile = true;
           note = " The QEMU process (pid " + pid + ") exited after the exec: the new program"

@@ -259,6 +259,46 @@ class CprExecIT {
   }
 
   /**
+   * suspendGuestFirst: the exec suspends the guest through its agent, the new QEMU gets it
+   * suspended, and the exec wakes it there: the same boot, the blackout from SUSPEND to WAKEUP.
+   */
+  @Test
+  void aGuestTheExecSuspendsWakesUpInTheNewQemu() throws Exception {
+    Path state = dir.resolve("suspend-first.state");
+    try (TestGuest guest = TestGuest.builder().auxRamShare().start()) {
+      String bootId = guest.bootId().orElseThrow();
+      QmpClient qmp = guest.connectQmp();
+      try (GuestAgentClient agent = guest.connectAgent()) {
+        CprExecBuilder exec = CprExec.of(qmp).newCommand(ownCommandLine(guest.pid()))
+            .stateFile(state).suspendGuestFirst(agent);
+        if (!hasCprExec(qmp)) {
+          assertRefused(qmp, exec, state);
+          return;
+        }
+        CprExecResult r = exec.run();
+        try (QmpClient again = r.client(); GuestAgentClient qga = guest.connectAgent()) {
+          assertThat(r.runState()).isEqualTo(RunState.RUNNING);
+          assertThat(runState(again)).isEqualTo(RunState.RUNNING);
+          assertThat(r.phaseDurations().keySet()).containsExactly(
+              CprPhase.PREFLIGHT, CprPhase.SUSPEND, CprPhase.PREPARE, CprPhase.MIGRATE,
+              CprPhase.CONNECT_TARGET, CprPhase.LOAD, CprPhase.WAKE_UP);
+          assertThat(r.blackoutExact()).isTrue();
+          assertThat(r.blackout()).isPositive();
+          qga.sync();
+          ExecResult cat = qga.run("cat", List.of("/proc/sys/kernel/random/boot_id"),
+              Duration.ofSeconds(20));
+          assertThat(cat.stdout().trim()).isEqualTo(bootId);
+          System.out.printf("CPR-MEASURE cpr-exec test guest suspended first: SUSPEND to WAKEUP"
+              + " %.1f ms, total %.1f ms%n", r.blackout().toNanos() / 1e6,
+              r.total().toNanos() / 1e6);
+        }
+      } finally {
+        qmp.close();
+      }
+    }
+  }
+
+  /**
    * An exec that fails in {@code execvp} (here a script whose interpreter does not exist, which
    * the preflight cannot know): QEMU reports the migration failed and resumes the VM itself; the
    * rollback removes the state file and sets the mode back.
