@@ -93,5 +93,29 @@ public enum PreflightCode {
    * cpr-transfer: two of the socket paths are the same, a path is the source's own monitor, or
    * something other than a socket is in the way at a path QEMU will create.
    */
-  CHANNEL_PATH_CONFLICT
+  CHANNEL_PATH_CONFLICT,
+  /** This QEMU has no {@code cpr-exec} migration mode (it needs QEMU 10.2 or newer). */
+  CPR_EXEC_UNSUPPORTED,
+  /**
+   * cpr-exec: the process id of the QEMU behind the monitor is not known (the monitor is not a Unix
+   * socket), so nothing can be checked as QEMU sees it.
+   */
+  QEMU_PROCESS_UNKNOWN,
+  /**
+   * cpr-exec: the new binary does not exist, is not a regular file, or is not executable, as QEMU
+   * sees it (in its own root, {@code /proc/PID/root}, and with its own user and groups).
+   */
+  EXEC_BINARY_UNUSABLE,
+  /**
+   * cpr-exec: something keeps QEMU from executing a program: a seccomp filter with {@code -sandbox
+   * ...,spawn=deny} (libvirt's default) is an error; another seccomp filter a warning.
+   */
+  EXEC_BLOCKED,
+  /** cpr-exec: the new command line does not open the monitor socket the SDK reconnects to. */
+  EXEC_COMMAND_NO_MONITOR,
+  /**
+   * cpr-exec: the new QEMU could not read the state file by its path: it sees another directory
+   * there (a different root or mount namespace), or runs as another user than this process.
+   */
+  STATE_FILE_NOT_READABLE_BY_QEMU
 }

@@ -50,6 +50,55 @@ public interface QmpClient extends AutoCloseable {
     return builder().unixSocket(socket).connect();
   }
 
+  /**
+   * Connects again to the monitor that {@code old} was connected to, for a QEMU that closes its
+   * monitor and opens it again on the same address: cpr-exec re-executes QEMU in the same process,
+   * and the new QEMU's monitor answers on the same socket path about 100 ms after the old one
+   * closed; a monitor restarted by other means is the same case.
+   *
+   * <pre>{@code
+   * qmp.execute(new Migrate(...));                 // cpr-exec: QEMU closes the monitor and execs
+   * QmpReconnection again = QmpClient.reconnect(qmp, Duration.ofSeconds(30));
+   * try (QmpClient qmp2 = again.client()) {
+   *   RunStatus status = qmp2.execute(new QueryStatus());  // events in the gap are lost: ask
+   * }
+   * }</pre>
+   *
+   * <p>In order, within {@code timeout} in all:
+   *
+   * <ol>
+   *   <li>it waits for {@code old} to close, and never closes it itself while it is open: closing
+   *       it early would let the old QEMU, still about to exec, take the new connection. Close
+   *       {@code old} first to reconnect at once. Calls pending on {@code old} have failed by then
+   *       with {@link QmpConnectionClosedException}, as for any closed connection; QEMU may or may
+   *       not have carried them out. Calls made on {@code old} afterwards fail the same way; {@code
+   *       old} stays closed;
+   *   <li>it connects to the same address with the same settings (timeouts, message limit, the
+   *       builder's event listener, name), every 10 ms while the socket is absent, refuses, or
+   *       accepts and closes before the negotiation ends (a QEMU about to exec); a peer that is not
+   *       QMP is not retried.
+   * </ol>
+   *
+   * <p>This is a static method, not a policy inside the client, on purpose: a client that silently
+   * swapped its connection would hide the gap, and with it the events lost there, and would have to
+   * decide for the caller what to do with waits and queues opened before it. Here every client is
+   * one connection, and the caller sees the gap as {@link QmpReconnection#gap()}. Subscriptions,
+   * event waits and event queues of {@code old} end with it and are not carried over.
+   *
+   * @param old a client made by {@link #connect(Path)} or {@link #builder()}
+   * @param timeout the time for all of it: waiting for {@code old} to close, and connecting
+   * @return the new client, which the caller closes, with the gap
+   * @throws QmpTimeoutException if {@code old} is still open, or no monitor answers, in time (the
+   *     message gives the last error); {@code old} is left as it was
+   * @throws QmpProtocolException if the peer that answers does not speak QMP
+   * @throws QmpInterruptedException if the thread is interrupted
+   * @throws IllegalArgumentException if {@code timeout} is not positive, or {@code old} was not
+   *     made by this library
+   */
+  static QmpReconnection reconnect(QmpClient old, Duration timeout) {
+    return io.github.qemucpr.qmp.internal.protocol.Reconnector.reconnect(old, timeout);
+  }
+
   /** A builder for other transports (TCP) and settings. */
   static Builder builder() {
     return new Builder();
@@ -169,6 +218,16 @@ public interface QmpClient extends AutoCloseable {
    * after {@link #close()}, or with the exception that explains a broken connection.
    */
   CompletableFuture<@Nullable Throwable> closeFuture();
+
+  /**
+   * The process id of the QEMU behind a Unix socket, as the kernel gave it when the connection was
+   * made (the socket's peer credentials, {@code SO_PEERCRED}, in this process's pid namespace);
+   * empty over TCP, or where the credentials are not available. cpr-exec keeps it: the same id on
+   * the connection after {@link #reconnect} shows that the same process runs on.
+   */
+  default java.util.OptionalLong peerProcessId() {
+    return java.util.OptionalLong.empty();
+  }
 
   /** The peer, such as the socket path, for messages. */
   String describePeer();

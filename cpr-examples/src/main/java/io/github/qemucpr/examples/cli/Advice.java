@@ -2,6 +2,7 @@ package io.github.qemucpr.examples.cli;
 
 import io.github.qemucpr.api.CprCheckpointException;
 import io.github.qemucpr.api.CprException;
+import io.github.qemucpr.api.CprExecException;
 import io.github.qemucpr.api.CprPreflightException;
 import io.github.qemucpr.api.CprRestoreException;
 import io.github.qemucpr.api.CprSaveException;
@@ -60,6 +61,9 @@ record Advice(ExitStatus status, String what, String todo) {
     }
     if (failure instanceof CprTransferException) {
       return transfer((CprTransferException) failure, qmp);
+    }
+    if (failure instanceof CprExecException) {
+      return exec((CprExecException) failure, qmp);
     }
     if (failure instanceof CprException) {
       return new Advice(
@@ -288,6 +292,43 @@ record Advice(ExitStatus status, String what, String todo) {
             "Neither QEMU is confirmed to run the VM: the old one is in postmigrate. If the"
                 + " new QEMU never ran the guest, resume the old one with QMP cont; if it did, do"
                 + " not: the guest's RAM has moved on since the old QEMU stopped.";
+        break;
+    }
+    return new Advice(ExitStatus.of(e), what, todo);
+  }
+
+  private static Advice exec(CprExecException e, String qmp) {
+    String what = "The exec failed in phase " + e.phase() + ": " + e.getMessage();
+    String todo;
+    switch (e.vmLocation()) {
+      case OLD_QEMU:
+        todo =
+            (e.recovery() == VmRecovery.RESTORED
+                    ? "The VM runs on in the old QEMU, as before."
+                    : "The VM is in the old QEMU: look at it with cpr status --qmp " + qmp + ".")
+                + " Fix what QEMU said (the new binary, its arguments), then run cpr exec again.";
+        break;
+      case NEW_QEMU:
+        todo =
+            "The new QEMU holds the VM in the same process: look at it with cpr status --qmp "
+                + qmp
+                + ".";
+        break;
+      case PROCESS_EXITED:
+        todo =
+            "QEMU exited after the exec (see its standard error). RAM in memfd or anonymous"
+                + " memory is lost with it; RAM in a memory-backend-file,share=on is still in its"
+                + " file: start QEMU with the old arguments plus -incoming for "
+                + e.stateFile()
+                + " to restore the VM.";
+        break;
+      default:
+        todo =
+            "QEMU runs, but its monitor did not answer: try cpr status --qmp "
+                + qmp
+                + " again, and keep the state file "
+                + e.stateFile()
+                + " until the VM is seen.";
         break;
     }
     return new Advice(ExitStatus.of(e), what, todo);

@@ -25,6 +25,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
  * cpr restore --qmp SOCKET --state FILE [--no-wakeup] [--force] [--timeout SECONDS] [--json]
  * cpr transfer --qmp SOCKET --cpr-channel PATH --main-channel PATH --target-qmp PATH
  *             [--quit-source] [--timeout SECONDS] [--json]
+ * cpr exec    --qmp SOCKET --state FILE [--timeout SECONDS] [--json]
+ *             (-- NEW_QEMU_ARGV... | --same-args BINARY)
  * cpr demo    [--keep]
  * </pre>
  *
@@ -38,7 +40,8 @@ import picocli.CommandLine.UnmatchedArgumentException;
     description = {
       "Save a running QEMU VM with cpr-reboot and restore it into a new QEMU process, to update"
           + " QEMU or reboot the host kernel under it; or move it into a new QEMU that runs"
-          + " beside the old one with cpr-transfer. Start with: cpr demo",
+          + " beside the old one with cpr-transfer; or run a new QEMU binary under it in the same"
+          + " process with cpr-exec. Start with: cpr demo",
     },
     subcommands = {
       StatusCommand.class,
@@ -46,6 +49,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
       SaveCommand.class,
       RestoreCommand.class,
       TransferCommand.class,
+      ExecCommand.class,
       DemoCommand.class,
       CommandLine.HelpCommand.class
     },
@@ -112,7 +116,7 @@ public final class Main implements Runnable {
   public void run() {
     throw new ParameterException(
         spec.commandLine(),
-        "Missing a command: status, check, save," + " restore, transfer or demo");
+        "Missing a command: status, check, save," + " restore, transfer, exec or demo");
   }
 
   private static int usageError(ParameterException e, String[] args) {

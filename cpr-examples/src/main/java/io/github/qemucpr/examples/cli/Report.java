@@ -186,6 +186,11 @@ final class Report {
       if (e instanceof CprTransferException) {
         error.put("vmLocation", ((CprTransferException) e).vmLocation().name());
       }
+      if (e instanceof io.github.qemucpr.api.CprExecException) {
+        io.github.qemucpr.api.CprExecException x = (io.github.qemucpr.api.CprExecException) e;
+        error.put("vmLocation", x.vmLocation().name());
+        error.put("stateFileKept", x.stateFile() != null ? x.stateFile().toString() : null);
+      }
     }
     String text =
         "cpr " + command + " failed.\n" + advice.what() + "\nWhat to do: " + advice.todo();

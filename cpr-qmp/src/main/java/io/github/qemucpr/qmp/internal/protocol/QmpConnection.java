@@ -75,6 +75,7 @@ public final class QmpConnection implements QmpClient {
   private final EventDispatch events;
   private final List<Thread> poolThreads = new CopyOnWriteArrayList<>();
   private volatile @Nullable QmpGreeting greeting;
+  private final java.util.OptionalLong peerProcessId;
 
   /**
    * The reason given when the reader fails so badly that even its message cannot be built (an
@@ -92,6 +93,7 @@ public final class QmpConnection implements QmpClient {
                 + " failed (out of memory?); the client was closed,"
                 + " connect again",
             null);
+    this.peerProcessId = transport.peerProcessId(); // read while connected: it never changes
     this.threadPrefix =
         "qmp-" + (settings.name() != null ? settings.name() : CONNECTIONS.incrementAndGet()) + "-";
     this.events =
@@ -515,6 +517,16 @@ public final class QmpConnection implements QmpClient {
   @Override
   public String describePeer() {
     return peer;
+  }
+
+  @Override
+  public java.util.OptionalLong peerProcessId() {
+    return peerProcessId;
+  }
+
+  /** The settings it was made with, for {@link Reconnector}. */
+  QmpSettings settings() {
+    return settings;
   }
 
   /** Reads well in JShell and logs: {@code QmpClient[/run/vm1/qmp.sock, QEMU 10.0.2, open]}. */

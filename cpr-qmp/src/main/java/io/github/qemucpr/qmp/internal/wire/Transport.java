@@ -26,6 +26,14 @@ public interface Transport extends Closeable {
   /** Whether {@link #write} can pass file descriptors (Unix sockets only). */
   boolean canPassFileDescriptors();
 
+  /**
+   * The process id of the peer, from the socket's peer credentials ({@code SO_PEERCRED}), when the
+   * transport has them: Unix sockets only.
+   */
+  default java.util.OptionalLong peerProcessId() {
+    return java.util.OptionalLong.empty();
+  }
+
   /** A short description of the peer for messages, such as the socket path. */
   String describe();
 

@@ -61,6 +61,16 @@ public final class UnixSocketTransport implements Transport {
   }
 
   @Override
+  public java.util.OptionalLong peerProcessId() {
+    try {
+      long pid = socket.getPeerCredentials().getPid();
+      return pid > 0 ? java.util.OptionalLong.of(pid) : java.util.OptionalLong.empty();
+    } catch (IOException | RuntimeException e) {
+      return java.util.OptionalLong.empty(); // closed, or credentials not available here
+    }
+  }
+
+  @Override
   public boolean canPassFileDescriptors() {
     return true;
   }

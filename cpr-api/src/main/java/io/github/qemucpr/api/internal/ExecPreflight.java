@@ -1,0 +1,472 @@
+package io.github.qemucpr.api.internal;
+
+import io.github.qemucpr.api.PreflightCode;
+import io.github.qemucpr.api.PreflightItem;
+import io.github.qemucpr.api.PreflightReport;
+import io.github.qemucpr.qmp.QmpClient;
+import io.github.qemucpr.qmp.QmpException;
+import io.github.qemucpr.qmp.command.MigrationMode;
+import io.github.qemucpr.qmp.command.QomGet;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.Set;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The cpr-exec preflight: the checks every CPR mode shares ({@link MigrationChecks}), then what an
+ * exec needs on top: shared RAM and {@code aux-ram-share}, a new binary that QEMU can execute as it
+ * sees it, nothing that forbids the exec, a new command line that opens the monitor again, and a
+ * state file the new QEMU can read by its path. It changes nothing, except that it sets the
+ * migration mode to {@code cpr-exec} for the moment of one {@code query-migrate} and sets it back.
+ */
+final class ExecPreflight {
+  static final MigrationChecks.Mode CPR_EXEC =
+      new MigrationChecks.Mode(
+          MigrationMode.CPR_EXEC, PreflightCode.CPR_EXEC_UNSUPPORTED, 10, 2, "cpr-exec");
+
+  private static final int S_IXUSR = 0100;
+  private static final int S_IXGRP = 010;
+  private static final int S_IXOTH = 01;
+
+  private final QmpClient qmp;
+  private final ExecOptions options;
+  private final Deadline deadline;
+  private final PreflightItems found = new PreflightItems();
+  private final List<PreflightItem> items = found.list();
+
+  private ExecPreflight(QmpClient qmp, ExecOptions options, Deadline deadline) {
+    this.qmp = qmp;
+    this.options = options;
+    this.deadline = deadline;
+  }
+
+  /** Runs the preflight. Never throws for what it finds; the report holds it. */
+  static ExecFacts run(QmpClient qmp, ExecOptions options, Deadline deadline) {
+    return new ExecPreflight(qmp, options, deadline).run();
+  }
+
+  private Duration timeout() {
+    return deadline.remaining(WorkflowTimeouts.COMMAND);
+  }
+
+  private ExecFacts run() {
+    MigrationChecks checks = new MigrationChecks(qmp, this::timeout, CPR_EXEC, items);
+    MigrationChecks.Basics basics = checks.run();
+
+    checkAuxRamShare();
+    checkSuspend(basics.runState());
+    List<MemoryInspector.Backend> backends = List.of();
+    try {
+      backends = MemoryInspector.inspect(qmp, this::timeout);
+    } catch (QmpException e) {
+      found.error(
+          PreflightCode.QUERY_FAILED,
+          "query-memdev",
+          "query-memdev failed: " + e.getMessage(),
+          "Check that QEMU is alive and answers QMP, then run the check again.");
+    }
+    checkMemory(backends);
+    boolean allShared = !backends.isEmpty() && backends.stream().allMatch(b -> b.share());
+
+    checkMonitorInNewCommand();
+    Long pid = null;
+    OptionalLong peer = qmp.peerProcessId();
+    if (peer.isEmpty()) {
+      found.error(
+          PreflightCode.QEMU_PROCESS_UNKNOWN,
+          qmp.describePeer(),
+          "The process id of the QEMU behind "
+              + qmp.describePeer()
+              + " is not known (only a"
+              + " Unix socket monitor gives it), so neither the new binary nor the state file can"
+              + " be checked as QEMU sees them.",
+          "Connect to QEMU's monitor through its Unix socket (-qmp unix:PATH,server=on,wait=off).");
+    } else {
+      pid = peer.getAsLong();
+      QemuProcessView process = new QemuProcessView(pid);
+      checkBinary(process);
+      checkExecAllowed(process);
+      checkStateFile(process, backends);
+    }
+    if (pid == null) {
+      checkStateFile(null, backends);
+    }
+
+    PreflightReport report =
+        new PreflightReport(
+            "QEMU "
+                + basics.version()
+                + " ("
+                + qmp.describePeer()
+                + (pid != null ? ", pid " + pid : "")
+                + ")",
+            items,
+            0,
+            allShared,
+            List.of(),
+            false);
+    return new ExecFacts(
+        report,
+        basics.version(),
+        basics.runState(),
+        basics.modeBefore(),
+        basics.capabilities(),
+        pid);
+  }
+
+  private void checkSuspend(io.github.qemucpr.qmp.command.@Nullable RunState runState) {
+    io.github.qemucpr.qga.GuestAgentClient agent = options.agent();
+    if (agent == null) {
+      return;
+    }
+    if (runState != null && !runState.equals(io.github.qemucpr.qmp.command.RunState.RUNNING)) {
+      found.error(
+          PreflightCode.GUEST_NOT_SUSPENDABLE,
+          runState.wireName(),
+          "The guest is to be suspended first, and the VM is "
+              + runState
+              + ": only a running"
+              + " guest can suspend.",
+          "Resume the VM first, or leave out suspendGuestFirst.");
+    }
+    try {
+      agent.sync();
+    } catch (RuntimeException e) {
+      found.error(
+          PreflightCode.GUEST_AGENT_UNREACHABLE,
+          "guest agent",
+          "The guest is to be suspended first, and its agent does not answer: " + e.getMessage(),
+          "Check that qemu-ga runs in the guest and that its socket is the one given.");
+    }
+  }
+
+  private void checkAuxRamShare() {
+    try {
+      Boolean on =
+          qmp.execute(new QomGet("/machine", "aux-ram-share").as(Boolean.class), timeout());
+      if (!Boolean.TRUE.equals(on)) {
+        found.error(
+            PreflightCode.AUX_RAM_SHARE_OFF,
+            "/machine",
+            "-machine aux-ram-share is off: the RAM QEMU allocates by itself (firmware, ROMs,"
+                + " video RAM) is private and would not survive the exec.",
+            "Start QEMU with -machine aux-ram-share=on (a running QEMU must be restarted once for"
+                + " that), and keep it in the new command line.");
+      }
+    } catch (QmpException e) {
+      found.error(
+          PreflightCode.AUX_RAM_SHARE_OFF,
+          "/machine",
+          "The machine's aux-ram-share property could not be read ("
+              + e.getMessage()
+              + "); cpr-exec needs it on.",
+          "Start QEMU with -machine aux-ram-share=on.");
+    }
+  }
+
+  private void checkMemory(List<MemoryInspector.Backend> backends) {
+    if (backends.isEmpty()) {
+      found.error(
+          PreflightCode.MEMORY_NOT_SHARED,
+          "guest RAM",
+          "Guest RAM has no memory backend, so it is private and would not survive the exec.",
+          "Back guest RAM with -object memory-backend-memfd,id=ram0,size=...,share=on and"
+              + " -machine memory-backend=ram0.");
+    }
+    for (MemoryInspector.Backend b : backends) {
+      if (!b.share()) {
+        found.error(
+            PreflightCode.MEMORY_NOT_SHARED,
+            b.subject(),
+            "Backend "
+                + b.subject()
+                + (b.type() != null ? " (" + b.type() + ")" : "")
+                + " is private (share=off), so it would not survive the exec.",
+            "Back guest RAM with -object memory-backend-memfd,share=on (or memory-backend-file,"
+                + "share=on).");
+      }
+      if (b.qomError() != null) {
+        found.warning(
+            PreflightCode.MEMORY_UNKNOWN,
+            b.subject(),
+            "Backend " + b.subject() + " could not be inspected through QOM: " + b.qomError() + ".",
+            "Give every memory backend an id (-object memory-backend-memfd,id=...).");
+      }
+    }
+  }
+
+  private void checkMonitorInNewCommand() {
+    String socket = qmp.describePeer();
+    // As given to the client, absolute, and with commas doubled as QEMU's option syntax wants.
+    java.util.Set<String> spellings = new java.util.LinkedHashSet<>();
+    spellings.add(socket);
+    try {
+      spellings.add(Path.of(socket).toAbsolutePath().normalize().toString());
+    } catch (RuntimeException e) {
+      // not a path (TCP): the first spelling is all there is
+    }
+    for (String s : List.copyOf(spellings)) {
+      spellings.add(s.replace(",", ",,"));
+    }
+    boolean named =
+        options.newCommand().stream()
+            .skip(1)
+            .anyMatch(a -> spellings.stream().anyMatch(a::contains));
+    if (!named) {
+      found.error(
+          PreflightCode.EXEC_COMMAND_NO_MONITOR,
+          socket,
+          "The new command line does not name the monitor socket "
+              + socket
+              + ": QEMU's"
+              + " monitors are not kept across the exec, and the new QEMU would open none there to"
+              + " connect to again.",
+          "Keep the monitor in the new command line: -qmp unix:"
+              + socket
+              + ",server=on,wait=off (or the same -chardev and -mon).");
+    }
+  }
+
+  private void checkBinary(QemuProcessView process) {
+    String binary = options.newCommand().get(0);
+    String fix =
+        "Install the new QEMU where QEMU sees it (its root is "
+            + process.root()
+            + "), or give the path it has there.";
+    try {
+      Path inRoot = process.resolveInRoot(binary);
+      if (inRoot == null) {
+        found.error(
+            PreflightCode.EXEC_BINARY_UNUSABLE,
+            binary,
+            binary + " does not exist as QEMU (pid " + process.pid() + ") sees it.",
+            fix);
+        return;
+      }
+      BasicFileAttributes a =
+          Files.readAttributes(inRoot, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+      if (!a.isRegularFile()) {
+        found.error(
+            PreflightCode.EXEC_BINARY_UNUSABLE,
+            binary,
+            binary + " is not a regular file as QEMU (pid " + process.pid() + ") sees it.",
+            fix);
+        return;
+      }
+      List<String> status = process.status();
+      long uid = QemuProcessView.field(status, "Uid", 1);
+      long gid = QemuProcessView.field(status, "Gid", 1);
+      Set<Long> groups = QemuProcessView.groups(status);
+      int mode = (Integer) Files.getAttribute(inRoot, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+      int owner = (Integer) Files.getAttribute(inRoot, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+      int group = (Integer) Files.getAttribute(inRoot, "unix:gid", LinkOption.NOFOLLOW_LINKS);
+      boolean executable;
+      if (uid == 0) {
+        executable = (mode & (S_IXUSR | S_IXGRP | S_IXOTH)) != 0;
+      } else if (uid == owner) {
+        executable = (mode & S_IXUSR) != 0;
+      } else if (gid == group || groups.contains((long) group)) {
+        executable = (mode & S_IXGRP) != 0;
+      } else {
+        executable = (mode & S_IXOTH) != 0;
+      }
+      if (!executable) {
+        found.error(
+            PreflightCode.EXEC_BINARY_UNUSABLE,
+            binary,
+            binary
+                + " is not executable by QEMU's user (uid "
+                + uid
+                + ", gid "
+                + gid
+                + "; the"
+                + " file is "
+                + owner
+                + ":"
+                + group
+                + ", mode "
+                + Integer.toOctalString(mode & 07777)
+                + ").",
+            "Make it executable for QEMU's user (chmod), or give another binary.");
+      }
+    } catch (IOException | RuntimeException e) {
+      found.error(
+          PreflightCode.EXEC_BINARY_UNUSABLE,
+          binary,
+          "Whether QEMU (pid "
+              + process.pid()
+              + ") can execute "
+              + binary
+              + " could not be"
+              + " checked: "
+              + e,
+          "Run this as QEMU's user or as root, so that /proc/"
+              + process.pid()
+              + "/root can be"
+              + " read.");
+    }
+  }
+
+  private void checkExecAllowed(QemuProcessView process) {
+    List<String> args;
+    try {
+      args = process.commandLine();
+    } catch (IOException e) {
+      args = List.of();
+    }
+    for (int i = 0; i + 1 < args.size(); i++) {
+      if (args.get(i).equals("-sandbox") && args.get(i + 1).contains("spawn=deny")) {
+        found.error(
+            PreflightCode.EXEC_BLOCKED,
+            "-sandbox " + args.get(i + 1),
+            "QEMU runs with -sandbox "
+                + args.get(i + 1)
+                + ": its seccomp filter denies exec,"
+                + " so cpr-exec cannot run the new binary.",
+            "Start QEMU without spawn=deny (libvirt: seccomp_sandbox = 0 in qemu.conf), or use"
+                + " cpr-transfer.");
+        return;
+      }
+    }
+    try {
+      long seccomp = QemuProcessView.field(process.status(), "Seccomp", 0);
+      if (seccomp == 2) {
+        found.warning(
+            PreflightCode.EXEC_BLOCKED,
+            "seccomp",
+            "QEMU runs under a seccomp filter; if it denies exec (-sandbox ...,spawn=deny),"
+                + " the exec fails and QEMU resumes the VM as it was.",
+            "Make sure QEMU's sandbox allows spawning (spawn=allow).");
+      }
+    } catch (IOException | RuntimeException e) {
+      // an old kernel without the field: nothing to say
+    }
+  }
+
+  private void checkStateFile(
+      @Nullable QemuProcessView process, List<MemoryInspector.Backend> backends) {
+    Path file = options.stateFile();
+    Path dir = file.getParent();
+    if (dir == null || !Files.isDirectory(dir)) {
+      found.error(
+          PreflightCode.STATE_DIRECTORY_MISSING,
+          String.valueOf(dir),
+          "The state file's directory " + dir + " does not exist.",
+          "Create it.");
+      return;
+    }
+    if (!Files.isWritable(dir)) {
+      found.error(
+          PreflightCode.STATE_DIRECTORY_NOT_WRITABLE,
+          dir.toString(),
+          "The state file's directory " + dir + " is not writable by this process.",
+          "Give this process write permission on " + dir + ".");
+    }
+    checkDirectoryNotShared(dir);
+    if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+      found.error(
+          PreflightCode.STATE_PATH_NOT_A_FILE,
+          file.toString(),
+          file + " exists: the exec writes a new file there, and never over another one.",
+          "Remove it if it is left over from an earlier exec, or choose another path.");
+    }
+    for (MemoryInspector.Backend b : backends) {
+      String memPath = b.memPath();
+      if (memPath != null && Path.of(memPath).normalize().equals(file.normalize())) {
+        found.error(
+            PreflightCode.STATE_PATH_IS_GUEST_MEMORY,
+            b.subject(),
+            "The state path " + file + " is the RAM file of backend " + b.subject() + ".",
+            "Choose another state path.");
+      }
+    }
+    if (process == null) {
+      return;
+    }
+    String fix =
+        "Put the state file in a directory QEMU sees at the same path (bind-mount it"
+            + " into QEMU's root), and run this as QEMU's user or as root.";
+    try {
+      Path seen = process.resolveInRoot(dir.toString());
+      Object ours = Files.readAttributes(dir, BasicFileAttributes.class).fileKey();
+      Object theirs =
+          seen == null ? null : Files.readAttributes(seen, BasicFileAttributes.class).fileKey();
+      if (!Objects.equals(ours, theirs)) {
+        found.error(
+            PreflightCode.STATE_FILE_NOT_READABLE_BY_QEMU,
+            dir.toString(),
+            "QEMU (pid "
+                + process.pid()
+                + ") sees "
+                + (seen == null ? "no directory" : "another directory")
+                + " at "
+                + dir
+                + " (its root is "
+                + process.root()
+                + "), so the new QEMU could not open the state file by its path.",
+            fix);
+      }
+      long qemuUid = QemuProcessView.field(process.status(), "Uid", 1);
+      long ownUid =
+          QemuProcessView.field(
+              new QemuProcessView(ProcessHandle.current().pid()).status(), "Uid", 1);
+      if (qemuUid != 0 && qemuUid != ownUid) {
+        found.error(
+            PreflightCode.STATE_FILE_NOT_READABLE_BY_QEMU,
+            file.toString(),
+            "QEMU runs as uid "
+                + qemuUid
+                + " and this process as uid "
+                + ownUid
+                + ": the state"
+                + " file is created mode 0600 for this process's user, and the new QEMU could not"
+                + " read it.",
+            "Run this as QEMU's user.");
+      }
+    } catch (IOException | RuntimeException e) {
+      found.error(
+          PreflightCode.STATE_FILE_NOT_READABLE_BY_QEMU,
+          dir.toString(),
+          "Whether QEMU (pid "
+              + process.pid()
+              + ") can read the state file at "
+              + file
+              + " could not be checked: "
+              + e,
+          fix);
+    }
+  }
+
+  private void checkDirectoryNotShared(Path dir) {
+    try {
+      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
+      boolean othersWrite =
+          perms.contains(PosixFilePermission.GROUP_WRITE)
+              || perms.contains(PosixFilePermission.OTHERS_WRITE);
+      Object mode = Files.getAttribute(dir, "unix:mode");
+      boolean sticky = mode instanceof Integer && (((Integer) mode) & 01000) != 0;
+      if (othersWrite && !sticky) {
+        found.warning(
+            PreflightCode.STATE_DIRECTORY_SHARED,
+            dir.toString(),
+            "Others may write to "
+                + dir
+                + " ("
+                + PosixFilePermissions.toString(perms)
+                + ", no sticky bit) and could swap the state file before the new QEMU reads it.",
+            "Keep the state file in a directory only the VM's owner can write (chmod 700).");
+      }
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+      // not a POSIX file system: nothing to say
+    }
+  }
+}

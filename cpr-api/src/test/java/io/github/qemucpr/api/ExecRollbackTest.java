@@ -1,0 +1,160 @@
+package io.github.qemucpr.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.github.qemucpr.api.CprExecException.VmLocation;
+import io.github.qemucpr.qga.GuestAgentClient;
+import io.github.qemucpr.qmp.QmpClient;
+import io.github.qemucpr.qmp.command.RunState;
+import io.github.qemucpr.testing.FakeGuestAgent;
+import io.github.qemucpr.testing.Responders;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * cpr-exec against {@link FakeQemu}, for what a real QEMU does not do on demand: a migration that
+ * fails before the exec, an exec that QEMU reports failed, and the exec itself (the fake closes the
+ * monitor and answers again on the same socket, as QEMU 11.1 does). The fake runs in this JVM, so
+ * the "QEMU process" the preflight looks at is this one, and {@code /bin/sh} stands in for the new
+ * binary.
+ */
+class ExecRollbackTest {
+  private final FakeQemu qemu = new FakeQemu();
+  private final QmpClient qmp;
+  @TempDir Path dir;
+
+  ExecRollbackTest() {
+    qemu.modes = List.of("normal", "cpr-reboot", "cpr-transfer", "cpr-exec");
+    qemu.memdevs.add(FakeQemu.Memdev.memfd("ram0", 64L << 20));
+    qmp = qemu.connect();
+  }
+
+  @AfterEach
+  void tearDown() {
+    qmp.close();
+    qemu.close();
+  }
+
+  private CprExecBuilder exec(Path state) {
+    // The one qom-get of this preflight: -machine aux-ram-share=on.
+    qemu.server.enqueue("qom-get", Responders.returns("true"));
+    return CprExec.of(qmp)
+        .newCommand(
+            List.of("/bin/sh", "-qmp", "unix:" + qemu.server.socketPath() + ",server=on,wait=off"))
+        .stateFile(state);
+  }
+
+  @Test
+  void aMigrationThatFailsLeavesTheVmInTheOldQemuAndRemovesTheStateFile() {
+    Path state = dir.resolve("exec.state");
+    qemu.migrate = FakeQemu.failsWith("No space left on device");
+
+    CprExecException e = catchThrowableOfType(CprExecException.class, exec(state)::run);
+
+    assertThat(e).isNotNull();
+    assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
+    assertThat(e.vmLocation()).isEqualTo(VmLocation.OLD_QEMU);
+    assertThat(e.recovery()).as(e.getMessage()).isEqualTo(VmRecovery.RESTORED);
+    assertThat(e.qemuError()).isEqualTo("No space left on device");
+    assertThat(e.stateFile()).isNull();
+    assertThat(state).doesNotExist();
+    assertThat(qemu.mode).isEqualTo("normal");
+    assertThat(qemu.commandsAfter("migrate")).contains("remove-fd", "migrate-set-parameters");
+    assertThat(qmp.isOpen()).isTrue();
+  }
+
+  @Test
+  void anExecThatQemuReportsFailedIsRolledBack() {
+    Path state = dir.resolve("exec.state");
+    qemu.migrate =
+        (q, r, x) -> {
+          q.startMigration(x);
+          q.endMigration(x, "completed", null);
+          // As QEMU 11.1 when execvp fails: failed after completed, and the VM resumes.
+          q.migration = "failed";
+          q.errorDesc = "execvp /bin/sh failed: Permission denied";
+          x.event("MIGRATION", "{\"status\": \"failed\"}");
+          q.runState = "running";
+          x.event("RESUME", null);
+        };
+
+    CprExecException e = catchThrowableOfType(CprExecException.class, exec(state)::run);
+
+    assertThat(e).isNotNull();
+    assertThat(e.phase()).isEqualTo(CprPhase.CONNECT_TARGET);
+    assertThat(e.vmLocation()).isEqualTo(VmLocation.OLD_QEMU);
+    assertThat(e.recovery()).as(e.getMessage()).isEqualTo(VmRecovery.RESTORED);
+    assertThat(e.qemuError()).contains("execvp");
+    assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
+    assertThat(state).doesNotExist();
+    assertThat(qemu.mode).isEqualTo("normal");
+    assertThat(qemu.commands()).doesNotContain("cont");
+  }
+
+  @Test
+  void afterTheExecItConnectsAgainToTheSameProcessAndDeletesTheStateFile() {
+    Path state = dir.resolve("exec.state");
+    qemu.migrate =
+        (q, r, x) -> {
+          q.startMigration(x);
+          q.endMigration(x, "completed", null);
+          // The exec: the monitor closes; the new QEMU has loaded and runs, with fresh parameters.
+          q.mode = "normal";
+          q.runState = "running";
+          x.disconnect();
+        };
+
+    CprExecResult r = exec(state).run();
+
+    try (QmpClient again = r.client()) {
+      assertThat(qmp.isOpen()).isFalse();
+      assertThat(again.isOpen()).isTrue();
+      assertThat(r.processId()).isEqualTo(ProcessHandle.current().pid());
+      assertThat(r.runState()).isEqualTo(RunState.RUNNING);
+      assertThat(state).doesNotExist();
+      assertThat(qemu.server.connections()).isEqualTo(2);
+      List<String> command =
+          qemu.requests("migrate-set-parameters").stream()
+              .filter(q -> q.arguments().has("cpr-exec-command"))
+              .flatMap(q -> q.arguments().get("cpr-exec-command").valueStream())
+              .map(n -> n.asString())
+              .toList();
+      assertThat(command.subList(0, 5))
+          .containsExactly(
+              "/bin/sh",
+              "-qmp",
+              "unix:" + qemu.server.socketPath() + ",server=on,wait=off",
+              "-incoming",
+              "{\"channel-type\":\"main\",\"addr\":{\"transport\":\"file\",\"filename\":\""
+                  + state
+                  + "\",\"offset\":0}}");
+    }
+  }
+
+  @Test
+  void aGuestTheExecSuspendedIsWokenWhenTheMigrationFails() {
+    Path state = dir.resolve("exec.state");
+    qemu.vmOldState = "suspended"; // what a failed migration of a suspended guest goes back to
+    qemu.migrate = FakeQemu.failsWith("No space left on device");
+    try (FakeGuestAgent agent = FakeGuestAgent.start();
+        GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
+      agent.always("guest-suspend-ram", (c, r) -> qemu.suspendGuest());
+
+      CprExecException e =
+          catchThrowableOfType(
+              CprExecException.class, () -> exec(state).suspendGuestFirst(qga).run());
+
+      assertThat(e).isNotNull();
+      assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
+      assertThat(e.vmLocation()).isEqualTo(VmLocation.OLD_QEMU);
+      assertThat(e.recovery()).as(e.getMessage()).isEqualTo(VmRecovery.RESTORED);
+      assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
+      assertThat(qemu.commandsAfter("migrate")).contains("system_wakeup");
+      assertThat(state).doesNotExist();
+    }
+  }
+}
