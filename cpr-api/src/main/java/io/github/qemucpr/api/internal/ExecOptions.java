@@ -23,4 +23,5 @@ public record ExecOptions(
     Duration reconnectTimeout,
     @Nullable GuestAgentClient agent,
     boolean wakeUp,
-    @Nullable CprProgressListener listener) {}
+    @Nullable CprProgressListener listener)
+    implements WorkflowOptions {}

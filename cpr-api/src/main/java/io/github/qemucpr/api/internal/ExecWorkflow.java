@@ -105,8 +105,7 @@ public final class ExecWorkflow {
   private boolean incomingCompletedAfterExec;
 
   private ExecWorkflow(QmpClient qmp, ExecOptions options) {
-    this.ctx =
-        new WorkflowContext(qmp, options.timeout(), options.phaseTimeout(), options.listener());
+    this.ctx = new WorkflowContext(qmp, options);
     this.qmp = qmp;
     this.options = options;
     this.deadline = ctx.deadline;
@@ -116,10 +115,7 @@ public final class ExecWorkflow {
 
   /** The preflight alone; changes nothing. */
   public static PreflightReport check(QmpClient qmp, ExecOptions options) {
-    try (ClientGuard guard = ClientGuard.acquire(qmp, "check")) {
-      Deadline deadline = new Deadline(options.timeout(), options.phaseTimeout());
-      return ExecPreflight.run(qmp, options, deadline).report();
-    }
+    return WorkflowContext.check(qmp, options, (q, o, d) -> ExecPreflight.run(q, o, d).report());
   }
 
   /** The whole exec. */

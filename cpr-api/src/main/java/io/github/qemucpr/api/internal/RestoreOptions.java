@@ -13,4 +13,5 @@ public record RestoreOptions(
     Duration timeout,
     Duration phaseTimeout,
     boolean passFileDescriptor,
-    @Nullable CprProgressListener listener) {}
+    @Nullable CprProgressListener listener)
+    implements WorkflowOptions {}

@@ -91,8 +91,7 @@ public final class RestoreWorkflow {
   private boolean fdsetRemoved;
 
   private RestoreWorkflow(QmpClient qmp, RestoreOptions options) {
-    this.ctx =
-        new WorkflowContext(qmp, options.timeout(), options.phaseTimeout(), options.listener());
+    this.ctx = new WorkflowContext(qmp, options);
     this.qmp = qmp;
     this.options = options;
     this.deadline = ctx.deadline;

@@ -18,4 +18,5 @@ public record SaveOptions(
     Duration phaseTimeout,
     Duration suspendTimeout,
     boolean passFileDescriptor,
-    @Nullable CprProgressListener listener) {}
+    @Nullable CprProgressListener listener)
+    implements WorkflowOptions {}

@@ -64,6 +64,9 @@ public final class SaveWorkflow {
   private static final Duration CANCEL_TIMEOUT = WorkflowTimeouts.CANCEL;
   private static final Duration SETTLE_TIMEOUT = WorkflowTimeouts.SETTLE;
 
+  /** How long a closed client may take to finish closing and say why. */
+  private static final Duration CLOSE_SETTLE = Duration.ofSeconds(2);
+
   /**
    * How long a rollback waits to learn whether a suspend that did not finish in time still lands:
    * for the {@code SUSPEND} event, or for the agent, which answers nothing while its {@code
@@ -112,8 +115,7 @@ public final class SaveWorkflow {
   private boolean manifestCommitted;
 
   private SaveWorkflow(QmpClient qmp, SaveOptions options) {
-    this.ctx =
-        new WorkflowContext(qmp, options.timeout(), options.phaseTimeout(), options.listener());
+    this.ctx = new WorkflowContext(qmp, options);
     this.qmp = qmp;
     this.options = options;
     this.deadline = ctx.deadline;
@@ -125,10 +127,7 @@ public final class SaveWorkflow {
 
   /** The preflight alone; changes nothing. */
   public static PreflightReport check(QmpClient qmp, SaveOptions options) {
-    try (ClientGuard guard = ClientGuard.acquire(qmp, "check")) {
-      Deadline deadline = new Deadline(options.timeout(), options.phaseTimeout());
-      return Preflight.run(qmp, options, deadline).report();
-    }
+    return WorkflowContext.check(qmp, options, (q, o, d) -> Preflight.run(q, o, d).report());
   }
 
   /** The whole save. */
@@ -910,10 +909,20 @@ public final class SaveWorkflow {
    * event it sent has been read; not when the client closed on its own side.
    */
   private boolean qemuEndedTheConnection() {
-    CompletableFuture<@Nullable Throwable> closed = qmp.closeFuture();
-    return closed.isDone()
-        && closed.getNow(null) instanceof QmpConnectionClosedException reason
-        && reason.closedByQemu();
+    if (qmp.isOpen()) {
+      return false;
+    }
+    // The close future completes just after the calls fail, as the client finishes closing.
+    Throwable reason;
+    try {
+      reason = qmp.closeFuture().get(CLOSE_SETTLE.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+    return reason instanceof QmpConnectionClosedException closed && closed.closedByQemu();
   }
 
   /** The run state, or {@code null} when QEMU cannot say; a failure is not a rollback's. */

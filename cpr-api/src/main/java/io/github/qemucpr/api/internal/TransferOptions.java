@@ -14,4 +14,5 @@ public record TransferOptions(
     Duration phaseTimeout,
     Duration targetConnectTimeout,
     boolean quitSource,
-    @Nullable CprProgressListener listener) {}
+    @Nullable CprProgressListener listener)
+    implements WorkflowOptions {}

@@ -80,8 +80,7 @@ public final class TransferWorkflow {
   private @Nullable Instant targetSeenRunningAt;
 
   private TransferWorkflow(QmpClient qmp, TransferOptions options) {
-    this.ctx =
-        new WorkflowContext(qmp, options.timeout(), options.phaseTimeout(), options.listener());
+    this.ctx = new WorkflowContext(qmp, options);
     this.qmp = qmp;
     this.options = options;
     this.deadline = ctx.deadline;
@@ -91,10 +90,8 @@ public final class TransferWorkflow {
 
   /** The preflight alone; changes nothing. */
   public static PreflightReport check(QmpClient qmp, TransferOptions options) {
-    try (ClientGuard guard = ClientGuard.acquire(qmp, "check")) {
-      Deadline deadline = new Deadline(options.timeout(), options.phaseTimeout());
-      return TransferPreflight.run(qmp, options, deadline).report();
-    }
+    return WorkflowContext.check(
+        qmp, options, (q, o, d) -> TransferPreflight.run(q, o, d).report());
   }
 
   /** The whole transfer. */

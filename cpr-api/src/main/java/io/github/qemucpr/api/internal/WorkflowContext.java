@@ -2,7 +2,6 @@ package io.github.qemucpr.api.internal;
 
 import io.github.qemucpr.api.CprPhase;
 import io.github.qemucpr.api.CprPreflightException;
-import io.github.qemucpr.api.CprProgressListener;
 import io.github.qemucpr.api.PreflightReport;
 import io.github.qemucpr.qmp.EventWait;
 import io.github.qemucpr.qmp.QmpClient;
@@ -31,14 +30,27 @@ final class WorkflowContext {
   final Deadline deadline;
   final Progress progress;
 
-  WorkflowContext(
-      QmpClient qmp,
-      Duration timeout,
-      Duration phaseTimeout,
-      @Nullable CprProgressListener listener) {
+  WorkflowContext(QmpClient qmp, WorkflowOptions options) {
     this.qmp = qmp;
-    this.deadline = new Deadline(timeout, phaseTimeout);
-    this.progress = new Progress(listener);
+    this.deadline = new Deadline(options.timeout(), options.phaseTimeout());
+    this.progress = new Progress(options.listener());
+  }
+
+  /** A preflight run alone, as {@code check()} runs it. */
+  @FunctionalInterface
+  interface PreflightRun<O> {
+    PreflightReport run(QmpClient qmp, O options, Deadline deadline);
+  }
+
+  /**
+   * {@code check()}: the preflight alone, under the client guard, within the options' limits;
+   * changes nothing.
+   */
+  static <O extends WorkflowOptions> PreflightReport check(
+      QmpClient qmp, O options, PreflightRun<O> preflight) {
+    try (ClientGuard guard = ClientGuard.acquire(qmp, "check")) {
+      return preflight.run(qmp, options, new Deadline(options.timeout(), options.phaseTimeout()));
+    }
   }
 
   /** The time a command of the normal path may take: what is left, at most 30 s. */
