@@ -911,10 +911,12 @@ public final class FakeQemu implements AutoCloseable {
    * @return the script
    */
   public static Script complete() {
-    return (q, r, x) -> {
-      q.startMigration(x);
-      q.endMigration(x, "completed", null);
-    };
+    return new Named(
+        "complete()",
+        (q, r, x) -> {
+          q.startMigration(x);
+          q.endMigration(x, "completed", null);
+        });
   }
 
   /**
@@ -924,11 +926,13 @@ public final class FakeQemu implements AutoCloseable {
    * @return the script
    */
   public static Script completesSilently() {
-    return (q, r, x) -> {
-      q.startMigration(x);
-      q.migration = "completed";
-      q.runState = "postmigrate";
-    };
+    return new Named(
+        "completesSilently()",
+        (q, r, x) -> {
+          q.startMigration(x);
+          q.migration = "completed";
+          q.runState = "postmigrate";
+        });
   }
 
   /**
@@ -939,10 +943,12 @@ public final class FakeQemu implements AutoCloseable {
    * @return the script
    */
   public static Script failsWith(String error) {
-    return (q, r, x) -> {
-      q.startMigration(x);
-      q.endMigration(x, "failed", error);
-    };
+    return new Named(
+        "failsWith(" + error + ")",
+        (q, r, x) -> {
+          q.startMigration(x);
+          q.endMigration(x, "failed", error);
+        });
   }
 
   /**
@@ -952,7 +958,7 @@ public final class FakeQemu implements AutoCloseable {
    * @return the script
    */
   public static Script commandError(String desc) {
-    return (q, r, x) -> x.error("GenericError", desc);
+    return new Named("commandError(" + desc + ")", (q, r, x) -> x.error("GenericError", desc));
   }
 
   /**
@@ -961,7 +967,7 @@ public final class FakeQemu implements AutoCloseable {
    * @return the script
    */
   public static Script hangs() {
-    return (q, r, x) -> q.startMigration(x);
+    return new Named("hangs()", (q, r, x) -> q.startMigration(x));
   }
 
   /**
@@ -971,11 +977,13 @@ public final class FakeQemu implements AutoCloseable {
    * @return the script
    */
   public static Script completesThen(Runnable after) {
-    return (q, r, x) -> {
-      q.startMigration(x);
-      q.endMigration(x, "completed", null);
-      after.run();
-    };
+    return new Named(
+        "completesThen(...)",
+        (q, r, x) -> {
+          q.startMigration(x);
+          q.endMigration(x, "completed", null);
+          after.run();
+        });
   }
 
   /**
@@ -987,18 +995,20 @@ public final class FakeQemu implements AutoCloseable {
    * @return the script
    */
   public static Script incomingCompletes(String endState) {
-    return (q, r, x) -> {
-      q.migration = "setup";
-      x.event("MIGRATION", "{\"status\": \"setup\"}");
-      x.returns("{}");
-      x.event("MIGRATION", "{\"status\": \"active\"}");
-      if (endState.equals("running")) {
-        x.event("RESUME", null);
-      }
-      q.runState = endState;
-      q.migration = "completed";
-      x.event("MIGRATION", "{\"status\": \"completed\"}");
-    };
+    return new Named(
+        "incomingCompletes(" + endState + ")",
+        (q, r, x) -> {
+          q.migration = "setup";
+          x.event("MIGRATION", "{\"status\": \"setup\"}");
+          x.returns("{}");
+          x.event("MIGRATION", "{\"status\": \"active\"}");
+          if (endState.equals("running")) {
+            x.event("RESUME", null);
+          }
+          q.runState = endState;
+          q.migration = "completed";
+          x.event("MIGRATION", "{\"status\": \"completed\"}");
+        });
   }
 
   /**
@@ -1017,14 +1027,29 @@ public final class FakeQemu implements AutoCloseable {
    * @return the script
    */
   public static Script incomingFails(String error) {
-    return (q, r, x) -> {
-      q.migration = "setup";
-      x.event("MIGRATION", "{\"status\": \"setup\"}");
-      x.returns("{}");
-      q.migration = "failed";
-      q.errorDesc = error;
-      x.event("MIGRATION", "{\"status\": \"failed\"}");
-    };
+    return new Named(
+        "incomingFails(" + error + ")",
+        (q, r, x) -> {
+          q.migration = "setup";
+          x.event("MIGRATION", "{\"status\": \"setup\"}");
+          x.returns("{}");
+          q.migration = "failed";
+          q.errorDesc = error;
+          x.event("MIGRATION", "{\"status\": \"failed\"}");
+        });
+  }
+
+  /** A factory's script, named as it was made, so that it prints well in a failed assertion. */
+  private record Named(String name, Script script) implements Script {
+    @Override
+    public void run(FakeQemu qemu, Request request, Exchange exchange) {
+      script.run(qemu, request, exchange);
+    }
+
+    @Override
+    public String toString() {
+      return name;
+    }
   }
 
   // ------------------------------------------------------------------ replies
@@ -1119,7 +1144,8 @@ public final class FakeQemu implements AutoCloseable {
   /**
    * The state in one line, for assertion messages.
    *
-   * @return e.g. {@code FakeQemu[runState=running, mode=normal, migration=none, socket=...]}
+   * @return e.g. {@code FakeQemu[runState=running, mode=normal, migration=none, memdevs=[...],
+   *     migrate=complete(), incoming=incomingCompletes(running), socket=...]}
    */
   @Override
   public String toString() {
@@ -1132,6 +1158,10 @@ public final class FakeQemu implements AutoCloseable {
         + (errorDesc == null ? "" : ", error=" + errorDesc)
         + ", memdevs="
         + memdevs
+        + ", migrate="
+        + migrate
+        + ", incoming="
+        + migrateIncoming
         + ", socket="
         + server.socketPath()
         + "]";
