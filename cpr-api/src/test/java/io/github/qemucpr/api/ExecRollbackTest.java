@@ -8,6 +8,7 @@ import io.github.qemucpr.qga.GuestAgentClient;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.command.RunState;
 import io.github.qemucpr.testing.FakeGuestAgent;
+import io.github.qemucpr.testing.FakeQemu;
 import io.github.qemucpr.testing.Responders;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,14 +24,14 @@ import org.junit.jupiter.api.io.TempDir;
  * binary.
  */
 class ExecRollbackTest {
-  private final FakeQemu qemu = new FakeQemu();
+  private final FakeQemu qemu = FakeQemu.start();
   private final QmpClient qmp;
   @TempDir Path dir;
 
   ExecRollbackTest() {
-    qemu.modes = List.of("normal", "cpr-reboot", "cpr-transfer", "cpr-exec");
-    qemu.memdevs.add(FakeQemu.Memdev.memfd("ram0", 64L << 20));
-    qmp = qemu.connect();
+    qemu.modes(List.of("normal", "cpr-reboot", "cpr-transfer", "cpr-exec"));
+    qemu.addMemdev(FakeQemu.Memdev.memfd("ram0", 64L << 20));
+    qmp = QmpClient.connect(qemu.socketPath());
   }
 
   @AfterEach
@@ -41,17 +42,18 @@ class ExecRollbackTest {
 
   private CprExecBuilder exec(Path state) {
     // The one qom-get of this preflight: -machine aux-ram-share=on.
-    qemu.server.enqueue("qom-get", Responders.returns("true"));
+    qemu.server().enqueue("qom-get", Responders.returns("true"));
     return CprExec.of(qmp)
         .newCommand(
-            List.of("/bin/sh", "-qmp", "unix:" + qemu.server.socketPath() + ",server=on,wait=off"))
+            List.of(
+                "/bin/sh", "-qmp", "unix:" + qemu.server().socketPath() + ",server=on,wait=off"))
         .stateFile(state);
   }
 
   @Test
   void aMigrationThatFailsLeavesTheVmInTheOldQemuAndRemovesTheStateFile() {
     Path state = dir.resolve("exec.state");
-    qemu.migrate = FakeQemu.failsWith("No space left on device");
+    qemu.migrateScript(FakeQemu.failsWith("No space left on device"));
 
     CprExecException e = catchThrowableOfType(CprExecException.class, exec(state)::run);
 
@@ -62,7 +64,7 @@ class ExecRollbackTest {
     assertThat(e.qemuError()).isEqualTo("No space left on device");
     assertThat(e.stateFile()).isNull();
     assertThat(state).doesNotExist();
-    assertThat(qemu.mode).isEqualTo("normal");
+    assertThat(qemu.mode()).isEqualTo("normal");
     assertThat(qemu.commandsAfter("migrate")).contains("remove-fd", "migrate-set-parameters");
     assertThat(qmp.isOpen()).isTrue();
   }
@@ -70,17 +72,17 @@ class ExecRollbackTest {
   @Test
   void anExecThatQemuReportsFailedIsRolledBack() {
     Path state = dir.resolve("exec.state");
-    qemu.migrate =
+    qemu.migrateScript(
         (q, r, x) -> {
           q.startMigration(x);
           q.endMigration(x, "completed", null);
           // As QEMU 11.1 when execvp fails: failed after completed, and the VM resumes.
-          q.migration = "failed";
-          q.errorDesc = "execvp /bin/sh failed: Permission denied";
+          q.migrationStatus("failed");
+          q.migrationError("execvp /bin/sh failed: Permission denied");
           x.event("MIGRATION", "{\"status\": \"failed\"}");
-          q.runState = "running";
+          q.runState("running");
           x.event("RESUME", null);
-        };
+        });
 
     CprExecException e = catchThrowableOfType(CprExecException.class, exec(state)::run);
 
@@ -91,22 +93,22 @@ class ExecRollbackTest {
     assertThat(e.qemuError()).contains("execvp");
     assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
     assertThat(state).doesNotExist();
-    assertThat(qemu.mode).isEqualTo("normal");
+    assertThat(qemu.mode()).isEqualTo("normal");
     assertThat(qemu.commands()).doesNotContain("cont");
   }
 
   @Test
   void afterTheExecItConnectsAgainToTheSameProcessAndDeletesTheStateFile() {
     Path state = dir.resolve("exec.state");
-    qemu.migrate =
+    qemu.migrateScript(
         (q, r, x) -> {
           q.startMigration(x);
           q.endMigration(x, "completed", null);
           // The exec: the monitor closes; the new QEMU has loaded and runs, with fresh parameters.
-          q.mode = "normal";
-          q.runState = "running";
+          q.mode("normal");
+          q.runState("running");
           x.disconnect();
-        };
+        });
 
     CprExecResult r = exec(state).run();
 
@@ -116,7 +118,7 @@ class ExecRollbackTest {
       assertThat(r.processId()).isEqualTo(ProcessHandle.current().pid());
       assertThat(r.runState()).isEqualTo(RunState.RUNNING);
       assertThat(state).doesNotExist();
-      assertThat(qemu.server.connections()).isEqualTo(2);
+      assertThat(qemu.server().connections()).isEqualTo(2);
       List<String> command =
           qemu.requests("migrate-set-parameters").stream()
               .filter(q -> q.arguments().has("cpr-exec-command"))
@@ -127,7 +129,7 @@ class ExecRollbackTest {
           .containsExactly(
               "/bin/sh",
               "-qmp",
-              "unix:" + qemu.server.socketPath() + ",server=on,wait=off",
+              "unix:" + qemu.server().socketPath() + ",server=on,wait=off",
               "-incoming",
               "{\"channel-type\":\"main\",\"addr\":{\"transport\":\"file\",\"filename\":\""
                   + state
@@ -138,8 +140,9 @@ class ExecRollbackTest {
   @Test
   void aGuestTheExecSuspendedIsWokenWhenTheMigrationFails() {
     Path state = dir.resolve("exec.state");
-    qemu.vmOldState = "suspended"; // what a failed migration of a suspended guest goes back to
-    qemu.migrate = FakeQemu.failsWith("No space left on device");
+    qemu.runStateBeforeMigration(
+        "suspended"); // what a failed migration of a suspended guest goes back to
+    qemu.migrateScript(FakeQemu.failsWith("No space left on device"));
     try (FakeGuestAgent agent = FakeGuestAgent.start();
         GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
       agent.always("guest-suspend-ram", (c, r) -> qemu.suspendGuest());

@@ -1,6 +1,7 @@
 package io.github.qemucpr.api;
 
 import io.github.qemucpr.qmp.QmpClient;
+import io.github.qemucpr.testing.FakeQemu;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,9 +31,9 @@ abstract class FakeQemuTest {
     ramFile = Files.createFile(dir.resolve("ram0.img"));
     Path states = Files.createDirectory(dir.resolve("states"));
     stateFile = states.resolve("vm.state");
-    qemu = new FakeQemu();
-    qemu.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, ramFile));
-    qmp = qemu.connect();
+    qemu = FakeQemu.start();
+    qemu.addMemdev(FakeQemu.Memdev.file("ram0", RAM, ramFile));
+    qmp = QmpClient.connect(qemu.socketPath());
   }
 
   @AfterEach

@@ -21,7 +21,7 @@ class PreflightS3Test extends FakeQemuTest {
 
   @Test
   void s3DisabledOnQ35IsAnErrorWhenTheGuestMustBeSuspended() {
-    qemu.disableS3 = 1;
+    qemu.disableS3(1);
     try (FakeGuestAgent agent = FakeGuestAgent.start();
         GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
       PreflightReport report = save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS).check();
@@ -46,14 +46,14 @@ class PreflightS3Test extends FakeQemuTest {
               () -> save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS).run());
       assertThat(e.report().has(PreflightCode.S3_DISABLED)).isTrue();
       assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
-      assertThat(qemu.runState).isEqualTo("running");
+      assertThat(qemu.runState()).isEqualTo("running");
       assertThat(qemu.commands()).doesNotContain("migrate");
     }
   }
 
   @Test
   void s3DisabledOnI440fxIsAnErrorWhenTheGuestMustBeSuspended() {
-    qemu.piix4DisableS3 = 1;
+    qemu.piix4DisableS3(1);
     try (FakeGuestAgent agent = FakeGuestAgent.start();
         GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
       PreflightReport report = save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS).check();
@@ -76,7 +76,7 @@ class PreflightS3Test extends FakeQemuTest {
 
   @Test
   void s3EnabledOnI440fxIsFine() {
-    qemu.piix4DisableS3 = 0;
+    qemu.piix4DisableS3(0);
     try (FakeGuestAgent agent = FakeGuestAgent.start();
         GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
       PreflightReport report = save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS).check();
@@ -90,7 +90,7 @@ class PreflightS3Test extends FakeQemuTest {
 
   @Test
   void s3EnabledOnQ35IsFine() {
-    qemu.disableS3 = 0;
+    qemu.disableS3(0);
     try (FakeGuestAgent agent = FakeGuestAgent.start();
         GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
       PreflightReport report = save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS).check();
@@ -101,7 +101,7 @@ class PreflightS3Test extends FakeQemuTest {
 
   @Test
   void noLpcBridgeMeansAnotherMachineAndIsSkippedSilently() {
-    qemu.disableS3 = null; // /machine/unattached has no child<ICH9-LPC>
+    qemu.disableS3(null); // /machine/unattached has no child<ICH9-LPC>
     try (FakeGuestAgent agent = FakeGuestAgent.start();
         GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
       PreflightReport report = save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS).check();
@@ -113,7 +113,7 @@ class PreflightS3Test extends FakeQemuTest {
 
   @Test
   void s3IsNotAskedForWhenTheGuestIsNotSuspended() {
-    qemu.disableS3 = 1;
+    qemu.disableS3(1);
     PreflightReport report = save().check(); // AUTO, no VFIO: no suspend
     assertThat(report.items()).as(report.toString()).isEmpty();
     assertThat(qemu.requests("qom-list"))
@@ -122,7 +122,7 @@ class PreflightS3Test extends FakeQemuTest {
 
   @Test
   void aFailingQomReadIsNotAnError() {
-    qemu.disableS3 = 1;
+    qemu.disableS3(1);
     qemu.on(
         "qom-get", (r, x) -> x.error("GenericError", "Property 'ICH9-LPC.disable_s3' not found"));
     try (FakeGuestAgent agent = FakeGuestAgent.start();

@@ -6,6 +6,7 @@ import io.github.qemucpr.api.PreflightItem.Severity;
 import io.github.qemucpr.qga.GuestAgentClient;
 import io.github.qemucpr.testing.FakeGuestAgent;
 import io.github.qemucpr.testing.FakeGuestAgent.Action;
+import io.github.qemucpr.testing.FakeQemu;
 import io.github.qemucpr.testing.Responders;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,14 +46,14 @@ class PreflightTest extends FakeQemuTest {
     assertThat(qemu.requests("migrate-set-parameters"))
         .extracting(r -> r.argument("mode"))
         .containsExactly("cpr-reboot", "normal");
-    assertThat(qemu.mode).isEqualTo("normal");
-    assertThat(qemu.capabilities).doesNotContainValue(true);
+    assertThat(qemu.mode()).isEqualTo("normal");
+    assertThat(qemu.capabilities()).doesNotContainValue(true);
     assertThat(stateFile.getParent()).isEmptyDirectory();
   }
 
   @Test
   void qemuWithoutCprRebootInItsSchema() {
-    qemu.modes = List.of("normal");
+    qemu.modes(List.of("normal"));
     PreflightItem item = only(check(), PreflightCode.CPR_REBOOT_UNSUPPORTED);
     assertThat(item.severity()).isEqualTo(Severity.ERROR);
     assertThat(item.message()).contains("[normal]");
@@ -61,7 +62,7 @@ class PreflightTest extends FakeQemuTest {
 
   @Test
   void versionDecidesWhenTheSchemaCannotBeRead() {
-    qemu.schemaFails = true;
+    qemu.schemaFails(true);
     assertThat(check().has(PreflightCode.CPR_REBOOT_UNSUPPORTED)).isFalse(); // 10.0.2
     qemu.on(
         "query-version",
@@ -74,7 +75,7 @@ class PreflightTest extends FakeQemuTest {
   @ParameterizedTest
   @ValueSource(strings = {"inmigrate", "postmigrate", "shutdown", "internal-error"})
   void runStatesASaveCannotStartFrom(String state) {
-    qemu.runState = state;
+    qemu.runState(state);
     PreflightItem item = only(check(), PreflightCode.RUNSTATE_NOT_SAVABLE);
     assertThat(item.isError()).isTrue();
     assertThat(item.subject()).isEqualTo(state);
@@ -83,13 +84,13 @@ class PreflightTest extends FakeQemuTest {
   @ParameterizedTest
   @ValueSource(strings = {"running", "paused", "suspended"})
   void runStatesASaveStartsFrom(String state) {
-    qemu.runState = state;
+    qemu.runState(state);
     assertThat(check().items()).isEmpty();
   }
 
   @Test
   void anActiveMigration() {
-    qemu.migration = "active";
+    qemu.migrationStatus("active");
     only(check(), PreflightCode.MIGRATION_ACTIVE);
     assertThat(qemu.commands()).doesNotContain("migrate-set-parameters");
   }
@@ -104,7 +105,7 @@ class PreflightTest extends FakeQemuTest {
         "postcopy-preempt"
       })
   void capabilitiesThatCprRefuses(String capability) {
-    qemu.capabilities.put(capability, true);
+    qemu.capability(capability, true);
     PreflightItem item = only(check(), PreflightCode.CAPABILITY_INCOMPATIBLE);
     assertThat(item.subject()).isEqualTo(capability);
     assertThat(item.fix()).contains("migrate-set-capabilities " + capability + " off");
@@ -112,35 +113,35 @@ class PreflightTest extends FakeQemuTest {
 
   @Test
   void blockersAreAskedForWithTheModeSetAndTheModeIsSetBack() {
-    qemu.blockers.add("a device blocks it");
-    qemu.blockers.add("another one");
+    qemu.addMigrationBlocker("a device blocks it");
+    qemu.addMigrationBlocker("another one");
     PreflightReport report = check();
     assertThat(report.errors())
         .extracting(PreflightItem::code)
         .containsExactly(PreflightCode.MIGRATION_BLOCKED, PreflightCode.MIGRATION_BLOCKED);
     assertThat(report.errors().get(0).message()).contains("a device blocks it");
-    assertThat(qemu.mode).isEqualTo("normal");
+    assertThat(qemu.mode()).isEqualTo("normal");
   }
 
   @Test
   void aModeAlreadyCprRebootIsNotTouched() {
-    qemu.mode = "cpr-reboot";
+    qemu.mode("cpr-reboot");
     assertThat(check().items()).isEmpty();
     assertThat(qemu.commands()).doesNotContain("migrate-set-parameters");
   }
 
   @Test
   void aProbeThatCannotSetTheModeBackIsReported() {
-    qemu.server.enqueue("migrate-set-parameters", Responders.returns("{}"));
-    qemu.server.enqueue("migrate-set-parameters", Responders.error("GenericError", "nope"));
+    qemu.server().enqueue("migrate-set-parameters", Responders.returns("{}"));
+    qemu.server().enqueue("migrate-set-parameters", Responders.error("GenericError", "nope"));
     PreflightItem item = only(check(), PreflightCode.QUERY_FAILED);
     assertThat(item.message()).contains("could not set it back to normal");
   }
 
   @Test
   void memfdRamIsCopiedWarningOrErrorWhenInPlaceIsRequired() {
-    qemu.memdevs.clear();
-    qemu.memdevs.add(FakeQemu.Memdev.memfd("mem1", RAM));
+    qemu.clearMemdevs();
+    qemu.addMemdev(FakeQemu.Memdev.memfd("mem1", RAM));
     PreflightReport report = check();
     PreflightItem item = only(report, PreflightCode.MEMORY_COPIED);
     assertThat(item.severity()).isEqualTo(Severity.WARNING);
@@ -154,11 +155,11 @@ class PreflightTest extends FakeQemuTest {
 
   @Test
   void privateFileMappingAndAnonymousRamAreCopied() {
-    qemu.memdevs.clear();
-    qemu.memdevs.add(
+    qemu.clearMemdevs();
+    qemu.addMemdev(
         new FakeQemu.Memdev(
             "priv", RAM, false, "memory-backend-file", ramFile.toString(), false, false));
-    qemu.memdevs.add(
+    qemu.addMemdev(
         new FakeQemu.Memdev("pc.ram", RAM, false, "memory-backend-ram", null, false, false));
     PreflightReport report = check();
     assertThat(report.warnings())
@@ -170,8 +171,8 @@ class PreflightTest extends FakeQemuTest {
   @Test
   void memPathThatIsADirectory() throws Exception {
     Path memDir = Files.createDirectory(dir.resolve("hugepages"));
-    qemu.memdevs.clear();
-    qemu.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, memDir));
+    qemu.clearMemdevs();
+    qemu.addMemdev(FakeQemu.Memdev.file("ram0", RAM, memDir));
     PreflightItem item = only(check(), PreflightCode.MEMORY_PATH_DIRECTORY);
     assertThat(item.isError()).isTrue();
     assertThat(item.message()).contains("directory", "gone when QEMU quits");
@@ -179,23 +180,23 @@ class PreflightTest extends FakeQemuTest {
 
   @Test
   void memPathThatIsMissing() {
-    qemu.memdevs.clear();
-    qemu.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, dir.resolve("deleted.img")));
+    qemu.clearMemdevs();
+    qemu.addMemdev(FakeQemu.Memdev.file("ram0", RAM, dir.resolve("deleted.img")));
     assertThat(only(check(), PreflightCode.MEMORY_PATH_UNUSABLE).isError()).isTrue();
   }
 
   @Test
   void memPathThatIsACharacterDeviceLikeDax() {
-    qemu.memdevs.clear();
-    qemu.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, Path.of("/dev/zero")));
+    qemu.clearMemdevs();
+    qemu.addMemdev(FakeQemu.Memdev.file("ram0", RAM, Path.of("/dev/zero")));
     assertThat(check().items()).isEmpty();
   }
 
   @Test
   void aRelativeMemPathKeptInPlaceIsAnErrorAndIsNotLookedUpHere() {
     // pom.xml exists relative to this process's working directory; QEMU's may differ.
-    qemu.memdevs.clear();
-    qemu.memdevs.add(
+    qemu.clearMemdevs();
+    qemu.addMemdev(
         new FakeQemu.Memdev("ram0", RAM, true, "memory-backend-file", "pom.xml", false, false));
     PreflightReport report = check();
     assertThat(report.errors())
@@ -208,8 +209,8 @@ class PreflightTest extends FakeQemuTest {
 
   @Test
   void aRelativeMemPathOfRamThatIsCopiedIsNoConcern() {
-    qemu.memdevs.clear();
-    qemu.memdevs.add(
+    qemu.clearMemdevs();
+    qemu.addMemdev(
         new FakeQemu.Memdev(
             "priv", RAM, false, "memory-backend-file", "no-such-dir/ram", false, false));
     assertThat(check().items())
@@ -222,8 +223,8 @@ class PreflightTest extends FakeQemuTest {
     Path shm = TestDirs.inTmpfs();
     Path ram = Files.createFile(shm.resolve("preflight-test.ram"));
     try {
-      qemu.memdevs.clear();
-      qemu.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, ram));
+      qemu.clearMemdevs();
+      qemu.addMemdev(FakeQemu.Memdev.file("ram0", RAM, ram));
       PreflightReport report = check();
       PreflightItem item = only(report, PreflightCode.MEMORY_LOST_ON_HOST_REBOOT);
       assertThat(item.severity()).isEqualTo(Severity.WARNING);
@@ -240,8 +241,8 @@ class PreflightTest extends FakeQemuTest {
     try {
       Path ram = Files.createFile(disk.resolve("ram0.img"));
       assertThat(fileSystemOf(ram)).isNotIn("tmpfs", "ramfs");
-      qemu.memdevs.clear();
-      qemu.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, ram));
+      qemu.clearMemdevs();
+      qemu.addMemdev(FakeQemu.Memdev.file("ram0", RAM, ram));
       assertThat(check().items())
           .noneMatch(i -> i.code() == PreflightCode.MEMORY_LOST_ON_HOST_REBOOT);
     } finally {
@@ -259,8 +260,8 @@ class PreflightTest extends FakeQemuTest {
 
   @Test
   void discardData() {
-    qemu.memdevs.clear();
-    qemu.memdevs.add(
+    qemu.clearMemdevs();
+    qemu.addMemdev(
         new FakeQemu.Memdev(
             "ram0", RAM, true, "memory-backend-file", ramFile.toString(), true, false));
     assertThat(only(check(), PreflightCode.MEMORY_DISCARD_DATA).isError()).isTrue();
@@ -268,8 +269,7 @@ class PreflightTest extends FakeQemuTest {
 
   @Test
   void aBackendQomCannotDescribe() {
-    qemu.memdevs.add(
-        new FakeQemu.Memdev("odd", RAM, true, "memory-backend-file", null, false, true));
+    qemu.addMemdev(new FakeQemu.Memdev("odd", RAM, true, "memory-backend-file", null, false, true));
     PreflightReport report = check();
     assertThat(only(report, PreflightCode.MEMORY_UNKNOWN).severity()).isEqualTo(Severity.WARNING);
     assertThat(only(report, PreflightCode.MEMORY_COPIED).subject()).isEqualTo("odd");
@@ -277,7 +277,7 @@ class PreflightTest extends FakeQemuTest {
 
   @Test
   void vfioWithPolicyNever() {
-    qemu.peripherals.put("hostdev0", "child<vfio-pci>");
+    qemu.addPeripheral("hostdev0", "child<vfio-pci>");
     PreflightReport report = save().suspendPolicy(SuspendPolicy.NEVER).check();
     PreflightItem item = only(report, PreflightCode.VFIO_NEEDS_SUSPEND);
     assertThat(item.subject()).isEqualTo("/machine/peripheral/hostdev0");
@@ -287,15 +287,15 @@ class PreflightTest extends FakeQemuTest {
 
   @Test
   void vfioWithoutAGuestAgent() {
-    qemu.peripherals.put("hostdev0", "child<vfio-pci>");
+    qemu.addPeripheral("hostdev0", "child<vfio-pci>");
     assertThat(only(check(), PreflightCode.VFIO_NEEDS_SUSPEND).message())
         .contains("no guest agent");
   }
 
   @Test
   void vfioOnAnAlreadySuspendedGuestIsFine() {
-    qemu.peripherals.put("hostdev0", "child<vfio-pci>");
-    qemu.runState = "suspended";
+    qemu.addPeripheral("hostdev0", "child<vfio-pci>");
+    qemu.runState("suspended");
     PreflightReport report = save().suspendPolicy(SuspendPolicy.NEVER).check();
     assertThat(report.items()).isEmpty();
     assertThat(report.suspendGuest()).isFalse();
@@ -303,7 +303,7 @@ class PreflightTest extends FakeQemuTest {
 
   @Test
   void vfioWithAnAnsweringAgentIsFine() {
-    qemu.peripherals.put("hostdev0", "child<vfio-pci>");
+    qemu.addPeripheral("hostdev0", "child<vfio-pci>");
     try (FakeGuestAgent agent = FakeGuestAgent.start();
         GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
       PreflightReport report = save().guestAgent(qga).check();
@@ -355,14 +355,14 @@ class PreflightTest extends FakeQemuTest {
 
   @Test
   void aPausedGuestCannotSuspend() {
-    qemu.runState = "paused";
-    qemu.peripherals.put("hostdev0", "child<vfio-pci-nohotplug>");
+    qemu.runState("paused");
+    qemu.addPeripheral("hostdev0", "child<vfio-pci-nohotplug>");
     assertThat(only(check(), PreflightCode.GUEST_NOT_SUSPENDABLE).message()).contains("paused");
   }
 
   @Test
   void aMachineThatCannotWakeUp() {
-    qemu.wakeupSupport = false;
+    qemu.wakeupSupport(false);
     try (FakeGuestAgent agent = FakeGuestAgent.start();
         GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
       PreflightReport report = save().guestAgent(qga).suspendPolicy(SuspendPolicy.ALWAYS).check();
@@ -418,8 +418,8 @@ class PreflightTest extends FakeQemuTest {
 
   @Test
   void notEnoughFreeSpaceIsAWarning() {
-    qemu.memdevs.clear();
-    qemu.memdevs.add(FakeQemu.Memdev.memfd("huge", 1L << 60));
+    qemu.clearMemdevs();
+    qemu.addMemdev(FakeQemu.Memdev.memfd("huge", 1L << 60));
     PreflightItem item = only(check(), PreflightCode.STATE_FREE_SPACE_LOW);
     assertThat(item.severity()).isEqualTo(Severity.WARNING);
   }
@@ -427,7 +427,7 @@ class PreflightTest extends FakeQemuTest {
   @Test
   void aFailingQueryIsReportedAndTheRestIsStillChecked() {
     qemu.on("query-migrate-capabilities", Responders.error("GenericError", "broken"));
-    qemu.runState = "inmigrate";
+    qemu.runState("inmigrate");
     PreflightReport report = check();
     assertThat(report.errors())
         .extracting(PreflightItem::code)
@@ -436,10 +436,10 @@ class PreflightTest extends FakeQemuTest {
 
   @Test
   void everyProblemAtOnceErrorsFirstAndPrettyPrinted() throws Exception {
-    qemu.capabilities.put("postcopy-ram", true);
-    qemu.capabilities.put("x-colo", true);
-    qemu.memdevs.add(FakeQemu.Memdev.memfd("mem1", RAM));
-    qemu.peripherals.put("gpu", "child<vfio-pci>");
+    qemu.capability("postcopy-ram", true);
+    qemu.capability("x-colo", true);
+    qemu.addMemdev(FakeQemu.Memdev.memfd("mem1", RAM));
+    qemu.addPeripheral("gpu", "child<vfio-pci>");
     PreflightReport report = save().suspendPolicy(SuspendPolicy.NEVER).check();
     assertThat(report.items())
         .extracting(PreflightItem::code)

@@ -11,6 +11,7 @@ import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpTimeoutException;
 import io.github.qemucpr.qmp.command.QueryStatus;
 import io.github.qemucpr.qmp.command.RunState;
+import io.github.qemucpr.testing.FakeQemu;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -23,15 +24,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.json.JsonMapper;
 
 /** The restore and its refusals, against a fake QEMU started with -incoming defer. */
 class RestoreTest extends FakeQemuTest {
+  private static final JsonMapper JSON = JsonMapper.builder().build();
 
   private static final String STATE = "QEVM state bytes";
 
   @BeforeEach
   void incomingDefer() {
-    qemu.runState = "inmigrate";
+    qemu.runState("inmigrate");
   }
 
   private CprManifest writeCheckpoint(
@@ -102,12 +105,12 @@ class RestoreTest extends FakeQemuTest {
   void restoresWithTheSavedCapabilitiesAndMarksTheManifest() throws Exception {
     writeCheckpoint();
     List<Boolean> markedAtIncoming = new java.util.concurrent.CopyOnWriteArrayList<>();
-    FakeQemu.Script load = qemu.migrateIncoming;
-    qemu.migrateIncoming =
+    FakeQemu.Script load = qemu.incomingScript();
+    qemu.incomingScript(
         (q, r, x) -> {
           markedAtIncoming.add(marked());
           load.run(q, r, x);
-        };
+        });
     CprRestoreResult result = restore().run();
 
     // The reads go out together, the memory's too (the manifest names the backends), then the
@@ -161,7 +164,7 @@ class RestoreTest extends FakeQemuTest {
   @Test
   void wakesAGuestThatTheSaveSuspended() throws Exception {
     writeCheckpoint(true, RunState.RUNNING, null, null);
-    qemu.migrateIncoming = FakeQemu.incomingCompletes("suspended");
+    qemu.incomingScript(FakeQemu.incomingCompletes("suspended"));
     CprRestoreResult result = restore().run();
     assertThat(qemu.commandsAfter("migrate-incoming"))
         .containsExactly(
@@ -175,7 +178,7 @@ class RestoreTest extends FakeQemuTest {
   @Test
   void leavesSuspendedAGuestThatWasSuspendedBeforeTheSave() throws Exception {
     writeCheckpoint(false, RunState.SUSPENDED, null, null);
-    qemu.migrateIncoming = FakeQemu.incomingCompletes("suspended");
+    qemu.incomingScript(FakeQemu.incomingCompletes("suspended"));
     CprRestoreResult result = restore().run();
     assertThat(qemu.commands()).doesNotContain("system_wakeup");
     assertThat(result.runState()).isEqualTo(RunState.SUSPENDED);
@@ -185,7 +188,7 @@ class RestoreTest extends FakeQemuTest {
   @Test
   void wakeUpCanBeTurnedOff() throws Exception {
     writeCheckpoint(true, RunState.RUNNING, null, null);
-    qemu.migrateIncoming = FakeQemu.incomingCompletes("suspended");
+    qemu.incomingScript(FakeQemu.incomingCompletes("suspended"));
     CprRestoreResult result = restore().wakeUpAfterRestore(false).run();
     assertThat(qemu.commands()).doesNotContain("system_wakeup");
     assertThat(result.runState()).isEqualTo(RunState.SUSPENDED);
@@ -199,7 +202,7 @@ class RestoreTest extends FakeQemuTest {
   @Test
   void theWaitForWakeupGetsOnlyTheTimeLeftAfterSystemWakeup() throws Exception {
     writeCheckpoint(true, RunState.RUNNING, null, null);
-    qemu.migrateIncoming = FakeQemu.incomingCompletes("suspended");
+    qemu.incomingScript(FakeQemu.incomingCompletes("suspended"));
     // QEMU takes 1.5 s to answer system_wakeup, and the guest never wakes (no WAKEUP).
     qemu.on("system_wakeup", (r, x) -> x.later(Duration.ofMillis(1500), () -> x.returns("{}")));
 
@@ -318,7 +321,7 @@ class RestoreTest extends FakeQemuTest {
   @Test
   void aQemuNotInInmigrateIsRefusedBeforeAnyChange() throws Exception {
     writeCheckpoint();
-    qemu.runState = "running";
+    qemu.runState("running");
     CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
     // The restore sends its first queries together, so some may still be on their way to the
     // fake when it refuses; whatever arrived, nothing but queries did.
@@ -333,7 +336,7 @@ class RestoreTest extends FakeQemuTest {
   @Test
   void anIncomingMigrationAlreadyStartedIsRefused() throws Exception {
     writeCheckpoint();
-    qemu.migration = "failed";
+    qemu.migrationStatus("failed");
     CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
     assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
     assertThat(qemu.commands())
@@ -349,8 +352,8 @@ class RestoreTest extends FakeQemuTest {
   @Test
   void aQemuWithOtherMemoryIsRefused() throws Exception {
     writeCheckpoint();
-    qemu.memdevs.clear();
-    qemu.memdevs.add(FakeQemu.Memdev.file("ram0", RAM / 2, dir.resolve("other.img")));
+    qemu.clearMemdevs();
+    qemu.addMemdev(FakeQemu.Memdev.file("ram0", RAM / 2, dir.resolve("other.img")));
     CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
     assertThat(e)
         .hasMessageContaining("has 33554432 bytes, not 67108864")
@@ -363,7 +366,7 @@ class RestoreTest extends FakeQemuTest {
   @Test
   void aCapabilityThisQemuLacksIsRefused() throws Exception {
     writeCheckpoint();
-    qemu.capabilities.remove("x-ignore-shared");
+    qemu.removeCapability("x-ignore-shared");
     CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
     assertThat(e).hasMessageContaining("x-ignore-shared");
     assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
@@ -379,19 +382,20 @@ class RestoreTest extends FakeQemuTest {
     List<String> receivedBeforeTheFirstReply = new java.util.concurrent.CopyOnWriteArrayList<>();
     // The first reply the restore waits for is held back until all eight reads have arrived (or
     // 5 s, if the restore waited for a reply before sending the rest).
-    qemu.server.enqueue(
-        "query-status",
-        (r, x) ->
-            x.later(
-                Duration.ofMillis(1),
-                () -> {
-                  long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-                  while (qemu.commands().size() < 8 && System.nanoTime() < end) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
-                  }
-                  receivedBeforeTheFirstReply.addAll(qemu.commands());
-                  x.returns("{\"running\": false, \"status\": \"inmigrate\"}");
-                }));
+    qemu.server()
+        .enqueue(
+            "query-status",
+            (r, x) ->
+                x.later(
+                    Duration.ofMillis(1),
+                    () -> {
+                      long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                      while (qemu.commands().size() < 8 && System.nanoTime() < end) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                      }
+                      receivedBeforeTheFirstReply.addAll(qemu.commands());
+                      x.returns("{\"running\": false, \"status\": \"inmigrate\"}");
+                    }));
     assertThat(restore().run().runState()).isEqualTo(RunState.RUNNING);
     assertThat(receivedBeforeTheFirstReply)
         .containsExactly(
@@ -414,8 +418,8 @@ class RestoreTest extends FakeQemuTest {
         RunState.RUNNING,
         null,
         null);
-    qemu.memdevs.clear();
-    qemu.memdevs.add(FakeQemu.Memdev.memfd("ram0", RAM));
+    qemu.clearMemdevs();
+    qemu.addMemdev(FakeQemu.Memdev.memfd("ram0", RAM));
     CprRestoreResult result = restore().run();
     // mem-path and discard-data were read ahead, and QEMU failed them: a memfd has neither.
     assertThat(qomReads("ram0")).containsExactly("type", "mem-path", "discard-data");
@@ -429,7 +433,7 @@ class RestoreTest extends FakeQemuTest {
   void aBackendTheManifestDoesNotNameIsReadAfterQueryMemdev() throws Exception {
     writeCheckpoint();
     Path other = Files.createFile(dir.resolve("ram1.img"));
-    qemu.memdevs.add(FakeQemu.Memdev.file("ram1", RAM, other));
+    qemu.addMemdev(FakeQemu.Memdev.file("ram1", RAM, other));
     assertThat(restore().run().runState()).isEqualTo(RunState.RUNNING);
     assertThat(qomReads("ram0")).containsExactly("type", "mem-path", "discard-data");
     // Read as before: its type, then, as it is a file backend, its mem-path and discard-data.
@@ -514,7 +518,7 @@ class RestoreTest extends FakeQemuTest {
   @Test
   void aFailedLoadReportsQemusErrorAndTakesBackTheMark() throws Exception {
     writeCheckpoint();
-    qemu.migrateIncoming = FakeQemu.incomingFails("load of migration failed: Invalid argument");
+    qemu.incomingScript(FakeQemu.incomingFails("load of migration failed: Invalid argument"));
     CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
     assertThat(e.phase()).isEqualTo(CprPhase.LOAD);
     assertThat(e.qemuError()).isEqualTo("load of migration failed: Invalid argument");
@@ -529,7 +533,7 @@ class RestoreTest extends FakeQemuTest {
   @Test
   void aRefusedMigrateIncomingTakesBackTheMark() throws Exception {
     writeCheckpoint();
-    qemu.migrateIncoming = FakeQemu.commandError("file transport not supported");
+    qemu.incomingScript(FakeQemu.commandError("file transport not supported"));
     CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
     assertThat(e.qemuError()).isEqualTo("file transport not supported");
     assertThat(CprManifest.read(stateFile).orElseThrow().restoreStartedAt()).isNull();
@@ -538,7 +542,7 @@ class RestoreTest extends FakeQemuTest {
   @Test
   void aLoadThatDoesNotEndKeepsTheMark() throws Exception {
     writeCheckpoint();
-    qemu.migrateIncoming = (q, r, x) -> x.returns("{}");
+    qemu.incomingScript((q, r, x) -> x.returns("{}"));
     CprRestoreException e =
         catchThrowableOfType(
             CprRestoreException.class, () -> restore().phaseTimeout(Duration.ofMillis(300)).run());
@@ -573,12 +577,13 @@ class RestoreTest extends FakeQemuTest {
   @Test
   void anOlderQemuWithoutExitOnErrorIsNotSentIt() throws Exception {
     writeCheckpoint();
-    qemu.schemaFails = true;
+    qemu.schemaFails(true);
     qmp.close();
-    qemu.server.greeting(
-        "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 0,"
-            + " \"major\": 9}, \"package\": \"\"}, \"capabilities\": [\"oob\"]}}");
-    qmp = qemu.connect();
+    qemu.server()
+        .greeting(
+            "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 0,"
+                + " \"major\": 9}, \"package\": \"\"}, \"capabilities\": [\"oob\"]}}");
+    qmp = QmpClient.connect(qemu.socketPath());
     restore().run();
     assertThat(qemu.requests("migrate-incoming").get(0).arguments().has("exit-on-error")).isFalse();
   }
@@ -687,18 +692,18 @@ class RestoreTest extends FakeQemuTest {
     writeCheckpoint();
     AtomicBoolean saved = new AtomicBoolean();
     FakeQemu.Script load = FakeQemu.incomingCompletes();
-    qemu.migrateIncoming =
+    qemu.incomingScript(
         (q, r, x) -> {
           // Another QEMU is saved to the same path while this one loads.
-          try (FakeQemu source = new FakeQemu()) {
-            source.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, ramFile));
-            try (QmpClient c = source.connect()) {
+          try (FakeQemu source = FakeQemu.start()) {
+            source.addMemdev(FakeQemu.Memdev.file("ram0", RAM, ramFile));
+            try (QmpClient c = QmpClient.connect(source.socketPath())) {
               CprReboot.save(c).to(stateFile).run();
               saved.set(true);
             }
           }
           load.run(q, r, x);
-        };
+        });
     CprRestoreResult result = restore().run();
     assertThat(result.runState()).isEqualTo(RunState.RUNNING);
     assertThat(saved).as("the other save ran").isTrue();
@@ -803,16 +808,16 @@ class RestoreTest extends FakeQemuTest {
           }
         });
     // The load runs the vCPUs (RESUME), then QEMU dies before MIGRATION completed.
-    qemu.migrateIncoming =
+    qemu.incomingScript(
         (q, r, x) -> {
-          q.migration = "active";
+          q.migrationStatus("active");
           x.event("MIGRATION", "{\"status\": \"setup\"}");
           x.returns("{}");
           x.event("MIGRATION", "{\"status\": \"active\"}");
-          q.runState = "running";
+          q.runState("running");
           x.event("RESUME", null);
           x.disconnect();
-        };
+        });
     CprRestoreException e;
     try {
       e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
@@ -846,7 +851,7 @@ class RestoreTest extends FakeQemuTest {
                       .append("{\"fdset-id\": ")
                       .append(id)
                       .append(", \"fds\": [{\"fd\": 30, \"opaque\": ")
-                      .append(FakeQemu.JSON.valueToTree(opaque).toString())
+                      .append(JSON.valueToTree(opaque).toString())
                       .append("}]}"));
           x.returns(sb.append("]").toString());
         });
@@ -868,12 +873,12 @@ class RestoreTest extends FakeQemuTest {
   @Test
   void aResultSaysSoWhenTheRestoredMarkCouldNotBeWritten() throws Exception {
     writeCheckpoint();
-    FakeQemu.Script load = qemu.migrateIncoming;
-    qemu.migrateIncoming =
+    FakeQemu.Script load = qemu.incomingScript();
+    qemu.incomingScript(
         (q, r, x) -> {
           blockTheManifest(); // after the "restore started" mark, before the "restored" one
           load.run(q, r, x);
-        };
+        });
     CprRestoreResult result = restore().run();
     assertThat(result.runState()).isEqualTo(RunState.RUNNING);
     assertThat(result.manifestFile()).isEqualTo(CprManifest.pathFor(stateFile));
@@ -889,11 +894,11 @@ class RestoreTest extends FakeQemuTest {
   void aMarkThatCannotBeTakenBackDoesNotHideQemusError() throws Exception {
     writeCheckpoint();
     FakeQemu.Script fails = FakeQemu.incomingFails("load of migration failed: Invalid argument");
-    qemu.migrateIncoming =
+    qemu.incomingScript(
         (q, r, x) -> {
           blockTheManifest();
           fails.run(q, r, x);
-        };
+        });
     CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
     assertThat(e.phase()).isEqualTo(CprPhase.LOAD);
     assertThat(e.qemuError()).isEqualTo("load of migration failed: Invalid argument");
@@ -907,11 +912,11 @@ class RestoreTest extends FakeQemuTest {
   @Test
   void aRefusedMigrateIncomingWhoseMarkCannotBeTakenBackKeepsQemusError() throws Exception {
     writeCheckpoint();
-    qemu.migrateIncoming =
+    qemu.incomingScript(
         (q, r, x) -> {
           blockTheManifest();
           x.error("GenericError", "file transport not supported");
-        };
+        });
     CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
     assertThat(e.qemuError()).isEqualTo("file transport not supported");
     assertThat(e.getCause().getSuppressed()).hasAtLeastOneElementOfType(IOException.class);
@@ -919,11 +924,11 @@ class RestoreTest extends FakeQemuTest {
 
   /** Saves from the fake as a VM running on {@link #ramFile}, and gives a target to restore to. */
   private FakeQemu savedAndATarget() {
-    qemu.runState = "running";
+    qemu.runState("running");
     save().run();
-    FakeQemu target = new FakeQemu();
-    target.runState = "inmigrate";
-    target.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, ramFile));
+    FakeQemu target = FakeQemu.start();
+    target.runState("inmigrate");
+    target.addMemdev(FakeQemu.Memdev.file("ram0", RAM, ramFile));
     return target;
   }
 
@@ -931,7 +936,7 @@ class RestoreTest extends FakeQemuTest {
   void aRamFileCreatedAgainAtTheSamePathIsRefused() throws Exception {
     Files.write(ramFile, new byte[4096]);
     try (FakeQemu target = savedAndATarget();
-        var qmp2 = target.connect()) {
+        var qmp2 = QmpClient.connect(target.socketPath())) {
       // As after a host reboot into a fresh /dev/shm, or a file deleted by mistake: QEMU makes a
       // new, zero-filled file at the same path, and the mem-path strings still match.
       Files.delete(ramFile);
@@ -985,8 +990,8 @@ class RestoreTest extends FakeQemuTest {
     Path disk = TestDirs.onDisk();
     try {
       Path ram = Files.createFile(disk.resolve("ram0.img"));
-      qemu.memdevs.clear();
-      qemu.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, ram));
+      qemu.clearMemdevs();
+      qemu.addMemdev(FakeQemu.Memdev.file("ram0", RAM, ram));
       CprManifest.RamFile now = identityOf(ram);
       assertThat(now.fileSystem()).isNotIn("tmpfs", "ramfs");
       writeCheckpoint(
@@ -1061,19 +1066,19 @@ class RestoreTest extends FakeQemuTest {
 
   @Test
   void aSaveThenARestoreRoundTrip() throws Exception {
-    qemu.runState = "running";
+    qemu.runState("running");
     save().run();
-    try (FakeQemu target = new FakeQemu();
-        var qmp2 = target.connect()) {
-      target.runState = "inmigrate";
-      target.memdevs.add(FakeQemu.Memdev.file("ram0", RAM, ramFile));
+    try (FakeQemu target = FakeQemu.start();
+        var qmp2 = QmpClient.connect(target.socketPath())) {
+      target.runState("inmigrate");
+      target.addMemdev(FakeQemu.Memdev.file("ram0", RAM, ramFile));
       assertThat(CprManifest.read(stateFile).orElseThrow().memoryBackends().get(0).file())
           .as("the RAM file's identity")
           .isNotNull()
           .satisfies(f -> assertThat(f.hostBootId()).isNotBlank());
       CprRestoreResult result = CprReboot.restore(qmp2).from(stateFile).run();
       assertThat(result.runState()).isEqualTo(RunState.RUNNING);
-      assertThat(target.capabilities)
+      assertThat(target.capabilities())
           .containsEntry("x-ignore-shared", true)
           .containsEntry("events", true);
       CprCheckpointException again =

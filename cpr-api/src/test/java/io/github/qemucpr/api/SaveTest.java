@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import io.github.qemucpr.qga.GuestAgentClient;
 import io.github.qemucpr.qmp.command.RunState;
 import io.github.qemucpr.testing.FakeGuestAgent;
+import io.github.qemucpr.testing.FakeQemu;
 import io.github.qemucpr.testing.Responders;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -129,7 +130,7 @@ class SaveTest extends FakeQemuTest {
     save().quitAfterSave(false).run();
     assertThat(stateFile).isEmptyFile();
     assertThat(qemu.commands()).doesNotContain("quit");
-    assertThat(qemu.runState).isEqualTo("postmigrate");
+    assertThat(qemu.runState()).isEqualTo("postmigrate");
   }
 
   @Test
@@ -142,8 +143,8 @@ class SaveTest extends FakeQemuTest {
 
   @Test
   void refusesOnPreflightErrorsAndTouchesNothing() {
-    qemu.capabilities.put("postcopy-ram", true);
-    qemu.memdevs.add(FakeQemu.Memdev.memfd("mem1", RAM));
+    qemu.capability("postcopy-ram", true);
+    qemu.addMemdev(FakeQemu.Memdev.memfd("mem1", RAM));
     CprPreflightException e = catchThrowableOfType(CprPreflightException.class, () -> save().run());
     assertThat(e.phase()).isEqualTo(CprPhase.PREFLIGHT);
     assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
@@ -156,7 +157,7 @@ class SaveTest extends FakeQemuTest {
         .containsExactly(PreflightCode.MEMORY_COPIED);
     assertThat(e).hasMessageContaining("postcopy-ram").hasMessageContaining("not touched");
     assertThat(qemu.commands()).doesNotContain("add-fd", "migrate", "migrate-set-capabilities");
-    assertThat(qemu.runState).isEqualTo("running");
+    assertThat(qemu.runState()).isEqualTo("running");
     assertThat(stateFile.getParent()).isEmptyDirectory();
   }
 
@@ -168,7 +169,7 @@ class SaveTest extends FakeQemuTest {
         "query-migrate",
         (r, x) -> {
           String reply = qemu.migrationInfo();
-          if (qemu.mode.equals("cpr-reboot")) {
+          if (qemu.mode().equals("cpr-reboot")) {
             x.later(Duration.ofSeconds(1), () -> x.returns(reply));
           } else {
             x.returns(reply);
@@ -180,7 +181,7 @@ class SaveTest extends FakeQemuTest {
           String m = r.argument("mode");
           Runnable apply =
               () -> {
-                qemu.mode = m;
+                qemu.mode(m);
                 x.returns("{}");
               };
           if ("normal".equals(m)) {
@@ -190,13 +191,13 @@ class SaveTest extends FakeQemuTest {
           }
         });
     PreflightReport report = save().phaseTimeout(Duration.ofMillis(500)).check();
-    assertThat(qemu.mode).as("the mode when check() returns").isEqualTo("normal");
+    assertThat(qemu.mode()).as("the mode when check() returns").isEqualTo("normal");
     assertThat(report.errors()).extracting(PreflightItem::subject).doesNotContain("mode");
   }
 
   @Test
   void migrateRefusedByQemuIsRolledBackExactly() throws Exception {
-    qemu.migrate = FakeQemu.commandError("Cannot use postcopy with CPR");
+    qemu.migrateScript(FakeQemu.commandError("Cannot use postcopy with CPR"));
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
     assertThat(qemu.commandsAfter("migrate")).containsExactlyElementsOf(PUT_BACK_AFTER_MIGRATE);
     assertThat(qemu.requests("migrate-set-capabilities").get(1).arguments().toString())
@@ -212,8 +213,8 @@ class SaveTest extends FakeQemuTest {
     assertThat(e)
         .hasMessageStartingWith("MIGRATE: The save failed")
         .hasMessageContaining("put back as it was (run state running)");
-    assertThat(qemu.capabilities).doesNotContainValue(true);
-    assertThat(qemu.mode).isEqualTo("normal");
+    assertThat(qemu.capabilities()).doesNotContainValue(true);
+    assertThat(qemu.mode()).isEqualTo("normal");
     assertThat(stateFile.getParent()).isEmptyDirectory();
     assertThat(events)
         .extracting(CprProgressEvent::kind)
@@ -225,19 +226,19 @@ class SaveTest extends FakeQemuTest {
     // QEMU's main loop sets postmigrate after the migration thread's completed event; the save
     // reads the state again, without an event to wait for, until it has settled.
     AtomicInteger reads = new AtomicInteger();
-    qemu.migrate =
+    qemu.migrateScript(
         (q, r, x) -> {
           q.startMigration(x);
           q.endMigration(x, "completed", null);
-          q.runState = "finish-migrate";
-        };
+          q.runState("finish-migrate");
+        });
     qemu.on(
         "query-status",
         (r, x) -> {
-          if (qemu.runState.equals("finish-migrate") && reads.incrementAndGet() == 3) {
-            qemu.runState = "postmigrate";
+          if (qemu.runState().equals("finish-migrate") && reads.incrementAndGet() == 3) {
+            qemu.runState("postmigrate");
           }
-          x.returns("{\"running\": false, \"status\": \"" + qemu.runState + "\"}");
+          x.returns("{\"running\": false, \"status\": \"" + qemu.runState() + "\"}");
         });
 
     CprSaveResult result = save().run();
@@ -252,7 +253,7 @@ class SaveTest extends FakeQemuTest {
   @Test
   void aFailedMigrationKeepsAnEarlierCheckpointAndLeavesNoPartial() throws Exception {
     Files.writeString(stateFile, "older checkpoint");
-    qemu.migrate = FakeQemu.failsWith("Unable to write to file: No space left on device");
+    qemu.migrateScript(FakeQemu.failsWith("Unable to write to file: No space left on device"));
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
     assertThat(qemu.commandsAfter("migrate"))
         .containsExactly(
@@ -272,7 +273,7 @@ class SaveTest extends FakeQemuTest {
 
   @Test
   void aMigrationThatDoesNotEndIsCancelled() {
-    qemu.migrate = FakeQemu.hangs();
+    qemu.migrateScript(FakeQemu.hangs());
     CprSaveException e =
         catchThrowableOfType(
             CprSaveException.class, () -> save().phaseTimeout(Duration.ofMillis(300)).run());
@@ -288,12 +289,12 @@ class SaveTest extends FakeQemuTest {
     assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
     assertThat(e).hasMessageContaining("did not end within the phase timeout of PT0.3S");
     assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
-    assertThat(qemu.migration).isEqualTo("cancelled");
+    assertThat(qemu.migrationStatus()).isEqualTo("cancelled");
   }
 
   @Test
   void aFailureAfterTheMigrationCompletedResumesARunningVm() throws Exception {
-    qemu.migrate = FakeQemu.completesThen(this::makeStatePathADirectory);
+    qemu.migrateScript(FakeQemu.completesThen(this::makeStatePathADirectory));
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
     assertThat(e.phase()).isEqualTo(CprPhase.PERSIST);
     assertThat(qemu.commandsAfter("remove-fd"))
@@ -315,8 +316,8 @@ class SaveTest extends FakeQemuTest {
   void aFailureAfterTheMigrationCompletedLeavesAPausedVmPausedAndKeepsItsState() throws Exception {
     // A paused VM does not run again after the rollback, so the complete state stays: it is the
     // only copy if the guest had been suspended before it was paused ('cont' aborts QEMU then).
-    qemu.runState = "paused";
-    qemu.migrate = FakeQemu.completesThen(this::makeStatePathADirectory);
+    qemu.runState("paused");
+    qemu.migrateScript(FakeQemu.completesThen(this::makeStatePathADirectory));
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
     assertThat(qemu.commandsAfter("remove-fd"))
         .doesNotContain("cont")
@@ -330,8 +331,8 @@ class SaveTest extends FakeQemuTest {
   @Test
   void aGuestSuspendedBeforeACompletedMigrationIsNeverContinuedAndItsStateIsKept()
       throws Exception {
-    qemu.runState = "suspended";
-    qemu.migrate = FakeQemu.completesThen(this::makeStatePathADirectory);
+    qemu.runState("suspended");
+    qemu.migrateScript(FakeQemu.completesThen(this::makeStatePathADirectory));
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
     assertThat(qemu.commandsAfter("remove-fd"))
         .containsExactly("query-migrate", "query-status", "query-status");
@@ -360,7 +361,7 @@ class SaveTest extends FakeQemuTest {
   private void assertTheStateIsKeptAsACheckpointAndQemuNeverGotCont(CprSaveException e)
       throws IOException {
     assertThat(e).as("the save fails").isNotNull();
-    assertThat(qemu.aborted)
+    assertThat(qemu.aborted())
         .as("'cont' after a completed migration of a suspended guest aborts QEMU 10.0")
         .isFalse();
     assertThat(qemu.commandsAfter("migrate")).doesNotContain("cont", "system_wakeup");
@@ -381,12 +382,12 @@ class SaveTest extends FakeQemuTest {
   @Test
   void aMigrationThatCompletesJustAsThePhaseTimeoutEndsKeepsTheSuspendedGuestsState()
       throws Exception {
-    qemu.migrate = FakeQemu.hangs();
+    qemu.migrateScript(FakeQemu.hangs());
     // It completes after the save's wait gave up, before the rollback looks.
     qemu.on(
         "query-migrate",
         (r, x) -> {
-          if (qemu.isActive() && qemu.commands().contains("migrate")) {
+          if (qemu.migrationActive() && qemu.commands().contains("migrate")) {
             qemu.endMigration(x, "completed", null);
           }
           x.returns(qemu.migrationInfo());
@@ -399,16 +400,16 @@ class SaveTest extends FakeQemuTest {
   @Test
   void aMigrateWhoseReplyTimesOutAfterTheMigrationCompletedKeepsTheSuspendedGuestsState()
       throws Exception {
-    qemu.migrate =
+    qemu.migrateScript(
         (q, r, x) -> { // every event, but the reply is lost
-          q.vmOldState = q.runState;
-          q.migration = "setup";
+          q.runStateBeforeMigration(q.runState());
+          q.migrationStatus("setup");
           x.event("MIGRATION", "{\"status\": \"setup\"}");
           x.event("STOP", null);
-          q.migration = "active";
+          q.migrationStatus("active");
           x.event("MIGRATION", "{\"status\": \"active\"}");
           q.endMigration(x, "completed", null);
-        };
+        });
     CprSaveException e = failedSaveOfAGuestItSuspends(b -> b.phaseTimeout(PHASE_TIMEOUT));
     assertThat(e.getCause()).isInstanceOf(io.github.qemucpr.qmp.QmpTimeoutException.class);
     assertTheStateIsKeptAsACheckpointAndQemuNeverGotCont(e);
@@ -416,7 +417,7 @@ class SaveTest extends FakeQemuTest {
 
   @Test
   void aCompletedEventThatNeverArrivesStillKeepsTheSuspendedGuestsState() throws Exception {
-    qemu.migrate = FakeQemu.completesSilently();
+    qemu.migrateScript(FakeQemu.completesSilently());
     CprSaveException e = failedSaveOfAGuestItSuspends(b -> b.phaseTimeout(PHASE_TIMEOUT));
     assertTheStateIsKeptAsACheckpointAndQemuNeverGotCont(e);
   }
@@ -431,16 +432,16 @@ class SaveTest extends FakeQemuTest {
   void aGuestThatSuspendedItselfBeforeMigrateNeverGetsContAfterACompletedMigration()
       throws Exception {
     FakeQemu.Script silently = FakeQemu.completesSilently();
-    qemu.migrate =
+    qemu.migrateScript(
         (q, r, x) -> {
           q.suspendGuest(); // the guest enters S3 on its own just before QEMU starts the migration
           silently.run(q, r, x);
-        };
+        });
     CprSaveException e =
         catchThrowableOfType(
             CprSaveException.class, () -> save().phaseTimeout(PHASE_TIMEOUT).run());
     assertThat(e).isNotNull();
-    assertThat(qemu.aborted)
+    assertThat(qemu.aborted())
         .as("'cont' after a completed migration of a suspended guest aborts QEMU 10.0")
         .isFalse();
     assertThat(qemu.commandsAfter("migrate")).doesNotContain("cont");
@@ -452,7 +453,7 @@ class SaveTest extends FakeQemuTest {
 
   @Test
   void aSaveInterruptedAfterTheMigrationCompletedKeepsTheSuspendedGuestsState() throws Exception {
-    qemu.migrate = FakeQemu.completesSilently();
+    qemu.migrateScript(FakeQemu.completesSilently());
     CompletableFuture<CprSaveException> failure = new CompletableFuture<>();
     CompletableFuture<Boolean> stillInterrupted = new CompletableFuture<>();
     Thread runner =
@@ -462,8 +463,8 @@ class SaveTest extends FakeQemuTest {
               stillInterrupted.complete(Thread.currentThread().isInterrupted());
             });
     runner.start();
-    assertThat(qemu.migrateArrived.await(5, TimeUnit.SECONDS)).isTrue();
-    while (!qemu.migration.equals("completed")) {
+    assertThat(qemu.awaitMigrate(Duration.ofSeconds(5))).isTrue();
+    while (!qemu.migrationStatus().equals("completed")) {
       Thread.onSpinWait();
     }
     runner.interrupt();
@@ -474,7 +475,7 @@ class SaveTest extends FakeQemuTest {
 
   @Test
   void aRunningGuestWhoseMigrationCompletedUnseenRunsOnAndItsStaleStateGoes() throws Exception {
-    qemu.migrate = FakeQemu.completesSilently();
+    qemu.migrateScript(FakeQemu.completesSilently());
     CprSaveException e =
         catchThrowableOfType(
             CprSaveException.class, () -> save().phaseTimeout(PHASE_TIMEOUT).run());
@@ -508,7 +509,7 @@ class SaveTest extends FakeQemuTest {
   @Test
   void aFailureAfterTheRenameKeepsTheNewCheckpointOfASuspendedGuestWithItsManifest()
       throws Exception {
-    qemu.runState = "suspended";
+    qemu.runState("suspended");
     CprSaveException e =
         catchThrowableOfType(
             CprSaveException.class,
@@ -548,11 +549,11 @@ class SaveTest extends FakeQemuTest {
 
   @Test
   void qemuDyingDuringTheMigrationIsReported() throws Exception {
-    qemu.migrate =
+    qemu.migrateScript(
         (q, r, x) -> {
           q.startMigration(x);
           x.disconnect();
-        };
+        });
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
     assertThat(e.phase()).isEqualTo(CprPhase.MIGRATE);
     assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
@@ -563,12 +564,12 @@ class SaveTest extends FakeQemuTest {
 
   @Test
   void qemuDyingRightAfterCompletedPersistsTheStateAsACheckpoint() throws Exception {
-    qemu.migrate =
+    qemu.migrateScript(
         (q, r, x) -> {
           q.startMigration(x);
           q.endMigration(x, "completed", null);
           x.disconnect();
-        };
+        });
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
     assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
     assertThat(e.checkpointSaved()).isTrue();
@@ -597,11 +598,11 @@ class SaveTest extends FakeQemuTest {
           }
         });
     FakeQemu.Script complete = FakeQemu.complete();
-    qemu.migrate =
+    qemu.migrateScript(
         (q, r, x) -> {
           complete.run(q, r, x);
           x.disconnect(); // QEMU dies right after 'completed'
-        };
+        });
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
     assertThat(e).isNotNull();
     assertThat(stateDirectory())
@@ -622,7 +623,7 @@ class SaveTest extends FakeQemuTest {
    */
   @Test
   void qemuDyingAfterAFloodThatOverflowedTheSavesEventQueueLeavesTheStateFile() throws Exception {
-    qemu.migrate =
+    qemu.migrateScript(
         (q, r, x) -> {
           q.startMigration(x);
           for (int i = 0; i < io.github.qemucpr.qmp.EventQueue.CAPACITY + 10; i++) {
@@ -630,7 +631,7 @@ class SaveTest extends FakeQemuTest {
           }
           q.endMigration(x, "completed", null);
           x.disconnect();
-        };
+        });
     CprSaveException e =
         catchThrowableOfType(
             CprSaveException.class,
@@ -665,16 +666,16 @@ class SaveTest extends FakeQemuTest {
    */
   @Test
   void aClientThatClosesItselfWhileQemuMigratesOnKeepsTheStateFile() throws Exception {
-    qemu.migrate =
+    qemu.migrateScript(
         (q, r, x) -> {
           q.startMigration(x);
           x.raw("{\"return\": garbled\n"); // the client closes on it; QEMU lives on
-          q.migration = "completed"; // and completes the migration: the state file is complete
-          q.runState = "postmigrate";
-        };
+          q.migrationStatus("completed"); // and completes the migration: the state file is complete
+          q.runState("postmigrate");
+        });
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
     assertThat(e).isNotNull();
-    assertThat(qemu.runState).isEqualTo("postmigrate");
+    assertThat(qemu.runState()).isEqualTo("postmigrate");
     assertThat(stateDirectory())
         .as("a complete state written by a QEMU that still runs: %s", e.getMessage())
         .containsAnyOf("vm.state", "vm.state.partial");
@@ -699,7 +700,7 @@ class SaveTest extends FakeQemuTest {
             CprSaveException.class, () -> save().phaseTimeout(PHASE_TIMEOUT).run());
     assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);
     assertThat(qemu.commandsAfter("add-fd")).containsSubsequence("query-fdsets", "remove-fd");
-    assertThat(qemu.fdsets).isEmpty();
+    assertThat(qemu.fdsets()).isEmpty();
     assertThat(e.recovery()).isEqualTo(VmRecovery.RESTORED);
     assertThat(stateFile.getParent()).isEmptyDirectory();
   }
@@ -753,7 +754,7 @@ class SaveTest extends FakeQemuTest {
       assertThat(qemu.commandsAfter("query-current-machine"))
           .containsExactly("query-status", "query-status");
       assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
-      assertThat(qemu.runState).isEqualTo("running");
+      assertThat(qemu.runState()).isEqualTo("running");
       assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
       assertThat(e)
           .hasMessageContaining("the guest may still suspend")
@@ -796,7 +797,7 @@ class SaveTest extends FakeQemuTest {
                       .run());
       assertThat(e.phase()).isEqualTo(CprPhase.SUSPEND);
       assertThat(landed.await(10, TimeUnit.SECONDS)).isTrue();
-      assertThat(qemu.runState).isEqualTo("suspended");
+      assertThat(qemu.runState()).isEqualTo("suspended");
       assertThat(e.recovery())
           .as(
               "the guest is suspended after a rollback that said %s: %s",
@@ -849,7 +850,7 @@ class SaveTest extends FakeQemuTest {
   void aGuestThatSuspendsTooLateIsWokenUp() {
     try (FakeGuestAgent agent = FakeGuestAgent.start();
         GuestAgentClient qga = GuestAgentClient.connect(agent.socketPath())) {
-      agent.always("guest-suspend-ram", (c, r) -> qemu.runState = "suspended"); // no event yet
+      agent.always("guest-suspend-ram", (c, r) -> qemu.runState("suspended")); // no event yet
       CprSaveException e =
           catchThrowableOfType(
               CprSaveException.class,
@@ -868,7 +869,7 @@ class SaveTest extends FakeQemuTest {
 
   @Test
   void aSecondOperationOnTheSameClientFailsAtOnce() throws Exception {
-    qemu.migrate = FakeQemu.hangs();
+    qemu.migrateScript(FakeQemu.hangs());
     CompletableFuture<Throwable> first =
         CompletableFuture.supplyAsync(
             () -> {
@@ -879,7 +880,7 @@ class SaveTest extends FakeQemuTest {
                 return e;
               }
             });
-    assertThat(qemu.migrateArrived.await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(qemu.awaitMigrate(Duration.ofSeconds(5))).isTrue();
     long start = System.nanoTime();
     assertThatThrownBy(() -> CprReboot.save(qmp).to(stateFile).run())
         .isInstanceOf(IllegalStateException.class)
@@ -895,7 +896,7 @@ class SaveTest extends FakeQemuTest {
 
   @Test
   void anInterruptedSaveIsRolledBackAndKeepsTheInterrupt() throws Exception {
-    qemu.migrate = FakeQemu.hangs();
+    qemu.migrateScript(FakeQemu.hangs());
     Thread[] runner = new Thread[1];
     CompletableFuture<Object[]> outcome = new CompletableFuture<>();
     runner[0] =
@@ -909,7 +910,7 @@ class SaveTest extends FakeQemuTest {
               }
             });
     runner[0].start();
-    assertThat(qemu.migrateArrived.await(5, TimeUnit.SECONDS)).isTrue();
+    assertThat(qemu.awaitMigrate(Duration.ofSeconds(5))).isTrue();
     Thread.sleep(100);
     runner[0].interrupt();
     Object[] r = outcome.get(10, TimeUnit.SECONDS);
@@ -917,6 +918,6 @@ class SaveTest extends FakeQemuTest {
     assertThat(r[1]).isEqualTo(true);
     assertThat(((CprSaveException) r[0]).recovery()).isEqualTo(VmRecovery.RESTORED);
     assertThat(qemu.commands()).contains("migrate_cancel");
-    assertThat(qemu.runState).isEqualTo("running");
+    assertThat(qemu.runState()).isEqualTo("running");
   }
 }
