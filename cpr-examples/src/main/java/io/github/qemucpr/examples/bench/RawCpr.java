@@ -36,6 +36,7 @@ final class RawCpr {
   private static final Pattern SIZE = Pattern.compile("\"size\":(\\d+)");
   private static final Pattern SHA = Pattern.compile("\"sha256\":\"([0-9a-f]{64})\"");
   private static final Pattern IGNORE_SHARED = Pattern.compile("\"x-ignore-shared\":(true|false)");
+  private static final Pattern RUN_STATE = Pattern.compile("\"status\"\\s*:\\s*\"([a-z-]+)\"");
   private static final Pattern SUSPENDED = Pattern.compile("\"suspended\":(true|false)");
 
   private RawCpr() {}
@@ -222,23 +223,30 @@ final class RawCpr {
     }
     Duration gap = Duration.ofNanos(System.nanoTime() - closedSeen);
     try (RawQmp qmp = fresh) {
-      String status = qmp.command("{\"execute\":\"query-status\"}");
+      String reply = qmp.command("{\"execute\":\"query-status\"}");
+      String status = runState(reply);
       Instant running;
       boolean exact;
-      if (status.contains("\"status\":\"inmigrate\"")) {
+      if (status.equals("inmigrate")) {
         running = RawQmp.timestamp(qmp.awaitEvent("RESUME", ""));
         exact = true;
-      } else if (status.contains("\"status\":\"running\"")) {
+      } else if (status.equals("running")) {
         String resume = qmp.takePendingEvent("RESUME");
         exact = resume != null;
         running = resume != null ? RawQmp.timestamp(resume) : Instant.now();
       } else {
-        throw new IllegalStateException("the new QEMU is not running after the exec: " + status);
+        throw new IllegalStateException("the new QEMU is not running after the exec: " + reply);
       }
       long bytes = Files.size(state);
       Files.delete(state);
       return new Execed(stopped, running, exact, gap, bytes);
     }
+  }
+
+  /** The run state in a {@code query-status} reply, or the reply itself when it has none. */
+  static String runState(String reply) {
+    Matcher m = RUN_STATE.matcher(reply);
+    return m.find() ? m.group(1) : reply;
   }
 
   static Path manifestOf(Path state) {

@@ -125,6 +125,15 @@ class ExecReportTest {
   }
 
   @Test
+  void theRawClientReadsTheRunStateWithOrWithoutSpaces() {
+    assertThat(RawCpr.runState("{\"return\": {\"status\": \"running\", \"running\": true}}"))
+        .isEqualTo("running");
+    assertThat(RawCpr.runState("{\"return\":{\"running\":false,\"status\":\"inmigrate\"}}"))
+        .isEqualTo("inmigrate");
+    assertThat(RawCpr.runState("{\"return\": {}}")).isEqualTo("{\"return\": {}}");
+  }
+
+  @Test
   void theQemuVersionIsReadFromItsVersionLine() {
     assertThat(Report.qemuVersion("QEMU emulator version 11.1.3 (Debian 1:11.1.3+ds-2~bpo13+1)"))
         .isEqualTo("11.1.3");
