@@ -79,5 +79,7 @@ java "${props[@]}" "-Dbench.command=$command_text" -cp cpr-examples/target/cpr.j
 
 if [ -f "$work/blackout-vs-ram.gp" ]; then # written by the size part
   gnuplot "$work/blackout-vs-ram.gp"
+  log "wrote $out/benchmarks.md and $out/benchmarks-blackout.png"
+else
+  log "wrote $out/benchmarks.md (no plot: the size part did not run)"
 fi
-log "wrote $out/benchmarks.md and $out/benchmarks-blackout.png"
