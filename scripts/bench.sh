@@ -1,24 +1,38 @@
 #!/usr/bin/env bash
-# The benchmarks, measured side by side in one run against real QEMU 10 (TCG): the blackout of
-# cpr-reboot cycles (SDK against a raw client), RAM in place against RAM copied, QMP speed (with
-# JMH's gc profiler for the allocation per command) and the cpr tool's start-up. Writes
-# docs/benchmarks.md and docs/benchmarks-blackout.png (gnuplot).
+# The benchmarks, measured side by side in one run against real QEMU (TCG): the blackout of
+# cpr-reboot cycles (SDK against a raw client), with cpr-transfer and, on a QEMU that has it (10.2
+# or later, read from its schema), cpr-exec (SDK against a raw client) on the same VMs; RAM in
+# place against RAM copied, QMP speed (with JMH's gc profiler for the allocation per command) and
+# the cpr tool's start-up. Writes docs/benchmarks.md and docs/benchmarks-blackout.png (gnuplot).
 #   scripts/bench.sh            the full run, under 20 minutes; writes into docs/
 #   scripts/bench.sh --quick    a short run, under 3 minutes; writes into
 #                               cpr-examples/target/bench-quick/ unless --out DIR says otherwise
-# Installs what is missing (QEMU 10, the test guest, gnuplot-nox). Idempotent.
+# Options: --out DIR; --qemu-bin DIR puts DIR first on PATH, so that its qemu-system-x86_64 is the
+# QEMU measured (QEMU 11.1 from the chroot: --qemu-bin "$(scripts/qemu-chroot.sh bin)", after
+# `scripts/qemu-chroot.sh mount "$PWD"`); the QEMU on PATH is used otherwise. --parts LIST runs
+# only some of blackout,size,qmp,startup; --rounds N runs N blackout rounds per VM.
+# Installs what is missing (QEMU >= 10, the test guest, gnuplot-nox). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log() { echo "bench.sh: $*" >&2; }
 
+command_text="scripts/bench.sh${*:+ $*}"
 quick=""
 out=""
+parts=()
+props=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick="--quick" ;;
     --out) out="$2"; shift ;;
-    *) echo "usage: scripts/bench.sh [--quick] [--out DIR]" >&2; exit 2 ;;
+    --qemu-bin)
+      [ -x "$2/qemu-system-x86_64" ] || { echo "bench.sh: no qemu-system-x86_64 in $2" >&2; exit 2; }
+      PATH="$(cd "$2" && pwd):$PATH"; export PATH; shift ;;
+    --parts) parts=(--parts "$2"); shift ;;
+    --rounds) props+=("-Dbench.rounds=$2"); shift ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--out DIR] [--qemu-bin DIR] [--parts LIST] [--rounds N]" >&2
+       exit 2 ;;
   esac
   shift
 done
@@ -29,6 +43,7 @@ work=cpr-examples/target/bench
 mkdir -p "$out" "$work"
 
 bash scripts/install-qemu.sh
+log "QEMU: $(command -v qemu-system-x86_64): $(qemu-system-x86_64 --version | head -1)"
 bash scripts/build-test-guest.sh >/dev/null
 if ! command -v gnuplot >/dev/null 2>&1; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -45,17 +60,26 @@ mvn -B -q -ntp -Dstyle.color=never -DskipTests -pl cpr-examples -am package \
   org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
   -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath
 
-log "JMH: allocation per query-status (-prof gc)"
-if [ -n "$quick" ]; then jmh_times=(-wi 1 -w 1s -i 2 -r 1s); else jmh_times=(-wi 2 -w 2s -i 5 -r 2s); fi
-rm -f "$work/jmh.json"
-java -cp "cpr-examples/target/test-classes:cpr-examples/target/classes:$(cat cpr-examples/target/bench.classpath)" \
-  org.openjdk.jmh.Main QmpAllocationBenchmark -prof gc -f 1 "${jmh_times[@]}" \
-  -rf json -rff "$work/jmh.json" >"$work/jmh.log" 2>&1 \
-  || { tail -40 "$work/jmh.log" >&2; exit 1; }
+rm -f "$work/blackout-vs-ram.gp" "$work/jmh.json"
+if [ ${#parts[@]} -gt 0 ] && [[ ",${parts[1]}," != *,qmp,* ]]; then
+  log "JMH skipped: --parts has no qmp"
+else
+  log "JMH: allocation per query-status (-prof gc)"
+  if [ -n "$quick" ]; then jmh_times=(-wi 1 -w 1s -i 2 -r 1s); else jmh_times=(-wi 2 -w 2s -i 5 -r 2s); fi
+  java -cp "cpr-examples/target/test-classes:cpr-examples/target/classes:$(cat cpr-examples/target/bench.classpath)" \
+    org.openjdk.jmh.Main QmpAllocationBenchmark -prof gc -f 1 "${jmh_times[@]}" \
+    -rf json -rff "$work/jmh.json" >"$work/jmh.log" 2>&1 \
+    || { tail -40 "$work/jmh.log" >&2; exit 1; }
+fi
 
 log "benchmarks ${quick:+(quick) }into $out"
-java -cp cpr-examples/target/cpr.jar io.github.qemucpr.examples.bench.Bench $quick \
-  --out "$out" --work "$work" --jmh-json "$work/jmh.json" --cpr-jar cpr-examples/target/cpr.jar
+java "${props[@]}" "-Dbench.command=$command_text" -cp cpr-examples/target/cpr.jar io.github.qemucpr.examples.bench.Bench $quick \
+  --out "$out" --work "$work" --jmh-json "$work/jmh.json" --cpr-jar cpr-examples/target/cpr.jar \
+  "${parts[@]}"
 
-gnuplot "$work/blackout-vs-ram.gp"
-log "wrote $out/benchmarks.md and $out/benchmarks-blackout.png"
+if [ -f "$work/blackout-vs-ram.gp" ]; then # written by the size part
+  gnuplot "$work/blackout-vs-ram.gp"
+  log "wrote $out/benchmarks.md and $out/benchmarks-blackout.png"
+else
+  log "wrote $out/benchmarks.md (no plot: the size part did not run)"
+fi

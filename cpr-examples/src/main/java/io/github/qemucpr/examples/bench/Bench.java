@@ -28,7 +28,9 @@ import org.jspecify.annotations.Nullable;
  * asserts a time: benchmarks are not tests.
  *
  * <p>For experiments with the blackout part, {@code -Dbench.warmup=N} runs N warm-up cycles per
- * client instead of one, and {@code -Dbench.configs=TEXT} only the VMs whose label contains TEXT:
+ * client instead of one, {@code -Dbench.rounds=N} N rounds per VM instead of the run's own, and
+ * {@code -Dbench.configs=TEXT} only the VMs whose label contains TEXT ({@code -Dbench.command=TEXT}
+ * is the command the report names):
  *
  * <pre>
  * java -Dbench.warmup=150 "-Dbench.configs=machine only, 256 MiB" -cp cpr.jar \
@@ -121,8 +123,10 @@ public final class Bench {
               : List.of();
 
       md.append("# Benchmarks\n\n");
-      md.append("Measured by `scripts/bench.sh")
-          .append(o.quick() ? " --quick" : "")
+      md.append("Measured by `")
+          .append(
+              System.getProperty(
+                  "bench.command", "scripts/bench.sh" + (o.quick() ? " --quick" : "")))
           .append("` on ")
           .append(began.truncatedTo(ChronoUnit.SECONDS))
           .append(", in ")
@@ -148,8 +152,8 @@ public final class Bench {
 
       if (!blackout.isEmpty()) {
         md.append(
-            "## 1. Blackout per cpr-reboot cycle, SDK against a raw client, and"
-                + " cpr-transfer\n\n");
+            "## 1. Blackout per cpr-reboot cycle, SDK against a raw client, with"
+                + " cpr-transfer and cpr-exec\n\n");
         md.append(
             "Each VM goes through cpr-reboot cycles: save (the VM stops, its state goes to"
                 + " a file, QEMU quits), start a new QEMU with `-incoming defer`, restore (the VM runs"
@@ -161,7 +165,9 @@ public final class Bench {
                 + " channels have no SCM_RIGHTS), so QEMU opens the state file by path; the SDK runs"
                 + " both ways. On the machine-only VMs, each round also runs one SDK cpr-transfer"
                 + " (`CprTransfer.from(qmp)...run()`) to a new QEMU, which then becomes the next"
-                + " cycle's source: see the last table. Each round runs every client once, in an order"
+                + " cycle's source, and, on a QEMU that has cpr-exec (10.2 or later, read from its"
+                + " schema), one SDK cpr-exec (`CprExec.of(qmp)...run()`) and one raw cpr-exec, in"
+                + " which the same QEMU process runs on: see the last tables. Each round runs every client once, in an order"
                 + " that rotates; one warm-up cycle each is not counted. RAM is a shared file in"
                 + " `/dev/shm`, saved in place. The test guest (Linux with qemu-ga) runs with its agent"
                 + " connected; in the last row it is also suspended through its agent first"
@@ -209,7 +215,8 @@ public final class Bench {
             gnuplot(
                 o.work().resolve("blackout-vs-ram.dat").toAbsolutePath(),
                 o.out().resolve(PLOT).toAbsolutePath(),
-                !transfer.isEmpty()));
+                !transfer.isEmpty(),
+                Report.qemuVersion()));
       }
       if (!qmp.isEmpty()) {
         md.append("## 3. QMP speed: `query-status` round trips\n\n");
@@ -258,12 +265,14 @@ public final class Bench {
     return m;
   }
 
-  private static String gnuplot(Path data, Path png, boolean transfer) {
+  private static String gnuplot(Path data, Path png, boolean transfer, String qemu) {
     return String.join(
         "\n",
         "set terminal pngcairo size 900,560 font 'sans,11'",
         "set output '" + png + "'",
-        "set title 'blackout against guest RAM (QEMU 10, TCG; cpr-reboot with RAM filled first)'",
+        "set title 'blackout against guest RAM (QEMU "
+            + qemu
+            + ", TCG; cpr-reboot with RAM filled first)'",
         "set xlabel 'guest RAM (MiB)'",
         "set ylabel 'blackout, median (s)'",
         "set logscale x 2",

@@ -3,7 +3,9 @@ package io.github.qemucpr.examples.bench;
 import io.github.qemucpr.api.CprPhase;
 import io.github.qemucpr.examples.bench.CprCycles.Cycle;
 import io.github.qemucpr.examples.bench.CprCycles.Driver;
+import io.github.qemucpr.launcher.QemuInstance;
 import io.github.qemucpr.launcher.QemuLauncher;
+import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.testing.TestGuestImage;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -15,11 +17,13 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Part 1: the blackout of whole cpr-reboot cycles, SDK against the raw client, interleaved round by
  * round (each round runs every driver once, in an order that rotates) so that drift on a noisy
- * machine falls on all of them alike.
+ * machine falls on all of them alike. The machine-only VMs also run cpr-transfer and, on a QEMU
+ * that has it (read from its schema), cpr-exec by the SDK and by a raw client, in the same rounds.
  */
 final class BlackoutBenchmark {
   /** The cpr-reboot drivers, in the rotation's order. */
@@ -30,22 +34,36 @@ final class BlackoutBenchmark {
    *
    * @param suspend whether the guest is suspended through its agent before each save
    * @param transfer whether cpr-transfer cycles run too, interleaved with the cpr-reboot ones (the
-   *     VM then has {@code -machine aux-ram-share=on}, for all of its cycles)
+   *     VM then has {@code -machine aux-ram-share=on}, for all of its cycles), and cpr-exec cycles
+   *     (SDK and raw) when the QEMU has cpr-exec
    * @param rounds the rounds (the quick run has its own configs)
    */
   record Config(
       String label, int mib, boolean testGuest, boolean suspend, boolean transfer, int rounds) {
-    List<Driver> drivers() {
+    List<Driver> drivers(boolean exec) {
       List<Driver> d = new ArrayList<>(REBOOT);
       if (transfer) {
         d.add(Driver.TRANSFER);
+        if (exec) {
+          d.add(Driver.EXEC_SDK);
+          d.add(Driver.EXEC_RAW);
+        }
       }
       return d;
     }
   }
 
-  /** The cycles of one VM, by driver, in round order. */
-  record Result(Config config, Map<Driver, List<Cycle>> cycles, long shmFreeBefore) {
+  /**
+   * The cycles of one VM, by driver, in round order.
+   *
+   * @param execAbsence why the VM ran no cpr-exec cycles although it would have (its QEMU has no
+   *     cpr-exec), or null
+   */
+  record Result(
+      Config config,
+      Map<Driver, List<Cycle>> cycles,
+      long shmFreeBefore,
+      @Nullable String execAbsence) {
     List<Cycle> of(Driver d) {
       return cycles.getOrDefault(d, List.of());
     }
@@ -71,8 +89,10 @@ final class BlackoutBenchmark {
   static List<Result> run(boolean quick, Path work, PrintStream log) throws IOException {
     List<Result> results = new ArrayList<>();
     // For experiments: -Dbench.warmup=N warm-up cycles per client (default 1), and
-    // -Dbench.configs=TEXT to run only the VMs whose label contains TEXT.
+    // -Dbench.configs=TEXT to run only the VMs whose label contains TEXT, -Dbench.rounds=N for N
+    // rounds per VM instead of the run's own.
     int warmUp = Integer.getInteger("bench.warmup", 1);
+    Integer roundsOverride = Integer.getInteger("bench.rounds");
     String only = System.getProperty("bench.configs", "");
     for (Config c : configs(quick)) {
       if (!c.label().contains(only)) {
@@ -98,30 +118,40 @@ final class BlackoutBenchmark {
                       + c.mib()
                       + (c.testGuest() ? "-guest" : "")
                       + (c.suspend() ? "-suspend" : "")));
-      List<Driver> drivers = c.drivers();
       Map<Driver, List<Cycle>> cycles = new EnumMap<>(Driver.class);
-      for (Driver d : drivers) {
-        cycles.put(d, new ArrayList<>());
-      }
+      String execAbsence = null;
+      int rounds = roundsOverride != null ? roundsOverride : c.rounds();
       try (QemuLauncher vm = b.build();
           CprCycles cpr = new CprCycles(vm, stateDir, c.testGuest(), c.suspend(), true)) {
-        cpr.start();
+        QemuInstance first = cpr.start();
+        if (c.transfer()) {
+          try (QmpClient qmp = QmpClient.connect(first.qmpSocket())) {
+            execAbsence = ExecSupport.absence(qmp);
+          }
+          if (execAbsence != null) {
+            log.printf("  %s: no cpr-exec cycles: %s%n", c.label(), execAbsence);
+          }
+        }
+        List<Driver> drivers = c.drivers(execAbsence == null);
+        for (Driver d : drivers) {
+          cycles.put(d, new ArrayList<>());
+        }
         for (int i = 0; i < warmUp; i++) {
           for (Driver d : drivers) { // warm-up: JIT, page cache
             cpr.run(d, q -> {});
           }
         }
-        for (int round = 0; round < c.rounds(); round++) {
+        for (int round = 0; round < rounds; round++) {
           for (int i = 0; i < drivers.size(); i++) {
             Driver d = drivers.get((round + i) % drivers.size());
             cycles.get(d).add(cpr.run(d, q -> {}));
           }
         }
       }
-      Result r = new Result(c, cycles, free);
+      Result r = new Result(c, cycles, free, execAbsence);
       results.add(r);
       log.printf(
-          "  %-42s blackout median: SDK fd %.1f ms, SDK path %.1f ms, raw %.1f ms%s%n",
+          "  %-42s blackout median: SDK fd %.1f ms, SDK path %.1f ms, raw %.1f ms%s%s%n",
           c.label(),
           ms(r.of(Driver.SDK_FD), Cycle::blackout).median(),
           ms(r.of(Driver.SDK_PATH), Cycle::blackout).median(),
@@ -131,7 +161,14 @@ final class BlackoutBenchmark {
                   java.util.Locale.ROOT,
                   ", cpr-transfer %.1f ms",
                   ms(r.of(Driver.TRANSFER), Cycle::blackout).median())
-              : "");
+              : "",
+          r.of(Driver.EXEC_SDK).isEmpty() || r.of(Driver.EXEC_RAW).isEmpty()
+              ? ""
+              : String.format(
+                  java.util.Locale.ROOT,
+                  ", cpr-exec SDK %.1f ms, raw %.1f ms",
+                  ms(r.of(Driver.EXEC_SDK), Cycle::blackout).median(),
+                  ms(r.of(Driver.EXEC_RAW), Cycle::blackout).median()));
     }
     return results;
   }
@@ -274,6 +311,7 @@ final class BlackoutBenchmark {
       md.append('\n');
     }
     md.append(transferMarkdown(results));
+    md.append(execMarkdown(results));
     return md.toString();
   }
 
@@ -339,5 +377,157 @@ final class BlackoutBenchmark {
             + " PREPARE phase, while the VM still runs, as the new QEMU starts with it off and QEMU"
             + " 10.0 otherwise fails the load.\n");
     return md.toString();
+  }
+
+  /** The SDK's cpr-exec phases, in their order. */
+  static final List<CprPhase> EXEC_PHASES =
+      List.of(
+          CprPhase.PREFLIGHT,
+          CprPhase.PREPARE,
+          CprPhase.MIGRATE,
+          CprPhase.CONNECT_TARGET,
+          CprPhase.LOAD);
+
+  /**
+   * The cpr-exec tables: SDK against the raw client, beside cpr-transfer and cpr-reboot on the same
+   * VMs, as ratios and distributions; or, when the QEMU has no cpr-exec, a line that says so. Empty
+   * when no VM would have run cpr-exec (no machine-only VM).
+   */
+  static String execMarkdown(List<Result> results) {
+    List<Result> vms = results.stream().filter(r -> r.config().transfer()).toList();
+    if (vms.isEmpty()) {
+      return "";
+    }
+    StringBuilder md = new StringBuilder();
+    List<Result> rows =
+        vms.stream()
+            .filter(r -> !r.of(Driver.EXEC_SDK).isEmpty() && !r.of(Driver.EXEC_RAW).isEmpty())
+            .toList();
+    for (Result r : vms) {
+      if (r.execAbsence() != null) {
+        md.append("\n**cpr-exec** on ")
+            .append(r.config().label())
+            .append(": not measured, ")
+            .append(r.execAbsence())
+            .append(".\n");
+      }
+    }
+    if (rows.isEmpty()) {
+      return md.toString();
+    }
+    md.append(
+        "\n**cpr-exec, SDK against a raw client, beside cpr-transfer and cpr-reboot** (the same"
+            + " VMs, every cycle interleaved with the ones above; the ratios are of medians, the"
+            + " overhead is paired by round):\n\n");
+    md.append(
+        "| VM | n | cpr-exec blackout, SDK | cpr-exec blackout, raw | SDK / raw"
+            + " | SDK overhead per cycle | RESUME seen, SDK / raw | no monitor, SDK | no monitor, raw"
+            + " | cpr-transfer blackout | cpr-reboot blackout (SDK fd) | exec SDK / transfer"
+            + " | exec SDK / reboot | exec raw / reboot raw |\n");
+    md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (Result r : rows) {
+      List<Cycle> sdk = r.of(Driver.EXEC_SDK);
+      List<Cycle> raw = r.of(Driver.EXEC_RAW);
+      Stats s = ms(sdk, Cycle::blackout);
+      Stats w = ms(raw, Cycle::blackout);
+      Stats transfer = ms(r.of(Driver.TRANSFER), Cycle::blackout);
+      Stats reboot = ms(r.of(Driver.SDK_FD), Cycle::blackout);
+      Stats rebootRaw = ms(r.of(Driver.RAW), Cycle::blackout);
+      md.append("| ")
+          .append(r.config().label())
+          .append(" | ")
+          .append(Math.min(sdk.size(), raw.size()))
+          .append(" | ")
+          .append(s.medianAndP90(1))
+          .append(" | ")
+          .append(w.medianAndP90(1))
+          .append(" | ")
+          .append(ratio(s, w))
+          .append(" | ")
+          .append(pairedDifference(sdk, raw, c -> millis(c.blackout())).medianAndP90(1))
+          .append(" ms | ")
+          .append(exact(sdk))
+          .append(" / ")
+          .append(exact(raw))
+          .append(" | ")
+          .append(ms(sdk, Cycle::start).medianAndP90(1))
+          .append(" | ")
+          .append(ms(raw, Cycle::start).medianAndP90(1))
+          .append(" | ")
+          .append(transfer.medianAndP90(1))
+          .append(" | ")
+          .append(reboot.medianAndP90(1))
+          .append(" | ")
+          .append(ratio(s, transfer))
+          .append(" | ")
+          .append(ratio(s, reboot))
+          .append(" | ")
+          .append(ratio(w, rebootRaw))
+          .append(" |\n");
+    }
+    md.append("\n**cpr-exec blackout distributions** (ms):\n\n");
+    md.append("| VM | client | n | min | p25 | median | p75 | p90 | max |\n");
+    md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (Result r : rows) {
+      for (Driver d : List.of(Driver.EXEC_SDK, Driver.EXEC_RAW)) {
+        Stats st = ms(r.of(d), Cycle::blackout);
+        md.append("| ")
+            .append(r.config().label())
+            .append(" | ")
+            .append(d.label)
+            .append(" | ")
+            .append(st.count());
+        for (double v :
+            new double[] {
+              st.min(), st.percentile(25), st.median(), st.percentile(75), st.p90(), st.max()
+            }) {
+          md.append(" | ").append(Stats.format(v, 1));
+        }
+        md.append(" |\n");
+      }
+    }
+    md.append("\n**Where the SDK's cpr-exec time goes** (median (p90) ms per phase):\n\n| VM |");
+    for (CprPhase p : EXEC_PHASES) {
+      md.append(' ').append(p).append(" |");
+    }
+    md.append("\n|---|").append("---:|".repeat(EXEC_PHASES.size())).append('\n');
+    for (Result r : rows) {
+      md.append("| ").append(r.config().label()).append(" |");
+      for (CprPhase p : EXEC_PHASES) {
+        md.append(' ')
+            .append(
+                ms(r.of(Driver.EXEC_SDK), c -> c.savePhases().getOrDefault(p, Duration.ZERO))
+                    .medianAndP90(1))
+            .append(" |");
+      }
+      md.append('\n');
+    }
+    md.append(
+        "\nThe cpr-exec blackout runs from the old QEMU's `STOP` event to the new QEMU's `RESUME`"
+            + " event (QEMU's own clock), in the same process: QEMU saves the device state to the"
+            + " file, closes its monitor, executes the new command line (the running QEMU's own,"
+            + " read from `/proc/PID/cmdline`, plus `-incoming` of the file), and the new QEMU"
+            + " loads the state with RAM kept in place (the shared file's descriptors survive the"
+            + " exec). \"No monitor\" is from the old connection seen closed to the new one ready;"
+            + " both clients try again every 10 ms (the SDK's `QmpClient.reconnect` pause). When"
+            + " the new QEMU resumes the VM before a client is connected again, its `RESUME` is"
+            + " lost, and the blackout ends when `query-status` first says `running`: an upper"
+            + " bound (\"RESUME seen\" counts the exact ones). The SDK passes the state file by fd"
+            + " (`add-fd`), checks the VM before the exec (PREFLIGHT, outside the blackout),"
+            + " confirms the migration and the process id, and reads `query-status` and"
+            + " `query-migrate` in the new QEMU; the raw client sends the mode, the"
+            + " `cpr-exec-command`, the capabilities and `migrate`, waits for the monitor to close,"
+            + " connects again and reads `query-status`. The SDK's overhead per cycle is the"
+            + " median (p90) over the rounds of the SDK's cpr-exec blackout minus the raw client's"
+            + " in the same round.\n");
+    return md.toString();
+  }
+
+  private static String ratio(Stats a, Stats b) {
+    return a.isEmpty() || b.isEmpty() ? "-" : Report.ratio(a.median(), b.median());
+  }
+
+  private static String exact(List<Cycle> cycles) {
+    return cycles.stream().filter(Cycle::blackoutExact).count() + "/" + cycles.size();
   }
 }

@@ -1,5 +1,7 @@
 package io.github.qemucpr.examples.bench;
 
+import io.github.qemucpr.api.CprExec;
+import io.github.qemucpr.api.CprExecResult;
 import io.github.qemucpr.api.CprPhase;
 import io.github.qemucpr.api.CprReboot;
 import io.github.qemucpr.api.CprRestoreResult;
@@ -20,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -46,7 +49,11 @@ final class CprCycles implements AutoCloseable {
     SDK_PATH("SDK (state file by path)"),
     RAW("raw client (by path)"),
     /** Not a cpr-reboot: the SDK's cpr-transfer to a new QEMU started before {@code migrate}. */
-    TRANSFER("SDK cpr-transfer (-incoming defer)");
+    TRANSFER("SDK cpr-transfer (-incoming defer)"),
+    /** Not a cpr-reboot: the SDK's cpr-exec ({@code CprExec.run}), the same process on. */
+    EXEC_SDK("SDK cpr-exec (CprExec, state file by fd)"),
+    /** Not a cpr-reboot: a raw client's cpr-exec, the same QMP steps without the SDK's checks. */
+    EXEC_RAW("raw client cpr-exec (by path)");
 
     final String label;
 
@@ -55,11 +62,19 @@ final class CprCycles implements AutoCloseable {
     }
   }
 
+  /** Whether the driver is a cpr-exec, whose QEMU runs on in the same process. */
+  static boolean isExec(Driver d) {
+    return d == Driver.EXEC_SDK || d == Driver.EXEC_RAW;
+  }
+
   /**
    * One cycle. All durations are wall-clock; for cpr-reboot the blackout is {@code save + start +
    * restore}. For cpr-transfer the new QEMU starts before {@code migrate}, outside the blackout:
    * {@code start} is then its start until its cpr socket exists, {@code save} and {@code restore}
-   * are zero, and {@code savePhases} holds the transfer's phases.
+   * are zero, and {@code savePhases} holds the transfer's phases. For cpr-exec the same process
+   * executes the new QEMU inside the blackout: {@code start} is then the time without a monitor
+   * (the old connection seen closed to the new one ready), {@code save} and {@code restore} are
+   * zero, and {@code savePhases} holds the SDK's exec phases.
    *
    * @param blackout the VM's stop to its running again
    * @param save the VM's stop to the old QEMU's exit
@@ -69,6 +84,9 @@ final class CprCycles implements AutoCloseable {
    * @param savePhases the SDK's save phases (empty for the raw client)
    * @param restorePhases the SDK's restore phases (empty for the raw client)
    * @param qemuDowntime QEMU's own downtime figure, when the SDK got one
+   * @param blackoutExact whether the blackout ends at the new QEMU's own {@code RESUME} event;
+   *     false when that event came before the client was connected again (a cpr-exec can lose it),
+   *     and the blackout ends when {@code query-status} first said {@code running}: an upper bound
    */
   record Cycle(
       Driver driver,
@@ -79,10 +97,11 @@ final class CprCycles implements AutoCloseable {
       long stateBytes,
       Map<CprPhase, Duration> savePhases,
       Map<CprPhase, Duration> restorePhases,
-      @Nullable Duration qemuDowntime) {
+      @Nullable Duration qemuDowntime,
+      boolean blackoutExact) {
     /** The blackout without the new QEMU's start: what the client and QEMU's save and load take. */
     Duration blackoutWithoutStart() {
-      return driver == Driver.TRANSFER ? blackout : blackout.minus(start);
+      return driver == Driver.TRANSFER || isExec(driver) ? blackout : blackout.minus(start);
     }
   }
 
@@ -145,6 +164,9 @@ final class CprCycles implements AutoCloseable {
   Cycle run(Driver driver, Consumer<QmpClient> beforeSave) throws IOException {
     if (driver == Driver.TRANSFER) {
       return transfer(beforeSave);
+    }
+    if (isExec(driver)) {
+      return exec(driver == Driver.EXEC_SDK, beforeSave);
     }
     Path state = stateDir.resolve("vm.state");
     deleteCheckpoint(state);
@@ -220,7 +242,8 @@ final class CprCycles implements AutoCloseable {
         bytes,
         savePhases,
         restorePhases,
-        downtime);
+        downtime,
+        true);
   }
 
   /**
@@ -273,7 +296,66 @@ final class CprCycles implements AutoCloseable {
         0,
         r.phaseDurations(),
         Map.of(),
-        r.qemuDowntime());
+        r.qemuDowntime(),
+        r.blackoutExact());
+  }
+
+  /**
+   * One cpr-exec: the running QEMU executes its own command line again (read from {@code
+   * /proc/PID/cmdline}, without its {@code -incoming}), plus the load of the state file, and runs
+   * on in the same process; by the SDK's {@code CprExec} or by the raw client.
+   */
+  private Cycle exec(boolean sdk, Consumer<QmpClient> beforeSave) throws IOException {
+    if (suspend) {
+      throw new IllegalStateException("the exec cycle does not suspend the guest");
+    }
+    QemuInstance q = current();
+    List<String> argv = ExecSupport.commandLine(q.pid());
+    Path state = stateDir.resolve("exec.state");
+    Files.deleteIfExists(state);
+    Cycle c;
+    if (sdk) {
+      CprExecResult r;
+      try (QmpClient qmp = QmpClient.connect(q.qmpSocket())) {
+        beforeSave.accept(qmp);
+        r = CprExec.of(qmp).newCommand(argv).stateFile(state).run();
+      }
+      r.client().close();
+      if (r.processId() != q.pid()) {
+        throw new IllegalStateException(
+            "the exec ran in pid " + r.processId() + ", not " + q.pid());
+      }
+      c =
+          new Cycle(
+              Driver.EXEC_SDK,
+              r.blackout(),
+              Duration.ZERO,
+              r.monitorGap(),
+              Duration.ZERO,
+              0,
+              r.phaseDurations(),
+              Map.of(),
+              null,
+              r.blackoutExact());
+    } else {
+      RawCpr.Execed r = RawCpr.exec(q.qmpSocket(), argv, state);
+      c =
+          new Cycle(
+              Driver.EXEC_RAW,
+              Duration.between(r.stopped(), r.running()),
+              Duration.ZERO,
+              r.monitorGap(),
+              Duration.ZERO,
+              r.bytes(),
+              Map.of(),
+              Map.of(),
+              null,
+              r.exact());
+    }
+    if (!q.isAlive()) {
+      throw new IllegalStateException("QEMU (pid " + q.pid() + ") exited after the exec");
+    }
+    return c;
   }
 
   private static void deleteCheckpoint(Path state) throws IOException {

@@ -13,10 +13,13 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -33,6 +36,7 @@ final class RawCpr {
   private static final Pattern SIZE = Pattern.compile("\"size\":(\\d+)");
   private static final Pattern SHA = Pattern.compile("\"sha256\":\"([0-9a-f]{64})\"");
   private static final Pattern IGNORE_SHARED = Pattern.compile("\"x-ignore-shared\":(true|false)");
+  private static final Pattern RUN_STATE = Pattern.compile("\"status\"\\s*:\\s*\"([a-z-]+)\"");
   private static final Pattern SUSPENDED = Pattern.compile("\"suspended\":(true|false)");
 
   private RawCpr() {}
@@ -138,6 +142,111 @@ final class RawCpr {
           manifest, manifestJson(state, size, sha, ignoreShared, suspended, true, true));
       return running;
     }
+  }
+
+  /** The pause between two attempts to reach the new monitor after an exec: the SDK's own. */
+  static final Duration EXEC_RECONNECT_PAUSE = Duration.ofMillis(10);
+
+  private static final Duration EXEC_RECONNECT_TIMEOUT = Duration.ofSeconds(30);
+
+  /**
+   * A cpr-exec by the raw client.
+   *
+   * @param stopped the old QEMU's {@code STOP} event
+   * @param running the new QEMU's {@code RESUME} event, or when {@code query-status} first said
+   *     {@code running} when that event came before the new connection (then an upper bound)
+   * @param exact whether {@code running} is the {@code RESUME} event
+   * @param monitorGap from when the old connection was seen closed to the new one's {@code
+   *     qmp_capabilities} reply
+   * @param bytes the state file's size
+   */
+  record Execed(Instant stopped, Instant running, boolean exact, Duration monitorGap, long bytes) {}
+
+  /**
+   * cpr-exec by hand, the QMP steps the SDK sends without its checks: the state file created new
+   * and 0600 (QEMU opens it by path), {@code migrate-set-parameters} with mode {@code cpr-exec} and
+   * {@code cpr-exec-command} (the new command line plus {@code -incoming file:STATE}), the {@code
+   * events} capability on and {@code x-ignore-shared} off (the new QEMU starts with it off), {@code
+   * migrate} to the file, the wait for {@code MIGRATION completed} and for QEMU to close the
+   * monitor, then connecting again to the same socket every {@link #EXEC_RECONNECT_PAUSE} and
+   * waiting until the VM runs. The state file is deleted once it does.
+   */
+  static Execed exec(Path qmpSocket, List<String> newCommand, Path state) throws IOException {
+    Files.createFile(
+        state, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    List<String> argv = new ArrayList<>(newCommand);
+    argv.add("-incoming");
+    argv.add("file:" + state);
+    StringBuilder command = new StringBuilder("[");
+    for (String a : argv) {
+      command.append(command.length() > 1 ? "," : "").append(RawQmp.quote(a));
+    }
+    command.append(']');
+    Instant stopped;
+    long closedSeen;
+    try (RawQmp qmp = RawQmp.connectQmp(qmpSocket, TIMEOUT)) {
+      qmp.command(
+          "{\"execute\":\"migrate-set-parameters\",\"arguments\":{\"mode\":\"cpr-exec\","
+              + "\"cpr-exec-command\":"
+              + command
+              + "}}");
+      qmp.command(
+          "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":["
+              + "{\"capability\":\"x-ignore-shared\",\"state\":false},"
+              + "{\"capability\":\"events\",\"state\":true}]}}");
+      qmp.command(
+          "{\"execute\":\"migrate\",\"arguments\":{\"channels\":[{\"channel-type\":\"main\","
+              + "\"addr\":{\"transport\":\"file\",\"filename\":"
+              + RawQmp.quote(state.toString())
+              + ",\"offset\":0}}]}}");
+      stopped = qmp.awaitMigrationEnd("STOP");
+      qmp.awaitClose(); // QEMU closes the monitor when it executes the new command line
+      closedSeen = System.nanoTime();
+    }
+    long deadline = System.nanoTime() + EXEC_RECONNECT_TIMEOUT.toNanos();
+    RawQmp fresh = null;
+    while (fresh == null) {
+      try {
+        fresh = RawQmp.connectQmp(qmpSocket, TIMEOUT);
+      } catch (RuntimeException e) {
+        if (System.nanoTime() - deadline > 0) {
+          throw new IllegalStateException(
+              "no monitor answered on " + qmpSocket + " within 30 s of the exec", e);
+        }
+        try {
+          TimeUnit.NANOSECONDS.sleep(EXEC_RECONNECT_PAUSE.toNanos());
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted", ie);
+        }
+      }
+    }
+    Duration gap = Duration.ofNanos(System.nanoTime() - closedSeen);
+    try (RawQmp qmp = fresh) {
+      String reply = qmp.command("{\"execute\":\"query-status\"}");
+      String status = runState(reply);
+      Instant running;
+      boolean exact;
+      if (status.equals("inmigrate")) {
+        running = RawQmp.timestamp(qmp.awaitEvent("RESUME", ""));
+        exact = true;
+      } else if (status.equals("running")) {
+        String resume = qmp.takePendingEvent("RESUME");
+        exact = resume != null;
+        running = resume != null ? RawQmp.timestamp(resume) : Instant.now();
+      } else {
+        throw new IllegalStateException("the new QEMU is not running after the exec: " + reply);
+      }
+      long bytes = Files.size(state);
+      Files.delete(state);
+      return new Execed(stopped, running, exact, gap, bytes);
+    }
+  }
+
+  /** The run state in a {@code query-status} reply, or the reply itself when it has none. */
+  static String runState(String reply) {
+    Matcher m = RUN_STATE.matcher(reply);
+    return m.find() ? m.group(1) : reply;
   }
 
   static Path manifestOf(Path state) {

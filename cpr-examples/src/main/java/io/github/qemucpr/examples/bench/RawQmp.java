@@ -172,6 +172,19 @@ public final class RawQmp implements AutoCloseable {
   }
 
   /**
+   * The first event named {@code name} among those already read (kept while waiting for replies),
+   * removed from them; null when none came yet. Reads nothing.
+   */
+  public @Nullable String takePendingEvent(String name) {
+    for (int i = 0; i < pendingEvents.size(); i++) {
+      if (name.equals(eventName(pendingEvents.get(i)))) {
+        return pendingEvents.remove(i);
+      }
+    }
+    return null;
+  }
+
+  /**
    * Returns the first event named {@code name} whose line contains {@code contains}; the events
    * before it are dropped.
    */

@@ -72,6 +72,22 @@ final class Report {
     return md.toString();
   }
 
+  /** The version of the {@code qemu-system-x86_64} on {@code PATH}, such as {@code 11.1.3}. */
+  static String qemuVersion() {
+    return qemuVersion(command("qemu-system-x86_64", "--version"));
+  }
+
+  /**
+   * The version in the first line of {@code qemu-system-x86_64 --version} ("QEMU emulator version
+   * 11.1.3 (Debian ...)"), or "unknown".
+   */
+  static String qemuVersion(String versionLine) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("QEMU emulator version (\\d+\\.\\d+(?:\\.\\d+)?)")
+            .matcher(versionLine);
+    return m.find() ? m.group(1) : "unknown";
+  }
+
   /** The load average now, a hint at how busy the shared machine was. */
   static String loadAverage() {
     String s = read(Path.of("/proc/loadavg"));

@@ -68,6 +68,7 @@ class BenchQuickIT {
             "save PREFLIGHT",
             "cpr-transfer against cpr-reboot",
             "SDK cpr-transfer",
+            "**cpr-exec",
             "## 2. RAM in place against RAM copied",
             "| RAM | saved | n | state file |",
             "in place (shared file, x-ignore-shared)",
