@@ -16,7 +16,7 @@ final class Generator {
 
   /** The generated package directories and file, relative to src/main/java. */
   static final List<String> GENERATED_ROOTS =
-      List.of(JavaNames.BASE_PACKAGE.replace('.', '/'), JavaEmitter.INTERNAL.replace('.', '/') + "/QapiEventTypes.java");
+      List.of(JavaNames.BASE_PACKAGE.replace('.', '/'), JavaEmitter.INTERNAL.replace('.', '/') + "/QapiIndex.java");
 
   /** Hand-written files under the generated package. */
   static boolean handWritten(String relative) {

@@ -115,7 +115,7 @@ final class JavaEmitter {
     for (Map.Entry<String, Set<String>> p : packages.entrySet()) {
       files.put(p.getKey().replace('.', '/') + "/package-info.java", packageInfo(p.getKey(), p.getValue()));
     }
-    files.put(INTERNAL.replace('.', '/') + "/QapiEventTypes.java", eventTypes());
+    files.put(INTERNAL.replace('.', '/') + "/QapiIndex.java", index());
     return files;
   }
 
@@ -221,6 +221,7 @@ final class JavaEmitter {
         im.add("io.github.qemucpr.qmp.qapi.QemuVersions");
         body.append("  @QemuVersions(").append(versionsLiteral(b.versions)).append(")\n");
       }
+      body.append(ifAnnotation(b.ifCond, im, "  "));
       body.append("  record ").append(v).append("(\n");
       body.append(indent(componentList(comps, im, true), "  "));
       body.append("  ) implements ").append(cls).append(" {\n\n");
@@ -343,6 +344,7 @@ final class JavaEmitter {
         im.add("io.github.qemucpr.qmp.qapi.QemuVersions");
         body.append("  @QemuVersions(").append(versionsLiteral(v.versions)).append(")\n");
       }
+      body.append(ifAnnotation(v.ifCond, im, "  "));
       body.append("  public static final ").append(cls).append(' ').append(c).append(" = new ").append(cls)
           .append("(\"").append(v.name).append("\");\n");
     }
@@ -455,21 +457,45 @@ final class JavaEmitter {
     return sb.toString();
   }
 
-  private String eventTypes() {
+  private String index() {
     StringBuilder sb = new StringBuilder(header);
     sb.append("package ").append(INTERNAL).append(";\n\n");
-    sb.append("import io.github.qemucpr.qmp.qapi.QapiEvent;\nimport org.jspecify.annotations.Nullable;\n\n");
-    sb.append("/** The generated event record of each event name; loads only the class asked for. */\n");
-    sb.append("public final class QapiEventTypes {\n  private QapiEventTypes() {}\n\n");
+    sb.append("import io.github.qemucpr.qmp.qapi.QapiEvent;\nimport java.util.List;\nimport java.util.Map;\n")
+        .append("import org.jspecify.annotations.Nullable;\n\n");
+    sb.append("/**\n * The index of the generated surface: its QEMU versions, and the class of each command and\n")
+        .append(" * event by name (as names, so that nothing loads before it is asked for).\n */\n");
+    sb.append("public final class QapiIndex {\n  private QapiIndex() {}\n\n");
+    List<String> v = new ArrayList<>();
+    for (String s : surface.versions) {
+      v.add('"' + s + '"');
+    }
+    sb.append("  /** The QEMU versions (major.minor) the surface is generated from, oldest first. */\n")
+        .append("  public static final List<String> VERSIONS = List.of(").append(String.join(", ", v)).append(");\n\n");
     sb.append("  /**\n   * The record of an event.\n   *\n   * @param name the event name, such as {@code BLOCK_JOB_COMPLETED}\n")
         .append("   * @return its record class, or null for an event the schema does not have\n   */\n");
-    sb.append("  public static @Nullable Class<? extends QapiEvent> forName(String name) {\n    switch (name) {\n");
+    sb.append("  public static @Nullable Class<? extends QapiEvent> eventType(String name) {\n    switch (name) {\n");
     for (Map.Entry<String, String> ev : eventClass.entrySet()) {
       Surface.Entity e = surface.entities.get(ev.getKey());
       sb.append("      case \"").append(ev.getKey()).append("\":\n        return ")
           .append(JavaNames.packageOf(e.module)).append('.').append(ev.getValue()).append(".class;\n");
     }
-    sb.append("      default:\n        return null;\n    }\n  }\n}\n");
+    sb.append("      default:\n        return null;\n    }\n  }\n\n");
+    sb.append("  /**\n   * The command classes by command name.\n   *\n   * @return binary class names, not loaded\n   */\n");
+    sb.append("  public static Map<String, String> commandClasses() {\n    return Map.ofEntries(\n");
+    List<String> entries = new ArrayList<>();
+    for (Map.Entry<String, String> c : commandClass.entrySet()) {
+      Surface.Entity e = surface.entities.get(c.getKey());
+      entries.add("        Map.entry(\"" + c.getKey() + "\", \"" + JavaNames.packageOf(e.module) + "." + c.getValue() + "\")");
+    }
+    sb.append(String.join(",\n", entries)).append(");\n  }\n\n");
+    sb.append("  /**\n   * The event classes by event name.\n   *\n   * @return binary class names, not loaded\n   */\n");
+    sb.append("  public static Map<String, String> eventClasses() {\n    return Map.ofEntries(\n");
+    entries.clear();
+    for (Map.Entry<String, String> c : eventClass.entrySet()) {
+      Surface.Entity e = surface.entities.get(c.getKey());
+      entries.add("        Map.entry(\"" + c.getKey() + "\", \"" + JavaNames.packageOf(e.module) + "." + c.getValue() + "\")");
+    }
+    sb.append(String.join(",\n", entries)).append(");\n  }\n}\n");
     return sb.toString();
   }
 
@@ -578,6 +604,7 @@ final class JavaEmitter {
         im.add("io.github.qemucpr.qmp.qapi.QemuVersions");
         sb.append("@QemuVersions(").append(versionsLiteral(c.member.versions)).append(") ");
       }
+      sb.append(ifAnnotation(c.member.ifCond, im, "").replace('\n', ' '));
       sb.append(c.javaType).append(' ').append(c.name);
       lines.add(sb.toString());
     }
@@ -800,6 +827,7 @@ final class JavaEmitter {
       im.add("io.github.qemucpr.qmp.qapi.QemuVersions");
       sb.append("@QemuVersions(").append(versionsLiteral(e.versions)).append(")\n");
     }
+    sb.append(ifAnnotation(e.ifCond, im, ""));
     if (e.features.contains("deprecated")) {
       sb.append("@Deprecated\n");
     }
@@ -809,6 +837,14 @@ final class JavaEmitter {
     }
     sb.append("@SuppressWarnings(\"deprecation\")\n");
     return sb.toString();
+  }
+
+  private static String ifAnnotation(Object ifCond, Imports im, String indent) {
+    if (ifCond == null) {
+      return "";
+    }
+    im.add("io.github.qemucpr.qmp.qapi.QapiIf");
+    return indent + "@QapiIf(\"" + condition(ifCond) + "\")\n";
   }
 
   private static String versionsLiteral(Set<String> versions) {

@@ -18,7 +18,7 @@ final class JavaNames {
           "Map", "List", "Instant", "Type", "Objects", "Nullable", "SuppressWarnings", "Record",
           "Enum", "Class", "Void", "Math", "System", "Number", "QmpCommand", "QapiName", "QapiMember",
           "QapiBranch", "QapiDiscriminator", "QapiBoxed", "QapiEnum", "QapiEvent", "QapiObject",
-          "QemuVersions", "Unstable", "QapiCodec", "QapiCopies");
+          "QemuVersions", "Unstable", "QapiIf", "QapiCodec", "QapiCopies");
 
   private static final Set<String> KEYWORDS =
       Set.of("abstract", "assert", "boolean", "break", "byte", "case", "catch", "char", "class",

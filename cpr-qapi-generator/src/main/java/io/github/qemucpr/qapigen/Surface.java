@@ -53,6 +53,7 @@ final class Surface {
   static final class Branch {
     final String value;
     String type;
+    Object ifCond;
     final Set<String> versions = new TreeSet<>(Surface::compareVersions);
 
     Branch(String value) {
@@ -185,6 +186,9 @@ final class Surface {
             Branch br = findBranch(e.branches, b.value());
             br.versions.add(v);
             br.type = b.type();
+            if (br.ifCond == null) {
+              br.ifCond = b.ifCond();
+            }
           }
           break;
         case "alternate":
@@ -207,7 +211,7 @@ final class Surface {
           break;
         case "command":
         case "event":
-          addMembers(e.members, d.members(), v);
+          addMembers(e.members, arguments(d, defs), v);
           break;
         default:
           throw new IllegalStateException(d.kind());
@@ -221,7 +225,7 @@ final class Surface {
     for (Schema.Def d : schema.defs()) {
       Entity e = entities.get(d.name());
       if (d.kind().equals("command") || d.kind().equals("event")) {
-        if (d.data() != null) {
+        if (boxedUnion(d, schema.byName())) {
           if (e.data != null && !e.data.equals(d.data())) {
             conflicts.add(d.name() + ": arguments " + e.data + ", in " + v + " " + d.data());
           }
@@ -251,7 +255,7 @@ final class Surface {
           break;
         case "command":
         case "event":
-          ms = d.members();
+          ms = arguments(d, defs);
           break;
         default:
           ms = List.of();
@@ -288,6 +292,23 @@ final class Surface {
         Member d = e.member(e.discriminator);
         if (d == null) {
           conflicts.add(e.name + ": no discriminator member " + e.discriminator);
+          continue;
+        }
+        // A branch exists only where its type does; so does its discriminator value. The
+        // reference manual shows conditions of definitions only, so this fills in the rest.
+        Entity values = d.type instanceof String t ? entities.get(t) : null;
+        for (Branch b : e.branches) {
+          Entity type = entities.get(b.type);
+          if (b.ifCond == null && type != null && type.ifCond != null) {
+            b.ifCond = type.ifCond;
+          }
+          if (b.ifCond != null && values != null) {
+            for (Value v : values.values) {
+              if (v.name.equals(b.value) && v.ifCond == null) {
+                v.ifCond = b.ifCond;
+              }
+            }
+          }
         }
       }
     }
@@ -306,6 +327,22 @@ final class Surface {
       }
       merged.features.addAll(m.features());
     }
+  }
+
+  /**
+   * The arguments of a command (or data of an event) as members: a named struct's members count as
+   * if listed in place (QEMU moves between the two forms, as cxl-inject-dram-event did in 11.0); a
+   * union stays one value, {@link Entity#data}.
+   */
+  private static List<Schema.Member> arguments(Schema.Def d, Map<String, Schema.Def> defs) {
+    if (d.data() == null) {
+      return d.members();
+    }
+    return boxedUnion(d, defs) ? List.of() : flatten(defs.get(d.data()), defs);
+  }
+
+  private static boolean boxedUnion(Schema.Def d, Map<String, Schema.Def> defs) {
+    return d.data() != null && !defs.get(d.data()).kind().equals("struct");
   }
 
   /** The members of a struct with those of its bases, base first, as they go on the wire. */

@@ -109,4 +109,23 @@ class SchemaTest {
     assertThat(s.entities.get("Shape").values).extracting(v -> v.name + v.versions)
         .containsExactly("square[9.2, 10.1]", "round[9.2, 10.1]", "oval[10.1]");
   }
+
+  @Test
+  void argumentsMovedIntoANamedStructStayMembersWithTheirVersions(@TempDir Path dir) throws Exception {
+    Schema old = read(dir);
+    // As cxl-inject-dram-event did: the same arguments, now as a named struct with one more.
+    Files.writeString(dir.resolve("parts.json"), PARTS.replace(
+        "{ 'command': 'drop-thing', 'data': { 'name': 'str', '*force': 'bool' }",
+        "{ 'struct': 'DropArgs', 'data': { 'name': 'str', '*force': 'bool', 'reason': 'str' } }\n"
+            + "{ 'command': 'drop-thing', 'data': 'DropArgs'"));
+    Schema next = Schema.readQapi(dir, "10.1.0");
+
+    Surface.Entity drop = Surface.merge(List.of(old, next)).entities.get("drop-thing");
+
+    assertThat(drop.data).isNull();
+    assertThat(drop.members).extracting(m -> m.name + m.versions + (m.optional ? "?" : ""))
+        .containsExactly("name[9.2, 10.1]", "force[9.2, 10.1]?", "reason[10.1]?");
+    // A union as the arguments stays one value.
+    assertThat(Surface.merge(List.of(old, next)).entities.get("make-thing").data).isEqualTo("Thing");
+  }
 }

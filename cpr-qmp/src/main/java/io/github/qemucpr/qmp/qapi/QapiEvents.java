@@ -8,7 +8,7 @@ import io.github.qemucpr.qmp.event.QmpEvent;
 import io.github.qemucpr.qmp.event.ResetEvent;
 import io.github.qemucpr.qmp.event.ShutdownEvent;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
-import io.github.qemucpr.qmp.internal.qapi.QapiEventTypes;
+import io.github.qemucpr.qmp.internal.qapi.QapiIndex;
 import java.util.Objects;
 import java.util.Optional;
 import tools.jackson.databind.JsonNode;
@@ -35,7 +35,7 @@ public final class QapiEvents {
    * @throws QmpProtocolException if the event's data does not have the schema's shape
    */
   public static Optional<QapiEvent> decode(QmpEvent event) {
-    Class<? extends QapiEvent> type = QapiEventTypes.forName(event.name());
+    Class<? extends QapiEvent> type = QapiIndex.eventType(event.name());
     return type == null ? Optional.empty() : Optional.of(decodeAs(event, type));
   }
 

@@ -5,6 +5,7 @@ package io.github.qemucpr.qmp.qapi.audio;
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
 import io.github.qemucpr.qmp.qapi.QapiBranch;
 import io.github.qemucpr.qmp.qapi.QapiDiscriminator;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -98,6 +99,7 @@ public sealed interface Audiodev extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("alsa")
+  @QapiIf("CONFIG_AUDIO_ALSA")
   record Alsa(
       @QapiMember("id") String id,
       @QapiMember(value = "timer-period", optional = true) @Nullable Long timerPeriod,
@@ -142,6 +144,7 @@ public sealed interface Audiodev extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("coreaudio")
+  @QapiIf("CONFIG_AUDIO_COREAUDIO")
   record Coreaudio(
       @QapiMember("id") String id,
       @QapiMember(value = "timer-period", optional = true) @Nullable Long timerPeriod,
@@ -185,6 +188,7 @@ public sealed interface Audiodev extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("dbus")
+  @QapiIf("CONFIG_DBUS_DISPLAY")
   record Dbus(
       @QapiMember("id") String id,
       @QapiMember(value = "timer-period", optional = true) @Nullable Long timerPeriod,
@@ -230,6 +234,7 @@ public sealed interface Audiodev extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("dsound")
+  @QapiIf("CONFIG_AUDIO_DSOUND")
   record Dsound(
       @QapiMember("id") String id,
       @QapiMember(value = "timer-period", optional = true) @Nullable Long timerPeriod,
@@ -274,6 +279,7 @@ public sealed interface Audiodev extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("jack")
+  @QapiIf("CONFIG_AUDIO_JACK")
   record Jack(
       @QapiMember("id") String id,
       @QapiMember(value = "timer-period", optional = true) @Nullable Long timerPeriod,
@@ -319,6 +325,7 @@ public sealed interface Audiodev extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("oss")
+  @QapiIf("CONFIG_AUDIO_OSS")
   record Oss(
       @QapiMember("id") String id,
       @QapiMember(value = "timer-period", optional = true) @Nullable Long timerPeriod,
@@ -368,6 +375,7 @@ public sealed interface Audiodev extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("pa")
+  @QapiIf("CONFIG_AUDIO_PA")
   record Pa(
       @QapiMember("id") String id,
       @QapiMember(value = "timer-period", optional = true) @Nullable Long timerPeriod,
@@ -412,6 +420,7 @@ public sealed interface Audiodev extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("pipewire")
+  @QapiIf("CONFIG_AUDIO_PIPEWIRE")
   record Pipewire(
       @QapiMember("id") String id,
       @QapiMember(value = "timer-period", optional = true) @Nullable Long timerPeriod,
@@ -454,6 +463,7 @@ public sealed interface Audiodev extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("sdl")
+  @QapiIf("CONFIG_AUDIO_SDL")
   record Sdl(
       @QapiMember("id") String id,
       @QapiMember(value = "timer-period", optional = true) @Nullable Long timerPeriod,
@@ -498,6 +508,7 @@ public sealed interface Audiodev extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("sndio")
+  @QapiIf("CONFIG_AUDIO_SNDIO")
   record Sndio(
       @QapiMember("id") String id,
       @QapiMember(value = "timer-period", optional = true) @Nullable Long timerPeriod,
@@ -544,6 +555,7 @@ public sealed interface Audiodev extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("spice")
+  @QapiIf("CONFIG_SPICE")
   record Spice(
       @QapiMember("id") String id,
       @QapiMember(value = "timer-period", optional = true) @Nullable Long timerPeriod,

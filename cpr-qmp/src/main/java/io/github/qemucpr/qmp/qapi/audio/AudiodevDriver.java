@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.audio;
 
 import io.github.qemucpr.qmp.qapi.QapiEnum;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.util.List;
 import java.util.Objects;
@@ -20,36 +21,47 @@ public record AudiodevDriver(String wireName) implements QapiEnum {
   public static final AudiodevDriver NONE = new AudiodevDriver("none");
 
   /** {@code alsa}; only when QEMU is built with {@code CONFIG_AUDIO_ALSA}. */
+  @QapiIf("CONFIG_AUDIO_ALSA")
   public static final AudiodevDriver ALSA = new AudiodevDriver("alsa");
 
   /** {@code coreaudio}; only when QEMU is built with {@code CONFIG_AUDIO_COREAUDIO}. */
+  @QapiIf("CONFIG_AUDIO_COREAUDIO")
   public static final AudiodevDriver COREAUDIO = new AudiodevDriver("coreaudio");
 
   /** {@code dbus}; only when QEMU is built with {@code CONFIG_DBUS_DISPLAY}. */
+  @QapiIf("CONFIG_DBUS_DISPLAY")
   public static final AudiodevDriver DBUS = new AudiodevDriver("dbus");
 
   /** {@code dsound}; only when QEMU is built with {@code CONFIG_AUDIO_DSOUND}. */
+  @QapiIf("CONFIG_AUDIO_DSOUND")
   public static final AudiodevDriver DSOUND = new AudiodevDriver("dsound");
 
   /** {@code jack}, since 5.1; only when QEMU is built with {@code CONFIG_AUDIO_JACK}. */
+  @QapiIf("CONFIG_AUDIO_JACK")
   public static final AudiodevDriver JACK = new AudiodevDriver("jack");
 
   /** {@code oss}; only when QEMU is built with {@code CONFIG_AUDIO_OSS}. */
+  @QapiIf("CONFIG_AUDIO_OSS")
   public static final AudiodevDriver OSS = new AudiodevDriver("oss");
 
   /** {@code pa}; only when QEMU is built with {@code CONFIG_AUDIO_PA}. */
+  @QapiIf("CONFIG_AUDIO_PA")
   public static final AudiodevDriver PA = new AudiodevDriver("pa");
 
   /** {@code pipewire}; only when QEMU is built with {@code CONFIG_AUDIO_PIPEWIRE}. */
+  @QapiIf("CONFIG_AUDIO_PIPEWIRE")
   public static final AudiodevDriver PIPEWIRE = new AudiodevDriver("pipewire");
 
   /** {@code sdl}; only when QEMU is built with {@code CONFIG_AUDIO_SDL}. */
+  @QapiIf("CONFIG_AUDIO_SDL")
   public static final AudiodevDriver SDL = new AudiodevDriver("sdl");
 
   /** {@code sndio}; only when QEMU is built with {@code CONFIG_AUDIO_SNDIO}. */
+  @QapiIf("CONFIG_AUDIO_SNDIO")
   public static final AudiodevDriver SNDIO = new AudiodevDriver("sndio");
 
   /** {@code spice}; only when QEMU is built with {@code CONFIG_SPICE}. */
+  @QapiIf("CONFIG_SPICE")
   public static final AudiodevDriver SPICE = new AudiodevDriver("spice");
 
   /** {@code wav}. */

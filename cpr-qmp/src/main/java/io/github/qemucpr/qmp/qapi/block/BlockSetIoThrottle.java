@@ -4,12 +4,11 @@ package io.github.qemucpr.qmp.qapi.block;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
-import io.github.qemucpr.qmp.qapi.QapiBoxed;
+import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
-import io.github.qemucpr.qmp.qapi.blockcore.BlockIOThrottle;
 import java.lang.reflect.Type;
 import java.util.Map;
-import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The QAPI command {@code block_set_io_throttle}, since QEMU 1.1.
@@ -17,20 +16,57 @@ import java.util.Objects;
  * <p>Reply: none (the empty object).
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-block-core.block_set_io_throttle">block_set_io_throttle in the QMP reference</a>
- * @param data the arguments, as one value
+ * @param device {@code device}, optional, features: deprecated
+ * @param id {@code id}, optional, since 2.8
+ * @param bps {@code bps}
+ * @param bpsRd {@code bps_rd}
+ * @param bpsWr {@code bps_wr}
+ * @param iops {@code iops}
+ * @param iopsRd {@code iops_rd}
+ * @param iopsWr {@code iops_wr}
+ * @param bpsMax {@code bps_max}, optional, since 1.7
+ * @param bpsRdMax {@code bps_rd_max}, optional, since 1.7
+ * @param bpsWrMax {@code bps_wr_max}, optional, since 1.7
+ * @param iopsMax {@code iops_max}, optional, since 1.7
+ * @param iopsRdMax {@code iops_rd_max}, optional, since 1.7
+ * @param iopsWrMax {@code iops_wr_max}, optional, since 1.7
+ * @param bpsMaxLength {@code bps_max_length}, optional, since 2.6
+ * @param bpsRdMaxLength {@code bps_rd_max_length}, optional, since 2.6
+ * @param bpsWrMaxLength {@code bps_wr_max_length}, optional, since 2.6
+ * @param iopsMaxLength {@code iops_max_length}, optional, since 2.6
+ * @param iopsRdMaxLength {@code iops_rd_max_length}, optional, since 2.6
+ * @param iopsWrMaxLength {@code iops_wr_max_length}, optional, since 2.6
+ * @param iopsSize {@code iops_size}, optional, since 1.7
+ * @param group {@code group}, optional, since 2.4
  */
 @QapiName("block_set_io_throttle")
 @SuppressWarnings("deprecation")
 public record BlockSetIoThrottle(
-    @QapiBoxed BlockIOThrottle data
+    @QapiMember(value = "device", optional = true) @Deprecated @Nullable String device,
+    @QapiMember(value = "id", optional = true) @Nullable String id,
+    @QapiMember("bps") long bps,
+    @QapiMember("bps_rd") long bpsRd,
+    @QapiMember("bps_wr") long bpsWr,
+    @QapiMember("iops") long iops,
+    @QapiMember("iops_rd") long iopsRd,
+    @QapiMember("iops_wr") long iopsWr,
+    @QapiMember(value = "bps_max", optional = true) @Nullable Long bpsMax,
+    @QapiMember(value = "bps_rd_max", optional = true) @Nullable Long bpsRdMax,
+    @QapiMember(value = "bps_wr_max", optional = true) @Nullable Long bpsWrMax,
+    @QapiMember(value = "iops_max", optional = true) @Nullable Long iopsMax,
+    @QapiMember(value = "iops_rd_max", optional = true) @Nullable Long iopsRdMax,
+    @QapiMember(value = "iops_wr_max", optional = true) @Nullable Long iopsWrMax,
+    @QapiMember(value = "bps_max_length", optional = true) @Nullable Long bpsMaxLength,
+    @QapiMember(value = "bps_rd_max_length", optional = true) @Nullable Long bpsRdMaxLength,
+    @QapiMember(value = "bps_wr_max_length", optional = true) @Nullable Long bpsWrMaxLength,
+    @QapiMember(value = "iops_max_length", optional = true) @Nullable Long iopsMaxLength,
+    @QapiMember(value = "iops_rd_max_length", optional = true) @Nullable Long iopsRdMaxLength,
+    @QapiMember(value = "iops_wr_max_length", optional = true) @Nullable Long iopsWrMaxLength,
+    @QapiMember(value = "iops_size", optional = true) @Nullable Long iopsSize,
+    @QapiMember(value = "group", optional = true) @Nullable String group
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
-
-  /** Checks the required members and copies the lists and maps. */
-  public BlockSetIoThrottle {
-    Objects.requireNonNull(data, "data");
-  }
 
   @Override
   public String name() {

@@ -4,11 +4,12 @@ package io.github.qemucpr.qmp.qapi.blockcore;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
-import io.github.qemucpr.qmp.qapi.QapiBoxed;
+import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The QAPI command {@code block-dirty-bitmap-add}, since QEMU 2.4.
@@ -16,19 +17,28 @@ import java.util.Objects;
  * <p>Reply: none (the empty object).
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-block-core.block-dirty-bitmap-add">block-dirty-bitmap-add in the QMP reference</a>
- * @param data the arguments, as one value
+ * @param node {@code node}
+ * @param nameArg {@code name}
+ * @param granularity {@code granularity}, optional
+ * @param persistent {@code persistent}, optional, since 2.10
+ * @param disabled {@code disabled}, optional, since 4.0
  */
 @QapiName("block-dirty-bitmap-add")
 @SuppressWarnings("deprecation")
 public record BlockDirtyBitmapAddCommand(
-    @QapiBoxed BlockDirtyBitmapAdd data
+    @QapiMember("node") String node,
+    @QapiMember("name") String nameArg,
+    @QapiMember(value = "granularity", optional = true) @Nullable Long granularity,
+    @QapiMember(value = "persistent", optional = true) @Nullable Boolean persistent,
+    @QapiMember(value = "disabled", optional = true) @Nullable Boolean disabled
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
 
   /** Checks the required members and copies the lists and maps. */
   public BlockDirtyBitmapAddCommand {
-    Objects.requireNonNull(data, "data");
+    Objects.requireNonNull(node, "node");
+    Objects.requireNonNull(nameArg, "nameArg");
   }
 
   @Override

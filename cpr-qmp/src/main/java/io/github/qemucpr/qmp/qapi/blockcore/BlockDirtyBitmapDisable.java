@@ -4,7 +4,7 @@ package io.github.qemucpr.qmp.qapi.blockcore;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
-import io.github.qemucpr.qmp.qapi.QapiBoxed;
+import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
 import java.util.Map;
@@ -16,19 +16,22 @@ import java.util.Objects;
  * <p>Reply: none (the empty object).
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-block-core.block-dirty-bitmap-disable">block-dirty-bitmap-disable in the QMP reference</a>
- * @param data the arguments, as one value
+ * @param node {@code node}
+ * @param nameArg {@code name}
  */
 @QapiName("block-dirty-bitmap-disable")
 @SuppressWarnings("deprecation")
 public record BlockDirtyBitmapDisable(
-    @QapiBoxed BlockDirtyBitmap data
+    @QapiMember("node") String node,
+    @QapiMember("name") String nameArg
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
 
   /** Checks the required members and copies the lists and maps. */
   public BlockDirtyBitmapDisable {
-    Objects.requireNonNull(data, "data");
+    Objects.requireNonNull(node, "node");
+    Objects.requireNonNull(nameArg, "nameArg");
   }
 
   @Override

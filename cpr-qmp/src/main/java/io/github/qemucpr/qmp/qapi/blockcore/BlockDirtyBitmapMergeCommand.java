@@ -4,9 +4,11 @@ package io.github.qemucpr.qmp.qapi.blockcore;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
-import io.github.qemucpr.qmp.qapi.QapiBoxed;
+import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
+import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -16,19 +18,25 @@ import java.util.Objects;
  * <p>Reply: none (the empty object).
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-block-core.block-dirty-bitmap-merge">block-dirty-bitmap-merge in the QMP reference</a>
- * @param data the arguments, as one value
+ * @param node {@code node}
+ * @param target {@code target}
+ * @param bitmaps {@code bitmaps}, since 4.1
  */
 @QapiName("block-dirty-bitmap-merge")
 @SuppressWarnings("deprecation")
 public record BlockDirtyBitmapMergeCommand(
-    @QapiBoxed BlockDirtyBitmapMerge data
+    @QapiMember("node") String node,
+    @QapiMember("target") String target,
+    @QapiMember("bitmaps") List<BlockDirtyBitmapOrStr> bitmaps
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
 
   /** Checks the required members and copies the lists and maps. */
   public BlockDirtyBitmapMergeCommand {
-    Objects.requireNonNull(data, "data");
+    Objects.requireNonNull(node, "node");
+    Objects.requireNonNull(target, "target");
+    bitmaps = QapiCopies.list(bitmaps, "bitmaps");
   }
 
   @Override

@@ -5,6 +5,7 @@ package io.github.qemucpr.qmp.qapi.blockcore;
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
 import io.github.qemucpr.qmp.qapi.QapiBranch;
 import io.github.qemucpr.qmp.qapi.QapiDiscriminator;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -76,6 +77,7 @@ public sealed interface BlockStatsSpecific extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("host_device")
+  @QapiIf("HAVE_HOST_BLOCK_DEVICE")
   record HostDevice(
       @QapiMember(value = "discard-nb-ok", unsigned = true) long discardNbOk,
       @QapiMember(value = "discard-nb-failed", unsigned = true) long discardNbFailed,

@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.blockcore;
 
 import io.github.qemucpr.qmp.qapi.QapiEnum;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.util.List;
 import java.util.Objects;
@@ -23,6 +24,7 @@ public record BlockdevAioOptions(String wireName) implements QapiEnum {
   public static final BlockdevAioOptions NATIVE = new BlockdevAioOptions("native");
 
   /** {@code io_uring}, since 5.0; only when QEMU is built with {@code CONFIG_LINUX_IO_URING}. */
+  @QapiIf("CONFIG_LINUX_IO_URING")
   public static final BlockdevAioOptions IO_URING = new BlockdevAioOptions("io_uring");
 
   private static final List<BlockdevAioOptions> KNOWN =

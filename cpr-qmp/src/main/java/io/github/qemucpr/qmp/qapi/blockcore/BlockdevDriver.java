@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.blockcore;
 
 import io.github.qemucpr.qmp.qapi.QapiEnum;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QemuVersions;
 import java.util.List;
@@ -65,9 +66,11 @@ public record BlockdevDriver(String wireName) implements QapiEnum {
   public static final BlockdevDriver GLUSTER = new BlockdevDriver("gluster");
 
   /** {@code host_cdrom}; only when QEMU is built with {@code HAVE_HOST_BLOCK_DEVICE}. */
+  @QapiIf("HAVE_HOST_BLOCK_DEVICE")
   public static final BlockdevDriver HOST_CDROM = new BlockdevDriver("host_cdrom");
 
   /** {@code host_device}; only when QEMU is built with {@code HAVE_HOST_BLOCK_DEVICE}. */
+  @QapiIf("HAVE_HOST_BLOCK_DEVICE")
   public static final BlockdevDriver HOST_DEVICE = new BlockdevDriver("host_device");
 
   /** {@code http}. */
@@ -77,6 +80,7 @@ public record BlockdevDriver(String wireName) implements QapiEnum {
   public static final BlockdevDriver HTTPS = new BlockdevDriver("https");
 
   /** {@code io_uring}; only when QEMU is built with {@code CONFIG_BLKIO}. */
+  @QapiIf("CONFIG_BLKIO")
   public static final BlockdevDriver IO_URING = new BlockdevDriver("io_uring");
 
   /** {@code iscsi}. */
@@ -101,6 +105,7 @@ public record BlockdevDriver(String wireName) implements QapiEnum {
   public static final BlockdevDriver NVME = new BlockdevDriver("nvme");
 
   /** {@code nvme-io_uring}; only when QEMU is built with {@code CONFIG_BLKIO}. */
+  @QapiIf("CONFIG_BLKIO")
   public static final BlockdevDriver NVME_IO_URING = new BlockdevDriver("nvme-io_uring");
 
   /** {@code parallels}. */
@@ -128,6 +133,7 @@ public record BlockdevDriver(String wireName) implements QapiEnum {
   public static final BlockdevDriver RBD = new BlockdevDriver("rbd");
 
   /** {@code replication}; only when QEMU is built with {@code CONFIG_REPLICATION}. */
+  @QapiIf("CONFIG_REPLICATION")
   public static final BlockdevDriver REPLICATION = new BlockdevDriver("replication");
 
   /** {@code ssh}. */
@@ -143,12 +149,15 @@ public record BlockdevDriver(String wireName) implements QapiEnum {
   public static final BlockdevDriver VHDX = new BlockdevDriver("vhdx");
 
   /** {@code virtio-blk-vfio-pci}; only when QEMU is built with {@code CONFIG_BLKIO}. */
+  @QapiIf("CONFIG_BLKIO")
   public static final BlockdevDriver VIRTIO_BLK_VFIO_PCI = new BlockdevDriver("virtio-blk-vfio-pci");
 
   /** {@code virtio-blk-vhost-user}; only when QEMU is built with {@code CONFIG_BLKIO}. */
+  @QapiIf("CONFIG_BLKIO")
   public static final BlockdevDriver VIRTIO_BLK_VHOST_USER = new BlockdevDriver("virtio-blk-vhost-user");
 
   /** {@code virtio-blk-vhost-vdpa}; only when QEMU is built with {@code CONFIG_BLKIO}. */
+  @QapiIf("CONFIG_BLKIO")
   public static final BlockdevDriver VIRTIO_BLK_VHOST_VDPA = new BlockdevDriver("virtio-blk-vhost-vdpa");
 
   /** {@code vmdk}. */

@@ -5,6 +5,7 @@ package io.github.qemucpr.qmp.qapi.blockcore;
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
 import io.github.qemucpr.qmp.qapi.QapiBranch;
 import io.github.qemucpr.qmp.qapi.QapiDiscriminator;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -782,7 +783,7 @@ public sealed interface BlockdevOptions extends QapiObject
       @QapiMember(value = "locking", optional = true) @Nullable OnOffAuto locking,
       @QapiMember(value = "aio", optional = true) @Nullable BlockdevAioOptions aio,
       @QapiMember(value = "aio-max-batch", optional = true) @Nullable Long aioMaxBatch,
-      @QapiMember(value = "drop-cache", optional = true) @Nullable Boolean dropCache,
+      @QapiMember(value = "drop-cache", optional = true) @QapiIf("CONFIG_LINUX") @Nullable Boolean dropCache,
       @QapiMember(value = "x-check-cache-dropped", optional = true) @Unstable @Nullable Boolean xCheckCacheDropped,
       Map<String, @Nullable Object> unknownMembers
   ) implements BlockdevOptions {
@@ -1068,6 +1069,7 @@ public sealed interface BlockdevOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("host_cdrom")
+  @QapiIf("HAVE_HOST_BLOCK_DEVICE")
   record HostCdrom(
       @QapiMember(value = "node-name", optional = true) @Nullable String nodeName,
       @QapiMember(value = "discard", optional = true) @Nullable BlockdevDiscardOptions discard,
@@ -1082,7 +1084,7 @@ public sealed interface BlockdevOptions extends QapiObject
       @QapiMember(value = "locking", optional = true) @Nullable OnOffAuto locking,
       @QapiMember(value = "aio", optional = true) @Nullable BlockdevAioOptions aio,
       @QapiMember(value = "aio-max-batch", optional = true) @Nullable Long aioMaxBatch,
-      @QapiMember(value = "drop-cache", optional = true) @Nullable Boolean dropCache,
+      @QapiMember(value = "drop-cache", optional = true) @QapiIf("CONFIG_LINUX") @Nullable Boolean dropCache,
       @QapiMember(value = "x-check-cache-dropped", optional = true) @Unstable @Nullable Boolean xCheckCacheDropped,
       Map<String, @Nullable Object> unknownMembers
   ) implements BlockdevOptions {
@@ -1143,6 +1145,7 @@ public sealed interface BlockdevOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("host_device")
+  @QapiIf("HAVE_HOST_BLOCK_DEVICE")
   record HostDevice(
       @QapiMember(value = "node-name", optional = true) @Nullable String nodeName,
       @QapiMember(value = "discard", optional = true) @Nullable BlockdevDiscardOptions discard,
@@ -1157,7 +1160,7 @@ public sealed interface BlockdevOptions extends QapiObject
       @QapiMember(value = "locking", optional = true) @Nullable OnOffAuto locking,
       @QapiMember(value = "aio", optional = true) @Nullable BlockdevAioOptions aio,
       @QapiMember(value = "aio-max-batch", optional = true) @Nullable Long aioMaxBatch,
-      @QapiMember(value = "drop-cache", optional = true) @Nullable Boolean dropCache,
+      @QapiMember(value = "drop-cache", optional = true) @QapiIf("CONFIG_LINUX") @Nullable Boolean dropCache,
       @QapiMember(value = "x-check-cache-dropped", optional = true) @Unstable @Nullable Boolean xCheckCacheDropped,
       Map<String, @Nullable Object> unknownMembers
   ) implements BlockdevOptions {
@@ -1383,6 +1386,7 @@ public sealed interface BlockdevOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("io_uring")
+  @QapiIf("CONFIG_BLKIO")
   record IoUring(
       @QapiMember(value = "node-name", optional = true) @Nullable String nodeName,
       @QapiMember(value = "discard", optional = true) @Nullable BlockdevDiscardOptions discard,
@@ -1934,6 +1938,7 @@ public sealed interface BlockdevOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("nvme-io_uring")
+  @QapiIf("CONFIG_BLKIO")
   record NvmeIoUring(
       @QapiMember(value = "node-name", optional = true) @Nullable String nodeName,
       @QapiMember(value = "discard", optional = true) @Nullable BlockdevDiscardOptions discard,
@@ -2554,6 +2559,7 @@ public sealed interface BlockdevOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("replication")
+  @QapiIf("CONFIG_REPLICATION")
   record Replication(
       @QapiMember(value = "node-name", optional = true) @Nullable String nodeName,
       @QapiMember(value = "discard", optional = true) @Nullable BlockdevDiscardOptions discard,
@@ -2915,6 +2921,7 @@ public sealed interface BlockdevOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("virtio-blk-vfio-pci")
+  @QapiIf("CONFIG_BLKIO")
   record VirtioBlkVfioPci(
       @QapiMember(value = "node-name", optional = true) @Nullable String nodeName,
       @QapiMember(value = "discard", optional = true) @Nullable BlockdevDiscardOptions discard,
@@ -2972,6 +2979,7 @@ public sealed interface BlockdevOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("virtio-blk-vhost-user")
+  @QapiIf("CONFIG_BLKIO")
   record VirtioBlkVhostUser(
       @QapiMember(value = "node-name", optional = true) @Nullable String nodeName,
       @QapiMember(value = "discard", optional = true) @Nullable BlockdevDiscardOptions discard,
@@ -3029,6 +3037,7 @@ public sealed interface BlockdevOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("virtio-blk-vhost-vdpa")
+  @QapiIf("CONFIG_BLKIO")
   record VirtioBlkVhostVdpa(
       @QapiMember(value = "node-name", optional = true) @Nullable String nodeName,
       @QapiMember(value = "discard", optional = true) @Nullable BlockdevDiscardOptions discard,

@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.blockcore;
 
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -37,7 +38,7 @@ public record BlockdevOptionsFile(
     @QapiMember(value = "locking", optional = true) @Nullable OnOffAuto locking,
     @QapiMember(value = "aio", optional = true) @Nullable BlockdevAioOptions aio,
     @QapiMember(value = "aio-max-batch", optional = true) @Nullable Long aioMaxBatch,
-    @QapiMember(value = "drop-cache", optional = true) @Nullable Boolean dropCache,
+    @QapiMember(value = "drop-cache", optional = true) @QapiIf("CONFIG_LINUX") @Nullable Boolean dropCache,
     @QapiMember(value = "x-check-cache-dropped", optional = true) @Unstable @Nullable Boolean xCheckCacheDropped,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiObject {

@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.blockcore;
 
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -22,6 +23,7 @@ import org.jspecify.annotations.Nullable;
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("BlockdevOptionsReplication")
+@QapiIf("CONFIG_REPLICATION")
 @SuppressWarnings("deprecation")
 public record BlockdevOptionsReplication(
     @QapiMember("file") BlockdevRef file,

@@ -4,7 +4,7 @@ package io.github.qemucpr.qmp.qapi.blockcore;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
-import io.github.qemucpr.qmp.qapi.QapiBoxed;
+import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
 import java.util.Map;
@@ -18,19 +18,22 @@ import java.util.Objects;
  * <p>Reply: none (the empty object).
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-block-core.blockdev-snapshot">blockdev-snapshot in the QMP reference</a>
- * @param data the arguments, as one value
+ * @param node {@code node}
+ * @param overlay {@code overlay}
  */
 @QapiName("blockdev-snapshot")
 @SuppressWarnings("deprecation")
 public record BlockdevSnapshotCommand(
-    @QapiBoxed BlockdevSnapshot data
+    @QapiMember("node") String node,
+    @QapiMember("overlay") String overlay
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
 
   /** Checks the required members and copies the lists and maps. */
   public BlockdevSnapshotCommand {
-    Objects.requireNonNull(data, "data");
+    Objects.requireNonNull(node, "node");
+    Objects.requireNonNull(overlay, "overlay");
   }
 
   @Override

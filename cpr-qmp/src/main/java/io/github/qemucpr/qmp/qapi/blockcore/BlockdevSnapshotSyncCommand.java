@@ -4,11 +4,12 @@ package io.github.qemucpr.qmp.qapi.blockcore;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
-import io.github.qemucpr.qmp.qapi.QapiBoxed;
+import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The QAPI command {@code blockdev-snapshot-sync}, since QEMU 0.14.
@@ -16,19 +17,29 @@ import java.util.Objects;
  * <p>Reply: none (the empty object).
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-block-core.blockdev-snapshot-sync">blockdev-snapshot-sync in the QMP reference</a>
- * @param data the arguments, as one value
+ * @param device {@code device}, optional
+ * @param nodeName {@code node-name}, optional, since 2.0
+ * @param snapshotFile {@code snapshot-file}
+ * @param snapshotNodeName {@code snapshot-node-name}, optional, since 2.0
+ * @param format {@code format}, optional
+ * @param mode {@code mode}, optional
  */
 @QapiName("blockdev-snapshot-sync")
 @SuppressWarnings("deprecation")
 public record BlockdevSnapshotSyncCommand(
-    @QapiBoxed BlockdevSnapshotSync data
+    @QapiMember(value = "device", optional = true) @Nullable String device,
+    @QapiMember(value = "node-name", optional = true) @Nullable String nodeName,
+    @QapiMember("snapshot-file") String snapshotFile,
+    @QapiMember(value = "snapshot-node-name", optional = true) @Nullable String snapshotNodeName,
+    @QapiMember(value = "format", optional = true) @Nullable String format,
+    @QapiMember(value = "mode", optional = true) @Nullable NewImageMode mode
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
 
   /** Checks the required members and copies the lists and maps. */
   public BlockdevSnapshotSyncCommand {
-    Objects.requireNonNull(data, "data");
+    Objects.requireNonNull(snapshotFile, "snapshotFile");
   }
 
   @Override

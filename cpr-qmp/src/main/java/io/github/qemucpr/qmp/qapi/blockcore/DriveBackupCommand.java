@@ -4,11 +4,14 @@ package io.github.qemucpr.qmp.qapi.blockcore;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
-import io.github.qemucpr.qmp.qapi.QapiBoxed;
+import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
+import io.github.qemucpr.qmp.qapi.QemuVersions;
+import io.github.qemucpr.qmp.qapi.Unstable;
 import java.lang.reflect.Type;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The QAPI command {@code drive-backup}, since QEMU 1.6.
@@ -18,20 +21,56 @@ import java.util.Objects;
  * <p>Reply: none (the empty object).
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-block-core.drive-backup">drive-backup in the QMP reference</a>
- * @param data the arguments, as one value
+ * @param jobId {@code job-id}, optional, since 2.7
+ * @param device {@code device}
+ * @param sync {@code sync}
+ * @param speed {@code speed}, optional
+ * @param bitmap {@code bitmap}, optional, since 2.4
+ * @param bitmapMode {@code bitmap-mode}, optional, since 4.2
+ * @param compress {@code compress}, optional, since 2.8
+ * @param onSourceError {@code on-source-error}, optional
+ * @param onTargetError {@code on-target-error}, optional
+ * @param autoFinalize {@code auto-finalize}, optional, since 2.12
+ * @param autoDismiss {@code auto-dismiss}, optional, since 2.12
+ * @param filterNodeName {@code filter-node-name}, optional, since 4.2
+ * @param discardSource {@code discard-source}, optional, since 9.1
+ * @param xPerf {@code x-perf}, optional, since 6.0, features: unstable
+ * @param target {@code target}
+ * @param format {@code format}, optional
+ * @param mode {@code mode}, optional
+ * @param onCbwError {@code on-cbw-error}, optional, since 10.1, only in QEMU 11.1
  */
 @QapiName("drive-backup")
 @Deprecated
 @SuppressWarnings("deprecation")
 public record DriveBackupCommand(
-    @QapiBoxed DriveBackup data
+    @QapiMember(value = "job-id", optional = true) @Nullable String jobId,
+    @QapiMember("device") String device,
+    @QapiMember("sync") MirrorSyncMode sync,
+    @QapiMember(value = "speed", optional = true) @Nullable Long speed,
+    @QapiMember(value = "bitmap", optional = true) @Nullable String bitmap,
+    @QapiMember(value = "bitmap-mode", optional = true) @Nullable BitmapSyncMode bitmapMode,
+    @QapiMember(value = "compress", optional = true) @Nullable Boolean compress,
+    @QapiMember(value = "on-source-error", optional = true) @Nullable BlockdevOnError onSourceError,
+    @QapiMember(value = "on-target-error", optional = true) @Nullable BlockdevOnError onTargetError,
+    @QapiMember(value = "auto-finalize", optional = true) @Nullable Boolean autoFinalize,
+    @QapiMember(value = "auto-dismiss", optional = true) @Nullable Boolean autoDismiss,
+    @QapiMember(value = "filter-node-name", optional = true) @Nullable String filterNodeName,
+    @QapiMember(value = "discard-source", optional = true) @Nullable Boolean discardSource,
+    @QapiMember(value = "x-perf", optional = true) @Unstable @Nullable BackupPerf xPerf,
+    @QapiMember("target") String target,
+    @QapiMember(value = "format", optional = true) @Nullable String format,
+    @QapiMember(value = "mode", optional = true) @Nullable NewImageMode mode,
+    @QapiMember(value = "on-cbw-error", optional = true) @QemuVersions("11.1") @Nullable OnCbwError onCbwError
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
 
   /** Checks the required members and copies the lists and maps. */
   public DriveBackupCommand {
-    Objects.requireNonNull(data, "data");
+    Objects.requireNonNull(device, "device");
+    Objects.requireNonNull(sync, "sync");
+    Objects.requireNonNull(target, "target");
   }
 
   @Override

@@ -4,11 +4,12 @@ package io.github.qemucpr.qmp.qapi.blockcore;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
-import io.github.qemucpr.qmp.qapi.QapiBoxed;
+import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The QAPI command {@code drive-mirror}, since QEMU 1.3.
@@ -16,19 +17,53 @@ import java.util.Objects;
  * <p>Reply: none (the empty object).
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-block-core.drive-mirror">drive-mirror in the QMP reference</a>
- * @param data the arguments, as one value
+ * @param jobId {@code job-id}, optional, since 2.7
+ * @param device {@code device}
+ * @param target {@code target}
+ * @param format {@code format}, optional
+ * @param nodeName {@code node-name}, optional, since 2.1
+ * @param replaces {@code replaces}, optional, since 2.1
+ * @param sync {@code sync}
+ * @param mode {@code mode}, optional
+ * @param speed {@code speed}, optional
+ * @param granularity {@code granularity}, optional, since 1.4
+ * @param bufSize {@code buf-size}, optional, since 1.4
+ * @param onSourceError {@code on-source-error}, optional
+ * @param onTargetError {@code on-target-error}, optional
+ * @param unmap {@code unmap}, optional, since 2.4
+ * @param copyMode {@code copy-mode}, optional, since 3.0
+ * @param autoFinalize {@code auto-finalize}, optional, since 3.1
+ * @param autoDismiss {@code auto-dismiss}, optional, since 3.1
  */
 @QapiName("drive-mirror")
 @SuppressWarnings("deprecation")
 public record DriveMirrorCommand(
-    @QapiBoxed DriveMirror data
+    @QapiMember(value = "job-id", optional = true) @Nullable String jobId,
+    @QapiMember("device") String device,
+    @QapiMember("target") String target,
+    @QapiMember(value = "format", optional = true) @Nullable String format,
+    @QapiMember(value = "node-name", optional = true) @Nullable String nodeName,
+    @QapiMember(value = "replaces", optional = true) @Nullable String replaces,
+    @QapiMember("sync") MirrorSyncMode sync,
+    @QapiMember(value = "mode", optional = true) @Nullable NewImageMode mode,
+    @QapiMember(value = "speed", optional = true) @Nullable Long speed,
+    @QapiMember(value = "granularity", optional = true) @Nullable Long granularity,
+    @QapiMember(value = "buf-size", optional = true) @Nullable Long bufSize,
+    @QapiMember(value = "on-source-error", optional = true) @Nullable BlockdevOnError onSourceError,
+    @QapiMember(value = "on-target-error", optional = true) @Nullable BlockdevOnError onTargetError,
+    @QapiMember(value = "unmap", optional = true) @Nullable Boolean unmap,
+    @QapiMember(value = "copy-mode", optional = true) @Nullable MirrorCopyMode copyMode,
+    @QapiMember(value = "auto-finalize", optional = true) @Nullable Boolean autoFinalize,
+    @QapiMember(value = "auto-dismiss", optional = true) @Nullable Boolean autoDismiss
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
 
   /** Checks the required members and copies the lists and maps. */
   public DriveMirrorCommand {
-    Objects.requireNonNull(data, "data");
+    Objects.requireNonNull(device, "device");
+    Objects.requireNonNull(target, "target");
+    Objects.requireNonNull(sync, "sync");
   }
 
   @Override

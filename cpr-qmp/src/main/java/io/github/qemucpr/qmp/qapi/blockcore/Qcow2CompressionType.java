@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.blockcore;
 
 import io.github.qemucpr.qmp.qapi.QapiEnum;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.util.List;
 import java.util.Objects;
@@ -20,6 +21,7 @@ public record Qcow2CompressionType(String wireName) implements QapiEnum {
   public static final Qcow2CompressionType ZLIB = new Qcow2CompressionType("zlib");
 
   /** {@code zstd}; only when QEMU is built with {@code CONFIG_ZSTD}. */
+  @QapiIf("CONFIG_ZSTD")
   public static final Qcow2CompressionType ZSTD = new Qcow2CompressionType("zstd");
 
   private static final List<Qcow2CompressionType> KNOWN =

@@ -4,7 +4,7 @@ package io.github.qemucpr.qmp.qapi.blockcore;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
-import io.github.qemucpr.qmp.qapi.QapiBoxed;
+import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.Unstable;
 import java.lang.reflect.Type;
@@ -19,20 +19,23 @@ import java.util.Objects;
  * <p>Reply: {@code BlockDirtyBitmapSha256}.
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-block-core.x-debug-block-dirty-bitmap-sha256">x-debug-block-dirty-bitmap-sha256 in the QMP reference</a>
- * @param data the arguments, as one value
+ * @param node {@code node}
+ * @param nameArg {@code name}
  */
 @QapiName("x-debug-block-dirty-bitmap-sha256")
 @Unstable
 @SuppressWarnings("deprecation")
 public record XDebugBlockDirtyBitmapSha256(
-    @QapiBoxed BlockDirtyBitmap data
+    @QapiMember("node") String node,
+    @QapiMember("name") String nameArg
 ) implements QmpCommand<BlockDirtyBitmapSha256> {
 
   private static final Type REPLY = BlockDirtyBitmapSha256.class;
 
   /** Checks the required members and copies the lists and maps. */
   public XDebugBlockDirtyBitmapSha256 {
-    Objects.requireNonNull(data, "data");
+    Objects.requireNonNull(node, "node");
+    Objects.requireNonNull(nameArg, "nameArg");
   }
 
   @Override

@@ -5,6 +5,7 @@ package io.github.qemucpr.qmp.qapi.blockexport;
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
 import io.github.qemucpr.qmp.qapi.QapiBranch;
 import io.github.qemucpr.qmp.qapi.QapiDiscriminator;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -135,6 +136,7 @@ public sealed interface BlockExportOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("vhost-user-blk")
+  @QapiIf("CONFIG_VHOST_USER_BLK_SERVER")
   record VhostUserBlk(
       @QapiMember("id") String id,
       @QapiMember(value = "fixed-iothread", optional = true) @Nullable Boolean fixedIothread,
@@ -197,6 +199,7 @@ public sealed interface BlockExportOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("fuse")
+  @QapiIf("CONFIG_FUSE")
   record Fuse(
       @QapiMember("id") String id,
       @QapiMember(value = "fixed-iothread", optional = true) @Nullable Boolean fixedIothread,
@@ -261,6 +264,7 @@ public sealed interface BlockExportOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("vduse-blk")
+  @QapiIf("CONFIG_VDUSE_BLK_EXPORT")
   record VduseBlk(
       @QapiMember("id") String id,
       @QapiMember(value = "fixed-iothread", optional = true) @Nullable Boolean fixedIothread,

@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.blockexport;
 
 import io.github.qemucpr.qmp.qapi.QapiEnum;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.util.List;
 import java.util.Objects;
@@ -20,12 +21,15 @@ public record BlockExportType(String wireName) implements QapiEnum {
   public static final BlockExportType NBD = new BlockExportType("nbd");
 
   /** {@code vhost-user-blk}, since 5.2; only when QEMU is built with {@code CONFIG_VHOST_USER_BLK_SERVER}. */
+  @QapiIf("CONFIG_VHOST_USER_BLK_SERVER")
   public static final BlockExportType VHOST_USER_BLK = new BlockExportType("vhost-user-blk");
 
   /** {@code fuse}, since 6.0; only when QEMU is built with {@code CONFIG_FUSE}. */
+  @QapiIf("CONFIG_FUSE")
   public static final BlockExportType FUSE = new BlockExportType("fuse");
 
   /** {@code vduse-blk}, since 7.1; only when QEMU is built with {@code CONFIG_VDUSE_BLK_EXPORT}. */
+  @QapiIf("CONFIG_VDUSE_BLK_EXPORT")
   public static final BlockExportType VDUSE_BLK = new BlockExportType("vduse-blk");
 
   private static final List<BlockExportType> KNOWN =

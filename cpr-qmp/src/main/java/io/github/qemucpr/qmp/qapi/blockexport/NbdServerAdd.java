@@ -4,11 +4,12 @@ package io.github.qemucpr.qmp.qapi.blockexport;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
-import io.github.qemucpr.qmp.qapi.QapiBoxed;
+import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The QAPI command {@code nbd-server-add}, since QEMU 1.3.
@@ -18,20 +19,28 @@ import java.util.Objects;
  * <p>Reply: none (the empty object).
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-block-export.nbd-server-add">nbd-server-add in the QMP reference</a>
- * @param data the arguments, as one value
+ * @param nameArg {@code name}, optional, since 2.12
+ * @param description {@code description}, optional, since 5.0
+ * @param device {@code device}
+ * @param writable {@code writable}, optional
+ * @param bitmap {@code bitmap}, optional, since 4.0
  */
 @QapiName("nbd-server-add")
 @Deprecated
 @SuppressWarnings("deprecation")
 public record NbdServerAdd(
-    @QapiBoxed NbdServerAddOptions data
+    @QapiMember(value = "name", optional = true) @Nullable String nameArg,
+    @QapiMember(value = "description", optional = true) @Nullable String description,
+    @QapiMember("device") String device,
+    @QapiMember(value = "writable", optional = true) @Nullable Boolean writable,
+    @QapiMember(value = "bitmap", optional = true) @Nullable String bitmap
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
 
   /** Checks the required members and copies the lists and maps. */
   public NbdServerAdd {
-    Objects.requireNonNull(data, "data");
+    Objects.requireNonNull(device, "device");
   }
 
   @Override

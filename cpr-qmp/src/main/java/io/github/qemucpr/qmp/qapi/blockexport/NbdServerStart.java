@@ -4,11 +4,13 @@ package io.github.qemucpr.qmp.qapi.blockexport;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
-import io.github.qemucpr.qmp.qapi.QapiBoxed;
+import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
+import io.github.qemucpr.qmp.qapi.sockets.SocketAddressLegacy;
 import java.lang.reflect.Type;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The QAPI command {@code nbd-server-start}, since QEMU 1.3.
@@ -16,19 +18,27 @@ import java.util.Objects;
  * <p>Reply: none (the empty object).
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-block-export.nbd-server-start">nbd-server-start in the QMP reference</a>
- * @param data the arguments, as one value
+ * @param handshakeMaxSeconds {@code handshake-max-seconds}, optional, since 10.0
+ * @param tlsCreds {@code tls-creds}, optional, since 2.6
+ * @param tlsAuthz {@code tls-authz}, optional, since 4.0
+ * @param maxConnections {@code max-connections}, optional, since 5.2
+ * @param addr {@code addr}, since 1.3
  */
 @QapiName("nbd-server-start")
 @SuppressWarnings("deprecation")
 public record NbdServerStart(
-    @QapiBoxed NbdServerOptionsLegacy data
+    @QapiMember(value = "handshake-max-seconds", optional = true) @Nullable Long handshakeMaxSeconds,
+    @QapiMember(value = "tls-creds", optional = true) @Nullable String tlsCreds,
+    @QapiMember(value = "tls-authz", optional = true) @Nullable String tlsAuthz,
+    @QapiMember(value = "max-connections", optional = true) @Nullable Long maxConnections,
+    @QapiMember("addr") SocketAddressLegacy addr
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
 
   /** Checks the required members and copies the lists and maps. */
   public NbdServerStart {
-    Objects.requireNonNull(data, "data");
+    Objects.requireNonNull(addr, "addr");
   }
 
   @Override

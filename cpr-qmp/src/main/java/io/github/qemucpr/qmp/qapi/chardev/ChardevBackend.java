@@ -5,6 +5,7 @@ package io.github.qemucpr.qmp.qapi.chardev;
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
 import io.github.qemucpr.qmp.qapi.QapiBranch;
 import io.github.qemucpr.qmp.qapi.QapiDiscriminator;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -89,6 +90,7 @@ public sealed interface ChardevBackend extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("serial")
+  @QapiIf("HAVE_CHARDEV_SERIAL")
   record Serial(
       @QapiMember("data") ChardevHostdev data,
       Map<String, @Nullable Object> unknownMembers
@@ -122,6 +124,7 @@ public sealed interface ChardevBackend extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("parallel")
+  @QapiIf("HAVE_CHARDEV_PARALLEL")
   record Parallel(
       @QapiMember("data") ChardevHostdev data,
       Map<String, @Nullable Object> unknownMembers
@@ -452,6 +455,7 @@ public sealed interface ChardevBackend extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("braille")
+  @QapiIf("CONFIG_BRLAPI")
   record Braille(
       @QapiMember("data") ChardevCommon data,
       Map<String, @Nullable Object> unknownMembers
@@ -551,6 +555,7 @@ public sealed interface ChardevBackend extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("console")
+  @QapiIf("CONFIG_WIN32")
   record Console(
       @QapiMember("data") ChardevCommon data,
       Map<String, @Nullable Object> unknownMembers
@@ -584,6 +589,7 @@ public sealed interface ChardevBackend extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("spicevmc")
+  @QapiIf("CONFIG_SPICE")
   record Spicevmc(
       @QapiMember("data") ChardevSpiceChannel data,
       Map<String, @Nullable Object> unknownMembers
@@ -617,6 +623,7 @@ public sealed interface ChardevBackend extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("spiceport")
+  @QapiIf("CONFIG_SPICE")
   record Spiceport(
       @QapiMember("data") ChardevSpicePort data,
       Map<String, @Nullable Object> unknownMembers
@@ -650,6 +657,7 @@ public sealed interface ChardevBackend extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("qemu-vdagent")
+  @QapiIf("CONFIG_SPICE_PROTOCOL")
   record QemuVdagent(
       @QapiMember("data") ChardevQemuVDAgent data,
       Map<String, @Nullable Object> unknownMembers
@@ -683,6 +691,7 @@ public sealed interface ChardevBackend extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("dbus")
+  @QapiIf("CONFIG_DBUS_DISPLAY")
   record Dbus(
       @QapiMember("data") ChardevDBus data,
       Map<String, @Nullable Object> unknownMembers

@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.chardev;
 
 import io.github.qemucpr.qmp.qapi.QapiEnum;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.util.List;
 import java.util.Objects;
@@ -22,9 +23,11 @@ public record ChardevBackendKind(String wireName) implements QapiEnum {
   public static final ChardevBackendKind FILE = new ChardevBackendKind("file");
 
   /** {@code serial}; only when QEMU is built with {@code HAVE_CHARDEV_SERIAL}. */
+  @QapiIf("HAVE_CHARDEV_SERIAL")
   public static final ChardevBackendKind SERIAL = new ChardevBackendKind("serial");
 
   /** {@code parallel}; only when QEMU is built with {@code HAVE_CHARDEV_PARALLEL}. */
+  @QapiIf("HAVE_CHARDEV_PARALLEL")
   public static final ChardevBackendKind PARALLEL = new ChardevBackendKind("parallel");
 
   /** {@code pipe}, since 1.5. */
@@ -55,6 +58,7 @@ public record ChardevBackendKind(String wireName) implements QapiEnum {
   public static final ChardevBackendKind WCTABLET = new ChardevBackendKind("wctablet");
 
   /** {@code braille}, since 1.5; only when QEMU is built with {@code CONFIG_BRLAPI}. */
+  @QapiIf("CONFIG_BRLAPI")
   public static final ChardevBackendKind BRAILLE = new ChardevBackendKind("braille");
 
   /** {@code testdev}, since 2.2. */
@@ -64,18 +68,23 @@ public record ChardevBackendKind(String wireName) implements QapiEnum {
   public static final ChardevBackendKind STDIO = new ChardevBackendKind("stdio");
 
   /** {@code console}, since 1.5; only when QEMU is built with {@code CONFIG_WIN32}. */
+  @QapiIf("CONFIG_WIN32")
   public static final ChardevBackendKind CONSOLE = new ChardevBackendKind("console");
 
   /** {@code spicevmc}, since 1.5; only when QEMU is built with {@code CONFIG_SPICE}. */
+  @QapiIf("CONFIG_SPICE")
   public static final ChardevBackendKind SPICEVMC = new ChardevBackendKind("spicevmc");
 
   /** {@code spiceport}, since 1.5; only when QEMU is built with {@code CONFIG_SPICE}. */
+  @QapiIf("CONFIG_SPICE")
   public static final ChardevBackendKind SPICEPORT = new ChardevBackendKind("spiceport");
 
   /** {@code qemu-vdagent}, since 6.1; only when QEMU is built with {@code CONFIG_SPICE_PROTOCOL}. */
+  @QapiIf("CONFIG_SPICE_PROTOCOL")
   public static final ChardevBackendKind QEMU_VDAGENT = new ChardevBackendKind("qemu-vdagent");
 
   /** {@code dbus}, since 7.0; only when QEMU is built with {@code CONFIG_DBUS_DISPLAY}. */
+  @QapiIf("CONFIG_DBUS_DISPLAY")
   public static final ChardevBackendKind DBUS = new ChardevBackendKind("dbus");
 
   /** {@code vc}, since 1.5. */

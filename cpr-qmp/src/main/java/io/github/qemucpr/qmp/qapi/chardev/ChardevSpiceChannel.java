@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.chardev;
 
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -24,6 +25,7 @@ import org.jspecify.annotations.Nullable;
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("ChardevSpiceChannel")
+@QapiIf("CONFIG_SPICE")
 @SuppressWarnings("deprecation")
 public record ChardevSpiceChannel(
     @QapiMember(value = "logfile", optional = true) @Nullable String logfile,

@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.crypto;
 
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -22,6 +23,7 @@ import org.jspecify.annotations.Nullable;
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("SecretKeyringProperties")
+@QapiIf("CONFIG_SECRET_KEYRING")
 @SuppressWarnings("deprecation")
 public record SecretKeyringProperties(
     @QapiMember(value = "format", optional = true) @Nullable QCryptoSecretFormat format,

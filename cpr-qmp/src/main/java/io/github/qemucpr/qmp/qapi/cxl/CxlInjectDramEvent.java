@@ -4,11 +4,15 @@ package io.github.qemucpr.qmp.qapi.cxl;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
-import io.github.qemucpr.qmp.qapi.QapiBoxed;
+import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
+import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
+import io.github.qemucpr.qmp.qapi.QemuVersions;
 import java.lang.reflect.Type;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The QAPI command {@code cxl-inject-dram-event}, since QEMU 8.1.
@@ -16,19 +20,69 @@ import java.util.Objects;
  * <p>Reply: none (the empty object).
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-cxl.cxl-inject-dram-event">cxl-inject-dram-event in the QMP reference</a>
- * @param data the arguments, as one value
+ * @param path {@code path}
+ * @param log {@code log}
+ * @param flags {@code flags}
+ * @param dpa {@code dpa}, unsigned (see {@link Long#toUnsignedString(long)})
+ * @param descriptor {@code descriptor}
+ * @param type {@code type}
+ * @param transactionType {@code transaction-type}
+ * @param channel {@code channel}, optional
+ * @param rank {@code rank}, optional
+ * @param nibbleMask {@code nibble-mask}, optional
+ * @param bankGroup {@code bank-group}, optional
+ * @param bank {@code bank}, optional
+ * @param row {@code row}, optional
+ * @param column {@code column}, optional
+ * @param correctionMask {@code correction-mask}, optional
+ * @param maintOpClass {@code maint-op-class}, optional, only in QEMU 11.1
+ * @param maintOpSubclass {@code maint-op-subclass}, optional, only in QEMU 11.1
+ * @param ldId {@code ld-id}, optional, only in QEMU 11.1
+ * @param headId {@code head-id}, optional, only in QEMU 11.1
+ * @param componentId {@code component-id}, optional, only in QEMU 11.1
+ * @param isCompIdPldm {@code is-comp-id-pldm}, optional, only in QEMU 11.1
+ * @param subChannel {@code sub-channel}, optional, only in QEMU 11.1
+ * @param cmeEvFlags {@code cme-ev-flags}, optional, only in QEMU 11.1
+ * @param cvmeCount {@code cvme-count}, optional, only in QEMU 11.1
+ * @param subType {@code sub-type}, optional, only in QEMU 11.1
  */
 @QapiName("cxl-inject-dram-event")
 @SuppressWarnings("deprecation")
 public record CxlInjectDramEvent(
-    @QapiBoxed CXLDRAMEvent data
+    @QapiMember("path") String path,
+    @QapiMember("log") CxlEventLog log,
+    @QapiMember("flags") long flags,
+    @QapiMember(value = "dpa", unsigned = true) long dpa,
+    @QapiMember("descriptor") long descriptor,
+    @QapiMember("type") long type,
+    @QapiMember("transaction-type") long transactionType,
+    @QapiMember(value = "channel", optional = true) @Nullable Long channel,
+    @QapiMember(value = "rank", optional = true) @Nullable Long rank,
+    @QapiMember(value = "nibble-mask", optional = true) @Nullable Long nibbleMask,
+    @QapiMember(value = "bank-group", optional = true) @Nullable Long bankGroup,
+    @QapiMember(value = "bank", optional = true) @Nullable Long bank,
+    @QapiMember(value = "row", optional = true) @Nullable Long row,
+    @QapiMember(value = "column", optional = true) @Nullable Long column,
+    @QapiMember(value = "correction-mask", optional = true) @Nullable List<Long> correctionMask,
+    @QapiMember(value = "maint-op-class", optional = true) @QemuVersions("11.1") @Nullable Long maintOpClass,
+    @QapiMember(value = "maint-op-subclass", optional = true) @QemuVersions("11.1") @Nullable Long maintOpSubclass,
+    @QapiMember(value = "ld-id", optional = true) @QemuVersions("11.1") @Nullable Long ldId,
+    @QapiMember(value = "head-id", optional = true) @QemuVersions("11.1") @Nullable Long headId,
+    @QapiMember(value = "component-id", optional = true) @QemuVersions("11.1") @Nullable String componentId,
+    @QapiMember(value = "is-comp-id-pldm", optional = true) @QemuVersions("11.1") @Nullable Boolean isCompIdPldm,
+    @QapiMember(value = "sub-channel", optional = true) @QemuVersions("11.1") @Nullable Long subChannel,
+    @QapiMember(value = "cme-ev-flags", optional = true) @QemuVersions("11.1") @Nullable Long cmeEvFlags,
+    @QapiMember(value = "cvme-count", optional = true) @QemuVersions("11.1") @Nullable Long cvmeCount,
+    @QapiMember(value = "sub-type", optional = true) @QemuVersions("11.1") @Nullable Long subType
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
 
   /** Checks the required members and copies the lists and maps. */
   public CxlInjectDramEvent {
-    Objects.requireNonNull(data, "data");
+    Objects.requireNonNull(path, "path");
+    Objects.requireNonNull(log, "log");
+    correctionMask = QapiCopies.optionalList(correctionMask, "correctionMask");
   }
 
   @Override

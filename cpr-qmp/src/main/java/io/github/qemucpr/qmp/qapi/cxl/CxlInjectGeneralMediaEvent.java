@@ -4,11 +4,13 @@ package io.github.qemucpr.qmp.qapi.cxl;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
-import io.github.qemucpr.qmp.qapi.QapiBoxed;
+import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
+import io.github.qemucpr.qmp.qapi.QemuVersions;
 import java.lang.reflect.Type;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The QAPI command {@code cxl-inject-general-media-event}, since QEMU 8.1.
@@ -16,19 +18,56 @@ import java.util.Objects;
  * <p>Reply: none (the empty object).
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-cxl.cxl-inject-general-media-event">cxl-inject-general-media-event in the QMP reference</a>
- * @param data the arguments, as one value
+ * @param path {@code path}
+ * @param log {@code log}
+ * @param flags {@code flags}
+ * @param dpa {@code dpa}, unsigned (see {@link Long#toUnsignedString(long)})
+ * @param descriptor {@code descriptor}
+ * @param type {@code type}
+ * @param transactionType {@code transaction-type}
+ * @param channel {@code channel}, optional
+ * @param rank {@code rank}, optional
+ * @param device {@code device}, optional
+ * @param componentId {@code component-id}, optional
+ * @param maintOpClass {@code maint-op-class}, optional, only in QEMU 11.1
+ * @param maintOpSubclass {@code maint-op-subclass}, optional, only in QEMU 11.1
+ * @param ldId {@code ld-id}, optional, only in QEMU 11.1
+ * @param headId {@code head-id}, optional, only in QEMU 11.1
+ * @param isCompIdPldm {@code is-comp-id-pldm}, optional, only in QEMU 11.1
+ * @param cmeEvFlags {@code cme-ev-flags}, optional, only in QEMU 11.1
+ * @param cmeCount {@code cme-count}, optional, only in QEMU 11.1
+ * @param subType {@code sub-type}, optional, only in QEMU 11.1
  */
 @QapiName("cxl-inject-general-media-event")
 @SuppressWarnings("deprecation")
 public record CxlInjectGeneralMediaEvent(
-    @QapiBoxed CXLGeneralMediaEvent data
+    @QapiMember("path") String path,
+    @QapiMember("log") CxlEventLog log,
+    @QapiMember("flags") long flags,
+    @QapiMember(value = "dpa", unsigned = true) long dpa,
+    @QapiMember("descriptor") long descriptor,
+    @QapiMember("type") long type,
+    @QapiMember("transaction-type") long transactionType,
+    @QapiMember(value = "channel", optional = true) @Nullable Long channel,
+    @QapiMember(value = "rank", optional = true) @Nullable Long rank,
+    @QapiMember(value = "device", optional = true) @Nullable Long device,
+    @QapiMember(value = "component-id", optional = true) @Nullable String componentId,
+    @QapiMember(value = "maint-op-class", optional = true) @QemuVersions("11.1") @Nullable Long maintOpClass,
+    @QapiMember(value = "maint-op-subclass", optional = true) @QemuVersions("11.1") @Nullable Long maintOpSubclass,
+    @QapiMember(value = "ld-id", optional = true) @QemuVersions("11.1") @Nullable Long ldId,
+    @QapiMember(value = "head-id", optional = true) @QemuVersions("11.1") @Nullable Long headId,
+    @QapiMember(value = "is-comp-id-pldm", optional = true) @QemuVersions("11.1") @Nullable Boolean isCompIdPldm,
+    @QapiMember(value = "cme-ev-flags", optional = true) @QemuVersions("11.1") @Nullable Long cmeEvFlags,
+    @QapiMember(value = "cme-count", optional = true) @QemuVersions("11.1") @Nullable Long cmeCount,
+    @QapiMember(value = "sub-type", optional = true) @QemuVersions("11.1") @Nullable Long subType
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
 
   /** Checks the required members and copies the lists and maps. */
   public CxlInjectGeneralMediaEvent {
-    Objects.requireNonNull(data, "data");
+    Objects.requireNonNull(path, "path");
+    Objects.requireNonNull(log, "log");
   }
 
   @Override

@@ -4,11 +4,13 @@ package io.github.qemucpr.qmp.qapi.cxl;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
-import io.github.qemucpr.qmp.qapi.QapiBoxed;
+import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
+import io.github.qemucpr.qmp.qapi.QemuVersions;
 import java.lang.reflect.Type;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The QAPI command {@code cxl-inject-memory-module-event}, since QEMU 8.1.
@@ -16,19 +18,56 @@ import java.util.Objects;
  * <p>Reply: none (the empty object).
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-cxl.cxl-inject-memory-module-event">cxl-inject-memory-module-event in the QMP reference</a>
- * @param data the arguments, as one value
+ * @param path {@code path}
+ * @param log {@code log}
+ * @param flags {@code flags}
+ * @param type {@code type}
+ * @param healthStatus {@code health-status}
+ * @param mediaStatus {@code media-status}
+ * @param additionalStatus {@code additional-status}
+ * @param lifeUsed {@code life-used}
+ * @param temperature {@code temperature}
+ * @param dirtyShutdownCount {@code dirty-shutdown-count}
+ * @param correctedVolatileErrorCount {@code corrected-volatile-error-count}
+ * @param correctedPersistentErrorCount {@code corrected-persistent-error-count}
+ * @param maintOpClass {@code maint-op-class}, optional, only in QEMU 11.1
+ * @param maintOpSubclass {@code maint-op-subclass}, optional, only in QEMU 11.1
+ * @param ldId {@code ld-id}, optional, only in QEMU 11.1
+ * @param headId {@code head-id}, optional, only in QEMU 11.1
+ * @param componentId {@code component-id}, optional, only in QEMU 11.1
+ * @param isCompIdPldm {@code is-comp-id-pldm}, optional, only in QEMU 11.1
+ * @param subType {@code sub-type}, optional, only in QEMU 11.1
  */
 @QapiName("cxl-inject-memory-module-event")
 @SuppressWarnings("deprecation")
 public record CxlInjectMemoryModuleEvent(
-    @QapiBoxed CXLMemModuleEvent data
+    @QapiMember("path") String path,
+    @QapiMember("log") CxlEventLog log,
+    @QapiMember("flags") long flags,
+    @QapiMember("type") long type,
+    @QapiMember("health-status") long healthStatus,
+    @QapiMember("media-status") long mediaStatus,
+    @QapiMember("additional-status") long additionalStatus,
+    @QapiMember("life-used") long lifeUsed,
+    @QapiMember("temperature") long temperature,
+    @QapiMember("dirty-shutdown-count") long dirtyShutdownCount,
+    @QapiMember("corrected-volatile-error-count") long correctedVolatileErrorCount,
+    @QapiMember("corrected-persistent-error-count") long correctedPersistentErrorCount,
+    @QapiMember(value = "maint-op-class", optional = true) @QemuVersions("11.1") @Nullable Long maintOpClass,
+    @QapiMember(value = "maint-op-subclass", optional = true) @QemuVersions("11.1") @Nullable Long maintOpSubclass,
+    @QapiMember(value = "ld-id", optional = true) @QemuVersions("11.1") @Nullable Long ldId,
+    @QapiMember(value = "head-id", optional = true) @QemuVersions("11.1") @Nullable Long headId,
+    @QapiMember(value = "component-id", optional = true) @QemuVersions("11.1") @Nullable String componentId,
+    @QapiMember(value = "is-comp-id-pldm", optional = true) @QemuVersions("11.1") @Nullable Boolean isCompIdPldm,
+    @QapiMember(value = "sub-type", optional = true) @QemuVersions("11.1") @Nullable Long subType
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
 
   /** Checks the required members and copies the lists and maps. */
   public CxlInjectMemoryModuleEvent {
-    Objects.requireNonNull(data, "data");
+    Objects.requireNonNull(path, "path");
+    Objects.requireNonNull(log, "log");
   }
 
   @Override

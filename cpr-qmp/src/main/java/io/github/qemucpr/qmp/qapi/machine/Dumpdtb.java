@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.machine;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
@@ -21,6 +22,7 @@ import java.util.Objects;
  * @param filename {@code filename}
  */
 @QapiName("dumpdtb")
+@QapiIf("CONFIG_FDT")
 @SuppressWarnings("deprecation")
 public record Dumpdtb(
     @QapiMember("filename") String filename

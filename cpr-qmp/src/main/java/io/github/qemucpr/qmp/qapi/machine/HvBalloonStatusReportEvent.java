@@ -3,8 +3,8 @@
 package io.github.qemucpr.qmp.qapi.machine;
 
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
-import io.github.qemucpr.qmp.qapi.QapiBoxed;
 import io.github.qemucpr.qmp.qapi.QapiEvent;
+import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.time.Instant;
 import java.util.Map;
@@ -16,14 +16,16 @@ import org.jspecify.annotations.Nullable;
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#event-QMP-machine.HV_BALLOON_STATUS_REPORT">HV_BALLOON_STATUS_REPORT in the QMP reference</a>
  * @param timestamp when QEMU emitted the event
- * @param data the arguments, as one value
+ * @param committed {@code committed}, unsigned (see {@link Long#toUnsignedString(long)})
+ * @param available {@code available}, unsigned (see {@link Long#toUnsignedString(long)})
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("HV_BALLOON_STATUS_REPORT")
 @SuppressWarnings("deprecation")
 public record HvBalloonStatusReportEvent(
     Instant timestamp,
-    @QapiBoxed HvBalloonInfo data,
+    @QapiMember(value = "committed", unsigned = true) long committed,
+    @QapiMember(value = "available", unsigned = true) long available,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiEvent {
 
@@ -33,7 +35,6 @@ public record HvBalloonStatusReportEvent(
   /** Checks the required members and copies the lists and maps. */
   public HvBalloonStatusReportEvent {
     Objects.requireNonNull(timestamp, "timestamp");
-    Objects.requireNonNull(data, "data");
     unknownMembers = QapiCopies.unknownMembers(unknownMembers);
   }
 
@@ -41,10 +42,11 @@ public record HvBalloonStatusReportEvent(
    * Without unknown members, as a caller builds it.
    *
    * @param timestamp when QEMU emitted the event
-   * @param data {@code data}
+   * @param committed {@code committed}
+   * @param available {@code available}
    */
-  public HvBalloonStatusReportEvent(Instant timestamp, HvBalloonInfo data) {
-    this(timestamp, data, Map.of());
+  public HvBalloonStatusReportEvent(Instant timestamp, long committed, long available) {
+    this(timestamp, committed, available, Map.of());
   }
 
   @Override

@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.machine;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.Unstable;
 import io.github.qemucpr.qmp.qapi.common.HumanReadableText;
@@ -22,6 +23,7 @@ import java.util.Map;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-machine.x-query-jit">x-query-jit in the QMP reference</a>
  */
 @QapiName("x-query-jit")
+@QapiIf("CONFIG_TCG")
 @Unstable
 @SuppressWarnings("deprecation")
 public record XQueryJit() implements QmpCommand<HumanReadableText> {

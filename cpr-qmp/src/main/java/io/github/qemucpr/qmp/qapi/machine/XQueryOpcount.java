@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.machine;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QemuVersions;
 import io.github.qemucpr.qmp.qapi.Unstable;
@@ -24,6 +25,7 @@ import java.util.Map;
  */
 @QapiName("x-query-opcount")
 @QemuVersions("10.0")
+@QapiIf("CONFIG_TCG")
 @Unstable
 @SuppressWarnings("deprecation")
 public record XQueryOpcount() implements QmpCommand<HumanReadableText> {

@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.machinetarget;
 
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -27,6 +28,7 @@ import org.jspecify.annotations.Nullable;
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("CpuDefinitionInfo")
+@QapiIf("(TARGET_PPC or TARGET_ARM or TARGET_I386 or TARGET_S390X or TARGET_MIPS or TARGET_LOONGARCH64 or TARGET_RISCV)")
 @SuppressWarnings("deprecation")
 public record CpuDefinitionInfo(
     @QapiMember("name") String name,

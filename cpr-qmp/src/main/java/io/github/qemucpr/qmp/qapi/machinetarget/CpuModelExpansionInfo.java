@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.machinetarget;
 
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -22,10 +23,11 @@ import org.jspecify.annotations.Nullable;
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("CpuModelExpansionInfo")
+@QapiIf("(TARGET_S390X or TARGET_I386 or TARGET_ARM or TARGET_LOONGARCH64 or TARGET_RISCV)")
 @SuppressWarnings("deprecation")
 public record CpuModelExpansionInfo(
     @QapiMember("model") CpuModelInfo model,
-    @QapiMember(value = "deprecated-props", optional = true) @Nullable List<String> deprecatedProps,
+    @QapiMember(value = "deprecated-props", optional = true) @QapiIf("TARGET_S390X") @Nullable List<String> deprecatedProps,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiObject {
 

@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.machinetarget;
 
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
 import io.github.qemucpr.qmp.qapi.QapiEvent;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.Unstable;
@@ -25,6 +26,7 @@ import org.jspecify.annotations.Nullable;
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("CPU_POLARIZATION_CHANGE")
+@QapiIf("(TARGET_S390X and CONFIG_KVM)")
 @Unstable
 @SuppressWarnings("deprecation")
 public record CpuPolarizationChangeEvent(

@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.machinetarget;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
 import java.util.List;
@@ -19,6 +20,7 @@ import java.util.Map;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-machine.query-cpu-definitions">query-cpu-definitions in the QMP reference</a>
  */
 @QapiName("query-cpu-definitions")
+@QapiIf("(TARGET_PPC or TARGET_ARM or TARGET_I386 or TARGET_S390X or TARGET_MIPS or TARGET_LOONGARCH64 or TARGET_RISCV)")
 @SuppressWarnings("deprecation")
 public record QueryCpuDefinitions() implements QmpCommand<List<CpuDefinitionInfo>> {
 

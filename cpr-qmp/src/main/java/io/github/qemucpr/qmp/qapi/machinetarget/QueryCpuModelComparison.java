@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.machinetarget;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
@@ -22,6 +23,7 @@ import java.util.Objects;
  * @param modelb {@code modelb}
  */
 @QapiName("query-cpu-model-comparison")
+@QapiIf("TARGET_S390X")
 @SuppressWarnings("deprecation")
 public record QueryCpuModelComparison(
     @QapiMember("modela") CpuModelInfo modela,

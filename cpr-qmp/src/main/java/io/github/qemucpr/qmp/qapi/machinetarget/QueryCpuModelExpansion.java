@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.machinetarget;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
@@ -22,6 +23,7 @@ import java.util.Objects;
  * @param model {@code model}
  */
 @QapiName("query-cpu-model-expansion")
+@QapiIf("(TARGET_S390X or TARGET_I386 or TARGET_ARM or TARGET_LOONGARCH64 or TARGET_RISCV)")
 @SuppressWarnings("deprecation")
 public record QueryCpuModelExpansion(
     @QapiMember("type") CpuModelExpansionType type,

@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.machinetarget;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.Unstable;
 import java.lang.reflect.Type;
@@ -21,6 +22,7 @@ import java.util.Map;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-machine-s390x.query-s390x-cpu-polarization">query-s390x-cpu-polarization in the QMP reference</a>
  */
 @QapiName("query-s390x-cpu-polarization")
+@QapiIf("(TARGET_S390X and CONFIG_KVM)")
 @Unstable
 @SuppressWarnings("deprecation")
 public record QueryS390xCpuPolarization() implements QmpCommand<CpuPolarizationInfo> {

@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.machinetarget;
 
 import io.github.qemucpr.qmp.qapi.QapiEnum;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.util.List;
 import java.util.Objects;
@@ -15,6 +16,7 @@ import java.util.Objects;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#enum-QMP-machine-s390x.S390CpuPolarization">S390CpuPolarization in the QMP reference</a>
  */
 @QapiName("S390CpuPolarization")
+@QapiIf("TARGET_S390X")
 @SuppressWarnings("deprecation")
 public record S390CpuPolarization(String wireName) implements QapiEnum {
 

@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.machinetarget;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.Unstable;
@@ -30,6 +31,7 @@ import org.jspecify.annotations.Nullable;
  * @param dedicated {@code dedicated}, optional
  */
 @QapiName("set-cpu-topology")
+@QapiIf("(TARGET_S390X and CONFIG_KVM)")
 @Unstable
 @SuppressWarnings("deprecation")
 public record SetCpuTopology(

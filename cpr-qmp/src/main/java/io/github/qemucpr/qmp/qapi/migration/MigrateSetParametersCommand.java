@@ -4,11 +4,16 @@ package io.github.qemucpr.qmp.qapi.migration;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
-import io.github.qemucpr.qmp.qapi.QapiBoxed;
+import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
+import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
+import io.github.qemucpr.qmp.qapi.QemuVersions;
+import io.github.qemucpr.qmp.qapi.Unstable;
+import io.github.qemucpr.qmp.qapi.common.StrOrNull;
 import java.lang.reflect.Type;
+import java.util.List;
 import java.util.Map;
-import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The QAPI command {@code migrate-set-parameters}, since QEMU 2.4.
@@ -16,19 +21,85 @@ import java.util.Objects;
  * <p>Reply: none (the empty object).
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-migration.migrate-set-parameters">migrate-set-parameters in the QMP reference</a>
- * @param data the arguments, as one value
+ * @param announceInitial {@code announce-initial}, optional, since 4.0, unsigned (see {@link Long#toUnsignedString(long)})
+ * @param announceMax {@code announce-max}, optional, since 4.0, unsigned (see {@link Long#toUnsignedString(long)})
+ * @param announceRounds {@code announce-rounds}, optional, since 4.0, unsigned (see {@link Long#toUnsignedString(long)})
+ * @param announceStep {@code announce-step}, optional, since 4.0, unsigned (see {@link Long#toUnsignedString(long)})
+ * @param throttleTriggerThreshold {@code throttle-trigger-threshold}, optional, since 5.0
+ * @param cpuThrottleInitial {@code cpu-throttle-initial}, optional, since 2.7
+ * @param cpuThrottleIncrement {@code cpu-throttle-increment}, optional, since 2.7
+ * @param cpuThrottleTailslow {@code cpu-throttle-tailslow}, optional, since 5.1
+ * @param tlsCreds {@code tls-creds}, optional, since 2.7
+ * @param tlsHostname {@code tls-hostname}, optional, since 2.7
+ * @param tlsAuthz {@code tls-authz}, optional, since 4.0
+ * @param maxBandwidth {@code max-bandwidth}, optional, since 2.8, unsigned (see {@link Long#toUnsignedString(long)})
+ * @param availSwitchoverBandwidth {@code avail-switchover-bandwidth}, optional, since 8.2, unsigned (see {@link Long#toUnsignedString(long)})
+ * @param downtimeLimit {@code downtime-limit}, optional, since 2.8, unsigned (see {@link Long#toUnsignedString(long)})
+ * @param xCheckpointDelay {@code x-checkpoint-delay}, optional, since 2.8, features: unstable
+ * @param multifdChannels {@code multifd-channels}, optional, since 4.0
+ * @param xbzrleCacheSize {@code xbzrle-cache-size}, optional, since 2.11, unsigned (see {@link Long#toUnsignedString(long)})
+ * @param maxPostcopyBandwidth {@code max-postcopy-bandwidth}, optional, since 3.0, unsigned (see {@link Long#toUnsignedString(long)})
+ * @param maxCpuThrottle {@code max-cpu-throttle}, optional, since 3.1
+ * @param multifdCompression {@code multifd-compression}, optional, since 5.0
+ * @param multifdZlibLevel {@code multifd-zlib-level}, optional, since 5.0
+ * @param multifdQatzipLevel {@code multifd-qatzip-level}, optional, since 9.2
+ * @param multifdZstdLevel {@code multifd-zstd-level}, optional, since 5.0
+ * @param blockBitmapMapping {@code block-bitmap-mapping}, optional, since 5.2
+ * @param xVcpuDirtyLimitPeriod {@code x-vcpu-dirty-limit-period}, optional, since 8.1, features: unstable, unsigned (see {@link Long#toUnsignedString(long)})
+ * @param vcpuDirtyLimit {@code vcpu-dirty-limit}, optional, since 8.1, unsigned (see {@link Long#toUnsignedString(long)})
+ * @param mode {@code mode}, optional, since 8.2
+ * @param zeroPageDetection {@code zero-page-detection}, optional, since 9.0
+ * @param directIo {@code direct-io}, optional, since 9.1
+ * @param cprExecCommand {@code cpr-exec-command}, optional, since 10.2, only in QEMU 11.1
+ * @param xRdmaChunkSize {@code x-rdma-chunk-size}, optional, since 11.1, only in QEMU 11.1
  */
 @QapiName("migrate-set-parameters")
 @SuppressWarnings("deprecation")
 public record MigrateSetParametersCommand(
-    @QapiBoxed MigrationParameters data
+    @QapiMember(value = "announce-initial", optional = true, unsigned = true) @Nullable Long announceInitial,
+    @QapiMember(value = "announce-max", optional = true, unsigned = true) @Nullable Long announceMax,
+    @QapiMember(value = "announce-rounds", optional = true, unsigned = true) @Nullable Long announceRounds,
+    @QapiMember(value = "announce-step", optional = true, unsigned = true) @Nullable Long announceStep,
+    @QapiMember(value = "throttle-trigger-threshold", optional = true) @Nullable Long throttleTriggerThreshold,
+    @QapiMember(value = "cpu-throttle-initial", optional = true) @Nullable Long cpuThrottleInitial,
+    @QapiMember(value = "cpu-throttle-increment", optional = true) @Nullable Long cpuThrottleIncrement,
+    @QapiMember(value = "cpu-throttle-tailslow", optional = true) @Nullable Boolean cpuThrottleTailslow,
+    @QapiMember(value = "tls-creds", optional = true) @Nullable StrOrNull tlsCreds,
+    @QapiMember(value = "tls-hostname", optional = true) @Nullable StrOrNull tlsHostname,
+    @QapiMember(value = "tls-authz", optional = true) @Nullable StrOrNull tlsAuthz,
+    @QapiMember(value = "max-bandwidth", optional = true, unsigned = true) @Nullable Long maxBandwidth,
+    @QapiMember(value = "avail-switchover-bandwidth", optional = true, unsigned = true) @Nullable Long availSwitchoverBandwidth,
+    @QapiMember(value = "downtime-limit", optional = true, unsigned = true) @Nullable Long downtimeLimit,
+    @QapiMember(value = "x-checkpoint-delay", optional = true) @Unstable @Nullable Long xCheckpointDelay,
+    @QapiMember(value = "multifd-channels", optional = true) @Nullable Long multifdChannels,
+    @QapiMember(value = "xbzrle-cache-size", optional = true, unsigned = true) @Nullable Long xbzrleCacheSize,
+    @QapiMember(value = "max-postcopy-bandwidth", optional = true, unsigned = true) @Nullable Long maxPostcopyBandwidth,
+    @QapiMember(value = "max-cpu-throttle", optional = true) @Nullable Long maxCpuThrottle,
+    @QapiMember(value = "multifd-compression", optional = true) @Nullable MultiFDCompression multifdCompression,
+    @QapiMember(value = "multifd-zlib-level", optional = true) @Nullable Long multifdZlibLevel,
+    @QapiMember(value = "multifd-qatzip-level", optional = true) @Nullable Long multifdQatzipLevel,
+    @QapiMember(value = "multifd-zstd-level", optional = true) @Nullable Long multifdZstdLevel,
+    @QapiMember(value = "block-bitmap-mapping", optional = true) @Nullable List<BitmapMigrationNodeAlias> blockBitmapMapping,
+    @QapiMember(value = "x-vcpu-dirty-limit-period", optional = true, unsigned = true) @Unstable @Nullable Long xVcpuDirtyLimitPeriod,
+    @QapiMember(value = "vcpu-dirty-limit", optional = true, unsigned = true) @Nullable Long vcpuDirtyLimit,
+    @QapiMember(value = "mode", optional = true) @Nullable MigMode mode,
+    @QapiMember(value = "zero-page-detection", optional = true) @Nullable ZeroPageDetection zeroPageDetection,
+    @QapiMember(value = "direct-io", optional = true) @Nullable Boolean directIo,
+    @QapiMember(value = "cpr-exec-command", optional = true) @QemuVersions("11.1") @Nullable List<String> cprExecCommand,
+    @QapiMember(value = "x-rdma-chunk-size", optional = true) @QemuVersions("11.1") @Nullable Long xRdmaChunkSize
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
 
   /** Checks the required members and copies the lists and maps. */
   public MigrateSetParametersCommand {
-    Objects.requireNonNull(data, "data");
+    blockBitmapMapping = QapiCopies.optionalList(blockBitmapMapping, "blockBitmapMapping");
+    cprExecCommand = QapiCopies.optionalList(cprExecCommand, "cprExecCommand");
+  }
+
+  /** With every member left out, so that QEMU applies its defaults. */
+  public MigrateSetParametersCommand() {
+    this(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   @Override

@@ -6,6 +6,7 @@ import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
 import io.github.qemucpr.qmp.qapi.QapiBoxed;
 import io.github.qemucpr.qmp.qapi.QapiBranch;
 import io.github.qemucpr.qmp.qapi.QapiDiscriminator;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -126,7 +127,7 @@ public sealed interface MigrationAddress extends QapiObject
       @QapiMember(value = "ipv4", optional = true) @Nullable Boolean ipv4,
       @QapiMember(value = "ipv6", optional = true) @Nullable Boolean ipv6,
       @QapiMember(value = "keep-alive", optional = true) @Nullable Boolean keepAlive,
-      @QapiMember(value = "mptcp", optional = true) @Nullable Boolean mptcp,
+      @QapiMember(value = "mptcp", optional = true) @QapiIf("HAVE_IPPROTO_MPTCP") @Nullable Boolean mptcp,
       @QapiMember(value = "keep-alive-count", optional = true) @QemuVersions("11.1") @Nullable Long keepAliveCount,
       @QapiMember(value = "keep-alive-idle", optional = true) @QemuVersions("11.1") @Nullable Long keepAliveIdle,
       @QapiMember(value = "keep-alive-interval", optional = true) @QemuVersions("11.1") @Nullable Long keepAliveInterval,

@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.migration;
 
 import io.github.qemucpr.qmp.qapi.QapiEnum;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.util.List;
 import java.util.Objects;
@@ -23,15 +24,19 @@ public record MultiFDCompression(String wireName) implements QapiEnum {
   public static final MultiFDCompression ZLIB = new MultiFDCompression("zlib");
 
   /** {@code zstd}; only when QEMU is built with {@code CONFIG_ZSTD}. */
+  @QapiIf("CONFIG_ZSTD")
   public static final MultiFDCompression ZSTD = new MultiFDCompression("zstd");
 
   /** {@code qatzip}, since 9.2; only when QEMU is built with {@code CONFIG_QATZIP}. */
+  @QapiIf("CONFIG_QATZIP")
   public static final MultiFDCompression QATZIP = new MultiFDCompression("qatzip");
 
   /** {@code qpl}, since 9.1; only when QEMU is built with {@code CONFIG_QPL}. */
+  @QapiIf("CONFIG_QPL")
   public static final MultiFDCompression QPL = new MultiFDCompression("qpl");
 
   /** {@code uadk}, since 9.1; only when QEMU is built with {@code CONFIG_UADK}. */
+  @QapiIf("CONFIG_UADK")
   public static final MultiFDCompression UADK = new MultiFDCompression("uadk");
 
   private static final List<MultiFDCompression> KNOWN =

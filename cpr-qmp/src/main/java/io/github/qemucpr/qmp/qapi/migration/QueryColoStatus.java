@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.migration;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
 import java.util.Map;
@@ -18,6 +19,7 @@ import java.util.Map;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-migration.query-colo-status">query-colo-status in the QMP reference</a>
  */
 @QapiName("query-colo-status")
+@QapiIf("CONFIG_REPLICATION")
 @SuppressWarnings("deprecation")
 public record QueryColoStatus() implements QmpCommand<COLOStatus> {
 

@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.migration;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.Unstable;
 import java.lang.reflect.Type;
@@ -21,6 +22,7 @@ import java.util.Map;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-migration.x-colo-lost-heartbeat">x-colo-lost-heartbeat in the QMP reference</a>
  */
 @QapiName("x-colo-lost-heartbeat")
+@QapiIf("CONFIG_REPLICATION")
 @Unstable
 @SuppressWarnings("deprecation")
 public record XColoLostHeartbeat() implements QmpCommand<Void> {

@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.migration;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
@@ -23,6 +24,7 @@ import org.jspecify.annotations.Nullable;
  * @param failover {@code failover}, optional
  */
 @QapiName("xen-set-replication")
+@QapiIf("CONFIG_REPLICATION")
 @SuppressWarnings("deprecation")
 public record XenSetReplication(
     @QapiMember("enable") boolean enable,

@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.misc;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
@@ -22,6 +23,7 @@ import java.util.Objects;
  * @param fdname {@code fdname}
  */
 @QapiName("get-win32-socket")
+@QapiIf("CONFIG_WIN32")
 @SuppressWarnings("deprecation")
 public record GetWin32Socket(
     @QapiMember("info") String info,

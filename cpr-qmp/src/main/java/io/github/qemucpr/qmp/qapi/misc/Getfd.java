@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.misc;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
@@ -21,6 +22,7 @@ import java.util.Objects;
  * @param fdname {@code fdname}
  */
 @QapiName("getfd")
+@QapiIf("CONFIG_POSIX")
 @SuppressWarnings("deprecation")
 public record Getfd(
     @QapiMember("fdname") String fdname

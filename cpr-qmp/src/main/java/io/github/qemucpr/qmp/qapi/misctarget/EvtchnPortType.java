@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.misctarget;
 
 import io.github.qemucpr.qmp.qapi.QapiEnum;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.util.List;
 import java.util.Objects;
@@ -15,6 +16,7 @@ import java.util.Objects;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#enum-QMP-misc-i386.EvtchnPortType">EvtchnPortType in the QMP reference</a>
  */
 @QapiName("EvtchnPortType")
+@QapiIf("TARGET_I386")
 @SuppressWarnings("deprecation")
 public record EvtchnPortType(String wireName) implements QapiEnum {
 

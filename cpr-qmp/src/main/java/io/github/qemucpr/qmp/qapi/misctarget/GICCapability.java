@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.misctarget;
 
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -21,6 +22,7 @@ import org.jspecify.annotations.Nullable;
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("GICCapability")
+@QapiIf("TARGET_ARM")
 @SuppressWarnings("deprecation")
 public record GICCapability(
     @QapiMember("version") long version,

@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.misctarget;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
 import java.util.Map;
@@ -18,6 +19,7 @@ import java.util.Map;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-misc-i386.query-sev-capabilities">query-sev-capabilities in the QMP reference</a>
  */
 @QapiName("query-sev-capabilities")
+@QapiIf("TARGET_I386")
 @SuppressWarnings("deprecation")
 public record QuerySevCapabilities() implements QmpCommand<SevCapability> {
 

@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.misctarget;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.misci386.SgxInfo;
 import java.lang.reflect.Type;
@@ -19,6 +20,7 @@ import java.util.Map;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-misc-i386.query-sgx">query-sgx in the QMP reference</a>
  */
 @QapiName("query-sgx")
+@QapiIf("TARGET_I386")
 @SuppressWarnings("deprecation")
 public record QuerySgx() implements QmpCommand<SgxInfo> {
 

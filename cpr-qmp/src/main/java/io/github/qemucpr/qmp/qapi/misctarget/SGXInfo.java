@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.misctarget;
 
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -26,6 +27,7 @@ import org.jspecify.annotations.Nullable;
  */
 @QapiName("SGXInfo")
 @QemuVersions("10.0")
+@QapiIf("TARGET_I386")
 @SuppressWarnings("deprecation")
 public record SGXInfo(
     @QapiMember("sgx") boolean sgx,

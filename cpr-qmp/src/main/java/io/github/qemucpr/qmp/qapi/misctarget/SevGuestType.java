@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.misctarget;
 
 import io.github.qemucpr.qmp.qapi.QapiEnum;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.util.List;
 import java.util.Objects;
@@ -15,13 +16,16 @@ import java.util.Objects;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#enum-QMP-misc-i386.SevGuestType">SevGuestType in the QMP reference</a>
  */
 @QapiName("SevGuestType")
+@QapiIf("TARGET_I386")
 @SuppressWarnings("deprecation")
 public record SevGuestType(String wireName) implements QapiEnum {
 
-  /** {@code sev}. */
+  /** {@code sev}; only when QEMU is built with {@code TARGET_I386}. */
+  @QapiIf("TARGET_I386")
   public static final SevGuestType SEV = new SevGuestType("sev");
 
-  /** {@code sev-snp}. */
+  /** {@code sev-snp}; only when QEMU is built with {@code TARGET_I386}. */
+  @QapiIf("TARGET_I386")
   public static final SevGuestType SEV_SNP = new SevGuestType("sev-snp");
 
   private static final List<SevGuestType> KNOWN =

@@ -5,6 +5,7 @@ package io.github.qemucpr.qmp.qapi.misctarget;
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
 import io.github.qemucpr.qmp.qapi.QapiBranch;
 import io.github.qemucpr.qmp.qapi.QapiDiscriminator;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -20,6 +21,7 @@ import org.jspecify.annotations.Nullable;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#object-QMP-misc-i386.SevInfo">SevInfo in the QMP reference</a>
  */
 @QapiName("SevInfo")
+@QapiIf("TARGET_I386")
 @SuppressWarnings("deprecation")
 @QapiDiscriminator("sev-type")
 public sealed interface SevInfo extends QapiObject
@@ -58,6 +60,7 @@ public sealed interface SevInfo extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("sev")
+  @QapiIf("TARGET_I386")
   record Sev(
       @QapiMember("enabled") boolean enabled,
       @QapiMember("api-major") long apiMajor,
@@ -108,6 +111,7 @@ public sealed interface SevInfo extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("sev-snp")
+  @QapiIf("TARGET_I386")
   record SevSnp(
       @QapiMember("enabled") boolean enabled,
       @QapiMember("api-major") long apiMajor,

@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.misctarget;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
@@ -24,6 +25,7 @@ import org.jspecify.annotations.Nullable;
  * @param gpa {@code gpa}, optional, unsigned (see {@link Long#toUnsignedString(long)})
  */
 @QapiName("sev-inject-launch-secret")
+@QapiIf("TARGET_I386")
 @SuppressWarnings("deprecation")
 public record SevInjectLaunchSecret(
     @QapiMember("packet-header") String packetHeader,

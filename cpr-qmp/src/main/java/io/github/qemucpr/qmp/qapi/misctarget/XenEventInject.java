@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.misctarget;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
@@ -20,6 +21,7 @@ import java.util.Map;
  * @param port {@code port}
  */
 @QapiName("xen-event-inject")
+@QapiIf("TARGET_I386")
 @SuppressWarnings("deprecation")
 public record XenEventInject(
     @QapiMember("port") long port

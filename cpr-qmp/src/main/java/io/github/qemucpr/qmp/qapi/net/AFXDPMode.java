@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.net;
 
 import io.github.qemucpr.qmp.qapi.QapiEnum;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.util.List;
 import java.util.Objects;
@@ -15,6 +16,7 @@ import java.util.Objects;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#enum-QMP-net.AFXDPMode">AFXDPMode in the QMP reference</a>
  */
 @QapiName("AFXDPMode")
+@QapiIf("CONFIG_AF_XDP")
 @SuppressWarnings("deprecation")
 public record AFXDPMode(String wireName) implements QapiEnum {
 

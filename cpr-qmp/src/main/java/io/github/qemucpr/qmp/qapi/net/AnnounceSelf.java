@@ -4,11 +4,13 @@ package io.github.qemucpr.qmp.qapi.net;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
-import io.github.qemucpr.qmp.qapi.QapiBoxed;
+import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
+import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
+import java.util.List;
 import java.util.Map;
-import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The QAPI command {@code announce-self}, since QEMU 4.0.
@@ -16,19 +18,29 @@ import java.util.Objects;
  * <p>Reply: none (the empty object).
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-net.announce-self">announce-self in the QMP reference</a>
- * @param data the arguments, as one value
+ * @param initial {@code initial}
+ * @param max {@code max}
+ * @param rounds {@code rounds}
+ * @param step {@code step}
+ * @param interfaces {@code interfaces}, optional, since 4.1
+ * @param id {@code id}, optional, since 4.1
  */
 @QapiName("announce-self")
 @SuppressWarnings("deprecation")
 public record AnnounceSelf(
-    @QapiBoxed AnnounceParameters data
+    @QapiMember("initial") long initial,
+    @QapiMember("max") long max,
+    @QapiMember("rounds") long rounds,
+    @QapiMember("step") long step,
+    @QapiMember(value = "interfaces", optional = true) @Nullable List<String> interfaces,
+    @QapiMember(value = "id", optional = true) @Nullable String id
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
 
   /** Checks the required members and copies the lists and maps. */
   public AnnounceSelf {
-    Objects.requireNonNull(data, "data");
+    interfaces = QapiCopies.optionalList(interfaces, "interfaces");
   }
 
   @Override

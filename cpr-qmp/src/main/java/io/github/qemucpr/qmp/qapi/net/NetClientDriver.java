@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.net;
 
 import io.github.qemucpr.qmp.qapi.QapiEnum;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QemuVersions;
 import java.util.List;
@@ -60,19 +61,24 @@ public record NetClientDriver(String wireName) implements QapiEnum {
   public static final NetClientDriver VHOST_VDPA = new NetClientDriver("vhost-vdpa");
 
   /** {@code af-xdp}, since 8.2; only when QEMU is built with {@code CONFIG_AF_XDP}. */
+  @QapiIf("CONFIG_AF_XDP")
   public static final NetClientDriver AF_XDP = new NetClientDriver("af-xdp");
 
   /** {@code vmnet-host}, since 7.1; only when QEMU is built with {@code CONFIG_VMNET}. */
+  @QapiIf("CONFIG_VMNET")
   public static final NetClientDriver VMNET_HOST = new NetClientDriver("vmnet-host");
 
   /** {@code vmnet-shared}, since 7.1; only when QEMU is built with {@code CONFIG_VMNET}. */
+  @QapiIf("CONFIG_VMNET")
   public static final NetClientDriver VMNET_SHARED = new NetClientDriver("vmnet-shared");
 
   /** {@code vmnet-bridged}, since 7.1; only when QEMU is built with {@code CONFIG_VMNET}. */
+  @QapiIf("CONFIG_VMNET")
   public static final NetClientDriver VMNET_BRIDGED = new NetClientDriver("vmnet-bridged");
 
-  /** {@code passt}, since 10.1; only in QEMU 11.1. */
+  /** {@code passt}, since 10.1; only in QEMU 11.1; only when QEMU is built with {@code CONFIG_PASST}. */
   @QemuVersions("11.1")
+  @QapiIf("CONFIG_PASST")
   public static final NetClientDriver PASST = new NetClientDriver("passt");
 
   private static final List<NetClientDriver> KNOWN =

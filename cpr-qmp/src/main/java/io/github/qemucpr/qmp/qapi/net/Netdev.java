@@ -5,6 +5,7 @@ package io.github.qemucpr.qmp.qapi.net;
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
 import io.github.qemucpr.qmp.qapi.QapiBranch;
 import io.github.qemucpr.qmp.qapi.QapiDiscriminator;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -671,6 +672,7 @@ public sealed interface Netdev extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("af-xdp")
+  @QapiIf("CONFIG_AF_XDP")
   record AfXdp(
       @QapiMember("id") String id,
       @QapiMember("ifname") String ifname,
@@ -816,6 +818,7 @@ public sealed interface Netdev extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("vmnet-host")
+  @QapiIf("CONFIG_VMNET")
   record VmnetHost(
       @QapiMember("id") String id,
       @QapiMember(value = "start-address", optional = true) @Nullable String startAddress,
@@ -864,6 +867,7 @@ public sealed interface Netdev extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("vmnet-shared")
+  @QapiIf("CONFIG_VMNET")
   record VmnetShared(
       @QapiMember("id") String id,
       @QapiMember(value = "start-address", optional = true) @Nullable String startAddress,
@@ -909,6 +913,7 @@ public sealed interface Netdev extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("vmnet-bridged")
+  @QapiIf("CONFIG_VMNET")
   record VmnetBridged(
       @QapiMember("id") String id,
       @QapiMember("ifname") String ifname,
@@ -982,6 +987,7 @@ public sealed interface Netdev extends QapiObject
    */
   @QapiBranch("passt")
   @QemuVersions("11.1")
+  @QapiIf("CONFIG_PASST")
   record Passt(
       @QapiMember("id") String id,
       @QapiMember(value = "path", optional = true) @Nullable String path,

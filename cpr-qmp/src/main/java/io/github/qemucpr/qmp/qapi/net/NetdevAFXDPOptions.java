@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.net;
 
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -29,6 +30,7 @@ import org.jspecify.annotations.Nullable;
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("NetdevAFXDPOptions")
+@QapiIf("CONFIG_AF_XDP")
 @SuppressWarnings("deprecation")
 public record NetdevAFXDPOptions(
     @QapiMember("ifname") String ifname,

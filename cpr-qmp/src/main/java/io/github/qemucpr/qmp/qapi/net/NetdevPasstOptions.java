@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.net;
 
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -55,6 +56,7 @@ import org.jspecify.annotations.Nullable;
  */
 @QapiName("NetdevPasstOptions")
 @QemuVersions("11.1")
+@QapiIf("CONFIG_PASST")
 @SuppressWarnings("deprecation")
 public record NetdevPasstOptions(
     @QapiMember(value = "path", optional = true) @Nullable String path,

@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.qom;
 
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -22,6 +23,7 @@ import org.jspecify.annotations.Nullable;
  */
 @QapiName("IgvmCfgProperties")
 @QemuVersions("11.1")
+@QapiIf("CONFIG_IGVM")
 @SuppressWarnings("deprecation")
 public record IgvmCfgProperties(
     @QapiMember("file") String file,

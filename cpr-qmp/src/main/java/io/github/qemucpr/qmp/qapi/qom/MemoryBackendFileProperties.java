@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.qom;
 
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -55,7 +56,7 @@ public record MemoryBackendFileProperties(
     @QapiMember(value = "offset", optional = true, unsigned = true) @Nullable Long offset,
     @QapiMember(value = "discard-data", optional = true) @Nullable Boolean discardData,
     @QapiMember("mem-path") String memPath,
-    @QapiMember(value = "pmem", optional = true) @Nullable Boolean pmem,
+    @QapiMember(value = "pmem", optional = true) @QapiIf("CONFIG_LIBPMEM") @Nullable Boolean pmem,
     @QapiMember(value = "readonly", optional = true) @Nullable Boolean readonly,
     @QapiMember(value = "rom", optional = true) @Nullable OnOffAuto rom,
     Map<String, @Nullable Object> unknownMembers

@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.qom;
 
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -34,6 +35,7 @@ import org.jspecify.annotations.Nullable;
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("MemoryBackendMemfdProperties")
+@QapiIf("CONFIG_LINUX")
 @SuppressWarnings("deprecation")
 public record MemoryBackendMemfdProperties(
     @QapiMember(value = "dump", optional = true) @Nullable Boolean dump,

@@ -5,6 +5,7 @@ package io.github.qemucpr.qmp.qapi.qom;
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
 import io.github.qemucpr.qmp.qapi.QapiBranch;
 import io.github.qemucpr.qmp.qapi.QapiDiscriminator;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -346,6 +347,7 @@ public sealed interface ObjectOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("can-host-socketcan")
+  @QapiIf("CONFIG_LINUX")
   record CanHostSocketcan(
       @QapiMember("id") String id,
       @QapiMember("if") String if_,
@@ -579,6 +581,7 @@ public sealed interface ObjectOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("cryptodev-vhost-user")
+  @QapiIf("CONFIG_VHOST_CRYPTO")
   record CryptodevVhostUser(
       @QapiMember("id") String id,
       @QapiMember(value = "queues", optional = true) @Nullable Long queues,
@@ -1043,6 +1046,7 @@ public sealed interface ObjectOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("input-linux")
+  @QapiIf("CONFIG_LINUX")
   record InputLinux(
       @QapiMember("id") String id,
       @QapiMember("evdev") String evdev,
@@ -1228,6 +1232,7 @@ public sealed interface ObjectOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("memory-backend-epc")
+  @QapiIf("CONFIG_LINUX")
   record MemoryBackendEpc(
       @QapiMember("id") String id,
       @QapiMember(value = "dump", optional = true) @Nullable Boolean dump,
@@ -1319,7 +1324,7 @@ public sealed interface ObjectOptions extends QapiObject
       @QapiMember(value = "offset", optional = true, unsigned = true) @Nullable Long offset,
       @QapiMember(value = "discard-data", optional = true) @Nullable Boolean discardData,
       @QapiMember("mem-path") String memPath,
-      @QapiMember(value = "pmem", optional = true) @Nullable Boolean pmem,
+      @QapiMember(value = "pmem", optional = true) @QapiIf("CONFIG_LIBPMEM") @Nullable Boolean pmem,
       @QapiMember(value = "readonly", optional = true) @Nullable Boolean readonly,
       @QapiMember(value = "rom", optional = true) @Nullable OnOffAuto rom,
       Map<String, @Nullable Object> unknownMembers
@@ -1387,6 +1392,7 @@ public sealed interface ObjectOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("memory-backend-memfd")
+  @QapiIf("CONFIG_LINUX")
   record MemoryBackendMemfd(
       @QapiMember("id") String id,
       @QapiMember(value = "dump", optional = true) @Nullable Boolean dump,
@@ -1527,6 +1533,7 @@ public sealed interface ObjectOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("memory-backend-shm")
+  @QapiIf("CONFIG_POSIX")
   record MemoryBackendShm(
       @QapiMember("id") String id,
       @QapiMember(value = "dump", optional = true) @Nullable Boolean dump,
@@ -1584,6 +1591,7 @@ public sealed interface ObjectOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("pr-manager-helper")
+  @QapiIf("CONFIG_LINUX")
   record PrManagerHelper(
       @QapiMember("id") String id,
       @QapiMember("path") String path,
@@ -1738,6 +1746,7 @@ public sealed interface ObjectOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("rng-random")
+  @QapiIf("CONFIG_POSIX")
   record RngRandom(
       @QapiMember("id") String id,
       @QapiMember(value = "opened", optional = true) @Deprecated @Nullable Boolean opened,
@@ -1827,6 +1836,7 @@ public sealed interface ObjectOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("secret_keyring")
+  @QapiIf("CONFIG_SECRET_KEYRING")
   record SecretKeyring(
       @QapiMember("id") String id,
       @QapiMember(value = "format", optional = true) @Nullable QCryptoSecretFormat format,
@@ -2401,6 +2411,7 @@ public sealed interface ObjectOptions extends QapiObject
    */
   @QapiBranch("igvm-cfg")
   @QemuVersions("11.1")
+  @QapiIf("CONFIG_IGVM")
   record IgvmCfg(
       @QapiMember("id") String id,
       @QapiMember("file") String file,

@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.qom;
 
 import io.github.qemucpr.qmp.qapi.QapiEnum;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QemuVersions;
 import io.github.qemucpr.qmp.qapi.Unstable;
@@ -42,6 +43,7 @@ public record ObjectType(String wireName) implements QapiEnum {
   public static final ObjectType CAN_BUS = new ObjectType("can-bus");
 
   /** {@code can-host-socketcan}; only when QEMU is built with {@code CONFIG_LINUX}. */
+  @QapiIf("CONFIG_LINUX")
   public static final ObjectType CAN_HOST_SOCKETCAN = new ObjectType("can-host-socketcan");
 
   /** {@code colo-compare}. */
@@ -57,6 +59,7 @@ public record ObjectType(String wireName) implements QapiEnum {
   public static final ObjectType CRYPTODEV_BACKEND_LKCF = new ObjectType("cryptodev-backend-lkcf");
 
   /** {@code cryptodev-vhost-user}; only when QEMU is built with {@code CONFIG_VHOST_CRYPTO}. */
+  @QapiIf("CONFIG_VHOST_CRYPTO")
   public static final ObjectType CRYPTODEV_VHOST_USER = new ObjectType("cryptodev-vhost-user");
 
   /** {@code dbus-vmstate}. */
@@ -84,6 +87,7 @@ public record ObjectType(String wireName) implements QapiEnum {
   public static final ObjectType INPUT_BARRIER = new ObjectType("input-barrier");
 
   /** {@code input-linux}; only when QEMU is built with {@code CONFIG_LINUX}. */
+  @QapiIf("CONFIG_LINUX")
   public static final ObjectType INPUT_LINUX = new ObjectType("input-linux");
 
   /** {@code iommufd}. */
@@ -96,24 +100,28 @@ public record ObjectType(String wireName) implements QapiEnum {
   public static final ObjectType MAIN_LOOP = new ObjectType("main-loop");
 
   /** {@code memory-backend-epc}; only when QEMU is built with {@code CONFIG_LINUX}. */
+  @QapiIf("CONFIG_LINUX")
   public static final ObjectType MEMORY_BACKEND_EPC = new ObjectType("memory-backend-epc");
 
   /** {@code memory-backend-file}. */
   public static final ObjectType MEMORY_BACKEND_FILE = new ObjectType("memory-backend-file");
 
   /** {@code memory-backend-memfd}; only when QEMU is built with {@code CONFIG_LINUX}. */
+  @QapiIf("CONFIG_LINUX")
   public static final ObjectType MEMORY_BACKEND_MEMFD = new ObjectType("memory-backend-memfd");
 
   /** {@code memory-backend-ram}. */
   public static final ObjectType MEMORY_BACKEND_RAM = new ObjectType("memory-backend-ram");
 
   /** {@code memory-backend-shm}; only when QEMU is built with {@code CONFIG_POSIX}. */
+  @QapiIf("CONFIG_POSIX")
   public static final ObjectType MEMORY_BACKEND_SHM = new ObjectType("memory-backend-shm");
 
   /** {@code pef-guest}. */
   public static final ObjectType PEF_GUEST = new ObjectType("pef-guest");
 
   /** {@code pr-manager-helper}; only when QEMU is built with {@code CONFIG_LINUX}. */
+  @QapiIf("CONFIG_LINUX")
   public static final ObjectType PR_MANAGER_HELPER = new ObjectType("pr-manager-helper");
 
   /** {@code qtest}. */
@@ -126,12 +134,14 @@ public record ObjectType(String wireName) implements QapiEnum {
   public static final ObjectType RNG_EGD = new ObjectType("rng-egd");
 
   /** {@code rng-random}; only when QEMU is built with {@code CONFIG_POSIX}. */
+  @QapiIf("CONFIG_POSIX")
   public static final ObjectType RNG_RANDOM = new ObjectType("rng-random");
 
   /** {@code secret}. */
   public static final ObjectType SECRET = new ObjectType("secret");
 
   /** {@code secret_keyring}; only when QEMU is built with {@code CONFIG_SECRET_KEYRING}. */
+  @QapiIf("CONFIG_SECRET_KEYRING")
   public static final ObjectType SECRET_KEYRING = new ObjectType("secret_keyring");
 
   /** {@code sev-guest}. */
@@ -169,8 +179,9 @@ public record ObjectType(String wireName) implements QapiEnum {
   @Unstable
   public static final ObjectType X_VFIO_USER_SERVER = new ObjectType("x-vfio-user-server");
 
-  /** {@code igvm-cfg}; only in QEMU 11.1. */
+  /** {@code igvm-cfg}; only in QEMU 11.1; only when QEMU is built with {@code CONFIG_IGVM}. */
   @QemuVersions("11.1")
+  @QapiIf("CONFIG_IGVM")
   public static final ObjectType IGVM_CFG = new ObjectType("igvm-cfg");
 
   /** {@code monitor-hmp}; only in QEMU 11.1. */

@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.sockets;
 
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -23,8 +24,8 @@ import org.jspecify.annotations.Nullable;
 @SuppressWarnings("deprecation")
 public record UnixSocketAddress(
     @QapiMember("path") String path,
-    @QapiMember(value = "abstract", optional = true) @Nullable Boolean abstract_,
-    @QapiMember(value = "tight", optional = true) @Nullable Boolean tight,
+    @QapiMember(value = "abstract", optional = true) @QapiIf("CONFIG_LINUX") @Nullable Boolean abstract_,
+    @QapiMember(value = "tight", optional = true) @QapiIf("CONFIG_LINUX") @Nullable Boolean tight,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiObject {
 

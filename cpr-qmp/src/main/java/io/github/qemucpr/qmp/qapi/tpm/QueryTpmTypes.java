@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.tpm;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
 import java.util.List;
@@ -19,6 +20,7 @@ import java.util.Map;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-tpm.query-tpm-types">query-tpm-types in the QMP reference</a>
  */
 @QapiName("query-tpm-types")
+@QapiIf("CONFIG_TPM")
 @SuppressWarnings("deprecation")
 public record QueryTpmTypes() implements QmpCommand<List<TpmType>> {
 

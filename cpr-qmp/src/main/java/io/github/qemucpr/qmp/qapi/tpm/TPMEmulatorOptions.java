@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.tpm;
 
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -20,6 +21,7 @@ import org.jspecify.annotations.Nullable;
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("TPMEmulatorOptions")
+@QapiIf("CONFIG_TPM")
 @SuppressWarnings("deprecation")
 public record TPMEmulatorOptions(
     @QapiMember("chardev") String chardev,

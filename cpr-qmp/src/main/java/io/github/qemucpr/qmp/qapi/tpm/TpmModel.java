@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.tpm;
 
 import io.github.qemucpr.qmp.qapi.QapiEnum;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.util.List;
 import java.util.Objects;
@@ -15,6 +16,7 @@ import java.util.Objects;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#enum-QMP-tpm.TpmModel">TpmModel in the QMP reference</a>
  */
 @QapiName("TpmModel")
+@QapiIf("CONFIG_TPM")
 @SuppressWarnings("deprecation")
 public record TpmModel(String wireName) implements QapiEnum {
 

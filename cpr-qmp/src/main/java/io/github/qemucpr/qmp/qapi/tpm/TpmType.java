@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.tpm;
 
 import io.github.qemucpr.qmp.qapi.QapiEnum;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.util.List;
 import java.util.Objects;
@@ -15,13 +16,16 @@ import java.util.Objects;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#enum-QMP-tpm.TpmType">TpmType in the QMP reference</a>
  */
 @QapiName("TpmType")
+@QapiIf("CONFIG_TPM")
 @SuppressWarnings("deprecation")
 public record TpmType(String wireName) implements QapiEnum {
 
-  /** {@code passthrough}. */
+  /** {@code passthrough}; only when QEMU is built with {@code CONFIG_TPM}. */
+  @QapiIf("CONFIG_TPM")
   public static final TpmType PASSTHROUGH = new TpmType("passthrough");
 
-  /** {@code emulator}, since 2.11. */
+  /** {@code emulator}, since 2.11; only when QEMU is built with {@code CONFIG_TPM}. */
+  @QapiIf("CONFIG_TPM")
   public static final TpmType EMULATOR = new TpmType("emulator");
 
   private static final List<TpmType> KNOWN =

@@ -5,6 +5,7 @@ package io.github.qemucpr.qmp.qapi.tpm;
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
 import io.github.qemucpr.qmp.qapi.QapiBranch;
 import io.github.qemucpr.qmp.qapi.QapiDiscriminator;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -20,6 +21,7 @@ import org.jspecify.annotations.Nullable;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#object-QMP-tpm.TpmTypeOptions">TpmTypeOptions in the QMP reference</a>
  */
 @QapiName("TpmTypeOptions")
+@QapiIf("CONFIG_TPM")
 @SuppressWarnings("deprecation")
 @QapiDiscriminator("type")
 public sealed interface TpmTypeOptions extends QapiObject
@@ -37,6 +39,7 @@ public sealed interface TpmTypeOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("passthrough")
+  @QapiIf("CONFIG_TPM")
   record Passthrough(
       @QapiMember("data") TPMPassthroughOptions data,
       Map<String, @Nullable Object> unknownMembers
@@ -70,6 +73,7 @@ public sealed interface TpmTypeOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("emulator")
+  @QapiIf("CONFIG_TPM")
   record Emulator(
       @QapiMember("data") TPMEmulatorOptions data,
       Map<String, @Nullable Object> unknownMembers

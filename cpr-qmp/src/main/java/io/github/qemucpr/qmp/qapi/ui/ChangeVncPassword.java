@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.ui;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
@@ -21,6 +22,7 @@ import java.util.Objects;
  * @param password {@code password}
  */
 @QapiName("change-vnc-password")
+@QapiIf("CONFIG_VNC")
 @SuppressWarnings("deprecation")
 public record ChangeVncPassword(
     @QapiMember("password") String password

@@ -5,6 +5,7 @@ package io.github.qemucpr.qmp.qapi.ui;
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
 import io.github.qemucpr.qmp.qapi.QapiBranch;
 import io.github.qemucpr.qmp.qapi.QapiDiscriminator;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -62,6 +63,7 @@ public sealed interface DisplayOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("gtk")
+  @QapiIf("CONFIG_GTK")
   record Gtk(
       @QapiMember(value = "full-screen", optional = true) @Nullable Boolean fullScreen,
       @QapiMember(value = "window-close", optional = true) @Nullable Boolean windowClose,
@@ -127,6 +129,7 @@ public sealed interface DisplayOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("cocoa")
+  @QapiIf("CONFIG_COCOA")
   record Cocoa(
       @QapiMember(value = "full-screen", optional = true) @Nullable Boolean fullScreen,
       @QapiMember(value = "window-close", optional = true) @Nullable Boolean windowClose,
@@ -184,6 +187,7 @@ public sealed interface DisplayOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("curses")
+  @QapiIf("CONFIG_CURSES")
   record Curses(
       @QapiMember(value = "full-screen", optional = true) @Nullable Boolean fullScreen,
       @QapiMember(value = "window-close", optional = true) @Nullable Boolean windowClose,
@@ -233,6 +237,7 @@ public sealed interface DisplayOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("egl-headless")
+  @QapiIf("CONFIG_OPENGL")
   record EglHeadless(
       @QapiMember(value = "full-screen", optional = true) @Nullable Boolean fullScreen,
       @QapiMember(value = "window-close", optional = true) @Nullable Boolean windowClose,
@@ -285,6 +290,7 @@ public sealed interface DisplayOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("dbus")
+  @QapiIf("CONFIG_DBUS_DISPLAY")
   record Dbus(
       @QapiMember(value = "full-screen", optional = true) @Nullable Boolean fullScreen,
       @QapiMember(value = "window-close", optional = true) @Nullable Boolean windowClose,
@@ -340,6 +346,7 @@ public sealed interface DisplayOptions extends QapiObject
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("sdl")
+  @QapiIf("CONFIG_SDL")
   record Sdl(
       @QapiMember(value = "full-screen", optional = true) @Nullable Boolean fullScreen,
       @QapiMember(value = "window-close", optional = true) @Nullable Boolean windowClose,

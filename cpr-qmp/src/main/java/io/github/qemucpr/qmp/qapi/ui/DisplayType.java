@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.ui;
 
 import io.github.qemucpr.qmp.qapi.QapiEnum;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.util.List;
 import java.util.Objects;
@@ -23,24 +24,31 @@ public record DisplayType(String wireName) implements QapiEnum {
   public static final DisplayType NONE = new DisplayType("none");
 
   /** {@code gtk}; only when QEMU is built with {@code CONFIG_GTK}. */
+  @QapiIf("CONFIG_GTK")
   public static final DisplayType GTK = new DisplayType("gtk");
 
   /** {@code sdl}; only when QEMU is built with {@code CONFIG_SDL}. */
+  @QapiIf("CONFIG_SDL")
   public static final DisplayType SDL = new DisplayType("sdl");
 
   /** {@code egl-headless}, since 3.1; only when QEMU is built with {@code CONFIG_OPENGL}. */
+  @QapiIf("CONFIG_OPENGL")
   public static final DisplayType EGL_HEADLESS = new DisplayType("egl-headless");
 
   /** {@code curses}; only when QEMU is built with {@code CONFIG_CURSES}. */
+  @QapiIf("CONFIG_CURSES")
   public static final DisplayType CURSES = new DisplayType("curses");
 
   /** {@code cocoa}; only when QEMU is built with {@code CONFIG_COCOA}. */
+  @QapiIf("CONFIG_COCOA")
   public static final DisplayType COCOA = new DisplayType("cocoa");
 
   /** {@code spice-app}, since 4.0; only when QEMU is built with {@code CONFIG_SPICE}. */
+  @QapiIf("CONFIG_SPICE")
   public static final DisplayType SPICE_APP = new DisplayType("spice-app");
 
   /** {@code dbus}, since 7.0; only when QEMU is built with {@code CONFIG_DBUS_DISPLAY}. */
+  @QapiIf("CONFIG_DBUS_DISPLAY")
   public static final DisplayType DBUS = new DisplayType("dbus");
 
   private static final List<DisplayType> KNOWN =

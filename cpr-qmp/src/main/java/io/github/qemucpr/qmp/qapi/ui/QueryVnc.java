@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.ui;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
 import java.util.Map;
@@ -18,6 +19,7 @@ import java.util.Map;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-ui.query-vnc">query-vnc in the QMP reference</a>
  */
 @QapiName("query-vnc")
+@QapiIf("CONFIG_VNC")
 @SuppressWarnings("deprecation")
 public record QueryVnc() implements QmpCommand<VncInfo> {
 

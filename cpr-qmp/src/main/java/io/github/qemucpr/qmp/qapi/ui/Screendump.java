@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.ui;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
@@ -25,6 +26,7 @@ import org.jspecify.annotations.Nullable;
  * @param format {@code format}, optional, since 7.1
  */
 @QapiName("screendump")
+@QapiIf("CONFIG_PIXMAN")
 @SuppressWarnings("deprecation")
 public record Screendump(
     @QapiMember("filename") String filename,

@@ -4,6 +4,7 @@ package io.github.qemucpr.qmp.qapi.ui;
 
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
 import io.github.qemucpr.qmp.qapi.QapiEvent;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.time.Instant;
@@ -23,6 +24,7 @@ import org.jspecify.annotations.Nullable;
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("SPICE_CONNECTED")
+@QapiIf("CONFIG_SPICE")
 @SuppressWarnings("deprecation")
 public record SpiceConnectedEvent(
     Instant timestamp,

@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.ui;
 
 import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
@@ -26,6 +27,7 @@ import org.jspecify.annotations.Nullable;
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("VncClientInfo")
+@QapiIf("CONFIG_VNC")
 @SuppressWarnings("deprecation")
 public record VncClientInfo(
     @QapiMember("host") String host,

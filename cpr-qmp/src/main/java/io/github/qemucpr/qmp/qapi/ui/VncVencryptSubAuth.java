@@ -3,6 +3,7 @@
 package io.github.qemucpr.qmp.qapi.ui;
 
 import io.github.qemucpr.qmp.qapi.QapiEnum;
+import io.github.qemucpr.qmp.qapi.QapiIf;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.util.List;
 import java.util.Objects;
@@ -15,6 +16,7 @@ import java.util.Objects;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#enum-QMP-ui.VncVencryptSubAuth">VncVencryptSubAuth in the QMP reference</a>
  */
 @QapiName("VncVencryptSubAuth")
+@QapiIf("CONFIG_VNC")
 @SuppressWarnings("deprecation")
 public record VncVencryptSubAuth(String wireName) implements QapiEnum {
 
