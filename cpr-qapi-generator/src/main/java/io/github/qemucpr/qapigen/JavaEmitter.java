@@ -132,6 +132,7 @@ final class JavaEmitter {
     body.append(componentList(comps, im, true));
     body.append(") implements QapiObject {\n\n");
     body.append(constructors(cls, comps, im, true));
+    body.append(builder(cls, comps, im, true));
     body.append("}\n");
     return file(pkg, im, body);
   }
@@ -226,6 +227,7 @@ final class JavaEmitter {
       body.append(indent(componentList(comps, im, true), "  "));
       body.append("  ) implements ").append(cls).append(" {\n\n");
       body.append(indent(constructors(v, comps, im, true), "  "));
+      body.append(indent(builder(v, comps, im, true), "  "));
       String constant = discType + "." + JavaNames.constantName(b.value);
       body.append("\n    @Override\n    public ").append(discType).append(' ').append(discAccessor)
           .append("() {\n      return ").append(constant).append(";\n    }\n  }\n");
@@ -377,7 +379,23 @@ final class JavaEmitter {
       comps.get(0).boxed = true;
     } else {
       comps = components(e, e.members,
-          Set.of("name", "arguments", "replyType", "fileDescriptors"), "Arg", null);
+          e.anyArguments
+              ? Set.of("name", "arguments", "replyType", "fileDescriptors", "properties")
+              : Set.of("name", "arguments", "replyType", "fileDescriptors"),
+          "Arg", null);
+    }
+    if (e.anyArguments) {
+      Surface.Member any = new Surface.Member("properties");
+      any.type = "any";
+      any.versions.addAll(e.versions);
+      Component c = new Component();
+      c.owner = e;
+      c.member = any;
+      c.name = "properties";
+      c.required = true;
+      c.boxed = true;
+      c.anyMap = true;
+      comps.add(c);
     }
     String reply = e.returns == null ? "Void" : javaType(e.returns, false, im, true);
     StringBuilder body = new StringBuilder();
@@ -388,9 +406,26 @@ final class JavaEmitter {
     body.append(") implements QmpCommand<").append(reply).append("> {\n\n");
     body.append("  private static final Type REPLY = ").append(replyType(e.returns, im)).append(";\n");
     String ctors = constructors(cls, comps, im, false);
+    if (e.anyArguments) {
+      List<String> params = new ArrayList<>();
+      List<String> args = new ArrayList<>();
+      StringBuilder doc = new StringBuilder("\n  /**\n   * Without further arguments.\n   *\n");
+      for (Component c : comps) {
+        if (c.anyMap) {
+          args.add("Map.of()");
+          continue;
+        }
+        params.add(c.javaType + " " + c.name);
+        args.add(c.name);
+        doc.append("   * @param ").append(c.name).append(" {@code ").append(c.member.name).append("}\n");
+      }
+      ctors += doc + "   */\n  public " + cls + "(" + String.join(", ", params) + ") {\n    this("
+          + String.join(", ", args) + ");\n  }\n";
+    }
     if (!ctors.isEmpty()) {
       body.append('\n').append(ctors.startsWith("\n") ? ctors.substring(1) : ctors);
     }
+    body.append(builder(cls, comps, im, false));
     body.append("\n  @Override\n  public String name() {\n    return \"").append(e.name).append("\";\n  }\n");
     body.append("\n  @Override\n  public Map<String, ?> arguments() {\n    return QapiCodec.arguments(this);\n  }\n");
     body.append("\n  @Override\n  public Type replyType() {\n    return REPLY;\n  }\n}\n");
@@ -514,6 +549,8 @@ final class JavaEmitter {
     boolean deprecated;
     boolean unstable;
     boolean partial;
+    /** Arguments beyond the schema's, sent as they are (device_add's device properties). */
+    boolean anyMap;
 
     String docSuffix() {
       StringBuilder sb = new StringBuilder();
@@ -573,7 +610,13 @@ final class JavaEmitter {
     List<String> lines = new ArrayList<>();
     for (Component c : comps) {
       boolean nullable = !c.required || "any".equals(c.member.type);
-      c.javaType = javaType(c.member.type, nullable, im);
+      if (c.anyMap) {
+        im.add("java.util.Map");
+        im.add("org.jspecify.annotations.Nullable");
+        c.javaType = "Map<String, @Nullable Object>";
+      } else {
+        c.javaType = javaType(c.member.type, nullable, im);
+      }
       StringBuilder sb = new StringBuilder("    ");
       if (c.boxed) {
         im.add("io.github.qemucpr.qmp.qapi.QapiBoxed");
@@ -623,7 +666,10 @@ final class JavaEmitter {
       if (c.javaType != null && isPrimitive(c.javaType)) {
         continue;
       }
-      if (c.list) {
+      if (c.anyMap) {
+        im.add(INTERNAL + ".QapiCopies");
+        checks.add("    " + c.name + " = QapiCopies.unknownMembers(" + c.name + ");");
+      } else if (c.list) {
         im.add(INTERNAL + ".QapiCopies");
         checks.add("    " + c.name + " = QapiCopies." + (c.required ? "list" : "optionalList") + "(" + c.name
             + ", \"" + c.name + "\");");
@@ -677,6 +723,87 @@ final class JavaEmitter {
       }
       sb.append(String.join(", ", nulls)).append(");\n  }\n");
     }
+    return sb.toString();
+  }
+
+  /** Records with this many optional members or more get a builder. */
+  static final int BUILDER_THRESHOLD = 3;
+
+  /**
+   * A builder for a record with many optional members: the required ones go to {@code
+   * builder(...)}, each optional one has a setter that refuses a second call.
+   */
+  private String builder(String cls, List<Component> comps, Imports im, boolean unknownMembers) {
+    List<Component> required = new ArrayList<>();
+    List<Component> optional = new ArrayList<>();
+    for (Component c : comps) {
+      if (c.anyMap || c.member == null) {
+        continue;
+      }
+      (c.required ? required : optional).add(c);
+    }
+    if (optional.size() < BUILDER_THRESHOLD) {
+      return "";
+    }
+    Set<String> taken = new TreeSet<>(List.of("build", "builder", "toString", "hashCode", "equals", "getClass"));
+    for (Component c : optional) {
+      if (taken.contains(c.name)) {
+        return "";
+      }
+    }
+    im.add("java.util.Objects");
+    StringBuilder sb = new StringBuilder("\n  /**\n   * A builder, given the required members; set the optional ones on it.\n   *\n");
+    List<String> params = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    for (Component c : required) {
+      sb.append("   * @param ").append(c.name).append(" {@code ").append(c.member.name).append("}\n");
+      params.add(c.javaType + " " + c.name);
+      names.add(c.name);
+    }
+    sb.append("   * @return the builder\n   */\n");
+    sb.append("  public static Builder builder(").append(String.join(", ", params)).append(") {\n");
+    sb.append("    return new Builder(").append(String.join(", ", names)).append(");\n  }\n");
+    sb.append("\n  /**\n   * Builds a {@link ").append(cls).append("}. Each optional member may be set once; what is not set\n")
+        .append("   * is left out, so that QEMU applies its default. Not thread-safe.\n   */\n");
+    sb.append("  public static final class Builder {\n");
+    for (Component c : comps) {
+      if (c.anyMap || c.member == null) {
+        continue;
+      }
+      String t = c.required ? c.javaType : c.javaType;
+      sb.append("    private ").append(c.required ? "final " : "").append(t).append(' ').append(c.name)
+          .append(c.required ? "" : " = null").append(";\n");
+    }
+    sb.append("\n    private Builder(").append(String.join(", ", params)).append(") {\n");
+    for (Component c : required) {
+      sb.append("      this.").append(c.name).append(" = ").append(c.name).append(";\n");
+    }
+    sb.append("    }\n");
+    for (Component c : optional) {
+      String plain = c.javaType.replace("@Nullable ", "");
+      sb.append("\n    /**\n     * Sets {@code ").append(c.member.name).append("}").append(c.docSuffix()).append(".\n     *\n")
+          .append("     * @param ").append(c.name).append(" the value\n     * @return this builder\n")
+          .append("     * @throws IllegalStateException if it was set already\n     */\n");
+      if (c.deprecated) {
+        sb.append("    @Deprecated\n");
+      }
+      sb.append("    public Builder ").append(c.name).append('(').append(plain).append(' ').append(c.name).append(") {\n");
+      sb.append("      if (this.").append(c.name).append(" != null) {\n        throw new IllegalStateException(\"")
+          .append(c.member.name).append(" was already set to \" + this.").append(c.name).append(");\n      }\n");
+      sb.append("      this.").append(c.name).append(" = Objects.requireNonNull(").append(c.name).append(", \"")
+          .append(c.name).append("\");\n      return this;\n    }\n");
+    }
+    List<String> args = new ArrayList<>();
+    for (Component c : comps) {
+      args.add(c.anyMap ? "Map.of()" : c.name);
+    }
+    if (unknownMembers) {
+      im.add("java.util.Map");
+      args.add("Map.of()");
+    }
+    sb.append("\n    /**\n     * The value.\n     *\n     * @return a new {@link ").append(cls).append("}\n     */\n");
+    sb.append("    public ").append(cls).append(" build() {\n      return new ").append(cls).append('(')
+        .append(String.join(", ", args)).append(");\n    }\n  }\n");
     return sb.toString();
   }
 
@@ -772,7 +899,9 @@ final class JavaEmitter {
     }
     for (Component c : comps) {
       sb.append(" * @param ").append(c.name).append(' ');
-      if (c.boxed) {
+      if (c.anyMap) {
+        sb.append("further arguments, sent as they are: QEMU takes any (such as a device's properties)");
+      } else if (c.boxed) {
         sb.append("the arguments, as one value");
       } else {
         sb.append("{@code ").append(c.member.name).append('}').append(c.docSuffix());

@@ -168,7 +168,7 @@ final class ReferenceManual {
         kind = docKind;
     }
     return new Schema.Def(kind, name, module, since, ifCond, features, base, members, data, boxed,
-        discriminator, branches, alternatives, values, returns);
+        discriminator, branches, alternatives, values, returns, false);
   }
 
   /** The top-level items of a field's bullet list (nested lists stay inside their item). */

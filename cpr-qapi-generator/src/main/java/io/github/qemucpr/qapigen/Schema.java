@@ -38,7 +38,8 @@ record Schema(String version, String source, List<Def> defs) {
       List<Branch> branches,
       List<Member> alternatives,
       List<Value> values,
-      Object returns) {}
+      Object returns,
+      boolean anyArguments) {}
 
   /** A member of a struct, union base, command or event ({@code type} is a name or a one-element list). */
   record Member(String name, Object type, boolean optional, String since, Object ifCond, List<String> features) {}
@@ -163,8 +164,10 @@ record Schema(String version, String source, List<Def> defs) {
       default:
         throw new IllegalStateException(kind);
     }
+    // 'gen': false: QEMU takes arguments beyond those listed (device_add's device properties).
+    boolean anyArguments = Boolean.FALSE.equals(x.get("gen"));
     return new Def(kind, name, module, since, ifCond, features, base, members, data, boxed,
-        discriminator, branches, alternatives, values, returns);
+        discriminator, branches, alternatives, values, returns, anyArguments);
   }
 
   /** The definition's {@code Since:} and each member's "(since X.Y)"; nothing else of the prose. */
@@ -312,6 +315,9 @@ record Schema(String version, String source, List<Def> defs) {
       m.put("values", l);
     }
     put(m, "returns", d.returns());
+    if (d.anyArguments()) {
+      m.put("any-arguments", true);
+    }
     return m;
   }
 
@@ -356,7 +362,7 @@ record Schema(String version, String source, List<Def> defs) {
         (String) m.get("since"), m.get("if"), strings(m.get("features")), (String) m.get("base"),
         membersFromList(m.get("members")), (String) m.get("data"), Boolean.TRUE.equals(m.get("boxed")),
         (String) m.get("discriminator"), branches, membersFromList(m.get("alternatives")), values,
-        m.get("returns"));
+        m.get("returns"), Boolean.TRUE.equals(m.get("any-arguments")));
   }
 
   private static List<Member> membersFromList(Object o) {

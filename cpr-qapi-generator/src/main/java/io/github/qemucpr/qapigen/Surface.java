@@ -83,6 +83,8 @@ final class Surface {
     /** Command or event arguments given as a named type. */
     String data;
     Object returns;
+    /** QEMU takes arguments beyond the members (device_add). */
+    boolean anyArguments;
 
     Entity(String kind, String name) {
       this.kind = kind;
@@ -174,6 +176,7 @@ final class Surface {
         e.ifCond = d.ifCond();
       }
       (manual ? e.documentedFeatures : e.features).addAll(d.features());
+      e.anyArguments |= d.anyArguments();
       switch (d.kind()) {
         case "struct":
           addMembers(e.members, flatten(d, defs), v);

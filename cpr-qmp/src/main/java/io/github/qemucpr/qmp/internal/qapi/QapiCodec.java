@@ -324,6 +324,14 @@ public final class QapiCodec {
       }
     }
     Map<String, @Nullable Object> unknown = new LinkedHashMap<>();
+    for (int i = 0; i < shape.components.length; i++) {
+      Component c = shape.components[i];
+      if (c.role == Role.MEMBER && c.optional && args[i] == null && v.has(Objects.requireNonNull(c.wire))) {
+        // An optional 'any' member sent as JSON null: the component cannot tell it from absent,
+        // so it is kept with the unknown members, and sent back the same.
+        unknown.put(c.wire, null);
+      }
+    }
     ObjectNode rest = boxed == null ? null : JsonNodeFactory.instance.objectNode();
     for (Map.Entry<String, JsonNode> e : v.properties()) {
       if (known.contains(e.getKey())) {

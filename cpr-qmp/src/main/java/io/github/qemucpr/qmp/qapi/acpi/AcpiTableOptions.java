@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -64,5 +65,177 @@ public record AcpiTableOptions(
   /** With every member left out, so that QEMU applies its defaults. */
   public AcpiTableOptions() {
     this(null, null, null, null, null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link AcpiTableOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String sig = null;
+    private @Nullable Long rev = null;
+    private @Nullable String oemId = null;
+    private @Nullable String oemTableId = null;
+    private @Nullable Long oemRev = null;
+    private @Nullable String aslCompilerId = null;
+    private @Nullable Long aslCompilerRev = null;
+    private @Nullable String file = null;
+    private @Nullable String data = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code sig}, optional.
+     *
+     * @param sig the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder sig(String sig) {
+      if (this.sig != null) {
+        throw new IllegalStateException("sig was already set to " + this.sig);
+      }
+      this.sig = Objects.requireNonNull(sig, "sig");
+      return this;
+    }
+
+    /**
+     * Sets {@code rev}, optional.
+     *
+     * @param rev the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder rev(Long rev) {
+      if (this.rev != null) {
+        throw new IllegalStateException("rev was already set to " + this.rev);
+      }
+      this.rev = Objects.requireNonNull(rev, "rev");
+      return this;
+    }
+
+    /**
+     * Sets {@code oem_id}, optional.
+     *
+     * @param oemId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder oemId(String oemId) {
+      if (this.oemId != null) {
+        throw new IllegalStateException("oem_id was already set to " + this.oemId);
+      }
+      this.oemId = Objects.requireNonNull(oemId, "oemId");
+      return this;
+    }
+
+    /**
+     * Sets {@code oem_table_id}, optional.
+     *
+     * @param oemTableId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder oemTableId(String oemTableId) {
+      if (this.oemTableId != null) {
+        throw new IllegalStateException("oem_table_id was already set to " + this.oemTableId);
+      }
+      this.oemTableId = Objects.requireNonNull(oemTableId, "oemTableId");
+      return this;
+    }
+
+    /**
+     * Sets {@code oem_rev}, optional.
+     *
+     * @param oemRev the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder oemRev(Long oemRev) {
+      if (this.oemRev != null) {
+        throw new IllegalStateException("oem_rev was already set to " + this.oemRev);
+      }
+      this.oemRev = Objects.requireNonNull(oemRev, "oemRev");
+      return this;
+    }
+
+    /**
+     * Sets {@code asl_compiler_id}, optional.
+     *
+     * @param aslCompilerId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder aslCompilerId(String aslCompilerId) {
+      if (this.aslCompilerId != null) {
+        throw new IllegalStateException("asl_compiler_id was already set to " + this.aslCompilerId);
+      }
+      this.aslCompilerId = Objects.requireNonNull(aslCompilerId, "aslCompilerId");
+      return this;
+    }
+
+    /**
+     * Sets {@code asl_compiler_rev}, optional.
+     *
+     * @param aslCompilerRev the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder aslCompilerRev(Long aslCompilerRev) {
+      if (this.aslCompilerRev != null) {
+        throw new IllegalStateException("asl_compiler_rev was already set to " + this.aslCompilerRev);
+      }
+      this.aslCompilerRev = Objects.requireNonNull(aslCompilerRev, "aslCompilerRev");
+      return this;
+    }
+
+    /**
+     * Sets {@code file}, optional.
+     *
+     * @param file the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder file(String file) {
+      if (this.file != null) {
+        throw new IllegalStateException("file was already set to " + this.file);
+      }
+      this.file = Objects.requireNonNull(file, "file");
+      return this;
+    }
+
+    /**
+     * Sets {@code data}, optional.
+     *
+     * @param data the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder data(String data) {
+      if (this.data != null) {
+        throw new IllegalStateException("data was already set to " + this.data);
+      }
+      this.data = Objects.requireNonNull(data, "data");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link AcpiTableOptions}
+     */
+    public AcpiTableOptions build() {
+      return new AcpiTableOptions(sig, rev, oemId, oemTableId, oemRev, aslCompilerId, aslCompilerRev, file, data, Map.of());
+    }
   }
 }

@@ -82,6 +82,85 @@ public sealed interface Audiodev extends QapiObject
       this(id, timerPeriod, in, out, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link None}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Long timerPeriod = null;
+      private @Nullable AudiodevPerDirectionOptions in = null;
+      private @Nullable AudiodevPerDirectionOptions out = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code timer-period}, optional.
+       *
+       * @param timerPeriod the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder timerPeriod(Long timerPeriod) {
+        if (this.timerPeriod != null) {
+          throw new IllegalStateException("timer-period was already set to " + this.timerPeriod);
+        }
+        this.timerPeriod = Objects.requireNonNull(timerPeriod, "timerPeriod");
+        return this;
+      }
+
+      /**
+       * Sets {@code in}, optional.
+       *
+       * @param in the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder in(AudiodevPerDirectionOptions in) {
+        if (this.in != null) {
+          throw new IllegalStateException("in was already set to " + this.in);
+        }
+        this.in = Objects.requireNonNull(in, "in");
+        return this;
+      }
+
+      /**
+       * Sets {@code out}, optional.
+       *
+       * @param out the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder out(AudiodevPerDirectionOptions out) {
+        if (this.out != null) {
+          throw new IllegalStateException("out was already set to " + this.out);
+        }
+        this.out = Objects.requireNonNull(out, "out");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link None}
+       */
+      public None build() {
+        return new None(id, timerPeriod, in, out, Map.of());
+      }
+    }
+
     @Override
     public AudiodevDriver driver() {
       return AudiodevDriver.NONE;
@@ -128,6 +207,101 @@ public sealed interface Audiodev extends QapiObject
       this(id, timerPeriod, in, out, threshold, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link Alsa}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Long timerPeriod = null;
+      private @Nullable AudiodevAlsaPerDirectionOptions in = null;
+      private @Nullable AudiodevAlsaPerDirectionOptions out = null;
+      private @Nullable Long threshold = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code timer-period}, optional.
+       *
+       * @param timerPeriod the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder timerPeriod(Long timerPeriod) {
+        if (this.timerPeriod != null) {
+          throw new IllegalStateException("timer-period was already set to " + this.timerPeriod);
+        }
+        this.timerPeriod = Objects.requireNonNull(timerPeriod, "timerPeriod");
+        return this;
+      }
+
+      /**
+       * Sets {@code in}, optional.
+       *
+       * @param in the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder in(AudiodevAlsaPerDirectionOptions in) {
+        if (this.in != null) {
+          throw new IllegalStateException("in was already set to " + this.in);
+        }
+        this.in = Objects.requireNonNull(in, "in");
+        return this;
+      }
+
+      /**
+       * Sets {@code out}, optional.
+       *
+       * @param out the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder out(AudiodevAlsaPerDirectionOptions out) {
+        if (this.out != null) {
+          throw new IllegalStateException("out was already set to " + this.out);
+        }
+        this.out = Objects.requireNonNull(out, "out");
+        return this;
+      }
+
+      /**
+       * Sets {@code threshold}, optional.
+       *
+       * @param threshold the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder threshold(Long threshold) {
+        if (this.threshold != null) {
+          throw new IllegalStateException("threshold was already set to " + this.threshold);
+        }
+        this.threshold = Objects.requireNonNull(threshold, "threshold");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Alsa}
+       */
+      public Alsa build() {
+        return new Alsa(id, timerPeriod, in, out, threshold, Map.of());
+      }
+    }
+
     @Override
     public AudiodevDriver driver() {
       return AudiodevDriver.ALSA;
@@ -169,6 +343,85 @@ public sealed interface Audiodev extends QapiObject
      */
     public Coreaudio(String id, @Nullable Long timerPeriod, @Nullable AudiodevCoreaudioPerDirectionOptions in, @Nullable AudiodevCoreaudioPerDirectionOptions out) {
       this(id, timerPeriod, in, out, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link Coreaudio}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Long timerPeriod = null;
+      private @Nullable AudiodevCoreaudioPerDirectionOptions in = null;
+      private @Nullable AudiodevCoreaudioPerDirectionOptions out = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code timer-period}, optional.
+       *
+       * @param timerPeriod the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder timerPeriod(Long timerPeriod) {
+        if (this.timerPeriod != null) {
+          throw new IllegalStateException("timer-period was already set to " + this.timerPeriod);
+        }
+        this.timerPeriod = Objects.requireNonNull(timerPeriod, "timerPeriod");
+        return this;
+      }
+
+      /**
+       * Sets {@code in}, optional.
+       *
+       * @param in the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder in(AudiodevCoreaudioPerDirectionOptions in) {
+        if (this.in != null) {
+          throw new IllegalStateException("in was already set to " + this.in);
+        }
+        this.in = Objects.requireNonNull(in, "in");
+        return this;
+      }
+
+      /**
+       * Sets {@code out}, optional.
+       *
+       * @param out the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder out(AudiodevCoreaudioPerDirectionOptions out) {
+        if (this.out != null) {
+          throw new IllegalStateException("out was already set to " + this.out);
+        }
+        this.out = Objects.requireNonNull(out, "out");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Coreaudio}
+       */
+      public Coreaudio build() {
+        return new Coreaudio(id, timerPeriod, in, out, Map.of());
+      }
     }
 
     @Override
@@ -217,6 +470,101 @@ public sealed interface Audiodev extends QapiObject
       this(id, timerPeriod, in, out, nsamples, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link Dbus}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Long timerPeriod = null;
+      private @Nullable AudiodevPerDirectionOptions in = null;
+      private @Nullable AudiodevPerDirectionOptions out = null;
+      private @Nullable Long nsamples = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code timer-period}, optional.
+       *
+       * @param timerPeriod the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder timerPeriod(Long timerPeriod) {
+        if (this.timerPeriod != null) {
+          throw new IllegalStateException("timer-period was already set to " + this.timerPeriod);
+        }
+        this.timerPeriod = Objects.requireNonNull(timerPeriod, "timerPeriod");
+        return this;
+      }
+
+      /**
+       * Sets {@code in}, optional.
+       *
+       * @param in the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder in(AudiodevPerDirectionOptions in) {
+        if (this.in != null) {
+          throw new IllegalStateException("in was already set to " + this.in);
+        }
+        this.in = Objects.requireNonNull(in, "in");
+        return this;
+      }
+
+      /**
+       * Sets {@code out}, optional.
+       *
+       * @param out the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder out(AudiodevPerDirectionOptions out) {
+        if (this.out != null) {
+          throw new IllegalStateException("out was already set to " + this.out);
+        }
+        this.out = Objects.requireNonNull(out, "out");
+        return this;
+      }
+
+      /**
+       * Sets {@code nsamples}, optional.
+       *
+       * @param nsamples the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nsamples(Long nsamples) {
+        if (this.nsamples != null) {
+          throw new IllegalStateException("nsamples was already set to " + this.nsamples);
+        }
+        this.nsamples = Objects.requireNonNull(nsamples, "nsamples");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Dbus}
+       */
+      public Dbus build() {
+        return new Dbus(id, timerPeriod, in, out, nsamples, Map.of());
+      }
+    }
+
     @Override
     public AudiodevDriver driver() {
       return AudiodevDriver.DBUS;
@@ -263,6 +611,101 @@ public sealed interface Audiodev extends QapiObject
       this(id, timerPeriod, in, out, latency, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link Dsound}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Long timerPeriod = null;
+      private @Nullable AudiodevPerDirectionOptions in = null;
+      private @Nullable AudiodevPerDirectionOptions out = null;
+      private @Nullable Long latency = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code timer-period}, optional.
+       *
+       * @param timerPeriod the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder timerPeriod(Long timerPeriod) {
+        if (this.timerPeriod != null) {
+          throw new IllegalStateException("timer-period was already set to " + this.timerPeriod);
+        }
+        this.timerPeriod = Objects.requireNonNull(timerPeriod, "timerPeriod");
+        return this;
+      }
+
+      /**
+       * Sets {@code in}, optional.
+       *
+       * @param in the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder in(AudiodevPerDirectionOptions in) {
+        if (this.in != null) {
+          throw new IllegalStateException("in was already set to " + this.in);
+        }
+        this.in = Objects.requireNonNull(in, "in");
+        return this;
+      }
+
+      /**
+       * Sets {@code out}, optional.
+       *
+       * @param out the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder out(AudiodevPerDirectionOptions out) {
+        if (this.out != null) {
+          throw new IllegalStateException("out was already set to " + this.out);
+        }
+        this.out = Objects.requireNonNull(out, "out");
+        return this;
+      }
+
+      /**
+       * Sets {@code latency}, optional.
+       *
+       * @param latency the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder latency(Long latency) {
+        if (this.latency != null) {
+          throw new IllegalStateException("latency was already set to " + this.latency);
+        }
+        this.latency = Objects.requireNonNull(latency, "latency");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Dsound}
+       */
+      public Dsound build() {
+        return new Dsound(id, timerPeriod, in, out, latency, Map.of());
+      }
+    }
+
     @Override
     public AudiodevDriver driver() {
       return AudiodevDriver.DSOUND;
@@ -304,6 +747,85 @@ public sealed interface Audiodev extends QapiObject
      */
     public Jack(String id, @Nullable Long timerPeriod, @Nullable AudiodevJackPerDirectionOptions in, @Nullable AudiodevJackPerDirectionOptions out) {
       this(id, timerPeriod, in, out, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link Jack}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Long timerPeriod = null;
+      private @Nullable AudiodevJackPerDirectionOptions in = null;
+      private @Nullable AudiodevJackPerDirectionOptions out = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code timer-period}, optional.
+       *
+       * @param timerPeriod the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder timerPeriod(Long timerPeriod) {
+        if (this.timerPeriod != null) {
+          throw new IllegalStateException("timer-period was already set to " + this.timerPeriod);
+        }
+        this.timerPeriod = Objects.requireNonNull(timerPeriod, "timerPeriod");
+        return this;
+      }
+
+      /**
+       * Sets {@code in}, optional.
+       *
+       * @param in the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder in(AudiodevJackPerDirectionOptions in) {
+        if (this.in != null) {
+          throw new IllegalStateException("in was already set to " + this.in);
+        }
+        this.in = Objects.requireNonNull(in, "in");
+        return this;
+      }
+
+      /**
+       * Sets {@code out}, optional.
+       *
+       * @param out the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder out(AudiodevJackPerDirectionOptions out) {
+        if (this.out != null) {
+          throw new IllegalStateException("out was already set to " + this.out);
+        }
+        this.out = Objects.requireNonNull(out, "out");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Jack}
+       */
+      public Jack build() {
+        return new Jack(id, timerPeriod, in, out, Map.of());
+      }
     }
 
     @Override
@@ -358,6 +880,133 @@ public sealed interface Audiodev extends QapiObject
       this(id, timerPeriod, in, out, tryMmap, exclusive, dspPolicy, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link Oss}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Long timerPeriod = null;
+      private @Nullable AudiodevOssPerDirectionOptions in = null;
+      private @Nullable AudiodevOssPerDirectionOptions out = null;
+      private @Nullable Boolean tryMmap = null;
+      private @Nullable Boolean exclusive = null;
+      private @Nullable Long dspPolicy = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code timer-period}, optional.
+       *
+       * @param timerPeriod the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder timerPeriod(Long timerPeriod) {
+        if (this.timerPeriod != null) {
+          throw new IllegalStateException("timer-period was already set to " + this.timerPeriod);
+        }
+        this.timerPeriod = Objects.requireNonNull(timerPeriod, "timerPeriod");
+        return this;
+      }
+
+      /**
+       * Sets {@code in}, optional.
+       *
+       * @param in the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder in(AudiodevOssPerDirectionOptions in) {
+        if (this.in != null) {
+          throw new IllegalStateException("in was already set to " + this.in);
+        }
+        this.in = Objects.requireNonNull(in, "in");
+        return this;
+      }
+
+      /**
+       * Sets {@code out}, optional.
+       *
+       * @param out the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder out(AudiodevOssPerDirectionOptions out) {
+        if (this.out != null) {
+          throw new IllegalStateException("out was already set to " + this.out);
+        }
+        this.out = Objects.requireNonNull(out, "out");
+        return this;
+      }
+
+      /**
+       * Sets {@code try-mmap}, optional.
+       *
+       * @param tryMmap the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder tryMmap(Boolean tryMmap) {
+        if (this.tryMmap != null) {
+          throw new IllegalStateException("try-mmap was already set to " + this.tryMmap);
+        }
+        this.tryMmap = Objects.requireNonNull(tryMmap, "tryMmap");
+        return this;
+      }
+
+      /**
+       * Sets {@code exclusive}, optional.
+       *
+       * @param exclusive the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder exclusive(Boolean exclusive) {
+        if (this.exclusive != null) {
+          throw new IllegalStateException("exclusive was already set to " + this.exclusive);
+        }
+        this.exclusive = Objects.requireNonNull(exclusive, "exclusive");
+        return this;
+      }
+
+      /**
+       * Sets {@code dsp-policy}, optional.
+       *
+       * @param dspPolicy the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dspPolicy(Long dspPolicy) {
+        if (this.dspPolicy != null) {
+          throw new IllegalStateException("dsp-policy was already set to " + this.dspPolicy);
+        }
+        this.dspPolicy = Objects.requireNonNull(dspPolicy, "dspPolicy");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Oss}
+       */
+      public Oss build() {
+        return new Oss(id, timerPeriod, in, out, tryMmap, exclusive, dspPolicy, Map.of());
+      }
+    }
+
     @Override
     public AudiodevDriver driver() {
       return AudiodevDriver.OSS;
@@ -404,6 +1053,101 @@ public sealed interface Audiodev extends QapiObject
       this(id, timerPeriod, in, out, server, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link Pa}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Long timerPeriod = null;
+      private @Nullable AudiodevPaPerDirectionOptions in = null;
+      private @Nullable AudiodevPaPerDirectionOptions out = null;
+      private @Nullable String server = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code timer-period}, optional.
+       *
+       * @param timerPeriod the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder timerPeriod(Long timerPeriod) {
+        if (this.timerPeriod != null) {
+          throw new IllegalStateException("timer-period was already set to " + this.timerPeriod);
+        }
+        this.timerPeriod = Objects.requireNonNull(timerPeriod, "timerPeriod");
+        return this;
+      }
+
+      /**
+       * Sets {@code in}, optional.
+       *
+       * @param in the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder in(AudiodevPaPerDirectionOptions in) {
+        if (this.in != null) {
+          throw new IllegalStateException("in was already set to " + this.in);
+        }
+        this.in = Objects.requireNonNull(in, "in");
+        return this;
+      }
+
+      /**
+       * Sets {@code out}, optional.
+       *
+       * @param out the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder out(AudiodevPaPerDirectionOptions out) {
+        if (this.out != null) {
+          throw new IllegalStateException("out was already set to " + this.out);
+        }
+        this.out = Objects.requireNonNull(out, "out");
+        return this;
+      }
+
+      /**
+       * Sets {@code server}, optional.
+       *
+       * @param server the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder server(String server) {
+        if (this.server != null) {
+          throw new IllegalStateException("server was already set to " + this.server);
+        }
+        this.server = Objects.requireNonNull(server, "server");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Pa}
+       */
+      public Pa build() {
+        return new Pa(id, timerPeriod, in, out, server, Map.of());
+      }
+    }
+
     @Override
     public AudiodevDriver driver() {
       return AudiodevDriver.PA;
@@ -447,6 +1191,85 @@ public sealed interface Audiodev extends QapiObject
       this(id, timerPeriod, in, out, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link Pipewire}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Long timerPeriod = null;
+      private @Nullable AudiodevPipewirePerDirectionOptions in = null;
+      private @Nullable AudiodevPipewirePerDirectionOptions out = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code timer-period}, optional.
+       *
+       * @param timerPeriod the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder timerPeriod(Long timerPeriod) {
+        if (this.timerPeriod != null) {
+          throw new IllegalStateException("timer-period was already set to " + this.timerPeriod);
+        }
+        this.timerPeriod = Objects.requireNonNull(timerPeriod, "timerPeriod");
+        return this;
+      }
+
+      /**
+       * Sets {@code in}, optional.
+       *
+       * @param in the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder in(AudiodevPipewirePerDirectionOptions in) {
+        if (this.in != null) {
+          throw new IllegalStateException("in was already set to " + this.in);
+        }
+        this.in = Objects.requireNonNull(in, "in");
+        return this;
+      }
+
+      /**
+       * Sets {@code out}, optional.
+       *
+       * @param out the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder out(AudiodevPipewirePerDirectionOptions out) {
+        if (this.out != null) {
+          throw new IllegalStateException("out was already set to " + this.out);
+        }
+        this.out = Objects.requireNonNull(out, "out");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Pipewire}
+       */
+      public Pipewire build() {
+        return new Pipewire(id, timerPeriod, in, out, Map.of());
+      }
+    }
+
     @Override
     public AudiodevDriver driver() {
       return AudiodevDriver.PIPEWIRE;
@@ -488,6 +1311,85 @@ public sealed interface Audiodev extends QapiObject
      */
     public Sdl(String id, @Nullable Long timerPeriod, @Nullable AudiodevSdlPerDirectionOptions in, @Nullable AudiodevSdlPerDirectionOptions out) {
       this(id, timerPeriod, in, out, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link Sdl}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Long timerPeriod = null;
+      private @Nullable AudiodevSdlPerDirectionOptions in = null;
+      private @Nullable AudiodevSdlPerDirectionOptions out = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code timer-period}, optional.
+       *
+       * @param timerPeriod the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder timerPeriod(Long timerPeriod) {
+        if (this.timerPeriod != null) {
+          throw new IllegalStateException("timer-period was already set to " + this.timerPeriod);
+        }
+        this.timerPeriod = Objects.requireNonNull(timerPeriod, "timerPeriod");
+        return this;
+      }
+
+      /**
+       * Sets {@code in}, optional.
+       *
+       * @param in the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder in(AudiodevSdlPerDirectionOptions in) {
+        if (this.in != null) {
+          throw new IllegalStateException("in was already set to " + this.in);
+        }
+        this.in = Objects.requireNonNull(in, "in");
+        return this;
+      }
+
+      /**
+       * Sets {@code out}, optional.
+       *
+       * @param out the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder out(AudiodevSdlPerDirectionOptions out) {
+        if (this.out != null) {
+          throw new IllegalStateException("out was already set to " + this.out);
+        }
+        this.out = Objects.requireNonNull(out, "out");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Sdl}
+       */
+      public Sdl build() {
+        return new Sdl(id, timerPeriod, in, out, Map.of());
+      }
     }
 
     @Override
@@ -539,6 +1441,117 @@ public sealed interface Audiodev extends QapiObject
       this(id, timerPeriod, in, out, dev, latency, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link Sndio}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Long timerPeriod = null;
+      private @Nullable AudiodevPerDirectionOptions in = null;
+      private @Nullable AudiodevPerDirectionOptions out = null;
+      private @Nullable String dev = null;
+      private @Nullable Long latency = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code timer-period}, optional.
+       *
+       * @param timerPeriod the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder timerPeriod(Long timerPeriod) {
+        if (this.timerPeriod != null) {
+          throw new IllegalStateException("timer-period was already set to " + this.timerPeriod);
+        }
+        this.timerPeriod = Objects.requireNonNull(timerPeriod, "timerPeriod");
+        return this;
+      }
+
+      /**
+       * Sets {@code in}, optional.
+       *
+       * @param in the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder in(AudiodevPerDirectionOptions in) {
+        if (this.in != null) {
+          throw new IllegalStateException("in was already set to " + this.in);
+        }
+        this.in = Objects.requireNonNull(in, "in");
+        return this;
+      }
+
+      /**
+       * Sets {@code out}, optional.
+       *
+       * @param out the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder out(AudiodevPerDirectionOptions out) {
+        if (this.out != null) {
+          throw new IllegalStateException("out was already set to " + this.out);
+        }
+        this.out = Objects.requireNonNull(out, "out");
+        return this;
+      }
+
+      /**
+       * Sets {@code dev}, optional.
+       *
+       * @param dev the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dev(String dev) {
+        if (this.dev != null) {
+          throw new IllegalStateException("dev was already set to " + this.dev);
+        }
+        this.dev = Objects.requireNonNull(dev, "dev");
+        return this;
+      }
+
+      /**
+       * Sets {@code latency}, optional.
+       *
+       * @param latency the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder latency(Long latency) {
+        if (this.latency != null) {
+          throw new IllegalStateException("latency was already set to " + this.latency);
+        }
+        this.latency = Objects.requireNonNull(latency, "latency");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Sndio}
+       */
+      public Sndio build() {
+        return new Sndio(id, timerPeriod, in, out, dev, latency, Map.of());
+      }
+    }
+
     @Override
     public AudiodevDriver driver() {
       return AudiodevDriver.SNDIO;
@@ -580,6 +1593,85 @@ public sealed interface Audiodev extends QapiObject
      */
     public Spice(String id, @Nullable Long timerPeriod, @Nullable AudiodevPerDirectionOptions in, @Nullable AudiodevPerDirectionOptions out) {
       this(id, timerPeriod, in, out, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link Spice}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Long timerPeriod = null;
+      private @Nullable AudiodevPerDirectionOptions in = null;
+      private @Nullable AudiodevPerDirectionOptions out = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code timer-period}, optional.
+       *
+       * @param timerPeriod the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder timerPeriod(Long timerPeriod) {
+        if (this.timerPeriod != null) {
+          throw new IllegalStateException("timer-period was already set to " + this.timerPeriod);
+        }
+        this.timerPeriod = Objects.requireNonNull(timerPeriod, "timerPeriod");
+        return this;
+      }
+
+      /**
+       * Sets {@code in}, optional.
+       *
+       * @param in the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder in(AudiodevPerDirectionOptions in) {
+        if (this.in != null) {
+          throw new IllegalStateException("in was already set to " + this.in);
+        }
+        this.in = Objects.requireNonNull(in, "in");
+        return this;
+      }
+
+      /**
+       * Sets {@code out}, optional.
+       *
+       * @param out the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder out(AudiodevPerDirectionOptions out) {
+        if (this.out != null) {
+          throw new IllegalStateException("out was already set to " + this.out);
+        }
+        this.out = Objects.requireNonNull(out, "out");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Spice}
+       */
+      public Spice build() {
+        return new Spice(id, timerPeriod, in, out, Map.of());
+      }
     }
 
     @Override
@@ -625,6 +1717,101 @@ public sealed interface Audiodev extends QapiObject
      */
     public Wav(String id, @Nullable Long timerPeriod, @Nullable AudiodevPerDirectionOptions in, @Nullable AudiodevPerDirectionOptions out, @Nullable String path) {
       this(id, timerPeriod, in, out, path, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link Wav}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Long timerPeriod = null;
+      private @Nullable AudiodevPerDirectionOptions in = null;
+      private @Nullable AudiodevPerDirectionOptions out = null;
+      private @Nullable String path = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code timer-period}, optional.
+       *
+       * @param timerPeriod the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder timerPeriod(Long timerPeriod) {
+        if (this.timerPeriod != null) {
+          throw new IllegalStateException("timer-period was already set to " + this.timerPeriod);
+        }
+        this.timerPeriod = Objects.requireNonNull(timerPeriod, "timerPeriod");
+        return this;
+      }
+
+      /**
+       * Sets {@code in}, optional.
+       *
+       * @param in the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder in(AudiodevPerDirectionOptions in) {
+        if (this.in != null) {
+          throw new IllegalStateException("in was already set to " + this.in);
+        }
+        this.in = Objects.requireNonNull(in, "in");
+        return this;
+      }
+
+      /**
+       * Sets {@code out}, optional.
+       *
+       * @param out the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder out(AudiodevPerDirectionOptions out) {
+        if (this.out != null) {
+          throw new IllegalStateException("out was already set to " + this.out);
+        }
+        this.out = Objects.requireNonNull(out, "out");
+        return this;
+      }
+
+      /**
+       * Sets {@code path}, optional.
+       *
+       * @param path the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder path(String path) {
+        if (this.path != null) {
+          throw new IllegalStateException("path was already set to " + this.path);
+        }
+        this.path = Objects.requireNonNull(path, "path");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Wav}
+       */
+      public Wav build() {
+        return new Wav(id, timerPeriod, in, out, path, Map.of());
+      }
     }
 
     @Override

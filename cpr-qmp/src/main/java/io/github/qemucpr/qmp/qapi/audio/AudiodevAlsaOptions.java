@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -46,5 +47,81 @@ public record AudiodevAlsaOptions(
   /** With every member left out, so that QEMU applies its defaults. */
   public AudiodevAlsaOptions() {
     this(null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link AudiodevAlsaOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable AudiodevAlsaPerDirectionOptions in = null;
+    private @Nullable AudiodevAlsaPerDirectionOptions out = null;
+    private @Nullable Long threshold = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code in}, optional.
+     *
+     * @param in the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder in(AudiodevAlsaPerDirectionOptions in) {
+      if (this.in != null) {
+        throw new IllegalStateException("in was already set to " + this.in);
+      }
+      this.in = Objects.requireNonNull(in, "in");
+      return this;
+    }
+
+    /**
+     * Sets {@code out}, optional.
+     *
+     * @param out the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder out(AudiodevAlsaPerDirectionOptions out) {
+      if (this.out != null) {
+        throw new IllegalStateException("out was already set to " + this.out);
+      }
+      this.out = Objects.requireNonNull(out, "out");
+      return this;
+    }
+
+    /**
+     * Sets {@code threshold}, optional.
+     *
+     * @param threshold the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder threshold(Long threshold) {
+      if (this.threshold != null) {
+        throw new IllegalStateException("threshold was already set to " + this.threshold);
+      }
+      this.threshold = Objects.requireNonNull(threshold, "threshold");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link AudiodevAlsaOptions}
+     */
+    public AudiodevAlsaOptions build() {
+      return new AudiodevAlsaOptions(in, out, threshold, Map.of());
+    }
   }
 }

@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -46,5 +47,81 @@ public record AudiodevDBusOptions(
   /** With every member left out, so that QEMU applies its defaults. */
   public AudiodevDBusOptions() {
     this(null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link AudiodevDBusOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable AudiodevPerDirectionOptions in = null;
+    private @Nullable AudiodevPerDirectionOptions out = null;
+    private @Nullable Long nsamples = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code in}, optional.
+     *
+     * @param in the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder in(AudiodevPerDirectionOptions in) {
+      if (this.in != null) {
+        throw new IllegalStateException("in was already set to " + this.in);
+      }
+      this.in = Objects.requireNonNull(in, "in");
+      return this;
+    }
+
+    /**
+     * Sets {@code out}, optional.
+     *
+     * @param out the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder out(AudiodevPerDirectionOptions out) {
+      if (this.out != null) {
+        throw new IllegalStateException("out was already set to " + this.out);
+      }
+      this.out = Objects.requireNonNull(out, "out");
+      return this;
+    }
+
+    /**
+     * Sets {@code nsamples}, optional.
+     *
+     * @param nsamples the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder nsamples(Long nsamples) {
+      if (this.nsamples != null) {
+        throw new IllegalStateException("nsamples was already set to " + this.nsamples);
+      }
+      this.nsamples = Objects.requireNonNull(nsamples, "nsamples");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link AudiodevDBusOptions}
+     */
+    public AudiodevDBusOptions build() {
+      return new AudiodevDBusOptions(in, out, nsamples, Map.of());
+    }
   }
 }

@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -52,5 +53,113 @@ public record AudiodevOssOptions(
   /** With every member left out, so that QEMU applies its defaults. */
   public AudiodevOssOptions() {
     this(null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link AudiodevOssOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable AudiodevOssPerDirectionOptions in = null;
+    private @Nullable AudiodevOssPerDirectionOptions out = null;
+    private @Nullable Boolean tryMmap = null;
+    private @Nullable Boolean exclusive = null;
+    private @Nullable Long dspPolicy = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code in}, optional.
+     *
+     * @param in the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder in(AudiodevOssPerDirectionOptions in) {
+      if (this.in != null) {
+        throw new IllegalStateException("in was already set to " + this.in);
+      }
+      this.in = Objects.requireNonNull(in, "in");
+      return this;
+    }
+
+    /**
+     * Sets {@code out}, optional.
+     *
+     * @param out the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder out(AudiodevOssPerDirectionOptions out) {
+      if (this.out != null) {
+        throw new IllegalStateException("out was already set to " + this.out);
+      }
+      this.out = Objects.requireNonNull(out, "out");
+      return this;
+    }
+
+    /**
+     * Sets {@code try-mmap}, optional.
+     *
+     * @param tryMmap the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tryMmap(Boolean tryMmap) {
+      if (this.tryMmap != null) {
+        throw new IllegalStateException("try-mmap was already set to " + this.tryMmap);
+      }
+      this.tryMmap = Objects.requireNonNull(tryMmap, "tryMmap");
+      return this;
+    }
+
+    /**
+     * Sets {@code exclusive}, optional.
+     *
+     * @param exclusive the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder exclusive(Boolean exclusive) {
+      if (this.exclusive != null) {
+        throw new IllegalStateException("exclusive was already set to " + this.exclusive);
+      }
+      this.exclusive = Objects.requireNonNull(exclusive, "exclusive");
+      return this;
+    }
+
+    /**
+     * Sets {@code dsp-policy}, optional.
+     *
+     * @param dspPolicy the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dspPolicy(Long dspPolicy) {
+      if (this.dspPolicy != null) {
+        throw new IllegalStateException("dsp-policy was already set to " + this.dspPolicy);
+      }
+      this.dspPolicy = Objects.requireNonNull(dspPolicy, "dspPolicy");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link AudiodevOssOptions}
+     */
+    public AudiodevOssOptions build() {
+      return new AudiodevOssOptions(in, out, tryMmap, exclusive, dspPolicy, Map.of());
+    }
   }
 }

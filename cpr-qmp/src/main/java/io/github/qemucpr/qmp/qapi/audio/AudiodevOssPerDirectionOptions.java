@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -67,5 +68,193 @@ public record AudiodevOssPerDirectionOptions(
   /** With every member left out, so that QEMU applies its defaults. */
   public AudiodevOssPerDirectionOptions() {
     this(null, null, null, null, null, null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link AudiodevOssPerDirectionOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Boolean mixingEngine = null;
+    private @Nullable Boolean fixedSettings = null;
+    private @Nullable Long frequency = null;
+    private @Nullable Long channels = null;
+    private @Nullable Long voices = null;
+    private @Nullable AudioFormat format = null;
+    private @Nullable Long bufferLength = null;
+    private @Nullable String dev = null;
+    private @Nullable Long bufferCount = null;
+    private @Nullable Boolean tryPoll = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code mixing-engine}, optional, since 4.2.
+     *
+     * @param mixingEngine the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mixingEngine(Boolean mixingEngine) {
+      if (this.mixingEngine != null) {
+        throw new IllegalStateException("mixing-engine was already set to " + this.mixingEngine);
+      }
+      this.mixingEngine = Objects.requireNonNull(mixingEngine, "mixingEngine");
+      return this;
+    }
+
+    /**
+     * Sets {@code fixed-settings}, optional.
+     *
+     * @param fixedSettings the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder fixedSettings(Boolean fixedSettings) {
+      if (this.fixedSettings != null) {
+        throw new IllegalStateException("fixed-settings was already set to " + this.fixedSettings);
+      }
+      this.fixedSettings = Objects.requireNonNull(fixedSettings, "fixedSettings");
+      return this;
+    }
+
+    /**
+     * Sets {@code frequency}, optional.
+     *
+     * @param frequency the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder frequency(Long frequency) {
+      if (this.frequency != null) {
+        throw new IllegalStateException("frequency was already set to " + this.frequency);
+      }
+      this.frequency = Objects.requireNonNull(frequency, "frequency");
+      return this;
+    }
+
+    /**
+     * Sets {@code channels}, optional.
+     *
+     * @param channels the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder channels(Long channels) {
+      if (this.channels != null) {
+        throw new IllegalStateException("channels was already set to " + this.channels);
+      }
+      this.channels = Objects.requireNonNull(channels, "channels");
+      return this;
+    }
+
+    /**
+     * Sets {@code voices}, optional.
+     *
+     * @param voices the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder voices(Long voices) {
+      if (this.voices != null) {
+        throw new IllegalStateException("voices was already set to " + this.voices);
+      }
+      this.voices = Objects.requireNonNull(voices, "voices");
+      return this;
+    }
+
+    /**
+     * Sets {@code format}, optional.
+     *
+     * @param format the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder format(AudioFormat format) {
+      if (this.format != null) {
+        throw new IllegalStateException("format was already set to " + this.format);
+      }
+      this.format = Objects.requireNonNull(format, "format");
+      return this;
+    }
+
+    /**
+     * Sets {@code buffer-length}, optional.
+     *
+     * @param bufferLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bufferLength(Long bufferLength) {
+      if (this.bufferLength != null) {
+        throw new IllegalStateException("buffer-length was already set to " + this.bufferLength);
+      }
+      this.bufferLength = Objects.requireNonNull(bufferLength, "bufferLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code dev}, optional.
+     *
+     * @param dev the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dev(String dev) {
+      if (this.dev != null) {
+        throw new IllegalStateException("dev was already set to " + this.dev);
+      }
+      this.dev = Objects.requireNonNull(dev, "dev");
+      return this;
+    }
+
+    /**
+     * Sets {@code buffer-count}, optional.
+     *
+     * @param bufferCount the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bufferCount(Long bufferCount) {
+      if (this.bufferCount != null) {
+        throw new IllegalStateException("buffer-count was already set to " + this.bufferCount);
+      }
+      this.bufferCount = Objects.requireNonNull(bufferCount, "bufferCount");
+      return this;
+    }
+
+    /**
+     * Sets {@code try-poll}, optional.
+     *
+     * @param tryPoll the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tryPoll(Boolean tryPoll) {
+      if (this.tryPoll != null) {
+        throw new IllegalStateException("try-poll was already set to " + this.tryPoll);
+      }
+      this.tryPoll = Objects.requireNonNull(tryPoll, "tryPoll");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link AudiodevOssPerDirectionOptions}
+     */
+    public AudiodevOssPerDirectionOptions build() {
+      return new AudiodevOssPerDirectionOptions(mixingEngine, fixedSettings, frequency, channels, voices, format, bufferLength, dev, bufferCount, tryPoll, Map.of());
+    }
   }
 }

@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -46,5 +47,81 @@ public record AudiodevPaOptions(
   /** With every member left out, so that QEMU applies its defaults. */
   public AudiodevPaOptions() {
     this(null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link AudiodevPaOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable AudiodevPaPerDirectionOptions in = null;
+    private @Nullable AudiodevPaPerDirectionOptions out = null;
+    private @Nullable String server = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code in}, optional.
+     *
+     * @param in the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder in(AudiodevPaPerDirectionOptions in) {
+      if (this.in != null) {
+        throw new IllegalStateException("in was already set to " + this.in);
+      }
+      this.in = Objects.requireNonNull(in, "in");
+      return this;
+    }
+
+    /**
+     * Sets {@code out}, optional.
+     *
+     * @param out the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder out(AudiodevPaPerDirectionOptions out) {
+      if (this.out != null) {
+        throw new IllegalStateException("out was already set to " + this.out);
+      }
+      this.out = Objects.requireNonNull(out, "out");
+      return this;
+    }
+
+    /**
+     * Sets {@code server}, optional.
+     *
+     * @param server the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder server(String server) {
+      if (this.server != null) {
+        throw new IllegalStateException("server was already set to " + this.server);
+      }
+      this.server = Objects.requireNonNull(server, "server");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link AudiodevPaOptions}
+     */
+    public AudiodevPaOptions build() {
+      return new AudiodevPaOptions(in, out, server, Map.of());
+    }
   }
 }

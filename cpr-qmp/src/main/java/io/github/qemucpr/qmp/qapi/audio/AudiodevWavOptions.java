@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -46,5 +47,81 @@ public record AudiodevWavOptions(
   /** With every member left out, so that QEMU applies its defaults. */
   public AudiodevWavOptions() {
     this(null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link AudiodevWavOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable AudiodevPerDirectionOptions in = null;
+    private @Nullable AudiodevPerDirectionOptions out = null;
+    private @Nullable String path = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code in}, optional.
+     *
+     * @param in the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder in(AudiodevPerDirectionOptions in) {
+      if (this.in != null) {
+        throw new IllegalStateException("in was already set to " + this.in);
+      }
+      this.in = Objects.requireNonNull(in, "in");
+      return this;
+    }
+
+    /**
+     * Sets {@code out}, optional.
+     *
+     * @param out the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder out(AudiodevPerDirectionOptions out) {
+      if (this.out != null) {
+        throw new IllegalStateException("out was already set to " + this.out);
+      }
+      this.out = Objects.requireNonNull(out, "out");
+      return this;
+    }
+
+    /**
+     * Sets {@code path}, optional.
+     *
+     * @param path the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder path(String path) {
+      if (this.path != null) {
+        throw new IllegalStateException("path was already set to " + this.path);
+      }
+      this.path = Objects.requireNonNull(path, "path");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link AudiodevWavOptions}
+     */
+    public AudiodevWavOptions build() {
+      return new AudiodevWavOptions(in, out, path, Map.of());
+    }
   }
 }

@@ -49,6 +49,117 @@ public record BlockLatencyHistogramSet(
     boundariesFlush = QapiCopies.optionalList(boundariesFlush, "boundariesFlush");
   }
 
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param id {@code id}
+   * @return the builder
+   */
+  public static Builder builder(String id) {
+    return new Builder(id);
+  }
+
+  /**
+   * Builds a {@link BlockLatencyHistogramSet}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String id;
+    private @Nullable List<Long> boundaries = null;
+    private @Nullable List<Long> boundariesRead = null;
+    private @Nullable List<Long> boundariesWrite = null;
+    private @Nullable List<Long> boundariesZap = null;
+    private @Nullable List<Long> boundariesFlush = null;
+
+    private Builder(String id) {
+      this.id = id;
+    }
+
+    /**
+     * Sets {@code boundaries}, optional.
+     *
+     * @param boundaries the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder boundaries(List<Long> boundaries) {
+      if (this.boundaries != null) {
+        throw new IllegalStateException("boundaries was already set to " + this.boundaries);
+      }
+      this.boundaries = Objects.requireNonNull(boundaries, "boundaries");
+      return this;
+    }
+
+    /**
+     * Sets {@code boundaries-read}, optional.
+     *
+     * @param boundariesRead the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder boundariesRead(List<Long> boundariesRead) {
+      if (this.boundariesRead != null) {
+        throw new IllegalStateException("boundaries-read was already set to " + this.boundariesRead);
+      }
+      this.boundariesRead = Objects.requireNonNull(boundariesRead, "boundariesRead");
+      return this;
+    }
+
+    /**
+     * Sets {@code boundaries-write}, optional.
+     *
+     * @param boundariesWrite the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder boundariesWrite(List<Long> boundariesWrite) {
+      if (this.boundariesWrite != null) {
+        throw new IllegalStateException("boundaries-write was already set to " + this.boundariesWrite);
+      }
+      this.boundariesWrite = Objects.requireNonNull(boundariesWrite, "boundariesWrite");
+      return this;
+    }
+
+    /**
+     * Sets {@code boundaries-zap}, optional.
+     *
+     * @param boundariesZap the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder boundariesZap(List<Long> boundariesZap) {
+      if (this.boundariesZap != null) {
+        throw new IllegalStateException("boundaries-zap was already set to " + this.boundariesZap);
+      }
+      this.boundariesZap = Objects.requireNonNull(boundariesZap, "boundariesZap");
+      return this;
+    }
+
+    /**
+     * Sets {@code boundaries-flush}, optional.
+     *
+     * @param boundariesFlush the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder boundariesFlush(List<Long> boundariesFlush) {
+      if (this.boundariesFlush != null) {
+        throw new IllegalStateException("boundaries-flush was already set to " + this.boundariesFlush);
+      }
+      this.boundariesFlush = Objects.requireNonNull(boundariesFlush, "boundariesFlush");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockLatencyHistogramSet}
+     */
+    public BlockLatencyHistogramSet build() {
+      return new BlockLatencyHistogramSet(id, boundaries, boundariesRead, boundariesWrite, boundariesZap, boundariesFlush);
+    }
+  }
+
   @Override
   public String name() {
     return "block-latency-histogram-set";

@@ -8,6 +8,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -67,6 +68,309 @@ public record BlockSetIoThrottle(
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param bps {@code bps}
+   * @param bpsRd {@code bps_rd}
+   * @param bpsWr {@code bps_wr}
+   * @param iops {@code iops}
+   * @param iopsRd {@code iops_rd}
+   * @param iopsWr {@code iops_wr}
+   * @return the builder
+   */
+  public static Builder builder(long bps, long bpsRd, long bpsWr, long iops, long iopsRd, long iopsWr) {
+    return new Builder(bps, bpsRd, bpsWr, iops, iopsRd, iopsWr);
+  }
+
+  /**
+   * Builds a {@link BlockSetIoThrottle}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String device = null;
+    private @Nullable String id = null;
+    private final long bps;
+    private final long bpsRd;
+    private final long bpsWr;
+    private final long iops;
+    private final long iopsRd;
+    private final long iopsWr;
+    private @Nullable Long bpsMax = null;
+    private @Nullable Long bpsRdMax = null;
+    private @Nullable Long bpsWrMax = null;
+    private @Nullable Long iopsMax = null;
+    private @Nullable Long iopsRdMax = null;
+    private @Nullable Long iopsWrMax = null;
+    private @Nullable Long bpsMaxLength = null;
+    private @Nullable Long bpsRdMaxLength = null;
+    private @Nullable Long bpsWrMaxLength = null;
+    private @Nullable Long iopsMaxLength = null;
+    private @Nullable Long iopsRdMaxLength = null;
+    private @Nullable Long iopsWrMaxLength = null;
+    private @Nullable Long iopsSize = null;
+    private @Nullable String group = null;
+
+    private Builder(long bps, long bpsRd, long bpsWr, long iops, long iopsRd, long iopsWr) {
+      this.bps = bps;
+      this.bpsRd = bpsRd;
+      this.bpsWr = bpsWr;
+      this.iops = iops;
+      this.iopsRd = iopsRd;
+      this.iopsWr = iopsWr;
+    }
+
+    /**
+     * Sets {@code device}, optional, features: deprecated.
+     *
+     * @param device the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    @Deprecated
+    public Builder device(String device) {
+      if (this.device != null) {
+        throw new IllegalStateException("device was already set to " + this.device);
+      }
+      this.device = Objects.requireNonNull(device, "device");
+      return this;
+    }
+
+    /**
+     * Sets {@code id}, optional, since 2.8.
+     *
+     * @param id the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder id(String id) {
+      if (this.id != null) {
+        throw new IllegalStateException("id was already set to " + this.id);
+      }
+      this.id = Objects.requireNonNull(id, "id");
+      return this;
+    }
+
+    /**
+     * Sets {@code bps_max}, optional, since 1.7.
+     *
+     * @param bpsMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bpsMax(Long bpsMax) {
+      if (this.bpsMax != null) {
+        throw new IllegalStateException("bps_max was already set to " + this.bpsMax);
+      }
+      this.bpsMax = Objects.requireNonNull(bpsMax, "bpsMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code bps_rd_max}, optional, since 1.7.
+     *
+     * @param bpsRdMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bpsRdMax(Long bpsRdMax) {
+      if (this.bpsRdMax != null) {
+        throw new IllegalStateException("bps_rd_max was already set to " + this.bpsRdMax);
+      }
+      this.bpsRdMax = Objects.requireNonNull(bpsRdMax, "bpsRdMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code bps_wr_max}, optional, since 1.7.
+     *
+     * @param bpsWrMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bpsWrMax(Long bpsWrMax) {
+      if (this.bpsWrMax != null) {
+        throw new IllegalStateException("bps_wr_max was already set to " + this.bpsWrMax);
+      }
+      this.bpsWrMax = Objects.requireNonNull(bpsWrMax, "bpsWrMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops_max}, optional, since 1.7.
+     *
+     * @param iopsMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsMax(Long iopsMax) {
+      if (this.iopsMax != null) {
+        throw new IllegalStateException("iops_max was already set to " + this.iopsMax);
+      }
+      this.iopsMax = Objects.requireNonNull(iopsMax, "iopsMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops_rd_max}, optional, since 1.7.
+     *
+     * @param iopsRdMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsRdMax(Long iopsRdMax) {
+      if (this.iopsRdMax != null) {
+        throw new IllegalStateException("iops_rd_max was already set to " + this.iopsRdMax);
+      }
+      this.iopsRdMax = Objects.requireNonNull(iopsRdMax, "iopsRdMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops_wr_max}, optional, since 1.7.
+     *
+     * @param iopsWrMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsWrMax(Long iopsWrMax) {
+      if (this.iopsWrMax != null) {
+        throw new IllegalStateException("iops_wr_max was already set to " + this.iopsWrMax);
+      }
+      this.iopsWrMax = Objects.requireNonNull(iopsWrMax, "iopsWrMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code bps_max_length}, optional, since 2.6.
+     *
+     * @param bpsMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bpsMaxLength(Long bpsMaxLength) {
+      if (this.bpsMaxLength != null) {
+        throw new IllegalStateException("bps_max_length was already set to " + this.bpsMaxLength);
+      }
+      this.bpsMaxLength = Objects.requireNonNull(bpsMaxLength, "bpsMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code bps_rd_max_length}, optional, since 2.6.
+     *
+     * @param bpsRdMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bpsRdMaxLength(Long bpsRdMaxLength) {
+      if (this.bpsRdMaxLength != null) {
+        throw new IllegalStateException("bps_rd_max_length was already set to " + this.bpsRdMaxLength);
+      }
+      this.bpsRdMaxLength = Objects.requireNonNull(bpsRdMaxLength, "bpsRdMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code bps_wr_max_length}, optional, since 2.6.
+     *
+     * @param bpsWrMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bpsWrMaxLength(Long bpsWrMaxLength) {
+      if (this.bpsWrMaxLength != null) {
+        throw new IllegalStateException("bps_wr_max_length was already set to " + this.bpsWrMaxLength);
+      }
+      this.bpsWrMaxLength = Objects.requireNonNull(bpsWrMaxLength, "bpsWrMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops_max_length}, optional, since 2.6.
+     *
+     * @param iopsMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsMaxLength(Long iopsMaxLength) {
+      if (this.iopsMaxLength != null) {
+        throw new IllegalStateException("iops_max_length was already set to " + this.iopsMaxLength);
+      }
+      this.iopsMaxLength = Objects.requireNonNull(iopsMaxLength, "iopsMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops_rd_max_length}, optional, since 2.6.
+     *
+     * @param iopsRdMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsRdMaxLength(Long iopsRdMaxLength) {
+      if (this.iopsRdMaxLength != null) {
+        throw new IllegalStateException("iops_rd_max_length was already set to " + this.iopsRdMaxLength);
+      }
+      this.iopsRdMaxLength = Objects.requireNonNull(iopsRdMaxLength, "iopsRdMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops_wr_max_length}, optional, since 2.6.
+     *
+     * @param iopsWrMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsWrMaxLength(Long iopsWrMaxLength) {
+      if (this.iopsWrMaxLength != null) {
+        throw new IllegalStateException("iops_wr_max_length was already set to " + this.iopsWrMaxLength);
+      }
+      this.iopsWrMaxLength = Objects.requireNonNull(iopsWrMaxLength, "iopsWrMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops_size}, optional, since 1.7.
+     *
+     * @param iopsSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsSize(Long iopsSize) {
+      if (this.iopsSize != null) {
+        throw new IllegalStateException("iops_size was already set to " + this.iopsSize);
+      }
+      this.iopsSize = Objects.requireNonNull(iopsSize, "iopsSize");
+      return this;
+    }
+
+    /**
+     * Sets {@code group}, optional, since 2.4.
+     *
+     * @param group the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder group(String group) {
+      if (this.group != null) {
+        throw new IllegalStateException("group was already set to " + this.group);
+      }
+      this.group = Objects.requireNonNull(group, "group");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockSetIoThrottle}
+     */
+    public BlockSetIoThrottle build() {
+      return new BlockSetIoThrottle(device, id, bps, bpsRd, bpsWr, iops, iopsRd, iopsWr, bpsMax, bpsRdMax, bpsWrMax, iopsMax, iopsRdMax, iopsWrMax, bpsMaxLength, bpsRdMaxLength, bpsWrMaxLength, iopsMaxLength, iopsRdMaxLength, iopsWrMaxLength, iopsSize, group);
+    }
+  }
 
   @Override
   public String name() {

@@ -44,6 +44,118 @@ public record BlockdevChangeMedium(
     Objects.requireNonNull(filename, "filename");
   }
 
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param filename {@code filename}
+   * @return the builder
+   */
+  public static Builder builder(String filename) {
+    return new Builder(filename);
+  }
+
+  /**
+   * Builds a {@link BlockdevChangeMedium}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String device = null;
+    private @Nullable String id = null;
+    private final String filename;
+    private @Nullable String format = null;
+    private @Nullable Boolean force = null;
+    private @Nullable BlockdevChangeReadOnlyMode readOnlyMode = null;
+
+    private Builder(String filename) {
+      this.filename = filename;
+    }
+
+    /**
+     * Sets {@code device}, optional, features: deprecated.
+     *
+     * @param device the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    @Deprecated
+    public Builder device(String device) {
+      if (this.device != null) {
+        throw new IllegalStateException("device was already set to " + this.device);
+      }
+      this.device = Objects.requireNonNull(device, "device");
+      return this;
+    }
+
+    /**
+     * Sets {@code id}, optional, since 2.8.
+     *
+     * @param id the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder id(String id) {
+      if (this.id != null) {
+        throw new IllegalStateException("id was already set to " + this.id);
+      }
+      this.id = Objects.requireNonNull(id, "id");
+      return this;
+    }
+
+    /**
+     * Sets {@code format}, optional.
+     *
+     * @param format the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder format(String format) {
+      if (this.format != null) {
+        throw new IllegalStateException("format was already set to " + this.format);
+      }
+      this.format = Objects.requireNonNull(format, "format");
+      return this;
+    }
+
+    /**
+     * Sets {@code force}, optional, since 7.1.
+     *
+     * @param force the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder force(Boolean force) {
+      if (this.force != null) {
+        throw new IllegalStateException("force was already set to " + this.force);
+      }
+      this.force = Objects.requireNonNull(force, "force");
+      return this;
+    }
+
+    /**
+     * Sets {@code read-only-mode}, optional.
+     *
+     * @param readOnlyMode the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder readOnlyMode(BlockdevChangeReadOnlyMode readOnlyMode) {
+      if (this.readOnlyMode != null) {
+        throw new IllegalStateException("read-only-mode was already set to " + this.readOnlyMode);
+      }
+      this.readOnlyMode = Objects.requireNonNull(readOnlyMode, "readOnlyMode");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevChangeMedium}
+     */
+    public BlockdevChangeMedium build() {
+      return new BlockdevChangeMedium(device, id, filename, format, force, readOnlyMode);
+    }
+  }
+
   @Override
   public String name() {
     return "blockdev-change-medium";

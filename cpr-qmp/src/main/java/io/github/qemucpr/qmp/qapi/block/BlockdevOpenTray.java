@@ -8,6 +8,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -35,6 +36,83 @@ public record BlockdevOpenTray(
   /** With every member left out, so that QEMU applies its defaults. */
   public BlockdevOpenTray() {
     this(null, null, null);
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link BlockdevOpenTray}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String device = null;
+    private @Nullable String id = null;
+    private @Nullable Boolean force = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code device}, optional, features: deprecated.
+     *
+     * @param device the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    @Deprecated
+    public Builder device(String device) {
+      if (this.device != null) {
+        throw new IllegalStateException("device was already set to " + this.device);
+      }
+      this.device = Objects.requireNonNull(device, "device");
+      return this;
+    }
+
+    /**
+     * Sets {@code id}, optional, since 2.8.
+     *
+     * @param id the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder id(String id) {
+      if (this.id != null) {
+        throw new IllegalStateException("id was already set to " + this.id);
+      }
+      this.id = Objects.requireNonNull(id, "id");
+      return this;
+    }
+
+    /**
+     * Sets {@code force}, optional.
+     *
+     * @param force the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder force(Boolean force) {
+      if (this.force != null) {
+        throw new IllegalStateException("force was already set to " + this.force);
+      }
+      this.force = Objects.requireNonNull(force, "force");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevOpenTray}
+     */
+    public BlockdevOpenTray build() {
+      return new BlockdevOpenTray(device, id, force);
+    }
   }
 
   @Override

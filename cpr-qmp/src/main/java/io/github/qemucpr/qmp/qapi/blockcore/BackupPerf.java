@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -49,5 +50,97 @@ public record BackupPerf(
   /** With every member left out, so that QEMU applies its defaults. */
   public BackupPerf() {
     this(null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link BackupPerf}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Boolean useCopyRange = null;
+    private @Nullable Long maxWorkers = null;
+    private @Nullable Long maxChunk = null;
+    private @Nullable Long minClusterSize = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code use-copy-range}, optional.
+     *
+     * @param useCopyRange the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder useCopyRange(Boolean useCopyRange) {
+      if (this.useCopyRange != null) {
+        throw new IllegalStateException("use-copy-range was already set to " + this.useCopyRange);
+      }
+      this.useCopyRange = Objects.requireNonNull(useCopyRange, "useCopyRange");
+      return this;
+    }
+
+    /**
+     * Sets {@code max-workers}, optional.
+     *
+     * @param maxWorkers the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maxWorkers(Long maxWorkers) {
+      if (this.maxWorkers != null) {
+        throw new IllegalStateException("max-workers was already set to " + this.maxWorkers);
+      }
+      this.maxWorkers = Objects.requireNonNull(maxWorkers, "maxWorkers");
+      return this;
+    }
+
+    /**
+     * Sets {@code max-chunk}, optional.
+     *
+     * @param maxChunk the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maxChunk(Long maxChunk) {
+      if (this.maxChunk != null) {
+        throw new IllegalStateException("max-chunk was already set to " + this.maxChunk);
+      }
+      this.maxChunk = Objects.requireNonNull(maxChunk, "maxChunk");
+      return this;
+    }
+
+    /**
+     * Sets {@code min-cluster-size}, optional, since 9.2, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param minClusterSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder minClusterSize(Long minClusterSize) {
+      if (this.minClusterSize != null) {
+        throw new IllegalStateException("min-cluster-size was already set to " + this.minClusterSize);
+      }
+      this.minClusterSize = Objects.requireNonNull(minClusterSize, "minClusterSize");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BackupPerf}
+     */
+    public BackupPerf build() {
+      return new BackupPerf(useCopyRange, maxWorkers, maxChunk, minClusterSize, Map.of());
+    }
   }
 }

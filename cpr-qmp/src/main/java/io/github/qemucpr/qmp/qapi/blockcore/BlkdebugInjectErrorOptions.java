@@ -60,4 +60,147 @@ public record BlkdebugInjectErrorOptions(
   public BlkdebugInjectErrorOptions(BlkdebugEvent event, @Nullable Long state, @Nullable BlkdebugIOType iotype, @Nullable Long errno, @Nullable Long sector, @Nullable Boolean once, @Nullable Boolean immediately, @Nullable Long delayNs) {
     this(event, state, iotype, errno, sector, once, immediately, delayNs, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param event {@code event}
+   * @return the builder
+   */
+  public static Builder builder(BlkdebugEvent event) {
+    return new Builder(event);
+  }
+
+  /**
+   * Builds a {@link BlkdebugInjectErrorOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final BlkdebugEvent event;
+    private @Nullable Long state = null;
+    private @Nullable BlkdebugIOType iotype = null;
+    private @Nullable Long errno = null;
+    private @Nullable Long sector = null;
+    private @Nullable Boolean once = null;
+    private @Nullable Boolean immediately = null;
+    private @Nullable Long delayNs = null;
+
+    private Builder(BlkdebugEvent event) {
+      this.event = event;
+    }
+
+    /**
+     * Sets {@code state}, optional.
+     *
+     * @param state the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder state(Long state) {
+      if (this.state != null) {
+        throw new IllegalStateException("state was already set to " + this.state);
+      }
+      this.state = Objects.requireNonNull(state, "state");
+      return this;
+    }
+
+    /**
+     * Sets {@code iotype}, optional, since 4.1.
+     *
+     * @param iotype the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iotype(BlkdebugIOType iotype) {
+      if (this.iotype != null) {
+        throw new IllegalStateException("iotype was already set to " + this.iotype);
+      }
+      this.iotype = Objects.requireNonNull(iotype, "iotype");
+      return this;
+    }
+
+    /**
+     * Sets {@code errno}, optional.
+     *
+     * @param errno the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder errno(Long errno) {
+      if (this.errno != null) {
+        throw new IllegalStateException("errno was already set to " + this.errno);
+      }
+      this.errno = Objects.requireNonNull(errno, "errno");
+      return this;
+    }
+
+    /**
+     * Sets {@code sector}, optional.
+     *
+     * @param sector the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder sector(Long sector) {
+      if (this.sector != null) {
+        throw new IllegalStateException("sector was already set to " + this.sector);
+      }
+      this.sector = Objects.requireNonNull(sector, "sector");
+      return this;
+    }
+
+    /**
+     * Sets {@code once}, optional.
+     *
+     * @param once the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder once(Boolean once) {
+      if (this.once != null) {
+        throw new IllegalStateException("once was already set to " + this.once);
+      }
+      this.once = Objects.requireNonNull(once, "once");
+      return this;
+    }
+
+    /**
+     * Sets {@code immediately}, optional.
+     *
+     * @param immediately the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder immediately(Boolean immediately) {
+      if (this.immediately != null) {
+        throw new IllegalStateException("immediately was already set to " + this.immediately);
+      }
+      this.immediately = Objects.requireNonNull(immediately, "immediately");
+      return this;
+    }
+
+    /**
+     * Sets {@code delay-ns}, optional, since 11.1, only in QEMU 11.1.
+     *
+     * @param delayNs the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder delayNs(Long delayNs) {
+      if (this.delayNs != null) {
+        throw new IllegalStateException("delay-ns was already set to " + this.delayNs);
+      }
+      this.delayNs = Objects.requireNonNull(delayNs, "delayNs");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlkdebugInjectErrorOptions}
+     */
+    public BlkdebugInjectErrorOptions build() {
+      return new BlkdebugInjectErrorOptions(event, state, iotype, errno, sector, once, immediately, delayNs, Map.of());
+    }
+  }
 }

@@ -58,6 +58,231 @@ public record BlockCommit(
     Objects.requireNonNull(device, "device");
   }
 
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param device {@code device}
+   * @return the builder
+   */
+  public static Builder builder(String device) {
+    return new Builder(device);
+  }
+
+  /**
+   * Builds a {@link BlockCommit}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String jobId = null;
+    private final String device;
+    private @Nullable String baseNode = null;
+    private @Nullable String base = null;
+    private @Nullable String topNode = null;
+    private @Nullable String top = null;
+    private @Nullable String backingFile = null;
+    private @Nullable Boolean backingMaskProtocol = null;
+    private @Nullable Long speed = null;
+    private @Nullable BlockdevOnError onError = null;
+    private @Nullable String filterNodeName = null;
+    private @Nullable Boolean autoFinalize = null;
+    private @Nullable Boolean autoDismiss = null;
+
+    private Builder(String device) {
+      this.device = device;
+    }
+
+    /**
+     * Sets {@code job-id}, optional, since 2.7.
+     *
+     * @param jobId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder jobId(String jobId) {
+      if (this.jobId != null) {
+        throw new IllegalStateException("job-id was already set to " + this.jobId);
+      }
+      this.jobId = Objects.requireNonNull(jobId, "jobId");
+      return this;
+    }
+
+    /**
+     * Sets {@code base-node}, optional, since 3.1.
+     *
+     * @param baseNode the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder baseNode(String baseNode) {
+      if (this.baseNode != null) {
+        throw new IllegalStateException("base-node was already set to " + this.baseNode);
+      }
+      this.baseNode = Objects.requireNonNull(baseNode, "baseNode");
+      return this;
+    }
+
+    /**
+     * Sets {@code base}, optional, features: deprecated.
+     *
+     * @param base the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    @Deprecated
+    public Builder base(String base) {
+      if (this.base != null) {
+        throw new IllegalStateException("base was already set to " + this.base);
+      }
+      this.base = Objects.requireNonNull(base, "base");
+      return this;
+    }
+
+    /**
+     * Sets {@code top-node}, optional, since 3.1.
+     *
+     * @param topNode the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder topNode(String topNode) {
+      if (this.topNode != null) {
+        throw new IllegalStateException("top-node was already set to " + this.topNode);
+      }
+      this.topNode = Objects.requireNonNull(topNode, "topNode");
+      return this;
+    }
+
+    /**
+     * Sets {@code top}, optional, features: deprecated.
+     *
+     * @param top the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    @Deprecated
+    public Builder top(String top) {
+      if (this.top != null) {
+        throw new IllegalStateException("top was already set to " + this.top);
+      }
+      this.top = Objects.requireNonNull(top, "top");
+      return this;
+    }
+
+    /**
+     * Sets {@code backing-file}, optional, since 2.1.
+     *
+     * @param backingFile the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder backingFile(String backingFile) {
+      if (this.backingFile != null) {
+        throw new IllegalStateException("backing-file was already set to " + this.backingFile);
+      }
+      this.backingFile = Objects.requireNonNull(backingFile, "backingFile");
+      return this;
+    }
+
+    /**
+     * Sets {@code backing-mask-protocol}, optional, since 9.0.
+     *
+     * @param backingMaskProtocol the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder backingMaskProtocol(Boolean backingMaskProtocol) {
+      if (this.backingMaskProtocol != null) {
+        throw new IllegalStateException("backing-mask-protocol was already set to " + this.backingMaskProtocol);
+      }
+      this.backingMaskProtocol = Objects.requireNonNull(backingMaskProtocol, "backingMaskProtocol");
+      return this;
+    }
+
+    /**
+     * Sets {@code speed}, optional.
+     *
+     * @param speed the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder speed(Long speed) {
+      if (this.speed != null) {
+        throw new IllegalStateException("speed was already set to " + this.speed);
+      }
+      this.speed = Objects.requireNonNull(speed, "speed");
+      return this;
+    }
+
+    /**
+     * Sets {@code on-error}, optional, since 5.0.
+     *
+     * @param onError the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder onError(BlockdevOnError onError) {
+      if (this.onError != null) {
+        throw new IllegalStateException("on-error was already set to " + this.onError);
+      }
+      this.onError = Objects.requireNonNull(onError, "onError");
+      return this;
+    }
+
+    /**
+     * Sets {@code filter-node-name}, optional, since 2.9.
+     *
+     * @param filterNodeName the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder filterNodeName(String filterNodeName) {
+      if (this.filterNodeName != null) {
+        throw new IllegalStateException("filter-node-name was already set to " + this.filterNodeName);
+      }
+      this.filterNodeName = Objects.requireNonNull(filterNodeName, "filterNodeName");
+      return this;
+    }
+
+    /**
+     * Sets {@code auto-finalize}, optional, since 3.1.
+     *
+     * @param autoFinalize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder autoFinalize(Boolean autoFinalize) {
+      if (this.autoFinalize != null) {
+        throw new IllegalStateException("auto-finalize was already set to " + this.autoFinalize);
+      }
+      this.autoFinalize = Objects.requireNonNull(autoFinalize, "autoFinalize");
+      return this;
+    }
+
+    /**
+     * Sets {@code auto-dismiss}, optional, since 3.1.
+     *
+     * @param autoDismiss the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder autoDismiss(Boolean autoDismiss) {
+      if (this.autoDismiss != null) {
+        throw new IllegalStateException("auto-dismiss was already set to " + this.autoDismiss);
+      }
+      this.autoDismiss = Objects.requireNonNull(autoDismiss, "autoDismiss");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockCommit}
+     */
+    public BlockCommit build() {
+      return new BlockCommit(jobId, device, baseNode, base, topNode, top, backingFile, backingMaskProtocol, speed, onError, filterNodeName, autoFinalize, autoDismiss);
+    }
+  }
+
   @Override
   public String name() {
     return "block-commit";

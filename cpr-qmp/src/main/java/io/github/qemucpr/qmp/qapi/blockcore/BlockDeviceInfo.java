@@ -145,4 +145,368 @@ public record BlockDeviceInfo(
   public BlockDeviceInfo(String file, @Nullable String nodeName, boolean ro, String drv, @Nullable String backingFile, long backingFileDepth, boolean active, boolean encrypted, BlockdevDetectZeroesOptions detectZeroes, long bps, long bpsRd, long bpsWr, long iops, long iopsRd, long iopsWr, ImageInfo image, @Nullable Long bpsMax, @Nullable Long bpsRdMax, @Nullable Long bpsWrMax, @Nullable Long iopsMax, @Nullable Long iopsRdMax, @Nullable Long iopsWrMax, @Nullable Long bpsMaxLength, @Nullable Long bpsRdMaxLength, @Nullable Long bpsWrMaxLength, @Nullable Long iopsMaxLength, @Nullable Long iopsRdMaxLength, @Nullable Long iopsWrMaxLength, @Nullable Long iopsSize, @Nullable String group, BlockdevCacheInfo cache, long writeThreshold, @Nullable List<BlockDirtyInfo> dirtyBitmaps, @Nullable List<BlockdevChild> children) {
     this(file, nodeName, ro, drv, backingFile, backingFileDepth, active, encrypted, detectZeroes, bps, bpsRd, bpsWr, iops, iopsRd, iopsWr, image, bpsMax, bpsRdMax, bpsWrMax, iopsMax, iopsRdMax, iopsWrMax, bpsMaxLength, bpsRdMaxLength, bpsWrMaxLength, iopsMaxLength, iopsRdMaxLength, iopsWrMaxLength, iopsSize, group, cache, writeThreshold, dirtyBitmaps, children, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param file {@code file}
+   * @param ro {@code ro}
+   * @param drv {@code drv}
+   * @param backingFileDepth {@code backing_file_depth}
+   * @param active {@code active}
+   * @param encrypted {@code encrypted}
+   * @param detectZeroes {@code detect_zeroes}
+   * @param bps {@code bps}
+   * @param bpsRd {@code bps_rd}
+   * @param bpsWr {@code bps_wr}
+   * @param iops {@code iops}
+   * @param iopsRd {@code iops_rd}
+   * @param iopsWr {@code iops_wr}
+   * @param image {@code image}
+   * @param cache {@code cache}
+   * @param writeThreshold {@code write_threshold}
+   * @return the builder
+   */
+  public static Builder builder(String file, boolean ro, String drv, long backingFileDepth, boolean active, boolean encrypted, BlockdevDetectZeroesOptions detectZeroes, long bps, long bpsRd, long bpsWr, long iops, long iopsRd, long iopsWr, ImageInfo image, BlockdevCacheInfo cache, long writeThreshold) {
+    return new Builder(file, ro, drv, backingFileDepth, active, encrypted, detectZeroes, bps, bpsRd, bpsWr, iops, iopsRd, iopsWr, image, cache, writeThreshold);
+  }
+
+  /**
+   * Builds a {@link BlockDeviceInfo}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String file;
+    private @Nullable String nodeName = null;
+    private final boolean ro;
+    private final String drv;
+    private @Nullable String backingFile = null;
+    private final long backingFileDepth;
+    private final boolean active;
+    private final boolean encrypted;
+    private final BlockdevDetectZeroesOptions detectZeroes;
+    private final long bps;
+    private final long bpsRd;
+    private final long bpsWr;
+    private final long iops;
+    private final long iopsRd;
+    private final long iopsWr;
+    private final ImageInfo image;
+    private @Nullable Long bpsMax = null;
+    private @Nullable Long bpsRdMax = null;
+    private @Nullable Long bpsWrMax = null;
+    private @Nullable Long iopsMax = null;
+    private @Nullable Long iopsRdMax = null;
+    private @Nullable Long iopsWrMax = null;
+    private @Nullable Long bpsMaxLength = null;
+    private @Nullable Long bpsRdMaxLength = null;
+    private @Nullable Long bpsWrMaxLength = null;
+    private @Nullable Long iopsMaxLength = null;
+    private @Nullable Long iopsRdMaxLength = null;
+    private @Nullable Long iopsWrMaxLength = null;
+    private @Nullable Long iopsSize = null;
+    private @Nullable String group = null;
+    private final BlockdevCacheInfo cache;
+    private final long writeThreshold;
+    private @Nullable List<BlockDirtyInfo> dirtyBitmaps = null;
+    private @Nullable List<BlockdevChild> children = null;
+
+    private Builder(String file, boolean ro, String drv, long backingFileDepth, boolean active, boolean encrypted, BlockdevDetectZeroesOptions detectZeroes, long bps, long bpsRd, long bpsWr, long iops, long iopsRd, long iopsWr, ImageInfo image, BlockdevCacheInfo cache, long writeThreshold) {
+      this.file = file;
+      this.ro = ro;
+      this.drv = drv;
+      this.backingFileDepth = backingFileDepth;
+      this.active = active;
+      this.encrypted = encrypted;
+      this.detectZeroes = detectZeroes;
+      this.bps = bps;
+      this.bpsRd = bpsRd;
+      this.bpsWr = bpsWr;
+      this.iops = iops;
+      this.iopsRd = iopsRd;
+      this.iopsWr = iopsWr;
+      this.image = image;
+      this.cache = cache;
+      this.writeThreshold = writeThreshold;
+    }
+
+    /**
+     * Sets {@code node-name}, optional, since 2.0.
+     *
+     * @param nodeName the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder nodeName(String nodeName) {
+      if (this.nodeName != null) {
+        throw new IllegalStateException("node-name was already set to " + this.nodeName);
+      }
+      this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+      return this;
+    }
+
+    /**
+     * Sets {@code backing_file}, optional.
+     *
+     * @param backingFile the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder backingFile(String backingFile) {
+      if (this.backingFile != null) {
+        throw new IllegalStateException("backing_file was already set to " + this.backingFile);
+      }
+      this.backingFile = Objects.requireNonNull(backingFile, "backingFile");
+      return this;
+    }
+
+    /**
+     * Sets {@code bps_max}, optional, since 1.7.
+     *
+     * @param bpsMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bpsMax(Long bpsMax) {
+      if (this.bpsMax != null) {
+        throw new IllegalStateException("bps_max was already set to " + this.bpsMax);
+      }
+      this.bpsMax = Objects.requireNonNull(bpsMax, "bpsMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code bps_rd_max}, optional, since 1.7.
+     *
+     * @param bpsRdMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bpsRdMax(Long bpsRdMax) {
+      if (this.bpsRdMax != null) {
+        throw new IllegalStateException("bps_rd_max was already set to " + this.bpsRdMax);
+      }
+      this.bpsRdMax = Objects.requireNonNull(bpsRdMax, "bpsRdMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code bps_wr_max}, optional, since 1.7.
+     *
+     * @param bpsWrMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bpsWrMax(Long bpsWrMax) {
+      if (this.bpsWrMax != null) {
+        throw new IllegalStateException("bps_wr_max was already set to " + this.bpsWrMax);
+      }
+      this.bpsWrMax = Objects.requireNonNull(bpsWrMax, "bpsWrMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops_max}, optional, since 1.7.
+     *
+     * @param iopsMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsMax(Long iopsMax) {
+      if (this.iopsMax != null) {
+        throw new IllegalStateException("iops_max was already set to " + this.iopsMax);
+      }
+      this.iopsMax = Objects.requireNonNull(iopsMax, "iopsMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops_rd_max}, optional, since 1.7.
+     *
+     * @param iopsRdMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsRdMax(Long iopsRdMax) {
+      if (this.iopsRdMax != null) {
+        throw new IllegalStateException("iops_rd_max was already set to " + this.iopsRdMax);
+      }
+      this.iopsRdMax = Objects.requireNonNull(iopsRdMax, "iopsRdMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops_wr_max}, optional, since 1.7.
+     *
+     * @param iopsWrMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsWrMax(Long iopsWrMax) {
+      if (this.iopsWrMax != null) {
+        throw new IllegalStateException("iops_wr_max was already set to " + this.iopsWrMax);
+      }
+      this.iopsWrMax = Objects.requireNonNull(iopsWrMax, "iopsWrMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code bps_max_length}, optional, since 2.6.
+     *
+     * @param bpsMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bpsMaxLength(Long bpsMaxLength) {
+      if (this.bpsMaxLength != null) {
+        throw new IllegalStateException("bps_max_length was already set to " + this.bpsMaxLength);
+      }
+      this.bpsMaxLength = Objects.requireNonNull(bpsMaxLength, "bpsMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code bps_rd_max_length}, optional, since 2.6.
+     *
+     * @param bpsRdMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bpsRdMaxLength(Long bpsRdMaxLength) {
+      if (this.bpsRdMaxLength != null) {
+        throw new IllegalStateException("bps_rd_max_length was already set to " + this.bpsRdMaxLength);
+      }
+      this.bpsRdMaxLength = Objects.requireNonNull(bpsRdMaxLength, "bpsRdMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code bps_wr_max_length}, optional, since 2.6.
+     *
+     * @param bpsWrMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bpsWrMaxLength(Long bpsWrMaxLength) {
+      if (this.bpsWrMaxLength != null) {
+        throw new IllegalStateException("bps_wr_max_length was already set to " + this.bpsWrMaxLength);
+      }
+      this.bpsWrMaxLength = Objects.requireNonNull(bpsWrMaxLength, "bpsWrMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops_max_length}, optional, since 2.6.
+     *
+     * @param iopsMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsMaxLength(Long iopsMaxLength) {
+      if (this.iopsMaxLength != null) {
+        throw new IllegalStateException("iops_max_length was already set to " + this.iopsMaxLength);
+      }
+      this.iopsMaxLength = Objects.requireNonNull(iopsMaxLength, "iopsMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops_rd_max_length}, optional, since 2.6.
+     *
+     * @param iopsRdMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsRdMaxLength(Long iopsRdMaxLength) {
+      if (this.iopsRdMaxLength != null) {
+        throw new IllegalStateException("iops_rd_max_length was already set to " + this.iopsRdMaxLength);
+      }
+      this.iopsRdMaxLength = Objects.requireNonNull(iopsRdMaxLength, "iopsRdMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops_wr_max_length}, optional, since 2.6.
+     *
+     * @param iopsWrMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsWrMaxLength(Long iopsWrMaxLength) {
+      if (this.iopsWrMaxLength != null) {
+        throw new IllegalStateException("iops_wr_max_length was already set to " + this.iopsWrMaxLength);
+      }
+      this.iopsWrMaxLength = Objects.requireNonNull(iopsWrMaxLength, "iopsWrMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops_size}, optional, since 1.7.
+     *
+     * @param iopsSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsSize(Long iopsSize) {
+      if (this.iopsSize != null) {
+        throw new IllegalStateException("iops_size was already set to " + this.iopsSize);
+      }
+      this.iopsSize = Objects.requireNonNull(iopsSize, "iopsSize");
+      return this;
+    }
+
+    /**
+     * Sets {@code group}, optional, since 2.4.
+     *
+     * @param group the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder group(String group) {
+      if (this.group != null) {
+        throw new IllegalStateException("group was already set to " + this.group);
+      }
+      this.group = Objects.requireNonNull(group, "group");
+      return this;
+    }
+
+    /**
+     * Sets {@code dirty-bitmaps}, optional, since 4.2.
+     *
+     * @param dirtyBitmaps the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dirtyBitmaps(List<BlockDirtyInfo> dirtyBitmaps) {
+      if (this.dirtyBitmaps != null) {
+        throw new IllegalStateException("dirty-bitmaps was already set to " + this.dirtyBitmaps);
+      }
+      this.dirtyBitmaps = Objects.requireNonNull(dirtyBitmaps, "dirtyBitmaps");
+      return this;
+    }
+
+    /**
+     * Sets {@code children}, optional, since 10.1, only in QEMU 11.1.
+     *
+     * @param children the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder children(List<BlockdevChild> children) {
+      if (this.children != null) {
+        throw new IllegalStateException("children was already set to " + this.children);
+      }
+      this.children = Objects.requireNonNull(children, "children");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockDeviceInfo}
+     */
+    public BlockDeviceInfo build() {
+      return new BlockDeviceInfo(file, nodeName, ro, drv, backingFile, backingFileDepth, active, encrypted, detectZeroes, bps, bpsRd, bpsWr, iops, iopsRd, iopsWr, image, bpsMax, bpsRdMax, bpsWrMax, iopsMax, iopsRdMax, iopsWrMax, bpsMaxLength, bpsRdMaxLength, bpsWrMaxLength, iopsMaxLength, iopsRdMaxLength, iopsWrMaxLength, iopsSize, group, cache, writeThreshold, dirtyBitmaps, children, Map.of());
+    }
+  }
 }

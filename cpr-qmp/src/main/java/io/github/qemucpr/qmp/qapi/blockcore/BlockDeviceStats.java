@@ -8,6 +8,7 @@ import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -145,5 +146,209 @@ public record BlockDeviceStats(
    */
   public BlockDeviceStats(long rdBytes, long wrBytes, long zoneAppendBytes, long unmapBytes, long rdOperations, long wrOperations, long zoneAppendOperations, long flushOperations, long unmapOperations, long rdTotalTimeNs, long wrTotalTimeNs, long zoneAppendTotalTimeNs, long flushTotalTimeNs, long unmapTotalTimeNs, long wrHighestOffset, long rdMerged, long wrMerged, long zoneAppendMerged, long unmapMerged, @Nullable Long idleTimeNs, long failedRdOperations, long failedWrOperations, long failedZoneAppendOperations, long failedFlushOperations, long failedUnmapOperations, long invalidRdOperations, long invalidWrOperations, long invalidZoneAppendOperations, long invalidFlushOperations, long invalidUnmapOperations, boolean accountInvalid, boolean accountFailed, List<BlockDeviceTimedStats> timedStats, @Nullable BlockLatencyHistogramInfo rdLatencyHistogram, @Nullable BlockLatencyHistogramInfo wrLatencyHistogram, @Nullable BlockLatencyHistogramInfo zoneAppendLatencyHistogram, @Nullable BlockLatencyHistogramInfo flushLatencyHistogram) {
     this(rdBytes, wrBytes, zoneAppendBytes, unmapBytes, rdOperations, wrOperations, zoneAppendOperations, flushOperations, unmapOperations, rdTotalTimeNs, wrTotalTimeNs, zoneAppendTotalTimeNs, flushTotalTimeNs, unmapTotalTimeNs, wrHighestOffset, rdMerged, wrMerged, zoneAppendMerged, unmapMerged, idleTimeNs, failedRdOperations, failedWrOperations, failedZoneAppendOperations, failedFlushOperations, failedUnmapOperations, invalidRdOperations, invalidWrOperations, invalidZoneAppendOperations, invalidFlushOperations, invalidUnmapOperations, accountInvalid, accountFailed, timedStats, rdLatencyHistogram, wrLatencyHistogram, zoneAppendLatencyHistogram, flushLatencyHistogram, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param rdBytes {@code rd_bytes}
+   * @param wrBytes {@code wr_bytes}
+   * @param zoneAppendBytes {@code zone_append_bytes}
+   * @param unmapBytes {@code unmap_bytes}
+   * @param rdOperations {@code rd_operations}
+   * @param wrOperations {@code wr_operations}
+   * @param zoneAppendOperations {@code zone_append_operations}
+   * @param flushOperations {@code flush_operations}
+   * @param unmapOperations {@code unmap_operations}
+   * @param rdTotalTimeNs {@code rd_total_time_ns}
+   * @param wrTotalTimeNs {@code wr_total_time_ns}
+   * @param zoneAppendTotalTimeNs {@code zone_append_total_time_ns}
+   * @param flushTotalTimeNs {@code flush_total_time_ns}
+   * @param unmapTotalTimeNs {@code unmap_total_time_ns}
+   * @param wrHighestOffset {@code wr_highest_offset}
+   * @param rdMerged {@code rd_merged}
+   * @param wrMerged {@code wr_merged}
+   * @param zoneAppendMerged {@code zone_append_merged}
+   * @param unmapMerged {@code unmap_merged}
+   * @param failedRdOperations {@code failed_rd_operations}
+   * @param failedWrOperations {@code failed_wr_operations}
+   * @param failedZoneAppendOperations {@code failed_zone_append_operations}
+   * @param failedFlushOperations {@code failed_flush_operations}
+   * @param failedUnmapOperations {@code failed_unmap_operations}
+   * @param invalidRdOperations {@code invalid_rd_operations}
+   * @param invalidWrOperations {@code invalid_wr_operations}
+   * @param invalidZoneAppendOperations {@code invalid_zone_append_operations}
+   * @param invalidFlushOperations {@code invalid_flush_operations}
+   * @param invalidUnmapOperations {@code invalid_unmap_operations}
+   * @param accountInvalid {@code account_invalid}
+   * @param accountFailed {@code account_failed}
+   * @param timedStats {@code timed_stats}
+   * @return the builder
+   */
+  public static Builder builder(long rdBytes, long wrBytes, long zoneAppendBytes, long unmapBytes, long rdOperations, long wrOperations, long zoneAppendOperations, long flushOperations, long unmapOperations, long rdTotalTimeNs, long wrTotalTimeNs, long zoneAppendTotalTimeNs, long flushTotalTimeNs, long unmapTotalTimeNs, long wrHighestOffset, long rdMerged, long wrMerged, long zoneAppendMerged, long unmapMerged, long failedRdOperations, long failedWrOperations, long failedZoneAppendOperations, long failedFlushOperations, long failedUnmapOperations, long invalidRdOperations, long invalidWrOperations, long invalidZoneAppendOperations, long invalidFlushOperations, long invalidUnmapOperations, boolean accountInvalid, boolean accountFailed, List<BlockDeviceTimedStats> timedStats) {
+    return new Builder(rdBytes, wrBytes, zoneAppendBytes, unmapBytes, rdOperations, wrOperations, zoneAppendOperations, flushOperations, unmapOperations, rdTotalTimeNs, wrTotalTimeNs, zoneAppendTotalTimeNs, flushTotalTimeNs, unmapTotalTimeNs, wrHighestOffset, rdMerged, wrMerged, zoneAppendMerged, unmapMerged, failedRdOperations, failedWrOperations, failedZoneAppendOperations, failedFlushOperations, failedUnmapOperations, invalidRdOperations, invalidWrOperations, invalidZoneAppendOperations, invalidFlushOperations, invalidUnmapOperations, accountInvalid, accountFailed, timedStats);
+  }
+
+  /**
+   * Builds a {@link BlockDeviceStats}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final long rdBytes;
+    private final long wrBytes;
+    private final long zoneAppendBytes;
+    private final long unmapBytes;
+    private final long rdOperations;
+    private final long wrOperations;
+    private final long zoneAppendOperations;
+    private final long flushOperations;
+    private final long unmapOperations;
+    private final long rdTotalTimeNs;
+    private final long wrTotalTimeNs;
+    private final long zoneAppendTotalTimeNs;
+    private final long flushTotalTimeNs;
+    private final long unmapTotalTimeNs;
+    private final long wrHighestOffset;
+    private final long rdMerged;
+    private final long wrMerged;
+    private final long zoneAppendMerged;
+    private final long unmapMerged;
+    private @Nullable Long idleTimeNs = null;
+    private final long failedRdOperations;
+    private final long failedWrOperations;
+    private final long failedZoneAppendOperations;
+    private final long failedFlushOperations;
+    private final long failedUnmapOperations;
+    private final long invalidRdOperations;
+    private final long invalidWrOperations;
+    private final long invalidZoneAppendOperations;
+    private final long invalidFlushOperations;
+    private final long invalidUnmapOperations;
+    private final boolean accountInvalid;
+    private final boolean accountFailed;
+    private final List<BlockDeviceTimedStats> timedStats;
+    private @Nullable BlockLatencyHistogramInfo rdLatencyHistogram = null;
+    private @Nullable BlockLatencyHistogramInfo wrLatencyHistogram = null;
+    private @Nullable BlockLatencyHistogramInfo zoneAppendLatencyHistogram = null;
+    private @Nullable BlockLatencyHistogramInfo flushLatencyHistogram = null;
+
+    private Builder(long rdBytes, long wrBytes, long zoneAppendBytes, long unmapBytes, long rdOperations, long wrOperations, long zoneAppendOperations, long flushOperations, long unmapOperations, long rdTotalTimeNs, long wrTotalTimeNs, long zoneAppendTotalTimeNs, long flushTotalTimeNs, long unmapTotalTimeNs, long wrHighestOffset, long rdMerged, long wrMerged, long zoneAppendMerged, long unmapMerged, long failedRdOperations, long failedWrOperations, long failedZoneAppendOperations, long failedFlushOperations, long failedUnmapOperations, long invalidRdOperations, long invalidWrOperations, long invalidZoneAppendOperations, long invalidFlushOperations, long invalidUnmapOperations, boolean accountInvalid, boolean accountFailed, List<BlockDeviceTimedStats> timedStats) {
+      this.rdBytes = rdBytes;
+      this.wrBytes = wrBytes;
+      this.zoneAppendBytes = zoneAppendBytes;
+      this.unmapBytes = unmapBytes;
+      this.rdOperations = rdOperations;
+      this.wrOperations = wrOperations;
+      this.zoneAppendOperations = zoneAppendOperations;
+      this.flushOperations = flushOperations;
+      this.unmapOperations = unmapOperations;
+      this.rdTotalTimeNs = rdTotalTimeNs;
+      this.wrTotalTimeNs = wrTotalTimeNs;
+      this.zoneAppendTotalTimeNs = zoneAppendTotalTimeNs;
+      this.flushTotalTimeNs = flushTotalTimeNs;
+      this.unmapTotalTimeNs = unmapTotalTimeNs;
+      this.wrHighestOffset = wrHighestOffset;
+      this.rdMerged = rdMerged;
+      this.wrMerged = wrMerged;
+      this.zoneAppendMerged = zoneAppendMerged;
+      this.unmapMerged = unmapMerged;
+      this.failedRdOperations = failedRdOperations;
+      this.failedWrOperations = failedWrOperations;
+      this.failedZoneAppendOperations = failedZoneAppendOperations;
+      this.failedFlushOperations = failedFlushOperations;
+      this.failedUnmapOperations = failedUnmapOperations;
+      this.invalidRdOperations = invalidRdOperations;
+      this.invalidWrOperations = invalidWrOperations;
+      this.invalidZoneAppendOperations = invalidZoneAppendOperations;
+      this.invalidFlushOperations = invalidFlushOperations;
+      this.invalidUnmapOperations = invalidUnmapOperations;
+      this.accountInvalid = accountInvalid;
+      this.accountFailed = accountFailed;
+      this.timedStats = timedStats;
+    }
+
+    /**
+     * Sets {@code idle_time_ns}, optional, since 2.5.
+     *
+     * @param idleTimeNs the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder idleTimeNs(Long idleTimeNs) {
+      if (this.idleTimeNs != null) {
+        throw new IllegalStateException("idle_time_ns was already set to " + this.idleTimeNs);
+      }
+      this.idleTimeNs = Objects.requireNonNull(idleTimeNs, "idleTimeNs");
+      return this;
+    }
+
+    /**
+     * Sets {@code rd_latency_histogram}, optional, since 4.0.
+     *
+     * @param rdLatencyHistogram the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder rdLatencyHistogram(BlockLatencyHistogramInfo rdLatencyHistogram) {
+      if (this.rdLatencyHistogram != null) {
+        throw new IllegalStateException("rd_latency_histogram was already set to " + this.rdLatencyHistogram);
+      }
+      this.rdLatencyHistogram = Objects.requireNonNull(rdLatencyHistogram, "rdLatencyHistogram");
+      return this;
+    }
+
+    /**
+     * Sets {@code wr_latency_histogram}, optional, since 4.0.
+     *
+     * @param wrLatencyHistogram the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder wrLatencyHistogram(BlockLatencyHistogramInfo wrLatencyHistogram) {
+      if (this.wrLatencyHistogram != null) {
+        throw new IllegalStateException("wr_latency_histogram was already set to " + this.wrLatencyHistogram);
+      }
+      this.wrLatencyHistogram = Objects.requireNonNull(wrLatencyHistogram, "wrLatencyHistogram");
+      return this;
+    }
+
+    /**
+     * Sets {@code zone_append_latency_histogram}, optional, since 8.1.
+     *
+     * @param zoneAppendLatencyHistogram the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder zoneAppendLatencyHistogram(BlockLatencyHistogramInfo zoneAppendLatencyHistogram) {
+      if (this.zoneAppendLatencyHistogram != null) {
+        throw new IllegalStateException("zone_append_latency_histogram was already set to " + this.zoneAppendLatencyHistogram);
+      }
+      this.zoneAppendLatencyHistogram = Objects.requireNonNull(zoneAppendLatencyHistogram, "zoneAppendLatencyHistogram");
+      return this;
+    }
+
+    /**
+     * Sets {@code flush_latency_histogram}, optional, since 4.0.
+     *
+     * @param flushLatencyHistogram the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder flushLatencyHistogram(BlockLatencyHistogramInfo flushLatencyHistogram) {
+      if (this.flushLatencyHistogram != null) {
+        throw new IllegalStateException("flush_latency_histogram was already set to " + this.flushLatencyHistogram);
+      }
+      this.flushLatencyHistogram = Objects.requireNonNull(flushLatencyHistogram, "flushLatencyHistogram");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockDeviceStats}
+     */
+    public BlockDeviceStats build() {
+      return new BlockDeviceStats(rdBytes, wrBytes, zoneAppendBytes, unmapBytes, rdOperations, wrOperations, zoneAppendOperations, flushOperations, unmapOperations, rdTotalTimeNs, wrTotalTimeNs, zoneAppendTotalTimeNs, flushTotalTimeNs, unmapTotalTimeNs, wrHighestOffset, rdMerged, wrMerged, zoneAppendMerged, unmapMerged, idleTimeNs, failedRdOperations, failedWrOperations, failedZoneAppendOperations, failedFlushOperations, failedUnmapOperations, invalidRdOperations, invalidWrOperations, invalidZoneAppendOperations, invalidFlushOperations, invalidUnmapOperations, accountInvalid, accountFailed, timedStats, rdLatencyHistogram, wrLatencyHistogram, zoneAppendLatencyHistogram, flushLatencyHistogram, Map.of());
+    }
   }
 }

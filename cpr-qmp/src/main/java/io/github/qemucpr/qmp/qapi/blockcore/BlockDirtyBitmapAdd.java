@@ -51,4 +51,86 @@ public record BlockDirtyBitmapAdd(
   public BlockDirtyBitmapAdd(String node, String name, @Nullable Long granularity, @Nullable Boolean persistent, @Nullable Boolean disabled) {
     this(node, name, granularity, persistent, disabled, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param node {@code node}
+   * @param name {@code name}
+   * @return the builder
+   */
+  public static Builder builder(String node, String name) {
+    return new Builder(node, name);
+  }
+
+  /**
+   * Builds a {@link BlockDirtyBitmapAdd}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String node;
+    private final String name;
+    private @Nullable Long granularity = null;
+    private @Nullable Boolean persistent = null;
+    private @Nullable Boolean disabled = null;
+
+    private Builder(String node, String name) {
+      this.node = node;
+      this.name = name;
+    }
+
+    /**
+     * Sets {@code granularity}, optional.
+     *
+     * @param granularity the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder granularity(Long granularity) {
+      if (this.granularity != null) {
+        throw new IllegalStateException("granularity was already set to " + this.granularity);
+      }
+      this.granularity = Objects.requireNonNull(granularity, "granularity");
+      return this;
+    }
+
+    /**
+     * Sets {@code persistent}, optional, since 2.10.
+     *
+     * @param persistent the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder persistent(Boolean persistent) {
+      if (this.persistent != null) {
+        throw new IllegalStateException("persistent was already set to " + this.persistent);
+      }
+      this.persistent = Objects.requireNonNull(persistent, "persistent");
+      return this;
+    }
+
+    /**
+     * Sets {@code disabled}, optional, since 4.0.
+     *
+     * @param disabled the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder disabled(Boolean disabled) {
+      if (this.disabled != null) {
+        throw new IllegalStateException("disabled was already set to " + this.disabled);
+      }
+      this.disabled = Objects.requireNonNull(disabled, "disabled");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockDirtyBitmapAdd}
+     */
+    public BlockDirtyBitmapAdd build() {
+      return new BlockDirtyBitmapAdd(node, name, granularity, persistent, disabled, Map.of());
+    }
+  }
 }

@@ -41,6 +41,88 @@ public record BlockDirtyBitmapAddCommand(
     Objects.requireNonNull(nameArg, "nameArg");
   }
 
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param node {@code node}
+   * @param nameArg {@code name}
+   * @return the builder
+   */
+  public static Builder builder(String node, String nameArg) {
+    return new Builder(node, nameArg);
+  }
+
+  /**
+   * Builds a {@link BlockDirtyBitmapAddCommand}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String node;
+    private final String nameArg;
+    private @Nullable Long granularity = null;
+    private @Nullable Boolean persistent = null;
+    private @Nullable Boolean disabled = null;
+
+    private Builder(String node, String nameArg) {
+      this.node = node;
+      this.nameArg = nameArg;
+    }
+
+    /**
+     * Sets {@code granularity}, optional.
+     *
+     * @param granularity the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder granularity(Long granularity) {
+      if (this.granularity != null) {
+        throw new IllegalStateException("granularity was already set to " + this.granularity);
+      }
+      this.granularity = Objects.requireNonNull(granularity, "granularity");
+      return this;
+    }
+
+    /**
+     * Sets {@code persistent}, optional, since 2.10.
+     *
+     * @param persistent the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder persistent(Boolean persistent) {
+      if (this.persistent != null) {
+        throw new IllegalStateException("persistent was already set to " + this.persistent);
+      }
+      this.persistent = Objects.requireNonNull(persistent, "persistent");
+      return this;
+    }
+
+    /**
+     * Sets {@code disabled}, optional, since 4.0.
+     *
+     * @param disabled the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder disabled(Boolean disabled) {
+      if (this.disabled != null) {
+        throw new IllegalStateException("disabled was already set to " + this.disabled);
+      }
+      this.disabled = Objects.requireNonNull(disabled, "disabled");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockDirtyBitmapAddCommand}
+     */
+    public BlockDirtyBitmapAddCommand build() {
+      return new BlockDirtyBitmapAddCommand(node, nameArg, granularity, persistent, disabled);
+    }
+  }
+
   @Override
   public String name() {
     return "block-dirty-bitmap-add";

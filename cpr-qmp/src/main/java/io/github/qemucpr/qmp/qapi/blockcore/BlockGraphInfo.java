@@ -85,4 +85,220 @@ public record BlockGraphInfo(
   public BlockGraphInfo(String filename, String format, @Nullable Boolean dirtyFlag, @Nullable Long actualSize, long virtualSize, @Nullable Long clusterSize, @Nullable Boolean encrypted, @Nullable Boolean compressed, @Nullable String backingFilename, @Nullable String fullBackingFilename, @Nullable String backingFilenameFormat, @Nullable List<SnapshotInfo> snapshots, @Nullable ImageInfoSpecific formatSpecific, List<BlockChildInfo> children, @Nullable BlockLimitsInfo limits) {
     this(filename, format, dirtyFlag, actualSize, virtualSize, clusterSize, encrypted, compressed, backingFilename, fullBackingFilename, backingFilenameFormat, snapshots, formatSpecific, children, limits, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param filename {@code filename}
+   * @param format {@code format}
+   * @param virtualSize {@code virtual-size}
+   * @param children {@code children}
+   * @return the builder
+   */
+  public static Builder builder(String filename, String format, long virtualSize, List<BlockChildInfo> children) {
+    return new Builder(filename, format, virtualSize, children);
+  }
+
+  /**
+   * Builds a {@link BlockGraphInfo}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String filename;
+    private final String format;
+    private @Nullable Boolean dirtyFlag = null;
+    private @Nullable Long actualSize = null;
+    private final long virtualSize;
+    private @Nullable Long clusterSize = null;
+    private @Nullable Boolean encrypted = null;
+    private @Nullable Boolean compressed = null;
+    private @Nullable String backingFilename = null;
+    private @Nullable String fullBackingFilename = null;
+    private @Nullable String backingFilenameFormat = null;
+    private @Nullable List<SnapshotInfo> snapshots = null;
+    private @Nullable ImageInfoSpecific formatSpecific = null;
+    private final List<BlockChildInfo> children;
+    private @Nullable BlockLimitsInfo limits = null;
+
+    private Builder(String filename, String format, long virtualSize, List<BlockChildInfo> children) {
+      this.filename = filename;
+      this.format = format;
+      this.virtualSize = virtualSize;
+      this.children = children;
+    }
+
+    /**
+     * Sets {@code dirty-flag}, optional.
+     *
+     * @param dirtyFlag the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dirtyFlag(Boolean dirtyFlag) {
+      if (this.dirtyFlag != null) {
+        throw new IllegalStateException("dirty-flag was already set to " + this.dirtyFlag);
+      }
+      this.dirtyFlag = Objects.requireNonNull(dirtyFlag, "dirtyFlag");
+      return this;
+    }
+
+    /**
+     * Sets {@code actual-size}, optional.
+     *
+     * @param actualSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder actualSize(Long actualSize) {
+      if (this.actualSize != null) {
+        throw new IllegalStateException("actual-size was already set to " + this.actualSize);
+      }
+      this.actualSize = Objects.requireNonNull(actualSize, "actualSize");
+      return this;
+    }
+
+    /**
+     * Sets {@code cluster-size}, optional.
+     *
+     * @param clusterSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder clusterSize(Long clusterSize) {
+      if (this.clusterSize != null) {
+        throw new IllegalStateException("cluster-size was already set to " + this.clusterSize);
+      }
+      this.clusterSize = Objects.requireNonNull(clusterSize, "clusterSize");
+      return this;
+    }
+
+    /**
+     * Sets {@code encrypted}, optional.
+     *
+     * @param encrypted the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder encrypted(Boolean encrypted) {
+      if (this.encrypted != null) {
+        throw new IllegalStateException("encrypted was already set to " + this.encrypted);
+      }
+      this.encrypted = Objects.requireNonNull(encrypted, "encrypted");
+      return this;
+    }
+
+    /**
+     * Sets {@code compressed}, optional, since 1.7.
+     *
+     * @param compressed the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder compressed(Boolean compressed) {
+      if (this.compressed != null) {
+        throw new IllegalStateException("compressed was already set to " + this.compressed);
+      }
+      this.compressed = Objects.requireNonNull(compressed, "compressed");
+      return this;
+    }
+
+    /**
+     * Sets {@code backing-filename}, optional.
+     *
+     * @param backingFilename the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder backingFilename(String backingFilename) {
+      if (this.backingFilename != null) {
+        throw new IllegalStateException("backing-filename was already set to " + this.backingFilename);
+      }
+      this.backingFilename = Objects.requireNonNull(backingFilename, "backingFilename");
+      return this;
+    }
+
+    /**
+     * Sets {@code full-backing-filename}, optional.
+     *
+     * @param fullBackingFilename the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder fullBackingFilename(String fullBackingFilename) {
+      if (this.fullBackingFilename != null) {
+        throw new IllegalStateException("full-backing-filename was already set to " + this.fullBackingFilename);
+      }
+      this.fullBackingFilename = Objects.requireNonNull(fullBackingFilename, "fullBackingFilename");
+      return this;
+    }
+
+    /**
+     * Sets {@code backing-filename-format}, optional.
+     *
+     * @param backingFilenameFormat the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder backingFilenameFormat(String backingFilenameFormat) {
+      if (this.backingFilenameFormat != null) {
+        throw new IllegalStateException("backing-filename-format was already set to " + this.backingFilenameFormat);
+      }
+      this.backingFilenameFormat = Objects.requireNonNull(backingFilenameFormat, "backingFilenameFormat");
+      return this;
+    }
+
+    /**
+     * Sets {@code snapshots}, optional.
+     *
+     * @param snapshots the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder snapshots(List<SnapshotInfo> snapshots) {
+      if (this.snapshots != null) {
+        throw new IllegalStateException("snapshots was already set to " + this.snapshots);
+      }
+      this.snapshots = Objects.requireNonNull(snapshots, "snapshots");
+      return this;
+    }
+
+    /**
+     * Sets {@code format-specific}, optional, since 1.7.
+     *
+     * @param formatSpecific the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder formatSpecific(ImageInfoSpecific formatSpecific) {
+      if (this.formatSpecific != null) {
+        throw new IllegalStateException("format-specific was already set to " + this.formatSpecific);
+      }
+      this.formatSpecific = Objects.requireNonNull(formatSpecific, "formatSpecific");
+      return this;
+    }
+
+    /**
+     * Sets {@code limits}, optional, since 10.2, only in QEMU 11.1.
+     *
+     * @param limits the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder limits(BlockLimitsInfo limits) {
+      if (this.limits != null) {
+        throw new IllegalStateException("limits was already set to " + this.limits);
+      }
+      this.limits = Objects.requireNonNull(limits, "limits");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockGraphInfo}
+     */
+    public BlockGraphInfo build() {
+      return new BlockGraphInfo(filename, format, dirtyFlag, actualSize, virtualSize, clusterSize, encrypted, compressed, backingFilename, fullBackingFilename, backingFilenameFormat, snapshots, formatSpecific, children, limits, Map.of());
+    }
+  }
 }

@@ -60,4 +60,108 @@ public record BlockInfo(
   public BlockInfo(String device, @Nullable String qdev, String type, boolean removable, boolean locked, @Nullable BlockDeviceInfo inserted, @Nullable Boolean trayOpen, @Nullable BlockDeviceIoStatus ioStatus) {
     this(device, qdev, type, removable, locked, inserted, trayOpen, ioStatus, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param device {@code device}
+   * @param type {@code type}
+   * @param removable {@code removable}
+   * @param locked {@code locked}
+   * @return the builder
+   */
+  public static Builder builder(String device, String type, boolean removable, boolean locked) {
+    return new Builder(device, type, removable, locked);
+  }
+
+  /**
+   * Builds a {@link BlockInfo}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String device;
+    private @Nullable String qdev = null;
+    private final String type;
+    private final boolean removable;
+    private final boolean locked;
+    private @Nullable BlockDeviceInfo inserted = null;
+    private @Nullable Boolean trayOpen = null;
+    private @Nullable BlockDeviceIoStatus ioStatus = null;
+
+    private Builder(String device, String type, boolean removable, boolean locked) {
+      this.device = device;
+      this.type = type;
+      this.removable = removable;
+      this.locked = locked;
+    }
+
+    /**
+     * Sets {@code qdev}, optional, since 2.10.
+     *
+     * @param qdev the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder qdev(String qdev) {
+      if (this.qdev != null) {
+        throw new IllegalStateException("qdev was already set to " + this.qdev);
+      }
+      this.qdev = Objects.requireNonNull(qdev, "qdev");
+      return this;
+    }
+
+    /**
+     * Sets {@code inserted}, optional.
+     *
+     * @param inserted the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder inserted(BlockDeviceInfo inserted) {
+      if (this.inserted != null) {
+        throw new IllegalStateException("inserted was already set to " + this.inserted);
+      }
+      this.inserted = Objects.requireNonNull(inserted, "inserted");
+      return this;
+    }
+
+    /**
+     * Sets {@code tray_open}, optional.
+     *
+     * @param trayOpen the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder trayOpen(Boolean trayOpen) {
+      if (this.trayOpen != null) {
+        throw new IllegalStateException("tray_open was already set to " + this.trayOpen);
+      }
+      this.trayOpen = Objects.requireNonNull(trayOpen, "trayOpen");
+      return this;
+    }
+
+    /**
+     * Sets {@code io-status}, optional.
+     *
+     * @param ioStatus the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ioStatus(BlockDeviceIoStatus ioStatus) {
+      if (this.ioStatus != null) {
+        throw new IllegalStateException("io-status was already set to " + this.ioStatus);
+      }
+      this.ioStatus = Objects.requireNonNull(ioStatus, "ioStatus");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockInfo}
+     */
+    public BlockInfo build() {
+      return new BlockInfo(device, qdev, type, removable, locked, inserted, trayOpen, ioStatus, Map.of());
+    }
+  }
 }

@@ -62,6 +62,7 @@ public sealed interface BlockJobChangeOptions extends QapiObject
       this(id, copyMode, Map.of());
     }
 
+
     @Override
     public JobType type() {
       return JobType.MIRROR;

@@ -130,6 +130,7 @@ public sealed interface BlockJobInfo extends QapiObject
       this(device, len, offset, busy, paused, speed, ioStatus, ready, status, autoFinalize, autoDismiss, error, activelySynced, Map.of());
     }
 
+
     @Override
     public JobType type() {
       return JobType.MIRROR;

@@ -8,6 +8,7 @@ import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import io.github.qemucpr.qmp.qapi.QemuVersions;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -70,5 +71,173 @@ public record BlockLimitsInfo(
    */
   public BlockLimitsInfo(long requestAlignment, @Nullable Long maxDiscard, @Nullable Long discardAlignment, @Nullable Long maxWriteZeroes, @Nullable Long writeZeroesAlignment, @Nullable Long optTransfer, @Nullable Long maxTransfer, @Nullable Long maxHwTransfer, long maxIov, @Nullable Long maxHwIov, long minMemAlignment, long optMemAlignment) {
     this(requestAlignment, maxDiscard, discardAlignment, maxWriteZeroes, writeZeroesAlignment, optTransfer, maxTransfer, maxHwTransfer, maxIov, maxHwIov, minMemAlignment, optMemAlignment, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param requestAlignment {@code request-alignment}
+   * @param maxIov {@code max-iov}
+   * @param minMemAlignment {@code min-mem-alignment}
+   * @param optMemAlignment {@code opt-mem-alignment}
+   * @return the builder
+   */
+  public static Builder builder(long requestAlignment, long maxIov, long minMemAlignment, long optMemAlignment) {
+    return new Builder(requestAlignment, maxIov, minMemAlignment, optMemAlignment);
+  }
+
+  /**
+   * Builds a {@link BlockLimitsInfo}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final long requestAlignment;
+    private @Nullable Long maxDiscard = null;
+    private @Nullable Long discardAlignment = null;
+    private @Nullable Long maxWriteZeroes = null;
+    private @Nullable Long writeZeroesAlignment = null;
+    private @Nullable Long optTransfer = null;
+    private @Nullable Long maxTransfer = null;
+    private @Nullable Long maxHwTransfer = null;
+    private final long maxIov;
+    private @Nullable Long maxHwIov = null;
+    private final long minMemAlignment;
+    private final long optMemAlignment;
+
+    private Builder(long requestAlignment, long maxIov, long minMemAlignment, long optMemAlignment) {
+      this.requestAlignment = requestAlignment;
+      this.maxIov = maxIov;
+      this.minMemAlignment = minMemAlignment;
+      this.optMemAlignment = optMemAlignment;
+    }
+
+    /**
+     * Sets {@code max-discard}, optional.
+     *
+     * @param maxDiscard the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maxDiscard(Long maxDiscard) {
+      if (this.maxDiscard != null) {
+        throw new IllegalStateException("max-discard was already set to " + this.maxDiscard);
+      }
+      this.maxDiscard = Objects.requireNonNull(maxDiscard, "maxDiscard");
+      return this;
+    }
+
+    /**
+     * Sets {@code discard-alignment}, optional.
+     *
+     * @param discardAlignment the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder discardAlignment(Long discardAlignment) {
+      if (this.discardAlignment != null) {
+        throw new IllegalStateException("discard-alignment was already set to " + this.discardAlignment);
+      }
+      this.discardAlignment = Objects.requireNonNull(discardAlignment, "discardAlignment");
+      return this;
+    }
+
+    /**
+     * Sets {@code max-write-zeroes}, optional.
+     *
+     * @param maxWriteZeroes the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maxWriteZeroes(Long maxWriteZeroes) {
+      if (this.maxWriteZeroes != null) {
+        throw new IllegalStateException("max-write-zeroes was already set to " + this.maxWriteZeroes);
+      }
+      this.maxWriteZeroes = Objects.requireNonNull(maxWriteZeroes, "maxWriteZeroes");
+      return this;
+    }
+
+    /**
+     * Sets {@code write-zeroes-alignment}, optional.
+     *
+     * @param writeZeroesAlignment the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder writeZeroesAlignment(Long writeZeroesAlignment) {
+      if (this.writeZeroesAlignment != null) {
+        throw new IllegalStateException("write-zeroes-alignment was already set to " + this.writeZeroesAlignment);
+      }
+      this.writeZeroesAlignment = Objects.requireNonNull(writeZeroesAlignment, "writeZeroesAlignment");
+      return this;
+    }
+
+    /**
+     * Sets {@code opt-transfer}, optional.
+     *
+     * @param optTransfer the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder optTransfer(Long optTransfer) {
+      if (this.optTransfer != null) {
+        throw new IllegalStateException("opt-transfer was already set to " + this.optTransfer);
+      }
+      this.optTransfer = Objects.requireNonNull(optTransfer, "optTransfer");
+      return this;
+    }
+
+    /**
+     * Sets {@code max-transfer}, optional.
+     *
+     * @param maxTransfer the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maxTransfer(Long maxTransfer) {
+      if (this.maxTransfer != null) {
+        throw new IllegalStateException("max-transfer was already set to " + this.maxTransfer);
+      }
+      this.maxTransfer = Objects.requireNonNull(maxTransfer, "maxTransfer");
+      return this;
+    }
+
+    /**
+     * Sets {@code max-hw-transfer}, optional.
+     *
+     * @param maxHwTransfer the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maxHwTransfer(Long maxHwTransfer) {
+      if (this.maxHwTransfer != null) {
+        throw new IllegalStateException("max-hw-transfer was already set to " + this.maxHwTransfer);
+      }
+      this.maxHwTransfer = Objects.requireNonNull(maxHwTransfer, "maxHwTransfer");
+      return this;
+    }
+
+    /**
+     * Sets {@code max-hw-iov}, optional.
+     *
+     * @param maxHwIov the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maxHwIov(Long maxHwIov) {
+      if (this.maxHwIov != null) {
+        throw new IllegalStateException("max-hw-iov was already set to " + this.maxHwIov);
+      }
+      this.maxHwIov = Objects.requireNonNull(maxHwIov, "maxHwIov");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockLimitsInfo}
+     */
+    public BlockLimitsInfo build() {
+      return new BlockLimitsInfo(requestAlignment, maxDiscard, discardAlignment, maxWriteZeroes, writeZeroesAlignment, optTransfer, maxTransfer, maxHwTransfer, maxIov, maxHwIov, minMemAlignment, optMemAlignment, Map.of());
+    }
   }
 }

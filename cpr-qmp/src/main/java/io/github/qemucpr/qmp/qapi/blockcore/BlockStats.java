@@ -56,4 +56,131 @@ public record BlockStats(
   public BlockStats(@Nullable String device, @Nullable String qdev, @Nullable String nodeName, BlockDeviceStats stats, @Nullable BlockStatsSpecific driverSpecific, @Nullable BlockStats parent, @Nullable BlockStats backing) {
     this(device, qdev, nodeName, stats, driverSpecific, parent, backing, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param stats {@code stats}
+   * @return the builder
+   */
+  public static Builder builder(BlockDeviceStats stats) {
+    return new Builder(stats);
+  }
+
+  /**
+   * Builds a {@link BlockStats}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String device = null;
+    private @Nullable String qdev = null;
+    private @Nullable String nodeName = null;
+    private final BlockDeviceStats stats;
+    private @Nullable BlockStatsSpecific driverSpecific = null;
+    private @Nullable BlockStats parent = null;
+    private @Nullable BlockStats backing = null;
+
+    private Builder(BlockDeviceStats stats) {
+      this.stats = stats;
+    }
+
+    /**
+     * Sets {@code device}, optional.
+     *
+     * @param device the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder device(String device) {
+      if (this.device != null) {
+        throw new IllegalStateException("device was already set to " + this.device);
+      }
+      this.device = Objects.requireNonNull(device, "device");
+      return this;
+    }
+
+    /**
+     * Sets {@code qdev}, optional, since 3.0.
+     *
+     * @param qdev the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder qdev(String qdev) {
+      if (this.qdev != null) {
+        throw new IllegalStateException("qdev was already set to " + this.qdev);
+      }
+      this.qdev = Objects.requireNonNull(qdev, "qdev");
+      return this;
+    }
+
+    /**
+     * Sets {@code node-name}, optional, since 2.3.
+     *
+     * @param nodeName the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder nodeName(String nodeName) {
+      if (this.nodeName != null) {
+        throw new IllegalStateException("node-name was already set to " + this.nodeName);
+      }
+      this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+      return this;
+    }
+
+    /**
+     * Sets {@code driver-specific}, optional, since 4.2.
+     *
+     * @param driverSpecific the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder driverSpecific(BlockStatsSpecific driverSpecific) {
+      if (this.driverSpecific != null) {
+        throw new IllegalStateException("driver-specific was already set to " + this.driverSpecific);
+      }
+      this.driverSpecific = Objects.requireNonNull(driverSpecific, "driverSpecific");
+      return this;
+    }
+
+    /**
+     * Sets {@code parent}, optional.
+     *
+     * @param parent the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder parent(BlockStats parent) {
+      if (this.parent != null) {
+        throw new IllegalStateException("parent was already set to " + this.parent);
+      }
+      this.parent = Objects.requireNonNull(parent, "parent");
+      return this;
+    }
+
+    /**
+     * Sets {@code backing}, optional, since 2.0.
+     *
+     * @param backing the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder backing(BlockStats backing) {
+      if (this.backing != null) {
+        throw new IllegalStateException("backing was already set to " + this.backing);
+      }
+      this.backing = Objects.requireNonNull(backing, "backing");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockStats}
+     */
+    public BlockStats build() {
+      return new BlockStats(device, qdev, nodeName, stats, driverSpecific, parent, backing, Map.of());
+    }
+  }
 }

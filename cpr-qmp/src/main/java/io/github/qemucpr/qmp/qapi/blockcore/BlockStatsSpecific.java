@@ -62,6 +62,7 @@ public sealed interface BlockStatsSpecific extends QapiObject
       this(discardNbOk, discardNbFailed, discardBytesOk, Map.of());
     }
 
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.FILE;
@@ -101,6 +102,7 @@ public sealed interface BlockStatsSpecific extends QapiObject
       this(discardNbOk, discardNbFailed, discardBytesOk, Map.of());
     }
 
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.HOST_DEVICE;
@@ -138,6 +140,7 @@ public sealed interface BlockStatsSpecific extends QapiObject
     public Nvme(long completionErrors, long alignedAccesses, long unalignedAccesses) {
       this(completionErrors, alignedAccesses, unalignedAccesses, Map.of());
     }
+
 
     @Override
     public BlockdevDriver driver() {

@@ -54,4 +54,115 @@ public record BlockdevAmendOptionsLUKS(
   public BlockdevAmendOptionsLUKS(QCryptoBlockLUKSKeyslotState state, @Nullable String newSecret, @Nullable String oldSecret, @Nullable Long keyslot, @Nullable Long iterTime, @Nullable String secret) {
     this(state, newSecret, oldSecret, keyslot, iterTime, secret, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param state {@code state}
+   * @return the builder
+   */
+  public static Builder builder(QCryptoBlockLUKSKeyslotState state) {
+    return new Builder(state);
+  }
+
+  /**
+   * Builds a {@link BlockdevAmendOptionsLUKS}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final QCryptoBlockLUKSKeyslotState state;
+    private @Nullable String newSecret = null;
+    private @Nullable String oldSecret = null;
+    private @Nullable Long keyslot = null;
+    private @Nullable Long iterTime = null;
+    private @Nullable String secret = null;
+
+    private Builder(QCryptoBlockLUKSKeyslotState state) {
+      this.state = state;
+    }
+
+    /**
+     * Sets {@code new-secret}, optional.
+     *
+     * @param newSecret the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder newSecret(String newSecret) {
+      if (this.newSecret != null) {
+        throw new IllegalStateException("new-secret was already set to " + this.newSecret);
+      }
+      this.newSecret = Objects.requireNonNull(newSecret, "newSecret");
+      return this;
+    }
+
+    /**
+     * Sets {@code old-secret}, optional.
+     *
+     * @param oldSecret the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder oldSecret(String oldSecret) {
+      if (this.oldSecret != null) {
+        throw new IllegalStateException("old-secret was already set to " + this.oldSecret);
+      }
+      this.oldSecret = Objects.requireNonNull(oldSecret, "oldSecret");
+      return this;
+    }
+
+    /**
+     * Sets {@code keyslot}, optional.
+     *
+     * @param keyslot the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder keyslot(Long keyslot) {
+      if (this.keyslot != null) {
+        throw new IllegalStateException("keyslot was already set to " + this.keyslot);
+      }
+      this.keyslot = Objects.requireNonNull(keyslot, "keyslot");
+      return this;
+    }
+
+    /**
+     * Sets {@code iter-time}, optional.
+     *
+     * @param iterTime the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iterTime(Long iterTime) {
+      if (this.iterTime != null) {
+        throw new IllegalStateException("iter-time was already set to " + this.iterTime);
+      }
+      this.iterTime = Objects.requireNonNull(iterTime, "iterTime");
+      return this;
+    }
+
+    /**
+     * Sets {@code secret}, optional.
+     *
+     * @param secret the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder secret(String secret) {
+      if (this.secret != null) {
+        throw new IllegalStateException("secret was already set to " + this.secret);
+      }
+      this.secret = Objects.requireNonNull(secret, "secret");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevAmendOptionsLUKS}
+     */
+    public BlockdevAmendOptionsLUKS build() {
+      return new BlockdevAmendOptionsLUKS(state, newSecret, oldSecret, keyslot, iterTime, secret, Map.of());
+    }
+  }
 }

@@ -86,6 +86,88 @@ public sealed interface BlockdevCreateOptions extends QapiObject
       this(filename, size, preallocation, nocow, extentSizeHint, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param filename {@code filename}
+     * @param size {@code size}
+     * @return the builder
+     */
+    public static Builder builder(String filename, long size) {
+      return new Builder(filename, size);
+    }
+
+    /**
+     * Builds a {@link File}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String filename;
+      private final long size;
+      private @Nullable PreallocMode preallocation = null;
+      private @Nullable Boolean nocow = null;
+      private @Nullable Long extentSizeHint = null;
+
+      private Builder(String filename, long size) {
+        this.filename = filename;
+        this.size = size;
+      }
+
+      /**
+       * Sets {@code preallocation}, optional.
+       *
+       * @param preallocation the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder preallocation(PreallocMode preallocation) {
+        if (this.preallocation != null) {
+          throw new IllegalStateException("preallocation was already set to " + this.preallocation);
+        }
+        this.preallocation = Objects.requireNonNull(preallocation, "preallocation");
+        return this;
+      }
+
+      /**
+       * Sets {@code nocow}, optional.
+       *
+       * @param nocow the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nocow(Boolean nocow) {
+        if (this.nocow != null) {
+          throw new IllegalStateException("nocow was already set to " + this.nocow);
+        }
+        this.nocow = Objects.requireNonNull(nocow, "nocow");
+        return this;
+      }
+
+      /**
+       * Sets {@code extent-size-hint}, optional, since 5.1, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param extentSizeHint the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder extentSizeHint(Long extentSizeHint) {
+        if (this.extentSizeHint != null) {
+          throw new IllegalStateException("extent-size-hint was already set to " + this.extentSizeHint);
+        }
+        this.extentSizeHint = Objects.requireNonNull(extentSizeHint, "extentSizeHint");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link File}
+       */
+      public File build() {
+        return new File(filename, size, preallocation, nocow, extentSizeHint, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.FILE;
@@ -125,6 +207,7 @@ public sealed interface BlockdevCreateOptions extends QapiObject
     public Gluster(BlockdevOptionsGluster location, long size, @Nullable PreallocMode preallocation) {
       this(location, size, preallocation, Map.of());
     }
+
 
     @Override
     public BlockdevDriver driver() {
@@ -188,6 +271,197 @@ public sealed interface BlockdevCreateOptions extends QapiObject
       this(keySecret, cipherAlg, cipherMode, ivgenAlg, ivgenHashAlg, hashAlg, iterTime, file, header, size, preallocation, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param size {@code size}
+     * @return the builder
+     */
+    public static Builder builder(long size) {
+      return new Builder(size);
+    }
+
+    /**
+     * Builds a {@link Luks}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String keySecret = null;
+      private @Nullable QCryptoCipherAlgo cipherAlg = null;
+      private @Nullable QCryptoCipherMode cipherMode = null;
+      private @Nullable QCryptoIVGenAlgo ivgenAlg = null;
+      private @Nullable QCryptoHashAlgo ivgenHashAlg = null;
+      private @Nullable QCryptoHashAlgo hashAlg = null;
+      private @Nullable Long iterTime = null;
+      private @Nullable BlockdevRef file = null;
+      private @Nullable BlockdevRef header = null;
+      private final long size;
+      private @Nullable PreallocMode preallocation = null;
+
+      private Builder(long size) {
+        this.size = size;
+      }
+
+      /**
+       * Sets {@code key-secret}, optional.
+       *
+       * @param keySecret the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder keySecret(String keySecret) {
+        if (this.keySecret != null) {
+          throw new IllegalStateException("key-secret was already set to " + this.keySecret);
+        }
+        this.keySecret = Objects.requireNonNull(keySecret, "keySecret");
+        return this;
+      }
+
+      /**
+       * Sets {@code cipher-alg}, optional.
+       *
+       * @param cipherAlg the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cipherAlg(QCryptoCipherAlgo cipherAlg) {
+        if (this.cipherAlg != null) {
+          throw new IllegalStateException("cipher-alg was already set to " + this.cipherAlg);
+        }
+        this.cipherAlg = Objects.requireNonNull(cipherAlg, "cipherAlg");
+        return this;
+      }
+
+      /**
+       * Sets {@code cipher-mode}, optional.
+       *
+       * @param cipherMode the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cipherMode(QCryptoCipherMode cipherMode) {
+        if (this.cipherMode != null) {
+          throw new IllegalStateException("cipher-mode was already set to " + this.cipherMode);
+        }
+        this.cipherMode = Objects.requireNonNull(cipherMode, "cipherMode");
+        return this;
+      }
+
+      /**
+       * Sets {@code ivgen-alg}, optional.
+       *
+       * @param ivgenAlg the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder ivgenAlg(QCryptoIVGenAlgo ivgenAlg) {
+        if (this.ivgenAlg != null) {
+          throw new IllegalStateException("ivgen-alg was already set to " + this.ivgenAlg);
+        }
+        this.ivgenAlg = Objects.requireNonNull(ivgenAlg, "ivgenAlg");
+        return this;
+      }
+
+      /**
+       * Sets {@code ivgen-hash-alg}, optional.
+       *
+       * @param ivgenHashAlg the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder ivgenHashAlg(QCryptoHashAlgo ivgenHashAlg) {
+        if (this.ivgenHashAlg != null) {
+          throw new IllegalStateException("ivgen-hash-alg was already set to " + this.ivgenHashAlg);
+        }
+        this.ivgenHashAlg = Objects.requireNonNull(ivgenHashAlg, "ivgenHashAlg");
+        return this;
+      }
+
+      /**
+       * Sets {@code hash-alg}, optional.
+       *
+       * @param hashAlg the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder hashAlg(QCryptoHashAlgo hashAlg) {
+        if (this.hashAlg != null) {
+          throw new IllegalStateException("hash-alg was already set to " + this.hashAlg);
+        }
+        this.hashAlg = Objects.requireNonNull(hashAlg, "hashAlg");
+        return this;
+      }
+
+      /**
+       * Sets {@code iter-time}, optional, since 2.8.
+       *
+       * @param iterTime the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder iterTime(Long iterTime) {
+        if (this.iterTime != null) {
+          throw new IllegalStateException("iter-time was already set to " + this.iterTime);
+        }
+        this.iterTime = Objects.requireNonNull(iterTime, "iterTime");
+        return this;
+      }
+
+      /**
+       * Sets {@code file}, optional.
+       *
+       * @param file the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder file(BlockdevRef file) {
+        if (this.file != null) {
+          throw new IllegalStateException("file was already set to " + this.file);
+        }
+        this.file = Objects.requireNonNull(file, "file");
+        return this;
+      }
+
+      /**
+       * Sets {@code header}, optional, since 9.0.
+       *
+       * @param header the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder header(BlockdevRef header) {
+        if (this.header != null) {
+          throw new IllegalStateException("header was already set to " + this.header);
+        }
+        this.header = Objects.requireNonNull(header, "header");
+        return this;
+      }
+
+      /**
+       * Sets {@code preallocation}, optional, since 4.2.
+       *
+       * @param preallocation the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder preallocation(PreallocMode preallocation) {
+        if (this.preallocation != null) {
+          throw new IllegalStateException("preallocation was already set to " + this.preallocation);
+        }
+        this.preallocation = Objects.requireNonNull(preallocation, "preallocation");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Luks}
+       */
+      public Luks build() {
+        return new Luks(keySecret, cipherAlg, cipherMode, ivgenAlg, ivgenHashAlg, hashAlg, iterTime, file, header, size, preallocation, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.LUKS;
@@ -223,6 +497,7 @@ public sealed interface BlockdevCreateOptions extends QapiObject
     public Nfs(BlockdevOptionsNfs location, long size) {
       this(location, size, Map.of());
     }
+
 
     @Override
     public BlockdevDriver driver() {
@@ -262,6 +537,7 @@ public sealed interface BlockdevCreateOptions extends QapiObject
     public Parallels(BlockdevRef file, long size, @Nullable Long clusterSize) {
       this(file, size, clusterSize, Map.of());
     }
+
 
     @Override
     public BlockdevDriver driver() {
@@ -304,6 +580,7 @@ public sealed interface BlockdevCreateOptions extends QapiObject
     public Qcow(BlockdevRef file, long size, @Nullable String backingFile, @Nullable QCryptoBlockCreateOptions encrypt) {
       this(file, size, backingFile, encrypt, Map.of());
     }
+
 
     @Override
     public BlockdevDriver driver() {
@@ -377,6 +654,232 @@ public sealed interface BlockdevCreateOptions extends QapiObject
       this(file, dataFile, dataFileRaw, extendedL2, size, version, backingFile, backingFmt, encrypt, clusterSize, preallocation, lazyRefcounts, refcountBits, compressionType, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @param size {@code size}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file, long size) {
+      return new Builder(file, size);
+    }
+
+    /**
+     * Builds a {@link Qcow2}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final BlockdevRef file;
+      private @Nullable BlockdevRef dataFile = null;
+      private @Nullable Boolean dataFileRaw = null;
+      private @Nullable Boolean extendedL2 = null;
+      private final long size;
+      private @Nullable BlockdevQcow2Version version = null;
+      private @Nullable String backingFile = null;
+      private @Nullable BlockdevDriver backingFmt = null;
+      private @Nullable QCryptoBlockCreateOptions encrypt = null;
+      private @Nullable Long clusterSize = null;
+      private @Nullable PreallocMode preallocation = null;
+      private @Nullable Boolean lazyRefcounts = null;
+      private @Nullable Long refcountBits = null;
+      private @Nullable Qcow2CompressionType compressionType = null;
+
+      private Builder(BlockdevRef file, long size) {
+        this.file = file;
+        this.size = size;
+      }
+
+      /**
+       * Sets {@code data-file}, optional, since 4.0.
+       *
+       * @param dataFile the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dataFile(BlockdevRef dataFile) {
+        if (this.dataFile != null) {
+          throw new IllegalStateException("data-file was already set to " + this.dataFile);
+        }
+        this.dataFile = Objects.requireNonNull(dataFile, "dataFile");
+        return this;
+      }
+
+      /**
+       * Sets {@code data-file-raw}, optional, since 4.0.
+       *
+       * @param dataFileRaw the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dataFileRaw(Boolean dataFileRaw) {
+        if (this.dataFileRaw != null) {
+          throw new IllegalStateException("data-file-raw was already set to " + this.dataFileRaw);
+        }
+        this.dataFileRaw = Objects.requireNonNull(dataFileRaw, "dataFileRaw");
+        return this;
+      }
+
+      /**
+       * Sets {@code extended-l2}, optional, since 5.2.
+       *
+       * @param extendedL2 the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder extendedL2(Boolean extendedL2) {
+        if (this.extendedL2 != null) {
+          throw new IllegalStateException("extended-l2 was already set to " + this.extendedL2);
+        }
+        this.extendedL2 = Objects.requireNonNull(extendedL2, "extendedL2");
+        return this;
+      }
+
+      /**
+       * Sets {@code version}, optional.
+       *
+       * @param version the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder version(BlockdevQcow2Version version) {
+        if (this.version != null) {
+          throw new IllegalStateException("version was already set to " + this.version);
+        }
+        this.version = Objects.requireNonNull(version, "version");
+        return this;
+      }
+
+      /**
+       * Sets {@code backing-file}, optional.
+       *
+       * @param backingFile the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder backingFile(String backingFile) {
+        if (this.backingFile != null) {
+          throw new IllegalStateException("backing-file was already set to " + this.backingFile);
+        }
+        this.backingFile = Objects.requireNonNull(backingFile, "backingFile");
+        return this;
+      }
+
+      /**
+       * Sets {@code backing-fmt}, optional.
+       *
+       * @param backingFmt the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder backingFmt(BlockdevDriver backingFmt) {
+        if (this.backingFmt != null) {
+          throw new IllegalStateException("backing-fmt was already set to " + this.backingFmt);
+        }
+        this.backingFmt = Objects.requireNonNull(backingFmt, "backingFmt");
+        return this;
+      }
+
+      /**
+       * Sets {@code encrypt}, optional.
+       *
+       * @param encrypt the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder encrypt(QCryptoBlockCreateOptions encrypt) {
+        if (this.encrypt != null) {
+          throw new IllegalStateException("encrypt was already set to " + this.encrypt);
+        }
+        this.encrypt = Objects.requireNonNull(encrypt, "encrypt");
+        return this;
+      }
+
+      /**
+       * Sets {@code cluster-size}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param clusterSize the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder clusterSize(Long clusterSize) {
+        if (this.clusterSize != null) {
+          throw new IllegalStateException("cluster-size was already set to " + this.clusterSize);
+        }
+        this.clusterSize = Objects.requireNonNull(clusterSize, "clusterSize");
+        return this;
+      }
+
+      /**
+       * Sets {@code preallocation}, optional.
+       *
+       * @param preallocation the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder preallocation(PreallocMode preallocation) {
+        if (this.preallocation != null) {
+          throw new IllegalStateException("preallocation was already set to " + this.preallocation);
+        }
+        this.preallocation = Objects.requireNonNull(preallocation, "preallocation");
+        return this;
+      }
+
+      /**
+       * Sets {@code lazy-refcounts}, optional.
+       *
+       * @param lazyRefcounts the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder lazyRefcounts(Boolean lazyRefcounts) {
+        if (this.lazyRefcounts != null) {
+          throw new IllegalStateException("lazy-refcounts was already set to " + this.lazyRefcounts);
+        }
+        this.lazyRefcounts = Objects.requireNonNull(lazyRefcounts, "lazyRefcounts");
+        return this;
+      }
+
+      /**
+       * Sets {@code refcount-bits}, optional.
+       *
+       * @param refcountBits the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder refcountBits(Long refcountBits) {
+        if (this.refcountBits != null) {
+          throw new IllegalStateException("refcount-bits was already set to " + this.refcountBits);
+        }
+        this.refcountBits = Objects.requireNonNull(refcountBits, "refcountBits");
+        return this;
+      }
+
+      /**
+       * Sets {@code compression-type}, optional, since 5.1.
+       *
+       * @param compressionType the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder compressionType(Qcow2CompressionType compressionType) {
+        if (this.compressionType != null) {
+          throw new IllegalStateException("compression-type was already set to " + this.compressionType);
+        }
+        this.compressionType = Objects.requireNonNull(compressionType, "compressionType");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Qcow2}
+       */
+      public Qcow2 build() {
+        return new Qcow2(file, dataFile, dataFileRaw, extendedL2, size, version, backingFile, backingFmt, encrypt, clusterSize, preallocation, lazyRefcounts, refcountBits, compressionType, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.QCOW2;
@@ -425,6 +928,104 @@ public sealed interface BlockdevCreateOptions extends QapiObject
       this(file, size, backingFile, backingFmt, clusterSize, tableSize, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @param size {@code size}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file, long size) {
+      return new Builder(file, size);
+    }
+
+    /**
+     * Builds a {@link Qed}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final BlockdevRef file;
+      private final long size;
+      private @Nullable String backingFile = null;
+      private @Nullable BlockdevDriver backingFmt = null;
+      private @Nullable Long clusterSize = null;
+      private @Nullable Long tableSize = null;
+
+      private Builder(BlockdevRef file, long size) {
+        this.file = file;
+        this.size = size;
+      }
+
+      /**
+       * Sets {@code backing-file}, optional.
+       *
+       * @param backingFile the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder backingFile(String backingFile) {
+        if (this.backingFile != null) {
+          throw new IllegalStateException("backing-file was already set to " + this.backingFile);
+        }
+        this.backingFile = Objects.requireNonNull(backingFile, "backingFile");
+        return this;
+      }
+
+      /**
+       * Sets {@code backing-fmt}, optional.
+       *
+       * @param backingFmt the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder backingFmt(BlockdevDriver backingFmt) {
+        if (this.backingFmt != null) {
+          throw new IllegalStateException("backing-fmt was already set to " + this.backingFmt);
+        }
+        this.backingFmt = Objects.requireNonNull(backingFmt, "backingFmt");
+        return this;
+      }
+
+      /**
+       * Sets {@code cluster-size}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param clusterSize the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder clusterSize(Long clusterSize) {
+        if (this.clusterSize != null) {
+          throw new IllegalStateException("cluster-size was already set to " + this.clusterSize);
+        }
+        this.clusterSize = Objects.requireNonNull(clusterSize, "clusterSize");
+        return this;
+      }
+
+      /**
+       * Sets {@code table-size}, optional.
+       *
+       * @param tableSize the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder tableSize(Long tableSize) {
+        if (this.tableSize != null) {
+          throw new IllegalStateException("table-size was already set to " + this.tableSize);
+        }
+        this.tableSize = Objects.requireNonNull(tableSize, "tableSize");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Qed}
+       */
+      public Qed build() {
+        return new Qed(file, size, backingFile, backingFmt, clusterSize, tableSize, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.QED;
@@ -467,6 +1068,7 @@ public sealed interface BlockdevCreateOptions extends QapiObject
       this(location, size, clusterSize, encrypt, Map.of());
     }
 
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.RBD;
@@ -502,6 +1104,7 @@ public sealed interface BlockdevCreateOptions extends QapiObject
     public Ssh(BlockdevOptionsSsh location, long size) {
       this(location, size, Map.of());
     }
+
 
     @Override
     public BlockdevDriver driver() {
@@ -541,6 +1144,7 @@ public sealed interface BlockdevCreateOptions extends QapiObject
     public Vdi(BlockdevRef file, long size, @Nullable PreallocMode preallocation) {
       this(file, size, preallocation, Map.of());
     }
+
 
     @Override
     public BlockdevDriver driver() {
@@ -588,6 +1192,104 @@ public sealed interface BlockdevCreateOptions extends QapiObject
      */
     public Vhdx(BlockdevRef file, long size, @Nullable Long logSize, @Nullable Long blockSize, @Nullable BlockdevVhdxSubformat subformat, @Nullable Boolean blockStateZero) {
       this(file, size, logSize, blockSize, subformat, blockStateZero, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @param size {@code size}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file, long size) {
+      return new Builder(file, size);
+    }
+
+    /**
+     * Builds a {@link Vhdx}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final BlockdevRef file;
+      private final long size;
+      private @Nullable Long logSize = null;
+      private @Nullable Long blockSize = null;
+      private @Nullable BlockdevVhdxSubformat subformat = null;
+      private @Nullable Boolean blockStateZero = null;
+
+      private Builder(BlockdevRef file, long size) {
+        this.file = file;
+        this.size = size;
+      }
+
+      /**
+       * Sets {@code log-size}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param logSize the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder logSize(Long logSize) {
+        if (this.logSize != null) {
+          throw new IllegalStateException("log-size was already set to " + this.logSize);
+        }
+        this.logSize = Objects.requireNonNull(logSize, "logSize");
+        return this;
+      }
+
+      /**
+       * Sets {@code block-size}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param blockSize the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder blockSize(Long blockSize) {
+        if (this.blockSize != null) {
+          throw new IllegalStateException("block-size was already set to " + this.blockSize);
+        }
+        this.blockSize = Objects.requireNonNull(blockSize, "blockSize");
+        return this;
+      }
+
+      /**
+       * Sets {@code subformat}, optional.
+       *
+       * @param subformat the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder subformat(BlockdevVhdxSubformat subformat) {
+        if (this.subformat != null) {
+          throw new IllegalStateException("subformat was already set to " + this.subformat);
+        }
+        this.subformat = Objects.requireNonNull(subformat, "subformat");
+        return this;
+      }
+
+      /**
+       * Sets {@code block-state-zero}, optional.
+       *
+       * @param blockStateZero the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder blockStateZero(Boolean blockStateZero) {
+        if (this.blockStateZero != null) {
+          throw new IllegalStateException("block-state-zero was already set to " + this.blockStateZero);
+        }
+        this.blockStateZero = Objects.requireNonNull(blockStateZero, "blockStateZero");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Vhdx}
+       */
+      public Vhdx build() {
+        return new Vhdx(file, size, logSize, blockSize, subformat, blockStateZero, Map.of());
+      }
     }
 
     @Override
@@ -648,6 +1350,152 @@ public sealed interface BlockdevCreateOptions extends QapiObject
       this(file, size, extents, subformat, backingFile, adapterType, hwversion, toolsversion, zeroedGrain, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @param size {@code size}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file, long size) {
+      return new Builder(file, size);
+    }
+
+    /**
+     * Builds a {@link Vmdk}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final BlockdevRef file;
+      private final long size;
+      private @Nullable List<BlockdevRef> extents = null;
+      private @Nullable BlockdevVmdkSubformat subformat = null;
+      private @Nullable String backingFile = null;
+      private @Nullable BlockdevVmdkAdapterType adapterType = null;
+      private @Nullable String hwversion = null;
+      private @Nullable String toolsversion = null;
+      private @Nullable Boolean zeroedGrain = null;
+
+      private Builder(BlockdevRef file, long size) {
+        this.file = file;
+        this.size = size;
+      }
+
+      /**
+       * Sets {@code extents}, optional.
+       *
+       * @param extents the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder extents(List<BlockdevRef> extents) {
+        if (this.extents != null) {
+          throw new IllegalStateException("extents was already set to " + this.extents);
+        }
+        this.extents = Objects.requireNonNull(extents, "extents");
+        return this;
+      }
+
+      /**
+       * Sets {@code subformat}, optional.
+       *
+       * @param subformat the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder subformat(BlockdevVmdkSubformat subformat) {
+        if (this.subformat != null) {
+          throw new IllegalStateException("subformat was already set to " + this.subformat);
+        }
+        this.subformat = Objects.requireNonNull(subformat, "subformat");
+        return this;
+      }
+
+      /**
+       * Sets {@code backing-file}, optional.
+       *
+       * @param backingFile the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder backingFile(String backingFile) {
+        if (this.backingFile != null) {
+          throw new IllegalStateException("backing-file was already set to " + this.backingFile);
+        }
+        this.backingFile = Objects.requireNonNull(backingFile, "backingFile");
+        return this;
+      }
+
+      /**
+       * Sets {@code adapter-type}, optional.
+       *
+       * @param adapterType the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder adapterType(BlockdevVmdkAdapterType adapterType) {
+        if (this.adapterType != null) {
+          throw new IllegalStateException("adapter-type was already set to " + this.adapterType);
+        }
+        this.adapterType = Objects.requireNonNull(adapterType, "adapterType");
+        return this;
+      }
+
+      /**
+       * Sets {@code hwversion}, optional.
+       *
+       * @param hwversion the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder hwversion(String hwversion) {
+        if (this.hwversion != null) {
+          throw new IllegalStateException("hwversion was already set to " + this.hwversion);
+        }
+        this.hwversion = Objects.requireNonNull(hwversion, "hwversion");
+        return this;
+      }
+
+      /**
+       * Sets {@code toolsversion}, optional, since 6.2.
+       *
+       * @param toolsversion the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder toolsversion(String toolsversion) {
+        if (this.toolsversion != null) {
+          throw new IllegalStateException("toolsversion was already set to " + this.toolsversion);
+        }
+        this.toolsversion = Objects.requireNonNull(toolsversion, "toolsversion");
+        return this;
+      }
+
+      /**
+       * Sets {@code zeroed-grain}, optional.
+       *
+       * @param zeroedGrain the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder zeroedGrain(Boolean zeroedGrain) {
+        if (this.zeroedGrain != null) {
+          throw new IllegalStateException("zeroed-grain was already set to " + this.zeroedGrain);
+        }
+        this.zeroedGrain = Objects.requireNonNull(zeroedGrain, "zeroedGrain");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Vmdk}
+       */
+      public Vmdk build() {
+        return new Vmdk(file, size, extents, subformat, backingFile, adapterType, hwversion, toolsversion, zeroedGrain, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.VMDK;
@@ -689,6 +1537,7 @@ public sealed interface BlockdevCreateOptions extends QapiObject
     public Vpc(BlockdevRef file, long size, @Nullable BlockdevVpcSubformat subformat, @Nullable Boolean forceSize) {
       this(file, size, subformat, forceSize, Map.of());
     }
+
 
     @Override
     public BlockdevDriver driver() {

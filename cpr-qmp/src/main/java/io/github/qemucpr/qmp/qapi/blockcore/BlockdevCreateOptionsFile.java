@@ -50,4 +50,86 @@ public record BlockdevCreateOptionsFile(
   public BlockdevCreateOptionsFile(String filename, long size, @Nullable PreallocMode preallocation, @Nullable Boolean nocow, @Nullable Long extentSizeHint) {
     this(filename, size, preallocation, nocow, extentSizeHint, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param filename {@code filename}
+   * @param size {@code size}
+   * @return the builder
+   */
+  public static Builder builder(String filename, long size) {
+    return new Builder(filename, size);
+  }
+
+  /**
+   * Builds a {@link BlockdevCreateOptionsFile}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String filename;
+    private final long size;
+    private @Nullable PreallocMode preallocation = null;
+    private @Nullable Boolean nocow = null;
+    private @Nullable Long extentSizeHint = null;
+
+    private Builder(String filename, long size) {
+      this.filename = filename;
+      this.size = size;
+    }
+
+    /**
+     * Sets {@code preallocation}, optional.
+     *
+     * @param preallocation the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder preallocation(PreallocMode preallocation) {
+      if (this.preallocation != null) {
+        throw new IllegalStateException("preallocation was already set to " + this.preallocation);
+      }
+      this.preallocation = Objects.requireNonNull(preallocation, "preallocation");
+      return this;
+    }
+
+    /**
+     * Sets {@code nocow}, optional.
+     *
+     * @param nocow the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder nocow(Boolean nocow) {
+      if (this.nocow != null) {
+        throw new IllegalStateException("nocow was already set to " + this.nocow);
+      }
+      this.nocow = Objects.requireNonNull(nocow, "nocow");
+      return this;
+    }
+
+    /**
+     * Sets {@code extent-size-hint}, optional, since 5.1, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param extentSizeHint the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder extentSizeHint(Long extentSizeHint) {
+      if (this.extentSizeHint != null) {
+        throw new IllegalStateException("extent-size-hint was already set to " + this.extentSizeHint);
+      }
+      this.extentSizeHint = Objects.requireNonNull(extentSizeHint, "extentSizeHint");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevCreateOptionsFile}
+     */
+    public BlockdevCreateOptionsFile build() {
+      return new BlockdevCreateOptionsFile(filename, size, preallocation, nocow, extentSizeHint, Map.of());
+    }
+  }
 }

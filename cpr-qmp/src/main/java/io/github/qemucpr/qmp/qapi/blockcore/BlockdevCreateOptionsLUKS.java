@@ -11,6 +11,7 @@ import io.github.qemucpr.qmp.qapi.crypto.QCryptoCipherMode;
 import io.github.qemucpr.qmp.qapi.crypto.QCryptoHashAlgo;
 import io.github.qemucpr.qmp.qapi.crypto.QCryptoIVGenAlgo;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -69,5 +70,196 @@ public record BlockdevCreateOptionsLUKS(
    */
   public BlockdevCreateOptionsLUKS(@Nullable String keySecret, @Nullable QCryptoCipherAlgo cipherAlg, @Nullable QCryptoCipherMode cipherMode, @Nullable QCryptoIVGenAlgo ivgenAlg, @Nullable QCryptoHashAlgo ivgenHashAlg, @Nullable QCryptoHashAlgo hashAlg, @Nullable Long iterTime, @Nullable BlockdevRef file, @Nullable BlockdevRef header, long size, @Nullable PreallocMode preallocation) {
     this(keySecret, cipherAlg, cipherMode, ivgenAlg, ivgenHashAlg, hashAlg, iterTime, file, header, size, preallocation, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param size {@code size}
+   * @return the builder
+   */
+  public static Builder builder(long size) {
+    return new Builder(size);
+  }
+
+  /**
+   * Builds a {@link BlockdevCreateOptionsLUKS}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String keySecret = null;
+    private @Nullable QCryptoCipherAlgo cipherAlg = null;
+    private @Nullable QCryptoCipherMode cipherMode = null;
+    private @Nullable QCryptoIVGenAlgo ivgenAlg = null;
+    private @Nullable QCryptoHashAlgo ivgenHashAlg = null;
+    private @Nullable QCryptoHashAlgo hashAlg = null;
+    private @Nullable Long iterTime = null;
+    private @Nullable BlockdevRef file = null;
+    private @Nullable BlockdevRef header = null;
+    private final long size;
+    private @Nullable PreallocMode preallocation = null;
+
+    private Builder(long size) {
+      this.size = size;
+    }
+
+    /**
+     * Sets {@code key-secret}, optional.
+     *
+     * @param keySecret the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder keySecret(String keySecret) {
+      if (this.keySecret != null) {
+        throw new IllegalStateException("key-secret was already set to " + this.keySecret);
+      }
+      this.keySecret = Objects.requireNonNull(keySecret, "keySecret");
+      return this;
+    }
+
+    /**
+     * Sets {@code cipher-alg}, optional.
+     *
+     * @param cipherAlg the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cipherAlg(QCryptoCipherAlgo cipherAlg) {
+      if (this.cipherAlg != null) {
+        throw new IllegalStateException("cipher-alg was already set to " + this.cipherAlg);
+      }
+      this.cipherAlg = Objects.requireNonNull(cipherAlg, "cipherAlg");
+      return this;
+    }
+
+    /**
+     * Sets {@code cipher-mode}, optional.
+     *
+     * @param cipherMode the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cipherMode(QCryptoCipherMode cipherMode) {
+      if (this.cipherMode != null) {
+        throw new IllegalStateException("cipher-mode was already set to " + this.cipherMode);
+      }
+      this.cipherMode = Objects.requireNonNull(cipherMode, "cipherMode");
+      return this;
+    }
+
+    /**
+     * Sets {@code ivgen-alg}, optional.
+     *
+     * @param ivgenAlg the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ivgenAlg(QCryptoIVGenAlgo ivgenAlg) {
+      if (this.ivgenAlg != null) {
+        throw new IllegalStateException("ivgen-alg was already set to " + this.ivgenAlg);
+      }
+      this.ivgenAlg = Objects.requireNonNull(ivgenAlg, "ivgenAlg");
+      return this;
+    }
+
+    /**
+     * Sets {@code ivgen-hash-alg}, optional.
+     *
+     * @param ivgenHashAlg the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ivgenHashAlg(QCryptoHashAlgo ivgenHashAlg) {
+      if (this.ivgenHashAlg != null) {
+        throw new IllegalStateException("ivgen-hash-alg was already set to " + this.ivgenHashAlg);
+      }
+      this.ivgenHashAlg = Objects.requireNonNull(ivgenHashAlg, "ivgenHashAlg");
+      return this;
+    }
+
+    /**
+     * Sets {@code hash-alg}, optional.
+     *
+     * @param hashAlg the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder hashAlg(QCryptoHashAlgo hashAlg) {
+      if (this.hashAlg != null) {
+        throw new IllegalStateException("hash-alg was already set to " + this.hashAlg);
+      }
+      this.hashAlg = Objects.requireNonNull(hashAlg, "hashAlg");
+      return this;
+    }
+
+    /**
+     * Sets {@code iter-time}, optional, since 2.8.
+     *
+     * @param iterTime the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iterTime(Long iterTime) {
+      if (this.iterTime != null) {
+        throw new IllegalStateException("iter-time was already set to " + this.iterTime);
+      }
+      this.iterTime = Objects.requireNonNull(iterTime, "iterTime");
+      return this;
+    }
+
+    /**
+     * Sets {@code file}, optional.
+     *
+     * @param file the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder file(BlockdevRef file) {
+      if (this.file != null) {
+        throw new IllegalStateException("file was already set to " + this.file);
+      }
+      this.file = Objects.requireNonNull(file, "file");
+      return this;
+    }
+
+    /**
+     * Sets {@code header}, optional, since 9.0.
+     *
+     * @param header the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder header(BlockdevRef header) {
+      if (this.header != null) {
+        throw new IllegalStateException("header was already set to " + this.header);
+      }
+      this.header = Objects.requireNonNull(header, "header");
+      return this;
+    }
+
+    /**
+     * Sets {@code preallocation}, optional, since 4.2.
+     *
+     * @param preallocation the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder preallocation(PreallocMode preallocation) {
+      if (this.preallocation != null) {
+        throw new IllegalStateException("preallocation was already set to " + this.preallocation);
+      }
+      this.preallocation = Objects.requireNonNull(preallocation, "preallocation");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevCreateOptionsLUKS}
+     */
+    public BlockdevCreateOptionsLUKS build() {
+      return new BlockdevCreateOptionsLUKS(keySecret, cipherAlg, cipherMode, ivgenAlg, ivgenHashAlg, hashAlg, iterTime, file, header, size, preallocation, Map.of());
+    }
   }
 }

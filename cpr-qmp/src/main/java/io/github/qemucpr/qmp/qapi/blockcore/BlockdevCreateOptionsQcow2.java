@@ -78,4 +78,230 @@ public record BlockdevCreateOptionsQcow2(
   public BlockdevCreateOptionsQcow2(BlockdevRef file, @Nullable BlockdevRef dataFile, @Nullable Boolean dataFileRaw, @Nullable Boolean extendedL2, long size, @Nullable BlockdevQcow2Version version, @Nullable String backingFile, @Nullable BlockdevDriver backingFmt, @Nullable QCryptoBlockCreateOptions encrypt, @Nullable Long clusterSize, @Nullable PreallocMode preallocation, @Nullable Boolean lazyRefcounts, @Nullable Long refcountBits, @Nullable Qcow2CompressionType compressionType) {
     this(file, dataFile, dataFileRaw, extendedL2, size, version, backingFile, backingFmt, encrypt, clusterSize, preallocation, lazyRefcounts, refcountBits, compressionType, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param file {@code file}
+   * @param size {@code size}
+   * @return the builder
+   */
+  public static Builder builder(BlockdevRef file, long size) {
+    return new Builder(file, size);
+  }
+
+  /**
+   * Builds a {@link BlockdevCreateOptionsQcow2}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final BlockdevRef file;
+    private @Nullable BlockdevRef dataFile = null;
+    private @Nullable Boolean dataFileRaw = null;
+    private @Nullable Boolean extendedL2 = null;
+    private final long size;
+    private @Nullable BlockdevQcow2Version version = null;
+    private @Nullable String backingFile = null;
+    private @Nullable BlockdevDriver backingFmt = null;
+    private @Nullable QCryptoBlockCreateOptions encrypt = null;
+    private @Nullable Long clusterSize = null;
+    private @Nullable PreallocMode preallocation = null;
+    private @Nullable Boolean lazyRefcounts = null;
+    private @Nullable Long refcountBits = null;
+    private @Nullable Qcow2CompressionType compressionType = null;
+
+    private Builder(BlockdevRef file, long size) {
+      this.file = file;
+      this.size = size;
+    }
+
+    /**
+     * Sets {@code data-file}, optional, since 4.0.
+     *
+     * @param dataFile the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dataFile(BlockdevRef dataFile) {
+      if (this.dataFile != null) {
+        throw new IllegalStateException("data-file was already set to " + this.dataFile);
+      }
+      this.dataFile = Objects.requireNonNull(dataFile, "dataFile");
+      return this;
+    }
+
+    /**
+     * Sets {@code data-file-raw}, optional, since 4.0.
+     *
+     * @param dataFileRaw the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dataFileRaw(Boolean dataFileRaw) {
+      if (this.dataFileRaw != null) {
+        throw new IllegalStateException("data-file-raw was already set to " + this.dataFileRaw);
+      }
+      this.dataFileRaw = Objects.requireNonNull(dataFileRaw, "dataFileRaw");
+      return this;
+    }
+
+    /**
+     * Sets {@code extended-l2}, optional, since 5.2.
+     *
+     * @param extendedL2 the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder extendedL2(Boolean extendedL2) {
+      if (this.extendedL2 != null) {
+        throw new IllegalStateException("extended-l2 was already set to " + this.extendedL2);
+      }
+      this.extendedL2 = Objects.requireNonNull(extendedL2, "extendedL2");
+      return this;
+    }
+
+    /**
+     * Sets {@code version}, optional.
+     *
+     * @param version the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder version(BlockdevQcow2Version version) {
+      if (this.version != null) {
+        throw new IllegalStateException("version was already set to " + this.version);
+      }
+      this.version = Objects.requireNonNull(version, "version");
+      return this;
+    }
+
+    /**
+     * Sets {@code backing-file}, optional.
+     *
+     * @param backingFile the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder backingFile(String backingFile) {
+      if (this.backingFile != null) {
+        throw new IllegalStateException("backing-file was already set to " + this.backingFile);
+      }
+      this.backingFile = Objects.requireNonNull(backingFile, "backingFile");
+      return this;
+    }
+
+    /**
+     * Sets {@code backing-fmt}, optional.
+     *
+     * @param backingFmt the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder backingFmt(BlockdevDriver backingFmt) {
+      if (this.backingFmt != null) {
+        throw new IllegalStateException("backing-fmt was already set to " + this.backingFmt);
+      }
+      this.backingFmt = Objects.requireNonNull(backingFmt, "backingFmt");
+      return this;
+    }
+
+    /**
+     * Sets {@code encrypt}, optional.
+     *
+     * @param encrypt the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder encrypt(QCryptoBlockCreateOptions encrypt) {
+      if (this.encrypt != null) {
+        throw new IllegalStateException("encrypt was already set to " + this.encrypt);
+      }
+      this.encrypt = Objects.requireNonNull(encrypt, "encrypt");
+      return this;
+    }
+
+    /**
+     * Sets {@code cluster-size}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param clusterSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder clusterSize(Long clusterSize) {
+      if (this.clusterSize != null) {
+        throw new IllegalStateException("cluster-size was already set to " + this.clusterSize);
+      }
+      this.clusterSize = Objects.requireNonNull(clusterSize, "clusterSize");
+      return this;
+    }
+
+    /**
+     * Sets {@code preallocation}, optional.
+     *
+     * @param preallocation the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder preallocation(PreallocMode preallocation) {
+      if (this.preallocation != null) {
+        throw new IllegalStateException("preallocation was already set to " + this.preallocation);
+      }
+      this.preallocation = Objects.requireNonNull(preallocation, "preallocation");
+      return this;
+    }
+
+    /**
+     * Sets {@code lazy-refcounts}, optional.
+     *
+     * @param lazyRefcounts the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder lazyRefcounts(Boolean lazyRefcounts) {
+      if (this.lazyRefcounts != null) {
+        throw new IllegalStateException("lazy-refcounts was already set to " + this.lazyRefcounts);
+      }
+      this.lazyRefcounts = Objects.requireNonNull(lazyRefcounts, "lazyRefcounts");
+      return this;
+    }
+
+    /**
+     * Sets {@code refcount-bits}, optional.
+     *
+     * @param refcountBits the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder refcountBits(Long refcountBits) {
+      if (this.refcountBits != null) {
+        throw new IllegalStateException("refcount-bits was already set to " + this.refcountBits);
+      }
+      this.refcountBits = Objects.requireNonNull(refcountBits, "refcountBits");
+      return this;
+    }
+
+    /**
+     * Sets {@code compression-type}, optional, since 5.1.
+     *
+     * @param compressionType the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder compressionType(Qcow2CompressionType compressionType) {
+      if (this.compressionType != null) {
+        throw new IllegalStateException("compression-type was already set to " + this.compressionType);
+      }
+      this.compressionType = Objects.requireNonNull(compressionType, "compressionType");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevCreateOptionsQcow2}
+     */
+    public BlockdevCreateOptionsQcow2 build() {
+      return new BlockdevCreateOptionsQcow2(file, dataFile, dataFileRaw, extendedL2, size, version, backingFile, backingFmt, encrypt, clusterSize, preallocation, lazyRefcounts, refcountBits, compressionType, Map.of());
+    }
+  }
 }

@@ -53,4 +53,102 @@ public record BlockdevCreateOptionsQed(
   public BlockdevCreateOptionsQed(BlockdevRef file, long size, @Nullable String backingFile, @Nullable BlockdevDriver backingFmt, @Nullable Long clusterSize, @Nullable Long tableSize) {
     this(file, size, backingFile, backingFmt, clusterSize, tableSize, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param file {@code file}
+   * @param size {@code size}
+   * @return the builder
+   */
+  public static Builder builder(BlockdevRef file, long size) {
+    return new Builder(file, size);
+  }
+
+  /**
+   * Builds a {@link BlockdevCreateOptionsQed}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final BlockdevRef file;
+    private final long size;
+    private @Nullable String backingFile = null;
+    private @Nullable BlockdevDriver backingFmt = null;
+    private @Nullable Long clusterSize = null;
+    private @Nullable Long tableSize = null;
+
+    private Builder(BlockdevRef file, long size) {
+      this.file = file;
+      this.size = size;
+    }
+
+    /**
+     * Sets {@code backing-file}, optional.
+     *
+     * @param backingFile the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder backingFile(String backingFile) {
+      if (this.backingFile != null) {
+        throw new IllegalStateException("backing-file was already set to " + this.backingFile);
+      }
+      this.backingFile = Objects.requireNonNull(backingFile, "backingFile");
+      return this;
+    }
+
+    /**
+     * Sets {@code backing-fmt}, optional.
+     *
+     * @param backingFmt the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder backingFmt(BlockdevDriver backingFmt) {
+      if (this.backingFmt != null) {
+        throw new IllegalStateException("backing-fmt was already set to " + this.backingFmt);
+      }
+      this.backingFmt = Objects.requireNonNull(backingFmt, "backingFmt");
+      return this;
+    }
+
+    /**
+     * Sets {@code cluster-size}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param clusterSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder clusterSize(Long clusterSize) {
+      if (this.clusterSize != null) {
+        throw new IllegalStateException("cluster-size was already set to " + this.clusterSize);
+      }
+      this.clusterSize = Objects.requireNonNull(clusterSize, "clusterSize");
+      return this;
+    }
+
+    /**
+     * Sets {@code table-size}, optional.
+     *
+     * @param tableSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tableSize(Long tableSize) {
+      if (this.tableSize != null) {
+        throw new IllegalStateException("table-size was already set to " + this.tableSize);
+      }
+      this.tableSize = Objects.requireNonNull(tableSize, "tableSize");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevCreateOptionsQed}
+     */
+    public BlockdevCreateOptionsQed build() {
+      return new BlockdevCreateOptionsQed(file, size, backingFile, backingFmt, clusterSize, tableSize, Map.of());
+    }
+  }
 }

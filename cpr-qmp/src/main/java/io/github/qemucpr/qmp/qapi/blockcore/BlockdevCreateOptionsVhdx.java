@@ -53,4 +53,102 @@ public record BlockdevCreateOptionsVhdx(
   public BlockdevCreateOptionsVhdx(BlockdevRef file, long size, @Nullable Long logSize, @Nullable Long blockSize, @Nullable BlockdevVhdxSubformat subformat, @Nullable Boolean blockStateZero) {
     this(file, size, logSize, blockSize, subformat, blockStateZero, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param file {@code file}
+   * @param size {@code size}
+   * @return the builder
+   */
+  public static Builder builder(BlockdevRef file, long size) {
+    return new Builder(file, size);
+  }
+
+  /**
+   * Builds a {@link BlockdevCreateOptionsVhdx}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final BlockdevRef file;
+    private final long size;
+    private @Nullable Long logSize = null;
+    private @Nullable Long blockSize = null;
+    private @Nullable BlockdevVhdxSubformat subformat = null;
+    private @Nullable Boolean blockStateZero = null;
+
+    private Builder(BlockdevRef file, long size) {
+      this.file = file;
+      this.size = size;
+    }
+
+    /**
+     * Sets {@code log-size}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param logSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logSize(Long logSize) {
+      if (this.logSize != null) {
+        throw new IllegalStateException("log-size was already set to " + this.logSize);
+      }
+      this.logSize = Objects.requireNonNull(logSize, "logSize");
+      return this;
+    }
+
+    /**
+     * Sets {@code block-size}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param blockSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder blockSize(Long blockSize) {
+      if (this.blockSize != null) {
+        throw new IllegalStateException("block-size was already set to " + this.blockSize);
+      }
+      this.blockSize = Objects.requireNonNull(blockSize, "blockSize");
+      return this;
+    }
+
+    /**
+     * Sets {@code subformat}, optional.
+     *
+     * @param subformat the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder subformat(BlockdevVhdxSubformat subformat) {
+      if (this.subformat != null) {
+        throw new IllegalStateException("subformat was already set to " + this.subformat);
+      }
+      this.subformat = Objects.requireNonNull(subformat, "subformat");
+      return this;
+    }
+
+    /**
+     * Sets {@code block-state-zero}, optional.
+     *
+     * @param blockStateZero the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder blockStateZero(Boolean blockStateZero) {
+      if (this.blockStateZero != null) {
+        throw new IllegalStateException("block-state-zero was already set to " + this.blockStateZero);
+      }
+      this.blockStateZero = Objects.requireNonNull(blockStateZero, "blockStateZero");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevCreateOptionsVhdx}
+     */
+    public BlockdevCreateOptionsVhdx build() {
+      return new BlockdevCreateOptionsVhdx(file, size, logSize, blockSize, subformat, blockStateZero, Map.of());
+    }
+  }
 }

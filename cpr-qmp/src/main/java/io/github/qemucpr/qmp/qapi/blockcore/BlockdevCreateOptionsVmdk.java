@@ -64,4 +64,150 @@ public record BlockdevCreateOptionsVmdk(
   public BlockdevCreateOptionsVmdk(BlockdevRef file, long size, @Nullable List<BlockdevRef> extents, @Nullable BlockdevVmdkSubformat subformat, @Nullable String backingFile, @Nullable BlockdevVmdkAdapterType adapterType, @Nullable String hwversion, @Nullable String toolsversion, @Nullable Boolean zeroedGrain) {
     this(file, size, extents, subformat, backingFile, adapterType, hwversion, toolsversion, zeroedGrain, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param file {@code file}
+   * @param size {@code size}
+   * @return the builder
+   */
+  public static Builder builder(BlockdevRef file, long size) {
+    return new Builder(file, size);
+  }
+
+  /**
+   * Builds a {@link BlockdevCreateOptionsVmdk}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final BlockdevRef file;
+    private final long size;
+    private @Nullable List<BlockdevRef> extents = null;
+    private @Nullable BlockdevVmdkSubformat subformat = null;
+    private @Nullable String backingFile = null;
+    private @Nullable BlockdevVmdkAdapterType adapterType = null;
+    private @Nullable String hwversion = null;
+    private @Nullable String toolsversion = null;
+    private @Nullable Boolean zeroedGrain = null;
+
+    private Builder(BlockdevRef file, long size) {
+      this.file = file;
+      this.size = size;
+    }
+
+    /**
+     * Sets {@code extents}, optional.
+     *
+     * @param extents the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder extents(List<BlockdevRef> extents) {
+      if (this.extents != null) {
+        throw new IllegalStateException("extents was already set to " + this.extents);
+      }
+      this.extents = Objects.requireNonNull(extents, "extents");
+      return this;
+    }
+
+    /**
+     * Sets {@code subformat}, optional.
+     *
+     * @param subformat the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder subformat(BlockdevVmdkSubformat subformat) {
+      if (this.subformat != null) {
+        throw new IllegalStateException("subformat was already set to " + this.subformat);
+      }
+      this.subformat = Objects.requireNonNull(subformat, "subformat");
+      return this;
+    }
+
+    /**
+     * Sets {@code backing-file}, optional.
+     *
+     * @param backingFile the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder backingFile(String backingFile) {
+      if (this.backingFile != null) {
+        throw new IllegalStateException("backing-file was already set to " + this.backingFile);
+      }
+      this.backingFile = Objects.requireNonNull(backingFile, "backingFile");
+      return this;
+    }
+
+    /**
+     * Sets {@code adapter-type}, optional.
+     *
+     * @param adapterType the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder adapterType(BlockdevVmdkAdapterType adapterType) {
+      if (this.adapterType != null) {
+        throw new IllegalStateException("adapter-type was already set to " + this.adapterType);
+      }
+      this.adapterType = Objects.requireNonNull(adapterType, "adapterType");
+      return this;
+    }
+
+    /**
+     * Sets {@code hwversion}, optional.
+     *
+     * @param hwversion the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder hwversion(String hwversion) {
+      if (this.hwversion != null) {
+        throw new IllegalStateException("hwversion was already set to " + this.hwversion);
+      }
+      this.hwversion = Objects.requireNonNull(hwversion, "hwversion");
+      return this;
+    }
+
+    /**
+     * Sets {@code toolsversion}, optional, since 6.2.
+     *
+     * @param toolsversion the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder toolsversion(String toolsversion) {
+      if (this.toolsversion != null) {
+        throw new IllegalStateException("toolsversion was already set to " + this.toolsversion);
+      }
+      this.toolsversion = Objects.requireNonNull(toolsversion, "toolsversion");
+      return this;
+    }
+
+    /**
+     * Sets {@code zeroed-grain}, optional.
+     *
+     * @param zeroedGrain the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder zeroedGrain(Boolean zeroedGrain) {
+      if (this.zeroedGrain != null) {
+        throw new IllegalStateException("zeroed-grain was already set to " + this.zeroedGrain);
+      }
+      this.zeroedGrain = Objects.requireNonNull(zeroedGrain, "zeroedGrain");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevCreateOptionsVmdk}
+     */
+    public BlockdevCreateOptionsVmdk build() {
+      return new BlockdevCreateOptionsVmdk(file, size, extents, subformat, backingFile, adapterType, hwversion, toolsversion, zeroedGrain, Map.of());
+    }
+  }
 }

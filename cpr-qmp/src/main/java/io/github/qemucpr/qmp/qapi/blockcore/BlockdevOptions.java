@@ -193,6 +193,341 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, image, config, align, maxTransfer, optWriteZero, maxWriteZero, optDiscard, maxDiscard, injectError, setState, takeChildPerms, unshareChildPerms, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param image {@code image}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef image) {
+      return new Builder(image);
+    }
+
+    /**
+     * Builds a {@link Blkdebug}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef image;
+      private @Nullable String config = null;
+      private @Nullable Long align = null;
+      private @Nullable Long maxTransfer = null;
+      private @Nullable Long optWriteZero = null;
+      private @Nullable Long maxWriteZero = null;
+      private @Nullable Long optDiscard = null;
+      private @Nullable Long maxDiscard = null;
+      private @Nullable List<BlkdebugInjectErrorOptions> injectError = null;
+      private @Nullable List<BlkdebugSetStateOptions> setState = null;
+      private @Nullable List<BlockPermission> takeChildPerms = null;
+      private @Nullable List<BlockPermission> unshareChildPerms = null;
+
+      private Builder(BlockdevRef image) {
+        this.image = image;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code config}, optional.
+       *
+       * @param config the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder config(String config) {
+        if (this.config != null) {
+          throw new IllegalStateException("config was already set to " + this.config);
+        }
+        this.config = Objects.requireNonNull(config, "config");
+        return this;
+      }
+
+      /**
+       * Sets {@code align}, optional.
+       *
+       * @param align the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder align(Long align) {
+        if (this.align != null) {
+          throw new IllegalStateException("align was already set to " + this.align);
+        }
+        this.align = Objects.requireNonNull(align, "align");
+        return this;
+      }
+
+      /**
+       * Sets {@code max-transfer}, optional, since 2.10.
+       *
+       * @param maxTransfer the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder maxTransfer(Long maxTransfer) {
+        if (this.maxTransfer != null) {
+          throw new IllegalStateException("max-transfer was already set to " + this.maxTransfer);
+        }
+        this.maxTransfer = Objects.requireNonNull(maxTransfer, "maxTransfer");
+        return this;
+      }
+
+      /**
+       * Sets {@code opt-write-zero}, optional, since 2.10.
+       *
+       * @param optWriteZero the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder optWriteZero(Long optWriteZero) {
+        if (this.optWriteZero != null) {
+          throw new IllegalStateException("opt-write-zero was already set to " + this.optWriteZero);
+        }
+        this.optWriteZero = Objects.requireNonNull(optWriteZero, "optWriteZero");
+        return this;
+      }
+
+      /**
+       * Sets {@code max-write-zero}, optional, since 2.10.
+       *
+       * @param maxWriteZero the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder maxWriteZero(Long maxWriteZero) {
+        if (this.maxWriteZero != null) {
+          throw new IllegalStateException("max-write-zero was already set to " + this.maxWriteZero);
+        }
+        this.maxWriteZero = Objects.requireNonNull(maxWriteZero, "maxWriteZero");
+        return this;
+      }
+
+      /**
+       * Sets {@code opt-discard}, optional, since 2.10.
+       *
+       * @param optDiscard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder optDiscard(Long optDiscard) {
+        if (this.optDiscard != null) {
+          throw new IllegalStateException("opt-discard was already set to " + this.optDiscard);
+        }
+        this.optDiscard = Objects.requireNonNull(optDiscard, "optDiscard");
+        return this;
+      }
+
+      /**
+       * Sets {@code max-discard}, optional, since 2.10.
+       *
+       * @param maxDiscard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder maxDiscard(Long maxDiscard) {
+        if (this.maxDiscard != null) {
+          throw new IllegalStateException("max-discard was already set to " + this.maxDiscard);
+        }
+        this.maxDiscard = Objects.requireNonNull(maxDiscard, "maxDiscard");
+        return this;
+      }
+
+      /**
+       * Sets {@code inject-error}, optional.
+       *
+       * @param injectError the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder injectError(List<BlkdebugInjectErrorOptions> injectError) {
+        if (this.injectError != null) {
+          throw new IllegalStateException("inject-error was already set to " + this.injectError);
+        }
+        this.injectError = Objects.requireNonNull(injectError, "injectError");
+        return this;
+      }
+
+      /**
+       * Sets {@code set-state}, optional.
+       *
+       * @param setState the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder setState(List<BlkdebugSetStateOptions> setState) {
+        if (this.setState != null) {
+          throw new IllegalStateException("set-state was already set to " + this.setState);
+        }
+        this.setState = Objects.requireNonNull(setState, "setState");
+        return this;
+      }
+
+      /**
+       * Sets {@code take-child-perms}, optional, since 5.0.
+       *
+       * @param takeChildPerms the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder takeChildPerms(List<BlockPermission> takeChildPerms) {
+        if (this.takeChildPerms != null) {
+          throw new IllegalStateException("take-child-perms was already set to " + this.takeChildPerms);
+        }
+        this.takeChildPerms = Objects.requireNonNull(takeChildPerms, "takeChildPerms");
+        return this;
+      }
+
+      /**
+       * Sets {@code unshare-child-perms}, optional, since 5.0.
+       *
+       * @param unshareChildPerms the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder unshareChildPerms(List<BlockPermission> unshareChildPerms) {
+        if (this.unshareChildPerms != null) {
+          throw new IllegalStateException("unshare-child-perms was already set to " + this.unshareChildPerms);
+        }
+        this.unshareChildPerms = Objects.requireNonNull(unshareChildPerms, "unshareChildPerms");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Blkdebug}
+       */
+      public Blkdebug build() {
+        return new Blkdebug(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, image, config, align, maxTransfer, optWriteZero, maxWriteZero, optDiscard, maxDiscard, injectError, setState, takeChildPerms, unshareChildPerms, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.BLKDEBUG;
@@ -263,6 +598,216 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, log, logSectorSize, logAppend, logSuperUpdateInterval, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @param log {@code log}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file, BlockdevRef log) {
+      return new Builder(file, log);
+    }
+
+    /**
+     * Builds a {@link Blklogwrites}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef file;
+      private final BlockdevRef log;
+      private @Nullable Long logSectorSize = null;
+      private @Nullable Boolean logAppend = null;
+      private @Nullable Long logSuperUpdateInterval = null;
+
+      private Builder(BlockdevRef file, BlockdevRef log) {
+        this.file = file;
+        this.log = log;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code log-sector-size}, optional.
+       *
+       * @param logSectorSize the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder logSectorSize(Long logSectorSize) {
+        if (this.logSectorSize != null) {
+          throw new IllegalStateException("log-sector-size was already set to " + this.logSectorSize);
+        }
+        this.logSectorSize = Objects.requireNonNull(logSectorSize, "logSectorSize");
+        return this;
+      }
+
+      /**
+       * Sets {@code log-append}, optional.
+       *
+       * @param logAppend the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder logAppend(Boolean logAppend) {
+        if (this.logAppend != null) {
+          throw new IllegalStateException("log-append was already set to " + this.logAppend);
+        }
+        this.logAppend = Objects.requireNonNull(logAppend, "logAppend");
+        return this;
+      }
+
+      /**
+       * Sets {@code log-super-update-interval}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param logSuperUpdateInterval the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder logSuperUpdateInterval(Long logSuperUpdateInterval) {
+        if (this.logSuperUpdateInterval != null) {
+          throw new IllegalStateException("log-super-update-interval was already set to " + this.logSuperUpdateInterval);
+        }
+        this.logSuperUpdateInterval = Objects.requireNonNull(logSuperUpdateInterval, "logSuperUpdateInterval");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Blklogwrites}
+       */
+      public Blklogwrites build() {
+        return new Blklogwrites(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, log, logSectorSize, logAppend, logSuperUpdateInterval, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.BLKLOGWRITES;
@@ -324,6 +869,168 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, test, raw, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param test {@code test}
+     * @param raw {@code raw}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef test, BlockdevRef raw) {
+      return new Builder(test, raw);
+    }
+
+    /**
+     * Builds a {@link Blkverify}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef test;
+      private final BlockdevRef raw;
+
+      private Builder(BlockdevRef test, BlockdevRef raw) {
+        this.test = test;
+        this.raw = raw;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Blkverify}
+       */
+      public Blkverify build() {
+        return new Blkverify(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, test, raw, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.BLKVERIFY;
@@ -379,6 +1086,165 @@ public sealed interface BlockdevOptions extends QapiObject
      */
     public Blkreplay(@Nullable String nodeName, @Nullable BlockdevDiscardOptions discard, @Nullable BlockdevCacheOptions cache, @Nullable Boolean active, @Nullable Boolean readOnly, @Nullable Boolean autoReadOnly, @Nullable Boolean forceShare, @Nullable BlockdevDetectZeroesOptions detectZeroes, BlockdevRef image) {
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, image, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param image {@code image}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef image) {
+      return new Builder(image);
+    }
+
+    /**
+     * Builds a {@link Blkreplay}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef image;
+
+      private Builder(BlockdevRef image) {
+        this.image = image;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Blkreplay}
+       */
+      public Blkreplay build() {
+        return new Blkreplay(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, image, Map.of());
+      }
     }
 
     @Override
@@ -438,6 +1304,165 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file) {
+      return new Builder(file);
+    }
+
+    /**
+     * Builds a {@link Bochs}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef file;
+
+      private Builder(BlockdevRef file) {
+        this.file = file;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Bochs}
+       */
+      public Bochs build() {
+        return new Bochs(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.BOCHS;
@@ -495,6 +1520,165 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file) {
+      return new Builder(file);
+    }
+
+    /**
+     * Builds a {@link Cloop}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef file;
+
+      private Builder(BlockdevRef file) {
+        this.file = file;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Cloop}
+       */
+      public Cloop build() {
+        return new Cloop(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.CLOOP;
@@ -550,6 +1734,165 @@ public sealed interface BlockdevOptions extends QapiObject
      */
     public Compress(@Nullable String nodeName, @Nullable BlockdevDiscardOptions discard, @Nullable BlockdevCacheOptions cache, @Nullable Boolean active, @Nullable Boolean readOnly, @Nullable Boolean autoReadOnly, @Nullable Boolean forceShare, @Nullable BlockdevDetectZeroesOptions detectZeroes, BlockdevRef file) {
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file) {
+      return new Builder(file);
+    }
+
+    /**
+     * Builds a {@link Compress}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef file;
+
+      private Builder(BlockdevRef file) {
+        this.file = file;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Compress}
+       */
+      public Compress build() {
+        return new Compress(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, Map.of());
+      }
     }
 
     @Override
@@ -625,6 +1968,232 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, target, bitmap, onCbwError, cbwTimeout, minClusterSize, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @param target {@code target}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file, BlockdevRef target) {
+      return new Builder(file, target);
+    }
+
+    /**
+     * Builds a {@link CopyBeforeWrite}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef file;
+      private final BlockdevRef target;
+      private @Nullable BlockDirtyBitmap bitmap = null;
+      private @Nullable OnCbwError onCbwError = null;
+      private @Nullable Long cbwTimeout = null;
+      private @Nullable Long minClusterSize = null;
+
+      private Builder(BlockdevRef file, BlockdevRef target) {
+        this.file = file;
+        this.target = target;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code bitmap}, optional, since 7.0.
+       *
+       * @param bitmap the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder bitmap(BlockDirtyBitmap bitmap) {
+        if (this.bitmap != null) {
+          throw new IllegalStateException("bitmap was already set to " + this.bitmap);
+        }
+        this.bitmap = Objects.requireNonNull(bitmap, "bitmap");
+        return this;
+      }
+
+      /**
+       * Sets {@code on-cbw-error}, optional, since 7.1.
+       *
+       * @param onCbwError the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder onCbwError(OnCbwError onCbwError) {
+        if (this.onCbwError != null) {
+          throw new IllegalStateException("on-cbw-error was already set to " + this.onCbwError);
+        }
+        this.onCbwError = Objects.requireNonNull(onCbwError, "onCbwError");
+        return this;
+      }
+
+      /**
+       * Sets {@code cbw-timeout}, optional, since 7.1.
+       *
+       * @param cbwTimeout the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cbwTimeout(Long cbwTimeout) {
+        if (this.cbwTimeout != null) {
+          throw new IllegalStateException("cbw-timeout was already set to " + this.cbwTimeout);
+        }
+        this.cbwTimeout = Objects.requireNonNull(cbwTimeout, "cbwTimeout");
+        return this;
+      }
+
+      /**
+       * Sets {@code min-cluster-size}, optional, since 9.2, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param minClusterSize the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder minClusterSize(Long minClusterSize) {
+        if (this.minClusterSize != null) {
+          throw new IllegalStateException("min-cluster-size was already set to " + this.minClusterSize);
+        }
+        this.minClusterSize = Objects.requireNonNull(minClusterSize, "minClusterSize");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link CopyBeforeWrite}
+       */
+      public CopyBeforeWrite build() {
+        return new CopyBeforeWrite(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, target, bitmap, onCbwError, cbwTimeout, minClusterSize, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.COPY_BEFORE_WRITE;
@@ -685,6 +2254,181 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, bottom, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file) {
+      return new Builder(file);
+    }
+
+    /**
+     * Builds a {@link CopyOnRead}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef file;
+      private @Nullable String bottom = null;
+
+      private Builder(BlockdevRef file) {
+        this.file = file;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code bottom}, optional.
+       *
+       * @param bottom the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder bottom(String bottom) {
+        if (this.bottom != null) {
+          throw new IllegalStateException("bottom was already set to " + this.bottom);
+        }
+        this.bottom = Objects.requireNonNull(bottom, "bottom");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link CopyOnRead}
+       */
+      public CopyOnRead build() {
+        return new CopyOnRead(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, bottom, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.COPY_ON_READ;
@@ -740,6 +2484,165 @@ public sealed interface BlockdevOptions extends QapiObject
      */
     public Dmg(@Nullable String nodeName, @Nullable BlockdevDiscardOptions discard, @Nullable BlockdevCacheOptions cache, @Nullable Boolean active, @Nullable Boolean readOnly, @Nullable Boolean autoReadOnly, @Nullable Boolean forceShare, @Nullable BlockdevDetectZeroesOptions detectZeroes, BlockdevRef file) {
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file) {
+      return new Builder(file);
+    }
+
+    /**
+     * Builds a {@link Dmg}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef file;
+
+      private Builder(BlockdevRef file) {
+        this.file = file;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Dmg}
+       */
+      public Dmg build() {
+        return new Dmg(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, Map.of());
+      }
     }
 
     @Override
@@ -817,6 +2720,261 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, filename, prManager, locking, aio, aioMaxBatch, dropCache, xCheckCacheDropped, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param filename {@code filename}
+     * @return the builder
+     */
+    public static Builder builder(String filename) {
+      return new Builder(filename);
+    }
+
+    /**
+     * Builds a {@link File}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final String filename;
+      private @Nullable String prManager = null;
+      private @Nullable OnOffAuto locking = null;
+      private @Nullable BlockdevAioOptions aio = null;
+      private @Nullable Long aioMaxBatch = null;
+      private @Nullable Boolean dropCache = null;
+      private @Nullable Boolean xCheckCacheDropped = null;
+
+      private Builder(String filename) {
+        this.filename = filename;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code pr-manager}, optional, since 2.11.
+       *
+       * @param prManager the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder prManager(String prManager) {
+        if (this.prManager != null) {
+          throw new IllegalStateException("pr-manager was already set to " + this.prManager);
+        }
+        this.prManager = Objects.requireNonNull(prManager, "prManager");
+        return this;
+      }
+
+      /**
+       * Sets {@code locking}, optional, since 2.10.
+       *
+       * @param locking the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder locking(OnOffAuto locking) {
+        if (this.locking != null) {
+          throw new IllegalStateException("locking was already set to " + this.locking);
+        }
+        this.locking = Objects.requireNonNull(locking, "locking");
+        return this;
+      }
+
+      /**
+       * Sets {@code aio}, optional, since 2.8.
+       *
+       * @param aio the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder aio(BlockdevAioOptions aio) {
+        if (this.aio != null) {
+          throw new IllegalStateException("aio was already set to " + this.aio);
+        }
+        this.aio = Objects.requireNonNull(aio, "aio");
+        return this;
+      }
+
+      /**
+       * Sets {@code aio-max-batch}, optional, since 6.2.
+       *
+       * @param aioMaxBatch the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder aioMaxBatch(Long aioMaxBatch) {
+        if (this.aioMaxBatch != null) {
+          throw new IllegalStateException("aio-max-batch was already set to " + this.aioMaxBatch);
+        }
+        this.aioMaxBatch = Objects.requireNonNull(aioMaxBatch, "aioMaxBatch");
+        return this;
+      }
+
+      /**
+       * Sets {@code drop-cache}, optional, since 4.0, only when QEMU is built with {@code CONFIG_LINUX}.
+       *
+       * @param dropCache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dropCache(Boolean dropCache) {
+        if (this.dropCache != null) {
+          throw new IllegalStateException("drop-cache was already set to " + this.dropCache);
+        }
+        this.dropCache = Objects.requireNonNull(dropCache, "dropCache");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-check-cache-dropped}, optional, since 3.0, features: unstable.
+       *
+       * @param xCheckCacheDropped the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xCheckCacheDropped(Boolean xCheckCacheDropped) {
+        if (this.xCheckCacheDropped != null) {
+          throw new IllegalStateException("x-check-cache-dropped was already set to " + this.xCheckCacheDropped);
+        }
+        this.xCheckCacheDropped = Objects.requireNonNull(xCheckCacheDropped, "xCheckCacheDropped");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link File}
+       */
+      public File build() {
+        return new File(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, filename, prManager, locking, aio, aioMaxBatch, dropCache, xCheckCacheDropped, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.FILE;
@@ -890,6 +3048,261 @@ public sealed interface BlockdevOptions extends QapiObject
      */
     public Ftp(@Nullable String nodeName, @Nullable BlockdevDiscardOptions discard, @Nullable BlockdevCacheOptions cache, @Nullable Boolean active, @Nullable Boolean readOnly, @Nullable Boolean autoReadOnly, @Nullable Boolean forceShare, @Nullable BlockdevDetectZeroesOptions detectZeroes, String url, @Nullable Long readahead, @Nullable Long timeout, @Nullable String username, @Nullable String passwordSecret, @Nullable String proxyUsername, @Nullable String proxyPasswordSecret) {
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, url, readahead, timeout, username, passwordSecret, proxyUsername, proxyPasswordSecret, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param url {@code url}
+     * @return the builder
+     */
+    public static Builder builder(String url) {
+      return new Builder(url);
+    }
+
+    /**
+     * Builds a {@link Ftp}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final String url;
+      private @Nullable Long readahead = null;
+      private @Nullable Long timeout = null;
+      private @Nullable String username = null;
+      private @Nullable String passwordSecret = null;
+      private @Nullable String proxyUsername = null;
+      private @Nullable String proxyPasswordSecret = null;
+
+      private Builder(String url) {
+        this.url = url;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code readahead}, optional.
+       *
+       * @param readahead the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readahead(Long readahead) {
+        if (this.readahead != null) {
+          throw new IllegalStateException("readahead was already set to " + this.readahead);
+        }
+        this.readahead = Objects.requireNonNull(readahead, "readahead");
+        return this;
+      }
+
+      /**
+       * Sets {@code timeout}, optional.
+       *
+       * @param timeout the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder timeout(Long timeout) {
+        if (this.timeout != null) {
+          throw new IllegalStateException("timeout was already set to " + this.timeout);
+        }
+        this.timeout = Objects.requireNonNull(timeout, "timeout");
+        return this;
+      }
+
+      /**
+       * Sets {@code username}, optional.
+       *
+       * @param username the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder username(String username) {
+        if (this.username != null) {
+          throw new IllegalStateException("username was already set to " + this.username);
+        }
+        this.username = Objects.requireNonNull(username, "username");
+        return this;
+      }
+
+      /**
+       * Sets {@code password-secret}, optional.
+       *
+       * @param passwordSecret the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder passwordSecret(String passwordSecret) {
+        if (this.passwordSecret != null) {
+          throw new IllegalStateException("password-secret was already set to " + this.passwordSecret);
+        }
+        this.passwordSecret = Objects.requireNonNull(passwordSecret, "passwordSecret");
+        return this;
+      }
+
+      /**
+       * Sets {@code proxy-username}, optional.
+       *
+       * @param proxyUsername the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder proxyUsername(String proxyUsername) {
+        if (this.proxyUsername != null) {
+          throw new IllegalStateException("proxy-username was already set to " + this.proxyUsername);
+        }
+        this.proxyUsername = Objects.requireNonNull(proxyUsername, "proxyUsername");
+        return this;
+      }
+
+      /**
+       * Sets {@code proxy-password-secret}, optional.
+       *
+       * @param proxyPasswordSecret the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder proxyPasswordSecret(String proxyPasswordSecret) {
+        if (this.proxyPasswordSecret != null) {
+          throw new IllegalStateException("proxy-password-secret was already set to " + this.proxyPasswordSecret);
+        }
+        this.proxyPasswordSecret = Objects.requireNonNull(proxyPasswordSecret, "proxyPasswordSecret");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Ftp}
+       */
+      public Ftp build() {
+        return new Ftp(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, url, readahead, timeout, username, passwordSecret, proxyUsername, proxyPasswordSecret, Map.of());
+      }
     }
 
     @Override
@@ -970,6 +3383,277 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, url, readahead, timeout, username, passwordSecret, proxyUsername, proxyPasswordSecret, sslverify, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param url {@code url}
+     * @return the builder
+     */
+    public static Builder builder(String url) {
+      return new Builder(url);
+    }
+
+    /**
+     * Builds a {@link Ftps}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final String url;
+      private @Nullable Long readahead = null;
+      private @Nullable Long timeout = null;
+      private @Nullable String username = null;
+      private @Nullable String passwordSecret = null;
+      private @Nullable String proxyUsername = null;
+      private @Nullable String proxyPasswordSecret = null;
+      private @Nullable Boolean sslverify = null;
+
+      private Builder(String url) {
+        this.url = url;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code readahead}, optional.
+       *
+       * @param readahead the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readahead(Long readahead) {
+        if (this.readahead != null) {
+          throw new IllegalStateException("readahead was already set to " + this.readahead);
+        }
+        this.readahead = Objects.requireNonNull(readahead, "readahead");
+        return this;
+      }
+
+      /**
+       * Sets {@code timeout}, optional.
+       *
+       * @param timeout the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder timeout(Long timeout) {
+        if (this.timeout != null) {
+          throw new IllegalStateException("timeout was already set to " + this.timeout);
+        }
+        this.timeout = Objects.requireNonNull(timeout, "timeout");
+        return this;
+      }
+
+      /**
+       * Sets {@code username}, optional.
+       *
+       * @param username the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder username(String username) {
+        if (this.username != null) {
+          throw new IllegalStateException("username was already set to " + this.username);
+        }
+        this.username = Objects.requireNonNull(username, "username");
+        return this;
+      }
+
+      /**
+       * Sets {@code password-secret}, optional.
+       *
+       * @param passwordSecret the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder passwordSecret(String passwordSecret) {
+        if (this.passwordSecret != null) {
+          throw new IllegalStateException("password-secret was already set to " + this.passwordSecret);
+        }
+        this.passwordSecret = Objects.requireNonNull(passwordSecret, "passwordSecret");
+        return this;
+      }
+
+      /**
+       * Sets {@code proxy-username}, optional.
+       *
+       * @param proxyUsername the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder proxyUsername(String proxyUsername) {
+        if (this.proxyUsername != null) {
+          throw new IllegalStateException("proxy-username was already set to " + this.proxyUsername);
+        }
+        this.proxyUsername = Objects.requireNonNull(proxyUsername, "proxyUsername");
+        return this;
+      }
+
+      /**
+       * Sets {@code proxy-password-secret}, optional.
+       *
+       * @param proxyPasswordSecret the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder proxyPasswordSecret(String proxyPasswordSecret) {
+        if (this.proxyPasswordSecret != null) {
+          throw new IllegalStateException("proxy-password-secret was already set to " + this.proxyPasswordSecret);
+        }
+        this.proxyPasswordSecret = Objects.requireNonNull(proxyPasswordSecret, "proxyPasswordSecret");
+        return this;
+      }
+
+      /**
+       * Sets {@code sslverify}, optional.
+       *
+       * @param sslverify the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder sslverify(Boolean sslverify) {
+        if (this.sslverify != null) {
+          throw new IllegalStateException("sslverify was already set to " + this.sslverify);
+        }
+        this.sslverify = Objects.requireNonNull(sslverify, "sslverify");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Ftps}
+       */
+      public Ftps build() {
+        return new Ftps(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, url, readahead, timeout, username, passwordSecret, proxyUsername, proxyPasswordSecret, sslverify, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.FTPS;
@@ -1040,6 +3724,203 @@ public sealed interface BlockdevOptions extends QapiObject
      */
     public Gluster(@Nullable String nodeName, @Nullable BlockdevDiscardOptions discard, @Nullable BlockdevCacheOptions cache, @Nullable Boolean active, @Nullable Boolean readOnly, @Nullable Boolean autoReadOnly, @Nullable Boolean forceShare, @Nullable BlockdevDetectZeroesOptions detectZeroes, String volume, String path, List<SocketAddress> server, @Nullable Long debug, @Nullable String logfile) {
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, volume, path, server, debug, logfile, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param volume {@code volume}
+     * @param path {@code path}
+     * @param server {@code server}
+     * @return the builder
+     */
+    public static Builder builder(String volume, String path, List<SocketAddress> server) {
+      return new Builder(volume, path, server);
+    }
+
+    /**
+     * Builds a {@link Gluster}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final String volume;
+      private final String path;
+      private final List<SocketAddress> server;
+      private @Nullable Long debug = null;
+      private @Nullable String logfile = null;
+
+      private Builder(String volume, String path, List<SocketAddress> server) {
+        this.volume = volume;
+        this.path = path;
+        this.server = server;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code debug}, optional, since 2.8.
+       *
+       * @param debug the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder debug(Long debug) {
+        if (this.debug != null) {
+          throw new IllegalStateException("debug was already set to " + this.debug);
+        }
+        this.debug = Objects.requireNonNull(debug, "debug");
+        return this;
+      }
+
+      /**
+       * Sets {@code logfile}, optional, since 2.8.
+       *
+       * @param logfile the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder logfile(String logfile) {
+        if (this.logfile != null) {
+          throw new IllegalStateException("logfile was already set to " + this.logfile);
+        }
+        this.logfile = Objects.requireNonNull(logfile, "logfile");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Gluster}
+       */
+      public Gluster build() {
+        return new Gluster(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, volume, path, server, debug, logfile, Map.of());
+      }
     }
 
     @Override
@@ -1118,6 +3999,261 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, filename, prManager, locking, aio, aioMaxBatch, dropCache, xCheckCacheDropped, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param filename {@code filename}
+     * @return the builder
+     */
+    public static Builder builder(String filename) {
+      return new Builder(filename);
+    }
+
+    /**
+     * Builds a {@link HostCdrom}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final String filename;
+      private @Nullable String prManager = null;
+      private @Nullable OnOffAuto locking = null;
+      private @Nullable BlockdevAioOptions aio = null;
+      private @Nullable Long aioMaxBatch = null;
+      private @Nullable Boolean dropCache = null;
+      private @Nullable Boolean xCheckCacheDropped = null;
+
+      private Builder(String filename) {
+        this.filename = filename;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code pr-manager}, optional, since 2.11.
+       *
+       * @param prManager the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder prManager(String prManager) {
+        if (this.prManager != null) {
+          throw new IllegalStateException("pr-manager was already set to " + this.prManager);
+        }
+        this.prManager = Objects.requireNonNull(prManager, "prManager");
+        return this;
+      }
+
+      /**
+       * Sets {@code locking}, optional, since 2.10.
+       *
+       * @param locking the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder locking(OnOffAuto locking) {
+        if (this.locking != null) {
+          throw new IllegalStateException("locking was already set to " + this.locking);
+        }
+        this.locking = Objects.requireNonNull(locking, "locking");
+        return this;
+      }
+
+      /**
+       * Sets {@code aio}, optional, since 2.8.
+       *
+       * @param aio the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder aio(BlockdevAioOptions aio) {
+        if (this.aio != null) {
+          throw new IllegalStateException("aio was already set to " + this.aio);
+        }
+        this.aio = Objects.requireNonNull(aio, "aio");
+        return this;
+      }
+
+      /**
+       * Sets {@code aio-max-batch}, optional, since 6.2.
+       *
+       * @param aioMaxBatch the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder aioMaxBatch(Long aioMaxBatch) {
+        if (this.aioMaxBatch != null) {
+          throw new IllegalStateException("aio-max-batch was already set to " + this.aioMaxBatch);
+        }
+        this.aioMaxBatch = Objects.requireNonNull(aioMaxBatch, "aioMaxBatch");
+        return this;
+      }
+
+      /**
+       * Sets {@code drop-cache}, optional, since 4.0, only when QEMU is built with {@code CONFIG_LINUX}.
+       *
+       * @param dropCache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dropCache(Boolean dropCache) {
+        if (this.dropCache != null) {
+          throw new IllegalStateException("drop-cache was already set to " + this.dropCache);
+        }
+        this.dropCache = Objects.requireNonNull(dropCache, "dropCache");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-check-cache-dropped}, optional, since 3.0, features: unstable.
+       *
+       * @param xCheckCacheDropped the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xCheckCacheDropped(Boolean xCheckCacheDropped) {
+        if (this.xCheckCacheDropped != null) {
+          throw new IllegalStateException("x-check-cache-dropped was already set to " + this.xCheckCacheDropped);
+        }
+        this.xCheckCacheDropped = Objects.requireNonNull(xCheckCacheDropped, "xCheckCacheDropped");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link HostCdrom}
+       */
+      public HostCdrom build() {
+        return new HostCdrom(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, filename, prManager, locking, aio, aioMaxBatch, dropCache, xCheckCacheDropped, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.HOST_CDROM;
@@ -1192,6 +4328,261 @@ public sealed interface BlockdevOptions extends QapiObject
      */
     public HostDevice(@Nullable String nodeName, @Nullable BlockdevDiscardOptions discard, @Nullable BlockdevCacheOptions cache, @Nullable Boolean active, @Nullable Boolean readOnly, @Nullable Boolean autoReadOnly, @Nullable Boolean forceShare, @Nullable BlockdevDetectZeroesOptions detectZeroes, String filename, @Nullable String prManager, @Nullable OnOffAuto locking, @Nullable BlockdevAioOptions aio, @Nullable Long aioMaxBatch, @Nullable Boolean dropCache, @Nullable Boolean xCheckCacheDropped) {
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, filename, prManager, locking, aio, aioMaxBatch, dropCache, xCheckCacheDropped, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param filename {@code filename}
+     * @return the builder
+     */
+    public static Builder builder(String filename) {
+      return new Builder(filename);
+    }
+
+    /**
+     * Builds a {@link HostDevice}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final String filename;
+      private @Nullable String prManager = null;
+      private @Nullable OnOffAuto locking = null;
+      private @Nullable BlockdevAioOptions aio = null;
+      private @Nullable Long aioMaxBatch = null;
+      private @Nullable Boolean dropCache = null;
+      private @Nullable Boolean xCheckCacheDropped = null;
+
+      private Builder(String filename) {
+        this.filename = filename;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code pr-manager}, optional, since 2.11.
+       *
+       * @param prManager the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder prManager(String prManager) {
+        if (this.prManager != null) {
+          throw new IllegalStateException("pr-manager was already set to " + this.prManager);
+        }
+        this.prManager = Objects.requireNonNull(prManager, "prManager");
+        return this;
+      }
+
+      /**
+       * Sets {@code locking}, optional, since 2.10.
+       *
+       * @param locking the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder locking(OnOffAuto locking) {
+        if (this.locking != null) {
+          throw new IllegalStateException("locking was already set to " + this.locking);
+        }
+        this.locking = Objects.requireNonNull(locking, "locking");
+        return this;
+      }
+
+      /**
+       * Sets {@code aio}, optional, since 2.8.
+       *
+       * @param aio the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder aio(BlockdevAioOptions aio) {
+        if (this.aio != null) {
+          throw new IllegalStateException("aio was already set to " + this.aio);
+        }
+        this.aio = Objects.requireNonNull(aio, "aio");
+        return this;
+      }
+
+      /**
+       * Sets {@code aio-max-batch}, optional, since 6.2.
+       *
+       * @param aioMaxBatch the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder aioMaxBatch(Long aioMaxBatch) {
+        if (this.aioMaxBatch != null) {
+          throw new IllegalStateException("aio-max-batch was already set to " + this.aioMaxBatch);
+        }
+        this.aioMaxBatch = Objects.requireNonNull(aioMaxBatch, "aioMaxBatch");
+        return this;
+      }
+
+      /**
+       * Sets {@code drop-cache}, optional, since 4.0, only when QEMU is built with {@code CONFIG_LINUX}.
+       *
+       * @param dropCache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dropCache(Boolean dropCache) {
+        if (this.dropCache != null) {
+          throw new IllegalStateException("drop-cache was already set to " + this.dropCache);
+        }
+        this.dropCache = Objects.requireNonNull(dropCache, "dropCache");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-check-cache-dropped}, optional, since 3.0, features: unstable.
+       *
+       * @param xCheckCacheDropped the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xCheckCacheDropped(Boolean xCheckCacheDropped) {
+        if (this.xCheckCacheDropped != null) {
+          throw new IllegalStateException("x-check-cache-dropped was already set to " + this.xCheckCacheDropped);
+        }
+        this.xCheckCacheDropped = Objects.requireNonNull(xCheckCacheDropped, "xCheckCacheDropped");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link HostDevice}
+       */
+      public HostDevice build() {
+        return new HostDevice(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, filename, prManager, locking, aio, aioMaxBatch, dropCache, xCheckCacheDropped, Map.of());
+      }
     }
 
     @Override
@@ -1276,6 +4667,309 @@ public sealed interface BlockdevOptions extends QapiObject
      */
     public Http(@Nullable String nodeName, @Nullable BlockdevDiscardOptions discard, @Nullable BlockdevCacheOptions cache, @Nullable Boolean active, @Nullable Boolean readOnly, @Nullable Boolean autoReadOnly, @Nullable Boolean forceShare, @Nullable BlockdevDetectZeroesOptions detectZeroes, String url, @Nullable Long readahead, @Nullable Long timeout, @Nullable String username, @Nullable String passwordSecret, @Nullable String proxyUsername, @Nullable String proxyPasswordSecret, @Nullable String cookie, @Nullable String cookieSecret, @Nullable Boolean forceRange) {
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, url, readahead, timeout, username, passwordSecret, proxyUsername, proxyPasswordSecret, cookie, cookieSecret, forceRange, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param url {@code url}
+     * @return the builder
+     */
+    public static Builder builder(String url) {
+      return new Builder(url);
+    }
+
+    /**
+     * Builds a {@link Http}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final String url;
+      private @Nullable Long readahead = null;
+      private @Nullable Long timeout = null;
+      private @Nullable String username = null;
+      private @Nullable String passwordSecret = null;
+      private @Nullable String proxyUsername = null;
+      private @Nullable String proxyPasswordSecret = null;
+      private @Nullable String cookie = null;
+      private @Nullable String cookieSecret = null;
+      private @Nullable Boolean forceRange = null;
+
+      private Builder(String url) {
+        this.url = url;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code readahead}, optional.
+       *
+       * @param readahead the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readahead(Long readahead) {
+        if (this.readahead != null) {
+          throw new IllegalStateException("readahead was already set to " + this.readahead);
+        }
+        this.readahead = Objects.requireNonNull(readahead, "readahead");
+        return this;
+      }
+
+      /**
+       * Sets {@code timeout}, optional.
+       *
+       * @param timeout the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder timeout(Long timeout) {
+        if (this.timeout != null) {
+          throw new IllegalStateException("timeout was already set to " + this.timeout);
+        }
+        this.timeout = Objects.requireNonNull(timeout, "timeout");
+        return this;
+      }
+
+      /**
+       * Sets {@code username}, optional.
+       *
+       * @param username the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder username(String username) {
+        if (this.username != null) {
+          throw new IllegalStateException("username was already set to " + this.username);
+        }
+        this.username = Objects.requireNonNull(username, "username");
+        return this;
+      }
+
+      /**
+       * Sets {@code password-secret}, optional.
+       *
+       * @param passwordSecret the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder passwordSecret(String passwordSecret) {
+        if (this.passwordSecret != null) {
+          throw new IllegalStateException("password-secret was already set to " + this.passwordSecret);
+        }
+        this.passwordSecret = Objects.requireNonNull(passwordSecret, "passwordSecret");
+        return this;
+      }
+
+      /**
+       * Sets {@code proxy-username}, optional.
+       *
+       * @param proxyUsername the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder proxyUsername(String proxyUsername) {
+        if (this.proxyUsername != null) {
+          throw new IllegalStateException("proxy-username was already set to " + this.proxyUsername);
+        }
+        this.proxyUsername = Objects.requireNonNull(proxyUsername, "proxyUsername");
+        return this;
+      }
+
+      /**
+       * Sets {@code proxy-password-secret}, optional.
+       *
+       * @param proxyPasswordSecret the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder proxyPasswordSecret(String proxyPasswordSecret) {
+        if (this.proxyPasswordSecret != null) {
+          throw new IllegalStateException("proxy-password-secret was already set to " + this.proxyPasswordSecret);
+        }
+        this.proxyPasswordSecret = Objects.requireNonNull(proxyPasswordSecret, "proxyPasswordSecret");
+        return this;
+      }
+
+      /**
+       * Sets {@code cookie}, optional.
+       *
+       * @param cookie the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cookie(String cookie) {
+        if (this.cookie != null) {
+          throw new IllegalStateException("cookie was already set to " + this.cookie);
+        }
+        this.cookie = Objects.requireNonNull(cookie, "cookie");
+        return this;
+      }
+
+      /**
+       * Sets {@code cookie-secret}, optional, since 2.10.
+       *
+       * @param cookieSecret the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cookieSecret(String cookieSecret) {
+        if (this.cookieSecret != null) {
+          throw new IllegalStateException("cookie-secret was already set to " + this.cookieSecret);
+        }
+        this.cookieSecret = Objects.requireNonNull(cookieSecret, "cookieSecret");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-range}, optional, since 11.0, only in QEMU 11.1.
+       *
+       * @param forceRange the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceRange(Boolean forceRange) {
+        if (this.forceRange != null) {
+          throw new IllegalStateException("force-range was already set to " + this.forceRange);
+        }
+        this.forceRange = Objects.requireNonNull(forceRange, "forceRange");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Http}
+       */
+      public Http build() {
+        return new Http(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, url, readahead, timeout, username, passwordSecret, proxyUsername, proxyPasswordSecret, cookie, cookieSecret, forceRange, Map.of());
+      }
     }
 
     @Override
@@ -1365,6 +5059,325 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, url, readahead, timeout, username, passwordSecret, proxyUsername, proxyPasswordSecret, cookie, sslverify, cookieSecret, forceRange, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param url {@code url}
+     * @return the builder
+     */
+    public static Builder builder(String url) {
+      return new Builder(url);
+    }
+
+    /**
+     * Builds a {@link Https}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final String url;
+      private @Nullable Long readahead = null;
+      private @Nullable Long timeout = null;
+      private @Nullable String username = null;
+      private @Nullable String passwordSecret = null;
+      private @Nullable String proxyUsername = null;
+      private @Nullable String proxyPasswordSecret = null;
+      private @Nullable String cookie = null;
+      private @Nullable Boolean sslverify = null;
+      private @Nullable String cookieSecret = null;
+      private @Nullable Boolean forceRange = null;
+
+      private Builder(String url) {
+        this.url = url;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code readahead}, optional.
+       *
+       * @param readahead the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readahead(Long readahead) {
+        if (this.readahead != null) {
+          throw new IllegalStateException("readahead was already set to " + this.readahead);
+        }
+        this.readahead = Objects.requireNonNull(readahead, "readahead");
+        return this;
+      }
+
+      /**
+       * Sets {@code timeout}, optional.
+       *
+       * @param timeout the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder timeout(Long timeout) {
+        if (this.timeout != null) {
+          throw new IllegalStateException("timeout was already set to " + this.timeout);
+        }
+        this.timeout = Objects.requireNonNull(timeout, "timeout");
+        return this;
+      }
+
+      /**
+       * Sets {@code username}, optional.
+       *
+       * @param username the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder username(String username) {
+        if (this.username != null) {
+          throw new IllegalStateException("username was already set to " + this.username);
+        }
+        this.username = Objects.requireNonNull(username, "username");
+        return this;
+      }
+
+      /**
+       * Sets {@code password-secret}, optional.
+       *
+       * @param passwordSecret the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder passwordSecret(String passwordSecret) {
+        if (this.passwordSecret != null) {
+          throw new IllegalStateException("password-secret was already set to " + this.passwordSecret);
+        }
+        this.passwordSecret = Objects.requireNonNull(passwordSecret, "passwordSecret");
+        return this;
+      }
+
+      /**
+       * Sets {@code proxy-username}, optional.
+       *
+       * @param proxyUsername the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder proxyUsername(String proxyUsername) {
+        if (this.proxyUsername != null) {
+          throw new IllegalStateException("proxy-username was already set to " + this.proxyUsername);
+        }
+        this.proxyUsername = Objects.requireNonNull(proxyUsername, "proxyUsername");
+        return this;
+      }
+
+      /**
+       * Sets {@code proxy-password-secret}, optional.
+       *
+       * @param proxyPasswordSecret the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder proxyPasswordSecret(String proxyPasswordSecret) {
+        if (this.proxyPasswordSecret != null) {
+          throw new IllegalStateException("proxy-password-secret was already set to " + this.proxyPasswordSecret);
+        }
+        this.proxyPasswordSecret = Objects.requireNonNull(proxyPasswordSecret, "proxyPasswordSecret");
+        return this;
+      }
+
+      /**
+       * Sets {@code cookie}, optional.
+       *
+       * @param cookie the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cookie(String cookie) {
+        if (this.cookie != null) {
+          throw new IllegalStateException("cookie was already set to " + this.cookie);
+        }
+        this.cookie = Objects.requireNonNull(cookie, "cookie");
+        return this;
+      }
+
+      /**
+       * Sets {@code sslverify}, optional.
+       *
+       * @param sslverify the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder sslverify(Boolean sslverify) {
+        if (this.sslverify != null) {
+          throw new IllegalStateException("sslverify was already set to " + this.sslverify);
+        }
+        this.sslverify = Objects.requireNonNull(sslverify, "sslverify");
+        return this;
+      }
+
+      /**
+       * Sets {@code cookie-secret}, optional, since 2.10.
+       *
+       * @param cookieSecret the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cookieSecret(String cookieSecret) {
+        if (this.cookieSecret != null) {
+          throw new IllegalStateException("cookie-secret was already set to " + this.cookieSecret);
+        }
+        this.cookieSecret = Objects.requireNonNull(cookieSecret, "cookieSecret");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-range}, optional, since 11.0, only in QEMU 11.1.
+       *
+       * @param forceRange the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceRange(Boolean forceRange) {
+        if (this.forceRange != null) {
+          throw new IllegalStateException("force-range was already set to " + this.forceRange);
+        }
+        this.forceRange = Objects.requireNonNull(forceRange, "forceRange");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Https}
+       */
+      public Https build() {
+        return new Https(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, url, readahead, timeout, username, passwordSecret, proxyUsername, proxyPasswordSecret, cookie, sslverify, cookieSecret, forceRange, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.HTTPS;
@@ -1421,6 +5434,165 @@ public sealed interface BlockdevOptions extends QapiObject
      */
     public IoUring(@Nullable String nodeName, @Nullable BlockdevDiscardOptions discard, @Nullable BlockdevCacheOptions cache, @Nullable Boolean active, @Nullable Boolean readOnly, @Nullable Boolean autoReadOnly, @Nullable Boolean forceShare, @Nullable BlockdevDetectZeroesOptions detectZeroes, String filename) {
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, filename, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param filename {@code filename}
+     * @return the builder
+     */
+    public static Builder builder(String filename) {
+      return new Builder(filename);
+    }
+
+    /**
+     * Builds a {@link IoUring}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final String filename;
+
+      private Builder(String filename) {
+        this.filename = filename;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link IoUring}
+       */
+      public IoUring build() {
+        return new IoUring(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, filename, Map.of());
+      }
     }
 
     @Override
@@ -1506,6 +5678,267 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, transport, portal, target, lun, user, passwordSecret, initiatorName, headerDigest, timeout, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param transport {@code transport}
+     * @param portal {@code portal}
+     * @param target {@code target}
+     * @return the builder
+     */
+    public static Builder builder(IscsiTransport transport, String portal, String target) {
+      return new Builder(transport, portal, target);
+    }
+
+    /**
+     * Builds a {@link Iscsi}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final IscsiTransport transport;
+      private final String portal;
+      private final String target;
+      private @Nullable Long lun = null;
+      private @Nullable String user = null;
+      private @Nullable String passwordSecret = null;
+      private @Nullable String initiatorName = null;
+      private @Nullable IscsiHeaderDigest headerDigest = null;
+      private @Nullable Long timeout = null;
+
+      private Builder(IscsiTransport transport, String portal, String target) {
+        this.transport = transport;
+        this.portal = portal;
+        this.target = target;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code lun}, optional.
+       *
+       * @param lun the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder lun(Long lun) {
+        if (this.lun != null) {
+          throw new IllegalStateException("lun was already set to " + this.lun);
+        }
+        this.lun = Objects.requireNonNull(lun, "lun");
+        return this;
+      }
+
+      /**
+       * Sets {@code user}, optional.
+       *
+       * @param user the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder user(String user) {
+        if (this.user != null) {
+          throw new IllegalStateException("user was already set to " + this.user);
+        }
+        this.user = Objects.requireNonNull(user, "user");
+        return this;
+      }
+
+      /**
+       * Sets {@code password-secret}, optional.
+       *
+       * @param passwordSecret the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder passwordSecret(String passwordSecret) {
+        if (this.passwordSecret != null) {
+          throw new IllegalStateException("password-secret was already set to " + this.passwordSecret);
+        }
+        this.passwordSecret = Objects.requireNonNull(passwordSecret, "passwordSecret");
+        return this;
+      }
+
+      /**
+       * Sets {@code initiator-name}, optional.
+       *
+       * @param initiatorName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder initiatorName(String initiatorName) {
+        if (this.initiatorName != null) {
+          throw new IllegalStateException("initiator-name was already set to " + this.initiatorName);
+        }
+        this.initiatorName = Objects.requireNonNull(initiatorName, "initiatorName");
+        return this;
+      }
+
+      /**
+       * Sets {@code header-digest}, optional.
+       *
+       * @param headerDigest the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder headerDigest(IscsiHeaderDigest headerDigest) {
+        if (this.headerDigest != null) {
+          throw new IllegalStateException("header-digest was already set to " + this.headerDigest);
+        }
+        this.headerDigest = Objects.requireNonNull(headerDigest, "headerDigest");
+        return this;
+      }
+
+      /**
+       * Sets {@code timeout}, optional.
+       *
+       * @param timeout the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder timeout(Long timeout) {
+        if (this.timeout != null) {
+          throw new IllegalStateException("timeout was already set to " + this.timeout);
+        }
+        this.timeout = Objects.requireNonNull(timeout, "timeout");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Iscsi}
+       */
+      public Iscsi build() {
+        return new Iscsi(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, transport, portal, target, lun, user, passwordSecret, initiatorName, headerDigest, timeout, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.ISCSI;
@@ -1567,6 +6000,197 @@ public sealed interface BlockdevOptions extends QapiObject
      */
     public Luks(@Nullable String nodeName, @Nullable BlockdevDiscardOptions discard, @Nullable BlockdevCacheOptions cache, @Nullable Boolean active, @Nullable Boolean readOnly, @Nullable Boolean autoReadOnly, @Nullable Boolean forceShare, @Nullable BlockdevDetectZeroesOptions detectZeroes, BlockdevRef file, @Nullable String keySecret, @Nullable BlockdevRef header) {
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, keySecret, header, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file) {
+      return new Builder(file);
+    }
+
+    /**
+     * Builds a {@link Luks}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef file;
+      private @Nullable String keySecret = null;
+      private @Nullable BlockdevRef header = null;
+
+      private Builder(BlockdevRef file) {
+        this.file = file;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code key-secret}, optional, since 2.6.
+       *
+       * @param keySecret the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder keySecret(String keySecret) {
+        if (this.keySecret != null) {
+          throw new IllegalStateException("key-secret was already set to " + this.keySecret);
+        }
+        this.keySecret = Objects.requireNonNull(keySecret, "keySecret");
+        return this;
+      }
+
+      /**
+       * Sets {@code header}, optional, since 9.0.
+       *
+       * @param header the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder header(BlockdevRef header) {
+        if (this.header != null) {
+          throw new IllegalStateException("header was already set to " + this.header);
+        }
+        this.header = Objects.requireNonNull(header, "header");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Luks}
+       */
+      public Luks build() {
+        return new Luks(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, keySecret, header, Map.of());
+      }
     }
 
     @Override
@@ -1642,6 +6266,261 @@ public sealed interface BlockdevOptions extends QapiObject
      */
     public Nbd(@Nullable String nodeName, @Nullable BlockdevDiscardOptions discard, @Nullable BlockdevCacheOptions cache, @Nullable Boolean active, @Nullable Boolean readOnly, @Nullable Boolean autoReadOnly, @Nullable Boolean forceShare, @Nullable BlockdevDetectZeroesOptions detectZeroes, SocketAddress server, @Nullable String export, @Nullable String tlsCreds, @Nullable String tlsHostname, @Nullable String xDirtyBitmap, @Nullable Long reconnectDelay, @Nullable Long openTimeout) {
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, server, export, tlsCreds, tlsHostname, xDirtyBitmap, reconnectDelay, openTimeout, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param server {@code server}
+     * @return the builder
+     */
+    public static Builder builder(SocketAddress server) {
+      return new Builder(server);
+    }
+
+    /**
+     * Builds a {@link Nbd}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final SocketAddress server;
+      private @Nullable String export = null;
+      private @Nullable String tlsCreds = null;
+      private @Nullable String tlsHostname = null;
+      private @Nullable String xDirtyBitmap = null;
+      private @Nullable Long reconnectDelay = null;
+      private @Nullable Long openTimeout = null;
+
+      private Builder(SocketAddress server) {
+        this.server = server;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code export}, optional.
+       *
+       * @param export the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder export(String export) {
+        if (this.export != null) {
+          throw new IllegalStateException("export was already set to " + this.export);
+        }
+        this.export = Objects.requireNonNull(export, "export");
+        return this;
+      }
+
+      /**
+       * Sets {@code tls-creds}, optional.
+       *
+       * @param tlsCreds the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder tlsCreds(String tlsCreds) {
+        if (this.tlsCreds != null) {
+          throw new IllegalStateException("tls-creds was already set to " + this.tlsCreds);
+        }
+        this.tlsCreds = Objects.requireNonNull(tlsCreds, "tlsCreds");
+        return this;
+      }
+
+      /**
+       * Sets {@code tls-hostname}, optional, since 7.0.
+       *
+       * @param tlsHostname the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder tlsHostname(String tlsHostname) {
+        if (this.tlsHostname != null) {
+          throw new IllegalStateException("tls-hostname was already set to " + this.tlsHostname);
+        }
+        this.tlsHostname = Objects.requireNonNull(tlsHostname, "tlsHostname");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-dirty-bitmap}, optional, since 3.0, features: unstable.
+       *
+       * @param xDirtyBitmap the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xDirtyBitmap(String xDirtyBitmap) {
+        if (this.xDirtyBitmap != null) {
+          throw new IllegalStateException("x-dirty-bitmap was already set to " + this.xDirtyBitmap);
+        }
+        this.xDirtyBitmap = Objects.requireNonNull(xDirtyBitmap, "xDirtyBitmap");
+        return this;
+      }
+
+      /**
+       * Sets {@code reconnect-delay}, optional, since 4.2.
+       *
+       * @param reconnectDelay the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder reconnectDelay(Long reconnectDelay) {
+        if (this.reconnectDelay != null) {
+          throw new IllegalStateException("reconnect-delay was already set to " + this.reconnectDelay);
+        }
+        this.reconnectDelay = Objects.requireNonNull(reconnectDelay, "reconnectDelay");
+        return this;
+      }
+
+      /**
+       * Sets {@code open-timeout}, optional, since 7.0.
+       *
+       * @param openTimeout the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder openTimeout(Long openTimeout) {
+        if (this.openTimeout != null) {
+          throw new IllegalStateException("open-timeout was already set to " + this.openTimeout);
+        }
+        this.openTimeout = Objects.requireNonNull(openTimeout, "openTimeout");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Nbd}
+       */
+      public Nbd build() {
+        return new Nbd(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, server, export, tlsCreds, tlsHostname, xDirtyBitmap, reconnectDelay, openTimeout, Map.of());
+      }
     }
 
     @Override
@@ -1723,6 +6602,264 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, server, path, user, group, tcpSynCount, readaheadSize, pageCacheSize, debug, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param server {@code server}
+     * @param path {@code path}
+     * @return the builder
+     */
+    public static Builder builder(NFSServer server, String path) {
+      return new Builder(server, path);
+    }
+
+    /**
+     * Builds a {@link Nfs}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final NFSServer server;
+      private final String path;
+      private @Nullable Long user = null;
+      private @Nullable Long group = null;
+      private @Nullable Long tcpSynCount = null;
+      private @Nullable Long readaheadSize = null;
+      private @Nullable Long pageCacheSize = null;
+      private @Nullable Long debug = null;
+
+      private Builder(NFSServer server, String path) {
+        this.server = server;
+        this.path = path;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code user}, optional.
+       *
+       * @param user the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder user(Long user) {
+        if (this.user != null) {
+          throw new IllegalStateException("user was already set to " + this.user);
+        }
+        this.user = Objects.requireNonNull(user, "user");
+        return this;
+      }
+
+      /**
+       * Sets {@code group}, optional.
+       *
+       * @param group the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder group(Long group) {
+        if (this.group != null) {
+          throw new IllegalStateException("group was already set to " + this.group);
+        }
+        this.group = Objects.requireNonNull(group, "group");
+        return this;
+      }
+
+      /**
+       * Sets {@code tcp-syn-count}, optional.
+       *
+       * @param tcpSynCount the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder tcpSynCount(Long tcpSynCount) {
+        if (this.tcpSynCount != null) {
+          throw new IllegalStateException("tcp-syn-count was already set to " + this.tcpSynCount);
+        }
+        this.tcpSynCount = Objects.requireNonNull(tcpSynCount, "tcpSynCount");
+        return this;
+      }
+
+      /**
+       * Sets {@code readahead-size}, optional.
+       *
+       * @param readaheadSize the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readaheadSize(Long readaheadSize) {
+        if (this.readaheadSize != null) {
+          throw new IllegalStateException("readahead-size was already set to " + this.readaheadSize);
+        }
+        this.readaheadSize = Objects.requireNonNull(readaheadSize, "readaheadSize");
+        return this;
+      }
+
+      /**
+       * Sets {@code page-cache-size}, optional.
+       *
+       * @param pageCacheSize the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder pageCacheSize(Long pageCacheSize) {
+        if (this.pageCacheSize != null) {
+          throw new IllegalStateException("page-cache-size was already set to " + this.pageCacheSize);
+        }
+        this.pageCacheSize = Objects.requireNonNull(pageCacheSize, "pageCacheSize");
+        return this;
+      }
+
+      /**
+       * Sets {@code debug}, optional.
+       *
+       * @param debug the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder debug(Long debug) {
+        if (this.debug != null) {
+          throw new IllegalStateException("debug was already set to " + this.debug);
+        }
+        this.debug = Objects.requireNonNull(debug, "debug");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Nfs}
+       */
+      public Nfs build() {
+        return new Nfs(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, server, path, user, group, tcpSynCount, readaheadSize, pageCacheSize, debug, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.NFS;
@@ -1788,6 +6925,210 @@ public sealed interface BlockdevOptions extends QapiObject
     /** With every member left out, so that QEMU applies its defaults. */
     public NullAio() {
       this(null, null, null, null, null, null, null, null, null, null, null, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+      return new Builder();
+    }
+
+    /**
+     * Builds a {@link NullAio}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private @Nullable Long size = null;
+      private @Nullable Long latencyNs = null;
+      private @Nullable Boolean readZeroes = null;
+
+      private Builder() {
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code size}, optional.
+       *
+       * @param size the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder size(Long size) {
+        if (this.size != null) {
+          throw new IllegalStateException("size was already set to " + this.size);
+        }
+        this.size = Objects.requireNonNull(size, "size");
+        return this;
+      }
+
+      /**
+       * Sets {@code latency-ns}, optional, since 2.4, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param latencyNs the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder latencyNs(Long latencyNs) {
+        if (this.latencyNs != null) {
+          throw new IllegalStateException("latency-ns was already set to " + this.latencyNs);
+        }
+        this.latencyNs = Objects.requireNonNull(latencyNs, "latencyNs");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-zeroes}, optional, since 4.1.
+       *
+       * @param readZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readZeroes(Boolean readZeroes) {
+        if (this.readZeroes != null) {
+          throw new IllegalStateException("read-zeroes was already set to " + this.readZeroes);
+        }
+        this.readZeroes = Objects.requireNonNull(readZeroes, "readZeroes");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link NullAio}
+       */
+      public NullAio build() {
+        return new NullAio(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, size, latencyNs, readZeroes, Map.of());
+      }
     }
 
     @Override
@@ -1857,6 +7198,210 @@ public sealed interface BlockdevOptions extends QapiObject
       this(null, null, null, null, null, null, null, null, null, null, null, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+      return new Builder();
+    }
+
+    /**
+     * Builds a {@link NullCo}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private @Nullable Long size = null;
+      private @Nullable Long latencyNs = null;
+      private @Nullable Boolean readZeroes = null;
+
+      private Builder() {
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code size}, optional.
+       *
+       * @param size the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder size(Long size) {
+        if (this.size != null) {
+          throw new IllegalStateException("size was already set to " + this.size);
+        }
+        this.size = Objects.requireNonNull(size, "size");
+        return this;
+      }
+
+      /**
+       * Sets {@code latency-ns}, optional, since 2.4, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param latencyNs the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder latencyNs(Long latencyNs) {
+        if (this.latencyNs != null) {
+          throw new IllegalStateException("latency-ns was already set to " + this.latencyNs);
+        }
+        this.latencyNs = Objects.requireNonNull(latencyNs, "latencyNs");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-zeroes}, optional, since 4.1.
+       *
+       * @param readZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readZeroes(Boolean readZeroes) {
+        if (this.readZeroes != null) {
+          throw new IllegalStateException("read-zeroes was already set to " + this.readZeroes);
+        }
+        this.readZeroes = Objects.requireNonNull(readZeroes, "readZeroes");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link NullCo}
+       */
+      public NullCo build() {
+        return new NullCo(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, size, latencyNs, readZeroes, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.NULL_CO;
@@ -1917,6 +7462,168 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, device, namespace, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param device {@code device}
+     * @param namespace {@code namespace}
+     * @return the builder
+     */
+    public static Builder builder(String device, long namespace) {
+      return new Builder(device, namespace);
+    }
+
+    /**
+     * Builds a {@link Nvme}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final String device;
+      private final long namespace;
+
+      private Builder(String device, long namespace) {
+        this.device = device;
+        this.namespace = namespace;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Nvme}
+       */
+      public Nvme build() {
+        return new Nvme(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, device, namespace, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.NVME;
@@ -1975,6 +7682,165 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, path, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param path {@code path}
+     * @return the builder
+     */
+    public static Builder builder(String path) {
+      return new Builder(path);
+    }
+
+    /**
+     * Builds a {@link NvmeIoUring}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final String path;
+
+      private Builder(String path) {
+        this.path = path;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link NvmeIoUring}
+       */
+      public NvmeIoUring build() {
+        return new NvmeIoUring(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, path, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.NVME_IO_URING;
@@ -2030,6 +7896,165 @@ public sealed interface BlockdevOptions extends QapiObject
      */
     public Parallels(@Nullable String nodeName, @Nullable BlockdevDiscardOptions discard, @Nullable BlockdevCacheOptions cache, @Nullable Boolean active, @Nullable Boolean readOnly, @Nullable Boolean autoReadOnly, @Nullable Boolean forceShare, @Nullable BlockdevDetectZeroesOptions detectZeroes, BlockdevRef file) {
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file) {
+      return new Builder(file);
+    }
+
+    /**
+     * Builds a {@link Parallels}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef file;
+
+      private Builder(BlockdevRef file) {
+        this.file = file;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Parallels}
+       */
+      public Parallels build() {
+        return new Parallels(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, Map.of());
+      }
     }
 
     @Override
@@ -2093,6 +8118,197 @@ public sealed interface BlockdevOptions extends QapiObject
      */
     public Preallocate(@Nullable String nodeName, @Nullable BlockdevDiscardOptions discard, @Nullable BlockdevCacheOptions cache, @Nullable Boolean active, @Nullable Boolean readOnly, @Nullable Boolean autoReadOnly, @Nullable Boolean forceShare, @Nullable BlockdevDetectZeroesOptions detectZeroes, BlockdevRef file, @Nullable Long preallocAlign, @Nullable Long preallocSize) {
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, preallocAlign, preallocSize, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file) {
+      return new Builder(file);
+    }
+
+    /**
+     * Builds a {@link Preallocate}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef file;
+      private @Nullable Long preallocAlign = null;
+      private @Nullable Long preallocSize = null;
+
+      private Builder(BlockdevRef file) {
+        this.file = file;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code prealloc-align}, optional.
+       *
+       * @param preallocAlign the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder preallocAlign(Long preallocAlign) {
+        if (this.preallocAlign != null) {
+          throw new IllegalStateException("prealloc-align was already set to " + this.preallocAlign);
+        }
+        this.preallocAlign = Objects.requireNonNull(preallocAlign, "preallocAlign");
+        return this;
+      }
+
+      /**
+       * Sets {@code prealloc-size}, optional.
+       *
+       * @param preallocSize the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder preallocSize(Long preallocSize) {
+        if (this.preallocSize != null) {
+          throw new IllegalStateException("prealloc-size was already set to " + this.preallocSize);
+        }
+        this.preallocSize = Objects.requireNonNull(preallocSize, "preallocSize");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Preallocate}
+       */
+      public Preallocate build() {
+        return new Preallocate(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, preallocAlign, preallocSize, Map.of());
+      }
     }
 
     @Override
@@ -2194,6 +8410,389 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, backing, lazyRefcounts, passDiscardRequest, passDiscardSnapshot, passDiscardOther, discardNoUnref, overlapCheck, cacheSize, l2CacheSize, l2CacheEntrySize, refcountCacheSize, cacheCleanInterval, encrypt, dataFile, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file) {
+      return new Builder(file);
+    }
+
+    /**
+     * Builds a {@link Qcow2}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef file;
+      private @Nullable BlockdevRefOrNull backing = null;
+      private @Nullable Boolean lazyRefcounts = null;
+      private @Nullable Boolean passDiscardRequest = null;
+      private @Nullable Boolean passDiscardSnapshot = null;
+      private @Nullable Boolean passDiscardOther = null;
+      private @Nullable Boolean discardNoUnref = null;
+      private @Nullable Qcow2OverlapChecks overlapCheck = null;
+      private @Nullable Long cacheSize = null;
+      private @Nullable Long l2CacheSize = null;
+      private @Nullable Long l2CacheEntrySize = null;
+      private @Nullable Long refcountCacheSize = null;
+      private @Nullable Long cacheCleanInterval = null;
+      private @Nullable BlockdevQcow2Encryption encrypt = null;
+      private @Nullable BlockdevRef dataFile = null;
+
+      private Builder(BlockdevRef file) {
+        this.file = file;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code backing}, optional.
+       *
+       * @param backing the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder backing(BlockdevRefOrNull backing) {
+        if (this.backing != null) {
+          throw new IllegalStateException("backing was already set to " + this.backing);
+        }
+        this.backing = Objects.requireNonNull(backing, "backing");
+        return this;
+      }
+
+      /**
+       * Sets {@code lazy-refcounts}, optional.
+       *
+       * @param lazyRefcounts the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder lazyRefcounts(Boolean lazyRefcounts) {
+        if (this.lazyRefcounts != null) {
+          throw new IllegalStateException("lazy-refcounts was already set to " + this.lazyRefcounts);
+        }
+        this.lazyRefcounts = Objects.requireNonNull(lazyRefcounts, "lazyRefcounts");
+        return this;
+      }
+
+      /**
+       * Sets {@code pass-discard-request}, optional.
+       *
+       * @param passDiscardRequest the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder passDiscardRequest(Boolean passDiscardRequest) {
+        if (this.passDiscardRequest != null) {
+          throw new IllegalStateException("pass-discard-request was already set to " + this.passDiscardRequest);
+        }
+        this.passDiscardRequest = Objects.requireNonNull(passDiscardRequest, "passDiscardRequest");
+        return this;
+      }
+
+      /**
+       * Sets {@code pass-discard-snapshot}, optional.
+       *
+       * @param passDiscardSnapshot the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder passDiscardSnapshot(Boolean passDiscardSnapshot) {
+        if (this.passDiscardSnapshot != null) {
+          throw new IllegalStateException("pass-discard-snapshot was already set to " + this.passDiscardSnapshot);
+        }
+        this.passDiscardSnapshot = Objects.requireNonNull(passDiscardSnapshot, "passDiscardSnapshot");
+        return this;
+      }
+
+      /**
+       * Sets {@code pass-discard-other}, optional.
+       *
+       * @param passDiscardOther the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder passDiscardOther(Boolean passDiscardOther) {
+        if (this.passDiscardOther != null) {
+          throw new IllegalStateException("pass-discard-other was already set to " + this.passDiscardOther);
+        }
+        this.passDiscardOther = Objects.requireNonNull(passDiscardOther, "passDiscardOther");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard-no-unref}, optional, since 8.1.
+       *
+       * @param discardNoUnref the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discardNoUnref(Boolean discardNoUnref) {
+        if (this.discardNoUnref != null) {
+          throw new IllegalStateException("discard-no-unref was already set to " + this.discardNoUnref);
+        }
+        this.discardNoUnref = Objects.requireNonNull(discardNoUnref, "discardNoUnref");
+        return this;
+      }
+
+      /**
+       * Sets {@code overlap-check}, optional, since 2.2.
+       *
+       * @param overlapCheck the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder overlapCheck(Qcow2OverlapChecks overlapCheck) {
+        if (this.overlapCheck != null) {
+          throw new IllegalStateException("overlap-check was already set to " + this.overlapCheck);
+        }
+        this.overlapCheck = Objects.requireNonNull(overlapCheck, "overlapCheck");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache-size}, optional, since 2.2.
+       *
+       * @param cacheSize the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cacheSize(Long cacheSize) {
+        if (this.cacheSize != null) {
+          throw new IllegalStateException("cache-size was already set to " + this.cacheSize);
+        }
+        this.cacheSize = Objects.requireNonNull(cacheSize, "cacheSize");
+        return this;
+      }
+
+      /**
+       * Sets {@code l2-cache-size}, optional, since 2.2.
+       *
+       * @param l2CacheSize the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder l2CacheSize(Long l2CacheSize) {
+        if (this.l2CacheSize != null) {
+          throw new IllegalStateException("l2-cache-size was already set to " + this.l2CacheSize);
+        }
+        this.l2CacheSize = Objects.requireNonNull(l2CacheSize, "l2CacheSize");
+        return this;
+      }
+
+      /**
+       * Sets {@code l2-cache-entry-size}, optional, since 2.12.
+       *
+       * @param l2CacheEntrySize the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder l2CacheEntrySize(Long l2CacheEntrySize) {
+        if (this.l2CacheEntrySize != null) {
+          throw new IllegalStateException("l2-cache-entry-size was already set to " + this.l2CacheEntrySize);
+        }
+        this.l2CacheEntrySize = Objects.requireNonNull(l2CacheEntrySize, "l2CacheEntrySize");
+        return this;
+      }
+
+      /**
+       * Sets {@code refcount-cache-size}, optional, since 2.2.
+       *
+       * @param refcountCacheSize the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder refcountCacheSize(Long refcountCacheSize) {
+        if (this.refcountCacheSize != null) {
+          throw new IllegalStateException("refcount-cache-size was already set to " + this.refcountCacheSize);
+        }
+        this.refcountCacheSize = Objects.requireNonNull(refcountCacheSize, "refcountCacheSize");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache-clean-interval}, optional, since 2.5.
+       *
+       * @param cacheCleanInterval the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cacheCleanInterval(Long cacheCleanInterval) {
+        if (this.cacheCleanInterval != null) {
+          throw new IllegalStateException("cache-clean-interval was already set to " + this.cacheCleanInterval);
+        }
+        this.cacheCleanInterval = Objects.requireNonNull(cacheCleanInterval, "cacheCleanInterval");
+        return this;
+      }
+
+      /**
+       * Sets {@code encrypt}, optional, since 2.10.
+       *
+       * @param encrypt the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder encrypt(BlockdevQcow2Encryption encrypt) {
+        if (this.encrypt != null) {
+          throw new IllegalStateException("encrypt was already set to " + this.encrypt);
+        }
+        this.encrypt = Objects.requireNonNull(encrypt, "encrypt");
+        return this;
+      }
+
+      /**
+       * Sets {@code data-file}, optional, since 4.0.
+       *
+       * @param dataFile the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dataFile(BlockdevRef dataFile) {
+        if (this.dataFile != null) {
+          throw new IllegalStateException("data-file was already set to " + this.dataFile);
+        }
+        this.dataFile = Objects.requireNonNull(dataFile, "dataFile");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Qcow2}
+       */
+      public Qcow2 build() {
+        return new Qcow2(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, backing, lazyRefcounts, passDiscardRequest, passDiscardSnapshot, passDiscardOther, discardNoUnref, overlapCheck, cacheSize, l2CacheSize, l2CacheEntrySize, refcountCacheSize, cacheCleanInterval, encrypt, dataFile, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.QCOW2;
@@ -2257,6 +8856,197 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, backing, encrypt, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file) {
+      return new Builder(file);
+    }
+
+    /**
+     * Builds a {@link Qcow}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef file;
+      private @Nullable BlockdevRefOrNull backing = null;
+      private @Nullable BlockdevQcowEncryption encrypt = null;
+
+      private Builder(BlockdevRef file) {
+        this.file = file;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code backing}, optional.
+       *
+       * @param backing the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder backing(BlockdevRefOrNull backing) {
+        if (this.backing != null) {
+          throw new IllegalStateException("backing was already set to " + this.backing);
+        }
+        this.backing = Objects.requireNonNull(backing, "backing");
+        return this;
+      }
+
+      /**
+       * Sets {@code encrypt}, optional.
+       *
+       * @param encrypt the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder encrypt(BlockdevQcowEncryption encrypt) {
+        if (this.encrypt != null) {
+          throw new IllegalStateException("encrypt was already set to " + this.encrypt);
+        }
+        this.encrypt = Objects.requireNonNull(encrypt, "encrypt");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Qcow}
+       */
+      public Qcow build() {
+        return new Qcow(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, backing, encrypt, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.QCOW;
@@ -2315,6 +9105,181 @@ public sealed interface BlockdevOptions extends QapiObject
      */
     public Qed(@Nullable String nodeName, @Nullable BlockdevDiscardOptions discard, @Nullable BlockdevCacheOptions cache, @Nullable Boolean active, @Nullable Boolean readOnly, @Nullable Boolean autoReadOnly, @Nullable Boolean forceShare, @Nullable BlockdevDetectZeroesOptions detectZeroes, BlockdevRef file, @Nullable BlockdevRefOrNull backing) {
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, backing, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file) {
+      return new Builder(file);
+    }
+
+    /**
+     * Builds a {@link Qed}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef file;
+      private @Nullable BlockdevRefOrNull backing = null;
+
+      private Builder(BlockdevRef file) {
+        this.file = file;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code backing}, optional.
+       *
+       * @param backing the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder backing(BlockdevRefOrNull backing) {
+        if (this.backing != null) {
+          throw new IllegalStateException("backing was already set to " + this.backing);
+        }
+        this.backing = Objects.requireNonNull(backing, "backing");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Qed}
+       */
+      public Qed build() {
+        return new Qed(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, backing, Map.of());
+      }
     }
 
     @Override
@@ -2386,6 +9351,216 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, blkverify, children, voteThreshold, rewriteCorrupted, readPattern, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param children {@code children}
+     * @param voteThreshold {@code vote-threshold}
+     * @return the builder
+     */
+    public static Builder builder(List<BlockdevRef> children, long voteThreshold) {
+      return new Builder(children, voteThreshold);
+    }
+
+    /**
+     * Builds a {@link Quorum}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private @Nullable Boolean blkverify = null;
+      private final List<BlockdevRef> children;
+      private final long voteThreshold;
+      private @Nullable Boolean rewriteCorrupted = null;
+      private @Nullable QuorumReadPattern readPattern = null;
+
+      private Builder(List<BlockdevRef> children, long voteThreshold) {
+        this.children = children;
+        this.voteThreshold = voteThreshold;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code blkverify}, optional.
+       *
+       * @param blkverify the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder blkverify(Boolean blkverify) {
+        if (this.blkverify != null) {
+          throw new IllegalStateException("blkverify was already set to " + this.blkverify);
+        }
+        this.blkverify = Objects.requireNonNull(blkverify, "blkverify");
+        return this;
+      }
+
+      /**
+       * Sets {@code rewrite-corrupted}, optional, since 2.1.
+       *
+       * @param rewriteCorrupted the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder rewriteCorrupted(Boolean rewriteCorrupted) {
+        if (this.rewriteCorrupted != null) {
+          throw new IllegalStateException("rewrite-corrupted was already set to " + this.rewriteCorrupted);
+        }
+        this.rewriteCorrupted = Objects.requireNonNull(rewriteCorrupted, "rewriteCorrupted");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-pattern}, optional, since 2.2.
+       *
+       * @param readPattern the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readPattern(QuorumReadPattern readPattern) {
+        if (this.readPattern != null) {
+          throw new IllegalStateException("read-pattern was already set to " + this.readPattern);
+        }
+        this.readPattern = Objects.requireNonNull(readPattern, "readPattern");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Quorum}
+       */
+      public Quorum build() {
+        return new Quorum(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, blkverify, children, voteThreshold, rewriteCorrupted, readPattern, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.QUORUM;
@@ -2447,6 +9622,197 @@ public sealed interface BlockdevOptions extends QapiObject
      */
     public Raw(@Nullable String nodeName, @Nullable BlockdevDiscardOptions discard, @Nullable BlockdevCacheOptions cache, @Nullable Boolean active, @Nullable Boolean readOnly, @Nullable Boolean autoReadOnly, @Nullable Boolean forceShare, @Nullable BlockdevDetectZeroesOptions detectZeroes, BlockdevRef file, @Nullable Long offset, @Nullable Long size) {
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, offset, size, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file) {
+      return new Builder(file);
+    }
+
+    /**
+     * Builds a {@link Raw}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef file;
+      private @Nullable Long offset = null;
+      private @Nullable Long size = null;
+
+      private Builder(BlockdevRef file) {
+        this.file = file;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code offset}, optional.
+       *
+       * @param offset the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder offset(Long offset) {
+        if (this.offset != null) {
+          throw new IllegalStateException("offset was already set to " + this.offset);
+        }
+        this.offset = Objects.requireNonNull(offset, "offset");
+        return this;
+      }
+
+      /**
+       * Sets {@code size}, optional.
+       *
+       * @param size the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder size(Long size) {
+        if (this.size != null) {
+          throw new IllegalStateException("size was already set to " + this.size);
+        }
+        this.size = Objects.requireNonNull(size, "size");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Raw}
+       */
+      public Raw build() {
+        return new Raw(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, offset, size, Map.of());
+      }
     }
 
     @Override
@@ -2536,6 +9902,296 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, pool, namespace, image, conf, snapshot, encrypt, user, authClientRequired, keySecret, server, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param pool {@code pool}
+     * @param image {@code image}
+     * @return the builder
+     */
+    public static Builder builder(String pool, String image) {
+      return new Builder(pool, image);
+    }
+
+    /**
+     * Builds a {@link Rbd}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final String pool;
+      private @Nullable String namespace = null;
+      private final String image;
+      private @Nullable String conf = null;
+      private @Nullable String snapshot = null;
+      private @Nullable RbdEncryptionOptions encrypt = null;
+      private @Nullable String user = null;
+      private @Nullable List<RbdAuthMode> authClientRequired = null;
+      private @Nullable String keySecret = null;
+      private @Nullable List<InetSocketAddressBase> server = null;
+
+      private Builder(String pool, String image) {
+        this.pool = pool;
+        this.image = image;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code namespace}, optional, since 5.0.
+       *
+       * @param namespace the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder namespace(String namespace) {
+        if (this.namespace != null) {
+          throw new IllegalStateException("namespace was already set to " + this.namespace);
+        }
+        this.namespace = Objects.requireNonNull(namespace, "namespace");
+        return this;
+      }
+
+      /**
+       * Sets {@code conf}, optional.
+       *
+       * @param conf the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder conf(String conf) {
+        if (this.conf != null) {
+          throw new IllegalStateException("conf was already set to " + this.conf);
+        }
+        this.conf = Objects.requireNonNull(conf, "conf");
+        return this;
+      }
+
+      /**
+       * Sets {@code snapshot}, optional.
+       *
+       * @param snapshot the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder snapshot(String snapshot) {
+        if (this.snapshot != null) {
+          throw new IllegalStateException("snapshot was already set to " + this.snapshot);
+        }
+        this.snapshot = Objects.requireNonNull(snapshot, "snapshot");
+        return this;
+      }
+
+      /**
+       * Sets {@code encrypt}, optional, since 6.1.
+       *
+       * @param encrypt the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder encrypt(RbdEncryptionOptions encrypt) {
+        if (this.encrypt != null) {
+          throw new IllegalStateException("encrypt was already set to " + this.encrypt);
+        }
+        this.encrypt = Objects.requireNonNull(encrypt, "encrypt");
+        return this;
+      }
+
+      /**
+       * Sets {@code user}, optional.
+       *
+       * @param user the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder user(String user) {
+        if (this.user != null) {
+          throw new IllegalStateException("user was already set to " + this.user);
+        }
+        this.user = Objects.requireNonNull(user, "user");
+        return this;
+      }
+
+      /**
+       * Sets {@code auth-client-required}, optional, since 3.0.
+       *
+       * @param authClientRequired the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder authClientRequired(List<RbdAuthMode> authClientRequired) {
+        if (this.authClientRequired != null) {
+          throw new IllegalStateException("auth-client-required was already set to " + this.authClientRequired);
+        }
+        this.authClientRequired = Objects.requireNonNull(authClientRequired, "authClientRequired");
+        return this;
+      }
+
+      /**
+       * Sets {@code key-secret}, optional, since 3.0.
+       *
+       * @param keySecret the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder keySecret(String keySecret) {
+        if (this.keySecret != null) {
+          throw new IllegalStateException("key-secret was already set to " + this.keySecret);
+        }
+        this.keySecret = Objects.requireNonNull(keySecret, "keySecret");
+        return this;
+      }
+
+      /**
+       * Sets {@code server}, optional.
+       *
+       * @param server the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder server(List<InetSocketAddressBase> server) {
+        if (this.server != null) {
+          throw new IllegalStateException("server was already set to " + this.server);
+        }
+        this.server = Objects.requireNonNull(server, "server");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Rbd}
+       */
+      public Rbd build() {
+        return new Rbd(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, pool, namespace, image, conf, snapshot, encrypt, user, authClientRequired, keySecret, server, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.RBD;
@@ -2601,6 +10257,184 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, mode, topId, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @param mode {@code mode}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file, ReplicationMode mode) {
+      return new Builder(file, mode);
+    }
+
+    /**
+     * Builds a {@link Replication}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef file;
+      private final ReplicationMode mode;
+      private @Nullable String topId = null;
+
+      private Builder(BlockdevRef file, ReplicationMode mode) {
+        this.file = file;
+        this.mode = mode;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code top-id}, optional.
+       *
+       * @param topId the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder topId(String topId) {
+        if (this.topId != null) {
+          throw new IllegalStateException("top-id was already set to " + this.topId);
+        }
+        this.topId = Objects.requireNonNull(topId, "topId");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Replication}
+       */
+      public Replication build() {
+        return new Replication(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, mode, topId, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.REPLICATION;
@@ -2656,6 +10490,165 @@ public sealed interface BlockdevOptions extends QapiObject
      */
     public SnapshotAccess(@Nullable String nodeName, @Nullable BlockdevDiscardOptions discard, @Nullable BlockdevCacheOptions cache, @Nullable Boolean active, @Nullable Boolean readOnly, @Nullable Boolean autoReadOnly, @Nullable Boolean forceShare, @Nullable BlockdevDetectZeroesOptions detectZeroes, BlockdevRef file) {
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file) {
+      return new Builder(file);
+    }
+
+    /**
+     * Builds a {@link SnapshotAccess}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef file;
+
+      private Builder(BlockdevRef file) {
+        this.file = file;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link SnapshotAccess}
+       */
+      public SnapshotAccess build() {
+        return new SnapshotAccess(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, Map.of());
+      }
     }
 
     @Override
@@ -2725,6 +10718,200 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, server, path, user, hostKeyCheck, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param server {@code server}
+     * @param path {@code path}
+     * @return the builder
+     */
+    public static Builder builder(InetSocketAddress server, String path) {
+      return new Builder(server, path);
+    }
+
+    /**
+     * Builds a {@link Ssh}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final InetSocketAddress server;
+      private final String path;
+      private @Nullable String user = null;
+      private @Nullable SshHostKeyCheck hostKeyCheck = null;
+
+      private Builder(InetSocketAddress server, String path) {
+        this.server = server;
+        this.path = path;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code user}, optional.
+       *
+       * @param user the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder user(String user) {
+        if (this.user != null) {
+          throw new IllegalStateException("user was already set to " + this.user);
+        }
+        this.user = Objects.requireNonNull(user, "user");
+        return this;
+      }
+
+      /**
+       * Sets {@code host-key-check}, optional.
+       *
+       * @param hostKeyCheck the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder hostKeyCheck(SshHostKeyCheck hostKeyCheck) {
+        if (this.hostKeyCheck != null) {
+          throw new IllegalStateException("host-key-check was already set to " + this.hostKeyCheck);
+        }
+        this.hostKeyCheck = Objects.requireNonNull(hostKeyCheck, "hostKeyCheck");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Ssh}
+       */
+      public Ssh build() {
+        return new Ssh(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, server, path, user, hostKeyCheck, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.SSH;
@@ -2786,6 +10973,168 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, throttleGroup, file, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param throttleGroup {@code throttle-group}
+     * @param file {@code file}
+     * @return the builder
+     */
+    public static Builder builder(String throttleGroup, BlockdevRef file) {
+      return new Builder(throttleGroup, file);
+    }
+
+    /**
+     * Builds a {@link Throttle}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final String throttleGroup;
+      private final BlockdevRef file;
+
+      private Builder(String throttleGroup, BlockdevRef file) {
+        this.throttleGroup = throttleGroup;
+        this.file = file;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Throttle}
+       */
+      public Throttle build() {
+        return new Throttle(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, throttleGroup, file, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.THROTTLE;
@@ -2843,6 +11192,165 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file) {
+      return new Builder(file);
+    }
+
+    /**
+     * Builds a {@link Vdi}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef file;
+
+      private Builder(BlockdevRef file) {
+        this.file = file;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Vdi}
+       */
+      public Vdi build() {
+        return new Vdi(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.VDI;
@@ -2898,6 +11406,165 @@ public sealed interface BlockdevOptions extends QapiObject
      */
     public Vhdx(@Nullable String nodeName, @Nullable BlockdevDiscardOptions discard, @Nullable BlockdevCacheOptions cache, @Nullable Boolean active, @Nullable Boolean readOnly, @Nullable Boolean autoReadOnly, @Nullable Boolean forceShare, @Nullable BlockdevDetectZeroesOptions detectZeroes, BlockdevRef file) {
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file) {
+      return new Builder(file);
+    }
+
+    /**
+     * Builds a {@link Vhdx}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef file;
+
+      private Builder(BlockdevRef file) {
+        this.file = file;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Vhdx}
+       */
+      public Vhdx build() {
+        return new Vhdx(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, Map.of());
+      }
     }
 
     @Override
@@ -2958,6 +11625,165 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, path, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param path {@code path}
+     * @return the builder
+     */
+    public static Builder builder(String path) {
+      return new Builder(path);
+    }
+
+    /**
+     * Builds a {@link VirtioBlkVfioPci}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final String path;
+
+      private Builder(String path) {
+        this.path = path;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link VirtioBlkVfioPci}
+       */
+      public VirtioBlkVfioPci build() {
+        return new VirtioBlkVfioPci(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, path, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.VIRTIO_BLK_VFIO_PCI;
@@ -3016,6 +11842,165 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, path, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param path {@code path}
+     * @return the builder
+     */
+    public static Builder builder(String path) {
+      return new Builder(path);
+    }
+
+    /**
+     * Builds a {@link VirtioBlkVhostUser}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final String path;
+
+      private Builder(String path) {
+        this.path = path;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link VirtioBlkVhostUser}
+       */
+      public VirtioBlkVhostUser build() {
+        return new VirtioBlkVhostUser(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, path, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.VIRTIO_BLK_VHOST_USER;
@@ -3072,6 +12057,165 @@ public sealed interface BlockdevOptions extends QapiObject
      */
     public VirtioBlkVhostVdpa(@Nullable String nodeName, @Nullable BlockdevDiscardOptions discard, @Nullable BlockdevCacheOptions cache, @Nullable Boolean active, @Nullable Boolean readOnly, @Nullable Boolean autoReadOnly, @Nullable Boolean forceShare, @Nullable BlockdevDetectZeroesOptions detectZeroes, String path) {
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, path, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param path {@code path}
+     * @return the builder
+     */
+    public static Builder builder(String path) {
+      return new Builder(path);
+    }
+
+    /**
+     * Builds a {@link VirtioBlkVhostVdpa}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final String path;
+
+      private Builder(String path) {
+        this.path = path;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link VirtioBlkVhostVdpa}
+       */
+      public VirtioBlkVhostVdpa build() {
+        return new VirtioBlkVhostVdpa(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, path, Map.of());
+      }
     }
 
     @Override
@@ -3134,6 +12278,181 @@ public sealed interface BlockdevOptions extends QapiObject
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, backing, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file) {
+      return new Builder(file);
+    }
+
+    /**
+     * Builds a {@link Vmdk}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef file;
+      private @Nullable BlockdevRefOrNull backing = null;
+
+      private Builder(BlockdevRef file) {
+        this.file = file;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code backing}, optional.
+       *
+       * @param backing the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder backing(BlockdevRefOrNull backing) {
+        if (this.backing != null) {
+          throw new IllegalStateException("backing was already set to " + this.backing);
+        }
+        this.backing = Objects.requireNonNull(backing, "backing");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Vmdk}
+       */
+      public Vmdk build() {
+        return new Vmdk(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, backing, Map.of());
+      }
+    }
+
     @Override
     public BlockdevDriver driver() {
       return BlockdevDriver.VMDK;
@@ -3189,6 +12508,165 @@ public sealed interface BlockdevOptions extends QapiObject
      */
     public Vpc(@Nullable String nodeName, @Nullable BlockdevDiscardOptions discard, @Nullable BlockdevCacheOptions cache, @Nullable Boolean active, @Nullable Boolean readOnly, @Nullable Boolean autoReadOnly, @Nullable Boolean forceShare, @Nullable BlockdevDetectZeroesOptions detectZeroes, BlockdevRef file) {
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param file {@code file}
+     * @return the builder
+     */
+    public static Builder builder(BlockdevRef file) {
+      return new Builder(file);
+    }
+
+    /**
+     * Builds a {@link Vpc}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final BlockdevRef file;
+
+      private Builder(BlockdevRef file) {
+        this.file = file;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Vpc}
+       */
+      public Vpc build() {
+        return new Vpc(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, file, Map.of());
+      }
     }
 
     @Override
@@ -3258,6 +12736,229 @@ public sealed interface BlockdevOptions extends QapiObject
      */
     public Vvfat(@Nullable String nodeName, @Nullable BlockdevDiscardOptions discard, @Nullable BlockdevCacheOptions cache, @Nullable Boolean active, @Nullable Boolean readOnly, @Nullable Boolean autoReadOnly, @Nullable Boolean forceShare, @Nullable BlockdevDetectZeroesOptions detectZeroes, String dir, @Nullable Long fatType, @Nullable Boolean floppy, @Nullable String label, @Nullable Boolean rw) {
       this(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, dir, fatType, floppy, label, rw, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param dir {@code dir}
+     * @return the builder
+     */
+    public static Builder builder(String dir) {
+      return new Builder(dir);
+    }
+
+    /**
+     * Builds a {@link Vvfat}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String nodeName = null;
+      private @Nullable BlockdevDiscardOptions discard = null;
+      private @Nullable BlockdevCacheOptions cache = null;
+      private @Nullable Boolean active = null;
+      private @Nullable Boolean readOnly = null;
+      private @Nullable Boolean autoReadOnly = null;
+      private @Nullable Boolean forceShare = null;
+      private @Nullable BlockdevDetectZeroesOptions detectZeroes = null;
+      private final String dir;
+      private @Nullable Long fatType = null;
+      private @Nullable Boolean floppy = null;
+      private @Nullable String label = null;
+      private @Nullable Boolean rw = null;
+
+      private Builder(String dir) {
+        this.dir = dir;
+      }
+
+      /**
+       * Sets {@code node-name}, optional, since 2.0.
+       *
+       * @param nodeName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nodeName(String nodeName) {
+        if (this.nodeName != null) {
+          throw new IllegalStateException("node-name was already set to " + this.nodeName);
+        }
+        this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard}, optional.
+       *
+       * @param discard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discard(BlockdevDiscardOptions discard) {
+        if (this.discard != null) {
+          throw new IllegalStateException("discard was already set to " + this.discard);
+        }
+        this.discard = Objects.requireNonNull(discard, "discard");
+        return this;
+      }
+
+      /**
+       * Sets {@code cache}, optional.
+       *
+       * @param cache the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cache(BlockdevCacheOptions cache) {
+        if (this.cache != null) {
+          throw new IllegalStateException("cache was already set to " + this.cache);
+        }
+        this.cache = Objects.requireNonNull(cache, "cache");
+        return this;
+      }
+
+      /**
+       * Sets {@code active}, optional, since 10.0.
+       *
+       * @param active the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder active(Boolean active) {
+        if (this.active != null) {
+          throw new IllegalStateException("active was already set to " + this.active);
+        }
+        this.active = Objects.requireNonNull(active, "active");
+        return this;
+      }
+
+      /**
+       * Sets {@code read-only}, optional.
+       *
+       * @param readOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readOnly(Boolean readOnly) {
+        if (this.readOnly != null) {
+          throw new IllegalStateException("read-only was already set to " + this.readOnly);
+        }
+        this.readOnly = Objects.requireNonNull(readOnly, "readOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code auto-read-only}, optional, since 3.1.
+       *
+       * @param autoReadOnly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder autoReadOnly(Boolean autoReadOnly) {
+        if (this.autoReadOnly != null) {
+          throw new IllegalStateException("auto-read-only was already set to " + this.autoReadOnly);
+        }
+        this.autoReadOnly = Objects.requireNonNull(autoReadOnly, "autoReadOnly");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-share}, optional, since 2.10.
+       *
+       * @param forceShare the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceShare(Boolean forceShare) {
+        if (this.forceShare != null) {
+          throw new IllegalStateException("force-share was already set to " + this.forceShare);
+        }
+        this.forceShare = Objects.requireNonNull(forceShare, "forceShare");
+        return this;
+      }
+
+      /**
+       * Sets {@code detect-zeroes}, optional, since 2.1.
+       *
+       * @param detectZeroes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder detectZeroes(BlockdevDetectZeroesOptions detectZeroes) {
+        if (this.detectZeroes != null) {
+          throw new IllegalStateException("detect-zeroes was already set to " + this.detectZeroes);
+        }
+        this.detectZeroes = Objects.requireNonNull(detectZeroes, "detectZeroes");
+        return this;
+      }
+
+      /**
+       * Sets {@code fat-type}, optional.
+       *
+       * @param fatType the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder fatType(Long fatType) {
+        if (this.fatType != null) {
+          throw new IllegalStateException("fat-type was already set to " + this.fatType);
+        }
+        this.fatType = Objects.requireNonNull(fatType, "fatType");
+        return this;
+      }
+
+      /**
+       * Sets {@code floppy}, optional.
+       *
+       * @param floppy the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder floppy(Boolean floppy) {
+        if (this.floppy != null) {
+          throw new IllegalStateException("floppy was already set to " + this.floppy);
+        }
+        this.floppy = Objects.requireNonNull(floppy, "floppy");
+        return this;
+      }
+
+      /**
+       * Sets {@code label}, optional, since 2.4.
+       *
+       * @param label the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder label(String label) {
+        if (this.label != null) {
+          throw new IllegalStateException("label was already set to " + this.label);
+        }
+        this.label = Objects.requireNonNull(label, "label");
+        return this;
+      }
+
+      /**
+       * Sets {@code rw}, optional.
+       *
+       * @param rw the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder rw(Boolean rw) {
+        if (this.rw != null) {
+          throw new IllegalStateException("rw was already set to " + this.rw);
+        }
+        this.rw = Objects.requireNonNull(rw, "rw");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Vvfat}
+       */
+      public Vvfat build() {
+        return new Vvfat(nodeName, discard, cache, active, readOnly, autoReadOnly, forceShare, detectZeroes, dir, fatType, floppy, label, rw, Map.of());
+      }
     }
 
     @Override

@@ -76,4 +76,211 @@ public record BlockdevOptionsBlkdebug(
   public BlockdevOptionsBlkdebug(BlockdevRef image, @Nullable String config, @Nullable Long align, @Nullable Long maxTransfer, @Nullable Long optWriteZero, @Nullable Long maxWriteZero, @Nullable Long optDiscard, @Nullable Long maxDiscard, @Nullable List<BlkdebugInjectErrorOptions> injectError, @Nullable List<BlkdebugSetStateOptions> setState, @Nullable List<BlockPermission> takeChildPerms, @Nullable List<BlockPermission> unshareChildPerms) {
     this(image, config, align, maxTransfer, optWriteZero, maxWriteZero, optDiscard, maxDiscard, injectError, setState, takeChildPerms, unshareChildPerms, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param image {@code image}
+   * @return the builder
+   */
+  public static Builder builder(BlockdevRef image) {
+    return new Builder(image);
+  }
+
+  /**
+   * Builds a {@link BlockdevOptionsBlkdebug}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final BlockdevRef image;
+    private @Nullable String config = null;
+    private @Nullable Long align = null;
+    private @Nullable Long maxTransfer = null;
+    private @Nullable Long optWriteZero = null;
+    private @Nullable Long maxWriteZero = null;
+    private @Nullable Long optDiscard = null;
+    private @Nullable Long maxDiscard = null;
+    private @Nullable List<BlkdebugInjectErrorOptions> injectError = null;
+    private @Nullable List<BlkdebugSetStateOptions> setState = null;
+    private @Nullable List<BlockPermission> takeChildPerms = null;
+    private @Nullable List<BlockPermission> unshareChildPerms = null;
+
+    private Builder(BlockdevRef image) {
+      this.image = image;
+    }
+
+    /**
+     * Sets {@code config}, optional.
+     *
+     * @param config the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder config(String config) {
+      if (this.config != null) {
+        throw new IllegalStateException("config was already set to " + this.config);
+      }
+      this.config = Objects.requireNonNull(config, "config");
+      return this;
+    }
+
+    /**
+     * Sets {@code align}, optional.
+     *
+     * @param align the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder align(Long align) {
+      if (this.align != null) {
+        throw new IllegalStateException("align was already set to " + this.align);
+      }
+      this.align = Objects.requireNonNull(align, "align");
+      return this;
+    }
+
+    /**
+     * Sets {@code max-transfer}, optional, since 2.10.
+     *
+     * @param maxTransfer the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maxTransfer(Long maxTransfer) {
+      if (this.maxTransfer != null) {
+        throw new IllegalStateException("max-transfer was already set to " + this.maxTransfer);
+      }
+      this.maxTransfer = Objects.requireNonNull(maxTransfer, "maxTransfer");
+      return this;
+    }
+
+    /**
+     * Sets {@code opt-write-zero}, optional, since 2.10.
+     *
+     * @param optWriteZero the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder optWriteZero(Long optWriteZero) {
+      if (this.optWriteZero != null) {
+        throw new IllegalStateException("opt-write-zero was already set to " + this.optWriteZero);
+      }
+      this.optWriteZero = Objects.requireNonNull(optWriteZero, "optWriteZero");
+      return this;
+    }
+
+    /**
+     * Sets {@code max-write-zero}, optional, since 2.10.
+     *
+     * @param maxWriteZero the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maxWriteZero(Long maxWriteZero) {
+      if (this.maxWriteZero != null) {
+        throw new IllegalStateException("max-write-zero was already set to " + this.maxWriteZero);
+      }
+      this.maxWriteZero = Objects.requireNonNull(maxWriteZero, "maxWriteZero");
+      return this;
+    }
+
+    /**
+     * Sets {@code opt-discard}, optional, since 2.10.
+     *
+     * @param optDiscard the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder optDiscard(Long optDiscard) {
+      if (this.optDiscard != null) {
+        throw new IllegalStateException("opt-discard was already set to " + this.optDiscard);
+      }
+      this.optDiscard = Objects.requireNonNull(optDiscard, "optDiscard");
+      return this;
+    }
+
+    /**
+     * Sets {@code max-discard}, optional, since 2.10.
+     *
+     * @param maxDiscard the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maxDiscard(Long maxDiscard) {
+      if (this.maxDiscard != null) {
+        throw new IllegalStateException("max-discard was already set to " + this.maxDiscard);
+      }
+      this.maxDiscard = Objects.requireNonNull(maxDiscard, "maxDiscard");
+      return this;
+    }
+
+    /**
+     * Sets {@code inject-error}, optional.
+     *
+     * @param injectError the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder injectError(List<BlkdebugInjectErrorOptions> injectError) {
+      if (this.injectError != null) {
+        throw new IllegalStateException("inject-error was already set to " + this.injectError);
+      }
+      this.injectError = Objects.requireNonNull(injectError, "injectError");
+      return this;
+    }
+
+    /**
+     * Sets {@code set-state}, optional.
+     *
+     * @param setState the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder setState(List<BlkdebugSetStateOptions> setState) {
+      if (this.setState != null) {
+        throw new IllegalStateException("set-state was already set to " + this.setState);
+      }
+      this.setState = Objects.requireNonNull(setState, "setState");
+      return this;
+    }
+
+    /**
+     * Sets {@code take-child-perms}, optional, since 5.0.
+     *
+     * @param takeChildPerms the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder takeChildPerms(List<BlockPermission> takeChildPerms) {
+      if (this.takeChildPerms != null) {
+        throw new IllegalStateException("take-child-perms was already set to " + this.takeChildPerms);
+      }
+      this.takeChildPerms = Objects.requireNonNull(takeChildPerms, "takeChildPerms");
+      return this;
+    }
+
+    /**
+     * Sets {@code unshare-child-perms}, optional, since 5.0.
+     *
+     * @param unshareChildPerms the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder unshareChildPerms(List<BlockPermission> unshareChildPerms) {
+      if (this.unshareChildPerms != null) {
+        throw new IllegalStateException("unshare-child-perms was already set to " + this.unshareChildPerms);
+      }
+      this.unshareChildPerms = Objects.requireNonNull(unshareChildPerms, "unshareChildPerms");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevOptionsBlkdebug}
+     */
+    public BlockdevOptionsBlkdebug build() {
+      return new BlockdevOptionsBlkdebug(image, config, align, maxTransfer, optWriteZero, maxWriteZero, optDiscard, maxDiscard, injectError, setState, takeChildPerms, unshareChildPerms, Map.of());
+    }
+  }
 }

@@ -51,4 +51,86 @@ public record BlockdevOptionsBlklogwrites(
   public BlockdevOptionsBlklogwrites(BlockdevRef file, BlockdevRef log, @Nullable Long logSectorSize, @Nullable Boolean logAppend, @Nullable Long logSuperUpdateInterval) {
     this(file, log, logSectorSize, logAppend, logSuperUpdateInterval, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param file {@code file}
+   * @param log {@code log}
+   * @return the builder
+   */
+  public static Builder builder(BlockdevRef file, BlockdevRef log) {
+    return new Builder(file, log);
+  }
+
+  /**
+   * Builds a {@link BlockdevOptionsBlklogwrites}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final BlockdevRef file;
+    private final BlockdevRef log;
+    private @Nullable Long logSectorSize = null;
+    private @Nullable Boolean logAppend = null;
+    private @Nullable Long logSuperUpdateInterval = null;
+
+    private Builder(BlockdevRef file, BlockdevRef log) {
+      this.file = file;
+      this.log = log;
+    }
+
+    /**
+     * Sets {@code log-sector-size}, optional.
+     *
+     * @param logSectorSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logSectorSize(Long logSectorSize) {
+      if (this.logSectorSize != null) {
+        throw new IllegalStateException("log-sector-size was already set to " + this.logSectorSize);
+      }
+      this.logSectorSize = Objects.requireNonNull(logSectorSize, "logSectorSize");
+      return this;
+    }
+
+    /**
+     * Sets {@code log-append}, optional.
+     *
+     * @param logAppend the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logAppend(Boolean logAppend) {
+      if (this.logAppend != null) {
+        throw new IllegalStateException("log-append was already set to " + this.logAppend);
+      }
+      this.logAppend = Objects.requireNonNull(logAppend, "logAppend");
+      return this;
+    }
+
+    /**
+     * Sets {@code log-super-update-interval}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param logSuperUpdateInterval the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logSuperUpdateInterval(Long logSuperUpdateInterval) {
+      if (this.logSuperUpdateInterval != null) {
+        throw new IllegalStateException("log-super-update-interval was already set to " + this.logSuperUpdateInterval);
+      }
+      this.logSuperUpdateInterval = Objects.requireNonNull(logSuperUpdateInterval, "logSuperUpdateInterval");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevOptionsBlklogwrites}
+     */
+    public BlockdevOptionsBlklogwrites build() {
+      return new BlockdevOptionsBlklogwrites(file, log, logSectorSize, logAppend, logSuperUpdateInterval, Map.of());
+    }
+  }
 }

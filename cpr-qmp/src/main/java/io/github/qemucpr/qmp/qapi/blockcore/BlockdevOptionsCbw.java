@@ -54,4 +54,102 @@ public record BlockdevOptionsCbw(
   public BlockdevOptionsCbw(BlockdevRef file, BlockdevRef target, @Nullable BlockDirtyBitmap bitmap, @Nullable OnCbwError onCbwError, @Nullable Long cbwTimeout, @Nullable Long minClusterSize) {
     this(file, target, bitmap, onCbwError, cbwTimeout, minClusterSize, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param file {@code file}
+   * @param target {@code target}
+   * @return the builder
+   */
+  public static Builder builder(BlockdevRef file, BlockdevRef target) {
+    return new Builder(file, target);
+  }
+
+  /**
+   * Builds a {@link BlockdevOptionsCbw}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final BlockdevRef file;
+    private final BlockdevRef target;
+    private @Nullable BlockDirtyBitmap bitmap = null;
+    private @Nullable OnCbwError onCbwError = null;
+    private @Nullable Long cbwTimeout = null;
+    private @Nullable Long minClusterSize = null;
+
+    private Builder(BlockdevRef file, BlockdevRef target) {
+      this.file = file;
+      this.target = target;
+    }
+
+    /**
+     * Sets {@code bitmap}, optional, since 7.0.
+     *
+     * @param bitmap the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bitmap(BlockDirtyBitmap bitmap) {
+      if (this.bitmap != null) {
+        throw new IllegalStateException("bitmap was already set to " + this.bitmap);
+      }
+      this.bitmap = Objects.requireNonNull(bitmap, "bitmap");
+      return this;
+    }
+
+    /**
+     * Sets {@code on-cbw-error}, optional, since 7.1.
+     *
+     * @param onCbwError the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder onCbwError(OnCbwError onCbwError) {
+      if (this.onCbwError != null) {
+        throw new IllegalStateException("on-cbw-error was already set to " + this.onCbwError);
+      }
+      this.onCbwError = Objects.requireNonNull(onCbwError, "onCbwError");
+      return this;
+    }
+
+    /**
+     * Sets {@code cbw-timeout}, optional, since 7.1.
+     *
+     * @param cbwTimeout the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cbwTimeout(Long cbwTimeout) {
+      if (this.cbwTimeout != null) {
+        throw new IllegalStateException("cbw-timeout was already set to " + this.cbwTimeout);
+      }
+      this.cbwTimeout = Objects.requireNonNull(cbwTimeout, "cbwTimeout");
+      return this;
+    }
+
+    /**
+     * Sets {@code min-cluster-size}, optional, since 9.2, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param minClusterSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder minClusterSize(Long minClusterSize) {
+      if (this.minClusterSize != null) {
+        throw new IllegalStateException("min-cluster-size was already set to " + this.minClusterSize);
+      }
+      this.minClusterSize = Objects.requireNonNull(minClusterSize, "minClusterSize");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevOptionsCbw}
+     */
+    public BlockdevOptionsCbw build() {
+      return new BlockdevOptionsCbw(file, target, bitmap, onCbwError, cbwTimeout, minClusterSize, Map.of());
+    }
+  }
 }

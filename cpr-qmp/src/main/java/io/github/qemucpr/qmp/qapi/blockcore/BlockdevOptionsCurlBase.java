@@ -56,4 +56,131 @@ public record BlockdevOptionsCurlBase(
   public BlockdevOptionsCurlBase(String url, @Nullable Long readahead, @Nullable Long timeout, @Nullable String username, @Nullable String passwordSecret, @Nullable String proxyUsername, @Nullable String proxyPasswordSecret) {
     this(url, readahead, timeout, username, passwordSecret, proxyUsername, proxyPasswordSecret, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param url {@code url}
+   * @return the builder
+   */
+  public static Builder builder(String url) {
+    return new Builder(url);
+  }
+
+  /**
+   * Builds a {@link BlockdevOptionsCurlBase}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String url;
+    private @Nullable Long readahead = null;
+    private @Nullable Long timeout = null;
+    private @Nullable String username = null;
+    private @Nullable String passwordSecret = null;
+    private @Nullable String proxyUsername = null;
+    private @Nullable String proxyPasswordSecret = null;
+
+    private Builder(String url) {
+      this.url = url;
+    }
+
+    /**
+     * Sets {@code readahead}, optional.
+     *
+     * @param readahead the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder readahead(Long readahead) {
+      if (this.readahead != null) {
+        throw new IllegalStateException("readahead was already set to " + this.readahead);
+      }
+      this.readahead = Objects.requireNonNull(readahead, "readahead");
+      return this;
+    }
+
+    /**
+     * Sets {@code timeout}, optional.
+     *
+     * @param timeout the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder timeout(Long timeout) {
+      if (this.timeout != null) {
+        throw new IllegalStateException("timeout was already set to " + this.timeout);
+      }
+      this.timeout = Objects.requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    /**
+     * Sets {@code username}, optional.
+     *
+     * @param username the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder username(String username) {
+      if (this.username != null) {
+        throw new IllegalStateException("username was already set to " + this.username);
+      }
+      this.username = Objects.requireNonNull(username, "username");
+      return this;
+    }
+
+    /**
+     * Sets {@code password-secret}, optional.
+     *
+     * @param passwordSecret the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder passwordSecret(String passwordSecret) {
+      if (this.passwordSecret != null) {
+        throw new IllegalStateException("password-secret was already set to " + this.passwordSecret);
+      }
+      this.passwordSecret = Objects.requireNonNull(passwordSecret, "passwordSecret");
+      return this;
+    }
+
+    /**
+     * Sets {@code proxy-username}, optional.
+     *
+     * @param proxyUsername the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder proxyUsername(String proxyUsername) {
+      if (this.proxyUsername != null) {
+        throw new IllegalStateException("proxy-username was already set to " + this.proxyUsername);
+      }
+      this.proxyUsername = Objects.requireNonNull(proxyUsername, "proxyUsername");
+      return this;
+    }
+
+    /**
+     * Sets {@code proxy-password-secret}, optional.
+     *
+     * @param proxyPasswordSecret the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder proxyPasswordSecret(String proxyPasswordSecret) {
+      if (this.proxyPasswordSecret != null) {
+        throw new IllegalStateException("proxy-password-secret was already set to " + this.proxyPasswordSecret);
+      }
+      this.proxyPasswordSecret = Objects.requireNonNull(proxyPasswordSecret, "proxyPasswordSecret");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevOptionsCurlBase}
+     */
+    public BlockdevOptionsCurlBase build() {
+      return new BlockdevOptionsCurlBase(url, readahead, timeout, username, passwordSecret, proxyUsername, proxyPasswordSecret, Map.of());
+    }
+  }
 }

@@ -63,4 +63,131 @@ public record BlockdevOptionsFile(
   public BlockdevOptionsFile(String filename, @Nullable String prManager, @Nullable OnOffAuto locking, @Nullable BlockdevAioOptions aio, @Nullable Long aioMaxBatch, @Nullable Boolean dropCache, @Nullable Boolean xCheckCacheDropped) {
     this(filename, prManager, locking, aio, aioMaxBatch, dropCache, xCheckCacheDropped, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param filename {@code filename}
+   * @return the builder
+   */
+  public static Builder builder(String filename) {
+    return new Builder(filename);
+  }
+
+  /**
+   * Builds a {@link BlockdevOptionsFile}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String filename;
+    private @Nullable String prManager = null;
+    private @Nullable OnOffAuto locking = null;
+    private @Nullable BlockdevAioOptions aio = null;
+    private @Nullable Long aioMaxBatch = null;
+    private @Nullable Boolean dropCache = null;
+    private @Nullable Boolean xCheckCacheDropped = null;
+
+    private Builder(String filename) {
+      this.filename = filename;
+    }
+
+    /**
+     * Sets {@code pr-manager}, optional, since 2.11.
+     *
+     * @param prManager the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder prManager(String prManager) {
+      if (this.prManager != null) {
+        throw new IllegalStateException("pr-manager was already set to " + this.prManager);
+      }
+      this.prManager = Objects.requireNonNull(prManager, "prManager");
+      return this;
+    }
+
+    /**
+     * Sets {@code locking}, optional, since 2.10.
+     *
+     * @param locking the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder locking(OnOffAuto locking) {
+      if (this.locking != null) {
+        throw new IllegalStateException("locking was already set to " + this.locking);
+      }
+      this.locking = Objects.requireNonNull(locking, "locking");
+      return this;
+    }
+
+    /**
+     * Sets {@code aio}, optional, since 2.8.
+     *
+     * @param aio the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder aio(BlockdevAioOptions aio) {
+      if (this.aio != null) {
+        throw new IllegalStateException("aio was already set to " + this.aio);
+      }
+      this.aio = Objects.requireNonNull(aio, "aio");
+      return this;
+    }
+
+    /**
+     * Sets {@code aio-max-batch}, optional, since 6.2.
+     *
+     * @param aioMaxBatch the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder aioMaxBatch(Long aioMaxBatch) {
+      if (this.aioMaxBatch != null) {
+        throw new IllegalStateException("aio-max-batch was already set to " + this.aioMaxBatch);
+      }
+      this.aioMaxBatch = Objects.requireNonNull(aioMaxBatch, "aioMaxBatch");
+      return this;
+    }
+
+    /**
+     * Sets {@code drop-cache}, optional, since 4.0, only when QEMU is built with {@code CONFIG_LINUX}.
+     *
+     * @param dropCache the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dropCache(Boolean dropCache) {
+      if (this.dropCache != null) {
+        throw new IllegalStateException("drop-cache was already set to " + this.dropCache);
+      }
+      this.dropCache = Objects.requireNonNull(dropCache, "dropCache");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-check-cache-dropped}, optional, since 3.0, features: unstable.
+     *
+     * @param xCheckCacheDropped the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xCheckCacheDropped(Boolean xCheckCacheDropped) {
+      if (this.xCheckCacheDropped != null) {
+        throw new IllegalStateException("x-check-cache-dropped was already set to " + this.xCheckCacheDropped);
+      }
+      this.xCheckCacheDropped = Objects.requireNonNull(xCheckCacheDropped, "xCheckCacheDropped");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevOptionsFile}
+     */
+    public BlockdevOptionsFile build() {
+      return new BlockdevOptionsFile(filename, prManager, locking, aio, aioMaxBatch, dropCache, xCheckCacheDropped, Map.of());
+    }
+  }
 }

@@ -64,4 +64,137 @@ public record BlockdevOptionsIscsi(
   public BlockdevOptionsIscsi(IscsiTransport transport, String portal, String target, @Nullable Long lun, @Nullable String user, @Nullable String passwordSecret, @Nullable String initiatorName, @Nullable IscsiHeaderDigest headerDigest, @Nullable Long timeout) {
     this(transport, portal, target, lun, user, passwordSecret, initiatorName, headerDigest, timeout, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param transport {@code transport}
+   * @param portal {@code portal}
+   * @param target {@code target}
+   * @return the builder
+   */
+  public static Builder builder(IscsiTransport transport, String portal, String target) {
+    return new Builder(transport, portal, target);
+  }
+
+  /**
+   * Builds a {@link BlockdevOptionsIscsi}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final IscsiTransport transport;
+    private final String portal;
+    private final String target;
+    private @Nullable Long lun = null;
+    private @Nullable String user = null;
+    private @Nullable String passwordSecret = null;
+    private @Nullable String initiatorName = null;
+    private @Nullable IscsiHeaderDigest headerDigest = null;
+    private @Nullable Long timeout = null;
+
+    private Builder(IscsiTransport transport, String portal, String target) {
+      this.transport = transport;
+      this.portal = portal;
+      this.target = target;
+    }
+
+    /**
+     * Sets {@code lun}, optional.
+     *
+     * @param lun the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder lun(Long lun) {
+      if (this.lun != null) {
+        throw new IllegalStateException("lun was already set to " + this.lun);
+      }
+      this.lun = Objects.requireNonNull(lun, "lun");
+      return this;
+    }
+
+    /**
+     * Sets {@code user}, optional.
+     *
+     * @param user the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder user(String user) {
+      if (this.user != null) {
+        throw new IllegalStateException("user was already set to " + this.user);
+      }
+      this.user = Objects.requireNonNull(user, "user");
+      return this;
+    }
+
+    /**
+     * Sets {@code password-secret}, optional.
+     *
+     * @param passwordSecret the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder passwordSecret(String passwordSecret) {
+      if (this.passwordSecret != null) {
+        throw new IllegalStateException("password-secret was already set to " + this.passwordSecret);
+      }
+      this.passwordSecret = Objects.requireNonNull(passwordSecret, "passwordSecret");
+      return this;
+    }
+
+    /**
+     * Sets {@code initiator-name}, optional.
+     *
+     * @param initiatorName the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder initiatorName(String initiatorName) {
+      if (this.initiatorName != null) {
+        throw new IllegalStateException("initiator-name was already set to " + this.initiatorName);
+      }
+      this.initiatorName = Objects.requireNonNull(initiatorName, "initiatorName");
+      return this;
+    }
+
+    /**
+     * Sets {@code header-digest}, optional.
+     *
+     * @param headerDigest the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder headerDigest(IscsiHeaderDigest headerDigest) {
+      if (this.headerDigest != null) {
+        throw new IllegalStateException("header-digest was already set to " + this.headerDigest);
+      }
+      this.headerDigest = Objects.requireNonNull(headerDigest, "headerDigest");
+      return this;
+    }
+
+    /**
+     * Sets {@code timeout}, optional.
+     *
+     * @param timeout the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder timeout(Long timeout) {
+      if (this.timeout != null) {
+        throw new IllegalStateException("timeout was already set to " + this.timeout);
+      }
+      this.timeout = Objects.requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevOptionsIscsi}
+     */
+    public BlockdevOptionsIscsi build() {
+      return new BlockdevOptionsIscsi(transport, portal, target, lun, user, passwordSecret, initiatorName, headerDigest, timeout, Map.of());
+    }
+  }
 }

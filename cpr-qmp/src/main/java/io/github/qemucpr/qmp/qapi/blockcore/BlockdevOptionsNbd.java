@@ -60,4 +60,131 @@ public record BlockdevOptionsNbd(
   public BlockdevOptionsNbd(SocketAddress server, @Nullable String export, @Nullable String tlsCreds, @Nullable String tlsHostname, @Nullable String xDirtyBitmap, @Nullable Long reconnectDelay, @Nullable Long openTimeout) {
     this(server, export, tlsCreds, tlsHostname, xDirtyBitmap, reconnectDelay, openTimeout, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param server {@code server}
+   * @return the builder
+   */
+  public static Builder builder(SocketAddress server) {
+    return new Builder(server);
+  }
+
+  /**
+   * Builds a {@link BlockdevOptionsNbd}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final SocketAddress server;
+    private @Nullable String export = null;
+    private @Nullable String tlsCreds = null;
+    private @Nullable String tlsHostname = null;
+    private @Nullable String xDirtyBitmap = null;
+    private @Nullable Long reconnectDelay = null;
+    private @Nullable Long openTimeout = null;
+
+    private Builder(SocketAddress server) {
+      this.server = server;
+    }
+
+    /**
+     * Sets {@code export}, optional.
+     *
+     * @param export the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder export(String export) {
+      if (this.export != null) {
+        throw new IllegalStateException("export was already set to " + this.export);
+      }
+      this.export = Objects.requireNonNull(export, "export");
+      return this;
+    }
+
+    /**
+     * Sets {@code tls-creds}, optional.
+     *
+     * @param tlsCreds the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tlsCreds(String tlsCreds) {
+      if (this.tlsCreds != null) {
+        throw new IllegalStateException("tls-creds was already set to " + this.tlsCreds);
+      }
+      this.tlsCreds = Objects.requireNonNull(tlsCreds, "tlsCreds");
+      return this;
+    }
+
+    /**
+     * Sets {@code tls-hostname}, optional, since 7.0.
+     *
+     * @param tlsHostname the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tlsHostname(String tlsHostname) {
+      if (this.tlsHostname != null) {
+        throw new IllegalStateException("tls-hostname was already set to " + this.tlsHostname);
+      }
+      this.tlsHostname = Objects.requireNonNull(tlsHostname, "tlsHostname");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-dirty-bitmap}, optional, since 3.0, features: unstable.
+     *
+     * @param xDirtyBitmap the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xDirtyBitmap(String xDirtyBitmap) {
+      if (this.xDirtyBitmap != null) {
+        throw new IllegalStateException("x-dirty-bitmap was already set to " + this.xDirtyBitmap);
+      }
+      this.xDirtyBitmap = Objects.requireNonNull(xDirtyBitmap, "xDirtyBitmap");
+      return this;
+    }
+
+    /**
+     * Sets {@code reconnect-delay}, optional, since 4.2.
+     *
+     * @param reconnectDelay the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder reconnectDelay(Long reconnectDelay) {
+      if (this.reconnectDelay != null) {
+        throw new IllegalStateException("reconnect-delay was already set to " + this.reconnectDelay);
+      }
+      this.reconnectDelay = Objects.requireNonNull(reconnectDelay, "reconnectDelay");
+      return this;
+    }
+
+    /**
+     * Sets {@code open-timeout}, optional, since 7.0.
+     *
+     * @param openTimeout the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder openTimeout(Long openTimeout) {
+      if (this.openTimeout != null) {
+        throw new IllegalStateException("open-timeout was already set to " + this.openTimeout);
+      }
+      this.openTimeout = Objects.requireNonNull(openTimeout, "openTimeout");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevOptionsNbd}
+     */
+    public BlockdevOptionsNbd build() {
+      return new BlockdevOptionsNbd(server, export, tlsCreds, tlsHostname, xDirtyBitmap, reconnectDelay, openTimeout, Map.of());
+    }
+  }
 }

@@ -60,4 +60,134 @@ public record BlockdevOptionsNfs(
   public BlockdevOptionsNfs(NFSServer server, String path, @Nullable Long user, @Nullable Long group, @Nullable Long tcpSynCount, @Nullable Long readaheadSize, @Nullable Long pageCacheSize, @Nullable Long debug) {
     this(server, path, user, group, tcpSynCount, readaheadSize, pageCacheSize, debug, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param server {@code server}
+   * @param path {@code path}
+   * @return the builder
+   */
+  public static Builder builder(NFSServer server, String path) {
+    return new Builder(server, path);
+  }
+
+  /**
+   * Builds a {@link BlockdevOptionsNfs}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final NFSServer server;
+    private final String path;
+    private @Nullable Long user = null;
+    private @Nullable Long group = null;
+    private @Nullable Long tcpSynCount = null;
+    private @Nullable Long readaheadSize = null;
+    private @Nullable Long pageCacheSize = null;
+    private @Nullable Long debug = null;
+
+    private Builder(NFSServer server, String path) {
+      this.server = server;
+      this.path = path;
+    }
+
+    /**
+     * Sets {@code user}, optional.
+     *
+     * @param user the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder user(Long user) {
+      if (this.user != null) {
+        throw new IllegalStateException("user was already set to " + this.user);
+      }
+      this.user = Objects.requireNonNull(user, "user");
+      return this;
+    }
+
+    /**
+     * Sets {@code group}, optional.
+     *
+     * @param group the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder group(Long group) {
+      if (this.group != null) {
+        throw new IllegalStateException("group was already set to " + this.group);
+      }
+      this.group = Objects.requireNonNull(group, "group");
+      return this;
+    }
+
+    /**
+     * Sets {@code tcp-syn-count}, optional.
+     *
+     * @param tcpSynCount the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tcpSynCount(Long tcpSynCount) {
+      if (this.tcpSynCount != null) {
+        throw new IllegalStateException("tcp-syn-count was already set to " + this.tcpSynCount);
+      }
+      this.tcpSynCount = Objects.requireNonNull(tcpSynCount, "tcpSynCount");
+      return this;
+    }
+
+    /**
+     * Sets {@code readahead-size}, optional.
+     *
+     * @param readaheadSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder readaheadSize(Long readaheadSize) {
+      if (this.readaheadSize != null) {
+        throw new IllegalStateException("readahead-size was already set to " + this.readaheadSize);
+      }
+      this.readaheadSize = Objects.requireNonNull(readaheadSize, "readaheadSize");
+      return this;
+    }
+
+    /**
+     * Sets {@code page-cache-size}, optional.
+     *
+     * @param pageCacheSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder pageCacheSize(Long pageCacheSize) {
+      if (this.pageCacheSize != null) {
+        throw new IllegalStateException("page-cache-size was already set to " + this.pageCacheSize);
+      }
+      this.pageCacheSize = Objects.requireNonNull(pageCacheSize, "pageCacheSize");
+      return this;
+    }
+
+    /**
+     * Sets {@code debug}, optional.
+     *
+     * @param debug the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder debug(Long debug) {
+      if (this.debug != null) {
+        throw new IllegalStateException("debug was already set to " + this.debug);
+      }
+      this.debug = Objects.requireNonNull(debug, "debug");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevOptionsNfs}
+     */
+    public BlockdevOptionsNfs build() {
+      return new BlockdevOptionsNfs(server, path, user, group, tcpSynCount, readaheadSize, pageCacheSize, debug, Map.of());
+    }
+  }
 }

@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -46,5 +47,81 @@ public record BlockdevOptionsNull(
   /** With every member left out, so that QEMU applies its defaults. */
   public BlockdevOptionsNull() {
     this(null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link BlockdevOptionsNull}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Long size = null;
+    private @Nullable Long latencyNs = null;
+    private @Nullable Boolean readZeroes = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code size}, optional.
+     *
+     * @param size the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder size(Long size) {
+      if (this.size != null) {
+        throw new IllegalStateException("size was already set to " + this.size);
+      }
+      this.size = Objects.requireNonNull(size, "size");
+      return this;
+    }
+
+    /**
+     * Sets {@code latency-ns}, optional, since 2.4, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param latencyNs the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder latencyNs(Long latencyNs) {
+      if (this.latencyNs != null) {
+        throw new IllegalStateException("latency-ns was already set to " + this.latencyNs);
+      }
+      this.latencyNs = Objects.requireNonNull(latencyNs, "latencyNs");
+      return this;
+    }
+
+    /**
+     * Sets {@code read-zeroes}, optional, since 4.1.
+     *
+     * @param readZeroes the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder readZeroes(Boolean readZeroes) {
+      if (this.readZeroes != null) {
+        throw new IllegalStateException("read-zeroes was already set to " + this.readZeroes);
+      }
+      this.readZeroes = Objects.requireNonNull(readZeroes, "readZeroes");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevOptionsNull}
+     */
+    public BlockdevOptionsNull build() {
+      return new BlockdevOptionsNull(size, latencyNs, readZeroes, Map.of());
+    }
   }
 }

@@ -80,4 +80,259 @@ public record BlockdevOptionsQcow2(
   public BlockdevOptionsQcow2(BlockdevRef file, @Nullable BlockdevRefOrNull backing, @Nullable Boolean lazyRefcounts, @Nullable Boolean passDiscardRequest, @Nullable Boolean passDiscardSnapshot, @Nullable Boolean passDiscardOther, @Nullable Boolean discardNoUnref, @Nullable Qcow2OverlapChecks overlapCheck, @Nullable Long cacheSize, @Nullable Long l2CacheSize, @Nullable Long l2CacheEntrySize, @Nullable Long refcountCacheSize, @Nullable Long cacheCleanInterval, @Nullable BlockdevQcow2Encryption encrypt, @Nullable BlockdevRef dataFile) {
     this(file, backing, lazyRefcounts, passDiscardRequest, passDiscardSnapshot, passDiscardOther, discardNoUnref, overlapCheck, cacheSize, l2CacheSize, l2CacheEntrySize, refcountCacheSize, cacheCleanInterval, encrypt, dataFile, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param file {@code file}
+   * @return the builder
+   */
+  public static Builder builder(BlockdevRef file) {
+    return new Builder(file);
+  }
+
+  /**
+   * Builds a {@link BlockdevOptionsQcow2}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final BlockdevRef file;
+    private @Nullable BlockdevRefOrNull backing = null;
+    private @Nullable Boolean lazyRefcounts = null;
+    private @Nullable Boolean passDiscardRequest = null;
+    private @Nullable Boolean passDiscardSnapshot = null;
+    private @Nullable Boolean passDiscardOther = null;
+    private @Nullable Boolean discardNoUnref = null;
+    private @Nullable Qcow2OverlapChecks overlapCheck = null;
+    private @Nullable Long cacheSize = null;
+    private @Nullable Long l2CacheSize = null;
+    private @Nullable Long l2CacheEntrySize = null;
+    private @Nullable Long refcountCacheSize = null;
+    private @Nullable Long cacheCleanInterval = null;
+    private @Nullable BlockdevQcow2Encryption encrypt = null;
+    private @Nullable BlockdevRef dataFile = null;
+
+    private Builder(BlockdevRef file) {
+      this.file = file;
+    }
+
+    /**
+     * Sets {@code backing}, optional.
+     *
+     * @param backing the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder backing(BlockdevRefOrNull backing) {
+      if (this.backing != null) {
+        throw new IllegalStateException("backing was already set to " + this.backing);
+      }
+      this.backing = Objects.requireNonNull(backing, "backing");
+      return this;
+    }
+
+    /**
+     * Sets {@code lazy-refcounts}, optional.
+     *
+     * @param lazyRefcounts the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder lazyRefcounts(Boolean lazyRefcounts) {
+      if (this.lazyRefcounts != null) {
+        throw new IllegalStateException("lazy-refcounts was already set to " + this.lazyRefcounts);
+      }
+      this.lazyRefcounts = Objects.requireNonNull(lazyRefcounts, "lazyRefcounts");
+      return this;
+    }
+
+    /**
+     * Sets {@code pass-discard-request}, optional.
+     *
+     * @param passDiscardRequest the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder passDiscardRequest(Boolean passDiscardRequest) {
+      if (this.passDiscardRequest != null) {
+        throw new IllegalStateException("pass-discard-request was already set to " + this.passDiscardRequest);
+      }
+      this.passDiscardRequest = Objects.requireNonNull(passDiscardRequest, "passDiscardRequest");
+      return this;
+    }
+
+    /**
+     * Sets {@code pass-discard-snapshot}, optional.
+     *
+     * @param passDiscardSnapshot the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder passDiscardSnapshot(Boolean passDiscardSnapshot) {
+      if (this.passDiscardSnapshot != null) {
+        throw new IllegalStateException("pass-discard-snapshot was already set to " + this.passDiscardSnapshot);
+      }
+      this.passDiscardSnapshot = Objects.requireNonNull(passDiscardSnapshot, "passDiscardSnapshot");
+      return this;
+    }
+
+    /**
+     * Sets {@code pass-discard-other}, optional.
+     *
+     * @param passDiscardOther the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder passDiscardOther(Boolean passDiscardOther) {
+      if (this.passDiscardOther != null) {
+        throw new IllegalStateException("pass-discard-other was already set to " + this.passDiscardOther);
+      }
+      this.passDiscardOther = Objects.requireNonNull(passDiscardOther, "passDiscardOther");
+      return this;
+    }
+
+    /**
+     * Sets {@code discard-no-unref}, optional, since 8.1.
+     *
+     * @param discardNoUnref the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder discardNoUnref(Boolean discardNoUnref) {
+      if (this.discardNoUnref != null) {
+        throw new IllegalStateException("discard-no-unref was already set to " + this.discardNoUnref);
+      }
+      this.discardNoUnref = Objects.requireNonNull(discardNoUnref, "discardNoUnref");
+      return this;
+    }
+
+    /**
+     * Sets {@code overlap-check}, optional, since 2.2.
+     *
+     * @param overlapCheck the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder overlapCheck(Qcow2OverlapChecks overlapCheck) {
+      if (this.overlapCheck != null) {
+        throw new IllegalStateException("overlap-check was already set to " + this.overlapCheck);
+      }
+      this.overlapCheck = Objects.requireNonNull(overlapCheck, "overlapCheck");
+      return this;
+    }
+
+    /**
+     * Sets {@code cache-size}, optional, since 2.2.
+     *
+     * @param cacheSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cacheSize(Long cacheSize) {
+      if (this.cacheSize != null) {
+        throw new IllegalStateException("cache-size was already set to " + this.cacheSize);
+      }
+      this.cacheSize = Objects.requireNonNull(cacheSize, "cacheSize");
+      return this;
+    }
+
+    /**
+     * Sets {@code l2-cache-size}, optional, since 2.2.
+     *
+     * @param l2CacheSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder l2CacheSize(Long l2CacheSize) {
+      if (this.l2CacheSize != null) {
+        throw new IllegalStateException("l2-cache-size was already set to " + this.l2CacheSize);
+      }
+      this.l2CacheSize = Objects.requireNonNull(l2CacheSize, "l2CacheSize");
+      return this;
+    }
+
+    /**
+     * Sets {@code l2-cache-entry-size}, optional, since 2.12.
+     *
+     * @param l2CacheEntrySize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder l2CacheEntrySize(Long l2CacheEntrySize) {
+      if (this.l2CacheEntrySize != null) {
+        throw new IllegalStateException("l2-cache-entry-size was already set to " + this.l2CacheEntrySize);
+      }
+      this.l2CacheEntrySize = Objects.requireNonNull(l2CacheEntrySize, "l2CacheEntrySize");
+      return this;
+    }
+
+    /**
+     * Sets {@code refcount-cache-size}, optional, since 2.2.
+     *
+     * @param refcountCacheSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder refcountCacheSize(Long refcountCacheSize) {
+      if (this.refcountCacheSize != null) {
+        throw new IllegalStateException("refcount-cache-size was already set to " + this.refcountCacheSize);
+      }
+      this.refcountCacheSize = Objects.requireNonNull(refcountCacheSize, "refcountCacheSize");
+      return this;
+    }
+
+    /**
+     * Sets {@code cache-clean-interval}, optional, since 2.5.
+     *
+     * @param cacheCleanInterval the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cacheCleanInterval(Long cacheCleanInterval) {
+      if (this.cacheCleanInterval != null) {
+        throw new IllegalStateException("cache-clean-interval was already set to " + this.cacheCleanInterval);
+      }
+      this.cacheCleanInterval = Objects.requireNonNull(cacheCleanInterval, "cacheCleanInterval");
+      return this;
+    }
+
+    /**
+     * Sets {@code encrypt}, optional, since 2.10.
+     *
+     * @param encrypt the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder encrypt(BlockdevQcow2Encryption encrypt) {
+      if (this.encrypt != null) {
+        throw new IllegalStateException("encrypt was already set to " + this.encrypt);
+      }
+      this.encrypt = Objects.requireNonNull(encrypt, "encrypt");
+      return this;
+    }
+
+    /**
+     * Sets {@code data-file}, optional, since 4.0.
+     *
+     * @param dataFile the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dataFile(BlockdevRef dataFile) {
+      if (this.dataFile != null) {
+        throw new IllegalStateException("data-file was already set to " + this.dataFile);
+      }
+      this.dataFile = Objects.requireNonNull(dataFile, "dataFile");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevOptionsQcow2}
+     */
+    public BlockdevOptionsQcow2 build() {
+      return new BlockdevOptionsQcow2(file, backing, lazyRefcounts, passDiscardRequest, passDiscardSnapshot, passDiscardOther, discardNoUnref, overlapCheck, cacheSize, l2CacheSize, l2CacheEntrySize, refcountCacheSize, cacheCleanInterval, encrypt, dataFile, Map.of());
+    }
+  }
 }

@@ -8,6 +8,7 @@ import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -49,5 +50,87 @@ public record BlockdevOptionsQuorum(
    */
   public BlockdevOptionsQuorum(@Nullable Boolean blkverify, List<BlockdevRef> children, long voteThreshold, @Nullable Boolean rewriteCorrupted, @Nullable QuorumReadPattern readPattern) {
     this(blkverify, children, voteThreshold, rewriteCorrupted, readPattern, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param children {@code children}
+   * @param voteThreshold {@code vote-threshold}
+   * @return the builder
+   */
+  public static Builder builder(List<BlockdevRef> children, long voteThreshold) {
+    return new Builder(children, voteThreshold);
+  }
+
+  /**
+   * Builds a {@link BlockdevOptionsQuorum}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Boolean blkverify = null;
+    private final List<BlockdevRef> children;
+    private final long voteThreshold;
+    private @Nullable Boolean rewriteCorrupted = null;
+    private @Nullable QuorumReadPattern readPattern = null;
+
+    private Builder(List<BlockdevRef> children, long voteThreshold) {
+      this.children = children;
+      this.voteThreshold = voteThreshold;
+    }
+
+    /**
+     * Sets {@code blkverify}, optional.
+     *
+     * @param blkverify the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder blkverify(Boolean blkverify) {
+      if (this.blkverify != null) {
+        throw new IllegalStateException("blkverify was already set to " + this.blkverify);
+      }
+      this.blkverify = Objects.requireNonNull(blkverify, "blkverify");
+      return this;
+    }
+
+    /**
+     * Sets {@code rewrite-corrupted}, optional, since 2.1.
+     *
+     * @param rewriteCorrupted the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder rewriteCorrupted(Boolean rewriteCorrupted) {
+      if (this.rewriteCorrupted != null) {
+        throw new IllegalStateException("rewrite-corrupted was already set to " + this.rewriteCorrupted);
+      }
+      this.rewriteCorrupted = Objects.requireNonNull(rewriteCorrupted, "rewriteCorrupted");
+      return this;
+    }
+
+    /**
+     * Sets {@code read-pattern}, optional, since 2.2.
+     *
+     * @param readPattern the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder readPattern(QuorumReadPattern readPattern) {
+      if (this.readPattern != null) {
+        throw new IllegalStateException("read-pattern was already set to " + this.readPattern);
+      }
+      this.readPattern = Objects.requireNonNull(readPattern, "readPattern");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevOptionsQuorum}
+     */
+    public BlockdevOptionsQuorum build() {
+      return new BlockdevOptionsQuorum(blkverify, children, voteThreshold, rewriteCorrupted, readPattern, Map.of());
+    }
   }
 }

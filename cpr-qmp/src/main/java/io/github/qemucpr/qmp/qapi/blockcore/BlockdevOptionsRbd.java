@@ -70,4 +70,166 @@ public record BlockdevOptionsRbd(
   public BlockdevOptionsRbd(String pool, @Nullable String namespace, String image, @Nullable String conf, @Nullable String snapshot, @Nullable RbdEncryptionOptions encrypt, @Nullable String user, @Nullable List<RbdAuthMode> authClientRequired, @Nullable String keySecret, @Nullable List<InetSocketAddressBase> server) {
     this(pool, namespace, image, conf, snapshot, encrypt, user, authClientRequired, keySecret, server, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param pool {@code pool}
+   * @param image {@code image}
+   * @return the builder
+   */
+  public static Builder builder(String pool, String image) {
+    return new Builder(pool, image);
+  }
+
+  /**
+   * Builds a {@link BlockdevOptionsRbd}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String pool;
+    private @Nullable String namespace = null;
+    private final String image;
+    private @Nullable String conf = null;
+    private @Nullable String snapshot = null;
+    private @Nullable RbdEncryptionOptions encrypt = null;
+    private @Nullable String user = null;
+    private @Nullable List<RbdAuthMode> authClientRequired = null;
+    private @Nullable String keySecret = null;
+    private @Nullable List<InetSocketAddressBase> server = null;
+
+    private Builder(String pool, String image) {
+      this.pool = pool;
+      this.image = image;
+    }
+
+    /**
+     * Sets {@code namespace}, optional, since 5.0.
+     *
+     * @param namespace the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder namespace(String namespace) {
+      if (this.namespace != null) {
+        throw new IllegalStateException("namespace was already set to " + this.namespace);
+      }
+      this.namespace = Objects.requireNonNull(namespace, "namespace");
+      return this;
+    }
+
+    /**
+     * Sets {@code conf}, optional.
+     *
+     * @param conf the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder conf(String conf) {
+      if (this.conf != null) {
+        throw new IllegalStateException("conf was already set to " + this.conf);
+      }
+      this.conf = Objects.requireNonNull(conf, "conf");
+      return this;
+    }
+
+    /**
+     * Sets {@code snapshot}, optional.
+     *
+     * @param snapshot the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder snapshot(String snapshot) {
+      if (this.snapshot != null) {
+        throw new IllegalStateException("snapshot was already set to " + this.snapshot);
+      }
+      this.snapshot = Objects.requireNonNull(snapshot, "snapshot");
+      return this;
+    }
+
+    /**
+     * Sets {@code encrypt}, optional, since 6.1.
+     *
+     * @param encrypt the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder encrypt(RbdEncryptionOptions encrypt) {
+      if (this.encrypt != null) {
+        throw new IllegalStateException("encrypt was already set to " + this.encrypt);
+      }
+      this.encrypt = Objects.requireNonNull(encrypt, "encrypt");
+      return this;
+    }
+
+    /**
+     * Sets {@code user}, optional.
+     *
+     * @param user the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder user(String user) {
+      if (this.user != null) {
+        throw new IllegalStateException("user was already set to " + this.user);
+      }
+      this.user = Objects.requireNonNull(user, "user");
+      return this;
+    }
+
+    /**
+     * Sets {@code auth-client-required}, optional, since 3.0.
+     *
+     * @param authClientRequired the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder authClientRequired(List<RbdAuthMode> authClientRequired) {
+      if (this.authClientRequired != null) {
+        throw new IllegalStateException("auth-client-required was already set to " + this.authClientRequired);
+      }
+      this.authClientRequired = Objects.requireNonNull(authClientRequired, "authClientRequired");
+      return this;
+    }
+
+    /**
+     * Sets {@code key-secret}, optional, since 3.0.
+     *
+     * @param keySecret the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder keySecret(String keySecret) {
+      if (this.keySecret != null) {
+        throw new IllegalStateException("key-secret was already set to " + this.keySecret);
+      }
+      this.keySecret = Objects.requireNonNull(keySecret, "keySecret");
+      return this;
+    }
+
+    /**
+     * Sets {@code server}, optional.
+     *
+     * @param server the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder server(List<InetSocketAddressBase> server) {
+      if (this.server != null) {
+        throw new IllegalStateException("server was already set to " + this.server);
+      }
+      this.server = Objects.requireNonNull(server, "server");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevOptionsRbd}
+     */
+    public BlockdevOptionsRbd build() {
+      return new BlockdevOptionsRbd(pool, namespace, image, conf, snapshot, encrypt, user, authClientRequired, keySecret, server, Map.of());
+    }
+  }
 }

@@ -50,4 +50,99 @@ public record BlockdevOptionsVVFAT(
   public BlockdevOptionsVVFAT(String dir, @Nullable Long fatType, @Nullable Boolean floppy, @Nullable String label, @Nullable Boolean rw) {
     this(dir, fatType, floppy, label, rw, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param dir {@code dir}
+   * @return the builder
+   */
+  public static Builder builder(String dir) {
+    return new Builder(dir);
+  }
+
+  /**
+   * Builds a {@link BlockdevOptionsVVFAT}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String dir;
+    private @Nullable Long fatType = null;
+    private @Nullable Boolean floppy = null;
+    private @Nullable String label = null;
+    private @Nullable Boolean rw = null;
+
+    private Builder(String dir) {
+      this.dir = dir;
+    }
+
+    /**
+     * Sets {@code fat-type}, optional.
+     *
+     * @param fatType the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder fatType(Long fatType) {
+      if (this.fatType != null) {
+        throw new IllegalStateException("fat-type was already set to " + this.fatType);
+      }
+      this.fatType = Objects.requireNonNull(fatType, "fatType");
+      return this;
+    }
+
+    /**
+     * Sets {@code floppy}, optional.
+     *
+     * @param floppy the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder floppy(Boolean floppy) {
+      if (this.floppy != null) {
+        throw new IllegalStateException("floppy was already set to " + this.floppy);
+      }
+      this.floppy = Objects.requireNonNull(floppy, "floppy");
+      return this;
+    }
+
+    /**
+     * Sets {@code label}, optional, since 2.4.
+     *
+     * @param label the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder label(String label) {
+      if (this.label != null) {
+        throw new IllegalStateException("label was already set to " + this.label);
+      }
+      this.label = Objects.requireNonNull(label, "label");
+      return this;
+    }
+
+    /**
+     * Sets {@code rw}, optional.
+     *
+     * @param rw the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder rw(Boolean rw) {
+      if (this.rw != null) {
+        throw new IllegalStateException("rw was already set to " + this.rw);
+      }
+      this.rw = Objects.requireNonNull(rw, "rw");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevOptionsVVFAT}
+     */
+    public BlockdevOptionsVVFAT build() {
+      return new BlockdevOptionsVVFAT(dir, fatType, floppy, label, rw, Map.of());
+    }
+  }
 }

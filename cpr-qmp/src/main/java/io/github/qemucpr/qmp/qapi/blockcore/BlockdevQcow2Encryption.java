@@ -61,6 +61,7 @@ public sealed interface BlockdevQcow2Encryption extends QapiObject
       this(null, Map.of());
     }
 
+
     @Override
     public BlockdevQcow2EncryptionFormat format() {
       return BlockdevQcow2EncryptionFormat.AES;
@@ -97,6 +98,7 @@ public sealed interface BlockdevQcow2Encryption extends QapiObject
     public Luks() {
       this(null, Map.of());
     }
+
 
     @Override
     public BlockdevQcow2EncryptionFormat format() {

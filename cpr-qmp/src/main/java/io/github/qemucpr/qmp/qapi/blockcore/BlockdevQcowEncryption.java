@@ -59,6 +59,7 @@ public sealed interface BlockdevQcowEncryption extends QapiObject
       this(null, Map.of());
     }
 
+
     @Override
     public BlockdevQcowEncryptionFormat format() {
       return BlockdevQcowEncryptionFormat.AES;

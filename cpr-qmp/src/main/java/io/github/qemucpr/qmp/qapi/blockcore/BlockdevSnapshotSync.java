@@ -53,4 +53,115 @@ public record BlockdevSnapshotSync(
   public BlockdevSnapshotSync(@Nullable String device, @Nullable String nodeName, String snapshotFile, @Nullable String snapshotNodeName, @Nullable String format, @Nullable NewImageMode mode) {
     this(device, nodeName, snapshotFile, snapshotNodeName, format, mode, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param snapshotFile {@code snapshot-file}
+   * @return the builder
+   */
+  public static Builder builder(String snapshotFile) {
+    return new Builder(snapshotFile);
+  }
+
+  /**
+   * Builds a {@link BlockdevSnapshotSync}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String device = null;
+    private @Nullable String nodeName = null;
+    private final String snapshotFile;
+    private @Nullable String snapshotNodeName = null;
+    private @Nullable String format = null;
+    private @Nullable NewImageMode mode = null;
+
+    private Builder(String snapshotFile) {
+      this.snapshotFile = snapshotFile;
+    }
+
+    /**
+     * Sets {@code device}, optional.
+     *
+     * @param device the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder device(String device) {
+      if (this.device != null) {
+        throw new IllegalStateException("device was already set to " + this.device);
+      }
+      this.device = Objects.requireNonNull(device, "device");
+      return this;
+    }
+
+    /**
+     * Sets {@code node-name}, optional, since 2.0.
+     *
+     * @param nodeName the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder nodeName(String nodeName) {
+      if (this.nodeName != null) {
+        throw new IllegalStateException("node-name was already set to " + this.nodeName);
+      }
+      this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+      return this;
+    }
+
+    /**
+     * Sets {@code snapshot-node-name}, optional, since 2.0.
+     *
+     * @param snapshotNodeName the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder snapshotNodeName(String snapshotNodeName) {
+      if (this.snapshotNodeName != null) {
+        throw new IllegalStateException("snapshot-node-name was already set to " + this.snapshotNodeName);
+      }
+      this.snapshotNodeName = Objects.requireNonNull(snapshotNodeName, "snapshotNodeName");
+      return this;
+    }
+
+    /**
+     * Sets {@code format}, optional.
+     *
+     * @param format the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder format(String format) {
+      if (this.format != null) {
+        throw new IllegalStateException("format was already set to " + this.format);
+      }
+      this.format = Objects.requireNonNull(format, "format");
+      return this;
+    }
+
+    /**
+     * Sets {@code mode}, optional.
+     *
+     * @param mode the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mode(NewImageMode mode) {
+      if (this.mode != null) {
+        throw new IllegalStateException("mode was already set to " + this.mode);
+      }
+      this.mode = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockdevSnapshotSync}
+     */
+    public BlockdevSnapshotSync build() {
+      return new BlockdevSnapshotSync(device, nodeName, snapshotFile, snapshotNodeName, format, mode, Map.of());
+    }
+  }
 }

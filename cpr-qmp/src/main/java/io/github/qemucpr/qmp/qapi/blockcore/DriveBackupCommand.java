@@ -73,6 +73,283 @@ public record DriveBackupCommand(
     Objects.requireNonNull(target, "target");
   }
 
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param device {@code device}
+   * @param sync {@code sync}
+   * @param target {@code target}
+   * @return the builder
+   */
+  public static Builder builder(String device, MirrorSyncMode sync, String target) {
+    return new Builder(device, sync, target);
+  }
+
+  /**
+   * Builds a {@link DriveBackupCommand}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String jobId = null;
+    private final String device;
+    private final MirrorSyncMode sync;
+    private @Nullable Long speed = null;
+    private @Nullable String bitmap = null;
+    private @Nullable BitmapSyncMode bitmapMode = null;
+    private @Nullable Boolean compress = null;
+    private @Nullable BlockdevOnError onSourceError = null;
+    private @Nullable BlockdevOnError onTargetError = null;
+    private @Nullable Boolean autoFinalize = null;
+    private @Nullable Boolean autoDismiss = null;
+    private @Nullable String filterNodeName = null;
+    private @Nullable Boolean discardSource = null;
+    private @Nullable BackupPerf xPerf = null;
+    private final String target;
+    private @Nullable String format = null;
+    private @Nullable NewImageMode mode = null;
+    private @Nullable OnCbwError onCbwError = null;
+
+    private Builder(String device, MirrorSyncMode sync, String target) {
+      this.device = device;
+      this.sync = sync;
+      this.target = target;
+    }
+
+    /**
+     * Sets {@code job-id}, optional, since 2.7.
+     *
+     * @param jobId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder jobId(String jobId) {
+      if (this.jobId != null) {
+        throw new IllegalStateException("job-id was already set to " + this.jobId);
+      }
+      this.jobId = Objects.requireNonNull(jobId, "jobId");
+      return this;
+    }
+
+    /**
+     * Sets {@code speed}, optional.
+     *
+     * @param speed the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder speed(Long speed) {
+      if (this.speed != null) {
+        throw new IllegalStateException("speed was already set to " + this.speed);
+      }
+      this.speed = Objects.requireNonNull(speed, "speed");
+      return this;
+    }
+
+    /**
+     * Sets {@code bitmap}, optional, since 2.4.
+     *
+     * @param bitmap the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bitmap(String bitmap) {
+      if (this.bitmap != null) {
+        throw new IllegalStateException("bitmap was already set to " + this.bitmap);
+      }
+      this.bitmap = Objects.requireNonNull(bitmap, "bitmap");
+      return this;
+    }
+
+    /**
+     * Sets {@code bitmap-mode}, optional, since 4.2.
+     *
+     * @param bitmapMode the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bitmapMode(BitmapSyncMode bitmapMode) {
+      if (this.bitmapMode != null) {
+        throw new IllegalStateException("bitmap-mode was already set to " + this.bitmapMode);
+      }
+      this.bitmapMode = Objects.requireNonNull(bitmapMode, "bitmapMode");
+      return this;
+    }
+
+    /**
+     * Sets {@code compress}, optional, since 2.8.
+     *
+     * @param compress the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder compress(Boolean compress) {
+      if (this.compress != null) {
+        throw new IllegalStateException("compress was already set to " + this.compress);
+      }
+      this.compress = Objects.requireNonNull(compress, "compress");
+      return this;
+    }
+
+    /**
+     * Sets {@code on-source-error}, optional.
+     *
+     * @param onSourceError the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder onSourceError(BlockdevOnError onSourceError) {
+      if (this.onSourceError != null) {
+        throw new IllegalStateException("on-source-error was already set to " + this.onSourceError);
+      }
+      this.onSourceError = Objects.requireNonNull(onSourceError, "onSourceError");
+      return this;
+    }
+
+    /**
+     * Sets {@code on-target-error}, optional.
+     *
+     * @param onTargetError the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder onTargetError(BlockdevOnError onTargetError) {
+      if (this.onTargetError != null) {
+        throw new IllegalStateException("on-target-error was already set to " + this.onTargetError);
+      }
+      this.onTargetError = Objects.requireNonNull(onTargetError, "onTargetError");
+      return this;
+    }
+
+    /**
+     * Sets {@code auto-finalize}, optional, since 2.12.
+     *
+     * @param autoFinalize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder autoFinalize(Boolean autoFinalize) {
+      if (this.autoFinalize != null) {
+        throw new IllegalStateException("auto-finalize was already set to " + this.autoFinalize);
+      }
+      this.autoFinalize = Objects.requireNonNull(autoFinalize, "autoFinalize");
+      return this;
+    }
+
+    /**
+     * Sets {@code auto-dismiss}, optional, since 2.12.
+     *
+     * @param autoDismiss the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder autoDismiss(Boolean autoDismiss) {
+      if (this.autoDismiss != null) {
+        throw new IllegalStateException("auto-dismiss was already set to " + this.autoDismiss);
+      }
+      this.autoDismiss = Objects.requireNonNull(autoDismiss, "autoDismiss");
+      return this;
+    }
+
+    /**
+     * Sets {@code filter-node-name}, optional, since 4.2.
+     *
+     * @param filterNodeName the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder filterNodeName(String filterNodeName) {
+      if (this.filterNodeName != null) {
+        throw new IllegalStateException("filter-node-name was already set to " + this.filterNodeName);
+      }
+      this.filterNodeName = Objects.requireNonNull(filterNodeName, "filterNodeName");
+      return this;
+    }
+
+    /**
+     * Sets {@code discard-source}, optional, since 9.1.
+     *
+     * @param discardSource the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder discardSource(Boolean discardSource) {
+      if (this.discardSource != null) {
+        throw new IllegalStateException("discard-source was already set to " + this.discardSource);
+      }
+      this.discardSource = Objects.requireNonNull(discardSource, "discardSource");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-perf}, optional, since 6.0, features: unstable.
+     *
+     * @param xPerf the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xPerf(BackupPerf xPerf) {
+      if (this.xPerf != null) {
+        throw new IllegalStateException("x-perf was already set to " + this.xPerf);
+      }
+      this.xPerf = Objects.requireNonNull(xPerf, "xPerf");
+      return this;
+    }
+
+    /**
+     * Sets {@code format}, optional.
+     *
+     * @param format the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder format(String format) {
+      if (this.format != null) {
+        throw new IllegalStateException("format was already set to " + this.format);
+      }
+      this.format = Objects.requireNonNull(format, "format");
+      return this;
+    }
+
+    /**
+     * Sets {@code mode}, optional.
+     *
+     * @param mode the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mode(NewImageMode mode) {
+      if (this.mode != null) {
+        throw new IllegalStateException("mode was already set to " + this.mode);
+      }
+      this.mode = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /**
+     * Sets {@code on-cbw-error}, optional, since 10.1, only in QEMU 11.1.
+     *
+     * @param onCbwError the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder onCbwError(OnCbwError onCbwError) {
+      if (this.onCbwError != null) {
+        throw new IllegalStateException("on-cbw-error was already set to " + this.onCbwError);
+      }
+      this.onCbwError = Objects.requireNonNull(onCbwError, "onCbwError");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link DriveBackupCommand}
+     */
+    public DriveBackupCommand build() {
+      return new DriveBackupCommand(jobId, device, sync, speed, bitmap, bitmapMode, compress, onSourceError, onTargetError, autoFinalize, autoDismiss, filterNodeName, discardSource, xPerf, target, format, mode, onCbwError);
+    }
+  }
+
   @Override
   public String name() {
     return "drive-backup";

@@ -66,6 +66,267 @@ public record DriveMirrorCommand(
     Objects.requireNonNull(sync, "sync");
   }
 
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param device {@code device}
+   * @param target {@code target}
+   * @param sync {@code sync}
+   * @return the builder
+   */
+  public static Builder builder(String device, String target, MirrorSyncMode sync) {
+    return new Builder(device, target, sync);
+  }
+
+  /**
+   * Builds a {@link DriveMirrorCommand}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String jobId = null;
+    private final String device;
+    private final String target;
+    private @Nullable String format = null;
+    private @Nullable String nodeName = null;
+    private @Nullable String replaces = null;
+    private final MirrorSyncMode sync;
+    private @Nullable NewImageMode mode = null;
+    private @Nullable Long speed = null;
+    private @Nullable Long granularity = null;
+    private @Nullable Long bufSize = null;
+    private @Nullable BlockdevOnError onSourceError = null;
+    private @Nullable BlockdevOnError onTargetError = null;
+    private @Nullable Boolean unmap = null;
+    private @Nullable MirrorCopyMode copyMode = null;
+    private @Nullable Boolean autoFinalize = null;
+    private @Nullable Boolean autoDismiss = null;
+
+    private Builder(String device, String target, MirrorSyncMode sync) {
+      this.device = device;
+      this.target = target;
+      this.sync = sync;
+    }
+
+    /**
+     * Sets {@code job-id}, optional, since 2.7.
+     *
+     * @param jobId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder jobId(String jobId) {
+      if (this.jobId != null) {
+        throw new IllegalStateException("job-id was already set to " + this.jobId);
+      }
+      this.jobId = Objects.requireNonNull(jobId, "jobId");
+      return this;
+    }
+
+    /**
+     * Sets {@code format}, optional.
+     *
+     * @param format the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder format(String format) {
+      if (this.format != null) {
+        throw new IllegalStateException("format was already set to " + this.format);
+      }
+      this.format = Objects.requireNonNull(format, "format");
+      return this;
+    }
+
+    /**
+     * Sets {@code node-name}, optional, since 2.1.
+     *
+     * @param nodeName the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder nodeName(String nodeName) {
+      if (this.nodeName != null) {
+        throw new IllegalStateException("node-name was already set to " + this.nodeName);
+      }
+      this.nodeName = Objects.requireNonNull(nodeName, "nodeName");
+      return this;
+    }
+
+    /**
+     * Sets {@code replaces}, optional, since 2.1.
+     *
+     * @param replaces the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder replaces(String replaces) {
+      if (this.replaces != null) {
+        throw new IllegalStateException("replaces was already set to " + this.replaces);
+      }
+      this.replaces = Objects.requireNonNull(replaces, "replaces");
+      return this;
+    }
+
+    /**
+     * Sets {@code mode}, optional.
+     *
+     * @param mode the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mode(NewImageMode mode) {
+      if (this.mode != null) {
+        throw new IllegalStateException("mode was already set to " + this.mode);
+      }
+      this.mode = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /**
+     * Sets {@code speed}, optional.
+     *
+     * @param speed the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder speed(Long speed) {
+      if (this.speed != null) {
+        throw new IllegalStateException("speed was already set to " + this.speed);
+      }
+      this.speed = Objects.requireNonNull(speed, "speed");
+      return this;
+    }
+
+    /**
+     * Sets {@code granularity}, optional, since 1.4.
+     *
+     * @param granularity the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder granularity(Long granularity) {
+      if (this.granularity != null) {
+        throw new IllegalStateException("granularity was already set to " + this.granularity);
+      }
+      this.granularity = Objects.requireNonNull(granularity, "granularity");
+      return this;
+    }
+
+    /**
+     * Sets {@code buf-size}, optional, since 1.4.
+     *
+     * @param bufSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bufSize(Long bufSize) {
+      if (this.bufSize != null) {
+        throw new IllegalStateException("buf-size was already set to " + this.bufSize);
+      }
+      this.bufSize = Objects.requireNonNull(bufSize, "bufSize");
+      return this;
+    }
+
+    /**
+     * Sets {@code on-source-error}, optional.
+     *
+     * @param onSourceError the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder onSourceError(BlockdevOnError onSourceError) {
+      if (this.onSourceError != null) {
+        throw new IllegalStateException("on-source-error was already set to " + this.onSourceError);
+      }
+      this.onSourceError = Objects.requireNonNull(onSourceError, "onSourceError");
+      return this;
+    }
+
+    /**
+     * Sets {@code on-target-error}, optional.
+     *
+     * @param onTargetError the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder onTargetError(BlockdevOnError onTargetError) {
+      if (this.onTargetError != null) {
+        throw new IllegalStateException("on-target-error was already set to " + this.onTargetError);
+      }
+      this.onTargetError = Objects.requireNonNull(onTargetError, "onTargetError");
+      return this;
+    }
+
+    /**
+     * Sets {@code unmap}, optional, since 2.4.
+     *
+     * @param unmap the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder unmap(Boolean unmap) {
+      if (this.unmap != null) {
+        throw new IllegalStateException("unmap was already set to " + this.unmap);
+      }
+      this.unmap = Objects.requireNonNull(unmap, "unmap");
+      return this;
+    }
+
+    /**
+     * Sets {@code copy-mode}, optional, since 3.0.
+     *
+     * @param copyMode the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder copyMode(MirrorCopyMode copyMode) {
+      if (this.copyMode != null) {
+        throw new IllegalStateException("copy-mode was already set to " + this.copyMode);
+      }
+      this.copyMode = Objects.requireNonNull(copyMode, "copyMode");
+      return this;
+    }
+
+    /**
+     * Sets {@code auto-finalize}, optional, since 3.1.
+     *
+     * @param autoFinalize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder autoFinalize(Boolean autoFinalize) {
+      if (this.autoFinalize != null) {
+        throw new IllegalStateException("auto-finalize was already set to " + this.autoFinalize);
+      }
+      this.autoFinalize = Objects.requireNonNull(autoFinalize, "autoFinalize");
+      return this;
+    }
+
+    /**
+     * Sets {@code auto-dismiss}, optional, since 3.1.
+     *
+     * @param autoDismiss the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder autoDismiss(Boolean autoDismiss) {
+      if (this.autoDismiss != null) {
+        throw new IllegalStateException("auto-dismiss was already set to " + this.autoDismiss);
+      }
+      this.autoDismiss = Objects.requireNonNull(autoDismiss, "autoDismiss");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link DriveMirrorCommand}
+     */
+    public DriveMirrorCommand build() {
+      return new DriveMirrorCommand(jobId, device, target, format, nodeName, replaces, sync, mode, speed, granularity, bufSize, onSourceError, onTargetError, unmap, copyMode, autoFinalize, autoDismiss);
+    }
+  }
+
   @Override
   public String name() {
     return "drive-mirror";

@@ -72,4 +72,185 @@ public record ImageCheck(
   public ImageCheck(String filename, String format, long checkErrors, @Nullable Long imageEndOffset, @Nullable Long corruptions, @Nullable Long leaks, @Nullable Long corruptionsFixed, @Nullable Long leaksFixed, @Nullable Long totalClusters, @Nullable Long allocatedClusters, @Nullable Long fragmentedClusters, @Nullable Long compressedClusters) {
     this(filename, format, checkErrors, imageEndOffset, corruptions, leaks, corruptionsFixed, leaksFixed, totalClusters, allocatedClusters, fragmentedClusters, compressedClusters, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param filename {@code filename}
+   * @param format {@code format}
+   * @param checkErrors {@code check-errors}
+   * @return the builder
+   */
+  public static Builder builder(String filename, String format, long checkErrors) {
+    return new Builder(filename, format, checkErrors);
+  }
+
+  /**
+   * Builds a {@link ImageCheck}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String filename;
+    private final String format;
+    private final long checkErrors;
+    private @Nullable Long imageEndOffset = null;
+    private @Nullable Long corruptions = null;
+    private @Nullable Long leaks = null;
+    private @Nullable Long corruptionsFixed = null;
+    private @Nullable Long leaksFixed = null;
+    private @Nullable Long totalClusters = null;
+    private @Nullable Long allocatedClusters = null;
+    private @Nullable Long fragmentedClusters = null;
+    private @Nullable Long compressedClusters = null;
+
+    private Builder(String filename, String format, long checkErrors) {
+      this.filename = filename;
+      this.format = format;
+      this.checkErrors = checkErrors;
+    }
+
+    /**
+     * Sets {@code image-end-offset}, optional.
+     *
+     * @param imageEndOffset the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder imageEndOffset(Long imageEndOffset) {
+      if (this.imageEndOffset != null) {
+        throw new IllegalStateException("image-end-offset was already set to " + this.imageEndOffset);
+      }
+      this.imageEndOffset = Objects.requireNonNull(imageEndOffset, "imageEndOffset");
+      return this;
+    }
+
+    /**
+     * Sets {@code corruptions}, optional.
+     *
+     * @param corruptions the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder corruptions(Long corruptions) {
+      if (this.corruptions != null) {
+        throw new IllegalStateException("corruptions was already set to " + this.corruptions);
+      }
+      this.corruptions = Objects.requireNonNull(corruptions, "corruptions");
+      return this;
+    }
+
+    /**
+     * Sets {@code leaks}, optional.
+     *
+     * @param leaks the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder leaks(Long leaks) {
+      if (this.leaks != null) {
+        throw new IllegalStateException("leaks was already set to " + this.leaks);
+      }
+      this.leaks = Objects.requireNonNull(leaks, "leaks");
+      return this;
+    }
+
+    /**
+     * Sets {@code corruptions-fixed}, optional.
+     *
+     * @param corruptionsFixed the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder corruptionsFixed(Long corruptionsFixed) {
+      if (this.corruptionsFixed != null) {
+        throw new IllegalStateException("corruptions-fixed was already set to " + this.corruptionsFixed);
+      }
+      this.corruptionsFixed = Objects.requireNonNull(corruptionsFixed, "corruptionsFixed");
+      return this;
+    }
+
+    /**
+     * Sets {@code leaks-fixed}, optional.
+     *
+     * @param leaksFixed the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder leaksFixed(Long leaksFixed) {
+      if (this.leaksFixed != null) {
+        throw new IllegalStateException("leaks-fixed was already set to " + this.leaksFixed);
+      }
+      this.leaksFixed = Objects.requireNonNull(leaksFixed, "leaksFixed");
+      return this;
+    }
+
+    /**
+     * Sets {@code total-clusters}, optional.
+     *
+     * @param totalClusters the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder totalClusters(Long totalClusters) {
+      if (this.totalClusters != null) {
+        throw new IllegalStateException("total-clusters was already set to " + this.totalClusters);
+      }
+      this.totalClusters = Objects.requireNonNull(totalClusters, "totalClusters");
+      return this;
+    }
+
+    /**
+     * Sets {@code allocated-clusters}, optional.
+     *
+     * @param allocatedClusters the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder allocatedClusters(Long allocatedClusters) {
+      if (this.allocatedClusters != null) {
+        throw new IllegalStateException("allocated-clusters was already set to " + this.allocatedClusters);
+      }
+      this.allocatedClusters = Objects.requireNonNull(allocatedClusters, "allocatedClusters");
+      return this;
+    }
+
+    /**
+     * Sets {@code fragmented-clusters}, optional.
+     *
+     * @param fragmentedClusters the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder fragmentedClusters(Long fragmentedClusters) {
+      if (this.fragmentedClusters != null) {
+        throw new IllegalStateException("fragmented-clusters was already set to " + this.fragmentedClusters);
+      }
+      this.fragmentedClusters = Objects.requireNonNull(fragmentedClusters, "fragmentedClusters");
+      return this;
+    }
+
+    /**
+     * Sets {@code compressed-clusters}, optional.
+     *
+     * @param compressedClusters the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder compressedClusters(Long compressedClusters) {
+      if (this.compressedClusters != null) {
+        throw new IllegalStateException("compressed-clusters was already set to " + this.compressedClusters);
+      }
+      this.compressedClusters = Objects.requireNonNull(compressedClusters, "compressedClusters");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link ImageCheck}
+     */
+    public ImageCheck build() {
+      return new ImageCheck(filename, format, checkErrors, imageEndOffset, corruptions, leaks, corruptionsFixed, leaksFixed, totalClusters, allocatedClusters, fragmentedClusters, compressedClusters, Map.of());
+    }
+  }
 }

@@ -59,6 +59,7 @@ public sealed interface ImageInfoSpecific extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public ImageInfoSpecificKind type() {
       return ImageInfoSpecificKind.QCOW2;
@@ -91,6 +92,7 @@ public sealed interface ImageInfoSpecific extends QapiObject
     public Vmdk(ImageInfoSpecificVmdk data) {
       this(data, Map.of());
     }
+
 
     @Override
     public ImageInfoSpecificKind type() {
@@ -125,6 +127,7 @@ public sealed interface ImageInfoSpecific extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public ImageInfoSpecificKind type() {
       return ImageInfoSpecificKind.LUKS;
@@ -158,6 +161,7 @@ public sealed interface ImageInfoSpecific extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public ImageInfoSpecificKind type() {
       return ImageInfoSpecificKind.RBD;
@@ -190,6 +194,7 @@ public sealed interface ImageInfoSpecific extends QapiObject
     public File(ImageInfoSpecificFile data) {
       this(data, Map.of());
     }
+
 
     @Override
     public ImageInfoSpecificKind type() {

@@ -68,4 +68,153 @@ public record ImageInfoSpecificQCow2(
   public ImageInfoSpecificQCow2(String compat, @Nullable String dataFile, @Nullable Boolean dataFileRaw, @Nullable Boolean extendedL2, @Nullable Boolean lazyRefcounts, @Nullable Boolean corrupt, long refcountBits, @Nullable ImageInfoSpecificQCow2Encryption encrypt, @Nullable List<Qcow2BitmapInfo> bitmaps, Qcow2CompressionType compressionType) {
     this(compat, dataFile, dataFileRaw, extendedL2, lazyRefcounts, corrupt, refcountBits, encrypt, bitmaps, compressionType, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param compat {@code compat}
+   * @param refcountBits {@code refcount-bits}
+   * @param compressionType {@code compression-type}
+   * @return the builder
+   */
+  public static Builder builder(String compat, long refcountBits, Qcow2CompressionType compressionType) {
+    return new Builder(compat, refcountBits, compressionType);
+  }
+
+  /**
+   * Builds a {@link ImageInfoSpecificQCow2}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String compat;
+    private @Nullable String dataFile = null;
+    private @Nullable Boolean dataFileRaw = null;
+    private @Nullable Boolean extendedL2 = null;
+    private @Nullable Boolean lazyRefcounts = null;
+    private @Nullable Boolean corrupt = null;
+    private final long refcountBits;
+    private @Nullable ImageInfoSpecificQCow2Encryption encrypt = null;
+    private @Nullable List<Qcow2BitmapInfo> bitmaps = null;
+    private final Qcow2CompressionType compressionType;
+
+    private Builder(String compat, long refcountBits, Qcow2CompressionType compressionType) {
+      this.compat = compat;
+      this.refcountBits = refcountBits;
+      this.compressionType = compressionType;
+    }
+
+    /**
+     * Sets {@code data-file}, optional, since 4.0.
+     *
+     * @param dataFile the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dataFile(String dataFile) {
+      if (this.dataFile != null) {
+        throw new IllegalStateException("data-file was already set to " + this.dataFile);
+      }
+      this.dataFile = Objects.requireNonNull(dataFile, "dataFile");
+      return this;
+    }
+
+    /**
+     * Sets {@code data-file-raw}, optional, since 4.0.
+     *
+     * @param dataFileRaw the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dataFileRaw(Boolean dataFileRaw) {
+      if (this.dataFileRaw != null) {
+        throw new IllegalStateException("data-file-raw was already set to " + this.dataFileRaw);
+      }
+      this.dataFileRaw = Objects.requireNonNull(dataFileRaw, "dataFileRaw");
+      return this;
+    }
+
+    /**
+     * Sets {@code extended-l2}, optional, since 5.2.
+     *
+     * @param extendedL2 the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder extendedL2(Boolean extendedL2) {
+      if (this.extendedL2 != null) {
+        throw new IllegalStateException("extended-l2 was already set to " + this.extendedL2);
+      }
+      this.extendedL2 = Objects.requireNonNull(extendedL2, "extendedL2");
+      return this;
+    }
+
+    /**
+     * Sets {@code lazy-refcounts}, optional.
+     *
+     * @param lazyRefcounts the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder lazyRefcounts(Boolean lazyRefcounts) {
+      if (this.lazyRefcounts != null) {
+        throw new IllegalStateException("lazy-refcounts was already set to " + this.lazyRefcounts);
+      }
+      this.lazyRefcounts = Objects.requireNonNull(lazyRefcounts, "lazyRefcounts");
+      return this;
+    }
+
+    /**
+     * Sets {@code corrupt}, optional, since 2.2.
+     *
+     * @param corrupt the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder corrupt(Boolean corrupt) {
+      if (this.corrupt != null) {
+        throw new IllegalStateException("corrupt was already set to " + this.corrupt);
+      }
+      this.corrupt = Objects.requireNonNull(corrupt, "corrupt");
+      return this;
+    }
+
+    /**
+     * Sets {@code encrypt}, optional, since 2.10.
+     *
+     * @param encrypt the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder encrypt(ImageInfoSpecificQCow2Encryption encrypt) {
+      if (this.encrypt != null) {
+        throw new IllegalStateException("encrypt was already set to " + this.encrypt);
+      }
+      this.encrypt = Objects.requireNonNull(encrypt, "encrypt");
+      return this;
+    }
+
+    /**
+     * Sets {@code bitmaps}, optional, since 4.0.
+     *
+     * @param bitmaps the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bitmaps(List<Qcow2BitmapInfo> bitmaps) {
+      if (this.bitmaps != null) {
+        throw new IllegalStateException("bitmaps was already set to " + this.bitmaps);
+      }
+      this.bitmaps = Objects.requireNonNull(bitmaps, "bitmaps");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link ImageInfoSpecificQCow2}
+     */
+    public ImageInfoSpecificQCow2 build() {
+      return new ImageInfoSpecificQCow2(compat, dataFile, dataFileRaw, extendedL2, lazyRefcounts, corrupt, refcountBits, encrypt, bitmaps, compressionType, Map.of());
+    }
+  }
 }

@@ -93,6 +93,7 @@ public sealed interface ImageInfoSpecificQCow2Encryption extends QapiObject
       this(cipherAlg, cipherMode, ivgenAlg, ivgenHashAlg, hashAlg, detachedHeader, payloadOffset, masterKeyIters, uuid, slots, Map.of());
     }
 
+
     @Override
     public BlockdevQcow2EncryptionFormat format() {
       return BlockdevQcow2EncryptionFormat.LUKS;

@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -67,5 +68,193 @@ public record Qcow2OverlapCheckFlags(
   /** With every member left out, so that QEMU applies its defaults. */
   public Qcow2OverlapCheckFlags() {
     this(null, null, null, null, null, null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link Qcow2OverlapCheckFlags}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Qcow2OverlapCheckMode template = null;
+    private @Nullable Boolean mainHeader = null;
+    private @Nullable Boolean activeL1 = null;
+    private @Nullable Boolean activeL2 = null;
+    private @Nullable Boolean refcountTable = null;
+    private @Nullable Boolean refcountBlock = null;
+    private @Nullable Boolean snapshotTable = null;
+    private @Nullable Boolean inactiveL1 = null;
+    private @Nullable Boolean inactiveL2 = null;
+    private @Nullable Boolean bitmapDirectory = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code template}, optional.
+     *
+     * @param template the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder template(Qcow2OverlapCheckMode template) {
+      if (this.template != null) {
+        throw new IllegalStateException("template was already set to " + this.template);
+      }
+      this.template = Objects.requireNonNull(template, "template");
+      return this;
+    }
+
+    /**
+     * Sets {@code main-header}, optional.
+     *
+     * @param mainHeader the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mainHeader(Boolean mainHeader) {
+      if (this.mainHeader != null) {
+        throw new IllegalStateException("main-header was already set to " + this.mainHeader);
+      }
+      this.mainHeader = Objects.requireNonNull(mainHeader, "mainHeader");
+      return this;
+    }
+
+    /**
+     * Sets {@code active-l1}, optional.
+     *
+     * @param activeL1 the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder activeL1(Boolean activeL1) {
+      if (this.activeL1 != null) {
+        throw new IllegalStateException("active-l1 was already set to " + this.activeL1);
+      }
+      this.activeL1 = Objects.requireNonNull(activeL1, "activeL1");
+      return this;
+    }
+
+    /**
+     * Sets {@code active-l2}, optional.
+     *
+     * @param activeL2 the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder activeL2(Boolean activeL2) {
+      if (this.activeL2 != null) {
+        throw new IllegalStateException("active-l2 was already set to " + this.activeL2);
+      }
+      this.activeL2 = Objects.requireNonNull(activeL2, "activeL2");
+      return this;
+    }
+
+    /**
+     * Sets {@code refcount-table}, optional.
+     *
+     * @param refcountTable the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder refcountTable(Boolean refcountTable) {
+      if (this.refcountTable != null) {
+        throw new IllegalStateException("refcount-table was already set to " + this.refcountTable);
+      }
+      this.refcountTable = Objects.requireNonNull(refcountTable, "refcountTable");
+      return this;
+    }
+
+    /**
+     * Sets {@code refcount-block}, optional.
+     *
+     * @param refcountBlock the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder refcountBlock(Boolean refcountBlock) {
+      if (this.refcountBlock != null) {
+        throw new IllegalStateException("refcount-block was already set to " + this.refcountBlock);
+      }
+      this.refcountBlock = Objects.requireNonNull(refcountBlock, "refcountBlock");
+      return this;
+    }
+
+    /**
+     * Sets {@code snapshot-table}, optional.
+     *
+     * @param snapshotTable the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder snapshotTable(Boolean snapshotTable) {
+      if (this.snapshotTable != null) {
+        throw new IllegalStateException("snapshot-table was already set to " + this.snapshotTable);
+      }
+      this.snapshotTable = Objects.requireNonNull(snapshotTable, "snapshotTable");
+      return this;
+    }
+
+    /**
+     * Sets {@code inactive-l1}, optional.
+     *
+     * @param inactiveL1 the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder inactiveL1(Boolean inactiveL1) {
+      if (this.inactiveL1 != null) {
+        throw new IllegalStateException("inactive-l1 was already set to " + this.inactiveL1);
+      }
+      this.inactiveL1 = Objects.requireNonNull(inactiveL1, "inactiveL1");
+      return this;
+    }
+
+    /**
+     * Sets {@code inactive-l2}, optional.
+     *
+     * @param inactiveL2 the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder inactiveL2(Boolean inactiveL2) {
+      if (this.inactiveL2 != null) {
+        throw new IllegalStateException("inactive-l2 was already set to " + this.inactiveL2);
+      }
+      this.inactiveL2 = Objects.requireNonNull(inactiveL2, "inactiveL2");
+      return this;
+    }
+
+    /**
+     * Sets {@code bitmap-directory}, optional, since 3.0.
+     *
+     * @param bitmapDirectory the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bitmapDirectory(Boolean bitmapDirectory) {
+      if (this.bitmapDirectory != null) {
+        throw new IllegalStateException("bitmap-directory was already set to " + this.bitmapDirectory);
+      }
+      this.bitmapDirectory = Objects.requireNonNull(bitmapDirectory, "bitmapDirectory");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link Qcow2OverlapCheckFlags}
+     */
+    public Qcow2OverlapCheckFlags build() {
+      return new Qcow2OverlapCheckFlags(template, mainHeader, activeL1, activeL2, refcountTable, refcountBlock, snapshotTable, inactiveL1, inactiveL2, bitmapDirectory, Map.of());
+    }
   }
 }

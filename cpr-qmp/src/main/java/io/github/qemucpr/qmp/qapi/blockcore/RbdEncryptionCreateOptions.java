@@ -59,6 +59,7 @@ public sealed interface RbdEncryptionCreateOptions extends QapiObject
       this(keySecret, cipherAlg, Map.of());
     }
 
+
     @Override
     public RbdImageEncryptionFormat format() {
       return RbdImageEncryptionFormat.LUKS;
@@ -94,6 +95,7 @@ public sealed interface RbdEncryptionCreateOptions extends QapiObject
     public Luks2(String keySecret, @Nullable QCryptoCipherAlgo cipherAlg) {
       this(keySecret, cipherAlg, Map.of());
     }
+
 
     @Override
     public RbdImageEncryptionFormat format() {

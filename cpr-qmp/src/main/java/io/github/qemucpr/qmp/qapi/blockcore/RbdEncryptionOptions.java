@@ -62,6 +62,7 @@ public sealed interface RbdEncryptionOptions extends QapiObject
       this(parent, keySecret, Map.of());
     }
 
+
     @Override
     public RbdImageEncryptionFormat format() {
       return RbdImageEncryptionFormat.LUKS;
@@ -98,6 +99,7 @@ public sealed interface RbdEncryptionOptions extends QapiObject
       this(parent, keySecret, Map.of());
     }
 
+
     @Override
     public RbdImageEncryptionFormat format() {
       return RbdImageEncryptionFormat.LUKS2;
@@ -133,6 +135,7 @@ public sealed interface RbdEncryptionOptions extends QapiObject
     public LuksAny(@Nullable RbdEncryptionOptions parent, String keySecret) {
       this(parent, keySecret, Map.of());
     }
+
 
     @Override
     public RbdImageEncryptionFormat format() {

@@ -58,6 +58,7 @@ public sealed interface SshHostKeyCheck extends QapiObject
       this(type, hash, Map.of());
     }
 
+
     @Override
     public SshHostKeyCheckMode mode() {
       return SshHostKeyCheckMode.HASH;

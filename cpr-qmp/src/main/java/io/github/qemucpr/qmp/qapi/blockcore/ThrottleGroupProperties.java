@@ -8,6 +8,7 @@ import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import io.github.qemucpr.qmp.qapi.Unstable;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -100,5 +101,353 @@ public record ThrottleGroupProperties(
   /** With every member left out, so that QEMU applies its defaults. */
   public ThrottleGroupProperties() {
     this(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link ThrottleGroupProperties}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable ThrottleLimits limits = null;
+    private @Nullable Long xIopsTotal = null;
+    private @Nullable Long xIopsTotalMax = null;
+    private @Nullable Long xIopsTotalMaxLength = null;
+    private @Nullable Long xIopsRead = null;
+    private @Nullable Long xIopsReadMax = null;
+    private @Nullable Long xIopsReadMaxLength = null;
+    private @Nullable Long xIopsWrite = null;
+    private @Nullable Long xIopsWriteMax = null;
+    private @Nullable Long xIopsWriteMaxLength = null;
+    private @Nullable Long xBpsTotal = null;
+    private @Nullable Long xBpsTotalMax = null;
+    private @Nullable Long xBpsTotalMaxLength = null;
+    private @Nullable Long xBpsRead = null;
+    private @Nullable Long xBpsReadMax = null;
+    private @Nullable Long xBpsReadMaxLength = null;
+    private @Nullable Long xBpsWrite = null;
+    private @Nullable Long xBpsWriteMax = null;
+    private @Nullable Long xBpsWriteMaxLength = null;
+    private @Nullable Long xIopsSize = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code limits}, optional.
+     *
+     * @param limits the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder limits(ThrottleLimits limits) {
+      if (this.limits != null) {
+        throw new IllegalStateException("limits was already set to " + this.limits);
+      }
+      this.limits = Objects.requireNonNull(limits, "limits");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-iops-total}, optional, features: unstable.
+     *
+     * @param xIopsTotal the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xIopsTotal(Long xIopsTotal) {
+      if (this.xIopsTotal != null) {
+        throw new IllegalStateException("x-iops-total was already set to " + this.xIopsTotal);
+      }
+      this.xIopsTotal = Objects.requireNonNull(xIopsTotal, "xIopsTotal");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-iops-total-max}, optional, features: unstable.
+     *
+     * @param xIopsTotalMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xIopsTotalMax(Long xIopsTotalMax) {
+      if (this.xIopsTotalMax != null) {
+        throw new IllegalStateException("x-iops-total-max was already set to " + this.xIopsTotalMax);
+      }
+      this.xIopsTotalMax = Objects.requireNonNull(xIopsTotalMax, "xIopsTotalMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-iops-total-max-length}, optional, features: unstable.
+     *
+     * @param xIopsTotalMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xIopsTotalMaxLength(Long xIopsTotalMaxLength) {
+      if (this.xIopsTotalMaxLength != null) {
+        throw new IllegalStateException("x-iops-total-max-length was already set to " + this.xIopsTotalMaxLength);
+      }
+      this.xIopsTotalMaxLength = Objects.requireNonNull(xIopsTotalMaxLength, "xIopsTotalMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-iops-read}, optional, features: unstable.
+     *
+     * @param xIopsRead the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xIopsRead(Long xIopsRead) {
+      if (this.xIopsRead != null) {
+        throw new IllegalStateException("x-iops-read was already set to " + this.xIopsRead);
+      }
+      this.xIopsRead = Objects.requireNonNull(xIopsRead, "xIopsRead");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-iops-read-max}, optional, features: unstable.
+     *
+     * @param xIopsReadMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xIopsReadMax(Long xIopsReadMax) {
+      if (this.xIopsReadMax != null) {
+        throw new IllegalStateException("x-iops-read-max was already set to " + this.xIopsReadMax);
+      }
+      this.xIopsReadMax = Objects.requireNonNull(xIopsReadMax, "xIopsReadMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-iops-read-max-length}, optional, features: unstable.
+     *
+     * @param xIopsReadMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xIopsReadMaxLength(Long xIopsReadMaxLength) {
+      if (this.xIopsReadMaxLength != null) {
+        throw new IllegalStateException("x-iops-read-max-length was already set to " + this.xIopsReadMaxLength);
+      }
+      this.xIopsReadMaxLength = Objects.requireNonNull(xIopsReadMaxLength, "xIopsReadMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-iops-write}, optional, features: unstable.
+     *
+     * @param xIopsWrite the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xIopsWrite(Long xIopsWrite) {
+      if (this.xIopsWrite != null) {
+        throw new IllegalStateException("x-iops-write was already set to " + this.xIopsWrite);
+      }
+      this.xIopsWrite = Objects.requireNonNull(xIopsWrite, "xIopsWrite");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-iops-write-max}, optional, features: unstable.
+     *
+     * @param xIopsWriteMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xIopsWriteMax(Long xIopsWriteMax) {
+      if (this.xIopsWriteMax != null) {
+        throw new IllegalStateException("x-iops-write-max was already set to " + this.xIopsWriteMax);
+      }
+      this.xIopsWriteMax = Objects.requireNonNull(xIopsWriteMax, "xIopsWriteMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-iops-write-max-length}, optional, features: unstable.
+     *
+     * @param xIopsWriteMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xIopsWriteMaxLength(Long xIopsWriteMaxLength) {
+      if (this.xIopsWriteMaxLength != null) {
+        throw new IllegalStateException("x-iops-write-max-length was already set to " + this.xIopsWriteMaxLength);
+      }
+      this.xIopsWriteMaxLength = Objects.requireNonNull(xIopsWriteMaxLength, "xIopsWriteMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-bps-total}, optional, features: unstable.
+     *
+     * @param xBpsTotal the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xBpsTotal(Long xBpsTotal) {
+      if (this.xBpsTotal != null) {
+        throw new IllegalStateException("x-bps-total was already set to " + this.xBpsTotal);
+      }
+      this.xBpsTotal = Objects.requireNonNull(xBpsTotal, "xBpsTotal");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-bps-total-max}, optional, features: unstable.
+     *
+     * @param xBpsTotalMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xBpsTotalMax(Long xBpsTotalMax) {
+      if (this.xBpsTotalMax != null) {
+        throw new IllegalStateException("x-bps-total-max was already set to " + this.xBpsTotalMax);
+      }
+      this.xBpsTotalMax = Objects.requireNonNull(xBpsTotalMax, "xBpsTotalMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-bps-total-max-length}, optional, features: unstable.
+     *
+     * @param xBpsTotalMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xBpsTotalMaxLength(Long xBpsTotalMaxLength) {
+      if (this.xBpsTotalMaxLength != null) {
+        throw new IllegalStateException("x-bps-total-max-length was already set to " + this.xBpsTotalMaxLength);
+      }
+      this.xBpsTotalMaxLength = Objects.requireNonNull(xBpsTotalMaxLength, "xBpsTotalMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-bps-read}, optional, features: unstable.
+     *
+     * @param xBpsRead the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xBpsRead(Long xBpsRead) {
+      if (this.xBpsRead != null) {
+        throw new IllegalStateException("x-bps-read was already set to " + this.xBpsRead);
+      }
+      this.xBpsRead = Objects.requireNonNull(xBpsRead, "xBpsRead");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-bps-read-max}, optional, features: unstable.
+     *
+     * @param xBpsReadMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xBpsReadMax(Long xBpsReadMax) {
+      if (this.xBpsReadMax != null) {
+        throw new IllegalStateException("x-bps-read-max was already set to " + this.xBpsReadMax);
+      }
+      this.xBpsReadMax = Objects.requireNonNull(xBpsReadMax, "xBpsReadMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-bps-read-max-length}, optional, features: unstable.
+     *
+     * @param xBpsReadMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xBpsReadMaxLength(Long xBpsReadMaxLength) {
+      if (this.xBpsReadMaxLength != null) {
+        throw new IllegalStateException("x-bps-read-max-length was already set to " + this.xBpsReadMaxLength);
+      }
+      this.xBpsReadMaxLength = Objects.requireNonNull(xBpsReadMaxLength, "xBpsReadMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-bps-write}, optional, features: unstable.
+     *
+     * @param xBpsWrite the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xBpsWrite(Long xBpsWrite) {
+      if (this.xBpsWrite != null) {
+        throw new IllegalStateException("x-bps-write was already set to " + this.xBpsWrite);
+      }
+      this.xBpsWrite = Objects.requireNonNull(xBpsWrite, "xBpsWrite");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-bps-write-max}, optional, features: unstable.
+     *
+     * @param xBpsWriteMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xBpsWriteMax(Long xBpsWriteMax) {
+      if (this.xBpsWriteMax != null) {
+        throw new IllegalStateException("x-bps-write-max was already set to " + this.xBpsWriteMax);
+      }
+      this.xBpsWriteMax = Objects.requireNonNull(xBpsWriteMax, "xBpsWriteMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-bps-write-max-length}, optional, features: unstable.
+     *
+     * @param xBpsWriteMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xBpsWriteMaxLength(Long xBpsWriteMaxLength) {
+      if (this.xBpsWriteMaxLength != null) {
+        throw new IllegalStateException("x-bps-write-max-length was already set to " + this.xBpsWriteMaxLength);
+      }
+      this.xBpsWriteMaxLength = Objects.requireNonNull(xBpsWriteMaxLength, "xBpsWriteMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-iops-size}, optional, features: unstable.
+     *
+     * @param xIopsSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xIopsSize(Long xIopsSize) {
+      if (this.xIopsSize != null) {
+        throw new IllegalStateException("x-iops-size was already set to " + this.xIopsSize);
+      }
+      this.xIopsSize = Objects.requireNonNull(xIopsSize, "xIopsSize");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link ThrottleGroupProperties}
+     */
+    public ThrottleGroupProperties build() {
+      return new ThrottleGroupProperties(limits, xIopsTotal, xIopsTotalMax, xIopsTotalMaxLength, xIopsRead, xIopsReadMax, xIopsReadMaxLength, xIopsWrite, xIopsWriteMax, xIopsWriteMaxLength, xBpsTotal, xBpsTotalMax, xBpsTotalMaxLength, xBpsRead, xBpsReadMax, xBpsReadMaxLength, xBpsWrite, xBpsWriteMax, xBpsWriteMaxLength, xIopsSize, Map.of());
+    }
   }
 }

@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -94,5 +95,337 @@ public record ThrottleLimits(
   /** With every member left out, so that QEMU applies its defaults. */
   public ThrottleLimits() {
     this(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link ThrottleLimits}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Long iopsTotal = null;
+    private @Nullable Long iopsTotalMax = null;
+    private @Nullable Long iopsTotalMaxLength = null;
+    private @Nullable Long iopsRead = null;
+    private @Nullable Long iopsReadMax = null;
+    private @Nullable Long iopsReadMaxLength = null;
+    private @Nullable Long iopsWrite = null;
+    private @Nullable Long iopsWriteMax = null;
+    private @Nullable Long iopsWriteMaxLength = null;
+    private @Nullable Long bpsTotal = null;
+    private @Nullable Long bpsTotalMax = null;
+    private @Nullable Long bpsTotalMaxLength = null;
+    private @Nullable Long bpsRead = null;
+    private @Nullable Long bpsReadMax = null;
+    private @Nullable Long bpsReadMaxLength = null;
+    private @Nullable Long bpsWrite = null;
+    private @Nullable Long bpsWriteMax = null;
+    private @Nullable Long bpsWriteMaxLength = null;
+    private @Nullable Long iopsSize = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code iops-total}, optional.
+     *
+     * @param iopsTotal the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsTotal(Long iopsTotal) {
+      if (this.iopsTotal != null) {
+        throw new IllegalStateException("iops-total was already set to " + this.iopsTotal);
+      }
+      this.iopsTotal = Objects.requireNonNull(iopsTotal, "iopsTotal");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops-total-max}, optional.
+     *
+     * @param iopsTotalMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsTotalMax(Long iopsTotalMax) {
+      if (this.iopsTotalMax != null) {
+        throw new IllegalStateException("iops-total-max was already set to " + this.iopsTotalMax);
+      }
+      this.iopsTotalMax = Objects.requireNonNull(iopsTotalMax, "iopsTotalMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops-total-max-length}, optional.
+     *
+     * @param iopsTotalMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsTotalMaxLength(Long iopsTotalMaxLength) {
+      if (this.iopsTotalMaxLength != null) {
+        throw new IllegalStateException("iops-total-max-length was already set to " + this.iopsTotalMaxLength);
+      }
+      this.iopsTotalMaxLength = Objects.requireNonNull(iopsTotalMaxLength, "iopsTotalMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops-read}, optional.
+     *
+     * @param iopsRead the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsRead(Long iopsRead) {
+      if (this.iopsRead != null) {
+        throw new IllegalStateException("iops-read was already set to " + this.iopsRead);
+      }
+      this.iopsRead = Objects.requireNonNull(iopsRead, "iopsRead");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops-read-max}, optional.
+     *
+     * @param iopsReadMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsReadMax(Long iopsReadMax) {
+      if (this.iopsReadMax != null) {
+        throw new IllegalStateException("iops-read-max was already set to " + this.iopsReadMax);
+      }
+      this.iopsReadMax = Objects.requireNonNull(iopsReadMax, "iopsReadMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops-read-max-length}, optional.
+     *
+     * @param iopsReadMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsReadMaxLength(Long iopsReadMaxLength) {
+      if (this.iopsReadMaxLength != null) {
+        throw new IllegalStateException("iops-read-max-length was already set to " + this.iopsReadMaxLength);
+      }
+      this.iopsReadMaxLength = Objects.requireNonNull(iopsReadMaxLength, "iopsReadMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops-write}, optional.
+     *
+     * @param iopsWrite the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsWrite(Long iopsWrite) {
+      if (this.iopsWrite != null) {
+        throw new IllegalStateException("iops-write was already set to " + this.iopsWrite);
+      }
+      this.iopsWrite = Objects.requireNonNull(iopsWrite, "iopsWrite");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops-write-max}, optional.
+     *
+     * @param iopsWriteMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsWriteMax(Long iopsWriteMax) {
+      if (this.iopsWriteMax != null) {
+        throw new IllegalStateException("iops-write-max was already set to " + this.iopsWriteMax);
+      }
+      this.iopsWriteMax = Objects.requireNonNull(iopsWriteMax, "iopsWriteMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops-write-max-length}, optional.
+     *
+     * @param iopsWriteMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsWriteMaxLength(Long iopsWriteMaxLength) {
+      if (this.iopsWriteMaxLength != null) {
+        throw new IllegalStateException("iops-write-max-length was already set to " + this.iopsWriteMaxLength);
+      }
+      this.iopsWriteMaxLength = Objects.requireNonNull(iopsWriteMaxLength, "iopsWriteMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code bps-total}, optional.
+     *
+     * @param bpsTotal the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bpsTotal(Long bpsTotal) {
+      if (this.bpsTotal != null) {
+        throw new IllegalStateException("bps-total was already set to " + this.bpsTotal);
+      }
+      this.bpsTotal = Objects.requireNonNull(bpsTotal, "bpsTotal");
+      return this;
+    }
+
+    /**
+     * Sets {@code bps-total-max}, optional.
+     *
+     * @param bpsTotalMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bpsTotalMax(Long bpsTotalMax) {
+      if (this.bpsTotalMax != null) {
+        throw new IllegalStateException("bps-total-max was already set to " + this.bpsTotalMax);
+      }
+      this.bpsTotalMax = Objects.requireNonNull(bpsTotalMax, "bpsTotalMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code bps-total-max-length}, optional.
+     *
+     * @param bpsTotalMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bpsTotalMaxLength(Long bpsTotalMaxLength) {
+      if (this.bpsTotalMaxLength != null) {
+        throw new IllegalStateException("bps-total-max-length was already set to " + this.bpsTotalMaxLength);
+      }
+      this.bpsTotalMaxLength = Objects.requireNonNull(bpsTotalMaxLength, "bpsTotalMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code bps-read}, optional.
+     *
+     * @param bpsRead the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bpsRead(Long bpsRead) {
+      if (this.bpsRead != null) {
+        throw new IllegalStateException("bps-read was already set to " + this.bpsRead);
+      }
+      this.bpsRead = Objects.requireNonNull(bpsRead, "bpsRead");
+      return this;
+    }
+
+    /**
+     * Sets {@code bps-read-max}, optional.
+     *
+     * @param bpsReadMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bpsReadMax(Long bpsReadMax) {
+      if (this.bpsReadMax != null) {
+        throw new IllegalStateException("bps-read-max was already set to " + this.bpsReadMax);
+      }
+      this.bpsReadMax = Objects.requireNonNull(bpsReadMax, "bpsReadMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code bps-read-max-length}, optional.
+     *
+     * @param bpsReadMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bpsReadMaxLength(Long bpsReadMaxLength) {
+      if (this.bpsReadMaxLength != null) {
+        throw new IllegalStateException("bps-read-max-length was already set to " + this.bpsReadMaxLength);
+      }
+      this.bpsReadMaxLength = Objects.requireNonNull(bpsReadMaxLength, "bpsReadMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code bps-write}, optional.
+     *
+     * @param bpsWrite the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bpsWrite(Long bpsWrite) {
+      if (this.bpsWrite != null) {
+        throw new IllegalStateException("bps-write was already set to " + this.bpsWrite);
+      }
+      this.bpsWrite = Objects.requireNonNull(bpsWrite, "bpsWrite");
+      return this;
+    }
+
+    /**
+     * Sets {@code bps-write-max}, optional.
+     *
+     * @param bpsWriteMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bpsWriteMax(Long bpsWriteMax) {
+      if (this.bpsWriteMax != null) {
+        throw new IllegalStateException("bps-write-max was already set to " + this.bpsWriteMax);
+      }
+      this.bpsWriteMax = Objects.requireNonNull(bpsWriteMax, "bpsWriteMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code bps-write-max-length}, optional.
+     *
+     * @param bpsWriteMaxLength the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bpsWriteMaxLength(Long bpsWriteMaxLength) {
+      if (this.bpsWriteMaxLength != null) {
+        throw new IllegalStateException("bps-write-max-length was already set to " + this.bpsWriteMaxLength);
+      }
+      this.bpsWriteMaxLength = Objects.requireNonNull(bpsWriteMaxLength, "bpsWriteMaxLength");
+      return this;
+    }
+
+    /**
+     * Sets {@code iops-size}, optional.
+     *
+     * @param iopsSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iopsSize(Long iopsSize) {
+      if (this.iopsSize != null) {
+        throw new IllegalStateException("iops-size was already set to " + this.iopsSize);
+      }
+      this.iopsSize = Objects.requireNonNull(iopsSize, "iopsSize");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link ThrottleLimits}
+     */
+    public ThrottleLimits build() {
+      return new ThrottleLimits(iopsTotal, iopsTotalMax, iopsTotalMaxLength, iopsRead, iopsReadMax, iopsReadMaxLength, iopsWrite, iopsWriteMax, iopsWriteMaxLength, bpsTotal, bpsTotalMax, bpsTotalMaxLength, bpsRead, bpsReadMax, bpsReadMaxLength, bpsWrite, bpsWriteMax, bpsWriteMaxLength, iopsSize, Map.of());
+    }
   }
 }

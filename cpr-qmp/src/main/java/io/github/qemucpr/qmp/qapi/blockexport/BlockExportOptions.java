@@ -114,6 +114,184 @@ public sealed interface BlockExportOptions extends QapiObject
       this(id, fixedIothread, iothread, nodeName, writable, writethrough, allowInactive, name, description, bitmaps, allocationDepth, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param nodeName {@code node-name}
+     * @return the builder
+     */
+    public static Builder builder(String id, String nodeName) {
+      return new Builder(id, nodeName);
+    }
+
+    /**
+     * Builds a {@link Nbd}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Boolean fixedIothread = null;
+      private @Nullable BlockExportIothreads iothread = null;
+      private final String nodeName;
+      private @Nullable Boolean writable = null;
+      private @Nullable Boolean writethrough = null;
+      private @Nullable Boolean allowInactive = null;
+      private @Nullable String name = null;
+      private @Nullable String description = null;
+      private @Nullable List<BlockDirtyBitmapOrStr> bitmaps = null;
+      private @Nullable Boolean allocationDepth = null;
+
+      private Builder(String id, String nodeName) {
+        this.id = id;
+        this.nodeName = nodeName;
+      }
+
+      /**
+       * Sets {@code fixed-iothread}, optional, since 5.2.
+       *
+       * @param fixedIothread the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder fixedIothread(Boolean fixedIothread) {
+        if (this.fixedIothread != null) {
+          throw new IllegalStateException("fixed-iothread was already set to " + this.fixedIothread);
+        }
+        this.fixedIothread = Objects.requireNonNull(fixedIothread, "fixedIothread");
+        return this;
+      }
+
+      /**
+       * Sets {@code iothread}, optional, since 5.2.
+       *
+       * @param iothread the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder iothread(BlockExportIothreads iothread) {
+        if (this.iothread != null) {
+          throw new IllegalStateException("iothread was already set to " + this.iothread);
+        }
+        this.iothread = Objects.requireNonNull(iothread, "iothread");
+        return this;
+      }
+
+      /**
+       * Sets {@code writable}, optional.
+       *
+       * @param writable the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder writable(Boolean writable) {
+        if (this.writable != null) {
+          throw new IllegalStateException("writable was already set to " + this.writable);
+        }
+        this.writable = Objects.requireNonNull(writable, "writable");
+        return this;
+      }
+
+      /**
+       * Sets {@code writethrough}, optional, since 5.2.
+       *
+       * @param writethrough the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder writethrough(Boolean writethrough) {
+        if (this.writethrough != null) {
+          throw new IllegalStateException("writethrough was already set to " + this.writethrough);
+        }
+        this.writethrough = Objects.requireNonNull(writethrough, "writethrough");
+        return this;
+      }
+
+      /**
+       * Sets {@code allow-inactive}, optional, since 10.0.
+       *
+       * @param allowInactive the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder allowInactive(Boolean allowInactive) {
+        if (this.allowInactive != null) {
+          throw new IllegalStateException("allow-inactive was already set to " + this.allowInactive);
+        }
+        this.allowInactive = Objects.requireNonNull(allowInactive, "allowInactive");
+        return this;
+      }
+
+      /**
+       * Sets {@code name}, optional, since 2.12.
+       *
+       * @param name the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder name(String name) {
+        if (this.name != null) {
+          throw new IllegalStateException("name was already set to " + this.name);
+        }
+        this.name = Objects.requireNonNull(name, "name");
+        return this;
+      }
+
+      /**
+       * Sets {@code description}, optional, since 5.0.
+       *
+       * @param description the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder description(String description) {
+        if (this.description != null) {
+          throw new IllegalStateException("description was already set to " + this.description);
+        }
+        this.description = Objects.requireNonNull(description, "description");
+        return this;
+      }
+
+      /**
+       * Sets {@code bitmaps}, optional, since 7.1.
+       *
+       * @param bitmaps the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder bitmaps(List<BlockDirtyBitmapOrStr> bitmaps) {
+        if (this.bitmaps != null) {
+          throw new IllegalStateException("bitmaps was already set to " + this.bitmaps);
+        }
+        this.bitmaps = Objects.requireNonNull(bitmaps, "bitmaps");
+        return this;
+      }
+
+      /**
+       * Sets {@code allocation-depth}, optional, since 5.2.
+       *
+       * @param allocationDepth the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder allocationDepth(Boolean allocationDepth) {
+        if (this.allocationDepth != null) {
+          throw new IllegalStateException("allocation-depth was already set to " + this.allocationDepth);
+        }
+        this.allocationDepth = Objects.requireNonNull(allocationDepth, "allocationDepth");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Nbd}
+       */
+      public Nbd build() {
+        return new Nbd(id, fixedIothread, iothread, nodeName, writable, writethrough, allowInactive, name, description, bitmaps, allocationDepth, Map.of());
+      }
+    }
+
     @Override
     public BlockExportType type() {
       return BlockExportType.NBD;
@@ -177,6 +355,155 @@ public sealed interface BlockExportOptions extends QapiObject
       this(id, fixedIothread, iothread, nodeName, writable, writethrough, allowInactive, addr, logicalBlockSize, numQueues, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param nodeName {@code node-name}
+     * @param addr {@code addr}
+     * @return the builder
+     */
+    public static Builder builder(String id, String nodeName, SocketAddress addr) {
+      return new Builder(id, nodeName, addr);
+    }
+
+    /**
+     * Builds a {@link VhostUserBlk}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Boolean fixedIothread = null;
+      private @Nullable BlockExportIothreads iothread = null;
+      private final String nodeName;
+      private @Nullable Boolean writable = null;
+      private @Nullable Boolean writethrough = null;
+      private @Nullable Boolean allowInactive = null;
+      private final SocketAddress addr;
+      private @Nullable Long logicalBlockSize = null;
+      private @Nullable Long numQueues = null;
+
+      private Builder(String id, String nodeName, SocketAddress addr) {
+        this.id = id;
+        this.nodeName = nodeName;
+        this.addr = addr;
+      }
+
+      /**
+       * Sets {@code fixed-iothread}, optional, since 5.2.
+       *
+       * @param fixedIothread the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder fixedIothread(Boolean fixedIothread) {
+        if (this.fixedIothread != null) {
+          throw new IllegalStateException("fixed-iothread was already set to " + this.fixedIothread);
+        }
+        this.fixedIothread = Objects.requireNonNull(fixedIothread, "fixedIothread");
+        return this;
+      }
+
+      /**
+       * Sets {@code iothread}, optional, since 5.2.
+       *
+       * @param iothread the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder iothread(BlockExportIothreads iothread) {
+        if (this.iothread != null) {
+          throw new IllegalStateException("iothread was already set to " + this.iothread);
+        }
+        this.iothread = Objects.requireNonNull(iothread, "iothread");
+        return this;
+      }
+
+      /**
+       * Sets {@code writable}, optional.
+       *
+       * @param writable the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder writable(Boolean writable) {
+        if (this.writable != null) {
+          throw new IllegalStateException("writable was already set to " + this.writable);
+        }
+        this.writable = Objects.requireNonNull(writable, "writable");
+        return this;
+      }
+
+      /**
+       * Sets {@code writethrough}, optional, since 5.2.
+       *
+       * @param writethrough the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder writethrough(Boolean writethrough) {
+        if (this.writethrough != null) {
+          throw new IllegalStateException("writethrough was already set to " + this.writethrough);
+        }
+        this.writethrough = Objects.requireNonNull(writethrough, "writethrough");
+        return this;
+      }
+
+      /**
+       * Sets {@code allow-inactive}, optional, since 10.0.
+       *
+       * @param allowInactive the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder allowInactive(Boolean allowInactive) {
+        if (this.allowInactive != null) {
+          throw new IllegalStateException("allow-inactive was already set to " + this.allowInactive);
+        }
+        this.allowInactive = Objects.requireNonNull(allowInactive, "allowInactive");
+        return this;
+      }
+
+      /**
+       * Sets {@code logical-block-size}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param logicalBlockSize the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder logicalBlockSize(Long logicalBlockSize) {
+        if (this.logicalBlockSize != null) {
+          throw new IllegalStateException("logical-block-size was already set to " + this.logicalBlockSize);
+        }
+        this.logicalBlockSize = Objects.requireNonNull(logicalBlockSize, "logicalBlockSize");
+        return this;
+      }
+
+      /**
+       * Sets {@code num-queues}, optional.
+       *
+       * @param numQueues the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder numQueues(Long numQueues) {
+        if (this.numQueues != null) {
+          throw new IllegalStateException("num-queues was already set to " + this.numQueues);
+        }
+        this.numQueues = Objects.requireNonNull(numQueues, "numQueues");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link VhostUserBlk}
+       */
+      public VhostUserBlk build() {
+        return new VhostUserBlk(id, fixedIothread, iothread, nodeName, writable, writethrough, allowInactive, addr, logicalBlockSize, numQueues, Map.of());
+      }
+    }
+
     @Override
     public BlockExportType type() {
       return BlockExportType.VHOST_USER_BLK;
@@ -238,6 +565,155 @@ public sealed interface BlockExportOptions extends QapiObject
      */
     public Fuse(String id, @Nullable Boolean fixedIothread, @Nullable BlockExportIothreads iothread, String nodeName, @Nullable Boolean writable, @Nullable Boolean writethrough, @Nullable Boolean allowInactive, String mountpoint, @Nullable Boolean growable, @Nullable FuseExportAllowOther allowOther) {
       this(id, fixedIothread, iothread, nodeName, writable, writethrough, allowInactive, mountpoint, growable, allowOther, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param nodeName {@code node-name}
+     * @param mountpoint {@code mountpoint}
+     * @return the builder
+     */
+    public static Builder builder(String id, String nodeName, String mountpoint) {
+      return new Builder(id, nodeName, mountpoint);
+    }
+
+    /**
+     * Builds a {@link Fuse}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Boolean fixedIothread = null;
+      private @Nullable BlockExportIothreads iothread = null;
+      private final String nodeName;
+      private @Nullable Boolean writable = null;
+      private @Nullable Boolean writethrough = null;
+      private @Nullable Boolean allowInactive = null;
+      private final String mountpoint;
+      private @Nullable Boolean growable = null;
+      private @Nullable FuseExportAllowOther allowOther = null;
+
+      private Builder(String id, String nodeName, String mountpoint) {
+        this.id = id;
+        this.nodeName = nodeName;
+        this.mountpoint = mountpoint;
+      }
+
+      /**
+       * Sets {@code fixed-iothread}, optional, since 5.2.
+       *
+       * @param fixedIothread the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder fixedIothread(Boolean fixedIothread) {
+        if (this.fixedIothread != null) {
+          throw new IllegalStateException("fixed-iothread was already set to " + this.fixedIothread);
+        }
+        this.fixedIothread = Objects.requireNonNull(fixedIothread, "fixedIothread");
+        return this;
+      }
+
+      /**
+       * Sets {@code iothread}, optional, since 5.2.
+       *
+       * @param iothread the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder iothread(BlockExportIothreads iothread) {
+        if (this.iothread != null) {
+          throw new IllegalStateException("iothread was already set to " + this.iothread);
+        }
+        this.iothread = Objects.requireNonNull(iothread, "iothread");
+        return this;
+      }
+
+      /**
+       * Sets {@code writable}, optional.
+       *
+       * @param writable the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder writable(Boolean writable) {
+        if (this.writable != null) {
+          throw new IllegalStateException("writable was already set to " + this.writable);
+        }
+        this.writable = Objects.requireNonNull(writable, "writable");
+        return this;
+      }
+
+      /**
+       * Sets {@code writethrough}, optional, since 5.2.
+       *
+       * @param writethrough the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder writethrough(Boolean writethrough) {
+        if (this.writethrough != null) {
+          throw new IllegalStateException("writethrough was already set to " + this.writethrough);
+        }
+        this.writethrough = Objects.requireNonNull(writethrough, "writethrough");
+        return this;
+      }
+
+      /**
+       * Sets {@code allow-inactive}, optional, since 10.0.
+       *
+       * @param allowInactive the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder allowInactive(Boolean allowInactive) {
+        if (this.allowInactive != null) {
+          throw new IllegalStateException("allow-inactive was already set to " + this.allowInactive);
+        }
+        this.allowInactive = Objects.requireNonNull(allowInactive, "allowInactive");
+        return this;
+      }
+
+      /**
+       * Sets {@code growable}, optional.
+       *
+       * @param growable the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder growable(Boolean growable) {
+        if (this.growable != null) {
+          throw new IllegalStateException("growable was already set to " + this.growable);
+        }
+        this.growable = Objects.requireNonNull(growable, "growable");
+        return this;
+      }
+
+      /**
+       * Sets {@code allow-other}, optional, since 6.1.
+       *
+       * @param allowOther the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder allowOther(FuseExportAllowOther allowOther) {
+        if (this.allowOther != null) {
+          throw new IllegalStateException("allow-other was already set to " + this.allowOther);
+        }
+        this.allowOther = Objects.requireNonNull(allowOther, "allowOther");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Fuse}
+       */
+      public Fuse build() {
+        return new Fuse(id, fixedIothread, iothread, nodeName, writable, writethrough, allowInactive, mountpoint, growable, allowOther, Map.of());
+      }
     }
 
     @Override
@@ -307,6 +783,187 @@ public sealed interface BlockExportOptions extends QapiObject
      */
     public VduseBlk(String id, @Nullable Boolean fixedIothread, @Nullable BlockExportIothreads iothread, String nodeName, @Nullable Boolean writable, @Nullable Boolean writethrough, @Nullable Boolean allowInactive, String name, @Nullable Long numQueues, @Nullable Long queueSize, @Nullable Long logicalBlockSize, @Nullable String serial) {
       this(id, fixedIothread, iothread, nodeName, writable, writethrough, allowInactive, name, numQueues, queueSize, logicalBlockSize, serial, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param nodeName {@code node-name}
+     * @param name {@code name}
+     * @return the builder
+     */
+    public static Builder builder(String id, String nodeName, String name) {
+      return new Builder(id, nodeName, name);
+    }
+
+    /**
+     * Builds a {@link VduseBlk}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Boolean fixedIothread = null;
+      private @Nullable BlockExportIothreads iothread = null;
+      private final String nodeName;
+      private @Nullable Boolean writable = null;
+      private @Nullable Boolean writethrough = null;
+      private @Nullable Boolean allowInactive = null;
+      private final String name;
+      private @Nullable Long numQueues = null;
+      private @Nullable Long queueSize = null;
+      private @Nullable Long logicalBlockSize = null;
+      private @Nullable String serial = null;
+
+      private Builder(String id, String nodeName, String name) {
+        this.id = id;
+        this.nodeName = nodeName;
+        this.name = name;
+      }
+
+      /**
+       * Sets {@code fixed-iothread}, optional, since 5.2.
+       *
+       * @param fixedIothread the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder fixedIothread(Boolean fixedIothread) {
+        if (this.fixedIothread != null) {
+          throw new IllegalStateException("fixed-iothread was already set to " + this.fixedIothread);
+        }
+        this.fixedIothread = Objects.requireNonNull(fixedIothread, "fixedIothread");
+        return this;
+      }
+
+      /**
+       * Sets {@code iothread}, optional, since 5.2.
+       *
+       * @param iothread the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder iothread(BlockExportIothreads iothread) {
+        if (this.iothread != null) {
+          throw new IllegalStateException("iothread was already set to " + this.iothread);
+        }
+        this.iothread = Objects.requireNonNull(iothread, "iothread");
+        return this;
+      }
+
+      /**
+       * Sets {@code writable}, optional.
+       *
+       * @param writable the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder writable(Boolean writable) {
+        if (this.writable != null) {
+          throw new IllegalStateException("writable was already set to " + this.writable);
+        }
+        this.writable = Objects.requireNonNull(writable, "writable");
+        return this;
+      }
+
+      /**
+       * Sets {@code writethrough}, optional, since 5.2.
+       *
+       * @param writethrough the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder writethrough(Boolean writethrough) {
+        if (this.writethrough != null) {
+          throw new IllegalStateException("writethrough was already set to " + this.writethrough);
+        }
+        this.writethrough = Objects.requireNonNull(writethrough, "writethrough");
+        return this;
+      }
+
+      /**
+       * Sets {@code allow-inactive}, optional, since 10.0.
+       *
+       * @param allowInactive the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder allowInactive(Boolean allowInactive) {
+        if (this.allowInactive != null) {
+          throw new IllegalStateException("allow-inactive was already set to " + this.allowInactive);
+        }
+        this.allowInactive = Objects.requireNonNull(allowInactive, "allowInactive");
+        return this;
+      }
+
+      /**
+       * Sets {@code num-queues}, optional.
+       *
+       * @param numQueues the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder numQueues(Long numQueues) {
+        if (this.numQueues != null) {
+          throw new IllegalStateException("num-queues was already set to " + this.numQueues);
+        }
+        this.numQueues = Objects.requireNonNull(numQueues, "numQueues");
+        return this;
+      }
+
+      /**
+       * Sets {@code queue-size}, optional.
+       *
+       * @param queueSize the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder queueSize(Long queueSize) {
+        if (this.queueSize != null) {
+          throw new IllegalStateException("queue-size was already set to " + this.queueSize);
+        }
+        this.queueSize = Objects.requireNonNull(queueSize, "queueSize");
+        return this;
+      }
+
+      /**
+       * Sets {@code logical-block-size}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param logicalBlockSize the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder logicalBlockSize(Long logicalBlockSize) {
+        if (this.logicalBlockSize != null) {
+          throw new IllegalStateException("logical-block-size was already set to " + this.logicalBlockSize);
+        }
+        this.logicalBlockSize = Objects.requireNonNull(logicalBlockSize, "logicalBlockSize");
+        return this;
+      }
+
+      /**
+       * Sets {@code serial}, optional.
+       *
+       * @param serial the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder serial(String serial) {
+        if (this.serial != null) {
+          throw new IllegalStateException("serial was already set to " + this.serial);
+        }
+        this.serial = Objects.requireNonNull(serial, "serial");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link VduseBlk}
+       */
+      public VduseBlk build() {
+        return new VduseBlk(id, fixedIothread, iothread, nodeName, writable, writethrough, allowInactive, name, numQueues, queueSize, logicalBlockSize, serial, Map.of());
+      }
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.github.qemucpr.qmp.qapi.QapiObject;
 import io.github.qemucpr.qmp.qapi.blockcore.BlockDirtyBitmapOrStr;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -52,5 +53,97 @@ public record BlockExportOptionsNbd(
   /** With every member left out, so that QEMU applies its defaults. */
   public BlockExportOptionsNbd() {
     this(null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link BlockExportOptionsNbd}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String name = null;
+    private @Nullable String description = null;
+    private @Nullable List<BlockDirtyBitmapOrStr> bitmaps = null;
+    private @Nullable Boolean allocationDepth = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code name}, optional, since 2.12.
+     *
+     * @param name the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder name(String name) {
+      if (this.name != null) {
+        throw new IllegalStateException("name was already set to " + this.name);
+      }
+      this.name = Objects.requireNonNull(name, "name");
+      return this;
+    }
+
+    /**
+     * Sets {@code description}, optional, since 5.0.
+     *
+     * @param description the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder description(String description) {
+      if (this.description != null) {
+        throw new IllegalStateException("description was already set to " + this.description);
+      }
+      this.description = Objects.requireNonNull(description, "description");
+      return this;
+    }
+
+    /**
+     * Sets {@code bitmaps}, optional, since 7.1.
+     *
+     * @param bitmaps the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bitmaps(List<BlockDirtyBitmapOrStr> bitmaps) {
+      if (this.bitmaps != null) {
+        throw new IllegalStateException("bitmaps was already set to " + this.bitmaps);
+      }
+      this.bitmaps = Objects.requireNonNull(bitmaps, "bitmaps");
+      return this;
+    }
+
+    /**
+     * Sets {@code allocation-depth}, optional, since 5.2.
+     *
+     * @param allocationDepth the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder allocationDepth(Boolean allocationDepth) {
+      if (this.allocationDepth != null) {
+        throw new IllegalStateException("allocation-depth was already set to " + this.allocationDepth);
+      }
+      this.allocationDepth = Objects.requireNonNull(allocationDepth, "allocationDepth");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockExportOptionsNbd}
+     */
+    public BlockExportOptionsNbd build() {
+      return new BlockExportOptionsNbd(name, description, bitmaps, allocationDepth, Map.of());
+    }
   }
 }

@@ -50,4 +50,99 @@ public record BlockExportOptionsVduseBlk(
   public BlockExportOptionsVduseBlk(String name, @Nullable Long numQueues, @Nullable Long queueSize, @Nullable Long logicalBlockSize, @Nullable String serial) {
     this(name, numQueues, queueSize, logicalBlockSize, serial, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param name {@code name}
+   * @return the builder
+   */
+  public static Builder builder(String name) {
+    return new Builder(name);
+  }
+
+  /**
+   * Builds a {@link BlockExportOptionsVduseBlk}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String name;
+    private @Nullable Long numQueues = null;
+    private @Nullable Long queueSize = null;
+    private @Nullable Long logicalBlockSize = null;
+    private @Nullable String serial = null;
+
+    private Builder(String name) {
+      this.name = name;
+    }
+
+    /**
+     * Sets {@code num-queues}, optional.
+     *
+     * @param numQueues the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder numQueues(Long numQueues) {
+      if (this.numQueues != null) {
+        throw new IllegalStateException("num-queues was already set to " + this.numQueues);
+      }
+      this.numQueues = Objects.requireNonNull(numQueues, "numQueues");
+      return this;
+    }
+
+    /**
+     * Sets {@code queue-size}, optional.
+     *
+     * @param queueSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder queueSize(Long queueSize) {
+      if (this.queueSize != null) {
+        throw new IllegalStateException("queue-size was already set to " + this.queueSize);
+      }
+      this.queueSize = Objects.requireNonNull(queueSize, "queueSize");
+      return this;
+    }
+
+    /**
+     * Sets {@code logical-block-size}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param logicalBlockSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logicalBlockSize(Long logicalBlockSize) {
+      if (this.logicalBlockSize != null) {
+        throw new IllegalStateException("logical-block-size was already set to " + this.logicalBlockSize);
+      }
+      this.logicalBlockSize = Objects.requireNonNull(logicalBlockSize, "logicalBlockSize");
+      return this;
+    }
+
+    /**
+     * Sets {@code serial}, optional.
+     *
+     * @param serial the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder serial(String serial) {
+      if (this.serial != null) {
+        throw new IllegalStateException("serial was already set to " + this.serial);
+      }
+      this.serial = Objects.requireNonNull(serial, "serial");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BlockExportOptionsVduseBlk}
+     */
+    public BlockExportOptionsVduseBlk build() {
+      return new BlockExportOptionsVduseBlk(name, numQueues, queueSize, logicalBlockSize, serial, Map.of());
+    }
+  }
 }

@@ -43,6 +43,101 @@ public record NbdServerAdd(
     Objects.requireNonNull(device, "device");
   }
 
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param device {@code device}
+   * @return the builder
+   */
+  public static Builder builder(String device) {
+    return new Builder(device);
+  }
+
+  /**
+   * Builds a {@link NbdServerAdd}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String nameArg = null;
+    private @Nullable String description = null;
+    private final String device;
+    private @Nullable Boolean writable = null;
+    private @Nullable String bitmap = null;
+
+    private Builder(String device) {
+      this.device = device;
+    }
+
+    /**
+     * Sets {@code name}, optional, since 2.12.
+     *
+     * @param nameArg the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder nameArg(String nameArg) {
+      if (this.nameArg != null) {
+        throw new IllegalStateException("name was already set to " + this.nameArg);
+      }
+      this.nameArg = Objects.requireNonNull(nameArg, "nameArg");
+      return this;
+    }
+
+    /**
+     * Sets {@code description}, optional, since 5.0.
+     *
+     * @param description the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder description(String description) {
+      if (this.description != null) {
+        throw new IllegalStateException("description was already set to " + this.description);
+      }
+      this.description = Objects.requireNonNull(description, "description");
+      return this;
+    }
+
+    /**
+     * Sets {@code writable}, optional.
+     *
+     * @param writable the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder writable(Boolean writable) {
+      if (this.writable != null) {
+        throw new IllegalStateException("writable was already set to " + this.writable);
+      }
+      this.writable = Objects.requireNonNull(writable, "writable");
+      return this;
+    }
+
+    /**
+     * Sets {@code bitmap}, optional, since 4.0.
+     *
+     * @param bitmap the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bitmap(String bitmap) {
+      if (this.bitmap != null) {
+        throw new IllegalStateException("bitmap was already set to " + this.bitmap);
+      }
+      this.bitmap = Objects.requireNonNull(bitmap, "bitmap");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link NbdServerAdd}
+     */
+    public NbdServerAdd build() {
+      return new NbdServerAdd(nameArg, description, device, writable, bitmap);
+    }
+  }
+
   @Override
   public String name() {
     return "nbd-server-add";

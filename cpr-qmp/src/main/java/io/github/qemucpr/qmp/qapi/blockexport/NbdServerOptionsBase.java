@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -49,5 +50,97 @@ public record NbdServerOptionsBase(
   /** With every member left out, so that QEMU applies its defaults. */
   public NbdServerOptionsBase() {
     this(null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link NbdServerOptionsBase}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Long handshakeMaxSeconds = null;
+    private @Nullable String tlsCreds = null;
+    private @Nullable String tlsAuthz = null;
+    private @Nullable Long maxConnections = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code handshake-max-seconds}, optional, since 10.0.
+     *
+     * @param handshakeMaxSeconds the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder handshakeMaxSeconds(Long handshakeMaxSeconds) {
+      if (this.handshakeMaxSeconds != null) {
+        throw new IllegalStateException("handshake-max-seconds was already set to " + this.handshakeMaxSeconds);
+      }
+      this.handshakeMaxSeconds = Objects.requireNonNull(handshakeMaxSeconds, "handshakeMaxSeconds");
+      return this;
+    }
+
+    /**
+     * Sets {@code tls-creds}, optional, since 2.6.
+     *
+     * @param tlsCreds the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tlsCreds(String tlsCreds) {
+      if (this.tlsCreds != null) {
+        throw new IllegalStateException("tls-creds was already set to " + this.tlsCreds);
+      }
+      this.tlsCreds = Objects.requireNonNull(tlsCreds, "tlsCreds");
+      return this;
+    }
+
+    /**
+     * Sets {@code tls-authz}, optional, since 4.0.
+     *
+     * @param tlsAuthz the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tlsAuthz(String tlsAuthz) {
+      if (this.tlsAuthz != null) {
+        throw new IllegalStateException("tls-authz was already set to " + this.tlsAuthz);
+      }
+      this.tlsAuthz = Objects.requireNonNull(tlsAuthz, "tlsAuthz");
+      return this;
+    }
+
+    /**
+     * Sets {@code max-connections}, optional, since 5.2.
+     *
+     * @param maxConnections the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maxConnections(Long maxConnections) {
+      if (this.maxConnections != null) {
+        throw new IllegalStateException("max-connections was already set to " + this.maxConnections);
+      }
+      this.maxConnections = Objects.requireNonNull(maxConnections, "maxConnections");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link NbdServerOptionsBase}
+     */
+    public NbdServerOptionsBase build() {
+      return new NbdServerOptionsBase(handshakeMaxSeconds, tlsCreds, tlsAuthz, maxConnections, Map.of());
+    }
   }
 }

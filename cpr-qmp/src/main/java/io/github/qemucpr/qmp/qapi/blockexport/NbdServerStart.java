@@ -41,6 +41,101 @@ public record NbdServerStart(
     Objects.requireNonNull(addr, "addr");
   }
 
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param addr {@code addr}
+   * @return the builder
+   */
+  public static Builder builder(SocketAddressLegacy addr) {
+    return new Builder(addr);
+  }
+
+  /**
+   * Builds a {@link NbdServerStart}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Long handshakeMaxSeconds = null;
+    private @Nullable String tlsCreds = null;
+    private @Nullable String tlsAuthz = null;
+    private @Nullable Long maxConnections = null;
+    private final SocketAddressLegacy addr;
+
+    private Builder(SocketAddressLegacy addr) {
+      this.addr = addr;
+    }
+
+    /**
+     * Sets {@code handshake-max-seconds}, optional, since 10.0.
+     *
+     * @param handshakeMaxSeconds the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder handshakeMaxSeconds(Long handshakeMaxSeconds) {
+      if (this.handshakeMaxSeconds != null) {
+        throw new IllegalStateException("handshake-max-seconds was already set to " + this.handshakeMaxSeconds);
+      }
+      this.handshakeMaxSeconds = Objects.requireNonNull(handshakeMaxSeconds, "handshakeMaxSeconds");
+      return this;
+    }
+
+    /**
+     * Sets {@code tls-creds}, optional, since 2.6.
+     *
+     * @param tlsCreds the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tlsCreds(String tlsCreds) {
+      if (this.tlsCreds != null) {
+        throw new IllegalStateException("tls-creds was already set to " + this.tlsCreds);
+      }
+      this.tlsCreds = Objects.requireNonNull(tlsCreds, "tlsCreds");
+      return this;
+    }
+
+    /**
+     * Sets {@code tls-authz}, optional, since 4.0.
+     *
+     * @param tlsAuthz the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tlsAuthz(String tlsAuthz) {
+      if (this.tlsAuthz != null) {
+        throw new IllegalStateException("tls-authz was already set to " + this.tlsAuthz);
+      }
+      this.tlsAuthz = Objects.requireNonNull(tlsAuthz, "tlsAuthz");
+      return this;
+    }
+
+    /**
+     * Sets {@code max-connections}, optional, since 5.2.
+     *
+     * @param maxConnections the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maxConnections(Long maxConnections) {
+      if (this.maxConnections != null) {
+        throw new IllegalStateException("max-connections was already set to " + this.maxConnections);
+      }
+      this.maxConnections = Objects.requireNonNull(maxConnections, "maxConnections");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link NbdServerStart}
+     */
+    public NbdServerStart build() {
+      return new NbdServerStart(handshakeMaxSeconds, tlsCreds, tlsAuthz, maxConnections, addr);
+    }
+  }
+
   @Override
   public String name() {
     return "nbd-server-start";

@@ -77,6 +77,7 @@ public sealed interface ChardevBackend extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public ChardevBackendKind type() {
       return ChardevBackendKind.FILE;
@@ -110,6 +111,7 @@ public sealed interface ChardevBackend extends QapiObject
     public Serial(ChardevHostdev data) {
       this(data, Map.of());
     }
+
 
     @Override
     public ChardevBackendKind type() {
@@ -145,6 +147,7 @@ public sealed interface ChardevBackend extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public ChardevBackendKind type() {
       return ChardevBackendKind.PARALLEL;
@@ -177,6 +180,7 @@ public sealed interface ChardevBackend extends QapiObject
     public Pipe(ChardevHostdev data) {
       this(data, Map.of());
     }
+
 
     @Override
     public ChardevBackendKind type() {
@@ -211,6 +215,7 @@ public sealed interface ChardevBackend extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public ChardevBackendKind type() {
       return ChardevBackendKind.SOCKET;
@@ -243,6 +248,7 @@ public sealed interface ChardevBackend extends QapiObject
     public Udp(ChardevUdp data) {
       this(data, Map.of());
     }
+
 
     @Override
     public ChardevBackendKind type() {
@@ -277,6 +283,7 @@ public sealed interface ChardevBackend extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public ChardevBackendKind type() {
       return ChardevBackendKind.PTY;
@@ -309,6 +316,7 @@ public sealed interface ChardevBackend extends QapiObject
     public Null(ChardevCommon data) {
       this(data, Map.of());
     }
+
 
     @Override
     public ChardevBackendKind type() {
@@ -343,6 +351,7 @@ public sealed interface ChardevBackend extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public ChardevBackendKind type() {
       return ChardevBackendKind.MUX;
@@ -375,6 +384,7 @@ public sealed interface ChardevBackend extends QapiObject
     public Hub(ChardevHub data) {
       this(data, Map.of());
     }
+
 
     @Override
     public ChardevBackendKind type() {
@@ -409,6 +419,7 @@ public sealed interface ChardevBackend extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public ChardevBackendKind type() {
       return ChardevBackendKind.MSMOUSE;
@@ -441,6 +452,7 @@ public sealed interface ChardevBackend extends QapiObject
     public Wctablet(ChardevCommon data) {
       this(data, Map.of());
     }
+
 
     @Override
     public ChardevBackendKind type() {
@@ -476,6 +488,7 @@ public sealed interface ChardevBackend extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public ChardevBackendKind type() {
       return ChardevBackendKind.BRAILLE;
@@ -509,6 +522,7 @@ public sealed interface ChardevBackend extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public ChardevBackendKind type() {
       return ChardevBackendKind.TESTDEV;
@@ -541,6 +555,7 @@ public sealed interface ChardevBackend extends QapiObject
     public Stdio(ChardevStdio data) {
       this(data, Map.of());
     }
+
 
     @Override
     public ChardevBackendKind type() {
@@ -576,6 +591,7 @@ public sealed interface ChardevBackend extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public ChardevBackendKind type() {
       return ChardevBackendKind.CONSOLE;
@@ -609,6 +625,7 @@ public sealed interface ChardevBackend extends QapiObject
     public Spicevmc(ChardevSpiceChannel data) {
       this(data, Map.of());
     }
+
 
     @Override
     public ChardevBackendKind type() {
@@ -644,6 +661,7 @@ public sealed interface ChardevBackend extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public ChardevBackendKind type() {
       return ChardevBackendKind.SPICEPORT;
@@ -677,6 +695,7 @@ public sealed interface ChardevBackend extends QapiObject
     public QemuVdagent(ChardevQemuVDAgent data) {
       this(data, Map.of());
     }
+
 
     @Override
     public ChardevBackendKind type() {
@@ -712,6 +731,7 @@ public sealed interface ChardevBackend extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public ChardevBackendKind type() {
       return ChardevBackendKind.DBUS;
@@ -744,6 +764,7 @@ public sealed interface ChardevBackend extends QapiObject
     public Vc(ChardevVC data) {
       this(data, Map.of());
     }
+
 
     @Override
     public ChardevBackendKind type() {
@@ -778,6 +799,7 @@ public sealed interface ChardevBackend extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public ChardevBackendKind type() {
       return ChardevBackendKind.RINGBUF;
@@ -810,6 +832,7 @@ public sealed interface ChardevBackend extends QapiObject
     public Memory(ChardevRingbuf data) {
       this(data, Map.of());
     }
+
 
     @Override
     public ChardevBackendKind type() {

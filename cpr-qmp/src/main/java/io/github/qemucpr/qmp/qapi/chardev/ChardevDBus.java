@@ -55,4 +55,99 @@ public record ChardevDBus(
   public ChardevDBus(@Nullable String logfile, @Nullable Boolean logappend, String name, @Nullable Boolean logtimestamp, @Nullable ChardevVCEncoding encoding) {
     this(logfile, logappend, name, logtimestamp, encoding, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param name {@code name}
+   * @return the builder
+   */
+  public static Builder builder(String name) {
+    return new Builder(name);
+  }
+
+  /**
+   * Builds a {@link ChardevDBus}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String logfile = null;
+    private @Nullable Boolean logappend = null;
+    private final String name;
+    private @Nullable Boolean logtimestamp = null;
+    private @Nullable ChardevVCEncoding encoding = null;
+
+    private Builder(String name) {
+      this.name = name;
+    }
+
+    /**
+     * Sets {@code logfile}, optional.
+     *
+     * @param logfile the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logfile(String logfile) {
+      if (this.logfile != null) {
+        throw new IllegalStateException("logfile was already set to " + this.logfile);
+      }
+      this.logfile = Objects.requireNonNull(logfile, "logfile");
+      return this;
+    }
+
+    /**
+     * Sets {@code logappend}, optional.
+     *
+     * @param logappend the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logappend(Boolean logappend) {
+      if (this.logappend != null) {
+        throw new IllegalStateException("logappend was already set to " + this.logappend);
+      }
+      this.logappend = Objects.requireNonNull(logappend, "logappend");
+      return this;
+    }
+
+    /**
+     * Sets {@code logtimestamp}, optional, since 11.0, only in QEMU 11.1.
+     *
+     * @param logtimestamp the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logtimestamp(Boolean logtimestamp) {
+      if (this.logtimestamp != null) {
+        throw new IllegalStateException("logtimestamp was already set to " + this.logtimestamp);
+      }
+      this.logtimestamp = Objects.requireNonNull(logtimestamp, "logtimestamp");
+      return this;
+    }
+
+    /**
+     * Sets {@code encoding}, optional, since 11.1, only in QEMU 11.1.
+     *
+     * @param encoding the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder encoding(ChardevVCEncoding encoding) {
+      if (this.encoding != null) {
+        throw new IllegalStateException("encoding was already set to " + this.encoding);
+      }
+      this.encoding = Objects.requireNonNull(encoding, "encoding");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link ChardevDBus}
+     */
+    public ChardevDBus build() {
+      return new ChardevDBus(logfile, logappend, name, logtimestamp, encoding, Map.of());
+    }
+  }
 }

@@ -54,4 +54,115 @@ public record ChardevFile(
   public ChardevFile(@Nullable String logfile, @Nullable Boolean logappend, @Nullable String in, String out, @Nullable Boolean append, @Nullable Boolean logtimestamp) {
     this(logfile, logappend, in, out, append, logtimestamp, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param out {@code out}
+   * @return the builder
+   */
+  public static Builder builder(String out) {
+    return new Builder(out);
+  }
+
+  /**
+   * Builds a {@link ChardevFile}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String logfile = null;
+    private @Nullable Boolean logappend = null;
+    private @Nullable String in = null;
+    private final String out;
+    private @Nullable Boolean append = null;
+    private @Nullable Boolean logtimestamp = null;
+
+    private Builder(String out) {
+      this.out = out;
+    }
+
+    /**
+     * Sets {@code logfile}, optional.
+     *
+     * @param logfile the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logfile(String logfile) {
+      if (this.logfile != null) {
+        throw new IllegalStateException("logfile was already set to " + this.logfile);
+      }
+      this.logfile = Objects.requireNonNull(logfile, "logfile");
+      return this;
+    }
+
+    /**
+     * Sets {@code logappend}, optional.
+     *
+     * @param logappend the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logappend(Boolean logappend) {
+      if (this.logappend != null) {
+        throw new IllegalStateException("logappend was already set to " + this.logappend);
+      }
+      this.logappend = Objects.requireNonNull(logappend, "logappend");
+      return this;
+    }
+
+    /**
+     * Sets {@code in}, optional.
+     *
+     * @param in the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder in(String in) {
+      if (this.in != null) {
+        throw new IllegalStateException("in was already set to " + this.in);
+      }
+      this.in = Objects.requireNonNull(in, "in");
+      return this;
+    }
+
+    /**
+     * Sets {@code append}, optional, since 2.6.
+     *
+     * @param append the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder append(Boolean append) {
+      if (this.append != null) {
+        throw new IllegalStateException("append was already set to " + this.append);
+      }
+      this.append = Objects.requireNonNull(append, "append");
+      return this;
+    }
+
+    /**
+     * Sets {@code logtimestamp}, optional, since 11.0, only in QEMU 11.1.
+     *
+     * @param logtimestamp the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logtimestamp(Boolean logtimestamp) {
+      if (this.logtimestamp != null) {
+        throw new IllegalStateException("logtimestamp was already set to " + this.logtimestamp);
+      }
+      this.logtimestamp = Objects.requireNonNull(logtimestamp, "logtimestamp");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link ChardevFile}
+     */
+    public ChardevFile build() {
+      return new ChardevFile(logfile, logappend, in, out, append, logtimestamp, Map.of());
+    }
+  }
 }

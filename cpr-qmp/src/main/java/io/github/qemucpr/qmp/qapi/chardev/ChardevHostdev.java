@@ -48,4 +48,83 @@ public record ChardevHostdev(
   public ChardevHostdev(@Nullable String logfile, @Nullable Boolean logappend, String device, @Nullable Boolean logtimestamp) {
     this(logfile, logappend, device, logtimestamp, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param device {@code device}
+   * @return the builder
+   */
+  public static Builder builder(String device) {
+    return new Builder(device);
+  }
+
+  /**
+   * Builds a {@link ChardevHostdev}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String logfile = null;
+    private @Nullable Boolean logappend = null;
+    private final String device;
+    private @Nullable Boolean logtimestamp = null;
+
+    private Builder(String device) {
+      this.device = device;
+    }
+
+    /**
+     * Sets {@code logfile}, optional.
+     *
+     * @param logfile the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logfile(String logfile) {
+      if (this.logfile != null) {
+        throw new IllegalStateException("logfile was already set to " + this.logfile);
+      }
+      this.logfile = Objects.requireNonNull(logfile, "logfile");
+      return this;
+    }
+
+    /**
+     * Sets {@code logappend}, optional.
+     *
+     * @param logappend the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logappend(Boolean logappend) {
+      if (this.logappend != null) {
+        throw new IllegalStateException("logappend was already set to " + this.logappend);
+      }
+      this.logappend = Objects.requireNonNull(logappend, "logappend");
+      return this;
+    }
+
+    /**
+     * Sets {@code logtimestamp}, optional, since 11.0, only in QEMU 11.1.
+     *
+     * @param logtimestamp the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logtimestamp(Boolean logtimestamp) {
+      if (this.logtimestamp != null) {
+        throw new IllegalStateException("logtimestamp was already set to " + this.logtimestamp);
+      }
+      this.logtimestamp = Objects.requireNonNull(logtimestamp, "logtimestamp");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link ChardevHostdev}
+     */
+    public ChardevHostdev build() {
+      return new ChardevHostdev(logfile, logappend, device, logtimestamp, Map.of());
+    }
+  }
 }

@@ -9,6 +9,7 @@ import io.github.qemucpr.qmp.qapi.QapiObject;
 import io.github.qemucpr.qmp.qapi.QemuVersions;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -47,5 +48,84 @@ public record ChardevHub(
    */
   public ChardevHub(@Nullable String logfile, @Nullable Boolean logappend, List<String> chardevs, @Nullable Boolean logtimestamp) {
     this(logfile, logappend, chardevs, logtimestamp, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param chardevs {@code chardevs}
+   * @return the builder
+   */
+  public static Builder builder(List<String> chardevs) {
+    return new Builder(chardevs);
+  }
+
+  /**
+   * Builds a {@link ChardevHub}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String logfile = null;
+    private @Nullable Boolean logappend = null;
+    private final List<String> chardevs;
+    private @Nullable Boolean logtimestamp = null;
+
+    private Builder(List<String> chardevs) {
+      this.chardevs = chardevs;
+    }
+
+    /**
+     * Sets {@code logfile}, optional.
+     *
+     * @param logfile the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logfile(String logfile) {
+      if (this.logfile != null) {
+        throw new IllegalStateException("logfile was already set to " + this.logfile);
+      }
+      this.logfile = Objects.requireNonNull(logfile, "logfile");
+      return this;
+    }
+
+    /**
+     * Sets {@code logappend}, optional.
+     *
+     * @param logappend the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logappend(Boolean logappend) {
+      if (this.logappend != null) {
+        throw new IllegalStateException("logappend was already set to " + this.logappend);
+      }
+      this.logappend = Objects.requireNonNull(logappend, "logappend");
+      return this;
+    }
+
+    /**
+     * Sets {@code logtimestamp}, optional, since 11.0, only in QEMU 11.1.
+     *
+     * @param logtimestamp the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logtimestamp(Boolean logtimestamp) {
+      if (this.logtimestamp != null) {
+        throw new IllegalStateException("logtimestamp was already set to " + this.logtimestamp);
+      }
+      this.logtimestamp = Objects.requireNonNull(logtimestamp, "logtimestamp");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link ChardevHub}
+     */
+    public ChardevHub build() {
+      return new ChardevHub(logfile, logappend, chardevs, logtimestamp, Map.of());
+    }
   }
 }

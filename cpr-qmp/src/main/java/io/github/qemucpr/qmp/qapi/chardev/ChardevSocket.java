@@ -79,4 +79,244 @@ public record ChardevSocket(
   public ChardevSocket(@Nullable String logfile, @Nullable Boolean logappend, SocketAddressLegacy addr, @Nullable String tlsCreds, @Nullable String tlsAuthz, @Nullable Boolean server, @Nullable Boolean waitMember, @Nullable Boolean nodelay, @Nullable Boolean telnet, @Nullable Boolean tn3270, @Nullable Boolean websocket, @Nullable Long reconnect, @Nullable Long reconnectMs, @Nullable Boolean logtimestamp) {
     this(logfile, logappend, addr, tlsCreds, tlsAuthz, server, waitMember, nodelay, telnet, tn3270, websocket, reconnect, reconnectMs, logtimestamp, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param addr {@code addr}
+   * @return the builder
+   */
+  public static Builder builder(SocketAddressLegacy addr) {
+    return new Builder(addr);
+  }
+
+  /**
+   * Builds a {@link ChardevSocket}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String logfile = null;
+    private @Nullable Boolean logappend = null;
+    private final SocketAddressLegacy addr;
+    private @Nullable String tlsCreds = null;
+    private @Nullable String tlsAuthz = null;
+    private @Nullable Boolean server = null;
+    private @Nullable Boolean waitMember = null;
+    private @Nullable Boolean nodelay = null;
+    private @Nullable Boolean telnet = null;
+    private @Nullable Boolean tn3270 = null;
+    private @Nullable Boolean websocket = null;
+    private @Nullable Long reconnect = null;
+    private @Nullable Long reconnectMs = null;
+    private @Nullable Boolean logtimestamp = null;
+
+    private Builder(SocketAddressLegacy addr) {
+      this.addr = addr;
+    }
+
+    /**
+     * Sets {@code logfile}, optional.
+     *
+     * @param logfile the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logfile(String logfile) {
+      if (this.logfile != null) {
+        throw new IllegalStateException("logfile was already set to " + this.logfile);
+      }
+      this.logfile = Objects.requireNonNull(logfile, "logfile");
+      return this;
+    }
+
+    /**
+     * Sets {@code logappend}, optional.
+     *
+     * @param logappend the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logappend(Boolean logappend) {
+      if (this.logappend != null) {
+        throw new IllegalStateException("logappend was already set to " + this.logappend);
+      }
+      this.logappend = Objects.requireNonNull(logappend, "logappend");
+      return this;
+    }
+
+    /**
+     * Sets {@code tls-creds}, optional, since 2.6.
+     *
+     * @param tlsCreds the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tlsCreds(String tlsCreds) {
+      if (this.tlsCreds != null) {
+        throw new IllegalStateException("tls-creds was already set to " + this.tlsCreds);
+      }
+      this.tlsCreds = Objects.requireNonNull(tlsCreds, "tlsCreds");
+      return this;
+    }
+
+    /**
+     * Sets {@code tls-authz}, optional, since 4.0.
+     *
+     * @param tlsAuthz the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tlsAuthz(String tlsAuthz) {
+      if (this.tlsAuthz != null) {
+        throw new IllegalStateException("tls-authz was already set to " + this.tlsAuthz);
+      }
+      this.tlsAuthz = Objects.requireNonNull(tlsAuthz, "tlsAuthz");
+      return this;
+    }
+
+    /**
+     * Sets {@code server}, optional.
+     *
+     * @param server the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder server(Boolean server) {
+      if (this.server != null) {
+        throw new IllegalStateException("server was already set to " + this.server);
+      }
+      this.server = Objects.requireNonNull(server, "server");
+      return this;
+    }
+
+    /**
+     * Sets {@code wait}, optional.
+     *
+     * @param waitMember the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder waitMember(Boolean waitMember) {
+      if (this.waitMember != null) {
+        throw new IllegalStateException("wait was already set to " + this.waitMember);
+      }
+      this.waitMember = Objects.requireNonNull(waitMember, "waitMember");
+      return this;
+    }
+
+    /**
+     * Sets {@code nodelay}, optional.
+     *
+     * @param nodelay the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder nodelay(Boolean nodelay) {
+      if (this.nodelay != null) {
+        throw new IllegalStateException("nodelay was already set to " + this.nodelay);
+      }
+      this.nodelay = Objects.requireNonNull(nodelay, "nodelay");
+      return this;
+    }
+
+    /**
+     * Sets {@code telnet}, optional.
+     *
+     * @param telnet the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder telnet(Boolean telnet) {
+      if (this.telnet != null) {
+        throw new IllegalStateException("telnet was already set to " + this.telnet);
+      }
+      this.telnet = Objects.requireNonNull(telnet, "telnet");
+      return this;
+    }
+
+    /**
+     * Sets {@code tn3270}, optional, since 2.10.
+     *
+     * @param tn3270 the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tn3270(Boolean tn3270) {
+      if (this.tn3270 != null) {
+        throw new IllegalStateException("tn3270 was already set to " + this.tn3270);
+      }
+      this.tn3270 = Objects.requireNonNull(tn3270, "tn3270");
+      return this;
+    }
+
+    /**
+     * Sets {@code websocket}, optional, since 3.1.
+     *
+     * @param websocket the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder websocket(Boolean websocket) {
+      if (this.websocket != null) {
+        throw new IllegalStateException("websocket was already set to " + this.websocket);
+      }
+      this.websocket = Objects.requireNonNull(websocket, "websocket");
+      return this;
+    }
+
+    /**
+     * Sets {@code reconnect}, optional, since 2.2, only in QEMU 10.0, features: deprecated.
+     *
+     * @param reconnect the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    @Deprecated
+    public Builder reconnect(Long reconnect) {
+      if (this.reconnect != null) {
+        throw new IllegalStateException("reconnect was already set to " + this.reconnect);
+      }
+      this.reconnect = Objects.requireNonNull(reconnect, "reconnect");
+      return this;
+    }
+
+    /**
+     * Sets {@code reconnect-ms}, optional, since 9.2.
+     *
+     * @param reconnectMs the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder reconnectMs(Long reconnectMs) {
+      if (this.reconnectMs != null) {
+        throw new IllegalStateException("reconnect-ms was already set to " + this.reconnectMs);
+      }
+      this.reconnectMs = Objects.requireNonNull(reconnectMs, "reconnectMs");
+      return this;
+    }
+
+    /**
+     * Sets {@code logtimestamp}, optional, since 11.0, only in QEMU 11.1.
+     *
+     * @param logtimestamp the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logtimestamp(Boolean logtimestamp) {
+      if (this.logtimestamp != null) {
+        throw new IllegalStateException("logtimestamp was already set to " + this.logtimestamp);
+      }
+      this.logtimestamp = Objects.requireNonNull(logtimestamp, "logtimestamp");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link ChardevSocket}
+     */
+    public ChardevSocket build() {
+      return new ChardevSocket(logfile, logappend, addr, tlsCreds, tlsAuthz, server, waitMember, nodelay, telnet, tn3270, websocket, reconnect, reconnectMs, logtimestamp, Map.of());
+    }
+  }
 }

@@ -52,4 +52,83 @@ public record ChardevSpicePort(
   public ChardevSpicePort(@Nullable String logfile, @Nullable Boolean logappend, String fqdn, @Nullable Boolean logtimestamp) {
     this(logfile, logappend, fqdn, logtimestamp, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param fqdn {@code fqdn}
+   * @return the builder
+   */
+  public static Builder builder(String fqdn) {
+    return new Builder(fqdn);
+  }
+
+  /**
+   * Builds a {@link ChardevSpicePort}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String logfile = null;
+    private @Nullable Boolean logappend = null;
+    private final String fqdn;
+    private @Nullable Boolean logtimestamp = null;
+
+    private Builder(String fqdn) {
+      this.fqdn = fqdn;
+    }
+
+    /**
+     * Sets {@code logfile}, optional.
+     *
+     * @param logfile the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logfile(String logfile) {
+      if (this.logfile != null) {
+        throw new IllegalStateException("logfile was already set to " + this.logfile);
+      }
+      this.logfile = Objects.requireNonNull(logfile, "logfile");
+      return this;
+    }
+
+    /**
+     * Sets {@code logappend}, optional.
+     *
+     * @param logappend the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logappend(Boolean logappend) {
+      if (this.logappend != null) {
+        throw new IllegalStateException("logappend was already set to " + this.logappend);
+      }
+      this.logappend = Objects.requireNonNull(logappend, "logappend");
+      return this;
+    }
+
+    /**
+     * Sets {@code logtimestamp}, optional, since 11.0, only in QEMU 11.1.
+     *
+     * @param logtimestamp the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logtimestamp(Boolean logtimestamp) {
+      if (this.logtimestamp != null) {
+        throw new IllegalStateException("logtimestamp was already set to " + this.logtimestamp);
+      }
+      this.logtimestamp = Objects.requireNonNull(logtimestamp, "logtimestamp");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link ChardevSpicePort}
+     */
+    public ChardevSpicePort build() {
+      return new ChardevSpicePort(logfile, logappend, fqdn, logtimestamp, Map.of());
+    }
+  }
 }

@@ -52,4 +52,99 @@ public record ChardevUdp(
   public ChardevUdp(@Nullable String logfile, @Nullable Boolean logappend, SocketAddressLegacy remote, @Nullable SocketAddressLegacy local, @Nullable Boolean logtimestamp) {
     this(logfile, logappend, remote, local, logtimestamp, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param remote {@code remote}
+   * @return the builder
+   */
+  public static Builder builder(SocketAddressLegacy remote) {
+    return new Builder(remote);
+  }
+
+  /**
+   * Builds a {@link ChardevUdp}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String logfile = null;
+    private @Nullable Boolean logappend = null;
+    private final SocketAddressLegacy remote;
+    private @Nullable SocketAddressLegacy local = null;
+    private @Nullable Boolean logtimestamp = null;
+
+    private Builder(SocketAddressLegacy remote) {
+      this.remote = remote;
+    }
+
+    /**
+     * Sets {@code logfile}, optional.
+     *
+     * @param logfile the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logfile(String logfile) {
+      if (this.logfile != null) {
+        throw new IllegalStateException("logfile was already set to " + this.logfile);
+      }
+      this.logfile = Objects.requireNonNull(logfile, "logfile");
+      return this;
+    }
+
+    /**
+     * Sets {@code logappend}, optional.
+     *
+     * @param logappend the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logappend(Boolean logappend) {
+      if (this.logappend != null) {
+        throw new IllegalStateException("logappend was already set to " + this.logappend);
+      }
+      this.logappend = Objects.requireNonNull(logappend, "logappend");
+      return this;
+    }
+
+    /**
+     * Sets {@code local}, optional.
+     *
+     * @param local the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder local(SocketAddressLegacy local) {
+      if (this.local != null) {
+        throw new IllegalStateException("local was already set to " + this.local);
+      }
+      this.local = Objects.requireNonNull(local, "local");
+      return this;
+    }
+
+    /**
+     * Sets {@code logtimestamp}, optional, since 11.0, only in QEMU 11.1.
+     *
+     * @param logtimestamp the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logtimestamp(Boolean logtimestamp) {
+      if (this.logtimestamp != null) {
+        throw new IllegalStateException("logtimestamp was already set to " + this.logtimestamp);
+      }
+      this.logtimestamp = Objects.requireNonNull(logtimestamp, "logtimestamp");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link ChardevUdp}
+     */
+    public ChardevUdp build() {
+      return new ChardevUdp(logfile, logappend, remote, local, logtimestamp, Map.of());
+    }
+  }
 }

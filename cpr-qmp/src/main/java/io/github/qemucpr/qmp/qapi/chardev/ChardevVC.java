@@ -8,6 +8,7 @@ import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import io.github.qemucpr.qmp.qapi.QemuVersions;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -62,5 +63,161 @@ public record ChardevVC(
   /** With every member left out, so that QEMU applies its defaults. */
   public ChardevVC() {
     this(null, null, null, null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link ChardevVC}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String logfile = null;
+    private @Nullable Boolean logappend = null;
+    private @Nullable Long width = null;
+    private @Nullable Long height = null;
+    private @Nullable Long cols = null;
+    private @Nullable Long rows = null;
+    private @Nullable Boolean logtimestamp = null;
+    private @Nullable ChardevVCEncoding encoding = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code logfile}, optional.
+     *
+     * @param logfile the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logfile(String logfile) {
+      if (this.logfile != null) {
+        throw new IllegalStateException("logfile was already set to " + this.logfile);
+      }
+      this.logfile = Objects.requireNonNull(logfile, "logfile");
+      return this;
+    }
+
+    /**
+     * Sets {@code logappend}, optional.
+     *
+     * @param logappend the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logappend(Boolean logappend) {
+      if (this.logappend != null) {
+        throw new IllegalStateException("logappend was already set to " + this.logappend);
+      }
+      this.logappend = Objects.requireNonNull(logappend, "logappend");
+      return this;
+    }
+
+    /**
+     * Sets {@code width}, optional.
+     *
+     * @param width the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder width(Long width) {
+      if (this.width != null) {
+        throw new IllegalStateException("width was already set to " + this.width);
+      }
+      this.width = Objects.requireNonNull(width, "width");
+      return this;
+    }
+
+    /**
+     * Sets {@code height}, optional.
+     *
+     * @param height the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder height(Long height) {
+      if (this.height != null) {
+        throw new IllegalStateException("height was already set to " + this.height);
+      }
+      this.height = Objects.requireNonNull(height, "height");
+      return this;
+    }
+
+    /**
+     * Sets {@code cols}, optional.
+     *
+     * @param cols the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cols(Long cols) {
+      if (this.cols != null) {
+        throw new IllegalStateException("cols was already set to " + this.cols);
+      }
+      this.cols = Objects.requireNonNull(cols, "cols");
+      return this;
+    }
+
+    /**
+     * Sets {@code rows}, optional.
+     *
+     * @param rows the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder rows(Long rows) {
+      if (this.rows != null) {
+        throw new IllegalStateException("rows was already set to " + this.rows);
+      }
+      this.rows = Objects.requireNonNull(rows, "rows");
+      return this;
+    }
+
+    /**
+     * Sets {@code logtimestamp}, optional, since 11.0, only in QEMU 11.1.
+     *
+     * @param logtimestamp the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder logtimestamp(Boolean logtimestamp) {
+      if (this.logtimestamp != null) {
+        throw new IllegalStateException("logtimestamp was already set to " + this.logtimestamp);
+      }
+      this.logtimestamp = Objects.requireNonNull(logtimestamp, "logtimestamp");
+      return this;
+    }
+
+    /**
+     * Sets {@code encoding}, optional, since 11.1, only in QEMU 11.1.
+     *
+     * @param encoding the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder encoding(ChardevVCEncoding encoding) {
+      if (this.encoding != null) {
+        throw new IllegalStateException("encoding was already set to " + this.encoding);
+      }
+      this.encoding = Objects.requireNonNull(encoding, "encoding");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link ChardevVC}
+     */
+    public ChardevVC build() {
+      return new ChardevVC(logfile, logappend, width, height, cols, rows, logtimestamp, encoding, Map.of());
+    }
   }
 }

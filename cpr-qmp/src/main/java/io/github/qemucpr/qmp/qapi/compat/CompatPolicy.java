@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -49,5 +50,97 @@ public record CompatPolicy(
   /** With every member left out, so that QEMU applies its defaults. */
   public CompatPolicy() {
     this(null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link CompatPolicy}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable CompatPolicyInput deprecatedInput = null;
+    private @Nullable CompatPolicyOutput deprecatedOutput = null;
+    private @Nullable CompatPolicyInput unstableInput = null;
+    private @Nullable CompatPolicyOutput unstableOutput = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code deprecated-input}, optional.
+     *
+     * @param deprecatedInput the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder deprecatedInput(CompatPolicyInput deprecatedInput) {
+      if (this.deprecatedInput != null) {
+        throw new IllegalStateException("deprecated-input was already set to " + this.deprecatedInput);
+      }
+      this.deprecatedInput = Objects.requireNonNull(deprecatedInput, "deprecatedInput");
+      return this;
+    }
+
+    /**
+     * Sets {@code deprecated-output}, optional.
+     *
+     * @param deprecatedOutput the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder deprecatedOutput(CompatPolicyOutput deprecatedOutput) {
+      if (this.deprecatedOutput != null) {
+        throw new IllegalStateException("deprecated-output was already set to " + this.deprecatedOutput);
+      }
+      this.deprecatedOutput = Objects.requireNonNull(deprecatedOutput, "deprecatedOutput");
+      return this;
+    }
+
+    /**
+     * Sets {@code unstable-input}, optional, since 6.2.
+     *
+     * @param unstableInput the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder unstableInput(CompatPolicyInput unstableInput) {
+      if (this.unstableInput != null) {
+        throw new IllegalStateException("unstable-input was already set to " + this.unstableInput);
+      }
+      this.unstableInput = Objects.requireNonNull(unstableInput, "unstableInput");
+      return this;
+    }
+
+    /**
+     * Sets {@code unstable-output}, optional, since 6.2.
+     *
+     * @param unstableOutput the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder unstableOutput(CompatPolicyOutput unstableOutput) {
+      if (this.unstableOutput != null) {
+        throw new IllegalStateException("unstable-output was already set to " + this.unstableOutput);
+      }
+      this.unstableOutput = Objects.requireNonNull(unstableOutput, "unstableOutput");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link CompatPolicy}
+     */
+    public CompatPolicy build() {
+      return new CompatPolicy(deprecatedInput, deprecatedOutput, unstableInput, unstableOutput, Map.of());
+    }
   }
 }

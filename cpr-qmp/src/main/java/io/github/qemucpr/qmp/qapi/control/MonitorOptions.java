@@ -47,4 +47,83 @@ public record MonitorOptions(
   public MonitorOptions(@Nullable String id, @Nullable MonitorMode mode, @Nullable Boolean pretty, String chardev) {
     this(id, mode, pretty, chardev, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param chardev {@code chardev}
+   * @return the builder
+   */
+  public static Builder builder(String chardev) {
+    return new Builder(chardev);
+  }
+
+  /**
+   * Builds a {@link MonitorOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String id = null;
+    private @Nullable MonitorMode mode = null;
+    private @Nullable Boolean pretty = null;
+    private final String chardev;
+
+    private Builder(String chardev) {
+      this.chardev = chardev;
+    }
+
+    /**
+     * Sets {@code id}, optional.
+     *
+     * @param id the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder id(String id) {
+      if (this.id != null) {
+        throw new IllegalStateException("id was already set to " + this.id);
+      }
+      this.id = Objects.requireNonNull(id, "id");
+      return this;
+    }
+
+    /**
+     * Sets {@code mode}, optional.
+     *
+     * @param mode the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mode(MonitorMode mode) {
+      if (this.mode != null) {
+        throw new IllegalStateException("mode was already set to " + this.mode);
+      }
+      this.mode = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /**
+     * Sets {@code pretty}, optional.
+     *
+     * @param pretty the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder pretty(Boolean pretty) {
+      if (this.pretty != null) {
+        throw new IllegalStateException("pretty was already set to " + this.pretty);
+      }
+      this.pretty = Objects.requireNonNull(pretty, "pretty");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link MonitorOptions}
+     */
+    public MonitorOptions build() {
+      return new MonitorOptions(id, mode, pretty, chardev, Map.of());
+    }
+  }
 }

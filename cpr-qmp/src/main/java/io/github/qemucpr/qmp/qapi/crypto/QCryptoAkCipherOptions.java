@@ -58,6 +58,7 @@ public sealed interface QCryptoAkCipherOptions extends QapiObject
       this(hashAlg, paddingAlg, Map.of());
     }
 
+
     @Override
     public QCryptoAkCipherAlgo alg() {
       return QCryptoAkCipherAlgo.RSA;

@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -58,5 +59,145 @@ public record QCryptoBlockCreateOptionsLUKS(
   /** With every member left out, so that QEMU applies its defaults. */
   public QCryptoBlockCreateOptionsLUKS() {
     this(null, null, null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link QCryptoBlockCreateOptionsLUKS}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String keySecret = null;
+    private @Nullable QCryptoCipherAlgo cipherAlg = null;
+    private @Nullable QCryptoCipherMode cipherMode = null;
+    private @Nullable QCryptoIVGenAlgo ivgenAlg = null;
+    private @Nullable QCryptoHashAlgo ivgenHashAlg = null;
+    private @Nullable QCryptoHashAlgo hashAlg = null;
+    private @Nullable Long iterTime = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code key-secret}, optional.
+     *
+     * @param keySecret the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder keySecret(String keySecret) {
+      if (this.keySecret != null) {
+        throw new IllegalStateException("key-secret was already set to " + this.keySecret);
+      }
+      this.keySecret = Objects.requireNonNull(keySecret, "keySecret");
+      return this;
+    }
+
+    /**
+     * Sets {@code cipher-alg}, optional.
+     *
+     * @param cipherAlg the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cipherAlg(QCryptoCipherAlgo cipherAlg) {
+      if (this.cipherAlg != null) {
+        throw new IllegalStateException("cipher-alg was already set to " + this.cipherAlg);
+      }
+      this.cipherAlg = Objects.requireNonNull(cipherAlg, "cipherAlg");
+      return this;
+    }
+
+    /**
+     * Sets {@code cipher-mode}, optional.
+     *
+     * @param cipherMode the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cipherMode(QCryptoCipherMode cipherMode) {
+      if (this.cipherMode != null) {
+        throw new IllegalStateException("cipher-mode was already set to " + this.cipherMode);
+      }
+      this.cipherMode = Objects.requireNonNull(cipherMode, "cipherMode");
+      return this;
+    }
+
+    /**
+     * Sets {@code ivgen-alg}, optional.
+     *
+     * @param ivgenAlg the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ivgenAlg(QCryptoIVGenAlgo ivgenAlg) {
+      if (this.ivgenAlg != null) {
+        throw new IllegalStateException("ivgen-alg was already set to " + this.ivgenAlg);
+      }
+      this.ivgenAlg = Objects.requireNonNull(ivgenAlg, "ivgenAlg");
+      return this;
+    }
+
+    /**
+     * Sets {@code ivgen-hash-alg}, optional.
+     *
+     * @param ivgenHashAlg the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ivgenHashAlg(QCryptoHashAlgo ivgenHashAlg) {
+      if (this.ivgenHashAlg != null) {
+        throw new IllegalStateException("ivgen-hash-alg was already set to " + this.ivgenHashAlg);
+      }
+      this.ivgenHashAlg = Objects.requireNonNull(ivgenHashAlg, "ivgenHashAlg");
+      return this;
+    }
+
+    /**
+     * Sets {@code hash-alg}, optional.
+     *
+     * @param hashAlg the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder hashAlg(QCryptoHashAlgo hashAlg) {
+      if (this.hashAlg != null) {
+        throw new IllegalStateException("hash-alg was already set to " + this.hashAlg);
+      }
+      this.hashAlg = Objects.requireNonNull(hashAlg, "hashAlg");
+      return this;
+    }
+
+    /**
+     * Sets {@code iter-time}, optional, since 2.8.
+     *
+     * @param iterTime the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iterTime(Long iterTime) {
+      if (this.iterTime != null) {
+        throw new IllegalStateException("iter-time was already set to " + this.iterTime);
+      }
+      this.iterTime = Objects.requireNonNull(iterTime, "iterTime");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link QCryptoBlockCreateOptionsLUKS}
+     */
+    public QCryptoBlockCreateOptionsLUKS build() {
+      return new QCryptoBlockCreateOptionsLUKS(keySecret, cipherAlg, cipherMode, ivgenAlg, ivgenHashAlg, hashAlg, iterTime, Map.of());
+    }
   }
 }

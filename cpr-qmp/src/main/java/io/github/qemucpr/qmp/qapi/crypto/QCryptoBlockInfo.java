@@ -87,6 +87,7 @@ public sealed interface QCryptoBlockInfo extends QapiObject
       this(cipherAlg, cipherMode, ivgenAlg, ivgenHashAlg, hashAlg, detachedHeader, payloadOffset, masterKeyIters, uuid, slots, Map.of());
     }
 
+
     @Override
     public QCryptoBlockFormat format() {
       return QCryptoBlockFormat.LUKS;

@@ -59,6 +59,7 @@ public sealed interface QCryptoBlockOpenOptions extends QapiObject
       this(null, Map.of());
     }
 
+
     @Override
     public QCryptoBlockFormat format() {
       return QCryptoBlockFormat.QCOW;
@@ -95,6 +96,7 @@ public sealed interface QCryptoBlockOpenOptions extends QapiObject
     public Luks() {
       this(null, Map.of());
     }
+
 
     @Override
     public QCryptoBlockFormat format() {

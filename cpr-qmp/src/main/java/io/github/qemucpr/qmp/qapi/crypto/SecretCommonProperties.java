@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -46,5 +47,81 @@ public record SecretCommonProperties(
   /** With every member left out, so that QEMU applies its defaults. */
   public SecretCommonProperties() {
     this(null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link SecretCommonProperties}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable QCryptoSecretFormat format = null;
+    private @Nullable String keyid = null;
+    private @Nullable String iv = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code format}, optional.
+     *
+     * @param format the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder format(QCryptoSecretFormat format) {
+      if (this.format != null) {
+        throw new IllegalStateException("format was already set to " + this.format);
+      }
+      this.format = Objects.requireNonNull(format, "format");
+      return this;
+    }
+
+    /**
+     * Sets {@code keyid}, optional.
+     *
+     * @param keyid the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder keyid(String keyid) {
+      if (this.keyid != null) {
+        throw new IllegalStateException("keyid was already set to " + this.keyid);
+      }
+      this.keyid = Objects.requireNonNull(keyid, "keyid");
+      return this;
+    }
+
+    /**
+     * Sets {@code iv}, optional.
+     *
+     * @param iv the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iv(String iv) {
+      if (this.iv != null) {
+        throw new IllegalStateException("iv was already set to " + this.iv);
+      }
+      this.iv = Objects.requireNonNull(iv, "iv");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link SecretCommonProperties}
+     */
+    public SecretCommonProperties build() {
+      return new SecretCommonProperties(format, keyid, iv, Map.of());
+    }
   }
 }

@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -52,5 +53,113 @@ public record SecretProperties(
   /** With every member left out, so that QEMU applies its defaults. */
   public SecretProperties() {
     this(null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link SecretProperties}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable QCryptoSecretFormat format = null;
+    private @Nullable String keyid = null;
+    private @Nullable String iv = null;
+    private @Nullable String data = null;
+    private @Nullable String file = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code format}, optional.
+     *
+     * @param format the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder format(QCryptoSecretFormat format) {
+      if (this.format != null) {
+        throw new IllegalStateException("format was already set to " + this.format);
+      }
+      this.format = Objects.requireNonNull(format, "format");
+      return this;
+    }
+
+    /**
+     * Sets {@code keyid}, optional.
+     *
+     * @param keyid the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder keyid(String keyid) {
+      if (this.keyid != null) {
+        throw new IllegalStateException("keyid was already set to " + this.keyid);
+      }
+      this.keyid = Objects.requireNonNull(keyid, "keyid");
+      return this;
+    }
+
+    /**
+     * Sets {@code iv}, optional.
+     *
+     * @param iv the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder iv(String iv) {
+      if (this.iv != null) {
+        throw new IllegalStateException("iv was already set to " + this.iv);
+      }
+      this.iv = Objects.requireNonNull(iv, "iv");
+      return this;
+    }
+
+    /**
+     * Sets {@code data}, optional.
+     *
+     * @param data the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder data(String data) {
+      if (this.data != null) {
+        throw new IllegalStateException("data was already set to " + this.data);
+      }
+      this.data = Objects.requireNonNull(data, "data");
+      return this;
+    }
+
+    /**
+     * Sets {@code file}, optional.
+     *
+     * @param file the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder file(String file) {
+      if (this.file != null) {
+        throw new IllegalStateException("file was already set to " + this.file);
+      }
+      this.file = Objects.requireNonNull(file, "file");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link SecretProperties}
+     */
+    public SecretProperties build() {
+      return new SecretProperties(format, keyid, iv, data, file, Map.of());
+    }
   }
 }

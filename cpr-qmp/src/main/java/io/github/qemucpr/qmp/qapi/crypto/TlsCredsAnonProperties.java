@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -49,5 +50,97 @@ public record TlsCredsAnonProperties(
   /** With every member left out, so that QEMU applies its defaults. */
   public TlsCredsAnonProperties() {
     this(null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link TlsCredsAnonProperties}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Boolean verifyPeer = null;
+    private @Nullable String dir = null;
+    private @Nullable QCryptoTLSCredsEndpoint endpoint = null;
+    private @Nullable String priority = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code verify-peer}, optional.
+     *
+     * @param verifyPeer the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder verifyPeer(Boolean verifyPeer) {
+      if (this.verifyPeer != null) {
+        throw new IllegalStateException("verify-peer was already set to " + this.verifyPeer);
+      }
+      this.verifyPeer = Objects.requireNonNull(verifyPeer, "verifyPeer");
+      return this;
+    }
+
+    /**
+     * Sets {@code dir}, optional.
+     *
+     * @param dir the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dir(String dir) {
+      if (this.dir != null) {
+        throw new IllegalStateException("dir was already set to " + this.dir);
+      }
+      this.dir = Objects.requireNonNull(dir, "dir");
+      return this;
+    }
+
+    /**
+     * Sets {@code endpoint}, optional.
+     *
+     * @param endpoint the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder endpoint(QCryptoTLSCredsEndpoint endpoint) {
+      if (this.endpoint != null) {
+        throw new IllegalStateException("endpoint was already set to " + this.endpoint);
+      }
+      this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
+      return this;
+    }
+
+    /**
+     * Sets {@code priority}, optional.
+     *
+     * @param priority the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder priority(String priority) {
+      if (this.priority != null) {
+        throw new IllegalStateException("priority was already set to " + this.priority);
+      }
+      this.priority = Objects.requireNonNull(priority, "priority");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link TlsCredsAnonProperties}
+     */
+    public TlsCredsAnonProperties build() {
+      return new TlsCredsAnonProperties(verifyPeer, dir, endpoint, priority, Map.of());
+    }
   }
 }

@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -55,5 +56,129 @@ public record TlsCredsX509Properties(
   /** With every member left out, so that QEMU applies its defaults. */
   public TlsCredsX509Properties() {
     this(null, null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link TlsCredsX509Properties}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Boolean verifyPeer = null;
+    private @Nullable String dir = null;
+    private @Nullable QCryptoTLSCredsEndpoint endpoint = null;
+    private @Nullable String priority = null;
+    private @Nullable Boolean sanityCheck = null;
+    private @Nullable String passwordid = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code verify-peer}, optional.
+     *
+     * @param verifyPeer the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder verifyPeer(Boolean verifyPeer) {
+      if (this.verifyPeer != null) {
+        throw new IllegalStateException("verify-peer was already set to " + this.verifyPeer);
+      }
+      this.verifyPeer = Objects.requireNonNull(verifyPeer, "verifyPeer");
+      return this;
+    }
+
+    /**
+     * Sets {@code dir}, optional.
+     *
+     * @param dir the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dir(String dir) {
+      if (this.dir != null) {
+        throw new IllegalStateException("dir was already set to " + this.dir);
+      }
+      this.dir = Objects.requireNonNull(dir, "dir");
+      return this;
+    }
+
+    /**
+     * Sets {@code endpoint}, optional.
+     *
+     * @param endpoint the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder endpoint(QCryptoTLSCredsEndpoint endpoint) {
+      if (this.endpoint != null) {
+        throw new IllegalStateException("endpoint was already set to " + this.endpoint);
+      }
+      this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
+      return this;
+    }
+
+    /**
+     * Sets {@code priority}, optional.
+     *
+     * @param priority the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder priority(String priority) {
+      if (this.priority != null) {
+        throw new IllegalStateException("priority was already set to " + this.priority);
+      }
+      this.priority = Objects.requireNonNull(priority, "priority");
+      return this;
+    }
+
+    /**
+     * Sets {@code sanity-check}, optional.
+     *
+     * @param sanityCheck the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder sanityCheck(Boolean sanityCheck) {
+      if (this.sanityCheck != null) {
+        throw new IllegalStateException("sanity-check was already set to " + this.sanityCheck);
+      }
+      this.sanityCheck = Objects.requireNonNull(sanityCheck, "sanityCheck");
+      return this;
+    }
+
+    /**
+     * Sets {@code passwordid}, optional.
+     *
+     * @param passwordid the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder passwordid(String passwordid) {
+      if (this.passwordid != null) {
+        throw new IllegalStateException("passwordid was already set to " + this.passwordid);
+      }
+      this.passwordid = Objects.requireNonNull(passwordid, "passwordid");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link TlsCredsX509Properties}
+     */
+    public TlsCredsX509Properties build() {
+      return new TlsCredsX509Properties(verifyPeer, dir, endpoint, priority, sanityCheck, passwordid, Map.of());
+    }
   }
 }

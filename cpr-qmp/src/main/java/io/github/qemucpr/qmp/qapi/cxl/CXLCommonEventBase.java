@@ -59,4 +59,105 @@ public record CXLCommonEventBase(
   public CXLCommonEventBase(String path, CxlEventLog log, long flags, @Nullable Long maintOpClass, @Nullable Long maintOpSubclass, @Nullable Long ldId, @Nullable Long headId) {
     this(path, log, flags, maintOpClass, maintOpSubclass, ldId, headId, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param path {@code path}
+   * @param log {@code log}
+   * @param flags {@code flags}
+   * @return the builder
+   */
+  public static Builder builder(String path, CxlEventLog log, long flags) {
+    return new Builder(path, log, flags);
+  }
+
+  /**
+   * Builds a {@link CXLCommonEventBase}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String path;
+    private final CxlEventLog log;
+    private final long flags;
+    private @Nullable Long maintOpClass = null;
+    private @Nullable Long maintOpSubclass = null;
+    private @Nullable Long ldId = null;
+    private @Nullable Long headId = null;
+
+    private Builder(String path, CxlEventLog log, long flags) {
+      this.path = path;
+      this.log = log;
+      this.flags = flags;
+    }
+
+    /**
+     * Sets {@code maint-op-class}, optional.
+     *
+     * @param maintOpClass the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maintOpClass(Long maintOpClass) {
+      if (this.maintOpClass != null) {
+        throw new IllegalStateException("maint-op-class was already set to " + this.maintOpClass);
+      }
+      this.maintOpClass = Objects.requireNonNull(maintOpClass, "maintOpClass");
+      return this;
+    }
+
+    /**
+     * Sets {@code maint-op-subclass}, optional.
+     *
+     * @param maintOpSubclass the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maintOpSubclass(Long maintOpSubclass) {
+      if (this.maintOpSubclass != null) {
+        throw new IllegalStateException("maint-op-subclass was already set to " + this.maintOpSubclass);
+      }
+      this.maintOpSubclass = Objects.requireNonNull(maintOpSubclass, "maintOpSubclass");
+      return this;
+    }
+
+    /**
+     * Sets {@code ld-id}, optional.
+     *
+     * @param ldId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ldId(Long ldId) {
+      if (this.ldId != null) {
+        throw new IllegalStateException("ld-id was already set to " + this.ldId);
+      }
+      this.ldId = Objects.requireNonNull(ldId, "ldId");
+      return this;
+    }
+
+    /**
+     * Sets {@code head-id}, optional.
+     *
+     * @param headId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder headId(Long headId) {
+      if (this.headId != null) {
+        throw new IllegalStateException("head-id was already set to " + this.headId);
+      }
+      this.headId = Objects.requireNonNull(headId, "headId");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link CXLCommonEventBase}
+     */
+    public CXLCommonEventBase build() {
+      return new CXLCommonEventBase(path, log, flags, maintOpClass, maintOpSubclass, ldId, headId, Map.of());
+    }
+  }
 }

@@ -115,4 +115,328 @@ public record CXLDRAMEvent(
   public CXLDRAMEvent(String path, CxlEventLog log, long flags, @Nullable Long maintOpClass, @Nullable Long maintOpSubclass, @Nullable Long ldId, @Nullable Long headId, long dpa, long descriptor, long type, long transactionType, @Nullable Long channel, @Nullable Long rank, @Nullable Long nibbleMask, @Nullable Long bankGroup, @Nullable Long bank, @Nullable Long row, @Nullable Long column, @Nullable List<Long> correctionMask, @Nullable String componentId, @Nullable Boolean isCompIdPldm, @Nullable Long subChannel, @Nullable Long cmeEvFlags, @Nullable Long cvmeCount, long subType) {
     this(path, log, flags, maintOpClass, maintOpSubclass, ldId, headId, dpa, descriptor, type, transactionType, channel, rank, nibbleMask, bankGroup, bank, row, column, correctionMask, componentId, isCompIdPldm, subChannel, cmeEvFlags, cvmeCount, subType, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param path {@code path}
+   * @param log {@code log}
+   * @param flags {@code flags}
+   * @param dpa {@code dpa}
+   * @param descriptor {@code descriptor}
+   * @param type {@code type}
+   * @param transactionType {@code transaction-type}
+   * @param subType {@code sub-type}
+   * @return the builder
+   */
+  public static Builder builder(String path, CxlEventLog log, long flags, long dpa, long descriptor, long type, long transactionType, long subType) {
+    return new Builder(path, log, flags, dpa, descriptor, type, transactionType, subType);
+  }
+
+  /**
+   * Builds a {@link CXLDRAMEvent}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String path;
+    private final CxlEventLog log;
+    private final long flags;
+    private @Nullable Long maintOpClass = null;
+    private @Nullable Long maintOpSubclass = null;
+    private @Nullable Long ldId = null;
+    private @Nullable Long headId = null;
+    private final long dpa;
+    private final long descriptor;
+    private final long type;
+    private final long transactionType;
+    private @Nullable Long channel = null;
+    private @Nullable Long rank = null;
+    private @Nullable Long nibbleMask = null;
+    private @Nullable Long bankGroup = null;
+    private @Nullable Long bank = null;
+    private @Nullable Long row = null;
+    private @Nullable Long column = null;
+    private @Nullable List<Long> correctionMask = null;
+    private @Nullable String componentId = null;
+    private @Nullable Boolean isCompIdPldm = null;
+    private @Nullable Long subChannel = null;
+    private @Nullable Long cmeEvFlags = null;
+    private @Nullable Long cvmeCount = null;
+    private final long subType;
+
+    private Builder(String path, CxlEventLog log, long flags, long dpa, long descriptor, long type, long transactionType, long subType) {
+      this.path = path;
+      this.log = log;
+      this.flags = flags;
+      this.dpa = dpa;
+      this.descriptor = descriptor;
+      this.type = type;
+      this.transactionType = transactionType;
+      this.subType = subType;
+    }
+
+    /**
+     * Sets {@code maint-op-class}, optional.
+     *
+     * @param maintOpClass the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maintOpClass(Long maintOpClass) {
+      if (this.maintOpClass != null) {
+        throw new IllegalStateException("maint-op-class was already set to " + this.maintOpClass);
+      }
+      this.maintOpClass = Objects.requireNonNull(maintOpClass, "maintOpClass");
+      return this;
+    }
+
+    /**
+     * Sets {@code maint-op-subclass}, optional.
+     *
+     * @param maintOpSubclass the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maintOpSubclass(Long maintOpSubclass) {
+      if (this.maintOpSubclass != null) {
+        throw new IllegalStateException("maint-op-subclass was already set to " + this.maintOpSubclass);
+      }
+      this.maintOpSubclass = Objects.requireNonNull(maintOpSubclass, "maintOpSubclass");
+      return this;
+    }
+
+    /**
+     * Sets {@code ld-id}, optional.
+     *
+     * @param ldId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ldId(Long ldId) {
+      if (this.ldId != null) {
+        throw new IllegalStateException("ld-id was already set to " + this.ldId);
+      }
+      this.ldId = Objects.requireNonNull(ldId, "ldId");
+      return this;
+    }
+
+    /**
+     * Sets {@code head-id}, optional.
+     *
+     * @param headId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder headId(Long headId) {
+      if (this.headId != null) {
+        throw new IllegalStateException("head-id was already set to " + this.headId);
+      }
+      this.headId = Objects.requireNonNull(headId, "headId");
+      return this;
+    }
+
+    /**
+     * Sets {@code channel}, optional.
+     *
+     * @param channel the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder channel(Long channel) {
+      if (this.channel != null) {
+        throw new IllegalStateException("channel was already set to " + this.channel);
+      }
+      this.channel = Objects.requireNonNull(channel, "channel");
+      return this;
+    }
+
+    /**
+     * Sets {@code rank}, optional.
+     *
+     * @param rank the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder rank(Long rank) {
+      if (this.rank != null) {
+        throw new IllegalStateException("rank was already set to " + this.rank);
+      }
+      this.rank = Objects.requireNonNull(rank, "rank");
+      return this;
+    }
+
+    /**
+     * Sets {@code nibble-mask}, optional.
+     *
+     * @param nibbleMask the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder nibbleMask(Long nibbleMask) {
+      if (this.nibbleMask != null) {
+        throw new IllegalStateException("nibble-mask was already set to " + this.nibbleMask);
+      }
+      this.nibbleMask = Objects.requireNonNull(nibbleMask, "nibbleMask");
+      return this;
+    }
+
+    /**
+     * Sets {@code bank-group}, optional.
+     *
+     * @param bankGroup the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bankGroup(Long bankGroup) {
+      if (this.bankGroup != null) {
+        throw new IllegalStateException("bank-group was already set to " + this.bankGroup);
+      }
+      this.bankGroup = Objects.requireNonNull(bankGroup, "bankGroup");
+      return this;
+    }
+
+    /**
+     * Sets {@code bank}, optional.
+     *
+     * @param bank the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bank(Long bank) {
+      if (this.bank != null) {
+        throw new IllegalStateException("bank was already set to " + this.bank);
+      }
+      this.bank = Objects.requireNonNull(bank, "bank");
+      return this;
+    }
+
+    /**
+     * Sets {@code row}, optional.
+     *
+     * @param row the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder row(Long row) {
+      if (this.row != null) {
+        throw new IllegalStateException("row was already set to " + this.row);
+      }
+      this.row = Objects.requireNonNull(row, "row");
+      return this;
+    }
+
+    /**
+     * Sets {@code column}, optional.
+     *
+     * @param column the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder column(Long column) {
+      if (this.column != null) {
+        throw new IllegalStateException("column was already set to " + this.column);
+      }
+      this.column = Objects.requireNonNull(column, "column");
+      return this;
+    }
+
+    /**
+     * Sets {@code correction-mask}, optional.
+     *
+     * @param correctionMask the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder correctionMask(List<Long> correctionMask) {
+      if (this.correctionMask != null) {
+        throw new IllegalStateException("correction-mask was already set to " + this.correctionMask);
+      }
+      this.correctionMask = Objects.requireNonNull(correctionMask, "correctionMask");
+      return this;
+    }
+
+    /**
+     * Sets {@code component-id}, optional.
+     *
+     * @param componentId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder componentId(String componentId) {
+      if (this.componentId != null) {
+        throw new IllegalStateException("component-id was already set to " + this.componentId);
+      }
+      this.componentId = Objects.requireNonNull(componentId, "componentId");
+      return this;
+    }
+
+    /**
+     * Sets {@code is-comp-id-pldm}, optional.
+     *
+     * @param isCompIdPldm the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder isCompIdPldm(Boolean isCompIdPldm) {
+      if (this.isCompIdPldm != null) {
+        throw new IllegalStateException("is-comp-id-pldm was already set to " + this.isCompIdPldm);
+      }
+      this.isCompIdPldm = Objects.requireNonNull(isCompIdPldm, "isCompIdPldm");
+      return this;
+    }
+
+    /**
+     * Sets {@code sub-channel}, optional.
+     *
+     * @param subChannel the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder subChannel(Long subChannel) {
+      if (this.subChannel != null) {
+        throw new IllegalStateException("sub-channel was already set to " + this.subChannel);
+      }
+      this.subChannel = Objects.requireNonNull(subChannel, "subChannel");
+      return this;
+    }
+
+    /**
+     * Sets {@code cme-ev-flags}, optional.
+     *
+     * @param cmeEvFlags the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cmeEvFlags(Long cmeEvFlags) {
+      if (this.cmeEvFlags != null) {
+        throw new IllegalStateException("cme-ev-flags was already set to " + this.cmeEvFlags);
+      }
+      this.cmeEvFlags = Objects.requireNonNull(cmeEvFlags, "cmeEvFlags");
+      return this;
+    }
+
+    /**
+     * Sets {@code cvme-count}, optional.
+     *
+     * @param cvmeCount the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cvmeCount(Long cvmeCount) {
+      if (this.cvmeCount != null) {
+        throw new IllegalStateException("cvme-count was already set to " + this.cvmeCount);
+      }
+      this.cvmeCount = Objects.requireNonNull(cvmeCount, "cvmeCount");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link CXLDRAMEvent}
+     */
+    public CXLDRAMEvent build() {
+      return new CXLDRAMEvent(path, log, flags, maintOpClass, maintOpSubclass, ldId, headId, dpa, descriptor, type, transactionType, channel, rank, nibbleMask, bankGroup, bank, row, column, correctionMask, componentId, isCompIdPldm, subChannel, cmeEvFlags, cvmeCount, subType, Map.of());
+    }
+  }
 }

@@ -95,4 +95,232 @@ public record CXLGeneralMediaEvent(
   public CXLGeneralMediaEvent(String path, CxlEventLog log, long flags, @Nullable Long maintOpClass, @Nullable Long maintOpSubclass, @Nullable Long ldId, @Nullable Long headId, long dpa, long descriptor, long type, long transactionType, @Nullable Long channel, @Nullable Long rank, @Nullable Long device, @Nullable String componentId, @Nullable Boolean isCompIdPldm, @Nullable Long cmeEvFlags, @Nullable Long cmeCount, long subType) {
     this(path, log, flags, maintOpClass, maintOpSubclass, ldId, headId, dpa, descriptor, type, transactionType, channel, rank, device, componentId, isCompIdPldm, cmeEvFlags, cmeCount, subType, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param path {@code path}
+   * @param log {@code log}
+   * @param flags {@code flags}
+   * @param dpa {@code dpa}
+   * @param descriptor {@code descriptor}
+   * @param type {@code type}
+   * @param transactionType {@code transaction-type}
+   * @param subType {@code sub-type}
+   * @return the builder
+   */
+  public static Builder builder(String path, CxlEventLog log, long flags, long dpa, long descriptor, long type, long transactionType, long subType) {
+    return new Builder(path, log, flags, dpa, descriptor, type, transactionType, subType);
+  }
+
+  /**
+   * Builds a {@link CXLGeneralMediaEvent}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String path;
+    private final CxlEventLog log;
+    private final long flags;
+    private @Nullable Long maintOpClass = null;
+    private @Nullable Long maintOpSubclass = null;
+    private @Nullable Long ldId = null;
+    private @Nullable Long headId = null;
+    private final long dpa;
+    private final long descriptor;
+    private final long type;
+    private final long transactionType;
+    private @Nullable Long channel = null;
+    private @Nullable Long rank = null;
+    private @Nullable Long device = null;
+    private @Nullable String componentId = null;
+    private @Nullable Boolean isCompIdPldm = null;
+    private @Nullable Long cmeEvFlags = null;
+    private @Nullable Long cmeCount = null;
+    private final long subType;
+
+    private Builder(String path, CxlEventLog log, long flags, long dpa, long descriptor, long type, long transactionType, long subType) {
+      this.path = path;
+      this.log = log;
+      this.flags = flags;
+      this.dpa = dpa;
+      this.descriptor = descriptor;
+      this.type = type;
+      this.transactionType = transactionType;
+      this.subType = subType;
+    }
+
+    /**
+     * Sets {@code maint-op-class}, optional.
+     *
+     * @param maintOpClass the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maintOpClass(Long maintOpClass) {
+      if (this.maintOpClass != null) {
+        throw new IllegalStateException("maint-op-class was already set to " + this.maintOpClass);
+      }
+      this.maintOpClass = Objects.requireNonNull(maintOpClass, "maintOpClass");
+      return this;
+    }
+
+    /**
+     * Sets {@code maint-op-subclass}, optional.
+     *
+     * @param maintOpSubclass the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maintOpSubclass(Long maintOpSubclass) {
+      if (this.maintOpSubclass != null) {
+        throw new IllegalStateException("maint-op-subclass was already set to " + this.maintOpSubclass);
+      }
+      this.maintOpSubclass = Objects.requireNonNull(maintOpSubclass, "maintOpSubclass");
+      return this;
+    }
+
+    /**
+     * Sets {@code ld-id}, optional.
+     *
+     * @param ldId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ldId(Long ldId) {
+      if (this.ldId != null) {
+        throw new IllegalStateException("ld-id was already set to " + this.ldId);
+      }
+      this.ldId = Objects.requireNonNull(ldId, "ldId");
+      return this;
+    }
+
+    /**
+     * Sets {@code head-id}, optional.
+     *
+     * @param headId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder headId(Long headId) {
+      if (this.headId != null) {
+        throw new IllegalStateException("head-id was already set to " + this.headId);
+      }
+      this.headId = Objects.requireNonNull(headId, "headId");
+      return this;
+    }
+
+    /**
+     * Sets {@code channel}, optional.
+     *
+     * @param channel the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder channel(Long channel) {
+      if (this.channel != null) {
+        throw new IllegalStateException("channel was already set to " + this.channel);
+      }
+      this.channel = Objects.requireNonNull(channel, "channel");
+      return this;
+    }
+
+    /**
+     * Sets {@code rank}, optional.
+     *
+     * @param rank the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder rank(Long rank) {
+      if (this.rank != null) {
+        throw new IllegalStateException("rank was already set to " + this.rank);
+      }
+      this.rank = Objects.requireNonNull(rank, "rank");
+      return this;
+    }
+
+    /**
+     * Sets {@code device}, optional.
+     *
+     * @param device the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder device(Long device) {
+      if (this.device != null) {
+        throw new IllegalStateException("device was already set to " + this.device);
+      }
+      this.device = Objects.requireNonNull(device, "device");
+      return this;
+    }
+
+    /**
+     * Sets {@code component-id}, optional.
+     *
+     * @param componentId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder componentId(String componentId) {
+      if (this.componentId != null) {
+        throw new IllegalStateException("component-id was already set to " + this.componentId);
+      }
+      this.componentId = Objects.requireNonNull(componentId, "componentId");
+      return this;
+    }
+
+    /**
+     * Sets {@code is-comp-id-pldm}, optional.
+     *
+     * @param isCompIdPldm the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder isCompIdPldm(Boolean isCompIdPldm) {
+      if (this.isCompIdPldm != null) {
+        throw new IllegalStateException("is-comp-id-pldm was already set to " + this.isCompIdPldm);
+      }
+      this.isCompIdPldm = Objects.requireNonNull(isCompIdPldm, "isCompIdPldm");
+      return this;
+    }
+
+    /**
+     * Sets {@code cme-ev-flags}, optional.
+     *
+     * @param cmeEvFlags the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cmeEvFlags(Long cmeEvFlags) {
+      if (this.cmeEvFlags != null) {
+        throw new IllegalStateException("cme-ev-flags was already set to " + this.cmeEvFlags);
+      }
+      this.cmeEvFlags = Objects.requireNonNull(cmeEvFlags, "cmeEvFlags");
+      return this;
+    }
+
+    /**
+     * Sets {@code cme-count}, optional.
+     *
+     * @param cmeCount the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cmeCount(Long cmeCount) {
+      if (this.cmeCount != null) {
+        throw new IllegalStateException("cme-count was already set to " + this.cmeCount);
+      }
+      this.cmeCount = Objects.requireNonNull(cmeCount, "cmeCount");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link CXLGeneralMediaEvent}
+     */
+    public CXLGeneralMediaEvent build() {
+      return new CXLGeneralMediaEvent(path, log, flags, maintOpClass, maintOpSubclass, ldId, headId, dpa, descriptor, type, transactionType, channel, rank, device, componentId, isCompIdPldm, cmeEvFlags, cmeCount, subType, Map.of());
+    }
+  }
 }

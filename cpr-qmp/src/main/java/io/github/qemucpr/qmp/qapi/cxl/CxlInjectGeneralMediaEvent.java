@@ -70,6 +70,247 @@ public record CxlInjectGeneralMediaEvent(
     Objects.requireNonNull(log, "log");
   }
 
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param path {@code path}
+   * @param log {@code log}
+   * @param flags {@code flags}
+   * @param dpa {@code dpa}
+   * @param descriptor {@code descriptor}
+   * @param type {@code type}
+   * @param transactionType {@code transaction-type}
+   * @return the builder
+   */
+  public static Builder builder(String path, CxlEventLog log, long flags, long dpa, long descriptor, long type, long transactionType) {
+    return new Builder(path, log, flags, dpa, descriptor, type, transactionType);
+  }
+
+  /**
+   * Builds a {@link CxlInjectGeneralMediaEvent}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String path;
+    private final CxlEventLog log;
+    private final long flags;
+    private final long dpa;
+    private final long descriptor;
+    private final long type;
+    private final long transactionType;
+    private @Nullable Long channel = null;
+    private @Nullable Long rank = null;
+    private @Nullable Long device = null;
+    private @Nullable String componentId = null;
+    private @Nullable Long maintOpClass = null;
+    private @Nullable Long maintOpSubclass = null;
+    private @Nullable Long ldId = null;
+    private @Nullable Long headId = null;
+    private @Nullable Boolean isCompIdPldm = null;
+    private @Nullable Long cmeEvFlags = null;
+    private @Nullable Long cmeCount = null;
+    private @Nullable Long subType = null;
+
+    private Builder(String path, CxlEventLog log, long flags, long dpa, long descriptor, long type, long transactionType) {
+      this.path = path;
+      this.log = log;
+      this.flags = flags;
+      this.dpa = dpa;
+      this.descriptor = descriptor;
+      this.type = type;
+      this.transactionType = transactionType;
+    }
+
+    /**
+     * Sets {@code channel}, optional.
+     *
+     * @param channel the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder channel(Long channel) {
+      if (this.channel != null) {
+        throw new IllegalStateException("channel was already set to " + this.channel);
+      }
+      this.channel = Objects.requireNonNull(channel, "channel");
+      return this;
+    }
+
+    /**
+     * Sets {@code rank}, optional.
+     *
+     * @param rank the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder rank(Long rank) {
+      if (this.rank != null) {
+        throw new IllegalStateException("rank was already set to " + this.rank);
+      }
+      this.rank = Objects.requireNonNull(rank, "rank");
+      return this;
+    }
+
+    /**
+     * Sets {@code device}, optional.
+     *
+     * @param device the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder device(Long device) {
+      if (this.device != null) {
+        throw new IllegalStateException("device was already set to " + this.device);
+      }
+      this.device = Objects.requireNonNull(device, "device");
+      return this;
+    }
+
+    /**
+     * Sets {@code component-id}, optional.
+     *
+     * @param componentId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder componentId(String componentId) {
+      if (this.componentId != null) {
+        throw new IllegalStateException("component-id was already set to " + this.componentId);
+      }
+      this.componentId = Objects.requireNonNull(componentId, "componentId");
+      return this;
+    }
+
+    /**
+     * Sets {@code maint-op-class}, optional, only in QEMU 11.1.
+     *
+     * @param maintOpClass the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maintOpClass(Long maintOpClass) {
+      if (this.maintOpClass != null) {
+        throw new IllegalStateException("maint-op-class was already set to " + this.maintOpClass);
+      }
+      this.maintOpClass = Objects.requireNonNull(maintOpClass, "maintOpClass");
+      return this;
+    }
+
+    /**
+     * Sets {@code maint-op-subclass}, optional, only in QEMU 11.1.
+     *
+     * @param maintOpSubclass the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maintOpSubclass(Long maintOpSubclass) {
+      if (this.maintOpSubclass != null) {
+        throw new IllegalStateException("maint-op-subclass was already set to " + this.maintOpSubclass);
+      }
+      this.maintOpSubclass = Objects.requireNonNull(maintOpSubclass, "maintOpSubclass");
+      return this;
+    }
+
+    /**
+     * Sets {@code ld-id}, optional, only in QEMU 11.1.
+     *
+     * @param ldId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ldId(Long ldId) {
+      if (this.ldId != null) {
+        throw new IllegalStateException("ld-id was already set to " + this.ldId);
+      }
+      this.ldId = Objects.requireNonNull(ldId, "ldId");
+      return this;
+    }
+
+    /**
+     * Sets {@code head-id}, optional, only in QEMU 11.1.
+     *
+     * @param headId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder headId(Long headId) {
+      if (this.headId != null) {
+        throw new IllegalStateException("head-id was already set to " + this.headId);
+      }
+      this.headId = Objects.requireNonNull(headId, "headId");
+      return this;
+    }
+
+    /**
+     * Sets {@code is-comp-id-pldm}, optional, only in QEMU 11.1.
+     *
+     * @param isCompIdPldm the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder isCompIdPldm(Boolean isCompIdPldm) {
+      if (this.isCompIdPldm != null) {
+        throw new IllegalStateException("is-comp-id-pldm was already set to " + this.isCompIdPldm);
+      }
+      this.isCompIdPldm = Objects.requireNonNull(isCompIdPldm, "isCompIdPldm");
+      return this;
+    }
+
+    /**
+     * Sets {@code cme-ev-flags}, optional, only in QEMU 11.1.
+     *
+     * @param cmeEvFlags the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cmeEvFlags(Long cmeEvFlags) {
+      if (this.cmeEvFlags != null) {
+        throw new IllegalStateException("cme-ev-flags was already set to " + this.cmeEvFlags);
+      }
+      this.cmeEvFlags = Objects.requireNonNull(cmeEvFlags, "cmeEvFlags");
+      return this;
+    }
+
+    /**
+     * Sets {@code cme-count}, optional, only in QEMU 11.1.
+     *
+     * @param cmeCount the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cmeCount(Long cmeCount) {
+      if (this.cmeCount != null) {
+        throw new IllegalStateException("cme-count was already set to " + this.cmeCount);
+      }
+      this.cmeCount = Objects.requireNonNull(cmeCount, "cmeCount");
+      return this;
+    }
+
+    /**
+     * Sets {@code sub-type}, optional, only in QEMU 11.1.
+     *
+     * @param subType the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder subType(Long subType) {
+      if (this.subType != null) {
+        throw new IllegalStateException("sub-type was already set to " + this.subType);
+      }
+      this.subType = Objects.requireNonNull(subType, "subType");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link CxlInjectGeneralMediaEvent}
+     */
+    public CxlInjectGeneralMediaEvent build() {
+      return new CxlInjectGeneralMediaEvent(path, log, flags, dpa, descriptor, type, transactionType, channel, rank, device, componentId, maintOpClass, maintOpSubclass, ldId, headId, isCompIdPldm, cmeEvFlags, cmeCount, subType);
+    }
+  }
+
   @Override
   public String name() {
     return "cxl-inject-general-media-event";

@@ -70,6 +70,182 @@ public record CxlInjectMemoryModuleEvent(
     Objects.requireNonNull(log, "log");
   }
 
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param path {@code path}
+   * @param log {@code log}
+   * @param flags {@code flags}
+   * @param type {@code type}
+   * @param healthStatus {@code health-status}
+   * @param mediaStatus {@code media-status}
+   * @param additionalStatus {@code additional-status}
+   * @param lifeUsed {@code life-used}
+   * @param temperature {@code temperature}
+   * @param dirtyShutdownCount {@code dirty-shutdown-count}
+   * @param correctedVolatileErrorCount {@code corrected-volatile-error-count}
+   * @param correctedPersistentErrorCount {@code corrected-persistent-error-count}
+   * @return the builder
+   */
+  public static Builder builder(String path, CxlEventLog log, long flags, long type, long healthStatus, long mediaStatus, long additionalStatus, long lifeUsed, long temperature, long dirtyShutdownCount, long correctedVolatileErrorCount, long correctedPersistentErrorCount) {
+    return new Builder(path, log, flags, type, healthStatus, mediaStatus, additionalStatus, lifeUsed, temperature, dirtyShutdownCount, correctedVolatileErrorCount, correctedPersistentErrorCount);
+  }
+
+  /**
+   * Builds a {@link CxlInjectMemoryModuleEvent}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String path;
+    private final CxlEventLog log;
+    private final long flags;
+    private final long type;
+    private final long healthStatus;
+    private final long mediaStatus;
+    private final long additionalStatus;
+    private final long lifeUsed;
+    private final long temperature;
+    private final long dirtyShutdownCount;
+    private final long correctedVolatileErrorCount;
+    private final long correctedPersistentErrorCount;
+    private @Nullable Long maintOpClass = null;
+    private @Nullable Long maintOpSubclass = null;
+    private @Nullable Long ldId = null;
+    private @Nullable Long headId = null;
+    private @Nullable String componentId = null;
+    private @Nullable Boolean isCompIdPldm = null;
+    private @Nullable Long subType = null;
+
+    private Builder(String path, CxlEventLog log, long flags, long type, long healthStatus, long mediaStatus, long additionalStatus, long lifeUsed, long temperature, long dirtyShutdownCount, long correctedVolatileErrorCount, long correctedPersistentErrorCount) {
+      this.path = path;
+      this.log = log;
+      this.flags = flags;
+      this.type = type;
+      this.healthStatus = healthStatus;
+      this.mediaStatus = mediaStatus;
+      this.additionalStatus = additionalStatus;
+      this.lifeUsed = lifeUsed;
+      this.temperature = temperature;
+      this.dirtyShutdownCount = dirtyShutdownCount;
+      this.correctedVolatileErrorCount = correctedVolatileErrorCount;
+      this.correctedPersistentErrorCount = correctedPersistentErrorCount;
+    }
+
+    /**
+     * Sets {@code maint-op-class}, optional, only in QEMU 11.1.
+     *
+     * @param maintOpClass the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maintOpClass(Long maintOpClass) {
+      if (this.maintOpClass != null) {
+        throw new IllegalStateException("maint-op-class was already set to " + this.maintOpClass);
+      }
+      this.maintOpClass = Objects.requireNonNull(maintOpClass, "maintOpClass");
+      return this;
+    }
+
+    /**
+     * Sets {@code maint-op-subclass}, optional, only in QEMU 11.1.
+     *
+     * @param maintOpSubclass the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maintOpSubclass(Long maintOpSubclass) {
+      if (this.maintOpSubclass != null) {
+        throw new IllegalStateException("maint-op-subclass was already set to " + this.maintOpSubclass);
+      }
+      this.maintOpSubclass = Objects.requireNonNull(maintOpSubclass, "maintOpSubclass");
+      return this;
+    }
+
+    /**
+     * Sets {@code ld-id}, optional, only in QEMU 11.1.
+     *
+     * @param ldId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ldId(Long ldId) {
+      if (this.ldId != null) {
+        throw new IllegalStateException("ld-id was already set to " + this.ldId);
+      }
+      this.ldId = Objects.requireNonNull(ldId, "ldId");
+      return this;
+    }
+
+    /**
+     * Sets {@code head-id}, optional, only in QEMU 11.1.
+     *
+     * @param headId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder headId(Long headId) {
+      if (this.headId != null) {
+        throw new IllegalStateException("head-id was already set to " + this.headId);
+      }
+      this.headId = Objects.requireNonNull(headId, "headId");
+      return this;
+    }
+
+    /**
+     * Sets {@code component-id}, optional, only in QEMU 11.1.
+     *
+     * @param componentId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder componentId(String componentId) {
+      if (this.componentId != null) {
+        throw new IllegalStateException("component-id was already set to " + this.componentId);
+      }
+      this.componentId = Objects.requireNonNull(componentId, "componentId");
+      return this;
+    }
+
+    /**
+     * Sets {@code is-comp-id-pldm}, optional, only in QEMU 11.1.
+     *
+     * @param isCompIdPldm the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder isCompIdPldm(Boolean isCompIdPldm) {
+      if (this.isCompIdPldm != null) {
+        throw new IllegalStateException("is-comp-id-pldm was already set to " + this.isCompIdPldm);
+      }
+      this.isCompIdPldm = Objects.requireNonNull(isCompIdPldm, "isCompIdPldm");
+      return this;
+    }
+
+    /**
+     * Sets {@code sub-type}, optional, only in QEMU 11.1.
+     *
+     * @param subType the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder subType(Long subType) {
+      if (this.subType != null) {
+        throw new IllegalStateException("sub-type was already set to " + this.subType);
+      }
+      this.subType = Objects.requireNonNull(subType, "subType");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link CxlInjectMemoryModuleEvent}
+     */
+    public CxlInjectMemoryModuleEvent build() {
+      return new CxlInjectMemoryModuleEvent(path, log, flags, type, healthStatus, mediaStatus, additionalStatus, lifeUsed, temperature, dirtyShutdownCount, correctedVolatileErrorCount, correctedPersistentErrorCount, maintOpClass, maintOpSubclass, ldId, headId, componentId, isCompIdPldm, subType);
+    }
+  }
+
   @Override
   public String name() {
     return "cxl-inject-memory-module-event";

@@ -54,6 +54,97 @@ public record CxlReleaseDynamicCapacity(
     extents = QapiCopies.list(extents, "extents");
   }
 
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param path {@code path}
+   * @param hostId {@code host-id}
+   * @param removalPolicy {@code removal-policy}
+   * @param region {@code region}
+   * @param extents {@code extents}
+   * @return the builder
+   */
+  public static Builder builder(String path, long hostId, CxlExtentRemovalPolicy removalPolicy, long region, List<CxlDynamicCapacityExtent> extents) {
+    return new Builder(path, hostId, removalPolicy, region, extents);
+  }
+
+  /**
+   * Builds a {@link CxlReleaseDynamicCapacity}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String path;
+    private final long hostId;
+    private final CxlExtentRemovalPolicy removalPolicy;
+    private @Nullable Boolean forcedRemoval = null;
+    private @Nullable Boolean sanitizeOnRelease = null;
+    private final long region;
+    private @Nullable String tag = null;
+    private final List<CxlDynamicCapacityExtent> extents;
+
+    private Builder(String path, long hostId, CxlExtentRemovalPolicy removalPolicy, long region, List<CxlDynamicCapacityExtent> extents) {
+      this.path = path;
+      this.hostId = hostId;
+      this.removalPolicy = removalPolicy;
+      this.region = region;
+      this.extents = extents;
+    }
+
+    /**
+     * Sets {@code forced-removal}, optional.
+     *
+     * @param forcedRemoval the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder forcedRemoval(Boolean forcedRemoval) {
+      if (this.forcedRemoval != null) {
+        throw new IllegalStateException("forced-removal was already set to " + this.forcedRemoval);
+      }
+      this.forcedRemoval = Objects.requireNonNull(forcedRemoval, "forcedRemoval");
+      return this;
+    }
+
+    /**
+     * Sets {@code sanitize-on-release}, optional.
+     *
+     * @param sanitizeOnRelease the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder sanitizeOnRelease(Boolean sanitizeOnRelease) {
+      if (this.sanitizeOnRelease != null) {
+        throw new IllegalStateException("sanitize-on-release was already set to " + this.sanitizeOnRelease);
+      }
+      this.sanitizeOnRelease = Objects.requireNonNull(sanitizeOnRelease, "sanitizeOnRelease");
+      return this;
+    }
+
+    /**
+     * Sets {@code tag}, optional.
+     *
+     * @param tag the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tag(String tag) {
+      if (this.tag != null) {
+        throw new IllegalStateException("tag was already set to " + this.tag);
+      }
+      this.tag = Objects.requireNonNull(tag, "tag");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link CxlReleaseDynamicCapacity}
+     */
+    public CxlReleaseDynamicCapacity build() {
+      return new CxlReleaseDynamicCapacity(path, hostId, removalPolicy, forcedRemoval, sanitizeOnRelease, region, tag, extents);
+    }
+  }
+
   @Override
   public String name() {
     return "cxl-release-dynamic-capacity";

@@ -42,6 +42,104 @@ public record DumpGuestMemory(
     Objects.requireNonNull(protocol, "protocol");
   }
 
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param paging {@code paging}
+   * @param protocol {@code protocol}
+   * @return the builder
+   */
+  public static Builder builder(boolean paging, String protocol) {
+    return new Builder(paging, protocol);
+  }
+
+  /**
+   * Builds a {@link DumpGuestMemory}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final boolean paging;
+    private final String protocol;
+    private @Nullable Boolean detach = null;
+    private @Nullable Long begin = null;
+    private @Nullable Long length = null;
+    private @Nullable DumpGuestMemoryFormat format = null;
+
+    private Builder(boolean paging, String protocol) {
+      this.paging = paging;
+      this.protocol = protocol;
+    }
+
+    /**
+     * Sets {@code detach}, optional, since 2.6.
+     *
+     * @param detach the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder detach(Boolean detach) {
+      if (this.detach != null) {
+        throw new IllegalStateException("detach was already set to " + this.detach);
+      }
+      this.detach = Objects.requireNonNull(detach, "detach");
+      return this;
+    }
+
+    /**
+     * Sets {@code begin}, optional.
+     *
+     * @param begin the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder begin(Long begin) {
+      if (this.begin != null) {
+        throw new IllegalStateException("begin was already set to " + this.begin);
+      }
+      this.begin = Objects.requireNonNull(begin, "begin");
+      return this;
+    }
+
+    /**
+     * Sets {@code length}, optional.
+     *
+     * @param length the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder length(Long length) {
+      if (this.length != null) {
+        throw new IllegalStateException("length was already set to " + this.length);
+      }
+      this.length = Objects.requireNonNull(length, "length");
+      return this;
+    }
+
+    /**
+     * Sets {@code format}, optional, since 2.0.
+     *
+     * @param format the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder format(DumpGuestMemoryFormat format) {
+      if (this.format != null) {
+        throw new IllegalStateException("format was already set to " + this.format);
+      }
+      this.format = Objects.requireNonNull(format, "format");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link DumpGuestMemory}
+     */
+    public DumpGuestMemory build() {
+      return new DumpGuestMemory(paging, protocol, detach, begin, length, format);
+    }
+  }
+
   @Override
   public String name() {
     return "dump-guest-memory";

@@ -75,6 +75,7 @@ public sealed interface SchemaInfo extends QapiObject
       this(name, features, jsonType, Map.of());
     }
 
+
     @Override
     public SchemaMetaType metaType() {
       return SchemaMetaType.BUILTIN;
@@ -120,6 +121,7 @@ public sealed interface SchemaInfo extends QapiObject
       this(name, features, members, values, Map.of());
     }
 
+
     @Override
     public SchemaMetaType metaType() {
       return SchemaMetaType.ENUM;
@@ -160,6 +162,7 @@ public sealed interface SchemaInfo extends QapiObject
     public Array(String name, @Nullable List<String> features, String elementType) {
       this(name, features, elementType, Map.of());
     }
+
 
     @Override
     public SchemaMetaType metaType() {
@@ -209,6 +212,88 @@ public sealed interface SchemaInfo extends QapiObject
       this(name, features, members, tag, variants, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param name {@code name}
+     * @param members {@code members}
+     * @return the builder
+     */
+    public static Builder builder(String name, List<SchemaInfoObjectMember> members) {
+      return new Builder(name, members);
+    }
+
+    /**
+     * Builds a {@link ObjectBranch}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String name;
+      private @Nullable List<String> features = null;
+      private final List<SchemaInfoObjectMember> members;
+      private @Nullable String tag = null;
+      private @Nullable List<SchemaInfoObjectVariant> variants = null;
+
+      private Builder(String name, List<SchemaInfoObjectMember> members) {
+        this.name = name;
+        this.members = members;
+      }
+
+      /**
+       * Sets {@code features}, optional, since 4.1.
+       *
+       * @param features the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder features(List<String> features) {
+        if (this.features != null) {
+          throw new IllegalStateException("features was already set to " + this.features);
+        }
+        this.features = Objects.requireNonNull(features, "features");
+        return this;
+      }
+
+      /**
+       * Sets {@code tag}, optional.
+       *
+       * @param tag the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder tag(String tag) {
+        if (this.tag != null) {
+          throw new IllegalStateException("tag was already set to " + this.tag);
+        }
+        this.tag = Objects.requireNonNull(tag, "tag");
+        return this;
+      }
+
+      /**
+       * Sets {@code variants}, optional.
+       *
+       * @param variants the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder variants(List<SchemaInfoObjectVariant> variants) {
+        if (this.variants != null) {
+          throw new IllegalStateException("variants was already set to " + this.variants);
+        }
+        this.variants = Objects.requireNonNull(variants, "variants");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link ObjectBranch}
+       */
+      public ObjectBranch build() {
+        return new ObjectBranch(name, features, members, tag, variants, Map.of());
+      }
+    }
+
     @Override
     public SchemaMetaType metaType() {
       return SchemaMetaType.OBJECT;
@@ -249,6 +334,7 @@ public sealed interface SchemaInfo extends QapiObject
     public Alternate(String name, @Nullable List<String> features, List<SchemaInfoAlternateMember> members) {
       this(name, features, members, Map.of());
     }
+
 
     @Override
     public SchemaMetaType metaType() {
@@ -298,6 +384,7 @@ public sealed interface SchemaInfo extends QapiObject
       this(name, features, argType, retType, allowOob, Map.of());
     }
 
+
     @Override
     public SchemaMetaType metaType() {
       return SchemaMetaType.COMMAND;
@@ -338,6 +425,7 @@ public sealed interface SchemaInfo extends QapiObject
     public Event(String name, @Nullable List<String> features, String argType) {
       this(name, features, argType, Map.of());
     }
+
 
     @Override
     public SchemaMetaType metaType() {

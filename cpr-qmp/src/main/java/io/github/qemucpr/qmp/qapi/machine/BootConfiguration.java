@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -58,5 +59,145 @@ public record BootConfiguration(
   /** With every member left out, so that QEMU applies its defaults. */
   public BootConfiguration() {
     this(null, null, null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link BootConfiguration}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String order = null;
+    private @Nullable String once = null;
+    private @Nullable Boolean menu = null;
+    private @Nullable String splash = null;
+    private @Nullable Long splashTime = null;
+    private @Nullable Long rebootTimeout = null;
+    private @Nullable Boolean strict = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code order}, optional.
+     *
+     * @param order the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder order(String order) {
+      if (this.order != null) {
+        throw new IllegalStateException("order was already set to " + this.order);
+      }
+      this.order = Objects.requireNonNull(order, "order");
+      return this;
+    }
+
+    /**
+     * Sets {@code once}, optional.
+     *
+     * @param once the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder once(String once) {
+      if (this.once != null) {
+        throw new IllegalStateException("once was already set to " + this.once);
+      }
+      this.once = Objects.requireNonNull(once, "once");
+      return this;
+    }
+
+    /**
+     * Sets {@code menu}, optional.
+     *
+     * @param menu the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder menu(Boolean menu) {
+      if (this.menu != null) {
+        throw new IllegalStateException("menu was already set to " + this.menu);
+      }
+      this.menu = Objects.requireNonNull(menu, "menu");
+      return this;
+    }
+
+    /**
+     * Sets {@code splash}, optional.
+     *
+     * @param splash the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder splash(String splash) {
+      if (this.splash != null) {
+        throw new IllegalStateException("splash was already set to " + this.splash);
+      }
+      this.splash = Objects.requireNonNull(splash, "splash");
+      return this;
+    }
+
+    /**
+     * Sets {@code splash-time}, optional.
+     *
+     * @param splashTime the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder splashTime(Long splashTime) {
+      if (this.splashTime != null) {
+        throw new IllegalStateException("splash-time was already set to " + this.splashTime);
+      }
+      this.splashTime = Objects.requireNonNull(splashTime, "splashTime");
+      return this;
+    }
+
+    /**
+     * Sets {@code reboot-timeout}, optional.
+     *
+     * @param rebootTimeout the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder rebootTimeout(Long rebootTimeout) {
+      if (this.rebootTimeout != null) {
+        throw new IllegalStateException("reboot-timeout was already set to " + this.rebootTimeout);
+      }
+      this.rebootTimeout = Objects.requireNonNull(rebootTimeout, "rebootTimeout");
+      return this;
+    }
+
+    /**
+     * Sets {@code strict}, optional.
+     *
+     * @param strict the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder strict(Boolean strict) {
+      if (this.strict != null) {
+        throw new IllegalStateException("strict was already set to " + this.strict);
+      }
+      this.strict = Objects.requireNonNull(strict, "strict");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link BootConfiguration}
+     */
+    public BootConfiguration build() {
+      return new BootConfiguration(order, once, menu, splash, splashTime, rebootTimeout, strict, Map.of());
+    }
   }
 }

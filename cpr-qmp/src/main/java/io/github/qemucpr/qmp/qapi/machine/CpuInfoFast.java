@@ -93,6 +93,110 @@ public sealed interface CpuInfoFast extends QapiObject
       this(cpuIndex, qomPath, threadId, props, qomType, cpuState, dedicated, entitlement, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param cpuIndex {@code cpu-index}
+     * @param qomPath {@code qom-path}
+     * @param threadId {@code thread-id}
+     * @param cpuState {@code cpu-state}
+     * @return the builder
+     */
+    public static Builder builder(long cpuIndex, String qomPath, long threadId, S390CpuState cpuState) {
+      return new Builder(cpuIndex, qomPath, threadId, cpuState);
+    }
+
+    /**
+     * Builds a {@link S390x}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final long cpuIndex;
+      private final String qomPath;
+      private final long threadId;
+      private @Nullable CpuInstanceProperties props = null;
+      private @Nullable String qomType = null;
+      private final S390CpuState cpuState;
+      private @Nullable Boolean dedicated = null;
+      private @Nullable S390CpuEntitlement entitlement = null;
+
+      private Builder(long cpuIndex, String qomPath, long threadId, S390CpuState cpuState) {
+        this.cpuIndex = cpuIndex;
+        this.qomPath = qomPath;
+        this.threadId = threadId;
+        this.cpuState = cpuState;
+      }
+
+      /**
+       * Sets {@code props}, optional.
+       *
+       * @param props the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder props(CpuInstanceProperties props) {
+        if (this.props != null) {
+          throw new IllegalStateException("props was already set to " + this.props);
+        }
+        this.props = Objects.requireNonNull(props, "props");
+        return this;
+      }
+
+      /**
+       * Sets {@code qom-type}, optional, since 10.1, only in QEMU 11.1.
+       *
+       * @param qomType the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder qomType(String qomType) {
+        if (this.qomType != null) {
+          throw new IllegalStateException("qom-type was already set to " + this.qomType);
+        }
+        this.qomType = Objects.requireNonNull(qomType, "qomType");
+        return this;
+      }
+
+      /**
+       * Sets {@code dedicated}, optional, since 8.2.
+       *
+       * @param dedicated the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dedicated(Boolean dedicated) {
+        if (this.dedicated != null) {
+          throw new IllegalStateException("dedicated was already set to " + this.dedicated);
+        }
+        this.dedicated = Objects.requireNonNull(dedicated, "dedicated");
+        return this;
+      }
+
+      /**
+       * Sets {@code entitlement}, optional, since 8.2.
+       *
+       * @param entitlement the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder entitlement(S390CpuEntitlement entitlement) {
+        if (this.entitlement != null) {
+          throw new IllegalStateException("entitlement was already set to " + this.entitlement);
+        }
+        this.entitlement = Objects.requireNonNull(entitlement, "entitlement");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link S390x}
+       */
+      public S390x build() {
+        return new S390x(cpuIndex, qomPath, threadId, props, qomType, cpuState, dedicated, entitlement, Map.of());
+      }
+    }
+
     @Override
     public SysEmuTarget target() {
       return SysEmuTarget.S390X;

@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -44,5 +45,84 @@ public record HvBalloonDeviceInfo(
    */
   public HvBalloonDeviceInfo(@Nullable String id, @Nullable Long memaddr, long maxSize, @Nullable String memdev) {
     this(id, memaddr, maxSize, memdev, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param maxSize {@code max-size}
+   * @return the builder
+   */
+  public static Builder builder(long maxSize) {
+    return new Builder(maxSize);
+  }
+
+  /**
+   * Builds a {@link HvBalloonDeviceInfo}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String id = null;
+    private @Nullable Long memaddr = null;
+    private final long maxSize;
+    private @Nullable String memdev = null;
+
+    private Builder(long maxSize) {
+      this.maxSize = maxSize;
+    }
+
+    /**
+     * Sets {@code id}, optional.
+     *
+     * @param id the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder id(String id) {
+      if (this.id != null) {
+        throw new IllegalStateException("id was already set to " + this.id);
+      }
+      this.id = Objects.requireNonNull(id, "id");
+      return this;
+    }
+
+    /**
+     * Sets {@code memaddr}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param memaddr the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder memaddr(Long memaddr) {
+      if (this.memaddr != null) {
+        throw new IllegalStateException("memaddr was already set to " + this.memaddr);
+      }
+      this.memaddr = Objects.requireNonNull(memaddr, "memaddr");
+      return this;
+    }
+
+    /**
+     * Sets {@code memdev}, optional.
+     *
+     * @param memdev the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder memdev(String memdev) {
+      if (this.memdev != null) {
+        throw new IllegalStateException("memdev was already set to " + this.memdev);
+      }
+      this.memdev = Objects.requireNonNull(memdev, "memdev");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link HvBalloonDeviceInfo}
+     */
+    public HvBalloonDeviceInfo build() {
+      return new HvBalloonDeviceInfo(id, memaddr, maxSize, memdev, Map.of());
+    }
   }
 }

@@ -73,4 +73,130 @@ public record MachineInfo(
   public MachineInfo(String name, @Nullable String alias, @Nullable Boolean isDefault, long cpuMax, boolean hotpluggableCpus, boolean numaMemSupported, boolean deprecated, @Nullable String defaultCpuType, @Nullable String defaultRamId, boolean acpi, @Nullable List<CompatProperty> compatProps) {
     this(name, alias, isDefault, cpuMax, hotpluggableCpus, numaMemSupported, deprecated, defaultCpuType, defaultRamId, acpi, compatProps, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param name {@code name}
+   * @param cpuMax {@code cpu-max}
+   * @param hotpluggableCpus {@code hotpluggable-cpus}
+   * @param numaMemSupported {@code numa-mem-supported}
+   * @param deprecated {@code deprecated}
+   * @param acpi {@code acpi}
+   * @return the builder
+   */
+  public static Builder builder(String name, long cpuMax, boolean hotpluggableCpus, boolean numaMemSupported, boolean deprecated, boolean acpi) {
+    return new Builder(name, cpuMax, hotpluggableCpus, numaMemSupported, deprecated, acpi);
+  }
+
+  /**
+   * Builds a {@link MachineInfo}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String name;
+    private @Nullable String alias = null;
+    private @Nullable Boolean isDefault = null;
+    private final long cpuMax;
+    private final boolean hotpluggableCpus;
+    private final boolean numaMemSupported;
+    private final boolean deprecated;
+    private @Nullable String defaultCpuType = null;
+    private @Nullable String defaultRamId = null;
+    private final boolean acpi;
+    private @Nullable List<CompatProperty> compatProps = null;
+
+    private Builder(String name, long cpuMax, boolean hotpluggableCpus, boolean numaMemSupported, boolean deprecated, boolean acpi) {
+      this.name = name;
+      this.cpuMax = cpuMax;
+      this.hotpluggableCpus = hotpluggableCpus;
+      this.numaMemSupported = numaMemSupported;
+      this.deprecated = deprecated;
+      this.acpi = acpi;
+    }
+
+    /**
+     * Sets {@code alias}, optional.
+     *
+     * @param alias the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder alias(String alias) {
+      if (this.alias != null) {
+        throw new IllegalStateException("alias was already set to " + this.alias);
+      }
+      this.alias = Objects.requireNonNull(alias, "alias");
+      return this;
+    }
+
+    /**
+     * Sets {@code is-default}, optional.
+     *
+     * @param isDefault the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder isDefault(Boolean isDefault) {
+      if (this.isDefault != null) {
+        throw new IllegalStateException("is-default was already set to " + this.isDefault);
+      }
+      this.isDefault = Objects.requireNonNull(isDefault, "isDefault");
+      return this;
+    }
+
+    /**
+     * Sets {@code default-cpu-type}, optional, since 4.2.
+     *
+     * @param defaultCpuType the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder defaultCpuType(String defaultCpuType) {
+      if (this.defaultCpuType != null) {
+        throw new IllegalStateException("default-cpu-type was already set to " + this.defaultCpuType);
+      }
+      this.defaultCpuType = Objects.requireNonNull(defaultCpuType, "defaultCpuType");
+      return this;
+    }
+
+    /**
+     * Sets {@code default-ram-id}, optional, since 5.2.
+     *
+     * @param defaultRamId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder defaultRamId(String defaultRamId) {
+      if (this.defaultRamId != null) {
+        throw new IllegalStateException("default-ram-id was already set to " + this.defaultRamId);
+      }
+      this.defaultRamId = Objects.requireNonNull(defaultRamId, "defaultRamId");
+      return this;
+    }
+
+    /**
+     * Sets {@code compat-props}, optional, since 9.1, features: unstable.
+     *
+     * @param compatProps the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder compatProps(List<CompatProperty> compatProps) {
+      if (this.compatProps != null) {
+        throw new IllegalStateException("compat-props was already set to " + this.compatProps);
+      }
+      this.compatProps = Objects.requireNonNull(compatProps, "compatProps");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link MachineInfo}
+     */
+    public MachineInfo build() {
+      return new MachineInfo(name, alias, isDefault, cpuMax, hotpluggableCpus, numaMemSupported, deprecated, defaultCpuType, defaultRamId, acpi, compatProps, Map.of());
+    }
+  }
 }

@@ -61,6 +61,7 @@ public sealed interface MemoryDeviceInfo extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public MemoryDeviceInfoKind type() {
       return MemoryDeviceInfoKind.DIMM;
@@ -93,6 +94,7 @@ public sealed interface MemoryDeviceInfo extends QapiObject
     public Nvdimm(PCDIMMDeviceInfo data) {
       this(data, Map.of());
     }
+
 
     @Override
     public MemoryDeviceInfoKind type() {
@@ -127,6 +129,7 @@ public sealed interface MemoryDeviceInfo extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public MemoryDeviceInfoKind type() {
       return MemoryDeviceInfoKind.VIRTIO_PMEM;
@@ -159,6 +162,7 @@ public sealed interface MemoryDeviceInfo extends QapiObject
     public VirtioMem(VirtioMEMDeviceInfo data) {
       this(data, Map.of());
     }
+
 
     @Override
     public MemoryDeviceInfoKind type() {
@@ -193,6 +197,7 @@ public sealed interface MemoryDeviceInfo extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public MemoryDeviceInfoKind type() {
       return MemoryDeviceInfoKind.SGX_EPC;
@@ -225,6 +230,7 @@ public sealed interface MemoryDeviceInfo extends QapiObject
     public HvBalloon(HvBalloonDeviceInfo data) {
       this(data, Map.of());
     }
+
 
     @Override
     public MemoryDeviceInfoKind type() {
@@ -259,6 +265,7 @@ public sealed interface MemoryDeviceInfo extends QapiObject
     public SpMem(SpMemDeviceInfo data) {
       this(data, Map.of());
     }
+
 
     @Override
     public MemoryDeviceInfoKind type() {

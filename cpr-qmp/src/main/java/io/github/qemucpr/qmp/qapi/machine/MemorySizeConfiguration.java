@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -46,5 +47,81 @@ public record MemorySizeConfiguration(
   /** With every member left out, so that QEMU applies its defaults. */
   public MemorySizeConfiguration() {
     this(null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link MemorySizeConfiguration}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Long size = null;
+    private @Nullable Long maxSize = null;
+    private @Nullable Long slots = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code size}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param size the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder size(Long size) {
+      if (this.size != null) {
+        throw new IllegalStateException("size was already set to " + this.size);
+      }
+      this.size = Objects.requireNonNull(size, "size");
+      return this;
+    }
+
+    /**
+     * Sets {@code max-size}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param maxSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maxSize(Long maxSize) {
+      if (this.maxSize != null) {
+        throw new IllegalStateException("max-size was already set to " + this.maxSize);
+      }
+      this.maxSize = Objects.requireNonNull(maxSize, "maxSize");
+      return this;
+    }
+
+    /**
+     * Sets {@code slots}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param slots the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder slots(Long slots) {
+      if (this.slots != null) {
+        throw new IllegalStateException("slots was already set to " + this.slots);
+      }
+      this.slots = Objects.requireNonNull(slots, "slots");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link MemorySizeConfiguration}
+     */
+    public MemorySizeConfiguration build() {
+      return new MemorySizeConfiguration(size, maxSize, slots, Map.of());
+    }
   }
 }

@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -64,5 +65,177 @@ public record NumaCpuOptions(
   /** With every member left out, so that QEMU applies its defaults. */
   public NumaCpuOptions() {
     this(null, null, null, null, null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link NumaCpuOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Long nodeId = null;
+    private @Nullable Long drawerId = null;
+    private @Nullable Long bookId = null;
+    private @Nullable Long socketId = null;
+    private @Nullable Long dieId = null;
+    private @Nullable Long clusterId = null;
+    private @Nullable Long moduleId = null;
+    private @Nullable Long coreId = null;
+    private @Nullable Long threadId = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code node-id}, optional.
+     *
+     * @param nodeId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder nodeId(Long nodeId) {
+      if (this.nodeId != null) {
+        throw new IllegalStateException("node-id was already set to " + this.nodeId);
+      }
+      this.nodeId = Objects.requireNonNull(nodeId, "nodeId");
+      return this;
+    }
+
+    /**
+     * Sets {@code drawer-id}, optional, since 8.2.
+     *
+     * @param drawerId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder drawerId(Long drawerId) {
+      if (this.drawerId != null) {
+        throw new IllegalStateException("drawer-id was already set to " + this.drawerId);
+      }
+      this.drawerId = Objects.requireNonNull(drawerId, "drawerId");
+      return this;
+    }
+
+    /**
+     * Sets {@code book-id}, optional, since 8.2.
+     *
+     * @param bookId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bookId(Long bookId) {
+      if (this.bookId != null) {
+        throw new IllegalStateException("book-id was already set to " + this.bookId);
+      }
+      this.bookId = Objects.requireNonNull(bookId, "bookId");
+      return this;
+    }
+
+    /**
+     * Sets {@code socket-id}, optional.
+     *
+     * @param socketId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder socketId(Long socketId) {
+      if (this.socketId != null) {
+        throw new IllegalStateException("socket-id was already set to " + this.socketId);
+      }
+      this.socketId = Objects.requireNonNull(socketId, "socketId");
+      return this;
+    }
+
+    /**
+     * Sets {@code die-id}, optional, since 4.1.
+     *
+     * @param dieId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dieId(Long dieId) {
+      if (this.dieId != null) {
+        throw new IllegalStateException("die-id was already set to " + this.dieId);
+      }
+      this.dieId = Objects.requireNonNull(dieId, "dieId");
+      return this;
+    }
+
+    /**
+     * Sets {@code cluster-id}, optional, since 7.1.
+     *
+     * @param clusterId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder clusterId(Long clusterId) {
+      if (this.clusterId != null) {
+        throw new IllegalStateException("cluster-id was already set to " + this.clusterId);
+      }
+      this.clusterId = Objects.requireNonNull(clusterId, "clusterId");
+      return this;
+    }
+
+    /**
+     * Sets {@code module-id}, optional, since 9.1.
+     *
+     * @param moduleId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder moduleId(Long moduleId) {
+      if (this.moduleId != null) {
+        throw new IllegalStateException("module-id was already set to " + this.moduleId);
+      }
+      this.moduleId = Objects.requireNonNull(moduleId, "moduleId");
+      return this;
+    }
+
+    /**
+     * Sets {@code core-id}, optional.
+     *
+     * @param coreId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder coreId(Long coreId) {
+      if (this.coreId != null) {
+        throw new IllegalStateException("core-id was already set to " + this.coreId);
+      }
+      this.coreId = Objects.requireNonNull(coreId, "coreId");
+      return this;
+    }
+
+    /**
+     * Sets {@code thread-id}, optional.
+     *
+     * @param threadId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder threadId(Long threadId) {
+      if (this.threadId != null) {
+        throw new IllegalStateException("thread-id was already set to " + this.threadId);
+      }
+      this.threadId = Objects.requireNonNull(threadId, "threadId");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link NumaCpuOptions}
+     */
+    public NumaCpuOptions build() {
+      return new NumaCpuOptions(nodeId, drawerId, bookId, socketId, dieId, clusterId, moduleId, coreId, threadId, Map.of());
+    }
   }
 }

@@ -8,6 +8,7 @@ import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -54,5 +55,113 @@ public record NumaNodeOptions(
   /** With every member left out, so that QEMU applies its defaults. */
   public NumaNodeOptions() {
     this(null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link NumaNodeOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Long nodeid = null;
+    private @Nullable List<Long> cpus = null;
+    private @Nullable Long mem = null;
+    private @Nullable String memdev = null;
+    private @Nullable Long initiator = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code nodeid}, optional.
+     *
+     * @param nodeid the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder nodeid(Long nodeid) {
+      if (this.nodeid != null) {
+        throw new IllegalStateException("nodeid was already set to " + this.nodeid);
+      }
+      this.nodeid = Objects.requireNonNull(nodeid, "nodeid");
+      return this;
+    }
+
+    /**
+     * Sets {@code cpus}, optional.
+     *
+     * @param cpus the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cpus(List<Long> cpus) {
+      if (this.cpus != null) {
+        throw new IllegalStateException("cpus was already set to " + this.cpus);
+      }
+      this.cpus = Objects.requireNonNull(cpus, "cpus");
+      return this;
+    }
+
+    /**
+     * Sets {@code mem}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param mem the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mem(Long mem) {
+      if (this.mem != null) {
+        throw new IllegalStateException("mem was already set to " + this.mem);
+      }
+      this.mem = Objects.requireNonNull(mem, "mem");
+      return this;
+    }
+
+    /**
+     * Sets {@code memdev}, optional.
+     *
+     * @param memdev the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder memdev(String memdev) {
+      if (this.memdev != null) {
+        throw new IllegalStateException("memdev was already set to " + this.memdev);
+      }
+      this.memdev = Objects.requireNonNull(memdev, "memdev");
+      return this;
+    }
+
+    /**
+     * Sets {@code initiator}, optional, since 5.0.
+     *
+     * @param initiator the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder initiator(Long initiator) {
+      if (this.initiator != null) {
+        throw new IllegalStateException("initiator was already set to " + this.initiator);
+      }
+      this.initiator = Objects.requireNonNull(initiator, "initiator");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link NumaNodeOptions}
+     */
+    public NumaNodeOptions build() {
+      return new NumaNodeOptions(nodeid, cpus, mem, memdev, initiator, Map.of());
+    }
   }
 }

@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -67,5 +68,193 @@ public record SMPConfiguration(
   /** With every member left out, so that QEMU applies its defaults. */
   public SMPConfiguration() {
     this(null, null, null, null, null, null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link SMPConfiguration}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Long cpus = null;
+    private @Nullable Long drawers = null;
+    private @Nullable Long books = null;
+    private @Nullable Long sockets = null;
+    private @Nullable Long dies = null;
+    private @Nullable Long clusters = null;
+    private @Nullable Long modules = null;
+    private @Nullable Long cores = null;
+    private @Nullable Long threads = null;
+    private @Nullable Long maxcpus = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code cpus}, optional.
+     *
+     * @param cpus the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cpus(Long cpus) {
+      if (this.cpus != null) {
+        throw new IllegalStateException("cpus was already set to " + this.cpus);
+      }
+      this.cpus = Objects.requireNonNull(cpus, "cpus");
+      return this;
+    }
+
+    /**
+     * Sets {@code drawers}, optional, since 8.2.
+     *
+     * @param drawers the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder drawers(Long drawers) {
+      if (this.drawers != null) {
+        throw new IllegalStateException("drawers was already set to " + this.drawers);
+      }
+      this.drawers = Objects.requireNonNull(drawers, "drawers");
+      return this;
+    }
+
+    /**
+     * Sets {@code books}, optional, since 8.2.
+     *
+     * @param books the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder books(Long books) {
+      if (this.books != null) {
+        throw new IllegalStateException("books was already set to " + this.books);
+      }
+      this.books = Objects.requireNonNull(books, "books");
+      return this;
+    }
+
+    /**
+     * Sets {@code sockets}, optional.
+     *
+     * @param sockets the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder sockets(Long sockets) {
+      if (this.sockets != null) {
+        throw new IllegalStateException("sockets was already set to " + this.sockets);
+      }
+      this.sockets = Objects.requireNonNull(sockets, "sockets");
+      return this;
+    }
+
+    /**
+     * Sets {@code dies}, optional.
+     *
+     * @param dies the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dies(Long dies) {
+      if (this.dies != null) {
+        throw new IllegalStateException("dies was already set to " + this.dies);
+      }
+      this.dies = Objects.requireNonNull(dies, "dies");
+      return this;
+    }
+
+    /**
+     * Sets {@code clusters}, optional, since 7.0.
+     *
+     * @param clusters the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder clusters(Long clusters) {
+      if (this.clusters != null) {
+        throw new IllegalStateException("clusters was already set to " + this.clusters);
+      }
+      this.clusters = Objects.requireNonNull(clusters, "clusters");
+      return this;
+    }
+
+    /**
+     * Sets {@code modules}, optional, since 9.1.
+     *
+     * @param modules the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder modules(Long modules) {
+      if (this.modules != null) {
+        throw new IllegalStateException("modules was already set to " + this.modules);
+      }
+      this.modules = Objects.requireNonNull(modules, "modules");
+      return this;
+    }
+
+    /**
+     * Sets {@code cores}, optional.
+     *
+     * @param cores the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cores(Long cores) {
+      if (this.cores != null) {
+        throw new IllegalStateException("cores was already set to " + this.cores);
+      }
+      this.cores = Objects.requireNonNull(cores, "cores");
+      return this;
+    }
+
+    /**
+     * Sets {@code threads}, optional.
+     *
+     * @param threads the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder threads(Long threads) {
+      if (this.threads != null) {
+        throw new IllegalStateException("threads was already set to " + this.threads);
+      }
+      this.threads = Objects.requireNonNull(threads, "threads");
+      return this;
+    }
+
+    /**
+     * Sets {@code maxcpus}, optional.
+     *
+     * @param maxcpus the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maxcpus(Long maxcpus) {
+      if (this.maxcpus != null) {
+        throw new IllegalStateException("maxcpus was already set to " + this.maxcpus);
+      }
+      this.maxcpus = Objects.requireNonNull(maxcpus, "maxcpus");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link SMPConfiguration}
+     */
+    public SMPConfiguration build() {
+      return new SMPConfiguration(cpus, drawers, books, sockets, dies, clusters, modules, cores, threads, maxcpus, Map.of());
+    }
   }
 }

@@ -63,4 +63,92 @@ public record CpuDefinitionInfo(
   public CpuDefinitionInfo(String name, @Nullable Boolean migrationSafe, boolean static_, @Nullable List<String> unavailableFeatures, String typename, @Nullable String aliasOf, boolean deprecated) {
     this(name, migrationSafe, static_, unavailableFeatures, typename, aliasOf, deprecated, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param name {@code name}
+   * @param static_ {@code static}
+   * @param typename {@code typename}
+   * @param deprecated {@code deprecated}
+   * @return the builder
+   */
+  public static Builder builder(String name, boolean static_, String typename, boolean deprecated) {
+    return new Builder(name, static_, typename, deprecated);
+  }
+
+  /**
+   * Builds a {@link CpuDefinitionInfo}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String name;
+    private @Nullable Boolean migrationSafe = null;
+    private final boolean static_;
+    private @Nullable List<String> unavailableFeatures = null;
+    private final String typename;
+    private @Nullable String aliasOf = null;
+    private final boolean deprecated;
+
+    private Builder(String name, boolean static_, String typename, boolean deprecated) {
+      this.name = name;
+      this.static_ = static_;
+      this.typename = typename;
+      this.deprecated = deprecated;
+    }
+
+    /**
+     * Sets {@code migration-safe}, optional, since 2.8.
+     *
+     * @param migrationSafe the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder migrationSafe(Boolean migrationSafe) {
+      if (this.migrationSafe != null) {
+        throw new IllegalStateException("migration-safe was already set to " + this.migrationSafe);
+      }
+      this.migrationSafe = Objects.requireNonNull(migrationSafe, "migrationSafe");
+      return this;
+    }
+
+    /**
+     * Sets {@code unavailable-features}, optional, since 2.8.
+     *
+     * @param unavailableFeatures the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder unavailableFeatures(List<String> unavailableFeatures) {
+      if (this.unavailableFeatures != null) {
+        throw new IllegalStateException("unavailable-features was already set to " + this.unavailableFeatures);
+      }
+      this.unavailableFeatures = Objects.requireNonNull(unavailableFeatures, "unavailableFeatures");
+      return this;
+    }
+
+    /**
+     * Sets {@code alias-of}, optional, since 4.1.
+     *
+     * @param aliasOf the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder aliasOf(String aliasOf) {
+      if (this.aliasOf != null) {
+        throw new IllegalStateException("alias-of was already set to " + this.aliasOf);
+      }
+      this.aliasOf = Objects.requireNonNull(aliasOf, "aliasOf");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link CpuDefinitionInfo}
+     */
+    public CpuDefinitionInfo build() {
+      return new CpuDefinitionInfo(name, migrationSafe, static_, unavailableFeatures, typename, aliasOf, deprecated, Map.of());
+    }
+  }
 }

@@ -11,6 +11,7 @@ import io.github.qemucpr.qmp.qapi.Unstable;
 import io.github.qemucpr.qmp.qapi.machinecommon.S390CpuEntitlement;
 import java.lang.reflect.Type;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -44,6 +45,117 @@ public record SetCpuTopology(
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param coreId {@code core-id}
+   * @return the builder
+   */
+  public static Builder builder(long coreId) {
+    return new Builder(coreId);
+  }
+
+  /**
+   * Builds a {@link SetCpuTopology}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final long coreId;
+    private @Nullable Long socketId = null;
+    private @Nullable Long bookId = null;
+    private @Nullable Long drawerId = null;
+    private @Nullable S390CpuEntitlement entitlement = null;
+    private @Nullable Boolean dedicated = null;
+
+    private Builder(long coreId) {
+      this.coreId = coreId;
+    }
+
+    /**
+     * Sets {@code socket-id}, optional.
+     *
+     * @param socketId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder socketId(Long socketId) {
+      if (this.socketId != null) {
+        throw new IllegalStateException("socket-id was already set to " + this.socketId);
+      }
+      this.socketId = Objects.requireNonNull(socketId, "socketId");
+      return this;
+    }
+
+    /**
+     * Sets {@code book-id}, optional.
+     *
+     * @param bookId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bookId(Long bookId) {
+      if (this.bookId != null) {
+        throw new IllegalStateException("book-id was already set to " + this.bookId);
+      }
+      this.bookId = Objects.requireNonNull(bookId, "bookId");
+      return this;
+    }
+
+    /**
+     * Sets {@code drawer-id}, optional.
+     *
+     * @param drawerId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder drawerId(Long drawerId) {
+      if (this.drawerId != null) {
+        throw new IllegalStateException("drawer-id was already set to " + this.drawerId);
+      }
+      this.drawerId = Objects.requireNonNull(drawerId, "drawerId");
+      return this;
+    }
+
+    /**
+     * Sets {@code entitlement}, optional.
+     *
+     * @param entitlement the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder entitlement(S390CpuEntitlement entitlement) {
+      if (this.entitlement != null) {
+        throw new IllegalStateException("entitlement was already set to " + this.entitlement);
+      }
+      this.entitlement = Objects.requireNonNull(entitlement, "entitlement");
+      return this;
+    }
+
+    /**
+     * Sets {@code dedicated}, optional.
+     *
+     * @param dedicated the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dedicated(Boolean dedicated) {
+      if (this.dedicated != null) {
+        throw new IllegalStateException("dedicated was already set to " + this.dedicated);
+      }
+      this.dedicated = Objects.requireNonNull(dedicated, "dedicated");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link SetCpuTopology}
+     */
+    public SetCpuTopology build() {
+      return new SetCpuTopology(coreId, socketId, bookId, drawerId, entitlement, dedicated);
+    }
+  }
 
   @Override
   public String name() {

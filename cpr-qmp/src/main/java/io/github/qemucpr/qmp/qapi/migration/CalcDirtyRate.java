@@ -8,6 +8,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -31,6 +32,85 @@ public record CalcDirtyRate(
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param calcTime {@code calc-time}
+   * @return the builder
+   */
+  public static Builder builder(long calcTime) {
+    return new Builder(calcTime);
+  }
+
+  /**
+   * Builds a {@link CalcDirtyRate}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final long calcTime;
+    private @Nullable TimeUnit calcTimeUnit = null;
+    private @Nullable Long samplePages = null;
+    private @Nullable DirtyRateMeasureMode mode = null;
+
+    private Builder(long calcTime) {
+      this.calcTime = calcTime;
+    }
+
+    /**
+     * Sets {@code calc-time-unit}, optional, since 8.2.
+     *
+     * @param calcTimeUnit the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder calcTimeUnit(TimeUnit calcTimeUnit) {
+      if (this.calcTimeUnit != null) {
+        throw new IllegalStateException("calc-time-unit was already set to " + this.calcTimeUnit);
+      }
+      this.calcTimeUnit = Objects.requireNonNull(calcTimeUnit, "calcTimeUnit");
+      return this;
+    }
+
+    /**
+     * Sets {@code sample-pages}, optional, since 6.1.
+     *
+     * @param samplePages the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder samplePages(Long samplePages) {
+      if (this.samplePages != null) {
+        throw new IllegalStateException("sample-pages was already set to " + this.samplePages);
+      }
+      this.samplePages = Objects.requireNonNull(samplePages, "samplePages");
+      return this;
+    }
+
+    /**
+     * Sets {@code mode}, optional, since 6.1.
+     *
+     * @param mode the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mode(DirtyRateMeasureMode mode) {
+      if (this.mode != null) {
+        throw new IllegalStateException("mode was already set to " + this.mode);
+      }
+      this.mode = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link CalcDirtyRate}
+     */
+    public CalcDirtyRate build() {
+      return new CalcDirtyRate(calcTime, calcTimeUnit, samplePages, mode);
+    }
+  }
 
   @Override
   public String name() {

@@ -11,6 +11,7 @@ import io.github.qemucpr.qmp.qapi.QemuVersions;
 import java.lang.reflect.Type;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -43,6 +44,98 @@ public record Migrate(
   /** With every member left out, so that QEMU applies its defaults. */
   public Migrate() {
     this(null, null, null, null);
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link Migrate}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String uri = null;
+    private @Nullable List<MigrationChannel> channels = null;
+    private @Nullable Boolean detach = null;
+    private @Nullable Boolean resume = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code uri}, optional.
+     *
+     * @param uri the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder uri(String uri) {
+      if (this.uri != null) {
+        throw new IllegalStateException("uri was already set to " + this.uri);
+      }
+      this.uri = Objects.requireNonNull(uri, "uri");
+      return this;
+    }
+
+    /**
+     * Sets {@code channels}, optional.
+     *
+     * @param channels the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder channels(List<MigrationChannel> channels) {
+      if (this.channels != null) {
+        throw new IllegalStateException("channels was already set to " + this.channels);
+      }
+      this.channels = Objects.requireNonNull(channels, "channels");
+      return this;
+    }
+
+    /**
+     * Sets {@code detach}, optional, only in QEMU 10.0.
+     *
+     * @param detach the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder detach(Boolean detach) {
+      if (this.detach != null) {
+        throw new IllegalStateException("detach was already set to " + this.detach);
+      }
+      this.detach = Objects.requireNonNull(detach, "detach");
+      return this;
+    }
+
+    /**
+     * Sets {@code resume}, optional, since 3.0.
+     *
+     * @param resume the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder resume(Boolean resume) {
+      if (this.resume != null) {
+        throw new IllegalStateException("resume was already set to " + this.resume);
+      }
+      this.resume = Objects.requireNonNull(resume, "resume");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link Migrate}
+     */
+    public Migrate build() {
+      return new Migrate(uri, channels, detach, resume);
+    }
   }
 
   @Override

@@ -10,6 +10,7 @@ import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -40,6 +41,82 @@ public record MigrateIncoming(
   /** With every member left out, so that QEMU applies its defaults. */
   public MigrateIncoming() {
     this(null, null, null);
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link MigrateIncoming}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String uri = null;
+    private @Nullable List<MigrationChannel> channels = null;
+    private @Nullable Boolean exitOnError = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code uri}, optional.
+     *
+     * @param uri the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder uri(String uri) {
+      if (this.uri != null) {
+        throw new IllegalStateException("uri was already set to " + this.uri);
+      }
+      this.uri = Objects.requireNonNull(uri, "uri");
+      return this;
+    }
+
+    /**
+     * Sets {@code channels}, optional.
+     *
+     * @param channels the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder channels(List<MigrationChannel> channels) {
+      if (this.channels != null) {
+        throw new IllegalStateException("channels was already set to " + this.channels);
+      }
+      this.channels = Objects.requireNonNull(channels, "channels");
+      return this;
+    }
+
+    /**
+     * Sets {@code exit-on-error}, optional, since 9.1.
+     *
+     * @param exitOnError the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder exitOnError(Boolean exitOnError) {
+      if (this.exitOnError != null) {
+        throw new IllegalStateException("exit-on-error was already set to " + this.exitOnError);
+      }
+      this.exitOnError = Objects.requireNonNull(exitOnError, "exitOnError");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link MigrateIncoming}
+     */
+    public MigrateIncoming build() {
+      return new MigrateIncoming(uri, channels, exitOnError);
+    }
   }
 
   @Override

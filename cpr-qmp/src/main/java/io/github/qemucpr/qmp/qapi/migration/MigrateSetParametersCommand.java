@@ -13,6 +13,7 @@ import io.github.qemucpr.qmp.qapi.common.StrOrNull;
 import java.lang.reflect.Type;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -100,6 +101,530 @@ public record MigrateSetParametersCommand(
   /** With every member left out, so that QEMU applies its defaults. */
   public MigrateSetParametersCommand() {
     this(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null);
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link MigrateSetParametersCommand}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Long announceInitial = null;
+    private @Nullable Long announceMax = null;
+    private @Nullable Long announceRounds = null;
+    private @Nullable Long announceStep = null;
+    private @Nullable Long throttleTriggerThreshold = null;
+    private @Nullable Long cpuThrottleInitial = null;
+    private @Nullable Long cpuThrottleIncrement = null;
+    private @Nullable Boolean cpuThrottleTailslow = null;
+    private @Nullable StrOrNull tlsCreds = null;
+    private @Nullable StrOrNull tlsHostname = null;
+    private @Nullable StrOrNull tlsAuthz = null;
+    private @Nullable Long maxBandwidth = null;
+    private @Nullable Long availSwitchoverBandwidth = null;
+    private @Nullable Long downtimeLimit = null;
+    private @Nullable Long xCheckpointDelay = null;
+    private @Nullable Long multifdChannels = null;
+    private @Nullable Long xbzrleCacheSize = null;
+    private @Nullable Long maxPostcopyBandwidth = null;
+    private @Nullable Long maxCpuThrottle = null;
+    private @Nullable MultiFDCompression multifdCompression = null;
+    private @Nullable Long multifdZlibLevel = null;
+    private @Nullable Long multifdQatzipLevel = null;
+    private @Nullable Long multifdZstdLevel = null;
+    private @Nullable List<BitmapMigrationNodeAlias> blockBitmapMapping = null;
+    private @Nullable Long xVcpuDirtyLimitPeriod = null;
+    private @Nullable Long vcpuDirtyLimit = null;
+    private @Nullable MigMode mode = null;
+    private @Nullable ZeroPageDetection zeroPageDetection = null;
+    private @Nullable Boolean directIo = null;
+    private @Nullable List<String> cprExecCommand = null;
+    private @Nullable Long xRdmaChunkSize = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code announce-initial}, optional, since 4.0, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param announceInitial the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder announceInitial(Long announceInitial) {
+      if (this.announceInitial != null) {
+        throw new IllegalStateException("announce-initial was already set to " + this.announceInitial);
+      }
+      this.announceInitial = Objects.requireNonNull(announceInitial, "announceInitial");
+      return this;
+    }
+
+    /**
+     * Sets {@code announce-max}, optional, since 4.0, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param announceMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder announceMax(Long announceMax) {
+      if (this.announceMax != null) {
+        throw new IllegalStateException("announce-max was already set to " + this.announceMax);
+      }
+      this.announceMax = Objects.requireNonNull(announceMax, "announceMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code announce-rounds}, optional, since 4.0, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param announceRounds the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder announceRounds(Long announceRounds) {
+      if (this.announceRounds != null) {
+        throw new IllegalStateException("announce-rounds was already set to " + this.announceRounds);
+      }
+      this.announceRounds = Objects.requireNonNull(announceRounds, "announceRounds");
+      return this;
+    }
+
+    /**
+     * Sets {@code announce-step}, optional, since 4.0, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param announceStep the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder announceStep(Long announceStep) {
+      if (this.announceStep != null) {
+        throw new IllegalStateException("announce-step was already set to " + this.announceStep);
+      }
+      this.announceStep = Objects.requireNonNull(announceStep, "announceStep");
+      return this;
+    }
+
+    /**
+     * Sets {@code throttle-trigger-threshold}, optional, since 5.0.
+     *
+     * @param throttleTriggerThreshold the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder throttleTriggerThreshold(Long throttleTriggerThreshold) {
+      if (this.throttleTriggerThreshold != null) {
+        throw new IllegalStateException("throttle-trigger-threshold was already set to " + this.throttleTriggerThreshold);
+      }
+      this.throttleTriggerThreshold = Objects.requireNonNull(throttleTriggerThreshold, "throttleTriggerThreshold");
+      return this;
+    }
+
+    /**
+     * Sets {@code cpu-throttle-initial}, optional, since 2.7.
+     *
+     * @param cpuThrottleInitial the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cpuThrottleInitial(Long cpuThrottleInitial) {
+      if (this.cpuThrottleInitial != null) {
+        throw new IllegalStateException("cpu-throttle-initial was already set to " + this.cpuThrottleInitial);
+      }
+      this.cpuThrottleInitial = Objects.requireNonNull(cpuThrottleInitial, "cpuThrottleInitial");
+      return this;
+    }
+
+    /**
+     * Sets {@code cpu-throttle-increment}, optional, since 2.7.
+     *
+     * @param cpuThrottleIncrement the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cpuThrottleIncrement(Long cpuThrottleIncrement) {
+      if (this.cpuThrottleIncrement != null) {
+        throw new IllegalStateException("cpu-throttle-increment was already set to " + this.cpuThrottleIncrement);
+      }
+      this.cpuThrottleIncrement = Objects.requireNonNull(cpuThrottleIncrement, "cpuThrottleIncrement");
+      return this;
+    }
+
+    /**
+     * Sets {@code cpu-throttle-tailslow}, optional, since 5.1.
+     *
+     * @param cpuThrottleTailslow the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cpuThrottleTailslow(Boolean cpuThrottleTailslow) {
+      if (this.cpuThrottleTailslow != null) {
+        throw new IllegalStateException("cpu-throttle-tailslow was already set to " + this.cpuThrottleTailslow);
+      }
+      this.cpuThrottleTailslow = Objects.requireNonNull(cpuThrottleTailslow, "cpuThrottleTailslow");
+      return this;
+    }
+
+    /**
+     * Sets {@code tls-creds}, optional, since 2.7.
+     *
+     * @param tlsCreds the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tlsCreds(StrOrNull tlsCreds) {
+      if (this.tlsCreds != null) {
+        throw new IllegalStateException("tls-creds was already set to " + this.tlsCreds);
+      }
+      this.tlsCreds = Objects.requireNonNull(tlsCreds, "tlsCreds");
+      return this;
+    }
+
+    /**
+     * Sets {@code tls-hostname}, optional, since 2.7.
+     *
+     * @param tlsHostname the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tlsHostname(StrOrNull tlsHostname) {
+      if (this.tlsHostname != null) {
+        throw new IllegalStateException("tls-hostname was already set to " + this.tlsHostname);
+      }
+      this.tlsHostname = Objects.requireNonNull(tlsHostname, "tlsHostname");
+      return this;
+    }
+
+    /**
+     * Sets {@code tls-authz}, optional, since 4.0.
+     *
+     * @param tlsAuthz the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tlsAuthz(StrOrNull tlsAuthz) {
+      if (this.tlsAuthz != null) {
+        throw new IllegalStateException("tls-authz was already set to " + this.tlsAuthz);
+      }
+      this.tlsAuthz = Objects.requireNonNull(tlsAuthz, "tlsAuthz");
+      return this;
+    }
+
+    /**
+     * Sets {@code max-bandwidth}, optional, since 2.8, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param maxBandwidth the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maxBandwidth(Long maxBandwidth) {
+      if (this.maxBandwidth != null) {
+        throw new IllegalStateException("max-bandwidth was already set to " + this.maxBandwidth);
+      }
+      this.maxBandwidth = Objects.requireNonNull(maxBandwidth, "maxBandwidth");
+      return this;
+    }
+
+    /**
+     * Sets {@code avail-switchover-bandwidth}, optional, since 8.2, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param availSwitchoverBandwidth the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder availSwitchoverBandwidth(Long availSwitchoverBandwidth) {
+      if (this.availSwitchoverBandwidth != null) {
+        throw new IllegalStateException("avail-switchover-bandwidth was already set to " + this.availSwitchoverBandwidth);
+      }
+      this.availSwitchoverBandwidth = Objects.requireNonNull(availSwitchoverBandwidth, "availSwitchoverBandwidth");
+      return this;
+    }
+
+    /**
+     * Sets {@code downtime-limit}, optional, since 2.8, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param downtimeLimit the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder downtimeLimit(Long downtimeLimit) {
+      if (this.downtimeLimit != null) {
+        throw new IllegalStateException("downtime-limit was already set to " + this.downtimeLimit);
+      }
+      this.downtimeLimit = Objects.requireNonNull(downtimeLimit, "downtimeLimit");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-checkpoint-delay}, optional, since 2.8, features: unstable.
+     *
+     * @param xCheckpointDelay the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xCheckpointDelay(Long xCheckpointDelay) {
+      if (this.xCheckpointDelay != null) {
+        throw new IllegalStateException("x-checkpoint-delay was already set to " + this.xCheckpointDelay);
+      }
+      this.xCheckpointDelay = Objects.requireNonNull(xCheckpointDelay, "xCheckpointDelay");
+      return this;
+    }
+
+    /**
+     * Sets {@code multifd-channels}, optional, since 4.0.
+     *
+     * @param multifdChannels the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder multifdChannels(Long multifdChannels) {
+      if (this.multifdChannels != null) {
+        throw new IllegalStateException("multifd-channels was already set to " + this.multifdChannels);
+      }
+      this.multifdChannels = Objects.requireNonNull(multifdChannels, "multifdChannels");
+      return this;
+    }
+
+    /**
+     * Sets {@code xbzrle-cache-size}, optional, since 2.11, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param xbzrleCacheSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xbzrleCacheSize(Long xbzrleCacheSize) {
+      if (this.xbzrleCacheSize != null) {
+        throw new IllegalStateException("xbzrle-cache-size was already set to " + this.xbzrleCacheSize);
+      }
+      this.xbzrleCacheSize = Objects.requireNonNull(xbzrleCacheSize, "xbzrleCacheSize");
+      return this;
+    }
+
+    /**
+     * Sets {@code max-postcopy-bandwidth}, optional, since 3.0, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param maxPostcopyBandwidth the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maxPostcopyBandwidth(Long maxPostcopyBandwidth) {
+      if (this.maxPostcopyBandwidth != null) {
+        throw new IllegalStateException("max-postcopy-bandwidth was already set to " + this.maxPostcopyBandwidth);
+      }
+      this.maxPostcopyBandwidth = Objects.requireNonNull(maxPostcopyBandwidth, "maxPostcopyBandwidth");
+      return this;
+    }
+
+    /**
+     * Sets {@code max-cpu-throttle}, optional, since 3.1.
+     *
+     * @param maxCpuThrottle the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maxCpuThrottle(Long maxCpuThrottle) {
+      if (this.maxCpuThrottle != null) {
+        throw new IllegalStateException("max-cpu-throttle was already set to " + this.maxCpuThrottle);
+      }
+      this.maxCpuThrottle = Objects.requireNonNull(maxCpuThrottle, "maxCpuThrottle");
+      return this;
+    }
+
+    /**
+     * Sets {@code multifd-compression}, optional, since 5.0.
+     *
+     * @param multifdCompression the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder multifdCompression(MultiFDCompression multifdCompression) {
+      if (this.multifdCompression != null) {
+        throw new IllegalStateException("multifd-compression was already set to " + this.multifdCompression);
+      }
+      this.multifdCompression = Objects.requireNonNull(multifdCompression, "multifdCompression");
+      return this;
+    }
+
+    /**
+     * Sets {@code multifd-zlib-level}, optional, since 5.0.
+     *
+     * @param multifdZlibLevel the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder multifdZlibLevel(Long multifdZlibLevel) {
+      if (this.multifdZlibLevel != null) {
+        throw new IllegalStateException("multifd-zlib-level was already set to " + this.multifdZlibLevel);
+      }
+      this.multifdZlibLevel = Objects.requireNonNull(multifdZlibLevel, "multifdZlibLevel");
+      return this;
+    }
+
+    /**
+     * Sets {@code multifd-qatzip-level}, optional, since 9.2.
+     *
+     * @param multifdQatzipLevel the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder multifdQatzipLevel(Long multifdQatzipLevel) {
+      if (this.multifdQatzipLevel != null) {
+        throw new IllegalStateException("multifd-qatzip-level was already set to " + this.multifdQatzipLevel);
+      }
+      this.multifdQatzipLevel = Objects.requireNonNull(multifdQatzipLevel, "multifdQatzipLevel");
+      return this;
+    }
+
+    /**
+     * Sets {@code multifd-zstd-level}, optional, since 5.0.
+     *
+     * @param multifdZstdLevel the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder multifdZstdLevel(Long multifdZstdLevel) {
+      if (this.multifdZstdLevel != null) {
+        throw new IllegalStateException("multifd-zstd-level was already set to " + this.multifdZstdLevel);
+      }
+      this.multifdZstdLevel = Objects.requireNonNull(multifdZstdLevel, "multifdZstdLevel");
+      return this;
+    }
+
+    /**
+     * Sets {@code block-bitmap-mapping}, optional, since 5.2.
+     *
+     * @param blockBitmapMapping the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder blockBitmapMapping(List<BitmapMigrationNodeAlias> blockBitmapMapping) {
+      if (this.blockBitmapMapping != null) {
+        throw new IllegalStateException("block-bitmap-mapping was already set to " + this.blockBitmapMapping);
+      }
+      this.blockBitmapMapping = Objects.requireNonNull(blockBitmapMapping, "blockBitmapMapping");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-vcpu-dirty-limit-period}, optional, since 8.1, features: unstable, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param xVcpuDirtyLimitPeriod the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xVcpuDirtyLimitPeriod(Long xVcpuDirtyLimitPeriod) {
+      if (this.xVcpuDirtyLimitPeriod != null) {
+        throw new IllegalStateException("x-vcpu-dirty-limit-period was already set to " + this.xVcpuDirtyLimitPeriod);
+      }
+      this.xVcpuDirtyLimitPeriod = Objects.requireNonNull(xVcpuDirtyLimitPeriod, "xVcpuDirtyLimitPeriod");
+      return this;
+    }
+
+    /**
+     * Sets {@code vcpu-dirty-limit}, optional, since 8.1, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param vcpuDirtyLimit the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder vcpuDirtyLimit(Long vcpuDirtyLimit) {
+      if (this.vcpuDirtyLimit != null) {
+        throw new IllegalStateException("vcpu-dirty-limit was already set to " + this.vcpuDirtyLimit);
+      }
+      this.vcpuDirtyLimit = Objects.requireNonNull(vcpuDirtyLimit, "vcpuDirtyLimit");
+      return this;
+    }
+
+    /**
+     * Sets {@code mode}, optional, since 8.2.
+     *
+     * @param mode the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mode(MigMode mode) {
+      if (this.mode != null) {
+        throw new IllegalStateException("mode was already set to " + this.mode);
+      }
+      this.mode = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /**
+     * Sets {@code zero-page-detection}, optional, since 9.0.
+     *
+     * @param zeroPageDetection the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder zeroPageDetection(ZeroPageDetection zeroPageDetection) {
+      if (this.zeroPageDetection != null) {
+        throw new IllegalStateException("zero-page-detection was already set to " + this.zeroPageDetection);
+      }
+      this.zeroPageDetection = Objects.requireNonNull(zeroPageDetection, "zeroPageDetection");
+      return this;
+    }
+
+    /**
+     * Sets {@code direct-io}, optional, since 9.1.
+     *
+     * @param directIo the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder directIo(Boolean directIo) {
+      if (this.directIo != null) {
+        throw new IllegalStateException("direct-io was already set to " + this.directIo);
+      }
+      this.directIo = Objects.requireNonNull(directIo, "directIo");
+      return this;
+    }
+
+    /**
+     * Sets {@code cpr-exec-command}, optional, since 10.2, only in QEMU 11.1.
+     *
+     * @param cprExecCommand the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cprExecCommand(List<String> cprExecCommand) {
+      if (this.cprExecCommand != null) {
+        throw new IllegalStateException("cpr-exec-command was already set to " + this.cprExecCommand);
+      }
+      this.cprExecCommand = Objects.requireNonNull(cprExecCommand, "cprExecCommand");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-rdma-chunk-size}, optional, since 11.1, only in QEMU 11.1.
+     *
+     * @param xRdmaChunkSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xRdmaChunkSize(Long xRdmaChunkSize) {
+      if (this.xRdmaChunkSize != null) {
+        throw new IllegalStateException("x-rdma-chunk-size was already set to " + this.xRdmaChunkSize);
+      }
+      this.xRdmaChunkSize = Objects.requireNonNull(xRdmaChunkSize, "xRdmaChunkSize");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link MigrateSetParametersCommand}
+     */
+    public MigrateSetParametersCommand build() {
+      return new MigrateSetParametersCommand(announceInitial, announceMax, announceRounds, announceStep, throttleTriggerThreshold, cpuThrottleInitial, cpuThrottleIncrement, cpuThrottleTailslow, tlsCreds, tlsHostname, tlsAuthz, maxBandwidth, availSwitchoverBandwidth, downtimeLimit, xCheckpointDelay, multifdChannels, xbzrleCacheSize, maxPostcopyBandwidth, maxCpuThrottle, multifdCompression, multifdZlibLevel, multifdQatzipLevel, multifdZstdLevel, blockBitmapMapping, xVcpuDirtyLimitPeriod, vcpuDirtyLimit, mode, zeroPageDetection, directIo, cprExecCommand, xRdmaChunkSize);
+    }
   }
 
   @Override

@@ -10,6 +10,7 @@ import io.github.qemucpr.qmp.qapi.QemuVersions;
 import io.github.qemucpr.qmp.qapi.sockets.SocketAddress;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -110,5 +111,369 @@ public record MigrationInfo(
   /** With every member left out, so that QEMU applies its defaults. */
   public MigrationInfo() {
     this(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link MigrationInfo}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable MigrationStatus status = null;
+    private @Nullable MigrationRAMStats ram = null;
+    private @Nullable VfioStats vfio = null;
+    private @Nullable XBZRLECacheStats xbzrleCache = null;
+    private @Nullable Long totalTime = null;
+    private @Nullable Long expectedDowntime = null;
+    private @Nullable Long downtime = null;
+    private @Nullable Long setupTime = null;
+    private @Nullable Long cpuThrottlePercentage = null;
+    private @Nullable String errorDesc = null;
+    private @Nullable List<String> blockedReasons = null;
+    private @Nullable Long postcopyBlocktime = null;
+    private @Nullable List<Long> postcopyVcpuBlocktime = null;
+    private @Nullable List<SocketAddress> socketAddress = null;
+    private @Nullable Long dirtyLimitThrottleTimePerRound = null;
+    private @Nullable Long dirtyLimitRingFullTime = null;
+    private @Nullable Long postcopyLatency = null;
+    private @Nullable List<Long> postcopyLatencyDist = null;
+    private @Nullable List<Long> postcopyVcpuLatency = null;
+    private @Nullable Long postcopyNonVcpuLatency = null;
+    private @Nullable Long remaining = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code status}, optional.
+     *
+     * @param status the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder status(MigrationStatus status) {
+      if (this.status != null) {
+        throw new IllegalStateException("status was already set to " + this.status);
+      }
+      this.status = Objects.requireNonNull(status, "status");
+      return this;
+    }
+
+    /**
+     * Sets {@code ram}, optional, since 1.2.
+     *
+     * @param ram the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ram(MigrationRAMStats ram) {
+      if (this.ram != null) {
+        throw new IllegalStateException("ram was already set to " + this.ram);
+      }
+      this.ram = Objects.requireNonNull(ram, "ram");
+      return this;
+    }
+
+    /**
+     * Sets {@code vfio}, optional, since 5.2.
+     *
+     * @param vfio the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder vfio(VfioStats vfio) {
+      if (this.vfio != null) {
+        throw new IllegalStateException("vfio was already set to " + this.vfio);
+      }
+      this.vfio = Objects.requireNonNull(vfio, "vfio");
+      return this;
+    }
+
+    /**
+     * Sets {@code xbzrle-cache}, optional, since 1.2.
+     *
+     * @param xbzrleCache the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xbzrleCache(XBZRLECacheStats xbzrleCache) {
+      if (this.xbzrleCache != null) {
+        throw new IllegalStateException("xbzrle-cache was already set to " + this.xbzrleCache);
+      }
+      this.xbzrleCache = Objects.requireNonNull(xbzrleCache, "xbzrleCache");
+      return this;
+    }
+
+    /**
+     * Sets {@code total-time}, optional, since 1.2.
+     *
+     * @param totalTime the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder totalTime(Long totalTime) {
+      if (this.totalTime != null) {
+        throw new IllegalStateException("total-time was already set to " + this.totalTime);
+      }
+      this.totalTime = Objects.requireNonNull(totalTime, "totalTime");
+      return this;
+    }
+
+    /**
+     * Sets {@code expected-downtime}, optional, since 1.3.
+     *
+     * @param expectedDowntime the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder expectedDowntime(Long expectedDowntime) {
+      if (this.expectedDowntime != null) {
+        throw new IllegalStateException("expected-downtime was already set to " + this.expectedDowntime);
+      }
+      this.expectedDowntime = Objects.requireNonNull(expectedDowntime, "expectedDowntime");
+      return this;
+    }
+
+    /**
+     * Sets {@code downtime}, optional, since 1.3.
+     *
+     * @param downtime the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder downtime(Long downtime) {
+      if (this.downtime != null) {
+        throw new IllegalStateException("downtime was already set to " + this.downtime);
+      }
+      this.downtime = Objects.requireNonNull(downtime, "downtime");
+      return this;
+    }
+
+    /**
+     * Sets {@code setup-time}, optional, since 1.6.
+     *
+     * @param setupTime the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder setupTime(Long setupTime) {
+      if (this.setupTime != null) {
+        throw new IllegalStateException("setup-time was already set to " + this.setupTime);
+      }
+      this.setupTime = Objects.requireNonNull(setupTime, "setupTime");
+      return this;
+    }
+
+    /**
+     * Sets {@code cpu-throttle-percentage}, optional, since 2.7.
+     *
+     * @param cpuThrottlePercentage the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cpuThrottlePercentage(Long cpuThrottlePercentage) {
+      if (this.cpuThrottlePercentage != null) {
+        throw new IllegalStateException("cpu-throttle-percentage was already set to " + this.cpuThrottlePercentage);
+      }
+      this.cpuThrottlePercentage = Objects.requireNonNull(cpuThrottlePercentage, "cpuThrottlePercentage");
+      return this;
+    }
+
+    /**
+     * Sets {@code error-desc}, optional, since 2.7.
+     *
+     * @param errorDesc the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder errorDesc(String errorDesc) {
+      if (this.errorDesc != null) {
+        throw new IllegalStateException("error-desc was already set to " + this.errorDesc);
+      }
+      this.errorDesc = Objects.requireNonNull(errorDesc, "errorDesc");
+      return this;
+    }
+
+    /**
+     * Sets {@code blocked-reasons}, optional, since 6.0.
+     *
+     * @param blockedReasons the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder blockedReasons(List<String> blockedReasons) {
+      if (this.blockedReasons != null) {
+        throw new IllegalStateException("blocked-reasons was already set to " + this.blockedReasons);
+      }
+      this.blockedReasons = Objects.requireNonNull(blockedReasons, "blockedReasons");
+      return this;
+    }
+
+    /**
+     * Sets {@code postcopy-blocktime}, optional, since 3.0.
+     *
+     * @param postcopyBlocktime the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder postcopyBlocktime(Long postcopyBlocktime) {
+      if (this.postcopyBlocktime != null) {
+        throw new IllegalStateException("postcopy-blocktime was already set to " + this.postcopyBlocktime);
+      }
+      this.postcopyBlocktime = Objects.requireNonNull(postcopyBlocktime, "postcopyBlocktime");
+      return this;
+    }
+
+    /**
+     * Sets {@code postcopy-vcpu-blocktime}, optional, since 3.0.
+     *
+     * @param postcopyVcpuBlocktime the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder postcopyVcpuBlocktime(List<Long> postcopyVcpuBlocktime) {
+      if (this.postcopyVcpuBlocktime != null) {
+        throw new IllegalStateException("postcopy-vcpu-blocktime was already set to " + this.postcopyVcpuBlocktime);
+      }
+      this.postcopyVcpuBlocktime = Objects.requireNonNull(postcopyVcpuBlocktime, "postcopyVcpuBlocktime");
+      return this;
+    }
+
+    /**
+     * Sets {@code socket-address}, optional, since 4.0.
+     *
+     * @param socketAddress the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder socketAddress(List<SocketAddress> socketAddress) {
+      if (this.socketAddress != null) {
+        throw new IllegalStateException("socket-address was already set to " + this.socketAddress);
+      }
+      this.socketAddress = Objects.requireNonNull(socketAddress, "socketAddress");
+      return this;
+    }
+
+    /**
+     * Sets {@code dirty-limit-throttle-time-per-round}, optional, since 8.1, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param dirtyLimitThrottleTimePerRound the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dirtyLimitThrottleTimePerRound(Long dirtyLimitThrottleTimePerRound) {
+      if (this.dirtyLimitThrottleTimePerRound != null) {
+        throw new IllegalStateException("dirty-limit-throttle-time-per-round was already set to " + this.dirtyLimitThrottleTimePerRound);
+      }
+      this.dirtyLimitThrottleTimePerRound = Objects.requireNonNull(dirtyLimitThrottleTimePerRound, "dirtyLimitThrottleTimePerRound");
+      return this;
+    }
+
+    /**
+     * Sets {@code dirty-limit-ring-full-time}, optional, since 8.1, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param dirtyLimitRingFullTime the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dirtyLimitRingFullTime(Long dirtyLimitRingFullTime) {
+      if (this.dirtyLimitRingFullTime != null) {
+        throw new IllegalStateException("dirty-limit-ring-full-time was already set to " + this.dirtyLimitRingFullTime);
+      }
+      this.dirtyLimitRingFullTime = Objects.requireNonNull(dirtyLimitRingFullTime, "dirtyLimitRingFullTime");
+      return this;
+    }
+
+    /**
+     * Sets {@code postcopy-latency}, optional, since 10.1, only in QEMU 11.1.
+     *
+     * @param postcopyLatency the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder postcopyLatency(Long postcopyLatency) {
+      if (this.postcopyLatency != null) {
+        throw new IllegalStateException("postcopy-latency was already set to " + this.postcopyLatency);
+      }
+      this.postcopyLatency = Objects.requireNonNull(postcopyLatency, "postcopyLatency");
+      return this;
+    }
+
+    /**
+     * Sets {@code postcopy-latency-dist}, optional, since 10.1, only in QEMU 11.1.
+     *
+     * @param postcopyLatencyDist the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder postcopyLatencyDist(List<Long> postcopyLatencyDist) {
+      if (this.postcopyLatencyDist != null) {
+        throw new IllegalStateException("postcopy-latency-dist was already set to " + this.postcopyLatencyDist);
+      }
+      this.postcopyLatencyDist = Objects.requireNonNull(postcopyLatencyDist, "postcopyLatencyDist");
+      return this;
+    }
+
+    /**
+     * Sets {@code postcopy-vcpu-latency}, optional, since 10.1, only in QEMU 11.1.
+     *
+     * @param postcopyVcpuLatency the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder postcopyVcpuLatency(List<Long> postcopyVcpuLatency) {
+      if (this.postcopyVcpuLatency != null) {
+        throw new IllegalStateException("postcopy-vcpu-latency was already set to " + this.postcopyVcpuLatency);
+      }
+      this.postcopyVcpuLatency = Objects.requireNonNull(postcopyVcpuLatency, "postcopyVcpuLatency");
+      return this;
+    }
+
+    /**
+     * Sets {@code postcopy-non-vcpu-latency}, optional, since 10.1, only in QEMU 11.1.
+     *
+     * @param postcopyNonVcpuLatency the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder postcopyNonVcpuLatency(Long postcopyNonVcpuLatency) {
+      if (this.postcopyNonVcpuLatency != null) {
+        throw new IllegalStateException("postcopy-non-vcpu-latency was already set to " + this.postcopyNonVcpuLatency);
+      }
+      this.postcopyNonVcpuLatency = Objects.requireNonNull(postcopyNonVcpuLatency, "postcopyNonVcpuLatency");
+      return this;
+    }
+
+    /**
+     * Sets {@code remaining}, optional, since 11.1, only in QEMU 11.1.
+     *
+     * @param remaining the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder remaining(Long remaining) {
+      if (this.remaining != null) {
+        throw new IllegalStateException("remaining was already set to " + this.remaining);
+      }
+      this.remaining = Objects.requireNonNull(remaining, "remaining");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link MigrationInfo}
+     */
+    public MigrationInfo build() {
+      return new MigrationInfo(status, ram, vfio, xbzrleCache, totalTime, expectedDowntime, downtime, setupTime, cpuThrottlePercentage, errorDesc, blockedReasons, postcopyBlocktime, postcopyVcpuBlocktime, socketAddress, dirtyLimitThrottleTimePerRound, dirtyLimitRingFullTime, postcopyLatency, postcopyLatencyDist, postcopyVcpuLatency, postcopyNonVcpuLatency, remaining, Map.of());
+    }
   }
 }

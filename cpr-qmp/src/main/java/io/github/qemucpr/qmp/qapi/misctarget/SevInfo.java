@@ -93,6 +93,7 @@ public sealed interface SevInfo extends QapiObject
       this(enabled, apiMajor, apiMinor, buildId, state, policy, handle, Map.of());
     }
 
+
     @Override
     public SevGuestType sevType() {
       return SevGuestType.SEV;
@@ -141,6 +142,7 @@ public sealed interface SevInfo extends QapiObject
     public SevSnp(boolean enabled, long apiMajor, long apiMinor, long buildId, SevState state, long snpPolicy) {
       this(enabled, apiMajor, apiMinor, buildId, state, snpPolicy, Map.of());
     }
+
 
     @Override
     public SevGuestType sevType() {

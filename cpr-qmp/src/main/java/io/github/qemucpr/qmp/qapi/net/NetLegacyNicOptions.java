@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -52,5 +53,113 @@ public record NetLegacyNicOptions(
   /** With every member left out, so that QEMU applies its defaults. */
   public NetLegacyNicOptions() {
     this(null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link NetLegacyNicOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String netdev = null;
+    private @Nullable String macaddr = null;
+    private @Nullable String model = null;
+    private @Nullable String addr = null;
+    private @Nullable Long vectors = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code netdev}, optional.
+     *
+     * @param netdev the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder netdev(String netdev) {
+      if (this.netdev != null) {
+        throw new IllegalStateException("netdev was already set to " + this.netdev);
+      }
+      this.netdev = Objects.requireNonNull(netdev, "netdev");
+      return this;
+    }
+
+    /**
+     * Sets {@code macaddr}, optional.
+     *
+     * @param macaddr the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder macaddr(String macaddr) {
+      if (this.macaddr != null) {
+        throw new IllegalStateException("macaddr was already set to " + this.macaddr);
+      }
+      this.macaddr = Objects.requireNonNull(macaddr, "macaddr");
+      return this;
+    }
+
+    /**
+     * Sets {@code model}, optional.
+     *
+     * @param model the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder model(String model) {
+      if (this.model != null) {
+        throw new IllegalStateException("model was already set to " + this.model);
+      }
+      this.model = Objects.requireNonNull(model, "model");
+      return this;
+    }
+
+    /**
+     * Sets {@code addr}, optional.
+     *
+     * @param addr the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder addr(String addr) {
+      if (this.addr != null) {
+        throw new IllegalStateException("addr was already set to " + this.addr);
+      }
+      this.addr = Objects.requireNonNull(addr, "addr");
+      return this;
+    }
+
+    /**
+     * Sets {@code vectors}, optional.
+     *
+     * @param vectors the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder vectors(Long vectors) {
+      if (this.vectors != null) {
+        throw new IllegalStateException("vectors was already set to " + this.vectors);
+      }
+      this.vectors = Objects.requireNonNull(vectors, "vectors");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link NetLegacyNicOptions}
+     */
+    public NetLegacyNicOptions build() {
+      return new NetLegacyNicOptions(netdev, macaddr, model, addr, vectors, Map.of());
+    }
   }
 }

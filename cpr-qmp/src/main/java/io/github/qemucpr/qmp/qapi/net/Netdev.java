@@ -94,6 +94,117 @@ public sealed interface Netdev extends QapiObject
       this(id, netdev, macaddr, model, addr, vectors, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link Nic}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable String netdev = null;
+      private @Nullable String macaddr = null;
+      private @Nullable String model = null;
+      private @Nullable String addr = null;
+      private @Nullable Long vectors = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code netdev}, optional.
+       *
+       * @param netdev the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder netdev(String netdev) {
+        if (this.netdev != null) {
+          throw new IllegalStateException("netdev was already set to " + this.netdev);
+        }
+        this.netdev = Objects.requireNonNull(netdev, "netdev");
+        return this;
+      }
+
+      /**
+       * Sets {@code macaddr}, optional.
+       *
+       * @param macaddr the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder macaddr(String macaddr) {
+        if (this.macaddr != null) {
+          throw new IllegalStateException("macaddr was already set to " + this.macaddr);
+        }
+        this.macaddr = Objects.requireNonNull(macaddr, "macaddr");
+        return this;
+      }
+
+      /**
+       * Sets {@code model}, optional.
+       *
+       * @param model the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder model(String model) {
+        if (this.model != null) {
+          throw new IllegalStateException("model was already set to " + this.model);
+        }
+        this.model = Objects.requireNonNull(model, "model");
+        return this;
+      }
+
+      /**
+       * Sets {@code addr}, optional.
+       *
+       * @param addr the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder addr(String addr) {
+        if (this.addr != null) {
+          throw new IllegalStateException("addr was already set to " + this.addr);
+        }
+        this.addr = Objects.requireNonNull(addr, "addr");
+        return this;
+      }
+
+      /**
+       * Sets {@code vectors}, optional.
+       *
+       * @param vectors the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder vectors(Long vectors) {
+        if (this.vectors != null) {
+          throw new IllegalStateException("vectors was already set to " + this.vectors);
+        }
+        this.vectors = Objects.requireNonNull(vectors, "vectors");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Nic}
+       */
+      public Nic build() {
+        return new Nic(id, netdev, macaddr, model, addr, vectors, Map.of());
+      }
+    }
+
     @Override
     public NetClientDriver type() {
       return NetClientDriver.NIC;
@@ -196,6 +307,389 @@ public sealed interface Netdev extends QapiObject
       this(id, hostname, restrict, ipv4, ipv6, ip, net, host, tftp, bootfile, dhcpstart, dns, dnssearch, domainname, ipv6Prefix, ipv6Prefixlen, ipv6Host, ipv6Dns, smb, smbserver, hostfwd, guestfwd, tftpServerName, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link User}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable String hostname = null;
+      private @Nullable Boolean restrict = null;
+      private @Nullable Boolean ipv4 = null;
+      private @Nullable Boolean ipv6 = null;
+      private @Nullable String ip = null;
+      private @Nullable String net = null;
+      private @Nullable String host = null;
+      private @Nullable String tftp = null;
+      private @Nullable String bootfile = null;
+      private @Nullable String dhcpstart = null;
+      private @Nullable String dns = null;
+      private @Nullable List<NetdevUserDomainSuffix> dnssearch = null;
+      private @Nullable String domainname = null;
+      private @Nullable String ipv6Prefix = null;
+      private @Nullable Long ipv6Prefixlen = null;
+      private @Nullable String ipv6Host = null;
+      private @Nullable String ipv6Dns = null;
+      private @Nullable String smb = null;
+      private @Nullable String smbserver = null;
+      private @Nullable List<NetdevUserHostForward> hostfwd = null;
+      private @Nullable List<NetdevUserGuestForward> guestfwd = null;
+      private @Nullable String tftpServerName = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code hostname}, optional.
+       *
+       * @param hostname the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder hostname(String hostname) {
+        if (this.hostname != null) {
+          throw new IllegalStateException("hostname was already set to " + this.hostname);
+        }
+        this.hostname = Objects.requireNonNull(hostname, "hostname");
+        return this;
+      }
+
+      /**
+       * Sets {@code restrict}, optional.
+       *
+       * @param restrict the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder restrict(Boolean restrict) {
+        if (this.restrict != null) {
+          throw new IllegalStateException("restrict was already set to " + this.restrict);
+        }
+        this.restrict = Objects.requireNonNull(restrict, "restrict");
+        return this;
+      }
+
+      /**
+       * Sets {@code ipv4}, optional, since 2.6.
+       *
+       * @param ipv4 the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder ipv4(Boolean ipv4) {
+        if (this.ipv4 != null) {
+          throw new IllegalStateException("ipv4 was already set to " + this.ipv4);
+        }
+        this.ipv4 = Objects.requireNonNull(ipv4, "ipv4");
+        return this;
+      }
+
+      /**
+       * Sets {@code ipv6}, optional, since 2.6.
+       *
+       * @param ipv6 the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder ipv6(Boolean ipv6) {
+        if (this.ipv6 != null) {
+          throw new IllegalStateException("ipv6 was already set to " + this.ipv6);
+        }
+        this.ipv6 = Objects.requireNonNull(ipv6, "ipv6");
+        return this;
+      }
+
+      /**
+       * Sets {@code ip}, optional.
+       *
+       * @param ip the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder ip(String ip) {
+        if (this.ip != null) {
+          throw new IllegalStateException("ip was already set to " + this.ip);
+        }
+        this.ip = Objects.requireNonNull(ip, "ip");
+        return this;
+      }
+
+      /**
+       * Sets {@code net}, optional.
+       *
+       * @param net the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder net(String net) {
+        if (this.net != null) {
+          throw new IllegalStateException("net was already set to " + this.net);
+        }
+        this.net = Objects.requireNonNull(net, "net");
+        return this;
+      }
+
+      /**
+       * Sets {@code host}, optional.
+       *
+       * @param host the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder host(String host) {
+        if (this.host != null) {
+          throw new IllegalStateException("host was already set to " + this.host);
+        }
+        this.host = Objects.requireNonNull(host, "host");
+        return this;
+      }
+
+      /**
+       * Sets {@code tftp}, optional.
+       *
+       * @param tftp the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder tftp(String tftp) {
+        if (this.tftp != null) {
+          throw new IllegalStateException("tftp was already set to " + this.tftp);
+        }
+        this.tftp = Objects.requireNonNull(tftp, "tftp");
+        return this;
+      }
+
+      /**
+       * Sets {@code bootfile}, optional.
+       *
+       * @param bootfile the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder bootfile(String bootfile) {
+        if (this.bootfile != null) {
+          throw new IllegalStateException("bootfile was already set to " + this.bootfile);
+        }
+        this.bootfile = Objects.requireNonNull(bootfile, "bootfile");
+        return this;
+      }
+
+      /**
+       * Sets {@code dhcpstart}, optional.
+       *
+       * @param dhcpstart the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dhcpstart(String dhcpstart) {
+        if (this.dhcpstart != null) {
+          throw new IllegalStateException("dhcpstart was already set to " + this.dhcpstart);
+        }
+        this.dhcpstart = Objects.requireNonNull(dhcpstart, "dhcpstart");
+        return this;
+      }
+
+      /**
+       * Sets {@code dns}, optional.
+       *
+       * @param dns the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dns(String dns) {
+        if (this.dns != null) {
+          throw new IllegalStateException("dns was already set to " + this.dns);
+        }
+        this.dns = Objects.requireNonNull(dns, "dns");
+        return this;
+      }
+
+      /**
+       * Sets {@code dnssearch}, optional.
+       *
+       * @param dnssearch the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dnssearch(List<NetdevUserDomainSuffix> dnssearch) {
+        if (this.dnssearch != null) {
+          throw new IllegalStateException("dnssearch was already set to " + this.dnssearch);
+        }
+        this.dnssearch = Objects.requireNonNull(dnssearch, "dnssearch");
+        return this;
+      }
+
+      /**
+       * Sets {@code domainname}, optional, since 3.0.
+       *
+       * @param domainname the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder domainname(String domainname) {
+        if (this.domainname != null) {
+          throw new IllegalStateException("domainname was already set to " + this.domainname);
+        }
+        this.domainname = Objects.requireNonNull(domainname, "domainname");
+        return this;
+      }
+
+      /**
+       * Sets {@code ipv6-prefix}, optional, since 2.6.
+       *
+       * @param ipv6Prefix the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder ipv6Prefix(String ipv6Prefix) {
+        if (this.ipv6Prefix != null) {
+          throw new IllegalStateException("ipv6-prefix was already set to " + this.ipv6Prefix);
+        }
+        this.ipv6Prefix = Objects.requireNonNull(ipv6Prefix, "ipv6Prefix");
+        return this;
+      }
+
+      /**
+       * Sets {@code ipv6-prefixlen}, optional, since 2.6.
+       *
+       * @param ipv6Prefixlen the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder ipv6Prefixlen(Long ipv6Prefixlen) {
+        if (this.ipv6Prefixlen != null) {
+          throw new IllegalStateException("ipv6-prefixlen was already set to " + this.ipv6Prefixlen);
+        }
+        this.ipv6Prefixlen = Objects.requireNonNull(ipv6Prefixlen, "ipv6Prefixlen");
+        return this;
+      }
+
+      /**
+       * Sets {@code ipv6-host}, optional, since 2.6.
+       *
+       * @param ipv6Host the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder ipv6Host(String ipv6Host) {
+        if (this.ipv6Host != null) {
+          throw new IllegalStateException("ipv6-host was already set to " + this.ipv6Host);
+        }
+        this.ipv6Host = Objects.requireNonNull(ipv6Host, "ipv6Host");
+        return this;
+      }
+
+      /**
+       * Sets {@code ipv6-dns}, optional, since 2.6.
+       *
+       * @param ipv6Dns the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder ipv6Dns(String ipv6Dns) {
+        if (this.ipv6Dns != null) {
+          throw new IllegalStateException("ipv6-dns was already set to " + this.ipv6Dns);
+        }
+        this.ipv6Dns = Objects.requireNonNull(ipv6Dns, "ipv6Dns");
+        return this;
+      }
+
+      /**
+       * Sets {@code smb}, optional.
+       *
+       * @param smb the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder smb(String smb) {
+        if (this.smb != null) {
+          throw new IllegalStateException("smb was already set to " + this.smb);
+        }
+        this.smb = Objects.requireNonNull(smb, "smb");
+        return this;
+      }
+
+      /**
+       * Sets {@code smbserver}, optional.
+       *
+       * @param smbserver the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder smbserver(String smbserver) {
+        if (this.smbserver != null) {
+          throw new IllegalStateException("smbserver was already set to " + this.smbserver);
+        }
+        this.smbserver = Objects.requireNonNull(smbserver, "smbserver");
+        return this;
+      }
+
+      /**
+       * Sets {@code hostfwd}, optional.
+       *
+       * @param hostfwd the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder hostfwd(List<NetdevUserHostForward> hostfwd) {
+        if (this.hostfwd != null) {
+          throw new IllegalStateException("hostfwd was already set to " + this.hostfwd);
+        }
+        this.hostfwd = Objects.requireNonNull(hostfwd, "hostfwd");
+        return this;
+      }
+
+      /**
+       * Sets {@code guestfwd}, optional.
+       *
+       * @param guestfwd the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder guestfwd(List<NetdevUserGuestForward> guestfwd) {
+        if (this.guestfwd != null) {
+          throw new IllegalStateException("guestfwd was already set to " + this.guestfwd);
+        }
+        this.guestfwd = Objects.requireNonNull(guestfwd, "guestfwd");
+        return this;
+      }
+
+      /**
+       * Sets {@code tftp-server-name}, optional, since 3.1.
+       *
+       * @param tftpServerName the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder tftpServerName(String tftpServerName) {
+        if (this.tftpServerName != null) {
+          throw new IllegalStateException("tftp-server-name was already set to " + this.tftpServerName);
+        }
+        this.tftpServerName = Objects.requireNonNull(tftpServerName, "tftpServerName");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link User}
+       */
+      public User build() {
+        return new User(id, hostname, restrict, ipv4, ipv6, ip, net, host, tftp, bootfile, dhcpstart, dns, dnssearch, domainname, ipv6Prefix, ipv6Prefixlen, ipv6Host, ipv6Dns, smb, smbserver, hostfwd, guestfwd, tftpServerName, Map.of());
+      }
+    }
+
     @Override
     public NetClientDriver type() {
       return NetClientDriver.USER;
@@ -272,6 +766,277 @@ public sealed interface Netdev extends QapiObject
      */
     public Tap(String id, @Nullable String ifname, @Nullable String fd, @Nullable String fds, @Nullable String script, @Nullable String downscript, @Nullable String br, @Nullable String helper, @Nullable Long sndbuf, @Nullable Boolean vnetHdr, @Nullable Boolean vhost, @Nullable String vhostfd, @Nullable String vhostfds, @Nullable Boolean vhostforce, @Nullable Long queues, @Nullable Long pollUs) {
       this(id, ifname, fd, fds, script, downscript, br, helper, sndbuf, vnetHdr, vhost, vhostfd, vhostfds, vhostforce, queues, pollUs, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link Tap}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable String ifname = null;
+      private @Nullable String fd = null;
+      private @Nullable String fds = null;
+      private @Nullable String script = null;
+      private @Nullable String downscript = null;
+      private @Nullable String br = null;
+      private @Nullable String helper = null;
+      private @Nullable Long sndbuf = null;
+      private @Nullable Boolean vnetHdr = null;
+      private @Nullable Boolean vhost = null;
+      private @Nullable String vhostfd = null;
+      private @Nullable String vhostfds = null;
+      private @Nullable Boolean vhostforce = null;
+      private @Nullable Long queues = null;
+      private @Nullable Long pollUs = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code ifname}, optional.
+       *
+       * @param ifname the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder ifname(String ifname) {
+        if (this.ifname != null) {
+          throw new IllegalStateException("ifname was already set to " + this.ifname);
+        }
+        this.ifname = Objects.requireNonNull(ifname, "ifname");
+        return this;
+      }
+
+      /**
+       * Sets {@code fd}, optional.
+       *
+       * @param fd the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder fd(String fd) {
+        if (this.fd != null) {
+          throw new IllegalStateException("fd was already set to " + this.fd);
+        }
+        this.fd = Objects.requireNonNull(fd, "fd");
+        return this;
+      }
+
+      /**
+       * Sets {@code fds}, optional.
+       *
+       * @param fds the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder fds(String fds) {
+        if (this.fds != null) {
+          throw new IllegalStateException("fds was already set to " + this.fds);
+        }
+        this.fds = Objects.requireNonNull(fds, "fds");
+        return this;
+      }
+
+      /**
+       * Sets {@code script}, optional.
+       *
+       * @param script the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder script(String script) {
+        if (this.script != null) {
+          throw new IllegalStateException("script was already set to " + this.script);
+        }
+        this.script = Objects.requireNonNull(script, "script");
+        return this;
+      }
+
+      /**
+       * Sets {@code downscript}, optional.
+       *
+       * @param downscript the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder downscript(String downscript) {
+        if (this.downscript != null) {
+          throw new IllegalStateException("downscript was already set to " + this.downscript);
+        }
+        this.downscript = Objects.requireNonNull(downscript, "downscript");
+        return this;
+      }
+
+      /**
+       * Sets {@code br}, optional, since 2.8.
+       *
+       * @param br the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder br(String br) {
+        if (this.br != null) {
+          throw new IllegalStateException("br was already set to " + this.br);
+        }
+        this.br = Objects.requireNonNull(br, "br");
+        return this;
+      }
+
+      /**
+       * Sets {@code helper}, optional.
+       *
+       * @param helper the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder helper(String helper) {
+        if (this.helper != null) {
+          throw new IllegalStateException("helper was already set to " + this.helper);
+        }
+        this.helper = Objects.requireNonNull(helper, "helper");
+        return this;
+      }
+
+      /**
+       * Sets {@code sndbuf}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param sndbuf the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder sndbuf(Long sndbuf) {
+        if (this.sndbuf != null) {
+          throw new IllegalStateException("sndbuf was already set to " + this.sndbuf);
+        }
+        this.sndbuf = Objects.requireNonNull(sndbuf, "sndbuf");
+        return this;
+      }
+
+      /**
+       * Sets {@code vnet_hdr}, optional.
+       *
+       * @param vnetHdr the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder vnetHdr(Boolean vnetHdr) {
+        if (this.vnetHdr != null) {
+          throw new IllegalStateException("vnet_hdr was already set to " + this.vnetHdr);
+        }
+        this.vnetHdr = Objects.requireNonNull(vnetHdr, "vnetHdr");
+        return this;
+      }
+
+      /**
+       * Sets {@code vhost}, optional.
+       *
+       * @param vhost the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder vhost(Boolean vhost) {
+        if (this.vhost != null) {
+          throw new IllegalStateException("vhost was already set to " + this.vhost);
+        }
+        this.vhost = Objects.requireNonNull(vhost, "vhost");
+        return this;
+      }
+
+      /**
+       * Sets {@code vhostfd}, optional.
+       *
+       * @param vhostfd the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder vhostfd(String vhostfd) {
+        if (this.vhostfd != null) {
+          throw new IllegalStateException("vhostfd was already set to " + this.vhostfd);
+        }
+        this.vhostfd = Objects.requireNonNull(vhostfd, "vhostfd");
+        return this;
+      }
+
+      /**
+       * Sets {@code vhostfds}, optional.
+       *
+       * @param vhostfds the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder vhostfds(String vhostfds) {
+        if (this.vhostfds != null) {
+          throw new IllegalStateException("vhostfds was already set to " + this.vhostfds);
+        }
+        this.vhostfds = Objects.requireNonNull(vhostfds, "vhostfds");
+        return this;
+      }
+
+      /**
+       * Sets {@code vhostforce}, optional.
+       *
+       * @param vhostforce the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder vhostforce(Boolean vhostforce) {
+        if (this.vhostforce != null) {
+          throw new IllegalStateException("vhostforce was already set to " + this.vhostforce);
+        }
+        this.vhostforce = Objects.requireNonNull(vhostforce, "vhostforce");
+        return this;
+      }
+
+      /**
+       * Sets {@code queues}, optional.
+       *
+       * @param queues the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder queues(Long queues) {
+        if (this.queues != null) {
+          throw new IllegalStateException("queues was already set to " + this.queues);
+        }
+        this.queues = Objects.requireNonNull(queues, "queues");
+        return this;
+      }
+
+      /**
+       * Sets {@code poll-us}, optional, since 2.7.
+       *
+       * @param pollUs the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder pollUs(Long pollUs) {
+        if (this.pollUs != null) {
+          throw new IllegalStateException("poll-us was already set to " + this.pollUs);
+        }
+        this.pollUs = Objects.requireNonNull(pollUs, "pollUs");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Tap}
+       */
+      public Tap build() {
+        return new Tap(id, ifname, fd, fds, script, downscript, br, helper, sndbuf, vnetHdr, vhost, vhostfd, vhostfds, vhostforce, queues, pollUs, Map.of());
+      }
     }
 
     @Override
@@ -351,6 +1116,222 @@ public sealed interface Netdev extends QapiObject
       this(id, src, dst, srcport, dstport, ipv6, udp, cookie64, counter, pincounter, txcookie, rxcookie, txsession, rxsession, offset, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param src {@code src}
+     * @param dst {@code dst}
+     * @param txsession {@code txsession}
+     * @return the builder
+     */
+    public static Builder builder(String id, String src, String dst, long txsession) {
+      return new Builder(id, src, dst, txsession);
+    }
+
+    /**
+     * Builds a {@link L2tpv3}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private final String src;
+      private final String dst;
+      private @Nullable String srcport = null;
+      private @Nullable String dstport = null;
+      private @Nullable Boolean ipv6 = null;
+      private @Nullable Boolean udp = null;
+      private @Nullable Boolean cookie64 = null;
+      private @Nullable Boolean counter = null;
+      private @Nullable Boolean pincounter = null;
+      private @Nullable Long txcookie = null;
+      private @Nullable Long rxcookie = null;
+      private final long txsession;
+      private @Nullable Long rxsession = null;
+      private @Nullable Long offset = null;
+
+      private Builder(String id, String src, String dst, long txsession) {
+        this.id = id;
+        this.src = src;
+        this.dst = dst;
+        this.txsession = txsession;
+      }
+
+      /**
+       * Sets {@code srcport}, optional.
+       *
+       * @param srcport the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder srcport(String srcport) {
+        if (this.srcport != null) {
+          throw new IllegalStateException("srcport was already set to " + this.srcport);
+        }
+        this.srcport = Objects.requireNonNull(srcport, "srcport");
+        return this;
+      }
+
+      /**
+       * Sets {@code dstport}, optional.
+       *
+       * @param dstport the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dstport(String dstport) {
+        if (this.dstport != null) {
+          throw new IllegalStateException("dstport was already set to " + this.dstport);
+        }
+        this.dstport = Objects.requireNonNull(dstport, "dstport");
+        return this;
+      }
+
+      /**
+       * Sets {@code ipv6}, optional.
+       *
+       * @param ipv6 the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder ipv6(Boolean ipv6) {
+        if (this.ipv6 != null) {
+          throw new IllegalStateException("ipv6 was already set to " + this.ipv6);
+        }
+        this.ipv6 = Objects.requireNonNull(ipv6, "ipv6");
+        return this;
+      }
+
+      /**
+       * Sets {@code udp}, optional.
+       *
+       * @param udp the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder udp(Boolean udp) {
+        if (this.udp != null) {
+          throw new IllegalStateException("udp was already set to " + this.udp);
+        }
+        this.udp = Objects.requireNonNull(udp, "udp");
+        return this;
+      }
+
+      /**
+       * Sets {@code cookie64}, optional.
+       *
+       * @param cookie64 the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cookie64(Boolean cookie64) {
+        if (this.cookie64 != null) {
+          throw new IllegalStateException("cookie64 was already set to " + this.cookie64);
+        }
+        this.cookie64 = Objects.requireNonNull(cookie64, "cookie64");
+        return this;
+      }
+
+      /**
+       * Sets {@code counter}, optional.
+       *
+       * @param counter the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder counter(Boolean counter) {
+        if (this.counter != null) {
+          throw new IllegalStateException("counter was already set to " + this.counter);
+        }
+        this.counter = Objects.requireNonNull(counter, "counter");
+        return this;
+      }
+
+      /**
+       * Sets {@code pincounter}, optional.
+       *
+       * @param pincounter the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder pincounter(Boolean pincounter) {
+        if (this.pincounter != null) {
+          throw new IllegalStateException("pincounter was already set to " + this.pincounter);
+        }
+        this.pincounter = Objects.requireNonNull(pincounter, "pincounter");
+        return this;
+      }
+
+      /**
+       * Sets {@code txcookie}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param txcookie the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder txcookie(Long txcookie) {
+        if (this.txcookie != null) {
+          throw new IllegalStateException("txcookie was already set to " + this.txcookie);
+        }
+        this.txcookie = Objects.requireNonNull(txcookie, "txcookie");
+        return this;
+      }
+
+      /**
+       * Sets {@code rxcookie}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param rxcookie the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder rxcookie(Long rxcookie) {
+        if (this.rxcookie != null) {
+          throw new IllegalStateException("rxcookie was already set to " + this.rxcookie);
+        }
+        this.rxcookie = Objects.requireNonNull(rxcookie, "rxcookie");
+        return this;
+      }
+
+      /**
+       * Sets {@code rxsession}, optional.
+       *
+       * @param rxsession the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder rxsession(Long rxsession) {
+        if (this.rxsession != null) {
+          throw new IllegalStateException("rxsession was already set to " + this.rxsession);
+        }
+        this.rxsession = Objects.requireNonNull(rxsession, "rxsession");
+        return this;
+      }
+
+      /**
+       * Sets {@code offset}, optional.
+       *
+       * @param offset the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder offset(Long offset) {
+        if (this.offset != null) {
+          throw new IllegalStateException("offset was already set to " + this.offset);
+        }
+        this.offset = Objects.requireNonNull(offset, "offset");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link L2tpv3}
+       */
+      public L2tpv3 build() {
+        return new L2tpv3(id, src, dst, srcport, dstport, ipv6, udp, cookie64, counter, pincounter, txcookie, rxcookie, txsession, rxsession, offset, Map.of());
+      }
+    }
+
     @Override
     public NetClientDriver type() {
       return NetClientDriver.L2TPV3;
@@ -402,6 +1383,133 @@ public sealed interface Netdev extends QapiObject
       this(id, fd, listen, connect, mcast, localaddr, udp, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link Socket}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable String fd = null;
+      private @Nullable String listen = null;
+      private @Nullable String connect = null;
+      private @Nullable String mcast = null;
+      private @Nullable String localaddr = null;
+      private @Nullable String udp = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code fd}, optional.
+       *
+       * @param fd the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder fd(String fd) {
+        if (this.fd != null) {
+          throw new IllegalStateException("fd was already set to " + this.fd);
+        }
+        this.fd = Objects.requireNonNull(fd, "fd");
+        return this;
+      }
+
+      /**
+       * Sets {@code listen}, optional.
+       *
+       * @param listen the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder listen(String listen) {
+        if (this.listen != null) {
+          throw new IllegalStateException("listen was already set to " + this.listen);
+        }
+        this.listen = Objects.requireNonNull(listen, "listen");
+        return this;
+      }
+
+      /**
+       * Sets {@code connect}, optional.
+       *
+       * @param connect the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder connect(String connect) {
+        if (this.connect != null) {
+          throw new IllegalStateException("connect was already set to " + this.connect);
+        }
+        this.connect = Objects.requireNonNull(connect, "connect");
+        return this;
+      }
+
+      /**
+       * Sets {@code mcast}, optional.
+       *
+       * @param mcast the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder mcast(String mcast) {
+        if (this.mcast != null) {
+          throw new IllegalStateException("mcast was already set to " + this.mcast);
+        }
+        this.mcast = Objects.requireNonNull(mcast, "mcast");
+        return this;
+      }
+
+      /**
+       * Sets {@code localaddr}, optional.
+       *
+       * @param localaddr the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder localaddr(String localaddr) {
+        if (this.localaddr != null) {
+          throw new IllegalStateException("localaddr was already set to " + this.localaddr);
+        }
+        this.localaddr = Objects.requireNonNull(localaddr, "localaddr");
+        return this;
+      }
+
+      /**
+       * Sets {@code udp}, optional.
+       *
+       * @param udp the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder udp(String udp) {
+        if (this.udp != null) {
+          throw new IllegalStateException("udp was already set to " + this.udp);
+        }
+        this.udp = Objects.requireNonNull(udp, "udp");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Socket}
+       */
+      public Socket build() {
+        return new Socket(id, fd, listen, connect, mcast, localaddr, udp, Map.of());
+      }
+    }
+
     @Override
     public NetClientDriver type() {
       return NetClientDriver.SOCKET;
@@ -448,6 +1556,89 @@ public sealed interface Netdev extends QapiObject
       this(id, addr, server, reconnect, reconnectMs, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param addr {@code addr}
+     * @return the builder
+     */
+    public static Builder builder(String id, SocketAddress addr) {
+      return new Builder(id, addr);
+    }
+
+    /**
+     * Builds a {@link Stream}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private final SocketAddress addr;
+      private @Nullable Boolean server = null;
+      private @Nullable Long reconnect = null;
+      private @Nullable Long reconnectMs = null;
+
+      private Builder(String id, SocketAddress addr) {
+        this.id = id;
+        this.addr = addr;
+      }
+
+      /**
+       * Sets {@code server}, optional.
+       *
+       * @param server the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder server(Boolean server) {
+        if (this.server != null) {
+          throw new IllegalStateException("server was already set to " + this.server);
+        }
+        this.server = Objects.requireNonNull(server, "server");
+        return this;
+      }
+
+      /**
+       * Sets {@code reconnect}, optional, since 8.0, only in QEMU 10.0, features: deprecated.
+       *
+       * @param reconnect the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      @Deprecated
+      public Builder reconnect(Long reconnect) {
+        if (this.reconnect != null) {
+          throw new IllegalStateException("reconnect was already set to " + this.reconnect);
+        }
+        this.reconnect = Objects.requireNonNull(reconnect, "reconnect");
+        return this;
+      }
+
+      /**
+       * Sets {@code reconnect-ms}, optional, since 9.2.
+       *
+       * @param reconnectMs the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder reconnectMs(Long reconnectMs) {
+        if (this.reconnectMs != null) {
+          throw new IllegalStateException("reconnect-ms was already set to " + this.reconnectMs);
+        }
+        this.reconnectMs = Objects.requireNonNull(reconnectMs, "reconnectMs");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Stream}
+       */
+      public Stream build() {
+        return new Stream(id, addr, server, reconnect, reconnectMs, Map.of());
+      }
+    }
+
     @Override
     public NetClientDriver type() {
       return NetClientDriver.STREAM;
@@ -486,6 +1677,7 @@ public sealed interface Netdev extends QapiObject
     public Dgram(String id, @Nullable SocketAddress local, @Nullable SocketAddress remote) {
       this(id, local, remote, Map.of());
     }
+
 
     @Override
     public NetClientDriver type() {
@@ -532,6 +1724,101 @@ public sealed interface Netdev extends QapiObject
       this(id, sock, port, group, mode, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link Vde}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable String sock = null;
+      private @Nullable Long port = null;
+      private @Nullable String group = null;
+      private @Nullable Long mode = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code sock}, optional.
+       *
+       * @param sock the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder sock(String sock) {
+        if (this.sock != null) {
+          throw new IllegalStateException("sock was already set to " + this.sock);
+        }
+        this.sock = Objects.requireNonNull(sock, "sock");
+        return this;
+      }
+
+      /**
+       * Sets {@code port}, optional.
+       *
+       * @param port the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder port(Long port) {
+        if (this.port != null) {
+          throw new IllegalStateException("port was already set to " + this.port);
+        }
+        this.port = Objects.requireNonNull(port, "port");
+        return this;
+      }
+
+      /**
+       * Sets {@code group}, optional.
+       *
+       * @param group the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder group(String group) {
+        if (this.group != null) {
+          throw new IllegalStateException("group was already set to " + this.group);
+        }
+        this.group = Objects.requireNonNull(group, "group");
+        return this;
+      }
+
+      /**
+       * Sets {@code mode}, optional.
+       *
+       * @param mode the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder mode(Long mode) {
+        if (this.mode != null) {
+          throw new IllegalStateException("mode was already set to " + this.mode);
+        }
+        this.mode = Objects.requireNonNull(mode, "mode");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Vde}
+       */
+      public Vde build() {
+        return new Vde(id, sock, port, group, mode, Map.of());
+      }
+    }
+
     @Override
     public NetClientDriver type() {
       return NetClientDriver.VDE;
@@ -570,6 +1857,7 @@ public sealed interface Netdev extends QapiObject
     public Bridge(String id, @Nullable String br, @Nullable String helper) {
       this(id, br, helper, Map.of());
     }
+
 
     @Override
     public NetClientDriver type() {
@@ -610,6 +1898,7 @@ public sealed interface Netdev extends QapiObject
       this(id, hubid, netdev, Map.of());
     }
 
+
     @Override
     public NetClientDriver type() {
       return NetClientDriver.HUBPORT;
@@ -649,6 +1938,7 @@ public sealed interface Netdev extends QapiObject
     public Netmap(String id, String ifname, @Nullable String devname) {
       this(id, ifname, devname, Map.of());
     }
+
 
     @Override
     public NetClientDriver type() {
@@ -712,6 +2002,168 @@ public sealed interface Netdev extends QapiObject
       this(id, ifname, mode, forceCopy, queues, startQueue, inhibit, sockFds, mapPath, mapStartIndex, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param ifname {@code ifname}
+     * @return the builder
+     */
+    public static Builder builder(String id, String ifname) {
+      return new Builder(id, ifname);
+    }
+
+    /**
+     * Builds a {@link AfXdp}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private final String ifname;
+      private @Nullable AFXDPMode mode = null;
+      private @Nullable Boolean forceCopy = null;
+      private @Nullable Long queues = null;
+      private @Nullable Long startQueue = null;
+      private @Nullable Boolean inhibit = null;
+      private @Nullable String sockFds = null;
+      private @Nullable String mapPath = null;
+      private @Nullable Long mapStartIndex = null;
+
+      private Builder(String id, String ifname) {
+        this.id = id;
+        this.ifname = ifname;
+      }
+
+      /**
+       * Sets {@code mode}, optional.
+       *
+       * @param mode the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder mode(AFXDPMode mode) {
+        if (this.mode != null) {
+          throw new IllegalStateException("mode was already set to " + this.mode);
+        }
+        this.mode = Objects.requireNonNull(mode, "mode");
+        return this;
+      }
+
+      /**
+       * Sets {@code force-copy}, optional.
+       *
+       * @param forceCopy the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder forceCopy(Boolean forceCopy) {
+        if (this.forceCopy != null) {
+          throw new IllegalStateException("force-copy was already set to " + this.forceCopy);
+        }
+        this.forceCopy = Objects.requireNonNull(forceCopy, "forceCopy");
+        return this;
+      }
+
+      /**
+       * Sets {@code queues}, optional.
+       *
+       * @param queues the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder queues(Long queues) {
+        if (this.queues != null) {
+          throw new IllegalStateException("queues was already set to " + this.queues);
+        }
+        this.queues = Objects.requireNonNull(queues, "queues");
+        return this;
+      }
+
+      /**
+       * Sets {@code start-queue}, optional.
+       *
+       * @param startQueue the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder startQueue(Long startQueue) {
+        if (this.startQueue != null) {
+          throw new IllegalStateException("start-queue was already set to " + this.startQueue);
+        }
+        this.startQueue = Objects.requireNonNull(startQueue, "startQueue");
+        return this;
+      }
+
+      /**
+       * Sets {@code inhibit}, optional.
+       *
+       * @param inhibit the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder inhibit(Boolean inhibit) {
+        if (this.inhibit != null) {
+          throw new IllegalStateException("inhibit was already set to " + this.inhibit);
+        }
+        this.inhibit = Objects.requireNonNull(inhibit, "inhibit");
+        return this;
+      }
+
+      /**
+       * Sets {@code sock-fds}, optional.
+       *
+       * @param sockFds the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder sockFds(String sockFds) {
+        if (this.sockFds != null) {
+          throw new IllegalStateException("sock-fds was already set to " + this.sockFds);
+        }
+        this.sockFds = Objects.requireNonNull(sockFds, "sockFds");
+        return this;
+      }
+
+      /**
+       * Sets {@code map-path}, optional, since 10.1, only in QEMU 11.1.
+       *
+       * @param mapPath the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder mapPath(String mapPath) {
+        if (this.mapPath != null) {
+          throw new IllegalStateException("map-path was already set to " + this.mapPath);
+        }
+        this.mapPath = Objects.requireNonNull(mapPath, "mapPath");
+        return this;
+      }
+
+      /**
+       * Sets {@code map-start-index}, optional, since 10.1, only in QEMU 11.1.
+       *
+       * @param mapStartIndex the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder mapStartIndex(Long mapStartIndex) {
+        if (this.mapStartIndex != null) {
+          throw new IllegalStateException("map-start-index was already set to " + this.mapStartIndex);
+        }
+        this.mapStartIndex = Objects.requireNonNull(mapStartIndex, "mapStartIndex");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link AfXdp}
+       */
+      public AfXdp build() {
+        return new AfXdp(id, ifname, mode, forceCopy, queues, startQueue, inhibit, sockFds, mapPath, mapStartIndex, Map.of());
+      }
+    }
+
     @Override
     public NetClientDriver type() {
       return NetClientDriver.AF_XDP;
@@ -754,6 +2206,7 @@ public sealed interface Netdev extends QapiObject
     public VhostUser(String id, String chardev, @Nullable Boolean vhostforce, @Nullable Long queues) {
       this(id, chardev, vhostforce, queues, Map.of());
     }
+
 
     @Override
     public NetClientDriver type() {
@@ -798,6 +2251,101 @@ public sealed interface Netdev extends QapiObject
      */
     public VhostVdpa(String id, @Nullable String vhostdev, @Nullable String vhostfd, @Nullable Long queues, @Nullable Boolean xSvq) {
       this(id, vhostdev, vhostfd, queues, xSvq, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link VhostVdpa}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable String vhostdev = null;
+      private @Nullable String vhostfd = null;
+      private @Nullable Long queues = null;
+      private @Nullable Boolean xSvq = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code vhostdev}, optional.
+       *
+       * @param vhostdev the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder vhostdev(String vhostdev) {
+        if (this.vhostdev != null) {
+          throw new IllegalStateException("vhostdev was already set to " + this.vhostdev);
+        }
+        this.vhostdev = Objects.requireNonNull(vhostdev, "vhostdev");
+        return this;
+      }
+
+      /**
+       * Sets {@code vhostfd}, optional.
+       *
+       * @param vhostfd the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder vhostfd(String vhostfd) {
+        if (this.vhostfd != null) {
+          throw new IllegalStateException("vhostfd was already set to " + this.vhostfd);
+        }
+        this.vhostfd = Objects.requireNonNull(vhostfd, "vhostfd");
+        return this;
+      }
+
+      /**
+       * Sets {@code queues}, optional.
+       *
+       * @param queues the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder queues(Long queues) {
+        if (this.queues != null) {
+          throw new IllegalStateException("queues was already set to " + this.queues);
+        }
+        this.queues = Objects.requireNonNull(queues, "queues");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-svq}, optional, since 7.1, features: unstable.
+       *
+       * @param xSvq the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xSvq(Boolean xSvq) {
+        if (this.xSvq != null) {
+          throw new IllegalStateException("x-svq was already set to " + this.xSvq);
+        }
+        this.xSvq = Objects.requireNonNull(xSvq, "xSvq");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link VhostVdpa}
+       */
+      public VhostVdpa build() {
+        return new VhostVdpa(id, vhostdev, vhostfd, queues, xSvq, Map.of());
+      }
     }
 
     @Override
@@ -849,6 +2397,117 @@ public sealed interface Netdev extends QapiObject
       this(id, startAddress, endAddress, subnetMask, isolated, netUuid, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link VmnetHost}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable String startAddress = null;
+      private @Nullable String endAddress = null;
+      private @Nullable String subnetMask = null;
+      private @Nullable Boolean isolated = null;
+      private @Nullable String netUuid = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code start-address}, optional.
+       *
+       * @param startAddress the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder startAddress(String startAddress) {
+        if (this.startAddress != null) {
+          throw new IllegalStateException("start-address was already set to " + this.startAddress);
+        }
+        this.startAddress = Objects.requireNonNull(startAddress, "startAddress");
+        return this;
+      }
+
+      /**
+       * Sets {@code end-address}, optional.
+       *
+       * @param endAddress the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder endAddress(String endAddress) {
+        if (this.endAddress != null) {
+          throw new IllegalStateException("end-address was already set to " + this.endAddress);
+        }
+        this.endAddress = Objects.requireNonNull(endAddress, "endAddress");
+        return this;
+      }
+
+      /**
+       * Sets {@code subnet-mask}, optional.
+       *
+       * @param subnetMask the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder subnetMask(String subnetMask) {
+        if (this.subnetMask != null) {
+          throw new IllegalStateException("subnet-mask was already set to " + this.subnetMask);
+        }
+        this.subnetMask = Objects.requireNonNull(subnetMask, "subnetMask");
+        return this;
+      }
+
+      /**
+       * Sets {@code isolated}, optional.
+       *
+       * @param isolated the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder isolated(Boolean isolated) {
+        if (this.isolated != null) {
+          throw new IllegalStateException("isolated was already set to " + this.isolated);
+        }
+        this.isolated = Objects.requireNonNull(isolated, "isolated");
+        return this;
+      }
+
+      /**
+       * Sets {@code net-uuid}, optional.
+       *
+       * @param netUuid the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder netUuid(String netUuid) {
+        if (this.netUuid != null) {
+          throw new IllegalStateException("net-uuid was already set to " + this.netUuid);
+        }
+        this.netUuid = Objects.requireNonNull(netUuid, "netUuid");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link VmnetHost}
+       */
+      public VmnetHost build() {
+        return new VmnetHost(id, startAddress, endAddress, subnetMask, isolated, netUuid, Map.of());
+      }
+    }
+
     @Override
     public NetClientDriver type() {
       return NetClientDriver.VMNET_HOST;
@@ -898,6 +2557,117 @@ public sealed interface Netdev extends QapiObject
       this(id, startAddress, endAddress, subnetMask, isolated, nat66Prefix, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link VmnetShared}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable String startAddress = null;
+      private @Nullable String endAddress = null;
+      private @Nullable String subnetMask = null;
+      private @Nullable Boolean isolated = null;
+      private @Nullable String nat66Prefix = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code start-address}, optional.
+       *
+       * @param startAddress the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder startAddress(String startAddress) {
+        if (this.startAddress != null) {
+          throw new IllegalStateException("start-address was already set to " + this.startAddress);
+        }
+        this.startAddress = Objects.requireNonNull(startAddress, "startAddress");
+        return this;
+      }
+
+      /**
+       * Sets {@code end-address}, optional.
+       *
+       * @param endAddress the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder endAddress(String endAddress) {
+        if (this.endAddress != null) {
+          throw new IllegalStateException("end-address was already set to " + this.endAddress);
+        }
+        this.endAddress = Objects.requireNonNull(endAddress, "endAddress");
+        return this;
+      }
+
+      /**
+       * Sets {@code subnet-mask}, optional.
+       *
+       * @param subnetMask the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder subnetMask(String subnetMask) {
+        if (this.subnetMask != null) {
+          throw new IllegalStateException("subnet-mask was already set to " + this.subnetMask);
+        }
+        this.subnetMask = Objects.requireNonNull(subnetMask, "subnetMask");
+        return this;
+      }
+
+      /**
+       * Sets {@code isolated}, optional.
+       *
+       * @param isolated the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder isolated(Boolean isolated) {
+        if (this.isolated != null) {
+          throw new IllegalStateException("isolated was already set to " + this.isolated);
+        }
+        this.isolated = Objects.requireNonNull(isolated, "isolated");
+        return this;
+      }
+
+      /**
+       * Sets {@code nat66-prefix}, optional.
+       *
+       * @param nat66Prefix the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder nat66Prefix(String nat66Prefix) {
+        if (this.nat66Prefix != null) {
+          throw new IllegalStateException("nat66-prefix was already set to " + this.nat66Prefix);
+        }
+        this.nat66Prefix = Objects.requireNonNull(nat66Prefix, "nat66Prefix");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link VmnetShared}
+       */
+      public VmnetShared build() {
+        return new VmnetShared(id, startAddress, endAddress, subnetMask, isolated, nat66Prefix, Map.of());
+      }
+    }
+
     @Override
     public NetClientDriver type() {
       return NetClientDriver.VMNET_SHARED;
@@ -938,6 +2708,7 @@ public sealed interface Netdev extends QapiObject
     public VmnetBridged(String id, String ifname, @Nullable Boolean isolated) {
       this(id, ifname, isolated, Map.of());
     }
+
 
     @Override
     public NetClientDriver type() {
@@ -1078,6 +2849,581 @@ public sealed interface Netdev extends QapiObject
      */
     public Passt(String id, @Nullable String path, @Nullable Boolean quiet, @Nullable Boolean vhostUser, @Nullable Long mtu, @Nullable String address, @Nullable String netmask, @Nullable String mac, @Nullable String gateway, @Nullable String interface_, @Nullable String outbound, @Nullable String outboundIf4, @Nullable String outboundIf6, @Nullable String dns, @Nullable List<PasstSearch> search, @Nullable String fqdn, @Nullable Boolean dhcpDns, @Nullable Boolean dhcpSearch, @Nullable String mapHostLoopback, @Nullable String mapGuestAddr, @Nullable String dnsForward, @Nullable String dnsHost, @Nullable Boolean tcp, @Nullable Boolean udp, @Nullable Boolean icmp, @Nullable Boolean dhcp, @Nullable Boolean ndp, @Nullable Boolean dhcpv6, @Nullable Boolean ra, @Nullable Boolean freebind, @Nullable Boolean ipv4, @Nullable Boolean ipv6, @Nullable List<PasstPortForward> tcpPorts, @Nullable List<PasstPortForward> udpPorts, @Nullable List<PasstParameter> param) {
       this(id, path, quiet, vhostUser, mtu, address, netmask, mac, gateway, interface_, outbound, outboundIf4, outboundIf6, dns, search, fqdn, dhcpDns, dhcpSearch, mapHostLoopback, mapGuestAddr, dnsForward, dnsHost, tcp, udp, icmp, dhcp, ndp, dhcpv6, ra, freebind, ipv4, ipv6, tcpPorts, udpPorts, param, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link Passt}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable String path = null;
+      private @Nullable Boolean quiet = null;
+      private @Nullable Boolean vhostUser = null;
+      private @Nullable Long mtu = null;
+      private @Nullable String address = null;
+      private @Nullable String netmask = null;
+      private @Nullable String mac = null;
+      private @Nullable String gateway = null;
+      private @Nullable String interface_ = null;
+      private @Nullable String outbound = null;
+      private @Nullable String outboundIf4 = null;
+      private @Nullable String outboundIf6 = null;
+      private @Nullable String dns = null;
+      private @Nullable List<PasstSearch> search = null;
+      private @Nullable String fqdn = null;
+      private @Nullable Boolean dhcpDns = null;
+      private @Nullable Boolean dhcpSearch = null;
+      private @Nullable String mapHostLoopback = null;
+      private @Nullable String mapGuestAddr = null;
+      private @Nullable String dnsForward = null;
+      private @Nullable String dnsHost = null;
+      private @Nullable Boolean tcp = null;
+      private @Nullable Boolean udp = null;
+      private @Nullable Boolean icmp = null;
+      private @Nullable Boolean dhcp = null;
+      private @Nullable Boolean ndp = null;
+      private @Nullable Boolean dhcpv6 = null;
+      private @Nullable Boolean ra = null;
+      private @Nullable Boolean freebind = null;
+      private @Nullable Boolean ipv4 = null;
+      private @Nullable Boolean ipv6 = null;
+      private @Nullable List<PasstPortForward> tcpPorts = null;
+      private @Nullable List<PasstPortForward> udpPorts = null;
+      private @Nullable List<PasstParameter> param = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code path}, optional.
+       *
+       * @param path the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder path(String path) {
+        if (this.path != null) {
+          throw new IllegalStateException("path was already set to " + this.path);
+        }
+        this.path = Objects.requireNonNull(path, "path");
+        return this;
+      }
+
+      /**
+       * Sets {@code quiet}, optional.
+       *
+       * @param quiet the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder quiet(Boolean quiet) {
+        if (this.quiet != null) {
+          throw new IllegalStateException("quiet was already set to " + this.quiet);
+        }
+        this.quiet = Objects.requireNonNull(quiet, "quiet");
+        return this;
+      }
+
+      /**
+       * Sets {@code vhost-user}, optional.
+       *
+       * @param vhostUser the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder vhostUser(Boolean vhostUser) {
+        if (this.vhostUser != null) {
+          throw new IllegalStateException("vhost-user was already set to " + this.vhostUser);
+        }
+        this.vhostUser = Objects.requireNonNull(vhostUser, "vhostUser");
+        return this;
+      }
+
+      /**
+       * Sets {@code mtu}, optional.
+       *
+       * @param mtu the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder mtu(Long mtu) {
+        if (this.mtu != null) {
+          throw new IllegalStateException("mtu was already set to " + this.mtu);
+        }
+        this.mtu = Objects.requireNonNull(mtu, "mtu");
+        return this;
+      }
+
+      /**
+       * Sets {@code address}, optional.
+       *
+       * @param address the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder address(String address) {
+        if (this.address != null) {
+          throw new IllegalStateException("address was already set to " + this.address);
+        }
+        this.address = Objects.requireNonNull(address, "address");
+        return this;
+      }
+
+      /**
+       * Sets {@code netmask}, optional.
+       *
+       * @param netmask the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder netmask(String netmask) {
+        if (this.netmask != null) {
+          throw new IllegalStateException("netmask was already set to " + this.netmask);
+        }
+        this.netmask = Objects.requireNonNull(netmask, "netmask");
+        return this;
+      }
+
+      /**
+       * Sets {@code mac}, optional.
+       *
+       * @param mac the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder mac(String mac) {
+        if (this.mac != null) {
+          throw new IllegalStateException("mac was already set to " + this.mac);
+        }
+        this.mac = Objects.requireNonNull(mac, "mac");
+        return this;
+      }
+
+      /**
+       * Sets {@code gateway}, optional.
+       *
+       * @param gateway the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder gateway(String gateway) {
+        if (this.gateway != null) {
+          throw new IllegalStateException("gateway was already set to " + this.gateway);
+        }
+        this.gateway = Objects.requireNonNull(gateway, "gateway");
+        return this;
+      }
+
+      /**
+       * Sets {@code interface}, optional.
+       *
+       * @param interface_ the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder interface_(String interface_) {
+        if (this.interface_ != null) {
+          throw new IllegalStateException("interface was already set to " + this.interface_);
+        }
+        this.interface_ = Objects.requireNonNull(interface_, "interface_");
+        return this;
+      }
+
+      /**
+       * Sets {@code outbound}, optional.
+       *
+       * @param outbound the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder outbound(String outbound) {
+        if (this.outbound != null) {
+          throw new IllegalStateException("outbound was already set to " + this.outbound);
+        }
+        this.outbound = Objects.requireNonNull(outbound, "outbound");
+        return this;
+      }
+
+      /**
+       * Sets {@code outbound-if4}, optional.
+       *
+       * @param outboundIf4 the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder outboundIf4(String outboundIf4) {
+        if (this.outboundIf4 != null) {
+          throw new IllegalStateException("outbound-if4 was already set to " + this.outboundIf4);
+        }
+        this.outboundIf4 = Objects.requireNonNull(outboundIf4, "outboundIf4");
+        return this;
+      }
+
+      /**
+       * Sets {@code outbound-if6}, optional.
+       *
+       * @param outboundIf6 the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder outboundIf6(String outboundIf6) {
+        if (this.outboundIf6 != null) {
+          throw new IllegalStateException("outbound-if6 was already set to " + this.outboundIf6);
+        }
+        this.outboundIf6 = Objects.requireNonNull(outboundIf6, "outboundIf6");
+        return this;
+      }
+
+      /**
+       * Sets {@code dns}, optional.
+       *
+       * @param dns the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dns(String dns) {
+        if (this.dns != null) {
+          throw new IllegalStateException("dns was already set to " + this.dns);
+        }
+        this.dns = Objects.requireNonNull(dns, "dns");
+        return this;
+      }
+
+      /**
+       * Sets {@code search}, optional.
+       *
+       * @param search the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder search(List<PasstSearch> search) {
+        if (this.search != null) {
+          throw new IllegalStateException("search was already set to " + this.search);
+        }
+        this.search = Objects.requireNonNull(search, "search");
+        return this;
+      }
+
+      /**
+       * Sets {@code fqdn}, optional.
+       *
+       * @param fqdn the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder fqdn(String fqdn) {
+        if (this.fqdn != null) {
+          throw new IllegalStateException("fqdn was already set to " + this.fqdn);
+        }
+        this.fqdn = Objects.requireNonNull(fqdn, "fqdn");
+        return this;
+      }
+
+      /**
+       * Sets {@code dhcp-dns}, optional.
+       *
+       * @param dhcpDns the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dhcpDns(Boolean dhcpDns) {
+        if (this.dhcpDns != null) {
+          throw new IllegalStateException("dhcp-dns was already set to " + this.dhcpDns);
+        }
+        this.dhcpDns = Objects.requireNonNull(dhcpDns, "dhcpDns");
+        return this;
+      }
+
+      /**
+       * Sets {@code dhcp-search}, optional.
+       *
+       * @param dhcpSearch the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dhcpSearch(Boolean dhcpSearch) {
+        if (this.dhcpSearch != null) {
+          throw new IllegalStateException("dhcp-search was already set to " + this.dhcpSearch);
+        }
+        this.dhcpSearch = Objects.requireNonNull(dhcpSearch, "dhcpSearch");
+        return this;
+      }
+
+      /**
+       * Sets {@code map-host-loopback}, optional.
+       *
+       * @param mapHostLoopback the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder mapHostLoopback(String mapHostLoopback) {
+        if (this.mapHostLoopback != null) {
+          throw new IllegalStateException("map-host-loopback was already set to " + this.mapHostLoopback);
+        }
+        this.mapHostLoopback = Objects.requireNonNull(mapHostLoopback, "mapHostLoopback");
+        return this;
+      }
+
+      /**
+       * Sets {@code map-guest-addr}, optional.
+       *
+       * @param mapGuestAddr the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder mapGuestAddr(String mapGuestAddr) {
+        if (this.mapGuestAddr != null) {
+          throw new IllegalStateException("map-guest-addr was already set to " + this.mapGuestAddr);
+        }
+        this.mapGuestAddr = Objects.requireNonNull(mapGuestAddr, "mapGuestAddr");
+        return this;
+      }
+
+      /**
+       * Sets {@code dns-forward}, optional.
+       *
+       * @param dnsForward the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dnsForward(String dnsForward) {
+        if (this.dnsForward != null) {
+          throw new IllegalStateException("dns-forward was already set to " + this.dnsForward);
+        }
+        this.dnsForward = Objects.requireNonNull(dnsForward, "dnsForward");
+        return this;
+      }
+
+      /**
+       * Sets {@code dns-host}, optional.
+       *
+       * @param dnsHost the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dnsHost(String dnsHost) {
+        if (this.dnsHost != null) {
+          throw new IllegalStateException("dns-host was already set to " + this.dnsHost);
+        }
+        this.dnsHost = Objects.requireNonNull(dnsHost, "dnsHost");
+        return this;
+      }
+
+      /**
+       * Sets {@code tcp}, optional.
+       *
+       * @param tcp the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder tcp(Boolean tcp) {
+        if (this.tcp != null) {
+          throw new IllegalStateException("tcp was already set to " + this.tcp);
+        }
+        this.tcp = Objects.requireNonNull(tcp, "tcp");
+        return this;
+      }
+
+      /**
+       * Sets {@code udp}, optional.
+       *
+       * @param udp the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder udp(Boolean udp) {
+        if (this.udp != null) {
+          throw new IllegalStateException("udp was already set to " + this.udp);
+        }
+        this.udp = Objects.requireNonNull(udp, "udp");
+        return this;
+      }
+
+      /**
+       * Sets {@code icmp}, optional.
+       *
+       * @param icmp the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder icmp(Boolean icmp) {
+        if (this.icmp != null) {
+          throw new IllegalStateException("icmp was already set to " + this.icmp);
+        }
+        this.icmp = Objects.requireNonNull(icmp, "icmp");
+        return this;
+      }
+
+      /**
+       * Sets {@code dhcp}, optional.
+       *
+       * @param dhcp the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dhcp(Boolean dhcp) {
+        if (this.dhcp != null) {
+          throw new IllegalStateException("dhcp was already set to " + this.dhcp);
+        }
+        this.dhcp = Objects.requireNonNull(dhcp, "dhcp");
+        return this;
+      }
+
+      /**
+       * Sets {@code ndp}, optional.
+       *
+       * @param ndp the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder ndp(Boolean ndp) {
+        if (this.ndp != null) {
+          throw new IllegalStateException("ndp was already set to " + this.ndp);
+        }
+        this.ndp = Objects.requireNonNull(ndp, "ndp");
+        return this;
+      }
+
+      /**
+       * Sets {@code dhcpv6}, optional.
+       *
+       * @param dhcpv6 the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dhcpv6(Boolean dhcpv6) {
+        if (this.dhcpv6 != null) {
+          throw new IllegalStateException("dhcpv6 was already set to " + this.dhcpv6);
+        }
+        this.dhcpv6 = Objects.requireNonNull(dhcpv6, "dhcpv6");
+        return this;
+      }
+
+      /**
+       * Sets {@code ra}, optional.
+       *
+       * @param ra the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder ra(Boolean ra) {
+        if (this.ra != null) {
+          throw new IllegalStateException("ra was already set to " + this.ra);
+        }
+        this.ra = Objects.requireNonNull(ra, "ra");
+        return this;
+      }
+
+      /**
+       * Sets {@code freebind}, optional.
+       *
+       * @param freebind the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder freebind(Boolean freebind) {
+        if (this.freebind != null) {
+          throw new IllegalStateException("freebind was already set to " + this.freebind);
+        }
+        this.freebind = Objects.requireNonNull(freebind, "freebind");
+        return this;
+      }
+
+      /**
+       * Sets {@code ipv4}, optional.
+       *
+       * @param ipv4 the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder ipv4(Boolean ipv4) {
+        if (this.ipv4 != null) {
+          throw new IllegalStateException("ipv4 was already set to " + this.ipv4);
+        }
+        this.ipv4 = Objects.requireNonNull(ipv4, "ipv4");
+        return this;
+      }
+
+      /**
+       * Sets {@code ipv6}, optional.
+       *
+       * @param ipv6 the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder ipv6(Boolean ipv6) {
+        if (this.ipv6 != null) {
+          throw new IllegalStateException("ipv6 was already set to " + this.ipv6);
+        }
+        this.ipv6 = Objects.requireNonNull(ipv6, "ipv6");
+        return this;
+      }
+
+      /**
+       * Sets {@code tcp-ports}, optional.
+       *
+       * @param tcpPorts the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder tcpPorts(List<PasstPortForward> tcpPorts) {
+        if (this.tcpPorts != null) {
+          throw new IllegalStateException("tcp-ports was already set to " + this.tcpPorts);
+        }
+        this.tcpPorts = Objects.requireNonNull(tcpPorts, "tcpPorts");
+        return this;
+      }
+
+      /**
+       * Sets {@code udp-ports}, optional.
+       *
+       * @param udpPorts the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder udpPorts(List<PasstPortForward> udpPorts) {
+        if (this.udpPorts != null) {
+          throw new IllegalStateException("udp-ports was already set to " + this.udpPorts);
+        }
+        this.udpPorts = Objects.requireNonNull(udpPorts, "udpPorts");
+        return this;
+      }
+
+      /**
+       * Sets {@code param}, optional.
+       *
+       * @param param the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder param(List<PasstParameter> param) {
+        if (this.param != null) {
+          throw new IllegalStateException("param was already set to " + this.param);
+        }
+        this.param = Objects.requireNonNull(param, "param");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Passt}
+       */
+      public Passt build() {
+        return new Passt(id, path, quiet, vhostUser, mtu, address, netmask, mac, gateway, interface_, outbound, outboundIf4, outboundIf6, dns, search, fqdn, dhcpDns, dhcpSearch, mapHostLoopback, mapGuestAddr, dnsForward, dnsHost, tcp, udp, icmp, dhcp, ndp, dhcpv6, ra, freebind, ipv4, ipv6, tcpPorts, udpPorts, param, Map.of());
+      }
     }
 
     @Override

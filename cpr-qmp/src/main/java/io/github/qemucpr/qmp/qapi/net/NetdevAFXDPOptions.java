@@ -67,4 +67,163 @@ public record NetdevAFXDPOptions(
   public NetdevAFXDPOptions(String ifname, @Nullable AFXDPMode mode, @Nullable Boolean forceCopy, @Nullable Long queues, @Nullable Long startQueue, @Nullable Boolean inhibit, @Nullable String sockFds, @Nullable String mapPath, @Nullable Long mapStartIndex) {
     this(ifname, mode, forceCopy, queues, startQueue, inhibit, sockFds, mapPath, mapStartIndex, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param ifname {@code ifname}
+   * @return the builder
+   */
+  public static Builder builder(String ifname) {
+    return new Builder(ifname);
+  }
+
+  /**
+   * Builds a {@link NetdevAFXDPOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String ifname;
+    private @Nullable AFXDPMode mode = null;
+    private @Nullable Boolean forceCopy = null;
+    private @Nullable Long queues = null;
+    private @Nullable Long startQueue = null;
+    private @Nullable Boolean inhibit = null;
+    private @Nullable String sockFds = null;
+    private @Nullable String mapPath = null;
+    private @Nullable Long mapStartIndex = null;
+
+    private Builder(String ifname) {
+      this.ifname = ifname;
+    }
+
+    /**
+     * Sets {@code mode}, optional.
+     *
+     * @param mode the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mode(AFXDPMode mode) {
+      if (this.mode != null) {
+        throw new IllegalStateException("mode was already set to " + this.mode);
+      }
+      this.mode = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /**
+     * Sets {@code force-copy}, optional.
+     *
+     * @param forceCopy the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder forceCopy(Boolean forceCopy) {
+      if (this.forceCopy != null) {
+        throw new IllegalStateException("force-copy was already set to " + this.forceCopy);
+      }
+      this.forceCopy = Objects.requireNonNull(forceCopy, "forceCopy");
+      return this;
+    }
+
+    /**
+     * Sets {@code queues}, optional.
+     *
+     * @param queues the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder queues(Long queues) {
+      if (this.queues != null) {
+        throw new IllegalStateException("queues was already set to " + this.queues);
+      }
+      this.queues = Objects.requireNonNull(queues, "queues");
+      return this;
+    }
+
+    /**
+     * Sets {@code start-queue}, optional.
+     *
+     * @param startQueue the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder startQueue(Long startQueue) {
+      if (this.startQueue != null) {
+        throw new IllegalStateException("start-queue was already set to " + this.startQueue);
+      }
+      this.startQueue = Objects.requireNonNull(startQueue, "startQueue");
+      return this;
+    }
+
+    /**
+     * Sets {@code inhibit}, optional.
+     *
+     * @param inhibit the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder inhibit(Boolean inhibit) {
+      if (this.inhibit != null) {
+        throw new IllegalStateException("inhibit was already set to " + this.inhibit);
+      }
+      this.inhibit = Objects.requireNonNull(inhibit, "inhibit");
+      return this;
+    }
+
+    /**
+     * Sets {@code sock-fds}, optional.
+     *
+     * @param sockFds the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder sockFds(String sockFds) {
+      if (this.sockFds != null) {
+        throw new IllegalStateException("sock-fds was already set to " + this.sockFds);
+      }
+      this.sockFds = Objects.requireNonNull(sockFds, "sockFds");
+      return this;
+    }
+
+    /**
+     * Sets {@code map-path}, optional, since 10.1, only in QEMU 11.1.
+     *
+     * @param mapPath the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mapPath(String mapPath) {
+      if (this.mapPath != null) {
+        throw new IllegalStateException("map-path was already set to " + this.mapPath);
+      }
+      this.mapPath = Objects.requireNonNull(mapPath, "mapPath");
+      return this;
+    }
+
+    /**
+     * Sets {@code map-start-index}, optional, since 10.1, only in QEMU 11.1.
+     *
+     * @param mapStartIndex the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mapStartIndex(Long mapStartIndex) {
+      if (this.mapStartIndex != null) {
+        throw new IllegalStateException("map-start-index was already set to " + this.mapStartIndex);
+      }
+      this.mapStartIndex = Objects.requireNonNull(mapStartIndex, "mapStartIndex");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link NetdevAFXDPOptions}
+     */
+    public NetdevAFXDPOptions build() {
+      return new NetdevAFXDPOptions(ifname, mode, forceCopy, queues, startQueue, inhibit, sockFds, mapPath, mapStartIndex, Map.of());
+    }
+  }
 }

@@ -78,4 +78,217 @@ public record NetdevL2TPv3Options(
   public NetdevL2TPv3Options(String src, String dst, @Nullable String srcport, @Nullable String dstport, @Nullable Boolean ipv6, @Nullable Boolean udp, @Nullable Boolean cookie64, @Nullable Boolean counter, @Nullable Boolean pincounter, @Nullable Long txcookie, @Nullable Long rxcookie, long txsession, @Nullable Long rxsession, @Nullable Long offset) {
     this(src, dst, srcport, dstport, ipv6, udp, cookie64, counter, pincounter, txcookie, rxcookie, txsession, rxsession, offset, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param src {@code src}
+   * @param dst {@code dst}
+   * @param txsession {@code txsession}
+   * @return the builder
+   */
+  public static Builder builder(String src, String dst, long txsession) {
+    return new Builder(src, dst, txsession);
+  }
+
+  /**
+   * Builds a {@link NetdevL2TPv3Options}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String src;
+    private final String dst;
+    private @Nullable String srcport = null;
+    private @Nullable String dstport = null;
+    private @Nullable Boolean ipv6 = null;
+    private @Nullable Boolean udp = null;
+    private @Nullable Boolean cookie64 = null;
+    private @Nullable Boolean counter = null;
+    private @Nullable Boolean pincounter = null;
+    private @Nullable Long txcookie = null;
+    private @Nullable Long rxcookie = null;
+    private final long txsession;
+    private @Nullable Long rxsession = null;
+    private @Nullable Long offset = null;
+
+    private Builder(String src, String dst, long txsession) {
+      this.src = src;
+      this.dst = dst;
+      this.txsession = txsession;
+    }
+
+    /**
+     * Sets {@code srcport}, optional.
+     *
+     * @param srcport the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder srcport(String srcport) {
+      if (this.srcport != null) {
+        throw new IllegalStateException("srcport was already set to " + this.srcport);
+      }
+      this.srcport = Objects.requireNonNull(srcport, "srcport");
+      return this;
+    }
+
+    /**
+     * Sets {@code dstport}, optional.
+     *
+     * @param dstport the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dstport(String dstport) {
+      if (this.dstport != null) {
+        throw new IllegalStateException("dstport was already set to " + this.dstport);
+      }
+      this.dstport = Objects.requireNonNull(dstport, "dstport");
+      return this;
+    }
+
+    /**
+     * Sets {@code ipv6}, optional.
+     *
+     * @param ipv6 the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ipv6(Boolean ipv6) {
+      if (this.ipv6 != null) {
+        throw new IllegalStateException("ipv6 was already set to " + this.ipv6);
+      }
+      this.ipv6 = Objects.requireNonNull(ipv6, "ipv6");
+      return this;
+    }
+
+    /**
+     * Sets {@code udp}, optional.
+     *
+     * @param udp the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder udp(Boolean udp) {
+      if (this.udp != null) {
+        throw new IllegalStateException("udp was already set to " + this.udp);
+      }
+      this.udp = Objects.requireNonNull(udp, "udp");
+      return this;
+    }
+
+    /**
+     * Sets {@code cookie64}, optional.
+     *
+     * @param cookie64 the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cookie64(Boolean cookie64) {
+      if (this.cookie64 != null) {
+        throw new IllegalStateException("cookie64 was already set to " + this.cookie64);
+      }
+      this.cookie64 = Objects.requireNonNull(cookie64, "cookie64");
+      return this;
+    }
+
+    /**
+     * Sets {@code counter}, optional.
+     *
+     * @param counter the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder counter(Boolean counter) {
+      if (this.counter != null) {
+        throw new IllegalStateException("counter was already set to " + this.counter);
+      }
+      this.counter = Objects.requireNonNull(counter, "counter");
+      return this;
+    }
+
+    /**
+     * Sets {@code pincounter}, optional.
+     *
+     * @param pincounter the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder pincounter(Boolean pincounter) {
+      if (this.pincounter != null) {
+        throw new IllegalStateException("pincounter was already set to " + this.pincounter);
+      }
+      this.pincounter = Objects.requireNonNull(pincounter, "pincounter");
+      return this;
+    }
+
+    /**
+     * Sets {@code txcookie}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param txcookie the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder txcookie(Long txcookie) {
+      if (this.txcookie != null) {
+        throw new IllegalStateException("txcookie was already set to " + this.txcookie);
+      }
+      this.txcookie = Objects.requireNonNull(txcookie, "txcookie");
+      return this;
+    }
+
+    /**
+     * Sets {@code rxcookie}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param rxcookie the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder rxcookie(Long rxcookie) {
+      if (this.rxcookie != null) {
+        throw new IllegalStateException("rxcookie was already set to " + this.rxcookie);
+      }
+      this.rxcookie = Objects.requireNonNull(rxcookie, "rxcookie");
+      return this;
+    }
+
+    /**
+     * Sets {@code rxsession}, optional.
+     *
+     * @param rxsession the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder rxsession(Long rxsession) {
+      if (this.rxsession != null) {
+        throw new IllegalStateException("rxsession was already set to " + this.rxsession);
+      }
+      this.rxsession = Objects.requireNonNull(rxsession, "rxsession");
+      return this;
+    }
+
+    /**
+     * Sets {@code offset}, optional.
+     *
+     * @param offset the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder offset(Long offset) {
+      if (this.offset != null) {
+        throw new IllegalStateException("offset was already set to " + this.offset);
+      }
+      this.offset = Objects.requireNonNull(offset, "offset");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link NetdevL2TPv3Options}
+     */
+    public NetdevL2TPv3Options build() {
+      return new NetdevL2TPv3Options(src, dst, srcport, dstport, ipv6, udp, cookie64, counter, pincounter, txcookie, rxcookie, txsession, rxsession, offset, Map.of());
+    }
+  }
 }

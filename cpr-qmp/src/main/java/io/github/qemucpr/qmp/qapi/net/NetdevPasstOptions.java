@@ -10,6 +10,7 @@ import io.github.qemucpr.qmp.qapi.QapiObject;
 import io.github.qemucpr.qmp.qapi.QemuVersions;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -150,5 +151,577 @@ public record NetdevPasstOptions(
   /** With every member left out, so that QEMU applies its defaults. */
   public NetdevPasstOptions() {
     this(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link NetdevPasstOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String path = null;
+    private @Nullable Boolean quiet = null;
+    private @Nullable Boolean vhostUser = null;
+    private @Nullable Long mtu = null;
+    private @Nullable String address = null;
+    private @Nullable String netmask = null;
+    private @Nullable String mac = null;
+    private @Nullable String gateway = null;
+    private @Nullable String interface_ = null;
+    private @Nullable String outbound = null;
+    private @Nullable String outboundIf4 = null;
+    private @Nullable String outboundIf6 = null;
+    private @Nullable String dns = null;
+    private @Nullable List<PasstSearch> search = null;
+    private @Nullable String fqdn = null;
+    private @Nullable Boolean dhcpDns = null;
+    private @Nullable Boolean dhcpSearch = null;
+    private @Nullable String mapHostLoopback = null;
+    private @Nullable String mapGuestAddr = null;
+    private @Nullable String dnsForward = null;
+    private @Nullable String dnsHost = null;
+    private @Nullable Boolean tcp = null;
+    private @Nullable Boolean udp = null;
+    private @Nullable Boolean icmp = null;
+    private @Nullable Boolean dhcp = null;
+    private @Nullable Boolean ndp = null;
+    private @Nullable Boolean dhcpv6 = null;
+    private @Nullable Boolean ra = null;
+    private @Nullable Boolean freebind = null;
+    private @Nullable Boolean ipv4 = null;
+    private @Nullable Boolean ipv6 = null;
+    private @Nullable List<PasstPortForward> tcpPorts = null;
+    private @Nullable List<PasstPortForward> udpPorts = null;
+    private @Nullable List<PasstParameter> param = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code path}, optional.
+     *
+     * @param path the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder path(String path) {
+      if (this.path != null) {
+        throw new IllegalStateException("path was already set to " + this.path);
+      }
+      this.path = Objects.requireNonNull(path, "path");
+      return this;
+    }
+
+    /**
+     * Sets {@code quiet}, optional.
+     *
+     * @param quiet the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder quiet(Boolean quiet) {
+      if (this.quiet != null) {
+        throw new IllegalStateException("quiet was already set to " + this.quiet);
+      }
+      this.quiet = Objects.requireNonNull(quiet, "quiet");
+      return this;
+    }
+
+    /**
+     * Sets {@code vhost-user}, optional.
+     *
+     * @param vhostUser the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder vhostUser(Boolean vhostUser) {
+      if (this.vhostUser != null) {
+        throw new IllegalStateException("vhost-user was already set to " + this.vhostUser);
+      }
+      this.vhostUser = Objects.requireNonNull(vhostUser, "vhostUser");
+      return this;
+    }
+
+    /**
+     * Sets {@code mtu}, optional.
+     *
+     * @param mtu the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mtu(Long mtu) {
+      if (this.mtu != null) {
+        throw new IllegalStateException("mtu was already set to " + this.mtu);
+      }
+      this.mtu = Objects.requireNonNull(mtu, "mtu");
+      return this;
+    }
+
+    /**
+     * Sets {@code address}, optional.
+     *
+     * @param address the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder address(String address) {
+      if (this.address != null) {
+        throw new IllegalStateException("address was already set to " + this.address);
+      }
+      this.address = Objects.requireNonNull(address, "address");
+      return this;
+    }
+
+    /**
+     * Sets {@code netmask}, optional.
+     *
+     * @param netmask the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder netmask(String netmask) {
+      if (this.netmask != null) {
+        throw new IllegalStateException("netmask was already set to " + this.netmask);
+      }
+      this.netmask = Objects.requireNonNull(netmask, "netmask");
+      return this;
+    }
+
+    /**
+     * Sets {@code mac}, optional.
+     *
+     * @param mac the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mac(String mac) {
+      if (this.mac != null) {
+        throw new IllegalStateException("mac was already set to " + this.mac);
+      }
+      this.mac = Objects.requireNonNull(mac, "mac");
+      return this;
+    }
+
+    /**
+     * Sets {@code gateway}, optional.
+     *
+     * @param gateway the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder gateway(String gateway) {
+      if (this.gateway != null) {
+        throw new IllegalStateException("gateway was already set to " + this.gateway);
+      }
+      this.gateway = Objects.requireNonNull(gateway, "gateway");
+      return this;
+    }
+
+    /**
+     * Sets {@code interface}, optional.
+     *
+     * @param interface_ the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder interface_(String interface_) {
+      if (this.interface_ != null) {
+        throw new IllegalStateException("interface was already set to " + this.interface_);
+      }
+      this.interface_ = Objects.requireNonNull(interface_, "interface_");
+      return this;
+    }
+
+    /**
+     * Sets {@code outbound}, optional.
+     *
+     * @param outbound the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder outbound(String outbound) {
+      if (this.outbound != null) {
+        throw new IllegalStateException("outbound was already set to " + this.outbound);
+      }
+      this.outbound = Objects.requireNonNull(outbound, "outbound");
+      return this;
+    }
+
+    /**
+     * Sets {@code outbound-if4}, optional.
+     *
+     * @param outboundIf4 the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder outboundIf4(String outboundIf4) {
+      if (this.outboundIf4 != null) {
+        throw new IllegalStateException("outbound-if4 was already set to " + this.outboundIf4);
+      }
+      this.outboundIf4 = Objects.requireNonNull(outboundIf4, "outboundIf4");
+      return this;
+    }
+
+    /**
+     * Sets {@code outbound-if6}, optional.
+     *
+     * @param outboundIf6 the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder outboundIf6(String outboundIf6) {
+      if (this.outboundIf6 != null) {
+        throw new IllegalStateException("outbound-if6 was already set to " + this.outboundIf6);
+      }
+      this.outboundIf6 = Objects.requireNonNull(outboundIf6, "outboundIf6");
+      return this;
+    }
+
+    /**
+     * Sets {@code dns}, optional.
+     *
+     * @param dns the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dns(String dns) {
+      if (this.dns != null) {
+        throw new IllegalStateException("dns was already set to " + this.dns);
+      }
+      this.dns = Objects.requireNonNull(dns, "dns");
+      return this;
+    }
+
+    /**
+     * Sets {@code search}, optional.
+     *
+     * @param search the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder search(List<PasstSearch> search) {
+      if (this.search != null) {
+        throw new IllegalStateException("search was already set to " + this.search);
+      }
+      this.search = Objects.requireNonNull(search, "search");
+      return this;
+    }
+
+    /**
+     * Sets {@code fqdn}, optional.
+     *
+     * @param fqdn the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder fqdn(String fqdn) {
+      if (this.fqdn != null) {
+        throw new IllegalStateException("fqdn was already set to " + this.fqdn);
+      }
+      this.fqdn = Objects.requireNonNull(fqdn, "fqdn");
+      return this;
+    }
+
+    /**
+     * Sets {@code dhcp-dns}, optional.
+     *
+     * @param dhcpDns the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dhcpDns(Boolean dhcpDns) {
+      if (this.dhcpDns != null) {
+        throw new IllegalStateException("dhcp-dns was already set to " + this.dhcpDns);
+      }
+      this.dhcpDns = Objects.requireNonNull(dhcpDns, "dhcpDns");
+      return this;
+    }
+
+    /**
+     * Sets {@code dhcp-search}, optional.
+     *
+     * @param dhcpSearch the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dhcpSearch(Boolean dhcpSearch) {
+      if (this.dhcpSearch != null) {
+        throw new IllegalStateException("dhcp-search was already set to " + this.dhcpSearch);
+      }
+      this.dhcpSearch = Objects.requireNonNull(dhcpSearch, "dhcpSearch");
+      return this;
+    }
+
+    /**
+     * Sets {@code map-host-loopback}, optional.
+     *
+     * @param mapHostLoopback the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mapHostLoopback(String mapHostLoopback) {
+      if (this.mapHostLoopback != null) {
+        throw new IllegalStateException("map-host-loopback was already set to " + this.mapHostLoopback);
+      }
+      this.mapHostLoopback = Objects.requireNonNull(mapHostLoopback, "mapHostLoopback");
+      return this;
+    }
+
+    /**
+     * Sets {@code map-guest-addr}, optional.
+     *
+     * @param mapGuestAddr the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mapGuestAddr(String mapGuestAddr) {
+      if (this.mapGuestAddr != null) {
+        throw new IllegalStateException("map-guest-addr was already set to " + this.mapGuestAddr);
+      }
+      this.mapGuestAddr = Objects.requireNonNull(mapGuestAddr, "mapGuestAddr");
+      return this;
+    }
+
+    /**
+     * Sets {@code dns-forward}, optional.
+     *
+     * @param dnsForward the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dnsForward(String dnsForward) {
+      if (this.dnsForward != null) {
+        throw new IllegalStateException("dns-forward was already set to " + this.dnsForward);
+      }
+      this.dnsForward = Objects.requireNonNull(dnsForward, "dnsForward");
+      return this;
+    }
+
+    /**
+     * Sets {@code dns-host}, optional.
+     *
+     * @param dnsHost the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dnsHost(String dnsHost) {
+      if (this.dnsHost != null) {
+        throw new IllegalStateException("dns-host was already set to " + this.dnsHost);
+      }
+      this.dnsHost = Objects.requireNonNull(dnsHost, "dnsHost");
+      return this;
+    }
+
+    /**
+     * Sets {@code tcp}, optional.
+     *
+     * @param tcp the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tcp(Boolean tcp) {
+      if (this.tcp != null) {
+        throw new IllegalStateException("tcp was already set to " + this.tcp);
+      }
+      this.tcp = Objects.requireNonNull(tcp, "tcp");
+      return this;
+    }
+
+    /**
+     * Sets {@code udp}, optional.
+     *
+     * @param udp the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder udp(Boolean udp) {
+      if (this.udp != null) {
+        throw new IllegalStateException("udp was already set to " + this.udp);
+      }
+      this.udp = Objects.requireNonNull(udp, "udp");
+      return this;
+    }
+
+    /**
+     * Sets {@code icmp}, optional.
+     *
+     * @param icmp the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder icmp(Boolean icmp) {
+      if (this.icmp != null) {
+        throw new IllegalStateException("icmp was already set to " + this.icmp);
+      }
+      this.icmp = Objects.requireNonNull(icmp, "icmp");
+      return this;
+    }
+
+    /**
+     * Sets {@code dhcp}, optional.
+     *
+     * @param dhcp the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dhcp(Boolean dhcp) {
+      if (this.dhcp != null) {
+        throw new IllegalStateException("dhcp was already set to " + this.dhcp);
+      }
+      this.dhcp = Objects.requireNonNull(dhcp, "dhcp");
+      return this;
+    }
+
+    /**
+     * Sets {@code ndp}, optional.
+     *
+     * @param ndp the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ndp(Boolean ndp) {
+      if (this.ndp != null) {
+        throw new IllegalStateException("ndp was already set to " + this.ndp);
+      }
+      this.ndp = Objects.requireNonNull(ndp, "ndp");
+      return this;
+    }
+
+    /**
+     * Sets {@code dhcpv6}, optional.
+     *
+     * @param dhcpv6 the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dhcpv6(Boolean dhcpv6) {
+      if (this.dhcpv6 != null) {
+        throw new IllegalStateException("dhcpv6 was already set to " + this.dhcpv6);
+      }
+      this.dhcpv6 = Objects.requireNonNull(dhcpv6, "dhcpv6");
+      return this;
+    }
+
+    /**
+     * Sets {@code ra}, optional.
+     *
+     * @param ra the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ra(Boolean ra) {
+      if (this.ra != null) {
+        throw new IllegalStateException("ra was already set to " + this.ra);
+      }
+      this.ra = Objects.requireNonNull(ra, "ra");
+      return this;
+    }
+
+    /**
+     * Sets {@code freebind}, optional.
+     *
+     * @param freebind the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder freebind(Boolean freebind) {
+      if (this.freebind != null) {
+        throw new IllegalStateException("freebind was already set to " + this.freebind);
+      }
+      this.freebind = Objects.requireNonNull(freebind, "freebind");
+      return this;
+    }
+
+    /**
+     * Sets {@code ipv4}, optional.
+     *
+     * @param ipv4 the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ipv4(Boolean ipv4) {
+      if (this.ipv4 != null) {
+        throw new IllegalStateException("ipv4 was already set to " + this.ipv4);
+      }
+      this.ipv4 = Objects.requireNonNull(ipv4, "ipv4");
+      return this;
+    }
+
+    /**
+     * Sets {@code ipv6}, optional.
+     *
+     * @param ipv6 the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ipv6(Boolean ipv6) {
+      if (this.ipv6 != null) {
+        throw new IllegalStateException("ipv6 was already set to " + this.ipv6);
+      }
+      this.ipv6 = Objects.requireNonNull(ipv6, "ipv6");
+      return this;
+    }
+
+    /**
+     * Sets {@code tcp-ports}, optional.
+     *
+     * @param tcpPorts the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tcpPorts(List<PasstPortForward> tcpPorts) {
+      if (this.tcpPorts != null) {
+        throw new IllegalStateException("tcp-ports was already set to " + this.tcpPorts);
+      }
+      this.tcpPorts = Objects.requireNonNull(tcpPorts, "tcpPorts");
+      return this;
+    }
+
+    /**
+     * Sets {@code udp-ports}, optional.
+     *
+     * @param udpPorts the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder udpPorts(List<PasstPortForward> udpPorts) {
+      if (this.udpPorts != null) {
+        throw new IllegalStateException("udp-ports was already set to " + this.udpPorts);
+      }
+      this.udpPorts = Objects.requireNonNull(udpPorts, "udpPorts");
+      return this;
+    }
+
+    /**
+     * Sets {@code param}, optional.
+     *
+     * @param param the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder param(List<PasstParameter> param) {
+      if (this.param != null) {
+        throw new IllegalStateException("param was already set to " + this.param);
+      }
+      this.param = Objects.requireNonNull(param, "param");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link NetdevPasstOptions}
+     */
+    public NetdevPasstOptions build() {
+      return new NetdevPasstOptions(path, quiet, vhostUser, mtu, address, netmask, mac, gateway, interface_, outbound, outboundIf4, outboundIf6, dns, search, fqdn, dhcpDns, dhcpSearch, mapHostLoopback, mapGuestAddr, dnsForward, dnsHost, tcp, udp, icmp, dhcp, ndp, dhcpv6, ra, freebind, ipv4, ipv6, tcpPorts, udpPorts, param, Map.of());
+    }
   }
 }

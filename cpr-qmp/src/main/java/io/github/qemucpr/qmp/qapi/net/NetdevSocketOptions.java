@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -55,5 +56,129 @@ public record NetdevSocketOptions(
   /** With every member left out, so that QEMU applies its defaults. */
   public NetdevSocketOptions() {
     this(null, null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link NetdevSocketOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String fd = null;
+    private @Nullable String listen = null;
+    private @Nullable String connect = null;
+    private @Nullable String mcast = null;
+    private @Nullable String localaddr = null;
+    private @Nullable String udp = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code fd}, optional.
+     *
+     * @param fd the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder fd(String fd) {
+      if (this.fd != null) {
+        throw new IllegalStateException("fd was already set to " + this.fd);
+      }
+      this.fd = Objects.requireNonNull(fd, "fd");
+      return this;
+    }
+
+    /**
+     * Sets {@code listen}, optional.
+     *
+     * @param listen the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder listen(String listen) {
+      if (this.listen != null) {
+        throw new IllegalStateException("listen was already set to " + this.listen);
+      }
+      this.listen = Objects.requireNonNull(listen, "listen");
+      return this;
+    }
+
+    /**
+     * Sets {@code connect}, optional.
+     *
+     * @param connect the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder connect(String connect) {
+      if (this.connect != null) {
+        throw new IllegalStateException("connect was already set to " + this.connect);
+      }
+      this.connect = Objects.requireNonNull(connect, "connect");
+      return this;
+    }
+
+    /**
+     * Sets {@code mcast}, optional.
+     *
+     * @param mcast the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mcast(String mcast) {
+      if (this.mcast != null) {
+        throw new IllegalStateException("mcast was already set to " + this.mcast);
+      }
+      this.mcast = Objects.requireNonNull(mcast, "mcast");
+      return this;
+    }
+
+    /**
+     * Sets {@code localaddr}, optional.
+     *
+     * @param localaddr the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder localaddr(String localaddr) {
+      if (this.localaddr != null) {
+        throw new IllegalStateException("localaddr was already set to " + this.localaddr);
+      }
+      this.localaddr = Objects.requireNonNull(localaddr, "localaddr");
+      return this;
+    }
+
+    /**
+     * Sets {@code udp}, optional.
+     *
+     * @param udp the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder udp(String udp) {
+      if (this.udp != null) {
+        throw new IllegalStateException("udp was already set to " + this.udp);
+      }
+      this.udp = Objects.requireNonNull(udp, "udp");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link NetdevSocketOptions}
+     */
+    public NetdevSocketOptions build() {
+      return new NetdevSocketOptions(fd, listen, connect, mcast, localaddr, udp, Map.of());
+    }
   }
 }

@@ -49,4 +49,84 @@ public record NetdevStreamOptions(
   public NetdevStreamOptions(SocketAddress addr, @Nullable Boolean server, @Nullable Long reconnect, @Nullable Long reconnectMs) {
     this(addr, server, reconnect, reconnectMs, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param addr {@code addr}
+   * @return the builder
+   */
+  public static Builder builder(SocketAddress addr) {
+    return new Builder(addr);
+  }
+
+  /**
+   * Builds a {@link NetdevStreamOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final SocketAddress addr;
+    private @Nullable Boolean server = null;
+    private @Nullable Long reconnect = null;
+    private @Nullable Long reconnectMs = null;
+
+    private Builder(SocketAddress addr) {
+      this.addr = addr;
+    }
+
+    /**
+     * Sets {@code server}, optional.
+     *
+     * @param server the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder server(Boolean server) {
+      if (this.server != null) {
+        throw new IllegalStateException("server was already set to " + this.server);
+      }
+      this.server = Objects.requireNonNull(server, "server");
+      return this;
+    }
+
+    /**
+     * Sets {@code reconnect}, optional, since 8.0, only in QEMU 10.0, features: deprecated.
+     *
+     * @param reconnect the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    @Deprecated
+    public Builder reconnect(Long reconnect) {
+      if (this.reconnect != null) {
+        throw new IllegalStateException("reconnect was already set to " + this.reconnect);
+      }
+      this.reconnect = Objects.requireNonNull(reconnect, "reconnect");
+      return this;
+    }
+
+    /**
+     * Sets {@code reconnect-ms}, optional, since 9.2.
+     *
+     * @param reconnectMs the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder reconnectMs(Long reconnectMs) {
+      if (this.reconnectMs != null) {
+        throw new IllegalStateException("reconnect-ms was already set to " + this.reconnectMs);
+      }
+      this.reconnectMs = Objects.requireNonNull(reconnectMs, "reconnectMs");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link NetdevStreamOptions}
+     */
+    public NetdevStreamOptions build() {
+      return new NetdevStreamOptions(addr, server, reconnect, reconnectMs, Map.of());
+    }
+  }
 }

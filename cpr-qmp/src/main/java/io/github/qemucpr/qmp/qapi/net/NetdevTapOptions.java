@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -82,5 +83,273 @@ public record NetdevTapOptions(
   /** With every member left out, so that QEMU applies its defaults. */
   public NetdevTapOptions() {
     this(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link NetdevTapOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String ifname = null;
+    private @Nullable String fd = null;
+    private @Nullable String fds = null;
+    private @Nullable String script = null;
+    private @Nullable String downscript = null;
+    private @Nullable String br = null;
+    private @Nullable String helper = null;
+    private @Nullable Long sndbuf = null;
+    private @Nullable Boolean vnetHdr = null;
+    private @Nullable Boolean vhost = null;
+    private @Nullable String vhostfd = null;
+    private @Nullable String vhostfds = null;
+    private @Nullable Boolean vhostforce = null;
+    private @Nullable Long queues = null;
+    private @Nullable Long pollUs = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code ifname}, optional.
+     *
+     * @param ifname the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ifname(String ifname) {
+      if (this.ifname != null) {
+        throw new IllegalStateException("ifname was already set to " + this.ifname);
+      }
+      this.ifname = Objects.requireNonNull(ifname, "ifname");
+      return this;
+    }
+
+    /**
+     * Sets {@code fd}, optional.
+     *
+     * @param fd the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder fd(String fd) {
+      if (this.fd != null) {
+        throw new IllegalStateException("fd was already set to " + this.fd);
+      }
+      this.fd = Objects.requireNonNull(fd, "fd");
+      return this;
+    }
+
+    /**
+     * Sets {@code fds}, optional.
+     *
+     * @param fds the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder fds(String fds) {
+      if (this.fds != null) {
+        throw new IllegalStateException("fds was already set to " + this.fds);
+      }
+      this.fds = Objects.requireNonNull(fds, "fds");
+      return this;
+    }
+
+    /**
+     * Sets {@code script}, optional.
+     *
+     * @param script the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder script(String script) {
+      if (this.script != null) {
+        throw new IllegalStateException("script was already set to " + this.script);
+      }
+      this.script = Objects.requireNonNull(script, "script");
+      return this;
+    }
+
+    /**
+     * Sets {@code downscript}, optional.
+     *
+     * @param downscript the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder downscript(String downscript) {
+      if (this.downscript != null) {
+        throw new IllegalStateException("downscript was already set to " + this.downscript);
+      }
+      this.downscript = Objects.requireNonNull(downscript, "downscript");
+      return this;
+    }
+
+    /**
+     * Sets {@code br}, optional, since 2.8.
+     *
+     * @param br the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder br(String br) {
+      if (this.br != null) {
+        throw new IllegalStateException("br was already set to " + this.br);
+      }
+      this.br = Objects.requireNonNull(br, "br");
+      return this;
+    }
+
+    /**
+     * Sets {@code helper}, optional.
+     *
+     * @param helper the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder helper(String helper) {
+      if (this.helper != null) {
+        throw new IllegalStateException("helper was already set to " + this.helper);
+      }
+      this.helper = Objects.requireNonNull(helper, "helper");
+      return this;
+    }
+
+    /**
+     * Sets {@code sndbuf}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param sndbuf the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder sndbuf(Long sndbuf) {
+      if (this.sndbuf != null) {
+        throw new IllegalStateException("sndbuf was already set to " + this.sndbuf);
+      }
+      this.sndbuf = Objects.requireNonNull(sndbuf, "sndbuf");
+      return this;
+    }
+
+    /**
+     * Sets {@code vnet_hdr}, optional.
+     *
+     * @param vnetHdr the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder vnetHdr(Boolean vnetHdr) {
+      if (this.vnetHdr != null) {
+        throw new IllegalStateException("vnet_hdr was already set to " + this.vnetHdr);
+      }
+      this.vnetHdr = Objects.requireNonNull(vnetHdr, "vnetHdr");
+      return this;
+    }
+
+    /**
+     * Sets {@code vhost}, optional.
+     *
+     * @param vhost the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder vhost(Boolean vhost) {
+      if (this.vhost != null) {
+        throw new IllegalStateException("vhost was already set to " + this.vhost);
+      }
+      this.vhost = Objects.requireNonNull(vhost, "vhost");
+      return this;
+    }
+
+    /**
+     * Sets {@code vhostfd}, optional.
+     *
+     * @param vhostfd the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder vhostfd(String vhostfd) {
+      if (this.vhostfd != null) {
+        throw new IllegalStateException("vhostfd was already set to " + this.vhostfd);
+      }
+      this.vhostfd = Objects.requireNonNull(vhostfd, "vhostfd");
+      return this;
+    }
+
+    /**
+     * Sets {@code vhostfds}, optional.
+     *
+     * @param vhostfds the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder vhostfds(String vhostfds) {
+      if (this.vhostfds != null) {
+        throw new IllegalStateException("vhostfds was already set to " + this.vhostfds);
+      }
+      this.vhostfds = Objects.requireNonNull(vhostfds, "vhostfds");
+      return this;
+    }
+
+    /**
+     * Sets {@code vhostforce}, optional.
+     *
+     * @param vhostforce the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder vhostforce(Boolean vhostforce) {
+      if (this.vhostforce != null) {
+        throw new IllegalStateException("vhostforce was already set to " + this.vhostforce);
+      }
+      this.vhostforce = Objects.requireNonNull(vhostforce, "vhostforce");
+      return this;
+    }
+
+    /**
+     * Sets {@code queues}, optional.
+     *
+     * @param queues the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder queues(Long queues) {
+      if (this.queues != null) {
+        throw new IllegalStateException("queues was already set to " + this.queues);
+      }
+      this.queues = Objects.requireNonNull(queues, "queues");
+      return this;
+    }
+
+    /**
+     * Sets {@code poll-us}, optional, since 2.7.
+     *
+     * @param pollUs the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder pollUs(Long pollUs) {
+      if (this.pollUs != null) {
+        throw new IllegalStateException("poll-us was already set to " + this.pollUs);
+      }
+      this.pollUs = Objects.requireNonNull(pollUs, "pollUs");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link NetdevTapOptions}
+     */
+    public NetdevTapOptions build() {
+      return new NetdevTapOptions(ifname, fd, fds, script, downscript, br, helper, sndbuf, vnetHdr, vhost, vhostfd, vhostfds, vhostforce, queues, pollUs, Map.of());
+    }
   }
 }

@@ -8,6 +8,7 @@ import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -107,5 +108,385 @@ public record NetdevUserOptions(
   /** With every member left out, so that QEMU applies its defaults. */
   public NetdevUserOptions() {
     this(null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link NetdevUserOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String hostname = null;
+    private @Nullable Boolean restrict = null;
+    private @Nullable Boolean ipv4 = null;
+    private @Nullable Boolean ipv6 = null;
+    private @Nullable String ip = null;
+    private @Nullable String net = null;
+    private @Nullable String host = null;
+    private @Nullable String tftp = null;
+    private @Nullable String bootfile = null;
+    private @Nullable String dhcpstart = null;
+    private @Nullable String dns = null;
+    private @Nullable List<NetdevUserDomainSuffix> dnssearch = null;
+    private @Nullable String domainname = null;
+    private @Nullable String ipv6Prefix = null;
+    private @Nullable Long ipv6Prefixlen = null;
+    private @Nullable String ipv6Host = null;
+    private @Nullable String ipv6Dns = null;
+    private @Nullable String smb = null;
+    private @Nullable String smbserver = null;
+    private @Nullable List<NetdevUserHostForward> hostfwd = null;
+    private @Nullable List<NetdevUserGuestForward> guestfwd = null;
+    private @Nullable String tftpServerName = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code hostname}, optional.
+     *
+     * @param hostname the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder hostname(String hostname) {
+      if (this.hostname != null) {
+        throw new IllegalStateException("hostname was already set to " + this.hostname);
+      }
+      this.hostname = Objects.requireNonNull(hostname, "hostname");
+      return this;
+    }
+
+    /**
+     * Sets {@code restrict}, optional.
+     *
+     * @param restrict the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder restrict(Boolean restrict) {
+      if (this.restrict != null) {
+        throw new IllegalStateException("restrict was already set to " + this.restrict);
+      }
+      this.restrict = Objects.requireNonNull(restrict, "restrict");
+      return this;
+    }
+
+    /**
+     * Sets {@code ipv4}, optional, since 2.6.
+     *
+     * @param ipv4 the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ipv4(Boolean ipv4) {
+      if (this.ipv4 != null) {
+        throw new IllegalStateException("ipv4 was already set to " + this.ipv4);
+      }
+      this.ipv4 = Objects.requireNonNull(ipv4, "ipv4");
+      return this;
+    }
+
+    /**
+     * Sets {@code ipv6}, optional, since 2.6.
+     *
+     * @param ipv6 the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ipv6(Boolean ipv6) {
+      if (this.ipv6 != null) {
+        throw new IllegalStateException("ipv6 was already set to " + this.ipv6);
+      }
+      this.ipv6 = Objects.requireNonNull(ipv6, "ipv6");
+      return this;
+    }
+
+    /**
+     * Sets {@code ip}, optional.
+     *
+     * @param ip the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ip(String ip) {
+      if (this.ip != null) {
+        throw new IllegalStateException("ip was already set to " + this.ip);
+      }
+      this.ip = Objects.requireNonNull(ip, "ip");
+      return this;
+    }
+
+    /**
+     * Sets {@code net}, optional.
+     *
+     * @param net the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder net(String net) {
+      if (this.net != null) {
+        throw new IllegalStateException("net was already set to " + this.net);
+      }
+      this.net = Objects.requireNonNull(net, "net");
+      return this;
+    }
+
+    /**
+     * Sets {@code host}, optional.
+     *
+     * @param host the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder host(String host) {
+      if (this.host != null) {
+        throw new IllegalStateException("host was already set to " + this.host);
+      }
+      this.host = Objects.requireNonNull(host, "host");
+      return this;
+    }
+
+    /**
+     * Sets {@code tftp}, optional.
+     *
+     * @param tftp the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tftp(String tftp) {
+      if (this.tftp != null) {
+        throw new IllegalStateException("tftp was already set to " + this.tftp);
+      }
+      this.tftp = Objects.requireNonNull(tftp, "tftp");
+      return this;
+    }
+
+    /**
+     * Sets {@code bootfile}, optional.
+     *
+     * @param bootfile the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bootfile(String bootfile) {
+      if (this.bootfile != null) {
+        throw new IllegalStateException("bootfile was already set to " + this.bootfile);
+      }
+      this.bootfile = Objects.requireNonNull(bootfile, "bootfile");
+      return this;
+    }
+
+    /**
+     * Sets {@code dhcpstart}, optional.
+     *
+     * @param dhcpstart the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dhcpstart(String dhcpstart) {
+      if (this.dhcpstart != null) {
+        throw new IllegalStateException("dhcpstart was already set to " + this.dhcpstart);
+      }
+      this.dhcpstart = Objects.requireNonNull(dhcpstart, "dhcpstart");
+      return this;
+    }
+
+    /**
+     * Sets {@code dns}, optional.
+     *
+     * @param dns the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dns(String dns) {
+      if (this.dns != null) {
+        throw new IllegalStateException("dns was already set to " + this.dns);
+      }
+      this.dns = Objects.requireNonNull(dns, "dns");
+      return this;
+    }
+
+    /**
+     * Sets {@code dnssearch}, optional.
+     *
+     * @param dnssearch the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dnssearch(List<NetdevUserDomainSuffix> dnssearch) {
+      if (this.dnssearch != null) {
+        throw new IllegalStateException("dnssearch was already set to " + this.dnssearch);
+      }
+      this.dnssearch = Objects.requireNonNull(dnssearch, "dnssearch");
+      return this;
+    }
+
+    /**
+     * Sets {@code domainname}, optional, since 3.0.
+     *
+     * @param domainname the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder domainname(String domainname) {
+      if (this.domainname != null) {
+        throw new IllegalStateException("domainname was already set to " + this.domainname);
+      }
+      this.domainname = Objects.requireNonNull(domainname, "domainname");
+      return this;
+    }
+
+    /**
+     * Sets {@code ipv6-prefix}, optional, since 2.6.
+     *
+     * @param ipv6Prefix the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ipv6Prefix(String ipv6Prefix) {
+      if (this.ipv6Prefix != null) {
+        throw new IllegalStateException("ipv6-prefix was already set to " + this.ipv6Prefix);
+      }
+      this.ipv6Prefix = Objects.requireNonNull(ipv6Prefix, "ipv6Prefix");
+      return this;
+    }
+
+    /**
+     * Sets {@code ipv6-prefixlen}, optional, since 2.6.
+     *
+     * @param ipv6Prefixlen the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ipv6Prefixlen(Long ipv6Prefixlen) {
+      if (this.ipv6Prefixlen != null) {
+        throw new IllegalStateException("ipv6-prefixlen was already set to " + this.ipv6Prefixlen);
+      }
+      this.ipv6Prefixlen = Objects.requireNonNull(ipv6Prefixlen, "ipv6Prefixlen");
+      return this;
+    }
+
+    /**
+     * Sets {@code ipv6-host}, optional, since 2.6.
+     *
+     * @param ipv6Host the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ipv6Host(String ipv6Host) {
+      if (this.ipv6Host != null) {
+        throw new IllegalStateException("ipv6-host was already set to " + this.ipv6Host);
+      }
+      this.ipv6Host = Objects.requireNonNull(ipv6Host, "ipv6Host");
+      return this;
+    }
+
+    /**
+     * Sets {@code ipv6-dns}, optional, since 2.6.
+     *
+     * @param ipv6Dns the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ipv6Dns(String ipv6Dns) {
+      if (this.ipv6Dns != null) {
+        throw new IllegalStateException("ipv6-dns was already set to " + this.ipv6Dns);
+      }
+      this.ipv6Dns = Objects.requireNonNull(ipv6Dns, "ipv6Dns");
+      return this;
+    }
+
+    /**
+     * Sets {@code smb}, optional.
+     *
+     * @param smb the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder smb(String smb) {
+      if (this.smb != null) {
+        throw new IllegalStateException("smb was already set to " + this.smb);
+      }
+      this.smb = Objects.requireNonNull(smb, "smb");
+      return this;
+    }
+
+    /**
+     * Sets {@code smbserver}, optional.
+     *
+     * @param smbserver the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder smbserver(String smbserver) {
+      if (this.smbserver != null) {
+        throw new IllegalStateException("smbserver was already set to " + this.smbserver);
+      }
+      this.smbserver = Objects.requireNonNull(smbserver, "smbserver");
+      return this;
+    }
+
+    /**
+     * Sets {@code hostfwd}, optional.
+     *
+     * @param hostfwd the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder hostfwd(List<NetdevUserHostForward> hostfwd) {
+      if (this.hostfwd != null) {
+        throw new IllegalStateException("hostfwd was already set to " + this.hostfwd);
+      }
+      this.hostfwd = Objects.requireNonNull(hostfwd, "hostfwd");
+      return this;
+    }
+
+    /**
+     * Sets {@code guestfwd}, optional.
+     *
+     * @param guestfwd the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder guestfwd(List<NetdevUserGuestForward> guestfwd) {
+      if (this.guestfwd != null) {
+        throw new IllegalStateException("guestfwd was already set to " + this.guestfwd);
+      }
+      this.guestfwd = Objects.requireNonNull(guestfwd, "guestfwd");
+      return this;
+    }
+
+    /**
+     * Sets {@code tftp-server-name}, optional, since 3.1.
+     *
+     * @param tftpServerName the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tftpServerName(String tftpServerName) {
+      if (this.tftpServerName != null) {
+        throw new IllegalStateException("tftp-server-name was already set to " + this.tftpServerName);
+      }
+      this.tftpServerName = Objects.requireNonNull(tftpServerName, "tftpServerName");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link NetdevUserOptions}
+     */
+    public NetdevUserOptions build() {
+      return new NetdevUserOptions(hostname, restrict, ipv4, ipv6, ip, net, host, tftp, bootfile, dhcpstart, dns, dnssearch, domainname, ipv6Prefix, ipv6Prefixlen, ipv6Host, ipv6Dns, smb, smbserver, hostfwd, guestfwd, tftpServerName, Map.of());
+    }
   }
 }

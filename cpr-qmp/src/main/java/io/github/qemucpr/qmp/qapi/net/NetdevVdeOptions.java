@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -49,5 +50,97 @@ public record NetdevVdeOptions(
   /** With every member left out, so that QEMU applies its defaults. */
   public NetdevVdeOptions() {
     this(null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link NetdevVdeOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String sock = null;
+    private @Nullable Long port = null;
+    private @Nullable String group = null;
+    private @Nullable Long mode = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code sock}, optional.
+     *
+     * @param sock the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder sock(String sock) {
+      if (this.sock != null) {
+        throw new IllegalStateException("sock was already set to " + this.sock);
+      }
+      this.sock = Objects.requireNonNull(sock, "sock");
+      return this;
+    }
+
+    /**
+     * Sets {@code port}, optional.
+     *
+     * @param port the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder port(Long port) {
+      if (this.port != null) {
+        throw new IllegalStateException("port was already set to " + this.port);
+      }
+      this.port = Objects.requireNonNull(port, "port");
+      return this;
+    }
+
+    /**
+     * Sets {@code group}, optional.
+     *
+     * @param group the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder group(String group) {
+      if (this.group != null) {
+        throw new IllegalStateException("group was already set to " + this.group);
+      }
+      this.group = Objects.requireNonNull(group, "group");
+      return this;
+    }
+
+    /**
+     * Sets {@code mode}, optional.
+     *
+     * @param mode the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mode(Long mode) {
+      if (this.mode != null) {
+        throw new IllegalStateException("mode was already set to " + this.mode);
+      }
+      this.mode = Objects.requireNonNull(mode, "mode");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link NetdevVdeOptions}
+     */
+    public NetdevVdeOptions build() {
+      return new NetdevVdeOptions(sock, port, group, mode, Map.of());
+    }
   }
 }

@@ -8,6 +8,7 @@ import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import io.github.qemucpr.qmp.qapi.Unstable;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -52,5 +53,97 @@ public record NetdevVhostVDPAOptions(
   /** With every member left out, so that QEMU applies its defaults. */
   public NetdevVhostVDPAOptions() {
     this(null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link NetdevVhostVDPAOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String vhostdev = null;
+    private @Nullable String vhostfd = null;
+    private @Nullable Long queues = null;
+    private @Nullable Boolean xSvq = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code vhostdev}, optional.
+     *
+     * @param vhostdev the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder vhostdev(String vhostdev) {
+      if (this.vhostdev != null) {
+        throw new IllegalStateException("vhostdev was already set to " + this.vhostdev);
+      }
+      this.vhostdev = Objects.requireNonNull(vhostdev, "vhostdev");
+      return this;
+    }
+
+    /**
+     * Sets {@code vhostfd}, optional.
+     *
+     * @param vhostfd the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder vhostfd(String vhostfd) {
+      if (this.vhostfd != null) {
+        throw new IllegalStateException("vhostfd was already set to " + this.vhostfd);
+      }
+      this.vhostfd = Objects.requireNonNull(vhostfd, "vhostfd");
+      return this;
+    }
+
+    /**
+     * Sets {@code queues}, optional.
+     *
+     * @param queues the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder queues(Long queues) {
+      if (this.queues != null) {
+        throw new IllegalStateException("queues was already set to " + this.queues);
+      }
+      this.queues = Objects.requireNonNull(queues, "queues");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-svq}, optional, since 7.1, features: unstable.
+     *
+     * @param xSvq the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xSvq(Boolean xSvq) {
+      if (this.xSvq != null) {
+        throw new IllegalStateException("x-svq was already set to " + this.xSvq);
+      }
+      this.xSvq = Objects.requireNonNull(xSvq, "xSvq");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link NetdevVhostVDPAOptions}
+     */
+    public NetdevVhostVDPAOptions build() {
+      return new NetdevVhostVDPAOptions(vhostdev, vhostfd, queues, xSvq, Map.of());
+    }
   }
 }

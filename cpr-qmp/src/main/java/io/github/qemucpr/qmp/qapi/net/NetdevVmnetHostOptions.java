@@ -8,6 +8,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -56,5 +57,113 @@ public record NetdevVmnetHostOptions(
   /** With every member left out, so that QEMU applies its defaults. */
   public NetdevVmnetHostOptions() {
     this(null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link NetdevVmnetHostOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String startAddress = null;
+    private @Nullable String endAddress = null;
+    private @Nullable String subnetMask = null;
+    private @Nullable Boolean isolated = null;
+    private @Nullable String netUuid = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code start-address}, optional.
+     *
+     * @param startAddress the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder startAddress(String startAddress) {
+      if (this.startAddress != null) {
+        throw new IllegalStateException("start-address was already set to " + this.startAddress);
+      }
+      this.startAddress = Objects.requireNonNull(startAddress, "startAddress");
+      return this;
+    }
+
+    /**
+     * Sets {@code end-address}, optional.
+     *
+     * @param endAddress the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder endAddress(String endAddress) {
+      if (this.endAddress != null) {
+        throw new IllegalStateException("end-address was already set to " + this.endAddress);
+      }
+      this.endAddress = Objects.requireNonNull(endAddress, "endAddress");
+      return this;
+    }
+
+    /**
+     * Sets {@code subnet-mask}, optional.
+     *
+     * @param subnetMask the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder subnetMask(String subnetMask) {
+      if (this.subnetMask != null) {
+        throw new IllegalStateException("subnet-mask was already set to " + this.subnetMask);
+      }
+      this.subnetMask = Objects.requireNonNull(subnetMask, "subnetMask");
+      return this;
+    }
+
+    /**
+     * Sets {@code isolated}, optional.
+     *
+     * @param isolated the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder isolated(Boolean isolated) {
+      if (this.isolated != null) {
+        throw new IllegalStateException("isolated was already set to " + this.isolated);
+      }
+      this.isolated = Objects.requireNonNull(isolated, "isolated");
+      return this;
+    }
+
+    /**
+     * Sets {@code net-uuid}, optional.
+     *
+     * @param netUuid the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder netUuid(String netUuid) {
+      if (this.netUuid != null) {
+        throw new IllegalStateException("net-uuid was already set to " + this.netUuid);
+      }
+      this.netUuid = Objects.requireNonNull(netUuid, "netUuid");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link NetdevVmnetHostOptions}
+     */
+    public NetdevVmnetHostOptions build() {
+      return new NetdevVmnetHostOptions(startAddress, endAddress, subnetMask, isolated, netUuid, Map.of());
+    }
   }
 }

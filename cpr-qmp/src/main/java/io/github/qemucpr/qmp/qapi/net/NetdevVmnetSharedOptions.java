@@ -8,6 +8,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -56,5 +57,113 @@ public record NetdevVmnetSharedOptions(
   /** With every member left out, so that QEMU applies its defaults. */
   public NetdevVmnetSharedOptions() {
     this(null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link NetdevVmnetSharedOptions}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String startAddress = null;
+    private @Nullable String endAddress = null;
+    private @Nullable String subnetMask = null;
+    private @Nullable Boolean isolated = null;
+    private @Nullable String nat66Prefix = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code start-address}, optional.
+     *
+     * @param startAddress the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder startAddress(String startAddress) {
+      if (this.startAddress != null) {
+        throw new IllegalStateException("start-address was already set to " + this.startAddress);
+      }
+      this.startAddress = Objects.requireNonNull(startAddress, "startAddress");
+      return this;
+    }
+
+    /**
+     * Sets {@code end-address}, optional.
+     *
+     * @param endAddress the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder endAddress(String endAddress) {
+      if (this.endAddress != null) {
+        throw new IllegalStateException("end-address was already set to " + this.endAddress);
+      }
+      this.endAddress = Objects.requireNonNull(endAddress, "endAddress");
+      return this;
+    }
+
+    /**
+     * Sets {@code subnet-mask}, optional.
+     *
+     * @param subnetMask the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder subnetMask(String subnetMask) {
+      if (this.subnetMask != null) {
+        throw new IllegalStateException("subnet-mask was already set to " + this.subnetMask);
+      }
+      this.subnetMask = Objects.requireNonNull(subnetMask, "subnetMask");
+      return this;
+    }
+
+    /**
+     * Sets {@code isolated}, optional.
+     *
+     * @param isolated the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder isolated(Boolean isolated) {
+      if (this.isolated != null) {
+        throw new IllegalStateException("isolated was already set to " + this.isolated);
+      }
+      this.isolated = Objects.requireNonNull(isolated, "isolated");
+      return this;
+    }
+
+    /**
+     * Sets {@code nat66-prefix}, optional.
+     *
+     * @param nat66Prefix the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder nat66Prefix(String nat66Prefix) {
+      if (this.nat66Prefix != null) {
+        throw new IllegalStateException("nat66-prefix was already set to " + this.nat66Prefix);
+      }
+      this.nat66Prefix = Objects.requireNonNull(nat66Prefix, "nat66Prefix");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link NetdevVmnetSharedOptions}
+     */
+    public NetdevVmnetSharedOptions build() {
+      return new NetdevVmnetSharedOptions(startAddress, endAddress, subnetMask, isolated, nat66Prefix, Map.of());
+    }
   }
 }

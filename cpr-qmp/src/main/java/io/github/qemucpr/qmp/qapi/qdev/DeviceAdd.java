@@ -4,6 +4,8 @@ package io.github.qemucpr.qmp.qapi.qdev;
 
 import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
+import io.github.qemucpr.qmp.internal.qapi.QapiCopies;
+import io.github.qemucpr.qmp.qapi.QapiBoxed;
 import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
@@ -22,13 +24,15 @@ import org.jspecify.annotations.Nullable;
  * @param driver {@code driver}
  * @param bus {@code bus}, optional
  * @param id {@code id}, optional
+ * @param properties further arguments, sent as they are: QEMU takes any (such as a device's properties)
  */
 @QapiName("device_add")
 @SuppressWarnings("deprecation")
 public record DeviceAdd(
     @QapiMember("driver") String driver,
     @QapiMember(value = "bus", optional = true) @Nullable String bus,
-    @QapiMember(value = "id", optional = true) @Nullable String id
+    @QapiMember(value = "id", optional = true) @Nullable String id,
+    @QapiBoxed Map<String, @Nullable Object> properties
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
@@ -36,6 +40,18 @@ public record DeviceAdd(
   /** Checks the required members and copies the lists and maps. */
   public DeviceAdd {
     Objects.requireNonNull(driver, "driver");
+    properties = QapiCopies.unknownMembers(properties);
+  }
+
+  /**
+   * Without further arguments.
+   *
+   * @param driver {@code driver}
+   * @param bus {@code bus}
+   * @param id {@code id}
+   */
+  public DeviceAdd(String driver, @Nullable String bus, @Nullable String id) {
+    this(driver, bus, id, Map.of());
   }
 
   @Override

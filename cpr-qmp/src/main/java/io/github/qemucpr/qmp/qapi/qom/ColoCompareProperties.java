@@ -65,4 +65,124 @@ public record ColoCompareProperties(
   public ColoCompareProperties(String primaryIn, String secondaryIn, String outdev, String iothread, @Nullable String notifyDev, @Nullable Long compareTimeout, @Nullable Long expiredScanCycle, @Nullable Long maxQueueSize, @Nullable Boolean vnetHdrSupport) {
     this(primaryIn, secondaryIn, outdev, iothread, notifyDev, compareTimeout, expiredScanCycle, maxQueueSize, vnetHdrSupport, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param primaryIn {@code primary_in}
+   * @param secondaryIn {@code secondary_in}
+   * @param outdev {@code outdev}
+   * @param iothread {@code iothread}
+   * @return the builder
+   */
+  public static Builder builder(String primaryIn, String secondaryIn, String outdev, String iothread) {
+    return new Builder(primaryIn, secondaryIn, outdev, iothread);
+  }
+
+  /**
+   * Builds a {@link ColoCompareProperties}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String primaryIn;
+    private final String secondaryIn;
+    private final String outdev;
+    private final String iothread;
+    private @Nullable String notifyDev = null;
+    private @Nullable Long compareTimeout = null;
+    private @Nullable Long expiredScanCycle = null;
+    private @Nullable Long maxQueueSize = null;
+    private @Nullable Boolean vnetHdrSupport = null;
+
+    private Builder(String primaryIn, String secondaryIn, String outdev, String iothread) {
+      this.primaryIn = primaryIn;
+      this.secondaryIn = secondaryIn;
+      this.outdev = outdev;
+      this.iothread = iothread;
+    }
+
+    /**
+     * Sets {@code notify_dev}, optional.
+     *
+     * @param notifyDev the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder notifyDev(String notifyDev) {
+      if (this.notifyDev != null) {
+        throw new IllegalStateException("notify_dev was already set to " + this.notifyDev);
+      }
+      this.notifyDev = Objects.requireNonNull(notifyDev, "notifyDev");
+      return this;
+    }
+
+    /**
+     * Sets {@code compare_timeout}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param compareTimeout the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder compareTimeout(Long compareTimeout) {
+      if (this.compareTimeout != null) {
+        throw new IllegalStateException("compare_timeout was already set to " + this.compareTimeout);
+      }
+      this.compareTimeout = Objects.requireNonNull(compareTimeout, "compareTimeout");
+      return this;
+    }
+
+    /**
+     * Sets {@code expired_scan_cycle}, optional.
+     *
+     * @param expiredScanCycle the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder expiredScanCycle(Long expiredScanCycle) {
+      if (this.expiredScanCycle != null) {
+        throw new IllegalStateException("expired_scan_cycle was already set to " + this.expiredScanCycle);
+      }
+      this.expiredScanCycle = Objects.requireNonNull(expiredScanCycle, "expiredScanCycle");
+      return this;
+    }
+
+    /**
+     * Sets {@code max_queue_size}, optional.
+     *
+     * @param maxQueueSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maxQueueSize(Long maxQueueSize) {
+      if (this.maxQueueSize != null) {
+        throw new IllegalStateException("max_queue_size was already set to " + this.maxQueueSize);
+      }
+      this.maxQueueSize = Objects.requireNonNull(maxQueueSize, "maxQueueSize");
+      return this;
+    }
+
+    /**
+     * Sets {@code vnet_hdr_support}, optional.
+     *
+     * @param vnetHdrSupport the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder vnetHdrSupport(Boolean vnetHdrSupport) {
+      if (this.vnetHdrSupport != null) {
+        throw new IllegalStateException("vnet_hdr_support was already set to " + this.vnetHdrSupport);
+      }
+      this.vnetHdrSupport = Objects.requireNonNull(vnetHdrSupport, "vnetHdrSupport");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link ColoCompareProperties}
+     */
+    public ColoCompareProperties build() {
+      return new ColoCompareProperties(primaryIn, secondaryIn, outdev, iothread, notifyDev, compareTimeout, expiredScanCycle, maxQueueSize, vnetHdrSupport, Map.of());
+    }
+  }
 }

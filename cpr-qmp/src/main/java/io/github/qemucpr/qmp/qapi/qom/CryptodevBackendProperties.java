@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -46,5 +47,81 @@ public record CryptodevBackendProperties(
   /** With every member left out, so that QEMU applies its defaults. */
   public CryptodevBackendProperties() {
     this(null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link CryptodevBackendProperties}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Long queues = null;
+    private @Nullable Long throttleBps = null;
+    private @Nullable Long throttleOps = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code queues}, optional.
+     *
+     * @param queues the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder queues(Long queues) {
+      if (this.queues != null) {
+        throw new IllegalStateException("queues was already set to " + this.queues);
+      }
+      this.queues = Objects.requireNonNull(queues, "queues");
+      return this;
+    }
+
+    /**
+     * Sets {@code throttle-bps}, optional, since 8.0, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param throttleBps the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder throttleBps(Long throttleBps) {
+      if (this.throttleBps != null) {
+        throw new IllegalStateException("throttle-bps was already set to " + this.throttleBps);
+      }
+      this.throttleBps = Objects.requireNonNull(throttleBps, "throttleBps");
+      return this;
+    }
+
+    /**
+     * Sets {@code throttle-ops}, optional, since 8.0, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param throttleOps the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder throttleOps(Long throttleOps) {
+      if (this.throttleOps != null) {
+        throw new IllegalStateException("throttle-ops was already set to " + this.throttleOps);
+      }
+      this.throttleOps = Objects.requireNonNull(throttleOps, "throttleOps");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link CryptodevBackendProperties}
+     */
+    public CryptodevBackendProperties build() {
+      return new CryptodevBackendProperties(queues, throttleBps, throttleOps, Map.of());
+    }
   }
 }

@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -46,5 +47,81 @@ public record EventLoopBaseProperties(
   /** With every member left out, so that QEMU applies its defaults. */
   public EventLoopBaseProperties() {
     this(null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link EventLoopBaseProperties}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Long aioMaxBatch = null;
+    private @Nullable Long threadPoolMin = null;
+    private @Nullable Long threadPoolMax = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code aio-max-batch}, optional.
+     *
+     * @param aioMaxBatch the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder aioMaxBatch(Long aioMaxBatch) {
+      if (this.aioMaxBatch != null) {
+        throw new IllegalStateException("aio-max-batch was already set to " + this.aioMaxBatch);
+      }
+      this.aioMaxBatch = Objects.requireNonNull(aioMaxBatch, "aioMaxBatch");
+      return this;
+    }
+
+    /**
+     * Sets {@code thread-pool-min}, optional.
+     *
+     * @param threadPoolMin the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder threadPoolMin(Long threadPoolMin) {
+      if (this.threadPoolMin != null) {
+        throw new IllegalStateException("thread-pool-min was already set to " + this.threadPoolMin);
+      }
+      this.threadPoolMin = Objects.requireNonNull(threadPoolMin, "threadPoolMin");
+      return this;
+    }
+
+    /**
+     * Sets {@code thread-pool-max}, optional.
+     *
+     * @param threadPoolMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder threadPoolMax(Long threadPoolMax) {
+      if (this.threadPoolMax != null) {
+        throw new IllegalStateException("thread-pool-max was already set to " + this.threadPoolMax);
+      }
+      this.threadPoolMax = Objects.requireNonNull(threadPoolMax, "threadPoolMax");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link EventLoopBaseProperties}
+     */
+    public EventLoopBaseProperties build() {
+      return new EventLoopBaseProperties(aioMaxBatch, threadPoolMin, threadPoolMax, Map.of());
+    }
   }
 }

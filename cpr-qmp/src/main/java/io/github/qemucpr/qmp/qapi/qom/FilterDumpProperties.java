@@ -58,4 +58,118 @@ public record FilterDumpProperties(
   public FilterDumpProperties(String netdev, @Nullable NetFilterDirection queue, @Nullable String status, @Nullable String position, @Nullable NetfilterInsert insert, String file, @Nullable Long maxlen) {
     this(netdev, queue, status, position, insert, file, maxlen, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param netdev {@code netdev}
+   * @param file {@code file}
+   * @return the builder
+   */
+  public static Builder builder(String netdev, String file) {
+    return new Builder(netdev, file);
+  }
+
+  /**
+   * Builds a {@link FilterDumpProperties}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String netdev;
+    private @Nullable NetFilterDirection queue = null;
+    private @Nullable String status = null;
+    private @Nullable String position = null;
+    private @Nullable NetfilterInsert insert = null;
+    private final String file;
+    private @Nullable Long maxlen = null;
+
+    private Builder(String netdev, String file) {
+      this.netdev = netdev;
+      this.file = file;
+    }
+
+    /**
+     * Sets {@code queue}, optional.
+     *
+     * @param queue the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder queue(NetFilterDirection queue) {
+      if (this.queue != null) {
+        throw new IllegalStateException("queue was already set to " + this.queue);
+      }
+      this.queue = Objects.requireNonNull(queue, "queue");
+      return this;
+    }
+
+    /**
+     * Sets {@code status}, optional.
+     *
+     * @param status the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder status(String status) {
+      if (this.status != null) {
+        throw new IllegalStateException("status was already set to " + this.status);
+      }
+      this.status = Objects.requireNonNull(status, "status");
+      return this;
+    }
+
+    /**
+     * Sets {@code position}, optional.
+     *
+     * @param position the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder position(String position) {
+      if (this.position != null) {
+        throw new IllegalStateException("position was already set to " + this.position);
+      }
+      this.position = Objects.requireNonNull(position, "position");
+      return this;
+    }
+
+    /**
+     * Sets {@code insert}, optional.
+     *
+     * @param insert the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder insert(NetfilterInsert insert) {
+      if (this.insert != null) {
+        throw new IllegalStateException("insert was already set to " + this.insert);
+      }
+      this.insert = Objects.requireNonNull(insert, "insert");
+      return this;
+    }
+
+    /**
+     * Sets {@code maxlen}, optional.
+     *
+     * @param maxlen the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder maxlen(Long maxlen) {
+      if (this.maxlen != null) {
+        throw new IllegalStateException("maxlen was already set to " + this.maxlen);
+      }
+      this.maxlen = Objects.requireNonNull(maxlen, "maxlen");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link FilterDumpProperties}
+     */
+    public FilterDumpProperties build() {
+      return new FilterDumpProperties(netdev, queue, status, position, insert, file, maxlen, Map.of());
+    }
+  }
 }

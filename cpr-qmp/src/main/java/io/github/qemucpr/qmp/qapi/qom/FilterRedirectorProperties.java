@@ -60,4 +60,147 @@ public record FilterRedirectorProperties(
   public FilterRedirectorProperties(String netdev, @Nullable NetFilterDirection queue, @Nullable String status, @Nullable String position, @Nullable NetfilterInsert insert, @Nullable String indev, @Nullable String outdev, @Nullable Boolean vnetHdrSupport) {
     this(netdev, queue, status, position, insert, indev, outdev, vnetHdrSupport, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param netdev {@code netdev}
+   * @return the builder
+   */
+  public static Builder builder(String netdev) {
+    return new Builder(netdev);
+  }
+
+  /**
+   * Builds a {@link FilterRedirectorProperties}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String netdev;
+    private @Nullable NetFilterDirection queue = null;
+    private @Nullable String status = null;
+    private @Nullable String position = null;
+    private @Nullable NetfilterInsert insert = null;
+    private @Nullable String indev = null;
+    private @Nullable String outdev = null;
+    private @Nullable Boolean vnetHdrSupport = null;
+
+    private Builder(String netdev) {
+      this.netdev = netdev;
+    }
+
+    /**
+     * Sets {@code queue}, optional.
+     *
+     * @param queue the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder queue(NetFilterDirection queue) {
+      if (this.queue != null) {
+        throw new IllegalStateException("queue was already set to " + this.queue);
+      }
+      this.queue = Objects.requireNonNull(queue, "queue");
+      return this;
+    }
+
+    /**
+     * Sets {@code status}, optional.
+     *
+     * @param status the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder status(String status) {
+      if (this.status != null) {
+        throw new IllegalStateException("status was already set to " + this.status);
+      }
+      this.status = Objects.requireNonNull(status, "status");
+      return this;
+    }
+
+    /**
+     * Sets {@code position}, optional.
+     *
+     * @param position the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder position(String position) {
+      if (this.position != null) {
+        throw new IllegalStateException("position was already set to " + this.position);
+      }
+      this.position = Objects.requireNonNull(position, "position");
+      return this;
+    }
+
+    /**
+     * Sets {@code insert}, optional.
+     *
+     * @param insert the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder insert(NetfilterInsert insert) {
+      if (this.insert != null) {
+        throw new IllegalStateException("insert was already set to " + this.insert);
+      }
+      this.insert = Objects.requireNonNull(insert, "insert");
+      return this;
+    }
+
+    /**
+     * Sets {@code indev}, optional.
+     *
+     * @param indev the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder indev(String indev) {
+      if (this.indev != null) {
+        throw new IllegalStateException("indev was already set to " + this.indev);
+      }
+      this.indev = Objects.requireNonNull(indev, "indev");
+      return this;
+    }
+
+    /**
+     * Sets {@code outdev}, optional.
+     *
+     * @param outdev the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder outdev(String outdev) {
+      if (this.outdev != null) {
+        throw new IllegalStateException("outdev was already set to " + this.outdev);
+      }
+      this.outdev = Objects.requireNonNull(outdev, "outdev");
+      return this;
+    }
+
+    /**
+     * Sets {@code vnet_hdr_support}, optional.
+     *
+     * @param vnetHdrSupport the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder vnetHdrSupport(Boolean vnetHdrSupport) {
+      if (this.vnetHdrSupport != null) {
+        throw new IllegalStateException("vnet_hdr_support was already set to " + this.vnetHdrSupport);
+      }
+      this.vnetHdrSupport = Objects.requireNonNull(vnetHdrSupport, "vnetHdrSupport");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link FilterRedirectorProperties}
+     */
+    public FilterRedirectorProperties build() {
+      return new FilterRedirectorProperties(netdev, queue, status, position, insert, indev, outdev, vnetHdrSupport, Map.of());
+    }
+  }
 }

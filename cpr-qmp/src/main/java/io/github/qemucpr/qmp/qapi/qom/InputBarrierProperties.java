@@ -56,4 +56,131 @@ public record InputBarrierProperties(
   public InputBarrierProperties(String name, @Nullable String server, @Nullable String port, @Nullable String xOrigin, @Nullable String yOrigin, @Nullable String width, @Nullable String height) {
     this(name, server, port, xOrigin, yOrigin, width, height, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param name {@code name}
+   * @return the builder
+   */
+  public static Builder builder(String name) {
+    return new Builder(name);
+  }
+
+  /**
+   * Builds a {@link InputBarrierProperties}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String name;
+    private @Nullable String server = null;
+    private @Nullable String port = null;
+    private @Nullable String xOrigin = null;
+    private @Nullable String yOrigin = null;
+    private @Nullable String width = null;
+    private @Nullable String height = null;
+
+    private Builder(String name) {
+      this.name = name;
+    }
+
+    /**
+     * Sets {@code server}, optional.
+     *
+     * @param server the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder server(String server) {
+      if (this.server != null) {
+        throw new IllegalStateException("server was already set to " + this.server);
+      }
+      this.server = Objects.requireNonNull(server, "server");
+      return this;
+    }
+
+    /**
+     * Sets {@code port}, optional.
+     *
+     * @param port the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder port(String port) {
+      if (this.port != null) {
+        throw new IllegalStateException("port was already set to " + this.port);
+      }
+      this.port = Objects.requireNonNull(port, "port");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-origin}, optional.
+     *
+     * @param xOrigin the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xOrigin(String xOrigin) {
+      if (this.xOrigin != null) {
+        throw new IllegalStateException("x-origin was already set to " + this.xOrigin);
+      }
+      this.xOrigin = Objects.requireNonNull(xOrigin, "xOrigin");
+      return this;
+    }
+
+    /**
+     * Sets {@code y-origin}, optional.
+     *
+     * @param yOrigin the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder yOrigin(String yOrigin) {
+      if (this.yOrigin != null) {
+        throw new IllegalStateException("y-origin was already set to " + this.yOrigin);
+      }
+      this.yOrigin = Objects.requireNonNull(yOrigin, "yOrigin");
+      return this;
+    }
+
+    /**
+     * Sets {@code width}, optional.
+     *
+     * @param width the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder width(String width) {
+      if (this.width != null) {
+        throw new IllegalStateException("width was already set to " + this.width);
+      }
+      this.width = Objects.requireNonNull(width, "width");
+      return this;
+    }
+
+    /**
+     * Sets {@code height}, optional.
+     *
+     * @param height the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder height(String height) {
+      if (this.height != null) {
+        throw new IllegalStateException("height was already set to " + this.height);
+      }
+      this.height = Objects.requireNonNull(height, "height");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link InputBarrierProperties}
+     */
+    public InputBarrierProperties build() {
+      return new InputBarrierProperties(name, server, port, xOrigin, yOrigin, width, height, Map.of());
+    }
+  }
 }

@@ -52,4 +52,83 @@ public record InputLinuxProperties(
   public InputLinuxProperties(String evdev, @Nullable Boolean grabAll, @Nullable Boolean repeat, @Nullable GrabToggleKeys grabToggle) {
     this(evdev, grabAll, repeat, grabToggle, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param evdev {@code evdev}
+   * @return the builder
+   */
+  public static Builder builder(String evdev) {
+    return new Builder(evdev);
+  }
+
+  /**
+   * Builds a {@link InputLinuxProperties}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String evdev;
+    private @Nullable Boolean grabAll = null;
+    private @Nullable Boolean repeat = null;
+    private @Nullable GrabToggleKeys grabToggle = null;
+
+    private Builder(String evdev) {
+      this.evdev = evdev;
+    }
+
+    /**
+     * Sets {@code grab_all}, optional.
+     *
+     * @param grabAll the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder grabAll(Boolean grabAll) {
+      if (this.grabAll != null) {
+        throw new IllegalStateException("grab_all was already set to " + this.grabAll);
+      }
+      this.grabAll = Objects.requireNonNull(grabAll, "grabAll");
+      return this;
+    }
+
+    /**
+     * Sets {@code repeat}, optional.
+     *
+     * @param repeat the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder repeat(Boolean repeat) {
+      if (this.repeat != null) {
+        throw new IllegalStateException("repeat was already set to " + this.repeat);
+      }
+      this.repeat = Objects.requireNonNull(repeat, "repeat");
+      return this;
+    }
+
+    /**
+     * Sets {@code grab-toggle}, optional.
+     *
+     * @param grabToggle the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder grabToggle(GrabToggleKeys grabToggle) {
+      if (this.grabToggle != null) {
+        throw new IllegalStateException("grab-toggle was already set to " + this.grabToggle);
+      }
+      this.grabToggle = Objects.requireNonNull(grabToggle, "grabToggle");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link InputLinuxProperties}
+     */
+    public InputLinuxProperties build() {
+      return new InputLinuxProperties(evdev, grabAll, repeat, grabToggle, Map.of());
+    }
+  }
 }

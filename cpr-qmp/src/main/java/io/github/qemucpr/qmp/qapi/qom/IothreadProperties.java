@@ -8,6 +8,7 @@ import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import io.github.qemucpr.qmp.qapi.QemuVersions;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -59,5 +60,145 @@ public record IothreadProperties(
   /** With every member left out, so that QEMU applies its defaults. */
   public IothreadProperties() {
     this(null, null, null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link IothreadProperties}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Long aioMaxBatch = null;
+    private @Nullable Long threadPoolMin = null;
+    private @Nullable Long threadPoolMax = null;
+    private @Nullable Long pollMaxNs = null;
+    private @Nullable Long pollGrow = null;
+    private @Nullable Long pollShrink = null;
+    private @Nullable Long pollWeight = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code aio-max-batch}, optional.
+     *
+     * @param aioMaxBatch the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder aioMaxBatch(Long aioMaxBatch) {
+      if (this.aioMaxBatch != null) {
+        throw new IllegalStateException("aio-max-batch was already set to " + this.aioMaxBatch);
+      }
+      this.aioMaxBatch = Objects.requireNonNull(aioMaxBatch, "aioMaxBatch");
+      return this;
+    }
+
+    /**
+     * Sets {@code thread-pool-min}, optional.
+     *
+     * @param threadPoolMin the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder threadPoolMin(Long threadPoolMin) {
+      if (this.threadPoolMin != null) {
+        throw new IllegalStateException("thread-pool-min was already set to " + this.threadPoolMin);
+      }
+      this.threadPoolMin = Objects.requireNonNull(threadPoolMin, "threadPoolMin");
+      return this;
+    }
+
+    /**
+     * Sets {@code thread-pool-max}, optional.
+     *
+     * @param threadPoolMax the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder threadPoolMax(Long threadPoolMax) {
+      if (this.threadPoolMax != null) {
+        throw new IllegalStateException("thread-pool-max was already set to " + this.threadPoolMax);
+      }
+      this.threadPoolMax = Objects.requireNonNull(threadPoolMax, "threadPoolMax");
+      return this;
+    }
+
+    /**
+     * Sets {@code poll-max-ns}, optional.
+     *
+     * @param pollMaxNs the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder pollMaxNs(Long pollMaxNs) {
+      if (this.pollMaxNs != null) {
+        throw new IllegalStateException("poll-max-ns was already set to " + this.pollMaxNs);
+      }
+      this.pollMaxNs = Objects.requireNonNull(pollMaxNs, "pollMaxNs");
+      return this;
+    }
+
+    /**
+     * Sets {@code poll-grow}, optional.
+     *
+     * @param pollGrow the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder pollGrow(Long pollGrow) {
+      if (this.pollGrow != null) {
+        throw new IllegalStateException("poll-grow was already set to " + this.pollGrow);
+      }
+      this.pollGrow = Objects.requireNonNull(pollGrow, "pollGrow");
+      return this;
+    }
+
+    /**
+     * Sets {@code poll-shrink}, optional.
+     *
+     * @param pollShrink the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder pollShrink(Long pollShrink) {
+      if (this.pollShrink != null) {
+        throw new IllegalStateException("poll-shrink was already set to " + this.pollShrink);
+      }
+      this.pollShrink = Objects.requireNonNull(pollShrink, "pollShrink");
+      return this;
+    }
+
+    /**
+     * Sets {@code poll-weight}, optional, since 11.1, only in QEMU 11.1.
+     *
+     * @param pollWeight the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder pollWeight(Long pollWeight) {
+      if (this.pollWeight != null) {
+        throw new IllegalStateException("poll-weight was already set to " + this.pollWeight);
+      }
+      this.pollWeight = Objects.requireNonNull(pollWeight, "pollWeight");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link IothreadProperties}
+     */
+    public IothreadProperties build() {
+      return new IothreadProperties(aioMaxBatch, threadPoolMin, threadPoolMax, pollMaxNs, pollGrow, pollShrink, pollWeight, Map.of());
+    }
   }
 }

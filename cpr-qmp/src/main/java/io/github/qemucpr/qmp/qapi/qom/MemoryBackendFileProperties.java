@@ -94,4 +94,294 @@ public record MemoryBackendFileProperties(
   public MemoryBackendFileProperties(@Nullable Boolean dump, @Nullable List<Long> hostNodes, @Nullable Boolean merge, @Nullable HostMemPolicy policy, @Nullable Boolean prealloc, @Nullable Long preallocThreads, @Nullable String preallocContext, @Nullable Boolean share, @Nullable Boolean reserve, long size, @Nullable Boolean xUseCanonicalPathForRamblockId, @Nullable Long align, @Nullable Long offset, @Nullable Boolean discardData, String memPath, @Nullable Boolean pmem, @Nullable Boolean readonly, @Nullable OnOffAuto rom) {
     this(dump, hostNodes, merge, policy, prealloc, preallocThreads, preallocContext, share, reserve, size, xUseCanonicalPathForRamblockId, align, offset, discardData, memPath, pmem, readonly, rom, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param size {@code size}
+   * @param memPath {@code mem-path}
+   * @return the builder
+   */
+  public static Builder builder(long size, String memPath) {
+    return new Builder(size, memPath);
+  }
+
+  /**
+   * Builds a {@link MemoryBackendFileProperties}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Boolean dump = null;
+    private @Nullable List<Long> hostNodes = null;
+    private @Nullable Boolean merge = null;
+    private @Nullable HostMemPolicy policy = null;
+    private @Nullable Boolean prealloc = null;
+    private @Nullable Long preallocThreads = null;
+    private @Nullable String preallocContext = null;
+    private @Nullable Boolean share = null;
+    private @Nullable Boolean reserve = null;
+    private final long size;
+    private @Nullable Boolean xUseCanonicalPathForRamblockId = null;
+    private @Nullable Long align = null;
+    private @Nullable Long offset = null;
+    private @Nullable Boolean discardData = null;
+    private final String memPath;
+    private @Nullable Boolean pmem = null;
+    private @Nullable Boolean readonly = null;
+    private @Nullable OnOffAuto rom = null;
+
+    private Builder(long size, String memPath) {
+      this.size = size;
+      this.memPath = memPath;
+    }
+
+    /**
+     * Sets {@code dump}, optional.
+     *
+     * @param dump the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dump(Boolean dump) {
+      if (this.dump != null) {
+        throw new IllegalStateException("dump was already set to " + this.dump);
+      }
+      this.dump = Objects.requireNonNull(dump, "dump");
+      return this;
+    }
+
+    /**
+     * Sets {@code host-nodes}, optional.
+     *
+     * @param hostNodes the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder hostNodes(List<Long> hostNodes) {
+      if (this.hostNodes != null) {
+        throw new IllegalStateException("host-nodes was already set to " + this.hostNodes);
+      }
+      this.hostNodes = Objects.requireNonNull(hostNodes, "hostNodes");
+      return this;
+    }
+
+    /**
+     * Sets {@code merge}, optional.
+     *
+     * @param merge the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder merge(Boolean merge) {
+      if (this.merge != null) {
+        throw new IllegalStateException("merge was already set to " + this.merge);
+      }
+      this.merge = Objects.requireNonNull(merge, "merge");
+      return this;
+    }
+
+    /**
+     * Sets {@code policy}, optional.
+     *
+     * @param policy the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder policy(HostMemPolicy policy) {
+      if (this.policy != null) {
+        throw new IllegalStateException("policy was already set to " + this.policy);
+      }
+      this.policy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
+     * Sets {@code prealloc}, optional.
+     *
+     * @param prealloc the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder prealloc(Boolean prealloc) {
+      if (this.prealloc != null) {
+        throw new IllegalStateException("prealloc was already set to " + this.prealloc);
+      }
+      this.prealloc = Objects.requireNonNull(prealloc, "prealloc");
+      return this;
+    }
+
+    /**
+     * Sets {@code prealloc-threads}, optional.
+     *
+     * @param preallocThreads the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder preallocThreads(Long preallocThreads) {
+      if (this.preallocThreads != null) {
+        throw new IllegalStateException("prealloc-threads was already set to " + this.preallocThreads);
+      }
+      this.preallocThreads = Objects.requireNonNull(preallocThreads, "preallocThreads");
+      return this;
+    }
+
+    /**
+     * Sets {@code prealloc-context}, optional, since 7.2.
+     *
+     * @param preallocContext the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder preallocContext(String preallocContext) {
+      if (this.preallocContext != null) {
+        throw new IllegalStateException("prealloc-context was already set to " + this.preallocContext);
+      }
+      this.preallocContext = Objects.requireNonNull(preallocContext, "preallocContext");
+      return this;
+    }
+
+    /**
+     * Sets {@code share}, optional.
+     *
+     * @param share the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder share(Boolean share) {
+      if (this.share != null) {
+        throw new IllegalStateException("share was already set to " + this.share);
+      }
+      this.share = Objects.requireNonNull(share, "share");
+      return this;
+    }
+
+    /**
+     * Sets {@code reserve}, optional, since 6.1.
+     *
+     * @param reserve the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder reserve(Boolean reserve) {
+      if (this.reserve != null) {
+        throw new IllegalStateException("reserve was already set to " + this.reserve);
+      }
+      this.reserve = Objects.requireNonNull(reserve, "reserve");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-use-canonical-path-for-ramblock-id}, optional.
+     *
+     * @param xUseCanonicalPathForRamblockId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xUseCanonicalPathForRamblockId(Boolean xUseCanonicalPathForRamblockId) {
+      if (this.xUseCanonicalPathForRamblockId != null) {
+        throw new IllegalStateException("x-use-canonical-path-for-ramblock-id was already set to " + this.xUseCanonicalPathForRamblockId);
+      }
+      this.xUseCanonicalPathForRamblockId = Objects.requireNonNull(xUseCanonicalPathForRamblockId, "xUseCanonicalPathForRamblockId");
+      return this;
+    }
+
+    /**
+     * Sets {@code align}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param align the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder align(Long align) {
+      if (this.align != null) {
+        throw new IllegalStateException("align was already set to " + this.align);
+      }
+      this.align = Objects.requireNonNull(align, "align");
+      return this;
+    }
+
+    /**
+     * Sets {@code offset}, optional, since 8.1, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param offset the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder offset(Long offset) {
+      if (this.offset != null) {
+        throw new IllegalStateException("offset was already set to " + this.offset);
+      }
+      this.offset = Objects.requireNonNull(offset, "offset");
+      return this;
+    }
+
+    /**
+     * Sets {@code discard-data}, optional.
+     *
+     * @param discardData the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder discardData(Boolean discardData) {
+      if (this.discardData != null) {
+        throw new IllegalStateException("discard-data was already set to " + this.discardData);
+      }
+      this.discardData = Objects.requireNonNull(discardData, "discardData");
+      return this;
+    }
+
+    /**
+     * Sets {@code pmem}, optional, only when QEMU is built with {@code CONFIG_LIBPMEM}.
+     *
+     * @param pmem the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder pmem(Boolean pmem) {
+      if (this.pmem != null) {
+        throw new IllegalStateException("pmem was already set to " + this.pmem);
+      }
+      this.pmem = Objects.requireNonNull(pmem, "pmem");
+      return this;
+    }
+
+    /**
+     * Sets {@code readonly}, optional.
+     *
+     * @param readonly the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder readonly(Boolean readonly) {
+      if (this.readonly != null) {
+        throw new IllegalStateException("readonly was already set to " + this.readonly);
+      }
+      this.readonly = Objects.requireNonNull(readonly, "readonly");
+      return this;
+    }
+
+    /**
+     * Sets {@code rom}, optional, since 8.2.
+     *
+     * @param rom the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder rom(OnOffAuto rom) {
+      if (this.rom != null) {
+        throw new IllegalStateException("rom was already set to " + this.rom);
+      }
+      this.rom = Objects.requireNonNull(rom, "rom");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link MemoryBackendFileProperties}
+     */
+    public MemoryBackendFileProperties build() {
+      return new MemoryBackendFileProperties(dump, hostNodes, merge, policy, prealloc, preallocThreads, preallocContext, share, reserve, size, xUseCanonicalPathForRamblockId, align, offset, discardData, memPath, pmem, readonly, rom, Map.of());
+    }
+  }
 }

@@ -10,6 +10,7 @@ import io.github.qemucpr.qmp.qapi.QapiObject;
 import io.github.qemucpr.qmp.qapi.common.HostMemPolicy;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -81,5 +82,244 @@ public record MemoryBackendMemfdProperties(
    */
   public MemoryBackendMemfdProperties(@Nullable Boolean dump, @Nullable List<Long> hostNodes, @Nullable Boolean merge, @Nullable HostMemPolicy policy, @Nullable Boolean prealloc, @Nullable Long preallocThreads, @Nullable String preallocContext, @Nullable Boolean share, @Nullable Boolean reserve, long size, @Nullable Boolean xUseCanonicalPathForRamblockId, @Nullable Boolean hugetlb, @Nullable Long hugetlbsize, @Nullable Boolean seal) {
     this(dump, hostNodes, merge, policy, prealloc, preallocThreads, preallocContext, share, reserve, size, xUseCanonicalPathForRamblockId, hugetlb, hugetlbsize, seal, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param size {@code size}
+   * @return the builder
+   */
+  public static Builder builder(long size) {
+    return new Builder(size);
+  }
+
+  /**
+   * Builds a {@link MemoryBackendMemfdProperties}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Boolean dump = null;
+    private @Nullable List<Long> hostNodes = null;
+    private @Nullable Boolean merge = null;
+    private @Nullable HostMemPolicy policy = null;
+    private @Nullable Boolean prealloc = null;
+    private @Nullable Long preallocThreads = null;
+    private @Nullable String preallocContext = null;
+    private @Nullable Boolean share = null;
+    private @Nullable Boolean reserve = null;
+    private final long size;
+    private @Nullable Boolean xUseCanonicalPathForRamblockId = null;
+    private @Nullable Boolean hugetlb = null;
+    private @Nullable Long hugetlbsize = null;
+    private @Nullable Boolean seal = null;
+
+    private Builder(long size) {
+      this.size = size;
+    }
+
+    /**
+     * Sets {@code dump}, optional.
+     *
+     * @param dump the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dump(Boolean dump) {
+      if (this.dump != null) {
+        throw new IllegalStateException("dump was already set to " + this.dump);
+      }
+      this.dump = Objects.requireNonNull(dump, "dump");
+      return this;
+    }
+
+    /**
+     * Sets {@code host-nodes}, optional.
+     *
+     * @param hostNodes the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder hostNodes(List<Long> hostNodes) {
+      if (this.hostNodes != null) {
+        throw new IllegalStateException("host-nodes was already set to " + this.hostNodes);
+      }
+      this.hostNodes = Objects.requireNonNull(hostNodes, "hostNodes");
+      return this;
+    }
+
+    /**
+     * Sets {@code merge}, optional.
+     *
+     * @param merge the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder merge(Boolean merge) {
+      if (this.merge != null) {
+        throw new IllegalStateException("merge was already set to " + this.merge);
+      }
+      this.merge = Objects.requireNonNull(merge, "merge");
+      return this;
+    }
+
+    /**
+     * Sets {@code policy}, optional.
+     *
+     * @param policy the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder policy(HostMemPolicy policy) {
+      if (this.policy != null) {
+        throw new IllegalStateException("policy was already set to " + this.policy);
+      }
+      this.policy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
+     * Sets {@code prealloc}, optional.
+     *
+     * @param prealloc the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder prealloc(Boolean prealloc) {
+      if (this.prealloc != null) {
+        throw new IllegalStateException("prealloc was already set to " + this.prealloc);
+      }
+      this.prealloc = Objects.requireNonNull(prealloc, "prealloc");
+      return this;
+    }
+
+    /**
+     * Sets {@code prealloc-threads}, optional.
+     *
+     * @param preallocThreads the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder preallocThreads(Long preallocThreads) {
+      if (this.preallocThreads != null) {
+        throw new IllegalStateException("prealloc-threads was already set to " + this.preallocThreads);
+      }
+      this.preallocThreads = Objects.requireNonNull(preallocThreads, "preallocThreads");
+      return this;
+    }
+
+    /**
+     * Sets {@code prealloc-context}, optional, since 7.2.
+     *
+     * @param preallocContext the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder preallocContext(String preallocContext) {
+      if (this.preallocContext != null) {
+        throw new IllegalStateException("prealloc-context was already set to " + this.preallocContext);
+      }
+      this.preallocContext = Objects.requireNonNull(preallocContext, "preallocContext");
+      return this;
+    }
+
+    /**
+     * Sets {@code share}, optional.
+     *
+     * @param share the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder share(Boolean share) {
+      if (this.share != null) {
+        throw new IllegalStateException("share was already set to " + this.share);
+      }
+      this.share = Objects.requireNonNull(share, "share");
+      return this;
+    }
+
+    /**
+     * Sets {@code reserve}, optional, since 6.1.
+     *
+     * @param reserve the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder reserve(Boolean reserve) {
+      if (this.reserve != null) {
+        throw new IllegalStateException("reserve was already set to " + this.reserve);
+      }
+      this.reserve = Objects.requireNonNull(reserve, "reserve");
+      return this;
+    }
+
+    /**
+     * Sets {@code x-use-canonical-path-for-ramblock-id}, optional.
+     *
+     * @param xUseCanonicalPathForRamblockId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder xUseCanonicalPathForRamblockId(Boolean xUseCanonicalPathForRamblockId) {
+      if (this.xUseCanonicalPathForRamblockId != null) {
+        throw new IllegalStateException("x-use-canonical-path-for-ramblock-id was already set to " + this.xUseCanonicalPathForRamblockId);
+      }
+      this.xUseCanonicalPathForRamblockId = Objects.requireNonNull(xUseCanonicalPathForRamblockId, "xUseCanonicalPathForRamblockId");
+      return this;
+    }
+
+    /**
+     * Sets {@code hugetlb}, optional.
+     *
+     * @param hugetlb the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder hugetlb(Boolean hugetlb) {
+      if (this.hugetlb != null) {
+        throw new IllegalStateException("hugetlb was already set to " + this.hugetlb);
+      }
+      this.hugetlb = Objects.requireNonNull(hugetlb, "hugetlb");
+      return this;
+    }
+
+    /**
+     * Sets {@code hugetlbsize}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param hugetlbsize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder hugetlbsize(Long hugetlbsize) {
+      if (this.hugetlbsize != null) {
+        throw new IllegalStateException("hugetlbsize was already set to " + this.hugetlbsize);
+      }
+      this.hugetlbsize = Objects.requireNonNull(hugetlbsize, "hugetlbsize");
+      return this;
+    }
+
+    /**
+     * Sets {@code seal}, optional.
+     *
+     * @param seal the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder seal(Boolean seal) {
+      if (this.seal != null) {
+        throw new IllegalStateException("seal was already set to " + this.seal);
+      }
+      this.seal = Objects.requireNonNull(seal, "seal");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link MemoryBackendMemfdProperties}
+     */
+    public MemoryBackendMemfdProperties build() {
+      return new MemoryBackendMemfdProperties(dump, hostNodes, merge, policy, prealloc, preallocThreads, preallocContext, share, reserve, size, xUseCanonicalPathForRamblockId, hugetlb, hugetlbsize, seal, Map.of());
+    }
   }
 }

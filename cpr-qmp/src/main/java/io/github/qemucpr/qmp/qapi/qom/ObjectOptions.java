@@ -138,6 +138,7 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, pciDev, node, Map.of());
     }
 
+
     @Override
     public ObjectType qomType() {
       return ObjectType.ACPI_GENERIC_INITIATOR;
@@ -177,6 +178,7 @@ public sealed interface ObjectOptions extends QapiObject
     public AcpiGenericPort(String id, String pciBus, long node) {
       this(id, pciBus, node, Map.of());
     }
+
 
     @Override
     public ObjectType qomType() {
@@ -218,6 +220,7 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, policy, rules, Map.of());
     }
 
+
     @Override
     public ObjectType qomType() {
       return ObjectType.AUTHZ_LIST;
@@ -258,6 +261,7 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, filename, refresh, Map.of());
     }
 
+
     @Override
     public ObjectType qomType() {
       return ObjectType.AUTHZ_LISTFILE;
@@ -295,6 +299,7 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, service, Map.of());
     }
 
+
     @Override
     public ObjectType qomType() {
       return ObjectType.AUTHZ_PAM;
@@ -331,6 +336,7 @@ public sealed interface ObjectOptions extends QapiObject
     public AuthzSimple(String id, String identity) {
       this(id, identity, Map.of());
     }
+
 
     @Override
     public ObjectType qomType() {
@@ -373,6 +379,7 @@ public sealed interface ObjectOptions extends QapiObject
     public CanHostSocketcan(String id, String if_, String canbus) {
       this(id, if_, canbus, Map.of());
     }
+
 
     @Override
     public ObjectType qomType() {
@@ -438,6 +445,129 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, primaryIn, secondaryIn, outdev, iothread, notifyDev, compareTimeout, expiredScanCycle, maxQueueSize, vnetHdrSupport, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param primaryIn {@code primary_in}
+     * @param secondaryIn {@code secondary_in}
+     * @param outdev {@code outdev}
+     * @param iothread {@code iothread}
+     * @return the builder
+     */
+    public static Builder builder(String id, String primaryIn, String secondaryIn, String outdev, String iothread) {
+      return new Builder(id, primaryIn, secondaryIn, outdev, iothread);
+    }
+
+    /**
+     * Builds a {@link ColoCompare}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private final String primaryIn;
+      private final String secondaryIn;
+      private final String outdev;
+      private final String iothread;
+      private @Nullable String notifyDev = null;
+      private @Nullable Long compareTimeout = null;
+      private @Nullable Long expiredScanCycle = null;
+      private @Nullable Long maxQueueSize = null;
+      private @Nullable Boolean vnetHdrSupport = null;
+
+      private Builder(String id, String primaryIn, String secondaryIn, String outdev, String iothread) {
+        this.id = id;
+        this.primaryIn = primaryIn;
+        this.secondaryIn = secondaryIn;
+        this.outdev = outdev;
+        this.iothread = iothread;
+      }
+
+      /**
+       * Sets {@code notify_dev}, optional.
+       *
+       * @param notifyDev the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder notifyDev(String notifyDev) {
+        if (this.notifyDev != null) {
+          throw new IllegalStateException("notify_dev was already set to " + this.notifyDev);
+        }
+        this.notifyDev = Objects.requireNonNull(notifyDev, "notifyDev");
+        return this;
+      }
+
+      /**
+       * Sets {@code compare_timeout}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param compareTimeout the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder compareTimeout(Long compareTimeout) {
+        if (this.compareTimeout != null) {
+          throw new IllegalStateException("compare_timeout was already set to " + this.compareTimeout);
+        }
+        this.compareTimeout = Objects.requireNonNull(compareTimeout, "compareTimeout");
+        return this;
+      }
+
+      /**
+       * Sets {@code expired_scan_cycle}, optional.
+       *
+       * @param expiredScanCycle the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder expiredScanCycle(Long expiredScanCycle) {
+        if (this.expiredScanCycle != null) {
+          throw new IllegalStateException("expired_scan_cycle was already set to " + this.expiredScanCycle);
+        }
+        this.expiredScanCycle = Objects.requireNonNull(expiredScanCycle, "expiredScanCycle");
+        return this;
+      }
+
+      /**
+       * Sets {@code max_queue_size}, optional.
+       *
+       * @param maxQueueSize the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder maxQueueSize(Long maxQueueSize) {
+        if (this.maxQueueSize != null) {
+          throw new IllegalStateException("max_queue_size was already set to " + this.maxQueueSize);
+        }
+        this.maxQueueSize = Objects.requireNonNull(maxQueueSize, "maxQueueSize");
+        return this;
+      }
+
+      /**
+       * Sets {@code vnet_hdr_support}, optional.
+       *
+       * @param vnetHdrSupport the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder vnetHdrSupport(Boolean vnetHdrSupport) {
+        if (this.vnetHdrSupport != null) {
+          throw new IllegalStateException("vnet_hdr_support was already set to " + this.vnetHdrSupport);
+        }
+        this.vnetHdrSupport = Objects.requireNonNull(vnetHdrSupport, "vnetHdrSupport");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link ColoCompare}
+       */
+      public ColoCompare build() {
+        return new ColoCompare(id, primaryIn, secondaryIn, outdev, iothread, notifyDev, compareTimeout, expiredScanCycle, maxQueueSize, vnetHdrSupport, Map.of());
+      }
+    }
+
     @Override
     public ObjectType qomType() {
       return ObjectType.COLO_COMPARE;
@@ -478,6 +608,85 @@ public sealed interface ObjectOptions extends QapiObject
      */
     public CryptodevBackend(String id, @Nullable Long queues, @Nullable Long throttleBps, @Nullable Long throttleOps) {
       this(id, queues, throttleBps, throttleOps, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link CryptodevBackend}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Long queues = null;
+      private @Nullable Long throttleBps = null;
+      private @Nullable Long throttleOps = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code queues}, optional.
+       *
+       * @param queues the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder queues(Long queues) {
+        if (this.queues != null) {
+          throw new IllegalStateException("queues was already set to " + this.queues);
+        }
+        this.queues = Objects.requireNonNull(queues, "queues");
+        return this;
+      }
+
+      /**
+       * Sets {@code throttle-bps}, optional, since 8.0, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param throttleBps the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder throttleBps(Long throttleBps) {
+        if (this.throttleBps != null) {
+          throw new IllegalStateException("throttle-bps was already set to " + this.throttleBps);
+        }
+        this.throttleBps = Objects.requireNonNull(throttleBps, "throttleBps");
+        return this;
+      }
+
+      /**
+       * Sets {@code throttle-ops}, optional, since 8.0, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param throttleOps the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder throttleOps(Long throttleOps) {
+        if (this.throttleOps != null) {
+          throw new IllegalStateException("throttle-ops was already set to " + this.throttleOps);
+        }
+        this.throttleOps = Objects.requireNonNull(throttleOps, "throttleOps");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link CryptodevBackend}
+       */
+      public CryptodevBackend build() {
+        return new CryptodevBackend(id, queues, throttleBps, throttleOps, Map.of());
+      }
     }
 
     @Override
@@ -522,6 +731,85 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, queues, throttleBps, throttleOps, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link CryptodevBackendBuiltin}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Long queues = null;
+      private @Nullable Long throttleBps = null;
+      private @Nullable Long throttleOps = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code queues}, optional.
+       *
+       * @param queues the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder queues(Long queues) {
+        if (this.queues != null) {
+          throw new IllegalStateException("queues was already set to " + this.queues);
+        }
+        this.queues = Objects.requireNonNull(queues, "queues");
+        return this;
+      }
+
+      /**
+       * Sets {@code throttle-bps}, optional, since 8.0, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param throttleBps the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder throttleBps(Long throttleBps) {
+        if (this.throttleBps != null) {
+          throw new IllegalStateException("throttle-bps was already set to " + this.throttleBps);
+        }
+        this.throttleBps = Objects.requireNonNull(throttleBps, "throttleBps");
+        return this;
+      }
+
+      /**
+       * Sets {@code throttle-ops}, optional, since 8.0, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param throttleOps the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder throttleOps(Long throttleOps) {
+        if (this.throttleOps != null) {
+          throw new IllegalStateException("throttle-ops was already set to " + this.throttleOps);
+        }
+        this.throttleOps = Objects.requireNonNull(throttleOps, "throttleOps");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link CryptodevBackendBuiltin}
+       */
+      public CryptodevBackendBuiltin build() {
+        return new CryptodevBackendBuiltin(id, queues, throttleBps, throttleOps, Map.of());
+      }
+    }
+
     @Override
     public ObjectType qomType() {
       return ObjectType.CRYPTODEV_BACKEND_BUILTIN;
@@ -562,6 +850,85 @@ public sealed interface ObjectOptions extends QapiObject
      */
     public CryptodevBackendLkcf(String id, @Nullable Long queues, @Nullable Long throttleBps, @Nullable Long throttleOps) {
       this(id, queues, throttleBps, throttleOps, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link CryptodevBackendLkcf}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Long queues = null;
+      private @Nullable Long throttleBps = null;
+      private @Nullable Long throttleOps = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code queues}, optional.
+       *
+       * @param queues the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder queues(Long queues) {
+        if (this.queues != null) {
+          throw new IllegalStateException("queues was already set to " + this.queues);
+        }
+        this.queues = Objects.requireNonNull(queues, "queues");
+        return this;
+      }
+
+      /**
+       * Sets {@code throttle-bps}, optional, since 8.0, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param throttleBps the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder throttleBps(Long throttleBps) {
+        if (this.throttleBps != null) {
+          throw new IllegalStateException("throttle-bps was already set to " + this.throttleBps);
+        }
+        this.throttleBps = Objects.requireNonNull(throttleBps, "throttleBps");
+        return this;
+      }
+
+      /**
+       * Sets {@code throttle-ops}, optional, since 8.0, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param throttleOps the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder throttleOps(Long throttleOps) {
+        if (this.throttleOps != null) {
+          throw new IllegalStateException("throttle-ops was already set to " + this.throttleOps);
+        }
+        this.throttleOps = Objects.requireNonNull(throttleOps, "throttleOps");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link CryptodevBackendLkcf}
+       */
+      public CryptodevBackendLkcf build() {
+        return new CryptodevBackendLkcf(id, queues, throttleBps, throttleOps, Map.of());
+      }
     }
 
     @Override
@@ -611,6 +978,88 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, queues, throttleBps, throttleOps, chardev, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param chardev {@code chardev}
+     * @return the builder
+     */
+    public static Builder builder(String id, String chardev) {
+      return new Builder(id, chardev);
+    }
+
+    /**
+     * Builds a {@link CryptodevVhostUser}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Long queues = null;
+      private @Nullable Long throttleBps = null;
+      private @Nullable Long throttleOps = null;
+      private final String chardev;
+
+      private Builder(String id, String chardev) {
+        this.id = id;
+        this.chardev = chardev;
+      }
+
+      /**
+       * Sets {@code queues}, optional.
+       *
+       * @param queues the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder queues(Long queues) {
+        if (this.queues != null) {
+          throw new IllegalStateException("queues was already set to " + this.queues);
+        }
+        this.queues = Objects.requireNonNull(queues, "queues");
+        return this;
+      }
+
+      /**
+       * Sets {@code throttle-bps}, optional, since 8.0, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param throttleBps the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder throttleBps(Long throttleBps) {
+        if (this.throttleBps != null) {
+          throw new IllegalStateException("throttle-bps was already set to " + this.throttleBps);
+        }
+        this.throttleBps = Objects.requireNonNull(throttleBps, "throttleBps");
+        return this;
+      }
+
+      /**
+       * Sets {@code throttle-ops}, optional, since 8.0, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param throttleOps the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder throttleOps(Long throttleOps) {
+        if (this.throttleOps != null) {
+          throw new IllegalStateException("throttle-ops was already set to " + this.throttleOps);
+        }
+        this.throttleOps = Objects.requireNonNull(throttleOps, "throttleOps");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link CryptodevVhostUser}
+       */
+      public CryptodevVhostUser build() {
+        return new CryptodevVhostUser(id, queues, throttleBps, throttleOps, chardev, Map.of());
+      }
+    }
+
     @Override
     public ObjectType qomType() {
       return ObjectType.CRYPTODEV_VHOST_USER;
@@ -650,6 +1099,7 @@ public sealed interface ObjectOptions extends QapiObject
     public DbusVmstate(String id, String addr, @Nullable String idList) {
       this(id, addr, idList, Map.of());
     }
+
 
     @Override
     public ObjectType qomType() {
@@ -701,6 +1151,107 @@ public sealed interface ObjectOptions extends QapiObject
      */
     public FilterBuffer(String id, String netdev, @Nullable NetFilterDirection queue, @Nullable String status, @Nullable String position, @Nullable NetfilterInsert insert, long interval) {
       this(id, netdev, queue, status, position, insert, interval, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param netdev {@code netdev}
+     * @param interval {@code interval}
+     * @return the builder
+     */
+    public static Builder builder(String id, String netdev, long interval) {
+      return new Builder(id, netdev, interval);
+    }
+
+    /**
+     * Builds a {@link FilterBuffer}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private final String netdev;
+      private @Nullable NetFilterDirection queue = null;
+      private @Nullable String status = null;
+      private @Nullable String position = null;
+      private @Nullable NetfilterInsert insert = null;
+      private final long interval;
+
+      private Builder(String id, String netdev, long interval) {
+        this.id = id;
+        this.netdev = netdev;
+        this.interval = interval;
+      }
+
+      /**
+       * Sets {@code queue}, optional.
+       *
+       * @param queue the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder queue(NetFilterDirection queue) {
+        if (this.queue != null) {
+          throw new IllegalStateException("queue was already set to " + this.queue);
+        }
+        this.queue = Objects.requireNonNull(queue, "queue");
+        return this;
+      }
+
+      /**
+       * Sets {@code status}, optional.
+       *
+       * @param status the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder status(String status) {
+        if (this.status != null) {
+          throw new IllegalStateException("status was already set to " + this.status);
+        }
+        this.status = Objects.requireNonNull(status, "status");
+        return this;
+      }
+
+      /**
+       * Sets {@code position}, optional.
+       *
+       * @param position the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder position(String position) {
+        if (this.position != null) {
+          throw new IllegalStateException("position was already set to " + this.position);
+        }
+        this.position = Objects.requireNonNull(position, "position");
+        return this;
+      }
+
+      /**
+       * Sets {@code insert}, optional.
+       *
+       * @param insert the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder insert(NetfilterInsert insert) {
+        if (this.insert != null) {
+          throw new IllegalStateException("insert was already set to " + this.insert);
+        }
+        this.insert = Objects.requireNonNull(insert, "insert");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link FilterBuffer}
+       */
+      public FilterBuffer build() {
+        return new FilterBuffer(id, netdev, queue, status, position, insert, interval, Map.of());
+      }
     }
 
     @Override
@@ -759,6 +1310,123 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, netdev, queue, status, position, insert, file, maxlen, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param netdev {@code netdev}
+     * @param file {@code file}
+     * @return the builder
+     */
+    public static Builder builder(String id, String netdev, String file) {
+      return new Builder(id, netdev, file);
+    }
+
+    /**
+     * Builds a {@link FilterDump}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private final String netdev;
+      private @Nullable NetFilterDirection queue = null;
+      private @Nullable String status = null;
+      private @Nullable String position = null;
+      private @Nullable NetfilterInsert insert = null;
+      private final String file;
+      private @Nullable Long maxlen = null;
+
+      private Builder(String id, String netdev, String file) {
+        this.id = id;
+        this.netdev = netdev;
+        this.file = file;
+      }
+
+      /**
+       * Sets {@code queue}, optional.
+       *
+       * @param queue the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder queue(NetFilterDirection queue) {
+        if (this.queue != null) {
+          throw new IllegalStateException("queue was already set to " + this.queue);
+        }
+        this.queue = Objects.requireNonNull(queue, "queue");
+        return this;
+      }
+
+      /**
+       * Sets {@code status}, optional.
+       *
+       * @param status the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder status(String status) {
+        if (this.status != null) {
+          throw new IllegalStateException("status was already set to " + this.status);
+        }
+        this.status = Objects.requireNonNull(status, "status");
+        return this;
+      }
+
+      /**
+       * Sets {@code position}, optional.
+       *
+       * @param position the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder position(String position) {
+        if (this.position != null) {
+          throw new IllegalStateException("position was already set to " + this.position);
+        }
+        this.position = Objects.requireNonNull(position, "position");
+        return this;
+      }
+
+      /**
+       * Sets {@code insert}, optional.
+       *
+       * @param insert the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder insert(NetfilterInsert insert) {
+        if (this.insert != null) {
+          throw new IllegalStateException("insert was already set to " + this.insert);
+        }
+        this.insert = Objects.requireNonNull(insert, "insert");
+        return this;
+      }
+
+      /**
+       * Sets {@code maxlen}, optional.
+       *
+       * @param maxlen the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder maxlen(Long maxlen) {
+        if (this.maxlen != null) {
+          throw new IllegalStateException("maxlen was already set to " + this.maxlen);
+        }
+        this.maxlen = Objects.requireNonNull(maxlen, "maxlen");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link FilterDump}
+       */
+      public FilterDump build() {
+        return new FilterDump(id, netdev, queue, status, position, insert, file, maxlen, Map.of());
+      }
+    }
+
     @Override
     public ObjectType qomType() {
       return ObjectType.FILTER_DUMP;
@@ -813,6 +1481,123 @@ public sealed interface ObjectOptions extends QapiObject
      */
     public FilterMirror(String id, String netdev, @Nullable NetFilterDirection queue, @Nullable String status, @Nullable String position, @Nullable NetfilterInsert insert, String outdev, @Nullable Boolean vnetHdrSupport) {
       this(id, netdev, queue, status, position, insert, outdev, vnetHdrSupport, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param netdev {@code netdev}
+     * @param outdev {@code outdev}
+     * @return the builder
+     */
+    public static Builder builder(String id, String netdev, String outdev) {
+      return new Builder(id, netdev, outdev);
+    }
+
+    /**
+     * Builds a {@link FilterMirror}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private final String netdev;
+      private @Nullable NetFilterDirection queue = null;
+      private @Nullable String status = null;
+      private @Nullable String position = null;
+      private @Nullable NetfilterInsert insert = null;
+      private final String outdev;
+      private @Nullable Boolean vnetHdrSupport = null;
+
+      private Builder(String id, String netdev, String outdev) {
+        this.id = id;
+        this.netdev = netdev;
+        this.outdev = outdev;
+      }
+
+      /**
+       * Sets {@code queue}, optional.
+       *
+       * @param queue the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder queue(NetFilterDirection queue) {
+        if (this.queue != null) {
+          throw new IllegalStateException("queue was already set to " + this.queue);
+        }
+        this.queue = Objects.requireNonNull(queue, "queue");
+        return this;
+      }
+
+      /**
+       * Sets {@code status}, optional.
+       *
+       * @param status the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder status(String status) {
+        if (this.status != null) {
+          throw new IllegalStateException("status was already set to " + this.status);
+        }
+        this.status = Objects.requireNonNull(status, "status");
+        return this;
+      }
+
+      /**
+       * Sets {@code position}, optional.
+       *
+       * @param position the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder position(String position) {
+        if (this.position != null) {
+          throw new IllegalStateException("position was already set to " + this.position);
+        }
+        this.position = Objects.requireNonNull(position, "position");
+        return this;
+      }
+
+      /**
+       * Sets {@code insert}, optional.
+       *
+       * @param insert the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder insert(NetfilterInsert insert) {
+        if (this.insert != null) {
+          throw new IllegalStateException("insert was already set to " + this.insert);
+        }
+        this.insert = Objects.requireNonNull(insert, "insert");
+        return this;
+      }
+
+      /**
+       * Sets {@code vnet_hdr_support}, optional.
+       *
+       * @param vnetHdrSupport the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder vnetHdrSupport(Boolean vnetHdrSupport) {
+        if (this.vnetHdrSupport != null) {
+          throw new IllegalStateException("vnet_hdr_support was already set to " + this.vnetHdrSupport);
+        }
+        this.vnetHdrSupport = Objects.requireNonNull(vnetHdrSupport, "vnetHdrSupport");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link FilterMirror}
+       */
+      public FilterMirror build() {
+        return new FilterMirror(id, netdev, queue, status, position, insert, outdev, vnetHdrSupport, Map.of());
+      }
     }
 
     @Override
@@ -873,6 +1658,152 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, netdev, queue, status, position, insert, indev, outdev, vnetHdrSupport, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param netdev {@code netdev}
+     * @return the builder
+     */
+    public static Builder builder(String id, String netdev) {
+      return new Builder(id, netdev);
+    }
+
+    /**
+     * Builds a {@link FilterRedirector}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private final String netdev;
+      private @Nullable NetFilterDirection queue = null;
+      private @Nullable String status = null;
+      private @Nullable String position = null;
+      private @Nullable NetfilterInsert insert = null;
+      private @Nullable String indev = null;
+      private @Nullable String outdev = null;
+      private @Nullable Boolean vnetHdrSupport = null;
+
+      private Builder(String id, String netdev) {
+        this.id = id;
+        this.netdev = netdev;
+      }
+
+      /**
+       * Sets {@code queue}, optional.
+       *
+       * @param queue the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder queue(NetFilterDirection queue) {
+        if (this.queue != null) {
+          throw new IllegalStateException("queue was already set to " + this.queue);
+        }
+        this.queue = Objects.requireNonNull(queue, "queue");
+        return this;
+      }
+
+      /**
+       * Sets {@code status}, optional.
+       *
+       * @param status the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder status(String status) {
+        if (this.status != null) {
+          throw new IllegalStateException("status was already set to " + this.status);
+        }
+        this.status = Objects.requireNonNull(status, "status");
+        return this;
+      }
+
+      /**
+       * Sets {@code position}, optional.
+       *
+       * @param position the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder position(String position) {
+        if (this.position != null) {
+          throw new IllegalStateException("position was already set to " + this.position);
+        }
+        this.position = Objects.requireNonNull(position, "position");
+        return this;
+      }
+
+      /**
+       * Sets {@code insert}, optional.
+       *
+       * @param insert the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder insert(NetfilterInsert insert) {
+        if (this.insert != null) {
+          throw new IllegalStateException("insert was already set to " + this.insert);
+        }
+        this.insert = Objects.requireNonNull(insert, "insert");
+        return this;
+      }
+
+      /**
+       * Sets {@code indev}, optional.
+       *
+       * @param indev the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder indev(String indev) {
+        if (this.indev != null) {
+          throw new IllegalStateException("indev was already set to " + this.indev);
+        }
+        this.indev = Objects.requireNonNull(indev, "indev");
+        return this;
+      }
+
+      /**
+       * Sets {@code outdev}, optional.
+       *
+       * @param outdev the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder outdev(String outdev) {
+        if (this.outdev != null) {
+          throw new IllegalStateException("outdev was already set to " + this.outdev);
+        }
+        this.outdev = Objects.requireNonNull(outdev, "outdev");
+        return this;
+      }
+
+      /**
+       * Sets {@code vnet_hdr_support}, optional.
+       *
+       * @param vnetHdrSupport the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder vnetHdrSupport(Boolean vnetHdrSupport) {
+        if (this.vnetHdrSupport != null) {
+          throw new IllegalStateException("vnet_hdr_support was already set to " + this.vnetHdrSupport);
+        }
+        this.vnetHdrSupport = Objects.requireNonNull(vnetHdrSupport, "vnetHdrSupport");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link FilterRedirector}
+       */
+      public FilterRedirector build() {
+        return new FilterRedirector(id, netdev, queue, status, position, insert, indev, outdev, vnetHdrSupport, Map.of());
+      }
+    }
+
     @Override
     public ObjectType qomType() {
       return ObjectType.FILTER_REDIRECTOR;
@@ -920,6 +1851,104 @@ public sealed interface ObjectOptions extends QapiObject
      */
     public FilterReplay(String id, String netdev, @Nullable NetFilterDirection queue, @Nullable String status, @Nullable String position, @Nullable NetfilterInsert insert) {
       this(id, netdev, queue, status, position, insert, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param netdev {@code netdev}
+     * @return the builder
+     */
+    public static Builder builder(String id, String netdev) {
+      return new Builder(id, netdev);
+    }
+
+    /**
+     * Builds a {@link FilterReplay}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private final String netdev;
+      private @Nullable NetFilterDirection queue = null;
+      private @Nullable String status = null;
+      private @Nullable String position = null;
+      private @Nullable NetfilterInsert insert = null;
+
+      private Builder(String id, String netdev) {
+        this.id = id;
+        this.netdev = netdev;
+      }
+
+      /**
+       * Sets {@code queue}, optional.
+       *
+       * @param queue the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder queue(NetFilterDirection queue) {
+        if (this.queue != null) {
+          throw new IllegalStateException("queue was already set to " + this.queue);
+        }
+        this.queue = Objects.requireNonNull(queue, "queue");
+        return this;
+      }
+
+      /**
+       * Sets {@code status}, optional.
+       *
+       * @param status the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder status(String status) {
+        if (this.status != null) {
+          throw new IllegalStateException("status was already set to " + this.status);
+        }
+        this.status = Objects.requireNonNull(status, "status");
+        return this;
+      }
+
+      /**
+       * Sets {@code position}, optional.
+       *
+       * @param position the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder position(String position) {
+        if (this.position != null) {
+          throw new IllegalStateException("position was already set to " + this.position);
+        }
+        this.position = Objects.requireNonNull(position, "position");
+        return this;
+      }
+
+      /**
+       * Sets {@code insert}, optional.
+       *
+       * @param insert the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder insert(NetfilterInsert insert) {
+        if (this.insert != null) {
+          throw new IllegalStateException("insert was already set to " + this.insert);
+        }
+        this.insert = Objects.requireNonNull(insert, "insert");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link FilterReplay}
+       */
+      public FilterReplay build() {
+        return new FilterReplay(id, netdev, queue, status, position, insert, Map.of());
+      }
     }
 
     @Override
@@ -972,6 +2001,120 @@ public sealed interface ObjectOptions extends QapiObject
      */
     public FilterRewriter(String id, String netdev, @Nullable NetFilterDirection queue, @Nullable String status, @Nullable String position, @Nullable NetfilterInsert insert, @Nullable Boolean vnetHdrSupport) {
       this(id, netdev, queue, status, position, insert, vnetHdrSupport, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param netdev {@code netdev}
+     * @return the builder
+     */
+    public static Builder builder(String id, String netdev) {
+      return new Builder(id, netdev);
+    }
+
+    /**
+     * Builds a {@link FilterRewriter}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private final String netdev;
+      private @Nullable NetFilterDirection queue = null;
+      private @Nullable String status = null;
+      private @Nullable String position = null;
+      private @Nullable NetfilterInsert insert = null;
+      private @Nullable Boolean vnetHdrSupport = null;
+
+      private Builder(String id, String netdev) {
+        this.id = id;
+        this.netdev = netdev;
+      }
+
+      /**
+       * Sets {@code queue}, optional.
+       *
+       * @param queue the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder queue(NetFilterDirection queue) {
+        if (this.queue != null) {
+          throw new IllegalStateException("queue was already set to " + this.queue);
+        }
+        this.queue = Objects.requireNonNull(queue, "queue");
+        return this;
+      }
+
+      /**
+       * Sets {@code status}, optional.
+       *
+       * @param status the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder status(String status) {
+        if (this.status != null) {
+          throw new IllegalStateException("status was already set to " + this.status);
+        }
+        this.status = Objects.requireNonNull(status, "status");
+        return this;
+      }
+
+      /**
+       * Sets {@code position}, optional.
+       *
+       * @param position the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder position(String position) {
+        if (this.position != null) {
+          throw new IllegalStateException("position was already set to " + this.position);
+        }
+        this.position = Objects.requireNonNull(position, "position");
+        return this;
+      }
+
+      /**
+       * Sets {@code insert}, optional.
+       *
+       * @param insert the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder insert(NetfilterInsert insert) {
+        if (this.insert != null) {
+          throw new IllegalStateException("insert was already set to " + this.insert);
+        }
+        this.insert = Objects.requireNonNull(insert, "insert");
+        return this;
+      }
+
+      /**
+       * Sets {@code vnet_hdr_support}, optional.
+       *
+       * @param vnetHdrSupport the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder vnetHdrSupport(Boolean vnetHdrSupport) {
+        if (this.vnetHdrSupport != null) {
+          throw new IllegalStateException("vnet_hdr_support was already set to " + this.vnetHdrSupport);
+        }
+        this.vnetHdrSupport = Objects.requireNonNull(vnetHdrSupport, "vnetHdrSupport");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link FilterRewriter}
+       */
+      public FilterRewriter build() {
+        return new FilterRewriter(id, netdev, queue, status, position, insert, vnetHdrSupport, Map.of());
+      }
     }
 
     @Override
@@ -1029,6 +2172,136 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, name, server, port, xOrigin, yOrigin, width, height, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param name {@code name}
+     * @return the builder
+     */
+    public static Builder builder(String id, String name) {
+      return new Builder(id, name);
+    }
+
+    /**
+     * Builds a {@link InputBarrier}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private final String name;
+      private @Nullable String server = null;
+      private @Nullable String port = null;
+      private @Nullable String xOrigin = null;
+      private @Nullable String yOrigin = null;
+      private @Nullable String width = null;
+      private @Nullable String height = null;
+
+      private Builder(String id, String name) {
+        this.id = id;
+        this.name = name;
+      }
+
+      /**
+       * Sets {@code server}, optional.
+       *
+       * @param server the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder server(String server) {
+        if (this.server != null) {
+          throw new IllegalStateException("server was already set to " + this.server);
+        }
+        this.server = Objects.requireNonNull(server, "server");
+        return this;
+      }
+
+      /**
+       * Sets {@code port}, optional.
+       *
+       * @param port the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder port(String port) {
+        if (this.port != null) {
+          throw new IllegalStateException("port was already set to " + this.port);
+        }
+        this.port = Objects.requireNonNull(port, "port");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-origin}, optional.
+       *
+       * @param xOrigin the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xOrigin(String xOrigin) {
+        if (this.xOrigin != null) {
+          throw new IllegalStateException("x-origin was already set to " + this.xOrigin);
+        }
+        this.xOrigin = Objects.requireNonNull(xOrigin, "xOrigin");
+        return this;
+      }
+
+      /**
+       * Sets {@code y-origin}, optional.
+       *
+       * @param yOrigin the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder yOrigin(String yOrigin) {
+        if (this.yOrigin != null) {
+          throw new IllegalStateException("y-origin was already set to " + this.yOrigin);
+        }
+        this.yOrigin = Objects.requireNonNull(yOrigin, "yOrigin");
+        return this;
+      }
+
+      /**
+       * Sets {@code width}, optional.
+       *
+       * @param width the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder width(String width) {
+        if (this.width != null) {
+          throw new IllegalStateException("width was already set to " + this.width);
+        }
+        this.width = Objects.requireNonNull(width, "width");
+        return this;
+      }
+
+      /**
+       * Sets {@code height}, optional.
+       *
+       * @param height the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder height(String height) {
+        if (this.height != null) {
+          throw new IllegalStateException("height was already set to " + this.height);
+        }
+        this.height = Objects.requireNonNull(height, "height");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link InputBarrier}
+       */
+      public InputBarrier build() {
+        return new InputBarrier(id, name, server, port, xOrigin, yOrigin, width, height, Map.of());
+      }
+    }
+
     @Override
     public ObjectType qomType() {
       return ObjectType.INPUT_BARRIER;
@@ -1076,6 +2349,88 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, evdev, grabAll, repeat, grabToggle, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param evdev {@code evdev}
+     * @return the builder
+     */
+    public static Builder builder(String id, String evdev) {
+      return new Builder(id, evdev);
+    }
+
+    /**
+     * Builds a {@link InputLinux}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private final String evdev;
+      private @Nullable Boolean grabAll = null;
+      private @Nullable Boolean repeat = null;
+      private @Nullable GrabToggleKeys grabToggle = null;
+
+      private Builder(String id, String evdev) {
+        this.id = id;
+        this.evdev = evdev;
+      }
+
+      /**
+       * Sets {@code grab_all}, optional.
+       *
+       * @param grabAll the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder grabAll(Boolean grabAll) {
+        if (this.grabAll != null) {
+          throw new IllegalStateException("grab_all was already set to " + this.grabAll);
+        }
+        this.grabAll = Objects.requireNonNull(grabAll, "grabAll");
+        return this;
+      }
+
+      /**
+       * Sets {@code repeat}, optional.
+       *
+       * @param repeat the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder repeat(Boolean repeat) {
+        if (this.repeat != null) {
+          throw new IllegalStateException("repeat was already set to " + this.repeat);
+        }
+        this.repeat = Objects.requireNonNull(repeat, "repeat");
+        return this;
+      }
+
+      /**
+       * Sets {@code grab-toggle}, optional.
+       *
+       * @param grabToggle the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder grabToggle(GrabToggleKeys grabToggle) {
+        if (this.grabToggle != null) {
+          throw new IllegalStateException("grab-toggle was already set to " + this.grabToggle);
+        }
+        this.grabToggle = Objects.requireNonNull(grabToggle, "grabToggle");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link InputLinux}
+       */
+      public InputLinux build() {
+        return new InputLinux(id, evdev, grabAll, repeat, grabToggle, Map.of());
+      }
+    }
+
     @Override
     public ObjectType qomType() {
       return ObjectType.INPUT_LINUX;
@@ -1111,6 +2466,7 @@ public sealed interface ObjectOptions extends QapiObject
     public Iommufd(String id, @Nullable String fd) {
       this(id, fd, Map.of());
     }
+
 
     @Override
     public ObjectType qomType() {
@@ -1166,6 +2522,149 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, aioMaxBatch, threadPoolMin, threadPoolMax, pollMaxNs, pollGrow, pollShrink, pollWeight, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link Iothread}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Long aioMaxBatch = null;
+      private @Nullable Long threadPoolMin = null;
+      private @Nullable Long threadPoolMax = null;
+      private @Nullable Long pollMaxNs = null;
+      private @Nullable Long pollGrow = null;
+      private @Nullable Long pollShrink = null;
+      private @Nullable Long pollWeight = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code aio-max-batch}, optional.
+       *
+       * @param aioMaxBatch the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder aioMaxBatch(Long aioMaxBatch) {
+        if (this.aioMaxBatch != null) {
+          throw new IllegalStateException("aio-max-batch was already set to " + this.aioMaxBatch);
+        }
+        this.aioMaxBatch = Objects.requireNonNull(aioMaxBatch, "aioMaxBatch");
+        return this;
+      }
+
+      /**
+       * Sets {@code thread-pool-min}, optional.
+       *
+       * @param threadPoolMin the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder threadPoolMin(Long threadPoolMin) {
+        if (this.threadPoolMin != null) {
+          throw new IllegalStateException("thread-pool-min was already set to " + this.threadPoolMin);
+        }
+        this.threadPoolMin = Objects.requireNonNull(threadPoolMin, "threadPoolMin");
+        return this;
+      }
+
+      /**
+       * Sets {@code thread-pool-max}, optional.
+       *
+       * @param threadPoolMax the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder threadPoolMax(Long threadPoolMax) {
+        if (this.threadPoolMax != null) {
+          throw new IllegalStateException("thread-pool-max was already set to " + this.threadPoolMax);
+        }
+        this.threadPoolMax = Objects.requireNonNull(threadPoolMax, "threadPoolMax");
+        return this;
+      }
+
+      /**
+       * Sets {@code poll-max-ns}, optional.
+       *
+       * @param pollMaxNs the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder pollMaxNs(Long pollMaxNs) {
+        if (this.pollMaxNs != null) {
+          throw new IllegalStateException("poll-max-ns was already set to " + this.pollMaxNs);
+        }
+        this.pollMaxNs = Objects.requireNonNull(pollMaxNs, "pollMaxNs");
+        return this;
+      }
+
+      /**
+       * Sets {@code poll-grow}, optional.
+       *
+       * @param pollGrow the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder pollGrow(Long pollGrow) {
+        if (this.pollGrow != null) {
+          throw new IllegalStateException("poll-grow was already set to " + this.pollGrow);
+        }
+        this.pollGrow = Objects.requireNonNull(pollGrow, "pollGrow");
+        return this;
+      }
+
+      /**
+       * Sets {@code poll-shrink}, optional.
+       *
+       * @param pollShrink the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder pollShrink(Long pollShrink) {
+        if (this.pollShrink != null) {
+          throw new IllegalStateException("poll-shrink was already set to " + this.pollShrink);
+        }
+        this.pollShrink = Objects.requireNonNull(pollShrink, "pollShrink");
+        return this;
+      }
+
+      /**
+       * Sets {@code poll-weight}, optional, since 11.1, only in QEMU 11.1.
+       *
+       * @param pollWeight the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder pollWeight(Long pollWeight) {
+        if (this.pollWeight != null) {
+          throw new IllegalStateException("poll-weight was already set to " + this.pollWeight);
+        }
+        this.pollWeight = Objects.requireNonNull(pollWeight, "pollWeight");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Iothread}
+       */
+      public Iothread build() {
+        return new Iothread(id, aioMaxBatch, threadPoolMin, threadPoolMax, pollMaxNs, pollGrow, pollShrink, pollWeight, Map.of());
+      }
+    }
+
     @Override
     public ObjectType qomType() {
       return ObjectType.IOTHREAD;
@@ -1206,6 +2705,85 @@ public sealed interface ObjectOptions extends QapiObject
      */
     public MainLoop(String id, @Nullable Long aioMaxBatch, @Nullable Long threadPoolMin, @Nullable Long threadPoolMax) {
       this(id, aioMaxBatch, threadPoolMin, threadPoolMax, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link MainLoop}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Long aioMaxBatch = null;
+      private @Nullable Long threadPoolMin = null;
+      private @Nullable Long threadPoolMax = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code aio-max-batch}, optional.
+       *
+       * @param aioMaxBatch the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder aioMaxBatch(Long aioMaxBatch) {
+        if (this.aioMaxBatch != null) {
+          throw new IllegalStateException("aio-max-batch was already set to " + this.aioMaxBatch);
+        }
+        this.aioMaxBatch = Objects.requireNonNull(aioMaxBatch, "aioMaxBatch");
+        return this;
+      }
+
+      /**
+       * Sets {@code thread-pool-min}, optional.
+       *
+       * @param threadPoolMin the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder threadPoolMin(Long threadPoolMin) {
+        if (this.threadPoolMin != null) {
+          throw new IllegalStateException("thread-pool-min was already set to " + this.threadPoolMin);
+        }
+        this.threadPoolMin = Objects.requireNonNull(threadPoolMin, "threadPoolMin");
+        return this;
+      }
+
+      /**
+       * Sets {@code thread-pool-max}, optional.
+       *
+       * @param threadPoolMax the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder threadPoolMax(Long threadPoolMax) {
+        if (this.threadPoolMax != null) {
+          throw new IllegalStateException("thread-pool-max was already set to " + this.threadPoolMax);
+        }
+        this.threadPoolMax = Objects.requireNonNull(threadPoolMax, "threadPoolMax");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link MainLoop}
+       */
+      public MainLoop build() {
+        return new MainLoop(id, aioMaxBatch, threadPoolMin, threadPoolMax, Map.of());
+      }
     }
 
     @Override
@@ -1274,6 +2852,200 @@ public sealed interface ObjectOptions extends QapiObject
      */
     public MemoryBackendEpc(String id, @Nullable Boolean dump, @Nullable List<Long> hostNodes, @Nullable Boolean merge, @Nullable HostMemPolicy policy, @Nullable Boolean prealloc, @Nullable Long preallocThreads, @Nullable String preallocContext, @Nullable Boolean share, @Nullable Boolean reserve, long size, @Nullable Boolean xUseCanonicalPathForRamblockId) {
       this(id, dump, hostNodes, merge, policy, prealloc, preallocThreads, preallocContext, share, reserve, size, xUseCanonicalPathForRamblockId, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param size {@code size}
+     * @return the builder
+     */
+    public static Builder builder(String id, long size) {
+      return new Builder(id, size);
+    }
+
+    /**
+     * Builds a {@link MemoryBackendEpc}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Boolean dump = null;
+      private @Nullable List<Long> hostNodes = null;
+      private @Nullable Boolean merge = null;
+      private @Nullable HostMemPolicy policy = null;
+      private @Nullable Boolean prealloc = null;
+      private @Nullable Long preallocThreads = null;
+      private @Nullable String preallocContext = null;
+      private @Nullable Boolean share = null;
+      private @Nullable Boolean reserve = null;
+      private final long size;
+      private @Nullable Boolean xUseCanonicalPathForRamblockId = null;
+
+      private Builder(String id, long size) {
+        this.id = id;
+        this.size = size;
+      }
+
+      /**
+       * Sets {@code dump}, optional.
+       *
+       * @param dump the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dump(Boolean dump) {
+        if (this.dump != null) {
+          throw new IllegalStateException("dump was already set to " + this.dump);
+        }
+        this.dump = Objects.requireNonNull(dump, "dump");
+        return this;
+      }
+
+      /**
+       * Sets {@code host-nodes}, optional.
+       *
+       * @param hostNodes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder hostNodes(List<Long> hostNodes) {
+        if (this.hostNodes != null) {
+          throw new IllegalStateException("host-nodes was already set to " + this.hostNodes);
+        }
+        this.hostNodes = Objects.requireNonNull(hostNodes, "hostNodes");
+        return this;
+      }
+
+      /**
+       * Sets {@code merge}, optional.
+       *
+       * @param merge the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder merge(Boolean merge) {
+        if (this.merge != null) {
+          throw new IllegalStateException("merge was already set to " + this.merge);
+        }
+        this.merge = Objects.requireNonNull(merge, "merge");
+        return this;
+      }
+
+      /**
+       * Sets {@code policy}, optional.
+       *
+       * @param policy the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder policy(HostMemPolicy policy) {
+        if (this.policy != null) {
+          throw new IllegalStateException("policy was already set to " + this.policy);
+        }
+        this.policy = Objects.requireNonNull(policy, "policy");
+        return this;
+      }
+
+      /**
+       * Sets {@code prealloc}, optional.
+       *
+       * @param prealloc the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder prealloc(Boolean prealloc) {
+        if (this.prealloc != null) {
+          throw new IllegalStateException("prealloc was already set to " + this.prealloc);
+        }
+        this.prealloc = Objects.requireNonNull(prealloc, "prealloc");
+        return this;
+      }
+
+      /**
+       * Sets {@code prealloc-threads}, optional.
+       *
+       * @param preallocThreads the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder preallocThreads(Long preallocThreads) {
+        if (this.preallocThreads != null) {
+          throw new IllegalStateException("prealloc-threads was already set to " + this.preallocThreads);
+        }
+        this.preallocThreads = Objects.requireNonNull(preallocThreads, "preallocThreads");
+        return this;
+      }
+
+      /**
+       * Sets {@code prealloc-context}, optional, since 7.2.
+       *
+       * @param preallocContext the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder preallocContext(String preallocContext) {
+        if (this.preallocContext != null) {
+          throw new IllegalStateException("prealloc-context was already set to " + this.preallocContext);
+        }
+        this.preallocContext = Objects.requireNonNull(preallocContext, "preallocContext");
+        return this;
+      }
+
+      /**
+       * Sets {@code share}, optional.
+       *
+       * @param share the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder share(Boolean share) {
+        if (this.share != null) {
+          throw new IllegalStateException("share was already set to " + this.share);
+        }
+        this.share = Objects.requireNonNull(share, "share");
+        return this;
+      }
+
+      /**
+       * Sets {@code reserve}, optional, since 6.1.
+       *
+       * @param reserve the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder reserve(Boolean reserve) {
+        if (this.reserve != null) {
+          throw new IllegalStateException("reserve was already set to " + this.reserve);
+        }
+        this.reserve = Objects.requireNonNull(reserve, "reserve");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-use-canonical-path-for-ramblock-id}, optional.
+       *
+       * @param xUseCanonicalPathForRamblockId the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xUseCanonicalPathForRamblockId(Boolean xUseCanonicalPathForRamblockId) {
+        if (this.xUseCanonicalPathForRamblockId != null) {
+          throw new IllegalStateException("x-use-canonical-path-for-ramblock-id was already set to " + this.xUseCanonicalPathForRamblockId);
+        }
+        this.xUseCanonicalPathForRamblockId = Objects.requireNonNull(xUseCanonicalPathForRamblockId, "xUseCanonicalPathForRamblockId");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link MemoryBackendEpc}
+       */
+      public MemoryBackendEpc build() {
+        return new MemoryBackendEpc(id, dump, hostNodes, merge, policy, prealloc, preallocThreads, preallocContext, share, reserve, size, xUseCanonicalPathForRamblockId, Map.of());
+      }
     }
 
     @Override
@@ -1365,6 +3137,299 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, dump, hostNodes, merge, policy, prealloc, preallocThreads, preallocContext, share, reserve, size, xUseCanonicalPathForRamblockId, align, offset, discardData, memPath, pmem, readonly, rom, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param size {@code size}
+     * @param memPath {@code mem-path}
+     * @return the builder
+     */
+    public static Builder builder(String id, long size, String memPath) {
+      return new Builder(id, size, memPath);
+    }
+
+    /**
+     * Builds a {@link MemoryBackendFile}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Boolean dump = null;
+      private @Nullable List<Long> hostNodes = null;
+      private @Nullable Boolean merge = null;
+      private @Nullable HostMemPolicy policy = null;
+      private @Nullable Boolean prealloc = null;
+      private @Nullable Long preallocThreads = null;
+      private @Nullable String preallocContext = null;
+      private @Nullable Boolean share = null;
+      private @Nullable Boolean reserve = null;
+      private final long size;
+      private @Nullable Boolean xUseCanonicalPathForRamblockId = null;
+      private @Nullable Long align = null;
+      private @Nullable Long offset = null;
+      private @Nullable Boolean discardData = null;
+      private final String memPath;
+      private @Nullable Boolean pmem = null;
+      private @Nullable Boolean readonly = null;
+      private @Nullable OnOffAuto rom = null;
+
+      private Builder(String id, long size, String memPath) {
+        this.id = id;
+        this.size = size;
+        this.memPath = memPath;
+      }
+
+      /**
+       * Sets {@code dump}, optional.
+       *
+       * @param dump the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dump(Boolean dump) {
+        if (this.dump != null) {
+          throw new IllegalStateException("dump was already set to " + this.dump);
+        }
+        this.dump = Objects.requireNonNull(dump, "dump");
+        return this;
+      }
+
+      /**
+       * Sets {@code host-nodes}, optional.
+       *
+       * @param hostNodes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder hostNodes(List<Long> hostNodes) {
+        if (this.hostNodes != null) {
+          throw new IllegalStateException("host-nodes was already set to " + this.hostNodes);
+        }
+        this.hostNodes = Objects.requireNonNull(hostNodes, "hostNodes");
+        return this;
+      }
+
+      /**
+       * Sets {@code merge}, optional.
+       *
+       * @param merge the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder merge(Boolean merge) {
+        if (this.merge != null) {
+          throw new IllegalStateException("merge was already set to " + this.merge);
+        }
+        this.merge = Objects.requireNonNull(merge, "merge");
+        return this;
+      }
+
+      /**
+       * Sets {@code policy}, optional.
+       *
+       * @param policy the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder policy(HostMemPolicy policy) {
+        if (this.policy != null) {
+          throw new IllegalStateException("policy was already set to " + this.policy);
+        }
+        this.policy = Objects.requireNonNull(policy, "policy");
+        return this;
+      }
+
+      /**
+       * Sets {@code prealloc}, optional.
+       *
+       * @param prealloc the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder prealloc(Boolean prealloc) {
+        if (this.prealloc != null) {
+          throw new IllegalStateException("prealloc was already set to " + this.prealloc);
+        }
+        this.prealloc = Objects.requireNonNull(prealloc, "prealloc");
+        return this;
+      }
+
+      /**
+       * Sets {@code prealloc-threads}, optional.
+       *
+       * @param preallocThreads the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder preallocThreads(Long preallocThreads) {
+        if (this.preallocThreads != null) {
+          throw new IllegalStateException("prealloc-threads was already set to " + this.preallocThreads);
+        }
+        this.preallocThreads = Objects.requireNonNull(preallocThreads, "preallocThreads");
+        return this;
+      }
+
+      /**
+       * Sets {@code prealloc-context}, optional, since 7.2.
+       *
+       * @param preallocContext the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder preallocContext(String preallocContext) {
+        if (this.preallocContext != null) {
+          throw new IllegalStateException("prealloc-context was already set to " + this.preallocContext);
+        }
+        this.preallocContext = Objects.requireNonNull(preallocContext, "preallocContext");
+        return this;
+      }
+
+      /**
+       * Sets {@code share}, optional.
+       *
+       * @param share the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder share(Boolean share) {
+        if (this.share != null) {
+          throw new IllegalStateException("share was already set to " + this.share);
+        }
+        this.share = Objects.requireNonNull(share, "share");
+        return this;
+      }
+
+      /**
+       * Sets {@code reserve}, optional, since 6.1.
+       *
+       * @param reserve the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder reserve(Boolean reserve) {
+        if (this.reserve != null) {
+          throw new IllegalStateException("reserve was already set to " + this.reserve);
+        }
+        this.reserve = Objects.requireNonNull(reserve, "reserve");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-use-canonical-path-for-ramblock-id}, optional.
+       *
+       * @param xUseCanonicalPathForRamblockId the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xUseCanonicalPathForRamblockId(Boolean xUseCanonicalPathForRamblockId) {
+        if (this.xUseCanonicalPathForRamblockId != null) {
+          throw new IllegalStateException("x-use-canonical-path-for-ramblock-id was already set to " + this.xUseCanonicalPathForRamblockId);
+        }
+        this.xUseCanonicalPathForRamblockId = Objects.requireNonNull(xUseCanonicalPathForRamblockId, "xUseCanonicalPathForRamblockId");
+        return this;
+      }
+
+      /**
+       * Sets {@code align}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param align the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder align(Long align) {
+        if (this.align != null) {
+          throw new IllegalStateException("align was already set to " + this.align);
+        }
+        this.align = Objects.requireNonNull(align, "align");
+        return this;
+      }
+
+      /**
+       * Sets {@code offset}, optional, since 8.1, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param offset the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder offset(Long offset) {
+        if (this.offset != null) {
+          throw new IllegalStateException("offset was already set to " + this.offset);
+        }
+        this.offset = Objects.requireNonNull(offset, "offset");
+        return this;
+      }
+
+      /**
+       * Sets {@code discard-data}, optional.
+       *
+       * @param discardData the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder discardData(Boolean discardData) {
+        if (this.discardData != null) {
+          throw new IllegalStateException("discard-data was already set to " + this.discardData);
+        }
+        this.discardData = Objects.requireNonNull(discardData, "discardData");
+        return this;
+      }
+
+      /**
+       * Sets {@code pmem}, optional, only when QEMU is built with {@code CONFIG_LIBPMEM}.
+       *
+       * @param pmem the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder pmem(Boolean pmem) {
+        if (this.pmem != null) {
+          throw new IllegalStateException("pmem was already set to " + this.pmem);
+        }
+        this.pmem = Objects.requireNonNull(pmem, "pmem");
+        return this;
+      }
+
+      /**
+       * Sets {@code readonly}, optional.
+       *
+       * @param readonly the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder readonly(Boolean readonly) {
+        if (this.readonly != null) {
+          throw new IllegalStateException("readonly was already set to " + this.readonly);
+        }
+        this.readonly = Objects.requireNonNull(readonly, "readonly");
+        return this;
+      }
+
+      /**
+       * Sets {@code rom}, optional, since 8.2.
+       *
+       * @param rom the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder rom(OnOffAuto rom) {
+        if (this.rom != null) {
+          throw new IllegalStateException("rom was already set to " + this.rom);
+        }
+        this.rom = Objects.requireNonNull(rom, "rom");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link MemoryBackendFile}
+       */
+      public MemoryBackendFile build() {
+        return new MemoryBackendFile(id, dump, hostNodes, merge, policy, prealloc, preallocThreads, preallocContext, share, reserve, size, xUseCanonicalPathForRamblockId, align, offset, discardData, memPath, pmem, readonly, rom, Map.of());
+      }
+    }
+
     @Override
     public ObjectType qomType() {
       return ObjectType.MEMORY_BACKEND_FILE;
@@ -1442,6 +3507,248 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, dump, hostNodes, merge, policy, prealloc, preallocThreads, preallocContext, share, reserve, size, xUseCanonicalPathForRamblockId, hugetlb, hugetlbsize, seal, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param size {@code size}
+     * @return the builder
+     */
+    public static Builder builder(String id, long size) {
+      return new Builder(id, size);
+    }
+
+    /**
+     * Builds a {@link MemoryBackendMemfd}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Boolean dump = null;
+      private @Nullable List<Long> hostNodes = null;
+      private @Nullable Boolean merge = null;
+      private @Nullable HostMemPolicy policy = null;
+      private @Nullable Boolean prealloc = null;
+      private @Nullable Long preallocThreads = null;
+      private @Nullable String preallocContext = null;
+      private @Nullable Boolean share = null;
+      private @Nullable Boolean reserve = null;
+      private final long size;
+      private @Nullable Boolean xUseCanonicalPathForRamblockId = null;
+      private @Nullable Boolean hugetlb = null;
+      private @Nullable Long hugetlbsize = null;
+      private @Nullable Boolean seal = null;
+
+      private Builder(String id, long size) {
+        this.id = id;
+        this.size = size;
+      }
+
+      /**
+       * Sets {@code dump}, optional.
+       *
+       * @param dump the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dump(Boolean dump) {
+        if (this.dump != null) {
+          throw new IllegalStateException("dump was already set to " + this.dump);
+        }
+        this.dump = Objects.requireNonNull(dump, "dump");
+        return this;
+      }
+
+      /**
+       * Sets {@code host-nodes}, optional.
+       *
+       * @param hostNodes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder hostNodes(List<Long> hostNodes) {
+        if (this.hostNodes != null) {
+          throw new IllegalStateException("host-nodes was already set to " + this.hostNodes);
+        }
+        this.hostNodes = Objects.requireNonNull(hostNodes, "hostNodes");
+        return this;
+      }
+
+      /**
+       * Sets {@code merge}, optional.
+       *
+       * @param merge the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder merge(Boolean merge) {
+        if (this.merge != null) {
+          throw new IllegalStateException("merge was already set to " + this.merge);
+        }
+        this.merge = Objects.requireNonNull(merge, "merge");
+        return this;
+      }
+
+      /**
+       * Sets {@code policy}, optional.
+       *
+       * @param policy the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder policy(HostMemPolicy policy) {
+        if (this.policy != null) {
+          throw new IllegalStateException("policy was already set to " + this.policy);
+        }
+        this.policy = Objects.requireNonNull(policy, "policy");
+        return this;
+      }
+
+      /**
+       * Sets {@code prealloc}, optional.
+       *
+       * @param prealloc the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder prealloc(Boolean prealloc) {
+        if (this.prealloc != null) {
+          throw new IllegalStateException("prealloc was already set to " + this.prealloc);
+        }
+        this.prealloc = Objects.requireNonNull(prealloc, "prealloc");
+        return this;
+      }
+
+      /**
+       * Sets {@code prealloc-threads}, optional.
+       *
+       * @param preallocThreads the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder preallocThreads(Long preallocThreads) {
+        if (this.preallocThreads != null) {
+          throw new IllegalStateException("prealloc-threads was already set to " + this.preallocThreads);
+        }
+        this.preallocThreads = Objects.requireNonNull(preallocThreads, "preallocThreads");
+        return this;
+      }
+
+      /**
+       * Sets {@code prealloc-context}, optional, since 7.2.
+       *
+       * @param preallocContext the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder preallocContext(String preallocContext) {
+        if (this.preallocContext != null) {
+          throw new IllegalStateException("prealloc-context was already set to " + this.preallocContext);
+        }
+        this.preallocContext = Objects.requireNonNull(preallocContext, "preallocContext");
+        return this;
+      }
+
+      /**
+       * Sets {@code share}, optional.
+       *
+       * @param share the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder share(Boolean share) {
+        if (this.share != null) {
+          throw new IllegalStateException("share was already set to " + this.share);
+        }
+        this.share = Objects.requireNonNull(share, "share");
+        return this;
+      }
+
+      /**
+       * Sets {@code reserve}, optional, since 6.1.
+       *
+       * @param reserve the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder reserve(Boolean reserve) {
+        if (this.reserve != null) {
+          throw new IllegalStateException("reserve was already set to " + this.reserve);
+        }
+        this.reserve = Objects.requireNonNull(reserve, "reserve");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-use-canonical-path-for-ramblock-id}, optional.
+       *
+       * @param xUseCanonicalPathForRamblockId the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xUseCanonicalPathForRamblockId(Boolean xUseCanonicalPathForRamblockId) {
+        if (this.xUseCanonicalPathForRamblockId != null) {
+          throw new IllegalStateException("x-use-canonical-path-for-ramblock-id was already set to " + this.xUseCanonicalPathForRamblockId);
+        }
+        this.xUseCanonicalPathForRamblockId = Objects.requireNonNull(xUseCanonicalPathForRamblockId, "xUseCanonicalPathForRamblockId");
+        return this;
+      }
+
+      /**
+       * Sets {@code hugetlb}, optional.
+       *
+       * @param hugetlb the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder hugetlb(Boolean hugetlb) {
+        if (this.hugetlb != null) {
+          throw new IllegalStateException("hugetlb was already set to " + this.hugetlb);
+        }
+        this.hugetlb = Objects.requireNonNull(hugetlb, "hugetlb");
+        return this;
+      }
+
+      /**
+       * Sets {@code hugetlbsize}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param hugetlbsize the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder hugetlbsize(Long hugetlbsize) {
+        if (this.hugetlbsize != null) {
+          throw new IllegalStateException("hugetlbsize was already set to " + this.hugetlbsize);
+        }
+        this.hugetlbsize = Objects.requireNonNull(hugetlbsize, "hugetlbsize");
+        return this;
+      }
+
+      /**
+       * Sets {@code seal}, optional.
+       *
+       * @param seal the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder seal(Boolean seal) {
+        if (this.seal != null) {
+          throw new IllegalStateException("seal was already set to " + this.seal);
+        }
+        this.seal = Objects.requireNonNull(seal, "seal");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link MemoryBackendMemfd}
+       */
+      public MemoryBackendMemfd build() {
+        return new MemoryBackendMemfd(id, dump, hostNodes, merge, policy, prealloc, preallocThreads, preallocContext, share, reserve, size, xUseCanonicalPathForRamblockId, hugetlb, hugetlbsize, seal, Map.of());
+      }
+    }
+
     @Override
     public ObjectType qomType() {
       return ObjectType.MEMORY_BACKEND_MEMFD;
@@ -1507,6 +3814,200 @@ public sealed interface ObjectOptions extends QapiObject
      */
     public MemoryBackendRam(String id, @Nullable Boolean dump, @Nullable List<Long> hostNodes, @Nullable Boolean merge, @Nullable HostMemPolicy policy, @Nullable Boolean prealloc, @Nullable Long preallocThreads, @Nullable String preallocContext, @Nullable Boolean share, @Nullable Boolean reserve, long size, @Nullable Boolean xUseCanonicalPathForRamblockId) {
       this(id, dump, hostNodes, merge, policy, prealloc, preallocThreads, preallocContext, share, reserve, size, xUseCanonicalPathForRamblockId, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param size {@code size}
+     * @return the builder
+     */
+    public static Builder builder(String id, long size) {
+      return new Builder(id, size);
+    }
+
+    /**
+     * Builds a {@link MemoryBackendRam}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Boolean dump = null;
+      private @Nullable List<Long> hostNodes = null;
+      private @Nullable Boolean merge = null;
+      private @Nullable HostMemPolicy policy = null;
+      private @Nullable Boolean prealloc = null;
+      private @Nullable Long preallocThreads = null;
+      private @Nullable String preallocContext = null;
+      private @Nullable Boolean share = null;
+      private @Nullable Boolean reserve = null;
+      private final long size;
+      private @Nullable Boolean xUseCanonicalPathForRamblockId = null;
+
+      private Builder(String id, long size) {
+        this.id = id;
+        this.size = size;
+      }
+
+      /**
+       * Sets {@code dump}, optional.
+       *
+       * @param dump the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dump(Boolean dump) {
+        if (this.dump != null) {
+          throw new IllegalStateException("dump was already set to " + this.dump);
+        }
+        this.dump = Objects.requireNonNull(dump, "dump");
+        return this;
+      }
+
+      /**
+       * Sets {@code host-nodes}, optional.
+       *
+       * @param hostNodes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder hostNodes(List<Long> hostNodes) {
+        if (this.hostNodes != null) {
+          throw new IllegalStateException("host-nodes was already set to " + this.hostNodes);
+        }
+        this.hostNodes = Objects.requireNonNull(hostNodes, "hostNodes");
+        return this;
+      }
+
+      /**
+       * Sets {@code merge}, optional.
+       *
+       * @param merge the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder merge(Boolean merge) {
+        if (this.merge != null) {
+          throw new IllegalStateException("merge was already set to " + this.merge);
+        }
+        this.merge = Objects.requireNonNull(merge, "merge");
+        return this;
+      }
+
+      /**
+       * Sets {@code policy}, optional.
+       *
+       * @param policy the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder policy(HostMemPolicy policy) {
+        if (this.policy != null) {
+          throw new IllegalStateException("policy was already set to " + this.policy);
+        }
+        this.policy = Objects.requireNonNull(policy, "policy");
+        return this;
+      }
+
+      /**
+       * Sets {@code prealloc}, optional.
+       *
+       * @param prealloc the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder prealloc(Boolean prealloc) {
+        if (this.prealloc != null) {
+          throw new IllegalStateException("prealloc was already set to " + this.prealloc);
+        }
+        this.prealloc = Objects.requireNonNull(prealloc, "prealloc");
+        return this;
+      }
+
+      /**
+       * Sets {@code prealloc-threads}, optional.
+       *
+       * @param preallocThreads the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder preallocThreads(Long preallocThreads) {
+        if (this.preallocThreads != null) {
+          throw new IllegalStateException("prealloc-threads was already set to " + this.preallocThreads);
+        }
+        this.preallocThreads = Objects.requireNonNull(preallocThreads, "preallocThreads");
+        return this;
+      }
+
+      /**
+       * Sets {@code prealloc-context}, optional, since 7.2.
+       *
+       * @param preallocContext the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder preallocContext(String preallocContext) {
+        if (this.preallocContext != null) {
+          throw new IllegalStateException("prealloc-context was already set to " + this.preallocContext);
+        }
+        this.preallocContext = Objects.requireNonNull(preallocContext, "preallocContext");
+        return this;
+      }
+
+      /**
+       * Sets {@code share}, optional.
+       *
+       * @param share the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder share(Boolean share) {
+        if (this.share != null) {
+          throw new IllegalStateException("share was already set to " + this.share);
+        }
+        this.share = Objects.requireNonNull(share, "share");
+        return this;
+      }
+
+      /**
+       * Sets {@code reserve}, optional, since 6.1.
+       *
+       * @param reserve the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder reserve(Boolean reserve) {
+        if (this.reserve != null) {
+          throw new IllegalStateException("reserve was already set to " + this.reserve);
+        }
+        this.reserve = Objects.requireNonNull(reserve, "reserve");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-use-canonical-path-for-ramblock-id}, optional.
+       *
+       * @param xUseCanonicalPathForRamblockId the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xUseCanonicalPathForRamblockId(Boolean xUseCanonicalPathForRamblockId) {
+        if (this.xUseCanonicalPathForRamblockId != null) {
+          throw new IllegalStateException("x-use-canonical-path-for-ramblock-id was already set to " + this.xUseCanonicalPathForRamblockId);
+        }
+        this.xUseCanonicalPathForRamblockId = Objects.requireNonNull(xUseCanonicalPathForRamblockId, "xUseCanonicalPathForRamblockId");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link MemoryBackendRam}
+       */
+      public MemoryBackendRam build() {
+        return new MemoryBackendRam(id, dump, hostNodes, merge, policy, prealloc, preallocThreads, preallocContext, share, reserve, size, xUseCanonicalPathForRamblockId, Map.of());
+      }
     }
 
     @Override
@@ -1577,6 +4078,200 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, dump, hostNodes, merge, policy, prealloc, preallocThreads, preallocContext, share, reserve, size, xUseCanonicalPathForRamblockId, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param size {@code size}
+     * @return the builder
+     */
+    public static Builder builder(String id, long size) {
+      return new Builder(id, size);
+    }
+
+    /**
+     * Builds a {@link MemoryBackendShm}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Boolean dump = null;
+      private @Nullable List<Long> hostNodes = null;
+      private @Nullable Boolean merge = null;
+      private @Nullable HostMemPolicy policy = null;
+      private @Nullable Boolean prealloc = null;
+      private @Nullable Long preallocThreads = null;
+      private @Nullable String preallocContext = null;
+      private @Nullable Boolean share = null;
+      private @Nullable Boolean reserve = null;
+      private final long size;
+      private @Nullable Boolean xUseCanonicalPathForRamblockId = null;
+
+      private Builder(String id, long size) {
+        this.id = id;
+        this.size = size;
+      }
+
+      /**
+       * Sets {@code dump}, optional.
+       *
+       * @param dump the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dump(Boolean dump) {
+        if (this.dump != null) {
+          throw new IllegalStateException("dump was already set to " + this.dump);
+        }
+        this.dump = Objects.requireNonNull(dump, "dump");
+        return this;
+      }
+
+      /**
+       * Sets {@code host-nodes}, optional.
+       *
+       * @param hostNodes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder hostNodes(List<Long> hostNodes) {
+        if (this.hostNodes != null) {
+          throw new IllegalStateException("host-nodes was already set to " + this.hostNodes);
+        }
+        this.hostNodes = Objects.requireNonNull(hostNodes, "hostNodes");
+        return this;
+      }
+
+      /**
+       * Sets {@code merge}, optional.
+       *
+       * @param merge the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder merge(Boolean merge) {
+        if (this.merge != null) {
+          throw new IllegalStateException("merge was already set to " + this.merge);
+        }
+        this.merge = Objects.requireNonNull(merge, "merge");
+        return this;
+      }
+
+      /**
+       * Sets {@code policy}, optional.
+       *
+       * @param policy the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder policy(HostMemPolicy policy) {
+        if (this.policy != null) {
+          throw new IllegalStateException("policy was already set to " + this.policy);
+        }
+        this.policy = Objects.requireNonNull(policy, "policy");
+        return this;
+      }
+
+      /**
+       * Sets {@code prealloc}, optional.
+       *
+       * @param prealloc the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder prealloc(Boolean prealloc) {
+        if (this.prealloc != null) {
+          throw new IllegalStateException("prealloc was already set to " + this.prealloc);
+        }
+        this.prealloc = Objects.requireNonNull(prealloc, "prealloc");
+        return this;
+      }
+
+      /**
+       * Sets {@code prealloc-threads}, optional.
+       *
+       * @param preallocThreads the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder preallocThreads(Long preallocThreads) {
+        if (this.preallocThreads != null) {
+          throw new IllegalStateException("prealloc-threads was already set to " + this.preallocThreads);
+        }
+        this.preallocThreads = Objects.requireNonNull(preallocThreads, "preallocThreads");
+        return this;
+      }
+
+      /**
+       * Sets {@code prealloc-context}, optional, since 7.2.
+       *
+       * @param preallocContext the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder preallocContext(String preallocContext) {
+        if (this.preallocContext != null) {
+          throw new IllegalStateException("prealloc-context was already set to " + this.preallocContext);
+        }
+        this.preallocContext = Objects.requireNonNull(preallocContext, "preallocContext");
+        return this;
+      }
+
+      /**
+       * Sets {@code share}, optional.
+       *
+       * @param share the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder share(Boolean share) {
+        if (this.share != null) {
+          throw new IllegalStateException("share was already set to " + this.share);
+        }
+        this.share = Objects.requireNonNull(share, "share");
+        return this;
+      }
+
+      /**
+       * Sets {@code reserve}, optional, since 6.1.
+       *
+       * @param reserve the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder reserve(Boolean reserve) {
+        if (this.reserve != null) {
+          throw new IllegalStateException("reserve was already set to " + this.reserve);
+        }
+        this.reserve = Objects.requireNonNull(reserve, "reserve");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-use-canonical-path-for-ramblock-id}, optional.
+       *
+       * @param xUseCanonicalPathForRamblockId the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xUseCanonicalPathForRamblockId(Boolean xUseCanonicalPathForRamblockId) {
+        if (this.xUseCanonicalPathForRamblockId != null) {
+          throw new IllegalStateException("x-use-canonical-path-for-ramblock-id was already set to " + this.xUseCanonicalPathForRamblockId);
+        }
+        this.xUseCanonicalPathForRamblockId = Objects.requireNonNull(xUseCanonicalPathForRamblockId, "xUseCanonicalPathForRamblockId");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link MemoryBackendShm}
+       */
+      public MemoryBackendShm build() {
+        return new MemoryBackendShm(id, dump, hostNodes, merge, policy, prealloc, preallocThreads, preallocContext, share, reserve, size, xUseCanonicalPathForRamblockId, Map.of());
+      }
+    }
+
     @Override
     public ObjectType qomType() {
       return ObjectType.MEMORY_BACKEND_SHM;
@@ -1614,6 +4309,7 @@ public sealed interface ObjectOptions extends QapiObject
     public PrManagerHelper(String id, String path) {
       this(id, path, Map.of());
     }
+
 
     @Override
     public ObjectType qomType() {
@@ -1655,6 +4351,7 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, chardev, log, Map.of());
     }
 
+
     @Override
     public ObjectType qomType() {
       return ObjectType.QTEST;
@@ -1690,6 +4387,7 @@ public sealed interface ObjectOptions extends QapiObject
     public RngBuiltin(String id, @Nullable Boolean opened) {
       this(id, opened, Map.of());
     }
+
 
     @Override
     public ObjectType qomType() {
@@ -1731,6 +4429,7 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, opened, chardev, Map.of());
     }
 
+
     @Override
     public ObjectType qomType() {
       return ObjectType.RNG_EGD;
@@ -1770,6 +4469,7 @@ public sealed interface ObjectOptions extends QapiObject
     public RngRandom(String id, @Nullable Boolean opened, @Nullable String filename) {
       this(id, opened, filename, Map.of());
     }
+
 
     @Override
     public ObjectType qomType() {
@@ -1819,6 +4519,117 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, format, keyid, iv, data, file, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link Secret}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable QCryptoSecretFormat format = null;
+      private @Nullable String keyid = null;
+      private @Nullable String iv = null;
+      private @Nullable String data = null;
+      private @Nullable String file = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code format}, optional.
+       *
+       * @param format the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder format(QCryptoSecretFormat format) {
+        if (this.format != null) {
+          throw new IllegalStateException("format was already set to " + this.format);
+        }
+        this.format = Objects.requireNonNull(format, "format");
+        return this;
+      }
+
+      /**
+       * Sets {@code keyid}, optional.
+       *
+       * @param keyid the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder keyid(String keyid) {
+        if (this.keyid != null) {
+          throw new IllegalStateException("keyid was already set to " + this.keyid);
+        }
+        this.keyid = Objects.requireNonNull(keyid, "keyid");
+        return this;
+      }
+
+      /**
+       * Sets {@code iv}, optional.
+       *
+       * @param iv the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder iv(String iv) {
+        if (this.iv != null) {
+          throw new IllegalStateException("iv was already set to " + this.iv);
+        }
+        this.iv = Objects.requireNonNull(iv, "iv");
+        return this;
+      }
+
+      /**
+       * Sets {@code data}, optional.
+       *
+       * @param data the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder data(String data) {
+        if (this.data != null) {
+          throw new IllegalStateException("data was already set to " + this.data);
+        }
+        this.data = Objects.requireNonNull(data, "data");
+        return this;
+      }
+
+      /**
+       * Sets {@code file}, optional.
+       *
+       * @param file the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder file(String file) {
+        if (this.file != null) {
+          throw new IllegalStateException("file was already set to " + this.file);
+        }
+        this.file = Objects.requireNonNull(file, "file");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Secret}
+       */
+      public Secret build() {
+        return new Secret(id, format, keyid, iv, data, file, Map.of());
+      }
+    }
+
     @Override
     public ObjectType qomType() {
       return ObjectType.SECRET;
@@ -1863,6 +4674,88 @@ public sealed interface ObjectOptions extends QapiObject
      */
     public SecretKeyring(String id, @Nullable QCryptoSecretFormat format, @Nullable String keyid, @Nullable String iv, long serial) {
       this(id, format, keyid, iv, serial, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param serial {@code serial}
+     * @return the builder
+     */
+    public static Builder builder(String id, long serial) {
+      return new Builder(id, serial);
+    }
+
+    /**
+     * Builds a {@link SecretKeyring}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable QCryptoSecretFormat format = null;
+      private @Nullable String keyid = null;
+      private @Nullable String iv = null;
+      private final long serial;
+
+      private Builder(String id, long serial) {
+        this.id = id;
+        this.serial = serial;
+      }
+
+      /**
+       * Sets {@code format}, optional.
+       *
+       * @param format the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder format(QCryptoSecretFormat format) {
+        if (this.format != null) {
+          throw new IllegalStateException("format was already set to " + this.format);
+        }
+        this.format = Objects.requireNonNull(format, "format");
+        return this;
+      }
+
+      /**
+       * Sets {@code keyid}, optional.
+       *
+       * @param keyid the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder keyid(String keyid) {
+        if (this.keyid != null) {
+          throw new IllegalStateException("keyid was already set to " + this.keyid);
+        }
+        this.keyid = Objects.requireNonNull(keyid, "keyid");
+        return this;
+      }
+
+      /**
+       * Sets {@code iv}, optional.
+       *
+       * @param iv the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder iv(String iv) {
+        if (this.iv != null) {
+          throw new IllegalStateException("iv was already set to " + this.iv);
+        }
+        this.iv = Objects.requireNonNull(iv, "iv");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link SecretKeyring}
+       */
+      public SecretKeyring build() {
+        return new SecretKeyring(id, format, keyid, iv, serial, Map.of());
+      }
     }
 
     @Override
@@ -1923,6 +4816,168 @@ public sealed interface ObjectOptions extends QapiObject
      */
     public SevGuest(String id, @Nullable String sevDevice, @Nullable Long cbitpos, long reducedPhysBits, @Nullable Boolean kernelHashes, @Nullable String dhCertFile, @Nullable String sessionFile, @Nullable Long policy, @Nullable Long handle, @Nullable OnOffAuto legacyVmType) {
       this(id, sevDevice, cbitpos, reducedPhysBits, kernelHashes, dhCertFile, sessionFile, policy, handle, legacyVmType, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param reducedPhysBits {@code reduced-phys-bits}
+     * @return the builder
+     */
+    public static Builder builder(String id, long reducedPhysBits) {
+      return new Builder(id, reducedPhysBits);
+    }
+
+    /**
+     * Builds a {@link SevGuest}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable String sevDevice = null;
+      private @Nullable Long cbitpos = null;
+      private final long reducedPhysBits;
+      private @Nullable Boolean kernelHashes = null;
+      private @Nullable String dhCertFile = null;
+      private @Nullable String sessionFile = null;
+      private @Nullable Long policy = null;
+      private @Nullable Long handle = null;
+      private @Nullable OnOffAuto legacyVmType = null;
+
+      private Builder(String id, long reducedPhysBits) {
+        this.id = id;
+        this.reducedPhysBits = reducedPhysBits;
+      }
+
+      /**
+       * Sets {@code sev-device}, optional.
+       *
+       * @param sevDevice the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder sevDevice(String sevDevice) {
+        if (this.sevDevice != null) {
+          throw new IllegalStateException("sev-device was already set to " + this.sevDevice);
+        }
+        this.sevDevice = Objects.requireNonNull(sevDevice, "sevDevice");
+        return this;
+      }
+
+      /**
+       * Sets {@code cbitpos}, optional.
+       *
+       * @param cbitpos the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cbitpos(Long cbitpos) {
+        if (this.cbitpos != null) {
+          throw new IllegalStateException("cbitpos was already set to " + this.cbitpos);
+        }
+        this.cbitpos = Objects.requireNonNull(cbitpos, "cbitpos");
+        return this;
+      }
+
+      /**
+       * Sets {@code kernel-hashes}, optional, since 6.2.
+       *
+       * @param kernelHashes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder kernelHashes(Boolean kernelHashes) {
+        if (this.kernelHashes != null) {
+          throw new IllegalStateException("kernel-hashes was already set to " + this.kernelHashes);
+        }
+        this.kernelHashes = Objects.requireNonNull(kernelHashes, "kernelHashes");
+        return this;
+      }
+
+      /**
+       * Sets {@code dh-cert-file}, optional.
+       *
+       * @param dhCertFile the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dhCertFile(String dhCertFile) {
+        if (this.dhCertFile != null) {
+          throw new IllegalStateException("dh-cert-file was already set to " + this.dhCertFile);
+        }
+        this.dhCertFile = Objects.requireNonNull(dhCertFile, "dhCertFile");
+        return this;
+      }
+
+      /**
+       * Sets {@code session-file}, optional.
+       *
+       * @param sessionFile the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder sessionFile(String sessionFile) {
+        if (this.sessionFile != null) {
+          throw new IllegalStateException("session-file was already set to " + this.sessionFile);
+        }
+        this.sessionFile = Objects.requireNonNull(sessionFile, "sessionFile");
+        return this;
+      }
+
+      /**
+       * Sets {@code policy}, optional.
+       *
+       * @param policy the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder policy(Long policy) {
+        if (this.policy != null) {
+          throw new IllegalStateException("policy was already set to " + this.policy);
+        }
+        this.policy = Objects.requireNonNull(policy, "policy");
+        return this;
+      }
+
+      /**
+       * Sets {@code handle}, optional.
+       *
+       * @param handle the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder handle(Long handle) {
+        if (this.handle != null) {
+          throw new IllegalStateException("handle was already set to " + this.handle);
+        }
+        this.handle = Objects.requireNonNull(handle, "handle");
+        return this;
+      }
+
+      /**
+       * Sets {@code legacy-vm-type}, optional, since 9.1.
+       *
+       * @param legacyVmType the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder legacyVmType(OnOffAuto legacyVmType) {
+        if (this.legacyVmType != null) {
+          throw new IllegalStateException("legacy-vm-type was already set to " + this.legacyVmType);
+        }
+        this.legacyVmType = Objects.requireNonNull(legacyVmType, "legacyVmType");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link SevGuest}
+       */
+      public SevGuest build() {
+        return new SevGuest(id, sevDevice, cbitpos, reducedPhysBits, kernelHashes, dhCertFile, sessionFile, policy, handle, legacyVmType, Map.of());
+      }
     }
 
     @Override
@@ -1991,6 +5046,200 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, sevDevice, cbitpos, reducedPhysBits, kernelHashes, policy, guestVisibleWorkarounds, idBlock, idAuth, authorKeyEnabled, hostData, vcekDisabled, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @param reducedPhysBits {@code reduced-phys-bits}
+     * @return the builder
+     */
+    public static Builder builder(String id, long reducedPhysBits) {
+      return new Builder(id, reducedPhysBits);
+    }
+
+    /**
+     * Builds a {@link SevSnpGuest}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable String sevDevice = null;
+      private @Nullable Long cbitpos = null;
+      private final long reducedPhysBits;
+      private @Nullable Boolean kernelHashes = null;
+      private @Nullable Long policy = null;
+      private @Nullable String guestVisibleWorkarounds = null;
+      private @Nullable String idBlock = null;
+      private @Nullable String idAuth = null;
+      private @Nullable Boolean authorKeyEnabled = null;
+      private @Nullable String hostData = null;
+      private @Nullable Boolean vcekDisabled = null;
+
+      private Builder(String id, long reducedPhysBits) {
+        this.id = id;
+        this.reducedPhysBits = reducedPhysBits;
+      }
+
+      /**
+       * Sets {@code sev-device}, optional.
+       *
+       * @param sevDevice the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder sevDevice(String sevDevice) {
+        if (this.sevDevice != null) {
+          throw new IllegalStateException("sev-device was already set to " + this.sevDevice);
+        }
+        this.sevDevice = Objects.requireNonNull(sevDevice, "sevDevice");
+        return this;
+      }
+
+      /**
+       * Sets {@code cbitpos}, optional.
+       *
+       * @param cbitpos the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder cbitpos(Long cbitpos) {
+        if (this.cbitpos != null) {
+          throw new IllegalStateException("cbitpos was already set to " + this.cbitpos);
+        }
+        this.cbitpos = Objects.requireNonNull(cbitpos, "cbitpos");
+        return this;
+      }
+
+      /**
+       * Sets {@code kernel-hashes}, optional, since 6.2.
+       *
+       * @param kernelHashes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder kernelHashes(Boolean kernelHashes) {
+        if (this.kernelHashes != null) {
+          throw new IllegalStateException("kernel-hashes was already set to " + this.kernelHashes);
+        }
+        this.kernelHashes = Objects.requireNonNull(kernelHashes, "kernelHashes");
+        return this;
+      }
+
+      /**
+       * Sets {@code policy}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+       *
+       * @param policy the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder policy(Long policy) {
+        if (this.policy != null) {
+          throw new IllegalStateException("policy was already set to " + this.policy);
+        }
+        this.policy = Objects.requireNonNull(policy, "policy");
+        return this;
+      }
+
+      /**
+       * Sets {@code guest-visible-workarounds}, optional.
+       *
+       * @param guestVisibleWorkarounds the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder guestVisibleWorkarounds(String guestVisibleWorkarounds) {
+        if (this.guestVisibleWorkarounds != null) {
+          throw new IllegalStateException("guest-visible-workarounds was already set to " + this.guestVisibleWorkarounds);
+        }
+        this.guestVisibleWorkarounds = Objects.requireNonNull(guestVisibleWorkarounds, "guestVisibleWorkarounds");
+        return this;
+      }
+
+      /**
+       * Sets {@code id-block}, optional.
+       *
+       * @param idBlock the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder idBlock(String idBlock) {
+        if (this.idBlock != null) {
+          throw new IllegalStateException("id-block was already set to " + this.idBlock);
+        }
+        this.idBlock = Objects.requireNonNull(idBlock, "idBlock");
+        return this;
+      }
+
+      /**
+       * Sets {@code id-auth}, optional.
+       *
+       * @param idAuth the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder idAuth(String idAuth) {
+        if (this.idAuth != null) {
+          throw new IllegalStateException("id-auth was already set to " + this.idAuth);
+        }
+        this.idAuth = Objects.requireNonNull(idAuth, "idAuth");
+        return this;
+      }
+
+      /**
+       * Sets {@code author-key-enabled}, optional.
+       *
+       * @param authorKeyEnabled the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder authorKeyEnabled(Boolean authorKeyEnabled) {
+        if (this.authorKeyEnabled != null) {
+          throw new IllegalStateException("author-key-enabled was already set to " + this.authorKeyEnabled);
+        }
+        this.authorKeyEnabled = Objects.requireNonNull(authorKeyEnabled, "authorKeyEnabled");
+        return this;
+      }
+
+      /**
+       * Sets {@code host-data}, optional.
+       *
+       * @param hostData the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder hostData(String hostData) {
+        if (this.hostData != null) {
+          throw new IllegalStateException("host-data was already set to " + this.hostData);
+        }
+        this.hostData = Objects.requireNonNull(hostData, "hostData");
+        return this;
+      }
+
+      /**
+       * Sets {@code vcek-disabled}, optional, since 9.1.
+       *
+       * @param vcekDisabled the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder vcekDisabled(Boolean vcekDisabled) {
+        if (this.vcekDisabled != null) {
+          throw new IllegalStateException("vcek-disabled was already set to " + this.vcekDisabled);
+        }
+        this.vcekDisabled = Objects.requireNonNull(vcekDisabled, "vcekDisabled");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link SevSnpGuest}
+       */
+      public SevSnpGuest build() {
+        return new SevSnpGuest(id, sevDevice, cbitpos, reducedPhysBits, kernelHashes, policy, guestVisibleWorkarounds, idBlock, idAuth, authorKeyEnabled, hostData, vcekDisabled, Map.of());
+      }
+    }
+
     @Override
     public ObjectType qomType() {
       return ObjectType.SEV_SNP_GUEST;
@@ -2031,6 +5280,7 @@ public sealed interface ObjectOptions extends QapiObject
     public ThreadContext(String id, @Nullable List<Long> cpuAffinity, @Nullable List<Long> nodeAffinity) {
       this(id, cpuAffinity, nodeAffinity, Map.of());
     }
+
 
     @Override
     public ObjectType qomType() {
@@ -2125,6 +5375,357 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, limits, xIopsTotal, xIopsTotalMax, xIopsTotalMaxLength, xIopsRead, xIopsReadMax, xIopsReadMaxLength, xIopsWrite, xIopsWriteMax, xIopsWriteMaxLength, xBpsTotal, xBpsTotalMax, xBpsTotalMaxLength, xBpsRead, xBpsReadMax, xBpsReadMaxLength, xBpsWrite, xBpsWriteMax, xBpsWriteMaxLength, xIopsSize, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link ThrottleGroup}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable ThrottleLimits limits = null;
+      private @Nullable Long xIopsTotal = null;
+      private @Nullable Long xIopsTotalMax = null;
+      private @Nullable Long xIopsTotalMaxLength = null;
+      private @Nullable Long xIopsRead = null;
+      private @Nullable Long xIopsReadMax = null;
+      private @Nullable Long xIopsReadMaxLength = null;
+      private @Nullable Long xIopsWrite = null;
+      private @Nullable Long xIopsWriteMax = null;
+      private @Nullable Long xIopsWriteMaxLength = null;
+      private @Nullable Long xBpsTotal = null;
+      private @Nullable Long xBpsTotalMax = null;
+      private @Nullable Long xBpsTotalMaxLength = null;
+      private @Nullable Long xBpsRead = null;
+      private @Nullable Long xBpsReadMax = null;
+      private @Nullable Long xBpsReadMaxLength = null;
+      private @Nullable Long xBpsWrite = null;
+      private @Nullable Long xBpsWriteMax = null;
+      private @Nullable Long xBpsWriteMaxLength = null;
+      private @Nullable Long xIopsSize = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code limits}, optional.
+       *
+       * @param limits the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder limits(ThrottleLimits limits) {
+        if (this.limits != null) {
+          throw new IllegalStateException("limits was already set to " + this.limits);
+        }
+        this.limits = Objects.requireNonNull(limits, "limits");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-iops-total}, optional, features: unstable.
+       *
+       * @param xIopsTotal the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xIopsTotal(Long xIopsTotal) {
+        if (this.xIopsTotal != null) {
+          throw new IllegalStateException("x-iops-total was already set to " + this.xIopsTotal);
+        }
+        this.xIopsTotal = Objects.requireNonNull(xIopsTotal, "xIopsTotal");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-iops-total-max}, optional, features: unstable.
+       *
+       * @param xIopsTotalMax the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xIopsTotalMax(Long xIopsTotalMax) {
+        if (this.xIopsTotalMax != null) {
+          throw new IllegalStateException("x-iops-total-max was already set to " + this.xIopsTotalMax);
+        }
+        this.xIopsTotalMax = Objects.requireNonNull(xIopsTotalMax, "xIopsTotalMax");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-iops-total-max-length}, optional, features: unstable.
+       *
+       * @param xIopsTotalMaxLength the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xIopsTotalMaxLength(Long xIopsTotalMaxLength) {
+        if (this.xIopsTotalMaxLength != null) {
+          throw new IllegalStateException("x-iops-total-max-length was already set to " + this.xIopsTotalMaxLength);
+        }
+        this.xIopsTotalMaxLength = Objects.requireNonNull(xIopsTotalMaxLength, "xIopsTotalMaxLength");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-iops-read}, optional, features: unstable.
+       *
+       * @param xIopsRead the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xIopsRead(Long xIopsRead) {
+        if (this.xIopsRead != null) {
+          throw new IllegalStateException("x-iops-read was already set to " + this.xIopsRead);
+        }
+        this.xIopsRead = Objects.requireNonNull(xIopsRead, "xIopsRead");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-iops-read-max}, optional, features: unstable.
+       *
+       * @param xIopsReadMax the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xIopsReadMax(Long xIopsReadMax) {
+        if (this.xIopsReadMax != null) {
+          throw new IllegalStateException("x-iops-read-max was already set to " + this.xIopsReadMax);
+        }
+        this.xIopsReadMax = Objects.requireNonNull(xIopsReadMax, "xIopsReadMax");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-iops-read-max-length}, optional, features: unstable.
+       *
+       * @param xIopsReadMaxLength the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xIopsReadMaxLength(Long xIopsReadMaxLength) {
+        if (this.xIopsReadMaxLength != null) {
+          throw new IllegalStateException("x-iops-read-max-length was already set to " + this.xIopsReadMaxLength);
+        }
+        this.xIopsReadMaxLength = Objects.requireNonNull(xIopsReadMaxLength, "xIopsReadMaxLength");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-iops-write}, optional, features: unstable.
+       *
+       * @param xIopsWrite the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xIopsWrite(Long xIopsWrite) {
+        if (this.xIopsWrite != null) {
+          throw new IllegalStateException("x-iops-write was already set to " + this.xIopsWrite);
+        }
+        this.xIopsWrite = Objects.requireNonNull(xIopsWrite, "xIopsWrite");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-iops-write-max}, optional, features: unstable.
+       *
+       * @param xIopsWriteMax the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xIopsWriteMax(Long xIopsWriteMax) {
+        if (this.xIopsWriteMax != null) {
+          throw new IllegalStateException("x-iops-write-max was already set to " + this.xIopsWriteMax);
+        }
+        this.xIopsWriteMax = Objects.requireNonNull(xIopsWriteMax, "xIopsWriteMax");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-iops-write-max-length}, optional, features: unstable.
+       *
+       * @param xIopsWriteMaxLength the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xIopsWriteMaxLength(Long xIopsWriteMaxLength) {
+        if (this.xIopsWriteMaxLength != null) {
+          throw new IllegalStateException("x-iops-write-max-length was already set to " + this.xIopsWriteMaxLength);
+        }
+        this.xIopsWriteMaxLength = Objects.requireNonNull(xIopsWriteMaxLength, "xIopsWriteMaxLength");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-bps-total}, optional, features: unstable.
+       *
+       * @param xBpsTotal the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xBpsTotal(Long xBpsTotal) {
+        if (this.xBpsTotal != null) {
+          throw new IllegalStateException("x-bps-total was already set to " + this.xBpsTotal);
+        }
+        this.xBpsTotal = Objects.requireNonNull(xBpsTotal, "xBpsTotal");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-bps-total-max}, optional, features: unstable.
+       *
+       * @param xBpsTotalMax the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xBpsTotalMax(Long xBpsTotalMax) {
+        if (this.xBpsTotalMax != null) {
+          throw new IllegalStateException("x-bps-total-max was already set to " + this.xBpsTotalMax);
+        }
+        this.xBpsTotalMax = Objects.requireNonNull(xBpsTotalMax, "xBpsTotalMax");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-bps-total-max-length}, optional, features: unstable.
+       *
+       * @param xBpsTotalMaxLength the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xBpsTotalMaxLength(Long xBpsTotalMaxLength) {
+        if (this.xBpsTotalMaxLength != null) {
+          throw new IllegalStateException("x-bps-total-max-length was already set to " + this.xBpsTotalMaxLength);
+        }
+        this.xBpsTotalMaxLength = Objects.requireNonNull(xBpsTotalMaxLength, "xBpsTotalMaxLength");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-bps-read}, optional, features: unstable.
+       *
+       * @param xBpsRead the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xBpsRead(Long xBpsRead) {
+        if (this.xBpsRead != null) {
+          throw new IllegalStateException("x-bps-read was already set to " + this.xBpsRead);
+        }
+        this.xBpsRead = Objects.requireNonNull(xBpsRead, "xBpsRead");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-bps-read-max}, optional, features: unstable.
+       *
+       * @param xBpsReadMax the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xBpsReadMax(Long xBpsReadMax) {
+        if (this.xBpsReadMax != null) {
+          throw new IllegalStateException("x-bps-read-max was already set to " + this.xBpsReadMax);
+        }
+        this.xBpsReadMax = Objects.requireNonNull(xBpsReadMax, "xBpsReadMax");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-bps-read-max-length}, optional, features: unstable.
+       *
+       * @param xBpsReadMaxLength the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xBpsReadMaxLength(Long xBpsReadMaxLength) {
+        if (this.xBpsReadMaxLength != null) {
+          throw new IllegalStateException("x-bps-read-max-length was already set to " + this.xBpsReadMaxLength);
+        }
+        this.xBpsReadMaxLength = Objects.requireNonNull(xBpsReadMaxLength, "xBpsReadMaxLength");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-bps-write}, optional, features: unstable.
+       *
+       * @param xBpsWrite the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xBpsWrite(Long xBpsWrite) {
+        if (this.xBpsWrite != null) {
+          throw new IllegalStateException("x-bps-write was already set to " + this.xBpsWrite);
+        }
+        this.xBpsWrite = Objects.requireNonNull(xBpsWrite, "xBpsWrite");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-bps-write-max}, optional, features: unstable.
+       *
+       * @param xBpsWriteMax the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xBpsWriteMax(Long xBpsWriteMax) {
+        if (this.xBpsWriteMax != null) {
+          throw new IllegalStateException("x-bps-write-max was already set to " + this.xBpsWriteMax);
+        }
+        this.xBpsWriteMax = Objects.requireNonNull(xBpsWriteMax, "xBpsWriteMax");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-bps-write-max-length}, optional, features: unstable.
+       *
+       * @param xBpsWriteMaxLength the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xBpsWriteMaxLength(Long xBpsWriteMaxLength) {
+        if (this.xBpsWriteMaxLength != null) {
+          throw new IllegalStateException("x-bps-write-max-length was already set to " + this.xBpsWriteMaxLength);
+        }
+        this.xBpsWriteMaxLength = Objects.requireNonNull(xBpsWriteMaxLength, "xBpsWriteMaxLength");
+        return this;
+      }
+
+      /**
+       * Sets {@code x-iops-size}, optional, features: unstable.
+       *
+       * @param xIopsSize the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder xIopsSize(Long xIopsSize) {
+        if (this.xIopsSize != null) {
+          throw new IllegalStateException("x-iops-size was already set to " + this.xIopsSize);
+        }
+        this.xIopsSize = Objects.requireNonNull(xIopsSize, "xIopsSize");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link ThrottleGroup}
+       */
+      public ThrottleGroup build() {
+        return new ThrottleGroup(id, limits, xIopsTotal, xIopsTotalMax, xIopsTotalMaxLength, xIopsRead, xIopsReadMax, xIopsReadMaxLength, xIopsWrite, xIopsWriteMax, xIopsWriteMaxLength, xBpsTotal, xBpsTotalMax, xBpsTotalMaxLength, xBpsRead, xBpsReadMax, xBpsReadMaxLength, xBpsWrite, xBpsWriteMax, xBpsWriteMaxLength, xIopsSize, Map.of());
+      }
+    }
+
     @Override
     public ObjectType qomType() {
       return ObjectType.THROTTLE_GROUP;
@@ -2168,6 +5769,101 @@ public sealed interface ObjectOptions extends QapiObject
      */
     public TlsCredsAnon(String id, @Nullable Boolean verifyPeer, @Nullable String dir, @Nullable QCryptoTLSCredsEndpoint endpoint, @Nullable String priority) {
       this(id, verifyPeer, dir, endpoint, priority, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link TlsCredsAnon}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Boolean verifyPeer = null;
+      private @Nullable String dir = null;
+      private @Nullable QCryptoTLSCredsEndpoint endpoint = null;
+      private @Nullable String priority = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code verify-peer}, optional.
+       *
+       * @param verifyPeer the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder verifyPeer(Boolean verifyPeer) {
+        if (this.verifyPeer != null) {
+          throw new IllegalStateException("verify-peer was already set to " + this.verifyPeer);
+        }
+        this.verifyPeer = Objects.requireNonNull(verifyPeer, "verifyPeer");
+        return this;
+      }
+
+      /**
+       * Sets {@code dir}, optional.
+       *
+       * @param dir the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dir(String dir) {
+        if (this.dir != null) {
+          throw new IllegalStateException("dir was already set to " + this.dir);
+        }
+        this.dir = Objects.requireNonNull(dir, "dir");
+        return this;
+      }
+
+      /**
+       * Sets {@code endpoint}, optional.
+       *
+       * @param endpoint the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder endpoint(QCryptoTLSCredsEndpoint endpoint) {
+        if (this.endpoint != null) {
+          throw new IllegalStateException("endpoint was already set to " + this.endpoint);
+        }
+        this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
+        return this;
+      }
+
+      /**
+       * Sets {@code priority}, optional.
+       *
+       * @param priority the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder priority(String priority) {
+        if (this.priority != null) {
+          throw new IllegalStateException("priority was already set to " + this.priority);
+        }
+        this.priority = Objects.requireNonNull(priority, "priority");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link TlsCredsAnon}
+       */
+      public TlsCredsAnon build() {
+        return new TlsCredsAnon(id, verifyPeer, dir, endpoint, priority, Map.of());
+      }
     }
 
     @Override
@@ -2216,6 +5912,117 @@ public sealed interface ObjectOptions extends QapiObject
      */
     public TlsCredsPsk(String id, @Nullable Boolean verifyPeer, @Nullable String dir, @Nullable QCryptoTLSCredsEndpoint endpoint, @Nullable String priority, @Nullable String username) {
       this(id, verifyPeer, dir, endpoint, priority, username, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link TlsCredsPsk}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Boolean verifyPeer = null;
+      private @Nullable String dir = null;
+      private @Nullable QCryptoTLSCredsEndpoint endpoint = null;
+      private @Nullable String priority = null;
+      private @Nullable String username = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code verify-peer}, optional.
+       *
+       * @param verifyPeer the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder verifyPeer(Boolean verifyPeer) {
+        if (this.verifyPeer != null) {
+          throw new IllegalStateException("verify-peer was already set to " + this.verifyPeer);
+        }
+        this.verifyPeer = Objects.requireNonNull(verifyPeer, "verifyPeer");
+        return this;
+      }
+
+      /**
+       * Sets {@code dir}, optional.
+       *
+       * @param dir the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dir(String dir) {
+        if (this.dir != null) {
+          throw new IllegalStateException("dir was already set to " + this.dir);
+        }
+        this.dir = Objects.requireNonNull(dir, "dir");
+        return this;
+      }
+
+      /**
+       * Sets {@code endpoint}, optional.
+       *
+       * @param endpoint the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder endpoint(QCryptoTLSCredsEndpoint endpoint) {
+        if (this.endpoint != null) {
+          throw new IllegalStateException("endpoint was already set to " + this.endpoint);
+        }
+        this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
+        return this;
+      }
+
+      /**
+       * Sets {@code priority}, optional.
+       *
+       * @param priority the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder priority(String priority) {
+        if (this.priority != null) {
+          throw new IllegalStateException("priority was already set to " + this.priority);
+        }
+        this.priority = Objects.requireNonNull(priority, "priority");
+        return this;
+      }
+
+      /**
+       * Sets {@code username}, optional.
+       *
+       * @param username the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder username(String username) {
+        if (this.username != null) {
+          throw new IllegalStateException("username was already set to " + this.username);
+        }
+        this.username = Objects.requireNonNull(username, "username");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link TlsCredsPsk}
+       */
+      public TlsCredsPsk build() {
+        return new TlsCredsPsk(id, verifyPeer, dir, endpoint, priority, username, Map.of());
+      }
     }
 
     @Override
@@ -2269,6 +6076,133 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, verifyPeer, dir, endpoint, priority, sanityCheck, passwordid, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link TlsCredsX509}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Boolean verifyPeer = null;
+      private @Nullable String dir = null;
+      private @Nullable QCryptoTLSCredsEndpoint endpoint = null;
+      private @Nullable String priority = null;
+      private @Nullable Boolean sanityCheck = null;
+      private @Nullable String passwordid = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code verify-peer}, optional.
+       *
+       * @param verifyPeer the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder verifyPeer(Boolean verifyPeer) {
+        if (this.verifyPeer != null) {
+          throw new IllegalStateException("verify-peer was already set to " + this.verifyPeer);
+        }
+        this.verifyPeer = Objects.requireNonNull(verifyPeer, "verifyPeer");
+        return this;
+      }
+
+      /**
+       * Sets {@code dir}, optional.
+       *
+       * @param dir the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dir(String dir) {
+        if (this.dir != null) {
+          throw new IllegalStateException("dir was already set to " + this.dir);
+        }
+        this.dir = Objects.requireNonNull(dir, "dir");
+        return this;
+      }
+
+      /**
+       * Sets {@code endpoint}, optional.
+       *
+       * @param endpoint the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder endpoint(QCryptoTLSCredsEndpoint endpoint) {
+        if (this.endpoint != null) {
+          throw new IllegalStateException("endpoint was already set to " + this.endpoint);
+        }
+        this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
+        return this;
+      }
+
+      /**
+       * Sets {@code priority}, optional.
+       *
+       * @param priority the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder priority(String priority) {
+        if (this.priority != null) {
+          throw new IllegalStateException("priority was already set to " + this.priority);
+        }
+        this.priority = Objects.requireNonNull(priority, "priority");
+        return this;
+      }
+
+      /**
+       * Sets {@code sanity-check}, optional.
+       *
+       * @param sanityCheck the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder sanityCheck(Boolean sanityCheck) {
+        if (this.sanityCheck != null) {
+          throw new IllegalStateException("sanity-check was already set to " + this.sanityCheck);
+        }
+        this.sanityCheck = Objects.requireNonNull(sanityCheck, "sanityCheck");
+        return this;
+      }
+
+      /**
+       * Sets {@code passwordid}, optional.
+       *
+       * @param passwordid the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder passwordid(String passwordid) {
+        if (this.passwordid != null) {
+          throw new IllegalStateException("passwordid was already set to " + this.passwordid);
+        }
+        this.passwordid = Objects.requireNonNull(passwordid, "passwordid");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link TlsCredsX509}
+       */
+      public TlsCredsX509 build() {
+        return new TlsCredsX509(id, verifyPeer, dir, endpoint, priority, sanityCheck, passwordid, Map.of());
+      }
+    }
+
     @Override
     public ObjectType qomType() {
       return ObjectType.TLS_CREDS_X509;
@@ -2314,6 +6248,101 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, verifyPeer, dir, endpoint, priority, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link TlsCipherSuites}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Boolean verifyPeer = null;
+      private @Nullable String dir = null;
+      private @Nullable QCryptoTLSCredsEndpoint endpoint = null;
+      private @Nullable String priority = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code verify-peer}, optional.
+       *
+       * @param verifyPeer the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder verifyPeer(Boolean verifyPeer) {
+        if (this.verifyPeer != null) {
+          throw new IllegalStateException("verify-peer was already set to " + this.verifyPeer);
+        }
+        this.verifyPeer = Objects.requireNonNull(verifyPeer, "verifyPeer");
+        return this;
+      }
+
+      /**
+       * Sets {@code dir}, optional.
+       *
+       * @param dir the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder dir(String dir) {
+        if (this.dir != null) {
+          throw new IllegalStateException("dir was already set to " + this.dir);
+        }
+        this.dir = Objects.requireNonNull(dir, "dir");
+        return this;
+      }
+
+      /**
+       * Sets {@code endpoint}, optional.
+       *
+       * @param endpoint the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder endpoint(QCryptoTLSCredsEndpoint endpoint) {
+        if (this.endpoint != null) {
+          throw new IllegalStateException("endpoint was already set to " + this.endpoint);
+        }
+        this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
+        return this;
+      }
+
+      /**
+       * Sets {@code priority}, optional.
+       *
+       * @param priority the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder priority(String priority) {
+        if (this.priority != null) {
+          throw new IllegalStateException("priority was already set to " + this.priority);
+        }
+        this.priority = Objects.requireNonNull(priority, "priority");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link TlsCipherSuites}
+       */
+      public TlsCipherSuites build() {
+        return new TlsCipherSuites(id, verifyPeer, dir, endpoint, priority, Map.of());
+      }
+    }
+
     @Override
     public ObjectType qomType() {
       return ObjectType.TLS_CIPHER_SUITES;
@@ -2354,6 +6383,7 @@ public sealed interface ObjectOptions extends QapiObject
     public XRemoteObject(String id, String fd, String devid) {
       this(id, fd, devid, Map.of());
     }
+
 
     @Override
     public ObjectType qomType() {
@@ -2396,6 +6426,7 @@ public sealed interface ObjectOptions extends QapiObject
       this(id, socket, device, Map.of());
     }
 
+
     @Override
     public ObjectType qomType() {
       return ObjectType.X_VFIO_USER_SERVER;
@@ -2434,6 +6465,7 @@ public sealed interface ObjectOptions extends QapiObject
     public IgvmCfg(String id, String file) {
       this(id, file, Map.of());
     }
+
 
     @Override
     public ObjectType qomType() {
@@ -2475,6 +6507,7 @@ public sealed interface ObjectOptions extends QapiObject
     public MonitorHmp(String id, String chardev, @Nullable Boolean readline) {
       this(id, chardev, readline, Map.of());
     }
+
 
     @Override
     public ObjectType qomType() {
@@ -2519,6 +6552,7 @@ public sealed interface ObjectOptions extends QapiObject
     public MonitorQmp(String id, String chardev, @Nullable Boolean pretty, @Nullable MonitorQMPCloseAction closeAction) {
       this(id, chardev, pretty, closeAction, Map.of());
     }
+
 
     @Override
     public ObjectType qomType() {
@@ -2570,6 +6604,133 @@ public sealed interface ObjectOptions extends QapiObject
      */
     public TdxGuest(String id, @Nullable Long attributes, @Nullable Boolean septVeDisable, @Nullable String mrconfigid, @Nullable String mrowner, @Nullable String mrownerconfig, @Nullable SocketAddress quoteGenerationSocket) {
       this(id, attributes, septVeDisable, mrconfigid, mrowner, mrownerconfig, quoteGenerationSocket, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @param id {@code id}
+     * @return the builder
+     */
+    public static Builder builder(String id) {
+      return new Builder(id);
+    }
+
+    /**
+     * Builds a {@link TdxGuest}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private final String id;
+      private @Nullable Long attributes = null;
+      private @Nullable Boolean septVeDisable = null;
+      private @Nullable String mrconfigid = null;
+      private @Nullable String mrowner = null;
+      private @Nullable String mrownerconfig = null;
+      private @Nullable SocketAddress quoteGenerationSocket = null;
+
+      private Builder(String id) {
+        this.id = id;
+      }
+
+      /**
+       * Sets {@code attributes}, optional.
+       *
+       * @param attributes the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder attributes(Long attributes) {
+        if (this.attributes != null) {
+          throw new IllegalStateException("attributes was already set to " + this.attributes);
+        }
+        this.attributes = Objects.requireNonNull(attributes, "attributes");
+        return this;
+      }
+
+      /**
+       * Sets {@code sept-ve-disable}, optional.
+       *
+       * @param septVeDisable the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder septVeDisable(Boolean septVeDisable) {
+        if (this.septVeDisable != null) {
+          throw new IllegalStateException("sept-ve-disable was already set to " + this.septVeDisable);
+        }
+        this.septVeDisable = Objects.requireNonNull(septVeDisable, "septVeDisable");
+        return this;
+      }
+
+      /**
+       * Sets {@code mrconfigid}, optional.
+       *
+       * @param mrconfigid the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder mrconfigid(String mrconfigid) {
+        if (this.mrconfigid != null) {
+          throw new IllegalStateException("mrconfigid was already set to " + this.mrconfigid);
+        }
+        this.mrconfigid = Objects.requireNonNull(mrconfigid, "mrconfigid");
+        return this;
+      }
+
+      /**
+       * Sets {@code mrowner}, optional.
+       *
+       * @param mrowner the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder mrowner(String mrowner) {
+        if (this.mrowner != null) {
+          throw new IllegalStateException("mrowner was already set to " + this.mrowner);
+        }
+        this.mrowner = Objects.requireNonNull(mrowner, "mrowner");
+        return this;
+      }
+
+      /**
+       * Sets {@code mrownerconfig}, optional.
+       *
+       * @param mrownerconfig the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder mrownerconfig(String mrownerconfig) {
+        if (this.mrownerconfig != null) {
+          throw new IllegalStateException("mrownerconfig was already set to " + this.mrownerconfig);
+        }
+        this.mrownerconfig = Objects.requireNonNull(mrownerconfig, "mrownerconfig");
+        return this;
+      }
+
+      /**
+       * Sets {@code quote-generation-socket}, optional.
+       *
+       * @param quoteGenerationSocket the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder quoteGenerationSocket(SocketAddress quoteGenerationSocket) {
+        if (this.quoteGenerationSocket != null) {
+          throw new IllegalStateException("quote-generation-socket was already set to " + this.quoteGenerationSocket);
+        }
+        this.quoteGenerationSocket = Objects.requireNonNull(quoteGenerationSocket, "quoteGenerationSocket");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link TdxGuest}
+       */
+      public TdxGuest build() {
+        return new TdxGuest(id, attributes, septVeDisable, mrconfigid, mrowner, mrownerconfig, quoteGenerationSocket, Map.of());
+      }
     }
 
     @Override

@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -46,5 +47,84 @@ public record SevCommonProperties(
    */
   public SevCommonProperties(@Nullable String sevDevice, @Nullable Long cbitpos, long reducedPhysBits, @Nullable Boolean kernelHashes) {
     this(sevDevice, cbitpos, reducedPhysBits, kernelHashes, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param reducedPhysBits {@code reduced-phys-bits}
+   * @return the builder
+   */
+  public static Builder builder(long reducedPhysBits) {
+    return new Builder(reducedPhysBits);
+  }
+
+  /**
+   * Builds a {@link SevCommonProperties}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String sevDevice = null;
+    private @Nullable Long cbitpos = null;
+    private final long reducedPhysBits;
+    private @Nullable Boolean kernelHashes = null;
+
+    private Builder(long reducedPhysBits) {
+      this.reducedPhysBits = reducedPhysBits;
+    }
+
+    /**
+     * Sets {@code sev-device}, optional.
+     *
+     * @param sevDevice the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder sevDevice(String sevDevice) {
+      if (this.sevDevice != null) {
+        throw new IllegalStateException("sev-device was already set to " + this.sevDevice);
+      }
+      this.sevDevice = Objects.requireNonNull(sevDevice, "sevDevice");
+      return this;
+    }
+
+    /**
+     * Sets {@code cbitpos}, optional.
+     *
+     * @param cbitpos the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cbitpos(Long cbitpos) {
+      if (this.cbitpos != null) {
+        throw new IllegalStateException("cbitpos was already set to " + this.cbitpos);
+      }
+      this.cbitpos = Objects.requireNonNull(cbitpos, "cbitpos");
+      return this;
+    }
+
+    /**
+     * Sets {@code kernel-hashes}, optional, since 6.2.
+     *
+     * @param kernelHashes the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder kernelHashes(Boolean kernelHashes) {
+      if (this.kernelHashes != null) {
+        throw new IllegalStateException("kernel-hashes was already set to " + this.kernelHashes);
+      }
+      this.kernelHashes = Objects.requireNonNull(kernelHashes, "kernelHashes");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link SevCommonProperties}
+     */
+    public SevCommonProperties build() {
+      return new SevCommonProperties(sevDevice, cbitpos, reducedPhysBits, kernelHashes, Map.of());
+    }
   }
 }

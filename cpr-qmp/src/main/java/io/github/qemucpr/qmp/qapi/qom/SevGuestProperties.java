@@ -8,6 +8,7 @@ import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import io.github.qemucpr.qmp.qapi.common.OnOffAuto;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -60,5 +61,164 @@ public record SevGuestProperties(
    */
   public SevGuestProperties(@Nullable String sevDevice, @Nullable Long cbitpos, long reducedPhysBits, @Nullable Boolean kernelHashes, @Nullable String dhCertFile, @Nullable String sessionFile, @Nullable Long policy, @Nullable Long handle, @Nullable OnOffAuto legacyVmType) {
     this(sevDevice, cbitpos, reducedPhysBits, kernelHashes, dhCertFile, sessionFile, policy, handle, legacyVmType, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param reducedPhysBits {@code reduced-phys-bits}
+   * @return the builder
+   */
+  public static Builder builder(long reducedPhysBits) {
+    return new Builder(reducedPhysBits);
+  }
+
+  /**
+   * Builds a {@link SevGuestProperties}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String sevDevice = null;
+    private @Nullable Long cbitpos = null;
+    private final long reducedPhysBits;
+    private @Nullable Boolean kernelHashes = null;
+    private @Nullable String dhCertFile = null;
+    private @Nullable String sessionFile = null;
+    private @Nullable Long policy = null;
+    private @Nullable Long handle = null;
+    private @Nullable OnOffAuto legacyVmType = null;
+
+    private Builder(long reducedPhysBits) {
+      this.reducedPhysBits = reducedPhysBits;
+    }
+
+    /**
+     * Sets {@code sev-device}, optional.
+     *
+     * @param sevDevice the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder sevDevice(String sevDevice) {
+      if (this.sevDevice != null) {
+        throw new IllegalStateException("sev-device was already set to " + this.sevDevice);
+      }
+      this.sevDevice = Objects.requireNonNull(sevDevice, "sevDevice");
+      return this;
+    }
+
+    /**
+     * Sets {@code cbitpos}, optional.
+     *
+     * @param cbitpos the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cbitpos(Long cbitpos) {
+      if (this.cbitpos != null) {
+        throw new IllegalStateException("cbitpos was already set to " + this.cbitpos);
+      }
+      this.cbitpos = Objects.requireNonNull(cbitpos, "cbitpos");
+      return this;
+    }
+
+    /**
+     * Sets {@code kernel-hashes}, optional, since 6.2.
+     *
+     * @param kernelHashes the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder kernelHashes(Boolean kernelHashes) {
+      if (this.kernelHashes != null) {
+        throw new IllegalStateException("kernel-hashes was already set to " + this.kernelHashes);
+      }
+      this.kernelHashes = Objects.requireNonNull(kernelHashes, "kernelHashes");
+      return this;
+    }
+
+    /**
+     * Sets {@code dh-cert-file}, optional.
+     *
+     * @param dhCertFile the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder dhCertFile(String dhCertFile) {
+      if (this.dhCertFile != null) {
+        throw new IllegalStateException("dh-cert-file was already set to " + this.dhCertFile);
+      }
+      this.dhCertFile = Objects.requireNonNull(dhCertFile, "dhCertFile");
+      return this;
+    }
+
+    /**
+     * Sets {@code session-file}, optional.
+     *
+     * @param sessionFile the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder sessionFile(String sessionFile) {
+      if (this.sessionFile != null) {
+        throw new IllegalStateException("session-file was already set to " + this.sessionFile);
+      }
+      this.sessionFile = Objects.requireNonNull(sessionFile, "sessionFile");
+      return this;
+    }
+
+    /**
+     * Sets {@code policy}, optional.
+     *
+     * @param policy the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder policy(Long policy) {
+      if (this.policy != null) {
+        throw new IllegalStateException("policy was already set to " + this.policy);
+      }
+      this.policy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
+     * Sets {@code handle}, optional.
+     *
+     * @param handle the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder handle(Long handle) {
+      if (this.handle != null) {
+        throw new IllegalStateException("handle was already set to " + this.handle);
+      }
+      this.handle = Objects.requireNonNull(handle, "handle");
+      return this;
+    }
+
+    /**
+     * Sets {@code legacy-vm-type}, optional, since 9.1.
+     *
+     * @param legacyVmType the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder legacyVmType(OnOffAuto legacyVmType) {
+      if (this.legacyVmType != null) {
+        throw new IllegalStateException("legacy-vm-type was already set to " + this.legacyVmType);
+      }
+      this.legacyVmType = Objects.requireNonNull(legacyVmType, "legacyVmType");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link SevGuestProperties}
+     */
+    public SevGuestProperties build() {
+      return new SevGuestProperties(sevDevice, cbitpos, reducedPhysBits, kernelHashes, dhCertFile, sessionFile, policy, handle, legacyVmType, Map.of());
+    }
   }
 }

@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -65,5 +66,196 @@ public record SevSnpGuestProperties(
    */
   public SevSnpGuestProperties(@Nullable String sevDevice, @Nullable Long cbitpos, long reducedPhysBits, @Nullable Boolean kernelHashes, @Nullable Long policy, @Nullable String guestVisibleWorkarounds, @Nullable String idBlock, @Nullable String idAuth, @Nullable Boolean authorKeyEnabled, @Nullable String hostData, @Nullable Boolean vcekDisabled) {
     this(sevDevice, cbitpos, reducedPhysBits, kernelHashes, policy, guestVisibleWorkarounds, idBlock, idAuth, authorKeyEnabled, hostData, vcekDisabled, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param reducedPhysBits {@code reduced-phys-bits}
+   * @return the builder
+   */
+  public static Builder builder(long reducedPhysBits) {
+    return new Builder(reducedPhysBits);
+  }
+
+  /**
+   * Builds a {@link SevSnpGuestProperties}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String sevDevice = null;
+    private @Nullable Long cbitpos = null;
+    private final long reducedPhysBits;
+    private @Nullable Boolean kernelHashes = null;
+    private @Nullable Long policy = null;
+    private @Nullable String guestVisibleWorkarounds = null;
+    private @Nullable String idBlock = null;
+    private @Nullable String idAuth = null;
+    private @Nullable Boolean authorKeyEnabled = null;
+    private @Nullable String hostData = null;
+    private @Nullable Boolean vcekDisabled = null;
+
+    private Builder(long reducedPhysBits) {
+      this.reducedPhysBits = reducedPhysBits;
+    }
+
+    /**
+     * Sets {@code sev-device}, optional.
+     *
+     * @param sevDevice the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder sevDevice(String sevDevice) {
+      if (this.sevDevice != null) {
+        throw new IllegalStateException("sev-device was already set to " + this.sevDevice);
+      }
+      this.sevDevice = Objects.requireNonNull(sevDevice, "sevDevice");
+      return this;
+    }
+
+    /**
+     * Sets {@code cbitpos}, optional.
+     *
+     * @param cbitpos the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder cbitpos(Long cbitpos) {
+      if (this.cbitpos != null) {
+        throw new IllegalStateException("cbitpos was already set to " + this.cbitpos);
+      }
+      this.cbitpos = Objects.requireNonNull(cbitpos, "cbitpos");
+      return this;
+    }
+
+    /**
+     * Sets {@code kernel-hashes}, optional, since 6.2.
+     *
+     * @param kernelHashes the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder kernelHashes(Boolean kernelHashes) {
+      if (this.kernelHashes != null) {
+        throw new IllegalStateException("kernel-hashes was already set to " + this.kernelHashes);
+      }
+      this.kernelHashes = Objects.requireNonNull(kernelHashes, "kernelHashes");
+      return this;
+    }
+
+    /**
+     * Sets {@code policy}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param policy the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder policy(Long policy) {
+      if (this.policy != null) {
+        throw new IllegalStateException("policy was already set to " + this.policy);
+      }
+      this.policy = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
+
+    /**
+     * Sets {@code guest-visible-workarounds}, optional.
+     *
+     * @param guestVisibleWorkarounds the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder guestVisibleWorkarounds(String guestVisibleWorkarounds) {
+      if (this.guestVisibleWorkarounds != null) {
+        throw new IllegalStateException("guest-visible-workarounds was already set to " + this.guestVisibleWorkarounds);
+      }
+      this.guestVisibleWorkarounds = Objects.requireNonNull(guestVisibleWorkarounds, "guestVisibleWorkarounds");
+      return this;
+    }
+
+    /**
+     * Sets {@code id-block}, optional.
+     *
+     * @param idBlock the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder idBlock(String idBlock) {
+      if (this.idBlock != null) {
+        throw new IllegalStateException("id-block was already set to " + this.idBlock);
+      }
+      this.idBlock = Objects.requireNonNull(idBlock, "idBlock");
+      return this;
+    }
+
+    /**
+     * Sets {@code id-auth}, optional.
+     *
+     * @param idAuth the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder idAuth(String idAuth) {
+      if (this.idAuth != null) {
+        throw new IllegalStateException("id-auth was already set to " + this.idAuth);
+      }
+      this.idAuth = Objects.requireNonNull(idAuth, "idAuth");
+      return this;
+    }
+
+    /**
+     * Sets {@code author-key-enabled}, optional.
+     *
+     * @param authorKeyEnabled the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder authorKeyEnabled(Boolean authorKeyEnabled) {
+      if (this.authorKeyEnabled != null) {
+        throw new IllegalStateException("author-key-enabled was already set to " + this.authorKeyEnabled);
+      }
+      this.authorKeyEnabled = Objects.requireNonNull(authorKeyEnabled, "authorKeyEnabled");
+      return this;
+    }
+
+    /**
+     * Sets {@code host-data}, optional.
+     *
+     * @param hostData the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder hostData(String hostData) {
+      if (this.hostData != null) {
+        throw new IllegalStateException("host-data was already set to " + this.hostData);
+      }
+      this.hostData = Objects.requireNonNull(hostData, "hostData");
+      return this;
+    }
+
+    /**
+     * Sets {@code vcek-disabled}, optional, since 9.1.
+     *
+     * @param vcekDisabled the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder vcekDisabled(Boolean vcekDisabled) {
+      if (this.vcekDisabled != null) {
+        throw new IllegalStateException("vcek-disabled was already set to " + this.vcekDisabled);
+      }
+      this.vcekDisabled = Objects.requireNonNull(vcekDisabled, "vcekDisabled");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link SevSnpGuestProperties}
+     */
+    public SevSnpGuestProperties build() {
+      return new SevSnpGuestProperties(sevDevice, cbitpos, reducedPhysBits, kernelHashes, policy, guestVisibleWorkarounds, idBlock, idAuth, authorKeyEnabled, hostData, vcekDisabled, Map.of());
+    }
   }
 }

@@ -9,6 +9,7 @@ import io.github.qemucpr.qmp.qapi.QapiObject;
 import io.github.qemucpr.qmp.qapi.QemuVersions;
 import io.github.qemucpr.qmp.qapi.sockets.SocketAddress;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -60,5 +61,129 @@ public record TdxGuestProperties(
   /** With every member left out, so that QEMU applies its defaults. */
   public TdxGuestProperties() {
     this(null, null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link TdxGuestProperties}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Long attributes = null;
+    private @Nullable Boolean septVeDisable = null;
+    private @Nullable String mrconfigid = null;
+    private @Nullable String mrowner = null;
+    private @Nullable String mrownerconfig = null;
+    private @Nullable SocketAddress quoteGenerationSocket = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code attributes}, optional.
+     *
+     * @param attributes the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder attributes(Long attributes) {
+      if (this.attributes != null) {
+        throw new IllegalStateException("attributes was already set to " + this.attributes);
+      }
+      this.attributes = Objects.requireNonNull(attributes, "attributes");
+      return this;
+    }
+
+    /**
+     * Sets {@code sept-ve-disable}, optional.
+     *
+     * @param septVeDisable the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder septVeDisable(Boolean septVeDisable) {
+      if (this.septVeDisable != null) {
+        throw new IllegalStateException("sept-ve-disable was already set to " + this.septVeDisable);
+      }
+      this.septVeDisable = Objects.requireNonNull(septVeDisable, "septVeDisable");
+      return this;
+    }
+
+    /**
+     * Sets {@code mrconfigid}, optional.
+     *
+     * @param mrconfigid the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mrconfigid(String mrconfigid) {
+      if (this.mrconfigid != null) {
+        throw new IllegalStateException("mrconfigid was already set to " + this.mrconfigid);
+      }
+      this.mrconfigid = Objects.requireNonNull(mrconfigid, "mrconfigid");
+      return this;
+    }
+
+    /**
+     * Sets {@code mrowner}, optional.
+     *
+     * @param mrowner the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mrowner(String mrowner) {
+      if (this.mrowner != null) {
+        throw new IllegalStateException("mrowner was already set to " + this.mrowner);
+      }
+      this.mrowner = Objects.requireNonNull(mrowner, "mrowner");
+      return this;
+    }
+
+    /**
+     * Sets {@code mrownerconfig}, optional.
+     *
+     * @param mrownerconfig the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mrownerconfig(String mrownerconfig) {
+      if (this.mrownerconfig != null) {
+        throw new IllegalStateException("mrownerconfig was already set to " + this.mrownerconfig);
+      }
+      this.mrownerconfig = Objects.requireNonNull(mrownerconfig, "mrownerconfig");
+      return this;
+    }
+
+    /**
+     * Sets {@code quote-generation-socket}, optional.
+     *
+     * @param quoteGenerationSocket the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder quoteGenerationSocket(SocketAddress quoteGenerationSocket) {
+      if (this.quoteGenerationSocket != null) {
+        throw new IllegalStateException("quote-generation-socket was already set to " + this.quoteGenerationSocket);
+      }
+      this.quoteGenerationSocket = Objects.requireNonNull(quoteGenerationSocket, "quoteGenerationSocket");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link TdxGuestProperties}
+     */
+    public TdxGuestProperties build() {
+      return new TdxGuestProperties(attributes, septVeDisable, mrconfigid, mrowner, mrownerconfig, quoteGenerationSocket, Map.of());
+    }
   }
 }

@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -55,5 +56,129 @@ public record RockerOfDpaFlowAction(
   /** With every member left out, so that QEMU applies its defaults. */
   public RockerOfDpaFlowAction() {
     this(null, null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link RockerOfDpaFlowAction}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Long gotoTbl = null;
+    private @Nullable Long groupId = null;
+    private @Nullable Long tunnelLport = null;
+    private @Nullable Long vlanId = null;
+    private @Nullable Long newVlanId = null;
+    private @Nullable Long outPport = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code goto-tbl}, optional.
+     *
+     * @param gotoTbl the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder gotoTbl(Long gotoTbl) {
+      if (this.gotoTbl != null) {
+        throw new IllegalStateException("goto-tbl was already set to " + this.gotoTbl);
+      }
+      this.gotoTbl = Objects.requireNonNull(gotoTbl, "gotoTbl");
+      return this;
+    }
+
+    /**
+     * Sets {@code group-id}, optional.
+     *
+     * @param groupId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder groupId(Long groupId) {
+      if (this.groupId != null) {
+        throw new IllegalStateException("group-id was already set to " + this.groupId);
+      }
+      this.groupId = Objects.requireNonNull(groupId, "groupId");
+      return this;
+    }
+
+    /**
+     * Sets {@code tunnel-lport}, optional.
+     *
+     * @param tunnelLport the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tunnelLport(Long tunnelLport) {
+      if (this.tunnelLport != null) {
+        throw new IllegalStateException("tunnel-lport was already set to " + this.tunnelLport);
+      }
+      this.tunnelLport = Objects.requireNonNull(tunnelLport, "tunnelLport");
+      return this;
+    }
+
+    /**
+     * Sets {@code vlan-id}, optional.
+     *
+     * @param vlanId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder vlanId(Long vlanId) {
+      if (this.vlanId != null) {
+        throw new IllegalStateException("vlan-id was already set to " + this.vlanId);
+      }
+      this.vlanId = Objects.requireNonNull(vlanId, "vlanId");
+      return this;
+    }
+
+    /**
+     * Sets {@code new-vlan-id}, optional.
+     *
+     * @param newVlanId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder newVlanId(Long newVlanId) {
+      if (this.newVlanId != null) {
+        throw new IllegalStateException("new-vlan-id was already set to " + this.newVlanId);
+      }
+      this.newVlanId = Objects.requireNonNull(newVlanId, "newVlanId");
+      return this;
+    }
+
+    /**
+     * Sets {@code out-pport}, optional.
+     *
+     * @param outPport the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder outPport(Long outPport) {
+      if (this.outPport != null) {
+        throw new IllegalStateException("out-pport was already set to " + this.outPport);
+      }
+      this.outPport = Objects.requireNonNull(outPport, "outPport");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link RockerOfDpaFlowAction}
+     */
+    public RockerOfDpaFlowAction build() {
+      return new RockerOfDpaFlowAction(gotoTbl, groupId, tunnelLport, vlanId, newVlanId, outPport, Map.of());
+    }
   }
 }

@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -65,5 +66,183 @@ public record RockerOfDpaFlowKey(
    */
   public RockerOfDpaFlowKey(long priority, long tblId, @Nullable Long inPport, @Nullable Long tunnelId, @Nullable Long vlanId, @Nullable Long ethType, @Nullable String ethSrc, @Nullable String ethDst, @Nullable Long ipProto, @Nullable Long ipTos, @Nullable String ipDst) {
     this(priority, tblId, inPport, tunnelId, vlanId, ethType, ethSrc, ethDst, ipProto, ipTos, ipDst, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param priority {@code priority}
+   * @param tblId {@code tbl-id}
+   * @return the builder
+   */
+  public static Builder builder(long priority, long tblId) {
+    return new Builder(priority, tblId);
+  }
+
+  /**
+   * Builds a {@link RockerOfDpaFlowKey}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final long priority;
+    private final long tblId;
+    private @Nullable Long inPport = null;
+    private @Nullable Long tunnelId = null;
+    private @Nullable Long vlanId = null;
+    private @Nullable Long ethType = null;
+    private @Nullable String ethSrc = null;
+    private @Nullable String ethDst = null;
+    private @Nullable Long ipProto = null;
+    private @Nullable Long ipTos = null;
+    private @Nullable String ipDst = null;
+
+    private Builder(long priority, long tblId) {
+      this.priority = priority;
+      this.tblId = tblId;
+    }
+
+    /**
+     * Sets {@code in-pport}, optional.
+     *
+     * @param inPport the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder inPport(Long inPport) {
+      if (this.inPport != null) {
+        throw new IllegalStateException("in-pport was already set to " + this.inPport);
+      }
+      this.inPport = Objects.requireNonNull(inPport, "inPport");
+      return this;
+    }
+
+    /**
+     * Sets {@code tunnel-id}, optional.
+     *
+     * @param tunnelId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tunnelId(Long tunnelId) {
+      if (this.tunnelId != null) {
+        throw new IllegalStateException("tunnel-id was already set to " + this.tunnelId);
+      }
+      this.tunnelId = Objects.requireNonNull(tunnelId, "tunnelId");
+      return this;
+    }
+
+    /**
+     * Sets {@code vlan-id}, optional.
+     *
+     * @param vlanId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder vlanId(Long vlanId) {
+      if (this.vlanId != null) {
+        throw new IllegalStateException("vlan-id was already set to " + this.vlanId);
+      }
+      this.vlanId = Objects.requireNonNull(vlanId, "vlanId");
+      return this;
+    }
+
+    /**
+     * Sets {@code eth-type}, optional.
+     *
+     * @param ethType the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ethType(Long ethType) {
+      if (this.ethType != null) {
+        throw new IllegalStateException("eth-type was already set to " + this.ethType);
+      }
+      this.ethType = Objects.requireNonNull(ethType, "ethType");
+      return this;
+    }
+
+    /**
+     * Sets {@code eth-src}, optional.
+     *
+     * @param ethSrc the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ethSrc(String ethSrc) {
+      if (this.ethSrc != null) {
+        throw new IllegalStateException("eth-src was already set to " + this.ethSrc);
+      }
+      this.ethSrc = Objects.requireNonNull(ethSrc, "ethSrc");
+      return this;
+    }
+
+    /**
+     * Sets {@code eth-dst}, optional.
+     *
+     * @param ethDst the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ethDst(String ethDst) {
+      if (this.ethDst != null) {
+        throw new IllegalStateException("eth-dst was already set to " + this.ethDst);
+      }
+      this.ethDst = Objects.requireNonNull(ethDst, "ethDst");
+      return this;
+    }
+
+    /**
+     * Sets {@code ip-proto}, optional.
+     *
+     * @param ipProto the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ipProto(Long ipProto) {
+      if (this.ipProto != null) {
+        throw new IllegalStateException("ip-proto was already set to " + this.ipProto);
+      }
+      this.ipProto = Objects.requireNonNull(ipProto, "ipProto");
+      return this;
+    }
+
+    /**
+     * Sets {@code ip-tos}, optional.
+     *
+     * @param ipTos the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ipTos(Long ipTos) {
+      if (this.ipTos != null) {
+        throw new IllegalStateException("ip-tos was already set to " + this.ipTos);
+      }
+      this.ipTos = Objects.requireNonNull(ipTos, "ipTos");
+      return this;
+    }
+
+    /**
+     * Sets {@code ip-dst}, optional.
+     *
+     * @param ipDst the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ipDst(String ipDst) {
+      if (this.ipDst != null) {
+        throw new IllegalStateException("ip-dst was already set to " + this.ipDst);
+      }
+      this.ipDst = Objects.requireNonNull(ipDst, "ipDst");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link RockerOfDpaFlowKey}
+     */
+    public RockerOfDpaFlowKey build() {
+      return new RockerOfDpaFlowKey(priority, tblId, inPport, tunnelId, vlanId, ethType, ethSrc, ethDst, ipProto, ipTos, ipDst, Map.of());
+    }
   }
 }

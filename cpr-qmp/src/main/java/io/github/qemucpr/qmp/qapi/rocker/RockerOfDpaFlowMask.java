@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -58,5 +59,145 @@ public record RockerOfDpaFlowMask(
   /** With every member left out, so that QEMU applies its defaults. */
   public RockerOfDpaFlowMask() {
     this(null, null, null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link RockerOfDpaFlowMask}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Long inPport = null;
+    private @Nullable Long tunnelId = null;
+    private @Nullable Long vlanId = null;
+    private @Nullable String ethSrc = null;
+    private @Nullable String ethDst = null;
+    private @Nullable Long ipProto = null;
+    private @Nullable Long ipTos = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code in-pport}, optional.
+     *
+     * @param inPport the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder inPport(Long inPport) {
+      if (this.inPport != null) {
+        throw new IllegalStateException("in-pport was already set to " + this.inPport);
+      }
+      this.inPport = Objects.requireNonNull(inPport, "inPport");
+      return this;
+    }
+
+    /**
+     * Sets {@code tunnel-id}, optional.
+     *
+     * @param tunnelId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tunnelId(Long tunnelId) {
+      if (this.tunnelId != null) {
+        throw new IllegalStateException("tunnel-id was already set to " + this.tunnelId);
+      }
+      this.tunnelId = Objects.requireNonNull(tunnelId, "tunnelId");
+      return this;
+    }
+
+    /**
+     * Sets {@code vlan-id}, optional.
+     *
+     * @param vlanId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder vlanId(Long vlanId) {
+      if (this.vlanId != null) {
+        throw new IllegalStateException("vlan-id was already set to " + this.vlanId);
+      }
+      this.vlanId = Objects.requireNonNull(vlanId, "vlanId");
+      return this;
+    }
+
+    /**
+     * Sets {@code eth-src}, optional.
+     *
+     * @param ethSrc the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ethSrc(String ethSrc) {
+      if (this.ethSrc != null) {
+        throw new IllegalStateException("eth-src was already set to " + this.ethSrc);
+      }
+      this.ethSrc = Objects.requireNonNull(ethSrc, "ethSrc");
+      return this;
+    }
+
+    /**
+     * Sets {@code eth-dst}, optional.
+     *
+     * @param ethDst the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ethDst(String ethDst) {
+      if (this.ethDst != null) {
+        throw new IllegalStateException("eth-dst was already set to " + this.ethDst);
+      }
+      this.ethDst = Objects.requireNonNull(ethDst, "ethDst");
+      return this;
+    }
+
+    /**
+     * Sets {@code ip-proto}, optional.
+     *
+     * @param ipProto the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ipProto(Long ipProto) {
+      if (this.ipProto != null) {
+        throw new IllegalStateException("ip-proto was already set to " + this.ipProto);
+      }
+      this.ipProto = Objects.requireNonNull(ipProto, "ipProto");
+      return this;
+    }
+
+    /**
+     * Sets {@code ip-tos}, optional.
+     *
+     * @param ipTos the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ipTos(Long ipTos) {
+      if (this.ipTos != null) {
+        throw new IllegalStateException("ip-tos was already set to " + this.ipTos);
+      }
+      this.ipTos = Objects.requireNonNull(ipTos, "ipTos");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link RockerOfDpaFlowMask}
+     */
+    public RockerOfDpaFlowMask build() {
+      return new RockerOfDpaFlowMask(inPport, tunnelId, vlanId, ethSrc, ethDst, ipProto, ipTos, Map.of());
+    }
   }
 }

@@ -8,6 +8,7 @@ import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -73,5 +74,215 @@ public record RockerOfDpaGroup(
    */
   public RockerOfDpaGroup(long id, long type, @Nullable Long vlanId, @Nullable Long pport, @Nullable Long index, @Nullable Long outPport, @Nullable Long groupId, @Nullable Long setVlanId, @Nullable Long popVlan, @Nullable List<Long> groupIds, @Nullable String setEthSrc, @Nullable String setEthDst, @Nullable Long ttlCheck) {
     this(id, type, vlanId, pport, index, outPport, groupId, setVlanId, popVlan, groupIds, setEthSrc, setEthDst, ttlCheck, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param id {@code id}
+   * @param type {@code type}
+   * @return the builder
+   */
+  public static Builder builder(long id, long type) {
+    return new Builder(id, type);
+  }
+
+  /**
+   * Builds a {@link RockerOfDpaGroup}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final long id;
+    private final long type;
+    private @Nullable Long vlanId = null;
+    private @Nullable Long pport = null;
+    private @Nullable Long index = null;
+    private @Nullable Long outPport = null;
+    private @Nullable Long groupId = null;
+    private @Nullable Long setVlanId = null;
+    private @Nullable Long popVlan = null;
+    private @Nullable List<Long> groupIds = null;
+    private @Nullable String setEthSrc = null;
+    private @Nullable String setEthDst = null;
+    private @Nullable Long ttlCheck = null;
+
+    private Builder(long id, long type) {
+      this.id = id;
+      this.type = type;
+    }
+
+    /**
+     * Sets {@code vlan-id}, optional.
+     *
+     * @param vlanId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder vlanId(Long vlanId) {
+      if (this.vlanId != null) {
+        throw new IllegalStateException("vlan-id was already set to " + this.vlanId);
+      }
+      this.vlanId = Objects.requireNonNull(vlanId, "vlanId");
+      return this;
+    }
+
+    /**
+     * Sets {@code pport}, optional.
+     *
+     * @param pport the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder pport(Long pport) {
+      if (this.pport != null) {
+        throw new IllegalStateException("pport was already set to " + this.pport);
+      }
+      this.pport = Objects.requireNonNull(pport, "pport");
+      return this;
+    }
+
+    /**
+     * Sets {@code index}, optional.
+     *
+     * @param index the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder index(Long index) {
+      if (this.index != null) {
+        throw new IllegalStateException("index was already set to " + this.index);
+      }
+      this.index = Objects.requireNonNull(index, "index");
+      return this;
+    }
+
+    /**
+     * Sets {@code out-pport}, optional.
+     *
+     * @param outPport the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder outPport(Long outPport) {
+      if (this.outPport != null) {
+        throw new IllegalStateException("out-pport was already set to " + this.outPport);
+      }
+      this.outPport = Objects.requireNonNull(outPport, "outPport");
+      return this;
+    }
+
+    /**
+     * Sets {@code group-id}, optional.
+     *
+     * @param groupId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder groupId(Long groupId) {
+      if (this.groupId != null) {
+        throw new IllegalStateException("group-id was already set to " + this.groupId);
+      }
+      this.groupId = Objects.requireNonNull(groupId, "groupId");
+      return this;
+    }
+
+    /**
+     * Sets {@code set-vlan-id}, optional.
+     *
+     * @param setVlanId the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder setVlanId(Long setVlanId) {
+      if (this.setVlanId != null) {
+        throw new IllegalStateException("set-vlan-id was already set to " + this.setVlanId);
+      }
+      this.setVlanId = Objects.requireNonNull(setVlanId, "setVlanId");
+      return this;
+    }
+
+    /**
+     * Sets {@code pop-vlan}, optional.
+     *
+     * @param popVlan the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder popVlan(Long popVlan) {
+      if (this.popVlan != null) {
+        throw new IllegalStateException("pop-vlan was already set to " + this.popVlan);
+      }
+      this.popVlan = Objects.requireNonNull(popVlan, "popVlan");
+      return this;
+    }
+
+    /**
+     * Sets {@code group-ids}, optional.
+     *
+     * @param groupIds the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder groupIds(List<Long> groupIds) {
+      if (this.groupIds != null) {
+        throw new IllegalStateException("group-ids was already set to " + this.groupIds);
+      }
+      this.groupIds = Objects.requireNonNull(groupIds, "groupIds");
+      return this;
+    }
+
+    /**
+     * Sets {@code set-eth-src}, optional.
+     *
+     * @param setEthSrc the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder setEthSrc(String setEthSrc) {
+      if (this.setEthSrc != null) {
+        throw new IllegalStateException("set-eth-src was already set to " + this.setEthSrc);
+      }
+      this.setEthSrc = Objects.requireNonNull(setEthSrc, "setEthSrc");
+      return this;
+    }
+
+    /**
+     * Sets {@code set-eth-dst}, optional.
+     *
+     * @param setEthDst the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder setEthDst(String setEthDst) {
+      if (this.setEthDst != null) {
+        throw new IllegalStateException("set-eth-dst was already set to " + this.setEthDst);
+      }
+      this.setEthDst = Objects.requireNonNull(setEthDst, "setEthDst");
+      return this;
+    }
+
+    /**
+     * Sets {@code ttl-check}, optional.
+     *
+     * @param ttlCheck the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ttlCheck(Long ttlCheck) {
+      if (this.ttlCheck != null) {
+        throw new IllegalStateException("ttl-check was already set to " + this.ttlCheck);
+      }
+      this.ttlCheck = Objects.requireNonNull(ttlCheck, "ttlCheck");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link RockerOfDpaGroup}
+     */
+    public RockerOfDpaGroup build() {
+      return new RockerOfDpaGroup(id, type, vlanId, pport, index, outPport, groupId, setVlanId, popVlan, groupIds, setEthSrc, setEthDst, ttlCheck, Map.of());
+    }
   }
 }

@@ -69,6 +69,7 @@ public sealed interface GuestPanicInformation extends QapiObject
       this(arg1, arg2, arg3, arg4, arg5, Map.of());
     }
 
+
     @Override
     public GuestPanicInformationType type() {
       return GuestPanicInformationType.HYPER_V;
@@ -111,6 +112,7 @@ public sealed interface GuestPanicInformation extends QapiObject
       this(core, pswMask, pswAddr, reason, Map.of());
     }
 
+
     @Override
     public GuestPanicInformationType type() {
       return GuestPanicInformationType.S390;
@@ -151,6 +153,7 @@ public sealed interface GuestPanicInformation extends QapiObject
       this(errorCode, message, gpa, Map.of());
     }
 
+
     @Override
     public GuestPanicInformationType type() {
       return GuestPanicInformationType.TDX;
@@ -186,6 +189,7 @@ public sealed interface GuestPanicInformation extends QapiObject
     public Sev(long set, long code) {
       this(set, code, Map.of());
     }
+
 
     @Override
     public GuestPanicInformationType type() {

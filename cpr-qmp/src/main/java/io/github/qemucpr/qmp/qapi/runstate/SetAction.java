@@ -8,6 +8,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import java.lang.reflect.Type;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -35,6 +36,98 @@ public record SetAction(
   /** With every member left out, so that QEMU applies its defaults. */
   public SetAction() {
     this(null, null, null, null);
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link SetAction}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable RebootAction reboot = null;
+    private @Nullable ShutdownAction shutdown = null;
+    private @Nullable PanicAction panic = null;
+    private @Nullable WatchdogAction watchdog = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code reboot}, optional.
+     *
+     * @param reboot the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder reboot(RebootAction reboot) {
+      if (this.reboot != null) {
+        throw new IllegalStateException("reboot was already set to " + this.reboot);
+      }
+      this.reboot = Objects.requireNonNull(reboot, "reboot");
+      return this;
+    }
+
+    /**
+     * Sets {@code shutdown}, optional.
+     *
+     * @param shutdown the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder shutdown(ShutdownAction shutdown) {
+      if (this.shutdown != null) {
+        throw new IllegalStateException("shutdown was already set to " + this.shutdown);
+      }
+      this.shutdown = Objects.requireNonNull(shutdown, "shutdown");
+      return this;
+    }
+
+    /**
+     * Sets {@code panic}, optional.
+     *
+     * @param panic the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder panic(PanicAction panic) {
+      if (this.panic != null) {
+        throw new IllegalStateException("panic was already set to " + this.panic);
+      }
+      this.panic = Objects.requireNonNull(panic, "panic");
+      return this;
+    }
+
+    /**
+     * Sets {@code watchdog}, optional.
+     *
+     * @param watchdog the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder watchdog(WatchdogAction watchdog) {
+      if (this.watchdog != null) {
+        throw new IllegalStateException("watchdog was already set to " + this.watchdog);
+      }
+      this.watchdog = Objects.requireNonNull(watchdog, "watchdog");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link SetAction}
+     */
+    public SetAction build() {
+      return new SetAction(reboot, shutdown, panic, watchdog);
+    }
   }
 
   @Override

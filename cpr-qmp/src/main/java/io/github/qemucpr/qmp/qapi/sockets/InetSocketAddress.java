@@ -71,4 +71,182 @@ public record InetSocketAddress(
   public InetSocketAddress(String host, String port, @Nullable Boolean numeric, @Nullable Long to, @Nullable Boolean ipv4, @Nullable Boolean ipv6, @Nullable Boolean keepAlive, @Nullable Boolean mptcp, @Nullable Long keepAliveCount, @Nullable Long keepAliveIdle, @Nullable Long keepAliveInterval) {
     this(host, port, numeric, to, ipv4, ipv6, keepAlive, mptcp, keepAliveCount, keepAliveIdle, keepAliveInterval, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param host {@code host}
+   * @param port {@code port}
+   * @return the builder
+   */
+  public static Builder builder(String host, String port) {
+    return new Builder(host, port);
+  }
+
+  /**
+   * Builds a {@link InetSocketAddress}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String host;
+    private final String port;
+    private @Nullable Boolean numeric = null;
+    private @Nullable Long to = null;
+    private @Nullable Boolean ipv4 = null;
+    private @Nullable Boolean ipv6 = null;
+    private @Nullable Boolean keepAlive = null;
+    private @Nullable Boolean mptcp = null;
+    private @Nullable Long keepAliveCount = null;
+    private @Nullable Long keepAliveIdle = null;
+    private @Nullable Long keepAliveInterval = null;
+
+    private Builder(String host, String port) {
+      this.host = host;
+      this.port = port;
+    }
+
+    /**
+     * Sets {@code numeric}, optional, since 2.9.
+     *
+     * @param numeric the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder numeric(Boolean numeric) {
+      if (this.numeric != null) {
+        throw new IllegalStateException("numeric was already set to " + this.numeric);
+      }
+      this.numeric = Objects.requireNonNull(numeric, "numeric");
+      return this;
+    }
+
+    /**
+     * Sets {@code to}, optional.
+     *
+     * @param to the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder to(Long to) {
+      if (this.to != null) {
+        throw new IllegalStateException("to was already set to " + this.to);
+      }
+      this.to = Objects.requireNonNull(to, "to");
+      return this;
+    }
+
+    /**
+     * Sets {@code ipv4}, optional.
+     *
+     * @param ipv4 the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ipv4(Boolean ipv4) {
+      if (this.ipv4 != null) {
+        throw new IllegalStateException("ipv4 was already set to " + this.ipv4);
+      }
+      this.ipv4 = Objects.requireNonNull(ipv4, "ipv4");
+      return this;
+    }
+
+    /**
+     * Sets {@code ipv6}, optional.
+     *
+     * @param ipv6 the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder ipv6(Boolean ipv6) {
+      if (this.ipv6 != null) {
+        throw new IllegalStateException("ipv6 was already set to " + this.ipv6);
+      }
+      this.ipv6 = Objects.requireNonNull(ipv6, "ipv6");
+      return this;
+    }
+
+    /**
+     * Sets {@code keep-alive}, optional, since 4.2.
+     *
+     * @param keepAlive the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder keepAlive(Boolean keepAlive) {
+      if (this.keepAlive != null) {
+        throw new IllegalStateException("keep-alive was already set to " + this.keepAlive);
+      }
+      this.keepAlive = Objects.requireNonNull(keepAlive, "keepAlive");
+      return this;
+    }
+
+    /**
+     * Sets {@code mptcp}, optional, since 6.1, only when QEMU is built with {@code HAVE_IPPROTO_MPTCP}.
+     *
+     * @param mptcp the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder mptcp(Boolean mptcp) {
+      if (this.mptcp != null) {
+        throw new IllegalStateException("mptcp was already set to " + this.mptcp);
+      }
+      this.mptcp = Objects.requireNonNull(mptcp, "mptcp");
+      return this;
+    }
+
+    /**
+     * Sets {@code keep-alive-count}, optional, since 10.1, only in QEMU 11.1.
+     *
+     * @param keepAliveCount the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder keepAliveCount(Long keepAliveCount) {
+      if (this.keepAliveCount != null) {
+        throw new IllegalStateException("keep-alive-count was already set to " + this.keepAliveCount);
+      }
+      this.keepAliveCount = Objects.requireNonNull(keepAliveCount, "keepAliveCount");
+      return this;
+    }
+
+    /**
+     * Sets {@code keep-alive-idle}, optional, since 10.1, only in QEMU 11.1.
+     *
+     * @param keepAliveIdle the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder keepAliveIdle(Long keepAliveIdle) {
+      if (this.keepAliveIdle != null) {
+        throw new IllegalStateException("keep-alive-idle was already set to " + this.keepAliveIdle);
+      }
+      this.keepAliveIdle = Objects.requireNonNull(keepAliveIdle, "keepAliveIdle");
+      return this;
+    }
+
+    /**
+     * Sets {@code keep-alive-interval}, optional, since 10.1, only in QEMU 11.1.
+     *
+     * @param keepAliveInterval the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder keepAliveInterval(Long keepAliveInterval) {
+      if (this.keepAliveInterval != null) {
+        throw new IllegalStateException("keep-alive-interval was already set to " + this.keepAliveInterval);
+      }
+      this.keepAliveInterval = Objects.requireNonNull(keepAliveInterval, "keepAliveInterval");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link InetSocketAddress}
+     */
+    public InetSocketAddress build() {
+      return new InetSocketAddress(host, port, numeric, to, ipv4, ipv6, keepAlive, mptcp, keepAliveCount, keepAliveIdle, keepAliveInterval, Map.of());
+    }
+  }
 }

@@ -57,6 +57,7 @@ public sealed interface SocketAddressLegacy extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public SocketAddressType type() {
       return SocketAddressType.INET;
@@ -89,6 +90,7 @@ public sealed interface SocketAddressLegacy extends QapiObject
     public Unix(UnixSocketAddress data) {
       this(data, Map.of());
     }
+
 
     @Override
     public SocketAddressType type() {
@@ -123,6 +125,7 @@ public sealed interface SocketAddressLegacy extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public SocketAddressType type() {
       return SocketAddressType.VSOCK;
@@ -155,6 +158,7 @@ public sealed interface SocketAddressLegacy extends QapiObject
     public Fd(FdSocketAddress data) {
       this(data, Map.of());
     }
+
 
     @Override
     public SocketAddressType type() {

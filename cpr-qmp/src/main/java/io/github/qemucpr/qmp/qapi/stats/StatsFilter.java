@@ -67,6 +67,7 @@ public sealed interface StatsFilter extends QapiObject
       this(null, null, Map.of());
     }
 
+
     @Override
     public StatsTarget target() {
       return StatsTarget.VCPU;

@@ -54,4 +54,89 @@ public record StatsSchemaValue(
   public StatsSchemaValue(String name, StatsType type, @Nullable StatsUnit unit, @Nullable Long base, long exponent, @Nullable Long bucketSize) {
     this(name, type, unit, base, exponent, bucketSize, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param name {@code name}
+   * @param type {@code type}
+   * @param exponent {@code exponent}
+   * @return the builder
+   */
+  public static Builder builder(String name, StatsType type, long exponent) {
+    return new Builder(name, type, exponent);
+  }
+
+  /**
+   * Builds a {@link StatsSchemaValue}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String name;
+    private final StatsType type;
+    private @Nullable StatsUnit unit = null;
+    private @Nullable Long base = null;
+    private final long exponent;
+    private @Nullable Long bucketSize = null;
+
+    private Builder(String name, StatsType type, long exponent) {
+      this.name = name;
+      this.type = type;
+      this.exponent = exponent;
+    }
+
+    /**
+     * Sets {@code unit}, optional.
+     *
+     * @param unit the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder unit(StatsUnit unit) {
+      if (this.unit != null) {
+        throw new IllegalStateException("unit was already set to " + this.unit);
+      }
+      this.unit = Objects.requireNonNull(unit, "unit");
+      return this;
+    }
+
+    /**
+     * Sets {@code base}, optional.
+     *
+     * @param base the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder base(Long base) {
+      if (this.base != null) {
+        throw new IllegalStateException("base was already set to " + this.base);
+      }
+      this.base = Objects.requireNonNull(base, "base");
+      return this;
+    }
+
+    /**
+     * Sets {@code bucket-size}, optional.
+     *
+     * @param bucketSize the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder bucketSize(Long bucketSize) {
+      if (this.bucketSize != null) {
+        throw new IllegalStateException("bucket-size was already set to " + this.bucketSize);
+      }
+      this.bucketSize = Objects.requireNonNull(bucketSize, "bucketSize");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link StatsSchemaValue}
+     */
+    public StatsSchemaValue build() {
+      return new StatsSchemaValue(name, type, unit, base, exponent, bucketSize, Map.of());
+    }
+  }
 }

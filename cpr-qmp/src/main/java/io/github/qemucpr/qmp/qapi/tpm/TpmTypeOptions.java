@@ -60,6 +60,7 @@ public sealed interface TpmTypeOptions extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public TpmType type() {
       return TpmType.PASSTHROUGH;
@@ -93,6 +94,7 @@ public sealed interface TpmTypeOptions extends QapiObject
     public Emulator(TPMEmulatorOptions data) {
       this(data, Map.of());
     }
+
 
     @Override
     public TpmType type() {

@@ -67,6 +67,7 @@ public sealed interface TransactionAction extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public TransactionActionKind type() {
       return TransactionActionKind.ABORT;
@@ -99,6 +100,7 @@ public sealed interface TransactionAction extends QapiObject
     public BlockDirtyBitmapAdd(io.github.qemucpr.qmp.qapi.blockcore.BlockDirtyBitmapAdd data) {
       this(data, Map.of());
     }
+
 
     @Override
     public TransactionActionKind type() {
@@ -133,6 +135,7 @@ public sealed interface TransactionAction extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public TransactionActionKind type() {
       return TransactionActionKind.BLOCK_DIRTY_BITMAP_REMOVE;
@@ -165,6 +168,7 @@ public sealed interface TransactionAction extends QapiObject
     public BlockDirtyBitmapClear(BlockDirtyBitmap data) {
       this(data, Map.of());
     }
+
 
     @Override
     public TransactionActionKind type() {
@@ -199,6 +203,7 @@ public sealed interface TransactionAction extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public TransactionActionKind type() {
       return TransactionActionKind.BLOCK_DIRTY_BITMAP_ENABLE;
@@ -231,6 +236,7 @@ public sealed interface TransactionAction extends QapiObject
     public BlockDirtyBitmapDisable(BlockDirtyBitmap data) {
       this(data, Map.of());
     }
+
 
     @Override
     public TransactionActionKind type() {
@@ -265,6 +271,7 @@ public sealed interface TransactionAction extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public TransactionActionKind type() {
       return TransactionActionKind.BLOCK_DIRTY_BITMAP_MERGE;
@@ -297,6 +304,7 @@ public sealed interface TransactionAction extends QapiObject
     public BlockdevBackup(io.github.qemucpr.qmp.qapi.blockcore.BlockdevBackup data) {
       this(data, Map.of());
     }
+
 
     @Override
     public TransactionActionKind type() {
@@ -331,6 +339,7 @@ public sealed interface TransactionAction extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public TransactionActionKind type() {
       return TransactionActionKind.BLOCKDEV_SNAPSHOT;
@@ -363,6 +372,7 @@ public sealed interface TransactionAction extends QapiObject
     public BlockdevSnapshotInternalSync(BlockdevSnapshotInternal data) {
       this(data, Map.of());
     }
+
 
     @Override
     public TransactionActionKind type() {
@@ -397,6 +407,7 @@ public sealed interface TransactionAction extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public TransactionActionKind type() {
       return TransactionActionKind.BLOCKDEV_SNAPSHOT_SYNC;
@@ -429,6 +440,7 @@ public sealed interface TransactionAction extends QapiObject
     public DriveBackup(io.github.qemucpr.qmp.qapi.blockcore.DriveBackup data) {
       this(data, Map.of());
     }
+
 
     @Override
     public TransactionActionKind type() {

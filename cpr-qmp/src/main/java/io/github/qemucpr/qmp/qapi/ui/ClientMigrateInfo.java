@@ -41,6 +41,88 @@ public record ClientMigrateInfo(
     Objects.requireNonNull(hostname, "hostname");
   }
 
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param protocol {@code protocol}
+   * @param hostname {@code hostname}
+   * @return the builder
+   */
+  public static Builder builder(String protocol, String hostname) {
+    return new Builder(protocol, hostname);
+  }
+
+  /**
+   * Builds a {@link ClientMigrateInfo}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String protocol;
+    private final String hostname;
+    private @Nullable Long port = null;
+    private @Nullable Long tlsPort = null;
+    private @Nullable String certSubject = null;
+
+    private Builder(String protocol, String hostname) {
+      this.protocol = protocol;
+      this.hostname = hostname;
+    }
+
+    /**
+     * Sets {@code port}, optional.
+     *
+     * @param port the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder port(Long port) {
+      if (this.port != null) {
+        throw new IllegalStateException("port was already set to " + this.port);
+      }
+      this.port = Objects.requireNonNull(port, "port");
+      return this;
+    }
+
+    /**
+     * Sets {@code tls-port}, optional.
+     *
+     * @param tlsPort the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tlsPort(Long tlsPort) {
+      if (this.tlsPort != null) {
+        throw new IllegalStateException("tls-port was already set to " + this.tlsPort);
+      }
+      this.tlsPort = Objects.requireNonNull(tlsPort, "tlsPort");
+      return this;
+    }
+
+    /**
+     * Sets {@code cert-subject}, optional.
+     *
+     * @param certSubject the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder certSubject(String certSubject) {
+      if (this.certSubject != null) {
+        throw new IllegalStateException("cert-subject was already set to " + this.certSubject);
+      }
+      this.certSubject = Objects.requireNonNull(certSubject, "certSubject");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link ClientMigrateInfo}
+     */
+    public ClientMigrateInfo build() {
+      return new ClientMigrateInfo(protocol, hostname, port, tlsPort, certSubject);
+    }
+  }
+
   @Override
   public String name() {
     return "client_migrate_info";

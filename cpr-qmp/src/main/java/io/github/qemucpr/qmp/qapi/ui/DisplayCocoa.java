@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -52,5 +53,113 @@ public record DisplayCocoa(
   /** With every member left out, so that QEMU applies its defaults. */
   public DisplayCocoa() {
     this(null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link DisplayCocoa}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Boolean leftCommandKey = null;
+    private @Nullable Boolean fullGrab = null;
+    private @Nullable Boolean swapOptCmd = null;
+    private @Nullable Boolean zoomToFit = null;
+    private @Nullable Boolean zoomInterpolation = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code left-command-key}, optional.
+     *
+     * @param leftCommandKey the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder leftCommandKey(Boolean leftCommandKey) {
+      if (this.leftCommandKey != null) {
+        throw new IllegalStateException("left-command-key was already set to " + this.leftCommandKey);
+      }
+      this.leftCommandKey = Objects.requireNonNull(leftCommandKey, "leftCommandKey");
+      return this;
+    }
+
+    /**
+     * Sets {@code full-grab}, optional.
+     *
+     * @param fullGrab the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder fullGrab(Boolean fullGrab) {
+      if (this.fullGrab != null) {
+        throw new IllegalStateException("full-grab was already set to " + this.fullGrab);
+      }
+      this.fullGrab = Objects.requireNonNull(fullGrab, "fullGrab");
+      return this;
+    }
+
+    /**
+     * Sets {@code swap-opt-cmd}, optional.
+     *
+     * @param swapOptCmd the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder swapOptCmd(Boolean swapOptCmd) {
+      if (this.swapOptCmd != null) {
+        throw new IllegalStateException("swap-opt-cmd was already set to " + this.swapOptCmd);
+      }
+      this.swapOptCmd = Objects.requireNonNull(swapOptCmd, "swapOptCmd");
+      return this;
+    }
+
+    /**
+     * Sets {@code zoom-to-fit}, optional, since 8.2.
+     *
+     * @param zoomToFit the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder zoomToFit(Boolean zoomToFit) {
+      if (this.zoomToFit != null) {
+        throw new IllegalStateException("zoom-to-fit was already set to " + this.zoomToFit);
+      }
+      this.zoomToFit = Objects.requireNonNull(zoomToFit, "zoomToFit");
+      return this;
+    }
+
+    /**
+     * Sets {@code zoom-interpolation}, optional, since 9.0.
+     *
+     * @param zoomInterpolation the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder zoomInterpolation(Boolean zoomInterpolation) {
+      if (this.zoomInterpolation != null) {
+        throw new IllegalStateException("zoom-interpolation was already set to " + this.zoomInterpolation);
+      }
+      this.zoomInterpolation = Objects.requireNonNull(zoomInterpolation, "zoomInterpolation");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link DisplayCocoa}
+     */
+    public DisplayCocoa build() {
+      return new DisplayCocoa(leftCommandKey, fullGrab, swapOptCmd, zoomToFit, zoomInterpolation, Map.of());
+    }
   }
 }

@@ -7,6 +7,7 @@ import io.github.qemucpr.qmp.qapi.QapiMember;
 import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -49,5 +50,97 @@ public record DisplayDBus(
   /** With every member left out, so that QEMU applies its defaults. */
   public DisplayDBus() {
     this(null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link DisplayDBus}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable String rendernode = null;
+    private @Nullable String addr = null;
+    private @Nullable Boolean p2p = null;
+    private @Nullable String audiodev = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code rendernode}, optional.
+     *
+     * @param rendernode the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder rendernode(String rendernode) {
+      if (this.rendernode != null) {
+        throw new IllegalStateException("rendernode was already set to " + this.rendernode);
+      }
+      this.rendernode = Objects.requireNonNull(rendernode, "rendernode");
+      return this;
+    }
+
+    /**
+     * Sets {@code addr}, optional.
+     *
+     * @param addr the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder addr(String addr) {
+      if (this.addr != null) {
+        throw new IllegalStateException("addr was already set to " + this.addr);
+      }
+      this.addr = Objects.requireNonNull(addr, "addr");
+      return this;
+    }
+
+    /**
+     * Sets {@code p2p}, optional.
+     *
+     * @param p2p the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder p2p(Boolean p2p) {
+      if (this.p2p != null) {
+        throw new IllegalStateException("p2p was already set to " + this.p2p);
+      }
+      this.p2p = Objects.requireNonNull(p2p, "p2p");
+      return this;
+    }
+
+    /**
+     * Sets {@code audiodev}, optional.
+     *
+     * @param audiodev the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder audiodev(String audiodev) {
+      if (this.audiodev != null) {
+        throw new IllegalStateException("audiodev was already set to " + this.audiodev);
+      }
+      this.audiodev = Objects.requireNonNull(audiodev, "audiodev");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link DisplayDBus}
+     */
+    public DisplayDBus build() {
+      return new DisplayDBus(rendernode, addr, p2p, audiodev, Map.of());
+    }
   }
 }

@@ -8,6 +8,7 @@ import io.github.qemucpr.qmp.qapi.QapiName;
 import io.github.qemucpr.qmp.qapi.QapiObject;
 import io.github.qemucpr.qmp.qapi.QemuVersions;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -59,5 +60,145 @@ public record DisplayGTK(
   /** With every member left out, so that QEMU applies its defaults. */
   public DisplayGTK() {
     this(null, null, null, null, null, null, null, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Builds a {@link DisplayGTK}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private @Nullable Boolean grabOnHover = null;
+    private @Nullable Boolean zoomToFit = null;
+    private @Nullable Boolean showTabs = null;
+    private @Nullable Boolean showMenubar = null;
+    private @Nullable Boolean clipboard = null;
+    private @Nullable Boolean keepAspectRatio = null;
+    private @Nullable Double scale = null;
+
+    private Builder() {
+    }
+
+    /**
+     * Sets {@code grab-on-hover}, optional.
+     *
+     * @param grabOnHover the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder grabOnHover(Boolean grabOnHover) {
+      if (this.grabOnHover != null) {
+        throw new IllegalStateException("grab-on-hover was already set to " + this.grabOnHover);
+      }
+      this.grabOnHover = Objects.requireNonNull(grabOnHover, "grabOnHover");
+      return this;
+    }
+
+    /**
+     * Sets {@code zoom-to-fit}, optional, since 3.1.
+     *
+     * @param zoomToFit the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder zoomToFit(Boolean zoomToFit) {
+      if (this.zoomToFit != null) {
+        throw new IllegalStateException("zoom-to-fit was already set to " + this.zoomToFit);
+      }
+      this.zoomToFit = Objects.requireNonNull(zoomToFit, "zoomToFit");
+      return this;
+    }
+
+    /**
+     * Sets {@code show-tabs}, optional, since 7.1.
+     *
+     * @param showTabs the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder showTabs(Boolean showTabs) {
+      if (this.showTabs != null) {
+        throw new IllegalStateException("show-tabs was already set to " + this.showTabs);
+      }
+      this.showTabs = Objects.requireNonNull(showTabs, "showTabs");
+      return this;
+    }
+
+    /**
+     * Sets {@code show-menubar}, optional, since 8.0.
+     *
+     * @param showMenubar the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder showMenubar(Boolean showMenubar) {
+      if (this.showMenubar != null) {
+        throw new IllegalStateException("show-menubar was already set to " + this.showMenubar);
+      }
+      this.showMenubar = Objects.requireNonNull(showMenubar, "showMenubar");
+      return this;
+    }
+
+    /**
+     * Sets {@code clipboard}, optional, since 11.1, only in QEMU 11.1.
+     *
+     * @param clipboard the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder clipboard(Boolean clipboard) {
+      if (this.clipboard != null) {
+        throw new IllegalStateException("clipboard was already set to " + this.clipboard);
+      }
+      this.clipboard = Objects.requireNonNull(clipboard, "clipboard");
+      return this;
+    }
+
+    /**
+     * Sets {@code keep-aspect-ratio}, optional, since 10.1, only in QEMU 11.1.
+     *
+     * @param keepAspectRatio the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder keepAspectRatio(Boolean keepAspectRatio) {
+      if (this.keepAspectRatio != null) {
+        throw new IllegalStateException("keep-aspect-ratio was already set to " + this.keepAspectRatio);
+      }
+      this.keepAspectRatio = Objects.requireNonNull(keepAspectRatio, "keepAspectRatio");
+      return this;
+    }
+
+    /**
+     * Sets {@code scale}, optional, since 10.1, only in QEMU 11.1.
+     *
+     * @param scale the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder scale(Double scale) {
+      if (this.scale != null) {
+        throw new IllegalStateException("scale was already set to " + this.scale);
+      }
+      this.scale = Objects.requireNonNull(scale, "scale");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link DisplayGTK}
+     */
+    public DisplayGTK build() {
+      return new DisplayGTK(grabOnHover, zoomToFit, showTabs, showMenubar, clipboard, keepAspectRatio, scale, Map.of());
+    }
   }
 }

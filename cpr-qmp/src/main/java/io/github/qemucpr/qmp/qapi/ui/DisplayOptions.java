@@ -108,6 +108,210 @@ public sealed interface DisplayOptions extends QapiObject
       this(null, null, null, null, null, null, null, null, null, null, null, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+      return new Builder();
+    }
+
+    /**
+     * Builds a {@link Gtk}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable Boolean fullScreen = null;
+      private @Nullable Boolean windowClose = null;
+      private @Nullable Boolean showCursor = null;
+      private @Nullable DisplayGLMode gl = null;
+      private @Nullable Boolean grabOnHover = null;
+      private @Nullable Boolean zoomToFit = null;
+      private @Nullable Boolean showTabs = null;
+      private @Nullable Boolean showMenubar = null;
+      private @Nullable Boolean clipboard = null;
+      private @Nullable Boolean keepAspectRatio = null;
+      private @Nullable Double scale = null;
+
+      private Builder() {
+      }
+
+      /**
+       * Sets {@code full-screen}, optional.
+       *
+       * @param fullScreen the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder fullScreen(Boolean fullScreen) {
+        if (this.fullScreen != null) {
+          throw new IllegalStateException("full-screen was already set to " + this.fullScreen);
+        }
+        this.fullScreen = Objects.requireNonNull(fullScreen, "fullScreen");
+        return this;
+      }
+
+      /**
+       * Sets {@code window-close}, optional.
+       *
+       * @param windowClose the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder windowClose(Boolean windowClose) {
+        if (this.windowClose != null) {
+          throw new IllegalStateException("window-close was already set to " + this.windowClose);
+        }
+        this.windowClose = Objects.requireNonNull(windowClose, "windowClose");
+        return this;
+      }
+
+      /**
+       * Sets {@code show-cursor}, optional, since 5.0.
+       *
+       * @param showCursor the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder showCursor(Boolean showCursor) {
+        if (this.showCursor != null) {
+          throw new IllegalStateException("show-cursor was already set to " + this.showCursor);
+        }
+        this.showCursor = Objects.requireNonNull(showCursor, "showCursor");
+        return this;
+      }
+
+      /**
+       * Sets {@code gl}, optional.
+       *
+       * @param gl the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder gl(DisplayGLMode gl) {
+        if (this.gl != null) {
+          throw new IllegalStateException("gl was already set to " + this.gl);
+        }
+        this.gl = Objects.requireNonNull(gl, "gl");
+        return this;
+      }
+
+      /**
+       * Sets {@code grab-on-hover}, optional.
+       *
+       * @param grabOnHover the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder grabOnHover(Boolean grabOnHover) {
+        if (this.grabOnHover != null) {
+          throw new IllegalStateException("grab-on-hover was already set to " + this.grabOnHover);
+        }
+        this.grabOnHover = Objects.requireNonNull(grabOnHover, "grabOnHover");
+        return this;
+      }
+
+      /**
+       * Sets {@code zoom-to-fit}, optional, since 3.1.
+       *
+       * @param zoomToFit the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder zoomToFit(Boolean zoomToFit) {
+        if (this.zoomToFit != null) {
+          throw new IllegalStateException("zoom-to-fit was already set to " + this.zoomToFit);
+        }
+        this.zoomToFit = Objects.requireNonNull(zoomToFit, "zoomToFit");
+        return this;
+      }
+
+      /**
+       * Sets {@code show-tabs}, optional, since 7.1.
+       *
+       * @param showTabs the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder showTabs(Boolean showTabs) {
+        if (this.showTabs != null) {
+          throw new IllegalStateException("show-tabs was already set to " + this.showTabs);
+        }
+        this.showTabs = Objects.requireNonNull(showTabs, "showTabs");
+        return this;
+      }
+
+      /**
+       * Sets {@code show-menubar}, optional, since 8.0.
+       *
+       * @param showMenubar the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder showMenubar(Boolean showMenubar) {
+        if (this.showMenubar != null) {
+          throw new IllegalStateException("show-menubar was already set to " + this.showMenubar);
+        }
+        this.showMenubar = Objects.requireNonNull(showMenubar, "showMenubar");
+        return this;
+      }
+
+      /**
+       * Sets {@code clipboard}, optional, since 11.1, only in QEMU 11.1.
+       *
+       * @param clipboard the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder clipboard(Boolean clipboard) {
+        if (this.clipboard != null) {
+          throw new IllegalStateException("clipboard was already set to " + this.clipboard);
+        }
+        this.clipboard = Objects.requireNonNull(clipboard, "clipboard");
+        return this;
+      }
+
+      /**
+       * Sets {@code keep-aspect-ratio}, optional, since 10.1, only in QEMU 11.1.
+       *
+       * @param keepAspectRatio the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder keepAspectRatio(Boolean keepAspectRatio) {
+        if (this.keepAspectRatio != null) {
+          throw new IllegalStateException("keep-aspect-ratio was already set to " + this.keepAspectRatio);
+        }
+        this.keepAspectRatio = Objects.requireNonNull(keepAspectRatio, "keepAspectRatio");
+        return this;
+      }
+
+      /**
+       * Sets {@code scale}, optional, since 10.1, only in QEMU 11.1.
+       *
+       * @param scale the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder scale(Double scale) {
+        if (this.scale != null) {
+          throw new IllegalStateException("scale was already set to " + this.scale);
+        }
+        this.scale = Objects.requireNonNull(scale, "scale");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Gtk}
+       */
+      public Gtk build() {
+        return new Gtk(fullScreen, windowClose, showCursor, gl, grabOnHover, zoomToFit, showTabs, showMenubar, clipboard, keepAspectRatio, scale, Map.of());
+      }
+    }
+
     @Override
     public DisplayType type() {
       return DisplayType.GTK;
@@ -170,6 +374,178 @@ public sealed interface DisplayOptions extends QapiObject
       this(null, null, null, null, null, null, null, null, null, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+      return new Builder();
+    }
+
+    /**
+     * Builds a {@link Cocoa}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable Boolean fullScreen = null;
+      private @Nullable Boolean windowClose = null;
+      private @Nullable Boolean showCursor = null;
+      private @Nullable DisplayGLMode gl = null;
+      private @Nullable Boolean leftCommandKey = null;
+      private @Nullable Boolean fullGrab = null;
+      private @Nullable Boolean swapOptCmd = null;
+      private @Nullable Boolean zoomToFit = null;
+      private @Nullable Boolean zoomInterpolation = null;
+
+      private Builder() {
+      }
+
+      /**
+       * Sets {@code full-screen}, optional.
+       *
+       * @param fullScreen the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder fullScreen(Boolean fullScreen) {
+        if (this.fullScreen != null) {
+          throw new IllegalStateException("full-screen was already set to " + this.fullScreen);
+        }
+        this.fullScreen = Objects.requireNonNull(fullScreen, "fullScreen");
+        return this;
+      }
+
+      /**
+       * Sets {@code window-close}, optional.
+       *
+       * @param windowClose the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder windowClose(Boolean windowClose) {
+        if (this.windowClose != null) {
+          throw new IllegalStateException("window-close was already set to " + this.windowClose);
+        }
+        this.windowClose = Objects.requireNonNull(windowClose, "windowClose");
+        return this;
+      }
+
+      /**
+       * Sets {@code show-cursor}, optional, since 5.0.
+       *
+       * @param showCursor the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder showCursor(Boolean showCursor) {
+        if (this.showCursor != null) {
+          throw new IllegalStateException("show-cursor was already set to " + this.showCursor);
+        }
+        this.showCursor = Objects.requireNonNull(showCursor, "showCursor");
+        return this;
+      }
+
+      /**
+       * Sets {@code gl}, optional.
+       *
+       * @param gl the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder gl(DisplayGLMode gl) {
+        if (this.gl != null) {
+          throw new IllegalStateException("gl was already set to " + this.gl);
+        }
+        this.gl = Objects.requireNonNull(gl, "gl");
+        return this;
+      }
+
+      /**
+       * Sets {@code left-command-key}, optional.
+       *
+       * @param leftCommandKey the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder leftCommandKey(Boolean leftCommandKey) {
+        if (this.leftCommandKey != null) {
+          throw new IllegalStateException("left-command-key was already set to " + this.leftCommandKey);
+        }
+        this.leftCommandKey = Objects.requireNonNull(leftCommandKey, "leftCommandKey");
+        return this;
+      }
+
+      /**
+       * Sets {@code full-grab}, optional.
+       *
+       * @param fullGrab the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder fullGrab(Boolean fullGrab) {
+        if (this.fullGrab != null) {
+          throw new IllegalStateException("full-grab was already set to " + this.fullGrab);
+        }
+        this.fullGrab = Objects.requireNonNull(fullGrab, "fullGrab");
+        return this;
+      }
+
+      /**
+       * Sets {@code swap-opt-cmd}, optional.
+       *
+       * @param swapOptCmd the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder swapOptCmd(Boolean swapOptCmd) {
+        if (this.swapOptCmd != null) {
+          throw new IllegalStateException("swap-opt-cmd was already set to " + this.swapOptCmd);
+        }
+        this.swapOptCmd = Objects.requireNonNull(swapOptCmd, "swapOptCmd");
+        return this;
+      }
+
+      /**
+       * Sets {@code zoom-to-fit}, optional, since 8.2.
+       *
+       * @param zoomToFit the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder zoomToFit(Boolean zoomToFit) {
+        if (this.zoomToFit != null) {
+          throw new IllegalStateException("zoom-to-fit was already set to " + this.zoomToFit);
+        }
+        this.zoomToFit = Objects.requireNonNull(zoomToFit, "zoomToFit");
+        return this;
+      }
+
+      /**
+       * Sets {@code zoom-interpolation}, optional, since 9.0.
+       *
+       * @param zoomInterpolation the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder zoomInterpolation(Boolean zoomInterpolation) {
+        if (this.zoomInterpolation != null) {
+          throw new IllegalStateException("zoom-interpolation was already set to " + this.zoomInterpolation);
+        }
+        this.zoomInterpolation = Objects.requireNonNull(zoomInterpolation, "zoomInterpolation");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Cocoa}
+       */
+      public Cocoa build() {
+        return new Cocoa(fullScreen, windowClose, showCursor, gl, leftCommandKey, fullGrab, swapOptCmd, zoomToFit, zoomInterpolation, Map.of());
+      }
+    }
+
     @Override
     public DisplayType type() {
       return DisplayType.COCOA;
@@ -220,6 +596,114 @@ public sealed interface DisplayOptions extends QapiObject
       this(null, null, null, null, null, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+      return new Builder();
+    }
+
+    /**
+     * Builds a {@link Curses}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable Boolean fullScreen = null;
+      private @Nullable Boolean windowClose = null;
+      private @Nullable Boolean showCursor = null;
+      private @Nullable DisplayGLMode gl = null;
+      private @Nullable String charset = null;
+
+      private Builder() {
+      }
+
+      /**
+       * Sets {@code full-screen}, optional.
+       *
+       * @param fullScreen the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder fullScreen(Boolean fullScreen) {
+        if (this.fullScreen != null) {
+          throw new IllegalStateException("full-screen was already set to " + this.fullScreen);
+        }
+        this.fullScreen = Objects.requireNonNull(fullScreen, "fullScreen");
+        return this;
+      }
+
+      /**
+       * Sets {@code window-close}, optional.
+       *
+       * @param windowClose the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder windowClose(Boolean windowClose) {
+        if (this.windowClose != null) {
+          throw new IllegalStateException("window-close was already set to " + this.windowClose);
+        }
+        this.windowClose = Objects.requireNonNull(windowClose, "windowClose");
+        return this;
+      }
+
+      /**
+       * Sets {@code show-cursor}, optional, since 5.0.
+       *
+       * @param showCursor the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder showCursor(Boolean showCursor) {
+        if (this.showCursor != null) {
+          throw new IllegalStateException("show-cursor was already set to " + this.showCursor);
+        }
+        this.showCursor = Objects.requireNonNull(showCursor, "showCursor");
+        return this;
+      }
+
+      /**
+       * Sets {@code gl}, optional.
+       *
+       * @param gl the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder gl(DisplayGLMode gl) {
+        if (this.gl != null) {
+          throw new IllegalStateException("gl was already set to " + this.gl);
+        }
+        this.gl = Objects.requireNonNull(gl, "gl");
+        return this;
+      }
+
+      /**
+       * Sets {@code charset}, optional.
+       *
+       * @param charset the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder charset(String charset) {
+        if (this.charset != null) {
+          throw new IllegalStateException("charset was already set to " + this.charset);
+        }
+        this.charset = Objects.requireNonNull(charset, "charset");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Curses}
+       */
+      public Curses build() {
+        return new Curses(fullScreen, windowClose, showCursor, gl, charset, Map.of());
+      }
+    }
+
     @Override
     public DisplayType type() {
       return DisplayType.CURSES;
@@ -268,6 +752,114 @@ public sealed interface DisplayOptions extends QapiObject
     /** With every member left out, so that QEMU applies its defaults. */
     public EglHeadless() {
       this(null, null, null, null, null, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+      return new Builder();
+    }
+
+    /**
+     * Builds a {@link EglHeadless}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable Boolean fullScreen = null;
+      private @Nullable Boolean windowClose = null;
+      private @Nullable Boolean showCursor = null;
+      private @Nullable DisplayGLMode gl = null;
+      private @Nullable String rendernode = null;
+
+      private Builder() {
+      }
+
+      /**
+       * Sets {@code full-screen}, optional.
+       *
+       * @param fullScreen the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder fullScreen(Boolean fullScreen) {
+        if (this.fullScreen != null) {
+          throw new IllegalStateException("full-screen was already set to " + this.fullScreen);
+        }
+        this.fullScreen = Objects.requireNonNull(fullScreen, "fullScreen");
+        return this;
+      }
+
+      /**
+       * Sets {@code window-close}, optional.
+       *
+       * @param windowClose the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder windowClose(Boolean windowClose) {
+        if (this.windowClose != null) {
+          throw new IllegalStateException("window-close was already set to " + this.windowClose);
+        }
+        this.windowClose = Objects.requireNonNull(windowClose, "windowClose");
+        return this;
+      }
+
+      /**
+       * Sets {@code show-cursor}, optional, since 5.0.
+       *
+       * @param showCursor the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder showCursor(Boolean showCursor) {
+        if (this.showCursor != null) {
+          throw new IllegalStateException("show-cursor was already set to " + this.showCursor);
+        }
+        this.showCursor = Objects.requireNonNull(showCursor, "showCursor");
+        return this;
+      }
+
+      /**
+       * Sets {@code gl}, optional.
+       *
+       * @param gl the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder gl(DisplayGLMode gl) {
+        if (this.gl != null) {
+          throw new IllegalStateException("gl was already set to " + this.gl);
+        }
+        this.gl = Objects.requireNonNull(gl, "gl");
+        return this;
+      }
+
+      /**
+       * Sets {@code rendernode}, optional.
+       *
+       * @param rendernode the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder rendernode(String rendernode) {
+        if (this.rendernode != null) {
+          throw new IllegalStateException("rendernode was already set to " + this.rendernode);
+        }
+        this.rendernode = Objects.requireNonNull(rendernode, "rendernode");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link EglHeadless}
+       */
+      public EglHeadless build() {
+        return new EglHeadless(fullScreen, windowClose, showCursor, gl, rendernode, Map.of());
+      }
     }
 
     @Override
@@ -329,6 +921,162 @@ public sealed interface DisplayOptions extends QapiObject
       this(null, null, null, null, null, null, null, null, Map.of());
     }
 
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+      return new Builder();
+    }
+
+    /**
+     * Builds a {@link Dbus}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable Boolean fullScreen = null;
+      private @Nullable Boolean windowClose = null;
+      private @Nullable Boolean showCursor = null;
+      private @Nullable DisplayGLMode gl = null;
+      private @Nullable String rendernode = null;
+      private @Nullable String addr = null;
+      private @Nullable Boolean p2p = null;
+      private @Nullable String audiodev = null;
+
+      private Builder() {
+      }
+
+      /**
+       * Sets {@code full-screen}, optional.
+       *
+       * @param fullScreen the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder fullScreen(Boolean fullScreen) {
+        if (this.fullScreen != null) {
+          throw new IllegalStateException("full-screen was already set to " + this.fullScreen);
+        }
+        this.fullScreen = Objects.requireNonNull(fullScreen, "fullScreen");
+        return this;
+      }
+
+      /**
+       * Sets {@code window-close}, optional.
+       *
+       * @param windowClose the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder windowClose(Boolean windowClose) {
+        if (this.windowClose != null) {
+          throw new IllegalStateException("window-close was already set to " + this.windowClose);
+        }
+        this.windowClose = Objects.requireNonNull(windowClose, "windowClose");
+        return this;
+      }
+
+      /**
+       * Sets {@code show-cursor}, optional, since 5.0.
+       *
+       * @param showCursor the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder showCursor(Boolean showCursor) {
+        if (this.showCursor != null) {
+          throw new IllegalStateException("show-cursor was already set to " + this.showCursor);
+        }
+        this.showCursor = Objects.requireNonNull(showCursor, "showCursor");
+        return this;
+      }
+
+      /**
+       * Sets {@code gl}, optional.
+       *
+       * @param gl the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder gl(DisplayGLMode gl) {
+        if (this.gl != null) {
+          throw new IllegalStateException("gl was already set to " + this.gl);
+        }
+        this.gl = Objects.requireNonNull(gl, "gl");
+        return this;
+      }
+
+      /**
+       * Sets {@code rendernode}, optional.
+       *
+       * @param rendernode the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder rendernode(String rendernode) {
+        if (this.rendernode != null) {
+          throw new IllegalStateException("rendernode was already set to " + this.rendernode);
+        }
+        this.rendernode = Objects.requireNonNull(rendernode, "rendernode");
+        return this;
+      }
+
+      /**
+       * Sets {@code addr}, optional.
+       *
+       * @param addr the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder addr(String addr) {
+        if (this.addr != null) {
+          throw new IllegalStateException("addr was already set to " + this.addr);
+        }
+        this.addr = Objects.requireNonNull(addr, "addr");
+        return this;
+      }
+
+      /**
+       * Sets {@code p2p}, optional.
+       *
+       * @param p2p the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder p2p(Boolean p2p) {
+        if (this.p2p != null) {
+          throw new IllegalStateException("p2p was already set to " + this.p2p);
+        }
+        this.p2p = Objects.requireNonNull(p2p, "p2p");
+        return this;
+      }
+
+      /**
+       * Sets {@code audiodev}, optional.
+       *
+       * @param audiodev the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder audiodev(String audiodev) {
+        if (this.audiodev != null) {
+          throw new IllegalStateException("audiodev was already set to " + this.audiodev);
+        }
+        this.audiodev = Objects.requireNonNull(audiodev, "audiodev");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Dbus}
+       */
+      public Dbus build() {
+        return new Dbus(fullScreen, windowClose, showCursor, gl, rendernode, addr, p2p, audiodev, Map.of());
+      }
+    }
+
     @Override
     public DisplayType type() {
       return DisplayType.DBUS;
@@ -377,6 +1125,114 @@ public sealed interface DisplayOptions extends QapiObject
     /** With every member left out, so that QEMU applies its defaults. */
     public Sdl() {
       this(null, null, null, null, null, Map.of());
+    }
+
+    /**
+     * A builder, given the required members; set the optional ones on it.
+     *
+     * @return the builder
+     */
+    public static Builder builder() {
+      return new Builder();
+    }
+
+    /**
+     * Builds a {@link Sdl}. Each optional member may be set once; what is not set
+     * is left out, so that QEMU applies its default. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable Boolean fullScreen = null;
+      private @Nullable Boolean windowClose = null;
+      private @Nullable Boolean showCursor = null;
+      private @Nullable DisplayGLMode gl = null;
+      private @Nullable HotKeyMod grabMod = null;
+
+      private Builder() {
+      }
+
+      /**
+       * Sets {@code full-screen}, optional.
+       *
+       * @param fullScreen the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder fullScreen(Boolean fullScreen) {
+        if (this.fullScreen != null) {
+          throw new IllegalStateException("full-screen was already set to " + this.fullScreen);
+        }
+        this.fullScreen = Objects.requireNonNull(fullScreen, "fullScreen");
+        return this;
+      }
+
+      /**
+       * Sets {@code window-close}, optional.
+       *
+       * @param windowClose the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder windowClose(Boolean windowClose) {
+        if (this.windowClose != null) {
+          throw new IllegalStateException("window-close was already set to " + this.windowClose);
+        }
+        this.windowClose = Objects.requireNonNull(windowClose, "windowClose");
+        return this;
+      }
+
+      /**
+       * Sets {@code show-cursor}, optional, since 5.0.
+       *
+       * @param showCursor the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder showCursor(Boolean showCursor) {
+        if (this.showCursor != null) {
+          throw new IllegalStateException("show-cursor was already set to " + this.showCursor);
+        }
+        this.showCursor = Objects.requireNonNull(showCursor, "showCursor");
+        return this;
+      }
+
+      /**
+       * Sets {@code gl}, optional.
+       *
+       * @param gl the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder gl(DisplayGLMode gl) {
+        if (this.gl != null) {
+          throw new IllegalStateException("gl was already set to " + this.gl);
+        }
+        this.gl = Objects.requireNonNull(gl, "gl");
+        return this;
+      }
+
+      /**
+       * Sets {@code grab-mod}, optional.
+       *
+       * @param grabMod the value
+       * @return this builder
+       * @throws IllegalStateException if it was set already
+       */
+      public Builder grabMod(HotKeyMod grabMod) {
+        if (this.grabMod != null) {
+          throw new IllegalStateException("grab-mod was already set to " + this.grabMod);
+        }
+        this.grabMod = Objects.requireNonNull(grabMod, "grabMod");
+        return this;
+      }
+
+      /**
+       * The value.
+       *
+       * @return a new {@link Sdl}
+       */
+      public Sdl build() {
+        return new Sdl(fullScreen, windowClose, showCursor, gl, grabMod, Map.of());
+      }
     }
 
     @Override

@@ -58,6 +58,7 @@ public sealed interface DisplayReloadOptions extends QapiObject
       this(null, Map.of());
     }
 
+
     @Override
     public DisplayReloadType type() {
       return DisplayReloadType.VNC;

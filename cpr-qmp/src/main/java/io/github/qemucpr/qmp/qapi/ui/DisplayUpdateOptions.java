@@ -61,6 +61,7 @@ public sealed interface DisplayUpdateOptions extends QapiObject
       this(null, Map.of());
     }
 
+
     @Override
     public DisplayUpdateType type() {
       return DisplayUpdateType.VNC;

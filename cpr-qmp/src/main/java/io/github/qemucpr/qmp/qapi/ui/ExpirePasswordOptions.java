@@ -60,6 +60,7 @@ public sealed interface ExpirePasswordOptions extends QapiObject
       this(time, display, Map.of());
     }
 
+
     @Override
     public DisplayProtocol protocol() {
       return DisplayProtocol.VNC;

@@ -58,6 +58,7 @@ public sealed interface InputEvent extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public InputEventKind type() {
       return InputEventKind.KEY;
@@ -90,6 +91,7 @@ public sealed interface InputEvent extends QapiObject
     public Btn(InputBtnEvent data) {
       this(data, Map.of());
     }
+
 
     @Override
     public InputEventKind type() {
@@ -124,6 +126,7 @@ public sealed interface InputEvent extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public InputEventKind type() {
       return InputEventKind.REL;
@@ -157,6 +160,7 @@ public sealed interface InputEvent extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public InputEventKind type() {
       return InputEventKind.ABS;
@@ -189,6 +193,7 @@ public sealed interface InputEvent extends QapiObject
     public Mtt(InputMultiTouchEvent data) {
       this(data, Map.of());
     }
+
 
     @Override
     public InputEventKind type() {

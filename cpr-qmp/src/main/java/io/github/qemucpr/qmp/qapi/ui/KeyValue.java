@@ -54,6 +54,7 @@ public sealed interface KeyValue extends QapiObject
       this(data, Map.of());
     }
 
+
     @Override
     public KeyValueKind type() {
       return KeyValueKind.NUMBER;
@@ -86,6 +87,7 @@ public sealed interface KeyValue extends QapiObject
     public Qcode(QKeyCode data) {
       this(data, Map.of());
     }
+
 
     @Override
     public KeyValueKind type() {

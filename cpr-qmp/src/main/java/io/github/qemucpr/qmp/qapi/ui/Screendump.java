@@ -42,6 +42,85 @@ public record Screendump(
     Objects.requireNonNull(filename, "filename");
   }
 
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param filename {@code filename}
+   * @return the builder
+   */
+  public static Builder builder(String filename) {
+    return new Builder(filename);
+  }
+
+  /**
+   * Builds a {@link Screendump}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String filename;
+    private @Nullable String device = null;
+    private @Nullable Long head = null;
+    private @Nullable ImageFormat format = null;
+
+    private Builder(String filename) {
+      this.filename = filename;
+    }
+
+    /**
+     * Sets {@code device}, optional, since 2.12.
+     *
+     * @param device the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder device(String device) {
+      if (this.device != null) {
+        throw new IllegalStateException("device was already set to " + this.device);
+      }
+      this.device = Objects.requireNonNull(device, "device");
+      return this;
+    }
+
+    /**
+     * Sets {@code head}, optional, since 2.12.
+     *
+     * @param head the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder head(Long head) {
+      if (this.head != null) {
+        throw new IllegalStateException("head was already set to " + this.head);
+      }
+      this.head = Objects.requireNonNull(head, "head");
+      return this;
+    }
+
+    /**
+     * Sets {@code format}, optional, since 7.1.
+     *
+     * @param format the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder format(ImageFormat format) {
+      if (this.format != null) {
+        throw new IllegalStateException("format was already set to " + this.format);
+      }
+      this.format = Objects.requireNonNull(format, "format");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link Screendump}
+     */
+    public Screendump build() {
+      return new Screendump(filename, device, head, format);
+    }
+  }
+
   @Override
   public String name() {
     return "screendump";

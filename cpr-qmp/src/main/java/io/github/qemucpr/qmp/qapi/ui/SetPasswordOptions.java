@@ -66,6 +66,7 @@ public sealed interface SetPasswordOptions extends QapiObject
       this(password, connected, display, Map.of());
     }
 
+
     @Override
     public DisplayProtocol protocol() {
       return DisplayProtocol.VNC;

@@ -68,4 +68,137 @@ public record SpiceInfo(
   public SpiceInfo(boolean enabled, boolean migrated, @Nullable String host, @Nullable Long port, @Nullable Long tlsPort, @Nullable String auth, @Nullable String compiledVersion, SpiceQueryMouseMode mouseMode, @Nullable List<SpiceChannel> channels) {
     this(enabled, migrated, host, port, tlsPort, auth, compiledVersion, mouseMode, channels, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param enabled {@code enabled}
+   * @param migrated {@code migrated}
+   * @param mouseMode {@code mouse-mode}
+   * @return the builder
+   */
+  public static Builder builder(boolean enabled, boolean migrated, SpiceQueryMouseMode mouseMode) {
+    return new Builder(enabled, migrated, mouseMode);
+  }
+
+  /**
+   * Builds a {@link SpiceInfo}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final boolean enabled;
+    private final boolean migrated;
+    private @Nullable String host = null;
+    private @Nullable Long port = null;
+    private @Nullable Long tlsPort = null;
+    private @Nullable String auth = null;
+    private @Nullable String compiledVersion = null;
+    private final SpiceQueryMouseMode mouseMode;
+    private @Nullable List<SpiceChannel> channels = null;
+
+    private Builder(boolean enabled, boolean migrated, SpiceQueryMouseMode mouseMode) {
+      this.enabled = enabled;
+      this.migrated = migrated;
+      this.mouseMode = mouseMode;
+    }
+
+    /**
+     * Sets {@code host}, optional.
+     *
+     * @param host the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder host(String host) {
+      if (this.host != null) {
+        throw new IllegalStateException("host was already set to " + this.host);
+      }
+      this.host = Objects.requireNonNull(host, "host");
+      return this;
+    }
+
+    /**
+     * Sets {@code port}, optional.
+     *
+     * @param port the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder port(Long port) {
+      if (this.port != null) {
+        throw new IllegalStateException("port was already set to " + this.port);
+      }
+      this.port = Objects.requireNonNull(port, "port");
+      return this;
+    }
+
+    /**
+     * Sets {@code tls-port}, optional.
+     *
+     * @param tlsPort the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder tlsPort(Long tlsPort) {
+      if (this.tlsPort != null) {
+        throw new IllegalStateException("tls-port was already set to " + this.tlsPort);
+      }
+      this.tlsPort = Objects.requireNonNull(tlsPort, "tlsPort");
+      return this;
+    }
+
+    /**
+     * Sets {@code auth}, optional.
+     *
+     * @param auth the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder auth(String auth) {
+      if (this.auth != null) {
+        throw new IllegalStateException("auth was already set to " + this.auth);
+      }
+      this.auth = Objects.requireNonNull(auth, "auth");
+      return this;
+    }
+
+    /**
+     * Sets {@code compiled-version}, optional.
+     *
+     * @param compiledVersion the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder compiledVersion(String compiledVersion) {
+      if (this.compiledVersion != null) {
+        throw new IllegalStateException("compiled-version was already set to " + this.compiledVersion);
+      }
+      this.compiledVersion = Objects.requireNonNull(compiledVersion, "compiledVersion");
+      return this;
+    }
+
+    /**
+     * Sets {@code channels}, optional.
+     *
+     * @param channels the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder channels(List<SpiceChannel> channels) {
+      if (this.channels != null) {
+        throw new IllegalStateException("channels was already set to " + this.channels);
+      }
+      this.channels = Objects.requireNonNull(channels, "channels");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link SpiceInfo}
+     */
+    public SpiceInfo build() {
+      return new SpiceInfo(enabled, migrated, host, port, tlsPort, auth, compiledVersion, mouseMode, channels, Map.of());
+    }
+  }
 }

@@ -10,6 +10,7 @@ import io.github.qemucpr.qmp.qapi.QapiObject;
 import io.github.qemucpr.qmp.qapi.sockets.NetworkAddressFamily;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -57,5 +58,116 @@ public record VncInfo(
    */
   public VncInfo(boolean enabled, @Nullable String host, @Nullable NetworkAddressFamily family, @Nullable String service, @Nullable String auth, @Nullable List<VncClientInfo> clients) {
     this(enabled, host, family, service, auth, clients, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param enabled {@code enabled}
+   * @return the builder
+   */
+  public static Builder builder(boolean enabled) {
+    return new Builder(enabled);
+  }
+
+  /**
+   * Builds a {@link VncInfo}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final boolean enabled;
+    private @Nullable String host = null;
+    private @Nullable NetworkAddressFamily family = null;
+    private @Nullable String service = null;
+    private @Nullable String auth = null;
+    private @Nullable List<VncClientInfo> clients = null;
+
+    private Builder(boolean enabled) {
+      this.enabled = enabled;
+    }
+
+    /**
+     * Sets {@code host}, optional.
+     *
+     * @param host the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder host(String host) {
+      if (this.host != null) {
+        throw new IllegalStateException("host was already set to " + this.host);
+      }
+      this.host = Objects.requireNonNull(host, "host");
+      return this;
+    }
+
+    /**
+     * Sets {@code family}, optional.
+     *
+     * @param family the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder family(NetworkAddressFamily family) {
+      if (this.family != null) {
+        throw new IllegalStateException("family was already set to " + this.family);
+      }
+      this.family = Objects.requireNonNull(family, "family");
+      return this;
+    }
+
+    /**
+     * Sets {@code service}, optional.
+     *
+     * @param service the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder service(String service) {
+      if (this.service != null) {
+        throw new IllegalStateException("service was already set to " + this.service);
+      }
+      this.service = Objects.requireNonNull(service, "service");
+      return this;
+    }
+
+    /**
+     * Sets {@code auth}, optional.
+     *
+     * @param auth the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder auth(String auth) {
+      if (this.auth != null) {
+        throw new IllegalStateException("auth was already set to " + this.auth);
+      }
+      this.auth = Objects.requireNonNull(auth, "auth");
+      return this;
+    }
+
+    /**
+     * Sets {@code clients}, optional.
+     *
+     * @param clients the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder clients(List<VncClientInfo> clients) {
+      if (this.clients != null) {
+        throw new IllegalStateException("clients was already set to " + this.clients);
+      }
+      this.clients = Objects.requireNonNull(clients, "clients");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link VncInfo}
+     */
+    public VncInfo build() {
+      return new VncInfo(enabled, host, family, service, auth, clients, Map.of());
+    }
   }
 }

@@ -75,4 +75,110 @@ public record VirtVhostQueueStatus(
   public VirtVhostQueueStatus(String name, long kick, long call, @Nullable Long desc, @Nullable Long avail, @Nullable Long used, long num, long descPhys, long descSize, long availPhys, long availSize, long usedPhys, long usedSize) {
     this(name, kick, call, desc, avail, used, num, descPhys, descSize, availPhys, availSize, usedPhys, usedSize, Map.of());
   }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param name {@code name}
+   * @param kick {@code kick}
+   * @param call {@code call}
+   * @param num {@code num}
+   * @param descPhys {@code desc-phys}
+   * @param descSize {@code desc-size}
+   * @param availPhys {@code avail-phys}
+   * @param availSize {@code avail-size}
+   * @param usedPhys {@code used-phys}
+   * @param usedSize {@code used-size}
+   * @return the builder
+   */
+  public static Builder builder(String name, long kick, long call, long num, long descPhys, long descSize, long availPhys, long availSize, long usedPhys, long usedSize) {
+    return new Builder(name, kick, call, num, descPhys, descSize, availPhys, availSize, usedPhys, usedSize);
+  }
+
+  /**
+   * Builds a {@link VirtVhostQueueStatus}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final String name;
+    private final long kick;
+    private final long call;
+    private @Nullable Long desc = null;
+    private @Nullable Long avail = null;
+    private @Nullable Long used = null;
+    private final long num;
+    private final long descPhys;
+    private final long descSize;
+    private final long availPhys;
+    private final long availSize;
+    private final long usedPhys;
+    private final long usedSize;
+
+    private Builder(String name, long kick, long call, long num, long descPhys, long descSize, long availPhys, long availSize, long usedPhys, long usedSize) {
+      this.name = name;
+      this.kick = kick;
+      this.call = call;
+      this.num = num;
+      this.descPhys = descPhys;
+      this.descSize = descSize;
+      this.availPhys = availPhys;
+      this.availSize = availSize;
+      this.usedPhys = usedPhys;
+      this.usedSize = usedSize;
+    }
+
+    /**
+     * Sets {@code desc}, optional, only in QEMU 10.0, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param desc the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder desc(Long desc) {
+      if (this.desc != null) {
+        throw new IllegalStateException("desc was already set to " + this.desc);
+      }
+      this.desc = Objects.requireNonNull(desc, "desc");
+      return this;
+    }
+
+    /**
+     * Sets {@code avail}, optional, only in QEMU 10.0, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param avail the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder avail(Long avail) {
+      if (this.avail != null) {
+        throw new IllegalStateException("avail was already set to " + this.avail);
+      }
+      this.avail = Objects.requireNonNull(avail, "avail");
+      return this;
+    }
+
+    /**
+     * Sets {@code used}, optional, only in QEMU 10.0, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param used the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder used(Long used) {
+      if (this.used != null) {
+        throw new IllegalStateException("used was already set to " + this.used);
+      }
+      this.used = Objects.requireNonNull(used, "used");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link VirtVhostQueueStatus}
+     */
+    public VirtVhostQueueStatus build() {
+      return new VirtVhostQueueStatus(name, kick, call, desc, avail, used, num, descPhys, descSize, availPhys, availSize, usedPhys, usedSize, Map.of());
+    }
+  }
 }

@@ -9,6 +9,7 @@ import io.github.qemucpr.qmp.qapi.QapiObject;
 import io.github.qemucpr.qmp.qapi.QemuVersions;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -48,5 +49,84 @@ public record VirtioDeviceFeatures(
    */
   public VirtioDeviceFeatures(List<String> transports, @Nullable List<String> devFeatures, @Nullable Long unknownDevFeatures, @Nullable Long unknownDevFeatures2) {
     this(transports, devFeatures, unknownDevFeatures, unknownDevFeatures2, Map.of());
+  }
+
+  /**
+   * A builder, given the required members; set the optional ones on it.
+   *
+   * @param transports {@code transports}
+   * @return the builder
+   */
+  public static Builder builder(List<String> transports) {
+    return new Builder(transports);
+  }
+
+  /**
+   * Builds a {@link VirtioDeviceFeatures}. Each optional member may be set once; what is not set
+   * is left out, so that QEMU applies its default. Not thread-safe.
+   */
+  public static final class Builder {
+    private final List<String> transports;
+    private @Nullable List<String> devFeatures = null;
+    private @Nullable Long unknownDevFeatures = null;
+    private @Nullable Long unknownDevFeatures2 = null;
+
+    private Builder(List<String> transports) {
+      this.transports = transports;
+    }
+
+    /**
+     * Sets {@code dev-features}, optional.
+     *
+     * @param devFeatures the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder devFeatures(List<String> devFeatures) {
+      if (this.devFeatures != null) {
+        throw new IllegalStateException("dev-features was already set to " + this.devFeatures);
+      }
+      this.devFeatures = Objects.requireNonNull(devFeatures, "devFeatures");
+      return this;
+    }
+
+    /**
+     * Sets {@code unknown-dev-features}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
+     *
+     * @param unknownDevFeatures the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder unknownDevFeatures(Long unknownDevFeatures) {
+      if (this.unknownDevFeatures != null) {
+        throw new IllegalStateException("unknown-dev-features was already set to " + this.unknownDevFeatures);
+      }
+      this.unknownDevFeatures = Objects.requireNonNull(unknownDevFeatures, "unknownDevFeatures");
+      return this;
+    }
+
+    /**
+     * Sets {@code unknown-dev-features2}, optional, since 10.2, only in QEMU 11.1.
+     *
+     * @param unknownDevFeatures2 the value
+     * @return this builder
+     * @throws IllegalStateException if it was set already
+     */
+    public Builder unknownDevFeatures2(Long unknownDevFeatures2) {
+      if (this.unknownDevFeatures2 != null) {
+        throw new IllegalStateException("unknown-dev-features2 was already set to " + this.unknownDevFeatures2);
+      }
+      this.unknownDevFeatures2 = Objects.requireNonNull(unknownDevFeatures2, "unknownDevFeatures2");
+      return this;
+    }
+
+    /**
+     * The value.
+     *
+     * @return a new {@link VirtioDeviceFeatures}
+     */
+    public VirtioDeviceFeatures build() {
+      return new VirtioDeviceFeatures(transports, devFeatures, unknownDevFeatures, unknownDevFeatures2, Map.of());
+    }
   }
 }

@@ -55,6 +55,7 @@ public sealed interface YankInstance extends QapiObject
       this(nodeName, Map.of());
     }
 
+
     @Override
     public YankInstanceType type() {
       return YankInstanceType.BLOCK_NODE;
@@ -87,6 +88,7 @@ public sealed interface YankInstance extends QapiObject
     public Chardev(String id) {
       this(id, Map.of());
     }
+
 
     @Override
     public YankInstanceType type() {
