@@ -49,9 +49,18 @@ public final class QapiCodec {
   /** A value that does not match its generated type. */
   public static final class DecodeException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
+    private final String path;
+    private final String problem;
 
-    DecodeException(String message) {
-      super(message);
+    DecodeException(String path, String problem) {
+      super("$" + path + ": " + problem);
+      this.path = path;
+      this.problem = problem;
+    }
+
+    /** The same problem, one level further down (paths are built only when decoding fails). */
+    DecodeException under(String segment) {
+      return new DecodeException(segment + path, problem);
     }
   }
 
@@ -83,6 +92,9 @@ public final class QapiCodec {
    * @return its members by wire name, as plain Java values; empty when it has none
    */
   public static Map<String, @Nullable Object> arguments(Record command) {
+    if (SHAPES.get(command.getClass()).components.length == 0) {
+      return Map.of();
+    }
     return Collections.unmodifiableMap(encodeObject(command));
   }
 
@@ -105,7 +117,7 @@ public final class QapiCodec {
    * @throws DecodeException if the JSON does not have the type's shape
    */
   public static @Nullable Object decode(JsonNode node, Type type) {
-    return decodeValue(node, type, false, "$");
+    return decodeValue(node, type, false, "");
   }
 
   /**
@@ -120,9 +132,9 @@ public final class QapiCodec {
    */
   public static <E extends QapiEvent> E decodeEvent(Class<E> type, JsonNode data, Instant timestamp) {
     if (!data.isObject()) {
-      throw new DecodeException("$: the data of " + type.getSimpleName() + " must be an object, got " + data.getNodeType());
+      throw new DecodeException("", "the data of " + type.getSimpleName() + " must be an object, got " + data.getNodeType());
     }
-    return type.cast(decodeRecord((ObjectNode) data, SHAPES.get(type), Set.of(), timestamp, "$"));
+    return type.cast(decodeRecord((ObjectNode) data, SHAPES.get(type), Set.of(), timestamp, ""));
   }
 
   /**
@@ -173,12 +185,17 @@ public final class QapiCodec {
       List<@Nullable Object> out = new ArrayList<>(v.size());
       int i = 0;
       for (JsonNode e : v) {
-        out.add(decodeValue(e, element, unsigned, path + "[" + i++ + "]"));
+        try {
+          out.add(decodeValue(e, element, unsigned, ""));
+        } catch (DecodeException x) {
+          throw x.under(path + "[" + i + "]");
+        }
+        i++;
       }
       return Collections.unmodifiableList(out);
     }
     if (!(type instanceof Class<?> c)) {
-      throw new DecodeException(path + ": cannot decode to " + type);
+      throw new DecodeException(path, "cannot decode to " + type);
     }
     if (c == String.class) {
       if (!v.isString()) {
@@ -197,7 +214,7 @@ public final class QapiCodec {
       if (unsigned && b.signum() > 0 && b.compareTo(TWO_TO_64) < 0) {
         return b.longValue();
       }
-      throw new DecodeException(path + ": " + b + " is out of range");
+      throw new DecodeException(path, b + " is out of range");
     }
     if (c == double.class || c == Double.class) {
       if (!v.isNumber()) {
@@ -234,7 +251,7 @@ public final class QapiCodec {
       case ALTERNATE:
         return decodeAlternate(v, shape, path);
       default:
-        throw new DecodeException(path + ": cannot decode to " + c.getName());
+        throw new DecodeException(path, "cannot decode to " + c.getName());
     }
   }
 
@@ -301,8 +318,8 @@ public final class QapiCodec {
   private static Object decodeRecord(
       ObjectNode v, Shape shape, Set<String> consumed, @Nullable Instant timestamp, String path) {
     Object[] args = new Object[shape.components.length];
-    Set<String> known = new HashSet<>(consumed);
     Component boxed = null;
+    int present = 0;
     for (int i = 0; i < shape.components.length; i++) {
       Component c = shape.components[i];
       if (c.role == Role.TIMESTAMP) {
@@ -311,36 +328,50 @@ public final class QapiCodec {
         boxed = c;
       } else if (c.role == Role.MEMBER) {
         String wire = Objects.requireNonNull(c.wire);
-        known.add(wire);
         JsonNode m = v.get(wire);
         if (m == null) {
           if (!c.optional) {
-            throw new DecodeException(path + ": the member '" + wire + "' of " + shape.type.getSimpleName() + " is missing");
+            throw new DecodeException(path, "the member '" + wire + "' of " + shape.type.getSimpleName() + " is missing");
           }
           args[i] = null;
         } else {
-          args[i] = decodeValue(m, c.type, c.unsigned, path + "." + wire);
+          present++;
+          try {
+            args[i] = decodeValue(m, c.type, c.unsigned, "");
+          } catch (DecodeException x) {
+            throw x.under(path + "." + wire);
+          }
         }
       }
     }
-    Map<String, @Nullable Object> unknown = new LinkedHashMap<>();
+    // Allocated only when there is something to keep: most replies have nothing unknown.
+    Map<String, @Nullable Object> unknown = Map.of();
     for (int i = 0; i < shape.components.length; i++) {
       Component c = shape.components[i];
       if (c.role == Role.MEMBER && c.optional && args[i] == null && v.has(Objects.requireNonNull(c.wire))) {
         // An optional 'any' member sent as JSON null: the component cannot tell it from absent,
         // so it is kept with the unknown members, and sent back the same.
+        unknown = unknown.isEmpty() ? new LinkedHashMap<>() : unknown;
         unknown.put(c.wire, null);
       }
     }
     ObjectNode rest = boxed == null ? null : JsonNodeFactory.instance.objectNode();
-    for (Map.Entry<String, JsonNode> e : v.properties()) {
-      if (known.contains(e.getKey())) {
-        continue;
-      }
-      if (rest != null) {
-        rest.set(e.getKey(), e.getValue());
-      } else {
-        unknown.put(e.getKey(), toPlain(e.getValue()));
+    int consumedHere = 0;
+    for (String k : consumed) {
+      consumedHere += v.has(k) ? 1 : 0;
+    }
+    // Members not taken by a component: only then is it worth looking for them.
+    if (rest != null || v.size() > present + consumedHere) {
+      for (Map.Entry<String, JsonNode> e : v.properties()) {
+        if (shape.wireNames.contains(e.getKey()) || consumed.contains(e.getKey())) {
+          continue;
+        }
+        if (rest != null) {
+          rest.set(e.getKey(), e.getValue());
+        } else {
+          unknown = unknown.isEmpty() ? new LinkedHashMap<>() : unknown;
+          unknown.put(e.getKey(), toPlain(e.getValue()));
+        }
       }
     }
     for (int i = 0; i < shape.components.length; i++) {
@@ -359,7 +390,7 @@ public final class QapiCodec {
       return Objects.requireNonNull(shape.constructor).newInstance(args);
     } catch (InvocationTargetException e) {
       Throwable cause = e.getCause();
-      throw new DecodeException(path + ": " + shape.type.getSimpleName() + " rejects the value: " + cause);
+      throw new DecodeException(path, shape.type.getSimpleName() + " rejects the value: " + cause);
     } catch (ReflectiveOperationException | IllegalArgumentException e) {
       throw new IllegalStateException("cannot construct " + shape.type.getName() + " at " + path, e);
     }
@@ -367,7 +398,7 @@ public final class QapiCodec {
 
   private static DecodeException mismatch(String path, String expected, @Nullable JsonNode got) {
     String what = got == null ? "nothing" : got.getNodeType() + " " + preview(got);
-    return new DecodeException(path + ": expected " + expected + ", got " + what);
+    return new DecodeException(path, "expected " + expected + ", got " + what);
   }
 
   private static String preview(JsonNode v) {
@@ -489,6 +520,8 @@ public final class QapiCodec {
     final Map<String, Shape> branches = new LinkedHashMap<>();
     @Nullable Shape other;
     final List<Shape> alternatives = new ArrayList<>();
+    /** The wire names of the members. */
+    Set<String> wireNames = Set.of();
 
     Shape(Class<?> type, Kind kind) {
       this.type = type;
@@ -578,6 +611,13 @@ public final class QapiCodec {
       throw new IllegalStateException(type.getName() + " has a component that is not a member");
     }
     s.components = comps;
+    Set<String> wire = new HashSet<>();
+    for (Component c : comps) {
+      if (c.role == Role.MEMBER) {
+        wire.add(Objects.requireNonNull(c.wire));
+      }
+    }
+    s.wireNames = Set.copyOf(wire);
     s.constructor = constructor(type, types);
     return s;
   }

@@ -1,7 +1,11 @@
 package io.github.qemucpr.qmp.internal.qapi;
 
+import java.lang.reflect.Type;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JsonParser;
+import tools.jackson.core.JsonToken;
+import tools.jackson.core.TokenStreamContext;
 import tools.jackson.databind.BeanDescription;
 import tools.jackson.databind.DeserializationConfig;
 import tools.jackson.databind.DeserializationContext;
@@ -9,6 +13,9 @@ import tools.jackson.databind.JavaType;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ValueDeserializer;
 import tools.jackson.databind.deser.Deserializers;
+import tools.jackson.databind.jsontype.TypeDeserializer;
+import tools.jackson.databind.node.TreeTraversingParser;
+import tools.jackson.databind.type.CollectionType;
 
 /**
  * Lets the wire codec decode replies to the generated QAPI types through {@link QapiCodec}. Asked
@@ -21,7 +28,19 @@ public final class QapiDeserializers extends Deserializers.Base {
   public @Nullable ValueDeserializer<?> findBeanDeserializer(
       JavaType type, DeserializationConfig config, BeanDescription.Supplier beanDescRef) {
     Class<?> raw = type.getRawClass();
-    return generated(raw) ? new Deserializer(raw) : null;
+    return generated(raw) ? new Deserializer(raw, raw) : null;
+  }
+
+  @Override
+  public @Nullable ValueDeserializer<?> findCollectionDeserializer(
+      CollectionType type, DeserializationConfig config, BeanDescription.Supplier beanDescRef,
+      @Nullable TypeDeserializer elementTypeDeserializer,
+      @Nullable ValueDeserializer<?> elementDeserializer) {
+    // A reply that is a list of generated values (query-cpus-fast): decoded whole, by the codec.
+    Class<?> element = type.getContentType().getRawClass();
+    return type.getRawClass() == List.class && generated(element)
+        ? new Deserializer(QapiCodec.listOf(element), List.class)
+        : null;
   }
 
   @Override
@@ -35,20 +54,44 @@ public final class QapiDeserializers extends Deserializers.Base {
   }
 
   private static final class Deserializer extends ValueDeserializer<Object> {
-    private final Class<?> type;
+    private final Type type;
+    private final Class<?> raw;
 
-    Deserializer(Class<?> type) {
+    Deserializer(Type type, Class<?> raw) {
       this.type = type;
+      this.raw = raw;
     }
 
     @Override
     public @Nullable Object deserialize(JsonParser p, DeserializationContext ctxt) {
-      JsonNode tree = ctxt.readTree(p);
+      JsonNode tree = rootOf(p);
+      if (tree == null) {
+        tree = ctxt.readTree(p);
+      } else {
+        // The reply is already a tree (the client decodes from one): use it, do not copy it.
+        p.skipChildren();
+      }
       try {
         return QapiCodec.decode(tree, type);
       } catch (QapiCodec.DecodeException e) {
-        return ctxt.reportInputMismatch(type, "%s", e.getMessage());
+        return ctxt.reportInputMismatch(raw, "%s", e.getMessage());
       }
+    }
+
+    /** The tree under the parser when the parser stands on its root value; else null. */
+    private static @Nullable JsonNode rootOf(JsonParser p) {
+      if (!(p instanceof TreeTraversingParser t)) {
+        return null;
+      }
+      JsonNode source = t.streamReadInputSource();
+      TokenStreamContext ctx = p.streamReadContext();
+      boolean atRoot =
+          source.isContainer()
+              ? ctx.getParent() != null && ctx.getParent().inRoot()
+                  && (p.currentToken() == JsonToken.START_OBJECT ? source.isObject()
+                      : p.currentToken() == JsonToken.START_ARRAY && source.isArray())
+              : ctx.inRoot();
+      return atRoot ? source : null;
     }
   }
 }
