@@ -335,6 +335,10 @@ class QapiSchemaIT {
     private void recordAgainst(Class<?> c, Map<String, JsonNode> members, String path) {
       Set<String> matched = new HashSet<>();
       for (RecordComponent rc : c.getRecordComponents()) {
+        if (rc.getAnnotation(QapiBoxed.class) != null && rc.getType() == Map.class) {
+          // Arguments beyond the schema's (device_add): QEMU's schema cannot list them.
+          continue;
+        }
         if (rc.getAnnotation(QapiBoxed.class) != null) {
           // Its members are these members: compare the boxed type with what is left.
           JsonNode synthetic = synthetic(members);
