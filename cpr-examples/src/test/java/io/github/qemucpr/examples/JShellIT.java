@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs the README's JShell command non-interactively, over a script that connects to a real QEMU
- * with the start-up script's helper and runs {@code query-status} through the SDK.
+ * with the start-up script's helper and runs {@code query-status} through the SDK, and a generated
+ * command ({@code query-cpus-fast}) as the README's walkthrough does.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
 class JShellIT {
@@ -37,6 +38,9 @@ class JShellIT {
                   "var qmp = connect(\"" + qemu.qmpSocket() + "\");",
                   "System.out.println(\"STATUS \" + status(qmp));",
                   "System.out.println(\"MEMDEV \" + qmp.execute(new QueryMemdev()).get(0).share());",
+                  // The generated surface, as the README's walkthrough types it.
+                  "import io.github.qemucpr.qmp.qapi.machine.QueryCpusFast;",
+                  "System.out.println(\"CPUS \" + qmp.execute(new QueryCpusFast()));",
                   "qmp.close();",
                   "/exit",
                   ""));
@@ -52,7 +56,11 @@ class JShellIT {
           .as(run.toString())
           .contains("qemu-cpr-java is loaded")
           .contains("STATUS RunStatus[running=true, status=running]")
-          .contains("MEMDEV true");
+          .contains("MEMDEV true")
+          // A readable record per CPU, with QEMU's names in Java spelling.
+          .containsPattern(
+              "CPUS \\[Other\\[target=x86_64, cpuIndex=0, qomPath=/machine/unattached/device\\[0\\],"
+                  + " threadId=[0-9]+, props=CpuInstanceProperties\\[");
       assertThat(run.stderr()).as(run.toString()).doesNotContain("Error:");
     }
   }

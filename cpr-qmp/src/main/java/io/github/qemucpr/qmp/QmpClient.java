@@ -210,6 +210,38 @@ public interface QmpClient extends AutoCloseable {
     return awaitEvent(QmpEvent.class, predicate, timeout);
   }
 
+  /**
+   * Whether the connected QEMU has this command. The first call asks QEMU for its commands ({@code
+   * query-commands}), once per connection; later calls answer from that.
+   *
+   * <pre>{@code
+   * if (qmp.supports(new QueryAccelerators())) { ... }   // QEMU 11.1 has it, 10.0 not
+   * }</pre>
+   *
+   * <p>A command of the generated surface ({@code io.github.qemucpr.qmp.qapi}) that the connected
+   * QEMU lacks fails before it is sent, with a {@link QmpCommandNotFoundException} that names the
+   * QEMU version: the blocking {@code execute} asks for the list on the first generated command of
+   * a connection, {@code executeAsync} checks once the list is known. Hand-written commands and the
+   * untyped {@code execute(String, ...)} are sent as they are; so is everything when QEMU has no
+   * {@code query-commands}.
+   *
+   * @throws QmpTimeoutException if the first call gets no answer in time
+   * @throws QmpConnectionClosedException if the connection is or becomes closed
+   */
+  default boolean supports(QmpCommand<?> command) {
+    return supports(command.name());
+  }
+
+  /**
+   * Whether the connected QEMU has the command of this name; see {@link #supports(QmpCommand)}.
+   *
+   * @throws QmpTimeoutException if the first call gets no answer in time
+   * @throws QmpConnectionClosedException if the connection is or becomes closed
+   */
+  default boolean supports(String command) {
+    return CommandSupport.commands(this).contains(command);
+  }
+
   /** Whether the connection is still open. */
   boolean isOpen();
 

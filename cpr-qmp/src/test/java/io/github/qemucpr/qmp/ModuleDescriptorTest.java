@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /** Pins the exported packages, so that the public surface changes only on purpose. */
@@ -27,11 +29,30 @@ class ModuleDescriptorTest {
     descriptor.exports().forEach(e -> exports.put(e.source(), e.targets()));
 
     assertThat(descriptor.name()).isEqualTo("io.github.qemucpr.qmp");
-    assertThat(exports)
+    Map<String, Set<String>> handWritten = new TreeMap<>(exports);
+    handWritten.keySet().removeIf(p -> p.startsWith("io.github.qemucpr.qmp.qapi"));
+    assertThat(handWritten)
         .containsExactly(
             Map.entry("io.github.qemucpr.qmp", Set.of()),
             Map.entry("io.github.qemucpr.qmp.command", Set.of()),
             Map.entry("io.github.qemucpr.qmp.event", Set.of()),
             Map.entry("io.github.qemucpr.qmp.internal.wire", Set.of("io.github.qemucpr.qga")));
+    // The generated surface: exactly its packages, each to everyone.
+    Map<String, Set<String>> generated = new TreeMap<>(exports);
+    generated.keySet().removeAll(handWritten.keySet());
+    assertThat(generated.keySet()).containsExactlyElementsOf(generatedPackages(classes));
+    assertThat(generated.values()).allMatch(Set::isEmpty);
+  }
+
+  /** io.github.qemucpr.qmp.qapi and the packages of the generated classes below it. */
+  private static Set<String> generatedPackages(Path classes) throws Exception {
+    Path qapi = classes.resolve("io/github/qemucpr/qmp/qapi");
+    Set<String> packages = new TreeSet<>();
+    packages.add("io.github.qemucpr.qmp.qapi");
+    try (Stream<Path> dirs = Files.list(qapi)) {
+      dirs.filter(Files::isDirectory)
+          .forEach(d -> packages.add("io.github.qemucpr.qmp.qapi." + d.getFileName()));
+    }
+    return packages;
   }
 }

@@ -30,6 +30,8 @@ import org.openjdk.jmh.annotations.TearDown;
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class QmpAllocationBenchmark {
   private static final QueryStatus QUERY_STATUS = new QueryStatus();
+  private static final io.github.qemucpr.qmp.qapi.runstate.QueryStatus GENERATED_QUERY_STATUS =
+      new io.github.qemucpr.qmp.qapi.runstate.QueryStatus();
   private static final byte[] REQUEST =
       "{\"execute\":\"query-status\"}\n".getBytes(StandardCharsets.UTF_8);
   private static final int BATCH = 64;
@@ -76,6 +78,12 @@ public class QmpAllocationBenchmark {
   @Benchmark
   public Object sdkExecute(Qemu q) {
     return q.sdk.execute(QUERY_STATUS);
+  }
+
+  /** The same with the generated command, whose codec reads the record's shape by reflection. */
+  @Benchmark
+  public Object sdkExecuteGenerated(Qemu q) {
+    return q.sdk.execute(GENERATED_QUERY_STATUS);
   }
 
   /** The SDK's async call, 64 in flight, then waited for. */

@@ -27,6 +27,13 @@ public final class QmpJsonModule extends SimpleModule {
     OpenEnums.register(this);
   }
 
+  @Override
+  public void setupModule(SetupContext context) {
+    super.setupModule(context);
+    // The generated QAPI surface decodes through its own codec; this loads none of it.
+    context.addDeserializers(new io.github.qemucpr.qmp.internal.qapi.QapiDeserializers());
+  }
+
   /** Maps an open enum to and from its JSON string. */
   public <T> void openEnum(Class<T> type, Function<String, T> parse, Function<T, String> name) {
     addDeserializer(

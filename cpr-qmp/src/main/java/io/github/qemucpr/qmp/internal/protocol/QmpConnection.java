@@ -4,6 +4,7 @@ import io.github.qemucpr.qmp.EventQueue;
 import io.github.qemucpr.qmp.EventWait;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpCommand;
+import io.github.qemucpr.qmp.QmpCommandNotFoundException;
 import io.github.qemucpr.qmp.QmpConnectException;
 import io.github.qemucpr.qmp.QmpConnectionClosedException;
 import io.github.qemucpr.qmp.QmpEventListener;
@@ -32,9 +33,11 @@ import java.io.InputStream;
 import java.lang.reflect.Type;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -75,6 +78,11 @@ public final class QmpConnection implements QmpClient {
   private final EventDispatch events;
   private final List<Thread> poolThreads = new CopyOnWriteArrayList<>();
   private volatile @Nullable QmpGreeting greeting;
+  // The commands of the connected QEMU (query-commands), asked once on first use; NO_LIST when
+  // it has no query-commands (fakes), so generated commands are then sent unchecked.
+  private volatile @Nullable Set<String> commands;
+  private static final Set<String> NO_LIST = Set.of();
+  private static final String GENERATED_PACKAGE = "io.github.qemucpr.qmp.qapi.";
   private final java.util.OptionalLong peerProcessId;
 
   /**
@@ -191,7 +199,64 @@ public final class QmpConnection implements QmpClient {
 
   @Override
   public <R extends @Nullable Object> R execute(QmpCommand<R> command, Duration timeout) {
+    if (generated(command) && commands == null) {
+      try {
+        knownCommands();
+      } catch (QmpCommandNotFoundException e) {
+        commands = NO_LIST;
+      }
+    }
     return await(executeAsync(command, timeout), command.name());
+  }
+
+  @Override
+  public boolean supports(String command) {
+    return knownCommands().contains(command);
+  }
+
+  private Set<String> knownCommands() {
+    Set<String> known = commands;
+    if (known == null || known == NO_LIST) {
+      // Two first callers may both ask; the answers are the same.
+      Set<String> names = new HashSet<>();
+      for (JsonNode c : execute("query-commands", null)) {
+        names.add(c.path("name").asString(""));
+      }
+      known = Set.copyOf(names);
+      commands = known;
+    }
+    return known;
+  }
+
+  /**
+   * A command of the generated QAPI surface, which is checked against QEMU's list before sending.
+   */
+  private static boolean generated(QmpCommand<?> command) {
+    return command.getClass().getPackageName().startsWith(GENERATED_PACKAGE);
+  }
+
+  /**
+   * The failure of a generated command the connected QEMU lacks, or null to send it. Known only
+   * once the list was asked (the blocking {@code execute} and {@code supports} ask it).
+   */
+  private @Nullable QmpCommandNotFoundException lacking(QmpCommand<?> command) {
+    Set<String> known = commands;
+    if (known == null || known == NO_LIST || !generated(command)) {
+      return null;
+    }
+    String name = command.name();
+    if (known.contains(name)) {
+      return null;
+    }
+    QmpGreeting g = greeting;
+    return new QmpCommandNotFoundException(
+        name,
+        "CommandNotFound",
+        (g != null ? "QEMU " + g.version() : "the connected QEMU")
+            + " has no command "
+            + name
+            + " (its query-commands does not list it), so it was not sent; check"
+            + " qmp.supports(command) first, or use a QEMU that has it");
   }
 
   @Override
@@ -204,6 +269,10 @@ public final class QmpConnection implements QmpClient {
       QmpCommand<R> command, Duration timeout) {
     Objects.requireNonNull(command, "command");
     checkTimeout(timeout);
+    QmpCommandNotFoundException lacking = lacking(command);
+    if (lacking != null) {
+      return CompletableFuture.failedFuture(lacking);
+    }
     Map<String, ?> args = command.arguments();
     JsonNode arguments;
     try {
