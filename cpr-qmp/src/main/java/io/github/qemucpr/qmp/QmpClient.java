@@ -96,7 +96,31 @@ public interface QmpClient extends AutoCloseable {
    *     made by this library
    */
   static QmpReconnection reconnect(QmpClient old, Duration timeout) {
-    return io.github.qemucpr.qmp.internal.protocol.Reconnector.reconnect(old, timeout);
+    return io.github.qemucpr.qmp.internal.protocol.Reconnector.reconnect(old, timeout, null);
+  }
+
+  /**
+   * As {@link #reconnect(QmpClient, Duration)}, running {@code onConnect} on each new connection
+   * before QEMU can send it an event (see {@link Builder#onConnect(java.util.function.Consumer)}),
+   * after the hook of {@code old}'s builder, if it had one. The events QEMU sends as soon as its
+   * new monitor is up, such as the {@code RESUME} of a cpr-exec, then reach the queues and waits it
+   * opens; a connection that fails before its negotiation ends takes its queues with it.
+   *
+   * <pre>{@code
+   * AtomicReference<EventWait<ResumeEvent>> resume = new AtomicReference<>();
+   * QmpReconnection again = QmpClient.reconnect(qmp, Duration.ofSeconds(30),
+   *     c -> resume.set(c.expectEvent(ResumeEvent.class, e -> true)));
+   * }</pre>
+   *
+   * @throws QmpTimeoutException as {@link #reconnect(QmpClient, Duration)}
+   * @throws QmpProtocolException as {@link #reconnect(QmpClient, Duration)}
+   * @throws QmpInterruptedException as {@link #reconnect(QmpClient, Duration)}
+   * @throws IllegalArgumentException as {@link #reconnect(QmpClient, Duration)}
+   */
+  static QmpReconnection reconnect(
+      QmpClient old, Duration timeout, java.util.function.Consumer<? super QmpClient> onConnect) {
+    java.util.Objects.requireNonNull(onConnect, "onConnect");
+    return io.github.qemucpr.qmp.internal.protocol.Reconnector.reconnect(old, timeout, onConnect);
   }
 
   /** A builder for other transports (TCP) and settings. */
@@ -294,6 +318,7 @@ public interface QmpClient extends AutoCloseable {
     private @Nullable Boolean enableOob;
     private @Nullable QmpEventListener eventListener;
     private @Nullable String name;
+    private java.util.function.@Nullable Consumer<? super QmpClient> onConnect;
 
     Builder() {}
 
@@ -369,6 +394,32 @@ public interface QmpClient extends AutoCloseable {
     }
 
     /**
+     * A hook that runs on the connecting thread once QEMU's greeting is read and before the
+     * capabilities are negotiated, that is before QEMU sends the connection any event. The queues
+     * and waits it opens ({@link QmpClient#openEventQueue(Class)}, {@link
+     * QmpClient#expectEvent(Class, Predicate)}) therefore see every event of the connection, such
+     * as the {@code RESUME} a QEMU sends right after its monitor comes up, which a queue opened
+     * after {@link #connect()} returns can miss.
+     *
+     * <pre>{@code
+     * AtomicReference<EventWait<ResumeEvent>> resume = new AtomicReference<>();
+     * QmpClient qmp = QmpClient.builder()
+     *     .unixSocket(socket)
+     *     .onConnect(c -> resume.set(c.expectEvent(ResumeEvent.class, e -> true)))
+     *     .connect();
+     * }</pre>
+     *
+     * <p>It must not run commands: the connection is not ready for them, and they fail with {@link
+     * IllegalStateException}. If it throws, {@link #connect()} closes the connection and throws
+     * what it threw.
+     */
+    public Builder onConnect(java.util.function.Consumer<? super QmpClient> hook) {
+      requireUnset(onConnect, "onConnect");
+      this.onConnect = java.util.Objects.requireNonNull(hook, "hook");
+      return this;
+    }
+
+    /**
      * Opens the connection, reads the greeting and negotiates capabilities.
      *
      * @throws IllegalStateException if no address was set
@@ -390,7 +441,8 @@ public interface QmpClient extends AutoCloseable {
               maxMessageBytes != 0 ? maxMessageBytes : DEFAULT_MAX_MESSAGE_BYTES,
               enableOob == null || enableOob,
               eventListener,
-              name);
+              name,
+              onConnect);
       return io.github.qemucpr.qmp.internal.protocol.QmpConnection.open(settings);
     }
 

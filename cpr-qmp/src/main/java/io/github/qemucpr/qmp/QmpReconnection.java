@@ -9,8 +9,11 @@ import org.jspecify.annotations.Nullable;
  * between the two connections.
  *
  * <p>There is no connection during the gap, so <em>events that QEMU sent during it are lost</em>
- * (for cpr-exec, typically {@code RESUME} and the last {@code MIGRATION} events). Do not wait for
- * an event that may already have happened: read the state again on the new client, as in
+ * (for cpr-exec, the last {@code MIGRATION} events, and a {@code RESUME} sent before the new
+ * monitor was up). To see the events QEMU sends as soon as the new monitor is up, open their queues
+ * in the hook of {@link QmpClient#reconnect(QmpClient, Duration, java.util.function.Consumer)}. Do
+ * not wait for an event that may already have happened: read the state again on the new client, as
+ * in
  *
  * <pre>{@code
  * QmpReconnection again = QmpClient.reconnect(qmp, Duration.ofSeconds(30));

@@ -356,7 +356,6 @@ public final class ExecWorkflow {
     QmpReconnection again = reconnect();
     QmpClient c = again.client();
     client = c;
-    newWatcher = new MigrationWatcher(c);
     // From when the close was seen, across every round of reconnect(), to the new connection.
     monitorGap = Duration.ofNanos(System.nanoTime() - closedSeen);
     OptionalLong now = c.peerProcessId();
@@ -397,7 +396,8 @@ public final class ExecWorkflow {
       Duration round =
           Duration.ofNanos(Math.max(1_000_000L, Math.min(left, RECONNECT_ROUND.toNanos())));
       try {
-        return QmpClient.reconnect(qmp, round);
+        // The watcher opens before the negotiation: the new QEMU's RESUME follows it at once.
+        return QmpClient.reconnect(qmp, round, this::watchNewQemu);
       } catch (QmpTimeoutException e) {
         if (!QemuProcessView.isAlive(p)) {
           throw new StepFailure(
@@ -424,6 +424,15 @@ public final class ExecWorkflow {
         }
       }
     }
+  }
+
+  /** Runs on each new connection before QEMU can send it an event. */
+  private void watchNewQemu(QmpClient c) {
+    MigrationWatcher stale = newWatcher;
+    if (stale != null) {
+      stale.close(); // of an attempt whose connection failed
+    }
+    newWatcher = new MigrationWatcher(c);
   }
 
   private Outcome load(RunState before) {

@@ -252,6 +252,7 @@ public final class TransferWorkflow {
                 .connectTimeout(
                     greeting.compareTo(GREETING_TIMEOUT) < 0 ? greeting : GREETING_TIMEOUT)
                 .name("cpr-transfer-target")
+                .onConnect(this::watchTarget) // before any event: RESUME may follow at once
                 .connect();
         break;
       } catch (QmpConnectException | QmpTimeoutException e) {
@@ -261,6 +262,15 @@ public final class TransferWorkflow {
     QmpClient t = Objects.requireNonNull(target);
     progress.finish(
         "connected to QEMU " + t.greeting().version() + " after " + attempts + " attempt(s)");
+  }
+
+  /** Runs on each connection to the target before QEMU can send it an event. */
+  private void watchTarget(QmpClient t) {
+    MigrationWatcher stale = targetWatcher;
+    if (stale != null) {
+      stale.close(); // of an attempt whose connection failed
+    }
+    targetWatcher = new MigrationWatcher(t);
   }
 
   /** Waits a moment for the source's migration to end; fails unless it completed. */
@@ -295,8 +305,7 @@ public final class TransferWorkflow {
     QmpClient t = Objects.requireNonNull(target);
     MigrationWatcher w = Objects.requireNonNull(sourceWatcher);
     startPhase(CprPhase.LOAD, "the new QEMU loads the device state from " + options.mainChannel());
-    MigrationWatcher tw = new MigrationWatcher(t);
-    targetWatcher = tw;
+    MigrationWatcher tw = Objects.requireNonNull(targetWatcher);
     RunState targetState = VmStatus.query(t, commandTimeout());
     seenRunning(targetState);
     // Still loading after the watcher started: its RESUME will be seen.

@@ -49,7 +49,12 @@ final class FakeTransferPair implements AutoCloseable {
     /** {@code -incoming defer}, and the load fails; with exit-on-error off it stays alive. */
     DEFERRED_LOAD_FAILS,
     /** {@code -incoming defer}; it dies just after the source completed. */
-    DEFERRED_DIES_AFTER_COMPLETION
+    DEFERRED_DIES_AFTER_COMPLETION,
+    /**
+     * Main channel on its command line; it resumes as its monitor's negotiation ends: the {@code
+     * RESUME} follows the reply to {@code qmp_capabilities} in the same write.
+     */
+    RESUMES_AS_ITS_MONITOR_ANSWERS
   }
 
   final Path dir;
@@ -286,6 +291,26 @@ final class FakeTransferPair implements AutoCloseable {
               errorDesc = "Failed to connect to '" + mainChannel + "': No such file or directory";
               source.sendEvent("MIGRATION", "{\"status\": \"failed\"}");
             });
+        break;
+      case RESUMES_AS_ITS_MONITOR_ANSWERS:
+        targetMigration = "active";
+        target.on(
+            "qmp_capabilities",
+            (req, t) -> {
+              completeSource();
+              targetRunState = "running";
+              targetMigration = "completed";
+              java.time.Instant now = java.time.Instant.now();
+              t.raw(
+                  "{\"return\": {}, \"id\": "
+                      + req.id()
+                      + "}\n{\"event\": \"RESUME\", \"timestamp\": {\"seconds\": "
+                      + now.getEpochSecond()
+                      + ", \"microseconds\": "
+                      + now.getNano() / 1000
+                      + "}}\n");
+            });
+        appear();
         break;
       case HANGS:
         break;

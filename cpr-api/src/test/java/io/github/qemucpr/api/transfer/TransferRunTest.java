@@ -81,6 +81,16 @@ class TransferRunTest extends FakeTransferTest {
   }
 
   @Test
+  void aResumeSentAsTheTargetsMonitorAnswersIsSeenAndTheBlackoutIsExact() {
+    pair.behaviour = Target.RESUMES_AS_ITS_MONITOR_ANSWERS;
+    CprTransferResult r = transfer().run();
+    r.target().close();
+    assertThat(r.targetState()).isEqualTo(RunState.RUNNING);
+    assertThat(r.blackoutExact()).isTrue();
+    assertThat(r.blackout()).isBetween(Duration.ZERO, Duration.ofSeconds(5));
+  }
+
+  @Test
   void aDeferredTargetGetsMigrateIncomingAndAnExactBlackout() {
     pair.behaviour = Target.DEFERRED;
     CprTransferResult r = transfer().run();

@@ -46,6 +46,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.core.JacksonException;
@@ -78,6 +79,10 @@ public final class QmpConnection implements QmpClient {
   private final EventDispatch events;
   private final List<Thread> poolThreads = new CopyOnWriteArrayList<>();
   private volatile @Nullable QmpGreeting greeting;
+
+  /** Set once the capabilities are negotiated: commands are sent only from then on. */
+  private volatile boolean ready;
+
   // The commands of the connected QEMU (query-commands), asked once on first use; NO_LIST when
   // it has no query-commands (fakes), so generated commands are then sent unchecked.
   private volatile @Nullable Set<String> commands;
@@ -166,6 +171,10 @@ public final class QmpConnection implements QmpClient {
       throw rethrow(e.getCause());
     }
     this.greeting = hello;
+    Consumer<? super QmpClient> hook = settings.onConnect();
+    if (hook != null) {
+      hook.accept(this); // before qmp_capabilities: QEMU sends no event before it
+    }
     ObjectNode arguments = CODEC.objectNode();
     if (settings.enableOob() && hello.offersOob()) {
       arguments.putArray("enable").add("oob");
@@ -179,6 +188,7 @@ public final class QmpConnection implements QmpClient {
     } catch (ExecutionException e) {
       throw rethrow(e.getCause());
     }
+    ready = true;
   }
 
   // ---------------------------------------------------------------- commands
@@ -311,6 +321,13 @@ public final class QmpConnection implements QmpClient {
       List<FileDescriptor> fds,
       Type replyType,
       Duration timeout) {
+    if (!ready && !name.equals("qmp_capabilities")) {
+      throw new IllegalStateException(
+          name
+              + " was run before the QMP negotiation with "
+              + peer
+              + " ended: an onConnect hook may open event queues and waits, not run commands");
+    }
     CompletableFuture<R> future = new CompletableFuture<>();
     QmpConnectionClosedException gone = closed.get();
     if (gone != null) {

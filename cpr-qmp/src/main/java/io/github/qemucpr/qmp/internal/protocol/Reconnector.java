@@ -12,6 +12,7 @@ import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /** {@link QmpClient#reconnect}: wait for the old connection to close, then connect until ready. */
@@ -26,8 +27,9 @@ public final class Reconnector {
 
   private Reconnector() {}
 
-  /** See {@link QmpClient#reconnect(QmpClient, Duration)}. */
-  public static QmpReconnection reconnect(QmpClient old, Duration timeout) {
+  /** See {@link QmpClient#reconnect(QmpClient, Duration, Consumer)}. */
+  public static QmpReconnection reconnect(
+      QmpClient old, Duration timeout, @Nullable Consumer<? super QmpClient> onConnect) {
     Objects.requireNonNull(old, "old");
     Objects.requireNonNull(timeout, "timeout");
     if (timeout.isNegative() || timeout.isZero()) {
@@ -40,7 +42,7 @@ public final class Reconnector {
     }
     long start = System.nanoTime();
     long deadline = start + timeout.toNanos();
-    QmpSettings settings = connection.settings();
+    QmpSettings settings = withHook(connection.settings(), onConnect);
     @Nullable Throwable closeCause = awaitClosed(old, deadline, timeout);
     long gapStart = System.nanoTime();
     old.close(); // already closed: this only lets its threads end
@@ -100,6 +102,32 @@ public final class Reconnector {
     }
   }
 
+  /** The old settings, with {@code extra} run after the builder's own hook. */
+  private static QmpSettings withHook(QmpSettings s, @Nullable Consumer<? super QmpClient> extra) {
+    if (extra == null) {
+      return s;
+    }
+    Consumer<? super QmpClient> own = s.onConnect();
+    Consumer<QmpClient> both =
+        c -> {
+          if (own != null) {
+            own.accept(c);
+          }
+          extra.accept(c);
+        };
+    return new QmpSettings(
+        s.unixSocket(),
+        s.tcpHost(),
+        s.tcpPort(),
+        s.connectTimeout(),
+        s.commandTimeout(),
+        s.maxMessageBytes(),
+        s.enableOob(),
+        s.eventListener(),
+        s.name(),
+        both);
+  }
+
   private static QmpSettings withConnectTimeout(QmpSettings s, long leftNanos) {
     Duration left = Duration.ofNanos(Math.max(TimeUnit.MILLISECONDS.toNanos(1), leftNanos));
     Duration connect = left.compareTo(s.connectTimeout()) < 0 ? left : s.connectTimeout();
@@ -113,7 +141,8 @@ public final class Reconnector {
         s.maxMessageBytes(),
         s.enableOob(),
         s.eventListener(),
-        s.name());
+        s.name(),
+        s.onConnect());
   }
 
   private static void pause(long nanos) {
