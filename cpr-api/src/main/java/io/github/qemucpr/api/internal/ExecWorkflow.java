@@ -439,34 +439,14 @@ public final class ExecWorkflow {
     QmpClient c = Objects.requireNonNull(client);
     MigrationWatcher tw = Objects.requireNonNull(newWatcher);
     ctx.startPhase(CprPhase.LOAD, "the new QEMU loads " + options.stateFile());
-    RunState state = VmStatus.query(c, commandTimeout());
-    seenRunning(state);
-    boolean resumeExpected = state.equals(RunState.INMIGRATE);
-    while (state.equals(RunState.INMIGRATE)) {
-      MigrationInfo info = c.execute(new QueryMigrate(), commandTimeout());
-      if (info.status().equals(MigrationStatus.FAILED)
-          || info.status().equals(MigrationStatus.CANCELLED)) {
-        throw new StepFailure(
-            "the new QEMU could not load the state: its incoming migration "
-                + info.status()
-                + (info.errorDesc() != null ? ": " + info.errorDesc() : ""),
-            info.errorDesc(),
-            null);
-      }
-      if (deadline.expired()) {
-        throw new StepFailure(
-            "the new QEMU did not load the state within "
-                + deadline.describe()
-                + " (run state inmigrate, incoming migration "
-                + info.status()
-                + ")",
-            null,
-            null);
-      }
-      tw.awaitResume(POLL_INTERVAL);
-      state = VmStatus.query(c, commandTimeout());
-      seenRunning(state);
-    }
+    RunState first = VmStatus.query(c, commandTimeout());
+    seenRunning(first);
+    boolean resumeExpected = first.equals(RunState.INMIGRATE);
+    RunState state =
+        first.equals(RunState.INMIGRATE)
+            ? tw.awaitIncomingDone(
+                deadline, commandTimeout(), POLL_INTERVAL, "the state", this::seenRunning)
+            : first;
     MigrationInfo info = c.execute(new QueryMigrate(), commandTimeout());
     if (!info.status().equals(MigrationStatus.COMPLETED)) {
       throw new StepFailure(

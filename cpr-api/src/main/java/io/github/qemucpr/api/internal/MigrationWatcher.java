@@ -9,7 +9,9 @@ import io.github.qemucpr.qmp.QmpInterruptedException;
 import io.github.qemucpr.qmp.QmpTimeoutException;
 import io.github.qemucpr.qmp.command.MigrateCancel;
 import io.github.qemucpr.qmp.command.MigrationInfo;
+import io.github.qemucpr.qmp.command.MigrationStatus;
 import io.github.qemucpr.qmp.command.QueryMigrate;
+import io.github.qemucpr.qmp.command.RunState;
 import io.github.qemucpr.qmp.event.MigrationEvent;
 import io.github.qemucpr.qmp.event.ResumeEvent;
 import io.github.qemucpr.qmp.event.StopEvent;
@@ -138,6 +140,57 @@ final class MigrationWatcher implements AutoCloseable {
         return event;
       }
       onStatus.accept(event);
+    }
+  }
+
+  /**
+   * Waits until the QEMU this watcher listens to has left {@code inmigrate}, as a new QEMU does
+   * once its incoming migration is loaded: reads {@code query-status}, and while it says {@code
+   * inmigrate}, {@code query-migrate} (a failed or cancelled load ends the wait), then waits for
+   * {@code RESUME} at most {@code poll} before it reads again. Each run state read is given to
+   * {@code onState}.
+   *
+   * @param what what the QEMU loads, for messages: "the state", "the VM"
+   * @return the first run state other than {@code inmigrate}
+   * @throws StepFailure if the load failed or was cancelled, or {@code deadline} expired first
+   */
+  RunState awaitIncomingDone(
+      Deadline deadline,
+      Duration commandTimeout,
+      Duration poll,
+      String what,
+      Consumer<RunState> onState) {
+    while (true) {
+      RunState state = VmStatus.query(qmp, commandTimeout);
+      onState.accept(state);
+      if (!state.equals(RunState.INMIGRATE)) {
+        return state;
+      }
+      MigrationInfo info = qmp.execute(new QueryMigrate(), commandTimeout);
+      if (info.status().equals(MigrationStatus.FAILED)
+          || info.status().equals(MigrationStatus.CANCELLED)) {
+        throw new StepFailure(
+            "the new QEMU could not load "
+                + what
+                + ": its incoming migration "
+                + info.status()
+                + (info.errorDesc() != null ? ": " + info.errorDesc() : ""),
+            info.errorDesc(),
+            null);
+      }
+      if (deadline.expired()) {
+        throw new StepFailure(
+            "the new QEMU did not load "
+                + what
+                + " within "
+                + deadline.describe()
+                + " (run state inmigrate, incoming migration "
+                + info.status()
+                + ")",
+            null,
+            null);
+      }
+      awaitResume(poll);
     }
   }
 

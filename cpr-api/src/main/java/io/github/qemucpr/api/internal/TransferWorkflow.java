@@ -354,7 +354,9 @@ public final class TransferWorkflow {
           null);
     }
 
-    targetState = awaitTargetHoldsVm(t, tw);
+    targetState =
+        tw.awaitIncomingDone(
+            deadline, commandTimeout(), POLL_INTERVAL, "the VM", this::seenRunning);
     if (!targetState.equals(before)) {
       throw new StepFailure(
           "the new QEMU is "
@@ -400,41 +402,6 @@ public final class TransferWorkflow {
   private void seenRunning(RunState state) {
     if (state.equals(RunState.RUNNING) && targetSeenRunningAt == null) {
       targetSeenRunningAt = Instant.now();
-    }
-  }
-
-  /**
-   * Waits until the new QEMU leaves {@code inmigrate}: a {@code RESUME} ends the wait at once; a VM
-   * that was paused emits nothing, so the state is read again every 10 ms.
-   */
-  private RunState awaitTargetHoldsVm(QmpClient t, MigrationWatcher tw) {
-    while (true) {
-      RunState state = VmStatus.query(t, commandTimeout());
-      seenRunning(state);
-      if (!state.equals(RunState.INMIGRATE)) {
-        return state;
-      }
-      MigrationInfo info = t.execute(new QueryMigrate(), commandTimeout());
-      if (info.status().equals(MigrationStatus.FAILED)
-          || info.status().equals(MigrationStatus.CANCELLED)) {
-        throw new StepFailure(
-            "the new QEMU could not load the VM: its incoming migration "
-                + info.status()
-                + (info.errorDesc() != null ? ": " + info.errorDesc() : ""),
-            info.errorDesc(),
-            null);
-      }
-      if (deadline.expired()) {
-        throw new StepFailure(
-            "the new QEMU did not take the VM over within "
-                + deadline.describe()
-                + " (run state inmigrate, incoming migration "
-                + info.status()
-                + ")",
-            null,
-            null);
-      }
-      tw.awaitResume(POLL_INTERVAL);
     }
   }
 
