@@ -129,14 +129,18 @@ public final class RestoreWorkflow {
 
   /** The whole restore. */
   public static CprRestoreResult run(QmpClient qmp, RestoreOptions options) {
-    ClientGuard guard = ClientGuard.acquire(qmp, "restore");
-    RestoreWorkflow w = new RestoreWorkflow(qmp, options);
-    try {
-      return w.run();
-    } finally {
-      w.closeStateFile();
-      w.releaseClaim();
-      guard.close();
+    // The guard is released on every way out, including a constructor that refuses the path.
+    try (ClientGuard guard = ClientGuard.acquire(qmp, "restore")) {
+      RestoreWorkflow w = new RestoreWorkflow(qmp, options);
+      try {
+        return w.run();
+      } finally {
+        try {
+          w.closeStateFile();
+        } finally {
+          w.releaseClaim();
+        }
+      }
     }
   }
 
