@@ -887,7 +887,16 @@ public final class RestoreWorkflow {
                 + " with force(true) into a new QEMU."
             : qemuChanged ? " Start a new QEMU with -incoming defer to try again." : "";
     return new CprRestoreException(
-        "The restore failed: " + StepFailure.sentence(StepFailure.describe(e)) + hint,
+        "The restore failed: "
+            + WorkflowContext.failureSentence(
+                qmp,
+                e,
+                "restore",
+                "the VM is in the QEMU at "
+                    + qmp.describePeer()
+                    + ", which may still load or run it: connect a new client and ask it"
+                    + " (query-status, query-migrate).")
+            + hint,
         rollback.phase(),
         StepFailure.qemuErrorOf(e),
         state,
