@@ -3,50 +3,78 @@ package io.github.qemucpr.api.internal;
 import io.github.qemucpr.qmp.QmpClient;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.OptionalLong;
 
 /**
- * Allows one save, restore or check at a time per QEMU monitor: two of them interleaving their
- * commands on one QEMU would undo each other's mode and capabilities. The monitor is known by its
- * peer ({@link QmpClient#describePeer()}: the socket path, or host and port), not by the client
- * object, so that a client wrapped in a decorator (logging, metrics, retries) is still the same
- * QEMU's.
+ * Allows one save, restore, transfer, exec or check at a time per QEMU: two of them interleaving
+ * their commands on one QEMU would undo each other's mode and capabilities. The QEMU is known by
+ * the pid of the process behind the socket ({@link QmpClient#peerProcessId()}, from the socket's
+ * peer credentials), so that two clients, two monitors of one QEMU, or a client wrapped in a
+ * decorator (logging, metrics, retries) all count as the same QEMU. Where there is no pid (TCP, a
+ * decorator that does not pass it on), or the pid is this JVM's own (an in-process fake), the
+ * peer's description ({@link QmpClient#describePeer()}: the socket path, or host and port) stands
+ * in.
  */
 public final class ClientGuard implements AutoCloseable {
   private static final Map<String, String> BUSY = new HashMap<>();
 
-  private final String peer;
+  private final String key;
+  private boolean closed;
 
-  private ClientGuard(String peer) {
-    this.peer = peer;
+  private ClientGuard(String key) {
+    this.key = key;
   }
 
   /**
    * Marks the client's QEMU busy with {@code operation}.
    *
+   * @param client the client of the QEMU the operation runs on
+   * @param operation what runs, for the message that refuses a second one
+   * @return the guard, to close when the operation ends, however it ends
    * @throws IllegalStateException at once if another operation runs on the same QEMU, through this
    *     client or another one
    */
   public static ClientGuard acquire(QmpClient client, String operation) {
     String peer = client.describePeer();
+    String key = keyOf(client, peer);
     synchronized (BUSY) {
-      String running = BUSY.get(peer);
+      String running = BUSY.get(key);
       if (running != null) {
         throw new IllegalStateException(
             "a CPR "
                 + running
                 + " is already running on "
-                + peer
-                + "; only one save, restore or check may run on a QEMU at a time");
+                + key
+                + (key.equals(peer) ? "" : " (this client reaches it at " + peer + ")")
+                + "; only one save, restore, transfer, exec or check may run on a QEMU at a time");
       }
-      BUSY.put(peer, operation + " (thread " + Thread.currentThread().getName() + ")");
+      BUSY.put(key, operation + " (thread " + Thread.currentThread().getName() + ")");
     }
-    return new ClientGuard(peer);
+    return new ClientGuard(key);
   }
 
+  /** The QEMU's pid when the socket gives one that is not this JVM's own, else {@code peer}. */
+  private static String keyOf(QmpClient client, String peer) {
+    OptionalLong pid;
+    try {
+      pid = client.peerProcessId();
+    } catch (RuntimeException e) {
+      pid = OptionalLong.empty(); // a decorator's own failure: the description stands in
+    }
+    if (pid.isPresent() && pid.getAsLong() != ProcessHandle.current().pid()) {
+      return "the QEMU with pid " + pid.getAsLong();
+    }
+    return peer;
+  }
+
+  /** Marks the QEMU free again. Idempotent. */
   @Override
   public void close() {
     synchronized (BUSY) {
-      BUSY.remove(peer);
+      if (!closed) {
+        closed = true;
+        BUSY.remove(key);
+      }
     }
   }
 }

@@ -666,7 +666,9 @@ public final class ExecWorkflow {
     Path kept = keepStateFile && stateFile != null ? options.stateFile() : null;
     CprExecException e =
         new CprExecException(
-            "The cpr-exec failed: " + StepFailure.sentence(StepFailure.describe(failure)) + note,
+            "The cpr-exec failed: "
+                + WorkflowContext.failureSentence(qmp, failure, "cpr-exec", "")
+                + note,
             rollback.phase(),
             StepFailure.qemuErrorOf(failure),
             after,
