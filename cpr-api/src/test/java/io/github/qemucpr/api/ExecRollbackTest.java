@@ -11,6 +11,7 @@ import io.github.qemucpr.testing.FakeGuestAgent;
 import io.github.qemucpr.testing.FakeQemu;
 import io.github.qemucpr.testing.Responders;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -159,5 +160,55 @@ class ExecRollbackTest {
       assertThat(qemu.commandsAfter("migrate")).contains("system_wakeup");
       assertThat(state).doesNotExist();
     }
+  }
+
+  @Test
+  void anExecDuringTheRollbackIsFollowedNotRolledBack() {
+    Path state = dir.resolve("exec.state");
+    qemu.migrateScript(
+        (q, r, x) -> {
+          // The reply to migrate is late; the migration completes, and QEMU execs while the
+          // rollback runs: the new QEMU has loaded and runs.
+          q.migrationStatus("completed");
+          q.runState("postmigrate");
+          x.later(
+              Duration.ofMillis(2500),
+              () -> {
+                q.mode("normal");
+                q.runState("running");
+                x.disconnect();
+              });
+        });
+
+    CprExecException e =
+        catchThrowableOfType(
+            CprExecException.class, () -> exec(state).phaseTimeout(Duration.ofSeconds(2)).run());
+
+    assertThat(e).isNotNull();
+    assertThat(e.vmLocation()).as(e.getMessage()).isEqualTo(VmLocation.NEW_QEMU);
+    assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
+    assertThat(qemu.server().connections()).isEqualTo(2);
+  }
+
+  @Test
+  void aRollbackThatCannotTellWhetherQemuExecutedKeepsTheStateFileAndWarns() {
+    Path state = dir.resolve("exec.state");
+    qemu.migrateScript(
+        (q, r, x) -> {
+          // No reply, no close, no failure: QEMU may exec at any moment.
+          q.migrationStatus("completed");
+          q.runState("postmigrate");
+        });
+
+    CprExecException e =
+        catchThrowableOfType(
+            CprExecException.class, () -> exec(state).phaseTimeout(Duration.ofSeconds(2)).run());
+
+    assertThat(e).isNotNull();
+    assertThat(e.vmLocation()).as(e.getMessage()).isEqualTo(VmLocation.UNKNOWN);
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(e.stateFile()).isEqualTo(state);
+    assertThat(state).exists();
+    assertThat(e.getMessage()).contains("by hand");
   }
 }
