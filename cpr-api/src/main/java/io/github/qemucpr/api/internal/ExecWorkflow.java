@@ -374,24 +374,11 @@ public final class ExecWorkflow {
     } catch (IOException e) {
       progress.progress("closing the state file failed: " + e);
     }
-    QmpReconnection again = reconnect();
+    QmpReconnection again = reconnect(deadline.remaining(options.reconnectTimeout()));
     QmpClient c = again.client();
     client = c;
     // From when the close was seen, across every round of reconnect(), to the new connection.
     monitorGap = Duration.ofNanos(System.nanoTime() - closedSeen);
-    OptionalLong now = c.peerProcessId();
-    if (now.isPresent() && now.getAsLong() != Objects.requireNonNull(pid)) {
-      throw new StepFailure(
-          "another process (pid "
-              + now.getAsLong()
-              + ") answers on "
-              + c.describePeer()
-              + " after the exec, not QEMU (pid "
-              + pid
-              + ")",
-          null,
-          null);
-    }
     progress.finish(
         "QEMU "
             + c.greeting().version()
@@ -405,20 +392,53 @@ public final class ExecWorkflow {
   }
 
   /**
-   * Connects again within the reconnect timeout, in short rounds, so that a process that exited (a
-   * new program that ends at once, a new QEMU that cannot start) ends the wait at once.
+   * Connects again within {@code limit}, in short rounds, so that a process that exited (a new
+   * program that ends at once, a new QEMU that cannot start) ends the wait at once. cpr-exec keeps
+   * the process id: a monitor whose peer is another process (one that took the socket path in the
+   * gap) is dropped unused, and the wait goes on.
    */
-  private QmpReconnection reconnect() {
+  private QmpReconnection reconnect(Duration limit) {
     long p = Objects.requireNonNull(pid);
-    Duration limit = deadline.remaining(options.reconnectTimeout());
     long end = System.nanoTime() + limit.toNanos();
+    Long impostor = null;
     while (true) {
       long left = end - System.nanoTime();
       Duration round =
           Duration.ofNanos(Math.max(1_000_000L, Math.min(left, RECONNECT_ROUND.toNanos())));
       try {
         // The watcher opens before the negotiation: the new QEMU's RESUME follows it at once.
-        return QmpClient.reconnect(qmp, round, this::watchNewQemu);
+        QmpReconnection again = QmpClient.reconnect(qmp, round, this::watchNewQemu);
+        OptionalLong peer = again.client().peerProcessId();
+        if (peer.isEmpty() || peer.getAsLong() == p) {
+          return again;
+        }
+        again.client().close();
+        if (impostor == null || impostor != peer.getAsLong()) {
+          progress.progress(
+              "dropped the connection to "
+                  + qmp.describePeer()
+                  + ": another process (pid "
+                  + peer.getAsLong()
+                  + ") answers there, not QEMU (pid "
+                  + p
+                  + ")");
+        }
+        impostor = peer.getAsLong();
+        if (System.nanoTime() >= end) {
+          throw new StepFailure(
+              "within "
+                  + limit.toMillis()
+                  + " ms of the exec only another process (pid "
+                  + impostor
+                  + ") answered on "
+                  + qmp.describePeer()
+                  + ", not QEMU (pid "
+                  + p
+                  + ")",
+              null,
+              null);
+        }
+        sleepQuietly(POLL_INTERVAL);
       } catch (QmpTimeoutException e) {
         if (!QemuProcessView.isAlive(p)) {
           throw new StepFailure(
@@ -765,11 +785,9 @@ public final class ExecWorkflow {
         return VmLocation.PROCESS_EXITED;
       }
       try {
-        c =
-            QmpClient.reconnect(c != null ? c : qmp, ROLLBACK_RECONNECT, this::watchNewQemu)
-                .client();
+        c = reconnect(ROLLBACK_RECONNECT).client();
         client = c;
-      } catch (QmpException e) {
+      } catch (QmpException | StepFailure e) {
         rollback.problem(e);
         return QemuProcessView.isAlive(p) ? VmLocation.UNKNOWN : VmLocation.PROCESS_EXITED;
       }
