@@ -29,6 +29,7 @@ import org.newsclub.net.unix.AFUNIXSocketAddress;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.MissingNode;
 
 /**
  * A scripted, in-process QMP server on a Unix socket, in the manner of OkHttp's MockWebServer:
@@ -49,6 +50,12 @@ import tools.jackson.databind.node.JsonNodeFactory;
  * Descriptors passed with a request count for the next {@code add-fd} or {@code getfd}, as in QEMU
  * ({@link Request#fileDescriptors()}); other requests report none. Connections are served one at a
  * time, as QEMU does.
+ *
+ * <p>It speaks QMP as QEMU 10 does: input is a stream of JSON values (a command may span lines, and
+ * several may share one); malformed input gets a {@code GenericError} and the connection stays
+ * open; until {@code qmp_capabilities} succeeds every other command gets QEMU's {@code
+ * CommandNotFound}, and a second {@code qmp_capabilities} is refused; a command sent without {@code
+ * id} gets a reply without one.
  */
 public final class FakeQmpServer implements AutoCloseable {
 
@@ -62,6 +69,11 @@ public final class FakeQmpServer implements AutoCloseable {
 
   /** The commands that take the descriptors passed with them, as QEMU's monitor does. */
   private static final Set<String> TAKES_DESCRIPTORS = Set.of("add-fd", "getfd");
+
+  private static final String NOT_NEGOTIATED =
+      "Expecting capabilities negotiation with 'qmp_capabilities'";
+  private static final String NEGOTIATED_TWICE =
+      "Capabilities negotiation is already complete, command ignored";
 
   private final Path dir;
   private final Path socketPath;
@@ -285,7 +297,15 @@ public final class FakeQmpServer implements AutoCloseable {
     }
   }
 
-  /** A received command. */
+  /**
+   * A received command.
+   *
+   * @param command the command's name ({@code execute} or {@code exec-oob})
+   * @param arguments its arguments, an empty object when none were sent
+   * @param id its {@code id} as sent; a missing node ({@link JsonNode#isMissingNode()}) when the
+   *     command had none, and then the reply has none either
+   * @param fileDescriptors how many descriptors the command took
+   */
   public record Request(String command, JsonNode arguments, JsonNode id, int fileDescriptors) {
     /** An argument as text, or {@code null} when absent. */
     public @Nullable String argument(String name) {
@@ -311,20 +331,26 @@ public final class FakeQmpServer implements AutoCloseable {
       this.request = request;
     }
 
-    /** Replies with {@code {"return": JSON, "id": ...}}. */
+    /** Replies with {@code {"return": JSON, "id": ...}}, without {@code id} if none was sent. */
     public void returns(String json) {
-      connection.write("{\"return\": " + json + ", \"id\": " + request.id() + "}\n");
+      connection.write("{\"return\": " + json + idMember(request.id()) + "}\n");
     }
 
-    /** Replies with an error of the given class. */
+    /**
+     * Replies with an error of the given class; for {@code qmp_capabilities} the negotiation then
+     * counts as failed.
+     */
     public void error(String errorClass, String desc) {
+      if (request.command().equals("qmp_capabilities")) {
+        connection.negotiated = false;
+      }
       connection.write(
           "{\"error\": {\"class\": "
               + JSON.valueToTree(errorClass)
               + ", \"desc\": "
               + JSON.valueToTree(desc)
-              + "}, \"id\": "
-              + request.id()
+              + "}"
+              + idMember(request.id())
               + "}\n");
     }
 
@@ -354,17 +380,31 @@ public final class FakeQmpServer implements AutoCloseable {
     }
   }
 
+  /** {@code , "id": ID} for a reply, or nothing when the command was sent without an id. */
+  static String idMember(JsonNode id) {
+    return id.isMissingNode() ? "" : ", \"id\": " + id;
+  }
+
+  /**
+   * The detail QEMU's JSON parser gives for the commonest mistakes; the rest read as its default.
+   */
+  private static String parseErrorDetail(RuntimeException e) {
+    String m = String.valueOf(e.getMessage());
+    return m.contains("expecting a colon") ? "missing : in object pair" : "expecting value";
+  }
+
   private final class Connection {
     private final AFUNIXSocket socket;
     private final OutputStream out;
-    private final Lines lines;
+    private final JsonValues values;
     private final List<FileDescriptor> held = new ArrayList<>();
+    volatile boolean negotiated;
 
     Connection(AFUNIXSocket socket) throws IOException {
       this.socket = socket;
       this.socket.setAncillaryReceiveBufferSize(1024);
       this.out = socket.getOutputStream();
-      this.lines = new Lines(socket.getInputStream(), 64 * 1024 * 1024);
+      this.values = new JsonValues(socket.getInputStream(), 64 * 1024 * 1024);
     }
 
     void serve() {
@@ -374,36 +414,19 @@ public final class FakeQmpServer implements AutoCloseable {
       }
       try {
         while (true) {
-          byte[] line = lines.next();
-          if (line == null) {
+          byte[] text = values.next();
+          if (text == null) {
             return;
           }
           FileDescriptor[] fds = socket.getReceivedFileDescriptors();
           if (fds != null && fds.length > 0) {
             // As QEMU's socket chardev: descriptors are held until a command takes them, and new
-            // ones replace those not taken. One read may take several pipelined lines, so they
-            // can show up with an earlier line than the one they were sent with.
+            // ones replace those not taken. One read may take several pipelined commands, so they
+            // can show up with an earlier command than the one they were sent with.
             closeHeld();
             held.addAll(List.of(fds));
           }
-          JsonNode message = JSON.readTree(line);
-          String command = message.path("execute").asString(message.path("exec-oob").asString(""));
-          int fdCount = 0;
-          if (TAKES_DESCRIPTORS.contains(command)) {
-            fdCount = held.size();
-            closeHeld();
-          }
-          JsonNode args = message.get("arguments");
-          JsonNode id = message.get("id");
-          Request request =
-              new Request(
-                  command,
-                  args == null ? JsonNodeFactory.instance.objectNode() : args,
-                  id == null ? JsonNodeFactory.instance.stringNode("none") : id,
-                  fdCount);
-          allRequests.add(request);
-          requests.add(request);
-          responderFor(command).respond(request, new Exchange(this, request));
+          handle(text);
         }
       } catch (IOException | RuntimeException e) {
         // the client went away or the test closed us
@@ -411,6 +434,63 @@ public final class FakeQmpServer implements AutoCloseable {
         closeHeld();
         close();
       }
+    }
+
+    private void handle(byte[] text) {
+      JsonNode message;
+      try {
+        message = JSON.readTree(text);
+      } catch (RuntimeException e) {
+        refuse(
+            MissingNode.getInstance(), "GenericError", "JSON parse error, " + parseErrorDetail(e));
+        return;
+      }
+      if (message == null || !message.isObject()) {
+        refuse(MissingNode.getInstance(), "GenericError", "QMP input must be a JSON object");
+        return;
+      }
+      JsonNode sentId = message.get("id");
+      JsonNode id = sentId == null ? MissingNode.getInstance() : sentId;
+      JsonNode name = message.has("execute") ? message.get("execute") : message.get("exec-oob");
+      if (name == null) {
+        refuse(id, "GenericError", "QMP input lacks member 'execute'");
+        return;
+      }
+      String command = name.asString("");
+      int fdCount = 0;
+      if (TAKES_DESCRIPTORS.contains(command)) {
+        fdCount = held.size();
+        closeHeld();
+      }
+      JsonNode args = message.get("arguments");
+      Request request =
+          new Request(
+              command, args == null ? JsonNodeFactory.instance.objectNode() : args, id, fdCount);
+      allRequests.add(request);
+      requests.add(request);
+      if (command.equals("qmp_capabilities") && negotiated) {
+        refuse(id, "CommandNotFound", NEGOTIATED_TWICE);
+      } else if (!command.equals("qmp_capabilities") && !negotiated) {
+        refuse(id, "CommandNotFound", NOT_NEGOTIATED);
+      } else {
+        if (command.equals("qmp_capabilities")) {
+          // QEMU's monitor enters command mode as it runs the command; a scripted responder that
+          // answers with Exchange.error undoes it, any other answer (raw text too) is a success
+          negotiated = true;
+        }
+        responderFor(command).respond(request, new Exchange(this, request));
+      }
+    }
+
+    private void refuse(JsonNode id, String errorClass, String desc) {
+      write(
+          "{\"error\": {\"class\": "
+              + JSON.valueToTree(errorClass)
+              + ", \"desc\": "
+              + JSON.valueToTree(desc)
+              + "}"
+              + idMember(id)
+              + "}\n");
     }
 
     private void closeHeld() {
