@@ -20,6 +20,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
@@ -55,7 +56,8 @@ import tools.jackson.databind.node.MissingNode;
  * several may share one); malformed input gets a {@code GenericError} and the connection stays
  * open; until {@code qmp_capabilities} succeeds every other command gets QEMU's {@code
  * CommandNotFound}, and a second {@code qmp_capabilities} is refused; a command sent without {@code
- * id} gets a reply without one.
+ * id} gets a reply without one. A client that stops reading is dropped once a write has been
+ * blocked for {@link #writeTimeout(Duration)} (5 s unless set).
  */
 public final class FakeQmpServer implements AutoCloseable {
 
@@ -69,6 +71,15 @@ public final class FakeQmpServer implements AutoCloseable {
 
   /** The commands that take the descriptors passed with them, as QEMU's monitor does. */
   private static final Set<String> TAKES_DESCRIPTORS = Set.of("add-fd", "getfd");
+
+  /** One thread for every fake: it ends writes that a client left blocked by not reading. */
+  private static final ScheduledExecutorService WATCHDOG =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "fake-qmp-write-watchdog");
+            t.setDaemon(true);
+            return t;
+          });
 
   private static final String NOT_NEGOTIATED =
       "Expecting capabilities negotiation with 'qmp_capabilities'";
@@ -88,6 +99,11 @@ public final class FakeQmpServer implements AutoCloseable {
   private volatile @Nullable String greeting = QEMU_10_GREETING;
   private volatile @Nullable Connection current;
   private volatile boolean closed;
+  private volatile Duration writeTimeout = Duration.ofSeconds(5);
+  // guarded by gate
+  private boolean accepting = true;
+  private final Object gate = new Object();
+  private volatile @Nullable AFUNIXSocket parked;
 
   private FakeQmpServer() throws IOException {
     dir = Files.createTempDirectory("fake-qmp");
@@ -127,6 +143,74 @@ public final class FakeQmpServer implements AutoCloseable {
   public FakeQmpServer greeting(@Nullable String rawJson) {
     this.greeting = rawJson;
     return this;
+  }
+
+  /**
+   * Sets how long one write to a client may block (the client not reading) before the server drops
+   * that connection, as a stuck test would otherwise hang; 5 s unless set.
+   *
+   * @param timeout a positive duration
+   * @return this server
+   */
+  public FakeQmpServer writeTimeout(Duration timeout) {
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("not positive: " + timeout);
+    }
+    this.writeTimeout = timeout;
+    return this;
+  }
+
+  /**
+   * Stops accepting, as a frozen QEMU: the socket stays, a client's connect still succeeds (the
+   * kernel queues it), but nobody greets it or reads what it sends. The connection being served, if
+   * any, is served on. {@link #resumeAccepting()} undoes it.
+   */
+  public void stopAccepting() {
+    synchronized (gate) {
+      accepting = false;
+    }
+  }
+
+  /** Accepts again after {@link #stopAccepting()}: a client left waiting is greeted now. */
+  public void resumeAccepting() {
+    synchronized (gate) {
+      accepting = true;
+      gate.notifyAll();
+    }
+  }
+
+  /**
+   * Sends an event to the connected client, at any time and from any thread, as QEMU's monitor
+   * does: only a client that has completed {@code qmp_capabilities} gets events, and an event with
+   * no such client is dropped. Unlike {@link #sendEvent} it never waits for a client.
+   *
+   * @param name the event's name, e.g. {@code SUSPEND}
+   * @param dataJson its data object as JSON, or {@code null} for {@code {}}
+   * @return whether a negotiated client was connected to send it to
+   */
+  public boolean emitEvent(String name, @Nullable String dataJson) {
+    Connection c = current;
+    if (c == null || !c.negotiated) {
+      return false;
+    }
+    c.write(eventLine(name, dataJson));
+    return true;
+  }
+
+  /**
+   * Ends as an exiting QEMU does: no more connections, the socket file removed, the current
+   * connection closed. Safe to call from a responder; {@link #close()} still cleans up the rest.
+   */
+  public void exit() {
+    closed = true;
+    try {
+      serverSocket.close();
+    } catch (IOException ignored) {
+      // closing
+    }
+    deleteQuietly(socketPath);
+    wakeGate();
+    disconnect();
   }
 
   /** Answers every {@code command} with {@code responder}, unless a one-shot one is queued. */
@@ -199,10 +283,14 @@ public final class FakeQmpServer implements AutoCloseable {
     }
   }
 
-  /** Waits until a client is connected (and greeted, if greeting is set). */
+  /** Waits until a client is connected and greeted (if greeting is set). */
   public void awaitConnection() {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (current == null) {
+    while (true) {
+      Connection c = current;
+      if (c != null && c.greeted) {
+        return;
+      }
       if (System.nanoTime() > deadline) {
         throw new AssertionError("no client connected within 5 s");
       }
@@ -213,6 +301,15 @@ public final class FakeQmpServer implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    wakeGate();
+    AFUNIXSocket waiting = parked;
+    if (waiting != null) {
+      try {
+        waiting.close();
+      } catch (IOException ignored) {
+        // closing
+      }
+    }
     disconnect();
     try {
       serverSocket.close();
@@ -229,6 +326,29 @@ public final class FakeQmpServer implements AutoCloseable {
       deleteQuietly(socketPath);
       deleteQuietly(dir);
     }
+  }
+
+  private void wakeGate() {
+    synchronized (gate) {
+      gate.notifyAll();
+    }
+  }
+
+  /** Holds an accepted socket unserved while accepting is stopped; false if the server closed. */
+  private boolean awaitAccepting(AFUNIXSocket socket) {
+    parked = socket;
+    try {
+      synchronized (gate) {
+        while (!accepting && !closed) {
+          gate.wait();
+        }
+      }
+    } catch (InterruptedException e) {
+      return false;
+    } finally {
+      parked = null;
+    }
+    return !closed;
   }
 
   private static void deleteQuietly(Path path) {
@@ -254,7 +374,11 @@ public final class FakeQmpServer implements AutoCloseable {
 
   private Connection requireConnection() {
     awaitConnection();
-    return java.util.Objects.requireNonNull(current);
+    Connection c = current;
+    if (c == null) {
+      throw new AssertionError("the client disconnected");
+    }
+    return c;
   }
 
   private void acceptLoop() {
@@ -263,6 +387,14 @@ public final class FakeQmpServer implements AutoCloseable {
       try {
         socket = serverSocket.accept();
       } catch (IOException e) {
+        return;
+      }
+      if (!awaitAccepting(socket)) {
+        try {
+          socket.close();
+        } catch (IOException ignored) {
+          // closing
+        }
         return;
       }
       connections.incrementAndGet();
@@ -398,6 +530,7 @@ public final class FakeQmpServer implements AutoCloseable {
     private final OutputStream out;
     private final JsonValues values;
     private final List<FileDescriptor> held = new ArrayList<>();
+    volatile boolean greeted;
     volatile boolean negotiated;
 
     Connection(AFUNIXSocket socket) throws IOException {
@@ -412,6 +545,7 @@ public final class FakeQmpServer implements AutoCloseable {
       if (hello != null) {
         write(hello + "\n");
       }
+      greeted = true;
       try {
         while (true) {
           byte[] text = values.next();
@@ -504,12 +638,20 @@ public final class FakeQmpServer implements AutoCloseable {
       write(text.getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Writes, or drops the connection when the client has not read for the write timeout: the
+     * shared watchdog closes the socket, which ends the blocked write.
+     */
     synchronized void write(byte[] bytes) {
+      ScheduledFuture<?> alarm =
+          WATCHDOG.schedule(this::close, writeTimeout.toNanos(), TimeUnit.NANOSECONDS);
       try {
         out.write(bytes);
         out.flush();
       } catch (IOException e) {
-        // the client is gone; a test asserting on the client sees that
+        close(); // the client is gone or stopped reading; a test asserting on the client sees that
+      } finally {
+        alarm.cancel(false);
       }
     }
 
