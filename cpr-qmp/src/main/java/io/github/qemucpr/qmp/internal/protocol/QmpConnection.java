@@ -134,7 +134,7 @@ public final class QmpConnection implements QmpClient {
     try {
       transport =
           settings.unixSocket() != null
-              ? UnixSocketTransport.connect(settings.unixSocket())
+              ? UnixSocketTransport.connect(settings.unixSocket(), settings.connectTimeout())
               : TcpTransport.connect(
                   Objects.requireNonNull(settings.tcpHost()),
                   settings.tcpPort(),
