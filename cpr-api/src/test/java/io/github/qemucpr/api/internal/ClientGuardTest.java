@@ -117,4 +117,38 @@ class ClientGuardTest {
       assertThat(second).isNotSameAs(first);
     }
   }
+
+  /** A decorator that does not pass peerProcessId on (the interface's default: empty). */
+  private static QmpClient withoutPid(QmpClient inner) {
+    return (QmpClient)
+        Proxy.newProxyInstance(
+            QmpClient.class.getClassLoader(),
+            new Class<?>[] {QmpClient.class},
+            (proxy, method, args) -> {
+              if (method.getName().equals("peerProcessId")) {
+                return OptionalLong.empty();
+              }
+              try {
+                return method.invoke(inner, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
+  }
+
+  @Test
+  void aPlainClientAndADecoratorWithoutThePidOfOneQemuAreStillOneQemu() {
+    // Attack: one real QEMU (pid not ours), one socket. A plain client is keyed by the pid; a
+    // logging decorator that does not pass peerProcessId on is keyed by the socket path. Before
+    // the change both were keyed by the socket path and the second was refused; now both run.
+    long qemuPid = ProcessHandle.current().pid() + 1;
+    try (FakeQmpServer server = FakeQmpServer.start();
+        QmpClient qmp = QmpClient.connect(server.socketPath());
+        ClientGuard save =
+            ClientGuard.acquire(describedAs(qmp, server.socketPath().toString(), qemuPid), "save")) {
+      assertThatThrownBy(() -> ClientGuard.acquire(withoutPid(qmp), "restore").close())
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("a CPR save");
+    }
+  }
 }
