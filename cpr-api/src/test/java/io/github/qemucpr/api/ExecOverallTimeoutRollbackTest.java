@@ -16,10 +16,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Attack: the overall timeout runs out during the migration of a cpr-exec. The rollback cancels
- * the migration (QEMU answers at once: cancelled, VM running), but its wait for "exec or failure"
- * gets only what is left of the overall deadline, i.e. nothing: a 1 ms query-migrate, then
- * UNDECIDED. The VM is then reported UNKNOWN, cpr-exec mode and the fd set are left behind, and the
+ * Attack: the overall timeout runs out during the migration of a cpr-exec. The rollback cancels the
+ * migration (QEMU answers at once: cancelled, VM running), but its wait for "exec or failure" gets
+ * only what is left of the overall deadline, i.e. nothing: a 1 ms query-migrate, then UNDECIDED.
+ * The VM is then reported UNKNOWN, cpr-exec mode and the fd set are left behind, and the
  * (incomplete) state file is kept, though QEMU said plainly that the exec can no longer happen.
  */
 class ExecOverallTimeoutRollbackTest {

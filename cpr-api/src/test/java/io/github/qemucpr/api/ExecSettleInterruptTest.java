@@ -86,6 +86,8 @@ class ExecSettleInterruptTest {
     assertThat(e.vmLocation()).as(e.getMessage()).isEqualTo(VmLocation.OLD_QEMU);
     assertThat(qemu.mode()).as("cpr-exec mode left set").isEqualTo("normal");
     assertThat(qemu.fdsets()).as("fd set left in QEMU").isEmpty();
-    assertThat(interrupted).as("the interrupt is handed back to the caller: " + e.getMessage()).isTrue();
+    assertThat(interrupted)
+        .as("the interrupt is handed back to the caller: " + e.getMessage())
+        .isTrue();
   }
 }

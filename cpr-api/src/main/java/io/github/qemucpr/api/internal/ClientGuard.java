@@ -1,7 +1,9 @@
 package io.github.qemucpr.api.internal;
 
 import io.github.qemucpr.qmp.QmpClient;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 
@@ -13,16 +15,17 @@ import java.util.OptionalLong;
  * decorator (logging, metrics, retries) all count as the same QEMU. Where there is no pid (TCP, a
  * decorator that does not pass it on), or the pid is this JVM's own (an in-process fake), the
  * peer's description ({@link QmpClient#describePeer()}: the socket path, or host and port) stands
- * in.
+ * in. The description is marked too when there is a pid: a client that gives the pid and a
+ * decorator of the same socket that does not still meet on the socket's path.
  */
 public final class ClientGuard implements AutoCloseable {
   private static final Map<String, String> BUSY = new HashMap<>();
 
-  private final String key;
+  private final List<String> keys;
   private boolean closed;
 
-  private ClientGuard(String key) {
-    this.key = key;
+  private ClientGuard(List<String> keys) {
+    this.keys = keys;
   }
 
   /**
@@ -36,35 +39,44 @@ public final class ClientGuard implements AutoCloseable {
    */
   public static ClientGuard acquire(QmpClient client, String operation) {
     String peer = client.describePeer();
-    String key = keyOf(client, peer);
+    List<String> keys = keysOf(client, peer);
     synchronized (BUSY) {
-      String running = BUSY.get(key);
-      if (running != null) {
-        throw new IllegalStateException(
-            "a CPR "
-                + running
-                + " is already running on "
-                + key
-                + (key.equals(peer) ? "" : " (this client reaches it at " + peer + ")")
-                + "; only one save, restore, transfer, exec or check may run on a QEMU at a time");
+      for (String key : keys) {
+        String running = BUSY.get(key);
+        if (running != null) {
+          throw new IllegalStateException(
+              "a CPR "
+                  + running
+                  + " is already running on "
+                  + key
+                  + (key.equals(peer) ? "" : " (this client reaches it at " + peer + ")")
+                  + "; only one save, restore, transfer, exec or check may run on a QEMU at a"
+                  + " time");
+        }
       }
-      BUSY.put(key, operation + " (thread " + Thread.currentThread().getName() + ")");
+      for (String key : keys) {
+        BUSY.put(key, operation + " (thread " + Thread.currentThread().getName() + ")");
+      }
     }
-    return new ClientGuard(key);
+    return new ClientGuard(keys);
   }
 
-  /** The QEMU's pid when the socket gives one that is not this JVM's own, else {@code peer}. */
-  private static String keyOf(QmpClient client, String peer) {
+  /**
+   * The QEMU's pid when the socket gives one that is not this JVM's own, and {@code peer} always.
+   */
+  private static List<String> keysOf(QmpClient client, String peer) {
     OptionalLong pid;
     try {
       pid = client.peerProcessId();
     } catch (RuntimeException e) {
       pid = OptionalLong.empty(); // a decorator's own failure: the description stands in
     }
+    List<String> keys = new ArrayList<>(2);
     if (pid.isPresent() && pid.getAsLong() != ProcessHandle.current().pid()) {
-      return "the QEMU with pid " + pid.getAsLong();
+      keys.add("the QEMU with pid " + pid.getAsLong());
     }
-    return peer;
+    keys.add(peer);
+    return List.copyOf(keys);
   }
 
   /** Marks the QEMU free again. Idempotent. */
@@ -73,7 +85,7 @@ public final class ClientGuard implements AutoCloseable {
     synchronized (BUSY) {
       if (!closed) {
         closed = true;
-        BUSY.remove(key);
+        keys.forEach(BUSY::remove);
       }
     }
   }

@@ -80,6 +80,9 @@ public final class ExecWorkflow {
   /** How long one {@code query-migrate} of that wait may take. */
   private static final Duration SETTLE_QUERY = Duration.ofSeconds(1);
 
+  /** The least time the rollback waits for an exec or a failure, even past the overall deadline. */
+  private static final Duration MIN_EXEC_SETTLE = Duration.ofSeconds(3);
+
   /** What a rollback learned about the exec after {@code migrate} was sent. */
   private enum ExecSeen {
     /** The exec did not and will not happen: no migrate, or it failed or was cancelled. */
@@ -558,7 +561,8 @@ public final class ExecWorkflow {
     try {
       Thread.sleep(d.toMillis());
     } catch (InterruptedException e) {
-      // The rollback goes on: it must still talk to QEMU (Rollback cleared the flag for that).
+      // Handed on: the run fails on its next call, and a rollback takes it up (clearInterrupt)
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -745,8 +749,14 @@ public final class ExecWorkflow {
               MigrationWatcher.cancelIfActive(
                   qmp, w, WorkflowTimeouts.ROLLBACK_COMMAND, WorkflowTimeouts.CANCEL));
     }
-    long end = System.nanoTime() + deadline.remainingOverall(EXEC_SETTLE).toNanos();
+    // Even past the overall deadline the rollback needs a few answers from QEMU to tell an exec
+    // from a cancelled migration: without them it could only report the VM's place as unknown.
+    Duration settle = deadline.remainingOverall(EXEC_SETTLE);
+    long end =
+        System.nanoTime()
+            + (settle.compareTo(MIN_EXEC_SETTLE) < 0 ? MIN_EXEC_SETTLE : settle).toNanos();
     while (true) {
+      rollback.clearInterrupt();
       if (!qmp.isOpen()) {
         return ExecSeen.EXECUTED;
       }
@@ -771,6 +781,7 @@ public final class ExecWorkflow {
         return qmp.isOpen() ? ExecSeen.UNDECIDED : ExecSeen.EXECUTED;
       }
       sleepQuietly(Duration.ofMillis(50));
+      rollback.clearInterrupt();
     }
   }
 

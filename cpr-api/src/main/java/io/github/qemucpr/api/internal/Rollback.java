@@ -54,8 +54,12 @@ final class Rollback {
     }
   }
 
-  /** Clears the thread's interrupt flag, and remembers that it was set. */
-  private void clearInterrupt() {
+  /**
+   * Clears the thread's interrupt flag, and remembers that it was set: for waits the rollback runs
+   * outside {@link #step} and {@link #query}, so that an interrupt during them is handed back at
+   * {@link #end} instead of being lost or aborting the wait.
+   */
+  void clearInterrupt() {
     if (Thread.interrupted()) {
       interrupted = true;
     }

@@ -145,7 +145,8 @@ class ClientGuardTest {
     try (FakeQmpServer server = FakeQmpServer.start();
         QmpClient qmp = QmpClient.connect(server.socketPath());
         ClientGuard save =
-            ClientGuard.acquire(describedAs(qmp, server.socketPath().toString(), qemuPid), "save")) {
+            ClientGuard.acquire(
+                describedAs(qmp, server.socketPath().toString(), qemuPid), "save")) {
       assertThatThrownBy(() -> ClientGuard.acquire(withoutPid(qmp), "restore").close())
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("a CPR save");
