@@ -102,6 +102,9 @@ final class ExecCommand implements Callable<Integer> {
             "cpr exec --qmp SOCKET --state FILE -- /usr/bin/qemu-system-x86_64 ARGS...",
             null);
       }
+      if (!argv.isEmpty()) {
+        checkNewCommandLine(argv);
+      }
       client = Connections.qmp(qmp.socket);
       List<String> command = sameArgs != null ? sameArguments(client, sameArgs) : argv;
       report.step(
@@ -124,6 +127,34 @@ final class ExecCommand implements Callable<Integer> {
     } finally {
       if (client != null) {
         client.close();
+      }
+    }
+  }
+
+  /**
+   * Refuses, as a usage error and before anything is touched, a NEW_QEMU_ARGV the exec could not
+   * take: a binary that is not an absolute path, or an {@code -incoming} of the user's own (QEMU
+   * takes {@code --incoming} too).
+   */
+  private static void checkNewCommandLine(List<String> command) {
+    String usage = "cpr exec --qmp SOCKET --state FILE -- /usr/bin/qemu-system-x86_64 ARGS...";
+    if (!command.get(0).startsWith("/")) {
+      throw new CliException(
+          ExitStatus.USAGE,
+          "NEW_QEMU_ARGV must start with the binary's absolute path, as QEMU sees it: "
+              + command.get(0),
+          usage,
+          null);
+    }
+    for (String arg : command) {
+      if (arg.equals("-incoming") || arg.equals("--incoming")) {
+        throw new CliException(
+            ExitStatus.USAGE,
+            "NEW_QEMU_ARGV has "
+                + arg
+                + ": leave it out, cpr adds the one that loads the state file",
+            usage,
+            null);
       }
     }
   }
