@@ -142,6 +142,56 @@ class ExecRollbackTest {
   }
 
   @Test
+  void aNewCommandLineWithDashSLeavesTheLoadedVmPausedAndTheRunContinuesIt() {
+    Path state = dir.resolve("exec.state");
+    qemu.migrateScript(
+        (q, r, x) -> {
+          q.startMigration(x);
+          q.endMigration(x, "completed", null);
+          // -S: the new QEMU loads the VM and waits, paused, for a cont (as libvirt starts QEMU).
+          q.mode("normal");
+          q.runState("paused");
+          x.disconnect();
+        });
+    qemu.server().enqueue("qom-get", Responders.returns("true"));
+
+    CprExecResult r =
+        CprExec.of(qmp)
+            .newCommand(
+                List.of(
+                    "/bin/sh",
+                    "-S",
+                    "-qmp",
+                    "unix:" + qemu.server().socketPath() + ",server=on,wait=off"))
+            .stateFile(state)
+            .run();
+
+    try (QmpClient again = r.client()) {
+      assertThat(r.runState()).isEqualTo(RunState.RUNNING);
+      assertThat(qemu.requests("cont")).hasSize(1);
+      assertThat(state).doesNotExist();
+    }
+  }
+
+  @Test
+  void aLoadedVmPausedWithoutDashSIsNotContinued() {
+    Path state = dir.resolve("exec.state");
+    qemu.migrateScript(
+        (q, r, x) -> {
+          q.startMigration(x);
+          q.endMigration(x, "completed", null);
+          q.mode("normal");
+          q.runState("paused");
+          x.disconnect();
+        });
+
+    CprExecException e = catchThrowableOfType(CprExecException.class, () -> exec(state).run());
+
+    assertThat(e).hasMessageContaining("paused after the load, not running");
+    assertThat(qemu.requests("cont")).isEmpty();
+  }
+
+  @Test
   void aGuestTheExecSuspendedIsWokenWhenTheMigrationFails() {
     Path state = dir.resolve("exec.state");
     qemu.runStateBeforeMigration(

@@ -502,6 +502,13 @@ public final class ExecWorkflow {
           info.errorDesc(),
           null);
     }
+    if (state.equals(RunState.PAUSED) && before.equals(RunState.RUNNING) && startsPaused()) {
+      // -S (as libvirt starts QEMU): the new QEMU loaded the VM and waits for a cont.
+      progress.progress("the new command line has -S: the loaded VM waits paused; cont");
+      c.execute(new Cont(), commandTimeout());
+      state = VmStatus.query(c, commandTimeout());
+      seenRunning(state);
+    }
     if (!state.equals(before)) {
       throw new StepFailure(
           "the new QEMU is " + state + " after the load, not " + before + " as the VM was before",
@@ -537,6 +544,11 @@ public final class ExecWorkflow {
             + blackout.toNanos() / 1e6
             + " ms");
     return new Outcome(state, version, blackout, exact);
+  }
+
+  /** Whether the new command line asks QEMU not to start the guest on its own ({@code -S}). */
+  private boolean startsPaused() {
+    return options.newCommand().stream().anyMatch(a -> a.equals("-S") || a.equals("--S"));
   }
 
   private void seenRunning(RunState state) {
