@@ -28,30 +28,18 @@ import org.junit.jupiter.api.io.TempDir;
  * binary.
  */
 class ExecRollbackTest {
-  private final FakeQemu qemu = FakeQemu.start();
-  private final QmpClient qmp;
+  private final ExecFake fake = new ExecFake();
+  private final FakeQemu qemu = fake.qemu;
+  private final QmpClient qmp = fake.qmp;
   @TempDir Path dir;
-
-  ExecRollbackTest() {
-    qemu.modes(List.of("normal", "cpr-reboot", "cpr-transfer", "cpr-exec"));
-    qemu.addMemdev(FakeQemu.Memdev.memfd("ram0", 64L << 20));
-    qmp = QmpClient.connect(qemu.socketPath());
-  }
 
   @AfterEach
   void tearDown() {
-    qmp.close();
-    qemu.close();
+    fake.close();
   }
 
   private CprExecBuilder exec(Path state) {
-    // The one qom-get of this preflight: -machine aux-ram-share=on.
-    qemu.server().enqueue("qom-get", Responders.returns("true"));
-    return CprExec.of(qmp)
-        .newCommand(
-            List.of(
-                "/bin/sh", "-qmp", "unix:" + qemu.server().socketPath() + ",server=on,wait=off"))
-        .stateFile(state);
+    return fake.exec(state);
   }
 
   @Test
@@ -153,18 +141,8 @@ class ExecRollbackTest {
           q.runState("paused");
           x.disconnect();
         });
-    qemu.server().enqueue("qom-get", Responders.returns("true"));
 
-    CprExecResult r =
-        CprExec.of(qmp)
-            .newCommand(
-                List.of(
-                    "/bin/sh",
-                    "-S",
-                    "-qmp",
-                    "unix:" + qemu.server().socketPath() + ",server=on,wait=off"))
-            .stateFile(state)
-            .run();
+    CprExecResult r = fake.exec(state, "-S").run();
 
     try (QmpClient again = r.client()) {
       assertThat(r.runState()).isEqualTo(RunState.RUNNING);

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.testing.FakeQemu;
-import io.github.qemucpr.testing.Responders;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -21,33 +20,18 @@ import org.junit.jupiter.api.io.TempDir;
  * hash is checked, even the state file's own directory is only a warning).
  */
 class ExecStateDirectoryTest {
-  private final FakeQemu qemu = FakeQemu.start();
-  private final QmpClient qmp;
+  private final ExecFake fake = new ExecFake();
+  private final FakeQemu qemu = fake.qemu;
+  private final QmpClient qmp = fake.qmp;
   @TempDir Path dir;
-
-  ExecStateDirectoryTest() {
-    qemu.modes(List.of("normal", "cpr-reboot", "cpr-transfer", "cpr-exec"));
-    qemu.addMemdev(FakeQemu.Memdev.memfd("ram0", 64L << 20));
-    qmp = QmpClient.connect(qemu.socketPath());
-  }
 
   @AfterEach
   void tearDown() {
-    qmp.close();
-    qemu.close();
+    fake.close();
   }
 
   private List<PreflightItem> shared(Path state) {
-    qemu.server().enqueue("qom-get", Responders.returns("true"));
-    PreflightReport report =
-        CprExec.of(qmp)
-            .newCommand(
-                List.of(
-                    "/bin/sh",
-                    "-qmp",
-                    "unix:" + qemu.server().socketPath() + ",server=on,wait=off"))
-            .stateFile(state)
-            .check();
+    PreflightReport report = fake.exec(state).check();
     return report.items().stream()
         .filter(i -> i.code() == PreflightCode.STATE_DIRECTORY_SHARED)
         .toList();
