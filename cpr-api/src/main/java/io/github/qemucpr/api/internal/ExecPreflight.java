@@ -78,6 +78,7 @@ final class ExecPreflight {
     boolean allShared = !backends.isEmpty() && backends.stream().allMatch(b -> b.share());
 
     checkMonitorInNewCommand();
+    checkNoDaemonize();
     Long pid = null;
     OptionalLong peer = qmp.peerProcessId();
     if (peer.isEmpty()) {
@@ -234,6 +235,29 @@ final class ExecPreflight {
               + socket
               + ",server=on,wait=off (or the same -chardev and -mon).");
     }
+  }
+
+  private void checkNoDaemonize() {
+    // QEMU takes an option with one dash or two.
+    options.newCommand().stream()
+        .skip(1)
+        .filter(a -> a.equals("-daemonize") || a.equals("--daemonize"))
+        .findFirst()
+        .ifPresent(
+            a ->
+                found.error(
+                    PreflightCode.EXEC_COMMAND_DAEMONIZES,
+                    a,
+                    "The new command line has "
+                        + a
+                        + ": the executed QEMU would fork and its first process exit, so the VM"
+                        + " would run on in another process than the saved one, which the SDK"
+                        + " cannot follow (and which a manager watching the pid would take for a"
+                        + " dead VM).",
+                    "Leave "
+                        + a
+                        + " out of the new command line: cpr-exec keeps the process, already"
+                        + " in the background."));
   }
 
   private void checkBinary(QemuProcessView process) {
