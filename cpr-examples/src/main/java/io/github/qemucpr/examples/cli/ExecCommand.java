@@ -73,7 +73,7 @@ final class ExecCommand implements Callable<Integer> {
       paramLabel = "BINARY",
       description =
           "Instead of NEW_QEMU_ARGV: run BINARY with the running QEMU's own arguments"
-              + " (from /proc/PID/cmdline, without its -incoming).")
+              + " (from /proc/PID/cmdline, without its -incoming and -daemonize).")
   @Nullable String sameArgs;
 
   @Parameters(
@@ -159,7 +159,10 @@ final class ExecCommand implements Callable<Integer> {
     }
   }
 
-  /** The running QEMU's arguments, without its -incoming, after {@code binary}. */
+  /**
+   * The running QEMU's arguments, without its -incoming and its -daemonize (the process is already
+   * in the background, and cpr-exec keeps it), after {@code binary}.
+   */
   private static List<String> sameArguments(QmpClient client, String binary) {
     OptionalLong pid = client.peerProcessId();
     if (pid.isEmpty()) {
@@ -189,12 +192,23 @@ final class ExecCommand implements Callable<Integer> {
         start = i + 1;
       }
     }
+    return sameCommand(binary, args);
+  }
+
+  /**
+   * {@code binary}, then the running QEMU's arguments {@code args} (its own binary first) without
+   * -incoming and its value and without -daemonize, in either spelling QEMU takes.
+   */
+  static List<String> sameCommand(String binary, List<String> args) {
     List<String> command = new ArrayList<>(List.of(binary));
     for (int i = 1; i < args.size(); i++) {
       String a = args.get(i);
       if (a.equals("-incoming") || a.equals("--incoming")) {
         i++; // and its value
-      } else if (!a.startsWith("-incoming=") && !a.startsWith("--incoming=")) {
+      } else if (!a.startsWith("-incoming=")
+          && !a.startsWith("--incoming=")
+          && !a.equals("-daemonize")
+          && !a.equals("--daemonize")) {
         command.add(a);
       }
     }
