@@ -585,6 +585,24 @@ class SaveTest extends FakeQemuTest {
   }
 
   @Test
+  void aMigrationQemuSaidFailedIsUndoneEvenWhenTheRunStateCannotBeRead() throws Exception {
+    // QEMU said "failed" (the event) but does not answer query-status: where the VM is stays
+    // unknown, so the .partial is kept, yet the migration is over, so the mode QEMU was put in
+    // is set back like after any failed save.
+    qemu.migrateScript(
+        (q, r, x) -> {
+          q.startMigration(x);
+          q.on("query-status", Responders.error("GenericError", "monitor busy"));
+          q.on("query-migrate", Responders.error("GenericError", "monitor busy"));
+          q.endMigration(x, "failed", "disk full");
+        });
+    CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(stateDirectory()).containsExactly("vm.state.partial");
+    assertThat(qemu.mode()).isEqualTo("normal");
+  }
+
+  @Test
   void aFailedMigrationAfterWhichTheVmRunsDeletesThePartialFile() throws Exception {
     qemu.migrateScript(FakeQemu.failsWith("disk full"));
     CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());

@@ -108,6 +108,10 @@ public final class SaveWorkflow {
   private boolean migrateSent;
   private boolean migrationCompleted;
   private boolean completedEventSeen;
+
+  /** QEMU's last word on the migration, from its event: failed or cancelled, or null. */
+  private @Nullable MigrationStatus endedWithout;
+
   private @Nullable Path manifestTemp;
   private @Nullable SaveFacts facts;
   private boolean persistStarted;
@@ -341,6 +345,9 @@ public final class SaveWorkflow {
             w.awaitFinished(deadline.remaining(), e -> progress.progress("migration " + e.status()))
                 .status();
         completedEventSeen |= status.equals(MigrationStatus.COMPLETED);
+        if (status.equals(MigrationStatus.FAILED) || status.equals(MigrationStatus.CANCELLED)) {
+          endedWithout = status;
+        }
       } catch (QmpTimeoutException e) {
         throw new StepFailure("the migration did not end within " + deadline.describe(), null, e);
       }
@@ -650,6 +657,13 @@ public final class SaveWorkflow {
       } else if (completion == Completion.UNKNOWN) {
         kept = true;
         rollback.step("keep the state file", this::closeKeptStateFile);
+        MigrationStatus said = end != null ? end : endedWithout;
+        if (qmp.isOpen()
+            && (MigrationStatus.FAILED.equals(said) || MigrationStatus.CANCELLED.equals(said))) {
+          // QEMU said the migration is over and did not complete: whatever its run state, the
+          // mode and capabilities this save set are of no more use there.
+          changes.undo(rollback);
+        }
         note = unknownStateNote(state, end);
       } else {
         changes.undo(rollback);
