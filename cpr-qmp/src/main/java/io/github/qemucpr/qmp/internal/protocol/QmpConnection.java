@@ -24,6 +24,7 @@ import io.github.qemucpr.qmp.internal.wire.FrameTooLargeException;
 import io.github.qemucpr.qmp.internal.wire.JsonCodec;
 import io.github.qemucpr.qmp.internal.wire.LineChannel;
 import io.github.qemucpr.qmp.internal.wire.LineReader;
+import io.github.qemucpr.qmp.internal.wire.PeerClosedException;
 import io.github.qemucpr.qmp.internal.wire.TcpTransport;
 import io.github.qemucpr.qmp.internal.wire.Transport;
 import io.github.qemucpr.qmp.internal.wire.UnixSocketTransport;
@@ -484,6 +485,19 @@ public final class QmpConnection implements QmpClient {
       // The timer may have said so first; if not, the caller learns it here.
       future.completeExceptionally(PendingCalls.notSent(name, peer, timeout));
       shutdown(PendingCalls.notReadFor(peer, timeout));
+    } catch (PeerClosedException e) {
+      // QEMU closed its end; the reader may not have met the end of the stream yet.
+      QmpConnectionClosedException ended =
+          new QmpConnectionClosedException(
+              "QEMU closed the QMP connection "
+                  + peer
+                  + " (did it exit?) before "
+                  + name
+                  + " was sent",
+              e,
+              true);
+      shutdown(ended);
+      future.completeExceptionally(PendingCalls.closedFor(name, ended));
     } catch (IOException e) {
       QmpConnectionClosedException broken =
           new QmpConnectionClosedException(

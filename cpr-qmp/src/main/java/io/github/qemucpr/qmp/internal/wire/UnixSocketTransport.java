@@ -15,6 +15,8 @@ import java.util.concurrent.TimeUnit;
 import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
 import org.newsclub.net.unix.AFUNIXSocketChannel;
+import org.newsclub.net.unix.BrokenPipeSocketException;
+import org.newsclub.net.unix.ConnectionResetSocketException;
 
 /** A Unix domain socket through junixsocket, which (unlike the JDK) can pass file descriptors. */
 public final class UnixSocketTransport implements Transport {
@@ -97,6 +99,8 @@ public final class UnixSocketTransport implements Transport {
       try {
         output.write(bytes);
         output.flush();
+      } catch (BrokenPipeSocketException | ConnectionResetSocketException e) {
+        throw new PeerClosedException(path + " was closed by its peer: " + e.getMessage(), e);
       } finally {
         if (!fds.isEmpty()) {
           socket.setOutboundFileDescriptors((FileDescriptor[]) null);
