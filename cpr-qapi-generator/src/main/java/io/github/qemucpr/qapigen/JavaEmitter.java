@@ -684,6 +684,7 @@ final class JavaEmitter {
     boolean boxed;
     boolean list;
     boolean unsigned;
+    boolean mayBeUnsigned;
     boolean deprecated;
     boolean unstable;
     boolean partial;
@@ -710,6 +711,12 @@ final class JavaEmitter {
       }
       if (unsigned) {
         sb.append(", unsigned (see {@link Long#toUnsignedString(long)})");
+      }
+      if (mayBeUnsigned) {
+        sb.append(
+            ", an integer whose width the reference manual does not give: a value QEMU sends"
+                + " above {@link Long#MAX_VALUE} decodes as unsigned (see {@link"
+                + " Long#toUnsignedString(long)})");
       }
       return sb.toString();
     }
@@ -740,7 +747,8 @@ final class JavaEmitter {
       c.name = scope.claim(JavaNames.memberName(m.name), suffix);
       c.required = !m.optional;
       c.list = m.type instanceof List<?>;
-      c.unsigned = "uint64".equals(m.type) || "size".equals(m.type);
+      c.unsigned = isUnsigned(m.type);
+      c.mayBeUnsigned = !m.widthKnown && Surface.isPlainInt(m.type);
       c.deprecated = m.features.contains("deprecated");
       c.unstable = m.features.contains("unstable");
       Surface.Entity scopeEntity =
@@ -769,7 +777,7 @@ final class JavaEmitter {
       } else {
         im.add("io.github.qemucpr.qmp.qapi.QapiMember");
         sb.append("@QapiMember(");
-        if (!c.required || c.unsigned) {
+        if (!c.required || c.unsigned || c.mayBeUnsigned) {
           sb.append("value = ");
         }
         sb.append('"').append(c.member.name).append('"');
@@ -778,6 +786,9 @@ final class JavaEmitter {
         }
         if (c.unsigned) {
           sb.append(", unsigned = true");
+        }
+        if (c.mayBeUnsigned) {
+          sb.append(", mayBeUnsigned = true");
         }
         sb.append(") ");
       }
@@ -1062,8 +1073,15 @@ final class JavaEmitter {
     return t.equals("long") || t.equals("double") || t.equals("boolean");
   }
 
+  /** Whether {@code type} is {@code uint64} or {@code size}, or a list of them. */
+  private static boolean isUnsigned(Object type) {
+    return type instanceof List<?> l
+        ? isUnsigned(l.get(0))
+        : "uint64".equals(type) || "size".equals(type);
+  }
+
   private String unsignedAnnotation(Object type, Imports im) {
-    if ("uint64".equals(type) || "size".equals(type)) {
+    if (isUnsigned(type)) {
       im.add("io.github.qemucpr.qmp.qapi.QapiMember");
       return "@QapiMember(value = \"value\", unsigned = true) ";
     }

@@ -31,6 +31,12 @@ final class Surface {
     Object ifCond;
     final Set<String> features = new TreeSet<>();
 
+    /**
+     * Whether the integer type is known: false for a plain {@code int} that only versions read from
+     * the reference manual give, which writes every integer type as {@code int}.
+     */
+    boolean widthKnown;
+
     Member(String name) {
       this.name = name;
     }
@@ -235,6 +241,7 @@ final class Surface {
   /** Types, data and returns by version order, so that the newest version's choice stands. */
   private void applyTypes(Schema schema) {
     String v = label(schema.version());
+    boolean fromSource = schema.source().equals("qapi");
     for (Schema.Def d : schema.defs()) {
       Entity e = entities.get(d.name());
       if (d.kind().equals("command") || d.kind().equals("event")) {
@@ -281,14 +288,18 @@ final class Surface {
         if (merged.type != null && !SchemaDiff.norm(merged.type).equals(SchemaDiff.norm(newer))) {
           conflicts.add(d.name() + "." + m.name() + ": " + merged.type + ", in " + v + " " + newer);
           merged.type = newer;
+          merged.widthKnown = fromSource || !isPlainInt(newer);
         } else if (merged.type == null || !isPlainInt(newer)) {
           merged.type = newer;
+          merged.widthKnown = fromSource || !isPlainInt(newer);
+        } else if (fromSource) {
+          merged.widthKnown = true; // a source gives this integer's type
         }
       }
     }
   }
 
-  private static boolean isPlainInt(Object type) {
+  static boolean isPlainInt(Object type) {
     return type instanceof List<?> l ? isPlainInt(l.get(0)) : "int".equals(type);
   }
 

@@ -133,6 +133,26 @@ class SchemaTest {
   }
 
   @Test
+  void anIntegerOnlyAManualGivesHasAnUnknownWidth(@TempDir Path dir) throws Exception {
+    Schema old = read(dir);
+    // The manual writes every integer type as 'int': 'size' becomes 'int', and 'count' is new.
+    Files.writeString(
+        dir.resolve("parts.json"),
+        PARTS.replace("'*size': 'size',", "'*size': 'int', 'count': 'int', 'sizes': [ 'int' ],"));
+    Schema read = Schema.readQapi(dir, "10.1.0");
+    Schema manual = new Schema(read.version(), "reference-manual", read.defs());
+
+    Surface.Entity base = Surface.merge(List.of(old, manual)).entities.get("Base");
+
+    assertThat(base.member("size").type).as("the source's width stays").isEqualTo("size");
+    assertThat(base.member("size").widthKnown).isTrue();
+    assertThat(base.member("count").widthKnown).as("only the manual has it").isFalse();
+    assertThat(base.member("sizes").widthKnown).isFalse();
+    Surface.Entity square = Surface.merge(List.of(old, manual)).entities.get("Square");
+    assertThat(square.member("side").widthKnown).as("a source says 'int'").isTrue();
+  }
+
+  @Test
   void argumentsMovedIntoANamedStructStayMembersWithTheirVersions(@TempDir Path dir)
       throws Exception {
     Schema old = read(dir);

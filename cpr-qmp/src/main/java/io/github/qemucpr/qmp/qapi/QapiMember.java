@@ -32,4 +32,15 @@ public @interface QapiMember {
    * @return whether it is unsigned
    */
   boolean unsigned() default false;
+
+  /**
+   * Whether the member is an integer whose width is not known, because the only QEMU versions that
+   * have it were read from QEMU's reference manual, which writes every integer type as {@code int}.
+   * It may be a {@code uint64}: a value from 2<sup>63</sup> to 2<sup>64</sup>-1 decodes to the
+   * {@code long} with the same bits (read it with {@link Long#toUnsignedString(long)}) instead of
+   * failing; a value is sent as the signed {@code long} it holds.
+   *
+   * @return whether a value above {@link Long#MAX_VALUE} decodes as unsigned
+   */
+  boolean mayBeUnsigned() default false;
 }

@@ -14,6 +14,8 @@ import io.github.qemucpr.qmp.internal.codec.Replies;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
 import io.github.qemucpr.qmp.internal.wire.JsonCodec;
 import io.github.qemucpr.qmp.qapi.blockcore.BlockJobCompletedEvent;
+import io.github.qemucpr.qmp.qapi.blockcore.BlockLatencyHistogramInfo;
+import io.github.qemucpr.qmp.qapi.blockcore.BlockLimitsInfo;
 import io.github.qemucpr.qmp.qapi.blockcore.BlockWriteThresholdEvent;
 import io.github.qemucpr.qmp.qapi.blockcore.BlockdevAdd;
 import io.github.qemucpr.qmp.qapi.blockcore.BlockdevDriver;
@@ -169,6 +171,41 @@ class QapiCodecTest {
     assertThat(Long.toUnsignedString(e.amountExceeded())).isEqualTo("18446744073709551615");
     assertThat(e.timestamp()).isEqualTo(at);
     assertThat(sameJson(encoded(e), json(data))).isTrue();
+  }
+
+  @Test
+  void listsOfUnsignedMembersKeepTheirFullRange() {
+    String text =
+        "{\"boundaries\": [10, 18446744073709551615], \"bins\": [1, 2, 9223372036854775808]}";
+
+    BlockLatencyHistogramInfo info =
+        (BlockLatencyHistogramInfo) QapiCodec.decode(json(text), BlockLatencyHistogramInfo.class);
+
+    assertThat(info.boundaries())
+        .extracting(Long::toUnsignedString)
+        .containsExactly("10", "18446744073709551615");
+    assertThat(Long.toUnsignedString(info.bins().get(2))).isEqualTo("9223372036854775808");
+    assertThat(sameJson(encoded(info), json(text))).isTrue();
+  }
+
+  @Test
+  void anIntegerOfUnknownWidthDecodesAboveTheSignedRangeAsUnsigned() {
+    // BlockLimitsInfo is only in QEMU 11.1, read from its manual, which says 'int' for every width.
+    String text =
+        "{\"request-alignment\": 512, \"max-discard\": 18446744073709551615,"
+            + " \"discard-alignment\": -1, \"max-iov\": 1024, \"min-mem-alignment\": 1,"
+            + " \"opt-mem-alignment\": 4096}";
+
+    BlockLimitsInfo limits = (BlockLimitsInfo) QapiCodec.decode(json(text), BlockLimitsInfo.class);
+
+    assertThat(limits.requestAlignment()).isEqualTo(512);
+    assertThat(Long.toUnsignedString(limits.maxDiscard())).isEqualTo("18446744073709551615");
+    assertThat(limits.discardAlignment()).as("a negative value stays signed").isEqualTo(-1L);
+    assertThatThrownBy(
+            () ->
+                QapiCodec.decode(
+                    json(text.replace("512", "18446744073709551616")), BlockLimitsInfo.class))
+        .hasMessageContaining("out of range");
   }
 
   @Test

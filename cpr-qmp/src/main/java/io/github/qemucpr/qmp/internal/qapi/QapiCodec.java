@@ -285,7 +285,7 @@ public final class QapiCodec {
       }
       Component c = a.components[0];
       if (accepts(c.type, v)) {
-        return construct(a, new Object[] {decodeValue(v, c.type, c.unsigned, path)}, path);
+        return construct(a, new Object[] {decodeValue(v, c.type, c.decodesUnsigned, path)}, path);
       }
     }
     // An integer also fits a number alternative.
@@ -346,7 +346,7 @@ public final class QapiCodec {
         } else {
           present++;
           try {
-            args[i] = decodeValue(m, c.type, c.unsigned, "");
+            args[i] = decodeValue(m, c.type, c.decodesUnsigned, "");
           } catch (DecodeException x) {
             throw x.under(path + "." + wire);
           }
@@ -524,7 +524,13 @@ public final class QapiCodec {
     final @Nullable String wire;
     final Type type;
     final boolean optional;
+
+    /** Sent as unsigned. */
     final boolean unsigned;
+
+    /** Decoded as unsigned above {@link Long#MAX_VALUE}: unsigned, or of unknown width. */
+    final boolean decodesUnsigned;
+
     final Method accessor;
 
     Component(
@@ -533,12 +539,14 @@ public final class QapiCodec {
         Type type,
         boolean optional,
         boolean unsigned,
+        boolean decodesUnsigned,
         Method accessor) {
       this.role = role;
       this.wire = wire;
       this.type = type;
       this.optional = optional;
       this.unsigned = unsigned;
+      this.decodesUnsigned = decodesUnsigned;
       this.accessor = accessor;
     }
   }
@@ -650,6 +658,7 @@ public final class QapiCodec {
               r.getGenericType(),
               m != null && m.optional(),
               m != null && m.unsigned(),
+              m != null && (m.unsigned() || m.mayBeUnsigned()),
               r.getAccessor());
     }
     if (!alternative && Arrays.stream(comps).anyMatch(c -> c.role == Role.OTHER)) {

@@ -20,21 +20,21 @@ import org.jspecify.annotations.Nullable;
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-block-core.block-latency-histogram-set">block-latency-histogram-set in the QMP reference</a>
  * @param id {@code id}
- * @param boundaries {@code boundaries}, optional
- * @param boundariesRead {@code boundaries-read}, optional
- * @param boundariesWrite {@code boundaries-write}, optional
- * @param boundariesZap {@code boundaries-zap}, optional
- * @param boundariesFlush {@code boundaries-flush}, optional
+ * @param boundaries {@code boundaries}, optional, unsigned (see {@link Long#toUnsignedString(long)})
+ * @param boundariesRead {@code boundaries-read}, optional, unsigned (see {@link Long#toUnsignedString(long)})
+ * @param boundariesWrite {@code boundaries-write}, optional, unsigned (see {@link Long#toUnsignedString(long)})
+ * @param boundariesZap {@code boundaries-zap}, optional, unsigned (see {@link Long#toUnsignedString(long)})
+ * @param boundariesFlush {@code boundaries-flush}, optional, unsigned (see {@link Long#toUnsignedString(long)})
  */
 @QapiName("block-latency-histogram-set")
 @SuppressWarnings("deprecation")
 public record BlockLatencyHistogramSet(
     @QapiMember("id") String id,
-    @QapiMember(value = "boundaries", optional = true) @Nullable List<Long> boundaries,
-    @QapiMember(value = "boundaries-read", optional = true) @Nullable List<Long> boundariesRead,
-    @QapiMember(value = "boundaries-write", optional = true) @Nullable List<Long> boundariesWrite,
-    @QapiMember(value = "boundaries-zap", optional = true) @Nullable List<Long> boundariesZap,
-    @QapiMember(value = "boundaries-flush", optional = true) @Nullable List<Long> boundariesFlush
+    @QapiMember(value = "boundaries", optional = true, unsigned = true) @Nullable List<Long> boundaries,
+    @QapiMember(value = "boundaries-read", optional = true, unsigned = true) @Nullable List<Long> boundariesRead,
+    @QapiMember(value = "boundaries-write", optional = true, unsigned = true) @Nullable List<Long> boundariesWrite,
+    @QapiMember(value = "boundaries-zap", optional = true, unsigned = true) @Nullable List<Long> boundariesZap,
+    @QapiMember(value = "boundaries-flush", optional = true, unsigned = true) @Nullable List<Long> boundariesFlush
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
@@ -76,7 +76,7 @@ public record BlockLatencyHistogramSet(
     }
 
     /**
-     * Sets {@code boundaries}, optional.
+     * Sets {@code boundaries}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param boundaries the value
      * @return this builder
@@ -91,7 +91,7 @@ public record BlockLatencyHistogramSet(
     }
 
     /**
-     * Sets {@code boundaries-read}, optional.
+     * Sets {@code boundaries-read}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param boundariesRead the value
      * @return this builder
@@ -106,7 +106,7 @@ public record BlockLatencyHistogramSet(
     }
 
     /**
-     * Sets {@code boundaries-write}, optional.
+     * Sets {@code boundaries-write}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param boundariesWrite the value
      * @return this builder
@@ -121,7 +121,7 @@ public record BlockLatencyHistogramSet(
     }
 
     /**
-     * Sets {@code boundaries-zap}, optional.
+     * Sets {@code boundaries-zap}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param boundariesZap the value
      * @return this builder
@@ -136,7 +136,7 @@ public record BlockLatencyHistogramSet(
     }
 
     /**
-     * Sets {@code boundaries-flush}, optional.
+     * Sets {@code boundaries-flush}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param boundariesFlush the value
      * @return this builder

@@ -22,7 +22,7 @@ import org.jspecify.annotations.Nullable;
  * @param sector {@code sector}, optional
  * @param once {@code once}, optional
  * @param immediately {@code immediately}, optional
- * @param delayNs {@code delay-ns}, optional, since 11.1, only in QEMU 11.1
+ * @param delayNs {@code delay-ns}, optional, since 11.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("BlkdebugInjectErrorOptions")
@@ -35,7 +35,7 @@ public record BlkdebugInjectErrorOptions(
     @QapiMember(value = "sector", optional = true) @Nullable Long sector,
     @QapiMember(value = "once", optional = true) @Nullable Boolean once,
     @QapiMember(value = "immediately", optional = true) @Nullable Boolean immediately,
-    @QapiMember(value = "delay-ns", optional = true) @QemuVersions("11.1") @Nullable Long delayNs,
+    @QapiMember(value = "delay-ns", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long delayNs,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiObject {
 
@@ -180,7 +180,7 @@ public record BlkdebugInjectErrorOptions(
     }
 
     /**
-     * Sets {@code delay-ns}, optional, since 11.1, only in QEMU 11.1.
+     * Sets {@code delay-ns}, optional, since 11.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param delayNs the value
      * @return this builder

@@ -14,15 +14,15 @@ import org.jspecify.annotations.Nullable;
  * The QAPI struct {@code BlockLatencyHistogramInfo}, since QEMU 4.0.
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#object-QMP-block-core.BlockLatencyHistogramInfo">BlockLatencyHistogramInfo in the QMP reference</a>
- * @param boundaries {@code boundaries}
- * @param bins {@code bins}
+ * @param boundaries {@code boundaries}, unsigned (see {@link Long#toUnsignedString(long)})
+ * @param bins {@code bins}, unsigned (see {@link Long#toUnsignedString(long)})
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("BlockLatencyHistogramInfo")
 @SuppressWarnings("deprecation")
 public record BlockLatencyHistogramInfo(
-    @QapiMember("boundaries") List<Long> boundaries,
-    @QapiMember("bins") List<Long> bins,
+    @QapiMember(value = "boundaries", unsigned = true) List<Long> boundaries,
+    @QapiMember(value = "bins", unsigned = true) List<Long> bins,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiObject {
 

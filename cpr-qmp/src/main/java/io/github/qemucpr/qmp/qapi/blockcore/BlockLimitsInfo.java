@@ -15,36 +15,36 @@ import org.jspecify.annotations.Nullable;
  * The QAPI struct {@code BlockLimitsInfo}. Only in QEMU 11.1 of the versions this SDK is generated from (10.0, 11.1).
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#object-QMP-block-core.BlockLimitsInfo">BlockLimitsInfo in the QMP reference</a>
- * @param requestAlignment {@code request-alignment}
- * @param maxDiscard {@code max-discard}, optional
- * @param discardAlignment {@code discard-alignment}, optional
- * @param maxWriteZeroes {@code max-write-zeroes}, optional
- * @param writeZeroesAlignment {@code write-zeroes-alignment}, optional
- * @param optTransfer {@code opt-transfer}, optional
- * @param maxTransfer {@code max-transfer}, optional
- * @param maxHwTransfer {@code max-hw-transfer}, optional
- * @param maxIov {@code max-iov}
- * @param maxHwIov {@code max-hw-iov}, optional
- * @param minMemAlignment {@code min-mem-alignment}
- * @param optMemAlignment {@code opt-mem-alignment}
+ * @param requestAlignment {@code request-alignment}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param maxDiscard {@code max-discard}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param discardAlignment {@code discard-alignment}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param maxWriteZeroes {@code max-write-zeroes}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param writeZeroesAlignment {@code write-zeroes-alignment}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param optTransfer {@code opt-transfer}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param maxTransfer {@code max-transfer}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param maxHwTransfer {@code max-hw-transfer}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param maxIov {@code max-iov}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param maxHwIov {@code max-hw-iov}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param minMemAlignment {@code min-mem-alignment}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param optMemAlignment {@code opt-mem-alignment}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("BlockLimitsInfo")
 @QemuVersions("11.1")
 @SuppressWarnings("deprecation")
 public record BlockLimitsInfo(
-    @QapiMember("request-alignment") long requestAlignment,
-    @QapiMember(value = "max-discard", optional = true) @Nullable Long maxDiscard,
-    @QapiMember(value = "discard-alignment", optional = true) @Nullable Long discardAlignment,
-    @QapiMember(value = "max-write-zeroes", optional = true) @Nullable Long maxWriteZeroes,
-    @QapiMember(value = "write-zeroes-alignment", optional = true) @Nullable Long writeZeroesAlignment,
-    @QapiMember(value = "opt-transfer", optional = true) @Nullable Long optTransfer,
-    @QapiMember(value = "max-transfer", optional = true) @Nullable Long maxTransfer,
-    @QapiMember(value = "max-hw-transfer", optional = true) @Nullable Long maxHwTransfer,
-    @QapiMember("max-iov") long maxIov,
-    @QapiMember(value = "max-hw-iov", optional = true) @Nullable Long maxHwIov,
-    @QapiMember("min-mem-alignment") long minMemAlignment,
-    @QapiMember("opt-mem-alignment") long optMemAlignment,
+    @QapiMember(value = "request-alignment", mayBeUnsigned = true) long requestAlignment,
+    @QapiMember(value = "max-discard", optional = true, mayBeUnsigned = true) @Nullable Long maxDiscard,
+    @QapiMember(value = "discard-alignment", optional = true, mayBeUnsigned = true) @Nullable Long discardAlignment,
+    @QapiMember(value = "max-write-zeroes", optional = true, mayBeUnsigned = true) @Nullable Long maxWriteZeroes,
+    @QapiMember(value = "write-zeroes-alignment", optional = true, mayBeUnsigned = true) @Nullable Long writeZeroesAlignment,
+    @QapiMember(value = "opt-transfer", optional = true, mayBeUnsigned = true) @Nullable Long optTransfer,
+    @QapiMember(value = "max-transfer", optional = true, mayBeUnsigned = true) @Nullable Long maxTransfer,
+    @QapiMember(value = "max-hw-transfer", optional = true, mayBeUnsigned = true) @Nullable Long maxHwTransfer,
+    @QapiMember(value = "max-iov", mayBeUnsigned = true) long maxIov,
+    @QapiMember(value = "max-hw-iov", optional = true, mayBeUnsigned = true) @Nullable Long maxHwIov,
+    @QapiMember(value = "min-mem-alignment", mayBeUnsigned = true) long minMemAlignment,
+    @QapiMember(value = "opt-mem-alignment", mayBeUnsigned = true) long optMemAlignment,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiObject {
 
@@ -112,7 +112,7 @@ public record BlockLimitsInfo(
     }
 
     /**
-     * Sets {@code max-discard}, optional.
+     * Sets {@code max-discard}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param maxDiscard the value
      * @return this builder
@@ -127,7 +127,7 @@ public record BlockLimitsInfo(
     }
 
     /**
-     * Sets {@code discard-alignment}, optional.
+     * Sets {@code discard-alignment}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param discardAlignment the value
      * @return this builder
@@ -142,7 +142,7 @@ public record BlockLimitsInfo(
     }
 
     /**
-     * Sets {@code max-write-zeroes}, optional.
+     * Sets {@code max-write-zeroes}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param maxWriteZeroes the value
      * @return this builder
@@ -157,7 +157,7 @@ public record BlockLimitsInfo(
     }
 
     /**
-     * Sets {@code write-zeroes-alignment}, optional.
+     * Sets {@code write-zeroes-alignment}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param writeZeroesAlignment the value
      * @return this builder
@@ -172,7 +172,7 @@ public record BlockLimitsInfo(
     }
 
     /**
-     * Sets {@code opt-transfer}, optional.
+     * Sets {@code opt-transfer}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param optTransfer the value
      * @return this builder
@@ -187,7 +187,7 @@ public record BlockLimitsInfo(
     }
 
     /**
-     * Sets {@code max-transfer}, optional.
+     * Sets {@code max-transfer}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param maxTransfer the value
      * @return this builder
@@ -202,7 +202,7 @@ public record BlockLimitsInfo(
     }
 
     /**
-     * Sets {@code max-hw-transfer}, optional.
+     * Sets {@code max-hw-transfer}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param maxHwTransfer the value
      * @return this builder
@@ -217,7 +217,7 @@ public record BlockLimitsInfo(
     }
 
     /**
-     * Sets {@code max-hw-iov}, optional.
+     * Sets {@code max-hw-iov}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param maxHwIov the value
      * @return this builder

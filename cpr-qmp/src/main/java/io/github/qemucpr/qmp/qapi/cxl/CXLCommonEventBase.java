@@ -17,11 +17,11 @@ import org.jspecify.annotations.Nullable;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#object-QMP-cxl.CXLCommonEventBase">CXLCommonEventBase in the QMP reference</a>
  * @param path {@code path}
  * @param log {@code log}
- * @param flags {@code flags}
- * @param maintOpClass {@code maint-op-class}, optional
- * @param maintOpSubclass {@code maint-op-subclass}, optional
- * @param ldId {@code ld-id}, optional
- * @param headId {@code head-id}, optional
+ * @param flags {@code flags}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param maintOpClass {@code maint-op-class}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param maintOpSubclass {@code maint-op-subclass}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param ldId {@code ld-id}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param headId {@code head-id}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("CXLCommonEventBase")
@@ -30,11 +30,11 @@ import org.jspecify.annotations.Nullable;
 public record CXLCommonEventBase(
     @QapiMember("path") String path,
     @QapiMember("log") CxlEventLog log,
-    @QapiMember("flags") long flags,
-    @QapiMember(value = "maint-op-class", optional = true) @Nullable Long maintOpClass,
-    @QapiMember(value = "maint-op-subclass", optional = true) @Nullable Long maintOpSubclass,
-    @QapiMember(value = "ld-id", optional = true) @Nullable Long ldId,
-    @QapiMember(value = "head-id", optional = true) @Nullable Long headId,
+    @QapiMember(value = "flags", mayBeUnsigned = true) long flags,
+    @QapiMember(value = "maint-op-class", optional = true, mayBeUnsigned = true) @Nullable Long maintOpClass,
+    @QapiMember(value = "maint-op-subclass", optional = true, mayBeUnsigned = true) @Nullable Long maintOpSubclass,
+    @QapiMember(value = "ld-id", optional = true, mayBeUnsigned = true) @Nullable Long ldId,
+    @QapiMember(value = "head-id", optional = true, mayBeUnsigned = true) @Nullable Long headId,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiObject {
 
@@ -92,7 +92,7 @@ public record CXLCommonEventBase(
     }
 
     /**
-     * Sets {@code maint-op-class}, optional.
+     * Sets {@code maint-op-class}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param maintOpClass the value
      * @return this builder
@@ -107,7 +107,7 @@ public record CXLCommonEventBase(
     }
 
     /**
-     * Sets {@code maint-op-subclass}, optional.
+     * Sets {@code maint-op-subclass}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param maintOpSubclass the value
      * @return this builder
@@ -122,7 +122,7 @@ public record CXLCommonEventBase(
     }
 
     /**
-     * Sets {@code ld-id}, optional.
+     * Sets {@code ld-id}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param ldId the value
      * @return this builder
@@ -137,7 +137,7 @@ public record CXLCommonEventBase(
     }
 
     /**
-     * Sets {@code head-id}, optional.
+     * Sets {@code head-id}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param headId the value
      * @return this builder

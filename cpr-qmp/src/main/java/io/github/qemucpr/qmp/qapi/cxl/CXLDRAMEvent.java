@@ -18,29 +18,29 @@ import org.jspecify.annotations.Nullable;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#object-QMP-cxl.CXLDRAMEvent">CXLDRAMEvent in the QMP reference</a>
  * @param path {@code path}
  * @param log {@code log}
- * @param flags {@code flags}
- * @param maintOpClass {@code maint-op-class}, optional
- * @param maintOpSubclass {@code maint-op-subclass}, optional
- * @param ldId {@code ld-id}, optional
- * @param headId {@code head-id}, optional
- * @param dpa {@code dpa}
- * @param descriptor {@code descriptor}
- * @param type {@code type}
- * @param transactionType {@code transaction-type}
- * @param channel {@code channel}, optional
- * @param rank {@code rank}, optional
- * @param nibbleMask {@code nibble-mask}, optional
- * @param bankGroup {@code bank-group}, optional
- * @param bank {@code bank}, optional
- * @param row {@code row}, optional
- * @param column {@code column}, optional
- * @param correctionMask {@code correction-mask}, optional
+ * @param flags {@code flags}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param maintOpClass {@code maint-op-class}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param maintOpSubclass {@code maint-op-subclass}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param ldId {@code ld-id}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param headId {@code head-id}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param dpa {@code dpa}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param descriptor {@code descriptor}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param type {@code type}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param transactionType {@code transaction-type}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param channel {@code channel}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param rank {@code rank}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param nibbleMask {@code nibble-mask}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param bankGroup {@code bank-group}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param bank {@code bank}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param row {@code row}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param column {@code column}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param correctionMask {@code correction-mask}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param componentId {@code component-id}, optional
  * @param isCompIdPldm {@code is-comp-id-pldm}, optional
- * @param subChannel {@code sub-channel}, optional
- * @param cmeEvFlags {@code cme-ev-flags}, optional
- * @param cvmeCount {@code cvme-count}, optional
- * @param subType {@code sub-type}
+ * @param subChannel {@code sub-channel}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param cmeEvFlags {@code cme-ev-flags}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param cvmeCount {@code cvme-count}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param subType {@code sub-type}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("CXLDRAMEvent")
@@ -49,29 +49,29 @@ import org.jspecify.annotations.Nullable;
 public record CXLDRAMEvent(
     @QapiMember("path") String path,
     @QapiMember("log") CxlEventLog log,
-    @QapiMember("flags") long flags,
-    @QapiMember(value = "maint-op-class", optional = true) @Nullable Long maintOpClass,
-    @QapiMember(value = "maint-op-subclass", optional = true) @Nullable Long maintOpSubclass,
-    @QapiMember(value = "ld-id", optional = true) @Nullable Long ldId,
-    @QapiMember(value = "head-id", optional = true) @Nullable Long headId,
-    @QapiMember("dpa") long dpa,
-    @QapiMember("descriptor") long descriptor,
-    @QapiMember("type") long type,
-    @QapiMember("transaction-type") long transactionType,
-    @QapiMember(value = "channel", optional = true) @Nullable Long channel,
-    @QapiMember(value = "rank", optional = true) @Nullable Long rank,
-    @QapiMember(value = "nibble-mask", optional = true) @Nullable Long nibbleMask,
-    @QapiMember(value = "bank-group", optional = true) @Nullable Long bankGroup,
-    @QapiMember(value = "bank", optional = true) @Nullable Long bank,
-    @QapiMember(value = "row", optional = true) @Nullable Long row,
-    @QapiMember(value = "column", optional = true) @Nullable Long column,
-    @QapiMember(value = "correction-mask", optional = true) @Nullable List<Long> correctionMask,
+    @QapiMember(value = "flags", mayBeUnsigned = true) long flags,
+    @QapiMember(value = "maint-op-class", optional = true, mayBeUnsigned = true) @Nullable Long maintOpClass,
+    @QapiMember(value = "maint-op-subclass", optional = true, mayBeUnsigned = true) @Nullable Long maintOpSubclass,
+    @QapiMember(value = "ld-id", optional = true, mayBeUnsigned = true) @Nullable Long ldId,
+    @QapiMember(value = "head-id", optional = true, mayBeUnsigned = true) @Nullable Long headId,
+    @QapiMember(value = "dpa", mayBeUnsigned = true) long dpa,
+    @QapiMember(value = "descriptor", mayBeUnsigned = true) long descriptor,
+    @QapiMember(value = "type", mayBeUnsigned = true) long type,
+    @QapiMember(value = "transaction-type", mayBeUnsigned = true) long transactionType,
+    @QapiMember(value = "channel", optional = true, mayBeUnsigned = true) @Nullable Long channel,
+    @QapiMember(value = "rank", optional = true, mayBeUnsigned = true) @Nullable Long rank,
+    @QapiMember(value = "nibble-mask", optional = true, mayBeUnsigned = true) @Nullable Long nibbleMask,
+    @QapiMember(value = "bank-group", optional = true, mayBeUnsigned = true) @Nullable Long bankGroup,
+    @QapiMember(value = "bank", optional = true, mayBeUnsigned = true) @Nullable Long bank,
+    @QapiMember(value = "row", optional = true, mayBeUnsigned = true) @Nullable Long row,
+    @QapiMember(value = "column", optional = true, mayBeUnsigned = true) @Nullable Long column,
+    @QapiMember(value = "correction-mask", optional = true, mayBeUnsigned = true) @Nullable List<Long> correctionMask,
     @QapiMember(value = "component-id", optional = true) @Nullable String componentId,
     @QapiMember(value = "is-comp-id-pldm", optional = true) @Nullable Boolean isCompIdPldm,
-    @QapiMember(value = "sub-channel", optional = true) @Nullable Long subChannel,
-    @QapiMember(value = "cme-ev-flags", optional = true) @Nullable Long cmeEvFlags,
-    @QapiMember(value = "cvme-count", optional = true) @Nullable Long cvmeCount,
-    @QapiMember("sub-type") long subType,
+    @QapiMember(value = "sub-channel", optional = true, mayBeUnsigned = true) @Nullable Long subChannel,
+    @QapiMember(value = "cme-ev-flags", optional = true, mayBeUnsigned = true) @Nullable Long cmeEvFlags,
+    @QapiMember(value = "cvme-count", optional = true, mayBeUnsigned = true) @Nullable Long cvmeCount,
+    @QapiMember(value = "sub-type", mayBeUnsigned = true) long subType,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiObject {
 
@@ -176,7 +176,7 @@ public record CXLDRAMEvent(
     }
 
     /**
-     * Sets {@code maint-op-class}, optional.
+     * Sets {@code maint-op-class}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param maintOpClass the value
      * @return this builder
@@ -191,7 +191,7 @@ public record CXLDRAMEvent(
     }
 
     /**
-     * Sets {@code maint-op-subclass}, optional.
+     * Sets {@code maint-op-subclass}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param maintOpSubclass the value
      * @return this builder
@@ -206,7 +206,7 @@ public record CXLDRAMEvent(
     }
 
     /**
-     * Sets {@code ld-id}, optional.
+     * Sets {@code ld-id}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param ldId the value
      * @return this builder
@@ -221,7 +221,7 @@ public record CXLDRAMEvent(
     }
 
     /**
-     * Sets {@code head-id}, optional.
+     * Sets {@code head-id}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param headId the value
      * @return this builder
@@ -236,7 +236,7 @@ public record CXLDRAMEvent(
     }
 
     /**
-     * Sets {@code channel}, optional.
+     * Sets {@code channel}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param channel the value
      * @return this builder
@@ -251,7 +251,7 @@ public record CXLDRAMEvent(
     }
 
     /**
-     * Sets {@code rank}, optional.
+     * Sets {@code rank}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param rank the value
      * @return this builder
@@ -266,7 +266,7 @@ public record CXLDRAMEvent(
     }
 
     /**
-     * Sets {@code nibble-mask}, optional.
+     * Sets {@code nibble-mask}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param nibbleMask the value
      * @return this builder
@@ -281,7 +281,7 @@ public record CXLDRAMEvent(
     }
 
     /**
-     * Sets {@code bank-group}, optional.
+     * Sets {@code bank-group}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param bankGroup the value
      * @return this builder
@@ -296,7 +296,7 @@ public record CXLDRAMEvent(
     }
 
     /**
-     * Sets {@code bank}, optional.
+     * Sets {@code bank}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param bank the value
      * @return this builder
@@ -311,7 +311,7 @@ public record CXLDRAMEvent(
     }
 
     /**
-     * Sets {@code row}, optional.
+     * Sets {@code row}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param row the value
      * @return this builder
@@ -326,7 +326,7 @@ public record CXLDRAMEvent(
     }
 
     /**
-     * Sets {@code column}, optional.
+     * Sets {@code column}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param column the value
      * @return this builder
@@ -341,7 +341,7 @@ public record CXLDRAMEvent(
     }
 
     /**
-     * Sets {@code correction-mask}, optional.
+     * Sets {@code correction-mask}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param correctionMask the value
      * @return this builder
@@ -386,7 +386,7 @@ public record CXLDRAMEvent(
     }
 
     /**
-     * Sets {@code sub-channel}, optional.
+     * Sets {@code sub-channel}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param subChannel the value
      * @return this builder
@@ -401,7 +401,7 @@ public record CXLDRAMEvent(
     }
 
     /**
-     * Sets {@code cme-ev-flags}, optional.
+     * Sets {@code cme-ev-flags}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param cmeEvFlags the value
      * @return this builder
@@ -416,7 +416,7 @@ public record CXLDRAMEvent(
     }
 
     /**
-     * Sets {@code cvme-count}, optional.
+     * Sets {@code cvme-count}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param cvmeCount the value
      * @return this builder

@@ -17,23 +17,23 @@ import org.jspecify.annotations.Nullable;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#object-QMP-cxl.CXLGeneralMediaEvent">CXLGeneralMediaEvent in the QMP reference</a>
  * @param path {@code path}
  * @param log {@code log}
- * @param flags {@code flags}
- * @param maintOpClass {@code maint-op-class}, optional
- * @param maintOpSubclass {@code maint-op-subclass}, optional
- * @param ldId {@code ld-id}, optional
- * @param headId {@code head-id}, optional
- * @param dpa {@code dpa}
- * @param descriptor {@code descriptor}
- * @param type {@code type}
- * @param transactionType {@code transaction-type}
- * @param channel {@code channel}, optional
- * @param rank {@code rank}, optional
- * @param device {@code device}, optional
+ * @param flags {@code flags}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param maintOpClass {@code maint-op-class}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param maintOpSubclass {@code maint-op-subclass}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param ldId {@code ld-id}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param headId {@code head-id}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param dpa {@code dpa}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param descriptor {@code descriptor}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param type {@code type}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param transactionType {@code transaction-type}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param channel {@code channel}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param rank {@code rank}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param device {@code device}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param componentId {@code component-id}, optional
  * @param isCompIdPldm {@code is-comp-id-pldm}, optional
- * @param cmeEvFlags {@code cme-ev-flags}, optional
- * @param cmeCount {@code cme-count}, optional
- * @param subType {@code sub-type}
+ * @param cmeEvFlags {@code cme-ev-flags}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param cmeCount {@code cme-count}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param subType {@code sub-type}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("CXLGeneralMediaEvent")
@@ -42,23 +42,23 @@ import org.jspecify.annotations.Nullable;
 public record CXLGeneralMediaEvent(
     @QapiMember("path") String path,
     @QapiMember("log") CxlEventLog log,
-    @QapiMember("flags") long flags,
-    @QapiMember(value = "maint-op-class", optional = true) @Nullable Long maintOpClass,
-    @QapiMember(value = "maint-op-subclass", optional = true) @Nullable Long maintOpSubclass,
-    @QapiMember(value = "ld-id", optional = true) @Nullable Long ldId,
-    @QapiMember(value = "head-id", optional = true) @Nullable Long headId,
-    @QapiMember("dpa") long dpa,
-    @QapiMember("descriptor") long descriptor,
-    @QapiMember("type") long type,
-    @QapiMember("transaction-type") long transactionType,
-    @QapiMember(value = "channel", optional = true) @Nullable Long channel,
-    @QapiMember(value = "rank", optional = true) @Nullable Long rank,
-    @QapiMember(value = "device", optional = true) @Nullable Long device,
+    @QapiMember(value = "flags", mayBeUnsigned = true) long flags,
+    @QapiMember(value = "maint-op-class", optional = true, mayBeUnsigned = true) @Nullable Long maintOpClass,
+    @QapiMember(value = "maint-op-subclass", optional = true, mayBeUnsigned = true) @Nullable Long maintOpSubclass,
+    @QapiMember(value = "ld-id", optional = true, mayBeUnsigned = true) @Nullable Long ldId,
+    @QapiMember(value = "head-id", optional = true, mayBeUnsigned = true) @Nullable Long headId,
+    @QapiMember(value = "dpa", mayBeUnsigned = true) long dpa,
+    @QapiMember(value = "descriptor", mayBeUnsigned = true) long descriptor,
+    @QapiMember(value = "type", mayBeUnsigned = true) long type,
+    @QapiMember(value = "transaction-type", mayBeUnsigned = true) long transactionType,
+    @QapiMember(value = "channel", optional = true, mayBeUnsigned = true) @Nullable Long channel,
+    @QapiMember(value = "rank", optional = true, mayBeUnsigned = true) @Nullable Long rank,
+    @QapiMember(value = "device", optional = true, mayBeUnsigned = true) @Nullable Long device,
     @QapiMember(value = "component-id", optional = true) @Nullable String componentId,
     @QapiMember(value = "is-comp-id-pldm", optional = true) @Nullable Boolean isCompIdPldm,
-    @QapiMember(value = "cme-ev-flags", optional = true) @Nullable Long cmeEvFlags,
-    @QapiMember(value = "cme-count", optional = true) @Nullable Long cmeCount,
-    @QapiMember("sub-type") long subType,
+    @QapiMember(value = "cme-ev-flags", optional = true, mayBeUnsigned = true) @Nullable Long cmeEvFlags,
+    @QapiMember(value = "cme-count", optional = true, mayBeUnsigned = true) @Nullable Long cmeCount,
+    @QapiMember(value = "sub-type", mayBeUnsigned = true) long subType,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiObject {
 
@@ -150,7 +150,7 @@ public record CXLGeneralMediaEvent(
     }
 
     /**
-     * Sets {@code maint-op-class}, optional.
+     * Sets {@code maint-op-class}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param maintOpClass the value
      * @return this builder
@@ -165,7 +165,7 @@ public record CXLGeneralMediaEvent(
     }
 
     /**
-     * Sets {@code maint-op-subclass}, optional.
+     * Sets {@code maint-op-subclass}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param maintOpSubclass the value
      * @return this builder
@@ -180,7 +180,7 @@ public record CXLGeneralMediaEvent(
     }
 
     /**
-     * Sets {@code ld-id}, optional.
+     * Sets {@code ld-id}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param ldId the value
      * @return this builder
@@ -195,7 +195,7 @@ public record CXLGeneralMediaEvent(
     }
 
     /**
-     * Sets {@code head-id}, optional.
+     * Sets {@code head-id}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param headId the value
      * @return this builder
@@ -210,7 +210,7 @@ public record CXLGeneralMediaEvent(
     }
 
     /**
-     * Sets {@code channel}, optional.
+     * Sets {@code channel}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param channel the value
      * @return this builder
@@ -225,7 +225,7 @@ public record CXLGeneralMediaEvent(
     }
 
     /**
-     * Sets {@code rank}, optional.
+     * Sets {@code rank}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param rank the value
      * @return this builder
@@ -240,7 +240,7 @@ public record CXLGeneralMediaEvent(
     }
 
     /**
-     * Sets {@code device}, optional.
+     * Sets {@code device}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param device the value
      * @return this builder
@@ -285,7 +285,7 @@ public record CXLGeneralMediaEvent(
     }
 
     /**
-     * Sets {@code cme-ev-flags}, optional.
+     * Sets {@code cme-ev-flags}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param cmeEvFlags the value
      * @return this builder
@@ -300,7 +300,7 @@ public record CXLGeneralMediaEvent(
     }
 
     /**
-     * Sets {@code cme-count}, optional.
+     * Sets {@code cme-count}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param cmeCount the value
      * @return this builder

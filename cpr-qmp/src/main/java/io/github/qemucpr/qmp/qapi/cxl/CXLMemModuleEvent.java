@@ -17,23 +17,23 @@ import org.jspecify.annotations.Nullable;
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#object-QMP-cxl.CXLMemModuleEvent">CXLMemModuleEvent in the QMP reference</a>
  * @param path {@code path}
  * @param log {@code log}
- * @param flags {@code flags}
- * @param maintOpClass {@code maint-op-class}, optional
- * @param maintOpSubclass {@code maint-op-subclass}, optional
- * @param ldId {@code ld-id}, optional
- * @param headId {@code head-id}, optional
- * @param type {@code type}
- * @param healthStatus {@code health-status}
- * @param mediaStatus {@code media-status}
- * @param additionalStatus {@code additional-status}
- * @param lifeUsed {@code life-used}
- * @param temperature {@code temperature}
- * @param dirtyShutdownCount {@code dirty-shutdown-count}
- * @param correctedVolatileErrorCount {@code corrected-volatile-error-count}
- * @param correctedPersistentErrorCount {@code corrected-persistent-error-count}
+ * @param flags {@code flags}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param maintOpClass {@code maint-op-class}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param maintOpSubclass {@code maint-op-subclass}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param ldId {@code ld-id}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param headId {@code head-id}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param type {@code type}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param healthStatus {@code health-status}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param mediaStatus {@code media-status}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param additionalStatus {@code additional-status}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param lifeUsed {@code life-used}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param temperature {@code temperature}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param dirtyShutdownCount {@code dirty-shutdown-count}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param correctedVolatileErrorCount {@code corrected-volatile-error-count}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param correctedPersistentErrorCount {@code corrected-persistent-error-count}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param componentId {@code component-id}, optional
  * @param isCompIdPldm {@code is-comp-id-pldm}, optional
- * @param subType {@code sub-type}
+ * @param subType {@code sub-type}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("CXLMemModuleEvent")
@@ -42,23 +42,23 @@ import org.jspecify.annotations.Nullable;
 public record CXLMemModuleEvent(
     @QapiMember("path") String path,
     @QapiMember("log") CxlEventLog log,
-    @QapiMember("flags") long flags,
-    @QapiMember(value = "maint-op-class", optional = true) @Nullable Long maintOpClass,
-    @QapiMember(value = "maint-op-subclass", optional = true) @Nullable Long maintOpSubclass,
-    @QapiMember(value = "ld-id", optional = true) @Nullable Long ldId,
-    @QapiMember(value = "head-id", optional = true) @Nullable Long headId,
-    @QapiMember("type") long type,
-    @QapiMember("health-status") long healthStatus,
-    @QapiMember("media-status") long mediaStatus,
-    @QapiMember("additional-status") long additionalStatus,
-    @QapiMember("life-used") long lifeUsed,
-    @QapiMember("temperature") long temperature,
-    @QapiMember("dirty-shutdown-count") long dirtyShutdownCount,
-    @QapiMember("corrected-volatile-error-count") long correctedVolatileErrorCount,
-    @QapiMember("corrected-persistent-error-count") long correctedPersistentErrorCount,
+    @QapiMember(value = "flags", mayBeUnsigned = true) long flags,
+    @QapiMember(value = "maint-op-class", optional = true, mayBeUnsigned = true) @Nullable Long maintOpClass,
+    @QapiMember(value = "maint-op-subclass", optional = true, mayBeUnsigned = true) @Nullable Long maintOpSubclass,
+    @QapiMember(value = "ld-id", optional = true, mayBeUnsigned = true) @Nullable Long ldId,
+    @QapiMember(value = "head-id", optional = true, mayBeUnsigned = true) @Nullable Long headId,
+    @QapiMember(value = "type", mayBeUnsigned = true) long type,
+    @QapiMember(value = "health-status", mayBeUnsigned = true) long healthStatus,
+    @QapiMember(value = "media-status", mayBeUnsigned = true) long mediaStatus,
+    @QapiMember(value = "additional-status", mayBeUnsigned = true) long additionalStatus,
+    @QapiMember(value = "life-used", mayBeUnsigned = true) long lifeUsed,
+    @QapiMember(value = "temperature", mayBeUnsigned = true) long temperature,
+    @QapiMember(value = "dirty-shutdown-count", mayBeUnsigned = true) long dirtyShutdownCount,
+    @QapiMember(value = "corrected-volatile-error-count", mayBeUnsigned = true) long correctedVolatileErrorCount,
+    @QapiMember(value = "corrected-persistent-error-count", mayBeUnsigned = true) long correctedPersistentErrorCount,
     @QapiMember(value = "component-id", optional = true) @Nullable String componentId,
     @QapiMember(value = "is-comp-id-pldm", optional = true) @Nullable Boolean isCompIdPldm,
-    @QapiMember("sub-type") long subType,
+    @QapiMember(value = "sub-type", mayBeUnsigned = true) long subType,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiObject {
 
@@ -160,7 +160,7 @@ public record CXLMemModuleEvent(
     }
 
     /**
-     * Sets {@code maint-op-class}, optional.
+     * Sets {@code maint-op-class}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param maintOpClass the value
      * @return this builder
@@ -175,7 +175,7 @@ public record CXLMemModuleEvent(
     }
 
     /**
-     * Sets {@code maint-op-subclass}, optional.
+     * Sets {@code maint-op-subclass}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param maintOpSubclass the value
      * @return this builder
@@ -190,7 +190,7 @@ public record CXLMemModuleEvent(
     }
 
     /**
-     * Sets {@code ld-id}, optional.
+     * Sets {@code ld-id}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param ldId the value
      * @return this builder
@@ -205,7 +205,7 @@ public record CXLMemModuleEvent(
     }
 
     /**
-     * Sets {@code head-id}, optional.
+     * Sets {@code head-id}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param headId the value
      * @return this builder

@@ -34,17 +34,17 @@ import org.jspecify.annotations.Nullable;
  * @param bank {@code bank}, optional
  * @param row {@code row}, optional
  * @param column {@code column}, optional
- * @param correctionMask {@code correction-mask}, optional
- * @param maintOpClass {@code maint-op-class}, optional, only in QEMU 11.1
- * @param maintOpSubclass {@code maint-op-subclass}, optional, only in QEMU 11.1
- * @param ldId {@code ld-id}, optional, only in QEMU 11.1
- * @param headId {@code head-id}, optional, only in QEMU 11.1
+ * @param correctionMask {@code correction-mask}, optional, unsigned (see {@link Long#toUnsignedString(long)})
+ * @param maintOpClass {@code maint-op-class}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param maintOpSubclass {@code maint-op-subclass}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param ldId {@code ld-id}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param headId {@code head-id}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param componentId {@code component-id}, optional, only in QEMU 11.1
  * @param isCompIdPldm {@code is-comp-id-pldm}, optional, only in QEMU 11.1
- * @param subChannel {@code sub-channel}, optional, only in QEMU 11.1
- * @param cmeEvFlags {@code cme-ev-flags}, optional, only in QEMU 11.1
- * @param cvmeCount {@code cvme-count}, optional, only in QEMU 11.1
- * @param subType {@code sub-type}, optional, only in QEMU 11.1
+ * @param subChannel {@code sub-channel}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param cmeEvFlags {@code cme-ev-flags}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param cvmeCount {@code cvme-count}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param subType {@code sub-type}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  */
 @QapiName("cxl-inject-dram-event")
 @SuppressWarnings("deprecation")
@@ -63,17 +63,17 @@ public record CxlInjectDramEvent(
     @QapiMember(value = "bank", optional = true) @Nullable Long bank,
     @QapiMember(value = "row", optional = true) @Nullable Long row,
     @QapiMember(value = "column", optional = true) @Nullable Long column,
-    @QapiMember(value = "correction-mask", optional = true) @Nullable List<Long> correctionMask,
-    @QapiMember(value = "maint-op-class", optional = true) @QemuVersions("11.1") @Nullable Long maintOpClass,
-    @QapiMember(value = "maint-op-subclass", optional = true) @QemuVersions("11.1") @Nullable Long maintOpSubclass,
-    @QapiMember(value = "ld-id", optional = true) @QemuVersions("11.1") @Nullable Long ldId,
-    @QapiMember(value = "head-id", optional = true) @QemuVersions("11.1") @Nullable Long headId,
+    @QapiMember(value = "correction-mask", optional = true, unsigned = true) @Nullable List<Long> correctionMask,
+    @QapiMember(value = "maint-op-class", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long maintOpClass,
+    @QapiMember(value = "maint-op-subclass", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long maintOpSubclass,
+    @QapiMember(value = "ld-id", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long ldId,
+    @QapiMember(value = "head-id", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long headId,
     @QapiMember(value = "component-id", optional = true) @QemuVersions("11.1") @Nullable String componentId,
     @QapiMember(value = "is-comp-id-pldm", optional = true) @QemuVersions("11.1") @Nullable Boolean isCompIdPldm,
-    @QapiMember(value = "sub-channel", optional = true) @QemuVersions("11.1") @Nullable Long subChannel,
-    @QapiMember(value = "cme-ev-flags", optional = true) @QemuVersions("11.1") @Nullable Long cmeEvFlags,
-    @QapiMember(value = "cvme-count", optional = true) @QemuVersions("11.1") @Nullable Long cvmeCount,
-    @QapiMember(value = "sub-type", optional = true) @QemuVersions("11.1") @Nullable Long subType
+    @QapiMember(value = "sub-channel", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long subChannel,
+    @QapiMember(value = "cme-ev-flags", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long cmeEvFlags,
+    @QapiMember(value = "cvme-count", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long cvmeCount,
+    @QapiMember(value = "sub-type", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long subType
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
@@ -248,7 +248,7 @@ public record CxlInjectDramEvent(
     }
 
     /**
-     * Sets {@code correction-mask}, optional.
+     * Sets {@code correction-mask}, optional, unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param correctionMask the value
      * @return this builder
@@ -263,7 +263,7 @@ public record CxlInjectDramEvent(
     }
 
     /**
-     * Sets {@code maint-op-class}, optional, only in QEMU 11.1.
+     * Sets {@code maint-op-class}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param maintOpClass the value
      * @return this builder
@@ -278,7 +278,7 @@ public record CxlInjectDramEvent(
     }
 
     /**
-     * Sets {@code maint-op-subclass}, optional, only in QEMU 11.1.
+     * Sets {@code maint-op-subclass}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param maintOpSubclass the value
      * @return this builder
@@ -293,7 +293,7 @@ public record CxlInjectDramEvent(
     }
 
     /**
-     * Sets {@code ld-id}, optional, only in QEMU 11.1.
+     * Sets {@code ld-id}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param ldId the value
      * @return this builder
@@ -308,7 +308,7 @@ public record CxlInjectDramEvent(
     }
 
     /**
-     * Sets {@code head-id}, optional, only in QEMU 11.1.
+     * Sets {@code head-id}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param headId the value
      * @return this builder
@@ -353,7 +353,7 @@ public record CxlInjectDramEvent(
     }
 
     /**
-     * Sets {@code sub-channel}, optional, only in QEMU 11.1.
+     * Sets {@code sub-channel}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param subChannel the value
      * @return this builder
@@ -368,7 +368,7 @@ public record CxlInjectDramEvent(
     }
 
     /**
-     * Sets {@code cme-ev-flags}, optional, only in QEMU 11.1.
+     * Sets {@code cme-ev-flags}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param cmeEvFlags the value
      * @return this builder
@@ -383,7 +383,7 @@ public record CxlInjectDramEvent(
     }
 
     /**
-     * Sets {@code cvme-count}, optional, only in QEMU 11.1.
+     * Sets {@code cvme-count}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param cvmeCount the value
      * @return this builder
@@ -398,7 +398,7 @@ public record CxlInjectDramEvent(
     }
 
     /**
-     * Sets {@code sub-type}, optional, only in QEMU 11.1.
+     * Sets {@code sub-type}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param subType the value
      * @return this builder

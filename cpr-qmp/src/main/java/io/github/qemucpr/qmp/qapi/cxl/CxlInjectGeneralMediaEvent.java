@@ -29,14 +29,14 @@ import org.jspecify.annotations.Nullable;
  * @param rank {@code rank}, optional
  * @param device {@code device}, optional
  * @param componentId {@code component-id}, optional
- * @param maintOpClass {@code maint-op-class}, optional, only in QEMU 11.1
- * @param maintOpSubclass {@code maint-op-subclass}, optional, only in QEMU 11.1
- * @param ldId {@code ld-id}, optional, only in QEMU 11.1
- * @param headId {@code head-id}, optional, only in QEMU 11.1
+ * @param maintOpClass {@code maint-op-class}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param maintOpSubclass {@code maint-op-subclass}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param ldId {@code ld-id}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param headId {@code head-id}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param isCompIdPldm {@code is-comp-id-pldm}, optional, only in QEMU 11.1
- * @param cmeEvFlags {@code cme-ev-flags}, optional, only in QEMU 11.1
- * @param cmeCount {@code cme-count}, optional, only in QEMU 11.1
- * @param subType {@code sub-type}, optional, only in QEMU 11.1
+ * @param cmeEvFlags {@code cme-ev-flags}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param cmeCount {@code cme-count}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param subType {@code sub-type}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  */
 @QapiName("cxl-inject-general-media-event")
 @SuppressWarnings("deprecation")
@@ -52,14 +52,14 @@ public record CxlInjectGeneralMediaEvent(
     @QapiMember(value = "rank", optional = true) @Nullable Long rank,
     @QapiMember(value = "device", optional = true) @Nullable Long device,
     @QapiMember(value = "component-id", optional = true) @Nullable String componentId,
-    @QapiMember(value = "maint-op-class", optional = true) @QemuVersions("11.1") @Nullable Long maintOpClass,
-    @QapiMember(value = "maint-op-subclass", optional = true) @QemuVersions("11.1") @Nullable Long maintOpSubclass,
-    @QapiMember(value = "ld-id", optional = true) @QemuVersions("11.1") @Nullable Long ldId,
-    @QapiMember(value = "head-id", optional = true) @QemuVersions("11.1") @Nullable Long headId,
+    @QapiMember(value = "maint-op-class", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long maintOpClass,
+    @QapiMember(value = "maint-op-subclass", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long maintOpSubclass,
+    @QapiMember(value = "ld-id", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long ldId,
+    @QapiMember(value = "head-id", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long headId,
     @QapiMember(value = "is-comp-id-pldm", optional = true) @QemuVersions("11.1") @Nullable Boolean isCompIdPldm,
-    @QapiMember(value = "cme-ev-flags", optional = true) @QemuVersions("11.1") @Nullable Long cmeEvFlags,
-    @QapiMember(value = "cme-count", optional = true) @QemuVersions("11.1") @Nullable Long cmeCount,
-    @QapiMember(value = "sub-type", optional = true) @QemuVersions("11.1") @Nullable Long subType
+    @QapiMember(value = "cme-ev-flags", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long cmeEvFlags,
+    @QapiMember(value = "cme-count", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long cmeCount,
+    @QapiMember(value = "sub-type", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long subType
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
@@ -182,7 +182,7 @@ public record CxlInjectGeneralMediaEvent(
     }
 
     /**
-     * Sets {@code maint-op-class}, optional, only in QEMU 11.1.
+     * Sets {@code maint-op-class}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param maintOpClass the value
      * @return this builder
@@ -197,7 +197,7 @@ public record CxlInjectGeneralMediaEvent(
     }
 
     /**
-     * Sets {@code maint-op-subclass}, optional, only in QEMU 11.1.
+     * Sets {@code maint-op-subclass}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param maintOpSubclass the value
      * @return this builder
@@ -212,7 +212,7 @@ public record CxlInjectGeneralMediaEvent(
     }
 
     /**
-     * Sets {@code ld-id}, optional, only in QEMU 11.1.
+     * Sets {@code ld-id}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param ldId the value
      * @return this builder
@@ -227,7 +227,7 @@ public record CxlInjectGeneralMediaEvent(
     }
 
     /**
-     * Sets {@code head-id}, optional, only in QEMU 11.1.
+     * Sets {@code head-id}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param headId the value
      * @return this builder
@@ -257,7 +257,7 @@ public record CxlInjectGeneralMediaEvent(
     }
 
     /**
-     * Sets {@code cme-ev-flags}, optional, only in QEMU 11.1.
+     * Sets {@code cme-ev-flags}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param cmeEvFlags the value
      * @return this builder
@@ -272,7 +272,7 @@ public record CxlInjectGeneralMediaEvent(
     }
 
     /**
-     * Sets {@code cme-count}, optional, only in QEMU 11.1.
+     * Sets {@code cme-count}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param cmeCount the value
      * @return this builder
@@ -287,7 +287,7 @@ public record CxlInjectGeneralMediaEvent(
     }
 
     /**
-     * Sets {@code sub-type}, optional, only in QEMU 11.1.
+     * Sets {@code sub-type}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param subType the value
      * @return this builder

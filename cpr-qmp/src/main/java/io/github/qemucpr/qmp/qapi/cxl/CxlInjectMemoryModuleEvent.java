@@ -30,13 +30,13 @@ import org.jspecify.annotations.Nullable;
  * @param dirtyShutdownCount {@code dirty-shutdown-count}
  * @param correctedVolatileErrorCount {@code corrected-volatile-error-count}
  * @param correctedPersistentErrorCount {@code corrected-persistent-error-count}
- * @param maintOpClass {@code maint-op-class}, optional, only in QEMU 11.1
- * @param maintOpSubclass {@code maint-op-subclass}, optional, only in QEMU 11.1
- * @param ldId {@code ld-id}, optional, only in QEMU 11.1
- * @param headId {@code head-id}, optional, only in QEMU 11.1
+ * @param maintOpClass {@code maint-op-class}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param maintOpSubclass {@code maint-op-subclass}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param ldId {@code ld-id}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param headId {@code head-id}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param componentId {@code component-id}, optional, only in QEMU 11.1
  * @param isCompIdPldm {@code is-comp-id-pldm}, optional, only in QEMU 11.1
- * @param subType {@code sub-type}, optional, only in QEMU 11.1
+ * @param subType {@code sub-type}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  */
 @QapiName("cxl-inject-memory-module-event")
 @SuppressWarnings("deprecation")
@@ -53,13 +53,13 @@ public record CxlInjectMemoryModuleEvent(
     @QapiMember("dirty-shutdown-count") long dirtyShutdownCount,
     @QapiMember("corrected-volatile-error-count") long correctedVolatileErrorCount,
     @QapiMember("corrected-persistent-error-count") long correctedPersistentErrorCount,
-    @QapiMember(value = "maint-op-class", optional = true) @QemuVersions("11.1") @Nullable Long maintOpClass,
-    @QapiMember(value = "maint-op-subclass", optional = true) @QemuVersions("11.1") @Nullable Long maintOpSubclass,
-    @QapiMember(value = "ld-id", optional = true) @QemuVersions("11.1") @Nullable Long ldId,
-    @QapiMember(value = "head-id", optional = true) @QemuVersions("11.1") @Nullable Long headId,
+    @QapiMember(value = "maint-op-class", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long maintOpClass,
+    @QapiMember(value = "maint-op-subclass", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long maintOpSubclass,
+    @QapiMember(value = "ld-id", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long ldId,
+    @QapiMember(value = "head-id", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long headId,
     @QapiMember(value = "component-id", optional = true) @QemuVersions("11.1") @Nullable String componentId,
     @QapiMember(value = "is-comp-id-pldm", optional = true) @QemuVersions("11.1") @Nullable Boolean isCompIdPldm,
-    @QapiMember(value = "sub-type", optional = true) @QemuVersions("11.1") @Nullable Long subType
+    @QapiMember(value = "sub-type", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long subType
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
@@ -132,7 +132,7 @@ public record CxlInjectMemoryModuleEvent(
     }
 
     /**
-     * Sets {@code maint-op-class}, optional, only in QEMU 11.1.
+     * Sets {@code maint-op-class}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param maintOpClass the value
      * @return this builder
@@ -147,7 +147,7 @@ public record CxlInjectMemoryModuleEvent(
     }
 
     /**
-     * Sets {@code maint-op-subclass}, optional, only in QEMU 11.1.
+     * Sets {@code maint-op-subclass}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param maintOpSubclass the value
      * @return this builder
@@ -162,7 +162,7 @@ public record CxlInjectMemoryModuleEvent(
     }
 
     /**
-     * Sets {@code ld-id}, optional, only in QEMU 11.1.
+     * Sets {@code ld-id}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param ldId the value
      * @return this builder
@@ -177,7 +177,7 @@ public record CxlInjectMemoryModuleEvent(
     }
 
     /**
-     * Sets {@code head-id}, optional, only in QEMU 11.1.
+     * Sets {@code head-id}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param headId the value
      * @return this builder
@@ -222,7 +222,7 @@ public record CxlInjectMemoryModuleEvent(
     }
 
     /**
-     * Sets {@code sub-type}, optional, only in QEMU 11.1.
+     * Sets {@code sub-type}, optional, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param subType the value
      * @return this builder

@@ -17,13 +17,13 @@ import org.jspecify.annotations.Nullable;
  * <p>Reply: {@code FirmwareLog}.
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#command-QMP-machine.query-firmware-log">query-firmware-log in the QMP reference</a>
- * @param maxSize {@code max-size}, optional
+ * @param maxSize {@code max-size}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  */
 @QapiName("query-firmware-log")
 @QemuVersions("11.1")
 @SuppressWarnings("deprecation")
 public record QueryFirmwareLog(
-    @QapiMember(value = "max-size", optional = true) @Nullable Long maxSize
+    @QapiMember(value = "max-size", optional = true, mayBeUnsigned = true) @Nullable Long maxSize
 ) implements QmpCommand<FirmwareLog> {
 
   private static final Type REPLY = FirmwareLog.class;

@@ -16,9 +16,9 @@ import org.jspecify.annotations.Nullable;
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#object-QMP-machine.SpMemDeviceInfo">SpMemDeviceInfo in the QMP reference</a>
  * @param id {@code id}, optional
- * @param addr {@code addr}
- * @param size {@code size}
- * @param node {@code node}
+ * @param addr {@code addr}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param size {@code size}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param node {@code node}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param memdev {@code memdev}
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
@@ -27,9 +27,9 @@ import org.jspecify.annotations.Nullable;
 @SuppressWarnings("deprecation")
 public record SpMemDeviceInfo(
     @QapiMember(value = "id", optional = true) @Nullable String id,
-    @QapiMember("addr") long addr,
-    @QapiMember("size") long size,
-    @QapiMember("node") long node,
+    @QapiMember(value = "addr", mayBeUnsigned = true) long addr,
+    @QapiMember(value = "size", mayBeUnsigned = true) long size,
+    @QapiMember(value = "node", mayBeUnsigned = true) long node,
     @QapiMember("memdev") String memdev,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiObject {

@@ -52,7 +52,7 @@ import org.jspecify.annotations.Nullable;
  * @param zeroPageDetection {@code zero-page-detection}, optional, since 9.0
  * @param directIo {@code direct-io}, optional, since 9.1
  * @param cprExecCommand {@code cpr-exec-command}, optional, since 10.2, only in QEMU 11.1
- * @param xRdmaChunkSize {@code x-rdma-chunk-size}, optional, since 11.1, only in QEMU 11.1
+ * @param xRdmaChunkSize {@code x-rdma-chunk-size}, optional, since 11.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  */
 @QapiName("migrate-set-parameters")
 @SuppressWarnings("deprecation")
@@ -87,7 +87,7 @@ public record MigrateSetParametersCommand(
     @QapiMember(value = "zero-page-detection", optional = true) @Nullable ZeroPageDetection zeroPageDetection,
     @QapiMember(value = "direct-io", optional = true) @Nullable Boolean directIo,
     @QapiMember(value = "cpr-exec-command", optional = true) @QemuVersions("11.1") @Nullable List<String> cprExecCommand,
-    @QapiMember(value = "x-rdma-chunk-size", optional = true) @QemuVersions("11.1") @Nullable Long xRdmaChunkSize
+    @QapiMember(value = "x-rdma-chunk-size", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long xRdmaChunkSize
 ) implements QmpCommand<Void> {
 
   private static final Type REPLY = Void.class;
@@ -603,7 +603,7 @@ public record MigrateSetParametersCommand(
     }
 
     /**
-     * Sets {@code x-rdma-chunk-size}, optional, since 11.1, only in QEMU 11.1.
+     * Sets {@code x-rdma-chunk-size}, optional, since 11.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param xRdmaChunkSize the value
      * @return this builder

@@ -35,11 +35,11 @@ import org.jspecify.annotations.Nullable;
  * @param socketAddress {@code socket-address}, optional, since 4.0
  * @param dirtyLimitThrottleTimePerRound {@code dirty-limit-throttle-time-per-round}, optional, since 8.1, unsigned (see {@link Long#toUnsignedString(long)})
  * @param dirtyLimitRingFullTime {@code dirty-limit-ring-full-time}, optional, since 8.1, unsigned (see {@link Long#toUnsignedString(long)})
- * @param postcopyLatency {@code postcopy-latency}, optional, since 10.1, only in QEMU 11.1
- * @param postcopyLatencyDist {@code postcopy-latency-dist}, optional, since 10.1, only in QEMU 11.1
- * @param postcopyVcpuLatency {@code postcopy-vcpu-latency}, optional, since 10.1, only in QEMU 11.1
- * @param postcopyNonVcpuLatency {@code postcopy-non-vcpu-latency}, optional, since 10.1, only in QEMU 11.1
- * @param remaining {@code remaining}, optional, since 11.1, only in QEMU 11.1
+ * @param postcopyLatency {@code postcopy-latency}, optional, since 10.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param postcopyLatencyDist {@code postcopy-latency-dist}, optional, since 10.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param postcopyVcpuLatency {@code postcopy-vcpu-latency}, optional, since 10.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param postcopyNonVcpuLatency {@code postcopy-non-vcpu-latency}, optional, since 10.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param remaining {@code remaining}, optional, since 11.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("MigrationInfo")
@@ -61,11 +61,11 @@ public record MigrationInfo(
     @QapiMember(value = "socket-address", optional = true) @Nullable List<SocketAddress> socketAddress,
     @QapiMember(value = "dirty-limit-throttle-time-per-round", optional = true, unsigned = true) @Nullable Long dirtyLimitThrottleTimePerRound,
     @QapiMember(value = "dirty-limit-ring-full-time", optional = true, unsigned = true) @Nullable Long dirtyLimitRingFullTime,
-    @QapiMember(value = "postcopy-latency", optional = true) @QemuVersions("11.1") @Nullable Long postcopyLatency,
-    @QapiMember(value = "postcopy-latency-dist", optional = true) @QemuVersions("11.1") @Nullable List<Long> postcopyLatencyDist,
-    @QapiMember(value = "postcopy-vcpu-latency", optional = true) @QemuVersions("11.1") @Nullable List<Long> postcopyVcpuLatency,
-    @QapiMember(value = "postcopy-non-vcpu-latency", optional = true) @QemuVersions("11.1") @Nullable Long postcopyNonVcpuLatency,
-    @QapiMember(value = "remaining", optional = true) @QemuVersions("11.1") @Nullable Long remaining,
+    @QapiMember(value = "postcopy-latency", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long postcopyLatency,
+    @QapiMember(value = "postcopy-latency-dist", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable List<Long> postcopyLatencyDist,
+    @QapiMember(value = "postcopy-vcpu-latency", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable List<Long> postcopyVcpuLatency,
+    @QapiMember(value = "postcopy-non-vcpu-latency", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long postcopyNonVcpuLatency,
+    @QapiMember(value = "remaining", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long remaining,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiObject {
 
@@ -393,7 +393,7 @@ public record MigrationInfo(
     }
 
     /**
-     * Sets {@code postcopy-latency}, optional, since 10.1, only in QEMU 11.1.
+     * Sets {@code postcopy-latency}, optional, since 10.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param postcopyLatency the value
      * @return this builder
@@ -408,7 +408,7 @@ public record MigrationInfo(
     }
 
     /**
-     * Sets {@code postcopy-latency-dist}, optional, since 10.1, only in QEMU 11.1.
+     * Sets {@code postcopy-latency-dist}, optional, since 10.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param postcopyLatencyDist the value
      * @return this builder
@@ -423,7 +423,7 @@ public record MigrationInfo(
     }
 
     /**
-     * Sets {@code postcopy-vcpu-latency}, optional, since 10.1, only in QEMU 11.1.
+     * Sets {@code postcopy-vcpu-latency}, optional, since 10.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param postcopyVcpuLatency the value
      * @return this builder
@@ -438,7 +438,7 @@ public record MigrationInfo(
     }
 
     /**
-     * Sets {@code postcopy-non-vcpu-latency}, optional, since 10.1, only in QEMU 11.1.
+     * Sets {@code postcopy-non-vcpu-latency}, optional, since 10.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param postcopyNonVcpuLatency the value
      * @return this builder
@@ -453,7 +453,7 @@ public record MigrationInfo(
     }
 
     /**
-     * Sets {@code remaining}, optional, since 11.1, only in QEMU 11.1.
+     * Sets {@code remaining}, optional, since 11.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param remaining the value
      * @return this builder

@@ -14,46 +14,46 @@ import org.jspecify.annotations.Nullable;
  * The QAPI struct {@code MigrationRAMStats}, since QEMU 0.14. Only in QEMU 11.1 of the versions this SDK is generated from (10.0, 11.1).
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#object-QMP-migration.MigrationRAMStats">MigrationRAMStats in the QMP reference</a>
- * @param transferred {@code transferred}
- * @param remaining {@code remaining}
- * @param total {@code total}
- * @param duplicate {@code duplicate}, since 1.2
- * @param normal {@code normal}, since 1.2
- * @param normalBytes {@code normal-bytes}, since 1.2
- * @param dirtyPagesRate {@code dirty-pages-rate}, since 1.3
+ * @param transferred {@code transferred}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param remaining {@code remaining}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param total {@code total}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param duplicate {@code duplicate}, since 1.2, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param normal {@code normal}, since 1.2, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param normalBytes {@code normal-bytes}, since 1.2, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param dirtyPagesRate {@code dirty-pages-rate}, since 1.3, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param mbps {@code mbps}, since 1.6
- * @param dirtySyncCount {@code dirty-sync-count}, since 2.1
- * @param postcopyRequests {@code postcopy-requests}, since 2.7
- * @param pageSize {@code page-size}, since 2.10
- * @param multifdBytes {@code multifd-bytes}, since 3.0
- * @param pagesPerSecond {@code pages-per-second}, since 4.0
- * @param precopyBytes {@code precopy-bytes}, since 7.0
- * @param downtimeBytes {@code downtime-bytes}, since 7.0
- * @param postcopyBytes {@code postcopy-bytes}, since 7.0
- * @param dirtySyncMissedZeroCopy {@code dirty-sync-missed-zero-copy}, since 7.1
+ * @param dirtySyncCount {@code dirty-sync-count}, since 2.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param postcopyRequests {@code postcopy-requests}, since 2.7, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param pageSize {@code page-size}, since 2.10, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param multifdBytes {@code multifd-bytes}, since 3.0, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param pagesPerSecond {@code pages-per-second}, since 4.0, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param precopyBytes {@code precopy-bytes}, since 7.0, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param downtimeBytes {@code downtime-bytes}, since 7.0, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param postcopyBytes {@code postcopy-bytes}, since 7.0, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param dirtySyncMissedZeroCopy {@code dirty-sync-missed-zero-copy}, since 7.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("MigrationRAMStats")
 @QemuVersions("11.1")
 @SuppressWarnings("deprecation")
 public record MigrationRAMStats(
-    @QapiMember("transferred") long transferred,
-    @QapiMember("remaining") long remaining,
-    @QapiMember("total") long total,
-    @QapiMember("duplicate") long duplicate,
-    @QapiMember("normal") long normal,
-    @QapiMember("normal-bytes") long normalBytes,
-    @QapiMember("dirty-pages-rate") long dirtyPagesRate,
+    @QapiMember(value = "transferred", mayBeUnsigned = true) long transferred,
+    @QapiMember(value = "remaining", mayBeUnsigned = true) long remaining,
+    @QapiMember(value = "total", mayBeUnsigned = true) long total,
+    @QapiMember(value = "duplicate", mayBeUnsigned = true) long duplicate,
+    @QapiMember(value = "normal", mayBeUnsigned = true) long normal,
+    @QapiMember(value = "normal-bytes", mayBeUnsigned = true) long normalBytes,
+    @QapiMember(value = "dirty-pages-rate", mayBeUnsigned = true) long dirtyPagesRate,
     @QapiMember("mbps") double mbps,
-    @QapiMember("dirty-sync-count") long dirtySyncCount,
-    @QapiMember("postcopy-requests") long postcopyRequests,
-    @QapiMember("page-size") long pageSize,
-    @QapiMember("multifd-bytes") long multifdBytes,
-    @QapiMember("pages-per-second") long pagesPerSecond,
-    @QapiMember("precopy-bytes") long precopyBytes,
-    @QapiMember("downtime-bytes") long downtimeBytes,
-    @QapiMember("postcopy-bytes") long postcopyBytes,
-    @QapiMember("dirty-sync-missed-zero-copy") long dirtySyncMissedZeroCopy,
+    @QapiMember(value = "dirty-sync-count", mayBeUnsigned = true) long dirtySyncCount,
+    @QapiMember(value = "postcopy-requests", mayBeUnsigned = true) long postcopyRequests,
+    @QapiMember(value = "page-size", mayBeUnsigned = true) long pageSize,
+    @QapiMember(value = "multifd-bytes", mayBeUnsigned = true) long multifdBytes,
+    @QapiMember(value = "pages-per-second", mayBeUnsigned = true) long pagesPerSecond,
+    @QapiMember(value = "precopy-bytes", mayBeUnsigned = true) long precopyBytes,
+    @QapiMember(value = "downtime-bytes", mayBeUnsigned = true) long downtimeBytes,
+    @QapiMember(value = "postcopy-bytes", mayBeUnsigned = true) long postcopyBytes,
+    @QapiMember(value = "dirty-sync-missed-zero-copy", mayBeUnsigned = true) long dirtySyncMissedZeroCopy,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiObject {
 

@@ -21,7 +21,7 @@ import org.jspecify.annotations.Nullable;
  * @param pollGrow {@code poll-grow}, since 2.9
  * @param pollShrink {@code poll-shrink}, since 2.9
  * @param aioMaxBatch {@code aio-max-batch}, since 6.1
- * @param pollWeight {@code poll-weight}, optional, since 11.1, only in QEMU 11.1
+ * @param pollWeight {@code poll-weight}, optional, since 11.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("IOThreadInfo")
@@ -33,7 +33,7 @@ public record IOThreadInfo(
     @QapiMember("poll-grow") long pollGrow,
     @QapiMember("poll-shrink") long pollShrink,
     @QapiMember("aio-max-batch") long aioMaxBatch,
-    @QapiMember(value = "poll-weight", optional = true) @QemuVersions("11.1") @Nullable Long pollWeight,
+    @QapiMember(value = "poll-weight", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long pollWeight,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiObject {
 

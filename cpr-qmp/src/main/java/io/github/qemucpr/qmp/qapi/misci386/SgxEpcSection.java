@@ -14,16 +14,16 @@ import org.jspecify.annotations.Nullable;
  * The QAPI struct {@code SgxEpcSection}, since QEMU 7.0. Only in QEMU 11.1 of the versions this SDK is generated from (10.0, 11.1).
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#object-QMP-misc-i386.SgxEpcSection">SgxEpcSection in the QMP reference</a>
- * @param node {@code node}
- * @param size {@code size}
+ * @param node {@code node}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param size {@code size}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("SgxEpcSection")
 @QemuVersions("11.1")
 @SuppressWarnings("deprecation")
 public record SgxEpcSection(
-    @QapiMember("node") long node,
-    @QapiMember("size") long size,
+    @QapiMember(value = "node", mayBeUnsigned = true) long node,
+    @QapiMember(value = "size", mayBeUnsigned = true) long size,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiObject {
 

@@ -1958,7 +1958,7 @@ public sealed interface Netdev extends QapiObject
    * @param inhibit {@code inhibit}, optional
    * @param sockFds {@code sock-fds}, optional
    * @param mapPath {@code map-path}, optional, since 10.1, only in QEMU 11.1
-   * @param mapStartIndex {@code map-start-index}, optional, since 10.1, only in QEMU 11.1
+   * @param mapStartIndex {@code map-start-index}, optional, since 10.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("af-xdp")
@@ -1973,7 +1973,7 @@ public sealed interface Netdev extends QapiObject
       @QapiMember(value = "inhibit", optional = true) @Nullable Boolean inhibit,
       @QapiMember(value = "sock-fds", optional = true) @Nullable String sockFds,
       @QapiMember(value = "map-path", optional = true) @QemuVersions("11.1") @Nullable String mapPath,
-      @QapiMember(value = "map-start-index", optional = true) @QemuVersions("11.1") @Nullable Long mapStartIndex,
+      @QapiMember(value = "map-start-index", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long mapStartIndex,
       Map<String, @Nullable Object> unknownMembers
   ) implements Netdev {
 
@@ -2140,7 +2140,7 @@ public sealed interface Netdev extends QapiObject
       }
 
       /**
-       * Sets {@code map-start-index}, optional, since 10.1, only in QEMU 11.1.
+       * Sets {@code map-start-index}, optional, since 10.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
        *
        * @param mapStartIndex the value
        * @return this builder
@@ -2723,7 +2723,7 @@ public sealed interface Netdev extends QapiObject
    * @param path {@code path}, optional
    * @param quiet {@code quiet}, optional
    * @param vhostUser {@code vhost-user}, optional
-   * @param mtu {@code mtu}, optional
+   * @param mtu {@code mtu}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
    * @param address {@code address}, optional
    * @param netmask {@code netmask}, optional
    * @param mac {@code mac}, optional
@@ -2764,7 +2764,7 @@ public sealed interface Netdev extends QapiObject
       @QapiMember(value = "path", optional = true) @Nullable String path,
       @QapiMember(value = "quiet", optional = true) @Nullable Boolean quiet,
       @QapiMember(value = "vhost-user", optional = true) @Nullable Boolean vhostUser,
-      @QapiMember(value = "mtu", optional = true) @Nullable Long mtu,
+      @QapiMember(value = "mtu", optional = true, mayBeUnsigned = true) @Nullable Long mtu,
       @QapiMember(value = "address", optional = true) @Nullable String address,
       @QapiMember(value = "netmask", optional = true) @Nullable String netmask,
       @QapiMember(value = "mac", optional = true) @Nullable String mac,
@@ -2952,7 +2952,7 @@ public sealed interface Netdev extends QapiObject
       }
 
       /**
-       * Sets {@code mtu}, optional.
+       * Sets {@code mtu}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
        *
        * @param mtu the value
        * @return this builder

@@ -26,7 +26,7 @@ import org.jspecify.annotations.Nullable;
  * @param inhibit {@code inhibit}, optional
  * @param sockFds {@code sock-fds}, optional
  * @param mapPath {@code map-path}, optional, since 10.1, only in QEMU 11.1
- * @param mapStartIndex {@code map-start-index}, optional, since 10.1, only in QEMU 11.1
+ * @param mapStartIndex {@code map-start-index}, optional, since 10.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("NetdevAFXDPOptions")
@@ -41,7 +41,7 @@ public record NetdevAFXDPOptions(
     @QapiMember(value = "inhibit", optional = true) @Nullable Boolean inhibit,
     @QapiMember(value = "sock-fds", optional = true) @Nullable String sockFds,
     @QapiMember(value = "map-path", optional = true) @QemuVersions("11.1") @Nullable String mapPath,
-    @QapiMember(value = "map-start-index", optional = true) @QemuVersions("11.1") @Nullable Long mapStartIndex,
+    @QapiMember(value = "map-start-index", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long mapStartIndex,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiObject {
 
@@ -203,7 +203,7 @@ public record NetdevAFXDPOptions(
     }
 
     /**
-     * Sets {@code map-start-index}, optional, since 10.1, only in QEMU 11.1.
+     * Sets {@code map-start-index}, optional, since 10.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param mapStartIndex the value
      * @return this builder

@@ -22,7 +22,7 @@ import org.jspecify.annotations.Nullable;
  * @param path {@code path}, optional
  * @param quiet {@code quiet}, optional
  * @param vhostUser {@code vhost-user}, optional
- * @param mtu {@code mtu}, optional
+ * @param mtu {@code mtu}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param address {@code address}, optional
  * @param netmask {@code netmask}, optional
  * @param mac {@code mac}, optional
@@ -63,7 +63,7 @@ public record NetdevPasstOptions(
     @QapiMember(value = "path", optional = true) @Nullable String path,
     @QapiMember(value = "quiet", optional = true) @Nullable Boolean quiet,
     @QapiMember(value = "vhost-user", optional = true) @Nullable Boolean vhostUser,
-    @QapiMember(value = "mtu", optional = true) @Nullable Long mtu,
+    @QapiMember(value = "mtu", optional = true, mayBeUnsigned = true) @Nullable Long mtu,
     @QapiMember(value = "address", optional = true) @Nullable String address,
     @QapiMember(value = "netmask", optional = true) @Nullable String netmask,
     @QapiMember(value = "mac", optional = true) @Nullable String mac,
@@ -251,7 +251,7 @@ public record NetdevPasstOptions(
     }
 
     /**
-     * Sets {@code mtu}, optional.
+     * Sets {@code mtu}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param mtu the value
      * @return this builder

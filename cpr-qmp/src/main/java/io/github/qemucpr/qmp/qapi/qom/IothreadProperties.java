@@ -21,7 +21,7 @@ import org.jspecify.annotations.Nullable;
  * @param pollMaxNs {@code poll-max-ns}, optional
  * @param pollGrow {@code poll-grow}, optional
  * @param pollShrink {@code poll-shrink}, optional
- * @param pollWeight {@code poll-weight}, optional, since 11.1, only in QEMU 11.1
+ * @param pollWeight {@code poll-weight}, optional, since 11.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("IothreadProperties")
@@ -33,7 +33,7 @@ public record IothreadProperties(
     @QapiMember(value = "poll-max-ns", optional = true) @Nullable Long pollMaxNs,
     @QapiMember(value = "poll-grow", optional = true) @Nullable Long pollGrow,
     @QapiMember(value = "poll-shrink", optional = true) @Nullable Long pollShrink,
-    @QapiMember(value = "poll-weight", optional = true) @QemuVersions("11.1") @Nullable Long pollWeight,
+    @QapiMember(value = "poll-weight", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long pollWeight,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiObject {
 
@@ -178,7 +178,7 @@ public record IothreadProperties(
     }
 
     /**
-     * Sets {@code poll-weight}, optional, since 11.1, only in QEMU 11.1.
+     * Sets {@code poll-weight}, optional, since 11.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param pollWeight the value
      * @return this builder

@@ -2484,7 +2484,7 @@ public sealed interface ObjectOptions extends QapiObject
    * @param pollMaxNs {@code poll-max-ns}, optional
    * @param pollGrow {@code poll-grow}, optional
    * @param pollShrink {@code poll-shrink}, optional
-   * @param pollWeight {@code poll-weight}, optional, since 11.1, only in QEMU 11.1
+   * @param pollWeight {@code poll-weight}, optional, since 11.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("iothread")
@@ -2496,7 +2496,7 @@ public sealed interface ObjectOptions extends QapiObject
       @QapiMember(value = "poll-max-ns", optional = true) @Nullable Long pollMaxNs,
       @QapiMember(value = "poll-grow", optional = true) @Nullable Long pollGrow,
       @QapiMember(value = "poll-shrink", optional = true) @Nullable Long pollShrink,
-      @QapiMember(value = "poll-weight", optional = true) @QemuVersions("11.1") @Nullable Long pollWeight,
+      @QapiMember(value = "poll-weight", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long pollWeight,
       Map<String, @Nullable Object> unknownMembers
   ) implements ObjectOptions {
 
@@ -2641,7 +2641,7 @@ public sealed interface ObjectOptions extends QapiObject
       }
 
       /**
-       * Sets {@code poll-weight}, optional, since 11.1, only in QEMU 11.1.
+       * Sets {@code poll-weight}, optional, since 11.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
        *
        * @param pollWeight the value
        * @return this builder
@@ -6564,7 +6564,7 @@ public sealed interface ObjectOptions extends QapiObject
    * The variant for {@code qom-type} {@code tdx-guest}: the base members and those of {@link TdxGuestProperties}. Only in QEMU 11.1.
    *
    * @param id {@code id}
-   * @param attributes {@code attributes}, optional
+   * @param attributes {@code attributes}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
    * @param septVeDisable {@code sept-ve-disable}, optional
    * @param mrconfigid {@code mrconfigid}, optional
    * @param mrowner {@code mrowner}, optional
@@ -6576,7 +6576,7 @@ public sealed interface ObjectOptions extends QapiObject
   @QemuVersions("11.1")
   record TdxGuest(
       @QapiMember("id") String id,
-      @QapiMember(value = "attributes", optional = true) @Nullable Long attributes,
+      @QapiMember(value = "attributes", optional = true, mayBeUnsigned = true) @Nullable Long attributes,
       @QapiMember(value = "sept-ve-disable", optional = true) @Nullable Boolean septVeDisable,
       @QapiMember(value = "mrconfigid", optional = true) @Nullable String mrconfigid,
       @QapiMember(value = "mrowner", optional = true) @Nullable String mrowner,
@@ -6634,7 +6634,7 @@ public sealed interface ObjectOptions extends QapiObject
       }
 
       /**
-       * Sets {@code attributes}, optional.
+       * Sets {@code attributes}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
        *
        * @param attributes the value
        * @return this builder

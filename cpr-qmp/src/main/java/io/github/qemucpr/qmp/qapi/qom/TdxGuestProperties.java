@@ -18,7 +18,7 @@ import org.jspecify.annotations.Nullable;
  * <p>Features of it or its members in the QMP reference: confidential-guest-reset.
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#object-QMP-qom.TdxGuestProperties">TdxGuestProperties in the QMP reference</a>
- * @param attributes {@code attributes}, optional
+ * @param attributes {@code attributes}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param septVeDisable {@code sept-ve-disable}, optional
  * @param mrconfigid {@code mrconfigid}, optional
  * @param mrowner {@code mrowner}, optional
@@ -30,7 +30,7 @@ import org.jspecify.annotations.Nullable;
 @QemuVersions("11.1")
 @SuppressWarnings("deprecation")
 public record TdxGuestProperties(
-    @QapiMember(value = "attributes", optional = true) @Nullable Long attributes,
+    @QapiMember(value = "attributes", optional = true, mayBeUnsigned = true) @Nullable Long attributes,
     @QapiMember(value = "sept-ve-disable", optional = true) @Nullable Boolean septVeDisable,
     @QapiMember(value = "mrconfigid", optional = true) @Nullable String mrconfigid,
     @QapiMember(value = "mrowner", optional = true) @Nullable String mrowner,
@@ -88,7 +88,7 @@ public record TdxGuestProperties(
     }
 
     /**
-     * Sets {@code attributes}, optional.
+     * Sets {@code attributes}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param attributes the value
      * @return this builder

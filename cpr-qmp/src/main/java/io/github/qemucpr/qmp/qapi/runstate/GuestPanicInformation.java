@@ -122,17 +122,17 @@ public sealed interface GuestPanicInformation extends QapiObject
   /**
    * The variant for {@code type} {@code tdx}: the base members and those of {@link GuestPanicInformationTdx}. Only in QEMU 11.1.
    *
-   * @param errorCode {@code error-code}
+   * @param errorCode {@code error-code}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
    * @param message {@code message}
-   * @param gpa {@code gpa}, optional
+   * @param gpa {@code gpa}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("tdx")
   @QemuVersions("11.1")
   record Tdx(
-      @QapiMember("error-code") long errorCode,
+      @QapiMember(value = "error-code", mayBeUnsigned = true) long errorCode,
       @QapiMember("message") String message,
-      @QapiMember(value = "gpa", optional = true) @Nullable Long gpa,
+      @QapiMember(value = "gpa", optional = true, mayBeUnsigned = true) @Nullable Long gpa,
       Map<String, @Nullable Object> unknownMembers
   ) implements GuestPanicInformation {
 
@@ -163,15 +163,15 @@ public sealed interface GuestPanicInformation extends QapiObject
   /**
    * The variant for {@code type} {@code sev}: the base members and those of {@link GuestPanicInformationSev}. Only in QEMU 11.1.
    *
-   * @param set {@code set}
-   * @param code {@code code}
+   * @param set {@code set}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+   * @param code {@code code}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("sev")
   @QemuVersions("11.1")
   record Sev(
-      @QapiMember("set") long set,
-      @QapiMember("code") long code,
+      @QapiMember(value = "set", mayBeUnsigned = true) long set,
+      @QapiMember(value = "code", mayBeUnsigned = true) long code,
       Map<String, @Nullable Object> unknownMembers
   ) implements GuestPanicInformation {
 

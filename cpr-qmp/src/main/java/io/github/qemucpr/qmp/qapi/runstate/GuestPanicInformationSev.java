@@ -14,16 +14,16 @@ import org.jspecify.annotations.Nullable;
  * The QAPI struct {@code GuestPanicInformationSev}, since QEMU 11.0. Only in QEMU 11.1 of the versions this SDK is generated from (10.0, 11.1).
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#object-QMP-run-state.GuestPanicInformationSev">GuestPanicInformationSev in the QMP reference</a>
- * @param set {@code set}
- * @param code {@code code}
+ * @param set {@code set}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param code {@code code}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("GuestPanicInformationSev")
 @QemuVersions("11.1")
 @SuppressWarnings("deprecation")
 public record GuestPanicInformationSev(
-    @QapiMember("set") long set,
-    @QapiMember("code") long code,
+    @QapiMember(value = "set", mayBeUnsigned = true) long set,
+    @QapiMember(value = "code", mayBeUnsigned = true) long code,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiObject {
 

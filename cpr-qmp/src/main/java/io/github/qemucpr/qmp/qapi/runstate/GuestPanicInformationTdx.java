@@ -15,18 +15,18 @@ import org.jspecify.annotations.Nullable;
  * The QAPI struct {@code GuestPanicInformationTdx}, since QEMU 10.1. Only in QEMU 11.1 of the versions this SDK is generated from (10.0, 11.1).
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#object-QMP-run-state.GuestPanicInformationTdx">GuestPanicInformationTdx in the QMP reference</a>
- * @param errorCode {@code error-code}
+ * @param errorCode {@code error-code}, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param message {@code message}
- * @param gpa {@code gpa}, optional
+ * @param gpa {@code gpa}, optional, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("GuestPanicInformationTdx")
 @QemuVersions("11.1")
 @SuppressWarnings("deprecation")
 public record GuestPanicInformationTdx(
-    @QapiMember("error-code") long errorCode,
+    @QapiMember(value = "error-code", mayBeUnsigned = true) long errorCode,
     @QapiMember("message") String message,
-    @QapiMember(value = "gpa", optional = true) @Nullable Long gpa,
+    @QapiMember(value = "gpa", optional = true, mayBeUnsigned = true) @Nullable Long gpa,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiObject {
 

@@ -43,9 +43,9 @@ public sealed interface SocketAddress extends QapiObject
    * @param ipv6 {@code ipv6}, optional
    * @param keepAlive {@code keep-alive}, optional, since 4.2
    * @param mptcp {@code mptcp}, optional, since 6.1, only when QEMU is built with {@code HAVE_IPPROTO_MPTCP}
-   * @param keepAliveCount {@code keep-alive-count}, optional, since 10.1, only in QEMU 11.1
-   * @param keepAliveIdle {@code keep-alive-idle}, optional, since 10.1, only in QEMU 11.1
-   * @param keepAliveInterval {@code keep-alive-interval}, optional, since 10.1, only in QEMU 11.1
+   * @param keepAliveCount {@code keep-alive-count}, optional, since 10.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+   * @param keepAliveIdle {@code keep-alive-idle}, optional, since 10.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+   * @param keepAliveInterval {@code keep-alive-interval}, optional, since 10.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
    * @param unknownMembers members this SDK does not know, as plain Java values
    */
   @QapiBranch("inet")
@@ -58,9 +58,9 @@ public sealed interface SocketAddress extends QapiObject
       @QapiMember(value = "ipv6", optional = true) @Nullable Boolean ipv6,
       @QapiMember(value = "keep-alive", optional = true) @Nullable Boolean keepAlive,
       @QapiMember(value = "mptcp", optional = true) @QapiIf("HAVE_IPPROTO_MPTCP") @Nullable Boolean mptcp,
-      @QapiMember(value = "keep-alive-count", optional = true) @QemuVersions("11.1") @Nullable Long keepAliveCount,
-      @QapiMember(value = "keep-alive-idle", optional = true) @QemuVersions("11.1") @Nullable Long keepAliveIdle,
-      @QapiMember(value = "keep-alive-interval", optional = true) @QemuVersions("11.1") @Nullable Long keepAliveInterval,
+      @QapiMember(value = "keep-alive-count", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long keepAliveCount,
+      @QapiMember(value = "keep-alive-idle", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long keepAliveIdle,
+      @QapiMember(value = "keep-alive-interval", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long keepAliveInterval,
       Map<String, @Nullable Object> unknownMembers
   ) implements SocketAddress {
 
@@ -214,7 +214,7 @@ public sealed interface SocketAddress extends QapiObject
       }
 
       /**
-       * Sets {@code keep-alive-count}, optional, since 10.1, only in QEMU 11.1.
+       * Sets {@code keep-alive-count}, optional, since 10.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
        *
        * @param keepAliveCount the value
        * @return this builder
@@ -229,7 +229,7 @@ public sealed interface SocketAddress extends QapiObject
       }
 
       /**
-       * Sets {@code keep-alive-idle}, optional, since 10.1, only in QEMU 11.1.
+       * Sets {@code keep-alive-idle}, optional, since 10.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
        *
        * @param keepAliveIdle the value
        * @return this builder
@@ -244,7 +244,7 @@ public sealed interface SocketAddress extends QapiObject
       }
 
       /**
-       * Sets {@code keep-alive-interval}, optional, since 10.1, only in QEMU 11.1.
+       * Sets {@code keep-alive-interval}, optional, since 10.1, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
        *
        * @param keepAliveInterval the value
        * @return this builder

@@ -40,7 +40,7 @@ public sealed interface StatsValue
    *
    * @param value the value
    */
-  record ListAlternative(List<Long> value) implements StatsValue {
+  record ListAlternative(@QapiMember(value = "value", unsigned = true) List<Long> value) implements StatsValue {
     /** Checks that the value is there. */
     public ListAlternative {
       Objects.requireNonNull(value, "value");

@@ -16,8 +16,8 @@ import org.jspecify.annotations.Nullable;
  *
  * @see <a href="https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html#object-QMP-virtio.VirtIOGPUOutput">VirtIOGPUOutput in the QMP reference</a>
  * @param name {@code name}
- * @param xres {@code xres}, optional, since 11.0
- * @param yres {@code yres}, optional, since 11.0
+ * @param xres {@code xres}, optional, since 11.0, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
+ * @param yres {@code yres}, optional, since 11.0, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("VirtIOGPUOutput")
@@ -25,8 +25,8 @@ import org.jspecify.annotations.Nullable;
 @SuppressWarnings("deprecation")
 public record VirtIOGPUOutput(
     @QapiMember("name") String name,
-    @QapiMember(value = "xres", optional = true) @Nullable Long xres,
-    @QapiMember(value = "yres", optional = true) @Nullable Long yres,
+    @QapiMember(value = "xres", optional = true, mayBeUnsigned = true) @Nullable Long xres,
+    @QapiMember(value = "yres", optional = true, mayBeUnsigned = true) @Nullable Long yres,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiObject {
 

@@ -19,7 +19,7 @@ import org.jspecify.annotations.Nullable;
  * @param transports {@code transports}
  * @param devFeatures {@code dev-features}, optional
  * @param unknownDevFeatures {@code unknown-dev-features}, optional, unsigned (see {@link Long#toUnsignedString(long)})
- * @param unknownDevFeatures2 {@code unknown-dev-features2}, optional, since 10.2, only in QEMU 11.1
+ * @param unknownDevFeatures2 {@code unknown-dev-features2}, optional, since 10.2, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)})
  * @param unknownMembers members this SDK does not know, as plain Java values
  */
 @QapiName("VirtioDeviceFeatures")
@@ -28,7 +28,7 @@ public record VirtioDeviceFeatures(
     @QapiMember("transports") List<String> transports,
     @QapiMember(value = "dev-features", optional = true) @Nullable List<String> devFeatures,
     @QapiMember(value = "unknown-dev-features", optional = true, unsigned = true) @Nullable Long unknownDevFeatures,
-    @QapiMember(value = "unknown-dev-features2", optional = true) @QemuVersions("11.1") @Nullable Long unknownDevFeatures2,
+    @QapiMember(value = "unknown-dev-features2", optional = true, mayBeUnsigned = true) @QemuVersions("11.1") @Nullable Long unknownDevFeatures2,
     Map<String, @Nullable Object> unknownMembers
 ) implements QapiObject {
 
@@ -106,7 +106,7 @@ public record VirtioDeviceFeatures(
     }
 
     /**
-     * Sets {@code unknown-dev-features2}, optional, since 10.2, only in QEMU 11.1.
+     * Sets {@code unknown-dev-features2}, optional, since 10.2, only in QEMU 11.1, an integer whose width the reference manual does not give: a value QEMU sends above {@link Long#MAX_VALUE} decodes as unsigned (see {@link Long#toUnsignedString(long)}).
      *
      * @param unknownDevFeatures2 the value
      * @return this builder
