@@ -97,6 +97,9 @@ public interface GuestAgentClient extends AutoCloseable {
   /** The default timeout of a command. */
   Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(30);
 
+  /** How long one connection may take to open, by default. */
+  Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(5);
+
   /** The default timeout of a {@code guest-sync-delimited} resynchronization. */
   Duration DEFAULT_SYNC_TIMEOUT = Duration.ofSeconds(5);
 
@@ -397,6 +400,7 @@ public interface GuestAgentClient extends AutoCloseable {
   final class Builder {
     private @Nullable Path unixSocket;
     private @Nullable Duration connectTimeout;
+    private @Nullable Duration waitForSocket;
     private @Nullable Duration syncTimeout;
     private @Nullable Duration commandTimeout;
     private @Nullable Duration noReplyWindow;
@@ -413,12 +417,25 @@ public interface GuestAgentClient extends AutoCloseable {
     }
 
     /**
-     * How long {@link #connect()} keeps trying while the socket does not exist yet or refuses
-     * connections, as while QEMU starts. Default: one attempt, no retry.
+     * How long one connection may take to open: a socket whose backlog is full (a stopped QEMU) is
+     * waited on within it. Default 5 s. The same option of {@code QmpClient.Builder} means the same
+     * (there it also bounds QEMU's greeting; the agent has none).
      */
     public Builder connectTimeout(Duration timeout) {
       requireUnset(connectTimeout, "connectTimeout");
       this.connectTimeout = checkDuration("connectTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * How long {@link #connect()} keeps trying while the socket does not exist yet or refuses
+     * connections, as while QEMU starts: every 50 ms, each try within {@link
+     * #connectTimeout(Duration)}. Default: zero, one try. The same option of {@code
+     * QmpClient.Builder} means the same.
+     */
+    public Builder waitForSocket(Duration timeout) {
+      requireUnset(waitForSocket, "waitForSocket");
+      this.waitForSocket = checkDuration("waitForSocket", timeout);
       return this;
     }
 
@@ -479,7 +496,7 @@ public interface GuestAgentClient extends AutoCloseable {
      *
      * @throws IllegalStateException if no socket was set
      * @throws GuestAgentConnectException if the socket cannot be opened
-     * @throws GuestAgentInterruptedException if interrupted while retrying
+     * @throws GuestAgentInterruptedException if interrupted while waiting for the socket
      */
     public GuestAgentClient connect() {
       if (unixSocket == null) {
@@ -488,7 +505,8 @@ public interface GuestAgentClient extends AutoCloseable {
       var settings =
           new io.github.qemucpr.qga.internal.GuestAgentSettings(
               unixSocket,
-              connectTimeout != null ? connectTimeout : Duration.ZERO,
+              connectTimeout != null ? connectTimeout : DEFAULT_CONNECT_TIMEOUT,
+              waitForSocket != null ? waitForSocket : Duration.ZERO,
               syncTimeout != null ? syncTimeout : DEFAULT_SYNC_TIMEOUT,
               commandTimeout != null ? commandTimeout : DEFAULT_COMMAND_TIMEOUT,
               noReplyWindow != null ? noReplyWindow : DEFAULT_NO_REPLY_WINDOW,

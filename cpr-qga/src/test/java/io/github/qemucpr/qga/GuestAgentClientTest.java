@@ -380,13 +380,13 @@ class GuestAgentClientTest {
     }
 
     @Test
-    void connectTimeoutRetriesUntilTheSocketAppears(@org.junit.jupiter.api.io.TempDir Path dir) {
+    void waitForSocketRetriesUntilTheSocketAppears(@org.junit.jupiter.api.io.TempDir Path dir) {
       long start = System.nanoTime();
       assertThatThrownBy(
               () ->
                   GuestAgentClient.builder()
                       .unixSocket(dir.resolve("late.sock"))
-                      .connectTimeout(Duration.ofMillis(300))
+                      .waitForSocket(Duration.ofMillis(300))
                       .connect())
           .isInstanceOf(GuestAgentConnectException.class);
       assertThat(Duration.ofNanos(System.nanoTime() - start))

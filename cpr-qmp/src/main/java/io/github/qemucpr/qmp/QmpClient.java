@@ -317,6 +317,7 @@ public interface QmpClient extends AutoCloseable {
     private @Nullable String tcpHost;
     private int tcpPort;
     private @Nullable Duration connectTimeout;
+    private @Nullable Duration waitForSocket;
     private @Nullable Duration commandTimeout;
     private int maxMessageBytes;
     private @Nullable Boolean enableOob;
@@ -345,10 +346,34 @@ public interface QmpClient extends AutoCloseable {
       return this;
     }
 
-    /** How long connecting may take, including the greeting and the negotiation. Default 30 s. */
+    /**
+     * How long one connection may take to open: a socket whose backlog is full (a stopped QEMU) is
+     * waited on, and QEMU's greeting and the capabilities negotiation must come, within it. Default
+     * 30 s. The same option of {@code GuestAgentClient.Builder} means the same.
+     */
     public Builder connectTimeout(Duration timeout) {
       requireUnset(connectTimeout, "connectTimeout");
       this.connectTimeout = checkDuration("connectTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * How long {@link #connect()} keeps trying while the socket does not exist yet or refuses
+     * connections, as while QEMU starts: every 50 ms, each try within {@link
+     * #connectTimeout(Duration)}. Default: zero, one try. A QEMU that accepts but does not greet is
+     * not tried again. The same option of {@code GuestAgentClient.Builder} means the same.
+     *
+     * <pre>{@code
+     * // Start QEMU, then connect as soon as its monitor is up.
+     * QmpClient qmp = QmpClient.builder()
+     *     .unixSocket(Path.of("/run/vm1/qmp.sock"))
+     *     .waitForSocket(Duration.ofSeconds(10))
+     *     .connect();
+     * }</pre>
+     */
+    public Builder waitForSocket(Duration timeout) {
+      requireUnset(waitForSocket, "waitForSocket");
+      this.waitForSocket = checkDuration("waitForSocket", timeout);
       return this;
     }
 
@@ -427,9 +452,11 @@ public interface QmpClient extends AutoCloseable {
      * Opens the connection, reads the greeting and negotiates capabilities.
      *
      * @throws IllegalStateException if no address was set
-     * @throws QmpConnectException if the socket cannot be opened
+     * @throws QmpConnectException if the socket cannot be opened (within {@link
+     *     #waitForSocket(Duration)}, when set)
      * @throws QmpTimeoutException if the greeting or the negotiation does not finish in time
      * @throws QmpProtocolException if the peer does not speak QMP
+     * @throws QmpInterruptedException if interrupted while waiting for the socket
      */
     public QmpClient connect() {
       if (unixSocket == null && tcpHost == null) {
@@ -447,7 +474,25 @@ public interface QmpClient extends AutoCloseable {
               eventListener,
               name,
               onConnect);
-      return io.github.qemucpr.qmp.internal.protocol.QmpConnection.open(settings);
+      long deadline = System.nanoTime() + (waitForSocket != null ? waitForSocket.toNanos() : 0);
+      while (true) {
+        try {
+          return io.github.qemucpr.qmp.internal.protocol.QmpConnection.open(settings);
+        } catch (QmpConnectException e) {
+          if (System.nanoTime() - deadline >= 0) {
+            throw e;
+          }
+        }
+        try {
+          Thread.sleep(50);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new QmpInterruptedException(
+              "interrupted while waiting for the QMP socket "
+                  + (unixSocket != null ? unixSocket : tcpHost + ":" + tcpPort),
+              e);
+        }
+      }
     }
 
     private void requireNoAddress() {

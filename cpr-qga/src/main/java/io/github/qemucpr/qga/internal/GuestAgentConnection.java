@@ -103,7 +103,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
             });
   }
 
-  /** Opens the socket (retrying within the connect timeout) and starts the reader thread. */
+  /** Opens the socket (trying again while waiting for it) and starts the reader thread. */
   public static GuestAgentConnection open(GuestAgentSettings settings) {
     GuestAgentConnection connection = new GuestAgentConnection(settings, connect(settings));
     connection.channel.start();
@@ -111,11 +111,10 @@ public final class GuestAgentConnection implements GuestAgentClient {
   }
 
   private static Transport connect(GuestAgentSettings settings) {
-    long deadline = System.nanoTime() + settings.connectTimeout().toNanos();
+    long deadline = System.nanoTime() + settings.waitForSocket().toNanos();
     while (true) {
       try {
-        return UnixSocketTransport.connect(
-            settings.unixSocket(), Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+        return UnixSocketTransport.connect(settings.unixSocket(), settings.connectTimeout());
       } catch (IOException e) {
         if (System.nanoTime() - deadline >= 0) {
           throw new GuestAgentConnectException(

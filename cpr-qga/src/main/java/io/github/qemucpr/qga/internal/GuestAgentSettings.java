@@ -4,12 +4,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import org.jspecify.annotations.Nullable;
 
-/**
- * The checked settings from {@code GuestAgentClient.Builder}; a zero connect timeout means one try.
- */
+/** The checked settings from {@code GuestAgentClient.Builder}; a zero wait means one try. */
 public record GuestAgentSettings(
     Path unixSocket,
     Duration connectTimeout,
+    Duration waitForSocket,
     Duration syncTimeout,
     Duration commandTimeout,
     Duration noReplyWindow,
