@@ -1,11 +1,13 @@
 package io.github.qemucpr.api.internal;
 
 import io.github.qemucpr.qmp.QmpClient;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Allows one save, restore, transfer, exec or check at a time per QEMU: two of them interleaving
@@ -38,8 +40,21 @@ public final class ClientGuard implements AutoCloseable {
    *     client or another one
    */
   public static ClientGuard acquire(QmpClient client, String operation) {
+    return acquire(client, null, operation);
+  }
+
+  /**
+   * Marks the client's QEMU busy with {@code operation}, and the QEMU that answers at {@code
+   * alsoAt} too, as a transfer's new QEMU: known by its socket path only, since it may not run yet.
+   *
+   * @throws IllegalStateException at once if another operation runs on either QEMU
+   */
+  public static ClientGuard acquire(QmpClient client, @Nullable Path alsoAt, String operation) {
     String peer = client.describePeer();
-    List<String> keys = keysOf(client, peer);
+    List<String> keys = new ArrayList<>(keysOf(client, peer));
+    if (alsoAt != null && !keys.contains(alsoAt.toString())) {
+      keys.add(alsoAt.toString()); // as a client of that path describes its peer
+    }
     synchronized (BUSY) {
       for (String key : keys) {
         String running = BUSY.get(key);
@@ -58,7 +73,7 @@ public final class ClientGuard implements AutoCloseable {
         BUSY.put(key, operation + " (thread " + Thread.currentThread().getName() + ")");
       }
     }
-    return new ClientGuard(keys);
+    return new ClientGuard(List.copyOf(keys));
   }
 
   /**

@@ -96,7 +96,8 @@ public final class TransferWorkflow {
 
   /** The whole transfer. */
   public static CprTransferResult run(QmpClient qmp, TransferOptions options) {
-    try (ClientGuard guard = ClientGuard.acquire(qmp, "transfer")) {
+    // The new QEMU too: an operation on it, through another client, would meet the transfer's.
+    try (ClientGuard guard = ClientGuard.acquire(qmp, options.targetQmp(), "transfer")) {
       return new TransferWorkflow(qmp, options).run();
     }
   }

@@ -13,6 +13,7 @@ import io.github.qemucpr.api.CprTransferException.VmLocation;
 import io.github.qemucpr.api.CprTransferResult;
 import io.github.qemucpr.api.PreflightCode;
 import io.github.qemucpr.api.VmRecovery;
+import io.github.qemucpr.api.internal.ClientGuard;
 import io.github.qemucpr.api.transfer.FakeTransferPair.Target;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.command.RunState;
@@ -36,6 +37,29 @@ class TransferRunTest extends FakeTransferTest {
       }
     }
     throw new AssertionError("no " + type + " channel in " + channels);
+  }
+
+  @Test
+  void anOperationRunningOnTheNewQemuRefusesTheTransferBeforeAnythingIsTouched() {
+    // Another client of the new QEMU's socket, in a save or check of its own.
+    QmpClient other = org.mockito.Mockito.mock(QmpClient.class);
+    org.mockito.Mockito.when(other.describePeer()).thenReturn(pair.targetQmp.toString());
+    org.mockito.Mockito.when(other.peerProcessId()).thenReturn(java.util.OptionalLong.empty());
+
+    try (ClientGuard busy = ClientGuard.acquire(other, "save")) {
+      IllegalStateException e =
+          catchThrowableOfType(IllegalStateException.class, () -> transfer().run());
+
+      assertThat(e).hasMessageContaining("save").hasMessageContaining(pair.targetQmp.toString());
+    }
+    assertThat(pair.sourceCommands())
+        .filteredOn(c -> !c.startsWith("query-") && !c.startsWith("qom-"))
+        .isEmpty();
+    assertThat(pair.runState).isEqualTo("running");
+    // Once the other operation ended, the transfer runs.
+    try (QmpClient t = transfer().run().target()) {
+      assertThat(t.isOpen()).isTrue();
+    }
   }
 
   @Test
