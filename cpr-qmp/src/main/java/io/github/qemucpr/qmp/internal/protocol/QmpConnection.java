@@ -66,6 +66,8 @@ import tools.jackson.databind.node.ObjectNode;
  * EventDispatch} and the calls awaiting replies, with the timer, are in {@link PendingCalls}.
  */
 public final class QmpConnection implements QmpClient {
+  /** How long a reader that failed waits for a concurrent writer's reason (see readerEnded). */
+  private static final Duration WRITER_VERDICT = Duration.ofMillis(200);
 
   private static final System.Logger LOG = System.getLogger(QmpConnection.class.getName());
   static final JsonCodec CODEC = new JsonCodec(new QmpJsonModule());
@@ -575,12 +577,34 @@ public final class QmpConnection implements QmpClient {
    */
   private void readerEnded(@Nullable Throwable failure) {
     QmpConnectionClosedException reason = readerFailed;
+    if (failure instanceof IOException && closed.get() == null) {
+      awaitWritersVerdict();
+    }
     try {
       reason = reasonFor(failure);
     } catch (Throwable e) {
       // Out of memory again while building the message: the reason made up front will do.
     } finally {
       shutdown(reason);
+    }
+  }
+
+  /**
+   * junixsocket closes the socket itself when a write meets QEMU's end closed (EPIPE), and the
+   * reader, blocked on the same socket, then fails with "Not open" just before the writer learns
+   * why. The writer's reason (QEMU closed the connection) is the true one: give it a moment to land
+   * first. Only a connection that broke without the client closing it waits, at most {@link
+   * #WRITER_VERDICT}.
+   */
+  private void awaitWritersVerdict() {
+    long until = System.nanoTime() + WRITER_VERDICT.toNanos();
+    while (closed.get() == null && System.nanoTime() - until < 0) {
+      try {
+        Thread.sleep(1);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 
