@@ -64,23 +64,24 @@ class RestoreTest extends FakeQemuTest {
       throws IOException {
     Files.writeString(stateFile, STATE);
     CprManifest m =
-        new CprManifest(
-            CprManifest.FORMAT_VERSION,
-            "10.0.2",
-            "cpr-reboot",
-            capabilities,
-            backends,
-            backends.stream().anyMatch(CprManifest.RamBackend::savedInPlace),
-            suspendedByUs,
-            before,
-            "vm.state",
-            STATE.length(),
-            StateFiles.sha256(stateFile),
-            Instant.now().minusSeconds(5),
-            Instant.now().minusSeconds(4),
-            Duration.ofMillis(2),
-            restoreStarted,
-            restored);
+        CprManifest.builder()
+            .formatVersion(CprManifest.FORMAT_VERSION)
+            .qemuVersion("10.0.2")
+            .mode("cpr-reboot")
+            .capabilities(capabilities)
+            .memoryBackends(backends)
+            .memorySavedInPlace(backends.stream().anyMatch(CprManifest.RamBackend::savedInPlace))
+            .suspendedByUs(suspendedByUs)
+            .runStateBefore(before)
+            .stateFileName("vm.state")
+            .stateFileSize(STATE.length())
+            .stateFileSha256(StateFiles.sha256(stateFile))
+            .blackoutStartedAt(Instant.now().minusSeconds(5))
+            .savedAt(Instant.now().minusSeconds(4))
+            .qemuDowntime(Duration.ofMillis(2))
+            .restoreStartedAt(restoreStarted)
+            .restoredAt(restored)
+            .build();
     ManifestCodec.write(CprManifest.pathFor(stateFile), m);
     return m;
   }

@@ -19,48 +19,48 @@ class ManifestCodecTest {
   @TempDir Path dir;
 
   static CprManifest sample() {
-    return new CprManifest(
-        1,
-        "10.0.2",
-        "cpr-reboot",
-        List.of("events", "x-ignore-shared"),
-        List.of(
-            new CprManifest.RamBackend(
-                "ram0",
-                "memory-backend-file",
-                64L << 20,
-                "/dev/shm/ram0",
-                true,
-                true,
-                new CprManifest.RamFile(
-                    "tmpfs",
-                    25,
-                    4711,
+    return CprManifest.builder()
+        .formatVersion(1)
+        .qemuVersion("10.0.2")
+        .mode("cpr-reboot")
+        .capabilities(List.of("events", "x-ignore-shared"))
+        .memoryBackends(
+            List.of(
+                new CprManifest.RamBackend(
+                    "ram0",
+                    "memory-backend-file",
                     64L << 20,
-                    null,
-                    Instant.parse("2025-01-02T03:00:00.123456789Z"),
-                    "0f6c4a8e-63b2-4bbd-9d4b-0b2c1e0c1d2e")),
-            new CprManifest.RamBackend(
-                "dax",
-                "memory-backend-file",
-                2L << 30,
-                "/dev/dax0.0",
-                true,
-                true,
-                new CprManifest.RamFile("devtmpfs", 5, 812, 0, 0xfc00L, null, null)),
-            new CprManifest.RamBackend(
-                "mem1", "memory-backend-memfd", 1L << 20, null, true, false)),
-        false,
-        true,
-        RunState.RUNNING,
-        "vm.state",
-        12345,
-        "ab".repeat(32),
-        Instant.parse("2025-01-02T03:04:05.123456Z"),
-        Instant.parse("2025-01-02T03:04:06Z"),
-        Duration.ofMillis(3),
-        null,
-        null);
+                    "/dev/shm/ram0",
+                    true,
+                    true,
+                    new CprManifest.RamFile(
+                        "tmpfs",
+                        25,
+                        4711,
+                        64L << 20,
+                        null,
+                        Instant.parse("2025-01-02T03:00:00.123456789Z"),
+                        "0f6c4a8e-63b2-4bbd-9d4b-0b2c1e0c1d2e")),
+                new CprManifest.RamBackend(
+                    "dax",
+                    "memory-backend-file",
+                    2L << 30,
+                    "/dev/dax0.0",
+                    true,
+                    true,
+                    new CprManifest.RamFile("devtmpfs", 5, 812, 0, 0xfc00L, null, null)),
+                new CprManifest.RamBackend(
+                    "mem1", "memory-backend-memfd", 1L << 20, null, true, false)))
+        .memorySavedInPlace(false)
+        .suspendedByUs(true)
+        .runStateBefore(RunState.RUNNING)
+        .stateFileName("vm.state")
+        .stateFileSize(12345)
+        .stateFileSha256("ab".repeat(32))
+        .blackoutStartedAt(Instant.parse("2025-01-02T03:04:05.123456Z"))
+        .savedAt(Instant.parse("2025-01-02T03:04:06Z"))
+        .qemuDowntime(Duration.ofMillis(3))
+        .build();
   }
 
   @Test
@@ -171,23 +171,7 @@ class ManifestCodecTest {
                     null,
                     null,
                     new CprManifest.DaxDevice("dax1.0", 1L << 30, null))));
-    return new CprManifest(
-        m.formatVersion(),
-        m.qemuVersion(),
-        m.mode(),
-        m.capabilities(),
-        backends,
-        m.memorySavedInPlace(),
-        m.suspendedByUs(),
-        m.runStateBefore(),
-        m.stateFileName(),
-        m.stateFileSize(),
-        m.stateFileSha256(),
-        m.blackoutStartedAt(),
-        m.savedAt(),
-        m.qemuDowntime(),
-        m.restoreStartedAt(),
-        m.restoredAt());
+    return m.toBuilder().memoryBackends(backends).build();
   }
 
   @Test
