@@ -177,20 +177,21 @@ public final class SaveWorkflow {
       quit();
       quit = true;
     }
-    return new CprSaveResult(
-        target,
-        manifestPath,
-        persisted.size,
-        persisted.sha256,
-        persisted.blackout,
-        persisted.qemuDowntime,
-        progress.durations(),
-        progress.elapsed(),
-        f.report().memorySavedInPlace(),
-        suspendedByUs,
-        before,
-        quit,
-        f.report());
+    return CprSaveResult.builder()
+        .stateFile(target)
+        .manifestFile(manifestPath)
+        .bytesWritten(persisted.size)
+        .sha256(persisted.sha256)
+        .blackout(persisted.blackout)
+        .qemuDowntime(persisted.qemuDowntime)
+        .phaseDurations(progress.durations())
+        .total(progress.elapsed())
+        .memorySavedInPlace(f.report().memorySavedInPlace())
+        .suspendedByUs(suspendedByUs)
+        .runStateBefore(before)
+        .quit(quit)
+        .preflight(f.report())
+        .build();
   }
 
   private Duration commandTimeout() {
