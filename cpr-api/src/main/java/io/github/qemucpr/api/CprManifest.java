@@ -484,51 +484,263 @@ public final class CprManifest {
    * another inode on a file system held in memory, but on a disk often the very inode just freed:
    * then the {@linkplain #contentSample() content sample} tells them apart (a new file is
    * zero-filled). A host reboot empties a file system held in memory, and may renumber devices.
+   * Immutable; two identities are equal when all their values are.
    *
-   * @param fileSystem the type of the file system it is on, such as {@code tmpfs} or {@code ext4}
-   * @param device the device number of that file system ({@code st_dev}); stable within one boot
-   * @param inode its inode number
-   * @param size its size in bytes
-   * @param characterDevice for a character device such as a DAX device ({@code /dev/dax0.0}), its
-   *     own device number ({@code st_rdev}); {@code null} for a regular file
-   * @param modifiedAt its last modification ({@code st_mtime}, to the nanosecond), or {@code null}
-   *     if not recorded. Not proof of a change: a QEMU started with {@code prealloc=on} writes
-   *     every page back unchanged, which sets it. A restore compares it only for a file on a disk
-   *     for which there is no content sample (none of the sampled pages held data)
-   * @param hostBootId the host's boot id ({@code /proc/sys/kernel/random/boot_id}) when it was
-   *     recorded, or {@code null} where there is none
-   * @param contentSample a few pages of the file that held data at the save, which a restore reads
-   *     again; {@code null} for a character device, for a file that could not be read or whose
-   *     sampled pages were all zero, and in manifests written before it was recorded
-   * @param daxDevice for a DAX device, what the kernel says of it, which stays comparable across a
-   *     reboot; {@code null} for a regular file, and when it could not be read
+   * <pre>{@code
+   * CprManifest.RamFile file = backend.file();
+   * if (file != null && file.daxDevice() != null) {
+   *   System.out.println(file.daxDevice().name() + " on " + file.fileSystem());
+   * }
+   * }</pre>
+   *
+   * <p>A save makes it; it has grown twice already, so it has no public constructor but a {@link
+   * #builder()} and {@link #toBuilder()}, and a value added later breaks no caller.
    */
-  public record RamFile(
-      String fileSystem,
-      long device,
-      long inode,
-      long size,
-      @Nullable Long characterDevice,
-      @Nullable Instant modifiedAt,
-      @Nullable String hostBootId,
-      @Nullable ContentSample contentSample,
-      @Nullable DaxDevice daxDevice) {
+  public static final class RamFile {
+    private final String fileSystem;
+    private final long device;
+    private final long inode;
+    private final long size;
+    private final @Nullable Long characterDevice;
+    private final @Nullable Instant modifiedAt;
+    private final @Nullable String hostBootId;
+    private final @Nullable ContentSample contentSample;
+    private final @Nullable DaxDevice daxDevice;
 
-    /** Checks the components. */
-    public RamFile {
-      Objects.requireNonNull(fileSystem, "fileSystem");
+    private RamFile(Builder b) {
+      this.fileSystem = Objects.requireNonNull(b.fileSystem, "fileSystem is required");
+      this.device = b.device;
+      this.inode = b.inode;
+      this.size = b.size;
+      this.characterDevice = b.characterDevice;
+      this.modifiedAt = b.modifiedAt;
+      this.hostBootId = b.hostBootId;
+      this.contentSample = b.contentSample;
+      this.daxDevice = b.daxDevice;
     }
 
-    /** An identity without content sample and DAX device, as in older manifests. */
-    public RamFile(
-        String fileSystem,
-        long device,
-        long inode,
-        long size,
-        @Nullable Long characterDevice,
-        @Nullable Instant modifiedAt,
-        @Nullable String hostBootId) {
-      this(fileSystem, device, inode, size, characterDevice, modifiedAt, hostBootId, null, null);
+    /** A builder with no value set; the numbers are 0 and the optional values {@code null}. */
+    public static Builder builder() {
+      return new Builder();
+    }
+
+    /** A builder that starts from this identity's values. */
+    public Builder toBuilder() {
+      return new Builder()
+          .fileSystem(fileSystem)
+          .device(device)
+          .inode(inode)
+          .size(size)
+          .characterDevice(characterDevice)
+          .modifiedAt(modifiedAt)
+          .hostBootId(hostBootId)
+          .contentSample(contentSample)
+          .daxDevice(daxDevice);
+    }
+
+    /** The type of the file system it is on, such as {@code tmpfs} or {@code ext4}. */
+    public String fileSystem() {
+      return fileSystem;
+    }
+
+    /** The device number of that file system ({@code st_dev}); stable within one boot. */
+    public long device() {
+      return device;
+    }
+
+    /** Its inode number. */
+    public long inode() {
+      return inode;
+    }
+
+    /** Its size in bytes. */
+    public long size() {
+      return size;
+    }
+
+    /**
+     * For a character device such as a DAX device ({@code /dev/dax0.0}), its own device number
+     * ({@code st_rdev}); {@code null} for a regular file.
+     */
+    public @Nullable Long characterDevice() {
+      return characterDevice;
+    }
+
+    /**
+     * Its last modification ({@code st_mtime}, to the nanosecond), or {@code null} if not recorded.
+     * Not proof of a change: a QEMU started with {@code prealloc=on} writes every page back
+     * unchanged, which sets it. A restore compares it only for a file on a disk for which there is
+     * no content sample (none of the sampled pages held data).
+     */
+    public @Nullable Instant modifiedAt() {
+      return modifiedAt;
+    }
+
+    /**
+     * The host's boot id ({@code /proc/sys/kernel/random/boot_id}) when it was recorded, or {@code
+     * null} where there is none.
+     */
+    public @Nullable String hostBootId() {
+      return hostBootId;
+    }
+
+    /**
+     * A few pages of the file that held data at the save, which a restore reads again; {@code null}
+     * for a character device, for a file that could not be read or whose sampled pages were all
+     * zero, and in manifests written before it was recorded.
+     */
+    public @Nullable ContentSample contentSample() {
+      return contentSample;
+    }
+
+    /**
+     * For a DAX device, what the kernel says of it, which stays comparable across a reboot; {@code
+     * null} for a regular file, and when it could not be read.
+     */
+    public @Nullable DaxDevice daxDevice() {
+      return daxDevice;
+    }
+
+    /** Whether {@code o} is a RAM file identity with the same values. */
+    @Override
+    public boolean equals(@Nullable Object o) {
+      if (this == o) {
+        return true;
+      }
+      if (!(o instanceof RamFile)) {
+        return false;
+      }
+      RamFile f = (RamFile) o;
+      return fileSystem.equals(f.fileSystem)
+          && device == f.device
+          && inode == f.inode
+          && size == f.size
+          && Objects.equals(characterDevice, f.characterDevice)
+          && Objects.equals(modifiedAt, f.modifiedAt)
+          && Objects.equals(hostBootId, f.hostBootId)
+          && Objects.equals(contentSample, f.contentSample)
+          && Objects.equals(daxDevice, f.daxDevice);
+    }
+
+    /** A hash of all the values. */
+    @Override
+    public int hashCode() {
+      return Objects.hash(
+          fileSystem,
+          device,
+          inode,
+          size,
+          characterDevice,
+          modifiedAt,
+          hostBootId,
+          contentSample,
+          daxDevice);
+    }
+
+    /** Every value by name, as a record prints: {@code RamFile[fileSystem=tmpfs, ...]}. */
+    @Override
+    public String toString() {
+      return "RamFile[fileSystem="
+          + fileSystem
+          + ", device="
+          + device
+          + ", inode="
+          + inode
+          + ", size="
+          + size
+          + ", characterDevice="
+          + characterDevice
+          + ", modifiedAt="
+          + modifiedAt
+          + ", hostBootId="
+          + hostBootId
+          + ", contentSample="
+          + contentSample
+          + ", daxDevice="
+          + daxDevice
+          + "]";
+    }
+
+    /**
+     * Builds a {@link RamFile}. {@link #build()} requires {@code fileSystem}; every other value is
+     * 0 or {@code null} unless set. A setter called again replaces the value. Not thread-safe.
+     */
+    public static final class Builder {
+      private @Nullable String fileSystem;
+      private long device;
+      private long inode;
+      private long size;
+      private @Nullable Long characterDevice;
+      private @Nullable Instant modifiedAt;
+      private @Nullable String hostBootId;
+      private @Nullable ContentSample contentSample;
+      private @Nullable DaxDevice daxDevice;
+
+      private Builder() {}
+
+      /** Sets {@link RamFile#fileSystem()}; required. */
+      public Builder fileSystem(String fileSystem) {
+        this.fileSystem = Objects.requireNonNull(fileSystem, "fileSystem");
+        return this;
+      }
+
+      /** Sets {@link RamFile#device()}. */
+      public Builder device(long device) {
+        this.device = device;
+        return this;
+      }
+
+      /** Sets {@link RamFile#inode()}. */
+      public Builder inode(long inode) {
+        this.inode = inode;
+        return this;
+      }
+
+      /** Sets {@link RamFile#size()}. */
+      public Builder size(long size) {
+        this.size = size;
+        return this;
+      }
+
+      /** Sets {@link RamFile#characterDevice()}; {@code null} for a regular file. */
+      public Builder characterDevice(@Nullable Long characterDevice) {
+        this.characterDevice = characterDevice;
+        return this;
+      }
+
+      /** Sets {@link RamFile#modifiedAt()}. */
+      public Builder modifiedAt(@Nullable Instant modifiedAt) {
+        this.modifiedAt = modifiedAt;
+        return this;
+      }
+
+      /** Sets {@link RamFile#hostBootId()}. */
+      public Builder hostBootId(@Nullable String hostBootId) {
+        this.hostBootId = hostBootId;
+        return this;
+      }
+
+      /** Sets {@link RamFile#contentSample()}. */
+      public Builder contentSample(@Nullable ContentSample contentSample) {
+        this.contentSample = contentSample;
+        return this;
+      }
+
+      /** Sets {@link RamFile#daxDevice()}. */
+      public Builder daxDevice(@Nullable DaxDevice daxDevice) {
+        this.daxDevice = daxDevice;
+        return this;
+      }
+
+      /**
+       * The identity.
+       *
+       * @throws NullPointerException if {@code fileSystem} was not set ({@code "fileSystem is
+       *     required"})
+       */
+      public RamFile build() {
+        return new RamFile(this);
+      }
     }
   }
 

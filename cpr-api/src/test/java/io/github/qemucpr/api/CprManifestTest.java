@@ -161,4 +161,71 @@ class CprManifestTest {
         .isInstanceOf(NullPointerException.class)
         .hasMessage("savedAt");
   }
+
+  static CprManifest.RamFile ramFile() {
+    return CprManifest.RamFile.builder()
+        .fileSystem("devtmpfs")
+        .device(5)
+        .inode(812)
+        .size(2L << 30)
+        .characterDevice(0xfc00L)
+        .modifiedAt(Instant.parse("2025-01-02T03:00:00Z"))
+        .hostBootId("0f6c4a8e")
+        .contentSample(new CprManifest.ContentSample(4096, List.of(0L, 8192L), "cd".repeat(32)))
+        .daxDevice(new CprManifest.DaxDevice("dax0.0", 2L << 30, "uuid-1"))
+        .build();
+  }
+
+  @Test
+  void aRamFileIsAValueThatCanGrowToo() {
+    CprManifest.RamFile f = ramFile();
+    assertThat(f.fileSystem()).isEqualTo("devtmpfs");
+    assertThat(f.device()).isEqualTo(5);
+    assertThat(f.inode()).isEqualTo(812);
+    assertThat(f.size()).isEqualTo(2L << 30);
+    assertThat(f.characterDevice()).isEqualTo(0xfc00L);
+    assertThat(f.modifiedAt()).isEqualTo(Instant.parse("2025-01-02T03:00:00Z"));
+    assertThat(f.hostBootId()).isEqualTo("0f6c4a8e");
+    assertThat(f.contentSample().offsets()).containsExactly(0L, 8192L);
+    assertThat(f.daxDevice().name()).isEqualTo("dax0.0");
+    assertThat(f.toBuilder().build()).isEqualTo(f).hasSameHashCodeAs(f).isNotSameAs(f);
+    assertThat(f.toBuilder().daxDevice(null).build()).isNotEqualTo(f);
+    assertThat(f.toBuilder().inode(813).build()).isNotEqualTo(f);
+    assertThat(f.toString())
+        .isEqualTo(
+            "RamFile[fileSystem=devtmpfs, device=5, inode=812, size=2147483648,"
+                + " characterDevice=64512, modifiedAt=2025-01-02T03:00:00Z, hostBootId=0f6c4a8e,"
+                + " contentSample=ContentSample[pageSize=4096, offsets=[0, 8192], sha256="
+                + "cd".repeat(32)
+                + "], daxDevice=DaxDevice[name=dax0.0, size=2147483648, uuid=uuid-1]]");
+    CprManifest.RamFile plain = CprManifest.RamFile.builder().fileSystem("tmpfs").build();
+    assertThat(plain.characterDevice()).isNull();
+    assertThat(plain.contentSample()).isNull();
+    assertThat(plain.daxDevice()).isNull();
+    assertThatThrownBy(() -> CprManifest.RamFile.builder().build())
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("fileSystem is required");
+    assertThatThrownBy(() -> CprManifest.RamFile.builder().fileSystem(null))
+        .isInstanceOf(NullPointerException.class)
+        .hasMessage("fileSystem");
+  }
+
+  @Test
+  void aManifestWithRamFilesRoundTripsThroughItsJson() {
+    CprManifest m =
+        sample().toBuilder()
+            .memoryBackends(
+                List.of(
+                    new CprManifest.RamBackend(
+                        "dax",
+                        "memory-backend-file",
+                        2L << 30,
+                        "/dev/dax0.0",
+                        true,
+                        true,
+                        ramFile()),
+                    RAM))
+            .build();
+    assertThat(ManifestCodec.decode(ManifestCodec.encode(m))).isEqualTo(m);
+  }
 }

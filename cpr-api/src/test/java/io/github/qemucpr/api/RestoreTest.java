@@ -967,14 +967,14 @@ class RestoreTest extends FakeQemuTest {
                 ramFile.toString(),
                 true,
                 true,
-                new CprManifest.RamFile(
-                    "tmpfs",
-                    now.device(),
-                    now.inode(),
-                    now.size(),
-                    null,
-                    now.modifiedAt(),
-                    "an-earlier-boot"))),
+                CprManifest.RamFile.builder()
+                    .fileSystem("tmpfs")
+                    .device(now.device())
+                    .inode(now.inode())
+                    .size(now.size())
+                    .modifiedAt(now.modifiedAt())
+                    .hostBootId("an-earlier-boot")
+                    .build())),
         false,
         RunState.RUNNING,
         null,
@@ -1005,14 +1005,14 @@ class RestoreTest extends FakeQemuTest {
                   ram.toString(),
                   true,
                   true,
-                  new CprManifest.RamFile(
-                      now.fileSystem(),
-                      now.device() + 1,
-                      now.inode(),
-                      now.size(),
-                      null,
-                      now.modifiedAt(),
-                      "an-earlier-boot"))),
+                  CprManifest.RamFile.builder()
+                      .fileSystem(now.fileSystem())
+                      .device(now.device() + 1)
+                      .inode(now.inode())
+                      .size(now.size())
+                      .modifiedAt(now.modifiedAt())
+                      .hostBootId("an-earlier-boot")
+                      .build())),
           false,
           RunState.RUNNING,
           null,
@@ -1036,14 +1036,14 @@ class RestoreTest extends FakeQemuTest {
                 ramFile.toString(),
                 true,
                 true,
-                new CprManifest.RamFile(
-                    now.fileSystem(),
-                    now.device() + 1,
-                    now.inode(),
-                    now.size(),
-                    null,
-                    now.modifiedAt(),
-                    now.hostBootId()))),
+                CprManifest.RamFile.builder()
+                    .fileSystem(now.fileSystem())
+                    .device(now.device() + 1)
+                    .inode(now.inode())
+                    .size(now.size())
+                    .modifiedAt(now.modifiedAt())
+                    .hostBootId(now.hostBootId())
+                    .build())),
         false,
         RunState.RUNNING,
         null,
@@ -1055,14 +1055,14 @@ class RestoreTest extends FakeQemuTest {
   private static CprManifest.RamFile identityOf(Path file) throws IOException {
     java.util.Map<String, Object> a =
         Files.readAttributes(file, "unix:dev,ino,size,lastModifiedTime");
-    return new CprManifest.RamFile(
-        Files.getFileStore(file).type(),
-        (Long) a.get("dev"),
-        (Long) a.get("ino"),
-        (Long) a.get("size"),
-        null,
-        ((java.nio.file.attribute.FileTime) a.get("lastModifiedTime")).toInstant(),
-        Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip());
+    return CprManifest.RamFile.builder()
+        .fileSystem(Files.getFileStore(file).type())
+        .device((Long) a.get("dev"))
+        .inode((Long) a.get("ino"))
+        .size((Long) a.get("size"))
+        .modifiedAt(((java.nio.file.attribute.FileTime) a.get("lastModifiedTime")).toInstant())
+        .hostBootId(Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip())
+        .build();
   }
 
   @Test

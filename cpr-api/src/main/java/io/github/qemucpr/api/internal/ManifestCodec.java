@@ -220,16 +220,18 @@ public final class ManifestCodec {
     if (f == null || f.isNull()) {
       return null;
     }
-    return new CprManifest.RamFile(
-        required(f, "file-system").asString(),
-        required(f, "device").asLong(),
-        required(f, "inode").asLong(),
-        required(f, "size").asLong(),
-        f.hasNonNull("character-device") ? f.get("character-device").asLong() : null,
-        instant(f, "modified"),
-        f.hasNonNull("host-boot-id") ? f.get("host-boot-id").asString() : null,
-        contentSample(f.get("content-sample")),
-        daxDevice(f.get("dax-device")));
+    return CprManifest.RamFile.builder()
+        .fileSystem(required(f, "file-system").asString())
+        .device(required(f, "device").asLong())
+        .inode(required(f, "inode").asLong())
+        .size(required(f, "size").asLong())
+        .characterDevice(
+            f.hasNonNull("character-device") ? f.get("character-device").asLong() : null)
+        .modifiedAt(instant(f, "modified"))
+        .hostBootId(f.hasNonNull("host-boot-id") ? f.get("host-boot-id").asString() : null)
+        .contentSample(contentSample(f.get("content-sample")))
+        .daxDevice(daxDevice(f.get("dax-device")))
+        .build();
   }
 
   /** A RAM file's content sample; absent in manifests written before it was recorded. */

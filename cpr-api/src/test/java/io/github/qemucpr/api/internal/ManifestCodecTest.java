@@ -33,14 +33,14 @@ class ManifestCodecTest {
                     "/dev/shm/ram0",
                     true,
                     true,
-                    new CprManifest.RamFile(
-                        "tmpfs",
-                        25,
-                        4711,
-                        64L << 20,
-                        null,
-                        Instant.parse("2025-01-02T03:00:00.123456789Z"),
-                        "0f6c4a8e-63b2-4bbd-9d4b-0b2c1e0c1d2e")),
+                    CprManifest.RamFile.builder()
+                        .fileSystem("tmpfs")
+                        .device(25)
+                        .inode(4711)
+                        .size(64L << 20)
+                        .modifiedAt(Instant.parse("2025-01-02T03:00:00.123456789Z"))
+                        .hostBootId("0f6c4a8e-63b2-4bbd-9d4b-0b2c1e0c1d2e")
+                        .build()),
                 new CprManifest.RamBackend(
                     "dax",
                     "memory-backend-file",
@@ -48,7 +48,13 @@ class ManifestCodecTest {
                     "/dev/dax0.0",
                     true,
                     true,
-                    new CprManifest.RamFile("devtmpfs", 5, 812, 0, 0xfc00L, null, null)),
+                    CprManifest.RamFile.builder()
+                        .fileSystem("devtmpfs")
+                        .device(5)
+                        .inode(812)
+                        .size(0)
+                        .characterDevice(0xfc00L)
+                        .build()),
                 new CprManifest.RamBackend(
                     "mem1", "memory-backend-memfd", 1L << 20, null, true, false)))
         .memorySavedInPlace(false)
@@ -125,17 +131,17 @@ class ManifestCodecTest {
                 "/var/lib/vm/ram0",
                 true,
                 true,
-                new CprManifest.RamFile(
-                    "ext4",
-                    2049,
-                    4711,
-                    64L << 20,
-                    null,
-                    Instant.parse("2025-01-02T03:00:00.123456789Z"),
-                    "0f6c4a8e",
-                    new CprManifest.ContentSample(
-                        4096, List.of(0L, 4L << 20, 60L << 20), "cd".repeat(32)),
-                    null)),
+                CprManifest.RamFile.builder()
+                    .fileSystem("ext4")
+                    .device(2049)
+                    .inode(4711)
+                    .size(64L << 20)
+                    .modifiedAt(Instant.parse("2025-01-02T03:00:00.123456789Z"))
+                    .hostBootId("0f6c4a8e")
+                    .contentSample(
+                        new CprManifest.ContentSample(
+                            4096, List.of(0L, 4L << 20, 60L << 20), "cd".repeat(32)))
+                    .build()),
             new CprManifest.RamBackend(
                 "dax",
                 "memory-backend-file",
@@ -143,17 +149,16 @@ class ManifestCodecTest {
                 "/dev/dax0.0",
                 true,
                 true,
-                new CprManifest.RamFile(
-                    "devtmpfs",
-                    5,
-                    812,
-                    0,
-                    0xfc00L,
-                    null,
-                    null,
-                    null,
-                    new CprManifest.DaxDevice(
-                        "dax0.0", 2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b"))),
+                CprManifest.RamFile.builder()
+                    .fileSystem("devtmpfs")
+                    .device(5)
+                    .inode(812)
+                    .size(0)
+                    .characterDevice(0xfc00L)
+                    .daxDevice(
+                        new CprManifest.DaxDevice(
+                            "dax0.0", 2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b"))
+                    .build()),
             new CprManifest.RamBackend(
                 "dax1",
                 "memory-backend-file",
@@ -161,16 +166,14 @@ class ManifestCodecTest {
                 "/dev/dax1.0",
                 true,
                 true,
-                new CprManifest.RamFile(
-                    "devtmpfs",
-                    5,
-                    813,
-                    0,
-                    0xfc01L,
-                    null,
-                    null,
-                    null,
-                    new CprManifest.DaxDevice("dax1.0", 1L << 30, null))));
+                CprManifest.RamFile.builder()
+                    .fileSystem("devtmpfs")
+                    .device(5)
+                    .inode(813)
+                    .size(0)
+                    .characterDevice(0xfc01L)
+                    .daxDevice(new CprManifest.DaxDevice("dax1.0", 1L << 30, null))
+                    .build()));
     return m.toBuilder().memoryBackends(backends).build();
   }
 
