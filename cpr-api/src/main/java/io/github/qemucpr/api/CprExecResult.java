@@ -1,5 +1,6 @@
 package io.github.qemucpr.api;
 
+import io.github.qemucpr.api.internal.PhaseDurations;
 import io.github.qemucpr.qmp.QemuVersion;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.command.RunState;
@@ -302,7 +303,7 @@ public final class CprExecResult {
      * @throws NullPointerException if the map, a phase or a duration is null
      */
     public Builder phaseDurations(Map<CprPhase, Duration> phaseDurations) {
-      this.phaseDurations = CprResults.phaseDurations(phaseDurations);
+      this.phaseDurations = PhaseDurations.copyOf(phaseDurations);
       return this;
     }
 

@@ -1,5 +1,6 @@
 package io.github.qemucpr.api;
 
+import io.github.qemucpr.api.internal.PhaseDurations;
 import io.github.qemucpr.qmp.command.RunState;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -294,7 +295,7 @@ public final class CprSaveResult {
      * @throws NullPointerException if the map, a phase or a duration is null
      */
     public Builder phaseDurations(Map<CprPhase, Duration> phaseDurations) {
-      this.phaseDurations = CprResults.phaseDurations(phaseDurations);
+      this.phaseDurations = PhaseDurations.copyOf(phaseDurations);
       return this;
     }
 

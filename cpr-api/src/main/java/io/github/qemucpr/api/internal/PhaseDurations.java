@@ -1,17 +1,18 @@
-package io.github.qemucpr.api;
+package io.github.qemucpr.api.internal;
 
+import io.github.qemucpr.api.CprPhase;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
 
-/** What the result classes share: copying their values. */
-final class CprResults {
-  private CprResults() {}
+/** The phase durations of a public result, copied the one way every result copies them. */
+public final class PhaseDurations {
+  private PhaseDurations() {}
 
   /** An unmodifiable copy in phase order; rejects a null map, phase or duration. */
-  static Map<CprPhase, Duration> phaseDurations(Map<CprPhase, Duration> durations) {
+  public static Map<CprPhase, Duration> copyOf(Map<CprPhase, Duration> durations) {
     Objects.requireNonNull(durations, "phaseDurations");
     EnumMap<CprPhase, Duration> ordered = new EnumMap<>(CprPhase.class);
     durations.forEach(
