@@ -64,23 +64,24 @@ class RestoreTest extends FakeQemuTest {
       throws IOException {
     Files.writeString(stateFile, STATE);
     CprManifest m =
-        new CprManifest(
-            CprManifest.FORMAT_VERSION,
-            "10.0.2",
-            "cpr-reboot",
-            capabilities,
-            backends,
-            backends.stream().anyMatch(CprManifest.RamBackend::savedInPlace),
-            suspendedByUs,
-            before,
-            "vm.state",
-            STATE.length(),
-            StateFiles.sha256(stateFile),
-            Instant.now().minusSeconds(5),
-            Instant.now().minusSeconds(4),
-            Duration.ofMillis(2),
-            restoreStarted,
-            restored);
+        CprManifest.builder()
+            .formatVersion(CprManifest.FORMAT_VERSION)
+            .qemuVersion("10.0.2")
+            .mode("cpr-reboot")
+            .capabilities(capabilities)
+            .memoryBackends(backends)
+            .memorySavedInPlace(backends.stream().anyMatch(CprManifest.RamBackend::savedInPlace))
+            .suspendedByUs(suspendedByUs)
+            .runStateBefore(before)
+            .stateFileName("vm.state")
+            .stateFileSize(STATE.length())
+            .stateFileSha256(StateFiles.sha256(stateFile))
+            .blackoutStartedAt(Instant.now().minusSeconds(5))
+            .savedAt(Instant.now().minusSeconds(4))
+            .qemuDowntime(Duration.ofMillis(2))
+            .restoreStartedAt(restoreStarted)
+            .restoredAt(restored)
+            .build();
     ManifestCodec.write(CprManifest.pathFor(stateFile), m);
     return m;
   }
@@ -966,14 +967,14 @@ class RestoreTest extends FakeQemuTest {
                 ramFile.toString(),
                 true,
                 true,
-                new CprManifest.RamFile(
-                    "tmpfs",
-                    now.device(),
-                    now.inode(),
-                    now.size(),
-                    null,
-                    now.modifiedAt(),
-                    "an-earlier-boot"))),
+                CprManifest.RamFile.builder()
+                    .fileSystem("tmpfs")
+                    .device(now.device())
+                    .inode(now.inode())
+                    .size(now.size())
+                    .modifiedAt(now.modifiedAt())
+                    .hostBootId("an-earlier-boot")
+                    .build())),
         false,
         RunState.RUNNING,
         null,
@@ -1004,14 +1005,14 @@ class RestoreTest extends FakeQemuTest {
                   ram.toString(),
                   true,
                   true,
-                  new CprManifest.RamFile(
-                      now.fileSystem(),
-                      now.device() + 1,
-                      now.inode(),
-                      now.size(),
-                      null,
-                      now.modifiedAt(),
-                      "an-earlier-boot"))),
+                  CprManifest.RamFile.builder()
+                      .fileSystem(now.fileSystem())
+                      .device(now.device() + 1)
+                      .inode(now.inode())
+                      .size(now.size())
+                      .modifiedAt(now.modifiedAt())
+                      .hostBootId("an-earlier-boot")
+                      .build())),
           false,
           RunState.RUNNING,
           null,
@@ -1035,14 +1036,14 @@ class RestoreTest extends FakeQemuTest {
                 ramFile.toString(),
                 true,
                 true,
-                new CprManifest.RamFile(
-                    now.fileSystem(),
-                    now.device() + 1,
-                    now.inode(),
-                    now.size(),
-                    null,
-                    now.modifiedAt(),
-                    now.hostBootId()))),
+                CprManifest.RamFile.builder()
+                    .fileSystem(now.fileSystem())
+                    .device(now.device() + 1)
+                    .inode(now.inode())
+                    .size(now.size())
+                    .modifiedAt(now.modifiedAt())
+                    .hostBootId(now.hostBootId())
+                    .build())),
         false,
         RunState.RUNNING,
         null,
@@ -1054,14 +1055,14 @@ class RestoreTest extends FakeQemuTest {
   private static CprManifest.RamFile identityOf(Path file) throws IOException {
     java.util.Map<String, Object> a =
         Files.readAttributes(file, "unix:dev,ino,size,lastModifiedTime");
-    return new CprManifest.RamFile(
-        Files.getFileStore(file).type(),
-        (Long) a.get("dev"),
-        (Long) a.get("ino"),
-        (Long) a.get("size"),
-        null,
-        ((java.nio.file.attribute.FileTime) a.get("lastModifiedTime")).toInstant(),
-        Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip());
+    return CprManifest.RamFile.builder()
+        .fileSystem(Files.getFileStore(file).type())
+        .device((Long) a.get("dev"))
+        .inode((Long) a.get("ino"))
+        .size((Long) a.get("size"))
+        .modifiedAt(((java.nio.file.attribute.FileTime) a.get("lastModifiedTime")).toInstant())
+        .hostBootId(Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip())
+        .build();
   }
 
   @Test

@@ -195,18 +195,19 @@ public final class ExecWorkflow {
       }
     }
     deleteStateFile();
-    return new CprExecResult(
-        Objects.requireNonNull(client),
-        outcome.state(),
-        Objects.requireNonNull(pid),
-        f.version(),
-        outcome.version(),
-        outcome.blackout(),
-        outcome.exact(),
-        Objects.requireNonNull(monitorGap),
-        progress.durations(),
-        progress.elapsed(),
-        f.report());
+    return CprExecResult.builder()
+        .client(Objects.requireNonNull(client))
+        .runState(outcome.state())
+        .processId(Objects.requireNonNull(pid))
+        .versionBefore(f.version())
+        .versionAfter(outcome.version())
+        .blackout(outcome.blackout())
+        .blackoutExact(outcome.exact())
+        .monitorGap(Objects.requireNonNull(monitorGap))
+        .phaseDurations(progress.durations())
+        .total(progress.elapsed())
+        .preflight(f.report())
+        .build();
   }
 
   private Duration commandTimeout() {

@@ -154,25 +154,27 @@ public final class ManifestCodec {
       JsonNode file = required(root, "state-file");
       JsonNode times = root.path("times");
       JsonNode restore = root.path("restore");
-      return new CprManifest(
-          version,
-          required(root, "qemu-version").asString(),
-          required(root, "mode").asString(),
-          caps,
-          backends,
-          root.path("memory-saved-in-place").asBoolean(false),
-          root.path("suspended-by-us").asBoolean(false),
-          RunState.of(required(root, "runstate-before").asString()),
-          required(file, "name").asString(),
-          required(file, "size").asLong(),
-          required(file, "sha256").asString(),
-          instant(times, "blackout-started"),
-          java.util.Objects.requireNonNull(instant(times, "saved"), "times.saved"),
-          root.hasNonNull("qemu-downtime-ms")
-              ? Duration.ofMillis(root.get("qemu-downtime-ms").asLong())
-              : null,
-          instant(restore, "started"),
-          instant(restore, "finished"));
+      return CprManifest.builder()
+          .formatVersion(version)
+          .qemuVersion(required(root, "qemu-version").asString())
+          .mode(required(root, "mode").asString())
+          .capabilities(caps)
+          .memoryBackends(backends)
+          .memorySavedInPlace(root.path("memory-saved-in-place").asBoolean(false))
+          .suspendedByUs(root.path("suspended-by-us").asBoolean(false))
+          .runStateBefore(RunState.of(required(root, "runstate-before").asString()))
+          .stateFileName(required(file, "name").asString())
+          .stateFileSize(required(file, "size").asLong())
+          .stateFileSha256(required(file, "sha256").asString())
+          .blackoutStartedAt(instant(times, "blackout-started"))
+          .savedAt(java.util.Objects.requireNonNull(instant(times, "saved"), "times.saved"))
+          .qemuDowntime(
+              root.hasNonNull("qemu-downtime-ms")
+                  ? Duration.ofMillis(root.get("qemu-downtime-ms").asLong())
+                  : null)
+          .restoreStartedAt(instant(restore, "started"))
+          .restoredAt(instant(restore, "finished"))
+          .build();
     } catch (DateTimeParseException | NullPointerException | JacksonException e) {
       throw new IllegalArgumentException("malformed manifest: " + e.getMessage(), e);
     }
@@ -205,44 +207,12 @@ public final class ManifestCodec {
 
   /** A copy with the restore's start set (or cleared with {@code null}). */
   public static CprManifest withRestoreStarted(CprManifest m, @Nullable Instant at) {
-    return new CprManifest(
-        m.formatVersion(),
-        m.qemuVersion(),
-        m.mode(),
-        m.capabilities(),
-        m.memoryBackends(),
-        m.memorySavedInPlace(),
-        m.suspendedByUs(),
-        m.runStateBefore(),
-        m.stateFileName(),
-        m.stateFileSize(),
-        m.stateFileSha256(),
-        m.blackoutStartedAt(),
-        m.savedAt(),
-        m.qemuDowntime(),
-        at,
-        m.restoredAt());
+    return m.toBuilder().restoreStartedAt(at).build();
   }
 
   /** A copy marked restored at {@code at}. */
   public static CprManifest withRestored(CprManifest m, Instant at) {
-    return new CprManifest(
-        m.formatVersion(),
-        m.qemuVersion(),
-        m.mode(),
-        m.capabilities(),
-        m.memoryBackends(),
-        m.memorySavedInPlace(),
-        m.suspendedByUs(),
-        m.runStateBefore(),
-        m.stateFileName(),
-        m.stateFileSize(),
-        m.stateFileSha256(),
-        m.blackoutStartedAt(),
-        m.savedAt(),
-        m.qemuDowntime(),
-        m.restoreStartedAt(),
-        at);
+    return m.toBuilder().restoredAt(at).build();
   }
 
   /** A backend's file identity; absent in manifests written before it was recorded. */
@@ -250,16 +220,18 @@ public final class ManifestCodec {
     if (f == null || f.isNull()) {
       return null;
     }
-    return new CprManifest.RamFile(
-        required(f, "file-system").asString(),
-        required(f, "device").asLong(),
-        required(f, "inode").asLong(),
-        required(f, "size").asLong(),
-        f.hasNonNull("character-device") ? f.get("character-device").asLong() : null,
-        instant(f, "modified"),
-        f.hasNonNull("host-boot-id") ? f.get("host-boot-id").asString() : null,
-        contentSample(f.get("content-sample")),
-        daxDevice(f.get("dax-device")));
+    return CprManifest.RamFile.builder()
+        .fileSystem(required(f, "file-system").asString())
+        .device(required(f, "device").asLong())
+        .inode(required(f, "inode").asLong())
+        .size(required(f, "size").asLong())
+        .characterDevice(
+            f.hasNonNull("character-device") ? f.get("character-device").asLong() : null)
+        .modifiedAt(instant(f, "modified"))
+        .hostBootId(f.hasNonNull("host-boot-id") ? f.get("host-boot-id").asString() : null)
+        .contentSample(contentSample(f.get("content-sample")))
+        .daxDevice(daxDevice(f.get("dax-device")))
+        .build();
   }
 
   /** A RAM file's content sample; absent in manifests written before it was recorded. */

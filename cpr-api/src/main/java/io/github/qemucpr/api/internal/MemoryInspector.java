@@ -127,16 +127,7 @@ final class MemoryInspector {
       return now;
     }
     CprManifest.ContentSample sample = sample(path, now.size());
-    return new CprManifest.RamFile(
-        now.fileSystem(),
-        now.device(),
-        now.inode(),
-        now.size(),
-        null,
-        now.modifiedAt(),
-        now.hostBootId(),
-        sample,
-        null);
+    return now.toBuilder().contentSample(sample).build(); // a regular file: no DAX device
   }
 
   /** What {@code stat} (and, for a DAX device, sysfs) says of the file; no content is read. */
@@ -147,16 +138,16 @@ final class MemoryInspector {
       boolean characterDevice = (((Integer) a.get("mode")) & 0170000) == 0020000;
       String fileSystem = fileSystemOf(path);
       Long rdev = characterDevice ? (Long) a.get("rdev") : null;
-      return new CprManifest.RamFile(
-          fileSystem != null ? fileSystem : "unknown",
-          (Long) a.get("dev"),
-          (Long) a.get("ino"),
-          (Long) a.get("size"),
-          rdev,
-          ((FileTime) a.get("lastModifiedTime")).toInstant(),
-          hostBootId(),
-          null,
-          rdev != null ? daxDevice(rdev, sysfs) : null);
+      return CprManifest.RamFile.builder()
+          .fileSystem(fileSystem != null ? fileSystem : "unknown")
+          .device((Long) a.get("dev"))
+          .inode((Long) a.get("ino"))
+          .size((Long) a.get("size"))
+          .characterDevice(rdev)
+          .modifiedAt(((FileTime) a.get("lastModifiedTime")).toInstant())
+          .hostBootId(hostBootId())
+          .daxDevice(rdev != null ? daxDevice(rdev, sysfs) : null)
+          .build();
     } catch (IOException | RuntimeException e) {
       return null;
     }

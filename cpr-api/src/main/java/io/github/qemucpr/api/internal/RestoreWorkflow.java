@@ -216,15 +216,16 @@ public final class RestoreWorkflow {
         && state.equals(RunState.RUNNING)) {
       outage = Duration.between(Objects.requireNonNull(m.blackoutStartedAt()), runningSince);
     }
-    return new CprRestoreResult(
-        source,
-        m != null ? manifestPath : null,
-        markedRestored,
-        state,
-        woken,
-        progress.durations(),
-        progress.elapsed(),
-        outage);
+    return CprRestoreResult.builder()
+        .stateFile(source)
+        .manifestFile(m != null ? manifestPath : null)
+        .markedRestored(markedRestored)
+        .runState(state)
+        .wokenUp(woken)
+        .phaseDurations(progress.durations())
+        .total(progress.elapsed())
+        .outage(outage)
+        .build();
   }
 
   // ------------------------------------------------------------------ verify

@@ -177,20 +177,21 @@ public final class SaveWorkflow {
       quit();
       quit = true;
     }
-    return new CprSaveResult(
-        target,
-        manifestPath,
-        persisted.size,
-        persisted.sha256,
-        persisted.blackout,
-        persisted.qemuDowntime,
-        progress.durations(),
-        progress.elapsed(),
-        f.report().memorySavedInPlace(),
-        suspendedByUs,
-        before,
-        quit,
-        f.report());
+    return CprSaveResult.builder()
+        .stateFile(target)
+        .manifestFile(manifestPath)
+        .bytesWritten(persisted.size)
+        .sha256(persisted.sha256)
+        .blackout(persisted.blackout)
+        .qemuDowntime(persisted.qemuDowntime)
+        .phaseDurations(progress.durations())
+        .total(progress.elapsed())
+        .memorySavedInPlace(f.report().memorySavedInPlace())
+        .suspendedByUs(suspendedByUs)
+        .runStateBefore(before)
+        .quit(quit)
+        .preflight(f.report())
+        .build();
   }
 
   private Duration commandTimeout() {
@@ -471,23 +472,22 @@ public final class SaveWorkflow {
     List<CprManifest.RamBackend> backends = new ArrayList<>();
     f.backends().forEach(b -> backends.add(b.toManifest()));
     CprManifest manifest =
-        new CprManifest(
-            CprManifest.FORMAT_VERSION,
-            f.version().toString(),
-            MigrationMode.CPR_REBOOT.wireName(),
-            capabilities,
-            backends,
-            f.report().memorySavedInPlace(),
-            suspendedByUs,
-            before,
-            StateFiles.fileName(target),
-            size,
-            sha256,
-            blackoutStart,
-            Instant.now(),
-            qemuDowntime,
-            null,
-            null);
+        CprManifest.builder()
+            .formatVersion(CprManifest.FORMAT_VERSION)
+            .qemuVersion(f.version().toString())
+            .mode(MigrationMode.CPR_REBOOT.wireName())
+            .capabilities(capabilities)
+            .memoryBackends(backends)
+            .memorySavedInPlace(f.report().memorySavedInPlace())
+            .suspendedByUs(suspendedByUs)
+            .runStateBefore(before)
+            .stateFileName(StateFiles.fileName(target))
+            .stateFileSize(size)
+            .stateFileSha256(sha256)
+            .blackoutStartedAt(blackoutStart)
+            .savedAt(Instant.now())
+            .qemuDowntime(qemuDowntime)
+            .build();
     manifestTemp = StateFiles.writeTemp(manifestPath, ManifestCodec.encode(manifest));
     // The state file first, then its manifest; a crash in between leaves a state file whose
     // manifest (if an older one is there) does not match it, which a restore refuses.

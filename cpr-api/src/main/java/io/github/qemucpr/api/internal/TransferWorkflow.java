@@ -154,18 +154,22 @@ public final class TransferWorkflow {
       progress.finish("the source quit");
       quit = true;
     }
-    return new CprTransferResult(
-        t,
-        outcome.targetState(),
-        outcome.sourceState(),
-        outcome.blackout(),
-        outcome.exact(),
-        outcome.qemuDowntime(),
-        incomingDeferred,
-        quit,
-        progress.durations(),
-        progress.elapsed(),
-        f.report());
+    CprTransferResult.Builder result =
+        CprTransferResult.builder()
+            .target(t) // handed to the caller, who closes it
+            .targetQmp(options.targetQmp())
+            .targetState(outcome.targetState())
+            .sourceState(outcome.sourceState())
+            .blackout(outcome.blackout())
+            .blackoutExact(outcome.exact())
+            .qemuDowntime(outcome.qemuDowntime())
+            .incomingDeferred(incomingDeferred)
+            .sourceQuit(quit)
+            .phaseDurations(progress.durations())
+            .total(progress.elapsed())
+            .preflight(f.report());
+    t.peerProcessId().ifPresent(result::targetProcessId);
+    return result.build();
   }
 
   private Duration commandTimeout() {

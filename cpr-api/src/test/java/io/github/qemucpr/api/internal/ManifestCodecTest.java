@@ -19,48 +19,54 @@ class ManifestCodecTest {
   @TempDir Path dir;
 
   static CprManifest sample() {
-    return new CprManifest(
-        1,
-        "10.0.2",
-        "cpr-reboot",
-        List.of("events", "x-ignore-shared"),
-        List.of(
-            new CprManifest.RamBackend(
-                "ram0",
-                "memory-backend-file",
-                64L << 20,
-                "/dev/shm/ram0",
-                true,
-                true,
-                new CprManifest.RamFile(
-                    "tmpfs",
-                    25,
-                    4711,
+    return CprManifest.builder()
+        .formatVersion(1)
+        .qemuVersion("10.0.2")
+        .mode("cpr-reboot")
+        .capabilities(List.of("events", "x-ignore-shared"))
+        .memoryBackends(
+            List.of(
+                new CprManifest.RamBackend(
+                    "ram0",
+                    "memory-backend-file",
                     64L << 20,
-                    null,
-                    Instant.parse("2025-01-02T03:00:00.123456789Z"),
-                    "0f6c4a8e-63b2-4bbd-9d4b-0b2c1e0c1d2e")),
-            new CprManifest.RamBackend(
-                "dax",
-                "memory-backend-file",
-                2L << 30,
-                "/dev/dax0.0",
-                true,
-                true,
-                new CprManifest.RamFile("devtmpfs", 5, 812, 0, 0xfc00L, null, null)),
-            new CprManifest.RamBackend(
-                "mem1", "memory-backend-memfd", 1L << 20, null, true, false)),
-        false,
-        true,
-        RunState.RUNNING,
-        "vm.state",
-        12345,
-        "ab".repeat(32),
-        Instant.parse("2025-01-02T03:04:05.123456Z"),
-        Instant.parse("2025-01-02T03:04:06Z"),
-        Duration.ofMillis(3),
-        null,
-        null);
+                    "/dev/shm/ram0",
+                    true,
+                    true,
+                    CprManifest.RamFile.builder()
+                        .fileSystem("tmpfs")
+                        .device(25)
+                        .inode(4711)
+                        .size(64L << 20)
+                        .modifiedAt(Instant.parse("2025-01-02T03:00:00.123456789Z"))
+                        .hostBootId("0f6c4a8e-63b2-4bbd-9d4b-0b2c1e0c1d2e")
+                        .build()),
+                new CprManifest.RamBackend(
+                    "dax",
+                    "memory-backend-file",
+                    2L << 30,
+                    "/dev/dax0.0",
+                    true,
+                    true,
+                    CprManifest.RamFile.builder()
+                        .fileSystem("devtmpfs")
+                        .device(5)
+                        .inode(812)
+                        .size(0)
+                        .characterDevice(0xfc00L)
+                        .build()),
+                new CprManifest.RamBackend(
+                    "mem1", "memory-backend-memfd", 1L << 20, null, true, false)))
+        .memorySavedInPlace(false)
+        .suspendedByUs(true)
+        .runStateBefore(RunState.RUNNING)
+        .stateFileName("vm.state")
+        .stateFileSize(12345)
+        .stateFileSha256("ab".repeat(32))
+        .blackoutStartedAt(Instant.parse("2025-01-02T03:04:05.123456Z"))
+        .savedAt(Instant.parse("2025-01-02T03:04:06Z"))
+        .qemuDowntime(Duration.ofMillis(3))
+        .build();
   }
 
   @Test
@@ -125,17 +131,17 @@ class ManifestCodecTest {
                 "/var/lib/vm/ram0",
                 true,
                 true,
-                new CprManifest.RamFile(
-                    "ext4",
-                    2049,
-                    4711,
-                    64L << 20,
-                    null,
-                    Instant.parse("2025-01-02T03:00:00.123456789Z"),
-                    "0f6c4a8e",
-                    new CprManifest.ContentSample(
-                        4096, List.of(0L, 4L << 20, 60L << 20), "cd".repeat(32)),
-                    null)),
+                CprManifest.RamFile.builder()
+                    .fileSystem("ext4")
+                    .device(2049)
+                    .inode(4711)
+                    .size(64L << 20)
+                    .modifiedAt(Instant.parse("2025-01-02T03:00:00.123456789Z"))
+                    .hostBootId("0f6c4a8e")
+                    .contentSample(
+                        new CprManifest.ContentSample(
+                            4096, List.of(0L, 4L << 20, 60L << 20), "cd".repeat(32)))
+                    .build()),
             new CprManifest.RamBackend(
                 "dax",
                 "memory-backend-file",
@@ -143,17 +149,16 @@ class ManifestCodecTest {
                 "/dev/dax0.0",
                 true,
                 true,
-                new CprManifest.RamFile(
-                    "devtmpfs",
-                    5,
-                    812,
-                    0,
-                    0xfc00L,
-                    null,
-                    null,
-                    null,
-                    new CprManifest.DaxDevice(
-                        "dax0.0", 2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b"))),
+                CprManifest.RamFile.builder()
+                    .fileSystem("devtmpfs")
+                    .device(5)
+                    .inode(812)
+                    .size(0)
+                    .characterDevice(0xfc00L)
+                    .daxDevice(
+                        new CprManifest.DaxDevice(
+                            "dax0.0", 2L << 30, "8a8a2b2c-1f2e-4d3c-9b8a-7c6d5e4f3a2b"))
+                    .build()),
             new CprManifest.RamBackend(
                 "dax1",
                 "memory-backend-file",
@@ -161,33 +166,15 @@ class ManifestCodecTest {
                 "/dev/dax1.0",
                 true,
                 true,
-                new CprManifest.RamFile(
-                    "devtmpfs",
-                    5,
-                    813,
-                    0,
-                    0xfc01L,
-                    null,
-                    null,
-                    null,
-                    new CprManifest.DaxDevice("dax1.0", 1L << 30, null))));
-    return new CprManifest(
-        m.formatVersion(),
-        m.qemuVersion(),
-        m.mode(),
-        m.capabilities(),
-        backends,
-        m.memorySavedInPlace(),
-        m.suspendedByUs(),
-        m.runStateBefore(),
-        m.stateFileName(),
-        m.stateFileSize(),
-        m.stateFileSha256(),
-        m.blackoutStartedAt(),
-        m.savedAt(),
-        m.qemuDowntime(),
-        m.restoreStartedAt(),
-        m.restoredAt());
+                CprManifest.RamFile.builder()
+                    .fileSystem("devtmpfs")
+                    .device(5)
+                    .inode(813)
+                    .size(0)
+                    .characterDevice(0xfc01L)
+                    .daxDevice(new CprManifest.DaxDevice("dax1.0", 1L << 30, null))
+                    .build()));
+    return m.toBuilder().memoryBackends(backends).build();
   }
 
   @Test

@@ -26,16 +26,16 @@ class RamFileIdentityTest {
   @TempDir Path dir;
 
   private static CprManifest.RamFile savedDax(CprManifest.DaxDevice dax) {
-    return new CprManifest.RamFile(
-        "devtmpfs",
-        5,
-        4242,
-        0,
-        DAX_RDEV,
-        Instant.parse("2026-01-01T00:00:00Z"),
-        "an-earlier-boot",
-        null,
-        dax);
+    return CprManifest.RamFile.builder()
+        .fileSystem("devtmpfs")
+        .device(5)
+        .inode(4242)
+        .size(0)
+        .characterDevice(DAX_RDEV)
+        .modifiedAt(Instant.parse("2026-01-01T00:00:00Z"))
+        .hostBootId("an-earlier-boot")
+        .daxDevice(dax)
+        .build();
   }
 
   /**
@@ -65,14 +65,15 @@ class RamFileIdentityTest {
   @Test
   void afterARebootAnyCharacterDeviceOfAnySizeIsAcceptedAsTheSavedDaxDevice() {
     CprManifest.RamFile saved =
-        new CprManifest.RamFile(
-            "devtmpfs",
-            5,
-            4242,
-            0,
-            DAX_RDEV,
-            Instant.parse("2026-01-01T00:00:00Z"),
-            "an-earlier-boot");
+        CprManifest.RamFile.builder()
+            .fileSystem("devtmpfs")
+            .device(5)
+            .inode(4242)
+            .size(0)
+            .characterDevice(DAX_RDEV)
+            .modifiedAt(Instant.parse("2026-01-01T00:00:00Z"))
+            .hostBootId("an-earlier-boot")
+            .build();
     String why = MemoryInspector.differences(saved, "/dev/null", "this-boot");
     assertThat(why).as("/dev/null (1:3) was accepted as the saved DAX device 252:0").isNotNull();
     assertThat(why).contains("is not a DAX device");
@@ -251,14 +252,14 @@ class RamFileIdentityTest {
       assertThat(MemoryInspector.isVolatile(now.fileSystem())).isFalse();
       // A manifest from before the sample, or a file the save could not read.
       CprManifest.RamFile saved =
-          new CprManifest.RamFile(
-              now.fileSystem(),
-              now.device(),
-              now.inode(),
-              now.size(),
-              null,
-              now.modifiedAt().minusSeconds(3),
-              now.hostBootId());
+          CprManifest.RamFile.builder()
+              .fileSystem(now.fileSystem())
+              .device(now.device())
+              .inode(now.inode())
+              .size(now.size())
+              .modifiedAt(now.modifiedAt().minusSeconds(3))
+              .hostBootId(now.hostBootId())
+              .build();
       assertThat(MemoryInspector.differences(saved, ram.toString(), now.hostBootId()))
           .contains("inode")
           .contains("modified since");
@@ -274,14 +275,14 @@ class RamFileIdentityTest {
     try {
       CprManifest.RamFile now = MemoryInspector.identify(ram);
       CprManifest.RamFile saved =
-          new CprManifest.RamFile(
-              "tmpfs",
-              now.device(),
-              now.inode(),
-              now.size(),
-              null,
-              now.modifiedAt().minusSeconds(3),
-              now.hostBootId());
+          CprManifest.RamFile.builder()
+              .fileSystem("tmpfs")
+              .device(now.device())
+              .inode(now.inode())
+              .size(now.size())
+              .modifiedAt(now.modifiedAt().minusSeconds(3))
+              .hostBootId(now.hostBootId())
+              .build();
       assertThat(MemoryInspector.differences(saved, ram.toString(), now.hostBootId())).isNull();
     } finally {
       TestDirs.delete(shm);

@@ -67,6 +67,9 @@ class TransferRunTest extends FakeTransferTest {
     CprTransferResult r = transfer().run();
     try (QmpClient t = r.target()) {
       assertThat(t.isOpen()).isTrue();
+      assertThat(r.targetQmp()).isEqualTo(pair.targetQmp);
+      // the fake new QEMU runs in this JVM: the peer credentials name this process
+      assertThat(r.targetProcessId()).hasValue(ProcessHandle.current().pid());
       assertThat(r.targetState()).isEqualTo(RunState.RUNNING);
       assertThat(r.sourceState()).isEqualTo(RunState.POSTMIGRATE);
       assertThat(r.incomingDeferred()).isFalse();
