@@ -27,7 +27,10 @@ import org.jspecify.annotations.Nullable;
  *       memory-backend-file,share=on} is still in its file, and then {@link #stateFile()} and that
  *       file together let a new QEMU, started with the old arguments plus {@code -incoming},
  *       restore the VM;
- *   <li>{@link VmLocation#UNKNOWN}: the process still runs, but its monitor did not answer in time.
+ *   <li>{@link VmLocation#UNKNOWN}: the process still runs, but its monitor did not answer in time,
+ *       or the old monitor stayed open after {@code migrate} without the migration failing, so the
+ *       exec may still happen. The state file is kept; do not restore the VM from it while the old
+ *       QEMU may still run it, or two copies of one guest would run.
  * </ul>
  */
 public final class CprExecException extends CprException {

@@ -114,6 +114,11 @@ public enum PreflightCode {
   /** cpr-exec: the new command line does not open the monitor socket the SDK reconnects to. */
   EXEC_COMMAND_NO_MONITOR,
   /**
+   * cpr-exec: the new command line has {@code -daemonize}: the executed QEMU would fork and its
+   * first process exit, so the VM would end up in another process than the one that saved it.
+   */
+  EXEC_COMMAND_DAEMONIZES,
+  /**
    * cpr-exec: the new QEMU could not read the state file by its path: it sees another directory
    * there (a different root or mount namespace), or runs as another user than this process.
    */

@@ -10,10 +10,14 @@ import io.github.qemucpr.qmp.command.RunState;
 import io.github.qemucpr.testing.FakeGuestAgent;
 import io.github.qemucpr.testing.FakeQemu;
 import io.github.qemucpr.testing.Responders;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -24,30 +28,18 @@ import org.junit.jupiter.api.io.TempDir;
  * binary.
  */
 class ExecRollbackTest {
-  private final FakeQemu qemu = FakeQemu.start();
-  private final QmpClient qmp;
+  private final ExecFake fake = new ExecFake();
+  private final FakeQemu qemu = fake.qemu;
+  private final QmpClient qmp = fake.qmp;
   @TempDir Path dir;
-
-  ExecRollbackTest() {
-    qemu.modes(List.of("normal", "cpr-reboot", "cpr-transfer", "cpr-exec"));
-    qemu.addMemdev(FakeQemu.Memdev.memfd("ram0", 64L << 20));
-    qmp = QmpClient.connect(qemu.socketPath());
-  }
 
   @AfterEach
   void tearDown() {
-    qmp.close();
-    qemu.close();
+    fake.close();
   }
 
   private CprExecBuilder exec(Path state) {
-    // The one qom-get of this preflight: -machine aux-ram-share=on.
-    qemu.server().enqueue("qom-get", Responders.returns("true"));
-    return CprExec.of(qmp)
-        .newCommand(
-            List.of(
-                "/bin/sh", "-qmp", "unix:" + qemu.server().socketPath() + ",server=on,wait=off"))
-        .stateFile(state);
+    return fake.exec(state);
   }
 
   @Test
@@ -138,6 +130,46 @@ class ExecRollbackTest {
   }
 
   @Test
+  void aNewCommandLineWithDashSLeavesTheLoadedVmPausedAndTheRunContinuesIt() {
+    Path state = dir.resolve("exec.state");
+    qemu.migrateScript(
+        (q, r, x) -> {
+          q.startMigration(x);
+          q.endMigration(x, "completed", null);
+          // -S: the new QEMU loads the VM and waits, paused, for a cont (as libvirt starts QEMU).
+          q.mode("normal");
+          q.runState("paused");
+          x.disconnect();
+        });
+
+    CprExecResult r = fake.exec(state, "-S").run();
+
+    try (QmpClient again = r.client()) {
+      assertThat(r.runState()).isEqualTo(RunState.RUNNING);
+      assertThat(qemu.requests("cont")).hasSize(1);
+      assertThat(state).doesNotExist();
+    }
+  }
+
+  @Test
+  void aLoadedVmPausedWithoutDashSIsNotContinued() {
+    Path state = dir.resolve("exec.state");
+    qemu.migrateScript(
+        (q, r, x) -> {
+          q.startMigration(x);
+          q.endMigration(x, "completed", null);
+          q.mode("normal");
+          q.runState("paused");
+          x.disconnect();
+        });
+
+    CprExecException e = catchThrowableOfType(CprExecException.class, () -> exec(state).run());
+
+    assertThat(e).hasMessageContaining("paused after the load, not running");
+    assertThat(qemu.requests("cont")).isEmpty();
+  }
+
+  @Test
   void aGuestTheExecSuspendedIsWokenWhenTheMigrationFails() {
     Path state = dir.resolve("exec.state");
     qemu.runStateBeforeMigration(
@@ -158,6 +190,139 @@ class ExecRollbackTest {
       assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
       assertThat(qemu.commandsAfter("migrate")).contains("system_wakeup");
       assertThat(state).doesNotExist();
+    }
+  }
+
+  @Test
+  void anExecDuringTheRollbackIsFollowedNotRolledBack() {
+    Path state = dir.resolve("exec.state");
+    qemu.migrateScript(
+        (q, r, x) -> {
+          // The reply to migrate is late; the migration completes, and QEMU execs while the
+          // rollback runs: the new QEMU has loaded and runs.
+          q.migrationStatus("completed");
+          q.runState("postmigrate");
+          x.later(
+              Duration.ofMillis(2500),
+              () -> {
+                q.mode("normal");
+                q.runState("running");
+                x.disconnect();
+              });
+        });
+
+    CprExecException e =
+        catchThrowableOfType(
+            CprExecException.class, () -> exec(state).phaseTimeout(Duration.ofSeconds(2)).run());
+
+    assertThat(e).isNotNull();
+    assertThat(e.vmLocation()).as(e.getMessage()).isEqualTo(VmLocation.NEW_QEMU);
+    assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
+    assertThat(qemu.server().connections()).isEqualTo(2);
+  }
+
+  @Test
+  void aRollbackThatCannotTellWhetherQemuExecutedKeepsTheStateFileAndWarns() {
+    Path state = dir.resolve("exec.state");
+    qemu.migrateScript(
+        (q, r, x) -> {
+          // No reply, no close, no failure: QEMU may exec at any moment.
+          q.migrationStatus("completed");
+          q.runState("postmigrate");
+        });
+
+    CprExecException e =
+        catchThrowableOfType(
+            CprExecException.class, () -> exec(state).phaseTimeout(Duration.ofSeconds(2)).run());
+
+    assertThat(e).isNotNull();
+    assertThat(e.vmLocation()).as(e.getMessage()).isEqualTo(VmLocation.UNKNOWN);
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(e.stateFile()).isEqualTo(state);
+    assertThat(state).exists();
+    assertThat(e.getMessage()).contains("by hand");
+  }
+
+  /** A process other than QEMU that speaks enough QMP to pass the negotiation. */
+  private static final String IMPOSTOR =
+      String.join(
+          "\n",
+          "import json, os, socket, sys, threading",
+          "s = socket.socket(socket.AF_UNIX)",
+          "s.bind(sys.argv[1]); s.listen(16)",
+          "def serve(c):",
+          "    f = c.makefile('rw')",
+          "    f.write(json.dumps({'QMP': {'version': {'qemu': {'major': 11, 'minor': 1,"
+              + " 'micro': 0}, 'package': ''}, 'capabilities': []}}) + '\\n'); f.flush()",
+          "    for line in f:",
+          "        r = json.loads(line)",
+          "        f.write(json.dumps({'return': {}, 'id': r.get('id')}) + '\\n'); f.flush()",
+          "while True:",
+          "    c, _ = s.accept()",
+          "    threading.Thread(target=serve, args=(c,), daemon=True).start()");
+
+  private static void pointTo(Path link, Path target) throws Exception {
+    Path tmp = link.resolveSibling(link.getFileName() + ".new");
+    Files.deleteIfExists(tmp);
+    Files.createSymbolicLink(tmp, target);
+    Files.move(tmp, link, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  @Test
+  @Timeout(60)
+  void anotherProcessAnsweringOnTheSocketAfterTheExecIsDroppedAndTheWaitGoesOn() throws Exception {
+    Path state = dir.resolve("exec.state");
+    Path impostorSocket = dir.resolve("impostor.sock");
+    Path link = dir.resolve("qmp.sock");
+    pointTo(link, qemu.socketPath());
+    Process impostor =
+        new ProcessBuilder("python3", "-c", IMPOSTOR, impostorSocket.toString())
+            .redirectErrorStream(true)
+            .start();
+    qmp.close(); // the fake serves one client at a time
+    try (QmpClient viaLink = QmpClient.connect(link)) {
+      for (int i = 0; i < 500 && !Files.exists(impostorSocket); i++) {
+        Thread.sleep(10);
+      }
+      assertThat(impostorSocket).exists();
+      qemu.migrateScript(
+          (q, r, x) -> {
+            q.startMigration(x);
+            q.endMigration(x, "completed", null);
+            q.mode("normal");
+            q.runState("running");
+            try {
+              pointTo(link, impostorSocket); // the impostor answers first
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+            x.disconnect();
+            x.later(
+                Duration.ofMillis(1500),
+                () -> {
+                  try {
+                    pointTo(link, qemu.socketPath()); // then the new QEMU
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                });
+          });
+      qemu.server().enqueue("qom-get", Responders.returns("true"));
+
+      CprExecResult r =
+          CprExec.of(viaLink)
+              .newCommand(List.of("/bin/sh", "-qmp", "unix:" + link + ",server=on,wait=off"))
+              .stateFile(state)
+              .run();
+
+      try (QmpClient again = r.client()) {
+        assertThat(again.peerProcessId()).hasValue(ProcessHandle.current().pid());
+        assertThat(r.runState()).isEqualTo(RunState.RUNNING);
+        assertThat(qemu.server().connections()).isEqualTo(3);
+      }
+    } finally {
+      impostor.destroy();
+      impostor.waitFor();
     }
   }
 }

@@ -559,7 +559,73 @@ class SaveTest extends FakeQemuTest {
     assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
     assertThat(e.vmState()).isNull();
     assertThat(e).hasMessageContaining("closed");
-    assertThat(stateFile.getParent()).isEmptyDirectory(); // incomplete: nothing to keep
+    // QEMU died with the VM: nothing shows the state is incomplete, and it may be the VM's only
+    // state. A state file is never lost: the .partial stays, and the message names it.
+    Path partial = stateFile.resolveSibling("vm.state.partial");
+    assertThat(stateDirectory()).containsExactly("vm.state.partial");
+    assertThat(e).hasMessageContaining(partial.toString());
+  }
+
+  @Test
+  void aFailedMigrationWhoseFinalRunStateCannotBeReadKeepsThePartialFile() throws Exception {
+    qemu.migrateScript(
+        (q, r, x) -> {
+          q.startMigration(x);
+          q.on("query-status", Responders.error("GenericError", "monitor busy"));
+          q.on("query-migrate", Responders.error("GenericError", "monitor busy"));
+          q.endMigration(x, "failed", "disk full");
+        });
+    CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(e.vmState()).isNull();
+    // Where the VM is cannot be read: the .partial stays until an operator has looked.
+    Path partial = stateFile.resolveSibling("vm.state.partial");
+    assertThat(stateDirectory()).containsExactly("vm.state.partial");
+    assertThat(e).hasMessageContaining(partial.toString());
+  }
+
+  @Test
+  void aMigrationQemuSaidFailedIsUndoneEvenWhenTheRunStateCannotBeRead() throws Exception {
+    // QEMU said "failed" (the event) but does not answer query-status: where the VM is stays
+    // unknown, so the .partial is kept, yet the migration is over, so the mode QEMU was put in
+    // is set back like after any failed save.
+    qemu.migrateScript(
+        (q, r, x) -> {
+          q.startMigration(x);
+          q.on("query-status", Responders.error("GenericError", "monitor busy"));
+          q.on("query-migrate", Responders.error("GenericError", "monitor busy"));
+          q.endMigration(x, "failed", "disk full");
+        });
+    CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(stateDirectory()).containsExactly("vm.state.partial");
+    assertThat(qemu.mode()).isEqualTo("normal");
+  }
+
+  @Test
+  void aFailedMigrationAfterWhichTheVmRunsDeletesThePartialFile() throws Exception {
+    qemu.migrateScript(FakeQemu.failsWith("disk full"));
+    CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
+    assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
+    assertThat(stateFile.getParent()).isEmptyDirectory(); // the VM runs on: the file is stale
+  }
+
+  @Test
+  void theCallerClosingTheClientDuringTheMigrationIsSaidSo() throws Exception {
+    // The migration runs on in QEMU; the caller closes its client (another thread, a shutdown
+    // hook). QEMU did not die and the connection was not lost: the message must say who closed it
+    // and where the VM is.
+    qemu.migrateScript(
+        (q, r, x) -> {
+          q.startMigration(x);
+          new Thread(qmp::close).start();
+        });
+    CprSaveException e = catchThrowableOfType(CprSaveException.class, () -> save().run());
+    assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
+    assertThat(e)
+        .hasMessageContaining("the caller closed the QMP client")
+        .hasMessageContaining("the VM is in the QEMU at " + qemu.socketPath())
+        .hasMessageNotContaining("QEMU is gone");
   }
 
   @Test

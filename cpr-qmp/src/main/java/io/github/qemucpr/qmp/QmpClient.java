@@ -245,11 +245,15 @@ public interface QmpClient extends AutoCloseable {
    * <p>A command of the generated surface ({@code io.github.qemucpr.qmp.qapi}) that the connected
    * QEMU lacks fails before it is sent, with a {@link QmpCommandNotFoundException} that names the
    * QEMU version: the blocking {@code execute} asks for the list on the first generated command of
-   * a connection, {@code executeAsync} checks once the list is known. Hand-written commands and the
-   * untyped {@code execute(String, ...)} are sent as they are; so is everything when QEMU has no
-   * {@code query-commands}.
+   * a connection, within that command's timeout, and {@code executeAsync} checks once the list is
+   * known. Callers that ask at the same time share one {@code query-commands}. Hand-written
+   * commands and the untyped {@code execute(String, ...)} are sent as they are.
    *
-   * @throws QmpTimeoutException if the first call gets no answer in time
+   * <p>When QEMU answers {@code query-commands} with an error, or with something that is not a list
+   * of commands (logged as a warning), the connection has no list: every command is sent and QEMU
+   * decides, and this method answers true. That is remembered, not asked again.
+   *
+   * @throws QmpTimeoutException if the first call gets no answer in time (a later call asks again)
    * @throws QmpConnectionClosedException if the connection is or becomes closed
    */
   default boolean supports(QmpCommand<?> command) {

@@ -28,10 +28,12 @@ public final class QmpConnectionClosedException extends QmpException {
   }
 
   /**
-   * Whether QEMU ended the connection (the stream ended, as when QEMU exits or closes its monitor),
-   * rather than the client: closed by its caller, or by itself after a protocol error, a message
-   * over the limit or a request QEMU did not read in time. Only then have all of QEMU's events been
-   * read; when the client closed, QEMU may still be running and still migrating.
+   * Whether QEMU ended the connection (the stream ended, or a request met QEMU's end closed, as
+   * when QEMU exits or closes its monitor), rather than the client: closed by its caller, or by
+   * itself after a protocol error, a message over the limit or a request QEMU did not read in time.
+   * When the client closed, QEMU may still be running and still migrating. When a request met
+   * QEMU's end closed before the reader met the end of the stream, events QEMU sent in its last
+   * moment may not have been read.
    */
   public boolean closedByQemu() {
     return closedByQemu;

@@ -50,6 +50,14 @@ import tools.jackson.databind.node.ObjectNode;
  * CommandNotFound}, as {@link FakeQmpServer} does; {@link #on} adds or replaces any responder, and
  * {@link #server()} gives the underlying server for one-shot replies and raw sends.
  *
+ * <p>It refuses what QEMU 10 refuses, with QEMU's error class and text: {@code migrate} on a VM
+ * waiting for an incoming migration or while one is active, or with {@code postcopy-ram}, {@code
+ * dirty-bitmaps}, {@code background-snapshot} or {@code x-colo} in a {@code cpr-*} mode; {@code
+ * migrate-incoming} on a QEMU not started with {@code -incoming defer} ({@link #runState(String)}
+ * {@code inmigrate}) and a second one; an unknown mode or capability; {@code system_wakeup} on a
+ * guest without wake-up support. {@code cont} leaves a suspended guest suspended, and {@code quit}
+ * removes the monitor's socket file.
+ *
  * <p>Threading: the server thread answers commands and runs the scripts while the test thread reads
  * and changes the state; every accessor here is safe from any thread. Each setter changes one
  * value, atomically; a script that needs several changes to look as one to the client makes them
@@ -179,6 +187,9 @@ public final class FakeQemu implements AutoCloseable {
   private final AtomicInteger fdsetIds = new AtomicInteger();
   private final Map<Long, String> fdsets = new ConcurrentHashMap<>();
   private volatile boolean aborted;
+  // as QEMU's -incoming defer: set by run state inmigrate, and migrate-incoming runs once
+  private volatile boolean incomingDeferred;
+  private volatile boolean incomingStarted;
 
   private FakeQemu() {
     ALL_CAPABILITIES.forEach(c -> capabilities.put(c, false));
@@ -215,6 +226,10 @@ public final class FakeQemu implements AutoCloseable {
             return;
           }
           String m = r.argument("mode");
+          if (m != null && !modes.contains(m)) {
+            x.error("GenericError", "Parameter 'mode' does not accept value '" + m + "'");
+            return;
+          }
           if (m != null) {
             mode = m;
           }
@@ -226,6 +241,14 @@ public final class FakeQemu implements AutoCloseable {
           if (migrationActive()) {
             x.error("GenericError", "There's a migration process in progress");
             return;
+          }
+          for (JsonNode c : r.arguments().path("capabilities")) {
+            String name = c.path("capability").asString();
+            if (!capabilities.containsKey(name)) {
+              x.error(
+                  "GenericError", "Parameter 'capability' does not accept value '" + name + "'");
+              return;
+            }
           }
           for (JsonNode c : r.arguments().path("capabilities")) {
             capabilities.put(c.path("capability").asString(), c.path("state").asBoolean());
@@ -308,9 +331,27 @@ public final class FakeQemu implements AutoCloseable {
         "migrate",
         (r, x) -> {
           migrateArrived.countDown();
+          String refusal = migrateRefusal();
+          if (refusal != null) {
+            x.error("GenericError", refusal);
+            return;
+          }
           migrate.run(this, r, x);
         });
-    on("migrate-incoming", (r, x) -> migrateIncoming.run(this, r, x));
+    on(
+        "migrate-incoming",
+        (r, x) -> {
+          if (!incomingDeferred) {
+            x.error("GenericError", "'-incoming' was not specified on the command line");
+            return;
+          }
+          if (incomingStarted) {
+            x.error("GenericError", "The incoming migration has already been started");
+            return;
+          }
+          incomingStarted = true;
+          migrateIncoming.run(this, r, x);
+        });
     on(
         "migrate_cancel",
         (r, x) -> {
@@ -329,8 +370,12 @@ public final class FakeQemu implements AutoCloseable {
             x.disconnect();
             return;
           }
-          if (runState.equals("inmigrate")) {
-            x.returns("{}");
+          if (runState.equals("inmigrate") || runState.equals("suspended")) {
+            x.returns("{}"); // QEMU: autostart later, or a suspended guest stays suspended
+            return;
+          }
+          if (runState.equals("finish-migrate")) {
+            x.error("GenericError", "Migration is not finalized yet");
             return;
           }
           if (!runState.equals("running")) {
@@ -353,6 +398,10 @@ public final class FakeQemu implements AutoCloseable {
     on(
         "system_wakeup",
         (r, x) -> {
+          if (!wakeupSupport) {
+            x.error("GenericError", "wake-up from suspend is not supported by this guest");
+            return;
+          }
           if (!runState.equals("suspended")) {
             x.error("GenericError", "Unable to wake up: guest is not in suspended state");
             return;
@@ -366,8 +415,37 @@ public final class FakeQemu implements AutoCloseable {
         (r, x) -> {
           x.event("SHUTDOWN", "{\"guest\": false, \"reason\": \"host-qmp-quit\"}");
           x.returns("{}");
-          x.disconnect();
+          server.exit(); // QEMU exits: the monitor's socket file is gone
         });
+  }
+
+  /** Why QEMU 10's {@code migrate} refuses to start from this state, or {@code null}. */
+  private @Nullable String migrateRefusal() {
+    if (runState.equals("inmigrate")) {
+      return "Guest is waiting for an incoming migration";
+    }
+    if (migrationActive()) {
+      return "There's a migration process in progress";
+    }
+    if (!mode.equals("normal")) {
+      Map<String, Boolean> caps = capabilities();
+      String conflict = null;
+      if (on(caps, "postcopy-ram") || on(caps, "dirty-bitmaps")) {
+        conflict = "postcopy";
+      } else if (on(caps, "background-snapshot")) {
+        conflict = "background snapshot";
+      } else if (on(caps, "x-colo")) {
+        conflict = "COLO";
+      }
+      if (conflict != null) {
+        return "Cannot use " + conflict + " with CPR";
+      }
+    }
+    return null;
+  }
+
+  private static boolean on(Map<String, Boolean> caps, String name) {
+    return Boolean.TRUE.equals(caps.get(name));
   }
 
   /**
@@ -482,20 +560,28 @@ public final class FakeQemu implements AutoCloseable {
 
   /**
    * Sets the run state, without an event: {@code inmigrate} makes a QEMU started with {@code
-   * -incoming defer}. For the guest's own suspend, with its event, use {@link #suspendGuest()}.
+   * -incoming defer}, the only state in which {@code migrate-incoming} is accepted, and once only,
+   * as in QEMU. For the guest's own suspend, with its event, use {@link #suspendGuest()}.
    *
    * @param state QEMU's name of the run state
    * @return this fake
    */
   public FakeQemu runState(String state) {
     this.runState = Objects.requireNonNull(state, "state");
+    if (state.equals("inmigrate")) {
+      incomingDeferred = true;
+    }
     return this;
   }
 
-  /** The guest enters S3: run state {@code suspended}, then the {@code SUSPEND} event. */
+  /**
+   * The guest enters S3: run state {@code suspended}, then the {@code SUSPEND} event to the client
+   * if one is connected and negotiated (QEMU drops events no monitor is there to read); it needs no
+   * client, and never waits for one.
+   */
   public void suspendGuest() {
     runState = "suspended";
-    server.sendEvent("SUSPEND", null);
+    server.emitEvent("SUSPEND", null);
   }
 
   /**

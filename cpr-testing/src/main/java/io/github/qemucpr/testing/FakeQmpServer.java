@@ -20,6 +20,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
@@ -29,6 +30,7 @@ import org.newsclub.net.unix.AFUNIXSocketAddress;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.JsonNodeFactory;
+import tools.jackson.databind.node.MissingNode;
 
 /**
  * A scripted, in-process QMP server on a Unix socket, in the manner of OkHttp's MockWebServer:
@@ -49,6 +51,13 @@ import tools.jackson.databind.node.JsonNodeFactory;
  * Descriptors passed with a request count for the next {@code add-fd} or {@code getfd}, as in QEMU
  * ({@link Request#fileDescriptors()}); other requests report none. Connections are served one at a
  * time, as QEMU does.
+ *
+ * <p>It speaks QMP as QEMU 10 does: input is a stream of JSON values (a command may span lines, and
+ * several may share one); malformed input gets a {@code GenericError} and the connection stays
+ * open; until {@code qmp_capabilities} succeeds every other command gets QEMU's {@code
+ * CommandNotFound}, and a second {@code qmp_capabilities} is refused; a command sent without {@code
+ * id} gets a reply without one. A client that stops reading is dropped once a write has been
+ * blocked for {@link #writeTimeout(Duration)} (5 s unless set).
  */
 public final class FakeQmpServer implements AutoCloseable {
 
@@ -63,6 +72,20 @@ public final class FakeQmpServer implements AutoCloseable {
   /** The commands that take the descriptors passed with them, as QEMU's monitor does. */
   private static final Set<String> TAKES_DESCRIPTORS = Set.of("add-fd", "getfd");
 
+  /** One thread for every fake: it ends writes that a client left blocked by not reading. */
+  private static final ScheduledExecutorService WATCHDOG =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "fake-qmp-write-watchdog");
+            t.setDaemon(true);
+            return t;
+          });
+
+  private static final String NOT_NEGOTIATED =
+      "Expecting capabilities negotiation with 'qmp_capabilities'";
+  private static final String NEGOTIATED_TWICE =
+      "Capabilities negotiation is already complete, command ignored";
+
   private final Path dir;
   private final Path socketPath;
   private final AFUNIXServerSocket serverSocket;
@@ -76,6 +99,11 @@ public final class FakeQmpServer implements AutoCloseable {
   private volatile @Nullable String greeting = QEMU_10_GREETING;
   private volatile @Nullable Connection current;
   private volatile boolean closed;
+  private volatile Duration writeTimeout = Duration.ofSeconds(5);
+  // guarded by gate
+  private boolean accepting = true;
+  private final Object gate = new Object();
+  private volatile @Nullable AFUNIXSocket parked;
 
   private FakeQmpServer() throws IOException {
     dir = Files.createTempDirectory("fake-qmp");
@@ -115,6 +143,74 @@ public final class FakeQmpServer implements AutoCloseable {
   public FakeQmpServer greeting(@Nullable String rawJson) {
     this.greeting = rawJson;
     return this;
+  }
+
+  /**
+   * Sets how long one write to a client may block (the client not reading) before the server drops
+   * that connection, as a stuck test would otherwise hang; 5 s unless set.
+   *
+   * @param timeout a positive duration
+   * @return this server
+   */
+  public FakeQmpServer writeTimeout(Duration timeout) {
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("not positive: " + timeout);
+    }
+    this.writeTimeout = timeout;
+    return this;
+  }
+
+  /**
+   * Stops accepting, as a frozen QEMU: the socket stays, a client's connect still succeeds (the
+   * kernel queues it), but nobody greets it or reads what it sends. The connection being served, if
+   * any, is served on. {@link #resumeAccepting()} undoes it.
+   */
+  public void stopAccepting() {
+    synchronized (gate) {
+      accepting = false;
+    }
+  }
+
+  /** Accepts again after {@link #stopAccepting()}: a client left waiting is greeted now. */
+  public void resumeAccepting() {
+    synchronized (gate) {
+      accepting = true;
+      gate.notifyAll();
+    }
+  }
+
+  /**
+   * Sends an event to the connected client, at any time and from any thread, as QEMU's monitor
+   * does: only a client that has completed {@code qmp_capabilities} gets events, and an event with
+   * no such client is dropped. Unlike {@link #sendEvent} it never waits for a client.
+   *
+   * @param name the event's name, e.g. {@code SUSPEND}
+   * @param dataJson its data object as JSON, or {@code null} for {@code {}}
+   * @return whether a negotiated client was connected to send it to
+   */
+  public boolean emitEvent(String name, @Nullable String dataJson) {
+    Connection c = current;
+    if (c == null || !c.negotiated) {
+      return false;
+    }
+    c.write(eventLine(name, dataJson));
+    return true;
+  }
+
+  /**
+   * Ends as an exiting QEMU does: no more connections, the socket file removed, the current
+   * connection closed. Safe to call from a responder; {@link #close()} still cleans up the rest.
+   */
+  public void exit() {
+    closed = true;
+    try {
+      serverSocket.close();
+    } catch (IOException ignored) {
+      // closing
+    }
+    deleteQuietly(socketPath);
+    wakeGate();
+    disconnect();
   }
 
   /** Answers every {@code command} with {@code responder}, unless a one-shot one is queued. */
@@ -187,10 +283,14 @@ public final class FakeQmpServer implements AutoCloseable {
     }
   }
 
-  /** Waits until a client is connected (and greeted, if greeting is set). */
+  /** Waits until a client is connected and greeted (if greeting is set). */
   public void awaitConnection() {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (current == null) {
+    while (true) {
+      Connection c = current;
+      if (c != null && c.greeted) {
+        return;
+      }
       if (System.nanoTime() > deadline) {
         throw new AssertionError("no client connected within 5 s");
       }
@@ -201,6 +301,15 @@ public final class FakeQmpServer implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    wakeGate();
+    AFUNIXSocket waiting = parked;
+    if (waiting != null) {
+      try {
+        waiting.close();
+      } catch (IOException ignored) {
+        // closing
+      }
+    }
     disconnect();
     try {
       serverSocket.close();
@@ -217,6 +326,29 @@ public final class FakeQmpServer implements AutoCloseable {
       deleteQuietly(socketPath);
       deleteQuietly(dir);
     }
+  }
+
+  private void wakeGate() {
+    synchronized (gate) {
+      gate.notifyAll();
+    }
+  }
+
+  /** Holds an accepted socket unserved while accepting is stopped; false if the server closed. */
+  private boolean awaitAccepting(AFUNIXSocket socket) {
+    parked = socket;
+    try {
+      synchronized (gate) {
+        while (!accepting && !closed) {
+          gate.wait();
+        }
+      }
+    } catch (InterruptedException e) {
+      return false;
+    } finally {
+      parked = null;
+    }
+    return !closed;
   }
 
   private static void deleteQuietly(Path path) {
@@ -242,7 +374,11 @@ public final class FakeQmpServer implements AutoCloseable {
 
   private Connection requireConnection() {
     awaitConnection();
-    return java.util.Objects.requireNonNull(current);
+    Connection c = current;
+    if (c == null) {
+      throw new AssertionError("the client disconnected");
+    }
+    return c;
   }
 
   private void acceptLoop() {
@@ -251,6 +387,14 @@ public final class FakeQmpServer implements AutoCloseable {
       try {
         socket = serverSocket.accept();
       } catch (IOException e) {
+        return;
+      }
+      if (!awaitAccepting(socket)) {
+        try {
+          socket.close();
+        } catch (IOException ignored) {
+          // closing
+        }
         return;
       }
       connections.incrementAndGet();
@@ -285,7 +429,15 @@ public final class FakeQmpServer implements AutoCloseable {
     }
   }
 
-  /** A received command. */
+  /**
+   * A received command.
+   *
+   * @param command the command's name ({@code execute} or {@code exec-oob})
+   * @param arguments its arguments, an empty object when none were sent
+   * @param id its {@code id} as sent; a missing node ({@link JsonNode#isMissingNode()}) when the
+   *     command had none, and then the reply has none either
+   * @param fileDescriptors how many descriptors the command took
+   */
   public record Request(String command, JsonNode arguments, JsonNode id, int fileDescriptors) {
     /** An argument as text, or {@code null} when absent. */
     public @Nullable String argument(String name) {
@@ -311,20 +463,26 @@ public final class FakeQmpServer implements AutoCloseable {
       this.request = request;
     }
 
-    /** Replies with {@code {"return": JSON, "id": ...}}. */
+    /** Replies with {@code {"return": JSON, "id": ...}}, without {@code id} if none was sent. */
     public void returns(String json) {
-      connection.write("{\"return\": " + json + ", \"id\": " + request.id() + "}\n");
+      connection.write("{\"return\": " + json + idMember(request.id()) + "}\n");
     }
 
-    /** Replies with an error of the given class. */
+    /**
+     * Replies with an error of the given class; for {@code qmp_capabilities} the negotiation then
+     * counts as failed.
+     */
     public void error(String errorClass, String desc) {
+      if (request.command().equals("qmp_capabilities")) {
+        connection.negotiated = false;
+      }
       connection.write(
           "{\"error\": {\"class\": "
               + JSON.valueToTree(errorClass)
               + ", \"desc\": "
               + JSON.valueToTree(desc)
-              + "}, \"id\": "
-              + request.id()
+              + "}"
+              + idMember(request.id())
               + "}\n");
     }
 
@@ -354,17 +512,32 @@ public final class FakeQmpServer implements AutoCloseable {
     }
   }
 
+  /** {@code , "id": ID} for a reply, or nothing when the command was sent without an id. */
+  static String idMember(JsonNode id) {
+    return id.isMissingNode() ? "" : ", \"id\": " + id;
+  }
+
+  /**
+   * The detail QEMU's JSON parser gives for the commonest mistakes; the rest read as its default.
+   */
+  private static String parseErrorDetail(RuntimeException e) {
+    String m = String.valueOf(e.getMessage());
+    return m.contains("expecting a colon") ? "missing : in object pair" : "expecting value";
+  }
+
   private final class Connection {
     private final AFUNIXSocket socket;
     private final OutputStream out;
-    private final Lines lines;
+    private final JsonValues values;
     private final List<FileDescriptor> held = new ArrayList<>();
+    volatile boolean greeted;
+    volatile boolean negotiated;
 
     Connection(AFUNIXSocket socket) throws IOException {
       this.socket = socket;
       this.socket.setAncillaryReceiveBufferSize(1024);
       this.out = socket.getOutputStream();
-      this.lines = new Lines(socket.getInputStream(), 64 * 1024 * 1024);
+      this.values = new JsonValues(socket.getInputStream(), 64 * 1024 * 1024);
     }
 
     void serve() {
@@ -372,38 +545,22 @@ public final class FakeQmpServer implements AutoCloseable {
       if (hello != null) {
         write(hello + "\n");
       }
+      greeted = true;
       try {
         while (true) {
-          byte[] line = lines.next();
-          if (line == null) {
+          byte[] text = values.next();
+          if (text == null) {
             return;
           }
           FileDescriptor[] fds = socket.getReceivedFileDescriptors();
           if (fds != null && fds.length > 0) {
             // As QEMU's socket chardev: descriptors are held until a command takes them, and new
-            // ones replace those not taken. One read may take several pipelined lines, so they
-            // can show up with an earlier line than the one they were sent with.
+            // ones replace those not taken. One read may take several pipelined commands, so they
+            // can show up with an earlier command than the one they were sent with.
             closeHeld();
             held.addAll(List.of(fds));
           }
-          JsonNode message = JSON.readTree(line);
-          String command = message.path("execute").asString(message.path("exec-oob").asString(""));
-          int fdCount = 0;
-          if (TAKES_DESCRIPTORS.contains(command)) {
-            fdCount = held.size();
-            closeHeld();
-          }
-          JsonNode args = message.get("arguments");
-          JsonNode id = message.get("id");
-          Request request =
-              new Request(
-                  command,
-                  args == null ? JsonNodeFactory.instance.objectNode() : args,
-                  id == null ? JsonNodeFactory.instance.stringNode("none") : id,
-                  fdCount);
-          allRequests.add(request);
-          requests.add(request);
-          responderFor(command).respond(request, new Exchange(this, request));
+          handle(text);
         }
       } catch (IOException | RuntimeException e) {
         // the client went away or the test closed us
@@ -411,6 +568,63 @@ public final class FakeQmpServer implements AutoCloseable {
         closeHeld();
         close();
       }
+    }
+
+    private void handle(byte[] text) {
+      JsonNode message;
+      try {
+        message = JSON.readTree(text);
+      } catch (RuntimeException e) {
+        refuse(
+            MissingNode.getInstance(), "GenericError", "JSON parse error, " + parseErrorDetail(e));
+        return;
+      }
+      if (message == null || !message.isObject()) {
+        refuse(MissingNode.getInstance(), "GenericError", "QMP input must be a JSON object");
+        return;
+      }
+      JsonNode sentId = message.get("id");
+      JsonNode id = sentId == null ? MissingNode.getInstance() : sentId;
+      JsonNode name = message.has("execute") ? message.get("execute") : message.get("exec-oob");
+      if (name == null) {
+        refuse(id, "GenericError", "QMP input lacks member 'execute'");
+        return;
+      }
+      String command = name.asString("");
+      int fdCount = 0;
+      if (TAKES_DESCRIPTORS.contains(command)) {
+        fdCount = held.size();
+        closeHeld();
+      }
+      JsonNode args = message.get("arguments");
+      Request request =
+          new Request(
+              command, args == null ? JsonNodeFactory.instance.objectNode() : args, id, fdCount);
+      allRequests.add(request);
+      requests.add(request);
+      if (command.equals("qmp_capabilities") && negotiated) {
+        refuse(id, "CommandNotFound", NEGOTIATED_TWICE);
+      } else if (!command.equals("qmp_capabilities") && !negotiated) {
+        refuse(id, "CommandNotFound", NOT_NEGOTIATED);
+      } else {
+        if (command.equals("qmp_capabilities")) {
+          // QEMU's monitor enters command mode as it runs the command; a scripted responder that
+          // answers with Exchange.error undoes it, any other answer (raw text too) is a success
+          negotiated = true;
+        }
+        responderFor(command).respond(request, new Exchange(this, request));
+      }
+    }
+
+    private void refuse(JsonNode id, String errorClass, String desc) {
+      write(
+          "{\"error\": {\"class\": "
+              + JSON.valueToTree(errorClass)
+              + ", \"desc\": "
+              + JSON.valueToTree(desc)
+              + "}"
+              + idMember(id)
+              + "}\n");
     }
 
     private void closeHeld() {
@@ -424,12 +638,20 @@ public final class FakeQmpServer implements AutoCloseable {
       write(text.getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Writes, or drops the connection when the client has not read for the write timeout: the
+     * shared watchdog closes the socket, which ends the blocked write.
+     */
     synchronized void write(byte[] bytes) {
+      ScheduledFuture<?> alarm =
+          WATCHDOG.schedule(this::close, writeTimeout.toNanos(), TimeUnit.NANOSECONDS);
       try {
         out.write(bytes);
         out.flush();
       } catch (IOException e) {
-        // the client is gone; a test asserting on the client sees that
+        close(); // the client is gone or stopped reading; a test asserting on the client sees that
+      } finally {
+        alarm.cancel(false);
       }
     }
 

@@ -41,6 +41,15 @@ final class Deadline {
     return r.isZero() ? Duration.ofMillis(1) : r;
   }
 
+  /**
+   * The overall time left, ignoring the phase's, capped at {@code cap}; never negative. For a
+   * rollback, which runs after a phase timed out.
+   */
+  Duration remainingOverall(Duration cap) {
+    Duration r = Duration.ofNanos(Math.max(overallEnd - System.nanoTime(), 0));
+    return r.compareTo(cap) > 0 ? cap : r;
+  }
+
   /** Whether the phase's or the overall time is up. */
   boolean expired() {
     return remaining().isZero();

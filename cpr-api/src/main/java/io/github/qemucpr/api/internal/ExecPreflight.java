@@ -78,6 +78,7 @@ final class ExecPreflight {
     boolean allShared = !backends.isEmpty() && backends.stream().allMatch(b -> b.share());
 
     checkMonitorInNewCommand();
+    checkNoDaemonize();
     Long pid = null;
     OptionalLong peer = qmp.peerProcessId();
     if (peer.isEmpty()) {
@@ -234,6 +235,29 @@ final class ExecPreflight {
               + socket
               + ",server=on,wait=off (or the same -chardev and -mon).");
     }
+  }
+
+  private void checkNoDaemonize() {
+    // QEMU takes an option with one dash or two.
+    options.newCommand().stream()
+        .skip(1)
+        .filter(a -> a.equals("-daemonize") || a.equals("--daemonize"))
+        .findFirst()
+        .ifPresent(
+            a ->
+                found.error(
+                    PreflightCode.EXEC_COMMAND_DAEMONIZES,
+                    a,
+                    "The new command line has "
+                        + a
+                        + ": the executed QEMU would fork and its first process exit, so the VM"
+                        + " would run on in another process than the saved one, which the SDK"
+                        + " cannot follow (and which a manager watching the pid would take for a"
+                        + " dead VM).",
+                    "Leave "
+                        + a
+                        + " out of the new command line: cpr-exec keeps the process, already"
+                        + " in the background."));
   }
 
   private void checkBinary(QemuProcessView process) {
@@ -446,27 +470,57 @@ final class ExecPreflight {
     }
   }
 
+  /**
+   * The new QEMU opens the state file by its path, after the save: whoever may rename entries in
+   * the state file's directory, or in any directory above it, could put another file there first
+   * and have the guest run on device state of their making. So each of them must be owned by root
+   * or by this process's user and be writable by no one else, unless it has the sticky bit (as /tmp
+   * does: others may not rename what they do not own). Each breach is an error.
+   */
   private void checkDirectoryNotShared(Path dir) {
-    try {
-      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
-      boolean othersWrite =
-          perms.contains(PosixFilePermission.GROUP_WRITE)
-              || perms.contains(PosixFilePermission.OTHERS_WRITE);
-      Object mode = Files.getAttribute(dir, "unix:mode");
-      boolean sticky = mode instanceof Integer && (((Integer) mode) & 01000) != 0;
-      if (othersWrite && !sticky) {
-        found.warning(
-            PreflightCode.STATE_DIRECTORY_SHARED,
-            dir.toString(),
-            "Others may write to "
-                + dir
-                + " ("
-                + PosixFilePermissions.toString(perms)
-                + ", no sticky bit) and could swap the state file before the new QEMU reads it.",
-            "Keep the state file in a directory only the VM's owner can write (chmod 700).");
+    String me = System.getProperty("user.name", "");
+    for (Path d = dir.toAbsolutePath().normalize(); d != null; d = d.getParent()) {
+      try {
+        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(d);
+        Object mode = Files.getAttribute(d, "unix:mode");
+        boolean sticky = mode instanceof Integer && (((Integer) mode) & 01000) != 0;
+        boolean othersWrite =
+            perms.contains(PosixFilePermission.GROUP_WRITE)
+                || perms.contains(PosixFilePermission.OTHERS_WRITE);
+        String owner = Files.getOwner(d).getName();
+        boolean trustedOwner = owner.equals("root") || owner.equals(me);
+        if ((othersWrite && !sticky) || !trustedOwner) {
+          // The state file's own directory is an error; one above it a warning: a checkout or
+          // work area under a group-writable tree is common, and the danger there needs a rename
+          // of a whole directory between the save and the load.
+          (d.equals(dir) ? (Reporter) found::error : (Reporter) found::warning)
+              .report(
+                  PreflightCode.STATE_DIRECTORY_SHARED,
+                  d.toString(),
+                  (d.equals(dir) ? "The state file's directory " : "The directory ")
+                      + d
+                      + (d.equals(dir) ? "" : " above the state file")
+                      + (trustedOwner
+                          ? " may be written by others ("
+                              + PosixFilePermissions.toString(perms)
+                              + ", no sticky bit)"
+                          : " belongs to " + owner + ", not to root or " + me)
+                      + ": they could put another file at the state file's path before the new QEMU"
+                      + " opens it, and the guest would run on device state of their making.",
+                  "Keep the state file under directories owned by root or "
+                      + me
+                      + " that only their owner can write (chmod 700 or 755).");
+          return;
+        }
+      } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+        return; // not a POSIX file system: nothing to say
       }
-    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-      // not a POSIX file system: nothing to say
     }
+  }
+
+  /** {@code found.error} or {@code found.warning}, chosen per directory. */
+  @FunctionalInterface
+  private interface Reporter {
+    void report(PreflightCode code, String subject, String message, String fix);
   }
 }

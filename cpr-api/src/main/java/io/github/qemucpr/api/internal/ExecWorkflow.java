@@ -71,6 +71,28 @@ public final class ExecWorkflow {
   /** How long one round of reconnecting lasts before the process is looked at again. */
   private static final Duration RECONNECT_ROUND = Duration.ofMillis(200);
 
+  /**
+   * How long a rollback after {@code migrate} waits to learn whether QEMU executes the new command
+   * line (its monitor closes) or not (the migration fails).
+   */
+  private static final Duration EXEC_SETTLE = Duration.ofSeconds(10);
+
+  /** How long one {@code query-migrate} of that wait may take. */
+  private static final Duration SETTLE_QUERY = Duration.ofSeconds(1);
+
+  /** The least time the rollback waits for an exec or a failure, even past the overall deadline. */
+  private static final Duration MIN_EXEC_SETTLE = Duration.ofSeconds(3);
+
+  /** What a rollback learned about the exec after {@code migrate} was sent. */
+  private enum ExecSeen {
+    /** The exec did not and will not happen: no migrate, or it failed or was cancelled. */
+    NOT_EXECUTED,
+    /** The monitor closed: QEMU executed the new command line (or died). */
+    EXECUTED,
+    /** Neither within the wait: QEMU may still execute. */
+    UNDECIDED
+  }
+
   /** How long a rollback tries to reach a monitor that restarted. */
   private static final Duration ROLLBACK_RECONNECT = Duration.ofSeconds(10);
 
@@ -94,6 +116,7 @@ public final class ExecWorkflow {
   private boolean addFdUnanswered;
   private @Nullable MigrationWatcher watcher;
   private boolean migrateSent;
+  private boolean migrateRefused;
   private boolean migrationCompleted;
   private boolean execFailed;
   private @Nullable QmpClient client;
@@ -291,6 +314,7 @@ public final class ExecWorkflow {
     try {
       qmp.execute(Migrate.toFile("/dev/fdset/" + fdset, 0), commandTimeout());
     } catch (QmpCommandException e) {
+      migrateRefused = true;
       throw new StepFailure("QEMU refused the migration: " + e.description(), e.description(), e);
     }
     MigrationEvent end;
@@ -353,24 +377,11 @@ public final class ExecWorkflow {
     } catch (IOException e) {
       progress.progress("closing the state file failed: " + e);
     }
-    QmpReconnection again = reconnect();
+    QmpReconnection again = reconnect(deadline.remaining(options.reconnectTimeout()));
     QmpClient c = again.client();
     client = c;
     // From when the close was seen, across every round of reconnect(), to the new connection.
     monitorGap = Duration.ofNanos(System.nanoTime() - closedSeen);
-    OptionalLong now = c.peerProcessId();
-    if (now.isPresent() && now.getAsLong() != Objects.requireNonNull(pid)) {
-      throw new StepFailure(
-          "another process (pid "
-              + now.getAsLong()
-              + ") answers on "
-              + c.describePeer()
-              + " after the exec, not QEMU (pid "
-              + pid
-              + ")",
-          null,
-          null);
-    }
     progress.finish(
         "QEMU "
             + c.greeting().version()
@@ -384,20 +395,53 @@ public final class ExecWorkflow {
   }
 
   /**
-   * Connects again within the reconnect timeout, in short rounds, so that a process that exited (a
-   * new program that ends at once, a new QEMU that cannot start) ends the wait at once.
+   * Connects again within {@code limit}, in short rounds, so that a process that exited (a new
+   * program that ends at once, a new QEMU that cannot start) ends the wait at once. cpr-exec keeps
+   * the process id: a monitor whose peer is another process (one that took the socket path in the
+   * gap) is dropped unused, and the wait goes on.
    */
-  private QmpReconnection reconnect() {
+  private QmpReconnection reconnect(Duration limit) {
     long p = Objects.requireNonNull(pid);
-    Duration limit = deadline.remaining(options.reconnectTimeout());
     long end = System.nanoTime() + limit.toNanos();
+    Long impostor = null;
     while (true) {
       long left = end - System.nanoTime();
       Duration round =
           Duration.ofNanos(Math.max(1_000_000L, Math.min(left, RECONNECT_ROUND.toNanos())));
       try {
         // The watcher opens before the negotiation: the new QEMU's RESUME follows it at once.
-        return QmpClient.reconnect(qmp, round, this::watchNewQemu);
+        QmpReconnection again = QmpClient.reconnect(qmp, round, this::watchNewQemu);
+        OptionalLong peer = again.client().peerProcessId();
+        if (peer.isEmpty() || peer.getAsLong() == p) {
+          return again;
+        }
+        again.client().close();
+        if (impostor == null || impostor != peer.getAsLong()) {
+          progress.progress(
+              "dropped the connection to "
+                  + qmp.describePeer()
+                  + ": another process (pid "
+                  + peer.getAsLong()
+                  + ") answers there, not QEMU (pid "
+                  + p
+                  + ")");
+        }
+        impostor = peer.getAsLong();
+        if (System.nanoTime() >= end) {
+          throw new StepFailure(
+              "within "
+                  + limit.toMillis()
+                  + " ms of the exec only another process (pid "
+                  + impostor
+                  + ") answered on "
+                  + qmp.describePeer()
+                  + ", not QEMU (pid "
+                  + p
+                  + ")",
+              null,
+              null);
+        }
+        sleepQuietly(POLL_INTERVAL);
       } catch (QmpTimeoutException e) {
         if (!QemuProcessView.isAlive(p)) {
           throw new StepFailure(
@@ -458,6 +502,13 @@ public final class ExecWorkflow {
           info.errorDesc(),
           null);
     }
+    if (state.equals(RunState.PAUSED) && before.equals(RunState.RUNNING) && startsPaused()) {
+      // -S (as libvirt starts QEMU): the new QEMU loaded the VM and waits for a cont.
+      progress.progress("the new command line has -S: the loaded VM waits paused; cont");
+      c.execute(new Cont(), commandTimeout());
+      state = VmStatus.query(c, commandTimeout());
+      seenRunning(state);
+    }
     if (!state.equals(before)) {
       throw new StepFailure(
           "the new QEMU is " + state + " after the load, not " + before + " as the VM was before",
@@ -495,6 +546,11 @@ public final class ExecWorkflow {
     return new Outcome(state, version, blackout, exact);
   }
 
+  /** Whether the new command line asks QEMU not to start the guest on its own ({@code -S}). */
+  private boolean startsPaused() {
+    return options.newCommand().stream().anyMatch(a -> a.equals("-S") || a.equals("--S"));
+  }
+
   private void seenRunning(RunState state) {
     if (state.equals(RunState.RUNNING) && seenRunningAt == null) {
       seenRunningAt = Instant.now();
@@ -517,7 +573,8 @@ public final class ExecWorkflow {
     try {
       Thread.sleep(d.toMillis());
     } catch (InterruptedException e) {
-      // The rollback goes on: it must still talk to QEMU (Rollback cleared the flag for that).
+      // Handed on: the run fails on its next call, and a rollback takes it up (clearInterrupt)
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -539,16 +596,26 @@ public final class ExecWorkflow {
     boolean keepStateFile = false;
     String note = "";
     try {
-      if (qmp.isOpen()) {
+      ExecSeen seen =
+          qmp.isOpen() && migrateSent && !migrateRefused
+              ? awaitExecOrFailure(rollback)
+              : ExecSeen.NOT_EXECUTED;
+      if (seen == ExecSeen.UNDECIDED && qmp.isOpen()) {
+        location = VmLocation.UNKNOWN;
+        keepStateFile = true;
+        note =
+            " It cannot be told whether QEMU (pid "
+                + pid
+                + ") executes the new command line: its"
+                + " monitor on "
+                + qmp.describePeer()
+                + " stays open and its migration has not failed. The state file "
+                + options.stateFile()
+                + " is kept. Do not restore it by hand while the old VM may still run: two"
+                + " copies of one guest would run on the same disks.";
+      } else if (qmp.isOpen()) {
         location = VmLocation.OLD_QEMU;
         MigrationWatcher w = watcher;
-        if (migrateSent && !migrationCompleted) {
-          rollback.step(
-              "cancel the migration",
-              () ->
-                  MigrationWatcher.cancelIfActive(
-                      qmp, w, WorkflowTimeouts.ROLLBACK_COMMAND, WorkflowTimeouts.CANCEL));
-        }
         Long set = fdset;
         if (set != null) {
           rollback.step(
@@ -666,7 +733,9 @@ public final class ExecWorkflow {
     Path kept = keepStateFile && stateFile != null ? options.stateFile() : null;
     CprExecException e =
         new CprExecException(
-            "The cpr-exec failed: " + StepFailure.sentence(StepFailure.describe(failure)) + note,
+            "The cpr-exec failed: "
+                + WorkflowContext.failureSentence(qmp, failure, "cpr-exec", "")
+                + note,
             rollback.phase(),
             StepFailure.qemuErrorOf(failure),
             after,
@@ -675,6 +744,57 @@ public final class ExecWorkflow {
             kept,
             failure);
     return rollback.suppressInto(e);
+  }
+
+  /**
+   * After {@code migrate} was sent, with the old monitor still open: cancels a migration still
+   * under way, then waits (up to {@link #EXEC_SETTLE}, within the overall deadline) until the
+   * monitor closes (QEMU executes the new command line) or the migration reports failed or
+   * cancelled (it does not).
+   */
+  private ExecSeen awaitExecOrFailure(Rollback rollback) {
+    MigrationWatcher w = watcher;
+    if (!migrationCompleted) {
+      rollback.step(
+          "cancel the migration",
+          () ->
+              MigrationWatcher.cancelIfActive(
+                  qmp, w, WorkflowTimeouts.ROLLBACK_COMMAND, WorkflowTimeouts.CANCEL));
+    }
+    // Even past the overall deadline the rollback needs a few answers from QEMU to tell an exec
+    // from a cancelled migration: without them it could only report the VM's place as unknown.
+    Duration settle = deadline.remainingOverall(EXEC_SETTLE);
+    long end =
+        System.nanoTime()
+            + (settle.compareTo(MIN_EXEC_SETTLE) < 0 ? MIN_EXEC_SETTLE : settle).toNanos();
+    while (true) {
+      rollback.clearInterrupt();
+      if (!qmp.isOpen()) {
+        return ExecSeen.EXECUTED;
+      }
+      long left = Math.max(end - System.nanoTime(), 1_000_000L);
+      try {
+        MigrationInfo info =
+            qmp.execute(
+                new QueryMigrate(), Duration.ofNanos(Math.min(left, SETTLE_QUERY.toNanos())));
+        MigrationStatus s = info.status();
+        if (s.equals(MigrationStatus.FAILED)
+            || s.equals(MigrationStatus.CANCELLED)
+            || s.equals(MigrationStatus.NONE)) {
+          execFailed |= migrationCompleted && s.equals(MigrationStatus.FAILED);
+          return ExecSeen.NOT_EXECUTED;
+        }
+      } catch (QmpConnectionClosedException e) {
+        return ExecSeen.EXECUTED;
+      } catch (QmpException e) {
+        // no answer in time: ask again while there is time
+      }
+      if (System.nanoTime() >= end) {
+        return qmp.isOpen() ? ExecSeen.UNDECIDED : ExecSeen.EXECUTED;
+      }
+      sleepQuietly(Duration.ofMillis(50));
+      rollback.clearInterrupt();
+    }
   }
 
   /** After the old monitor closed: is the process there, and what does its monitor say? */
@@ -690,15 +810,30 @@ public final class ExecWorkflow {
         return VmLocation.PROCESS_EXITED;
       }
       try {
-        c = QmpClient.reconnect(c != null ? c : qmp, ROLLBACK_RECONNECT).client();
+        c = reconnect(ROLLBACK_RECONNECT).client();
         client = c;
-      } catch (QmpException e) {
+      } catch (QmpException | StepFailure e) {
         rollback.problem(e);
         return QemuProcessView.isAlive(p) ? VmLocation.UNKNOWN : VmLocation.PROCESS_EXITED;
       }
     }
     try {
       vmStateAfterExec = VmStatus.query(c, WorkflowTimeouts.ROLLBACK_COMMAND);
+      MigrationWatcher tw = newWatcher;
+      if (vmStateAfterExec.equals(RunState.INMIGRATE) && tw != null) {
+        try {
+          // The new QEMU is loading the state: wait for the load, as the exec would have.
+          vmStateAfterExec =
+              tw.awaitIncomingDone(
+                  new Deadline(ROLLBACK_RECONNECT, ROLLBACK_RECONNECT),
+                  WorkflowTimeouts.ROLLBACK_COMMAND,
+                  POLL_INTERVAL,
+                  "the state",
+                  s -> {});
+        } catch (StepFailure e) {
+          rollback.problem(e);
+        }
+      }
       MigrationStatus incoming =
           c.execute(new QueryMigrate(), WorkflowTimeouts.ROLLBACK_COMMAND).status();
       incomingCompletedAfterExec =

@@ -129,14 +129,18 @@ public final class RestoreWorkflow {
 
   /** The whole restore. */
   public static CprRestoreResult run(QmpClient qmp, RestoreOptions options) {
-    ClientGuard guard = ClientGuard.acquire(qmp, "restore");
-    RestoreWorkflow w = new RestoreWorkflow(qmp, options);
-    try {
-      return w.run();
-    } finally {
-      w.closeStateFile();
-      w.releaseClaim();
-      guard.close();
+    // The guard is released on every way out, including a constructor that refuses the path.
+    try (ClientGuard guard = ClientGuard.acquire(qmp, "restore")) {
+      RestoreWorkflow w = new RestoreWorkflow(qmp, options);
+      try {
+        return w.run();
+      } finally {
+        try {
+          w.closeStateFile();
+        } finally {
+          w.releaseClaim();
+        }
+      }
     }
   }
 
@@ -883,7 +887,16 @@ public final class RestoreWorkflow {
                 + " with force(true) into a new QEMU."
             : qemuChanged ? " Start a new QEMU with -incoming defer to try again." : "";
     return new CprRestoreException(
-        "The restore failed: " + StepFailure.sentence(StepFailure.describe(e)) + hint,
+        "The restore failed: "
+            + WorkflowContext.failureSentence(
+                qmp,
+                e,
+                "restore",
+                "the VM is in the QEMU at "
+                    + qmp.describePeer()
+                    + ", which may still load or run it: connect a new client and ask it"
+                    + " (query-status, query-migrate).")
+            + hint,
         rollback.phase(),
         StepFailure.qemuErrorOf(e),
         state,

@@ -13,8 +13,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <ul>
  *   <li>It reports the failure on the phase that failed, and the steps on the same phase.
- *   <li>It clears the thread's interrupt flag while it runs, since it must still talk to QEMU, and
- *       sets it again at the end ({@link #end}).
+ *   <li>It clears the thread's interrupt flag while it runs, since it must still talk to QEMU: at
+ *       the start, and again before each step and query, so that an interrupt that arrives during
+ *       one step does not abort the next ones. It remembers any interrupt, sets the flag again at
+ *       the end ({@link #end}), and its report says that the rollback was interrupted.
  *   <li>Every step runs even when an earlier one failed; failures are collected, and end up as
  *       suppressed exceptions of the workflow's exception ({@link #suppressInto}).
  *   <li>The VM counts as {@link VmRecovery#RESTORED} only when no step failed and the final run
@@ -25,7 +27,7 @@ final class Rollback {
 
   private final Progress progress;
   private final CprPhase phase;
-  private final boolean interrupted;
+  private boolean interrupted;
   private final List<Throwable> problems = new ArrayList<>();
 
   /** Starts the rollback of {@code failure}: reports it, and clears the interrupt flag. */
@@ -44,7 +46,23 @@ final class Rollback {
 
   /** Runs one step and reports it; a failure is collected, and the rollback goes on. */
   void step(String what, Progress.RollbackStep step) {
-    progress.rollbackStep(problems, what, step);
+    clearInterrupt();
+    try {
+      progress.rollbackStep(problems, what, step);
+    } finally {
+      clearInterrupt();
+    }
+  }
+
+  /**
+   * Clears the thread's interrupt flag, and remembers that it was set: for waits the rollback runs
+   * outside {@link #step} and {@link #query}, so that an interrupt during them is handed back at
+   * {@link #end} instead of being lost or aborting the wait.
+   */
+  void clearInterrupt() {
+    if (Thread.interrupted()) {
+      interrupted = true;
+    }
   }
 
   /** Collects a failure met outside a step. */
@@ -68,16 +86,20 @@ final class Rollback {
    * the failure being rolled back.
    */
   @Nullable RunState query(QmpClient qmp) {
+    clearInterrupt();
     try {
       return VmStatus.query(qmp, WorkflowTimeouts.ROLLBACK_COMMAND);
     } catch (RuntimeException e) {
       problems.add(e);
       return null;
+    } finally {
+      clearInterrupt();
     }
   }
 
-  /** Sets the thread's interrupt flag again if it was set when the rollback began. */
+  /** Sets the thread's interrupt flag again if it was set before or during the rollback. */
   void end() {
+    clearInterrupt();
     if (interrupted) {
       Thread.currentThread().interrupt();
     }
@@ -95,7 +117,15 @@ final class Rollback {
         vm
             + ", "
             + recovery
-            + (problems.isEmpty() ? "" : ", " + problems.size() + " rollback step(s) failed"));
+            + (problems.isEmpty() ? "" : ", " + problems.size() + " rollback step(s) failed")
+            + (interrupted()
+                ? ", the thread was interrupted (the rollback ran all its steps all the same)"
+                : ""));
+  }
+
+  /** Whether the thread was interrupted before or during the rollback. */
+  boolean interrupted() {
+    return interrupted || Thread.currentThread().isInterrupted();
   }
 
   /** Adds every collected failure to {@code e} as suppressed, and returns it. */

@@ -108,6 +108,10 @@ public final class SaveWorkflow {
   private boolean migrateSent;
   private boolean migrationCompleted;
   private boolean completedEventSeen;
+
+  /** QEMU's last word on the migration, from its event: failed or cancelled, or null. */
+  private @Nullable MigrationStatus endedWithout;
+
   private @Nullable Path manifestTemp;
   private @Nullable SaveFacts facts;
   private boolean persistStarted;
@@ -341,6 +345,9 @@ public final class SaveWorkflow {
             w.awaitFinished(deadline.remaining(), e -> progress.progress("migration " + e.status()))
                 .status();
         completedEventSeen |= status.equals(MigrationStatus.COMPLETED);
+        if (status.equals(MigrationStatus.FAILED) || status.equals(MigrationStatus.CANCELLED)) {
+          endedWithout = status;
+        }
       } catch (QmpTimeoutException e) {
         throw new StepFailure("the migration did not end within " + deadline.describe(), null, e);
       }
@@ -547,7 +554,10 @@ public final class SaveWorkflow {
     NOT_COMPLETED,
     /** It completed: the state file is complete, and the VM's only way back unless it runs on. */
     COMPLETED,
-    /** QEMU answers, but neither its run state nor its migration status settles the question. */
+    /**
+     * Neither QEMU's run state nor its migration status settles the question, or the run state
+     * cannot be read at all (QEMU is gone or does not answer): the state file is kept.
+     */
     UNKNOWN
   }
 
@@ -647,6 +657,13 @@ public final class SaveWorkflow {
       } else if (completion == Completion.UNKNOWN) {
         kept = true;
         rollback.step("keep the state file", this::closeKeptStateFile);
+        MigrationStatus said = end != null ? end : endedWithout;
+        if (qmp.isOpen()
+            && (MigrationStatus.FAILED.equals(said) || MigrationStatus.CANCELLED.equals(said))) {
+          // QEMU said the migration is over and did not complete: whatever its run state, the
+          // mode and capabilities this save set are of no more use there.
+          changes.undo(rollback);
+        }
         note = unknownStateNote(state, end);
       } else {
         changes.undo(rollback);
@@ -679,7 +696,16 @@ public final class SaveWorkflow {
     rollback.report("VM " + (after != null ? after : "state unknown"), recovery);
     CprSaveException e =
         new CprSaveException(
-            "The save failed: " + StepFailure.sentence(StepFailure.describe(failure)) + note,
+            "The save failed: "
+                + WorkflowContext.failureSentence(
+                    qmp,
+                    failure,
+                    "save",
+                    "the VM is in the QEMU at "
+                        + qmp.describePeer()
+                        + ", which may still run or migrate: connect a new client and ask it"
+                        + " (query-status, query-migrate).")
+                + note,
             rollback.phase(),
             StepFailure.qemuErrorOf(failure),
             after,
@@ -890,17 +916,10 @@ public final class SaveWorkflow {
     if (saidCompleted) {
       return Completion.COMPLETED;
     }
-    if (end != null) {
-      return Completion.NOT_COMPLETED; // QEMU said how it ended
-    }
-    if (qemuEndedTheConnection()) {
-      // QEMU is gone. Its last events, which the watcher reads up to the close, had no
-      // 'completed': unless some were lost, then it may have completed all the same.
-      MigrationWatcher w = watcher;
-      return w != null && w.eventsLost() ? Completion.UNKNOWN : Completion.NOT_COMPLETED;
-    }
-    // The client closed on its own side (a protocol error, a message over the limit, a write
-    // timeout), or QEMU does not answer: QEMU may still be migrating, or have completed.
+    // No run state: QEMU is gone (killed with the VM in it), it does not answer, or the client
+    // closed on its side. Even when QEMU said the migration failed, where the VM is now cannot be
+    // confirmed, and the .partial may be all that is left of it: a state file is never deleted
+    // then; an operator looks (QEMU refuses to load an incomplete state).
     return Completion.UNKNOWN;
   }
 
@@ -975,15 +994,19 @@ public final class SaveWorkflow {
     StateFiles.PartialFile file = partial;
     Path kept = stateCommitted || file == null ? target : file.path();
     if (state == null && qemuEndedTheConnection()) {
-      return " QEMU is gone, and it sent more MIGRATION events than the save could hold, so"
-          + " whether the migration completed is not known: "
+      MigrationWatcher w = watcher;
+      return " QEMU is gone with the VM"
+          + (w != null && w.eventsLost()
+              ? ", and it sent more MIGRATION events than the save could hold"
+              : "")
+          + ", and nothing shows that the migration completed (migration "
+          + (end != null ? end : "unknown")
+          + "): "
           + kept
-          + " was kept, as it may be"
-          + " the VM's only complete state. Start QEMU again with the same arguments plus"
-          + " -incoming defer and restore from "
+          + " was kept, as it may be the VM's only complete state. An operator must look: start"
+          + " QEMU again with the same arguments plus -incoming defer and restore from "
           + kept
-          + " (QEMU refuses to load an incomplete"
-          + " state); if it refuses, delete the file.";
+          + " (QEMU refuses to load an incomplete state); if it refuses, delete the file.";
     }
     return " Whether the migration completed is not known (run state "
         + (state != null ? state : "unknown")

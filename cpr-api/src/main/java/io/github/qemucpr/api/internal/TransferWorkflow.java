@@ -626,7 +626,7 @@ public final class TransferWorkflow {
     CprTransferException e =
         new CprTransferException(
             "The transfer failed: "
-                + StepFailure.sentence(StepFailure.describe(failure))
+                + WorkflowContext.failureSentence(qmp, failure, "transfer", "")
                 + (location == VmLocation.TARGET
                     ? " The VM is on the new QEMU."
                     : location == VmLocation.SOURCE

@@ -12,6 +12,7 @@ import io.github.qemucpr.qmp.command.SystemWakeup;
 import io.github.qemucpr.qmp.event.WakeupEvent;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -84,6 +85,38 @@ final class WorkflowContext {
     }
     progress.finish(r.warnings().size() + " warning(s)");
     return facts;
+  }
+
+  /**
+   * Whether the caller closed the client ({@link QmpClient#close()}): its close future completed
+   * with {@code null}, not with the reason of a broken connection or of QEMU's exit.
+   */
+  static boolean closedByCaller(QmpClient qmp) {
+    CompletableFuture<@Nullable Throwable> closed = qmp.closeFuture();
+    return closed.isDone() && !closed.isCompletedExceptionally() && closed.getNow(null) == null;
+  }
+
+  /**
+   * Why a workflow failed, as the first sentence of its exception. When the caller closed the
+   * client during the workflow, it says so, and not what the failure it caused says (a connection
+   * closed, a wait cut short), which would read as if QEMU had died.
+   *
+   * @param operation the workflow, as in "during the save"
+   * @param where where the VM is when the caller closed the client, as a sentence; empty when the
+   *     workflow's message says it elsewhere
+   */
+  static String failureSentence(QmpClient qmp, Throwable failure, String operation, String where) {
+    if (closedByCaller(qmp)) {
+      return "the caller closed the QMP client for "
+          + qmp.describePeer()
+          + " during the "
+          + operation
+          + " (QEMU did not end the connection, and this "
+          + operation
+          + " could not go on without it)."
+          + (where.isEmpty() ? "" : " " + where);
+    }
+    return StepFailure.sentence(StepFailure.describe(failure));
   }
 
   /** The time a quit gets: what is left, but at least {@link WorkflowTimeouts#MIN_QUIT}. */

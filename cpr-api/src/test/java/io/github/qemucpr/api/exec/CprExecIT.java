@@ -177,6 +177,37 @@ class CprExecIT {
   }
 
   /**
+   * A new command line with {@code -S}, as libvirt starts QEMU: the loaded VM waits paused, and the
+   * run continues it, because it was running before.
+   */
+  @Test
+  void aNewCommandLineWithDashSIsContinuedAfterTheLoad() throws Exception {
+    Path state = dir.resolve("exec-s.state");
+    try (QemuLauncher vm = machineOnly("x-dash-s");
+        QemuInstance qemu = vm.start()) {
+      QmpClient qmp = QmpClient.connect(qemu.qmpSocket());
+      try {
+        List<String> command = new ArrayList<>(ownCommandLine(qemu.pid()));
+        command.add(1, "-S");
+        CprExecBuilder exec = CprExec.of(qmp).newCommand(command).stateFile(state);
+        if (!hasCprExec(qmp)) {
+          assertRefused(qmp, exec, state);
+          return;
+        }
+        CprExecResult r = exec.run();
+        try (QmpClient again = r.client()) {
+          assertThat(r.processId()).isEqualTo(qemu.pid());
+          assertThat(r.runState()).isEqualTo(RunState.RUNNING);
+          assertThat(runState(again)).isEqualTo(RunState.RUNNING);
+          assertThat(state).doesNotExist();
+        }
+      } finally {
+        qmp.close();
+      }
+    }
+  }
+
+  /**
    * The real test guest with its agent: the same process, the same boot (boot_id), the heartbeat
    * goes on, and the agent answers on the socket the new QEMU opened again.
    */

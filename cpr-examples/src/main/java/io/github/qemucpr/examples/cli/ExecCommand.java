@@ -73,7 +73,7 @@ final class ExecCommand implements Callable<Integer> {
       paramLabel = "BINARY",
       description =
           "Instead of NEW_QEMU_ARGV: run BINARY with the running QEMU's own arguments"
-              + " (from /proc/PID/cmdline, without its -incoming).")
+              + " (from /proc/PID/cmdline, without its -incoming and -daemonize).")
   @Nullable String sameArgs;
 
   @Parameters(
@@ -102,6 +102,9 @@ final class ExecCommand implements Callable<Integer> {
             "cpr exec --qmp SOCKET --state FILE -- /usr/bin/qemu-system-x86_64 ARGS...",
             null);
       }
+      if (!argv.isEmpty()) {
+        checkNewCommandLine(argv);
+      }
       client = Connections.qmp(qmp.socket);
       List<String> command = sameArgs != null ? sameArguments(client, sameArgs) : argv;
       report.step(
@@ -128,7 +131,38 @@ final class ExecCommand implements Callable<Integer> {
     }
   }
 
-  /** The running QEMU's arguments, without its -incoming, after {@code binary}. */
+  /**
+   * Refuses, as a usage error and before anything is touched, a NEW_QEMU_ARGV the exec could not
+   * take: a binary that is not an absolute path, or an {@code -incoming} of the user's own (QEMU
+   * takes {@code --incoming} too).
+   */
+  private static void checkNewCommandLine(List<String> command) {
+    String usage = "cpr exec --qmp SOCKET --state FILE -- /usr/bin/qemu-system-x86_64 ARGS...";
+    if (!command.get(0).startsWith("/")) {
+      throw new CliException(
+          ExitStatus.USAGE,
+          "NEW_QEMU_ARGV must start with the binary's absolute path, as QEMU sees it: "
+              + command.get(0),
+          usage,
+          null);
+    }
+    for (String arg : command) {
+      if (arg.equals("-incoming") || arg.equals("--incoming")) {
+        throw new CliException(
+            ExitStatus.USAGE,
+            "NEW_QEMU_ARGV has "
+                + arg
+                + ": leave it out, cpr adds the one that loads the state file",
+            usage,
+            null);
+      }
+    }
+  }
+
+  /**
+   * The running QEMU's arguments, without its -incoming and its -daemonize (the process is already
+   * in the background, and cpr-exec keeps it), after {@code binary}.
+   */
   private static List<String> sameArguments(QmpClient client, String binary) {
     OptionalLong pid = client.peerProcessId();
     if (pid.isEmpty()) {
@@ -158,12 +192,23 @@ final class ExecCommand implements Callable<Integer> {
         start = i + 1;
       }
     }
+    return sameCommand(binary, args);
+  }
+
+  /**
+   * {@code binary}, then the running QEMU's arguments {@code args} (its own binary first) without
+   * -incoming and its value and without -daemonize, in either spelling QEMU takes.
+   */
+  static List<String> sameCommand(String binary, List<String> args) {
     List<String> command = new ArrayList<>(List.of(binary));
     for (int i = 1; i < args.size(); i++) {
       String a = args.get(i);
       if (a.equals("-incoming") || a.equals("--incoming")) {
         i++; // and its value
-      } else if (!a.startsWith("-incoming=") && !a.startsWith("--incoming=")) {
+      } else if (!a.startsWith("-incoming=")
+          && !a.startsWith("--incoming=")
+          && !a.equals("-daemonize")
+          && !a.equals("--daemonize")) {
         command.add(a);
       }
     }

@@ -99,6 +99,33 @@ class CliTest {
   }
 
   @Test
+  void aNewCommandLineTheExecCannotTakeIsAUsageErrorBeforeAnyConnect() {
+    String socket = dir.resolve("missing.sock").toString();
+    String state = dir.resolve("vm.state").toString();
+    Result incoming =
+        cpr(
+            "exec",
+            "--qmp",
+            socket,
+            "--state",
+            state,
+            "--",
+            "/usr/bin/qemu-system-x86_64",
+            "-m",
+            "256",
+            "--incoming",
+            "defer");
+    assertThat(incoming.exitCode()).isEqualTo(2);
+    assertThat(incoming.out() + incoming.err())
+        .contains("NEW_QEMU_ARGV has --incoming")
+        .doesNotContain("no QMP socket");
+    Result relative =
+        cpr("exec", "--qmp", socket, "--state", state, "--", "qemu-system-x86_64", "-m", "256");
+    assertThat(relative.exitCode()).isEqualTo(2);
+    assertThat(relative.out() + relative.err()).contains("absolute path");
+  }
+
+  @Test
   void theSuspendPolicyIgnoresCase() {
     // Parses, then fails to connect: exit 1, not 2.
     Result r =

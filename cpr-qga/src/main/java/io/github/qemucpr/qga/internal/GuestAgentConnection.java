@@ -114,7 +114,8 @@ public final class GuestAgentConnection implements GuestAgentClient {
     long deadline = System.nanoTime() + settings.connectTimeout().toNanos();
     while (true) {
       try {
-        return UnixSocketTransport.connect(settings.unixSocket());
+        return UnixSocketTransport.connect(
+            settings.unixSocket(), Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
       } catch (IOException e) {
         if (System.nanoTime() - deadline >= 0) {
           throw new GuestAgentConnectException(

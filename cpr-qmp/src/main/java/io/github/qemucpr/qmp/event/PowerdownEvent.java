@@ -1,13 +1,35 @@
 package io.github.qemucpr.qmp.event;
 
 import java.time.Instant;
+import java.util.Objects;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.node.JsonNodeFactory;
 
 /**
  * {@code POWERDOWN}: an ACPI power button press was sent to the guest.
  *
  * @param timestamp when QEMU emitted it
+ * @param data the event's {@code data} as QEMU sent it, with any members this record does not hold
+ *     (an empty object when built by a caller)
  */
-public record PowerdownEvent(Instant timestamp) implements QmpEvent {
+public record PowerdownEvent(Instant timestamp, JsonNode data) implements QmpEvent {
+  /** Checks that the data is an object. */
+  public PowerdownEvent {
+    Objects.requireNonNull(data, "data");
+    if (!data.isObject()) {
+      throw new IllegalArgumentException("the data of an event is an object, not " + data);
+    }
+  }
+
+  /**
+   * The event without other data, as a caller builds it.
+   *
+   * @param timestamp when QEMU emitted it
+   */
+  public PowerdownEvent(Instant timestamp) {
+    this(timestamp, JsonNodeFactory.instance.objectNode());
+  }
+
   /** The wire name, {@code POWERDOWN}. */
   public static final String NAME = "POWERDOWN";
 

@@ -4,9 +4,14 @@ import io.github.qemucpr.qmp.QmpProtocolException;
 import io.github.qemucpr.qmp.event.GenericEvent;
 import io.github.qemucpr.qmp.event.MigrationEvent;
 import io.github.qemucpr.qmp.event.MigrationPassEvent;
+import io.github.qemucpr.qmp.event.PowerdownEvent;
 import io.github.qemucpr.qmp.event.QmpEvent;
 import io.github.qemucpr.qmp.event.ResetEvent;
+import io.github.qemucpr.qmp.event.ResumeEvent;
 import io.github.qemucpr.qmp.event.ShutdownEvent;
+import io.github.qemucpr.qmp.event.StopEvent;
+import io.github.qemucpr.qmp.event.SuspendEvent;
+import io.github.qemucpr.qmp.event.WakeupEvent;
 import io.github.qemucpr.qmp.internal.qapi.QapiCodec;
 import io.github.qemucpr.qmp.internal.qapi.QapiIndex;
 import java.util.Objects;
@@ -68,12 +73,20 @@ public final class QapiEvents {
     }
   }
 
-  /** The event's data as QEMU sent it; the typed events of the event package hold all of it. */
+  /**
+   * The event's data as QEMU sent it: every event keeps it, and the fields of a hand-written record
+   * (which a caller may have built) go over it.
+   */
   private static JsonNode data(QmpEvent event) {
-    ObjectNode data = JsonNodeFactory.instance.objectNode();
     if (event instanceof GenericEvent g) {
       return g.data();
-    } else if (event instanceof ShutdownEvent s) {
+    }
+    ObjectNode data = JsonNodeFactory.instance.objectNode();
+    JsonNode sent = sent(event);
+    if (sent.isObject()) {
+      data.setAll((ObjectNode) sent);
+    }
+    if (event instanceof ShutdownEvent s) {
       data.put("guest", s.guest());
       data.put("reason", s.reason());
     } else if (event instanceof ResetEvent r) {
@@ -85,5 +98,28 @@ public final class QapiEvents {
       data.put("pass", p.pass());
     }
     return data;
+  }
+
+  private static JsonNode sent(QmpEvent event) {
+    if (event instanceof StopEvent e) {
+      return e.data();
+    } else if (event instanceof ResumeEvent e) {
+      return e.data();
+    } else if (event instanceof SuspendEvent e) {
+      return e.data();
+    } else if (event instanceof WakeupEvent e) {
+      return e.data();
+    } else if (event instanceof PowerdownEvent e) {
+      return e.data();
+    } else if (event instanceof ShutdownEvent e) {
+      return e.data();
+    } else if (event instanceof ResetEvent e) {
+      return e.data();
+    } else if (event instanceof MigrationEvent e) {
+      return e.data();
+    } else if (event instanceof MigrationPassEvent e) {
+      return e.data();
+    }
+    return JsonNodeFactory.instance.objectNode();
   }
 }

@@ -148,8 +148,10 @@ public final class ChildJvm implements AutoCloseable {
 
   /**
    * What the collector's log says of the child's heap: the collector, how many collections, the
-   * most heap used when one began (garbage included), and the most still used after one (what the
-   * child held), in bytes.
+   * most heap used when one began (garbage included), the most still used after one, and the most
+   * still used after a full collection ({@code maxHeapAfterFullGcBytes}: what the child held alive,
+   * measured by the collector at the instant the collection ended, so that allocations racing a
+   * {@code System.gc()} call are not counted as live), in bytes.
    */
   public Map<String, String> heapFigures() {
     List<String> log;
@@ -162,6 +164,7 @@ public final class ChildJvm implements AutoCloseable {
     long collections = 0;
     long maxBefore = 0;
     long maxAfter = 0;
+    long maxAfterFull = -1;
     for (String line : log) {
       int using = line.indexOf("Using ");
       if (using >= 0) {
@@ -172,6 +175,9 @@ public final class ChildJvm implements AutoCloseable {
         collections++;
         maxBefore = Math.max(maxBefore, bytes(m.group(1), m.group(2)));
         maxAfter = Math.max(maxAfter, bytes(m.group(3), m.group(4)));
+        if (line.contains("Pause Full")) {
+          maxAfterFull = Math.max(maxAfterFull, bytes(m.group(3), m.group(4)));
+        }
       }
     }
     Map<String, String> figures = new LinkedHashMap<>();
@@ -179,7 +185,22 @@ public final class ChildJvm implements AutoCloseable {
     figures.put("collections", Long.toString(collections));
     figures.put("maxHeapBeforeGcBytes", Long.toString(maxBefore));
     figures.put("maxHeapAfterGcBytes", Long.toString(maxAfter));
+    figures.put("maxHeapAfterFullGcBytes", Long.toString(maxAfterFull));
     return figures;
+  }
+
+  /**
+   * The most heap the collector's log shows still used after a full collection, in bytes; fails
+   * when the log has no full collection (the probe runs one every quarter of a second, so a log
+   * without any means the figure would prove nothing).
+   */
+  public long maxLiveHeapBytes() {
+    Map<String, String> figures = heapFigures();
+    long live = Long.parseLong(figures.get("maxHeapAfterFullGcBytes"));
+    if (live < 0) {
+      throw new AssertionError("the collector's log shows no full collection: " + figures);
+    }
+    return live;
   }
 
   private static long bytes(String number, String unit) {

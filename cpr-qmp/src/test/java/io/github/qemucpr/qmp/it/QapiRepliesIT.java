@@ -150,6 +150,16 @@ class QapiRepliesIT {
     assertThat(done.device()).isEqualTo("job0");
     assertThat(done.error()).isNull();
 
+    // The wait above is served as the event is read; the subscriber gets it from the listener
+    // thread, a moment later.
+    long until = System.nanoTime() + EVENT_TIMEOUT.toNanos();
+    while (events.stream()
+            .noneMatch(
+                e -> e instanceof GenericEvent g && g.name().equals(BlockJobCompletedEvent.NAME))
+        && System.nanoTime() < until) {
+      Thread.sleep(10);
+    }
+
     List<String> lossy = new ArrayList<>();
     Map<String, JsonNode> seen = new TreeMap<>();
     for (QmpEvent e : events) {

@@ -30,25 +30,26 @@ public final class Events {
     }
     switch (name) {
       case StopEvent.NAME:
-        return new StopEvent(timestamp);
+        return new StopEvent(timestamp, data);
       case ResumeEvent.NAME:
-        return new ResumeEvent(timestamp);
+        return new ResumeEvent(timestamp, data);
       case SuspendEvent.NAME:
-        return new SuspendEvent(timestamp);
+        return new SuspendEvent(timestamp, data);
       case WakeupEvent.NAME:
-        return new WakeupEvent(timestamp);
+        return new WakeupEvent(timestamp, data);
       case PowerdownEvent.NAME:
-        return new PowerdownEvent(timestamp);
+        return new PowerdownEvent(timestamp, data);
       case ShutdownEvent.NAME:
         return new ShutdownEvent(
-            timestamp, data.path("guest").asBoolean(false), data.path("reason").asString(""));
+            timestamp, data.path("guest").asBoolean(false), data.path("reason").asString(""), data);
       case ResetEvent.NAME:
         return new ResetEvent(
-            timestamp, data.path("guest").asBoolean(false), data.path("reason").asString(""));
+            timestamp, data.path("guest").asBoolean(false), data.path("reason").asString(""), data);
       case MigrationEvent.NAME:
-        return new MigrationEvent(timestamp, MigrationStatus.of(data.path("status").asString("")));
+        return new MigrationEvent(
+            timestamp, MigrationStatus.of(data.path("status").asString("")), data);
       case MigrationPassEvent.NAME:
-        return new MigrationPassEvent(timestamp, data.path("pass").asLong(0));
+        return new MigrationPassEvent(timestamp, data.path("pass").asLong(0), data);
       default:
         return new GenericEvent(name, timestamp, data);
     }

@@ -4,6 +4,7 @@ import io.github.qemucpr.qmp.EventQueue;
 import io.github.qemucpr.qmp.EventWait;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpCommand;
+import io.github.qemucpr.qmp.QmpCommandException;
 import io.github.qemucpr.qmp.QmpCommandNotFoundException;
 import io.github.qemucpr.qmp.QmpConnectException;
 import io.github.qemucpr.qmp.QmpConnectionClosedException;
@@ -23,6 +24,7 @@ import io.github.qemucpr.qmp.internal.wire.FrameTooLargeException;
 import io.github.qemucpr.qmp.internal.wire.JsonCodec;
 import io.github.qemucpr.qmp.internal.wire.LineChannel;
 import io.github.qemucpr.qmp.internal.wire.LineReader;
+import io.github.qemucpr.qmp.internal.wire.PeerClosedException;
 import io.github.qemucpr.qmp.internal.wire.TcpTransport;
 import io.github.qemucpr.qmp.internal.wire.Transport;
 import io.github.qemucpr.qmp.internal.wire.UnixSocketTransport;
@@ -33,6 +35,7 @@ import java.io.InputStream;
 import java.lang.reflect.Type;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +43,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -83,10 +87,17 @@ public final class QmpConnection implements QmpClient {
   /** Set once the capabilities are negotiated: commands are sent only from then on. */
   private volatile boolean ready;
 
-  // The commands of the connected QEMU (query-commands), asked once on first use; NO_LIST when
-  // it has no query-commands (fakes), so generated commands are then sent unchecked.
+  // The commands of the connected QEMU (query-commands), asked once on first use by one shared
+  // fetch; NO_LIST when QEMU answered with an error (no query-commands, as fakes) or with a list
+  // that is not one, so generated commands are then sent unchecked and QEMU decides.
   private volatile @Nullable Set<String> commands;
-  private static final Set<String> NO_LIST = Set.of();
+  private final AtomicReference<@Nullable CompletableFuture<Set<String>>> commandsFetch =
+      new AtomicReference<>();
+  private static final Set<String> NO_LIST = Collections.unmodifiableSet(new HashSet<>());
+
+  /** More commands than any QEMU has (about 250): a longer list is not believed. */
+  static final int MAX_COMMANDS = 10_000;
+
   private static final String GENERATED_PACKAGE = "io.github.qemucpr.qmp.qapi.";
   private final java.util.OptionalLong peerProcessId;
 
@@ -124,7 +135,7 @@ public final class QmpConnection implements QmpClient {
     try {
       transport =
           settings.unixSocket() != null
-              ? UnixSocketTransport.connect(settings.unixSocket())
+              ? UnixSocketTransport.connect(settings.unixSocket(), settings.connectTimeout())
               : TcpTransport.connect(
                   Objects.requireNonNull(settings.tcpHost()),
                   settings.tcpPort(),
@@ -209,33 +220,146 @@ public final class QmpConnection implements QmpClient {
 
   @Override
   public <R extends @Nullable Object> R execute(QmpCommand<R> command, Duration timeout) {
+    Objects.requireNonNull(command, "command");
+    checkTimeout(timeout);
+    Duration left = timeout;
     if (generated(command) && commands == null) {
-      try {
-        knownCommands();
-      } catch (QmpCommandNotFoundException e) {
-        commands = NO_LIST;
+      // The list is asked within this command's timeout; the command gets what is left of it.
+      long deadline = System.nanoTime() + timeout.toNanos();
+      knownCommands(timeout, command.name());
+      long rest = deadline - System.nanoTime();
+      if (rest <= 0) {
+        throw fetchTimedOut(command.name(), timeout);
       }
+      left = Duration.ofNanos(rest);
     }
-    return await(executeAsync(command, timeout), command.name());
+    return await(executeAsync(command, left), command.name());
   }
 
   @Override
   public boolean supports(String command) {
-    return knownCommands().contains(command);
+    Set<String> known = knownCommands(settings.commandTimeout(), command);
+    // Without a list nothing is known to be missing: the command is sent and QEMU decides.
+    return known == NO_LIST || known.contains(command);
   }
 
-  private Set<String> knownCommands() {
+  /**
+   * The commands of the connected QEMU, or {@link #NO_LIST}. Concurrent first callers wait for one
+   * shared {@code query-commands}, each no longer than its own timeout. A fetch that timed out or
+   * broke is forgotten, so that a later caller asks again; an answer, even an error, is kept.
+   */
+  private Set<String> knownCommands(Duration timeout, String forWhat) {
     Set<String> known = commands;
-    if (known == null || known == NO_LIST) {
-      // Two first callers may both ask; the answers are the same.
-      Set<String> names = new HashSet<>();
-      for (JsonNode c : execute("query-commands", null)) {
-        names.add(c.path("name").asString(""));
-      }
-      known = Set.copyOf(names);
-      commands = known;
+    if (known != null) {
+      return known;
     }
-    return known;
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw fetchTimedOut(forWhat, timeout);
+      }
+      CompletableFuture<Set<String>> fetch = commandsFetch.get();
+      if (fetch == null) {
+        CompletableFuture<Set<String>> mine = new CompletableFuture<>();
+        if (!commandsFetch.compareAndSet(null, mine)) {
+          continue;
+        }
+        startFetch(mine, Duration.ofNanos(left));
+        fetch = mine;
+      }
+      try {
+        return fetch.get(left, TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        throw fetchTimedOut(forWhat, timeout);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new QmpInterruptedException(
+            "interrupted while asking QEMU for its commands (for " + forWhat + ")", e);
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof QmpTimeoutException) {
+          continue; // an earlier caller's shorter wait ran out; ask again with what is left
+        }
+        throw rethrow(e.getCause());
+      }
+    }
+  }
+
+  private QmpTimeoutException fetchTimedOut(String forWhat, Duration timeout) {
+    return new QmpTimeoutException(
+        "no answer from "
+            + peer
+            + " to query-commands, asked to check "
+            + forWhat
+            + ", within "
+            + timeout.toMillis()
+            + " ms",
+        timeout);
+  }
+
+  private void startFetch(CompletableFuture<Set<String>> shared, Duration timeout) {
+    CompletableFuture<JsonNode> reply;
+    try {
+      reply = submit("query-commands", null, List.of(), JsonNode.class, timeout);
+    } catch (RuntimeException e) {
+      commandsFetch.compareAndSet(shared, null);
+      shared.completeExceptionally(e);
+      return;
+    }
+    reply.whenComplete(
+        (list, failure) -> {
+          if (failure == null) {
+            Set<String> known = commandList(list);
+            commands = known;
+            shared.complete(known);
+            return;
+          }
+          Throwable cause =
+              failure instanceof CompletionException && failure.getCause() != null
+                  ? failure.getCause()
+                  : failure;
+          if (cause instanceof QmpCommandException) {
+            // QEMU answered: it will not list its commands, now or later.
+            commands = NO_LIST;
+            shared.complete(NO_LIST);
+          } else {
+            commandsFetch.compareAndSet(shared, null);
+            shared.completeExceptionally(cause);
+          }
+        });
+  }
+
+  /**
+   * The names in a {@code query-commands} reply, or {@link #NO_LIST} when it is not such a list.
+   */
+  private Set<String> commandList(@Nullable JsonNode reply) {
+    String problem = null;
+    Set<String> names = new HashSet<>();
+    if (reply == null || !reply.isArray()) {
+      problem = "not an array";
+    } else if (reply.isEmpty()) {
+      problem = "an empty array";
+    } else if (reply.size() > MAX_COMMANDS) {
+      problem = reply.size() + " entries, more than " + MAX_COMMANDS;
+    } else {
+      for (JsonNode c : reply) {
+        JsonNode name = c.isObject() ? c.get("name") : null;
+        if (name == null || !name.isString() || name.stringValue().isEmpty()) {
+          problem = "an entry without a string name";
+          break;
+        }
+        names.add(name.stringValue());
+      }
+    }
+    if (problem != null) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "the query-commands reply of {0} is {1}; generated commands are sent unchecked",
+          peer,
+          problem);
+      return NO_LIST;
+    }
+    return Set.copyOf(names);
   }
 
   /**
@@ -361,6 +485,19 @@ public final class QmpConnection implements QmpClient {
       // The timer may have said so first; if not, the caller learns it here.
       future.completeExceptionally(PendingCalls.notSent(name, peer, timeout));
       shutdown(PendingCalls.notReadFor(peer, timeout));
+    } catch (PeerClosedException e) {
+      // QEMU closed its end; the reader may not have met the end of the stream yet.
+      QmpConnectionClosedException ended =
+          new QmpConnectionClosedException(
+              "QEMU closed the QMP connection "
+                  + peer
+                  + " (did it exit?) before "
+                  + name
+                  + " was sent",
+              e,
+              true);
+      shutdown(ended);
+      future.completeExceptionally(PendingCalls.closedFor(name, ended));
     } catch (IOException e) {
       QmpConnectionClosedException broken =
           new QmpConnectionClosedException(

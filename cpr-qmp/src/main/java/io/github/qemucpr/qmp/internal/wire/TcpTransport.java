@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.time.Duration;
 import java.util.List;
 
@@ -56,8 +57,16 @@ public final class TcpTransport implements Transport {
               + ")");
     }
     synchronized (writeLock) {
-      output.write(bytes);
-      output.flush();
+      try {
+        output.write(bytes);
+        output.flush();
+      } catch (SocketException e) {
+        String m = String.valueOf(e.getMessage());
+        if (m.startsWith("Broken pipe") || m.startsWith("Connection reset")) {
+          throw new PeerClosedException("tcp:" + description + " was closed by its peer: " + m, e);
+        }
+        throw e;
+      }
     }
   }
 

@@ -1,17 +1,27 @@
 package io.github.qemucpr.qmp.internal.wire;
 
+import java.io.Closeable;
 import java.io.FileDescriptor;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.newsclub.net.unix.AFUNIXSocket;
 import org.newsclub.net.unix.AFUNIXSocketAddress;
+import org.newsclub.net.unix.AFUNIXSocketChannel;
+import org.newsclub.net.unix.BrokenPipeSocketException;
+import org.newsclub.net.unix.ConnectionResetSocketException;
 
 /** A Unix domain socket through junixsocket, which (unlike the JDK) can pass file descriptors. */
 public final class UnixSocketTransport implements Transport {
+
+  private static final long RETRY_MILLIS = 10;
 
   private final Path path;
   private final AFUNIXSocket socket;
@@ -26,15 +36,52 @@ public final class UnixSocketTransport implements Transport {
     this.output = socket.getOutputStream();
   }
 
-  /** Connects to the socket at {@code path}; connecting a Unix socket does not block for long. */
-  public static UnixSocketTransport connect(Path path) throws IOException {
-    AFUNIXSocket socket = AFUNIXSocket.newInstance();
-    try {
-      socket.connect(AFUNIXSocketAddress.of(path));
-      return new UnixSocketTransport(path, socket);
-    } catch (IOException | RuntimeException e) {
-      closeQuietly(socket);
-      throw e;
+  /**
+   * Connects to the socket at {@code path}, giving up after {@code timeout}.
+   *
+   * <p>A Unix socket's connect blocks while the listener's backlog is full (a QEMU that is stopped,
+   * or a process that listens and never accepts), and junixsocket ignores a connect timeout (its
+   * issue 176). So the connect is made non-blocking: while the kernel answers that the backlog is
+   * full, it is tried again every 10 ms on a fresh socket until the timeout, then fails with a
+   * {@link SocketTimeoutException} that says so. The connected socket is put back in blocking mode
+   * for the reader thread and the writes.
+   */
+  public static UnixSocketTransport connect(Path path, Duration timeout) throws IOException {
+    AFUNIXSocketAddress address = AFUNIXSocketAddress.of(path);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      AFUNIXSocketChannel channel = AFUNIXSocketChannel.open();
+      try {
+        channel.configureBlocking(false);
+        // false: EAGAIN, the backlog is full. junixsocket then reports the channel as pending and
+        // even "connected", but it is not: a fresh socket is the only honest retry.
+        if (channel.connect(address)) {
+          channel.configureBlocking(true);
+          if (!(channel.socket() instanceof AFUNIXSocket socket)) {
+            throw new IOException("junixsocket gave no Unix socket for " + path);
+          }
+          return new UnixSocketTransport(path, socket);
+        }
+      } catch (IOException | RuntimeException e) {
+        closeQuietly(channel);
+        throw e;
+      }
+      closeQuietly(channel);
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new SocketTimeoutException(
+            "the socket "
+                + path
+                + " accepts no connection within "
+                + timeout.toMillis()
+                + " ms: its backlog is full (is the process that listens stopped, or hung?)");
+      }
+      try {
+        Thread.sleep(Math.min(RETRY_MILLIS, Math.max(1, TimeUnit.NANOSECONDS.toMillis(left))));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InterruptedIOException("interrupted while connecting to " + path);
+      }
     }
   }
 
@@ -52,6 +99,8 @@ public final class UnixSocketTransport implements Transport {
       try {
         output.write(bytes);
         output.flush();
+      } catch (BrokenPipeSocketException | ConnectionResetSocketException e) {
+        throw new PeerClosedException(path + " was closed by its peer: " + e.getMessage(), e);
       } finally {
         if (!fds.isEmpty()) {
           socket.setOutboundFileDescriptors((FileDescriptor[]) null);
@@ -85,7 +134,7 @@ public final class UnixSocketTransport implements Transport {
     closeQuietly(socket);
   }
 
-  private static void closeQuietly(AFUNIXSocket socket) {
+  private static void closeQuietly(Closeable socket) {
     try {
       socket.close();
     } catch (IOException | RuntimeException ignored) {

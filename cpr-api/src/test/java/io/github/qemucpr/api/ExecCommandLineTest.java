@@ -1,0 +1,42 @@
+package io.github.qemucpr.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** What the cpr-exec preflight says of the new command line. */
+class ExecCommandLineTest {
+  private final ExecFake fake = new ExecFake();
+  @TempDir Path dir;
+
+  @AfterEach
+  void tearDown() {
+    fake.close();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"-daemonize", "--daemonize"})
+  void aNewCommandLineThatDaemonizesIsRefused(String option) {
+    PreflightReport report = fake.exec(dir.resolve("vm.state"), option).check();
+    assertThat(report.items())
+        .filteredOn(i -> i.code() == PreflightCode.EXEC_COMMAND_DAEMONIZES)
+        .singleElement()
+        .satisfies(
+            i -> {
+              assertThat(i.isError()).isTrue();
+              assertThat(i.message()).contains(option);
+            });
+  }
+
+  @Test
+  void aNewCommandLineWithoutItHasNoSuchItem() {
+    PreflightReport report = fake.exec(dir.resolve("vm.state")).check();
+    assertThat(report.items()).noneMatch(i -> i.code() == PreflightCode.EXEC_COMMAND_DAEMONIZES);
+    assertThat(report.hasErrors()).as(report.toString()).isFalse();
+  }
+}

@@ -1,0 +1,109 @@
+package io.github.qemucpr.qmp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.github.qemucpr.qmp.command.QueryStatus;
+import io.github.qemucpr.testing.FakeQmpServer;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A write that meets a peer who closed its end (EPIPE) means QEMU ended the connection, as when it
+ * exits right after an event: the call and the client say so ({@code closedByQemu}), not "closed on
+ * the client's side", even when the write fails before the reader meets the end of the stream. The
+ * peer here shuts down only its reading side, so the write fails deterministically while the stream
+ * towards the client stays open.
+ */
+@Timeout(30)
+class PeerClosedWriteTest {
+
+  @TempDir Path dir;
+  private ServerSocketChannel server;
+  private SocketChannel accepted;
+  private QmpClient qmp;
+
+  @AfterEach
+  void tearDown() throws IOException {
+    if (qmp != null) {
+      qmp.close();
+    }
+    if (accepted != null) {
+      accepted.close();
+    }
+    if (server != null) {
+      server.close();
+    }
+    ThreadLeaks.assertNoClientThreads();
+  }
+
+  @Test
+  void aWriteToAMonitorThatStoppedReadingSaysQemuEndedTheConnection() throws Exception {
+    Path socket = dir.resolve("qmp.sock");
+    server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    server.bind(UnixDomainSocketAddress.of(socket));
+    CountDownLatch readingStopped = new CountDownLatch(1);
+    Thread peer =
+        new Thread(
+            () -> {
+              try {
+                accepted = server.accept();
+                write(FakeQmpServer.QEMU_10_GREETING + "\n");
+                String negotiation = readLine();
+                java.util.regex.Matcher id =
+                    java.util.regex.Pattern.compile("\"id\"\\s*:\\s*(\\d+)").matcher(negotiation);
+                write("{\"return\": {}" + (id.find() ? ", \"id\": " + id.group(1) : "") + "}\n");
+                accepted.shutdownInput();
+                readingStopped.countDown();
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            },
+            "peer-closed-write-peer");
+    peer.setDaemon(true);
+    peer.start();
+
+    qmp = QmpClient.builder().unixSocket(socket).commandTimeout(Duration.ofSeconds(10)).connect();
+    assertThat(readingStopped.await(10, TimeUnit.SECONDS)).isTrue();
+
+    QmpConnectionClosedException e =
+        catchThrowableOfType(
+            QmpConnectionClosedException.class, () -> qmp.execute(new QueryStatus()));
+
+    assertThat(e).as("the call fails as closed").isNotNull();
+    assertThat(e.closedByQemu()).as("closed by QEMU: %s", e.getMessage()).isTrue();
+    assertThat(e).hasMessageContaining("QEMU closed the QMP connection");
+    Throwable reason = qmp.closeFuture().get(10, TimeUnit.SECONDS);
+    assertThat(reason).isInstanceOf(QmpConnectionClosedException.class);
+    assertThat(((QmpConnectionClosedException) reason).closedByQemu()).isTrue();
+  }
+
+  private void write(String text) throws IOException {
+    ByteBuffer b = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+    while (b.hasRemaining()) {
+      accepted.write(b);
+    }
+  }
+
+  private String readLine() throws IOException {
+    java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+    ByteBuffer one = ByteBuffer.allocate(1);
+    while (accepted.read(one.clear()) == 1 && one.get(0) != '\n') {
+      line.write(one.get(0));
+    }
+    return line.toString(StandardCharsets.UTF_8);
+  }
+}
