@@ -144,22 +144,35 @@ final class MemoryInspector {
     try {
       Map<String, Object> a =
           Files.readAttributes(path, "unix:dev,ino,size,rdev,mode,lastModifiedTime");
-      boolean characterDevice = (((Integer) a.get("mode")) & 0170000) == 0020000;
+      boolean characterDevice = (attribute(a, "mode", Integer.class) & 0170000) == 0020000;
       String fileSystem = fileSystemOf(path);
-      Long rdev = characterDevice ? (Long) a.get("rdev") : null;
+      Long rdev = characterDevice ? attribute(a, "rdev", Long.class) : null;
       return new CprManifest.RamFile(
           fileSystem != null ? fileSystem : "unknown",
-          (Long) a.get("dev"),
-          (Long) a.get("ino"),
-          (Long) a.get("size"),
+          attribute(a, "dev", Long.class),
+          attribute(a, "ino", Long.class),
+          attribute(a, "size", Long.class),
           rdev,
-          ((FileTime) a.get("lastModifiedTime")).toInstant(),
+          attribute(a, "lastModifiedTime", FileTime.class).toInstant(),
           hostBootId(),
           null,
           rdev != null ? daxDevice(rdev, sysfs) : null);
     } catch (IOException | RuntimeException e) {
       return null;
     }
+  }
+
+  /**
+   * An attribute read with {@code Files.readAttributes}: the map has no entry for one the file
+   * system did not give, which makes the file's identity unreadable.
+   */
+  private static <T> T attribute(Map<String, Object> attributes, String name, Class<T> type)
+      throws IOException {
+    Object value = attributes.get(name);
+    if (value == null) {
+      throw new IOException("no unix:" + name + " attribute");
+    }
+    return type.cast(value);
   }
 
   // ------------------------------------------------------------------ content sample
