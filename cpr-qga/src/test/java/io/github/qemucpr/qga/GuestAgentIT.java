@@ -149,7 +149,8 @@ class GuestAgentIT {
           "GuestAgentIT: guest-suspend-ram to SUSPEND event: %d ms, to runstate suspended"
               + " (query-status every 10 ms): %d ms; suspendRam() returned after %d ms%n",
           eventNanos / 1_000_000, stateNanos / 1_000_000, (returnedAt - start) / 1_000_000);
-      assertThat(Duration.ofNanos(stateNanos)).isLessThan(Duration.ofSeconds(5));
+      // The poll saw "suspended" (it fails after 10 s otherwise); how soon is measured, not
+      // asserted.
 
       // A command sent while the guest sleeps is answered once it wakes up.
       CompletableFuture<Void> ping = qga.executeAsync(new GuestPing());

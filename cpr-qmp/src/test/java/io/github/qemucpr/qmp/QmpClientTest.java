@@ -81,13 +81,13 @@ class QmpClientTest {
   @Test
   void aServerThatNeverGreetsTimesOutWithAHint() {
     server.greeting(null);
-    long start = System.nanoTime();
 
     assertThatThrownBy(() -> builder().connectTimeout(Duration.ofMillis(300)).connect())
-        .isInstanceOf(QmpTimeoutException.class)
+        .isInstanceOfSatisfying(
+            QmpTimeoutException.class,
+            e -> assertThat(e.timeout()).isEqualTo(Duration.ofMillis(300)))
         .hasMessageContaining("no QMP greeting")
         .hasMessageContaining("another client may hold the socket");
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
   }
 
   @Test

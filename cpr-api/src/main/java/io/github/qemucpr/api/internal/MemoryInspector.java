@@ -135,22 +135,35 @@ final class MemoryInspector {
     try {
       Map<String, Object> a =
           Files.readAttributes(path, "unix:dev,ino,size,rdev,mode,lastModifiedTime");
-      boolean characterDevice = (((Integer) a.get("mode")) & 0170000) == 0020000;
+      boolean characterDevice = (attribute(a, "mode", Integer.class) & 0170000) == 0020000;
       String fileSystem = fileSystemOf(path);
-      Long rdev = characterDevice ? (Long) a.get("rdev") : null;
+      Long rdev = characterDevice ? attribute(a, "rdev", Long.class) : null;
       return CprManifest.RamFile.builder()
           .fileSystem(fileSystem != null ? fileSystem : "unknown")
-          .device((Long) a.get("dev"))
-          .inode((Long) a.get("ino"))
-          .size((Long) a.get("size"))
+          .device(attribute(a, "dev", Long.class))
+          .inode(attribute(a, "ino", Long.class))
+          .size(attribute(a, "size", Long.class))
           .characterDevice(rdev)
-          .modifiedAt(((FileTime) a.get("lastModifiedTime")).toInstant())
+          .modifiedAt(attribute(a, "lastModifiedTime", FileTime.class).toInstant())
           .hostBootId(hostBootId())
           .daxDevice(rdev != null ? daxDevice(rdev, sysfs) : null)
           .build();
     } catch (IOException | RuntimeException e) {
       return null;
     }
+  }
+
+  /**
+   * An attribute read with {@code Files.readAttributes}: the map has no entry for one the file
+   * system did not give, which makes the file's identity unreadable.
+   */
+  private static <T> T attribute(Map<String, Object> attributes, String name, Class<T> type)
+      throws IOException {
+    Object value = attributes.get(name);
+    if (value == null) {
+      throw new IOException("no unix:" + name + " attribute");
+    }
+    return type.cast(value);
   }
 
   // ------------------------------------------------------------------ content sample

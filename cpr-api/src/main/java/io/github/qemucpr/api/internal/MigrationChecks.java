@@ -272,8 +272,9 @@ final class MigrationChecks {
    * apply, so then the mode is read back before a second try; an error reply is QEMU's answer.
    */
   private void setModeBack(MigrationMode probed, MigrationMode back) {
-    QmpException failure = null;
-    for (int attempt = 0; attempt < 2; attempt++) {
+    // Not initialized: javac proves that every way out of the loop but a return assigns it.
+    QmpException failure;
+    for (int attempt = 1; ; attempt++) {
       try {
         qmp.execute(MigrateSetParameters.ofMode(back), SET_BACK_TIMEOUT);
         return;
@@ -289,6 +290,9 @@ final class MigrationChecks {
         }
       } catch (QmpException e) {
         failure = e;
+      }
+      if (attempt == 2) {
+        break;
       }
     }
     error(

@@ -610,11 +610,15 @@ public final class RestoreWorkflow {
       if (markFailure != null && markFailure != e) {
         e.addSuppressed(markFailure);
       }
-      boolean added = fdAdded != null && fdAdded.isDone() && !fdAdded.isCompletedExceptionally();
-      if (fdAdded != null && !added && addFdMayHaveRun(fdAdded)) {
-        removeOurFdsets();
+      Long addedSet = null;
+      if (fdAdded != null) {
+        if (fdAdded.isDone() && !fdAdded.isCompletedExceptionally()) {
+          addedSet = fdAdded.join().fdsetId();
+        } else if (addFdMayHaveRun(fdAdded)) {
+          removeOurFdsets();
+        }
       }
-      takeBack(added ? fdAdded.join().fdsetId() : null, e);
+      takeBack(addedSet, e);
       throw e;
     }
   }

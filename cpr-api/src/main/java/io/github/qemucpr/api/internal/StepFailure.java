@@ -39,11 +39,11 @@ final class StepFailure extends RuntimeException {
     return null;
   }
 
-  /** The message to show for a failure: our own words, or the exception's. */
+  /**
+   * The message to show for a failure: its message (for a {@code StepFailure}, our own words), or
+   * the exception itself when it has none.
+   */
   static String describe(Throwable t) {
-    if (t instanceof StepFailure) {
-      return t.getMessage();
-    }
     String m = t.getMessage();
     return m != null ? m : t.toString();
   }

@@ -179,15 +179,21 @@ final class TransferPreflight {
     if (!usable) {
       return;
     }
-    List<String> names = new ArrayList<>(paths.keySet());
-    for (int i = 0; i < names.size(); i++) {
-      for (int j = i + 1; j < names.size(); j++) {
-        Path a = paths.get(names.get(i)).normalize();
-        if (a.equals(paths.get(names.get(j)).normalize())) {
+    List<Map.Entry<String, Path>> named = new ArrayList<>(paths.entrySet());
+    for (int i = 0; i < named.size(); i++) {
+      for (int j = i + 1; j < named.size(); j++) {
+        Path a = named.get(i).getValue().normalize();
+        if (a.equals(named.get(j).getValue().normalize())) {
           found.error(
               PreflightCode.CHANNEL_PATH_CONFLICT,
               a.toString(),
-              "The " + names.get(i) + " and the " + names.get(j) + " are the same path, " + a + ".",
+              "The "
+                  + named.get(i).getKey()
+                  + " and the "
+                  + named.get(j).getKey()
+                  + " are the same path, "
+                  + a
+                  + ".",
               "Give each socket its own path.");
         }
       }

@@ -66,7 +66,6 @@ class AgentKilledIT extends FaultTest {
       }
       long heartbeat = guest.awaitHeartbeatAfter(0, Duration.ofSeconds(30));
       try (GuestAgentClient qga = shortSync(guest.qgaSocket())) {
-        long start = System.nanoTime();
         CprPreflightException e =
             catchThrowableOfType(
                 CprPreflightException.class,
@@ -77,20 +76,19 @@ class AgentKilledIT extends FaultTest {
                         .suspendPolicy(SuspendPolicy.ALWAYS)
                         .progressListener(recordEvents())
                         .run());
-        Duration took = Duration.ofNanos(System.nanoTime() - start);
 
         assertThat(e.phase()).isEqualTo(CprPhase.PREFLIGHT);
         assertThat(e.report().errors())
             .extracting(i -> i.code())
             .containsExactly(PreflightCode.GUEST_AGENT_UNREACHABLE);
+        // Ended by the agent's 2 s sync timeout, not by a longer wait.
+        assertThat(e.report().errors().get(0).message())
+            .contains("did not answer guest-sync-delimited within 2 s");
         assertThat(e)
             .hasMessageStartingWith("PREFLIGHT: ")
             .hasMessageContaining("the guest agent does not answer")
             .hasMessageContaining("(run state running)");
         assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
-        assertThat(took)
-            .as("bounded by the agent's 2 s sync timeout")
-            .isLessThan(Duration.ofSeconds(10));
       }
       assertThat(runState(qmp)).isEqualTo(RunState.RUNNING);
       assertThat(qmp.execute(new QueryMigrate()).status()).isEqualTo(MigrationStatus.NONE);
@@ -113,7 +111,6 @@ class AgentKilledIT extends FaultTest {
     try (TestGuest guest = TestGuest.boot();
         QmpClient qmp = guest.connectQmp();
         GuestAgentClient qga = guest.connectAgent()) {
-      long start = System.nanoTime();
       CprSaveException e =
           catchThrowableOfType(
               CprSaveException.class,
@@ -129,7 +126,6 @@ class AgentKilledIT extends FaultTest {
                               Kind.STARTED,
                               () -> killTheAgent(qga, guest.qgaSocket())))
                       .run());
-      Duration took = Duration.ofNanos(System.nanoTime() - start);
 
       assertThat(e.phase()).isEqualTo(CprPhase.SUSPEND);
       assertThat(e)
@@ -140,11 +136,6 @@ class AgentKilledIT extends FaultTest {
       assertThat(e.vmState()).isEqualTo(RunState.RUNNING);
       assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
       assertThat(e).hasMessageContaining("may still suspend");
-      assertThat(took)
-          .as(
-              "the suspend timeout, the 1.5 s kill, the preflight, and the"
-                  + " rollback's 10 s wait for the agent")
-          .isLessThan(Duration.ofSeconds(35));
       assertThat(runState(qmp)).isEqualTo(RunState.RUNNING);
       assertThat(qmp.execute(new QueryMigrate()).status()).isEqualTo(MigrationStatus.NONE);
       long heartbeat = guest.lastHeartbeat().orElseThrow();

@@ -109,7 +109,6 @@ class SourceKilledIT extends FaultTest {
 
         try (QmpClient qmp = guest.connectQmp();
             GuestAgentClient qga = guest.connectAgent()) {
-          long start = System.nanoTime();
           CprSaveException e =
               catchThrowableOfType(
                   CprSaveException.class,
@@ -127,20 +126,18 @@ class SourceKilledIT extends FaultTest {
                                     killer.start();
                                   }))
                           .run());
-          Duration took = Duration.ofNanos(System.nanoTime() - start);
           killer.join();
 
           assertThat(e.phase()).isEqualTo(CprPhase.SUSPEND);
           assertThat(e)
               .hasMessageStartingWith("SUSPEND: ")
               .hasMessageMatching(CONNECTION_CLOSED)
+              .as("ended by the kill, not by the suspend timeout")
+              .hasMessageNotContaining("did not suspend within")
               .hasMessageContaining("run state unknown");
           assertThat(e.vmState()).isNull();
           assertThat(e.recovery()).isEqualTo(VmRecovery.NEEDS_ATTENTION);
           assertThat(e.checkpointSaved()).isFalse();
-          assertThat(took)
-              .as("ended by the kill, not by the suspend timeout")
-              .isLessThan(Duration.ofSeconds(15));
         }
         assertThat(guest.isAlive()).isFalse();
         previous.assertIntact();

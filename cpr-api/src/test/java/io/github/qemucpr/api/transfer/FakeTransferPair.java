@@ -12,6 +12,8 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -85,6 +87,10 @@ final class FakeTransferPair implements AutoCloseable {
   volatile String targetRunState = "inmigrate";
   volatile String targetMigration = "none";
   volatile @Nullable String targetErrorDesc;
+
+  // The timestamps of the events the blackout is measured between, as sent.
+  volatile @Nullable Instant firstStopSent;
+  volatile @Nullable Instant firstResumeSent;
 
   FakeTransferPair(Path dir) {
     this.dir = dir;
@@ -300,15 +306,7 @@ final class FakeTransferPair implements AutoCloseable {
               completeSource();
               targetRunState = "running";
               targetMigration = "completed";
-              java.time.Instant now = java.time.Instant.now();
-              t.raw(
-                  "{\"return\": {}, \"id\": "
-                      + req.id()
-                      + "}\n{\"event\": \"RESUME\", \"timestamp\": {\"seconds\": "
-                      + now.getEpochSecond()
-                      + ", \"microseconds\": "
-                      + now.getNano() / 1000
-                      + "}}\n");
+              t.raw("{\"return\": {}, \"id\": " + req.id() + "}\n" + eventLine("RESUME") + "\n");
             });
         appear();
         break;
@@ -320,10 +318,30 @@ final class FakeTransferPair implements AutoCloseable {
     }
   }
 
+  /**
+   * A {@code STOP} or {@code RESUME} event stamped now, to the microsecond as QEMU stamps them; the
+   * first of each is kept in {@link #firstStopSent} or {@link #firstResumeSent}.
+   */
+  private String eventLine(String name) {
+    Instant at = Instant.now().truncatedTo(ChronoUnit.MICROS);
+    if (name.equals("STOP") && firstStopSent == null) {
+      firstStopSent = at;
+    } else if (name.equals("RESUME") && firstResumeSent == null) {
+      firstResumeSent = at;
+    }
+    return "{\"event\": \""
+        + name
+        + "\", \"data\": {}, \"timestamp\": {\"seconds\": "
+        + at.getEpochSecond()
+        + ", \"microseconds\": "
+        + at.getNano() / 1000
+        + "}}";
+  }
+
   /** The source stops the VM and completes, as QEMU does once the main channel is connected. */
   void completeSource() {
     runState = "finish-migrate";
-    source.sendEvent("STOP", null);
+    source.send(eventLine("STOP"));
     migration = "active";
     source.sendEvent("MIGRATION", "{\"status\": \"active\"}");
     source.sendEvent("MIGRATION", "{\"status\": \"device\"}");
@@ -377,7 +395,7 @@ final class FakeTransferPair implements AutoCloseable {
                     break;
                   default:
                     completeSource();
-                    target.sendEvent("RESUME", null);
+                    target.send(eventLine("RESUME"));
                     targetRunState = "running";
                     targetMigration = "completed";
                     break;

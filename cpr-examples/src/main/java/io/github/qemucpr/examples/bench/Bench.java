@@ -367,9 +367,9 @@ public final class Bench {
       Map<QmpSpeedBenchmark.Client, QmpSpeedBenchmark.Result> qmp,
       List<JmhResults.Row> jmh,
       List<String> targets) {
-    double t16 = qmp.get(QmpSpeedBenchmark.Client.SDK_16).rate();
-    double pipelined = qmp.get(QmpSpeedBenchmark.Client.RAW_PIPELINED).rate();
-    double sequential = qmp.get(QmpSpeedBenchmark.Client.RAW_SEQUENTIAL).rate();
+    double t16 = Maps.present(qmp, QmpSpeedBenchmark.Client.SDK_16).rate();
+    double pipelined = Maps.present(qmp, QmpSpeedBenchmark.Client.RAW_PIPELINED).rate();
+    double sequential = Maps.present(qmp, QmpSpeedBenchmark.Client.RAW_SEQUENTIAL).rate();
     targets.add(
         row(
             "SDK, 16 threads >= 0.95 of raw pipelined",

@@ -144,7 +144,7 @@ final class BlackoutBenchmark {
         for (int round = 0; round < rounds; round++) {
           for (int i = 0; i < drivers.size(); i++) {
             Driver d = drivers.get((round + i) % drivers.size());
-            cycles.get(d).add(cpr.run(d, q -> {}));
+            Maps.present(cycles, d).add(cpr.run(d, q -> {}));
           }
         }
       }

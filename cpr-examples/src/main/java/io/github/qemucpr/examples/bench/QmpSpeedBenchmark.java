@@ -96,20 +96,20 @@ final class QmpSpeedBenchmark {
         Client c = clients[(round + i) % clients.length];
         Samples s = new Samples();
         double seconds = once(c, socket, each, s);
-        rates.get(c).add(s.ops.get() / seconds);
-        samples.get(c).add(s);
+        Maps.present(rates, c).add(s.ops.get() / seconds);
+        Maps.present(samples, c).add(s);
       }
     }
     Map<Client, Result> results = new LinkedHashMap<>();
     for (Client c : clients) {
-      int total = samples.get(c).stream().mapToInt(Samples::recorded).sum();
+      int total = Maps.present(samples, c).stream().mapToInt(Samples::recorded).sum();
       long[] all = new long[total];
       int at = 0;
-      for (Samples s : samples.get(c)) {
+      for (Samples s : Maps.present(samples, c)) {
         System.arraycopy(s.nanos, 0, all, at, s.recorded());
         at += s.recorded();
       }
-      Result r = new Result(c, rates.get(c), Stats.ofNanosAsMillis(all, total));
+      Result r = new Result(c, Maps.present(rates, c), Stats.ofNanosAsMillis(all, total));
       results.put(c, r);
       log.printf(
           "  %-48s %8.0f/s  p50 %.3f ms  p99 %.3f ms%n",
@@ -246,8 +246,8 @@ final class QmpSpeedBenchmark {
   }
 
   static String markdown(Map<Client, Result> results, List<JmhResults.Row> jmh) {
-    double pipelined = results.get(Client.RAW_PIPELINED).rate();
-    double sequential = results.get(Client.RAW_SEQUENTIAL).rate();
+    double pipelined = Maps.present(results, Client.RAW_PIPELINED).rate();
+    double sequential = Maps.present(results, Client.RAW_SEQUENTIAL).rate();
     StringBuilder md = new StringBuilder();
     md.append(
         "| client | round trips/s, median (min to max over rounds) | latency p50 | latency p99"

@@ -251,18 +251,23 @@ final class StateSizeBenchmark {
         "; the last column is the state file's size at the median of those speeds: the"
             + " least time a copied save can take to make its state durable. The restore reads the"
             + " state file back from the page cache, where the save has just left it.\n");
-    List<Result> notes = results.stream().filter(r -> r.note() != null).toList();
-    if (!notes.isEmpty()) {
-      md.append("\nWhat QEMU or the SDK said:\n\n");
-      for (Result r : notes) {
-        md.append("- ")
-            .append(r.mib())
-            .append(" MiB, ")
-            .append(r.mode().label)
-            .append(": ")
-            .append(r.note().replace("\n", " "))
-            .append('\n');
+    boolean noteSeen = false;
+    for (Result r : results) {
+      String note = r.note();
+      if (note == null) {
+        continue;
       }
+      if (!noteSeen) {
+        md.append("\nWhat QEMU or the SDK said:\n\n");
+        noteSeen = true;
+      }
+      md.append("- ")
+          .append(r.mib())
+          .append(" MiB, ")
+          .append(r.mode().label)
+          .append(": ")
+          .append(note.replace("\n", " "))
+          .append('\n');
     }
     return md.toString();
   }

@@ -45,7 +45,7 @@ record Advice(ExitStatus status, String what, String todo) {
     String state = stateFile != null ? stateFile.toString() : "FILE";
     if (failure instanceof CliException) {
       CliException e = (CliException) failure;
-      return new Advice(e.status(), e.getMessage(), e.advice());
+      return new Advice(e.status(), messageOf(e), e.advice());
     }
     if (failure instanceof CprPreflightException) {
       return preflight((CprPreflightException) failure, qmp, state);
@@ -68,7 +68,7 @@ record Advice(ExitStatus status, String what, String todo) {
     if (failure instanceof CprException) {
       return new Advice(
           ExitStatus.of(failure),
-          failure.getMessage(),
+          messageOf(failure),
           "Look at the VM with: cpr status --qmp " + qmp);
     }
     if (failure instanceof QemuLaunchException) {
@@ -100,6 +100,15 @@ record Advice(ExitStatus status, String what, String todo) {
         ExitStatus.ERROR,
         "Unexpected error: " + failure,
         "This is likely a bug in cpr: please report it with the output of --json.");
+  }
+
+  /**
+   * The message of a failure, or the failure itself when it has none: {@code getMessage()} may
+   * return null (a subclass may override it), and an advice must say what happened.
+   */
+  private static String messageOf(Throwable failure) {
+    String message = failure.getMessage();
+    return message != null ? message : failure.toString();
   }
 
   private static Advice preflight(CprPreflightException e, String qmp, String state) {

@@ -18,10 +18,10 @@ import org.junit.jupiter.api.Timeout;
 class DemoIT {
 
   @Test
-  void theGuestKeepsItsBootIdAndHeartbeatAcrossTheRestartWellUnderAMinute() {
+  void theGuestKeepsItsBootIdAndHeartbeatAcrossTheRestart() {
+    // The 2 min is a hang guard; how long the demo takes is for the benchmarks.
     Run run = Processes.cpr(Duration.ofMinutes(2), "demo");
     assertThat(run.exitCode()).as(run.toString()).isZero();
-    assertThat(run.took()).as("the demo's run time").isLessThan(Duration.ofSeconds(45));
     String out = run.stdout();
     assertThat(out)
         .containsSubsequence(

@@ -219,9 +219,9 @@ final class AgentCodec {
   /**
    * The return value of {@code reply} (from {@code line}) for {@code name} as {@code type}; built
    * as a tree only for a type other than {@code Void}, and only if it holds no more than {@link
-   * #MAX_REPLY_TOKENS}.
+   * #MAX_REPLY_TOKENS}. {@code null} only for {@code Void}, whose only value is {@code null}.
    */
-  static <R> R decode(Reply reply, byte[] line, Type type, String name, String peer) {
+  static <R> @Nullable R decode(Reply reply, byte[] line, Type type, String name, String peer) {
     if (type == Void.class) {
       return null;
     }

@@ -145,6 +145,8 @@ public final class GuestAgentConnection implements GuestAgentClient {
   }
 
   @Override
+  // R extends @Nullable Object (null for a Void command); plain-mode NullAway ignores that bound.
+  @SuppressWarnings("NullAway")
   public <R extends @Nullable Object> R execute(GuestAgentCommand<R> command, Duration timeout) {
     Objects.requireNonNull(command, "command");
     checkTimeout(timeout);
@@ -192,8 +194,16 @@ public final class GuestAgentConnection implements GuestAgentClient {
     Objects.requireNonNull(command, "command");
     checkArguments(command, arguments);
     checkTimeout(timeout);
-    return call(
-        command, arguments, JsonNode.class, true, timeout, System.nanoTime() + timeout.toNanos());
+    JsonNode reply =
+        call(
+            command,
+            arguments,
+            JsonNode.class,
+            true,
+            timeout,
+            System.nanoTime() + timeout.toNanos());
+    // A command that expects a reply never gets null: decoding rejects a missing or null return.
+    return Objects.requireNonNull(reply, command);
   }
 
   @Override
@@ -281,7 +291,8 @@ public final class GuestAgentConnection implements GuestAgentClient {
 
   // ---------------------------------------------------------------- one command
 
-  private <R> R call(
+  /** Runs one command; {@code null} for a {@code Void} reply type or a command without a reply. */
+  private <R> @Nullable R call(
       String name,
       @Nullable JsonNode arguments,
       Type replyType,
@@ -342,7 +353,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
   }
 
   /** Waits for the reply to request {@code id}; a timeout or a broken reply forces a resync. */
-  private <R> R awaitReply(String name, long id, Type replyType, Duration timeout)
+  private <R> @Nullable R awaitReply(String name, long id, Type replyType, Duration timeout)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {

@@ -48,15 +48,15 @@ import tools.jackson.databind.json.JsonMapper;
  *
  * <p>Allowed: the call returns a value that keeps its null contract, or fails with a {@link
  * GuestAgentProtocolException}, {@link GuestAgentTimeoutException} or {@link
- * GuestAgentCommandException}, within its bound. Then, whatever the agent sent, {@code sync()} puts
- * the stream right and {@code ping()} succeeds: the client never stays out of step.
+ * GuestAgentCommandException}, and does not hang ({@link #sessionOnABudget}'s hang bound, which
+ * saves the input). Then, whatever the agent sent, {@code sync()} puts the stream right and {@code
+ * ping()} succeeds: the client never stays out of step.
  */
 @Timeout(600)
 class GuestAgentFuzzTest {
 
   private static final JsonMapper JSON = JsonMapper.builder().build();
   private static final Duration TIMEOUT = Duration.ofMillis(150);
-  private static final Duration CALL_BOUND = Duration.ofSeconds(5);
 
   private static final List<String> TOKENS =
       Stream.concat(
@@ -134,7 +134,6 @@ class GuestAgentFuzzTest {
     boolean scriptSyncs = (data[0] & 0x80) != 0;
     peer.handler(Script.parse(data, 1, scriptSyncs));
 
-    long start = System.nanoTime();
     try {
       Object value = call(qga, op);
       NullContract.check(value);
@@ -147,7 +146,6 @@ class GuestAgentFuzzTest {
         | GuestAgentCommandException e) {
       // what a broken agent earns
     }
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(CALL_BOUND);
 
     // Whatever came before, the client gets back in step with an agent that behaves.
     peer.handler(new Script(List.of(), false));

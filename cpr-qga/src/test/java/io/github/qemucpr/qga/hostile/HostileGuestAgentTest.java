@@ -31,8 +31,6 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(60)
 class HostileGuestAgentTest {
 
-  private static final Duration SLACK = Duration.ofSeconds(2);
-
   private final FakeGuestAgent agent = FakeGuestAgent.start();
   private GuestAgentClient qga;
 
@@ -62,11 +60,11 @@ class HostileGuestAgentTest {
     agent.always("guest-sync-delimited", silence());
     GuestAgentClient qga = connect();
 
-    long start = System.nanoTime();
     assertThatThrownBy(qga::ping)
-        .isInstanceOf(GuestAgentTimeoutException.class)
-        .hasMessageContaining("did not answer guest-sync-delimited");
-    assertThat(elapsed(start)).isLessThan(Duration.ofMillis(500).plus(SLACK));
+        .isInstanceOfSatisfying(
+            GuestAgentTimeoutException.class,
+            e -> assertThat(e.timeout()).isEqualTo(Duration.ofMillis(500)))
+        .hasMessageContaining("did not answer guest-sync-delimited within 500 ms");
 
     agent.always("guest-sync-delimited", syncReply());
     qga.ping();
@@ -78,9 +76,12 @@ class HostileGuestAgentTest {
     agent.always("guest-get-host-name", returns("{\"host-name\": \"vm1\"}"));
     GuestAgentClient qga = connect();
 
-    long start = System.nanoTime();
-    assertThatThrownBy(qga::hostName).isInstanceOf(GuestAgentTimeoutException.class);
-    assertThat(elapsed(start)).isLessThan(Duration.ofMillis(1000).plus(SLACK));
+    // The command's own timeout ends it (the sync before it was answered).
+    assertThatThrownBy(qga::hostName)
+        .isInstanceOfSatisfying(
+            GuestAgentTimeoutException.class,
+            e -> assertThat(e.timeout()).isEqualTo(Duration.ofMillis(500)))
+        .hasMessageContaining("guest-get-host-name got no reply");
 
     assertThat(qga.hostName()).isEqualTo("vm1");
   }
@@ -102,7 +103,7 @@ class HostileGuestAgentTest {
   }
 
   @Test
-  void anEndlessReplyIsSkippedQuicklyAndTheClientResyncs() {
+  void anEndlessReplyIsCutAtTheLimitAndTheClientResyncs() {
     byte[] endless = new byte[16 * 1024 * 1024];
     java.util.Arrays.fill(endless, (byte) 'x');
     agent.enqueue("guest-get-host-name", raw(endless));
@@ -111,30 +112,29 @@ class HostileGuestAgentTest {
         connect(
             GuestAgentClient.builder()
                 .maxMessageBytes(64 * 1024)
-                .syncTimeout(Duration.ofSeconds(5))
-                .commandTimeout(Duration.ofSeconds(5)));
+                .syncTimeout(Duration.ofMinutes(5))
+                .commandTimeout(Duration.ofMinutes(5)));
 
-    long start = System.nanoTime();
+    // Failed by the limit, not by a timeout: with these timeouts, a reader that held on to the
+    // 16 MiB, or could not find the sync's 0xFF behind it, runs into the test's @Timeout.
     assertThatThrownBy(qga::hostName)
         .isInstanceOf(GuestAgentProtocolException.class)
         .hasMessageContaining("larger than " + 64 * 1024 + " bytes");
-    assertThat(elapsed(start)).isLessThan(SLACK);
 
     // The reader skips the rest of it up to the sync's 0xFF, holding none of it.
     assertThat(qga.hostName()).isEqualTo("vm1");
-    assertThat(elapsed(start)).isLessThan(SLACK.plus(SLACK));
   }
 
   @Test
-  void aFloodOfStaleLinesNeitherDelaysTheReplyNorFillsMemory() {
+  void aFloodOfStaleLinesIsSkippedAndTheReplyBehindItIsTaken() {
     String stale = "{\"return\": {\"host-name\": \"stale\"}, \"id\": 1}\n".repeat(200_000);
     agent.enqueue("guest-get-host-name", raw(stale), returns("{\"host-name\": \"vm1\"}"));
+    // A timeout past the test's @Timeout: a reply lost behind the flood fails as a hang, not as
+    // a slow call.
     GuestAgentClient qga =
-        connect(GuestAgentClient.builder().commandTimeout(Duration.ofSeconds(10)));
+        connect(GuestAgentClient.builder().commandTimeout(Duration.ofMinutes(5)));
 
-    long start = System.nanoTime();
     assertThat(qga.hostName()).isEqualTo("vm1");
-    assertThat(elapsed(start)).isLessThan(Duration.ofSeconds(5));
   }
 
   @Test
@@ -245,9 +245,5 @@ class HostileGuestAgentTest {
     String head = "{\"return\": {\"host-name\": \"";
     String tail = "\"}}";
     return head + "x".repeat(Math.max(0, length - head.length() - tail.length())) + tail + "\n";
-  }
-
-  private static Duration elapsed(long start) {
-    return Duration.ofNanos(System.nanoTime() - start);
   }
 }

@@ -18,12 +18,12 @@ class BootTestGuestIT {
 
   @Test
   void failsEarlyWithQemusOutputWhenQemuExits() {
-    long start = System.nanoTime();
+    // Ended by QEMU's exit, not by the launcher's wait for the greeting running out ("QEMU did
+    // not greet on ... within ...").
     assertThatThrownBy(() -> TestGuest.builder().extraArgs("-no-such-option").start())
         .isInstanceOf(QemuLaunchException.class)
-        .hasMessageContaining("QEMU exited with status 1")
+        .hasMessageStartingWith("QEMU exited with status 1")
         .hasMessageContaining("-no-such-option");
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
   }
 
   /**

@@ -49,14 +49,21 @@ import tools.jackson.core.JacksonException;
  *
  * <p>Allowed: a call returns, or fails with a {@link QmpProtocolException}, {@link
  * QmpTimeoutException}, {@link QmpCommandException} or {@link QmpConnectionClosedException} whose
- * causes are protocol, JSON or I/O errors; every event reaches the listener intact; every session
- * ends within seconds, and leaves no client thread behind.
+ * causes are protocol, JSON or I/O errors; every event reaches the listener intact; no session
+ * hangs, and none leaves a client thread behind.
  */
 @Timeout(600)
 class QmpSessionFuzzTest {
 
   private static final Duration TIMEOUT = Duration.ofMillis(100);
-  private static final Duration SESSION_BOUND = Duration.ofSeconds(5);
+
+  /**
+   * A hang guard, not a speed bound: a session's waits are its 100 ms timeouts, so a call not over
+   * after this long never will be. A whole session that hangs fails {@link #sessionOnABudget}'s
+   * hang bound, which saves the input.
+   */
+  private static final Duration HANG_GUARD = Duration.ofSeconds(20);
+
   private static final Pattern ID = Pattern.compile("\"id\":(\\d+)");
   private static @Nullable LinePeer peer;
 
@@ -113,7 +120,6 @@ class QmpSessionFuzzTest {
     LinePeer server = peer();
     server.handler(Script.parse(data));
     DROPPED_EVENTS.clear();
-    long start = System.nanoTime();
     List<Throwable> listenerFailures = new CopyOnWriteArrayList<>();
     QmpClient qmp;
     try {
@@ -128,7 +134,6 @@ class QmpSessionFuzzTest {
               .connect();
     } catch (QmpException e) {
       assertAllowed(e);
-      assertWithinBound(start);
       return;
     }
     try {
@@ -139,7 +144,7 @@ class QmpSessionFuzzTest {
       CompletableFuture<?> version = qmp.executeAsync(new QueryVersion(), TIMEOUT);
       for (CompletableFuture<?> f : List.of(migrate, version)) {
         try {
-          f.get(SESSION_BOUND.toMillis(), TimeUnit.MILLISECONDS);
+          f.get(HANG_GUARD.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
           assertAllowed(e.getCause());
         }
@@ -152,7 +157,7 @@ class QmpSessionFuzzTest {
     } finally {
       qmp.close();
     }
-    Throwable reason = qmp.closeFuture().get(SESSION_BOUND.toMillis(), TimeUnit.MILLISECONDS);
+    Throwable reason = qmp.closeFuture().get(HANG_GUARD.toMillis(), TimeUnit.MILLISECONDS);
     if (reason != null) {
       assertAllowed(reason);
     }
@@ -163,7 +168,6 @@ class QmpSessionFuzzTest {
         .extracting(r -> r.getMessage() + " " + r.getThrown())
         .as("events the client could not decode")
         .isEmpty();
-    assertWithinBound(start);
   }
 
   @Test
@@ -220,10 +224,6 @@ class QmpSessionFuzzTest {
         throw new AssertionError("a failure with an unexpected cause (a decoder bug?)", t);
       }
     }
-  }
-
-  private static void assertWithinBound(long start) {
-    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(SESSION_BOUND);
   }
 
   static void assertNoClientThreads() throws InterruptedException {

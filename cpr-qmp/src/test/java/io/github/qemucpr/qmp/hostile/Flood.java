@@ -10,8 +10,8 @@ final class Flood {
   private static final int BATCH = 100;
 
   private final Thread thread;
+  private volatile boolean stopped;
   private volatile int sent;
-  private volatile long nanos;
 
   private Flood(FakeQmpServer server, int perSecond, Duration duration) {
     long total = perSecond * duration.toMillis() / 1000;
@@ -21,7 +21,7 @@ final class Flood {
             () -> {
               long start = System.nanoTime();
               long next = start;
-              while (sent < total) {
+              while (sent < total && !stopped) {
                 StringBuilder batch = new StringBuilder(BATCH * 100);
                 for (int i = 0; i < BATCH; i++) {
                   batch
@@ -42,7 +42,6 @@ final class Flood {
                   }
                 }
               }
-              nanos = System.nanoTime() - start;
             },
             "flood");
     thread.setDaemon(true);
@@ -65,8 +64,9 @@ final class Flood {
     return sent;
   }
 
-  /** Events per second actually sent. */
-  double rate() {
-    return nanos == 0 ? 0 : sent * 1e9 / nanos;
+  /** Stops the flood before its end, waits for its thread, and returns how many events it sent. */
+  int stop() throws InterruptedException {
+    stopped = true;
+    return await();
   }
 }

@@ -47,8 +47,6 @@ import tools.jackson.databind.node.JsonNodeFactory;
 @Timeout(60)
 class HostileQmpServerTest {
 
-  private static final Duration SLACK = Duration.ofSeconds(2);
-
   private final FakeQmpServer server = FakeQmpServer.start();
   private final List<AutoCloseable> closeables = new ArrayList<>();
 
@@ -83,13 +81,13 @@ class HostileQmpServerTest {
   void aGreetingThatNeverComesFailsWithinTheConnectTimeout() {
     server.greeting(null);
 
-    long start = System.nanoTime();
     assertThatThrownBy(() -> connect(builder().connectTimeout(Duration.ofMillis(300))))
-        .isInstanceOf(QmpTimeoutException.class)
+        .isInstanceOfSatisfying(
+            QmpTimeoutException.class,
+            e -> assertThat(e.timeout()).isEqualTo(Duration.ofMillis(300)))
         .hasMessageContaining("no QMP greeting")
+        .hasMessageContaining("within 300 ms")
         .hasMessageContaining("another client may hold the socket");
-    assertThat(elapsed(start))
-        .isBetween(Duration.ofMillis(290), Duration.ofMillis(300).plus(SLACK));
   }
 
   @Test
@@ -97,7 +95,6 @@ class HostileQmpServerTest {
     byte[] half = FakeQmpServer.QEMU_10_GREETING.substring(0, 40).getBytes(StandardCharsets.UTF_8);
     LinePeer peer = peer(handler(out -> out.write(half), (line, out) -> {}));
 
-    long start = System.nanoTime();
     assertThatThrownBy(
             () ->
                 connect(
@@ -105,14 +102,17 @@ class HostileQmpServerTest {
                         .unixSocket(peer.socketPath())
                         .name("hostile")
                         .connectTimeout(Duration.ofMillis(300))))
-        .isInstanceOf(QmpTimeoutException.class);
-    assertThat(elapsed(start)).isLessThan(Duration.ofMillis(300).plus(SLACK));
+        .isInstanceOfSatisfying(
+            QmpTimeoutException.class,
+            e -> assertThat(e.timeout()).isEqualTo(Duration.ofMillis(300)))
+        .hasMessageContaining("no QMP greeting");
   }
 
   @Test
   void aGreetingTrickledByteByByteCannotStretchTheConnectTimeout() {
     byte[] greeting = (FakeQmpServer.QEMU_10_GREETING + "\n").getBytes(StandardCharsets.UTF_8);
     AtomicBoolean stop = new AtomicBoolean();
+    AtomicInteger trickled = new AtomicInteger();
     LinePeer peer =
         peer(
             handler(
@@ -125,7 +125,8 @@ class HostileQmpServerTest {
                                 return;
                               }
                               out.write(new byte[] {b});
-                              sleep(10); // about 1.6 s for the whole greeting
+                              trickled.incrementAndGet();
+                              sleep(50); // about 6.5 s for the whole greeting
                             }
                           },
                           "trickle");
@@ -135,7 +136,6 @@ class HostileQmpServerTest {
                 (line, out) -> {}));
     closeables.add(() -> stop.set(true));
 
-    long start = System.nanoTime();
     assertThatThrownBy(
             () ->
                 connect(
@@ -143,8 +143,13 @@ class HostileQmpServerTest {
                         .unixSocket(peer.socketPath())
                         .name("hostile")
                         .connectTimeout(Duration.ofMillis(400))))
-        .isInstanceOf(QmpTimeoutException.class);
-    assertThat(elapsed(start)).isLessThan(Duration.ofMillis(400).plus(SLACK));
+        .isInstanceOfSatisfying(
+            QmpTimeoutException.class,
+            e -> assertThat(e.timeout()).isEqualTo(Duration.ofMillis(400)))
+        .hasMessageContaining("no QMP greeting");
+    // A timeout that each byte restarted would have waited for the whole greeting, and failed (if
+    // at all) in the negotiation after it.
+    assertThat(trickled.get()).as("greeting bytes sent").isLessThan(greeting.length);
   }
 
   // ------------------------------------------------------------------ replies that never end
@@ -154,12 +159,14 @@ class HostileQmpServerTest {
     server.on("hang", (request, exchange) -> exchange.raw("{\"return\": \"" + "x".repeat(30_000)));
     QmpClient qmp = connect(builder().maxMessageBytes(64 * 1024));
 
-    long start = System.nanoTime();
     assertThatThrownBy(
-            () -> qmp.executeAsync("hang", null, Duration.ofMillis(300)).get(5, TimeUnit.SECONDS))
+            () -> qmp.executeAsync("hang", null, Duration.ofMillis(300)).get(30, TimeUnit.SECONDS))
         .isInstanceOf(ExecutionException.class)
-        .hasCauseInstanceOf(QmpTimeoutException.class);
-    assertThat(elapsed(start)).isLessThan(Duration.ofMillis(300).plus(SLACK));
+        .cause()
+        .isInstanceOfSatisfying(
+            QmpTimeoutException.class,
+            e -> assertThat(e.timeout()).isEqualTo(Duration.ofMillis(300)))
+        .hasMessageContaining("hang got no reply");
     assertThat(qmp.isOpen()).isTrue();
   }
 
@@ -189,10 +196,10 @@ class HostileQmpServerTest {
         .hasCauseInstanceOf(QmpProtocolException.class)
         .hasRootCauseInstanceOf(FrameTooLargeException.class);
     assertThat(qmp.isOpen()).isFalse();
-    long start = System.nanoTime();
-    assertThatThrownBy(() -> qmp.execute(new QueryStatus()))
+    // At once, not at the command timeout: a call that waited for a reply would end in a
+    // QmpTimeoutException, and with this timeout only after the test's @Timeout.
+    assertThatThrownBy(() -> qmp.execute(new QueryStatus(), Duration.ofMinutes(5)))
         .isInstanceOf(QmpConnectionClosedException.class);
-    assertThat(elapsed(start)).as("at once, not at the command timeout").isLessThan(SLACK);
   }
 
   @Test
@@ -225,11 +232,10 @@ class HostileQmpServerTest {
                 .name("hostile")
                 .maxMessageBytes(limit));
 
-    long start = System.nanoTime();
-    assertThatThrownBy(() -> qmp.execute("endless", null))
+    // Cut by the limit, not ended by the command timeout after reading all of it.
+    assertThatThrownBy(() -> qmp.execute("endless", null, Duration.ofMinutes(5)))
         .isInstanceOf(QmpConnectionClosedException.class)
         .hasMessageContaining("larger than " + limit + " bytes");
-    assertThat(elapsed(start)).isLessThan(SLACK);
     // What the peer got out before the client hung up: the limit, the reader's buffer and the
     // socket buffers, not the 256 MiB it had in store.
     sleep(200);
@@ -245,21 +251,18 @@ class HostileQmpServerTest {
     QmpClient qmp = connect(builder().eventListener(e -> received.incrementAndGet()));
     server.awaitConnection();
 
-    Flood flood = Flood.start(server, 10_000, Duration.ofSeconds(2));
-    long maxLatencyNanos = 0;
-    int commands = 0;
-    while (!flood.done()) {
-      long t = System.nanoTime();
-      assertThat(qmp.execute(new QueryStatus()).status()).isEqualTo(RunState.RUNNING);
-      maxLatencyNanos = Math.max(maxLatencyNanos, System.nanoTime() - t);
-      commands++;
+    // A flood that outlasts the test's @Timeout unless stopped: commands that waited behind it
+    // would never be answered while it runs.
+    Flood flood = Flood.start(server, 10_000, Duration.ofMinutes(5));
+    closeables.add(0, flood::stop);
+    for (int i = 0; i < 50; i++) {
+      assertThat(qmp.execute(new QueryStatus(), Duration.ofMinutes(5)).status())
+          .isEqualTo(RunState.RUNNING);
     }
-    int sent = flood.await();
+    assertThat(flood.done()).as("the flood ended before the commands did").isFalse();
+    int sent = flood.stop();
 
-    assertThat(sent).isGreaterThanOrEqualTo(19_000);
-    assertThat(flood.rate()).isGreaterThanOrEqualTo(9_000);
-    assertThat(commands).isGreaterThan(50);
-    assertThat(Duration.ofNanos(maxLatencyNanos)).isLessThan(Duration.ofMillis(500));
+    assertThat(sent).isPositive();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (received.get() < sent && System.nanoTime() < deadline) {
       Thread.sleep(10);
@@ -385,21 +388,26 @@ class HostileQmpServerTest {
     var big = JsonNodeFactory.instance.objectNode().put("command-line", "x".repeat(100_000));
 
     List<CompletableFuture<JsonNode>> calls = new ArrayList<>();
-    long start = System.nanoTime();
     for (int i = 0; i < 40; i++) { // 4 MB: more than the socket buffers hold
-      long t = System.nanoTime();
       calls.add(qmp.executeAsync("human-monitor-command", big, Duration.ofMillis(300)));
-      assertThat(elapsed(t))
-          .as("executeAsync %d", i)
-          .isLessThan(Duration.ofMillis(300).plus(SLACK));
     }
+    // Each call ends by its own 300 ms timeout: the request not sent (or not answered) in time,
+    // or the connection the client closed for it.
     for (CompletableFuture<JsonNode> call : calls) {
-      assertThatThrownBy(() -> call.get(5, TimeUnit.SECONDS))
+      assertThatThrownBy(() -> call.get(30, TimeUnit.SECONDS))
           .isInstanceOf(ExecutionException.class)
           .cause()
-          .isInstanceOfAny(QmpTimeoutException.class, QmpConnectionClosedException.class);
+          .satisfiesAnyOf(
+              c ->
+                  assertThat(c)
+                      .isInstanceOfSatisfying(
+                          QmpTimeoutException.class,
+                          e -> assertThat(e.timeout()).isEqualTo(Duration.ofMillis(300))),
+              c ->
+                  assertThat(c)
+                      .isInstanceOf(QmpConnectionClosedException.class)
+                      .hasMessageContaining("did not read a request for 300 ms"));
     }
-    assertThat(elapsed(start)).isLessThan(Duration.ofMillis(300).plus(SLACK).plus(SLACK));
     // A request stuck half-written would corrupt the stream: the client closed it, and says why.
     assertThat(qmp.isOpen()).isFalse();
     assertThat(qmp.closeFuture().get(1, TimeUnit.SECONDS))
@@ -418,11 +426,11 @@ class HostileQmpServerTest {
     qmp.executeAsync("freeze", null, Duration.ofSeconds(30));
 
     for (int i = 0; i < 3; i++) {
-      long t = System.nanoTime();
       assertThatThrownBy(() -> qmp.execute(new QueryStatus(), Duration.ofMillis(200)))
-          .isInstanceOf(QmpTimeoutException.class)
+          .isInstanceOfSatisfying(
+              QmpTimeoutException.class,
+              e -> assertThat(e.timeout()).isEqualTo(Duration.ofMillis(200)))
           .hasMessageContaining("got no reply");
-      assertThat(elapsed(t)).isLessThan(Duration.ofMillis(200).plus(SLACK));
     }
     thaw.countDown(); // the late replies arrive and are dropped
 
@@ -470,10 +478,6 @@ class HostileQmpServerTest {
       @Override
       public void close() {}
     };
-  }
-
-  private static Duration elapsed(long start) {
-    return Duration.ofNanos(System.nanoTime() - start);
   }
 
   private static void await(CountDownLatch latch) {

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 class ConnectionLossIT {
 
   @Test
-  void sigkillFailsEveryPendingCallWithinOneSecond() throws Exception {
+  void sigkillFailsEveryPendingCallAsClosedNotByItsTimeout() throws Exception {
     try (QemuProcess qemu = QemuProcess.builder().name("sigkill-it").start();
         QmpClient qmp = qemu.connect()) {
       assertThat(qmp.execute(new QueryStatus()).running()).isTrue();
@@ -33,14 +33,12 @@ class ConnectionLossIT {
       Thread.sleep(200);
       assertThat(pending).noneMatch(CompletableFuture::isDone);
 
-      long killedAt = System.nanoTime();
       qemu.kill("KILL");
       CompletableFuture<Void> all =
           CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).handle((r, t) -> null);
-      all.get(1, TimeUnit.SECONDS);
-      long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
-
-      assertThat(elapsedMs).isLessThan(1000);
+      all.get(60, TimeUnit.SECONDS); // a hang guard: each call would time out after 30 s
+      // Failed by the connection loss: a call left to its 30 s timeout fails with a
+      // QmpTimeoutException instead.
       for (CompletableFuture<RunStatus> f : pending) {
         assertThat(f)
             .failsWithin(Duration.ZERO)

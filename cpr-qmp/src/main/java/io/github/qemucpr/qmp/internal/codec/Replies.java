@@ -62,9 +62,13 @@ public final class Replies {
     return new QmpCommandException(command, errorClass, desc);
   }
 
-  /** Decodes a {@code return} member to {@code type}. */
+  /**
+   * Decodes a {@code return} member to {@code type}; {@code null} only when {@code type} is {@code
+   * Void.class}, whose only value is {@code null}.
+   */
   @SuppressWarnings("unchecked")
-  public static <R> R decode(@Nullable JsonNode value, Type type, String command, JsonCodec codec) {
+  public static <R> @Nullable R decode(
+      @Nullable JsonNode value, Type type, String command, JsonCodec codec) {
     if (type == Void.class) {
       return null;
     }
