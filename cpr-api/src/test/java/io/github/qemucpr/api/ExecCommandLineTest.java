@@ -39,4 +39,22 @@ class ExecCommandLineTest {
     assertThat(report.items()).noneMatch(i -> i.code() == PreflightCode.EXEC_COMMAND_DAEMONIZES);
     assertThat(report.hasErrors()).as(report.toString()).isFalse();
   }
+
+  @Test
+  void aValueThatLooksLikeDaemonizeIsNotTheOption() {
+    // A VM named "-daemonize", and a kernel command line "--daemonize": values, not options.
+    PreflightReport report =
+        fake.exec(dir.resolve("vm.state"), "-name", "-daemonize", "-append", "--daemonize").check();
+    assertThat(report.items()).noneMatch(i -> i.code() == PreflightCode.EXEC_COMMAND_DAEMONIZES);
+    assertThat(report.hasErrors()).as(report.toString()).isFalse();
+  }
+
+  @Test
+  void daemonizeAfterAnOptionWithoutAValueIsStillTheOption() {
+    PreflightReport report = fake.exec(dir.resolve("vm.state"), "-S", "--daemonize").check();
+    assertThat(report.items())
+        .filteredOn(i -> i.code() == PreflightCode.EXEC_COMMAND_DAEMONIZES)
+        .singleElement()
+        .satisfies(i -> assertThat(i.subject()).isEqualTo("--daemonize"));
+  }
 }

@@ -170,6 +170,27 @@ class ExecRollbackTest {
   }
 
   @Test
+  void aVmNamedDashSIsNotTakenForDashS() {
+    Path state = dir.resolve("exec.state");
+    qemu.migrateScript(
+        (q, r, x) -> {
+          q.startMigration(x);
+          q.endMigration(x, "completed", null);
+          q.mode("normal");
+          q.runState("paused");
+          x.disconnect();
+        });
+
+    // "-name -S" names the VM "-S": the new QEMU does not wait for a cont, so a paused VM after
+    // the load is not what the exec should continue.
+    CprExecException e =
+        catchThrowableOfType(CprExecException.class, () -> fake.exec(state, "-name", "-S").run());
+
+    assertThat(e).hasMessageContaining("paused after the load, not running");
+    assertThat(qemu.requests("cont")).isEmpty();
+  }
+
+  @Test
   void aGuestTheExecSuspendedIsWokenWhenTheMigrationFails() {
     Path state = dir.resolve("exec.state");
     qemu.runStateBeforeMigration(
