@@ -3,6 +3,7 @@ package io.github.qemucpr.api.internal;
 import io.github.qemucpr.api.PreflightCode;
 import io.github.qemucpr.api.PreflightItem;
 import io.github.qemucpr.api.PreflightReport;
+import io.github.qemucpr.api.internal.cmdline.QemuArgs;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpException;
 import io.github.qemucpr.qmp.command.MigrationMode;
@@ -238,10 +239,8 @@ final class ExecPreflight {
   }
 
   private void checkNoDaemonize() {
-    // QEMU takes an option with one dash or two.
-    options.newCommand().stream()
-        .skip(1)
-        .filter(a -> a.equals("-daemonize") || a.equals("--daemonize"))
+    QemuArgs.parse(options.newCommand()).options("daemonize").stream()
+        .map(QemuArgs.Option::spelling)
         .findFirst()
         .ifPresent(
             a ->
@@ -347,13 +346,19 @@ final class ExecPreflight {
     } catch (IOException e) {
       args = List.of();
     }
-    for (int i = 0; i + 1 < args.size(); i++) {
-      if (args.get(i).equals("-sandbox") && args.get(i + 1).contains("spawn=deny")) {
+    List<QemuArgs.Option> sandboxes =
+        args.isEmpty() ? List.of() : QemuArgs.parse(args).options("sandbox");
+    for (QemuArgs.Option sandbox : sandboxes) {
+      String value = Objects.requireNonNull(sandbox.value());
+      java.util.Map<String, String> params = QemuArgs.parameters(value, "enable");
+      if (QemuArgs.isOn(params.get("enable")) && "deny".equals(params.get("spawn"))) {
         found.error(
             PreflightCode.EXEC_BLOCKED,
-            "-sandbox " + args.get(i + 1),
-            "QEMU runs with -sandbox "
-                + args.get(i + 1)
+            sandbox.spelling() + " " + value,
+            "QEMU runs with "
+                + sandbox.spelling()
+                + " "
+                + value
                 + ": its seccomp filter denies exec,"
                 + " so cpr-exec cannot run the new binary.",
             "Start QEMU without spawn=deny (libvirt: seccomp_sandbox = 0 in qemu.conf), or use"

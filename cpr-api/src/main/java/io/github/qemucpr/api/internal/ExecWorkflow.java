@@ -6,6 +6,7 @@ import io.github.qemucpr.api.CprExecResult;
 import io.github.qemucpr.api.CprPhase;
 import io.github.qemucpr.api.PreflightReport;
 import io.github.qemucpr.api.VmRecovery;
+import io.github.qemucpr.api.internal.cmdline.QemuArgs;
 import io.github.qemucpr.qga.GuestAgentClient;
 import io.github.qemucpr.qmp.EventWait;
 import io.github.qemucpr.qmp.QemuVersion;
@@ -548,7 +549,7 @@ public final class ExecWorkflow {
 
   /** Whether the new command line asks QEMU not to start the guest on its own ({@code -S}). */
   private boolean startsPaused() {
-    return options.newCommand().stream().anyMatch(a -> a.equals("-S") || a.equals("--S"));
+    return QemuArgs.parse(options.newCommand()).has("S");
   }
 
   private void seenRunning(RunState state) {
