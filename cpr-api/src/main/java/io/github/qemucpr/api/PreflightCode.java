@@ -119,6 +119,13 @@ public enum PreflightCode {
    */
   EXEC_COMMAND_DAEMONIZES,
   /**
+   * cpr-exec: QEMU would refuse the new command line as soon as it runs it, after the exec, and the
+   * process would end with the VM in it. An option at the end without the value it takes is an
+   * error ("requires an argument"); an option QEMU 10.0 to 11.1 do not know is a warning (a newer
+   * QEMU may know it; one that does not refuses it as an "invalid option").
+   */
+  EXEC_COMMAND_INVALID,
+  /**
    * cpr-exec: the new QEMU could not read the state file by its path: it sees another directory
    * there (a different root or mount namespace), or runs as another user than this process.
    */

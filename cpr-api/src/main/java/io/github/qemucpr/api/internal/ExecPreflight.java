@@ -80,6 +80,7 @@ final class ExecPreflight {
 
     checkMonitorInNewCommand();
     checkNoDaemonize();
+    checkQemuTakesTheCommand();
     Long pid = null;
     OptionalLong peer = qmp.peerProcessId();
     if (peer.isEmpty()) {
@@ -257,6 +258,33 @@ final class ExecPreflight {
                         + a
                         + " out of the new command line: cpr-exec keeps the process, already"
                         + " in the background."));
+  }
+
+  /** What QEMU itself would refuse as soon as it reads the new command line, after the exec. */
+  private void checkQemuTakesTheCommand() {
+    QemuArgs args = QemuArgs.parse(options.newCommand());
+    QemuArgs.Option missing = args.missingValue();
+    if (missing != null) {
+      found.error(
+          PreflightCode.EXEC_COMMAND_INVALID,
+          missing.spelling(),
+          "The new command line ends with "
+              + missing.spelling()
+              + " without the value it takes: the new QEMU would exit at once (\"requires an"
+              + " argument\"), after the exec, and the VM with it.",
+          "Give " + missing.spelling() + " its value, or leave it out.");
+    }
+    for (QemuArgs.Option unknown : args.unknownOptions()) {
+      found.warning(
+          PreflightCode.EXEC_COMMAND_INVALID,
+          unknown.spelling(),
+          "The new command line has "
+              + unknown.spelling()
+              + ", which QEMU 10.0 to 11.1 do not know as an option (QEMU has no -option=value"
+              + " form): unless the new QEMU knows it, it exits at once (\"invalid option\"),"
+              + " after the exec, and the VM with it.",
+          "Check the option against the new QEMU (qemu-system-... -help), or leave it out.");
+    }
   }
 
   private void checkBinary(QemuProcessView process) {
