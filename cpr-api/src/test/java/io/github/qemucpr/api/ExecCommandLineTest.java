@@ -3,6 +3,7 @@ package io.github.qemucpr.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.github.qemucpr.testing.Responders;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -94,5 +95,62 @@ class ExecCommandLineTest {
         .filteredOn(i -> i.code().name().equals("EXEC_COMMAND_INVALID"))
         .singleElement()
         .satisfies(i -> assertThat(i.subject()).isEqualTo("-frobnicate"));
+  }
+
+  private PreflightReport checkWith(String... args) {
+    fake.qemu.server().enqueue("qom-get", Responders.returns("true"));
+    List<String> command = new java.util.ArrayList<>(List.of("/bin/sh"));
+    command.addAll(List.of(args));
+    return CprExec.of(fake.qmp).newCommand(command).stateFile(dir.resolve("vm.state")).check();
+  }
+
+  @Test
+  void aMonitorSocketRelativeToQemusWorkingDirectoryIsFound() throws Exception {
+    // The fake QEMU runs in this JVM: its working directory is this process's. A relative path
+    // there reaches the monitor socket through a link, so that no spelling of it is the socket's.
+    Path cwd = Path.of("").toAbsolutePath();
+    Path links = Files.createTempDirectory(Files.createDirectories(cwd.resolve("target")), "cwd");
+    try {
+      Path link =
+          Files.createSymbolicLink(links.resolve("monitor"), fake.qemu.socketPath().getParent());
+      String relative = cwd.relativize(link.resolve("qmp.sock")).toString();
+      assertThat(relative).doesNotStartWith("/").doesNotContain(fake.qemu.socketPath().toString());
+
+      PreflightReport report = checkWith("-qmp", "unix:" + relative + ",server=on,wait=off");
+
+      assertThat(report.hasErrors()).as(report.toString()).isFalse();
+    } finally {
+      try (var files = Files.walk(links)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  @Test
+  void theSocketPathAsAnotherOptionsValueOrAHumanMonitorIsNoQmpMonitor() {
+    String socket = fake.qemu.server().socketPath().toString();
+    for (String[] args :
+        List.of(
+            new String[] {"-name", socket, "-qmp", "unix:/nonexistent/qmp.sock,server=on"},
+            new String[] {"-monitor", "unix:" + socket + ",server=on,wait=off"},
+            new String[] {"-qmp", "unix:x" + socket + ",server=on,wait=off"})) {
+      PreflightReport report = checkWith(args);
+      assertThat(report.errors())
+          .as(String.join(" ", args))
+          .extracting(PreflightItem::code)
+          .containsExactly(PreflightCode.EXEC_COMMAND_NO_MONITOR);
+    }
+  }
+
+  @Test
+  void aQmpMonitorOnAChardevCounts() {
+    String socket = fake.qemu.server().socketPath().toString().replace(",", ",,");
+    PreflightReport report =
+        checkWith(
+            "-chardev",
+            "socket,id=mon0,path=" + socket + ",server=on,wait=off",
+            "-mon",
+            "chardev=mon0,mode=control");
+    assertThat(report.hasErrors()).as(report.toString()).isFalse();
   }
 }
