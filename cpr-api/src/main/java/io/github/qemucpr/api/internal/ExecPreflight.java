@@ -16,6 +16,8 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
@@ -78,11 +80,15 @@ final class ExecPreflight {
     checkMemory(backends);
     boolean allShared = !backends.isEmpty() && backends.stream().allMatch(b -> b.share());
 
-    checkMonitorInNewCommand();
     checkNoDaemonize();
     checkQemuTakesTheCommand();
     Long pid = null;
     OptionalLong peer = qmp.peerProcessId();
+    checkMonitor(
+        qmp.describePeer(),
+        options.newCommand(),
+        peer.isPresent() ? new QemuProcessView(peer.getAsLong()) : null,
+        found);
     if (peer.isEmpty()) {
       found.error(
           PreflightCode.QEMU_PROCESS_UNKNOWN,
@@ -207,36 +213,79 @@ final class ExecPreflight {
     }
   }
 
-  private void checkMonitorInNewCommand() {
-    String socket = qmp.describePeer();
-    // As given to the client, absolute, and with commas doubled as QEMU's option syntax wants.
-    java.util.Set<String> spellings = new java.util.LinkedHashSet<>();
+  /**
+   * The new command line must open a QMP monitor on the socket the SDK reconnects to: QEMU's
+   * monitors are not kept across the exec. Its paths are read as QEMU reads them ({@link
+   * QemuArgs#qmpSocketPaths()}): one that is the socket's path as given, or that leads to the same
+   * socket as QEMU resolves it (a relative one from QEMU's working directory, any in QEMU's root),
+   * is the monitor.
+   */
+  static void checkMonitor(
+      String socket,
+      List<String> newCommand,
+      @Nullable QemuProcessView process,
+      PreflightItems found) {
+    if (process == null && socket.startsWith("tcp:")) {
+      return; // not a Unix socket: QEMU_PROCESS_UNKNOWN says that cpr-exec needs one
+    }
+    Set<String> spellings = new LinkedHashSet<>();
     spellings.add(socket);
+    Object socketKey = null;
     try {
-      spellings.add(Path.of(socket).toAbsolutePath().normalize().toString());
-    } catch (RuntimeException e) {
-      // not a path (TCP): the first spelling is all there is
+      Path ours = Path.of(socket);
+      spellings.add(ours.toAbsolutePath().normalize().toString());
+      socketKey = Files.readAttributes(ours, BasicFileAttributes.class).fileKey();
+    } catch (IOException | RuntimeException e) {
+      // gone, or not a path: the spellings are all there is
     }
-    for (String s : List.copyOf(spellings)) {
-      spellings.add(s.replace(",", ",,"));
+    List<String> seen = new ArrayList<>();
+    for (String path : QemuArgs.parse(newCommand).qmpSocketPaths()) {
+      boolean byName =
+          path.startsWith("/") && spellings.contains(Path.of(path).normalize().toString());
+      if (process == null || socketKey == null) {
+        if (byName) {
+          return;
+        }
+        seen.add(path + (path.startsWith("/") ? "" : " (relative to QEMU's working directory)"));
+        continue;
+      }
+      try {
+        // By identity: the same name in another root (a chroot, a container) is another socket.
+        Path resolved = process.resolve(path);
+        Object key =
+            resolved == null
+                ? null
+                : Files.readAttributes(resolved, BasicFileAttributes.class).fileKey();
+        if (socketKey.equals(key)) {
+          return;
+        }
+        seen.add(
+            path
+                + (path.startsWith("/")
+                    ? ""
+                    : " in QEMU's working directory " + process.workingDirectory())
+                + (resolved == null ? ", which does not exist" : ", another file")
+                + " as QEMU (pid "
+                + process.pid()
+                + ") sees it");
+      } catch (IOException | RuntimeException e) {
+        if (byName) {
+          return; // QEMU's view cannot be read (another user's process): the name must do
+        }
+        seen.add(path + " (not resolved as QEMU sees it: " + e.getMessage() + ")");
+      }
     }
-    boolean named =
-        options.newCommand().stream()
-            .skip(1)
-            .anyMatch(a -> spellings.stream().anyMatch(a::contains));
-    if (!named) {
-      found.error(
-          PreflightCode.EXEC_COMMAND_NO_MONITOR,
-          socket,
-          "The new command line does not name the monitor socket "
-              + socket
-              + ": QEMU's"
-              + " monitors are not kept across the exec, and the new QEMU would open none there to"
-              + " connect to again.",
-          "Keep the monitor in the new command line: -qmp unix:"
-              + socket
-              + ",server=on,wait=off (or the same -chardev and -mon).");
-    }
+    found.error(
+        PreflightCode.EXEC_COMMAND_NO_MONITOR,
+        socket,
+        "The new command line opens no QMP monitor on "
+            + socket
+            + (seen.isEmpty() ? "" : " (its QMP monitor sockets: " + String.join("; ", seen) + ")")
+            + ": QEMU's monitors are not kept across the exec, and the new QEMU would open none"
+            + " there to connect to again.",
+        "Keep the monitor in the new command line: -qmp unix:"
+            + socket.replace(",", ",,")
+            + ",server=on,wait=off (or the same -chardev socket,path=... and -mon ...,mode=control).");
   }
 
   private void checkNoDaemonize() {

@@ -25,8 +25,13 @@ final class QemuProcessView {
   private final Path proc;
 
   QemuProcessView(long pid) {
+    this(pid, Path.of("/proc", Long.toString(pid)));
+  }
+
+  /** The process as {@code proc} shows it: {@code /proc/PID}, or a directory laid out like it. */
+  QemuProcessView(long pid, Path proc) {
     this.pid = pid;
-    this.proc = Path.of("/proc", Long.toString(pid));
+    this.proc = proc;
   }
 
   long pid() {
@@ -104,6 +109,41 @@ final class QemuProcessView {
       args.add(new String(raw, start, raw.length - start, StandardCharsets.UTF_8));
     }
     return args;
+  }
+
+  /**
+   * The process's working directory as the process names it, inside its root. {@code /proc/PID/cwd}
+   * and {@code /proc/PID/root} name their directories as this process sees them; the root's name
+   * taken off the front of the working directory's leaves the process's own name.
+   *
+   * @throws IOException if either cannot be read (another user's process, or it exited), or the
+   *     working directory is not under the root (the process left it)
+   */
+  String workingDirectory() throws IOException {
+    String root = Files.readSymbolicLink(proc.resolve("root")).toString();
+    String cwd = Files.readSymbolicLink(proc.resolve("cwd")).toString();
+    if (root.equals("/")) {
+      return cwd;
+    }
+    if (cwd.equals(root)) {
+      return "/";
+    }
+    if (cwd.startsWith(root + "/")) {
+      return cwd.substring(root.length());
+    }
+    throw new IOException(
+        "the working directory of process " + pid + ", " + cwd + ", is not under its root " + root);
+  }
+
+  /**
+   * Resolves a path as the process would: an absolute one from its root, a relative one from its
+   * working directory, following every symbolic link on the way, absolute ones from its root.
+   *
+   * @return the path under {@link #root()}, or {@code null} if a component is missing
+   * @throws IOException if the root or the working directory cannot be read, or links loop
+   */
+  @Nullable Path resolve(String path) throws IOException {
+    return resolveInRoot(path.startsWith("/") ? path : workingDirectory() + "/" + path);
   }
 
   /**
