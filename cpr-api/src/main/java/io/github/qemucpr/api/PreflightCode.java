@@ -107,6 +107,26 @@ public enum PreflightCode {
    */
   EXEC_BINARY_UNUSABLE,
   /**
+   * cpr-exec: the new binary is a {@code #!} script whose interpreter QEMU could not execute: it
+   * does not exist in QEMU's root, is not a regular file, is not executable by QEMU's user, or is
+   * one nested script interpreter more than the kernel runs (five).
+   */
+  EXEC_SCRIPT_INTERPRETER_UNUSABLE,
+  /**
+   * cpr-exec: the new binary (or the interpreter of its {@code #!} line) is a dynamically linked
+   * ELF program whose loader, the {@code PT_INTERP} path such as {@code
+   * /lib64/ld-linux-x86-64.so.2}, does not exist in QEMU's root, is not a regular file, is not
+   * executable by QEMU's user, or is not ELF: the kernel could not load it.
+   */
+  EXEC_ELF_LOADER_UNUSABLE,
+  /**
+   * cpr-exec: the new binary (or an interpreter it needs) is no program the kernel can execute: a
+   * malformed ELF header or program headers, a {@code #!} line without an interpreter, or a file
+   * that is neither ELF nor {@code #!}. QEMU's {@code execvp} would then run it as a {@code
+   * /bin/sh} script, and the process, with the VM, would end.
+   */
+  EXEC_BINARY_MALFORMED,
+  /**
    * cpr-exec: something keeps QEMU from executing a program: a seccomp filter with {@code -sandbox
    * ...,spawn=deny} (libvirt's default) is an error; another seccomp filter a warning.
    */

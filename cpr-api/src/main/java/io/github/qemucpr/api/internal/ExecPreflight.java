@@ -36,10 +36,6 @@ final class ExecPreflight {
       new MigrationChecks.Mode(
           MigrationMode.CPR_EXEC, PreflightCode.CPR_EXEC_UNSUPPORTED, 10, 2, "cpr-exec");
 
-  private static final int S_IXUSR = 0100;
-  private static final int S_IXGRP = 010;
-  private static final int S_IXOTH = 01;
-
   private final QmpClient qmp;
   private final ExecOptions options;
   private final Deadline deadline;
@@ -337,83 +333,7 @@ final class ExecPreflight {
   }
 
   private void checkBinary(QemuProcessView process) {
-    String binary = options.newCommand().get(0);
-    String fix =
-        "Install the new QEMU where QEMU sees it (its root is "
-            + process.root()
-            + "), or give the path it has there.";
-    try {
-      Path inRoot = process.resolveInRoot(binary);
-      if (inRoot == null) {
-        found.error(
-            PreflightCode.EXEC_BINARY_UNUSABLE,
-            binary,
-            binary + " does not exist as QEMU (pid " + process.pid() + ") sees it.",
-            fix);
-        return;
-      }
-      BasicFileAttributes a =
-          Files.readAttributes(inRoot, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      if (!a.isRegularFile()) {
-        found.error(
-            PreflightCode.EXEC_BINARY_UNUSABLE,
-            binary,
-            binary + " is not a regular file as QEMU (pid " + process.pid() + ") sees it.",
-            fix);
-        return;
-      }
-      List<String> status = process.status();
-      long uid = QemuProcessView.field(status, "Uid", 1);
-      long gid = QemuProcessView.field(status, "Gid", 1);
-      Set<Long> groups = QemuProcessView.groups(status);
-      int mode = (Integer) Files.getAttribute(inRoot, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-      int owner = (Integer) Files.getAttribute(inRoot, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-      int group = (Integer) Files.getAttribute(inRoot, "unix:gid", LinkOption.NOFOLLOW_LINKS);
-      boolean executable;
-      if (uid == 0) {
-        executable = (mode & (S_IXUSR | S_IXGRP | S_IXOTH)) != 0;
-      } else if (uid == owner) {
-        executable = (mode & S_IXUSR) != 0;
-      } else if (gid == group || groups.contains((long) group)) {
-        executable = (mode & S_IXGRP) != 0;
-      } else {
-        executable = (mode & S_IXOTH) != 0;
-      }
-      if (!executable) {
-        found.error(
-            PreflightCode.EXEC_BINARY_UNUSABLE,
-            binary,
-            binary
-                + " is not executable by QEMU's user (uid "
-                + uid
-                + ", gid "
-                + gid
-                + "; the"
-                + " file is "
-                + owner
-                + ":"
-                + group
-                + ", mode "
-                + Integer.toOctalString(mode & 07777)
-                + ").",
-            "Make it executable for QEMU's user (chmod), or give another binary.");
-      }
-    } catch (IOException | RuntimeException e) {
-      found.error(
-          PreflightCode.EXEC_BINARY_UNUSABLE,
-          binary,
-          "Whether QEMU (pid "
-              + process.pid()
-              + ") can execute "
-              + binary
-              + " could not be"
-              + " checked: "
-              + e,
-          "Run this as QEMU's user or as root, so that /proc/"
-              + process.pid()
-              + "/root can be"
-              + " read.");
-    }
+    ExecutableCheck.check(process, options.newCommand().get(0), found);
   }
 
   private void checkExecAllowed(QemuProcessView process) {
