@@ -187,4 +187,71 @@ class ExecutableCheckTest {
   private static String interp(String line) {
     return ExecutableCheck.interpreterOf(line.getBytes(StandardCharsets.UTF_8));
   }
+
+  /** QEMU's mounts, as its /proc/PID/mountinfo names them inside its root. */
+  private static final String MOUNTINFO =
+      String.join(
+          "\n",
+          "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw",
+          "23 22 0:21 / /mnt/noexec rw,nosuid,nodev,noexec,relatime shared:2 - tmpfs tmpfs rw",
+          "24 23 0:22 / /mnt/noexec/exec\\040ok rw,relatime - tmpfs tmpfs rw",
+          "25 22 0:23 / /opt rw,noexec - tmpfs tmpfs rw",
+          "26 25 0:24 / /opt rw,relatime - tmpfs tmpfs rw",
+          "27 22 0:25 /lib64 /lib64 ro,noexec,relatime master:3 - ext4 /dev/sda2 ro",
+          "");
+
+  @Test
+  void aBinaryOnANoexecMountInQemusViewIsRefused() throws IOException {
+    Files.writeString(proc.resolve("mountinfo"), MOUNTINFO);
+    TinyElf.program().writeTo(inRoot("/mnt/noexec/qemu"));
+    Files.createDirectories(inRoot("/usr/bin"));
+    Files.createSymbolicLink(inRoot("/usr/bin/qemu"), Path.of("/mnt/noexec/qemu"));
+
+    for (String binary : List.of("/mnt/noexec/qemu", "/usr/bin/qemu")) {
+      assertThat(check(binary))
+          .as(binary)
+          .singleElement()
+          .satisfies(
+              i -> {
+                assertThat(i.code().name()).isEqualTo("EXEC_BINARY_NOEXEC_MOUNT");
+                assertThat(i.isError()).isTrue();
+                assertThat(i.subject()).isEqualTo(binary);
+                assertThat(i.message()).contains("/mnt/noexec/qemu", "noexec", "tmpfs");
+              });
+    }
+  }
+
+  @Test
+  void theMountThatHoldsThePathDecides() throws IOException {
+    Files.writeString(proc.resolve("mountinfo"), MOUNTINFO);
+    // A mount below the noexec one, the mount stacked on top of a noexec one, a sibling name.
+    for (String binary : List.of("/mnt/noexec/exec ok/qemu", "/opt/qemu", "/mnt/noexecfoo/qemu")) {
+      TinyElf.program().writeTo(inRoot(binary));
+      assertThat(check(binary)).as(binary).isEmpty();
+    }
+  }
+
+  @Test
+  void anInterpreterOrLoaderOnANoexecMountIsUnusable() throws IOException {
+    Files.writeString(proc.resolve("mountinfo"), MOUNTINFO);
+    TinyElf.program().writeTo(inRoot("/mnt/noexec/interp"));
+    script("/usr/bin/script", "#!/mnt/noexec/interp\n", "rwxr-xr-x");
+    TinyElf.program().writeTo(inRoot("/lib64/ld.so"));
+    TinyElf.program().interpreter("/lib64/ld.so").writeTo(inRoot("/usr/bin/dynamic"));
+
+    assertThat(check("/usr/bin/script"))
+        .singleElement()
+        .satisfies(
+            i -> {
+              assertThat(i.code()).isEqualTo(PreflightCode.EXEC_SCRIPT_INTERPRETER_UNUSABLE);
+              assertThat(i.message()).contains("noexec");
+            });
+    assertThat(check("/usr/bin/dynamic"))
+        .singleElement()
+        .satisfies(
+            i -> {
+              assertThat(i.code()).isEqualTo(PreflightCode.EXEC_ELF_LOADER_UNUSABLE);
+              assertThat(i.message()).contains("noexec", "/lib64");
+            });
+  }
 }
