@@ -108,10 +108,17 @@ public enum PreflightCode {
   EXEC_BINARY_UNUSABLE,
   /**
    * cpr-exec: the new binary is a {@code #!} script whose interpreter QEMU could not execute: it
-   * does not exist in QEMU's root, is not a regular file, is not executable by QEMU's user, or is
-   * one nested script interpreter more than the kernel runs (five).
+   * does not exist in QEMU's root, is not a regular file, is not executable by QEMU's user, lies on
+   * a {@code noexec} mount, or is one nested script interpreter more than the kernel runs (five).
    */
   EXEC_SCRIPT_INTERPRETER_UNUSABLE,
+  /**
+   * cpr-exec: the new binary lies on a file system mounted {@code noexec} in QEMU's mount namespace
+   * (as {@code /proc/PID/mountinfo} shows it): the kernel refuses to execute it. A script
+   * interpreter or ELF loader there is reported as {@link #EXEC_SCRIPT_INTERPRETER_UNUSABLE} or
+   * {@link #EXEC_ELF_LOADER_UNUSABLE}.
+   */
+  EXEC_BINARY_NOEXEC_MOUNT,
   /**
    * cpr-exec: the new binary (or the interpreter of its {@code #!} line) is a dynamically linked
    * ELF program whose loader, the {@code PT_INTERP} path such as {@code

@@ -52,6 +52,7 @@ final class ExecutableCheck {
   private final PreflightItems found;
   private final String binary;
   private @Nullable User user;
+  private @Nullable MountTable mounts;
 
   /** QEMU's effective user and groups, from {@code /proc/PID/status}. */
   private record User(long uid, long gid, Set<Long> groups) {}
@@ -193,7 +194,47 @@ final class ExecutableCheck {
           "Make it executable for QEMU's user (chmod), or give another one.");
       return null;
     }
+    MountTable.Mount mount = noexecMount(role.path());
+    if (mount != null) {
+      String canonical = process.canonicalPath(role.path());
+      found.error(
+          role.unusable() == PreflightCode.EXEC_BINARY_UNUSABLE
+              ? PreflightCode.EXEC_BINARY_NOEXEC_MOUNT
+              : role.unusable(),
+          role.path(),
+          role.description()
+              + (canonical != null && !canonical.equals(role.path()) ? " (" + canonical + ")" : "")
+              + " lies on "
+              + mount.mountPoint()
+              + " ("
+              + mount.fsType()
+              + " "
+              + mount.source()
+              + "), mounted noexec as QEMU (pid "
+              + process.pid()
+              + ") sees it: the kernel refuses to execute anything there.",
+          "Install it on a file system mounted without noexec, or mount "
+              + mount.mountPoint()
+              + " with exec where QEMU runs.");
+      return null;
+    }
     return file;
+  }
+
+  /** The noexec mount that holds {@code path} in QEMU's mount namespace, or {@code null}. */
+  private MountTable.@Nullable Mount noexecMount(String path) throws IOException {
+    MountTable table = mounts;
+    if (table == null) {
+      try {
+        table = process.mounts();
+      } catch (IOException e) {
+        table = MountTable.parse(List.of()); // no mountinfo to read: nothing to say
+      }
+      mounts = table;
+    }
+    String canonical = process.canonicalPath(path);
+    MountTable.Mount mount = canonical == null ? null : table.containing(canonical);
+    return mount != null && mount.noexec() ? mount : null;
   }
 
   private User user() throws IOException {

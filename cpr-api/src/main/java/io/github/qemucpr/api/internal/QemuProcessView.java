@@ -154,6 +154,27 @@ final class QemuProcessView {
    * @throws IOException if the root cannot be read (another user's process) or links loop
    */
   @Nullable Path resolveInRoot(String absolute) throws IOException {
+    List<String> parts = resolvedParts(absolute);
+    return parts == null ? null : under(root(), parts);
+  }
+
+  /**
+   * The path as the process names it once every link is followed: absolute, inside its root, with
+   * no link, {@code .} or {@code ..} left; as {@link #resolve}, {@code null} if a component is
+   * missing.
+   */
+  @Nullable String canonicalPath(String path) throws IOException {
+    List<String> parts =
+        resolvedParts(path.startsWith("/") ? path : workingDirectory() + "/" + path);
+    return parts == null ? null : "/" + String.join("/", parts);
+  }
+
+  /** The mounts the process sees, named inside its root ({@code /proc/PID/mountinfo}). */
+  MountTable mounts() throws IOException {
+    return MountTable.parse(Files.readAllLines(proc.resolve("mountinfo"), StandardCharsets.UTF_8));
+  }
+
+  private @Nullable List<String> resolvedParts(String absolute) throws IOException {
     Path root = root();
     if (!Files.isDirectory(root)) {
       throw new NoSuchFileException(
@@ -194,7 +215,7 @@ final class QemuProcessView {
         pending = next;
       }
     }
-    return under(root, done);
+    return done;
   }
 
   private static Path under(Path root, List<String> parts) {
