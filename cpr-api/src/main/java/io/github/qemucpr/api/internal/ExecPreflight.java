@@ -99,7 +99,7 @@ final class ExecPreflight {
       pid = peer.getAsLong();
       QemuProcessView process = new QemuProcessView(pid);
       checkBinary(process);
-      checkExecAllowed(process);
+      checkExecAllowed(process, found);
       checkStateFile(process, backends);
     }
     if (pid == null) {
@@ -336,7 +336,8 @@ final class ExecPreflight {
     ExecutableCheck.check(process, options.newCommand().get(0), found);
   }
 
-  private void checkExecAllowed(QemuProcessView process) {
+  /** What keeps QEMU's process from executing a program: its seccomp sandbox. */
+  static void checkExecAllowed(QemuProcessView process, PreflightItems found) {
     List<String> args;
     try {
       args = process.commandLine();

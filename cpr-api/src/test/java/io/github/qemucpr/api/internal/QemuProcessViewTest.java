@@ -1,5 +1,6 @@
 package io.github.qemucpr.api.internal;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -122,5 +123,31 @@ class QemuProcessViewTest {
     assertThat(found.list())
         .singleElement()
         .satisfies(i -> assertThat(i.message()).contains("relative to QEMU's working directory"));
+  }
+
+  private List<PreflightItem> sandboxOf(String... argv) throws IOException {
+    Files.write(proc.resolve("cmdline"), (String.join("\0", argv) + "\0").getBytes(UTF_8));
+    Files.writeString(proc.resolve("status"), "Name:\tqemu\nSeccomp:\t0\n");
+    PreflightItems found = new PreflightItems();
+    ExecPreflight.checkExecAllowed(view(), found);
+    return found.list();
+  }
+
+  @Test
+  void aSandboxThatDeniesSpawningIsReadFromQemusCommandLineAsQemuReadsIt() throws IOException {
+    assertThat(sandboxOf("/usr/bin/qemu", "-m", "1G", "--sandbox", "on,spawn=deny"))
+        .singleElement()
+        .satisfies(
+            i -> {
+              assertThat(i.code()).isEqualTo(PreflightCode.EXEC_BLOCKED);
+              assertThat(i.isError()).isTrue();
+              assertThat(i.subject()).isEqualTo("--sandbox on,spawn=deny");
+            });
+    assertThat(sandboxOf("/usr/bin/qemu", "-sandbox", "enable=on,spawn=deny,obsolete=deny"))
+        .hasSize(1);
+    // A VM named "-sandbox", a sandbox that is off or allows spawning: nothing to say.
+    assertThat(sandboxOf("/usr/bin/qemu", "-name", "-sandbox", "on,spawn=deny")).isEmpty();
+    assertThat(sandboxOf("/usr/bin/qemu", "-sandbox", "off,spawn=deny")).isEmpty();
+    assertThat(sandboxOf("/usr/bin/qemu", "-sandbox", "on,spawn=allow")).isEmpty();
   }
 }
