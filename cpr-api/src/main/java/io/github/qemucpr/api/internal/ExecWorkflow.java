@@ -42,6 +42,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -104,6 +105,7 @@ public final class ExecWorkflow {
   private final WorkflowContext ctx;
   private final QmpClient qmp;
   private final ExecOptions options;
+  private final Function<QmpClient, OptionalLong> peerProcessId;
   private final Deadline deadline;
   private final Progress progress;
   private final ChangeLog changes;
@@ -128,10 +130,12 @@ public final class ExecWorkflow {
   private @Nullable RunState vmStateAfterExec;
   private boolean incomingCompletedAfterExec;
 
-  private ExecWorkflow(QmpClient qmp, ExecOptions options) {
+  private ExecWorkflow(
+      QmpClient qmp, ExecOptions options, Function<QmpClient, OptionalLong> peerProcessId) {
     this.ctx = new WorkflowContext(qmp, options);
     this.qmp = qmp;
     this.options = options;
+    this.peerProcessId = peerProcessId;
     this.deadline = ctx.deadline;
     this.progress = ctx.progress;
     this.changes = new ChangeLog(qmp);
@@ -144,8 +148,18 @@ public final class ExecWorkflow {
 
   /** The whole exec. */
   public static CprExecResult run(QmpClient qmp, ExecOptions options) {
+    return run(qmp, options, QmpClient::peerProcessId);
+  }
+
+  /**
+   * The whole exec, with the process id of each new connection's peer read by {@code
+   * peerProcessId}: the kernel's peer credentials, which a test cannot make empty on a real socket
+   * (a listener's pid is visible from this process's pid namespace, and a dead one's stays).
+   */
+  static CprExecResult run(
+      QmpClient qmp, ExecOptions options, Function<QmpClient, OptionalLong> peerProcessId) {
     try (ClientGuard guard = ClientGuard.acquire(qmp, "exec")) {
-      return new ExecWorkflow(qmp, options).run();
+      return new ExecWorkflow(qmp, options, peerProcessId).run();
     }
   }
 
@@ -412,7 +426,7 @@ public final class ExecWorkflow {
       try {
         // The watcher opens before the negotiation: the new QEMU's RESUME follows it at once.
         QmpReconnection again = QmpClient.reconnect(qmp, round, this::watchNewQemu);
-        OptionalLong peer = again.client().peerProcessId();
+        OptionalLong peer = peerProcessId.apply(again.client());
         if (peer.isEmpty() || peer.getAsLong() == p) {
           return again;
         }
