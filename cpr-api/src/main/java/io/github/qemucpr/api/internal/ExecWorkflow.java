@@ -412,13 +412,15 @@ public final class ExecWorkflow {
   /**
    * Connects again within {@code limit}, in short rounds, so that a process that exited (a new
    * program that ends at once, a new QEMU that cannot start) ends the wait at once. cpr-exec keeps
-   * the process id: a monitor whose peer is another process (one that took the socket path in the
-   * gap) is dropped unused, and the wait goes on.
+   * the process id, and only a monitor whose peer is that process is taken: one whose peer is
+   * another process (one that took the socket path in the gap), or whose peer's process id is not
+   * known (no peer credentials, or 0 from another pid namespace: the preflight had QEMU's), is
+   * dropped unused, and the wait goes on.
    */
   private QmpReconnection reconnect(Duration limit) {
     long p = Objects.requireNonNull(pid);
     long end = System.nanoTime() + limit.toNanos();
-    Long impostor = null;
+    String wrongPeer = null;
     while (true) {
       long left = end - System.nanoTime();
       Duration round =
@@ -427,28 +429,33 @@ public final class ExecWorkflow {
         // The watcher opens before the negotiation: the new QEMU's RESUME follows it at once.
         QmpReconnection again = QmpClient.reconnect(qmp, round, this::watchNewQemu);
         OptionalLong peer = peerProcessId.apply(again.client());
-        if (peer.isEmpty() || peer.getAsLong() == p) {
+        if (peer.isPresent() && peer.getAsLong() == p) {
           return again;
         }
         again.client().close();
-        if (impostor == null || impostor != peer.getAsLong()) {
+        String who =
+            peer.isPresent()
+                ? "another process (pid " + peer.getAsLong() + ")"
+                : "a process whose process id is not known (no peer credentials, or a process in"
+                    + " another pid namespace)";
+        if (!who.equals(wrongPeer)) {
           progress.progress(
               "dropped the connection to "
                   + qmp.describePeer()
-                  + ": another process (pid "
-                  + peer.getAsLong()
-                  + ") answers there, not QEMU (pid "
+                  + ": "
+                  + who
+                  + " answers there, not QEMU (pid "
                   + p
                   + ")");
         }
-        impostor = peer.getAsLong();
+        wrongPeer = who;
         if (System.nanoTime() >= end) {
           throw new StepFailure(
               "within "
                   + limit.toMillis()
-                  + " ms of the exec only another process (pid "
-                  + impostor
-                  + ") answered on "
+                  + " ms of the exec only "
+                  + who
+                  + " answered on "
                   + qmp.describePeer()
                   + ", not QEMU (pid "
                   + p
@@ -465,6 +472,21 @@ public final class ExecWorkflow {
                   + ") exited after the exec, before"
                   + " its monitor answered on "
                   + qmp.describePeer(),
+              null,
+              e);
+        }
+        if (System.nanoTime() >= end && wrongPeer != null) {
+          throw new StepFailure(
+              "within "
+                  + limit.toMillis()
+                  + " ms of the exec only "
+                  + wrongPeer
+                  + " answered on "
+                  + qmp.describePeer()
+                  + ", not QEMU (pid "
+                  + p
+                  + "), which runs; the last attempt: "
+                  + e.getMessage(),
               null,
               e);
         }
