@@ -441,4 +441,68 @@ class ExecRollbackTest {
       impostor.waitFor();
     }
   }
+
+  @Test
+  @Timeout(60)
+  void onlyAnImpostorThatFailsTheNegotiationUntilTheDeadlineIsAClearFailure() throws Exception {
+    Path state = dir.resolve("exec.state");
+    Path impostorSocket = dir.resolve("impostor.sock");
+    Path link = dir.resolve("qmp.sock");
+    pointTo(link, qemu.socketPath());
+    Process impostor =
+        new ProcessBuilder("python3", "-c", BROKEN_IMPOSTOR, impostorSocket.toString(), "garbage")
+            .redirectErrorStream(true)
+            .start();
+    qmp.close(); // the fake serves one client at a time
+    try (QmpClient viaLink = QmpClient.connect(link)) {
+      for (int i = 0; i < 500 && !Files.exists(impostorSocket); i++) {
+        Thread.sleep(10);
+      }
+      qemu.migrateScript(
+          (q, r, x) -> {
+            q.startMigration(x);
+            q.endMigration(x, "completed", null);
+            q.mode("normal");
+            q.runState("running");
+            try {
+              pointTo(link, impostorSocket);
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+            x.disconnect();
+            // Past the reconnect's deadline: the rollback's own reconnect then finds QEMU.
+            x.later(
+                Duration.ofMillis(2500),
+                () -> {
+                  try {
+                    pointTo(link, qemu.socketPath());
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                });
+          });
+      qemu.server().enqueue("qom-get", Responders.returns("true"));
+
+      CprExecException e =
+          catchThrowableOfType(
+              CprExecException.class,
+              () ->
+                  CprExec.of(viaLink)
+                      .newCommand(
+                          List.of("/bin/sh", "-qmp", "unix:" + link + ",server=on,wait=off"))
+                      .stateFile(state)
+                      .reconnectTimeout(Duration.ofSeconds(1))
+                      .run());
+
+      assertThat(e).isNotNull();
+      assertThat(e.phase()).isEqualTo(CprPhase.CONNECT_TARGET);
+      assertThat(e.getMessage())
+          .contains("only a peer that fails the QMP negotiation", "SSH-2.0")
+          .contains("not QEMU (pid " + ProcessHandle.current().pid() + ")");
+      assertThat(e.vmLocation()).as(e.getMessage()).isEqualTo(VmLocation.NEW_QEMU);
+    } finally {
+      impostor.destroy();
+      impostor.waitFor();
+    }
+  }
 }

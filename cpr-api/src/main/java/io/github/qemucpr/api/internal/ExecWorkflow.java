@@ -14,6 +14,7 @@ import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpCommandException;
 import io.github.qemucpr.qmp.QmpConnectionClosedException;
 import io.github.qemucpr.qmp.QmpException;
+import io.github.qemucpr.qmp.QmpProtocolException;
 import io.github.qemucpr.qmp.QmpReconnection;
 import io.github.qemucpr.qmp.QmpTimeoutException;
 import io.github.qemucpr.qmp.command.AddFd;
@@ -412,10 +413,11 @@ public final class ExecWorkflow {
   /**
    * Connects again within {@code limit}, in short rounds, so that a process that exited (a new
    * program that ends at once, a new QEMU that cannot start) ends the wait at once. cpr-exec keeps
-   * the process id, and only a monitor whose peer is that process is taken: one whose peer is
-   * another process (one that took the socket path in the gap), or whose peer's process id is not
-   * known (no peer credentials, or 0 from another pid namespace: the preflight had QEMU's), is
-   * dropped unused, and the wait goes on.
+   * the process id, and only a monitor whose peer is that process is taken. A peer that is another
+   * process (one that took the socket path in the gap), whose process id is not known (no peer
+   * credentials, or 0 from another pid namespace: the preflight had QEMU's), or that fails the QMP
+   * negotiation (not QMP, or it refuses {@code qmp_capabilities}) is dropped unused, and the wait
+   * goes on.
    */
   private QmpReconnection reconnect(Duration limit) {
     long p = Objects.requireNonNull(pid);
@@ -425,6 +427,8 @@ public final class ExecWorkflow {
       long left = end - System.nanoTime();
       Duration round =
           Duration.ofNanos(Math.max(1_000_000L, Math.min(left, RECONNECT_ROUND.toNanos())));
+      String who;
+      QmpException refused = null;
       try {
         // The watcher opens before the negotiation: the new QEMU's RESUME follows it at once.
         QmpReconnection again = QmpClient.reconnect(qmp, round, this::watchNewQemu);
@@ -433,37 +437,16 @@ public final class ExecWorkflow {
           return again;
         }
         again.client().close();
-        String who =
+        who =
             peer.isPresent()
                 ? "another process (pid " + peer.getAsLong() + ")"
                 : "a process whose process id is not known (no peer credentials, or a process in"
                     + " another pid namespace)";
-        if (!who.equals(wrongPeer)) {
-          progress.progress(
-              "dropped the connection to "
-                  + qmp.describePeer()
-                  + ": "
-                  + who
-                  + " answers there, not QEMU (pid "
-                  + p
-                  + ")");
-        }
-        wrongPeer = who;
-        if (System.nanoTime() >= end) {
-          throw new StepFailure(
-              "within "
-                  + limit.toMillis()
-                  + " ms of the exec only "
-                  + who
-                  + " answered on "
-                  + qmp.describePeer()
-                  + ", not QEMU (pid "
-                  + p
-                  + ")",
-              null,
-              null);
-        }
-        sleepQuietly(POLL_INTERVAL);
+      } catch (QmpProtocolException | QmpCommandException e) {
+        // No QMP, or a refused negotiation: not QEMU's new monitor, whatever process it is (its
+        // connection is closed already, so its pid cannot even be read).
+        who = "a peer that fails the QMP negotiation (" + e.getMessage() + ")";
+        refused = e;
       } catch (QmpTimeoutException e) {
         if (!QemuProcessView.isAlive(p)) {
           throw new StepFailure(
@@ -475,35 +458,58 @@ public final class ExecWorkflow {
               null,
               e);
         }
-        if (System.nanoTime() >= end && wrongPeer != null) {
-          throw new StepFailure(
-              "within "
-                  + limit.toMillis()
-                  + " ms of the exec only "
-                  + wrongPeer
-                  + " answered on "
-                  + qmp.describePeer()
-                  + ", not QEMU (pid "
-                  + p
-                  + "), which runs; the last attempt: "
-                  + e.getMessage(),
-              null,
-              e);
+        if (System.nanoTime() < end) {
+          continue;
         }
-        if (System.nanoTime() >= end) {
-          throw new StepFailure(
-              "no monitor answered on "
-                  + qmp.describePeer()
-                  + " within "
-                  + limit.toMillis()
-                  + " ms of the exec, though the process (pid "
-                  + p
-                  + ") runs: "
-                  + e.getMessage(),
-              null,
-              e);
-        }
+        throw new StepFailure(
+            wrongPeer != null
+                ? "within "
+                    + limit.toMillis()
+                    + " ms of the exec only "
+                    + wrongPeer
+                    + " answered on "
+                    + qmp.describePeer()
+                    + ", not QEMU (pid "
+                    + p
+                    + "), which runs; the last attempt: "
+                    + e.getMessage()
+                : "no monitor answered on "
+                    + qmp.describePeer()
+                    + " within "
+                    + limit.toMillis()
+                    + " ms of the exec, though the process (pid "
+                    + p
+                    + ") runs: "
+                    + e.getMessage(),
+            null,
+            e);
       }
+      if (!who.equals(wrongPeer)) {
+        progress.progress(
+            "dropped the connection to "
+                + qmp.describePeer()
+                + ": "
+                + who
+                + " answers there, not QEMU (pid "
+                + p
+                + ")");
+      }
+      wrongPeer = who;
+      if (System.nanoTime() >= end) {
+        throw new StepFailure(
+            "within "
+                + limit.toMillis()
+                + " ms of the exec only "
+                + who
+                + " answered on "
+                + qmp.describePeer()
+                + ", not QEMU (pid "
+                + p
+                + ")",
+            null,
+            refused);
+      }
+      sleepQuietly(POLL_INTERVAL);
     }
   }
 
