@@ -236,8 +236,12 @@ final class ExecPreflight {
     }
     List<String> seen = new ArrayList<>();
     for (String path : QemuArgs.parse(newCommand).qmpSocketPaths()) {
-      boolean byName =
-          path.startsWith("/") && spellings.contains(Path.of(path).normalize().toString());
+      boolean byName;
+      try {
+        byName = path.startsWith("/") && spellings.contains(Path.of(path).normalize().toString());
+      } catch (RuntimeException e) {
+        byName = false; // not a path (a NUL in it): QEMU could not bind it either
+      }
       if (process == null || socketKey == null) {
         if (byName) {
           return;

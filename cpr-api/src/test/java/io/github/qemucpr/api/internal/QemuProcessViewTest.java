@@ -108,6 +108,14 @@ class QemuProcessViewTest {
   }
 
   @Test
+  void aMonitorPathThatIsNoPathIsAFindingNotAnException() throws IOException {
+    Path socket = Files.writeString(vmDir.resolve("qmp.sock"), "");
+    assertThat(checkMonitor(socket.toString(), "unix:/srv/vm/qmp\0.sock,server=on"))
+        .singleElement()
+        .satisfies(i -> assertThat(i.code()).isEqualTo(PreflightCode.EXEC_COMMAND_NO_MONITOR));
+  }
+
+  @Test
   void withoutQemusViewOnlyTheNameCounts() {
     PreflightItems found = new PreflightItems();
     ExecPreflight.checkMonitor(
