@@ -2,6 +2,7 @@ package io.github.qemucpr.api;
 
 import io.github.qemucpr.api.internal.ExecOptions;
 import io.github.qemucpr.api.internal.ExecWorkflow;
+import io.github.qemucpr.api.internal.cmdline.QemuArgs;
 import io.github.qemucpr.qga.GuestAgentClient;
 import io.github.qemucpr.qmp.QmpClient;
 import java.nio.file.Path;
@@ -74,8 +75,8 @@ public final class CprExecBuilder {
    * arguments the VM runs with (same machine, devices and memory backends, the same monitor
    * socket), and no {@code -incoming}: the run adds the one that loads the state file.
    *
-   * @throws IllegalArgumentException if it is empty, the binary is not an absolute path, or an
-   *     argument is {@code -incoming}
+   * @throws IllegalArgumentException if it is empty, the binary is not an absolute path, or it has
+   *     the option {@code -incoming} (or {@code --incoming}) as QEMU reads its command line
    */
   public CprExecBuilder newCommand(List<String> argv) {
     requireUnset(newCommand, "newCommand");
@@ -87,14 +88,13 @@ public final class CprExecBuilder {
       throw new IllegalArgumentException(
           "the binary must be an absolute path, as QEMU sees it: " + copy.get(0));
     }
-    for (String arg : copy) {
-      if (arg.equals("-incoming") || arg.equals("--incoming")) {
-        throw new IllegalArgumentException(
-            "newCommand has "
-                + arg
-                + ": leave it out, the exec adds the one that loads the state"
-                + " file");
-      }
+    // As QEMU reads it: "-name -incoming" names the VM, and is no -incoming.
+    for (QemuArgs.Option incoming : QemuArgs.parse(copy).options("incoming")) {
+      throw new IllegalArgumentException(
+          "newCommand has "
+              + incoming.spelling()
+              + ": leave it out, the exec adds the one that loads the state"
+              + " file");
     }
     newCommand = copy;
     return this;

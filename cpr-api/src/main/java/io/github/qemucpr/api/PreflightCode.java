@@ -107,6 +107,33 @@ public enum PreflightCode {
    */
   EXEC_BINARY_UNUSABLE,
   /**
+   * cpr-exec: the new binary is a {@code #!} script whose interpreter QEMU could not execute: it
+   * does not exist in QEMU's root, is not a regular file, is not executable by QEMU's user, lies on
+   * a {@code noexec} mount, or is one nested script interpreter more than the kernel runs (five).
+   */
+  EXEC_SCRIPT_INTERPRETER_UNUSABLE,
+  /**
+   * cpr-exec: the new binary lies on a file system mounted {@code noexec} in QEMU's mount namespace
+   * (as {@code /proc/PID/mountinfo} shows it): the kernel refuses to execute it. A script
+   * interpreter or ELF loader there is reported as {@link #EXEC_SCRIPT_INTERPRETER_UNUSABLE} or
+   * {@link #EXEC_ELF_LOADER_UNUSABLE}.
+   */
+  EXEC_BINARY_NOEXEC_MOUNT,
+  /**
+   * cpr-exec: the new binary (or the interpreter of its {@code #!} line) is a dynamically linked
+   * ELF program whose loader, the {@code PT_INTERP} path such as {@code
+   * /lib64/ld-linux-x86-64.so.2}, does not exist in QEMU's root, is not a regular file, is not
+   * executable by QEMU's user, or is not ELF: the kernel could not load it.
+   */
+  EXEC_ELF_LOADER_UNUSABLE,
+  /**
+   * cpr-exec: the new binary (or an interpreter it needs) is no program the kernel can execute: a
+   * malformed ELF header or program headers, a {@code #!} line without an interpreter, or a file
+   * that is neither ELF nor {@code #!}. QEMU's {@code execvp} would then run it as a {@code
+   * /bin/sh} script, and the process, with the VM, would end.
+   */
+  EXEC_BINARY_MALFORMED,
+  /**
    * cpr-exec: something keeps QEMU from executing a program: a seccomp filter with {@code -sandbox
    * ...,spawn=deny} (libvirt's default) is an error; another seccomp filter a warning.
    */
@@ -118,6 +145,13 @@ public enum PreflightCode {
    * first process exit, so the VM would end up in another process than the one that saved it.
    */
   EXEC_COMMAND_DAEMONIZES,
+  /**
+   * cpr-exec: QEMU would refuse the new command line as soon as it runs it, after the exec, and the
+   * process would end with the VM in it. An option at the end without the value it takes is an
+   * error ("requires an argument"); an option QEMU 10.0 to 11.1 do not know is a warning (a newer
+   * QEMU may know it; one that does not refuses it as an "invalid option").
+   */
+  EXEC_COMMAND_INVALID,
   /**
    * cpr-exec: the new QEMU could not read the state file by its path: it sees another directory
    * there (a different root or mount namespace), or runs as another user than this process.

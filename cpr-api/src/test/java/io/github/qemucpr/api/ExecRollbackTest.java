@@ -19,6 +19,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * cpr-exec against {@link FakeQemu}, for what a real QEMU does not do on demand: a migration that
@@ -164,6 +166,27 @@ class ExecRollbackTest {
         });
 
     CprExecException e = catchThrowableOfType(CprExecException.class, () -> exec(state).run());
+
+    assertThat(e).hasMessageContaining("paused after the load, not running");
+    assertThat(qemu.requests("cont")).isEmpty();
+  }
+
+  @Test
+  void aVmNamedDashSIsNotTakenForDashS() {
+    Path state = dir.resolve("exec.state");
+    qemu.migrateScript(
+        (q, r, x) -> {
+          q.startMigration(x);
+          q.endMigration(x, "completed", null);
+          q.mode("normal");
+          q.runState("paused");
+          x.disconnect();
+        });
+
+    // "-name -S" names the VM "-S": the new QEMU does not wait for a cont, so a paused VM after
+    // the load is not what the exec should continue.
+    CprExecException e =
+        catchThrowableOfType(CprExecException.class, () -> fake.exec(state, "-name", "-S").run());
 
     assertThat(e).hasMessageContaining("paused after the load, not running");
     assertThat(qemu.requests("cont")).isEmpty();
@@ -320,6 +343,163 @@ class ExecRollbackTest {
         assertThat(r.runState()).isEqualTo(RunState.RUNNING);
         assertThat(qemu.server().connections()).isEqualTo(3);
       }
+    } finally {
+      impostor.destroy();
+      impostor.waitFor();
+    }
+  }
+
+  /**
+   * A process other than QEMU on the socket path that does not get through the negotiation: {@code
+   * garbage} is not JSON, {@code no-version} a greeting without QEMU's version, {@code refuses}
+   * answers qmp_capabilities with an error.
+   */
+  private static final String BROKEN_IMPOSTOR =
+      String.join(
+          "\n",
+          "import json, socket, sys, threading",
+          "mode = sys.argv[2]",
+          "s = socket.socket(socket.AF_UNIX)",
+          "s.bind(sys.argv[1]); s.listen(16)",
+          "greeting = {'QMP': {'version': {'qemu': {'major': 11, 'minor': 1, 'micro': 0},"
+              + " 'package': ''}, 'capabilities': []}}",
+          "def serve(c):",
+          "    f = c.makefile('rw')",
+          "    if mode == 'garbage':",
+          "        f.write('SSH-2.0-OpenSSH_9.2\\r\\n')",
+          "    elif mode == 'no-version':",
+          "        f.write(json.dumps({'QMP': {'capabilities': []}}) + '\\n')",
+          "    else:",
+          "        f.write(json.dumps(greeting) + '\\n')",
+          "    f.flush()",
+          "    for line in f:",
+          "        r = json.loads(line)",
+          "        f.write(json.dumps({'error': {'class': 'GenericError', 'desc': 'go away'},"
+              + " 'id': r.get('id')}) + '\\n'); f.flush()",
+          "while True:",
+          "    c, _ = s.accept()",
+          "    threading.Thread(target=serve, args=(c,), daemon=True).start()");
+
+  @ParameterizedTest
+  @ValueSource(strings = {"garbage", "no-version", "refuses"})
+  @Timeout(60)
+  void anImpostorThatFailsTheNegotiationIsDroppedAndTheWaitGoesOn(String mode) throws Exception {
+    Path state = dir.resolve("exec.state");
+    Path impostorSocket = dir.resolve("impostor.sock");
+    Path link = dir.resolve("qmp.sock");
+    pointTo(link, qemu.socketPath());
+    Process impostor =
+        new ProcessBuilder("python3", "-c", BROKEN_IMPOSTOR, impostorSocket.toString(), mode)
+            .redirectErrorStream(true)
+            .start();
+    qmp.close(); // the fake serves one client at a time
+    try (QmpClient viaLink = QmpClient.connect(link)) {
+      for (int i = 0; i < 500 && !Files.exists(impostorSocket); i++) {
+        Thread.sleep(10);
+      }
+      assertThat(impostorSocket).exists();
+      qemu.migrateScript(
+          (q, r, x) -> {
+            q.startMigration(x);
+            q.endMigration(x, "completed", null);
+            q.mode("normal");
+            q.runState("running");
+            try {
+              pointTo(link, impostorSocket); // the impostor answers first
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+            x.disconnect();
+            x.later(
+                Duration.ofMillis(1500),
+                () -> {
+                  try {
+                    pointTo(link, qemu.socketPath()); // then the new QEMU
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                });
+          });
+      qemu.server().enqueue("qom-get", Responders.returns("true"));
+      List<String> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+      CprExecResult r =
+          CprExec.of(viaLink)
+              .newCommand(List.of("/bin/sh", "-qmp", "unix:" + link + ",server=on,wait=off"))
+              .stateFile(state)
+              .progressListener(e -> progress.add(e.message()))
+              .run();
+
+      try (QmpClient again = r.client()) {
+        assertThat(again.peerProcessId()).hasValue(ProcessHandle.current().pid());
+        assertThat(r.runState()).isEqualTo(RunState.RUNNING);
+        assertThat(qemu.server().connections()).isEqualTo(3);
+        assertThat(progress).anyMatch(m -> m.startsWith("dropped the connection"));
+      }
+    } finally {
+      impostor.destroy();
+      impostor.waitFor();
+    }
+  }
+
+  @Test
+  @Timeout(60)
+  void onlyAnImpostorThatFailsTheNegotiationUntilTheDeadlineIsAClearFailure() throws Exception {
+    Path state = dir.resolve("exec.state");
+    Path impostorSocket = dir.resolve("impostor.sock");
+    Path link = dir.resolve("qmp.sock");
+    pointTo(link, qemu.socketPath());
+    Process impostor =
+        new ProcessBuilder("python3", "-c", BROKEN_IMPOSTOR, impostorSocket.toString(), "garbage")
+            .redirectErrorStream(true)
+            .start();
+    qmp.close(); // the fake serves one client at a time
+    try (QmpClient viaLink = QmpClient.connect(link)) {
+      for (int i = 0; i < 500 && !Files.exists(impostorSocket); i++) {
+        Thread.sleep(10);
+      }
+      qemu.migrateScript(
+          (q, r, x) -> {
+            q.startMigration(x);
+            q.endMigration(x, "completed", null);
+            q.mode("normal");
+            q.runState("running");
+            try {
+              pointTo(link, impostorSocket);
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+            x.disconnect();
+            // Past the reconnect's deadline: the rollback's own reconnect then finds QEMU.
+            x.later(
+                Duration.ofMillis(2500),
+                () -> {
+                  try {
+                    pointTo(link, qemu.socketPath());
+                  } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                  }
+                });
+          });
+      qemu.server().enqueue("qom-get", Responders.returns("true"));
+
+      CprExecException e =
+          catchThrowableOfType(
+              CprExecException.class,
+              () ->
+                  CprExec.of(viaLink)
+                      .newCommand(
+                          List.of("/bin/sh", "-qmp", "unix:" + link + ",server=on,wait=off"))
+                      .stateFile(state)
+                      .reconnectTimeout(Duration.ofSeconds(1))
+                      .run());
+
+      assertThat(e).isNotNull();
+      assertThat(e.phase()).isEqualTo(CprPhase.CONNECT_TARGET);
+      assertThat(e.getMessage())
+          .contains("only a peer that fails the QMP negotiation", "SSH-2.0")
+          .contains("not QEMU (pid " + ProcessHandle.current().pid() + ")");
+      assertThat(e.vmLocation()).as(e.getMessage()).isEqualTo(VmLocation.NEW_QEMU);
     } finally {
       impostor.destroy();
       impostor.waitFor();

@@ -24,13 +24,21 @@ class ModuleDescriptorTest {
   }
 
   @Test
-  void exportsOnlyTheApiPackage() throws IOException {
+  void exportsOnlyTheApiPackageAndTheCommandLineReaderToTheCprTool() throws IOException {
     ModuleDescriptor module = descriptor();
     assertThat(module.name()).isEqualTo("io.github.qemucpr.api");
     assertThat(module.exports())
-        .allMatch(e -> !e.isQualified())
+        .filteredOn(e -> !e.isQualified())
         .extracting(Exports::source)
         .containsExactly("io.github.qemucpr.api");
+    assertThat(module.exports())
+        .filteredOn(Exports::isQualified)
+        .singleElement()
+        .satisfies(
+            e -> {
+              assertThat(e.source()).isEqualTo("io.github.qemucpr.api.internal.cmdline");
+              assertThat(e.targets()).containsExactly("io.github.qemucpr.examples");
+            });
   }
 
   @Test
@@ -48,7 +56,7 @@ class ModuleDescriptorTest {
     Path sources = Path.of("src/main/java/io/github/qemucpr/api");
     try (Stream<Path> dirs = Files.walk(sources)) {
       var packages = dirs.filter(Files::isDirectory).collect(Collectors.toList());
-      assertThat(packages).hasSize(2);
+      assertThat(packages).hasSize(3);
       for (Path dir : packages) {
         assertThat(Files.readString(dir.resolve("package-info.java"))).contains("@NullMarked");
       }

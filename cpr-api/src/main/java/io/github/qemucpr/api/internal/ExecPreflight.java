@@ -3,6 +3,7 @@ package io.github.qemucpr.api.internal;
 import io.github.qemucpr.api.PreflightCode;
 import io.github.qemucpr.api.PreflightItem;
 import io.github.qemucpr.api.PreflightReport;
+import io.github.qemucpr.api.internal.cmdline.QemuArgs;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpException;
 import io.github.qemucpr.qmp.command.MigrationMode;
@@ -15,6 +16,8 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
@@ -32,10 +35,6 @@ final class ExecPreflight {
   static final MigrationChecks.Mode CPR_EXEC =
       new MigrationChecks.Mode(
           MigrationMode.CPR_EXEC, PreflightCode.CPR_EXEC_UNSUPPORTED, 10, 2, "cpr-exec");
-
-  private static final int S_IXUSR = 0100;
-  private static final int S_IXGRP = 010;
-  private static final int S_IXOTH = 01;
 
   private final QmpClient qmp;
   private final ExecOptions options;
@@ -77,10 +76,15 @@ final class ExecPreflight {
     checkMemory(backends);
     boolean allShared = !backends.isEmpty() && backends.stream().allMatch(b -> b.share());
 
-    checkMonitorInNewCommand();
     checkNoDaemonize();
+    checkQemuTakesTheCommand();
     Long pid = null;
     OptionalLong peer = qmp.peerProcessId();
+    checkMonitor(
+        qmp.describePeer(),
+        options.newCommand(),
+        peer.isPresent() ? new QemuProcessView(peer.getAsLong()) : null,
+        found);
     if (peer.isEmpty()) {
       found.error(
           PreflightCode.QEMU_PROCESS_UNKNOWN,
@@ -95,7 +99,7 @@ final class ExecPreflight {
       pid = peer.getAsLong();
       QemuProcessView process = new QemuProcessView(pid);
       checkBinary(process);
-      checkExecAllowed(process);
+      checkExecAllowed(process, found);
       checkStateFile(process, backends);
     }
     if (pid == null) {
@@ -205,43 +209,88 @@ final class ExecPreflight {
     }
   }
 
-  private void checkMonitorInNewCommand() {
-    String socket = qmp.describePeer();
-    // As given to the client, absolute, and with commas doubled as QEMU's option syntax wants.
-    java.util.Set<String> spellings = new java.util.LinkedHashSet<>();
+  /**
+   * The new command line must open a QMP monitor on the socket the SDK reconnects to: QEMU's
+   * monitors are not kept across the exec. Its paths are read as QEMU reads them ({@link
+   * QemuArgs#qmpSocketPaths()}): one that is the socket's path as given, or that leads to the same
+   * socket as QEMU resolves it (a relative one from QEMU's working directory, any in QEMU's root),
+   * is the monitor.
+   */
+  static void checkMonitor(
+      String socket,
+      List<String> newCommand,
+      @Nullable QemuProcessView process,
+      PreflightItems found) {
+    if (process == null && socket.startsWith("tcp:")) {
+      return; // not a Unix socket: QEMU_PROCESS_UNKNOWN says that cpr-exec needs one
+    }
+    Set<String> spellings = new LinkedHashSet<>();
     spellings.add(socket);
+    Object socketKey = null;
     try {
-      spellings.add(Path.of(socket).toAbsolutePath().normalize().toString());
-    } catch (RuntimeException e) {
-      // not a path (TCP): the first spelling is all there is
+      Path ours = Path.of(socket);
+      spellings.add(ours.toAbsolutePath().normalize().toString());
+      socketKey = Files.readAttributes(ours, BasicFileAttributes.class).fileKey();
+    } catch (IOException | RuntimeException e) {
+      // gone, or not a path: the spellings are all there is
     }
-    for (String s : List.copyOf(spellings)) {
-      spellings.add(s.replace(",", ",,"));
+    List<String> seen = new ArrayList<>();
+    for (String path : QemuArgs.parse(newCommand).qmpSocketPaths()) {
+      boolean byName;
+      try {
+        byName = path.startsWith("/") && spellings.contains(Path.of(path).normalize().toString());
+      } catch (RuntimeException e) {
+        byName = false; // not a path (a NUL in it): QEMU could not bind it either
+      }
+      if (process == null || socketKey == null) {
+        if (byName) {
+          return;
+        }
+        seen.add(path + (path.startsWith("/") ? "" : " (relative to QEMU's working directory)"));
+        continue;
+      }
+      try {
+        // By identity: the same name in another root (a chroot, a container) is another socket.
+        Path resolved = process.resolve(path);
+        Object key =
+            resolved == null
+                ? null
+                : Files.readAttributes(resolved, BasicFileAttributes.class).fileKey();
+        if (socketKey.equals(key)) {
+          return;
+        }
+        seen.add(
+            path
+                + (path.startsWith("/")
+                    ? ""
+                    : " in QEMU's working directory " + process.workingDirectory())
+                + (resolved == null ? ", which does not exist" : ", another file")
+                + " as QEMU (pid "
+                + process.pid()
+                + ") sees it");
+      } catch (IOException | RuntimeException e) {
+        if (byName) {
+          return; // QEMU's view cannot be read (another user's process): the name must do
+        }
+        seen.add(path + " (not resolved as QEMU sees it: " + e.getMessage() + ")");
+      }
     }
-    boolean named =
-        options.newCommand().stream()
-            .skip(1)
-            .anyMatch(a -> spellings.stream().anyMatch(a::contains));
-    if (!named) {
-      found.error(
-          PreflightCode.EXEC_COMMAND_NO_MONITOR,
-          socket,
-          "The new command line does not name the monitor socket "
-              + socket
-              + ": QEMU's"
-              + " monitors are not kept across the exec, and the new QEMU would open none there to"
-              + " connect to again.",
-          "Keep the monitor in the new command line: -qmp unix:"
-              + socket
-              + ",server=on,wait=off (or the same -chardev and -mon).");
-    }
+    found.error(
+        PreflightCode.EXEC_COMMAND_NO_MONITOR,
+        socket,
+        "The new command line opens no QMP monitor on "
+            + socket
+            + (seen.isEmpty() ? "" : " (its QMP monitor sockets: " + String.join("; ", seen) + ")")
+            + ": QEMU's monitors are not kept across the exec, and the new QEMU would open none"
+            + " there to connect to again.",
+        "Keep the monitor in the new command line: -qmp unix:"
+            + socket.replace(",", ",,")
+            + ",server=on,wait=off (or the same -chardev socket,path=... and -mon ...,mode=control).");
   }
 
   private void checkNoDaemonize() {
-    // QEMU takes an option with one dash or two.
-    options.newCommand().stream()
-        .skip(1)
-        .filter(a -> a.equals("-daemonize") || a.equals("--daemonize"))
+    QemuArgs.parse(options.newCommand()).options("daemonize").stream()
+        .map(QemuArgs.Option::spelling)
         .findFirst()
         .ifPresent(
             a ->
@@ -260,100 +309,58 @@ final class ExecPreflight {
                         + " in the background."));
   }
 
-  private void checkBinary(QemuProcessView process) {
-    String binary = options.newCommand().get(0);
-    String fix =
-        "Install the new QEMU where QEMU sees it (its root is "
-            + process.root()
-            + "), or give the path it has there.";
-    try {
-      Path inRoot = process.resolveInRoot(binary);
-      if (inRoot == null) {
-        found.error(
-            PreflightCode.EXEC_BINARY_UNUSABLE,
-            binary,
-            binary + " does not exist as QEMU (pid " + process.pid() + ") sees it.",
-            fix);
-        return;
-      }
-      BasicFileAttributes a =
-          Files.readAttributes(inRoot, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-      if (!a.isRegularFile()) {
-        found.error(
-            PreflightCode.EXEC_BINARY_UNUSABLE,
-            binary,
-            binary + " is not a regular file as QEMU (pid " + process.pid() + ") sees it.",
-            fix);
-        return;
-      }
-      List<String> status = process.status();
-      long uid = QemuProcessView.field(status, "Uid", 1);
-      long gid = QemuProcessView.field(status, "Gid", 1);
-      Set<Long> groups = QemuProcessView.groups(status);
-      int mode = (Integer) Files.getAttribute(inRoot, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-      int owner = (Integer) Files.getAttribute(inRoot, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-      int group = (Integer) Files.getAttribute(inRoot, "unix:gid", LinkOption.NOFOLLOW_LINKS);
-      boolean executable;
-      if (uid == 0) {
-        executable = (mode & (S_IXUSR | S_IXGRP | S_IXOTH)) != 0;
-      } else if (uid == owner) {
-        executable = (mode & S_IXUSR) != 0;
-      } else if (gid == group || groups.contains((long) group)) {
-        executable = (mode & S_IXGRP) != 0;
-      } else {
-        executable = (mode & S_IXOTH) != 0;
-      }
-      if (!executable) {
-        found.error(
-            PreflightCode.EXEC_BINARY_UNUSABLE,
-            binary,
-            binary
-                + " is not executable by QEMU's user (uid "
-                + uid
-                + ", gid "
-                + gid
-                + "; the"
-                + " file is "
-                + owner
-                + ":"
-                + group
-                + ", mode "
-                + Integer.toOctalString(mode & 07777)
-                + ").",
-            "Make it executable for QEMU's user (chmod), or give another binary.");
-      }
-    } catch (IOException | RuntimeException e) {
+  /** What QEMU itself would refuse as soon as it reads the new command line, after the exec. */
+  private void checkQemuTakesTheCommand() {
+    QemuArgs args = QemuArgs.parse(options.newCommand());
+    QemuArgs.Option missing = args.missingValue();
+    if (missing != null) {
       found.error(
-          PreflightCode.EXEC_BINARY_UNUSABLE,
-          binary,
-          "Whether QEMU (pid "
-              + process.pid()
-              + ") can execute "
-              + binary
-              + " could not be"
-              + " checked: "
-              + e,
-          "Run this as QEMU's user or as root, so that /proc/"
-              + process.pid()
-              + "/root can be"
-              + " read.");
+          PreflightCode.EXEC_COMMAND_INVALID,
+          missing.spelling(),
+          "The new command line ends with "
+              + missing.spelling()
+              + " without the value it takes: the new QEMU would exit at once (\"requires an"
+              + " argument\"), after the exec, and the VM with it.",
+          "Give " + missing.spelling() + " its value, or leave it out.");
+    }
+    for (QemuArgs.Option unknown : args.unknownOptions()) {
+      found.warning(
+          PreflightCode.EXEC_COMMAND_INVALID,
+          unknown.spelling(),
+          "The new command line has "
+              + unknown.spelling()
+              + ", which QEMU 10.0 to 11.1 do not know as an option (QEMU has no -option=value"
+              + " form): unless the new QEMU knows it, it exits at once (\"invalid option\"),"
+              + " after the exec, and the VM with it.",
+          "Check the option against the new QEMU (qemu-system-... -help), or leave it out.");
     }
   }
 
-  private void checkExecAllowed(QemuProcessView process) {
+  private void checkBinary(QemuProcessView process) {
+    ExecutableCheck.check(process, options.newCommand().get(0), found);
+  }
+
+  /** What keeps QEMU's process from executing a program: its seccomp sandbox. */
+  static void checkExecAllowed(QemuProcessView process, PreflightItems found) {
     List<String> args;
     try {
       args = process.commandLine();
     } catch (IOException e) {
       args = List.of();
     }
-    for (int i = 0; i + 1 < args.size(); i++) {
-      if (args.get(i).equals("-sandbox") && args.get(i + 1).contains("spawn=deny")) {
+    List<QemuArgs.Option> sandboxes =
+        args.isEmpty() ? List.of() : QemuArgs.parse(args).options("sandbox");
+    for (QemuArgs.Option sandbox : sandboxes) {
+      String value = Objects.requireNonNull(sandbox.value());
+      java.util.Map<String, String> params = QemuArgs.parameters(value, "enable");
+      if (QemuArgs.isOn(params.get("enable")) && "deny".equals(params.get("spawn"))) {
         found.error(
             PreflightCode.EXEC_BLOCKED,
-            "-sandbox " + args.get(i + 1),
-            "QEMU runs with -sandbox "
-                + args.get(i + 1)
+            sandbox.spelling() + " " + value,
+            "QEMU runs with "
+                + sandbox.spelling()
+                + " "
+                + value
                 + ": its seccomp filter denies exec,"
                 + " so cpr-exec cannot run the new binary.",
             "Start QEMU without spawn=deny (libvirt: seccomp_sandbox = 0 in qemu.conf), or use"

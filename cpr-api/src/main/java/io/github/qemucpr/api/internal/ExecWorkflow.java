@@ -6,6 +6,7 @@ import io.github.qemucpr.api.CprExecResult;
 import io.github.qemucpr.api.CprPhase;
 import io.github.qemucpr.api.PreflightReport;
 import io.github.qemucpr.api.VmRecovery;
+import io.github.qemucpr.api.internal.cmdline.QemuArgs;
 import io.github.qemucpr.qga.GuestAgentClient;
 import io.github.qemucpr.qmp.EventWait;
 import io.github.qemucpr.qmp.QemuVersion;
@@ -13,6 +14,7 @@ import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpCommandException;
 import io.github.qemucpr.qmp.QmpConnectionClosedException;
 import io.github.qemucpr.qmp.QmpException;
+import io.github.qemucpr.qmp.QmpProtocolException;
 import io.github.qemucpr.qmp.QmpReconnection;
 import io.github.qemucpr.qmp.QmpTimeoutException;
 import io.github.qemucpr.qmp.command.AddFd;
@@ -41,6 +43,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.Function;
 import org.jspecify.annotations.Nullable;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
@@ -103,6 +106,7 @@ public final class ExecWorkflow {
   private final WorkflowContext ctx;
   private final QmpClient qmp;
   private final ExecOptions options;
+  private final Function<QmpClient, OptionalLong> peerProcessId;
   private final Deadline deadline;
   private final Progress progress;
   private final ChangeLog changes;
@@ -127,10 +131,12 @@ public final class ExecWorkflow {
   private @Nullable RunState vmStateAfterExec;
   private boolean incomingCompletedAfterExec;
 
-  private ExecWorkflow(QmpClient qmp, ExecOptions options) {
+  private ExecWorkflow(
+      QmpClient qmp, ExecOptions options, Function<QmpClient, OptionalLong> peerProcessId) {
     this.ctx = new WorkflowContext(qmp, options);
     this.qmp = qmp;
     this.options = options;
+    this.peerProcessId = peerProcessId;
     this.deadline = ctx.deadline;
     this.progress = ctx.progress;
     this.changes = new ChangeLog(qmp);
@@ -143,8 +149,18 @@ public final class ExecWorkflow {
 
   /** The whole exec. */
   public static CprExecResult run(QmpClient qmp, ExecOptions options) {
+    return run(qmp, options, QmpClient::peerProcessId);
+  }
+
+  /**
+   * The whole exec, with the process id of each new connection's peer read by {@code
+   * peerProcessId}: the kernel's peer credentials, which a test cannot make empty on a real socket
+   * (a listener's pid is visible from this process's pid namespace, and a dead one's stays).
+   */
+  static CprExecResult run(
+      QmpClient qmp, ExecOptions options, Function<QmpClient, OptionalLong> peerProcessId) {
     try (ClientGuard guard = ClientGuard.acquire(qmp, "exec")) {
-      return new ExecWorkflow(qmp, options).run();
+      return new ExecWorkflow(qmp, options, peerProcessId).run();
     }
   }
 
@@ -398,51 +414,40 @@ public final class ExecWorkflow {
   /**
    * Connects again within {@code limit}, in short rounds, so that a process that exited (a new
    * program that ends at once, a new QEMU that cannot start) ends the wait at once. cpr-exec keeps
-   * the process id: a monitor whose peer is another process (one that took the socket path in the
-   * gap) is dropped unused, and the wait goes on.
+   * the process id, and only a monitor whose peer is that process is taken. A peer that is another
+   * process (one that took the socket path in the gap), whose process id is not known (no peer
+   * credentials, or 0 from another pid namespace: the preflight had QEMU's), or that fails the QMP
+   * negotiation (not QMP, or it refuses {@code qmp_capabilities}) is dropped unused, and the wait
+   * goes on.
    */
   private QmpReconnection reconnect(Duration limit) {
     long p = Objects.requireNonNull(pid);
     long end = System.nanoTime() + limit.toNanos();
-    Long impostor = null;
+    String wrongPeer = null;
     while (true) {
       long left = end - System.nanoTime();
       Duration round =
           Duration.ofNanos(Math.max(1_000_000L, Math.min(left, RECONNECT_ROUND.toNanos())));
+      String who;
+      QmpException refused = null;
       try {
         // The watcher opens before the negotiation: the new QEMU's RESUME follows it at once.
         QmpReconnection again = QmpClient.reconnect(qmp, round, this::watchNewQemu);
-        OptionalLong peer = again.client().peerProcessId();
-        if (peer.isEmpty() || peer.getAsLong() == p) {
+        OptionalLong peer = peerProcessId.apply(again.client());
+        if (peer.isPresent() && peer.getAsLong() == p) {
           return again;
         }
         again.client().close();
-        if (impostor == null || impostor != peer.getAsLong()) {
-          progress.progress(
-              "dropped the connection to "
-                  + qmp.describePeer()
-                  + ": another process (pid "
-                  + peer.getAsLong()
-                  + ") answers there, not QEMU (pid "
-                  + p
-                  + ")");
-        }
-        impostor = peer.getAsLong();
-        if (System.nanoTime() >= end) {
-          throw new StepFailure(
-              "within "
-                  + limit.toMillis()
-                  + " ms of the exec only another process (pid "
-                  + impostor
-                  + ") answered on "
-                  + qmp.describePeer()
-                  + ", not QEMU (pid "
-                  + p
-                  + ")",
-              null,
-              null);
-        }
-        sleepQuietly(POLL_INTERVAL);
+        who =
+            peer.isPresent()
+                ? "another process (pid " + peer.getAsLong() + ")"
+                : "a process whose process id is not known (no peer credentials, or a process in"
+                    + " another pid namespace)";
+      } catch (QmpProtocolException | QmpCommandException e) {
+        // No QMP, or a refused negotiation: not QEMU's new monitor, whatever process it is (its
+        // connection is closed already, so its pid cannot even be read).
+        who = "a peer that fails the QMP negotiation (" + e.getMessage() + ")";
+        refused = e;
       } catch (QmpTimeoutException e) {
         if (!QemuProcessView.isAlive(p)) {
           throw new StepFailure(
@@ -454,20 +459,58 @@ public final class ExecWorkflow {
               null,
               e);
         }
-        if (System.nanoTime() >= end) {
-          throw new StepFailure(
-              "no monitor answered on "
-                  + qmp.describePeer()
-                  + " within "
-                  + limit.toMillis()
-                  + " ms of the exec, though the process (pid "
-                  + p
-                  + ") runs: "
-                  + e.getMessage(),
-              null,
-              e);
+        if (System.nanoTime() < end) {
+          continue;
         }
+        throw new StepFailure(
+            wrongPeer != null
+                ? "within "
+                    + limit.toMillis()
+                    + " ms of the exec only "
+                    + wrongPeer
+                    + " answered on "
+                    + qmp.describePeer()
+                    + ", not QEMU (pid "
+                    + p
+                    + "), which runs; the last attempt: "
+                    + e.getMessage()
+                : "no monitor answered on "
+                    + qmp.describePeer()
+                    + " within "
+                    + limit.toMillis()
+                    + " ms of the exec, though the process (pid "
+                    + p
+                    + ") runs: "
+                    + e.getMessage(),
+            null,
+            e);
       }
+      if (!who.equals(wrongPeer)) {
+        progress.progress(
+            "dropped the connection to "
+                + qmp.describePeer()
+                + ": "
+                + who
+                + " answers there, not QEMU (pid "
+                + p
+                + ")");
+      }
+      wrongPeer = who;
+      if (System.nanoTime() >= end) {
+        throw new StepFailure(
+            "within "
+                + limit.toMillis()
+                + " ms of the exec only "
+                + who
+                + " answered on "
+                + qmp.describePeer()
+                + ", not QEMU (pid "
+                + p
+                + ")",
+            null,
+            refused);
+      }
+      sleepQuietly(POLL_INTERVAL);
     }
   }
 
@@ -549,7 +592,7 @@ public final class ExecWorkflow {
 
   /** Whether the new command line asks QEMU not to start the guest on its own ({@code -S}). */
   private boolean startsPaused() {
-    return options.newCommand().stream().anyMatch(a -> a.equals("-S") || a.equals("--S"));
+    return QemuArgs.parse(options.newCommand()).has("S");
   }
 
   private void seenRunning(RunState state) {

@@ -25,8 +25,13 @@ final class QemuProcessView {
   private final Path proc;
 
   QemuProcessView(long pid) {
+    this(pid, Path.of("/proc", Long.toString(pid)));
+  }
+
+  /** The process as {@code proc} shows it: {@code /proc/PID}, or a directory laid out like it. */
+  QemuProcessView(long pid, Path proc) {
     this.pid = pid;
-    this.proc = Path.of("/proc", Long.toString(pid));
+    this.proc = proc;
   }
 
   long pid() {
@@ -107,6 +112,41 @@ final class QemuProcessView {
   }
 
   /**
+   * The process's working directory as the process names it, inside its root. {@code /proc/PID/cwd}
+   * and {@code /proc/PID/root} name their directories as this process sees them; the root's name
+   * taken off the front of the working directory's leaves the process's own name.
+   *
+   * @throws IOException if either cannot be read (another user's process, or it exited), or the
+   *     working directory is not under the root (the process left it)
+   */
+  String workingDirectory() throws IOException {
+    String root = Files.readSymbolicLink(proc.resolve("root")).toString();
+    String cwd = Files.readSymbolicLink(proc.resolve("cwd")).toString();
+    if (root.equals("/")) {
+      return cwd;
+    }
+    if (cwd.equals(root)) {
+      return "/";
+    }
+    if (cwd.startsWith(root + "/")) {
+      return cwd.substring(root.length());
+    }
+    throw new IOException(
+        "the working directory of process " + pid + ", " + cwd + ", is not under its root " + root);
+  }
+
+  /**
+   * Resolves a path as the process would: an absolute one from its root, a relative one from its
+   * working directory, following every symbolic link on the way, absolute ones from its root.
+   *
+   * @return the path under {@link #root()}, or {@code null} if a component is missing
+   * @throws IOException if the root or the working directory cannot be read, or links loop
+   */
+  @Nullable Path resolve(String path) throws IOException {
+    return resolveInRoot(path.startsWith("/") ? path : workingDirectory() + "/" + path);
+  }
+
+  /**
    * Resolves an absolute path as the process would, inside its root: every symbolic link on the way
    * is followed, absolute ones from the process's root.
    *
@@ -114,6 +154,27 @@ final class QemuProcessView {
    * @throws IOException if the root cannot be read (another user's process) or links loop
    */
   @Nullable Path resolveInRoot(String absolute) throws IOException {
+    List<String> parts = resolvedParts(absolute);
+    return parts == null ? null : under(root(), parts);
+  }
+
+  /**
+   * The path as the process names it once every link is followed: absolute, inside its root, with
+   * no link, {@code .} or {@code ..} left; as {@link #resolve}, {@code null} if a component is
+   * missing.
+   */
+  @Nullable String canonicalPath(String path) throws IOException {
+    List<String> parts =
+        resolvedParts(path.startsWith("/") ? path : workingDirectory() + "/" + path);
+    return parts == null ? null : "/" + String.join("/", parts);
+  }
+
+  /** The mounts the process sees, named inside its root ({@code /proc/PID/mountinfo}). */
+  MountTable mounts() throws IOException {
+    return MountTable.parse(Files.readAllLines(proc.resolve("mountinfo"), StandardCharsets.UTF_8));
+  }
+
+  private @Nullable List<String> resolvedParts(String absolute) throws IOException {
     Path root = root();
     if (!Files.isDirectory(root)) {
       throw new NoSuchFileException(
@@ -154,7 +215,7 @@ final class QemuProcessView {
         pending = next;
       }
     }
-    return under(root, done);
+    return done;
   }
 
   private static Path under(Path root, List<String> parts) {

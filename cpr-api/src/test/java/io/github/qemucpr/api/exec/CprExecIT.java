@@ -356,21 +356,34 @@ class CprExecIT {
   }
 
   /**
-   * An exec that fails in {@code execvp} (here a script whose interpreter does not exist, which the
-   * preflight cannot know): QEMU reports the migration failed and resumes the VM itself; the
+   * An exec that fails in {@code execvp} (here a script whose interpreter is removed after the
+   * preflight checked it): QEMU reports the migration failed and resumes the VM itself; the
    * rollback removes the state file and sets the mode back.
    */
   @Test
   void anExecThatFailsLeavesTheVmRunningInTheOldQemu() throws Exception {
     Path state = dir.resolve("exec.state");
-    Path binary = script("no-interpreter", "#!/nonexistent/interpreter\n");
+    // The interpreter is there for the preflight (which refuses a missing one) and gone when QEMU
+    // executes the script: execvp fails, as for any binary removed after the check.
+    Path interpreter = Files.createSymbolicLink(dir.resolve("interpreter"), Path.of("/bin/sh"));
+    Path binary = script("no-interpreter", "#!" + interpreter + "\n");
     try (QemuLauncher vm = machineOnly("x-failed");
         QemuInstance qemu = vm.start();
         QmpClient qmp = QmpClient.connect(qemu.qmpSocket())) {
       CprExecBuilder exec =
           CprExec.of(qmp)
               .newCommand(withBinary(ownCommandLine(qemu.pid()), binary.toString()))
-              .stateFile(state);
+              .stateFile(state)
+              .progressListener(
+                  event -> {
+                    if (event.phase() == CprPhase.PREPARE) {
+                      try {
+                        Files.deleteIfExists(interpreter);
+                      } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                      }
+                    }
+                  });
       if (!hasCprExec(qmp)) {
         assertRefused(qmp, exec, state);
         return;

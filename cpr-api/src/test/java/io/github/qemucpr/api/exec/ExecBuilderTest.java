@@ -48,6 +48,17 @@ class ExecBuilderTest {
   }
 
   @Test
+  void incomingIsRefusedOnlyWhereQemuReadsItAsAnOption() {
+    // "-name -incoming": a VM named "-incoming"; "--incoming" is QEMU's other spelling.
+    CprExec.of(qmp).newCommand(List.of("/usr/bin/qemu", "-name", "-incoming", "-m", "1G"));
+    CprExec.of(qmp).newCommand(List.of("/usr/bin/qemu", "-append", "--incoming"));
+    assertThatThrownBy(
+            () -> CprExec.of(qmp).newCommand(List.of("/usr/bin/qemu", "-S", "--incoming", "x")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("--incoming");
+  }
+
+  @Test
   void eachOptionIsSetOnceAndBothAreRequired() {
     CprExecBuilder b = CprExec.of(qmp).newCommand(ARGV).timeout(Duration.ofMinutes(1));
     assertThatThrownBy(() -> b.newCommand(ARGV))

@@ -4,6 +4,7 @@ import io.github.qemucpr.api.CprExec;
 import io.github.qemucpr.api.CprExecBuilder;
 import io.github.qemucpr.api.CprExecResult;
 import io.github.qemucpr.api.PreflightItem;
+import io.github.qemucpr.api.internal.cmdline.QemuArgs;
 import io.github.qemucpr.qmp.QmpClient;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
@@ -146,16 +148,15 @@ final class ExecCommand implements Callable<Integer> {
           usage,
           null);
     }
-    for (String arg : command) {
-      if (arg.equals("-incoming") || arg.equals("--incoming")) {
-        throw new CliException(
-            ExitStatus.USAGE,
-            "NEW_QEMU_ARGV has "
-                + arg
-                + ": leave it out, cpr adds the one that loads the state file",
-            usage,
-            null);
-      }
+    // As QEMU reads it: "-name -incoming" names the VM, and is no -incoming.
+    for (QemuArgs.Option incoming : QemuArgs.parse(command).options("incoming")) {
+      throw new CliException(
+          ExitStatus.USAGE,
+          "NEW_QEMU_ARGV has "
+              + incoming.spelling()
+              + ": leave it out, cpr adds the one that loads the state file",
+          usage,
+          null);
     }
   }
 
@@ -192,26 +193,25 @@ final class ExecCommand implements Callable<Integer> {
         start = i + 1;
       }
     }
+    if (args.isEmpty()) {
+      throw new CliException(
+          ExitStatus.ERROR,
+          "QEMU (pid " + pid.getAsLong() + ") shows no command line: it may have just exited",
+          "Give the new command line after -- instead of --same-args.",
+          null);
+    }
     return sameCommand(binary, args);
   }
 
   /**
    * {@code binary}, then the running QEMU's arguments {@code args} (its own binary first) without
-   * -incoming and its value and without -daemonize, in either spelling QEMU takes.
+   * -incoming and its value and without -daemonize, in either spelling, read as QEMU reads them: a
+   * value that looks like one of them (a VM named "-incoming") is kept.
    */
   static List<String> sameCommand(String binary, List<String> args) {
     List<String> command = new ArrayList<>(List.of(binary));
-    for (int i = 1; i < args.size(); i++) {
-      String a = args.get(i);
-      if (a.equals("-incoming") || a.equals("--incoming")) {
-        i++; // and its value
-      } else if (!a.startsWith("-incoming=")
-          && !a.startsWith("--incoming=")
-          && !a.equals("-daemonize")
-          && !a.equals("--daemonize")) {
-        command.add(a);
-      }
-    }
+    List<String> kept = QemuArgs.parse(args).without(Set.of("incoming", "daemonize"));
+    command.addAll(kept.subList(1, kept.size()));
     return command;
   }
 

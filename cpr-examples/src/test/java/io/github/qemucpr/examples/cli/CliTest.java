@@ -126,6 +126,26 @@ class CliTest {
   }
 
   @Test
+  void aValueThatLooksLikeIncomingIsNotAUsageError() {
+    // A VM named "--incoming": QEMU reads it as the value of -name, and so does cpr.
+    Result r =
+        cpr(
+            "exec",
+            "--qmp",
+            dir.resolve("missing.sock").toString(),
+            "--state",
+            dir.resolve("vm.state").toString(),
+            "--",
+            "/usr/bin/qemu-system-x86_64",
+            "-name",
+            "--incoming",
+            "-m",
+            "256");
+    assertThat(r.out() + r.err()).doesNotContain("NEW_QEMU_ARGV has");
+    assertThat(r.exitCode()).as(r.out() + r.err()).isEqualTo(1); // then no QEMU to connect to
+  }
+
+  @Test
   void theSuspendPolicyIgnoresCase() {
     // Parses, then fails to connect: exit 1, not 2.
     Result r =

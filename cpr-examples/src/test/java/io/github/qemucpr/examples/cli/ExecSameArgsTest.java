@@ -31,4 +31,39 @@ class ExecSameArgsTest {
             "-qmp",
             "unix:/run/vm.sock,server=on,wait=off");
   }
+
+  @Test
+  void valuesThatLookLikeThoseOptionsAreKept() {
+    // A VM named "-incoming", a kernel command line "-daemonize": values of -name and -append.
+    List<String> running =
+        List.of(
+            "/usr/bin/qemu-system-x86_64",
+            "-name",
+            "-incoming",
+            "-m",
+            "256",
+            "-append",
+            "-daemonize",
+            "--incoming",
+            "defer",
+            "-S");
+    assertThat(ExecCommand.sameCommand("/opt/qemu/bin/qemu-system-x86_64", running))
+        .containsExactly(
+            "/opt/qemu/bin/qemu-system-x86_64",
+            "-name",
+            "-incoming",
+            "-m",
+            "256",
+            "-append",
+            "-daemonize",
+            "-S");
+  }
+
+  @Test
+  void theValueOfIncomingGoesWithItEvenWhenItLooksLikeAnOption() {
+    List<String> running =
+        List.of("/usr/bin/qemu-system-x86_64", "-incoming", "-daemonize", "-m", "256");
+    assertThat(ExecCommand.sameCommand("/opt/qemu/bin/qemu-system-x86_64", running))
+        .containsExactly("/opt/qemu/bin/qemu-system-x86_64", "-m", "256");
+  }
 }
