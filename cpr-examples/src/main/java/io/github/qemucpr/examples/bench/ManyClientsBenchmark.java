@@ -35,9 +35,10 @@ import java.util.regex.Pattern;
  * JVM nothing), subscribes a listener on each, runs one {@code query-status} on each (after which
  * the fake sends one {@code RESUME} event), lets them idle, and reports the platform threads added
  * (live threads of {@link java.lang.management.ThreadMXBean}, against the JVM before any client)
- * and the heap they retain (used heap after full collections, against the same JVM after one client
- * was connected and closed, so that class loading and static state are not counted), both per
- * client. Nothing here asserts: a benchmark is not a test.
+ * and the heap they retain (used heap after full collections, against the lesser of the same JVM
+ * before the clients and after they were closed), both per client. As many clients as the first
+ * count are connected, used and closed first, so that class loading and the static caches at that
+ * scale are not counted. Nothing here asserts: a benchmark is not a test.
  *
  * <pre>
  * java -XX:+UseSerialGC -cp cpr-examples/target/cpr.jar \
@@ -121,7 +122,7 @@ public final class ManyClientsBenchmark {
       // After the fake started (its process reaper thread is the benchmark's, not the clients').
       int threadsBefore = liveThreads();
       Map<String, Integer> namesBefore = threadsByName();
-      warmUp(dir);
+      warmUp(dir, counts.isEmpty() ? 1 : counts.get(0));
       List<Result> results = new ArrayList<>();
       for (int n : counts) {
         Result r = measure(dir, n, idle, threadsBefore, namesBefore);
@@ -140,15 +141,23 @@ public final class ManyClientsBenchmark {
     }
   }
 
-  /** One client connected, used and closed: loads the classes and fills the static caches. */
-  private static void warmUp(Path dir) throws InterruptedException {
-    for (int i = 0; i < 3; i++) {
-      AtomicInteger events = new AtomicInteger();
-      try (QmpClient qmp = QmpClient.connect(FakeMonitors.socket(dir, 0))) {
+  /**
+   * Clients connected, used and closed, as many as the first count: loads the classes and fills the
+   * static caches and pools to their size at that scale, so that the baseline holds still.
+   */
+  private static void warmUp(Path dir, int n) throws InterruptedException {
+    List<QmpClient> clients = new ArrayList<>(n);
+    AtomicInteger events = new AtomicInteger();
+    try {
+      for (int i = 0; i < n; i++) {
+        QmpClient qmp = QmpClient.connect(FakeMonitors.socket(dir, i));
+        clients.add(qmp);
         qmp.subscribe(e -> events.incrementAndGet());
         qmp.execute(QUERY_STATUS);
-        waitFor(events, 1);
       }
+      waitFor(events, n);
+    } finally {
+      clients.forEach(QmpClient::close);
     }
   }
 
@@ -161,6 +170,10 @@ public final class ManyClientsBenchmark {
     List<QmpClient> clients = new ArrayList<>(n);
     AtomicInteger events = new AtomicInteger();
     long start = System.nanoTime();
+    int threadsAfter;
+    long heapWith;
+    double connectSeconds;
+    Map<String, Integer> names;
     try {
       for (int i = 0; i < n; i++) {
         QmpClient qmp = QmpClient.connect(FakeMonitors.socket(dir, i));
@@ -168,12 +181,12 @@ public final class ManyClientsBenchmark {
         qmp.subscribe(e -> events.incrementAndGet());
         qmp.execute(QUERY_STATUS);
       }
-      double connectSeconds = (System.nanoTime() - start) / 1e9;
+      connectSeconds = (System.nanoTime() - start) / 1e9;
       waitFor(events, n);
       Thread.sleep(idle.toMillis());
-      long heapAfter = usedHeapAfterGc();
-      int threadsAfter = liveThreads();
-      Map<String, Integer> names = threadsByName();
+      heapWith = usedHeapAfterGc();
+      threadsAfter = liveThreads();
+      names = threadsByName();
       namesBefore.forEach((name, count) -> names.merge(name, -count, Integer::sum));
       names.values().removeIf(c -> c == 0);
       for (QmpClient qmp : clients) {
@@ -181,13 +194,16 @@ public final class ManyClientsBenchmark {
           throw new IllegalStateException("a client closed while idle: " + qmp);
         }
       }
-      return new Result(
-          n, threadsAfter - threadsBefore, heapAfter - heapBefore, connectSeconds, names);
     } finally {
-      for (QmpClient qmp : clients) {
-        qmp.close();
-      }
+      clients.forEach(QmpClient::close);
+      clients.clear();
     }
+    // The heap once they are closed, too: the lesser baseline counts whatever the JVM dropped
+    // meanwhile of its own (caches, code) against the clients, not for them.
+    Thread.sleep(idle.toMillis());
+    long heapAfter = usedHeapAfterGc();
+    long baseline = Math.min(heapBefore, heapAfter);
+    return new Result(n, threadsAfter - threadsBefore, heapWith - baseline, connectSeconds, names);
   }
 
   private static void waitFor(AtomicInteger events, int n) throws InterruptedException {
