@@ -28,7 +28,9 @@ import tools.jackson.databind.JsonNode;
  *
  * <p>Futures returned by the async methods are completed on the client's reader thread: a dependent
  * stage attached without an executor runs there too, and a slow one delays every other reply. Use
- * the {@code *Async(..., executor)} stages of {@link CompletableFuture} for slow work.
+ * the {@code *Async(..., executor)} stages of {@link CompletableFuture} for slow work. A future
+ * that times out is failed on a short-lived thread of its own ({@code cpr-qmp-timeouts-N}), never
+ * on the one deadline timer that all clients in the JVM share.
  */
 public interface QmpClient extends AutoCloseable {
 

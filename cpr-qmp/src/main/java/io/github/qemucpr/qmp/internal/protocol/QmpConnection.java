@@ -58,12 +58,13 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The QMP protocol engine behind {@link QmpClient}, over a {@link LineChannel}. Three threads per
+ * The QMP protocol engine behind {@link QmpClient}, over a {@link LineChannel}. Two threads per
  * connection: the channel's reader (matches replies to pending calls by id, and serves event waits
- * and event queues), the event thread (runs listeners in arrival order, so that they can block
- * neither replies nor waits) and the timer (expires calls). All three end when the connection
- * closes. This class connects, sends commands, reads and closes; the event side is in {@link
- * EventDispatch} and the calls awaiting replies, with the timer, are in {@link PendingCalls}.
+ * and event queues) and the event thread (runs listeners in arrival order, so that they can block
+ * neither replies nor waits). Both end when the connection closes. Calls expire on the JVM's one
+ * deadline timer ({@link Deadlines}). This class connects, sends commands, reads and closes; the
+ * event side is in {@link EventDispatch} and the calls awaiting replies, with their deadlines, are
+ * in {@link PendingCalls}.
  */
 public final class QmpConnection implements QmpClient {
 
@@ -123,7 +124,7 @@ public final class QmpConnection implements QmpClient {
     this.events =
         new EventDispatch(
             peer, closed::get, r -> pooled(r, threadPrefix + "events"), settings.eventListener());
-    this.calls = new PendingCalls(peer, r -> pooled(r, threadPrefix + "timer"), this::shutdown);
+    this.calls = new PendingCalls(peer, this::shutdown);
     this.channel =
         new LineChannel(transport, threadPrefix + "reader", this::readAll, this::readerEnded);
   }
@@ -798,11 +799,7 @@ public final class QmpConnection implements QmpClient {
             // Waits fail, queues end after what they hold, listeners still get the events queued.
             events.shutdown(reason);
           } finally {
-            try {
-              calls.stopTimer();
-            } finally {
-              closeFuture.complete(byUser ? null : reason);
-            }
+            closeFuture.complete(byUser ? null : reason);
           }
         }
       }
