@@ -191,9 +191,10 @@ public interface QmpClient extends AutoCloseable {
       String command, @Nullable JsonNode arguments, Duration timeout);
 
   /**
-   * Registers a listener for every event from now on. Listeners run on the client's event thread
-   * and may lose events when they fall behind (see {@link QmpEventListener}); to see every event of
-   * a type, use {@link #openEventQueue(Class)} or {@link #expectEvent(Class, Predicate)}.
+   * Registers a listener for every event from now on. Listeners run one event at a time, in arrival
+   * order, never on the reader thread, and may lose events when they fall behind (see {@link
+   * QmpEventListener}); to see every event of a type, use {@link #openEventQueue(Class)} or {@link
+   * #expectEvent(Class, Predicate)}.
    *
    * @return a handle whose {@code close()} unsubscribes
    */
