@@ -1,6 +1,7 @@
 package io.github.qemucpr.examples.bench;
 
 import io.github.qemucpr.qmp.QmpClient;
+import io.github.qemucpr.qmp.QmpCommand;
 import io.github.qemucpr.qmp.command.QueryStatus;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -32,18 +33,20 @@ import java.util.regex.Pattern;
  * The many-clients figure: what an idle {@link QmpClient} costs a JVM that holds hundreds of them,
  * as a host manager with one client per VM does. For each count N, it connects N clients to N fake
  * monitors served by one other process (a single-threaded NIO selector, so that the fake costs this
- * JVM nothing), subscribes a listener on each, runs one {@code query-status} on each (after which
- * the fake sends one {@code RESUME} event), lets them idle, and reports the platform threads added
- * (live threads of {@link java.lang.management.ThreadMXBean}, against the JVM before any client)
- * and the heap they retain (used heap after full collections, against the lesser of the same JVM
- * before the clients and after they were closed), both per client. As many clients as the first
- * count are connected, used and closed first, so that class loading and the static caches at that
- * scale are not counted. Nothing here asserts: a benchmark is not a test.
+ * JVM nothing; its {@code query-commands} list is as long as QEMU 10.0's), subscribes a listener on
+ * each, runs one {@code query-status} on each (after which the fake sends one {@code RESUME}
+ * event), through the hand-written command and through the generated one (which asks {@code
+ * query-commands} first), lets them idle, and reports the platform threads added (live threads of
+ * {@link java.lang.management.ThreadMXBean}, against the JVM before any client) and the heap they
+ * retain (used heap after full collections, against the lesser of the same JVM before the clients
+ * and after they were closed), both per client. As many clients as the first count are connected,
+ * used and closed first, so that class loading and the static caches at that scale are not counted.
+ * Nothing here asserts: a benchmark is not a test.
  *
  * <pre>
  * java -XX:+UseSerialGC -cp cpr-examples/target/cpr.jar \
  *     io.github.qemucpr.examples.bench.ManyClientsBenchmark [--clients 100,500] [--idle-seconds 3]
- *     [--markdown FILE] [--targets FILE]
+ *     [--commands typed,generated] [--markdown FILE] [--targets FILE]
  * </pre>
  *
  * <p>{@code scripts/bench.sh --parts clients} runs it in a JVM of its own and puts its table into
@@ -57,10 +60,30 @@ public final class ManyClientsBenchmark {
   /** The target per idle client: retained heap, in bytes. */
   public static final long MAX_HEAP_PER_CLIENT = 16 * 1024;
 
-  private static final QueryStatus QUERY_STATUS = new QueryStatus();
+  /** The {@code query-status} each client runs. */
+  enum Command {
+    /** The hand-written command, which the SDK sends as it is. */
+    TYPED("`command.QueryStatus`", new QueryStatus()),
+    /**
+     * The generated command, which the SDK checks against the list of QEMU's commands, asked once
+     * per client with {@code query-commands} and kept.
+     */
+    GENERATED(
+        "`qapi.runstate.QueryStatus` (generated: asks `query-commands` once)",
+        new io.github.qemucpr.qmp.qapi.runstate.QueryStatus());
+
+    final String label;
+    final QmpCommand<?> command;
+
+    Command(String label, QmpCommand<?> command) {
+      this.label = label;
+      this.command = command;
+    }
+  }
 
   /** What N idle clients cost. */
   record Result(
+      Command command,
       int clients,
       int threadsAdded,
       long heapAdded,
@@ -92,6 +115,7 @@ public final class ManyClientsBenchmark {
     Duration idle = Duration.ofSeconds(3);
     Path markdown = null;
     Path targets = null;
+    List<Command> commands = List.of(Command.TYPED, Command.GENERATED);
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--clients" ->
@@ -99,10 +123,15 @@ public final class ManyClientsBenchmark {
         case "--idle-seconds" -> idle = Duration.ofSeconds(Long.parseLong(args[++i]));
         case "--markdown" -> markdown = Path.of(args[++i]);
         case "--targets" -> targets = Path.of(args[++i]);
+        case "--commands" ->
+            commands =
+                java.util.Arrays.stream(args[++i].split(","))
+                    .map(c -> Command.valueOf(c.toUpperCase(java.util.Locale.ROOT)))
+                    .toList();
         default -> throw new IllegalArgumentException("unknown argument: " + args[i]);
       }
     }
-    List<Result> results = run(counts, idle, System.out);
+    List<Result> results = run(counts, commands, idle, System.out);
     String table = markdown(results);
     System.out.print(table);
     if (markdown != null) {
@@ -113,8 +142,10 @@ public final class ManyClientsBenchmark {
     }
   }
 
-  /** Measures each count in turn, in this JVM, against one fake process. */
-  static List<Result> run(List<Integer> counts, Duration idle, PrintStream log) throws Exception {
+  /** Measures each command and count in turn, in this JVM, against one fake process. */
+  static List<Result> run(
+      List<Integer> counts, List<Command> commands, Duration idle, PrintStream log)
+      throws Exception {
     int most = counts.stream().mapToInt(Integer::intValue).max().orElse(0);
     Path dir = Files.createTempDirectory("many-clients");
     Process fake = startFake(dir, Math.max(most, 1));
@@ -122,14 +153,20 @@ public final class ManyClientsBenchmark {
       // After the fake started (its process reaper thread is the benchmark's, not the clients').
       int threadsBefore = liveThreads();
       Map<String, Integer> namesBefore = threadsByName();
-      warmUp(dir, counts.isEmpty() ? 1 : counts.get(0));
       List<Result> results = new ArrayList<>();
-      for (int n : counts) {
-        Result r = measure(dir, n, idle, threadsBefore, namesBefore);
-        log.printf(
-            "  %d idle clients: %d threads added (%.3f per client), %s of heap each%n",
-            n, r.threadsAdded(), r.threadsPerClient(), Report.kib((long) r.heapPerClient()));
-        results.add(r);
+      for (Command command : commands) {
+        warmUp(dir, counts.isEmpty() ? 1 : counts.get(0), command);
+        for (int n : counts) {
+          Result r = measure(dir, n, command, idle, threadsBefore, namesBefore);
+          log.printf(
+              "  %d idle clients, %s: %d threads added (%.3f per client), %s of heap each%n",
+              n,
+              command.name().toLowerCase(java.util.Locale.ROOT),
+              r.threadsAdded(),
+              r.threadsPerClient(),
+              Report.kib((long) r.heapPerClient()));
+          results.add(r);
+        }
       }
       return results;
     } finally {
@@ -145,7 +182,7 @@ public final class ManyClientsBenchmark {
    * Clients connected, used and closed, as many as the first count: loads the classes and fills the
    * static caches and pools to their size at that scale, so that the baseline holds still.
    */
-  private static void warmUp(Path dir, int n) throws InterruptedException {
+  private static void warmUp(Path dir, int n, Command command) throws InterruptedException {
     List<QmpClient> clients = new ArrayList<>(n);
     AtomicInteger events = new AtomicInteger();
     try {
@@ -153,7 +190,7 @@ public final class ManyClientsBenchmark {
         QmpClient qmp = QmpClient.connect(FakeMonitors.socket(dir, i));
         clients.add(qmp);
         qmp.subscribe(e -> events.incrementAndGet());
-        qmp.execute(QUERY_STATUS);
+        qmp.execute(command.command);
       }
       waitFor(events, n);
     } finally {
@@ -162,7 +199,12 @@ public final class ManyClientsBenchmark {
   }
 
   private static Result measure(
-      Path dir, int n, Duration idle, int threadsBefore, Map<String, Integer> namesBefore)
+      Path dir,
+      int n,
+      Command command,
+      Duration idle,
+      int threadsBefore,
+      Map<String, Integer> namesBefore)
       throws InterruptedException {
     // What lingers from earlier clients (a pool's keep-alive) ends first.
     Thread.sleep(idle.toMillis());
@@ -179,7 +221,7 @@ public final class ManyClientsBenchmark {
         QmpClient qmp = QmpClient.connect(FakeMonitors.socket(dir, i));
         clients.add(qmp);
         qmp.subscribe(e -> events.incrementAndGet());
-        qmp.execute(QUERY_STATUS);
+        qmp.execute(command.command);
       }
       connectSeconds = (System.nanoTime() - start) / 1e9;
       waitFor(events, n);
@@ -203,7 +245,8 @@ public final class ManyClientsBenchmark {
     Thread.sleep(idle.toMillis());
     long heapAfter = usedHeapAfterGc();
     long baseline = Math.min(heapBefore, heapAfter);
-    return new Result(n, threadsAfter - threadsBefore, heapWith - baseline, connectSeconds, names);
+    return new Result(
+        command, n, threadsAfter - threadsBefore, heapWith - baseline, connectSeconds, names);
   }
 
   private static void waitFor(AtomicInteger events, int n) throws InterruptedException {
@@ -278,7 +321,9 @@ public final class ManyClientsBenchmark {
           .append(Stats.format(MAX_THREADS_PER_CLIENT, 2))
           .append(" platform threads each: ")
           .append(r.clients())
-          .append(" clients | ")
+          .append(" clients, ")
+          .append(r.command().label)
+          .append(" | ")
           .append(Stats.format(r.threadsPerClient(), 3))
           .append(" | ")
           .append(r.threadsPerClient() <= MAX_THREADS_PER_CLIENT ? "yes" : "**no**")
@@ -287,7 +332,9 @@ public final class ManyClientsBenchmark {
           .append(MAX_HEAP_PER_CLIENT / 1024)
           .append(" KiB of heap each: ")
           .append(r.clients())
-          .append(" clients | ")
+          .append(" clients, ")
+          .append(r.command().label)
+          .append(" | ")
           .append(Stats.format(r.heapPerClient() / 1024, 1))
           .append(" KiB | ")
           .append(r.heapPerClient() <= MAX_HEAP_PER_CLIENT ? "yes" : "**no**")
@@ -300,11 +347,13 @@ public final class ManyClientsBenchmark {
   static String markdown(List<Result> results) {
     StringBuilder md = new StringBuilder();
     md.append(
-        "| idle clients | platform threads added | threads per client | heap retained |"
+        "| command | idle clients | platform threads added | threads per client | heap retained |"
             + " heap per client | connect + `query-status`, all | target met |\n");
-    md.append("|---:|---:|---:|---:|---:|---:|---|\n");
+    md.append("|---|---:|---:|---:|---:|---:|---:|---|\n");
     for (Result r : results) {
       md.append("| ")
+          .append(r.command().label)
+          .append(" | ")
           .append(r.clients())
           .append(" | ")
           .append(r.threadsAdded())
@@ -324,7 +373,11 @@ public final class ManyClientsBenchmark {
     List<String> parts = new ArrayList<>();
     for (Result r : results) {
       parts.add(
-          r.clients() + " clients: " + (r.threadsByName().isEmpty() ? "none" : r.threadsByName()));
+          r.clients()
+              + " clients, "
+              + r.command().name().toLowerCase(java.util.Locale.ROOT)
+              + ": "
+              + (r.threadsByName().isEmpty() ? "none" : r.threadsByName()));
     }
     md.append(String.join("; ", parts)).append(".\n");
     return md.toString();
@@ -344,7 +397,29 @@ public final class ManyClientsBenchmark {
     private static final Pattern EXECUTE = Pattern.compile("\"execute\"\\s*:\\s*\"([^\"]+)\"");
     private static final Pattern ID = Pattern.compile("\"id\"\\s*:\\s*([0-9]+)");
 
+    /**
+     * The {@code query-commands} list: as long as QEMU 10.0's (233 commands, 7 KB), which each
+     * client reads and keeps, so that what it costs counts as it does against a real QEMU.
+     */
+    private static final String COMMANDS = commands(233);
+
     private FakeMonitors() {}
+
+    private static String commands(int n) {
+      List<String> names = new ArrayList<>(List.of("qmp_capabilities", "query-commands"));
+      names.add("query-status");
+      while (names.size() < n) {
+        names.add(String.format("x-fake-command-%d", names.size())); // 16 to 18 characters
+      }
+      StringBuilder list = new StringBuilder("[");
+      for (String name : names) {
+        list.append(list.length() > 1 ? ", " : "")
+            .append("{\"name\": \"")
+            .append(name)
+            .append("\"}");
+      }
+      return list.append(']').toString();
+    }
 
     static Path socket(Path dir, int i) {
       return dir.resolve("monitor-" + i + ".sock");
@@ -448,10 +523,7 @@ public final class ManyClientsBenchmark {
         String reply =
             switch (command) {
               case "qmp_capabilities" -> "{\"return\": {}" + tail;
-              case "query-commands" ->
-                  "{\"return\": [{\"name\": \"qmp_capabilities\"}, {\"name\": \"query-commands\"},"
-                      + " {\"name\": \"query-status\"}]"
-                      + tail;
+              case "query-commands" -> "{\"return\": " + COMMANDS + tail;
               case "query-status" ->
                   "{\"return\": {\"status\": \"running\", \"singlestep\": false,"
                       + " \"running\": true}"
