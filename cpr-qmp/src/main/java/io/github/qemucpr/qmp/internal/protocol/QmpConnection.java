@@ -355,7 +355,7 @@ public final class QmpConnection implements QmpClient {
           problem);
       return NO_LIST;
     }
-    return Set.copyOf(names);
+    return CommandLists.shared(names);
   }
 
   /**
