@@ -252,11 +252,15 @@ public final class Bench {
         md.append(
             "A JVM of its own (`java -XX:+UseSerialGC -cp cpr.jar"
                 + " io.github.qemucpr.examples.bench.ManyClientsBenchmark`) connects N clients to N"
-                + " fake monitors served by one other process (one thread, an NIO selector),"
-                + " subscribes a listener on each, runs one `query-status` on each (the fake then"
-                + " sends one `RESUME` event), lets them idle 3 s, and counts the platform threads"
+                + " fake monitors served by one other process (one thread, an NIO selector; its"
+                + " `query-commands` list as long as QEMU 10.0's), subscribes a listener on each,"
+                + " runs one `query-status` on each (the fake then sends one `RESUME` event), with"
+                + " the hand-written command and with the generated one (which asks"
+                + " `query-commands` first), lets them idle 3 s, and counts the platform threads"
                 + " added (against the JVM before any client) and the heap retained after full"
-                + " collections (against the JVM after one client was connected and closed).\n\n");
+                + " collections (against the lesser of the JVM before the clients and after they"
+                + " were closed, once as many clients were connected, used and closed to warm it"
+                + " up).\n\n");
         md.append(manyClients).append('\n');
       }
     } finally {
