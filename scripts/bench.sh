@@ -10,7 +10,9 @@
 # Options: --out DIR; --qemu-bin DIR puts DIR first on PATH, so that its qemu-system-x86_64 is the
 # QEMU measured (QEMU 11.1 from the chroot: --qemu-bin "$(scripts/qemu-chroot.sh bin)", after
 # `scripts/qemu-chroot.sh mount "$PWD"`); the QEMU on PATH is used otherwise. --parts LIST runs
-# only some of blackout,size,qmp,startup; --rounds N runs N blackout rounds per VM.
+# only some of blackout,size,qmp,startup,clients (clients: threads and heap per idle QmpClient at
+# 100 and 500 clients, against a fake monitor process, no QEMU); --rounds N runs N blackout rounds
+# per VM.
 # Installs what is missing (QEMU >= 10, the test guest, gnuplot-nox). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."

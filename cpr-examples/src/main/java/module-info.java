@@ -17,6 +17,7 @@ module io.github.qemucpr.examples {
   requires tools.jackson.databind;
   requires transitive info.picocli; // Main.commandLine returns a picocli CommandLine
   requires java.logging;
+  requires java.management; // the many-clients benchmark counts threads and heap
 
   exports io.github.qemucpr.examples;
   exports io.github.qemucpr.examples.cli;

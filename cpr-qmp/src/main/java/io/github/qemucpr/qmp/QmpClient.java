@@ -28,7 +28,9 @@ import tools.jackson.databind.JsonNode;
  *
  * <p>Futures returned by the async methods are completed on the client's reader thread: a dependent
  * stage attached without an executor runs there too, and a slow one delays every other reply. Use
- * the {@code *Async(..., executor)} stages of {@link CompletableFuture} for slow work.
+ * the {@code *Async(..., executor)} stages of {@link CompletableFuture} for slow work. A future
+ * that times out is failed on a short-lived thread of its own ({@code cpr-qmp-timeouts-N}), never
+ * on the one deadline timer that all clients in the JVM share.
  */
 public interface QmpClient extends AutoCloseable {
 
@@ -189,9 +191,10 @@ public interface QmpClient extends AutoCloseable {
       String command, @Nullable JsonNode arguments, Duration timeout);
 
   /**
-   * Registers a listener for every event from now on. Listeners run on the client's event thread
-   * and may lose events when they fall behind (see {@link QmpEventListener}); to see every event of
-   * a type, use {@link #openEventQueue(Class)} or {@link #expectEvent(Class, Predicate)}.
+   * Registers a listener for every event from now on. Listeners run one event at a time, in arrival
+   * order, never on the reader thread, and may lose events when they fall behind (see {@link
+   * QmpEventListener}); to see every event of a type, use {@link #openEventQueue(Class)} or {@link
+   * #expectEvent(Class, Predicate)}.
    *
    * @return a handle whose {@code close()} unsubscribes
    */

@@ -20,7 +20,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <pre>
  * java -cp cpr.jar io.github.qemucpr.examples.bench.Bench [--quick] [--out DIR] [--work DIR]
- *     [--jmh-json FILE] [--cpr-jar FILE] [--parts blackout,size,qmp,startup]
+ *     [--jmh-json FILE] [--cpr-jar FILE] [--parts blackout,size,qmp,startup,clients]
  * </pre>
  *
  * <p>It writes {@code DIR/benchmarks.md}, and into the work directory the data and the gnuplot
@@ -62,7 +62,7 @@ public final class Bench {
     Path work = Path.of("target", "bench");
     Path jmh = null;
     Path jar = null;
-    Set<String> parts = Set.of("blackout", "size", "qmp", "startup");
+    Set<String> parts = Set.of("blackout", "size", "qmp", "startup", "clients");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> quick = true;
@@ -116,6 +116,11 @@ public final class Bench {
             startup = StartupBenchmark.run(qemu.qmpSocket(), o.cprJar(), o.quick(), log);
           }
         }
+      }
+      String manyClients = null;
+      if (o.parts().contains("clients") && o.cprJar() != null) {
+        log.println("5. many idle clients: threads and heap per client");
+        manyClients = manyClients(o.cprJar(), o.work(), log, targets);
       }
       List<JmhResults.Row> jmh =
           o.jmhJson() != null && Files.isRegularFile(o.jmhJson())
@@ -242,6 +247,22 @@ public final class Bench {
             .append(StartupBenchmark.PYTHON.replace("\"", "\\\""))
             .append("\" SOCKET\n```\n\n" + "</details>\n\n");
       }
+      if (manyClients != null) {
+        md.append("## 5. Many idle clients: threads and heap per `QmpClient`\n\n");
+        md.append(
+            "A JVM of its own (`java -XX:+UseSerialGC -cp cpr.jar"
+                + " io.github.qemucpr.examples.bench.ManyClientsBenchmark`) connects N clients to N"
+                + " fake monitors served by one other process (one thread, an NIO selector; its"
+                + " `query-commands` list as long as QEMU 10.0's), subscribes a listener on each,"
+                + " runs one `query-status` on each (the fake then sends one `RESUME` event), with"
+                + " the hand-written command and with the generated one (which asks"
+                + " `query-commands` first), lets them idle 3 s, and counts the platform threads"
+                + " added (against the JVM before any client) and the heap retained after full"
+                + " collections (against the lesser of the JVM before the clients and after they"
+                + " were closed, once as many clients were connected, used and closed to warm it"
+                + " up).\n\n");
+        md.append(manyClients).append('\n');
+      }
     } finally {
       CprCycles.deleteRecursively(scratch);
     }
@@ -250,6 +271,38 @@ public final class Bench {
     Path report = o.out().resolve(REPORT);
     Files.writeString(report, text);
     return report;
+  }
+
+  /**
+   * Runs {@link ManyClientsBenchmark} in a JVM of its own, so that nothing else of this run counts
+   * in its threads and heap; returns its table and adds its target rows.
+   */
+  private static String manyClients(Path cprJar, Path work, PrintStream log, List<String> targets)
+      throws Exception {
+    Path table = work.resolve("many-clients.md");
+    Path rows = work.resolve("many-clients-targets.md");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process p =
+        new ProcessBuilder(
+                java,
+                "-XX:+UseSerialGC",
+                "-cp",
+                cprJar.toString(),
+                ManyClientsBenchmark.class.getName(),
+                "--markdown",
+                table.toString(),
+                "--targets",
+                rows.toString())
+            .redirectErrorStream(true)
+            .start();
+    try (var out = p.inputReader()) {
+      out.lines().filter(l -> l.startsWith("  ")).forEach(log::println);
+    }
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException("ManyClientsBenchmark failed: exit " + p.exitValue());
+    }
+    targets.add(Files.readString(rows));
+    return Files.readString(table);
   }
 
   /** The median cpr-transfer blackout of each machine-only VM, in s, by RAM size in MiB. */

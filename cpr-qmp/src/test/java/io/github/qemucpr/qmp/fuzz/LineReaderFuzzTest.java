@@ -179,6 +179,7 @@ class LineReaderFuzzTest {
     private final byte[] data;
     private final SplittableRandom sizes;
     private final boolean whole;
+    private final boolean honest;
     private int position;
     int consumed;
 
@@ -186,11 +187,18 @@ class LineReaderFuzzTest {
       this.data = data;
       this.sizes = new SplittableRandom(seed);
       this.whole = seed == 0;
+      this.honest = seed % 2 == 0;
     }
 
     @Override
     public int read() {
       throw new UnsupportedOperationException("LineReader reads in bulk");
+    }
+
+    /** What a socket says is waiting (FIONREAD), or nothing for odd seeds, as a plain stream. */
+    @Override
+    public int available() {
+      return honest ? data.length - position : 0;
     }
 
     @Override

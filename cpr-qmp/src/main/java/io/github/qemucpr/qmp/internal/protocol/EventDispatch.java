@@ -18,14 +18,13 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -41,10 +40,17 @@ import org.jspecify.annotations.Nullable;
  * event. A wait or a queue is registered under the same lock under which the reader takes the waits
  * and queues an event goes to, so that it sees exactly the events read after its registration.
  *
- * <p>Listeners run on the event thread, behind a queue bounded in events and in bytes; when they
- * fall too far behind, further events are dropped for them, with a counted warning. Whatever a
- * listener throws is logged, and the other listeners still get the event. Logs through the {@code
- * QmpConnection} logger.
+ * <p>Listeners run behind a queue bounded in events and in bytes; when they fall too far behind,
+ * further events are dropped for them, with a counted warning. Whatever a listener throws is
+ * logged, and the other listeners still get the event. Logs through the {@code QmpConnection}
+ * logger.
+ *
+ * <p>The listeners of a connection run one event at a time, in arrival order, on a thread of a pool
+ * that all connections in the JVM share, and only while events wait for them: an idle connection
+ * holds no thread for its listeners. The pool has no bound on its threads, so that a listener that
+ * blocks holds up its own connection's events and no other's; its threads end a few seconds after
+ * their last event. At most one pool thread drains a connection's queue at a time, which keeps the
+ * order.
  */
 final class EventDispatch {
 
@@ -61,6 +67,22 @@ final class EventDispatch {
 
   static final long MAX_QUEUED_EVENT_BYTES = 4L * 1024 * 1024;
 
+  private static final AtomicInteger LISTENER_THREADS = new AtomicInteger();
+
+  /** Runs the listeners of every connection; a thread per connection with events to deliver. */
+  private static final ThreadPoolExecutor LISTENERS =
+      new ThreadPoolExecutor(
+          0,
+          Integer.MAX_VALUE,
+          2,
+          TimeUnit.SECONDS,
+          new SynchronousQueue<>(),
+          r -> {
+            Thread t = new Thread(r, "cpr-qmp-listeners-" + LISTENER_THREADS.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+          });
+
   private final String peer;
   private final Supplier<@Nullable QmpConnectionClosedException> closed;
   private final CopyOnWriteArrayList<QmpEventListener> listeners = new CopyOnWriteArrayList<>();
@@ -72,22 +94,35 @@ final class EventDispatch {
   private final CopyOnWriteArrayList<Queue<?>> queues = new CopyOnWriteArrayList<>();
   private final AtomicLong queuedEventBytes = new AtomicLong();
   private final AtomicLong eventsDropped = new AtomicLong();
-  private final ExecutorService eventThread;
+
+  /** Guards the events for the listeners and whether a pool thread delivers them. */
+  private final ReentrantLock delivery = new ReentrantLock();
+
+  private final Condition delivered = delivery.newCondition();
+
+  /**
+   * Guarded by {@link #delivery}: the events not yet given to the listeners, each with its size.
+   */
+  private final ArrayDeque<Sized<QmpEvent>> forListeners = new ArrayDeque<>();
+
+  /** Guarded by {@link #delivery}: the pool thread that delivers them, or null when none does. */
+  private @Nullable Thread deliverer;
+
+  /** Guarded by {@link #delivery}: a pool thread was asked to deliver and has not stopped yet. */
+  private boolean delivering;
+
+  /** Guarded by {@link #delivery}: set at close; no event is queued for the listeners after it. */
+  private boolean shutDown;
 
   /**
    * @param closed why the connection closed, or null while it is open
-   * @param threads makes the event thread
    */
   EventDispatch(
       String peer,
       Supplier<@Nullable QmpConnectionClosedException> closed,
-      ThreadFactory threads,
       @Nullable QmpEventListener initialListener) {
     this.peer = peer;
     this.closed = closed;
-    this.eventThread =
-        new ThreadPoolExecutor(
-            1, 1, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(MAX_QUEUED_EVENTS), threads);
     if (initialListener != null) {
       listeners.add(initialListener);
     }
@@ -135,7 +170,7 @@ final class EventDispatch {
 
   /**
    * Hands an event the reader decoded to the waits and queues, here on the reader thread, then to
-   * the listeners through the event thread, or drops it for them when they are too far behind.
+   * the listeners through the pool, or drops it for them when they are too far behind.
    *
    * @param size at most what the decoded event holds of the heap, counted against the byte bounds
    */
@@ -157,17 +192,9 @@ final class EventDispatch {
     if (listeners.isEmpty()) {
       return; // nothing to queue: a flood with no listener holds no memory
     }
-    if (queuedEventBytes.addAndGet(size) <= Math.max(MAX_QUEUED_EVENT_BYTES, size)) {
-      try {
-        eventThread.execute(
-            () -> {
-              queuedEventBytes.addAndGet(-size);
-              dispatchEvent(event);
-            });
-        return;
-      } catch (RejectedExecutionException e) {
-        // full, or closed: handled below
-      }
+    if (queuedEventBytes.addAndGet(size) <= Math.max(MAX_QUEUED_EVENT_BYTES, size)
+        && queueForListeners(event, size)) {
+      return;
     }
     queuedEventBytes.addAndGet(-size);
     if (closed.get() != null) {
@@ -184,6 +211,94 @@ final class EventDispatch {
           peer,
           dropped,
           event.name());
+    }
+  }
+
+  /**
+   * Queues an event for the listeners and has a pool thread deliver it unless one does already.
+   *
+   * @return false if it was not queued: the queue is full, or the connection closed
+   */
+  private boolean queueForListeners(QmpEvent event, long size) {
+    delivery.lock();
+    try {
+      if (shutDown || forListeners.size() >= MAX_QUEUED_EVENTS) {
+        return false;
+      }
+      forListeners.addLast(new Sized<>(event, size));
+      if (delivering) {
+        return true;
+      }
+      delivering = true;
+    } finally {
+      delivery.unlock();
+    }
+    startDelivery();
+    return true;
+  }
+
+  private void startDelivery() {
+    try {
+      LISTENERS.execute(this::deliver);
+    } catch (RejectedExecutionException | OutOfMemoryError e) {
+      // No thread could be started (the process is at its limit): the events stay queued, and
+      // the next one tries again.
+      delivery.lock();
+      try {
+        delivering = false;
+        delivered.signalAll();
+      } finally {
+        delivery.unlock();
+      }
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "no thread to run the event listeners of {0}: {1}; events wait for the next",
+          peer,
+          e);
+    }
+  }
+
+  /** On a pool thread: gives the queued events to the listeners, in order, until none is left. */
+  private void deliver() {
+    boolean done = false;
+    try {
+      while (true) {
+        Sized<QmpEvent> next;
+        delivery.lock();
+        try {
+          next = forListeners.pollFirst();
+          if (next == null) {
+            deliverer = null;
+            delivering = false;
+            delivered.signalAll();
+            done = true;
+            return;
+          }
+          deliverer = Thread.currentThread();
+        } finally {
+          delivery.unlock();
+        }
+        queuedEventBytes.addAndGet(-next.size());
+        dispatchEvent(next.event());
+      }
+    } finally {
+      if (!done) {
+        // Only an Error that even the guards in dispatchEvent let through comes here: let another
+        // pool thread take over the rest, so that the connection's listeners do not stop for good.
+        boolean again;
+        delivery.lock();
+        try {
+          deliverer = null;
+          again = !forListeners.isEmpty();
+          delivering = again;
+          delivered.signalAll();
+        } finally {
+          delivery.unlock();
+        }
+        if (again) {
+          startDelivery();
+        }
+      }
     }
   }
 
@@ -226,17 +341,41 @@ final class EventDispatch {
 
   /**
    * Called once the connection is marked closed: open waits fail with {@code reason}, queues end
-   * after the events they hold, events already queued for the listeners are still delivered, and
-   * the event thread ends.
+   * after the events they hold, and events already queued for the listeners are still delivered;
+   * none is queued after this.
    */
   void shutdown(QmpConnectionClosedException reason) {
+    delivery.lock();
+    try {
+      shutDown = true;
+    } finally {
+      delivery.unlock();
+    }
     for (Waiter<?> waiter : waiters) {
       waiter.future.completeExceptionally(reason);
     }
     for (Queue<?> queue : queues) {
       queue.end(reason);
     }
-    eventThread.shutdown();
+  }
+
+  /**
+   * Waits until the listeners have had the events queued for them, or until {@code deadline}
+   * ({@link System#nanoTime()}); at once when called from a listener, which would wait for itself.
+   */
+  void awaitDelivered(long deadline) throws InterruptedException {
+    delivery.lock();
+    try {
+      while (delivering && deliverer != Thread.currentThread()) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return;
+        }
+        delivered.awaitNanos(left);
+      }
+    } finally {
+      delivery.unlock();
+    }
   }
 
   private static QmpConnectionClosedException closedFor(

@@ -10,9 +10,6 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
@@ -20,8 +17,9 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * The commands of a {@link QmpConnection} that wait for their replies: the request ids, the table
- * of pending calls by id, and the timer thread that expires a call whose reply is late, closing the
- * connection when the request could not even be sent.
+ * of pending calls by id, and their deadlines, on the JVM's one {@link Deadlines} timer, which
+ * expire a call whose reply is late and close the connection when the request could not even be
+ * sent.
  */
 final class PendingCalls {
 
@@ -29,18 +27,13 @@ final class PendingCalls {
   private final Consumer<QmpConnectionClosedException> closeConnection;
   private final AtomicLong ids = new AtomicLong();
   private final ConcurrentHashMap<Long, PendingCall<?>> pending = new ConcurrentHashMap<>();
-  private final ScheduledThreadPoolExecutor timer;
 
   /**
-   * @param threads makes the timer thread
    * @param closeConnection closes the connection for a request QEMU did not read in time
    */
-  PendingCalls(
-      String peer, ThreadFactory threads, Consumer<QmpConnectionClosedException> closeConnection) {
+  PendingCalls(String peer, Consumer<QmpConnectionClosedException> closeConnection) {
     this.peer = peer;
     this.closeConnection = closeConnection;
-    this.timer = new ScheduledThreadPoolExecutor(1, threads);
-    this.timer.setRemoveOnCancelPolicy(true);
   }
 
   long nextId() {
@@ -49,7 +42,8 @@ final class PendingCalls {
 
   /**
    * Enters a call under {@code id} and starts its timeout. The caller checks for a close after
-   * this: one that came first has stopped the timer and may have swept the table already.
+   * this: one that came first may have swept the table already, and the caller then fails the
+   * future, which ends its timeout.
    */
   <R> PendingCall<R> add(
       long id, String name, Type replyType, CompletableFuture<R> future, Duration timeout) {
@@ -57,12 +51,12 @@ final class PendingCalls {
     pending.put(id, call);
     // A cancelled or otherwise completed future frees its slot; a late reply is then dropped.
     future.whenComplete((r, t) -> pending.remove(id, call));
-    try {
-      call.timeout =
-          timer.schedule(() -> expire(call, timeout), timeout.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
-      // The connection closed since the caller checked and stopped the timer; the caller's check
-      // after this reports it.
+    ScheduledFuture<?> deadline = Deadlines.schedule(() -> expire(call, timeout), timeout);
+    call.timeout = deadline;
+    if (future.isDone()) {
+      // Completed before its deadline was known (cancelled, or failed by a close): nothing else
+      // would take the deadline off the shared timer, where it would hold the call until it fired.
+      deadline.cancel(false);
     }
     return call;
   }
@@ -135,11 +129,6 @@ final class PendingCalls {
       }
       call.future.completeExceptionally(failure);
     }
-  }
-
-  /** Stops the timer thread; calls added after this get no timeout. */
-  void stopTimer() {
-    timer.shutdownNow();
   }
 
   static QmpConnectionClosedException closedFor(

@@ -34,7 +34,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.Type;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
@@ -44,7 +43,6 @@ import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -58,12 +56,13 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The QMP protocol engine behind {@link QmpClient}, over a {@link LineChannel}. Three threads per
+ * The QMP protocol engine behind {@link QmpClient}, over a {@link LineChannel}. One thread per
  * connection: the channel's reader (matches replies to pending calls by id, and serves event waits
- * and event queues), the event thread (runs listeners in arrival order, so that they can block
- * neither replies nor waits) and the timer (expires calls). All three end when the connection
- * closes. This class connects, sends commands, reads and closes; the event side is in {@link
- * EventDispatch} and the calls awaiting replies, with the timer, are in {@link PendingCalls}.
+ * and event queues), which ends when the connection closes. Listeners run in arrival order on a
+ * pool that all connections share, only while events wait for them, so that they can block neither
+ * replies nor waits; calls expire on the JVM's one deadline timer ({@link Deadlines}). This class
+ * connects, sends commands, reads and closes; the event side is in {@link EventDispatch} and the
+ * calls awaiting replies, with their deadlines, are in {@link PendingCalls}.
  */
 public final class QmpConnection implements QmpClient {
   /** How long a reader that failed waits for a concurrent writer's reason (see readerEnded). */
@@ -83,7 +82,6 @@ public final class QmpConnection implements QmpClient {
   private final AtomicReference<@Nullable QmpConnectionClosedException> closed =
       new AtomicReference<>();
   private final EventDispatch events;
-  private final List<Thread> poolThreads = new CopyOnWriteArrayList<>();
   private volatile @Nullable QmpGreeting greeting;
 
   /** Set once the capabilities are negotiated: commands are sent only from then on. */
@@ -122,10 +120,8 @@ public final class QmpConnection implements QmpClient {
     this.peerProcessId = transport.peerProcessId(); // read while connected: it never changes
     this.threadPrefix =
         "qmp-" + (settings.name() != null ? settings.name() : CONNECTIONS.incrementAndGet()) + "-";
-    this.events =
-        new EventDispatch(
-            peer, closed::get, r -> pooled(r, threadPrefix + "events"), settings.eventListener());
-    this.calls = new PendingCalls(peer, r -> pooled(r, threadPrefix + "timer"), this::shutdown);
+    this.events = new EventDispatch(peer, closed::get, settings.eventListener());
+    this.calls = new PendingCalls(peer, this::shutdown);
     this.channel =
         new LineChannel(transport, threadPrefix + "reader", this::readAll, this::readerEnded);
   }
@@ -361,7 +357,7 @@ public final class QmpConnection implements QmpClient {
           problem);
       return NO_LIST;
     }
-    return Set.copyOf(names);
+    return CommandLists.shared(names);
   }
 
   /**
@@ -822,11 +818,7 @@ public final class QmpConnection implements QmpClient {
             // Waits fail, queues end after what they hold, listeners still get the events queued.
             events.shutdown(reason);
           } finally {
-            try {
-              calls.stopTimer();
-            } finally {
-              closeFuture.complete(byUser ? null : reason);
-            }
+            closeFuture.complete(byUser ? null : reason);
           }
         }
       }
@@ -834,19 +826,17 @@ public final class QmpConnection implements QmpClient {
   }
 
   private void joinThreads() {
-    // Wait for the threads themselves, not just the pools: awaitTermination returns before a
-    // pool's worker has exited, and a caller may check that no thread outlives the client.
+    // Wait for the reader thread itself, as a caller may check that no thread outlives the client,
+    // and for the listeners to have had the events queued before the close.
     Thread me = Thread.currentThread();
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
-    List<Thread> threads = new ArrayList<>(poolThreads);
-    threads.add(channel.readerThread());
     try {
-      for (Thread t : threads) {
-        long left = TimeUnit.NANOSECONDS.toMillis(remaining(deadline));
-        if (t != me && left > 0) {
-          t.join(left);
-        }
+      Thread reader = channel.readerThread();
+      long left = TimeUnit.NANOSECONDS.toMillis(remaining(deadline));
+      if (reader != me && left > 0) {
+        reader.join(left);
       }
+      events.awaitDelivered(deadline);
     } catch (InterruptedException e) {
       me.interrupt();
     }
@@ -860,17 +850,5 @@ public final class QmpConnection implements QmpClient {
 
   private static long remaining(long deadline) {
     return Math.max(0, deadline - System.nanoTime());
-  }
-
-  private Thread pooled(Runnable r, String name) {
-    Thread t = daemon(r, name);
-    poolThreads.add(t);
-    return t;
-  }
-
-  private static Thread daemon(Runnable r, String name) {
-    Thread t = new Thread(r, name);
-    t.setDaemon(true);
-    return t;
   }
 }

@@ -9,16 +9,24 @@ import org.jspecify.annotations.Nullable;
 /**
  * Splits a byte stream into newline-terminated messages, refusing any message longer than a limit
  * so that a broken peer cannot exhaust memory. Not thread-safe: one reader thread owns it.
+ *
+ * <p>Its buffers are small while the stream is quiet, as it is most of the time (a host holds a
+ * connection per VM, mostly idle): the read buffer doubles, up to 16 KiB, while reads fill it and
+ * more is waiting, and goes back to 1 KiB before a read that would wait ({@link
+ * InputStream#available()} is 0); the buffer that gathers a line goes back to 1 KiB once a longer
+ * line was returned and nothing more is buffered.
  */
 public final class LineReader {
 
+  private static final int MIN_READ_BYTES = 1024;
+  private static final int MAX_READ_BYTES = 16 * 1024;
+  private static final int INITIAL_BUFFER_BYTES = 1024;
+
   private final InputStream in;
   private final int maxLineBytes;
-  private final byte[] buffer = new byte[16 * 1024];
+  private byte[] buffer = new byte[MIN_READ_BYTES];
   private int position;
   private int limit;
-  private static final int INITIAL_BUFFER_BYTES = 1024;
-  private static final int KEPT_BUFFER_BYTES = 64 * 1024;
 
   private byte[] line = new byte[INITIAL_BUFFER_BYTES];
 
@@ -57,8 +65,10 @@ public final class LineReader {
           continue;
         }
         byte[] result = Arrays.copyOf(line, length);
-        if (line.length > KEPT_BUFFER_BYTES) {
-          line = new byte[INITIAL_BUFFER_BYTES]; // one large message must not pin its buffer
+        if (line.length > INITIAL_BUFFER_BYTES && position == limit) {
+          // Nothing more is buffered, so the stream may now be quiet for long: a large message
+          // must not pin its buffer meanwhile. In a burst the buffer stays.
+          line = new byte[INITIAL_BUFFER_BYTES];
         }
         return result;
       }
@@ -90,8 +100,21 @@ public final class LineReader {
   }
 
   private boolean fill() throws IOException {
+    // Called with the buffer used up, so it may be replaced. Asked only when the buffer is large
+    // or the last read filled it: small messages, the usual traffic, cost no extra call.
+    if (buffer.length > MIN_READ_BYTES || limit == buffer.length) {
+      if (in.available() == 0) {
+        if (buffer.length > MIN_READ_BYTES) {
+          buffer = new byte[MIN_READ_BYTES]; // the read may wait for long: wait with little
+        }
+      } else if (limit == buffer.length && buffer.length < MAX_READ_BYTES) {
+        buffer = new byte[buffer.length * 2]; // more is waiting: read more at a time
+      }
+    }
     int n = in.read(buffer, 0, buffer.length);
     if (n <= 0) {
+      position = 0;
+      limit = 0;
       return false;
     }
     position = 0;
