@@ -462,8 +462,9 @@ public final class ManyClientsBenchmark {
               SocketChannel c = ((ServerSocketChannel) key.channel()).accept();
               if (c != null) {
                 c.configureBlocking(false);
-                Connection conn = new Connection(c);
-                conn.key = c.register(selector, SelectionKey.OP_READ, conn);
+                SelectionKey registered = c.register(selector, SelectionKey.OP_READ);
+                Connection conn = new Connection(c, registered);
+                registered.attach(conn);
                 conn.send(GREETING);
               }
               continue;
@@ -495,12 +496,13 @@ public final class ManyClientsBenchmark {
     /** One client's connection: what it sent of a line so far, and what waits to be written. */
     private static final class Connection {
       final SocketChannel channel;
-      SelectionKey key;
+      final SelectionKey key;
       final StringBuilder partial = new StringBuilder();
       final ArrayDeque<ByteBuffer> out = new ArrayDeque<>();
 
-      Connection(SocketChannel channel) {
+      Connection(SocketChannel channel, SelectionKey key) {
         this.channel = channel;
+        this.key = key;
       }
 
       void received(ByteBuffer bytes) throws IOException {
