@@ -91,6 +91,51 @@ class PeerClosedWriteTest {
     assertThat(((QmpConnectionClosedException) reason).closedByQemu()).isTrue();
   }
 
+  @Test
+  void aMonitorThatClosesWithARequestUnreadSaysQemuEndedTheConnection() throws Exception {
+    Path socket = dir.resolve("qmp.sock");
+    server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    server.bind(UnixDomainSocketAddress.of(socket));
+    CountDownLatch negotiated = new CountDownLatch(1);
+    Thread peer =
+        new Thread(
+            () -> {
+              try {
+                accepted = server.accept();
+                write(FakeQmpServer.QEMU_10_GREETING + "\n");
+                String negotiation = readLine();
+                java.util.regex.Matcher id =
+                    java.util.regex.Pattern.compile("\"id\"\\s*:\\s*(\\d+)").matcher(negotiation);
+                write("{\"return\": {}" + (id.find() ? ", \"id\": " + id.group(1) : "") + "}\n");
+                negotiated.countDown();
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            },
+            "peer-closed-write-peer");
+    peer.setDaemon(true);
+    peer.start();
+    qmp = QmpClient.builder().unixSocket(socket).commandTimeout(Duration.ofSeconds(10)).connect();
+    assertThat(negotiated.await(10, TimeUnit.SECONDS)).isTrue();
+
+    // Written whole before QEMU ends: QEMU exits (or closes its monitor) without reading it, and
+    // the kernel then ends the client's stream with ECONNRESET after what QEMU sent, not with EOF.
+    java.util.concurrent.CompletableFuture<?> call =
+        qmp.executeAsync(new QueryStatus(), Duration.ofSeconds(10));
+    accepted.close();
+
+    Throwable failure =
+        catchThrowableOfType(
+                java.util.concurrent.ExecutionException.class, () -> call.get(10, TimeUnit.SECONDS))
+            .getCause();
+    assertThat(failure).isInstanceOf(QmpConnectionClosedException.class);
+    assertThat(((QmpConnectionClosedException) failure).closedByQemu())
+        .as("QEMU ended the connection: %s", failure.getMessage())
+        .isTrue();
+    Throwable reason = qmp.closeFuture().get(10, TimeUnit.SECONDS);
+    assertThat(((QmpConnectionClosedException) reason).closedByQemu()).isTrue();
+  }
+
   private void write(String text) throws IOException {
     ByteBuffer b = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
     while (b.hasRemaining()) {
