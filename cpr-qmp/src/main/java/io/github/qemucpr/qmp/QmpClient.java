@@ -477,7 +477,10 @@ public interface QmpClient extends AutoCloseable {
               eventListener,
               name,
               onConnect);
-      long deadline = System.nanoTime() + (waitForSocket != null ? waitForSocket.toNanos() : 0);
+      // Past some 73 years a wait is "as long as it takes": toNanos() would overflow.
+      Duration longest = Duration.ofNanos(Long.MAX_VALUE / 4);
+      Duration wait = waitForSocket != null ? waitForSocket : Duration.ZERO;
+      long deadline = System.nanoTime() + (wait.compareTo(longest) > 0 ? longest : wait).toNanos();
       while (true) {
         try {
           return io.github.qemucpr.qmp.internal.protocol.QmpConnection.open(settings);

@@ -91,6 +91,103 @@ class PeerClosedWriteTest {
     assertThat(((QmpConnectionClosedException) reason).closedByQemu()).isTrue();
   }
 
+  @Test
+  void closingTheClientUnderABlockedWriteIsNotQemuEndingTheConnection() throws Exception {
+    Path socket = dir.resolve("qmp.sock");
+    server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    server.bind(UnixDomainSocketAddress.of(socket));
+    CountDownLatch negotiated = new CountDownLatch(1);
+    Thread peer =
+        new Thread(
+            () -> {
+              try {
+                accepted = server.accept();
+                write(FakeQmpServer.QEMU_10_GREETING + "\n");
+                String negotiation = readLine();
+                java.util.regex.Matcher id =
+                    java.util.regex.Pattern.compile("\"id\"\\s*:\\s*(\\d+)").matcher(negotiation);
+                write("{\"return\": {}" + (id.find() ? ", \"id\": " + id.group(1) : "") + "}\n");
+                negotiated.countDown();
+                // From here on it reads nothing, as a stopped QEMU, and keeps its end open.
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            },
+            "peer-closed-write-peer");
+    peer.setDaemon(true);
+    peer.start();
+    qmp = QmpClient.builder().unixSocket(socket).commandTimeout(Duration.ofSeconds(10)).connect();
+    assertThat(negotiated.await(10, TimeUnit.SECONDS)).isTrue();
+
+    // Far more than the socket's buffers hold: the write blocks until the client is closed.
+    tools.jackson.databind.node.ObjectNode args =
+        tools.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+    args.put("data", "x".repeat(16 << 20));
+    java.util.concurrent.CompletableFuture<tools.jackson.databind.JsonNode> call =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> qmp.executeAsync("x-big", args, Duration.ofMinutes(1)))
+            .thenCompose(f -> f);
+    Thread.sleep(500); // the write is under way and blocked
+    assertThat(call).isNotDone();
+
+    qmp.close();
+
+    Throwable failure =
+        catchThrowableOfType(
+                java.util.concurrent.ExecutionException.class, () -> call.get(10, TimeUnit.SECONDS))
+            .getCause();
+    assertThat(failure).isInstanceOf(QmpConnectionClosedException.class);
+    assertThat(((QmpConnectionClosedException) failure).closedByQemu())
+        .as("the caller closed the client, QEMU did not: %s", failure.getMessage())
+        .isFalse();
+    assertThat(failure.getMessage()).doesNotContain("QEMU closed");
+  }
+
+  @Test
+  void aMonitorThatClosesWithARequestUnreadSaysQemuEndedTheConnection() throws Exception {
+    Path socket = dir.resolve("qmp.sock");
+    server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    server.bind(UnixDomainSocketAddress.of(socket));
+    CountDownLatch negotiated = new CountDownLatch(1);
+    Thread peer =
+        new Thread(
+            () -> {
+              try {
+                accepted = server.accept();
+                write(FakeQmpServer.QEMU_10_GREETING + "\n");
+                String negotiation = readLine();
+                java.util.regex.Matcher id =
+                    java.util.regex.Pattern.compile("\"id\"\\s*:\\s*(\\d+)").matcher(negotiation);
+                write("{\"return\": {}" + (id.find() ? ", \"id\": " + id.group(1) : "") + "}\n");
+                negotiated.countDown();
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            },
+            "peer-closed-write-peer");
+    peer.setDaemon(true);
+    peer.start();
+    qmp = QmpClient.builder().unixSocket(socket).commandTimeout(Duration.ofSeconds(10)).connect();
+    assertThat(negotiated.await(10, TimeUnit.SECONDS)).isTrue();
+
+    // Written whole before QEMU ends: QEMU exits (or closes its monitor) without reading it, and
+    // the kernel then ends the client's stream with ECONNRESET after what QEMU sent, not with EOF.
+    java.util.concurrent.CompletableFuture<?> call =
+        qmp.executeAsync(new QueryStatus(), Duration.ofSeconds(10));
+    accepted.close();
+
+    Throwable failure =
+        catchThrowableOfType(
+                java.util.concurrent.ExecutionException.class, () -> call.get(10, TimeUnit.SECONDS))
+            .getCause();
+    assertThat(failure).isInstanceOf(QmpConnectionClosedException.class);
+    assertThat(((QmpConnectionClosedException) failure).closedByQemu())
+        .as("QEMU ended the connection: %s", failure.getMessage())
+        .isTrue();
+    Throwable reason = qmp.closeFuture().get(10, TimeUnit.SECONDS);
+    assertThat(((QmpConnectionClosedException) reason).closedByQemu()).isTrue();
+  }
+
   private void write(String text) throws IOException {
     ByteBuffer b = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
     while (b.hasRemaining()) {

@@ -58,6 +58,20 @@ class WaitForSocketTest {
   }
 
   @Test
+  void aWaitLongerThanNanosecondsCanCountStillConnects() {
+    server.on("query-status", Responders.returns("{\"status\": \"running\", \"running\": true}"));
+
+    // "As long as it takes": the socket is there, so connect must not fail on the wait's length.
+    qmp =
+        QmpClient.builder()
+            .unixSocket(server.socketPath())
+            .waitForSocket(java.time.temporal.ChronoUnit.FOREVER.getDuration())
+            .connect();
+
+    assertThat(qmp.execute(new QueryStatus()).running()).isTrue();
+  }
+
+  @Test
   void withoutItAMissingSocketFailsAtOnce() {
     assertThatThrownBy(() -> QmpClient.builder().unixSocket(dir.resolve("none.sock")).connect())
         .isInstanceOf(QmpConnectException.class)

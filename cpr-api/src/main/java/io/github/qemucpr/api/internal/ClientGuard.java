@@ -1,6 +1,8 @@
 package io.github.qemucpr.api.internal;
 
 import io.github.qemucpr.qmp.QmpClient;
+import java.io.IOException;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -52,8 +54,11 @@ public final class ClientGuard implements AutoCloseable {
   public static ClientGuard acquire(QmpClient client, @Nullable Path alsoAt, String operation) {
     String peer = client.describePeer();
     List<String> keys = new ArrayList<>(keysOf(client, peer));
-    if (alsoAt != null && !keys.contains(alsoAt.toString())) {
-      keys.add(alsoAt.toString()); // as a client of that path describes its peer
+    if (alsoAt != null) {
+      String at = pathKey(alsoAt); // as a client of that path describes its peer, canonical
+      if (!keys.contains(at)) {
+        keys.add(at);
+      }
     }
     synchronized (BUSY) {
       for (String key : keys) {
@@ -90,8 +95,45 @@ public final class ClientGuard implements AutoCloseable {
     if (pid.isPresent() && pid.getAsLong() != ProcessHandle.current().pid()) {
       keys.add("the QEMU with pid " + pid.getAsLong());
     }
-    keys.add(peer);
+    keys.add(peerKey(peer));
     return List.copyOf(keys);
+  }
+
+  /**
+   * A peer's description as a key: a Unix socket's path in one spelling, so that {@code
+   * /var/run/vm/qmp.sock}, {@code /run/vm/qmp.sock} (one a symlink to the other) and {@code
+   * /run/vm/./qmp.sock} meet; anything else (host and port) as it is.
+   */
+  private static String peerKey(String peer) {
+    Path path;
+    try {
+      path = Path.of(peer);
+    } catch (InvalidPathException e) {
+      return peer;
+    }
+    return path.isAbsolute() ? pathKey(path) : peer;
+  }
+
+  /**
+   * The path with its symlinks resolved as far as they exist: the socket itself may not exist yet
+   * (a new QEMU not started), its directory does.
+   */
+  private static String pathKey(Path path) {
+    Path p = path.toAbsolutePath().normalize();
+    try {
+      return p.toRealPath().toString();
+    } catch (IOException | RuntimeException e) {
+      Path parent = p.getParent();
+      Path name = p.getFileName();
+      if (parent != null && name != null) {
+        try {
+          return parent.toRealPath().resolve(name).toString();
+        } catch (IOException | RuntimeException again) {
+          // the directory is not there either: the path as written, normalized
+        }
+      }
+      return p.toString();
+    }
   }
 
   /** Marks the QEMU free again. Idempotent. */

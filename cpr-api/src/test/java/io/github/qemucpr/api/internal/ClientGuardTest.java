@@ -7,11 +7,16 @@ import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.testing.FakeQmpServer;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** One CPR operation at a time per QEMU, whichever client object it comes through. */
 class ClientGuardTest {
+
+  @TempDir Path dir;
 
   /** A decorator, as a manager adds for logging or metrics: it passes every call through. */
   private static QmpClient decorated(QmpClient inner) {
@@ -150,6 +155,32 @@ class ClientGuardTest {
       assertThatThrownBy(() -> ClientGuard.acquire(withoutPid(qmp), "restore").close())
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("a CPR save");
+    }
+  }
+
+  @Test
+  void aTransfersNewQemuIsGuardedHoweverItsPathIsSpelled() throws Exception {
+    try (FakeQmpServer source = FakeQmpServer.start();
+        FakeQmpServer target = FakeQmpServer.start();
+        QmpClient qs = QmpClient.connect(source.socketPath());
+        QmpClient qt = QmpClient.connect(target.socketPath())) {
+      Path socket = target.socketPath().toAbsolutePath();
+      // /run is /var/run: a manager may name the new QEMU's socket through either.
+      Path linked = dir.resolve("run");
+      Files.createSymbolicLink(linked, socket.getParent());
+      for (Path spelled :
+          new Path[] {
+            socket.getParent().resolve(".").resolve(socket.getFileName()),
+            socket.getParent().resolve("sub").resolve("..").resolve(socket.getFileName()),
+            linked.resolve(socket.getFileName())
+          }) {
+        try (ClientGuard transfer = ClientGuard.acquire(qs, spelled, "transfer")) {
+          assertThatThrownBy(() -> ClientGuard.acquire(qt, "save").close())
+              .as("a save on the transfer's new QEMU, named %s by the transfer", spelled)
+              .isInstanceOf(IllegalStateException.class)
+              .hasMessageContaining("a CPR transfer");
+        }
+      }
     }
   }
 }

@@ -27,6 +27,7 @@ import io.github.qemucpr.qmp.qapi.job.JobType;
 import io.github.qemucpr.qmp.qapi.machine.CpuInfoFast;
 import io.github.qemucpr.qmp.qapi.machine.QueryCpusFast;
 import io.github.qemucpr.qmp.qapi.machine.SysEmuTarget;
+import io.github.qemucpr.qmp.qapi.migration.XBZRLECacheStats;
 import io.github.qemucpr.qmp.qapi.qom.QomGet;
 import io.github.qemucpr.qmp.qapi.runstate.QueryStatus;
 import io.github.qemucpr.qmp.qapi.runstate.RunState;
@@ -206,6 +207,23 @@ class QapiCodecTest {
                 QapiCodec.decode(
                     json(text.replace("512", "18446744073709551616")), BlockLimitsInfo.class))
         .hasMessageContaining("out of range");
+  }
+
+  @Test
+  void aNumberBeyondTheRangeOfADoubleIsRefusedNotMadeInfinite() {
+    for (String rate : List.of("1e400", "-1e400", "1" + "0".repeat(400))) {
+      String text =
+          "{\"cache-size\": 1, \"bytes\": 1, \"pages\": 1, \"cache-miss\": 1,"
+              + " \"cache-miss-rate\": "
+              + rate
+              + ", \"encoding-rate\": 0.5, \"overflow\": 0}";
+
+      assertThatThrownBy(() -> QapiCodec.decode(json(text), XBZRLECacheStats.class))
+          .as(rate)
+          .isInstanceOf(QapiCodec.DecodeException.class)
+          .hasMessageContaining("$.cache-miss-rate")
+          .hasMessageContaining("out of range");
+    }
   }
 
   @Test

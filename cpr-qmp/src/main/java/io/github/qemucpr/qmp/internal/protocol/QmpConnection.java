@@ -573,7 +573,9 @@ public final class QmpConnection implements QmpClient {
    */
   private void readerEnded(@Nullable Throwable failure) {
     QmpConnectionClosedException reason = readerFailed;
-    if (failure instanceof IOException && closed.get() == null) {
+    if (failure instanceof IOException
+        && !PeerClosedException.isReset(failure)
+        && closed.get() == null) {
       awaitWritersVerdict();
     }
     try {
@@ -625,6 +627,16 @@ public final class QmpConnection implements QmpClient {
                   e));
     } else if (failure instanceof QmpProtocolException e) {
       reason = closedBy(e);
+    } else if (PeerClosedException.isReset(failure)) {
+      // QEMU closed its end with a request of ours unread: everything it sent was read first.
+      reason =
+          new QmpConnectionClosedException(
+              "QEMU closed the QMP connection "
+                  + peer
+                  + " (did it exit?) without reading the last request: "
+                  + failure.getMessage(),
+              failure,
+              true);
     } else if (failure instanceof IOException e) {
       reason =
           new QmpConnectionClosedException(

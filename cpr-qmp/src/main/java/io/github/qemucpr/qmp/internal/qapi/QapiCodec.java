@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
+import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
@@ -224,7 +225,7 @@ public final class QapiCodec {
       if (!v.isNumber()) {
         throw mismatch(path, "a number", v);
       }
-      return v.doubleValue();
+      return finiteDouble(v, path);
     }
     if (c == boolean.class || c == Boolean.class) {
       if (!v.isBoolean()) {
@@ -257,6 +258,23 @@ public final class QapiCodec {
       default:
         throw new DecodeException(path, "cannot decode to " + c.getName());
     }
+  }
+
+  /**
+   * A JSON number as a double: one beyond a double's range (1e400, which the parser has already
+   * made infinite, or an integer of 400 digits) is refused, never taken as infinity.
+   */
+  private static double finiteDouble(JsonNode v, String path) {
+    double d;
+    try {
+      d = v.doubleValue();
+    } catch (JacksonException e) {
+      throw new DecodeException(path, v + " is out of range of a double");
+    }
+    if (Double.isInfinite(d) || Double.isNaN(d)) {
+      throw new DecodeException(path, "a number out of range of a double (" + d + ")");
+    }
+    return d;
   }
 
   private static Object decodeUnion(ObjectNode v, Shape union, String path) {
@@ -293,7 +311,7 @@ public final class QapiCodec {
       if (a.components.length == 1
           && v.isNumber()
           && (a.components[0].type == double.class || a.components[0].type == Double.class)) {
-        return construct(a, new Object[] {v.doubleValue()}, path);
+        return construct(a, new Object[] {finiteDouble(v, path)}, path);
       }
     }
     throw mismatch(path, "one of the alternatives of " + alternate.type.getSimpleName(), v);
