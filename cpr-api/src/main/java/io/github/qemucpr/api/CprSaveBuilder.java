@@ -217,11 +217,15 @@ public final class CprSaveBuilder {
     }
   }
 
+  /** The longest duration taken: a longer one is taken as this (50 years). */
+  private static final Duration LONGEST = Duration.ofDays(365L * 50);
+
   static Duration checkDuration(String option, Duration value) {
     Objects.requireNonNull(value, option);
     if (value.isNegative() || value.isZero()) {
       throw new IllegalArgumentException(option + " must be positive: " + value);
     }
-    return value;
+    // Longer is as long as it takes; the cap keeps deadlines in nanoseconds from overflowing.
+    return value.compareTo(LONGEST) > 0 ? LONGEST : value;
   }
 }

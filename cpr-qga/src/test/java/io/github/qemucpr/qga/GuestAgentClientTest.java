@@ -382,6 +382,22 @@ class GuestAgentClientTest {
     }
 
     @Test
+    void timeoutsOfForeverAreAsLongAsItTakes() {
+      Duration forever = java.time.temporal.ChronoUnit.FOREVER.getDuration();
+      qga =
+          GuestAgentClient.builder()
+              .unixSocket(agent.socketPath())
+              .connectTimeout(forever)
+              .waitForSocket(forever)
+              .syncTimeout(forever)
+              .commandTimeout(forever)
+              .connect();
+
+      qga.ping();
+      assertThat(agent.commands()).containsExactly("guest-sync-delimited", "guest-ping");
+    }
+
+    @Test
     void waitForSocketRetriesUntilTheSocketAppears(@org.junit.jupiter.api.io.TempDir Path dir)
         throws Exception {
       Path late = dir.resolve("late.sock");

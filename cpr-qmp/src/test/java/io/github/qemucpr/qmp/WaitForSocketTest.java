@@ -72,6 +72,22 @@ class WaitForSocketTest {
   }
 
   @Test
+  void timeoutsOfForeverAreAsLongAsItTakes() {
+    server.on("query-status", Responders.returns("{\"status\": \"running\", \"running\": true}"));
+    Duration forever = java.time.temporal.ChronoUnit.FOREVER.getDuration();
+
+    qmp =
+        QmpClient.builder()
+            .unixSocket(server.socketPath())
+            .connectTimeout(forever)
+            .commandTimeout(forever)
+            .connect();
+
+    assertThat(qmp.execute(new QueryStatus()).running()).isTrue();
+    assertThat(qmp.execute(new QueryStatus(), forever).running()).isTrue();
+  }
+
+  @Test
   void withoutItAMissingSocketFailsAtOnce() {
     assertThatThrownBy(() -> QmpClient.builder().unixSocket(dir.resolve("none.sock")).connect())
         .isInstanceOf(QmpConnectException.class)

@@ -33,7 +33,7 @@ final class ExecPolling {
   static ExecResult run(
       GuestAgentClient agent, GuestExec command, Duration timeout, Duration commandTimeout) {
     Objects.requireNonNull(command, "command");
-    Checks.checkTimeout(timeout);
+    timeout = Checks.checkTimeout(timeout);
     long deadline = System.nanoTime() + timeout.toNanos();
     ExecStarted started = agent.execute(command, timeout);
     long pollNanos = MIN_POLL.toNanos();

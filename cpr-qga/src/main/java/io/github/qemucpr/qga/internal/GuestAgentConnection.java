@@ -149,7 +149,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
   @SuppressWarnings("NullAway")
   public <R extends @Nullable Object> R execute(GuestAgentCommand<R> command, Duration timeout) {
     Objects.requireNonNull(command, "command");
-    checkTimeout(timeout);
+    timeout = checkTimeout(timeout);
     return call(
         command.name(),
         AgentCodec.encodeArguments(command),
@@ -169,18 +169,18 @@ public final class GuestAgentConnection implements GuestAgentClient {
   public <R extends @Nullable Object> CompletableFuture<R> executeAsync(
       GuestAgentCommand<R> command, Duration timeout) {
     Objects.requireNonNull(command, "command");
-    checkTimeout(timeout);
+    Duration limit = checkTimeout(timeout);
     JsonNode arguments = AgentCodec.encodeArguments(command);
     return submit(
         command.name(),
-        timeout,
+        limit,
         deadline ->
             call(
                 command.name(),
                 arguments,
                 command.replyType(),
                 command.sendsReply(),
-                timeout,
+                limit,
                 deadline));
   }
 
@@ -193,7 +193,7 @@ public final class GuestAgentConnection implements GuestAgentClient {
   public JsonNode execute(String command, @Nullable JsonNode arguments, Duration timeout) {
     Objects.requireNonNull(command, "command");
     checkArguments(command, arguments);
-    checkTimeout(timeout);
+    timeout = checkTimeout(timeout);
     JsonNode reply =
         call(
             command,
@@ -211,11 +211,11 @@ public final class GuestAgentConnection implements GuestAgentClient {
       String command, @Nullable JsonNode arguments, Duration timeout) {
     Objects.requireNonNull(command, "command");
     checkArguments(command, arguments);
-    checkTimeout(timeout);
+    Duration limit = checkTimeout(timeout);
     return submit(
         command,
-        timeout,
-        deadline -> call(command, arguments, JsonNode.class, true, timeout, deadline));
+        limit,
+        deadline -> call(command, arguments, JsonNode.class, true, limit, deadline));
   }
 
   @Override
@@ -646,8 +646,8 @@ public final class GuestAgentConnection implements GuestAgentClient {
         "interrupted while waiting for " + name + "; the guest agent may still carry it out", e);
   }
 
-  private static void checkTimeout(Duration timeout) {
-    Checks.checkTimeout(timeout);
+  private static Duration checkTimeout(Duration timeout) {
+    return Checks.checkTimeout(timeout);
   }
 
   private static void checkArguments(String command, @Nullable JsonNode arguments) {

@@ -413,7 +413,7 @@ final class EventDispatch {
 
     @Override
     public E await(Duration timeout) {
-      QmpConnection.checkTimeout(timeout);
+      timeout = QmpConnection.checkTimeout(timeout);
       try {
         return future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
       } catch (TimeoutException e) {
@@ -525,7 +525,7 @@ final class EventDispatch {
 
     @Override
     public E take(Duration timeout) {
-      QmpConnection.checkTimeout(timeout);
+      timeout = QmpConnection.checkTimeout(timeout);
       long deadline = System.nanoTime() + timeout.toNanos();
       lock.lock();
       try {

@@ -219,7 +219,7 @@ public final class QmpConnection implements QmpClient {
   @Override
   public <R extends @Nullable Object> R execute(QmpCommand<R> command, Duration timeout) {
     Objects.requireNonNull(command, "command");
-    checkTimeout(timeout);
+    timeout = checkTimeout(timeout);
     Duration left = timeout;
     if (generated(command) && commands == null) {
       // The list is asked within this command's timeout; the command gets what is left of it.
@@ -400,7 +400,7 @@ public final class QmpConnection implements QmpClient {
   public <R extends @Nullable Object> CompletableFuture<R> executeAsync(
       QmpCommand<R> command, Duration timeout) {
     Objects.requireNonNull(command, "command");
-    checkTimeout(timeout);
+    timeout = checkTimeout(timeout);
     QmpCommandNotFoundException lacking = lacking(command);
     if (lacking != null) {
       return CompletableFuture.failedFuture(lacking);
@@ -432,7 +432,7 @@ public final class QmpConnection implements QmpClient {
   public CompletableFuture<JsonNode> executeAsync(
       String command, @Nullable JsonNode arguments, Duration timeout) {
     Objects.requireNonNull(command, "command");
-    checkTimeout(timeout);
+    timeout = checkTimeout(timeout);
     Checks.checkArguments(command, arguments);
     return submit(command, arguments, List.of(), JsonNode.class, timeout);
   }
@@ -856,8 +856,8 @@ public final class QmpConnection implements QmpClient {
 
   // ---------------------------------------------------------------- helpers
 
-  static void checkTimeout(Duration timeout) {
-    Checks.checkTimeout(timeout);
+  static Duration checkTimeout(Duration timeout) {
+    return Checks.checkTimeout(timeout);
   }
 
   private static long remaining(long deadline) {

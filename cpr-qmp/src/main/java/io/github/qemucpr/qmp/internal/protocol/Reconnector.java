@@ -131,7 +131,7 @@ public final class Reconnector {
   private static QmpSettings withConnectTimeout(QmpSettings s, long leftNanos) {
     Duration left = Duration.ofNanos(Math.max(TimeUnit.MILLISECONDS.toNanos(1), leftNanos));
     Duration connect = left.compareTo(s.connectTimeout()) < 0 ? left : s.connectTimeout();
-    Checks.checkTimeout(connect);
+    connect = Checks.checkTimeout(connect);
     return new QmpSettings(
         s.unixSocket(),
         s.tcpHost(),

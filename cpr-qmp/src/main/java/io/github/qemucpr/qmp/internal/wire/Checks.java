@@ -14,12 +14,17 @@ public final class Checks {
   private Checks() {}
 
   /** Refuses a null, zero or negative timeout. */
-  public static void checkTimeout(Duration timeout) {
+  public static Duration checkTimeout(Duration timeout) {
     Objects.requireNonNull(timeout, "timeout");
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("timeout must be positive: " + timeout);
     }
+    // Longer is as long as it takes; the cap keeps deadlines in nanoseconds from overflowing.
+    return timeout.compareTo(LONGEST) > 0 ? LONGEST : timeout;
   }
+
+  /** The longest timeout taken: a longer one is taken as this (50 years). */
+  public static final Duration LONGEST = Duration.ofDays(365L * 50);
 
   /** Refuses untyped arguments that are not a JSON object. */
   public static void checkArguments(String command, @Nullable JsonNode arguments) {

@@ -31,7 +31,9 @@ public final class TcpTransport implements Transport {
     Socket socket = new Socket();
     try {
       socket.setTcpNoDelay(true);
-      socket.connect(new InetSocketAddress(host, port), (int) Math.max(1, timeout.toMillis()));
+      socket.connect(
+          new InetSocketAddress(host, port),
+          (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())));
       return new TcpTransport(host + ":" + port, socket);
     } catch (IOException | RuntimeException e) {
       try {
