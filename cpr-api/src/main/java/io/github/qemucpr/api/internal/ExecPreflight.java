@@ -1,7 +1,6 @@
 package io.github.qemucpr.api.internal;
 
 import io.github.qemucpr.api.PreflightCode;
-import io.github.qemucpr.api.PreflightItem;
 import io.github.qemucpr.api.PreflightReport;
 import io.github.qemucpr.api.internal.cmdline.QemuArgs;
 import io.github.qemucpr.qmp.QmpClient;
@@ -15,7 +14,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -31,30 +29,21 @@ import org.jspecify.annotations.Nullable;
  * state file the new QEMU can read by its path. It changes nothing, except that it sets the
  * migration mode to {@code cpr-exec} for the moment of one {@code query-migrate} and sets it back.
  */
-final class ExecPreflight {
+final class ExecPreflight extends PreflightBase {
   static final MigrationChecks.Mode CPR_EXEC =
       new MigrationChecks.Mode(
           MigrationMode.CPR_EXEC, PreflightCode.CPR_EXEC_UNSUPPORTED, 10, 2, "cpr-exec");
 
-  private final QmpClient qmp;
   private final ExecOptions options;
-  private final Deadline deadline;
-  private final PreflightItems found = new PreflightItems();
-  private final List<PreflightItem> items = found.list();
 
   private ExecPreflight(QmpClient qmp, ExecOptions options, Deadline deadline) {
-    this.qmp = qmp;
+    super(qmp, deadline);
     this.options = options;
-    this.deadline = deadline;
   }
 
   /** Runs the preflight. Never throws for what it finds; the report holds it. */
   static ExecFacts run(QmpClient qmp, ExecOptions options, Deadline deadline) {
     return new ExecPreflight(qmp, options, deadline).run();
-  }
-
-  private Duration timeout() {
-    return deadline.remaining(WorkflowTimeouts.COMMAND);
   }
 
   private ExecFacts run() {

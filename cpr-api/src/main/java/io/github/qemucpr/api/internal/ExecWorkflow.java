@@ -63,7 +63,6 @@ import tools.jackson.databind.node.ObjectNode;
  */
 public final class ExecWorkflow {
   private static final Duration POLL_INTERVAL = Duration.ofMillis(10);
-  private static final Duration RESUME_EVENT_LAG = Duration.ofSeconds(1);
 
   /** How long a guest may take to suspend after {@code guest-suspend-ram} (about 0.1 s here). */
   private static final Duration SUSPEND_TIMEOUT = Duration.ofSeconds(30);
@@ -559,22 +558,9 @@ public final class ExecWorkflow {
           null,
           null);
     }
-    if (resumeExpected && state.equals(RunState.RUNNING) && tw.firstResume() == null) {
-      tw.awaitResume(RESUME_EVENT_LAG); // the event thread may lag behind the reply
-    }
-    Instant stop = Objects.requireNonNull(watcher).firstStop();
-    Instant resume = tw.firstResume();
-    Duration blackout = Duration.ZERO;
-    boolean exact = true;
-    if (before.equals(RunState.RUNNING) && stop != null) {
-      if (resume != null) {
-        blackout = Duration.between(stop, resume);
-      } else {
-        exact = false;
-        Instant seen = seenRunningAt;
-        blackout = Duration.between(stop, seen != null ? seen : Instant.now());
-      }
-    }
+    Blackout blackout =
+        Blackout.measure(
+            before, state, resumeExpected, Objects.requireNonNull(watcher), tw, seenRunningAt);
     QemuVersion version = c.greeting().version();
     progress.finish(
         "QEMU "
@@ -584,10 +570,8 @@ public final class ExecWorkflow {
             + ", pid "
             + pid
             + "; blackout "
-            + (exact ? "" : "at most ")
-            + blackout.toNanos() / 1e6
-            + " ms");
-    return new Outcome(state, version, blackout, exact);
+            + blackout.describe());
+    return new Outcome(state, version, blackout.duration(), blackout.exact());
   }
 
   /** Whether the new command line asks QEMU not to start the guest on its own ({@code -S}). */

@@ -28,7 +28,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -41,7 +40,7 @@ import tools.jackson.databind.JsonNode;
  * {@code cpr-reboot} for the moment of one {@code query-migrate} (QEMU lists the blockers of the
  * mode that is set) and sets it back.
  */
-final class Preflight {
+final class Preflight extends PreflightBase {
   /** Room for the device state, ROMs and video RAM, which are always in the state file. */
   static final long DEVICE_STATE_ALLOWANCE = 32L << 20;
 
@@ -49,25 +48,16 @@ final class Preflight {
       new MigrationChecks.Mode(
           MigrationMode.CPR_REBOOT, PreflightCode.CPR_REBOOT_UNSUPPORTED, 9, 0, "save");
 
-  private final QmpClient qmp;
   private final SaveOptions options;
-  private final Deadline deadline;
-  private final PreflightItems found = new PreflightItems();
-  private final List<PreflightItem> items = found.list();
 
   private Preflight(QmpClient qmp, SaveOptions options, Deadline deadline) {
-    this.qmp = qmp;
+    super(qmp, deadline);
     this.options = options;
-    this.deadline = deadline;
   }
 
   /** Runs the preflight. Never throws for what it finds; the report holds it. */
   static SaveFacts run(QmpClient qmp, SaveOptions options, Deadline deadline) {
     return new Preflight(qmp, options, deadline).run();
-  }
-
-  private Duration timeout() {
-    return deadline.remaining(WorkflowTimeouts.COMMAND);
   }
 
   private void queryFailed(String what, QmpException e) {

@@ -1,7 +1,6 @@
 package io.github.qemucpr.api.internal;
 
 import io.github.qemucpr.api.PreflightCode;
-import io.github.qemucpr.api.PreflightItem;
 import io.github.qemucpr.api.PreflightReport;
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpException;
@@ -15,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,7 +27,7 @@ import java.util.Map;
  * the cpr channel: the new QEMU accepts one connection there and would take this one for the
  * source's.
  */
-final class TransferPreflight {
+final class TransferPreflight extends PreflightBase {
   static final MigrationChecks.Mode CPR_TRANSFER =
       new MigrationChecks.Mode(
           MigrationMode.CPR_TRANSFER, PreflightCode.CPR_TRANSFER_UNSUPPORTED, 10, 0, "transfer");
@@ -40,25 +38,16 @@ final class TransferPreflight {
   private static final int S_IFMT = 0170000;
   private static final int S_IFSOCK = 0140000;
 
-  private final QmpClient qmp;
   private final TransferOptions options;
-  private final Deadline deadline;
-  private final PreflightItems found = new PreflightItems();
-  private final List<PreflightItem> items = found.list();
 
   private TransferPreflight(QmpClient qmp, TransferOptions options, Deadline deadline) {
-    this.qmp = qmp;
+    super(qmp, deadline);
     this.options = options;
-    this.deadline = deadline;
   }
 
   /** Runs the preflight. Never throws for what it finds; the report holds it. */
   static TransferFacts run(QmpClient qmp, TransferOptions options, Deadline deadline) {
     return new TransferPreflight(qmp, options, deadline).run();
-  }
-
-  private Duration timeout() {
-    return deadline.remaining(WorkflowTimeouts.COMMAND);
   }
 
   private TransferFacts run() {

@@ -56,7 +56,6 @@ public final class TransferWorkflow {
   private static final Duration GREETING_TIMEOUT = Duration.ofSeconds(5);
 
   private static final Duration POLL_INTERVAL = Duration.ofMillis(10);
-  private static final Duration RESUME_EVENT_LAG = Duration.ofSeconds(1);
 
   /** The run states in which a QEMU holds the VM after an incoming migration. */
   private static final Set<RunState> HOLDS_VM =
@@ -373,24 +372,8 @@ public final class TransferWorkflow {
           null);
     }
 
-    if (resumeExpected && targetState.equals(RunState.RUNNING) && tw.firstResume() == null) {
-      // QEMU sends RESUME before the reply that read running, but events reach the watcher on
-      // the client's event thread, which may lag behind the reply.
-      tw.awaitResume(RESUME_EVENT_LAG);
-    }
-    Instant stop = w.firstStop();
-    Instant resume = tw.firstResume();
-    Duration blackout = Duration.ZERO;
-    boolean exact = true;
-    if (before.equals(RunState.RUNNING) && stop != null) {
-      if (resume != null) {
-        blackout = Duration.between(stop, resume);
-      } else {
-        exact = false;
-        Instant seen = targetSeenRunningAt;
-        blackout = Duration.between(stop, seen != null ? seen : Instant.now());
-      }
-    }
+    Blackout blackout =
+        Blackout.measure(before, targetState, resumeExpected, w, tw, targetSeenRunningAt);
     Duration qemuDowntime = info.downtime() != null ? Duration.ofMillis(info.downtime()) : null;
     progress.finish(
         "the new QEMU is "
@@ -398,10 +381,9 @@ public final class TransferWorkflow {
             + ", the source "
             + sourceState
             + "; blackout "
-            + (exact ? "" : "at most ")
-            + blackout.toNanos() / 1e6
-            + " ms");
-    return new Outcome(sourceState, targetState, blackout, exact, qemuDowntime);
+            + blackout.describe());
+    return new Outcome(
+        sourceState, targetState, blackout.duration(), blackout.exact(), qemuDowntime);
   }
 
   private void seenRunning(RunState state) {
