@@ -19,6 +19,7 @@ public final class TinyElf {
   private boolean elf64 = true;
   private boolean littleEndian = true;
   private int type = 3; // ET_DYN, as a PIE
+  private @Nullable Integer machine;
   private @Nullable String interpreter;
   private @Nullable Integer phentsize;
   private @Nullable Integer phnum;
@@ -53,6 +54,12 @@ public final class TinyElf {
   /** The {@code e_type}. */
   public TinyElf type(int type) {
     this.type = type;
+    return this;
+  }
+
+  /** The {@code e_machine}, such as 183 (AArch64); x86-64 or i386 by its class otherwise. */
+  public TinyElf machine(int machine) {
+    this.machine = machine;
     return this;
   }
 
@@ -109,7 +116,7 @@ public final class TinyElf {
     b.put((byte) 1); // EI_VERSION
     b.position(16);
     b.putShort((short) type);
-    b.putShort((short) (elf64 ? 62 : 3)); // x86-64, i386
+    b.putShort((short) (machine != null ? machine : elf64 ? 62 : 3)); // x86-64, i386
     b.putInt(1);
     long ph = phoff != null ? phoff : ehsize;
     if (elf64) {
