@@ -65,7 +65,7 @@ class ExecutableCheckTest {
     TinyElf.program().writeTo(inRoot("/lib64/ld.so"));
     TinyElf.program().interpreter("/lib64/ld.so").writeTo(inRoot("/usr/bin/qemu"));
     TinyElf.program().elf32().bigEndian().interpreter("/lib/ld.so").writeTo(inRoot("/bin/q32"));
-    TinyElf.program().writeTo(inRoot("/lib/ld.so"));
+    TinyElf.program().elf32().bigEndian().writeTo(inRoot("/lib/ld.so"));
     TinyElf.program().writeTo(inRoot("/bin/static"));
 
     assertThat(check("/usr/bin/qemu")).isEmpty();
