@@ -16,9 +16,13 @@ import org.jspecify.annotations.Nullable;
  * reads first. Each field can be set wrong, for the malformed cases. Mutable; one per file.
  */
 public final class TinyElf {
+  /** This host's machine, which a 64-bit program has unless told: that of this JVM's binary. */
+  private static final int HOST_MACHINE = hostMachine();
+
   private boolean elf64 = true;
   private boolean littleEndian = true;
   private int type = 3; // ET_DYN, as a PIE
+  private @Nullable Integer machine;
   private @Nullable String interpreter;
   private @Nullable Integer phentsize;
   private @Nullable Integer phnum;
@@ -27,9 +31,21 @@ public final class TinyElf {
   private boolean interpreterTerminated = true;
   private @Nullable Integer truncateTo;
 
-  /** A 64-bit little-endian PIE without a loader (static). */
+  /** A 64-bit little-endian PIE for this host's machine without a loader (static). */
   public static TinyElf program() {
     return new TinyElf();
+  }
+
+  private static int hostMachine() {
+    try (java.io.InputStream in = Files.newInputStream(Path.of("/proc/self/exe"))) {
+      byte[] h = in.readNBytes(20);
+      if (h.length == 20 && h[4] == 2 && h[5] == 1) {
+        return (h[18] & 0xff) | (h[19] & 0xff) << 8;
+      }
+    } catch (IOException e) {
+      // not Linux: x86-64
+    }
+    return 62;
   }
 
   /** Its loader, the {@code PT_INTERP} path. */
@@ -53,6 +69,12 @@ public final class TinyElf {
   /** The {@code e_type}. */
   public TinyElf type(int type) {
     this.type = type;
+    return this;
+  }
+
+  /** The {@code e_machine}, such as 183 (AArch64); the host's or i386 by its class otherwise. */
+  public TinyElf machine(int machine) {
+    this.machine = machine;
     return this;
   }
 
@@ -109,7 +131,7 @@ public final class TinyElf {
     b.put((byte) 1); // EI_VERSION
     b.position(16);
     b.putShort((short) type);
-    b.putShort((short) (elf64 ? 62 : 3)); // x86-64, i386
+    b.putShort((short) (machine != null ? machine : elf64 ? HOST_MACHINE : 3)); // i386
     b.putInt(1);
     long ph = phoff != null ? phoff : ehsize;
     if (elf64) {

@@ -53,9 +53,33 @@ final class ExecutableCheck {
   private final String binary;
   private @Nullable User user;
   private @Nullable MountTable mounts;
+  private @Nullable Machine running;
+  private boolean runningRead;
 
   /** QEMU's effective user and groups, from {@code /proc/PID/status}. */
   private record User(long uid, long gid, Set<Long> groups) {}
+
+  /**
+   * What an ELF file is built for, as its header says: {@code EI_CLASS}, {@code EI_DATA} and {@code
+   * e_machine}.
+   */
+  record Machine(int elfClass, int data, int machine) {
+    /** Whether the kernel that runs a program of {@code other}'s machine can run this one. */
+    boolean sameMachine(Machine other) {
+      return data == other.data && machine == other.machine;
+    }
+
+    @Override
+    public String toString() {
+      return "e_machine "
+          + machine
+          + ", "
+          + (elfClass == 2 ? "64" : "32")
+          + "-bit "
+          + (data == 1 ? "little" : "big")
+          + "-endian";
+    }
+  }
 
   /** A file of the chain and what it is to the binary, for messages. */
   private record Role(String path, String description, PreflightCode unusable) {}
@@ -403,8 +427,10 @@ final class ExecutableCheck {
   /** As the kernel's {@code load_elf_binary} reads the header and the program headers. */
   private void checkElf(Role role, Path file) {
     String loader;
+    Machine machine;
     try {
       loader = loaderOf(file);
+      machine = machineOf(file);
     } catch (Malformed e) {
       found.error(
           PreflightCode.EXEC_BINARY_MALFORMED,
@@ -424,6 +450,7 @@ final class ExecutableCheck {
           "Run this as root to check it.");
       return;
     }
+    int before = found.list().size();
     if (loader != null) {
       checkLoader(
           new Role(
@@ -432,12 +459,43 @@ final class ExecutableCheck {
                   + ", the loader (PT_INTERP) of "
                   + role.description()
                   + (loader.startsWith("/") ? "" : " (relative to QEMU's working directory)"),
-              PreflightCode.EXEC_ELF_LOADER_UNUSABLE));
+              PreflightCode.EXEC_ELF_LOADER_UNUSABLE),
+          machine);
+    }
+    Machine own = runningMachine();
+    if (found.list().size() == before && own != null && !machine.sameMachine(own)) {
+      found.error(
+          role.unusable(),
+          role.path(),
+          role.description()
+              + " is built for another machine ("
+              + machine
+              + ") than the QEMU that runs ("
+              + own
+              + "): the kernel would refuse it (ENOEXEC), and QEMU's execvp would then run it as a"
+              + " /bin/sh script, which is no QEMU.",
+          "Give a QEMU built for this host's machine.");
     }
   }
 
+  /**
+   * The machine of the program QEMU's process runs now ({@code /proc/PID/exe}), which its kernel
+   * runs; {@code null} if it cannot be read.
+   */
+  private @Nullable Machine runningMachine() {
+    if (!runningRead) {
+      runningRead = true;
+      try {
+        running = machineOf(process.executable());
+      } catch (IOException | Malformed | RuntimeException e) {
+        running = null; // nothing to compare with
+      }
+    }
+    return running;
+  }
+
   /** The loader must exist, be a regular file QEMU's user may execute, and be ELF itself. */
-  private void checkLoader(Role role) {
+  private void checkLoader(Role role, Machine program) {
     try {
       Path file = usableFile(role);
       if (file == null) {
@@ -454,6 +512,30 @@ final class ExecutableCheck {
             role.path(),
             role.description() + " is not an ELF file: the kernel cannot load it.",
             installFix(role));
+        return;
+      }
+      Machine loader;
+      try {
+        loader = machineOf(file);
+      } catch (Malformed e) {
+        found.error(
+            role.unusable(),
+            role.path(),
+            role.description() + " is a malformed ELF file (" + e.getMessage() + ").",
+            installFix(role));
+        return;
+      }
+      if (!loader.equals(program)) {
+        found.error(
+            role.unusable(),
+            role.path(),
+            role.description()
+                + " is built for another machine ("
+                + loader
+                + ") than the program ("
+                + program
+                + "): the kernel cannot load it.",
+            installFix(role));
       }
     } catch (IOException | RuntimeException e) {
       found.error(
@@ -467,6 +549,28 @@ final class ExecutableCheck {
               + e,
           "Run this as QEMU's user or as root, so that /proc/" + process.pid() + " can be read.");
     }
+  }
+
+  /**
+   * What an ELF file is built for.
+   *
+   * @throws Malformed if its class or byte order is none the kernel knows, or the file is shorter
+   *     than the fields
+   */
+  static Machine machineOf(Path file) throws IOException, Malformed {
+    byte[] h = readAt(file, 0, 20);
+    if (h.length < 20) {
+      throw new Malformed("only " + h.length + " bytes, shorter than an ELF header");
+    }
+    if (h[4] != 1 && h[4] != 2) {
+      throw new Malformed("class " + h[4] + ", neither 32-bit (1) nor 64-bit (2)");
+    }
+    if (h[5] != 1 && h[5] != 2) {
+      throw new Malformed("data encoding " + h[5] + ", neither little (1) nor big endian (2)");
+    }
+    ByteOrder order = h[5] == 1 ? ByteOrder.LITTLE_ENDIAN : ByteOrder.BIG_ENDIAN;
+    int machine = Short.toUnsignedInt(ByteBuffer.wrap(h).order(order).getShort(18));
+    return new Machine(h[4], h[5], machine);
   }
 
   /**

@@ -67,22 +67,33 @@ final class MountTable {
 
   /**
    * The mount that holds {@code path}, an absolute path without links, {@code .} or {@code ..}: the
-   * one with the longest mount point above it, the last of those on the same point; {@code null} if
-   * none is listed.
+   * one with the longest mount point above it among those still visible, the last of those on the
+   * same point; {@code null} if none is listed. A mount hides those listed before it on its own
+   * point or below it (a noexec {@code /opt} mounted after {@code /opt/qemu} covers it), though
+   * mountinfo still lists them.
    */
   @Nullable Mount containing(String path) {
-    Mount best = null;
+    List<Mount> visible = new ArrayList<>();
     for (Mount m : mounts) {
       String point = m.mountPoint();
-      boolean above =
-          point.equals("/")
-              || path.equals(point)
-              || (path.startsWith(point) && path.charAt(point.length()) == '/');
-      if (above && (best == null || point.length() >= best.mountPoint().length())) {
+      visible.removeIf(v -> isAt(point, v.mountPoint()));
+      visible.add(m);
+    }
+    Mount best = null;
+    for (Mount m : visible) {
+      String point = m.mountPoint();
+      if (isAt(point, path) && (best == null || point.length() >= best.mountPoint().length())) {
         best = m;
       }
     }
     return best;
+  }
+
+  /** Whether {@code path} is {@code point} or below it. */
+  private static boolean isAt(String point, String path) {
+    return point.equals("/")
+        || path.equals(point)
+        || (path.startsWith(point) && path.charAt(point.length()) == '/');
   }
 
   /** The kernel writes a space, tab, newline and backslash in a name as {@code \ooo}. */

@@ -61,6 +61,11 @@ final class QemuProcessView {
     return proc.resolve("root");
   }
 
+  /** The program the process runs ({@code /proc/PID/exe}), to read it. */
+  Path executable() {
+    return proc.resolve("exe");
+  }
+
   /** The lines of {@code /proc/PID/status}. */
   List<String> status() throws IOException {
     return Files.readAllLines(proc.resolve("status"), StandardCharsets.UTF_8);
@@ -171,7 +176,12 @@ final class QemuProcessView {
 
   /** The mounts the process sees, named inside its root ({@code /proc/PID/mountinfo}). */
   MountTable mounts() throws IOException {
-    return MountTable.parse(Files.readAllLines(proc.resolve("mountinfo"), StandardCharsets.UTF_8));
+    // Not readAllLines: the kernel writes names as they are, and one that is not UTF-8 (anyone's
+    // FUSE mount on a directory named in Latin-1) would fail the whole table.
+    return MountTable.parse(
+        new String(Files.readAllBytes(proc.resolve("mountinfo")), StandardCharsets.UTF_8)
+            .lines()
+            .toList());
   }
 
   private @Nullable List<String> resolvedParts(String absolute) throws IOException {

@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -64,7 +65,7 @@ class ExecutableCheckTest {
     TinyElf.program().writeTo(inRoot("/lib64/ld.so"));
     TinyElf.program().interpreter("/lib64/ld.so").writeTo(inRoot("/usr/bin/qemu"));
     TinyElf.program().elf32().bigEndian().interpreter("/lib/ld.so").writeTo(inRoot("/bin/q32"));
-    TinyElf.program().writeTo(inRoot("/lib/ld.so"));
+    TinyElf.program().elf32().bigEndian().writeTo(inRoot("/lib/ld.so"));
     TinyElf.program().writeTo(inRoot("/bin/static"));
 
     assertThat(check("/usr/bin/qemu")).isEmpty();
@@ -253,5 +254,57 @@ class ExecutableCheckTest {
               assertThat(i.code()).isEqualTo(PreflightCode.EXEC_ELF_LOADER_UNUSABLE);
               assertThat(i.message()).contains("noexec", "/lib64");
             });
+  }
+
+  @Test
+  void aProgramForAnotherMachineThanQemusIsUnusable() throws IOException {
+    // QEMU runs an x86-64 program; the kernel (no binfmt_misc here) refuses any other machine
+    // (ENOEXEC), and QEMU's execvp would then run the file as a /bin/sh script.
+    Files.createSymbolicLink(
+        proc.resolve("exe"), TinyElf.program().writeTo(dir.resolve("running-qemu")));
+    TinyElf.program().writeTo(inRoot("/lib64/ld.so"));
+    TinyElf.program().machine(183).writeTo(inRoot("/usr/bin/qemu-aarch64-build"));
+    TinyElf.program().bigEndian().writeTo(inRoot("/usr/bin/qemu-big-endian"));
+    // A program whose loader is built for another machine: the kernel checks the loader too.
+    TinyElf.program().elf32().writeTo(inRoot("/lib/ld-linux.so.2"));
+    TinyElf.program().interpreter("/lib/ld-linux.so.2").writeTo(inRoot("/usr/bin/qemu-mixed"));
+
+    for (String binary : List.of("/usr/bin/qemu-aarch64-build", "/usr/bin/qemu-big-endian")) {
+      assertThat(check(binary))
+          .as(binary)
+          .singleElement()
+          .satisfies(
+              i -> {
+                assertThat(i.code()).isEqualTo(PreflightCode.EXEC_BINARY_UNUSABLE);
+                assertThat(i.isError()).isTrue();
+                assertThat(i.message()).contains("machine");
+              });
+    }
+    assertThat(check("/usr/bin/qemu-mixed"))
+        .singleElement()
+        .satisfies(
+            i -> {
+              assertThat(i.code()).isEqualTo(PreflightCode.EXEC_ELF_LOADER_UNUSABLE);
+              assertThat(i.isError()).isTrue();
+              assertThat(i.message()).contains("machine");
+            });
+  }
+
+  @Test
+  void aMountNameThatIsNotUtf8DoesNotTurnTheNoexecCheckOff() throws IOException {
+    // Any user can add such a mount (fusermount on a directory of theirs named in Latin-1); the
+    // kernel escapes only space, tab, newline and backslash in mountinfo.
+    byte[] latin1 =
+        "40 22 0:40 / /home/u/caf\u00e9 rw,nosuid,nodev - fuse.sshfs host: rw\n"
+            .getBytes(StandardCharsets.ISO_8859_1);
+    byte[] mountinfo = MOUNTINFO.getBytes(StandardCharsets.UTF_8);
+    byte[] all = Arrays.copyOf(mountinfo, mountinfo.length + latin1.length);
+    System.arraycopy(latin1, 0, all, mountinfo.length, latin1.length);
+    Files.write(proc.resolve("mountinfo"), all);
+    TinyElf.program().writeTo(inRoot("/mnt/noexec/qemu"));
+
+    assertThat(check("/mnt/noexec/qemu"))
+        .singleElement()
+        .satisfies(i -> assertThat(i.code()).isEqualTo(PreflightCode.EXEC_BINARY_NOEXEC_MOUNT));
   }
 }

@@ -58,4 +58,20 @@ class MountTableTest {
     assertThat(own.containing("/")).isNotNull();
     assertThat(own.containing(Path.of("/bin/sh").toRealPath().toString()).noexec()).isFalse();
   }
+
+  @Test
+  void aMountOnAPointAboveHidesTheMountsMadeBeforeItBelowIt() {
+    // /opt/qemu was mounted first; a noexec /opt mounted later covers it, and /opt/qemu/... is then
+    // in the noexec mount, though the hidden mount is still listed (and deeper).
+    MountTable t =
+        MountTable.parse(
+            List.of(
+                "1 0 0:1 / / rw - ext4 /dev/sda1 rw",
+                "2 1 0:2 / /opt/qemu rw - tmpfs hidden rw",
+                "3 1 0:3 / /opt rw,noexec - tmpfs over rw",
+                "4 3 0:4 / /opt/later rw - tmpfs later rw"));
+    assertThat(t.containing("/opt/qemu/bin/qemu").source()).isEqualTo("over");
+    assertThat(t.containing("/opt/qemu").source()).isEqualTo("over");
+    assertThat(t.containing("/opt/later/qemu").source()).isEqualTo("later");
+  }
 }

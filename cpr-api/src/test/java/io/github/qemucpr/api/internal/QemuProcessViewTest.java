@@ -84,6 +84,42 @@ class QemuProcessViewTest {
   }
 
   @Test
+  void aMonitorThatConnectsOutInsteadOfListeningIsNotTheSocket() throws IOException {
+    // Without server=on QEMU's socket chardev is a client: the new QEMU would connect to the path
+    // (nothing listens there after the exec, so it exits, and the VM with it) instead of opening a
+    // monitor for the SDK to reconnect to.
+    Path socket = Files.writeString(vmDir.resolve("qmp.sock"), "");
+    for (String qmp :
+        List.of(
+            "unix:/srv/vm/qmp.sock",
+            "unix:qmp.sock,wait=off",
+            "unix:/srv/vm/qmp.sock,server=off",
+            "unix:/srv/vm/qmp.sock,noserver")) {
+      assertThat(checkMonitor(socket.toString(), qmp))
+          .as(qmp)
+          .singleElement()
+          .satisfies(i -> assertThat(i.code()).isEqualTo(PreflightCode.EXEC_COMMAND_NO_MONITOR));
+    }
+    PreflightItems found = new PreflightItems();
+    ExecPreflight.checkMonitor(
+        socket.toString(),
+        List.of(
+            "/usr/bin/qemu",
+            "-chardev",
+            "socket,id=m,path=/srv/vm/qmp.sock",
+            "-mon",
+            "m,mode=control"),
+        view(),
+        found);
+    assertThat(found.list())
+        .singleElement()
+        .satisfies(i -> assertThat(i.code()).isEqualTo(PreflightCode.EXEC_COMMAND_NO_MONITOR));
+    // The forms that listen still count.
+    assertThat(checkMonitor(socket.toString(), "unix:/srv/vm/qmp.sock,server")).isEmpty();
+    assertThat(checkMonitor(socket.toString(), "unix:/srv/vm/qmp.sock,server=yes")).isEmpty();
+  }
+
+  @Test
   void aMonitorPathThatLeadsElsewhereInQemusRootIsNotTheSocket() throws IOException {
     Path socket = Files.writeString(vmDir.resolve("qmp.sock"), "");
     Files.writeString(vmDir.resolve("other.sock"), "");

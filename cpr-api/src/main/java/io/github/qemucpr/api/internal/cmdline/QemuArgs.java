@@ -359,7 +359,8 @@ public final class QemuArgs {
    * unix:PATH} (or {@code mon:unix:PATH}), or with {@code chardev:ID} or {@code -mon
    * ID,mode=control} on a {@code -chardev socket,id=ID,path=PATH}. A human monitor ({@code
    * -monitor}, or {@code -mon} without {@code mode=control}) does not count: QMP cannot talk to it;
-   * nor does an abstract socket ({@code abstract=on}), which has no path in the file system.
+   * nor does an abstract socket ({@code abstract=on}), which has no path in the file system, nor a
+   * socket without {@code server=on}, which QEMU connects to as a client instead of listening.
    */
   public List<String> qmpSocketPaths() {
     Map<String, String> chardevPaths = new LinkedHashMap<>();
@@ -401,8 +402,17 @@ public final class QemuArgs {
     return paths;
   }
 
+  /**
+   * The path a socket chardev listens on: none for an abstract socket, nor for a client (QEMU's
+   * socket chardevs connect out unless {@code server} is on, and then exit if nothing listens).
+   */
   private static @Nullable String socketPath(Map<String, String> params) {
     String path = params.get("path");
-    return path == null || path.isEmpty() || isOn(params.get("abstract")) ? null : path;
+    return path == null
+            || path.isEmpty()
+            || isOn(params.get("abstract"))
+            || !isOn(params.get("server"))
+        ? null
+        : path;
   }
 }
