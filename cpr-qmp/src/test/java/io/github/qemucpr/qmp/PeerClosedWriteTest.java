@@ -52,32 +52,7 @@ class PeerClosedWriteTest {
 
   @Test
   void aWriteToAMonitorThatStoppedReadingSaysQemuEndedTheConnection() throws Exception {
-    Path socket = dir.resolve("qmp.sock");
-    server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    server.bind(UnixDomainSocketAddress.of(socket));
-    CountDownLatch readingStopped = new CountDownLatch(1);
-    Thread peer =
-        new Thread(
-            () -> {
-              try {
-                accepted = server.accept();
-                write(FakeQmpServer.QEMU_10_GREETING + "\n");
-                String negotiation = readLine();
-                java.util.regex.Matcher id =
-                    java.util.regex.Pattern.compile("\"id\"\\s*:\\s*(\\d+)").matcher(negotiation);
-                write("{\"return\": {}" + (id.find() ? ", \"id\": " + id.group(1) : "") + "}\n");
-                accepted.shutdownInput();
-                readingStopped.countDown();
-              } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-              }
-            },
-            "peer-closed-write-peer");
-    peer.setDaemon(true);
-    peer.start();
-
-    qmp = QmpClient.builder().unixSocket(socket).commandTimeout(Duration.ofSeconds(10)).connect();
-    assertThat(readingStopped.await(10, TimeUnit.SECONDS)).isTrue();
+    connectToAPeerThatNegotiates(/* stopsReading= */ true);
 
     QmpConnectionClosedException e =
         catchThrowableOfType(
@@ -93,31 +68,7 @@ class PeerClosedWriteTest {
 
   @Test
   void closingTheClientUnderABlockedWriteIsNotQemuEndingTheConnection() throws Exception {
-    Path socket = dir.resolve("qmp.sock");
-    server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    server.bind(UnixDomainSocketAddress.of(socket));
-    CountDownLatch negotiated = new CountDownLatch(1);
-    Thread peer =
-        new Thread(
-            () -> {
-              try {
-                accepted = server.accept();
-                write(FakeQmpServer.QEMU_10_GREETING + "\n");
-                String negotiation = readLine();
-                java.util.regex.Matcher id =
-                    java.util.regex.Pattern.compile("\"id\"\\s*:\\s*(\\d+)").matcher(negotiation);
-                write("{\"return\": {}" + (id.find() ? ", \"id\": " + id.group(1) : "") + "}\n");
-                negotiated.countDown();
-                // From here on it reads nothing, as a stopped QEMU, and keeps its end open.
-              } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-              }
-            },
-            "peer-closed-write-peer");
-    peer.setDaemon(true);
-    peer.start();
-    qmp = QmpClient.builder().unixSocket(socket).commandTimeout(Duration.ofSeconds(10)).connect();
-    assertThat(negotiated.await(10, TimeUnit.SECONDS)).isTrue();
+    connectToAPeerThatNegotiates(/* stopsReading= */ false);
 
     // Far more than the socket's buffers hold: the write blocks until the client is closed.
     tools.jackson.databind.node.ObjectNode args =
@@ -145,30 +96,7 @@ class PeerClosedWriteTest {
 
   @Test
   void aMonitorThatClosesWithARequestUnreadSaysQemuEndedTheConnection() throws Exception {
-    Path socket = dir.resolve("qmp.sock");
-    server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    server.bind(UnixDomainSocketAddress.of(socket));
-    CountDownLatch negotiated = new CountDownLatch(1);
-    Thread peer =
-        new Thread(
-            () -> {
-              try {
-                accepted = server.accept();
-                write(FakeQmpServer.QEMU_10_GREETING + "\n");
-                String negotiation = readLine();
-                java.util.regex.Matcher id =
-                    java.util.regex.Pattern.compile("\"id\"\\s*:\\s*(\\d+)").matcher(negotiation);
-                write("{\"return\": {}" + (id.find() ? ", \"id\": " + id.group(1) : "") + "}\n");
-                negotiated.countDown();
-              } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-              }
-            },
-            "peer-closed-write-peer");
-    peer.setDaemon(true);
-    peer.start();
-    qmp = QmpClient.builder().unixSocket(socket).commandTimeout(Duration.ofSeconds(10)).connect();
-    assertThat(negotiated.await(10, TimeUnit.SECONDS)).isTrue();
+    connectToAPeerThatNegotiates(/* stopsReading= */ false);
 
     // Written whole before QEMU ends: QEMU exits (or closes its monitor) without reading it, and
     // the kernel then ends the client's stream with ECONNRESET after what QEMU sent, not with EOF.
@@ -186,6 +114,40 @@ class PeerClosedWriteTest {
         .isTrue();
     Throwable reason = qmp.closeFuture().get(10, TimeUnit.SECONDS);
     assertThat(((QmpConnectionClosedException) reason).closedByQemu()).isTrue();
+  }
+
+  /**
+   * Starts a monitor that greets and negotiates as QEMU does, then reads nothing more (with {@code
+   * stopsReading}, it also shuts its reading side, so that writes to it fail with EPIPE while its
+   * stream to the client stays open), and connects the client to it.
+   */
+  private void connectToAPeerThatNegotiates(boolean stopsReading) throws Exception {
+    Path socket = dir.resolve("qmp.sock");
+    server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+    server.bind(UnixDomainSocketAddress.of(socket));
+    CountDownLatch negotiated = new CountDownLatch(1);
+    Thread peer =
+        new Thread(
+            () -> {
+              try {
+                accepted = server.accept();
+                write(FakeQmpServer.QEMU_10_GREETING + "\n");
+                java.util.regex.Matcher id =
+                    java.util.regex.Pattern.compile("\"id\"\\s*:\\s*(\\d+)").matcher(readLine());
+                write("{\"return\": {}" + (id.find() ? ", \"id\": " + id.group(1) : "") + "}\n");
+                if (stopsReading) {
+                  accepted.shutdownInput();
+                }
+                negotiated.countDown();
+              } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            },
+            "peer-closed-write-peer");
+    peer.setDaemon(true);
+    peer.start();
+    qmp = QmpClient.builder().unixSocket(socket).commandTimeout(Duration.ofSeconds(10)).connect();
+    assertThat(negotiated.await(10, TimeUnit.SECONDS)).isTrue();
   }
 
   private void write(String text) throws IOException {
