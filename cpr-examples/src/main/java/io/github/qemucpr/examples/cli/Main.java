@@ -6,6 +6,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
@@ -43,16 +44,6 @@ import picocli.CommandLine.UnmatchedArgumentException;
           + " beside the old one with cpr-transfer; or run a new QEMU binary under it in the same"
           + " process with cpr-exec. Start with: cpr demo",
     },
-    subcommands = {
-      StatusCommand.class,
-      CheckCommand.class,
-      SaveCommand.class,
-      RestoreCommand.class,
-      TransferCommand.class,
-      ExecCommand.class,
-      DemoCommand.class,
-      CommandLine.HelpCommand.class
-    },
     exitCodeListHeading = ExitStatus.HEADING,
     exitCodeList = {
       ExitStatus.LIST_0,
@@ -88,13 +79,33 @@ public final class Main implements Runnable {
   public static int execute(PrintStream out, PrintStream err, String... args) {
     return commandLine(
             new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true),
-            new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true))
+            new PrintWriter(new OutputStreamWriter(err, StandardCharsets.UTF_8), true),
+            args.length > 0 ? args[0] : "")
         .execute(args);
   }
 
   /** The configured picocli command line, for running and for checking command lines. */
   public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+    return commandLine(out, err, "");
+  }
+
+  /**
+   * The command line with only the subcommand named {@code first}, when it names one, else with all
+   * of them. picocli reads every subcommand's annotations by reflection when it builds the model;
+   * {@code cpr status} has no use for the other six, and building them cost about 8% of its
+   * start-up CPU time (issue 14). A mistyped name, {@code cpr --help} and {@code cpr help} get them
+   * all, for the list and the suggestions.
+   */
+  private static CommandLine commandLine(PrintWriter out, PrintWriter err, String first) {
     CommandLine cl = new CommandLine(new Main());
+    Object only = "help".equals(first) ? null : subcommand(first);
+    if (only != null) {
+      cl.addSubcommand(first, only);
+    } else {
+      for (String name : SUBCOMMANDS) {
+        cl.addSubcommand(name, subcommand(name));
+      }
+    }
     cl.setOut(out);
     cl.setErr(err);
     cl.setCaseInsensitiveEnumValuesAllowed(true);
@@ -109,6 +120,25 @@ public final class Main implements Runnable {
           return advice.status().code();
         });
     return cl;
+  }
+
+  /** The subcommands, in the order of the help. */
+  private static final String[] SUBCOMMANDS = {
+    "status", "check", "save", "restore", "transfer", "exec", "demo", "help"
+  };
+
+  private static @Nullable Object subcommand(String name) {
+    return switch (name) {
+      case "status" -> new StatusCommand();
+      case "check" -> new CheckCommand();
+      case "save" -> new SaveCommand();
+      case "restore" -> new RestoreCommand();
+      case "transfer" -> new TransferCommand();
+      case "exec" -> new ExecCommand();
+      case "demo" -> new DemoCommand();
+      case "help" -> new CommandLine.HelpCommand();
+      default -> null;
+    };
   }
 
   /** {@code cpr} alone: the list of commands, and a usage error. */
