@@ -298,38 +298,10 @@ class ExecRollbackTest {
     Path impostorSocket = dir.resolve("impostor.sock");
     Path link = dir.resolve("qmp.sock");
     pointTo(link, qemu.socketPath());
-    Process impostor =
-        new ProcessBuilder("python3", "-c", IMPOSTOR, impostorSocket.toString())
-            .redirectErrorStream(true)
-            .start();
+    Process impostor = startImpostor(IMPOSTOR, impostorSocket);
     qmp.close(); // the fake serves one client at a time
     try (QmpClient viaLink = QmpClient.connect(link)) {
-      for (int i = 0; i < 500 && !Files.exists(impostorSocket); i++) {
-        Thread.sleep(10);
-      }
-      assertThat(impostorSocket).exists();
-      qemu.migrateScript(
-          (q, r, x) -> {
-            q.startMigration(x);
-            q.endMigration(x, "completed", null);
-            q.mode("normal");
-            q.runState("running");
-            try {
-              pointTo(link, impostorSocket); // the impostor answers first
-            } catch (Exception e) {
-              throw new IllegalStateException(e);
-            }
-            x.disconnect();
-            x.later(
-                Duration.ofMillis(1500),
-                () -> {
-                  try {
-                    pointTo(link, qemu.socketPath()); // then the new QEMU
-                  } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                  }
-                });
-          });
+      theImpostorThenQemuAnswerAfterTheExec(link, impostorSocket);
       qemu.server().enqueue("qom-get", Responders.returns("true"));
 
       CprExecResult r =
@@ -388,38 +360,10 @@ class ExecRollbackTest {
     Path impostorSocket = dir.resolve("impostor.sock");
     Path link = dir.resolve("qmp.sock");
     pointTo(link, qemu.socketPath());
-    Process impostor =
-        new ProcessBuilder("python3", "-c", BROKEN_IMPOSTOR, impostorSocket.toString(), mode)
-            .redirectErrorStream(true)
-            .start();
+    Process impostor = startImpostor(BROKEN_IMPOSTOR, impostorSocket, mode);
     qmp.close(); // the fake serves one client at a time
     try (QmpClient viaLink = QmpClient.connect(link)) {
-      for (int i = 0; i < 500 && !Files.exists(impostorSocket); i++) {
-        Thread.sleep(10);
-      }
-      assertThat(impostorSocket).exists();
-      qemu.migrateScript(
-          (q, r, x) -> {
-            q.startMigration(x);
-            q.endMigration(x, "completed", null);
-            q.mode("normal");
-            q.runState("running");
-            try {
-              pointTo(link, impostorSocket); // the impostor answers first
-            } catch (Exception e) {
-              throw new IllegalStateException(e);
-            }
-            x.disconnect();
-            x.later(
-                Duration.ofMillis(1500),
-                () -> {
-                  try {
-                    pointTo(link, qemu.socketPath()); // then the new QEMU
-                  } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                  }
-                });
-          });
+      theImpostorThenQemuAnswerAfterTheExec(link, impostorSocket);
       qemu.server().enqueue("qom-get", Responders.returns("true"));
       List<String> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -449,15 +393,9 @@ class ExecRollbackTest {
     Path impostorSocket = dir.resolve("impostor.sock");
     Path link = dir.resolve("qmp.sock");
     pointTo(link, qemu.socketPath());
-    Process impostor =
-        new ProcessBuilder("python3", "-c", BROKEN_IMPOSTOR, impostorSocket.toString(), "garbage")
-            .redirectErrorStream(true)
-            .start();
+    Process impostor = startImpostor(BROKEN_IMPOSTOR, impostorSocket, "garbage");
     qmp.close(); // the fake serves one client at a time
     try (QmpClient viaLink = QmpClient.connect(link)) {
-      for (int i = 0; i < 500 && !Files.exists(impostorSocket); i++) {
-        Thread.sleep(10);
-      }
       qemu.migrateScript(
           (q, r, x) -> {
             q.startMigration(x);
@@ -504,5 +442,48 @@ class ExecRollbackTest {
       impostor.destroy();
       impostor.waitFor();
     }
+  }
+
+  /** Starts a Python impostor serving {@code socket}, and waits until the socket is there. */
+  private static Process startImpostor(String script, Path socket, String... args)
+      throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of("python3", "-c", script));
+    command.add(socket.toString());
+    command.addAll(List.of(args));
+    Process impostor = new ProcessBuilder(command).redirectErrorStream(true).start();
+    for (int i = 0; i < 500 && !Files.exists(socket); i++) {
+      Thread.sleep(10);
+    }
+    assertThat(socket).exists();
+    return impostor;
+  }
+
+  /**
+   * The migration completes and the old monitor closes, as in a real exec; the path then leads to
+   * the impostor first, and 1.5 s later to the fake again, as the new QEMU's monitor.
+   */
+  private void theImpostorThenQemuAnswerAfterTheExec(Path link, Path impostorSocket) {
+    qemu.migrateScript(
+        (q, r, x) -> {
+          q.startMigration(x);
+          q.endMigration(x, "completed", null);
+          q.mode("normal");
+          q.runState("running");
+          try {
+            pointTo(link, impostorSocket); // the impostor answers first
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+          x.disconnect();
+          x.later(
+              Duration.ofMillis(1500),
+              () -> {
+                try {
+                  pointTo(link, qemu.socketPath()); // then the new QEMU
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
+        });
   }
 }
