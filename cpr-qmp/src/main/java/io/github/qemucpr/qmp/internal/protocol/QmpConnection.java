@@ -595,14 +595,13 @@ public final class QmpConnection implements QmpClient {
    * #WRITER_VERDICT}.
    */
   private void awaitWritersVerdict() {
-    long until = System.nanoTime() + WRITER_VERDICT.toNanos();
-    while (closed.get() == null && System.nanoTime() - until < 0) {
-      try {
-        Thread.sleep(1);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
+    try {
+      // The writer's shutdown completes the close future as its last step.
+      closeFuture.get(WRITER_VERDICT.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException | ExecutionException | CancellationException e) {
+      // No writer closed the client: the reader's own reason stands.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
