@@ -1,9 +1,8 @@
 package io.github.qemucpr.qmp.internal.protocol;
 
+import io.github.qemucpr.qmp.internal.wire.DeadlineTimer;
 import java.time.Duration;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +27,8 @@ final class Deadlines {
 
   private static final AtomicInteger EXPIRY_THREADS = new AtomicInteger();
 
-  private static final ScheduledThreadPoolExecutor TIMER = timer();
+  private static final DeadlineTimer TIMER =
+      new DeadlineTimer("cpr-qmp-deadlines", Duration.ofSeconds(1));
 
   private static final ThreadPoolExecutor EXPIRIES =
       new ThreadPoolExecutor(
@@ -45,13 +45,13 @@ final class Deadlines {
    * Runs {@code expiry} once {@code after} has passed, unless the returned future is cancelled
    * first. It runs on an expiry thread, never on the timer thread.
    */
-  static ScheduledFuture<?> schedule(Runnable expiry, Duration after) {
-    return TIMER.schedule(() -> handOver(expiry), after.toNanos(), TimeUnit.NANOSECONDS);
+  static DeadlineTimer.Deadline schedule(Runnable expiry, Duration after) {
+    return TIMER.schedule(() -> handOver(expiry), after);
   }
 
   /** How many deadlines wait on the timer, for tests: a cancelled one must not stay. */
   static int queued() {
-    return TIMER.getQueue().size();
+    return TIMER.queued();
   }
 
   private static void handOver(Runnable expiry) {
@@ -62,17 +62,6 @@ final class Deadlines {
       // would leave its caller waiting for ever, so it runs here, at the cost of the others.
       expiry.run();
     }
-  }
-
-  private static ScheduledThreadPoolExecutor timer() {
-    ScheduledThreadPoolExecutor timer =
-        new ScheduledThreadPoolExecutor(1, r -> daemon(r, "cpr-qmp-deadlines"));
-    timer.setRemoveOnCancelPolicy(true);
-    // The thread ends a second after the last deadline left the queue, and comes back with the
-    // next one: a pending deadline keeps it (a worker does not time out while the queue holds one).
-    timer.setKeepAliveTime(1, TimeUnit.SECONDS);
-    timer.allowCoreThreadTimeOut(true);
-    return timer;
   }
 
   private static Thread daemon(Runnable r, String name) {

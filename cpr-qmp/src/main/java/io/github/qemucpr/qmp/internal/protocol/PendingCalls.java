@@ -5,11 +5,11 @@ import io.github.qemucpr.qmp.QmpException;
 import io.github.qemucpr.qmp.QmpProtocolException;
 import io.github.qemucpr.qmp.QmpTimeoutException;
 import io.github.qemucpr.qmp.internal.codec.Replies;
+import io.github.qemucpr.qmp.internal.wire.DeadlineTimer;
 import java.lang.reflect.Type;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
@@ -51,12 +51,12 @@ final class PendingCalls {
     pending.put(id, call);
     // A cancelled or otherwise completed future frees its slot; a late reply is then dropped.
     future.whenComplete((r, t) -> pending.remove(id, call));
-    ScheduledFuture<?> deadline = Deadlines.schedule(() -> expire(call, timeout), timeout);
+    DeadlineTimer.Deadline deadline = Deadlines.schedule(() -> expire(call, timeout), timeout);
     call.timeout = deadline;
     if (future.isDone()) {
       // Completed before its deadline was known (cancelled, or failed by a close): nothing else
       // would take the deadline off the shared timer, where it would hold the call until it fired.
-      deadline.cancel(false);
+      deadline.cancel();
     }
     return call;
   }
@@ -144,7 +144,7 @@ final class PendingCalls {
     final String name;
     final Type replyType;
     final CompletableFuture<R> future;
-    volatile @Nullable ScheduledFuture<?> timeout;
+    volatile DeadlineTimer.@Nullable Deadline timeout;
 
     /** Whether the request was written out whole. */
     volatile boolean sent;
@@ -155,9 +155,9 @@ final class PendingCalls {
       this.future = future;
       future.whenComplete(
           (r, t) -> {
-            ScheduledFuture<?> s = timeout;
+            DeadlineTimer.Deadline s = timeout;
             if (s != null) {
-              s.cancel(false);
+              s.cancel();
             }
           });
     }

@@ -6,10 +6,6 @@ import java.io.InputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
@@ -41,7 +37,8 @@ public final class LineChannel implements AutoCloseable {
     void readAll(InputStream in) throws Exception;
   }
 
-  private static final ScheduledThreadPoolExecutor WATCHDOG = watchdog();
+  private static final DeadlineTimer WATCHDOG =
+      new DeadlineTimer("cpr-write-watchdog", Duration.ofSeconds(1));
 
   private final Transport transport;
   private final Thread reader;
@@ -125,14 +122,7 @@ public final class LineChannel implements AutoCloseable {
     // Per write: a later write on a channel closed under an earlier one fails as closed, not as a
     // timeout of its own.
     AtomicBoolean abandoned = new AtomicBoolean();
-    ScheduledFuture<?> guard;
-    try {
-      guard =
-          WATCHDOG.schedule(
-              () -> abandonWrite(abandoned, limit), limit.toNanos(), TimeUnit.NANOSECONDS);
-    } catch (RejectedExecutionException e) {
-      throw new IOException("the write watchdog is shut down", e); // never, it lives with the JVM
-    }
+    DeadlineTimer.Deadline guard = WATCHDOG.schedule(() -> abandonWrite(abandoned, limit), limit);
     try {
       transport.write(bytes, fds);
     } catch (IOException e) {
@@ -141,7 +131,7 @@ public final class LineChannel implements AutoCloseable {
       }
       throw e;
     } finally {
-      guard.cancel(false);
+      guard.cancel();
     }
   }
 
@@ -172,20 +162,5 @@ public final class LineChannel implements AutoCloseable {
   /** The reader thread, for callers that wait for several threads within one deadline. */
   public Thread readerThread() {
     return reader;
-  }
-
-  private static ScheduledThreadPoolExecutor watchdog() {
-    ScheduledThreadPoolExecutor executor =
-        new ScheduledThreadPoolExecutor(
-            1,
-            r -> {
-              Thread t = new Thread(r, "cpr-write-watchdog");
-              t.setDaemon(true);
-              return t;
-            });
-    executor.setRemoveOnCancelPolicy(true);
-    executor.setKeepAliveTime(1, TimeUnit.SECONDS);
-    executor.allowCoreThreadTimeOut(true);
-    return executor;
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.github.qemucpr.qmp.QmpClient;
 import io.github.qemucpr.qmp.QmpTimeoutException;
+import io.github.qemucpr.qmp.internal.wire.DeadlineTimer;
 import io.github.qemucpr.testing.FakeQmpServer;
 import io.github.qemucpr.testing.Responders;
 import java.time.Duration;
@@ -12,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -50,12 +50,12 @@ class DeadlinesTest {
   @Test
   void aCancelledDeadlineLeavesTheTimer() {
     int before = Deadlines.queued();
-    List<ScheduledFuture<?>> deadlines = new ArrayList<>();
+    List<DeadlineTimer.Deadline> deadlines = new ArrayList<>();
     for (int i = 0; i < 1000; i++) {
       deadlines.add(Deadlines.schedule(() -> {}, Duration.ofMinutes(5)));
     }
     assertThat(Deadlines.queued()).isGreaterThanOrEqualTo(before + 1000);
-    deadlines.forEach(d -> d.cancel(false));
+    deadlines.forEach(DeadlineTimer.Deadline::cancel);
     assertThat(Deadlines.queued()).isLessThanOrEqualTo(before);
   }
 
