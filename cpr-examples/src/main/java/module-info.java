@@ -18,6 +18,7 @@ module io.github.qemucpr.examples {
   requires transitive info.picocli; // Main.commandLine returns a picocli CommandLine
   requires java.logging;
   requires java.management; // the many-clients benchmark counts threads and heap
+  requires jdk.management; // the QMP speed benchmark reads the JVM's CPU time
 
   exports io.github.qemucpr.examples;
   exports io.github.qemucpr.examples.cli;

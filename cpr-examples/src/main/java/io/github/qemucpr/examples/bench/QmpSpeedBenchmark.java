@@ -61,6 +61,11 @@ final class QmpSpeedBenchmark {
     final AtomicInteger count = new AtomicInteger();
     final AtomicLong ops = new AtomicLong();
 
+    /** This JVM's context switches and CPU time over the run, from {@link ThreadSwitches}. */
+    long switches;
+
+    long cpuNanos;
+
     void add(long latency) {
       ops.incrementAndGet();
       int i = count.getAndIncrement();
@@ -111,9 +116,17 @@ final class QmpSpeedBenchmark {
       }
       Result r = new Result(c, Maps.present(rates, c), Stats.ofNanosAsMillis(all, total));
       results.put(c, r);
+      long ops = Maps.present(samples, c).stream().mapToLong(x -> x.ops.get()).sum();
+      long switches = Maps.present(samples, c).stream().mapToLong(x -> x.switches).sum();
+      long cpu = Maps.present(samples, c).stream().mapToLong(x -> x.cpuNanos).sum();
       log.printf(
-          "  %-48s %8.0f/s  p50 %.3f ms  p99 %.3f ms%n",
-          c.label, r.rate(), r.latencyMs().median(), r.latencyMs().percentile(99));
+          "  %-48s %8.0f/s  p50 %.3f ms  p99 %.3f ms  %.2f switches/call  %.1f us JVM CPU/call%n",
+          c.label,
+          r.rate(),
+          r.latencyMs().median(),
+          r.latencyMs().percentile(99),
+          (double) switches / Math.max(1, ops),
+          cpu / 1e3 / Math.max(1, ops));
     }
     return results;
   }
@@ -123,20 +136,32 @@ final class QmpSpeedBenchmark {
     if (c.sdk) {
       try (QmpClient qmp = QmpClient.connect(socket)) {
         qmp.execute(QUERY_STATUS);
-        return switch (c) {
-          case SDK_SEQUENTIAL -> sequential(qmp, duration, s);
-          case SDK_1 -> threads(qmp, 1, duration, s);
-          case SDK_4 -> threads(qmp, 4, duration, s);
-          case SDK_16 -> threads(qmp, 16, duration, s);
-          default -> async(qmp, duration, s);
-        };
+        long switches = ThreadSwitches.now();
+        long cpu = ThreadSwitches.processCpuNanos();
+        double seconds =
+            switch (c) {
+              case SDK_SEQUENTIAL -> sequential(qmp, duration, s);
+              case SDK_1 -> threads(qmp, 1, duration, s);
+              case SDK_4 -> threads(qmp, 4, duration, s);
+              case SDK_16 -> threads(qmp, 16, duration, s);
+              default -> async(qmp, duration, s);
+            };
+        s.switches = ThreadSwitches.now() - switches;
+        s.cpuNanos = ThreadSwitches.processCpuNanos() - cpu;
+        return seconds;
       }
     }
     try (RawQmp raw = RawQmp.connectQmp(socket, Duration.ofSeconds(30))) {
       raw.deadline(duration.plusSeconds(30));
-      return c == Client.RAW_SEQUENTIAL
-          ? rawSequential(raw, duration, s)
-          : rawPipelined(raw, duration, s);
+      long switches = ThreadSwitches.now();
+      long cpu = ThreadSwitches.processCpuNanos();
+      double seconds =
+          c == Client.RAW_SEQUENTIAL
+              ? rawSequential(raw, duration, s)
+              : rawPipelined(raw, duration, s);
+      s.switches = ThreadSwitches.now() - switches;
+      s.cpuNanos = ThreadSwitches.processCpuNanos() - cpu;
+      return seconds;
     }
   }
 
