@@ -13,7 +13,12 @@
 # only some of blackout,size,qmp,startup,clients (clients: threads and heap per idle QmpClient at
 # 100 and 500 clients, against a fake monitor process, no QEMU); --rounds N runs N blackout rounds
 # per VM.
-# Installs what is missing (QEMU >= 10, the test guest, gnuplot-nox). Idempotent.
+# The QMP part also runs two peers, each in a process of its own: a Go program on go-qemu
+# (cpr-examples/src/main/go/qmppeer, built here into cpr-examples/target/qmppeer in GOPATH mode
+# against Debian's golang-github-digitalocean-go-qemu-dev) and a raw Python client
+# (cpr-examples/src/main/python/qmp_sequential.py).
+# Installs what is missing (QEMU >= 10, the test guest, gnuplot-nox, and for the QMP part
+# golang-go and golang-github-digitalocean-go-qemu-dev). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -44,17 +49,36 @@ fi
 work=cpr-examples/target/bench
 mkdir -p "$out" "$work"
 
+want_qmp=yes
+if [ ${#parts[@]} -gt 0 ] && [[ ",${parts[1]}," != *,qmp,* ]]; then want_qmp=""; fi
+
+apt_updated=""
+apt_install() { # PACKAGE...: installs them as root, with one apt-get update per run
+  if [ "$(id -u)" -ne 0 ]; then
+    log "missing: sudo apt-get install $*"
+    exit 1
+  fi
+  log "installing $*"
+  if [ -z "$apt_updated" ]; then apt-get update -qq; apt_updated=yes; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
 bash scripts/install-qemu.sh
 log "QEMU: $(command -v qemu-system-x86_64): $(qemu-system-x86_64 --version | head -1)"
 bash scripts/build-test-guest.sh >/dev/null
-if ! command -v gnuplot >/dev/null 2>&1; then
-  if [ "$(id -u)" -ne 0 ]; then
-    log "gnuplot is missing: sudo apt-get install gnuplot-nox"
-    exit 1
+if ! command -v gnuplot >/dev/null 2>&1; then apt_install gnuplot-nox; fi
+
+# go-qemu from Debian (bookworm: 0.0~git20221209.f035778, Go 1.19), used in GOPATH mode, no modules.
+gopath=/usr/share/gocode
+peer_args=()
+if [ -n "$want_qmp" ]; then
+  if ! command -v go >/dev/null 2>&1 || [ ! -d "$gopath/src/github.com/digitalocean/go-qemu/qmp" ]; then
+    apt_install golang-go golang-github-digitalocean-go-qemu-dev
   fi
-  log "installing gnuplot-nox"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gnuplot-nox >/dev/null
+  log "building the go-qemu peer ($(go version))"
+  GO111MODULE=off GOPATH="$gopath" GOCACHE="$PWD/cpr-examples/target/go-cache" GOFLAGS= \
+    go build -o cpr-examples/target/qmppeer ./cpr-examples/src/main/go/qmppeer
+  peer_args=(--go-peer cpr-examples/target/qmppeer --python-peer cpr-examples/src/main/python/qmp_sequential.py)
 fi
 
 log "building cpr-examples (cpr.jar, the JMH benchmark, its class path)"
@@ -63,7 +87,7 @@ mvn -B -q -ntp -Dstyle.color=never -DskipTests -pl cpr-examples -am package \
   -Dmdep.includeScope=test -Dmdep.outputFile=target/bench.classpath
 
 rm -f "$work/blackout-vs-ram.gp" "$work/jmh.json"
-if [ ${#parts[@]} -gt 0 ] && [[ ",${parts[1]}," != *,qmp,* ]]; then
+if [ -z "$want_qmp" ]; then
   log "JMH skipped: --parts has no qmp"
 else
   log "JMH: allocation per query-status (-prof gc)"
@@ -77,7 +101,7 @@ fi
 log "benchmarks ${quick:+(quick) }into $out"
 java "${props[@]}" "-Dbench.command=$command_text" -cp cpr-examples/target/cpr.jar io.github.qemucpr.examples.bench.Bench $quick \
   --out "$out" --work "$work" --jmh-json "$work/jmh.json" --cpr-jar cpr-examples/target/cpr.jar \
-  "${parts[@]}"
+  "${parts[@]}" "${peer_args[@]}"
 
 if [ -f "$work/blackout-vs-ram.gp" ]; then # written by the size part
   gnuplot "$work/blackout-vs-ram.gp"

@@ -21,7 +21,12 @@ import org.jspecify.annotations.Nullable;
  * <pre>
  * java -cp cpr.jar io.github.qemucpr.examples.bench.Bench [--quick] [--out DIR] [--work DIR]
  *     [--jmh-json FILE] [--cpr-jar FILE] [--parts blackout,size,qmp,startup,clients]
+ *     [--go-peer FILE] [--python-peer FILE]
  * </pre>
+ *
+ * <p>{@code --go-peer} names the go-qemu program built from {@code src/main/go/qmppeer} and {@code
+ * --python-peer} the script {@code src/main/python/qmp_sequential.py}; the QMP part runs each, as a
+ * process of its own, among its clients. Without them their rows are left out.
  *
  * <p>It writes {@code DIR/benchmarks.md}, and into the work directory the data and the gnuplot
  * script of the blackout plot, which draws {@code DIR/benchmarks-blackout.png}. Nothing here
@@ -44,14 +49,39 @@ public final class Bench {
   /** The report's file name. */
   public static final String REPORT = "benchmarks.md";
 
-  /** What to run. */
+  /**
+   * What to run.
+   *
+   * @param quick the short run
+   * @param out the report's directory
+   * @param work the directory for data and scratch files
+   * @param jmhJson JMH's results, or null
+   * @param cprJar cpr.jar, or null (then the start-up and many-clients parts do not run)
+   * @param parts the parts to run
+   * @param goPeer the go-qemu peer program of the QMP part, or null
+   * @param pythonPeer the raw Python peer script of the QMP part, or null
+   */
   public record Options(
       boolean quick,
       Path out,
       Path work,
       @Nullable Path jmhJson,
       @Nullable Path cprJar,
-      Set<String> parts) {}
+      Set<String> parts,
+      @Nullable Path goPeer,
+      @Nullable Path pythonPeer) {
+
+    /** What to run, without the QMP part's peers. */
+    public Options(
+        boolean quick,
+        Path out,
+        Path work,
+        @Nullable Path jmhJson,
+        @Nullable Path cprJar,
+        Set<String> parts) {
+      this(quick, out, work, jmhJson, cprJar, parts, null, null);
+    }
+  }
 
   private Bench() {}
 
@@ -62,6 +92,8 @@ public final class Bench {
     Path work = Path.of("target", "bench");
     Path jmh = null;
     Path jar = null;
+    Path goPeer = null;
+    Path pythonPeer = null;
     Set<String> parts = Set.of("blackout", "size", "qmp", "startup", "clients");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
@@ -71,10 +103,13 @@ public final class Bench {
         case "--jmh-json" -> jmh = Path.of(args[++i]);
         case "--cpr-jar" -> jar = Path.of(args[++i]);
         case "--parts" -> parts = Set.of(args[++i].split(","));
+        case "--go-peer" -> goPeer = Path.of(args[++i]);
+        case "--python-peer" -> pythonPeer = Path.of(args[++i]);
         default -> throw new IllegalArgumentException("unknown argument: " + args[i]);
       }
     }
-    Path report = run(new Options(quick, out, work, jmh, jar, parts), System.out);
+    Path report =
+        run(new Options(quick, out, work, jmh, jar, parts, goPeer, pythonPeer), System.out);
     System.out.println("wrote " + report);
   }
 
@@ -109,7 +144,9 @@ public final class Bench {
             QemuInstance qemu = vm.start()) {
           if (o.parts().contains("qmp")) {
             log.println("3. QMP speed, query-status");
-            qmp = QmpSpeedBenchmark.run(qemu, o.quick(), log);
+            qmp =
+                QmpSpeedBenchmark.run(
+                    qemu, o.quick(), new QmpSpeedBenchmark.Peers(o.goPeer(), o.pythonPeer()), log);
           }
           if (o.parts().contains("startup") && o.cprJar() != null) {
             log.println("4. start-up of the cpr tool");
@@ -235,7 +272,18 @@ public final class Bench {
                 " in rotating order, after a"
                     + " warm-up. The SDK's threads share one `QmpClient`. The raw clients write"
                     + " `{\"execute\":\"query-status\"}` lines and count reply lines by their first"
-                    + " bytes, allocating nothing.\n\n");
+                    + " bytes, allocating nothing.\n\n"
+                    + "Two peers run in the same rotation, each a process of its own that connects,"
+                    + " sends one `query-status` to warm up and then measures on its own (its start-up"
+                    + " is not counted): a Go program on go-qemu (`cpr-examples/src/main/go/qmppeer`,"
+                    + " Debian's golang-github-digitalocean-go-qemu-dev, Go 1.19) that calls"
+                    + " `qmp.SocketMonitor.Run` on one goroutine, then on 16 goroutines sharing the"
+                    + " one monitor; and a raw Python client (`cpr-examples/src/main/python/"
+                    + "qmp_sequential.py`, the standard library's `socket` only) that writes a line"
+                    + " and reads its reply line before the next. go-qemu's `Run` holds the monitor's"
+                    + " mutex from its write until its reply has arrived, so its 16 goroutines take"
+                    + " turns with one command on the wire at a time: it cannot pipeline, and its"
+                    + " latency counts the wait for the mutex.\n\n");
         List<JmhResults.Row> rows = jmh;
         md.append(QmpSpeedBenchmark.markdown(qmp, rows)).append('\n');
         addQmpTargets(qmp, jmh, targets);
@@ -416,10 +464,44 @@ public final class Bench {
     }
   }
 
+  /** The issue 14 peer comparison: the SDK against go-qemu and the raw clients. */
+  private static void addPeerTargets(
+      Map<QmpSpeedBenchmark.Client, QmpSpeedBenchmark.Result> qmp, List<String> targets) {
+    QmpSpeedBenchmark.Client sequential = QmpSpeedBenchmark.Client.SDK_SEQUENTIAL;
+    QmpSpeedBenchmark.Client sixteen = QmpSpeedBenchmark.Client.SDK_16;
+    targets.add(ratioRow(qmp, sequential, QmpSpeedBenchmark.Client.GO_QEMU_SEQUENTIAL, 1.0));
+    targets.add(ratioRow(qmp, sequential, QmpSpeedBenchmark.Client.RAW_SEQUENTIAL, 0.95));
+    targets.add(ratioRow(qmp, sequential, QmpSpeedBenchmark.Client.PYTHON_SEQUENTIAL, 0.95));
+    targets.add(ratioRow(qmp, sixteen, QmpSpeedBenchmark.Client.RAW_PIPELINED, 1.0));
+    targets.add(ratioRow(qmp, sixteen, QmpSpeedBenchmark.Client.GO_QEMU_16, 1.0));
+  }
+
+  /**
+   * A target row "{@code a} / {@code b} >= {@code least}" on the median rates; a client that did
+   * not run makes it "not measured".
+   */
+  static String ratioRow(
+      Map<QmpSpeedBenchmark.Client, QmpSpeedBenchmark.Result> qmp,
+      QmpSpeedBenchmark.Client a,
+      QmpSpeedBenchmark.Client b,
+      double least) {
+    String target = a.label + " / " + b.label + " >= " + Stats.format(least, 2);
+    double x = QmpSpeedBenchmark.rate(qmp, a);
+    double y = QmpSpeedBenchmark.rate(qmp, b);
+    if (Double.isNaN(x) || Double.isNaN(y)) {
+      return "| " + target + " | not measured | - |\n";
+    }
+    return row(
+        target,
+        Stats.format(x, 0) + " / " + Stats.format(y, 0) + "/s = " + Report.ratio(x, y),
+        x >= least * y);
+  }
+
   private static void addQmpTargets(
       Map<QmpSpeedBenchmark.Client, QmpSpeedBenchmark.Result> qmp,
       List<JmhResults.Row> jmh,
       List<String> targets) {
+    addPeerTargets(qmp, targets);
     double t16 = Maps.present(qmp, QmpSpeedBenchmark.Client.SDK_16).rate();
     double pipelined = Maps.present(qmp, QmpSpeedBenchmark.Client.RAW_PIPELINED).rate();
     double sequential = Maps.present(qmp, QmpSpeedBenchmark.Client.RAW_SEQUENTIAL).rate();
