@@ -10,9 +10,9 @@
 # Options: --out DIR; --qemu-bin DIR puts DIR first on PATH, so that its qemu-system-x86_64 is the
 # QEMU measured (QEMU 11.1 from the chroot: --qemu-bin "$(scripts/qemu-chroot.sh bin)", after
 # `scripts/qemu-chroot.sh mount "$PWD"`); the QEMU on PATH is used otherwise. --parts LIST runs
-# only some of blackout,size,qmp,startup,clients (clients: threads and heap per idle QmpClient at
-# 100 and 500 clients, against a fake monitor process, no QEMU); --rounds N runs N blackout rounds
-# per VM.
+# only some of blackout,size,qmp,startup,clients,cold (clients: threads and heap per idle QmpClient
+# at 100 and 500 clients, against a fake monitor process, no QEMU; cold: the first cpr-reboot cycle
+# of a fresh JVM, SDK against the raw client); --rounds N runs N blackout rounds per VM.
 # The QMP part also runs two peers, each in a process of its own: a Go program on go-qemu
 # (cpr-examples/src/main/go/qmppeer, built here into cpr-examples/target/qmppeer in GOPATH mode
 # against Debian's golang-github-digitalocean-go-qemu-dev) and a raw Python client

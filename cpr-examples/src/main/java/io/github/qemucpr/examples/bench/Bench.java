@@ -20,7 +20,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <pre>
  * java -cp cpr.jar io.github.qemucpr.examples.bench.Bench [--quick] [--out DIR] [--work DIR]
- *     [--jmh-json FILE] [--cpr-jar FILE] [--parts blackout,size,qmp,startup,clients]
+ *     [--jmh-json FILE] [--cpr-jar FILE] [--parts blackout,size,qmp,startup,clients,cold]
  *     [--go-peer FILE] [--python-peer FILE]
  * </pre>
  *
@@ -94,7 +94,7 @@ public final class Bench {
     Path jar = null;
     Path goPeer = null;
     Path pythonPeer = null;
-    Set<String> parts = Set.of("blackout", "size", "qmp", "startup", "clients");
+    Set<String> parts = Set.of("blackout", "size", "qmp", "startup", "clients", "cold");
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> quick = true;
@@ -158,6 +158,12 @@ public final class Bench {
       if (o.parts().contains("clients") && o.cprJar() != null) {
         log.println("5. many idle clients: threads and heap per client");
         manyClients = manyClients(o.cprJar(), o.work(), log, targets);
+      }
+      ColdStartBenchmark.Result cold = null;
+      if (o.parts().contains("cold") && o.cprJar() != null) {
+        log.println("6. cold start: the first cpr-reboot cycle of a fresh JVM");
+        cold = ColdStartBenchmark.run(o.cprJar(), scratch, o.quick(), log);
+        addColdTargets(cold, targets);
       }
       List<JmhResults.Row> jmh =
           o.jmhJson() != null && Files.isRegularFile(o.jmhJson())
@@ -311,6 +317,18 @@ public final class Bench {
                 + " up).\n\n");
         md.append(manyClients).append('\n');
       }
+      if (cold != null) {
+        md.append("## 6. Cold start: the first cpr-reboot cycle of a fresh JVM\n\n");
+        md.append(
+            "A manager saves a VM rarely, so its SDK code runs cold. Each sample is a JVM of its"
+                + " own (`java -cp cpr.jar io.github.qemucpr.examples.bench.ColdStartBenchmark"
+                + " DRIVER DIR`) that starts a machine-only VM (256 MiB, RAM in place), connects"
+                + " to it, and runs one cpr-reboot cycle with no warm-up: the SDK (state file by"
+                + " fd) or the raw client of part 1, in turns whose order alternates by round."
+                + " Part 1 has the same cycles warm. A JVM that has idled for an hour is not"
+                + " measured: its compiled code stays, so it lies between the two.\n\n");
+        md.append(ColdStartBenchmark.markdown(cold)).append('\n');
+      }
     } finally {
       CprCycles.deleteRecursively(scratch);
     }
@@ -448,6 +466,22 @@ public final class Bench {
                   + Stats.format(b / a, 2),
               Math.abs(b / a - 1) <= 0.2));
     }
+  }
+
+  private static void addColdTargets(ColdStartBenchmark.Result cold, List<String> targets) {
+    double ratio = cold.blackout(Driver.SDK_FD).median() / cold.blackout(Driver.RAW).median();
+    targets.add(
+        row(
+            "SDK/raw blackout <= 1.05, median, cold (the first cycle of a fresh JVM, machine"
+                + " only, 256 MiB, SDK by fd)",
+            Stats.format(ratio, 2),
+            ratio <= 1.05));
+    double overhead = cold.overhead().median();
+    targets.add(
+        row(
+            "SDK overhead < 2 ms per cycle, cold (the first cycle of a fresh JVM)",
+            Stats.format(overhead, 1) + " ms",
+            overhead < 2));
   }
 
   private static void addSizeTargets(
