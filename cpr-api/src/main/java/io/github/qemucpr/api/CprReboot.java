@@ -1,5 +1,6 @@
 package io.github.qemucpr.api;
 
+import io.github.qemucpr.api.internal.ColdPathWarmup;
 import io.github.qemucpr.qmp.QmpClient;
 import java.util.Objects;
 
@@ -35,5 +36,25 @@ public final class CprReboot {
   /** Starts a restore into the QEMU behind {@code qmp}, started with {@code -incoming defer}. */
   public static CprRestoreBuilder restore(QmpClient qmp) {
     return new CprRestoreBuilder(Objects.requireNonNull(qmp, "qmp"));
+  }
+
+  /**
+   * Runs, in memory, the code that a save and a restore run inside the blackout and that costs most
+   * the first time in a JVM (the manifest's JSON, SHA-256), so that the first one is not slowed by
+   * it. A save, transfer or exec does this by itself in its preflight, outside the blackout; call
+   * it at start-up where a restore runs in a JVM that has not saved, such as after a host reboot,
+   * before the new QEMU is started:
+   *
+   * <pre>{@code
+   * CprReboot.warmUp();
+   * // start QEMU with -incoming defer, connect, then:
+   * CprReboot.restore(qmp).from(stateFile).run();
+   * }</pre>
+   *
+   * <p>It touches no QEMU and no file, runs once per JVM (later calls return at once), and never
+   * throws.
+   */
+  public static void warmUp() {
+    ColdPathWarmup.runOnce();
   }
 }

@@ -77,6 +77,7 @@ final class WorkflowContext {
       Function<F, PreflightReport> report,
       Function<F, @Nullable RunState> runState) {
     progress.start(CprPhase.PREFLIGHT, "checking " + qmp.describePeer());
+    ColdPathWarmup.runOnce(); // outside the blackout: what is cold would otherwise run inside it
     F facts = preflight.get();
     PreflightReport r = report.apply(facts);
     if (r.hasErrors()) {

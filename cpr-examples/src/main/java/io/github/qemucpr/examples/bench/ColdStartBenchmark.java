@@ -64,6 +64,7 @@ final class ColdStartBenchmark {
         CprCycles cpr = new CprCycles(vm, work, false, false, true)) {
       cpr.start();
       Cycle c = cpr.run(d, q -> {});
+      System.out.println("phases: save " + c.savePhases() + ", restore " + c.restorePhases());
       System.out.println(LINE + c.blackout().toNanos() + " " + c.start().toNanos());
     }
   }
