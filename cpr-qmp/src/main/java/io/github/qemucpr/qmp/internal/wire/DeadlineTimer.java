@@ -35,6 +35,8 @@ public final class DeadlineTimer {
   /** How long the thread pauses after an Error outside a task, so as not to spin on it. */
   private static final long RETRY_AFTER_ERROR_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
 
+  private static final Runnable NOTHING = () -> {};
+
   static {
     // Resolves LockSupport for this class now, while the heap has room: its first use from the
     // timer thread would otherwise ask the class loader for it, which allocates, and on the
@@ -210,7 +212,13 @@ public final class DeadlineTimer {
   private final class Entry implements Deadline, Comparable<Entry> {
     final long due;
     final long order;
-    final Runnable task;
+
+    /**
+     * What runs when due; dropped under the lock by {@link #cancel()}, so that a cancelled
+     * deadline keeps nothing of its caller's reachable: not from a handle the caller still holds,
+     * nor from the timer thread, which may hold the entry it sleeps on until that wakes it.
+     */
+    Runnable task;
 
     /** Set under the lock when the task is taken off to run. */
     boolean started;
@@ -227,6 +235,7 @@ public final class DeadlineTimer {
       try {
         if (!started) {
           queue.remove(this);
+          task = NOTHING;
         }
       } finally {
         lock.unlock();
