@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jspecify.annotations.Nullable;
 
@@ -30,6 +31,18 @@ public final class DeadlineTimer {
 
   /** The origin of the timer's clock, so that due times compare as plain longs. */
   private static final long ORIGIN = System.nanoTime();
+
+  /** How long the thread pauses after an Error outside a task, so as not to spin on it. */
+  private static final long RETRY_AFTER_ERROR_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+  private static final Runnable NOTHING = () -> {};
+
+  static {
+    // Resolves LockSupport for this class now, while the heap has room: its first use from the
+    // timer thread would otherwise ask the class loader for it, which allocates, and on the
+    // exhausted heap the pause below is for, fails.
+    LockSupport.parkNanos(0);
+  }
 
   private final String threadName;
   private final long idleNanos;
@@ -81,9 +94,10 @@ public final class DeadlineTimer {
       Entry entry = new Entry(now() + delay, sequence++, task);
       queue.add(entry);
       if (thread == null) {
-        Thread t = new Thread(this::run, threadName);
-        t.setDaemon(true);
+        Thread t;
         try {
+          t = new Thread(this::run, threadName);
+          t.setDaemon(true);
           t.start();
         } catch (OutOfMemoryError e) {
           queue.remove(entry);
@@ -120,6 +134,26 @@ public final class DeadlineTimer {
   }
 
   private void run() {
+    while (true) {
+      try {
+        if (runUntilIdle()) {
+          return;
+        }
+      } catch (Throwable e) {
+        // An Error outside a task: the heap exhausted under the thread's own bookkeeping (a JDK 17
+        // Condition.awaitNanos allocates a node, a contended lock() may too). The thread must not
+        // die of it: 'thread' still names it, so no schedule would start another, and no deadline
+        // of the JVM would ever fire again. It pauses without allocating, and looks again.
+      }
+      LockSupport.parkNanos(RETRY_AFTER_ERROR_NANOS);
+    }
+  }
+
+  /**
+   * Runs the tasks that come due until no deadline waited for {@code idle}, then gives up the
+   * timer's thread and returns true; throws only an Error met outside a task.
+   */
+  private boolean runUntilIdle() {
     long idleSince = now();
     lock.lock();
     try {
@@ -129,7 +163,7 @@ public final class DeadlineTimer {
         if (head == null) {
           if (now - idleSince >= idleNanos) {
             thread = null;
-            return;
+            return true;
           }
           await(now, idleSince + idleNanos);
           continue;
@@ -152,7 +186,9 @@ public final class DeadlineTimer {
         idleSince = now();
       }
     } finally {
-      lock.unlock();
+      if (lock.isHeldByCurrentThread()) { // not when the lock() after a task threw
+        lock.unlock();
+      }
     }
   }
 
@@ -176,7 +212,13 @@ public final class DeadlineTimer {
   private final class Entry implements Deadline, Comparable<Entry> {
     final long due;
     final long order;
-    final Runnable task;
+
+    /**
+     * What runs when due; dropped under the lock by {@link #cancel()}, so that a cancelled
+     * deadline keeps nothing of its caller's reachable: not from a handle the caller still holds,
+     * nor from the timer thread, which may hold the entry it sleeps on until that wakes it.
+     */
+    Runnable task;
 
     /** Set under the lock when the task is taken off to run. */
     boolean started;
@@ -193,6 +235,7 @@ public final class DeadlineTimer {
       try {
         if (!started) {
           queue.remove(this);
+          task = NOTHING;
         }
       } finally {
         lock.unlock();

@@ -76,33 +76,36 @@ class DeadlineTimerTest {
     DeadlineTimer timer = new DeadlineTimer("test-timer", Duration.ofSeconds(1));
     List<Integer> order = new ArrayList<>();
     CountDownLatch done = new CountDownLatch(1);
-    timer.schedule(
+    // Every task is made before the first is scheduled, and the deadlines lie 100 ms apart: the
+    // order is of due times taken at each schedule, and making the first lambdas of a cold JVM
+    // once took longer than the 10 ms gaps this test had (it saw [3]).
+    Runnable third =
         () -> {
           synchronized (order) {
             order.add(3);
           }
           done.countDown();
-        },
-        Duration.ofMillis(60));
-    timer.schedule(
+        };
+    Runnable failing =
         () -> {
           throw new IllegalStateException("a failing task");
-        },
-        Duration.ofMillis(20));
-    timer.schedule(
+        };
+    Runnable first =
         () -> {
           synchronized (order) {
             order.add(1);
           }
-        },
-        Duration.ofMillis(10));
-    timer.schedule(
+        };
+    Runnable second =
         () -> {
           synchronized (order) {
             order.add(2);
           }
-        },
-        Duration.ofMillis(30));
+        };
+    timer.schedule(third, Duration.ofMillis(400));
+    timer.schedule(failing, Duration.ofMillis(200));
+    timer.schedule(first, Duration.ofMillis(100));
+    timer.schedule(second, Duration.ofMillis(300));
     assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
     synchronized (order) {
       assertThat(order).containsExactly(1, 2, 3);
