@@ -76,9 +76,21 @@ class DeadlineTimerTest {
     DeadlineTimer timer = new DeadlineTimer("test-timer", Duration.ofSeconds(1));
     List<Integer> order = new ArrayList<>();
     CountDownLatch done = new CountDownLatch(1);
-    // Every task is made before the first is scheduled, and the deadlines lie 100 ms apart: the
-    // order is of due times taken at each schedule, and making the first lambdas of a cold JVM
-    // once took longer than the 10 ms gaps this test had (it saw [3]).
+    // A first task holds the timer's thread until every other one is queued, so that none can come
+    // due and run before an earlier one is even scheduled, however slowly this thread goes.
+    CountDownLatch gateRunning = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    timer.schedule(
+        () -> {
+          gateRunning.countDown();
+          try {
+            release.await(30, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        },
+        Duration.ZERO);
+    assertThat(gateRunning.await(10, TimeUnit.SECONDS)).isTrue();
     Runnable third =
         () -> {
           synchronized (order) {
@@ -102,10 +114,11 @@ class DeadlineTimerTest {
             order.add(2);
           }
         };
-    timer.schedule(third, Duration.ofMillis(400));
-    timer.schedule(failing, Duration.ofMillis(200));
-    timer.schedule(first, Duration.ofMillis(100));
-    timer.schedule(second, Duration.ofMillis(300));
+    timer.schedule(third, Duration.ofMillis(40));
+    timer.schedule(failing, Duration.ofMillis(20));
+    timer.schedule(first, Duration.ofMillis(10));
+    timer.schedule(second, Duration.ofMillis(30));
+    release.countDown();
     assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
     synchronized (order) {
       assertThat(order).containsExactly(1, 2, 3);
