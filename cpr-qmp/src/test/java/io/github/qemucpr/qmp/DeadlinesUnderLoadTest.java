@@ -18,10 +18,10 @@ import tools.jackson.databind.node.JsonNodeFactory;
 import tools.jackson.databind.node.ObjectNode;
 
 /**
- * The deadline timer through the public API, under load: many clients with many calls at once,
- * most answered (their deadlines cancelled), the rest unanswered, each of which must end in its
- * timeout; and writes to monitors that stopped reading, which must end in a closed connection
- * while other clients go on.
+ * The deadline timer through the public API, under load: many clients with many calls at once, most
+ * answered (their deadlines cancelled), the rest unanswered, each of which must end in its timeout;
+ * and writes to monitors that stopped reading, which must end in a closed connection while other
+ * clients go on.
  */
 @Timeout(120)
 class DeadlinesUnderLoadTest {
@@ -100,11 +100,13 @@ class DeadlinesUnderLoadTest {
         stuckClients.add(qmp);
         qmp.executeAsync("stall", null, Duration.ofMinutes(5));
         stuckCalls.add(
-            CompletableFuture.supplyAsync(() -> qmp.executeAsync("x-big", big, Duration.ofMillis(300)))
+            CompletableFuture.supplyAsync(
+                    () -> qmp.executeAsync("x-big", big, Duration.ofMillis(300)))
                 .thenCompose(f -> f));
       }
       for (int i = 0; i < 200; i++) {
-        assertThat(other.executeAsync("ping", null, Duration.ofMinutes(1)).get(30, TimeUnit.SECONDS))
+        assertThat(
+                other.executeAsync("ping", null, Duration.ofMinutes(1)).get(30, TimeUnit.SECONDS))
             .isNotNull();
       }
       for (CompletableFuture<JsonNode> call : stuckCalls) {

@@ -19,7 +19,8 @@ import org.jspecify.annotations.Nullable;
  * client that sends one command at a time is every command: two thread switches per call (the
  * command's deadline and its write's), on machines where the reader thread, the caller and QEMU
  * already share the cores. Here a thread that sleeps until the earliest deadline is left alone by
- * the later ones, and when it wakes at a deadline cancelled since, it just sleeps on until the next.
+ * the later ones, and when it wakes at a deadline cancelled since, it just sleeps on until the
+ * next.
  *
  * <p>A task runs on the timer thread, so it must be short (close a socket, hand work to another
  * thread); what it throws is dropped, and the timer goes on.
@@ -214,9 +215,9 @@ public final class DeadlineTimer {
     final long order;
 
     /**
-     * What runs when due; dropped under the lock by {@link #cancel()}, so that a cancelled
-     * deadline keeps nothing of its caller's reachable: not from a handle the caller still holds,
-     * nor from the timer thread, which may hold the entry it sleeps on until that wakes it.
+     * What runs when due; dropped under the lock by {@link #cancel()}, so that a cancelled deadline
+     * keeps nothing of its caller's reachable: not from a handle the caller still holds, nor from
+     * the timer thread, which may hold the entry it sleeps on until that wakes it.
      */
     Runnable task;
 

@@ -94,7 +94,8 @@ class DeadlineTimerAttackTest {
             pool.submit(
                 () -> {
                   for (int i = 0; i < perThread; i++) {
-                    timer.schedule(fired::countDown, i % 3 == 0 ? Duration.ZERO : Duration.ofNanos(i));
+                    timer.schedule(
+                        fired::countDown, i % 3 == 0 ? Duration.ZERO : Duration.ofNanos(i));
                     timer.schedule(cancelledRan::incrementAndGet, HOUR).cancel();
                     if (i % 100 == 0) {
                       Thread.yield();
@@ -117,8 +118,8 @@ class DeadlineTimerAttackTest {
   }
 
   /**
-   * A task may schedule and cancel on its own timer, and a task that throws an {@link Error}
-   * (stack overflow, out of memory) stops no other deadline.
+   * A task may schedule and cancel on its own timer, and a task that throws an {@link Error} (stack
+   * overflow, out of memory) stops no other deadline.
    */
   @Test
   void reentrantAndFailingTasksStopNoOtherDeadline() throws Exception {

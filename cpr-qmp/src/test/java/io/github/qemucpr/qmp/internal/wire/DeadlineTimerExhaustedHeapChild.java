@@ -31,8 +31,7 @@ public final class DeadlineTimerExhaustedHeapChild {
     Thread.sleep(6_000); // the timer wakes at 3 s, on the exhausted heap
     hog = null;
     System.gc();
-    System.out.println(
-        "RESULT filledBeforeWake=" + (filled - start < TimeUnit.SECONDS.toNanos(3)));
+    System.out.println("RESULT filledBeforeWake=" + (filled - start < TimeUnit.SECONDS.toNanos(3)));
     CountDownLatch fired = new CountDownLatch(1);
     timer.schedule(fired::countDown, Duration.ofMillis(10));
     System.out.println("RESULT fired=" + fired.await(20, TimeUnit.SECONDS));

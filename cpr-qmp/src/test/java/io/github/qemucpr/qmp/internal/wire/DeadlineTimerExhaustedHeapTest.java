@@ -17,11 +17,11 @@ import org.junit.jupiter.api.Timeout;
 
 /**
  * The timer thread must outlive an {@link Error} thrown outside a task. On an exhausted heap the
- * thread's own wait throws {@code OutOfMemoryError} (JDK 17's {@code awaitNanos} allocates a
- * node); the thread died of it while the timer still named it as its thread, so no later schedule
- * started another, and no deadline in the JVM ever fired again: every command's timeout and every
- * write's limit, of every client, gone for good. (The JDK executor it replaced starts a new worker
- * when one dies.)
+ * thread's own wait throws {@code OutOfMemoryError} (JDK 17's {@code awaitNanos} allocates a node);
+ * the thread died of it while the timer still named it as its thread, so no later schedule started
+ * another, and no deadline in the JVM ever fired again: every command's timeout and every write's
+ * limit, of every client, gone for good. (The JDK executor it replaced starts a new worker when one
+ * dies.)
  */
 @Timeout(120)
 class DeadlineTimerExhaustedHeapTest {
