@@ -5,9 +5,11 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A restore refused a checkpoint before it touched QEMU: the state file is missing, its manifest
- * does not match it, the checkpoint was already restored, another restore of it is running, or the
- * file that held its RAM was replaced.
+ * A restore refused a checkpoint before it changed anything in QEMU: the state file is missing, its
+ * manifest does not match it, the checkpoint was already restored, another restore of it is
+ * running, or the file that held its RAM was replaced. Only a state file whose SHA-256 differs from
+ * its manifest is refused after the restore's first queries, which change nothing, were sent: QEMU
+ * answers them while the file is hashed.
  */
 public final class CprCheckpointException extends CprException {
   private static final long serialVersionUID = 1L;

@@ -18,7 +18,10 @@ public enum CprPhase {
    * agent, and the wait for the suspend.
    */
   SUSPEND(Operation.SAVE, Operation.EXEC),
-  /** Restore: the state file is checked against its manifest, before QEMU is touched. */
+  /**
+   * Restore: the state file is checked against its manifest, before anything in QEMU is changed
+   * (the prepare's queries, which change nothing, go out while the file is hashed).
+   */
   VERIFY(Operation.RESTORE),
   /**
    * Save and restore: the state file is opened and passed to QEMU, mode and capabilities set.

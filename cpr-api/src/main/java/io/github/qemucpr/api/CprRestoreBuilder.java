@@ -19,11 +19,12 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * <p>What {@link #run()} does, in order: checks the state file against its manifest (size and
- * SHA-256) and refuses a checkpoint already restored, before it touches QEMU; checks that QEMU is
- * in {@code inmigrate} and has the same RAM backends; applies the mode and capabilities the save
- * used; {@code migrate-incoming} with {@code exit-on-error: false} from the file, passed as an open
- * descriptor; waits for {@code MIGRATION completed}; wakes a guest that the save suspended; and
- * marks the manifest restored. Without a manifest the checks that need it are skipped.
+ * SHA-256) and refuses a checkpoint already restored, before it changes anything in QEMU (its
+ * queries go out while the state file is hashed); checks that QEMU is in {@code inmigrate} and has
+ * the same RAM backends; applies the mode and capabilities the save used; {@code migrate-incoming}
+ * with {@code exit-on-error: false} from the file, passed as an open descriptor; waits for {@code
+ * MIGRATION completed}; wakes a guest that the save suspended; and marks the manifest restored.
+ * Without a manifest the checks that need it are skipped.
  */
 public final class CprRestoreBuilder {
   /** The overall timeout unless set. */
@@ -118,8 +119,8 @@ public final class CprRestoreBuilder {
    * Runs the restore.
    *
    * @return what the restore did
-   * @throws CprCheckpointException if the checkpoint is missing, damaged or used up; QEMU was not
-   *     touched
+   * @throws CprCheckpointException if the checkpoint is missing, damaged or used up; nothing in
+   *     QEMU was changed
    * @throws CprRestoreException if QEMU is not ready for it, or the load failed ({@link
    *     CprException#qemuError()} holds QEMU's {@code error-desc})
    * @throws IllegalStateException if {@link #from} was not called, this builder ran already, or

@@ -121,9 +121,7 @@ class RestoreTest extends FakeQemuTest {
             "query-status",
             "query-migrate",
             "query-migrate-capabilities",
-            "query-migrate-parameters",
             "query-memdev",
-            "qom-get",
             "qom-get",
             "qom-get",
             "migrate-set-parameters",
@@ -133,7 +131,8 @@ class RestoreTest extends FakeQemuTest {
             "query-migrate",
             "remove-fd",
             "query-status");
-    assertThat(qomReads("ram0")).containsExactly("type", "mem-path", "discard-data");
+    // Not discard-data: the restore does not check it, and the VM is down while QEMU answers.
+    assertThat(qomReads("ram0")).containsExactly("type", "mem-path");
     assertThat(markedAtIncoming)
         .as("the mark is on disk before migrate-incoming")
         .containsExactly(true);
@@ -293,10 +292,46 @@ class RestoreTest extends FakeQemuTest {
   void aChangedStateFileOfTheSameSize() throws Exception {
     writeCheckpoint();
     Files.writeString(stateFile, STATE.toUpperCase(java.util.Locale.ROOT));
-    assertThat(refusedCheckpoint(restore()))
+    CprCheckpointException e = catchThrowableOfType(CprCheckpointException.class, restore()::run);
+    assertThat(e)
         .hasMessageContaining("SHA-256")
         .extracting(CprCheckpointException::reason)
         .isEqualTo(Reason.TAMPERED);
+    // The queries went out while the file was hashed: QEMU may have answered some, and nothing
+    // but queries reached it.
+    assertThat(qemu.commands()).as("QEMU must not be changed").allMatch(RestoreTest::isRead);
+    assertThat(e.phase()).isEqualTo(CprPhase.VERIFY);
+    assertThat(e.recovery()).isEqualTo(VmRecovery.UNTOUCHED);
+    assertThat(marked()).isFalse();
+  }
+
+  @Test
+  void theQueriesGoOutWhileTheStateFileIsHashed() throws Exception {
+    writeCheckpoint();
+    List<String> receivedByTheEndOfTheVerification =
+        new java.util.concurrent.CopyOnWriteArrayList<>();
+    // The listener runs on the restore's thread, which sends nothing more until it returns: what
+    // QEMU receives meanwhile was sent during the verification (waits up to 5 s for it to arrive).
+    CprProgressListener listener =
+        event -> {
+          if (event.phase() == CprPhase.VERIFY && event.kind() == CprProgressEvent.Kind.FINISHED) {
+            long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (qemu.commands().size() < 6 && System.nanoTime() < end) {
+              java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            }
+            receivedByTheEndOfTheVerification.addAll(qemu.commands());
+          }
+        };
+    assertThat(CprReboot.restore(qmp).from(stateFile).progressListener(listener).run().runState())
+        .isEqualTo(RunState.RUNNING);
+    assertThat(receivedByTheEndOfTheVerification)
+        .containsExactly(
+            "query-status",
+            "query-migrate",
+            "query-migrate-capabilities",
+            "query-memdev",
+            "qom-get",
+            "qom-get");
   }
 
   @Test
@@ -378,10 +413,21 @@ class RestoreTest extends FakeQemuTest {
   }
 
   @Test
+  void theModeIsSetWithoutAskingItFirst() throws Exception {
+    writeCheckpoint();
+    qemu.mode("cpr-reboot"); // as set by an earlier restore that was refused after its changes
+    assertThat(restore().run().runState()).isEqualTo(RunState.RUNNING);
+    assertThat(qemu.commands()).doesNotContain("query-migrate-parameters");
+    assertThat(qemu.requests("migrate-set-parameters"))
+        .extracting(r -> r.argument("mode"))
+        .containsExactly("cpr-reboot");
+  }
+
+  @Test
   void theMemoryReadsGoOutBeforeTheFirstReplyIsNeeded() throws Exception {
     writeCheckpoint();
     List<String> receivedBeforeTheFirstReply = new java.util.concurrent.CopyOnWriteArrayList<>();
-    // The first reply the restore waits for is held back until all eight reads have arrived (or
+    // The first reply the restore waits for is held back until all six reads have arrived (or
     // 5 s, if the restore waited for a reply before sending the rest).
     qemu.server()
         .enqueue(
@@ -391,7 +437,7 @@ class RestoreTest extends FakeQemuTest {
                     Duration.ofMillis(1),
                     () -> {
                       long end = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-                      while (qemu.commands().size() < 8 && System.nanoTime() < end) {
+                      while (qemu.commands().size() < 6 && System.nanoTime() < end) {
                         java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
                       }
                       receivedBeforeTheFirstReply.addAll(qemu.commands());
@@ -403,9 +449,7 @@ class RestoreTest extends FakeQemuTest {
             "query-status",
             "query-migrate",
             "query-migrate-capabilities",
-            "query-migrate-parameters",
             "query-memdev",
-            "qom-get",
             "qom-get",
             "qom-get");
   }
@@ -422,8 +466,8 @@ class RestoreTest extends FakeQemuTest {
     qemu.clearMemdevs();
     qemu.addMemdev(FakeQemu.Memdev.memfd("ram0", RAM));
     CprRestoreResult result = restore().run();
-    // mem-path and discard-data were read ahead, and QEMU failed them: a memfd has neither.
-    assertThat(qomReads("ram0")).containsExactly("type", "mem-path", "discard-data");
+    // mem-path was read ahead, and QEMU failed it: a memfd has none.
+    assertThat(qomReads("ram0")).containsExactly("type", "mem-path");
     assertThat(result.runState()).isEqualTo(RunState.RUNNING);
     assertThat(qemu.requests("migrate-set-capabilities").get(0).arguments().toString())
         .isEqualTo("{\"capabilities\":[{\"capability\":\"events\",\"state\":true}]}");
@@ -436,11 +480,11 @@ class RestoreTest extends FakeQemuTest {
     Path other = Files.createFile(dir.resolve("ram1.img"));
     qemu.addMemdev(FakeQemu.Memdev.file("ram1", RAM, other));
     assertThat(restore().run().runState()).isEqualTo(RunState.RUNNING);
-    assertThat(qomReads("ram0")).containsExactly("type", "mem-path", "discard-data");
-    // Read as before: its type, then, as it is a file backend, its mem-path and discard-data.
-    assertThat(qomReads("ram1")).containsExactly("type", "mem-path", "discard-data");
-    assertThat(qemu.commands().subList(5, 11))
-        .containsExactly("qom-get", "qom-get", "qom-get", "qom-get", "qom-get", "qom-get");
+    assertThat(qomReads("ram0")).containsExactly("type", "mem-path");
+    // Read as before: its type, then, as it is a file backend, its mem-path.
+    assertThat(qomReads("ram1")).containsExactly("type", "mem-path");
+    assertThat(qemu.commands().subList(4, 8))
+        .containsExactly("qom-get", "qom-get", "qom-get", "qom-get");
   }
 
   @Test
@@ -497,16 +541,20 @@ class RestoreTest extends FakeQemuTest {
     writeCheckpoint();
     Path manifest = CprManifest.pathFor(stateFile);
     // Verified, then replaced by a directory that no file can be renamed onto.
+    java.util.concurrent.atomic.AtomicBoolean replaced =
+        new java.util.concurrent.atomic.AtomicBoolean();
     qemu.on(
-        "query-migrate-parameters",
+        "query-migrate",
         (r, x) -> {
-          try {
-            Files.delete(manifest);
-            Files.createDirectories(manifest.resolve("in-the-way"));
-          } catch (IOException io) {
-            throw new java.io.UncheckedIOException(io);
+          if (!replaced.getAndSet(true)) {
+            try {
+              Files.delete(manifest);
+              Files.createDirectories(manifest.resolve("in-the-way"));
+            } catch (IOException io) {
+              throw new java.io.UncheckedIOException(io);
+            }
           }
-          x.returns("{\"mode\": \"normal\"}");
+          x.returns(qemu.migrationInfo());
         });
     CprRestoreException e = catchThrowableOfType(CprRestoreException.class, () -> restore().run());
     assertThat(e.phase()).isEqualTo(CprPhase.PREPARE);

@@ -509,20 +509,27 @@ final class MemoryInspector {
    */
   static List<Backend> inspect(QmpClient qmp, Supplier<Duration> timeout) {
     List<MemoryBackend> memdevs = qmp.execute(new QueryMemdev(), timeout.get());
-    return new Inspection(qmp, timeout, CompletableFuture.completedFuture(memdevs), Map.of())
+    return new Inspection(qmp, timeout, CompletableFuture.completedFuture(memdevs), Map.of(), true)
         .result();
   }
 
   /**
    * Sends {@code query-memdev} and, for each of {@code expectedIds}, every QOM read that {@link
-   * #inspect} could need ({@code type}, {@code mem-path}, {@code discard-data}), without waiting
-   * for any reply: a restore sends them with its other queries while the VM is down. {@link
-   * Inspection#result()} gives what {@link #inspect} would; a backend that was not expected gets
-   * its reads then, and the {@code mem-path} and {@code discard-data} reads of a backend that is
-   * not a file backend are ignored (QEMU fails them: it has no such property).
+   * #inspect} could need ({@code type}, {@code mem-path}, and {@code discard-data} if asked for),
+   * without waiting for any reply: a restore sends them with its other queries while the VM is
+   * down. {@link Inspection#result()} gives what {@link #inspect} would, with {@link
+   * Backend#discardData()} {@code null} unless asked for; a backend that was not expected gets its
+   * reads then, and the reads of a backend that is not a file backend beyond its type are ignored
+   * (QEMU fails them: it has no such property).
+   *
+   * @param discardData whether to read {@code discard-data}: a restore does not check it, and each
+   *     read is one more command QEMU serves while the VM is down
    */
   static Inspection send(
-      QmpClient qmp, Supplier<Duration> timeout, Collection<String> expectedIds) {
+      QmpClient qmp,
+      Supplier<Duration> timeout,
+      Collection<String> expectedIds,
+      boolean discardData) {
     CompletableFuture<List<MemoryBackend>> memdevs =
         qmp.executeAsync(new QueryMemdev(), timeout.get());
     Map<String, Reads> guessed = new LinkedHashMap<>();
@@ -536,18 +543,20 @@ final class MemoryInspector {
               new Reads(
                   qmp.executeAsync(new QomGet(path, "type").as(String.class), t),
                   qmp.executeAsync(new QomGet(path, "mem-path").as(String.class), t),
-                  qmp.executeAsync(new QomGet(path, "discard-data").as(Boolean.class), t)));
+                  discardData
+                      ? qmp.executeAsync(new QomGet(path, "discard-data").as(Boolean.class), t)
+                      : null));
         }
       }
     }
-    return new Inspection(qmp, timeout, memdevs, guessed);
+    return new Inspection(qmp, timeout, memdevs, guessed, discardData);
   }
 
   /** The QOM reads sent ahead for one backend. */
   private record Reads(
       CompletableFuture<String> type,
       CompletableFuture<String> memPath,
-      CompletableFuture<Boolean> discard) {}
+      @Nullable CompletableFuture<Boolean> discard) {}
 
   /** An inspection whose first reads are on their way. */
   static final class Inspection {
@@ -555,16 +564,19 @@ final class MemoryInspector {
     private final Supplier<Duration> timeout;
     private final CompletableFuture<List<MemoryBackend>> memdevs;
     private final Map<String, Reads> guessed;
+    private final boolean discardData;
 
     private Inspection(
         QmpClient qmp,
         Supplier<Duration> timeout,
         CompletableFuture<List<MemoryBackend>> memdevs,
-        Map<String, Reads> guessed) {
+        Map<String, Reads> guessed,
+        boolean discardData) {
       this.qmp = qmp;
       this.timeout = timeout;
       this.memdevs = memdevs;
       this.guessed = guessed;
+      this.discardData = discardData;
     }
 
     /**
@@ -607,11 +619,13 @@ final class MemoryInspector {
                     ? g.memPath()
                     : qmp.executeAsync(new QomGet(path, "mem-path").as(String.class), t);
             CompletableFuture<Boolean> discardF =
-                g != null
-                    ? g.discard()
-                    : qmp.executeAsync(new QomGet(path, "discard-data").as(Boolean.class), t);
+                !discardData
+                    ? null
+                    : g != null && g.discard() != null
+                        ? g.discard()
+                        : qmp.executeAsync(new QomGet(path, "discard-data").as(Boolean.class), t);
             memPath = Pipelined.await(memPathF);
-            discard = Pipelined.await(discardF);
+            discard = discardF != null ? Pipelined.await(discardF) : null;
           }
           result.add(new Backend(id, type, m.size(), memPath, m.share(), discard, null));
         } catch (QmpException e) {

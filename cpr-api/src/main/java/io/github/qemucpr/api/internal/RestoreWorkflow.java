@@ -25,12 +25,10 @@ import io.github.qemucpr.qmp.command.MigrationCapability;
 import io.github.qemucpr.qmp.command.MigrationCapabilityStatus;
 import io.github.qemucpr.qmp.command.MigrationInfo;
 import io.github.qemucpr.qmp.command.MigrationMode;
-import io.github.qemucpr.qmp.command.MigrationParameters;
 import io.github.qemucpr.qmp.command.MigrationStatus;
 import io.github.qemucpr.qmp.command.QueryFdsets;
 import io.github.qemucpr.qmp.command.QueryMigrate;
 import io.github.qemucpr.qmp.command.QueryMigrateCapabilities;
-import io.github.qemucpr.qmp.command.QueryMigrateParameters;
 import io.github.qemucpr.qmp.command.QueryQmpSchema;
 import io.github.qemucpr.qmp.command.QueryStatus;
 import io.github.qemucpr.qmp.command.RemoveFd;
@@ -65,8 +63,9 @@ import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The restore state machine: verify, prepare, load, wake up, mark restored. Nothing is sent to QEMU
- * before the checkpoint is verified. Not thread-safe; one instance runs once.
+ * The restore state machine: verify, prepare, load, wake up, mark restored. Nothing is changed in
+ * QEMU before the checkpoint is verified; only the prepare's queries, which change nothing, go out
+ * while the state file is hashed. Not thread-safe; one instance runs once.
  */
 public final class RestoreWorkflow {
   /**
@@ -84,6 +83,7 @@ public final class RestoreWorkflow {
   private final Path manifestPath;
 
   private @Nullable CprManifest manifest;
+  private @Nullable Queries queries;
   private @Nullable FileInputStream stateIn;
   private StateFiles.@Nullable CheckpointClaim claim;
   private boolean qemuChanged;
@@ -271,7 +271,7 @@ public final class RestoreWorkflow {
           Reason.MANIFEST_UNREADABLE,
           null);
     }
-    // Hash the very descriptor that QEMU will read, so that nothing can change in between.
+    // The size first: a truncated file is refused before anything is sent.
     FileChannel channel = in.getChannel();
     try {
       long size = channel.size();
@@ -284,19 +284,6 @@ public final class RestoreWorkflow {
                 + " bytes; its manifest says "
                 + m.stateFileSize()
                 + (size < m.stateFileSize() ? " (truncated)." : "."),
-            Reason.TAMPERED,
-            null);
-      }
-      String sha = StateFiles.sha256(channel);
-      if (!sha.equals(m.stateFileSha256())) {
-        throw checkpoint(
-            "The state file "
-                + source
-                + " has SHA-256 "
-                + sha
-                + "; its manifest says "
-                + m.stateFileSha256()
-                + ".",
             Reason.TAMPERED,
             null);
       }
@@ -327,6 +314,28 @@ public final class RestoreWorkflow {
           null);
     }
     checkRamFiles(m);
+    // Every check but the digest passed. The prepare's queries change nothing: QEMU answers them
+    // while the file is hashed, which the VM, down, would otherwise wait for one after the other.
+    queries = sendQueries(m);
+    // Hash the very descriptor that QEMU will read, so that nothing can change in between.
+    try {
+      String sha = StateFiles.sha256(channel);
+      if (!sha.equals(m.stateFileSha256())) {
+        throw checkpoint(
+            "The state file "
+                + source
+                + " has SHA-256 "
+                + sha
+                + "; its manifest says "
+                + m.stateFileSha256()
+                + ".",
+            Reason.TAMPERED,
+            null);
+      }
+    } catch (IOException e) {
+      throw checkpoint(
+          "The state file " + source + " cannot be read: " + e.getMessage(), Reason.MISSING, e);
+    }
     manifest = m;
     progress.finish("size and SHA-256 match " + manifestPath);
   }
@@ -441,25 +450,48 @@ public final class RestoreWorkflow {
   private record PreparedLoad(
       MigrateIncoming command, MigrationWatcher watcher, @Nullable Long fdset) {}
 
-  private PreparedLoad prepare() throws IOException {
-    // The VM is down: send the independent queries at once, so their round trips overlap. With a
-    // manifest, the memory reads go with them: it names the backends to read.
+  /**
+   * The prepare's queries, sent together; each is awaited where its answer is checked. The mode is
+   * not among them: the prepare sets it either way.
+   */
+  private record Queries(
+      CompletableFuture<RunStatus> status,
+      CompletableFuture<MigrationInfo> migration,
+      CompletableFuture<List<MigrationCapabilityStatus>> capabilities,
+      MemoryInspector.Inspection memory) {}
+
+  /**
+   * Sends the prepare's queries at once, so their round trips overlap, without waiting for any
+   * reply; they change nothing. {@code query-memdev} goes with them, and with a manifest the QOM
+   * reads of the backends it names too ({@code type} and {@code mem-path}, which the restore
+   * compares; not {@code discard-data}, which it does not).
+   */
+  private Queries sendQueries(@Nullable CprManifest m) {
     Duration t = commandTimeout();
     CompletableFuture<RunStatus> status = qmp.executeAsync(new QueryStatus(), t);
     CompletableFuture<MigrationInfo> migration = qmp.executeAsync(new QueryMigrate(), t);
     CompletableFuture<List<MigrationCapabilityStatus>> capabilities =
         qmp.executeAsync(new QueryMigrateCapabilities(), t);
-    CompletableFuture<MigrationParameters> parameters =
-        qmp.executeAsync(new QueryMigrateParameters(), t);
-    CprManifest m = manifest;
     MemoryInspector.Inspection memory =
-        m == null
-            ? null
-            : MemoryInspector.send(
-                qmp,
-                this::commandTimeout,
-                m.memoryBackends().stream().map(CprManifest.RamBackend::id).toList());
-    RunState state = Pipelined.await(status).status();
+        MemoryInspector.send(
+            qmp,
+            this::commandTimeout,
+            m == null
+                ? List.of()
+                : m.memoryBackends().stream().map(CprManifest.RamBackend::id).toList(),
+            false);
+    return new Queries(status, migration, capabilities, memory);
+  }
+
+  private PreparedLoad prepare() throws IOException {
+    // Sent by the verification while it hashed the state file, or now (no manifest).
+    CprManifest m = manifest;
+    Queries sent = queries;
+    Queries q = sent != null ? sent : sendQueries(m);
+    CompletableFuture<MigrationInfo> migration = q.migration();
+    CompletableFuture<List<MigrationCapabilityStatus>> capabilities = q.capabilities();
+    MemoryInspector.Inspection memory = q.memory();
+    RunState state = Pipelined.await(q.status()).status();
     if (!state.equals(RunState.INMIGRATE)) {
       throw refuse(
           "QEMU is "
@@ -477,8 +509,7 @@ public final class RestoreWorkflow {
           state);
     }
 
-    List<MemoryInspector.Backend> backends =
-        memory != null ? memory.result() : MemoryInspector.inspect(qmp, this::commandTimeout);
+    List<MemoryInspector.Backend> backends = memory.result();
     if (m != null) {
       checkSameMemory(m, backends, state);
     }
@@ -511,7 +542,6 @@ public final class RestoreWorkflow {
     boolean exitOnError = supportsExitOnError(version);
 
     MigrationMode mode = m != null ? MigrationMode.of(m.mode()) : MigrationMode.CPR_REBOOT;
-    boolean setMode = !mode.equals(Pipelined.await(parameters).mode());
 
     // Every check passed. Send the changes at once, and mark the manifest while they are on their
     // way: the mark must be on disk before migrate-incoming, and the fsync overlaps the round trip.
@@ -519,8 +549,8 @@ public final class RestoreWorkflow {
         options.passFileDescriptor() ? Objects.requireNonNull(stateIn).getFD() : null;
     qemuChanged = true;
     Duration w = commandTimeout();
-    CompletableFuture<?> modeSet =
-        setMode ? qmp.executeAsync(MigrateSetParameters.ofMode(mode), w) : null;
+    // The mode is set without asking it first: setting the mode it has already changes nothing.
+    CompletableFuture<?> modeSet = qmp.executeAsync(MigrateSetParameters.ofMode(mode), w);
     CompletableFuture<?> capabilitiesSet =
         changes.isEmpty() ? null : qmp.executeAsync(MigrateSetCapabilities.of(changes), w);
     CompletableFuture<AddFdInfo> fdAdded =
