@@ -514,22 +514,16 @@ final class MemoryInspector {
   }
 
   /**
-   * Sends {@code query-memdev} and, for each of {@code expectedIds}, every QOM read that {@link
-   * #inspect} could need ({@code type}, {@code mem-path}, and {@code discard-data} if asked for),
-   * without waiting for any reply: a restore sends them with its other queries while the VM is
-   * down. {@link Inspection#result()} gives what {@link #inspect} would, with {@link
-   * Backend#discardData()} {@code null} unless asked for; a backend that was not expected gets its
-   * reads then, and the reads of a backend that is not a file backend beyond its type are ignored
-   * (QEMU fails them: it has no such property).
-   *
-   * @param discardData whether to read {@code discard-data}: a restore does not check it, and each
-   *     read is one more command QEMU serves while the VM is down
+   * Sends {@code query-memdev} and, for each of {@code expectedIds}, the QOM reads of {@code type}
+   * and {@code mem-path}, without waiting for any reply: a restore sends them with its other
+   * queries while the VM is down. {@link Inspection#result()} gives what {@link #inspect} would,
+   * but for {@link Backend#discardData()}, which it leaves {@code null}: a restore does not check
+   * it, and each read is one more command QEMU serves while the VM is down. A backend that was not
+   * expected gets its reads then, and the {@code mem-path} read of a backend that is not a file
+   * backend is ignored (QEMU fails it: it has no such property).
    */
   static Inspection send(
-      QmpClient qmp,
-      Supplier<Duration> timeout,
-      Collection<String> expectedIds,
-      boolean discardData) {
+      QmpClient qmp, Supplier<Duration> timeout, Collection<String> expectedIds) {
     CompletableFuture<List<MemoryBackend>> memdevs =
         qmp.executeAsync(new QueryMemdev(), timeout.get());
     Map<String, Reads> guessed = new LinkedHashMap<>();
@@ -542,21 +536,15 @@ final class MemoryInspector {
               id,
               new Reads(
                   qmp.executeAsync(new QomGet(path, "type").as(String.class), t),
-                  qmp.executeAsync(new QomGet(path, "mem-path").as(String.class), t),
-                  discardData
-                      ? qmp.executeAsync(new QomGet(path, "discard-data").as(Boolean.class), t)
-                      : null));
+                  qmp.executeAsync(new QomGet(path, "mem-path").as(String.class), t)));
         }
       }
     }
-    return new Inspection(qmp, timeout, memdevs, guessed, discardData);
+    return new Inspection(qmp, timeout, memdevs, guessed, false);
   }
 
   /** The QOM reads sent ahead for one backend. */
-  private record Reads(
-      CompletableFuture<String> type,
-      CompletableFuture<String> memPath,
-      @Nullable CompletableFuture<Boolean> discard) {}
+  private record Reads(CompletableFuture<String> type, CompletableFuture<String> memPath) {}
 
   /** An inspection whose first reads are on their way. */
   static final class Inspection {
@@ -618,12 +606,11 @@ final class MemoryInspector {
                 g != null
                     ? g.memPath()
                     : qmp.executeAsync(new QomGet(path, "mem-path").as(String.class), t);
+            // Only an inspection without guessed reads (inspect) asks for discard-data.
             CompletableFuture<Boolean> discardF =
-                !discardData
-                    ? null
-                    : g != null && g.discard() != null
-                        ? g.discard()
-                        : qmp.executeAsync(new QomGet(path, "discard-data").as(Boolean.class), t);
+                discardData
+                    ? qmp.executeAsync(new QomGet(path, "discard-data").as(Boolean.class), t)
+                    : null;
             memPath = Pipelined.await(memPathF);
             discard = discardF != null ? Pipelined.await(discardF) : null;
           }

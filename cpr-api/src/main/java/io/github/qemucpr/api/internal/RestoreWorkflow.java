@@ -478,8 +478,7 @@ public final class RestoreWorkflow {
             this::commandTimeout,
             m == null
                 ? List.of()
-                : m.memoryBackends().stream().map(CprManifest.RamBackend::id).toList(),
-            false);
+                : m.memoryBackends().stream().map(CprManifest.RamBackend::id).toList());
     return new Queries(status, migration, capabilities, memory);
   }
 
